@@ -1,0 +1,1 @@
+"""SQLite driver for modelmig (sqlite3 from the standard library)."""

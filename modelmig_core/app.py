@@ -1,0 +1,18 @@
+"""Opening an app: its config and a plugin manager with the config's plugins."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from .config import Config, load_config
+from .plugins import Plugins
+
+
+def open_app(config_path: Path | None = None) -> tuple[Config, Plugins]:
+    config = load_config(config_path)
+    os.chdir(config.root)  # relative paths (models, sqlite files) are the app's
+    if str(config.root) not in sys.path:
+        sys.path.insert(0, str(config.root))
+    return config, Plugins(list(config.plugins))

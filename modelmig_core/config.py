@@ -1,0 +1,155 @@
+"""Configuration from ``[tool.modelmig]`` in pyproject.toml, or a modelmig.toml.
+
+```toml
+[tool.modelmig]
+models = ["blog.models"]          # modules that define the models
+migrations = "migrations"         # folder; the sql chain lives in migrations/sql
+default = "main"                  # connection used when no target is given
+[tool.modelmig.connections.main]
+url = "sqlite:///${BLOG_DB:-blog.sqlite3}"
+test_url = "sqlite:///blog_test.sqlite3"
+```
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+CONNECTION_KEYS = frozenset({"url", "test_url", "driver"})
+TOP_KEYS = frozenset({"models", "migrations", "default", "connections", "plugins", "lock_timeout"})
+
+
+@dataclass(frozen=True)
+class ConnectionConfig:
+    name: str
+    url: str
+    test_url: str | None = None
+    driver: str | None = None  # explicit driver name; else chosen by URL scheme
+
+    @property
+    def scheme(self) -> str:
+        return self.url.split(":", 1)[0].split("+", 1)[0].lower()
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path
+    root: Path
+    models: tuple[str, ...]
+    migrations: Path
+    connections: dict[str, ConnectionConfig] = field(default_factory=dict)
+    default: str | None = None
+    plugins: tuple[str, ...] = ()
+    lock_timeout: float = 60.0
+
+
+def interpolate(value: str, where: str) -> str:
+    def sub(m: re.Match[str]) -> str:
+        name, default = m.group(1), m.group(2)
+        if name in os.environ:
+            return os.environ[name]
+        if default is not None:
+            return default
+        raise ConfigError(f"{where}: environment variable {name} is not set (use ${{{name}:-default}} for a default)")
+
+    return _VAR.sub(sub, value)
+
+
+def find_config(start: Path | None = None) -> Path:
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / "modelmig.toml"
+        if candidate.is_file():
+            return candidate
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and "modelmig" in _read(pyproject).get("tool", {}):
+            return pyproject
+    raise ConfigError(f"no modelmig.toml or pyproject.toml with [tool.modelmig] in {here} or above")
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+
+
+def load_config(path: Path | None = None) -> Config:
+    path = path.resolve() if path else find_config()
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such config file")
+    data = _read(path)
+    section = data if path.name == "modelmig.toml" else data.get("tool", {}).get("modelmig")
+    if path.name == "modelmig.toml" and "tool" in data:
+        section = data["tool"].get("modelmig", data)
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: no [tool.modelmig] section")
+    unknown = sorted(set(section) - TOP_KEYS)
+    if unknown:
+        raise ConfigError(f"{path}: unknown key {unknown[0]!r} in modelmig config (known: {', '.join(sorted(TOP_KEYS))})")
+
+    models = section.get("models")
+    if isinstance(models, str):
+        models = [models]
+    if not models or not all(isinstance(m, str) and m for m in models):
+        raise ConfigError(f"{path}: 'models' must name the module(s) that define the models")
+    migrations = section.get("migrations", "migrations")
+    if not isinstance(migrations, str) or not migrations:
+        raise ConfigError(f"{path}: 'migrations' must be a folder path")
+
+    raw_connections = section.get("connections")
+    if not isinstance(raw_connections, dict) or not raw_connections:
+        raise ConfigError(f"{path}: no connection configured; add [tool.modelmig.connections.<name>] with a url")
+    connections: dict[str, ConnectionConfig] = {}
+    for name, conn in raw_connections.items():
+        where = f"{path}: connection {name!r}"
+        if not isinstance(conn, dict):
+            raise ConfigError(f"{where}: must be a table with a url")
+        unknown = sorted(set(conn) - CONNECTION_KEYS)
+        if unknown:
+            raise ConfigError(f"{where}: unknown key {unknown[0]!r}")
+        if not isinstance(conn.get("url"), str) or not conn["url"]:
+            raise ConfigError(f"{where}: 'url' is missing")
+        url = interpolate(conn["url"], f"{where} url")
+        if "://" not in url:
+            raise ConfigError(f"{where}: url {url.split('://')[0]!r} is not a URL like scheme://...")
+        test_url = conn.get("test_url")
+        if test_url is not None:
+            if not isinstance(test_url, str) or "://" not in test_url:
+                raise ConfigError(f"{where}: 'test_url' is not a URL")
+            test_url = interpolate(test_url, f"{where} test_url")
+        driver = conn.get("driver")
+        if driver is not None and not isinstance(driver, str):
+            raise ConfigError(f"{where}: 'driver' must be a driver name")
+        connections[name] = ConnectionConfig(name, url, test_url, driver)
+
+    default = section.get("default")
+    if default is not None and default not in connections:
+        raise ConfigError(f"{path}: default connection {default!r} is not configured")
+    plugins = section.get("plugins", [])
+    if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
+        raise ConfigError(f"{path}: 'plugins' must be a list of module names")
+    lock_timeout = section.get("lock_timeout", 60.0)
+    if not isinstance(lock_timeout, (int, float)) or lock_timeout < 0:
+        raise ConfigError(f"{path}: 'lock_timeout' must be a number of seconds")
+    root = path.parent
+    return Config(
+        path=path,
+        root=root,
+        models=tuple(models),
+        migrations=(root / migrations).resolve(),
+        connections=connections,
+        default=default,
+        plugins=tuple(plugins),
+        lock_timeout=float(lock_timeout),
+    )

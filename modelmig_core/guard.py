@@ -1,0 +1,45 @@
+"""The production guard and confirmation of destructive commands."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+
+from .errors import GuardError
+
+ALLOW_VAR = "MODELMIG_ALLOW_PROD_DESTRUCTIVE"
+
+
+def in_production() -> bool:
+    return os.environ.get("APP_ENV", "").lower() == "production"
+
+
+def check_production(what: str, *, force: bool, yes: bool) -> None:
+    """In production, dropping data needs all three of the env var, --force and --yes."""
+    if not in_production():
+        return
+    missing = []
+    if os.environ.get(ALLOW_VAR, "").lower() != "true":
+        missing.append(f"{ALLOW_VAR}=true")
+    if not force:
+        missing.append("--force")
+    if not yes:
+        missing.append("--yes")
+    if missing:
+        raise GuardError(f"refused: {what} drops data and APP_ENV=production; it also needs {', '.join(missing)}")
+
+
+def confirm_destructive(
+    what: str, *, force: bool, yes: bool, ask: Callable[[str], bool], interactive: bool | None = None
+) -> None:
+    """Production: the three-part guard. Elsewhere: ask on a terminal, else need --yes."""
+    check_production(what, force=force, yes=yes)
+    if yes:
+        return
+    if interactive is None:
+        interactive = sys.stdin.isatty()
+    if not interactive:
+        raise GuardError(f"refused: {what} drops data; pass --yes to confirm (there is no terminal to ask on)")
+    if not ask(f"{what} drops data. Continue?"):
+        raise GuardError(f"{what}: not confirmed, nothing was changed")

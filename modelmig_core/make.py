@@ -1,0 +1,117 @@
+"""make:migration — diff the models against the replayed history and write the
+next migration of each chain. Needs no database; deterministic."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from .compile import table_name, where
+from .config import Config
+from .diff import inverse_operations
+from .errors import ConfigError, ModelError
+from .history import replay
+from .migrations import chain_dir, render
+from .naming import slug
+from .operations import CreateTable, Operation
+from .plugins import Plugins
+from .project import Desired, desired_states
+from .state import State
+
+STAMP = "%Y%m%d%H%M%S"
+
+
+@dataclass
+class Planned:
+    family: str
+    id: str
+    path: Path
+    parent: str | None
+    up: list[Operation]
+    down: list[Operation]
+    source: str
+
+
+def now() -> datetime:
+    pinned = os.environ.get("MODELMIG_NOW")
+    if not pinned:
+        return datetime.now(UTC).replace(microsecond=0, tzinfo=None)
+    try:
+        if re.fullmatch(r"\d{14}", pinned):
+            return datetime.strptime(pinned, STAMP)
+        return datetime.fromisoformat(pinned).replace(tzinfo=None, microsecond=0)
+    except ValueError:
+        raise ConfigError(f"MODELMIG_NOW={pinned!r} is not a timestamp like 2026-01-01T12:00:00") from None
+
+
+def derive_name(ops: list[Operation]) -> str:
+    if len(ops) == 1:
+        return slug(ops[0].name_hint())
+    if all(isinstance(o, CreateTable) for o in ops):
+        return slug("create " + " ".join(o.table.name for o in ops if isinstance(o, CreateTable)) + " tables")
+    targets = {getattr(o, "table", None) or getattr(o, "collection", None) for o in ops}
+    targets = {t if isinstance(t, str) else getattr(t, "name", None) for t in targets}
+    if len(targets) == 1 and None not in targets:
+        return slug(f"update {targets.pop()}")
+    return "update_schema"
+
+
+def check_identifiers(config: Config, plugins: Plugins, desired: Desired) -> None:
+    """Names longer than any configured database of this family allows are rejected now."""
+    limits = []
+    for conn in config.connections.values():
+        info = plugins.driver(conn.driver) if conn.driver else plugins.driver_for_scheme(conn.scheme)
+        if info.family == desired.family and info.max_identifier_length:
+            limits.append((info.max_identifier_length, info.name))
+    if not limits:
+        return
+    limit, driver = min(limits)
+    by_table = {table_name(m): m for m in desired.models}
+    state = desired.state
+    for t in list(state.tables.values()) + list(state.collections.values()):  # type: ignore[operator]
+        model = by_table.get(t.name)
+        names = [t.name] + [c.name for c in getattr(t, "columns", ())] + [i.name for i in t.indexes]
+        names += [f.name for f in getattr(t, "foreign_keys", ())] + [c.name for c in getattr(t, "checks", ())]
+        for n in names:
+            if len(n) > limit:
+                prefix = where(model) if model else f"table {t.name}"
+                raise ModelError(f"{prefix}: name {n!r} is {len(n)} characters; {driver} allows at most {limit}")
+
+
+def plan(config: Config, plugins: Plugins, name: str | None = None) -> list[Planned]:
+    """The migrations make:migration would write (one per chain with changes)."""
+    out = []
+    stamp = now()
+    for family, desired in desired_states(config, plugins).items():
+        check_identifiers(config, plugins, desired)
+        history = replay(config.migrations, family)
+        ops = [op for result in plugins.hook.diff(old=history.head, new=desired.state, hints=desired.hints) for op in result]
+        if not ops:
+            continue
+        state: State = history.head
+        for op in ops:
+            state = op.state_forwards(state)
+        if state != desired.state:  # the diff must reproduce the models exactly
+            raise ModelError(f"internal error: the {family} diff does not reproduce the models; please report this")
+        down = inverse_operations(ops)
+        when = stamp
+        parent = history.last_id
+        if parent is not None:
+            parent_time = datetime.strptime(parent[:14], STAMP)
+            if when <= parent_time:
+                when = parent_time + timedelta(seconds=1)
+        mid = f"{when.strftime(STAMP)}_{slug(name) if name else derive_name(ops)}"
+        path = chain_dir(config.migrations, family) / f"{mid}.py"
+        out.append(Planned(family, mid, path, parent, ops, down, render(mid, family, parent, ops, down)))
+    return out
+
+
+def write(planned: list[Planned]) -> None:
+    for p in planned:
+        p.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = p.path.with_suffix(".tmp")
+        tmp.write_text(p.source, encoding="utf-8")
+        tmp.replace(p.path)

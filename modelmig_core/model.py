@@ -1,0 +1,110 @@
+"""The model DSL: ``Model`` with its ``schema`` and ``database`` blocks.
+
+The DSL only records what the user wrote; ``compile.py`` validates it and turns it
+into state, so that every error can name the model and field it comes from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    type: str
+    arg: Any = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RelationSpec:
+    kind: str
+    target: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ForeignKeySpec:
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    name: str | None = None
+    on_delete: str | None = None
+    on_update: str | None = None
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    columns: tuple[str, ...]
+    name: str | None = None
+    unique: bool = False
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    expression: str
+    name: str | None = None
+
+
+def column(type: str, arg: Any = None, /, **options: Any) -> ColumnSpec:  # noqa: A002
+    """A column: ``column("string", 200, nullable=True)``.
+
+    ``arg`` is the length of a string, ``(precision, scale)`` of a decimal, the values
+    of an enum. Options: nullable, default, unique, index, primary, comment, use_tz,
+    default_now, renamed_from, length, precision, scale, values.
+    """
+    return ColumnSpec(type, arg, dict(options))
+
+
+def relation(kind: str, target: str, /, **options: Any) -> RelationSpec:
+    """A runtime relation (belongsTo, hasOne, hasMany, belongsToMany). Not DDL."""
+    return RelationSpec(kind, target, dict(options))
+
+
+def _names(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def foreign_key(
+    columns: str | list[str],
+    ref_table: str,
+    ref_columns: str | list[str] = ("id",),
+    *,
+    name: str | None = None,
+    on_delete: str | None = None,
+    on_update: str | None = None,
+) -> ForeignKeySpec:
+    return ForeignKeySpec(_names(columns), ref_table, _names(ref_columns), name, on_delete, on_update)
+
+
+def index(columns: str | list[str], *, name: str | None = None, **options: Any) -> IndexSpec:
+    """A (composite) index. Document stores also read ``partial`` and ``expire_after_seconds``."""
+    return IndexSpec(_names(columns), name, False, dict(options))
+
+
+def unique(columns: str | list[str], *, name: str | None = None, **options: Any) -> IndexSpec:
+    return IndexSpec(_names(columns), name, True, dict(options))
+
+
+def check(expression: str, *, name: str | None = None) -> CheckSpec:
+    return CheckSpec(expression, name)
+
+
+class Model:
+    """Base class of every model.
+
+    ``table`` names the table (or collection), ``schema`` maps names to ``column``
+    and ``relation`` values, ``database`` holds ``foreign_keys``, ``unique``,
+    ``indexes`` and ``checks``. ``store`` names the driver family the model lives in
+    (``"sql"`` by default, ``"mongo"`` for a document store). ``renamed_from`` declares
+    a table rename.
+    """
+
+    table: ClassVar[str] = ""
+    schema: ClassVar[dict[str, Any]] = {}
+    database: ClassVar[dict[str, Any]] = {}
+    store: ClassVar[str] = "sql"
+    renamed_from: ClassVar[str | None] = None
+    abstract: ClassVar[bool] = False

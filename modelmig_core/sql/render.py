@@ -1,0 +1,246 @@
+"""The generic SQL renderer: operations -> DDL strings through SQLAlchemy Core.
+
+Drivers subclass ``Renderer`` for their quirks (``op_alter_column`` has no generic
+form). Each ``op_<snake name>(op, state)`` returns the statements of one operation;
+``state`` is the schema just before it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import registry
+from sqlalchemy.engine.interfaces import Dialect
+from sqlalchemy.schema import (
+    AddConstraint,
+    CreateIndex,
+    CreateTable,
+    DropConstraint,
+    DropIndex,
+    DropTable,
+    SetColumnComment,
+)
+
+from ..errors import MigrationFailed
+from ..operations import Operation
+from ..state import Check, Column, ForeignKey, Index, State, Table
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+class Renderer:
+    dialect_name = "sqlite"
+
+    def __init__(self, hook: Any = None, raw: Any = None) -> None:
+        self.hook = hook
+        self.raw = raw
+        self.dialect: Dialect = registry.load(self.dialect_name)()
+
+    # ------------------------------------------------------------ names and types
+
+    def q(self, name: str) -> str:
+        return self.dialect.identifier_preparer.quote(name)
+
+    def compile(self, ddl: Any) -> str:
+        return str(ddl.compile(dialect=self.dialect)).strip()
+
+    def column_type(self, col: Column) -> Any:
+        t = col.type
+        if t == "integer":
+            return sa.Integer()
+        if t == "bigInteger":
+            return sa.BigInteger()
+        if t == "smallInteger":
+            return sa.SmallInteger()
+        if t == "string":
+            return sa.String(col.length)
+        if t == "text":
+            return sa.Text()
+        if t == "boolean":
+            return sa.Boolean(create_constraint=False)
+        if t == "decimal":
+            return sa.Numeric(col.precision, col.scale)
+        if t == "float":
+            return sa.Float()
+        if t == "double":
+            return sa.Double()
+        if t == "date":
+            return sa.Date()
+        if t == "time":
+            return sa.Time(timezone=col.use_tz)
+        if t == "timestamp":
+            return sa.DateTime(timezone=col.use_tz)
+        if t == "json":
+            return sa.JSON()
+        if t == "uuid":
+            return sa.Uuid()
+        if t == "binary":
+            return sa.LargeBinary()
+        if t == "enum":
+            assert col.values
+            return sa.String(max(len(v) for v in col.values))
+        raise MigrationFailed(f"column {col.name}: type {col.type!r} has no rendering for {self.dialect_name}")
+
+    def literal(self, value: str | int | float | bool) -> str:
+        if isinstance(value, bool):
+            return "1" if value else "0"
+        if isinstance(value, (int, float)):
+            return repr(value)
+        return "'" + value.replace("'", "''") + "'"
+
+    def now_default(self, col: Column) -> str:
+        return "CURRENT_TIMESTAMP"
+
+    def server_default(self, col: Column) -> Any:
+        if col.default_now:
+            return sa.text(self.now_default(col))
+        if col.default is None:
+            return None
+        return sa.text(self.literal(col.default))
+
+    def sa_column(self, col: Column) -> sa.Column[Any]:
+        """A state Column as a SQLAlchemy Column (the driver's render_column)."""
+        return sa.Column(
+            col.name,
+            self.column_type(col),
+            nullable=col.nullable,
+            primary_key=col.primary,
+            autoincrement=col.autoincrement if col.primary else False,
+            server_default=self.server_default(col),
+            comment=col.comment,
+        )
+
+    def column(self, col: Column) -> sa.Column[Any]:
+        """Through the render_column hook, so that plugins can claim custom types."""
+        if self.hook is not None:
+            rendered = self.hook.render_column(column=col, dialect=self.dialect_name)
+            if rendered is not None:
+                return rendered
+        return self.sa_column(col)
+
+    # ------------------------------------------------------------ tables
+
+    def _stub(self, md: sa.MetaData, name: str, columns: tuple[str, ...]) -> sa.Table:
+        if name in md.tables:
+            t = md.tables[name]
+            for c in columns:
+                if c not in t.c:
+                    t.append_column(sa.Column(c, sa.Integer()))
+            return t
+        return sa.Table(name, md, *[sa.Column(c, sa.Integer()) for c in columns])
+
+    def fk_constraint(self, fk: ForeignKey) -> sa.ForeignKeyConstraint:
+        return sa.ForeignKeyConstraint(
+            list(fk.columns),
+            [f"{fk.ref_table}.{c}" for c in fk.ref_columns],
+            name=fk.name,
+            ondelete=fk.on_delete,
+            onupdate=fk.on_update,
+        )
+
+    def check_constraint(self, ck: Check) -> sa.CheckConstraint:
+        return sa.CheckConstraint(sa.text(ck.expression), name=ck.name)
+
+    def sa_table(self, table: Table, md: sa.MetaData | None = None, name: str | None = None) -> sa.Table:
+        md = md or sa.MetaData()
+        for fk in table.foreign_keys:
+            if fk.ref_table != table.name:
+                self._stub(md, fk.ref_table, fk.ref_columns)
+        items: list[Any] = [self.column(c) for c in table.columns]
+        items += [self.fk_constraint(fk) for fk in table.foreign_keys]
+        items += [self.check_constraint(ck) for ck in table.checks]
+        return sa.Table(name or table.name, md, *items)
+
+    def sa_index(self, table: sa.Table, ix: Index) -> sa.Index:
+        return sa.Index(ix.name, *[table.c[c] for c in ix.columns], unique=ix.unique)
+
+    def comment_statements(self, t: sa.Table) -> list[str]:
+        if not self.dialect.supports_comments or self.dialect.inline_comments:
+            return []
+        return [self.compile(SetColumnComment(c)) for c in t.columns if c.comment]
+
+    def create_table(self, table: Table, name: str | None = None) -> list[str]:
+        t = self.sa_table(table, name=name)
+        out = [self.compile(CreateTable(t))]
+        out += [self.compile(CreateIndex(self.sa_index(t, ix))) for ix in table.indexes]
+        return out + self.comment_statements(t)
+
+    # ------------------------------------------------------------ operations
+
+    def statements(self, op: Operation, state: State) -> list[str]:
+        method = getattr(self, "op_" + _snake(type(op).__name__), None)
+        if method is None:
+            raise MigrationFailed(f"{self.dialect_name}: operation {type(op).__name__} is not supported")
+        return method(op, state)
+
+    def op_create_table(self, op: Any, state: State) -> list[str]:
+        return self.create_table(op.table)
+
+    def op_drop_table(self, op: Any, state: State) -> list[str]:
+        return [self.compile(DropTable(sa.Table(op.table.name, sa.MetaData())))]
+
+    def op_rename_table(self, op: Any, state: State) -> list[str]:
+        return [f"ALTER TABLE {self.q(op.old)} RENAME TO {self.q(op.new)}"]
+
+    def column_spec(self, table: str, col: Column) -> str:
+        t = sa.Table(table, sa.MetaData(), self.column(col))
+        return self.dialect.ddl_compiler(self.dialect, None).get_column_specification(t.c[col.name])
+
+    def op_add_column(self, op: Any, state: State) -> list[str]:
+        out = [f"ALTER TABLE {self.q(op.table)} ADD COLUMN {self.column_spec(op.table, op.column)}"]
+        if op.column.comment:
+            t = sa.Table(op.table, sa.MetaData(), self.column(op.column))
+            out += self.comment_statements(t)
+        return out
+
+    def op_drop_column(self, op: Any, state: State) -> list[str]:
+        return [f"ALTER TABLE {self.q(op.table)} DROP COLUMN {self.q(op.column.name)}"]
+
+    def op_rename_column(self, op: Any, state: State) -> list[str]:
+        return [f"ALTER TABLE {self.q(op.table)} RENAME COLUMN {self.q(op.old)} TO {self.q(op.new)}"]
+
+    def op_alter_column(self, op: Any, state: State) -> list[str]:
+        raise MigrationFailed(f"{self.dialect_name}: AlterColumn needs a driver-specific renderer")
+
+    def _bound_index(self, table: str, ix: Index) -> sa.Index:
+        t = self._stub(sa.MetaData(), table, ix.columns)
+        return self.sa_index(t, ix)
+
+    def op_create_index(self, op: Any, state: State) -> list[str]:
+        return [self.compile(CreateIndex(self._bound_index(op.table, op.index)))]
+
+    def op_drop_index(self, op: Any, state: State) -> list[str]:
+        return [self.compile(DropIndex(self._bound_index(op.table, op.index)))]
+
+    def _bound_fk(self, table: str, fk: ForeignKey) -> sa.ForeignKeyConstraint:
+        md = sa.MetaData()
+        self._stub(md, fk.ref_table, fk.ref_columns)
+        t = self._stub(md, table, fk.columns)
+        c = self.fk_constraint(fk)
+        t.append_constraint(c)
+        return c
+
+    def op_add_foreign_key(self, op: Any, state: State) -> list[str]:
+        return [self.compile(AddConstraint(self._bound_fk(op.table, op.foreign_key)))]
+
+    def op_drop_foreign_key(self, op: Any, state: State) -> list[str]:
+        return [self.compile(DropConstraint(self._bound_fk(op.table, op.foreign_key)))]
+
+    def _bound_check(self, table: str, ck: Check) -> sa.CheckConstraint:
+        t = sa.Table(table, sa.MetaData())
+        c = self.check_constraint(ck)
+        t.append_constraint(c)
+        return c
+
+    def op_add_check(self, op: Any, state: State) -> list[str]:
+        return [self.compile(AddConstraint(self._bound_check(op.table, op.check)))]
+
+    def op_drop_check(self, op: Any, state: State) -> list[str]:
+        return [self.compile(DropConstraint(self._bound_check(op.table, op.check)))]
+
+    def op_run_sql(self, op: Any, state: State) -> list[str]:
+        return op.statements

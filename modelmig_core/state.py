@@ -1,0 +1,140 @@
+"""Schema state: plain, comparable values.
+
+State is never read from a database to write a migration: it is the replay of the
+migration files in order (see ``history.py``). Tables belong to the ``sql`` family,
+collections to the ``document`` family. Everything here is immutable; operations
+return new states.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+
+def _tuple(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_tuple(v) for v in value)
+    return value
+
+
+class Value:
+    """Base for state values: lists given by migration files become tuples."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):  # type: ignore[arg-type]
+            v = getattr(self, f.name)
+            if isinstance(v, list):
+                object.__setattr__(self, f.name, _tuple(v))
+
+
+@dataclass(frozen=True)
+class Column(Value):
+    """A column in its normalized, dialect-neutral form."""
+
+    name: str
+    type: str
+    length: int | None = None
+    precision: int | None = None
+    scale: int | None = None
+    values: tuple[str, ...] | None = None
+    nullable: bool = False
+    default: str | int | float | bool | None = None
+    default_now: bool = False
+    primary: bool = False
+    autoincrement: bool = False
+    use_tz: bool = False
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class Index(Value):
+    name: str
+    columns: tuple[str, ...]
+    unique: bool = False
+
+
+@dataclass(frozen=True)
+class ForeignKey(Value):
+    name: str
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    on_delete: str | None = None
+    on_update: str | None = None
+
+
+@dataclass(frozen=True)
+class Check(Value):
+    name: str
+    expression: str
+
+
+@dataclass(frozen=True)
+class Table(Value):
+    name: str
+    columns: tuple[Column, ...] = ()
+    indexes: tuple[Index, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    checks: tuple[Check, ...] = ()
+    comment: str | None = None
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def primary_key(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.primary)
+
+
+@dataclass(frozen=True)
+class CollectionIndex(Value):
+    """A document-store index. ``keys`` is a sequence of (field, direction)."""
+
+    name: str
+    keys: tuple[tuple[str, int], ...]
+    unique: bool = False
+    sparse: bool = False
+    partial: dict[str, Any] | None = None
+    expire_after_seconds: int | None = None
+
+
+@dataclass(frozen=True)
+class Collection(Value):
+    name: str
+    validator: dict[str, Any] | None = None
+    validation_level: str = "strict"
+    validation_action: str = "error"
+    indexes: tuple[CollectionIndex, ...] = ()
+
+
+@dataclass(frozen=True)
+class State:
+    """The whole schema of one family of one migration chain."""
+
+    tables: dict[str, Table] = field(default_factory=dict)
+    collections: dict[str, Collection] = field(default_factory=dict)
+
+    def with_table(self, table: Table) -> State:
+        return replace(self, tables={**self.tables, table.name: table})
+
+    def without_table(self, name: str) -> State:
+        return replace(self, tables={k: v for k, v in self.tables.items() if k != name})
+
+    def with_collection(self, coll: Collection) -> State:
+        return replace(self, collections={**self.collections, coll.name: coll})
+
+    def without_collection(self, name: str) -> State:
+        return replace(self, collections={k: v for k, v in self.collections.items() if k != name})
+
+    def table(self, name: str) -> Table:
+        try:
+            return self.tables[name]
+        except KeyError:
+            from .errors import MigrationFileError
+
+            raise MigrationFileError(f"table {name!r} does not exist in the migration state") from None

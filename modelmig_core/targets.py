@@ -1,0 +1,81 @@
+"""Which connections a command acts on, from --connection, --sqlite/--pg/--mysql,
+--mongo, --all-connections and --test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .config import Config, ConnectionConfig
+from .driver import DriverInfo, redact
+from .errors import ConfigError
+from .plugins import Plugins
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    url: str
+    driver: DriverInfo
+    test: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}{' (test)' if self.test else ''} [{self.driver.name} {redact(self.url)}]"
+
+
+def driver_of(conn: ConnectionConfig, plugins: Plugins) -> DriverInfo:
+    return plugins.driver(conn.driver) if conn.driver else plugins.driver_for_scheme(conn.scheme)
+
+
+def select_targets(
+    config: Config,
+    plugins: Plugins,
+    *,
+    connections: Iterable[str] = (),
+    drivers: Iterable[str] = (),
+    all_connections: bool = False,
+    test: bool = False,
+) -> list[Target]:
+    chosen: list[str] = []
+
+    def add(name: str) -> None:
+        if name not in chosen:
+            chosen.append(name)
+
+    for name in connections:
+        if name not in config.connections:
+            known = ", ".join(sorted(config.connections))
+            raise ConfigError(f"{config.path}: unknown connection {name!r} (configured: {known})")
+        add(name)
+    for driver in drivers:
+        matched = [n for n, c in config.connections.items() if driver_of(c, plugins).name == driver]
+        if not matched:
+            raise ConfigError(f"{config.path}: --{driver} given but no {driver} connection is configured")
+        for n in matched:
+            add(n)
+    if all_connections:
+        matched = [n for n, c in config.connections.items() if "sql" in driver_of(c, plugins).capabilities]
+        if not matched:
+            raise ConfigError(f"{config.path}: --all-connections found no connection whose driver has the sql capability")
+        for n in matched:
+            add(n)
+    if not chosen:
+        if config.default:
+            add(config.default)
+        elif len(config.connections) == 1:
+            add(next(iter(config.connections)))
+        else:
+            raise ConfigError(
+                f"{config.path}: several connections are configured; set 'default' or pass --connection NAME"
+            )
+    out = []
+    for name in chosen:
+        conn = config.connections[name]
+        url = conn.url
+        if test:
+            if not conn.test_url:
+                raise ConfigError(f"{config.path}: connection {name!r} has no test_url for --test")
+            url = conn.test_url
+        out.append(Target(name, url, driver_of(conn, plugins), test))
+    return out
