@@ -20,8 +20,10 @@ from .state import State
 def import_models(config: Config) -> list[type[Model]]:
     """Import the configured model modules afresh and collect their Model classes."""
     root = str(config.root)
-    if root not in sys.path:
-        sys.path.insert(0, root)
+    if root in sys.path:
+        sys.path.remove(root)
+    sys.path.insert(0, root)
+    importlib.invalidate_caches()
     found: dict[int, type[Model]] = {}
     for name in config.models:
         for loaded in [m for m in sys.modules if m == name or m.startswith(name + ".")]:

@@ -1,0 +1,134 @@
+"""Compare a live database (reflected with SQLAlchemy's Inspector) with a state.
+
+Both sides are brought to one normalized form per table: column types as the
+dialect compiles them, nullability, default (``now`` or the literal), primary
+key, indexes, foreign keys and checks. Dialect details (MySQL's automatic FK
+indexes, default spellings) are normalized here, in test code.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sqlalchemy as sa
+
+from modelmig_core.driver import LEDGER
+from modelmig_core.state import State
+
+
+def norm_default(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    if text.upper() == "NULL":
+        return None
+    if re.search(r"current_timestamp|now\(\)", text, re.IGNORECASE):
+        return "now"
+    text = re.sub(r"::[\w\s]+(\[\])?$", "", text)  # PostgreSQL casts
+    while text.startswith("(") and text.endswith(")"):
+        text = text[1:-1]
+    if len(text) >= 2 and text[0] == text[-1] == "'":
+        text = text[1:-1].replace("''", "'")
+    return text.lower() if text.lower() in ("true", "false") else text
+
+
+def norm_bool_default(text: str | None) -> str | None:
+    return {"true": "1", "false": "0"}.get(text or "", text)
+
+
+def norm_action(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.upper()
+    return None if value in ("NO ACTION", "RESTRICT") else value
+
+
+def norm_check(text: str) -> str:
+    text = re.sub(r"[\s()`\"]", "", str(text)).lower()
+    return text.replace("char_length", "length")
+
+
+def type_text(type_: Any, dialect: Any) -> str:
+    return str(type_.compile(dialect=dialect)).lower()
+
+
+def reflect(engine: sa.Engine) -> dict[str, dict[str, Any]]:
+    insp = sa.inspect(engine)
+    dialect = engine.dialect
+    out: dict[str, dict[str, Any]] = {}
+    for table in sorted(insp.get_table_names()):
+        if table == LEDGER or table.startswith("modelmig_"):
+            continue
+        columns = {
+            c["name"]: {
+                "type": type_text(c["type"], dialect),
+                "nullable": bool(c["nullable"]),
+                "default": norm_bool_default(norm_default(c.get("default"))),
+            }
+            for c in insp.get_columns(table)
+        }
+        fks = {
+            fk["name"]: (
+                tuple(fk["constrained_columns"]),
+                fk["referred_table"],
+                tuple(fk["referred_columns"]),
+                norm_action(fk.get("options", {}).get("ondelete")),
+            )
+            for fk in insp.get_foreign_keys(table)
+        }
+        indexes = {
+            i["name"]: (tuple(i["column_names"]), bool(i["unique"]))
+            for i in insp.get_indexes(table)
+            if i["name"] not in fks  # MySQL adds an index for each FK
+        }
+        for u in insp.get_unique_constraints(table):
+            indexes.setdefault(u["name"], (tuple(u["column_names"]), True))
+        checks = {c["name"]: norm_check(c["sqltext"]) for c in insp.get_check_constraints(table) if c.get("name")}
+        out[table] = {
+            "columns": columns,
+            "primary_key": tuple(insp.get_pk_constraint(table)["constrained_columns"]),
+            "indexes": indexes,
+            "foreign_keys": fks,
+            "checks": checks,
+        }
+    return out
+
+
+def expected(state: State, renderer: Any) -> dict[str, dict[str, Any]]:
+    """What the reflection of ``state`` rendered by ``renderer`` should look like."""
+    dialect = renderer.dialect
+    out: dict[str, dict[str, Any]] = {}
+    for name in sorted(state.tables):
+        t = state.tables[name]
+        columns = {}
+        for c in t.columns:
+            default = None
+            if c.default_now:
+                default = "now"
+            elif c.default is not None:
+                default = norm_bool_default(norm_default(renderer.literal(c.default)))
+            columns[c.name] = {
+                "type": type_text(renderer.column_type(c), dialect),
+                "nullable": c.nullable,
+                "default": default,
+            }
+        out[name] = {
+            "columns": columns,
+            "primary_key": t.primary_key,
+            "indexes": {i.name: (i.columns, i.unique) for i in t.indexes},
+            "foreign_keys": {
+                f.name: (f.columns, f.ref_table, f.ref_columns, norm_action(f.on_delete)) for f in t.foreign_keys
+            },
+            "checks": {c.name: norm_check(c.expression) for c in t.checks},
+        }
+    return out
+
+
+def assert_schema(engine: sa.Engine, state: State, renderer: Any) -> None:
+    live = reflect(engine)
+    want = expected(state, renderer)
+    assert sorted(live) == sorted(want), f"tables differ: live {sorted(live)} vs models {sorted(want)}"
+    for table in want:
+        for key in ("columns", "primary_key", "indexes", "foreign_keys", "checks"):
+            assert live[table][key] == want[table][key], f"{table}.{key}: live {live[table][key]!r} != {want[table][key]!r}"
