@@ -94,7 +94,7 @@ def plan(config: Config, plugins: Plugins, name: str | None = None) -> list[Plan
         state: State = history.head
         for op in ops:
             state = op.state_forwards(state)
-        if state != desired.state:  # the diff must reproduce the models exactly
+        if state.canonical() != desired.state.canonical():  # the diff must reproduce the models exactly
             raise ModelError(f"internal error: the {family} diff does not reproduce the models; please report this")
         down = inverse_operations(ops)
         when = stamp

@@ -131,6 +131,27 @@ class State:
     def without_collection(self, name: str) -> State:
         return replace(self, collections={k: v for k, v in self.collections.items() if k != name})
 
+    def canonical(self) -> State:
+        """The same schema with members sorted by name: equal canonical forms mean
+        equal schemas (a column added later sits last in the database, wherever the
+        model declares it)."""
+
+        def by_name(items: tuple[Any, ...]) -> tuple[Any, ...]:
+            return tuple(sorted(items, key=lambda i: i.name))
+
+        tables = {
+            n: replace(
+                t,
+                columns=by_name(t.columns),
+                indexes=by_name(t.indexes),
+                foreign_keys=by_name(t.foreign_keys),
+                checks=by_name(t.checks),
+            )
+            for n, t in sorted(self.tables.items())
+        }
+        collections = {n: replace(c, indexes=by_name(c.indexes)) for n, c in sorted(self.collections.items())}
+        return State(tables, collections)
+
     def table(self, name: str) -> Table:
         try:
             return self.tables[name]
