@@ -48,12 +48,16 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def target_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     options = [
-        click.option("--connection", "connections", multiple=True, metavar="NAME", help="A configured connection (repeatable)."),
+        click.option(
+            "--connection", "connections", multiple=True, metavar="NAME", help="A configured connection (repeatable)."
+        ),
         click.option("--sqlite", is_flag=True, help="Every configured SQLite connection."),
         click.option("--pg", is_flag=True, help="Every configured PostgreSQL connection."),
         click.option("--mysql", is_flag=True, help="Every configured MySQL/MariaDB connection."),
         click.option("--mongo", is_flag=True, help="Every configured MongoDB connection (only when asked for)."),
-        click.option("--driver", "driver_names", multiple=True, metavar="NAME", help="Every connection of this driver."),
+        click.option(
+            "--driver", "driver_names", multiple=True, metavar="NAME", help="Every connection of this driver."
+        ),
         click.option("--all-connections", is_flag=True, help="Every connection whose driver has the sql capability."),
         click.option("--test", is_flag=True, help="Use each connection's test_url."),
     ]
@@ -99,7 +103,9 @@ def _each(config: Any, plugins: Any, targets: list[Any], work: Callable[[Any], s
             summary.append(f"  {target.label}: FAILED: {str(exc).splitlines()[0]}")
         except Exception as exc:  # noqa: BLE001
             failures += 1
-            summary.append(f"  {target.label}: FAILED: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+            summary.append(
+                f"  {target.label}: FAILED: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            )
     click.echo("summary:")
     for line in summary:
         click.echo(line)
@@ -108,7 +114,9 @@ def _each(config: Any, plugins: Any, targets: list[Any], work: Callable[[Any], s
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", type=click.Path(path_type=Path), help="modelmig.toml or pyproject.toml to use.")
+@click.option(
+    "--config", "config_path", type=click.Path(path_type=Path), help="modelmig.toml or pyproject.toml to use."
+)
 @click.version_option(package_name="modelmig")
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path | None) -> None:
@@ -194,7 +202,9 @@ def _confirm(what: str, force: bool, yes: bool, pretend: bool) -> None:
 @cli.command("migrate:reset")
 @target_options
 @click.option("--pretend", is_flag=True)
-@click.option("--force", is_flag=True, help="Needed in production (with --yes and MODELMIG_ALLOW_PROD_DESTRUCTIVE=true).")
+@click.option(
+    "--force", is_flag=True, help="Needed in production (with --yes and MODELMIG_ALLOW_PROD_DESTRUCTIVE=true)."
+)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_obj
 @handle_errors
@@ -206,14 +216,18 @@ def migrate_reset(obj: dict[str, Any], pretend: bool, force: bool, yes: bool, **
         config,
         plugins,
         targets,
-        lambda r: f"{r.rollback(everything=True, pretend=pretend, force=True, yes=True, command='migrate:reset')} rolled back",
+        lambda r: (
+            f"{r.rollback(everything=True, pretend=pretend, force=True, yes=True, command='migrate:reset')} rolled back"
+        ),
     )
 
 
 @cli.command("migrate:fresh")
 @target_options
 @click.option("--pretend", is_flag=True)
-@click.option("--force", is_flag=True, help="Needed in production (with --yes and MODELMIG_ALLOW_PROD_DESTRUCTIVE=true).")
+@click.option(
+    "--force", is_flag=True, help="Needed in production (with --yes and MODELMIG_ALLOW_PROD_DESTRUCTIVE=true)."
+)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.pass_obj
 @handle_errors

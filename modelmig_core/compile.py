@@ -155,7 +155,9 @@ def _database_block(model: type[Model]) -> dict[str, list[Any]]:
         raise ModelError(f"{where(model)}: database must be a dict")
     unknown = sorted(set(block) - DATABASE_KEYS)
     if unknown:
-        raise ModelError(f"{where(model)}: unknown database key {unknown[0]!r} (known: {', '.join(sorted(DATABASE_KEYS))})")
+        raise ModelError(
+            f"{where(model)}: unknown database key {unknown[0]!r} (known: {', '.join(sorted(DATABASE_KEYS))})"
+        )
     out: dict[str, list[Any]] = {}
     for key in DATABASE_KEYS:
         value = block.get(key, [])
@@ -224,7 +226,9 @@ def compile_table(model: type[Model], extra_types: Iterable[str] = ()) -> Table:
             is_unique = spec.unique or key == "unique"
             known(spec.columns, f"index {spec.name or ''}".strip())
             if spec.options:
-                raise ModelError(f"{where(model)}: index option {sorted(spec.options)[0]!r} is not supported on SQL models")
+                raise ModelError(
+                    f"{where(model)}: index option {sorted(spec.options)[0]!r} is not supported on SQL models"
+                )
             indexes.append(Index(spec.name or index_name(name, spec.columns, is_unique), spec.columns, is_unique))
 
     fks: list[ForeignKey] = []
@@ -234,7 +238,10 @@ def compile_table(model: type[Model], extra_types: Iterable[str] = ()) -> Table:
         fk_name = spec.name or foreign_key_name(name, spec.columns, spec.ref_table)
         known(spec.columns, f"foreign key {fk_name}")
         if len(spec.columns) != len(spec.ref_columns):
-            raise ModelError(f"{where(model)}: foreign key {fk_name} has {len(spec.columns)} columns but references {len(spec.ref_columns)}")
+            raise ModelError(
+                f"{where(model)}: foreign key {fk_name} has {len(spec.columns)} columns "
+                f"but references {len(spec.ref_columns)}"
+            )
         fks.append(
             ForeignKey(
                 fk_name,
@@ -276,12 +283,14 @@ def check_references(state: State, models: dict[str, type[Model]]) -> None:
             target = state.tables.get(fk.ref_table)
             if target is None:
                 raise ModelError(
-                    f"{where(models[table.name])}: foreign key {fk.name} references table {fk.ref_table!r}, which no model defines"
+                    f"{where(models[table.name])}: foreign key {fk.name} references table {fk.ref_table!r}, "
+                    "which no model defines"
                 )
             for c in fk.ref_columns:
                 if target.column(c) is None:
                     raise ModelError(
-                        f"{where(models[table.name])}: foreign key {fk.name} references column {fk.ref_table}.{c}, which does not exist"
+                        f"{where(models[table.name])}: foreign key {fk.name} references column "
+                        f"{fk.ref_table}.{c}, which does not exist"
                     )
 
 

@@ -96,7 +96,9 @@ def load_config(path: Path | None = None) -> Config:
         raise ConfigError(f"{path}: no [tool.modelmig] section")
     unknown = sorted(set(section) - TOP_KEYS)
     if unknown:
-        raise ConfigError(f"{path}: unknown key {unknown[0]!r} in modelmig config (known: {', '.join(sorted(TOP_KEYS))})")
+        raise ConfigError(
+            f"{path}: unknown key {unknown[0]!r} in modelmig config (known: {', '.join(sorted(TOP_KEYS))})"
+        )
 
     models = section.get("models")
     if isinstance(models, str):

@@ -88,7 +88,11 @@ def plan(config: Config, plugins: Plugins, name: str | None = None) -> list[Plan
     for family, desired in desired_states(config, plugins).items():
         check_identifiers(config, plugins, desired)
         history = replay(config.migrations, family)
-        ops = [op for result in plugins.hook.diff(old=history.head, new=desired.state, hints=desired.hints) for op in result]
+        ops = [
+            op
+            for result in plugins.hook.diff(old=history.head, new=desired.state, hints=desired.hints)
+            for op in result
+        ]
         if not ops:
             continue
         state: State = history.head

@@ -67,7 +67,9 @@ def list_files(migrations: Path, family: str) -> list[MigrationFile]:
         if path.suffix != ".py" or path.name.startswith(("_", ".")):
             continue
         if not FILE_RE.match(path.name):
-            raise MigrationFileError(f"{path}: migration file names must look like 20260101120000_create_users_table.py")
+            raise MigrationFileError(
+                f"{path}: migration file names must look like 20260101120000_create_users_table.py"
+            )
         files.append(MigrationFile(path.stem, path, family))
     return files
 

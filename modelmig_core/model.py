@@ -48,7 +48,7 @@ class CheckSpec:
     name: str | None = None
 
 
-def column(type: str, arg: Any = None, /, **options: Any) -> ColumnSpec:  # noqa: A002
+def column(type: str, arg: Any = None, /, **options: Any) -> ColumnSpec:
     """A column: ``column("string", 200, nullable=True)``.
 
     ``arg`` is the length of a string, ``(precision, scale)`` of a decimal, the values

@@ -7,7 +7,8 @@ import re
 
 
 def snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    """PostTag -> post_tag, RunSQL -> run_sql."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
 def index_name(table: str, columns: tuple[str, ...], unique: bool) -> str:

@@ -15,12 +15,35 @@ from .errors import MigrationFileError
 from .state import Check, Collection, CollectionIndex, Column, ForeignKey, Index, State, Table, Value
 
 __all__ = [
-    "Check", "Collection", "CollectionIndex", "Column", "ForeignKey", "Index", "Table",
-    "Operation", "CreateTable", "DropTable", "RenameTable", "AddColumn", "DropColumn",
-    "AlterColumn", "RenameColumn", "CreateIndex", "DropIndex", "AddForeignKey",
-    "DropForeignKey", "AddCheck", "DropCheck", "RunSQL", "RunPython",
-    "CreateCollection", "DropCollection", "RenameCollection", "SetValidator",
-    "CreateCollectionIndex", "DropCollectionIndex",
+    "AddCheck",
+    "AddColumn",
+    "AddForeignKey",
+    "AlterColumn",
+    "Check",
+    "Collection",
+    "CollectionIndex",
+    "Column",
+    "CreateCollection",
+    "CreateCollectionIndex",
+    "CreateIndex",
+    "CreateTable",
+    "DropCheck",
+    "DropCollection",
+    "DropCollectionIndex",
+    "DropColumn",
+    "DropForeignKey",
+    "DropIndex",
+    "DropTable",
+    "ForeignKey",
+    "Index",
+    "Operation",
+    "RenameCollection",
+    "RenameColumn",
+    "RenameTable",
+    "RunPython",
+    "RunSQL",
+    "SetValidator",
+    "Table",
 ]  # fmt: skip
 
 
@@ -108,7 +131,9 @@ class RenameTable(Operation):
             raise MigrationFileError(f"RenameTable: table {self.new!r} already exists")
         tables = {}
         for name, table in state.tables.items():
-            fks = tuple(replace(fk, ref_table=self.new) if fk.ref_table == self.old else fk for fk in table.foreign_keys)
+            fks = tuple(
+                replace(fk, ref_table=self.new) if fk.ref_table == self.old else fk for fk in table.foreign_keys
+            )
             table = replace(table, foreign_keys=fks)
             if name == self.old:
                 tables[self.new] = replace(t, name=self.new, foreign_keys=fks)
@@ -212,7 +237,8 @@ class RenameColumn(Operation):
         # foreign keys of other tables that point at the renamed column follow it
         for other in list(state.tables.values()):
             fks = tuple(
-                replace(f, ref_columns=ren(f.ref_columns)) if f.ref_table == self.table else f for f in other.foreign_keys
+                replace(f, ref_columns=ren(f.ref_columns)) if f.ref_table == self.table else f
+                for f in other.foreign_keys
             )
             if fks != other.foreign_keys:
                 state = state.with_table(replace(other, foreign_keys=fks))

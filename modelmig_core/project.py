@@ -80,7 +80,9 @@ def desired_states(config: Config, plugins: Plugins) -> dict[str, Desired]:
             raise ModelError(f"{where(group[0])}: stores of family {family!r} cannot be mixed in one app")
         table_renames, column_renames = renames(group)
         out[family] = Desired(family, state, DiffHints(table_renames, column_renames), group)
-    for chain in sorted(p.name for p in config.migrations.glob("*") if p.is_dir()) if config.migrations.is_dir() else []:
+    for chain in (
+        sorted(p.name for p in config.migrations.glob("*") if p.is_dir()) if config.migrations.is_dir() else []
+    ):
         if chain not in out and any(Path(config.migrations, chain).glob("*.py")):
             out[chain] = Desired(chain, State(), DiffHints(), [])
     return out

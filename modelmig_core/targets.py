@@ -57,7 +57,9 @@ def select_targets(
     if all_connections:
         matched = [n for n, c in config.connections.items() if "sql" in driver_of(c, plugins).capabilities]
         if not matched:
-            raise ConfigError(f"{config.path}: --all-connections found no connection whose driver has the sql capability")
+            raise ConfigError(
+                f"{config.path}: --all-connections found no connection whose driver has the sql capability"
+            )
         for n in matched:
             add(n)
     if not chosen:

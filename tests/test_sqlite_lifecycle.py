@@ -252,7 +252,9 @@ def test_one_column_change_makes_one_alter_and_down_restores(make_project) -> No
 
 def test_declared_column_rename_keeps_data(make_project) -> None:
     p = make_project()
-    p.models('class T(Model):\n    table = "things"\n    schema = {"id": column("increments"), "nm": column("string", 20)}\n')
+    p.models(
+        'class T(Model):\n    table = "things"\n    schema = {"id": column("increments"), "nm": column("string", 20)}\n'
+    )
     p.ok("make:migration")
     p.ok("migrate:run")
     with sqlite3.connect(p.root / "app.sqlite3") as c:

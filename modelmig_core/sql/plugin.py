@@ -112,7 +112,7 @@ class SqlDriver:
     def run_statement(self, conn: Connection, migration: Migration | None, sql: str) -> None:
         try:
             self.execute(conn.raw, sql)
-        except Exception as exc:  # noqa: BLE001 - DB-API errors differ per driver
+        except Exception as exc:
             where = migration.path.name if migration else "statement"
             detail = " ".join(str(exc).split())
             raise MigrationFailed(f"{where}: {sql.splitlines()[0][:120]}: {detail}") from exc
@@ -127,9 +127,7 @@ class SqlDriver:
         caps = set(self.capabilities)
         if self.transactional_ddl:
             caps.add("transactional_ddl")
-        return DriverInfo(
-            self.name, self.schemes, "sql", frozenset(caps), self.max_identifier_length, self.description
-        )
+        return DriverInfo(self.name, self.schemes, "sql", frozenset(caps), self.max_identifier_length, self.description)
 
     @hookimpl(trylast=True)
     def render_column(self, column: Column, dialect: str) -> Any:
@@ -163,7 +161,7 @@ class SqlDriver:
             return None
         try:
             rows = self.execute(connection.raw, f"SELECT {LEDGER_COLUMNS} FROM {LEDGER} ORDER BY batch, id")
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             if self.is_missing_table(exc):
                 return []
             raise
@@ -249,7 +247,9 @@ class SqlDriver:
         return True
 
     @hookimpl
-    def render_operations(self, connection: Connection, operations: Sequence[Operation], state: State) -> list[str] | None:
+    def render_operations(
+        self, connection: Connection, operations: Sequence[Operation], state: State
+    ) -> list[str] | None:
         if not self._mine(connection):
             return None
         renderer = self.renderer(connection)

@@ -7,7 +7,6 @@ form). Each ``op_<snake name>(op, state)`` returns the statements of one operati
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,12 +23,9 @@ from sqlalchemy.schema import (
 )
 
 from ..errors import MigrationFailed
+from ..naming import snake
 from ..operations import Operation
 from ..state import Check, Column, ForeignKey, Index, State, Table
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 class Renderer:
@@ -172,7 +168,7 @@ class Renderer:
     # ------------------------------------------------------------ operations
 
     def statements(self, op: Operation, state: State) -> list[str]:
-        method = getattr(self, "op_" + _snake(type(op).__name__), None)
+        method = getattr(self, "op_" + snake(type(op).__name__), None)
         if method is None:
             raise MigrationFailed(f"{self.dialect_name}: operation {type(op).__name__} is not supported")
         return method(op, state)

@@ -131,4 +131,6 @@ def assert_schema(engine: sa.Engine, state: State, renderer: Any) -> None:
     assert sorted(live) == sorted(want), f"tables differ: live {sorted(live)} vs models {sorted(want)}"
     for table in want:
         for key in ("columns", "primary_key", "indexes", "foreign_keys", "checks"):
-            assert live[table][key] == want[table][key], f"{table}.{key}: live {live[table][key]!r} != {want[table][key]!r}"
+            assert live[table][key] == want[table][key], (
+                f"{table}.{key}: live {live[table][key]!r} != {want[table][key]!r}"
+            )

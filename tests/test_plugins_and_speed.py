@@ -1,0 +1,112 @@
+"""Plugins (custom column types through render_column, drivers from entry points)
+and the speed rules: --help and a no-op migrate:run load no SQLAlchemy."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+from modelmig_core.plugins import Plugins
+
+MODELS = """
+class Account(Model):
+    table = "accounts"
+    schema = {"id": column("increments"), "balance": column("money", default=0)}
+"""
+
+PLUGIN = """
+import sqlalchemy as sa
+from modelmig_core.hookspecs import hookimpl
+
+
+@hookimpl
+def column_types():
+    return ["money"]
+
+
+@hookimpl
+def render_column(column, dialect):
+    if column.type != "money":
+        return None
+    return sa.Column(column.name, sa.Numeric(14, 4), nullable=column.nullable, server_default=sa.text("0"))
+"""
+
+
+def test_custom_column_type_plugin(make_project) -> None:
+    p = make_project(extra_config='plugins = ["moneytype"]')
+    (p.root / "moneytype.py").write_text(PLUGIN)
+    p.models(MODELS)
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    import sqlite3
+
+    c = sqlite3.connect(p.root / "app.sqlite3")
+    ddl = c.execute("SELECT sql FROM sqlite_master WHERE name = 'accounts'").fetchone()[0]
+    c.close()
+    assert "balance NUMERIC(14, 4) DEFAULT 0" in ddl
+
+
+def test_unknown_custom_type_without_plugin(make_project) -> None:
+    p = make_project()
+    p.models(MODELS)
+    result = p.run("make:migration")
+    assert result.exit_code != 0 and "unknown column type 'money'" in result.output
+
+
+def test_drivers_come_from_entry_points() -> None:
+    plugins = Plugins()
+    assert "sqlite" in plugins.entry_points()
+    info = plugins.driver("sqlite")
+    assert info.family == "sql" and "sql" in info.capabilities and "transactional_ddl" in info.capabilities
+    assert plugins.driver_for_scheme("sqlite").name == "sqlite"
+
+
+PROBE = textwrap.dedent(
+    """
+    import json, sys
+    import modelmig_core.migrations as migrations
+    loaded = []
+    real_load = migrations.load
+    def spy(f):
+        loaded.append(f.id)
+        return real_load(f)
+    migrations.load = spy
+    import modelmig_core.runner as runner
+    runner.load = spy
+    from modelmig_core.cli import cli
+    try:
+        cli(sys.argv[1:], prog_name="modelmig")
+    except SystemExit:
+        pass
+    mods = sorted(m for m in sys.modules if m.split(".")[0] in ("sqlalchemy", "modelmig_sqlite", "pymysql", "psycopg", "pymongo"))
+    sys.stderr.write("PROBE " + json.dumps({"modules": mods, "loaded": loaded}) + "\\n")
+    """
+)
+
+
+def probe(project, *args: str) -> dict[str, list[str]]:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, *args], cwd=project.root, capture_output=True, text=True, check=True
+    )
+    line = next(x for x in result.stderr.splitlines() if x.startswith("PROBE "))
+    return json.loads(line[len("PROBE ") :])
+
+
+def test_help_imports_no_driver_and_no_sqlalchemy(make_project) -> None:
+    p = make_project()
+    assert probe(p, "--help")["modules"] == []
+    assert probe(p, "migrate:run", "--help")["modules"] == []
+
+
+def test_nothing_pending_reads_only_the_ledger(make_project) -> None:
+    p = make_project()
+    p.models(MODELS.replace('column("money", default=0)', 'column("decimal", default=0)'))
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    for command in ("migrate:run", "migrate:status"):
+        seen = probe(p, command)
+        assert not [m for m in seen["modules"] if m.startswith("sqlalchemy")], seen
+        assert seen["loaded"] == []  # no migration module imported
+        assert "modelmig_sqlite.plugin" in seen["modules"]
