@@ -20,6 +20,7 @@ from .operations import CreateTable, Operation
 from .plugins import Plugins
 from .project import Desired, desired_states
 from .state import State
+from .targets import driver_of
 
 STAMP = "%Y%m%d%H%M%S"
 
@@ -63,7 +64,10 @@ def check_identifiers(config: Config, plugins: Plugins, desired: Desired) -> Non
     """Names longer than any configured database of this family allows are rejected now."""
     limits = []
     for conn in config.connections.values():
-        info = plugins.driver(conn.driver) if conn.driver else plugins.driver_for_scheme(conn.scheme)
+        try:
+            info = driver_of(conn, plugins)
+        except ConfigError:
+            continue  # that driver is not installed here; the database checks names itself
         if info.family == desired.family and info.max_identifier_length:
             limits.append((info.max_identifier_length, info.name))
     if not limits:

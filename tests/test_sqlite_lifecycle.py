@@ -352,3 +352,28 @@ def test_sqlite_memory_and_env_url(make_project, monkeypatch, fresh: bool) -> No
     else:
         p.ok("migrate:run")
         assert Path(p.root / "fallback.sqlite3").exists()
+
+
+def test_concurrent_runners_apply_each_migration_once(make_project) -> None:
+    """Four processes at once on one SQLite file: BEGIN IMMEDIATE serializes them and
+    the ledger is re-checked inside each transaction."""
+    import subprocess
+    import sys
+
+    p = make_project()
+    p.models(BLOG_V1)
+    p.ok("make:migration")
+    p.models(BLOG_V2)
+    p.ok("make:migration", env={"MODELMIG_NOW": "2026-01-02T00:00:00"})
+    exe = str(Path(sys.executable).parent / "modelmig")
+    procs = [
+        subprocess.Popen([exe, "migrate:run"], cwd=p.root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for _ in range(4)
+    ]
+    outputs = [proc.communicate(timeout=60)[0] for proc in procs]
+    assert all(proc.returncode == 0 for proc in procs), outputs
+    applied = [line for out in outputs for line in out.splitlines() if ": applied " in line]
+    assert len(applied) == 2, outputs
+    m1, m2 = [f.stem for f in p.migration_files()]
+    assert [row[0] for row in ledger(p)] == [m1, m2]
+    check_live(p, states(p)[2])

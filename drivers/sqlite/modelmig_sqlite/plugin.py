@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from modelmig_core.driver import Connection
-from modelmig_core.errors import ConfigError, MigrationFailed
+from modelmig_core.errors import ConfigError, LockError, MigrationFailed
 from modelmig_core.sql.plugin import SqlDriver
 
 if TYPE_CHECKING:
@@ -60,7 +60,12 @@ class SqliteDriver(SqlDriver):
         return isinstance(exc, sqlite3.OperationalError) and "no such table" in str(exc)
 
     def begin(self, raw: Any) -> None:
-        self.execute(raw, "BEGIN IMMEDIATE")
+        try:
+            self.execute(raw, "BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise LockError("another runner holds the SQLite write lock; try again when it has finished") from None
+            raise
 
     def list_tables(self, raw: Any) -> list[str]:
         rows = self.execute(
