@@ -50,7 +50,8 @@ def timed(fn, repeat: int) -> list[float]:
 
 
 def report(name: str, samples: list[float]) -> None:
-    print(f"{name}: median {statistics.median(samples) * 1000:.1f} ms, min {min(samples) * 1000:.1f} ms (n={len(samples)})")
+    median, low = statistics.median(samples) * 1000, min(samples) * 1000
+    print(f"{name}: median {median:.1f} ms, min {low:.1f} ms (n={len(samples)})")
 
 
 def main() -> None:
@@ -70,7 +71,8 @@ def main() -> None:
             result = runner.invoke(cli, ["make:migration", "--check"])
             assert result.exit_code in (0, 1), result.output
 
-        report(f"make:migration --check, {args.tables} tables x {args.columns + 2} columns (in-process)", timed(check, 3))
+        shape = f"{args.tables} tables x {args.columns + 2} columns"
+        report(f"make:migration --check, {shape} (in-process)", timed(check, 3))
         start = time.perf_counter()
         result = runner.invoke(cli, ["make:migration"], env={"MODELMIG_NOW": "2026-01-01T00:00:00"})
         assert result.exit_code == 0, result.output
