@@ -66,6 +66,22 @@ def target_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
+def destructive_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--pretend, --force, --yes: the options of every command that may drop data."""
+    options = [
+        click.option("--pretend", is_flag=True, help="Print what would run; change nothing."),
+        click.option(
+            "--force",
+            is_flag=True,
+            help="Needed in production to drop data (with --yes and MODELMIG_ALLOW_PROD_DESTRUCTIVE=true).",
+        ),
+        click.option("--yes", is_flag=True, help="Confirm without asking."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
 def _targets(ctx_obj: dict[str, Any], kw: dict[str, Any]) -> tuple[Any, Any, list[Any]]:
     from .app import open_app
     from .targets import select_targets
@@ -155,9 +171,7 @@ def make_migration(obj: dict[str, Any], name: str | None, check: bool) -> None:
 
 @cli.command("migrate:run")
 @target_options
-@click.option("--pretend", is_flag=True, help="Print what would run; change nothing.")
-@click.option("--force", is_flag=True, help="With --yes and the env var: allow dropping data in production.")
-@click.option("--yes", is_flag=True, help="Confirm.")
+@destructive_options
 @click.pass_obj
 @handle_errors
 def migrate_run(obj: dict[str, Any], pretend: bool, force: bool, yes: bool, **kw: Any) -> None:
@@ -175,9 +189,7 @@ def _positive(ctx: click.Context, param: click.Parameter, value: int | None) -> 
 @cli.command("migrate:rollback")
 @target_options
 @click.option("--step", type=int, callback=_positive, help="Roll back this many migrations (default: the last batch).")
-@click.option("--pretend", is_flag=True, help="Print what would run; change nothing.")
-@click.option("--force", is_flag=True)
-@click.option("--yes", is_flag=True)
+@destructive_options
 @click.pass_obj
 @handle_errors
 def migrate_rollback(obj: dict[str, Any], step: int | None, pretend: bool, force: bool, yes: bool, **kw: Any) -> None:
@@ -201,11 +213,7 @@ def _confirm(what: str, force: bool, yes: bool, pretend: bool) -> None:
 
 @cli.command("migrate:reset")
 @target_options
-@click.option("--pretend", is_flag=True)
-@click.option(
-    "--force", is_flag=True, help="Needed in production (with --yes and MODELMIG_ALLOW_PROD_DESTRUCTIVE=true)."
-)
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@destructive_options
 @click.pass_obj
 @handle_errors
 def migrate_reset(obj: dict[str, Any], pretend: bool, force: bool, yes: bool, **kw: Any) -> None:
@@ -224,11 +232,7 @@ def migrate_reset(obj: dict[str, Any], pretend: bool, force: bool, yes: bool, **
 
 @cli.command("migrate:fresh")
 @target_options
-@click.option("--pretend", is_flag=True)
-@click.option(
-    "--force", is_flag=True, help="Needed in production (with --yes and MODELMIG_ALLOW_PROD_DESTRUCTIVE=true)."
-)
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@destructive_options
 @click.pass_obj
 @handle_errors
 def migrate_fresh(obj: dict[str, Any], pretend: bool, force: bool, yes: bool, **kw: Any) -> None:

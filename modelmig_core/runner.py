@@ -147,6 +147,22 @@ class Runner:
         finally:
             self.hook.release_lock(connection=self.connection)
 
+    def _prepare(
+        self, migrations: list[Migration], direction: str, command: str, *, pretend: bool, force: bool, yes: bool
+    ) -> bool:
+        """Check the chain and the production guard before anything changes; print
+        instead with --pretend. True when the migrations should be executed."""
+        self.history()  # replay (and check) the whole chain first
+        destructive = [m.id for m in migrations if (m.destructive_up if direction == "up" else m.destructive_down)]
+        if pretend:
+            for m in migrations:
+                self._pretend(m, direction)
+            return False
+        if destructive:
+            check_production(f"{command} ({', '.join(destructive)})", force=force, yes=yes)
+            self.hook.before_destructive(command=command, connection=self.connection, target=self.target)
+        return True
+
     def pending(self) -> tuple[list[MigrationFile], list[LedgerRow]]:
         rows = self.ledger()
         done = {r.id for r in rows}
@@ -161,16 +177,8 @@ class Runner:
             return 0
         self._warn_drift(rows, self.files())
         migrations = [load(f) for f in todo]
-        self.history()  # replay (and check) the whole chain before changing anything
-        destructive = [m.id for m in migrations if m.destructive_up]
-        if destructive and not pretend:
-            check_production(f"migrate:run ({', '.join(destructive)})", force=force, yes=yes)
-        if pretend:
-            for m in migrations:
-                self._pretend(m, "up")
+        if not self._prepare(migrations, "up", "migrate:run", pretend=pretend, force=force, yes=yes):
             return 0
-        if destructive:
-            self.hook.before_destructive(command="migrate:run", connection=self.connection, target=self.target)
 
         def work() -> int:
             # re-read under the lock: another runner may have applied some meanwhile
@@ -224,16 +232,8 @@ class Runner:
             if r.id not in files:
                 raise MigrationFileError(f"{self.target.name}: cannot roll back {r.id}: its file is missing")
         migrations = [load(files[r.id]) for r in chosen]
-        self.history()
-        destructive = [m.id for m in migrations if m.destructive_down]
-        if destructive and not pretend:
-            check_production(f"{command} ({', '.join(destructive)})", force=force, yes=yes)
-        if pretend:
-            for m in migrations:
-                self._pretend(m, "down")
+        if not self._prepare(migrations, "down", command, pretend=pretend, force=force, yes=yes):
             return 0
-        if destructive:
-            self.hook.before_destructive(command=command, connection=self.connection, target=self.target)
 
         def work() -> int:
             current = {r.id: r for r in self.ledger()}
