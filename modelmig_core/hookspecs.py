@@ -104,6 +104,13 @@ def record_state(
 
 
 @hookspec(firstresult=True)
+def resolve_ledger(connection: Connection, migration_id: str, applied: bool) -> bool | None:
+    """Settle a migration left ``running`` by an interruption (``migrate:resolve``),
+    after the user repaired the schema by hand: ``applied=True`` marks it applied,
+    ``applied=False`` removes its ledger row (it counts as rolled back)."""
+
+
+@hookspec(firstresult=True)
 def render_operations(connection: Connection, operations: Sequence[Operation], state: State) -> list[str] | None:
     """What ``apply`` would send, as text (``--pretend``)."""
 

@@ -188,22 +188,81 @@ class SqlDriver:
         self.unlock(connection)
         return True
 
+    def atomic(self, migration: Migration) -> bool:
+        """Whether ``migration`` runs in one transaction with its ledger row."""
+        return migration.atomic and self.transactional_ddl
+
     @contextmanager
     def migration_transaction(self, conn: Connection, migration: Migration, direction: str) -> Iterator[bool]:
-        """Default: BEGIN, check the ledger again, yield, COMMIT (or ROLLBACK)."""
-        atomic = migration.atomic and self.transactional_ddl
+        """Default: BEGIN, check the ledger again, yield, COMMIT (or ROLLBACK).
+
+        Without a transaction (the database has no transactional DDL, or the
+        migration says ``atomic = False``) the ledger records progress instead:
+        see ``tracked_migration``."""
+        if not self.atomic(migration):
+            with self.tracked_migration(conn, migration, direction) as go:
+                yield go
+            return
         raw = conn.raw
-        if atomic:
-            self.begin(raw)
+        self.begin(raw)
         try:
             recorded = self.is_recorded(raw, migration.id)
             yield (not recorded) if direction == "up" else recorded
-            if atomic:
-                self.commit(raw)
+            self.commit(raw)
         except BaseException:
-            if atomic:
-                self.rollback(raw)
+            self.rollback(raw)
             raise
+
+    @contextmanager
+    def tracked_migration(self, conn: Connection, migration: Migration, direction: str) -> Iterator[bool]:
+        """A migration without a transaction: its ledger row says ``running`` before
+        the first statement, ``progress`` counts the statements done, and
+        ``record_state`` marks it applied (up) or deletes it (down) at the end. An
+        interruption after a statement has run leaves the row ``running``: the next
+        run reports it and ``migrate:resolve`` settles it. A failure before any
+        statement has run leaves the ledger as it was."""
+        raw, p, mid = conn.raw, self.param, migration.id
+        recorded = self.is_recorded(raw, mid)
+        if (direction == "up") == recorded:
+            yield False
+            return
+        if direction == "up":
+            batch = conn.extra.get("batch") or self.next_batch(raw)
+            self.execute(
+                raw,
+                f"INSERT INTO {LEDGER} ({LEDGER_COLUMNS}) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})",
+                [mid, batch, migration.checksum, self.now(), 0, "running", 0],
+            )
+        else:
+            self.execute(raw, f"UPDATE {LEDGER} SET status = 'running', progress = 0 WHERE id = {p}", [mid])
+        conn.extra["tracking"] = mid
+        conn.extra["progress"] = 0
+        try:
+            yield True
+        except BaseException:
+            if conn.extra.get("progress") == 0:  # nothing ran: the ledger goes back to what it was
+                if direction == "up":
+                    self.execute(raw, f"DELETE FROM {LEDGER} WHERE id = {p}", [mid])
+                else:
+                    self.execute(raw, f"UPDATE {LEDGER} SET status = 'applied' WHERE id = {p}", [mid])
+            raise
+        finally:
+            conn.extra.pop("tracking", None)
+
+    def next_batch(self, raw: Any) -> int:
+        rows = self.execute(raw, f"SELECT MAX(batch) FROM {LEDGER}")
+        return int(rows[0][0] or 0) + 1 if rows else 1
+
+    def step_done(self, conn: Connection, migration: Migration) -> None:
+        """After each statement of a tracked migration: record the progress."""
+        if conn.extra.get("tracking") != migration.id:
+            return
+        conn.extra["progress"] = conn.extra.get("progress", 0) + 1
+        self.execute(
+            conn.raw,
+            f"UPDATE {LEDGER} SET progress = {self.param} WHERE id = {self.param}",
+            [conn.extra["progress"], migration.id],
+        )
 
     @hookimpl
     def transaction(
@@ -223,9 +282,11 @@ class SqlDriver:
         for op in operations:
             if isinstance(op, RunPython):
                 op.forward(connection.raw)
+                self.step_done(connection, migration)
             else:
                 for sql in self.statements_for(renderer, op, state):
                     self.run_statement(connection, migration, sql)
+                    self.step_done(connection, migration)
             state = op.state_forwards(state)
         return True
 
@@ -237,6 +298,15 @@ class SqlDriver:
             return None
         p = self.param
         if direction == "up":
+            connection.extra["batch"] = batch  # the batch of this run, for a tracked migration's row
+            if not self.atomic(migration):  # the row was written as 'running' before the first statement
+                self.execute(
+                    connection.raw,
+                    f"UPDATE {LEDGER} SET status = 'applied', batch = {p}, applied_at = {p}, duration_ms = {p} "
+                    f"WHERE id = {p}",
+                    [batch, self.now(), duration_ms, migration.id],
+                )
+                return True
             self.execute(
                 connection.raw,
                 f"INSERT INTO {LEDGER} ({LEDGER_COLUMNS}) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})",
@@ -244,6 +314,21 @@ class SqlDriver:
             )
         else:
             self.execute(connection.raw, f"DELETE FROM {LEDGER} WHERE id = {p}", [migration.id])
+        return True
+
+    @hookimpl
+    def resolve_ledger(self, connection: Connection, migration_id: str, applied: bool) -> bool | None:
+        if not self._mine(connection):
+            return None
+        p = self.param
+        if applied:
+            self.execute(
+                connection.raw,
+                f"UPDATE {LEDGER} SET status = 'applied' WHERE id = {p} AND status = 'running'",
+                [migration_id],
+            )
+        else:
+            self.execute(connection.raw, f"DELETE FROM {LEDGER} WHERE id = {p} AND status = 'running'", [migration_id])
         return True
 
     @hookimpl

@@ -1,0 +1,123 @@
+"""MySQL 8 / MariaDB 10.11+ DDL.
+
+Every column says NULL or NOT NULL, and DEFAULT wherever one is declared, so the
+server never adds an implicit NOT NULL, DEFAULT or ``ON UPDATE CURRENT_TIMESTAMP``.
+
+Type mapping:
+- timestamp -> ``DATETIME(6)`` (``DEFAULT CURRENT_TIMESTAMP(6)`` when it defaults
+  to now). DATETIME has no implicit ``ON UPDATE``, no 2038 limit and no session
+  time-zone conversion; MySQL has no time-zone-aware type, so ``use_tz`` is
+  stored as DATETIME as well (keep UTC in it).
+- boolean -> ``TINYINT(1)`` (defaults 1/0), enum -> native ``ENUM(...)``,
+  json -> ``JSON`` (MariaDB: an alias of LONGTEXT with a json_valid check),
+  uuid -> ``CHAR(36)`` (MySQL 8 has no UUID type), decimal -> ``DECIMAL(p, s)``,
+  binary -> ``BLOB``, auto-increment keys -> ``AUTO_INCREMENT``.
+
+Alterations are ``MODIFY COLUMN`` with the full new definition; checks are
+dropped with ``DROP CONSTRAINT`` (MySQL 8.0.19+ and MariaDB), foreign keys with
+``DROP FOREIGN KEY`` and then the index the server made for them, if any.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.dialects import mysql
+
+from modelmig_core.errors import MigrationFailed
+from modelmig_core.sql.render import Renderer
+from modelmig_core.state import Column, State
+
+
+def explicit_null_compiler(base: type) -> type:
+    """The dialect's DDL compiler, with an explicit NULL on every nullable column."""
+
+    class ExplicitNullDDLCompiler(base):  # type: ignore[valid-type,misc]
+        def get_column_specification(self, column: Any, **kw: Any) -> str:
+            spec: str = super().get_column_specification(column, **kw)
+            if column.nullable:
+                head = " ".join(
+                    [
+                        self.preparer.format_column(column),
+                        self.dialect.type_compiler_instance.process(column.type, type_expression=column),
+                    ]
+                )
+                rest = spec[len(head) :]
+                if spec.startswith(head) and not rest.startswith(" NULL"):
+                    spec = head + " NULL" + rest
+            return spec
+
+    return ExplicitNullDDLCompiler
+
+
+class MysqlRenderer(Renderer):
+    dialect_name = "mysql"
+
+    def __init__(self, hook: Any = None, raw: Any = None) -> None:
+        super().__init__(hook, raw)
+        self.dialect.ddl_compiler = explicit_null_compiler(type(self.dialect).ddl_compiler)  # type: ignore[misc]
+
+    def column_type(self, col: Column) -> Any:
+        t = col.type
+        if t == "timestamp":
+            return mysql.DATETIME(fsp=6)
+        if t == "time":
+            return mysql.TIME(fsp=6)
+        if t == "boolean":
+            return mysql.TINYINT(1)
+        if t == "decimal":
+            return mysql.DECIMAL(col.precision, col.scale)
+        if t == "uuid":
+            return mysql.CHAR(36)
+        if t == "double":
+            return mysql.DOUBLE()
+        if t == "float":
+            return mysql.FLOAT()
+        if t == "json":
+            return mysql.JSON()
+        if t == "enum":
+            assert col.values
+            return mysql.ENUM(*col.values)
+        return super().column_type(col)
+
+    def now_default(self, col: Column) -> str:
+        return "CURRENT_TIMESTAMP(6)"
+
+    # ------------------------------------------------------------ operations
+
+    def op_alter_column(self, op: Any, state: State) -> list[str]:
+        if op.old.name != op.new.name:
+            raise MigrationFailed(f"AlterColumn on {op.table}: renames are RenameColumn operations")
+        if op.old.primary != op.new.primary:
+            raise MigrationFailed(
+                f"{op.table}.{op.new.name}: changing which columns form the primary key is not supported by AlterColumn"
+            )
+        return [f"ALTER TABLE {self.q(op.table)} MODIFY COLUMN {self.column_spec(op.table, op.new)}"]
+
+    def op_drop_check(self, op: Any, state: State) -> list[str]:
+        return [f"ALTER TABLE {self.q(op.table)} DROP CONSTRAINT {self.q(op.check.name)}"]
+
+    def op_drop_foreign_key(self, op: Any, state: State) -> list[str]:
+        out = [f"ALTER TABLE {self.q(op.table)} DROP FOREIGN KEY {self.q(op.foreign_key.name)}"]
+        # the server made an index named after the FK unless an index already served it
+        declared = {i.name for i in state.table(op.table).indexes}
+        if op.foreign_key.name not in declared and self.has_index(op.table, op.foreign_key.name):
+            out.append(f"DROP INDEX {self.q(op.foreign_key.name)} ON {self.q(op.table)}")
+        return out
+
+    def has_index(self, table: str, name: str) -> bool:
+        if self.raw is None:
+            return False
+        cur = self.raw.cursor()
+        try:
+            cur.execute(
+                "SELECT 1 FROM information_schema.statistics "
+                "WHERE table_schema = DATABASE() AND table_name = %s AND index_name = %s LIMIT 1",
+                (table, name),
+            )
+            return cur.fetchone() is not None
+        finally:
+            cur.close()
+
+    def op_add_column(self, op: Any, state: State) -> list[str]:
+        return [f"ALTER TABLE {self.q(op.table)} ADD COLUMN {self.column_spec(op.table, op.column)}"]

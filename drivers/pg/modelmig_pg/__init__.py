@@ -1,0 +1,1 @@
+"""PostgreSQL driver for modelmig (psycopg 3)."""
