@@ -45,12 +45,16 @@ def norm_action(value: str | None) -> str | None:
 
 
 def norm_check(text: str) -> str:
-    text = re.sub(r"[\s()`\"]", "", str(text)).lower()
-    return text.replace("char_length", "length")
+    text = re.sub(r"::(text|character varying|varchar|integer|bigint|numeric)\b", "", str(text))  # PostgreSQL casts
+    text = re.sub(r"[\s()`\"]", "", text).lower()
+    return text.replace("char_length", "length").replace("octet_length", "length")
 
 
 def type_text(type_: Any, dialect: Any) -> str:
-    return str(type_.compile(dialect=dialect)).lower()
+    if isinstance(type_, sa.Enum) and type_.enums:  # native enums compare by their values, not their type name
+        return "enum(" + ",".join(type_.enums) + ")"
+    text = str(type_.compile(dialect=dialect)).lower()
+    return re.sub(r"^(tinyint|smallint|mediumint|integer|int|bigint)\(\d+\)", r"\1", text)  # MariaDB display widths
 
 
 def reflect(engine: sa.Engine) -> dict[str, dict[str, Any]]:
@@ -65,15 +69,20 @@ def reflect(engine: sa.Engine) -> dict[str, dict[str, Any]]:
                 "type": type_text(c["type"], dialect),
                 "nullable": bool(c["nullable"]),
                 "default": norm_bool_default(norm_default(c.get("default"))),
+                **({"comment": c.get("comment") or None} if dialect.supports_comments else {}),
             }
             for c in insp.get_columns(table)
         }
+        json_checks = mariadb_json_columns(insp, table)
+        for name in json_checks:
+            columns[name]["type"] = "json"
         fks = {
             fk["name"]: (
                 tuple(fk["constrained_columns"]),
                 fk["referred_table"],
                 tuple(fk["referred_columns"]),
                 norm_action(fk.get("options", {}).get("ondelete")),
+                norm_action(fk.get("options", {}).get("onupdate")),
             )
             for fk in insp.get_foreign_keys(table)
         }
@@ -84,7 +93,11 @@ def reflect(engine: sa.Engine) -> dict[str, dict[str, Any]]:
         }
         for u in insp.get_unique_constraints(table):
             indexes.setdefault(u["name"], (tuple(u["column_names"]), True))
-        checks = {c["name"]: norm_check(c["sqltext"]) for c in insp.get_check_constraints(table) if c.get("name")}
+        checks = {
+            c["name"]: norm_check(c["sqltext"])
+            for c in insp.get_check_constraints(table)
+            if c.get("name") and c["name"] not in json_checks
+        }
         out[table] = {
             "columns": columns,
             "primary_key": tuple(insp.get_pk_constraint(table)["constrained_columns"]),
@@ -112,13 +125,15 @@ def expected(state: State, renderer: Any) -> dict[str, dict[str, Any]]:
                 "type": type_text(renderer.column_type(c), dialect),
                 "nullable": c.nullable,
                 "default": default,
+                **({"comment": c.comment} if dialect.supports_comments else {}),
             }
         out[name] = {
             "columns": columns,
             "primary_key": t.primary_key,
             "indexes": {i.name: (i.columns, i.unique) for i in t.indexes},
             "foreign_keys": {
-                f.name: (f.columns, f.ref_table, f.ref_columns, norm_action(f.on_delete)) for f in t.foreign_keys
+                f.name: (f.columns, f.ref_table, f.ref_columns, norm_action(f.on_delete), norm_action(f.on_update))
+                for f in t.foreign_keys
             },
             "checks": {c.name: norm_check(c.expression) for c in t.checks},
         }
@@ -134,3 +149,26 @@ def assert_schema(engine: sa.Engine, state: State, renderer: Any) -> None:
             assert live[table][key] == want[table][key], (
                 f"{table}.{key}: live {live[table][key]!r} != {want[table][key]!r}"
             )
+
+
+def mariadb_json_columns(insp: Any, table: str) -> set[str]:
+    """MariaDB's JSON is LONGTEXT with a column-level ``CHECK (json_valid(col))``:
+    such columns compare as ``json``."""
+    if not getattr(insp.dialect, "is_mariadb", False):
+        return set()
+    with insp.bind.connect() as c:
+        found = c.execute(
+            sa.text(
+                "SELECT constraint_name, check_clause FROM information_schema.check_constraints "
+                "WHERE constraint_schema = DATABASE() AND table_name = :t AND level = 'Column'"
+            ),
+            {"t": table},
+        )
+        return {name for name, clause in found if norm_check(clause) == f"json_valid{name.lower()}"}
+
+
+def enum_types(engine: sa.Engine) -> list[str]:
+    """Named enum types left in the database (PostgreSQL); [] where enums are not types."""
+    insp = sa.inspect(engine)
+    get_enums = getattr(insp, "get_enums", None)
+    return sorted(e["name"] for e in get_enums()) if get_enums else []
