@@ -276,3 +276,21 @@ def migrate_status(obj: dict[str, Any], as_json: bool, **kw: Any) -> None:
 
 def main() -> None:
     cli(prog_name="modelmig")
+
+
+@cli.command("migrate:resolve")
+@click.argument("migration_id")
+@click.option("--applied", "outcome", flag_value="applied", help="Its changes are all in place.")
+@click.option("--rolled-back", "outcome", flag_value="rolled-back", help="None of its changes are in place.")
+@target_options
+@click.pass_obj
+@handle_errors
+def migrate_resolve(obj: dict[str, Any], migration_id: str, outcome: str | None, **kw: Any) -> None:
+    """Settle a migration interrupted on a database without transactional DDL,
+    after repairing the schema by hand."""
+    from .resolve import resolve
+
+    if outcome is None:
+        raise click.UsageError("say how the interrupted migration ended: --applied or --rolled-back")
+    config, plugins, targets = _targets(obj, kw)
+    _each(config, plugins, targets, lambda runner: resolve(runner, migration_id, outcome == "applied"))

@@ -1,0 +1,46 @@
+"""``migrate:resolve``: settle a migration that was interrupted on a database
+without transactional DDL (MySQL/MariaDB, or an ``atomic = False`` migration).
+
+Such a migration leaves its ledger row with status ``running``; every later
+``migrate:run``/``migrate:rollback`` refuses to go on until the user has
+repaired the schema by hand and said which way it went:
+
+- ``--applied``: the migration's changes are all in place; it counts as applied.
+- ``--rolled-back``: none of them are; the ledger row is removed.
+"""
+
+from __future__ import annotations
+
+from .errors import ModelmigError
+from .runner import Runner
+
+
+class ResolveError(ModelmigError):
+    """migrate:resolve was asked for something the ledger does not support."""
+
+
+def resolve(runner: Runner, migration_id: str, applied: bool) -> str:
+    """Mark ``migration_id`` (a full id or an unambiguous prefix) applied or rolled
+    back on the runner's connection, under the migration lock; returns a summary."""
+    target = runner.target
+    mid = migration_id.removesuffix(".py")
+    rows = runner.ledger()
+    matches = [r for r in rows if r.id == mid] or [r for r in rows if r.id.startswith(mid)]
+    if not matches:
+        raise ResolveError(f"{target.name}: migration {mid} is not in the ledger; nothing to resolve")
+    if len(matches) > 1:
+        raise ResolveError(f"{target.name}: {mid!r} matches {len(matches)} migrations; give the full id")
+    row = matches[0]
+    if row.status != "running":
+        raise ResolveError(f"{target.name}: migration {row.id} is {row.status}, not interrupted: nothing to resolve")
+    hook, conn = runner.hook, runner.connection
+    hook.acquire_lock(connection=conn, timeout=runner.config.lock_timeout)
+    try:
+        done = hook.resolve_ledger(connection=conn, migration_id=row.id, applied=applied)
+    finally:
+        hook.release_lock(connection=conn)
+    if done is None:
+        raise ResolveError(f"{target.name}: driver {target.driver.name} does not support migrate:resolve")
+    outcome = "applied" if applied else "rolled back"
+    runner.echo(f"{target.name}: marked {row.id} as {outcome} ({row.progress} statement(s) had run)")
+    return f"{row.id} {outcome}"
