@@ -67,6 +67,16 @@ class ServerDb:
         finally:
             engine.dispose()
 
+    def execute(self, sql: str) -> None:
+        import sqlalchemy as sa
+
+        engine = self.engine()
+        try:
+            with engine.begin() as c:
+                c.execute(sa.text(sql))
+        finally:
+            engine.dispose()
+
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         import sqlalchemy as sa
 
