@@ -171,8 +171,12 @@ class Runner:
     def run(self, *, pretend: bool = False, force: bool = False, yes: bool = False) -> int:
         """Apply every pending migration in one new batch; returns how many ran."""
         todo, rows = self.pending()
-        self._check_interrupted(rows)
-        if not todo:
+        # Before the lock, a 'running' row may be another runner at work right now;
+        # only under the lock (in work()) does it mean an interrupted migration.
+        in_progress = any(r.status == "running" for r in rows)
+        if pretend:
+            self._check_interrupted(rows)
+        if not todo and not in_progress:
             self.echo(f"{self.target.name}: nothing to migrate")
             return 0
         self._warn_drift(rows, self.files())
