@@ -16,7 +16,7 @@ from .errors import ConfigError, ModelError
 from .history import replay
 from .migrations import chain_dir, render
 from .naming import slug
-from .operations import CreateTable, Operation
+from .operations import CreateCollection, CreateTable, Operation
 from .plugins import Plugins
 from .project import Desired, desired_states
 from .state import State
@@ -48,13 +48,21 @@ def now() -> datetime:
         raise ConfigError(f"MODELMIG_NOW={pinned!r} is not a timestamp like 2026-01-01T12:00:00") from None
 
 
+def _target_name(target: object) -> str | None:
+    return target if isinstance(target, str) else getattr(target, "name", None)
+
+
 def derive_name(ops: list[Operation]) -> str:
     if len(ops) == 1:
         return slug(ops[0].name_hint())
     if all(isinstance(o, CreateTable) for o in ops):
         return slug("create " + " ".join(o.table.name for o in ops if isinstance(o, CreateTable)) + " tables")
-    targets = {getattr(o, "table", None) or getattr(o, "collection", None) for o in ops}
-    targets = {t if isinstance(t, str) else getattr(t, "name", None) for t in targets}
+    if all(isinstance(o, CreateCollection) for o in ops):
+        return slug(
+            "create " + " ".join(o.collection.name for o in ops if isinstance(o, CreateCollection)) + " collections"
+        )
+    # names, not the values: a Collection holds a dict (its validator) and cannot go in a set
+    targets = {_target_name(getattr(o, "table", None) or getattr(o, "collection", None)) for o in ops}
     if len(targets) == 1 and None not in targets:
         return slug(f"update {targets.pop()}")
     return "update_schema"
