@@ -1,0 +1,199 @@
+"""Targets: ``--all-connections`` selects the connections whose driver declares
+the ``sql`` capability (read from ``driver_info``, not from a list of names) and
+runs them one after another with a per-connection summary; ``--pg``, ``--mysql``
+and ``--sqlite`` select the connections of one driver. One migration chain
+serves every SQL connection.
+
+Fake drivers, registered through the config's ``plugins = ["module:obj"]``,
+prove where the selection comes from: a fake SQL driver (a third party's) is
+included; a fake document driver, and a fake driver of the ``sql`` family that
+lacks the ``sql`` capability, are skipped (and never even connected to).
+"""
+
+from __future__ import annotations
+
+import json
+from importlib.metadata import entry_points
+from typing import Any
+
+import sqlalchemy as sa
+
+from tests.support.servers import ServerDb, mysql_db, pg_db, with_database  # noqa: F401
+
+MODELS = """
+class User(Model):
+    table = "users"
+    schema = {
+        "id": column("increments"),
+        "email": column("string", 191, unique=True),
+        "active": column("boolean", default=True),
+        "created_at": column("timestamp", use_tz=True),
+    }
+"""
+
+FAKES = '''
+"""Third-party drivers for the test, registered through the config's plugins list."""
+from pathlib import Path
+
+from modelmig_core.driver import DriverInfo
+from modelmig_core.hookspecs import hookimpl
+from modelmig_sqlite.plugin import SqliteDriver
+
+TOUCHED = Path(__file__).with_name("touched.txt")
+
+
+class FakeSql(SqliteDriver):
+    """A third-party SQL driver (SQLite underneath): it declares the sql capability."""
+
+    name = "fakesql"
+    schemes = ("fakesql",)
+
+    def open(self, url):
+        return super().open("sqlite" + url[len("fakesql"):])
+
+
+class Untouchable:
+    """A driver without the sql capability: it must never be connected to."""
+
+    def __init__(self, name, family, capabilities):
+        self.info = DriverInfo(name, (name,), family, frozenset(capabilities))
+
+    @hookimpl
+    def driver_info(self):
+        return self.info
+
+    @hookimpl
+    def connect(self, driver, url):
+        if driver != self.info.name:
+            return None
+        with TOUCHED.open("a") as f:
+            f.write(driver + "\\n")
+        raise RuntimeError(f"{driver} must not be selected by --all-connections")
+
+
+fake_sql = FakeSql()
+fake_docs = Untouchable("fakedocs", "document", {"document"})
+fake_kv = Untouchable("fakekv", "sql", {"kv"})  # family sql, but no sql capability
+'''
+
+PLUGINS = 'plugins = ["fakedrivers:fake_sql", "fakedrivers:fake_docs", "fakedrivers:fake_kv"]'
+
+
+def mongo_connection() -> dict[str, str]:
+    """A mongo connection: the real driver if installed (at an address nobody
+    listens on, so touching it would fail), else the fake document driver."""
+    installed = any(ep.name == "mongo" for ep in entry_points(group="modelmig.drivers"))
+    if installed:
+        return {"url": "mongodb://127.0.0.1:9/blog?serverSelectionTimeoutMS=500"}
+    return {"url": "fakedocs://127.0.0.1:9/blog", "driver": "fakedocs"}
+
+
+def project(make_project: Any, connections: dict[str, dict[str, str]]) -> Any:
+    p = make_project(connections, extra_config=PLUGINS)
+    (p.root / "fakedrivers.py").write_text(FAKES)
+    p.models(MODELS)
+    p.ok("make:migration", "--name", "create_users")
+    return p
+
+
+def local_connections() -> dict[str, dict[str, str]]:
+    return {
+        "main": {"url": "sqlite:///main.sqlite3"},
+        "third_party": {"url": "fakesql:///third.sqlite3"},
+        "docs": {"url": "fakedocs://127.0.0.1:9/docs", "driver": "fakedocs"},
+        "kv": {"url": "fakekv://127.0.0.1:9/kv", "driver": "fakekv"},
+    }
+
+
+def has_users(url: str) -> bool:
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        return "users" in sa.inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def selected(p: Any, *flags: str) -> list[str]:
+    out = p.ok("migrate:status", "--json", *flags).output
+    return [c["connection"] for c in json.loads(out)["connections"]]
+
+
+def test_selection_comes_from_declared_capabilities(make_project: Any) -> None:
+    p = project(make_project, local_connections())
+    result = p.ok("migrate:run", "--all-connections")
+    assert "summary:" in result.output
+    summary = result.output.split("summary:")[1]
+    assert "main [sqlite" in summary and "third_party [fakesql" in summary
+    assert "docs" not in summary and "kv" not in summary
+    assert not (p.root / "touched.txt").exists()  # the drivers without sql were never connected to
+    assert has_users(f"sqlite:///{p.root / 'main.sqlite3'}")
+    assert has_users(f"sqlite:///{p.root / 'third.sqlite3'}")
+    assert selected(p, "--all-connections") == ["main", "third_party"]
+    # a driver flag selects that driver's connections only; explicit names still work
+    assert selected(p, "--sqlite") == ["main"]
+    assert selected(p, "--driver", "fakesql") == ["third_party"]
+    # --all-connections with only non-sql drivers configured is a clear error
+    only_docs = make_project({"docs": {"url": "fakedocs://x/y", "driver": "fakedocs"}}, extra_config=PLUGINS)
+    (only_docs.root / "fakedrivers.py").write_text(FAKES)
+    only_docs.models(MODELS)
+    refused = only_docs.run("migrate:run", "--all-connections")
+    assert refused.exit_code != 0 and "no connection whose driver has the sql capability" in refused.output
+
+
+def test_all_connections_on_real_servers(
+    make_project: Any,
+    pg_db: ServerDb,  # noqa: F811
+    mysql_db: ServerDb,  # noqa: F811
+) -> None:
+    connections = {
+        "main": {"url": "sqlite:///main.sqlite3"},
+        "pg": {"url": pg_db.url},
+        "mysql": {"url": mysql_db.url},
+        "mongo": mongo_connection(),
+        "third_party": {"url": "fakesql:///third.sqlite3"},
+        "kv": {"url": "fakekv://127.0.0.1:9/kv", "driver": "fakekv"},
+    }
+    p = project(make_project, connections)
+    result = p.ok("migrate:run", "--all-connections")
+    summary = result.output.split("summary:")[1].strip().splitlines()
+    assert [line.split()[0] for line in summary] == ["main", "pg", "mysql", "third_party"]
+    assert all(line.endswith("1 applied") for line in summary), summary
+    assert not (p.root / "touched.txt").exists()
+    for url in (f"sqlite:///{p.root / 'main.sqlite3'}", pg_db.sa_url, mysql_db.sa_url):
+        assert has_users(url)
+
+    # one chain, every SQL connection: the same migration id in each ledger
+    mid = p.migration_files()[0].stem
+    for db in (pg_db, mysql_db):
+        assert db.rows("SELECT id, status FROM modelmig_migrations") == [(mid, "applied")]
+    assert selected(p, "--pg") == ["pg"]
+    assert selected(p, "--mysql") == ["mysql"]
+    assert selected(p, "--sqlite") == ["main"]
+    assert selected(p, "--pg", "--mysql") == ["pg", "mysql"]
+
+    again = p.ok("migrate:run", "--all-connections").output
+    assert again.count("nothing to migrate") == 4
+    p.ok("migrate:rollback", "--all-connections")
+    assert not has_users(pg_db.sa_url) and not has_users(mysql_db.sa_url)
+
+
+def test_one_failing_connection_fails_the_command_but_not_the_others(
+    make_project: Any,
+    pg_db: ServerDb,  # noqa: F811
+    mysql_db: ServerDb,  # noqa: F811
+) -> None:
+    missing = with_database(pg_db.url, pg_db.name + "_missing")
+    connections = {
+        "main": {"url": "sqlite:///main.sqlite3"},
+        "pg": {"url": pg_db.url},
+        "pg_gone": {"url": missing},
+        "mysql": {"url": mysql_db.url},
+    }
+    p = project(make_project, connections)
+    result = p.run("migrate:run", "--all-connections")
+    assert result.exit_code == 1
+    assert "pg_gone" in result.output and "FAILED: cannot connect" in result.output
+    assert "1 of 4 connection(s) failed" in result.output
+    assert "Traceback" not in result.output
+    for url in (f"sqlite:///{p.root / 'main.sqlite3'}", pg_db.sa_url, mysql_db.sa_url):
+        assert has_users(url)
