@@ -297,3 +297,34 @@ def test_pretend_prints_dialect_sql_and_changes_nothing(make_project: Any, any_d
         assert "`bio` TEXT NULL" in out or "bio TEXT NULL" in out  # NULL is explicit too
         assert "ENUM('admin','editor','viewer')" in out
     check(db, states(p)[0])
+
+
+def test_names_longer_than_the_database_allows_are_rejected_at_make_time(make_project: Any) -> None:
+    """63 characters on PostgreSQL, 64 on MySQL: checked by make:migration, no server needed."""
+    for url, driver, limit in (
+        ("postgresql://u@127.0.0.1:9/x", "pg", 63),
+        ("mysql://u@127.0.0.1:9/x", "mysql", 64),
+    ):
+        p = make_project({"main": {"url": url}})
+        long_name = "c" * (limit + 1)
+        p.models(
+            f"""
+class Thing(Model):
+    table = "things"
+    schema = {{"id": column("increments"), "{long_name}": column("integer")}}
+"""
+        )
+        result = p.run("make:migration")
+        assert result.exit_code != 0
+        assert "model Thing" in result.output and long_name in result.output
+        assert f"{driver} allows at most {limit}" in result.output
+        assert p.migration_files() == []
+        # at the limit it is fine
+        p.models(
+            f"""
+class Thing(Model):
+    table = "things"
+    schema = {{"id": column("increments"), "{"c" * limit}": column("integer")}}
+"""
+        )
+        p.ok("make:migration")
