@@ -18,7 +18,9 @@ __all__ = [
     "AddCheck",
     "AddColumn",
     "AddForeignKey",
+    "AddValidatorField",
     "AlterColumn",
+    "AlterValidatorField",
     "Check",
     "Collection",
     "CollectionIndex",
@@ -37,6 +39,7 @@ __all__ = [
     "ForeignKey",
     "Index",
     "Operation",
+    "RemoveValidatorField",
     "RenameCollection",
     "RenameColumn",
     "RenameTable",
@@ -525,3 +528,106 @@ class DropCollectionIndex(Operation):
 
     def describe(self) -> str:
         return f"drop {self.index.name} from {self.collection}"
+
+
+def _json_schema(state: State, collection: str, what: str) -> tuple[Collection, dict[str, Any]]:
+    """The collection and a copy of its ``$jsonSchema`` (field operations need one)."""
+    coll = state.collections.get(collection)
+    if coll is None:
+        raise MigrationFileError(f"{what}: collection {collection!r} does not exist")
+    if not isinstance(coll.validator, dict) or not isinstance(coll.validator.get("$jsonSchema"), dict):
+        raise MigrationFileError(f"{what}: collection {collection!r} has no $jsonSchema validator")
+    return coll, dict(coll.validator["$jsonSchema"])
+
+
+def _with_field(
+    state: State, collection: str, name: str, schema: dict[str, Any] | None, required: bool, what: str
+) -> State:
+    """The state with field ``name`` of the collection's $jsonSchema set to ``schema``
+    (removed when None) and listed in ``required`` or not. ``required`` stays sorted
+    and is omitted when empty (MongoDB rejects an empty ``required``)."""
+    coll, js = _json_schema(state, collection, what)
+    props = {k: v for k, v in dict(js.get("properties") or {}).items() if k != name}
+    if schema is not None:
+        props[name] = schema
+    req = sorted({r for r in js.get("required") or [] if r != name} | ({name} if required and schema else set()))
+    js.pop("required", None)
+    js.pop("properties", None)
+    if req:
+        js["required"] = req
+    js["properties"] = props
+    validator = {**coll.validator, "$jsonSchema": js}  # type: ignore[dict-item]
+    return state.with_collection(replace(coll, validator=validator))
+
+
+@dataclass(frozen=True)
+class AddValidatorField(Operation):
+    """Add a field to a collection's ``$jsonSchema`` validator (applied with collMod)."""
+
+    collection: str
+    field: str
+    schema: dict[str, Any]
+    required: bool = False
+    family: ClassVar[str] = "document"
+
+    def state_forwards(self, state: State) -> State:
+        _, js = _json_schema(state, self.collection, "AddValidatorField")
+        if self.field in (js.get("properties") or {}):
+            raise MigrationFileError(f"AddValidatorField: {self.collection}.{self.field} already exists")
+        return _with_field(state, self.collection, self.field, self.schema, self.required, "AddValidatorField")
+
+    def inverse(self) -> Operation:
+        return RemoveValidatorField(self.collection, self.field, self.schema, self.required)
+
+    def describe(self) -> str:
+        return f"add {self.field} to {self.collection} validator"
+
+
+@dataclass(frozen=True)
+class RemoveValidatorField(Operation):
+    """Remove a field from a collection's ``$jsonSchema`` validator (the documents keep it)."""
+
+    collection: str
+    field: str
+    schema: dict[str, Any]
+    required: bool = False
+    family: ClassVar[str] = "document"
+
+    def state_forwards(self, state: State) -> State:
+        _, js = _json_schema(state, self.collection, "RemoveValidatorField")
+        if self.field not in (js.get("properties") or {}):
+            raise MigrationFileError(f"RemoveValidatorField: {self.collection}.{self.field} does not exist")
+        return _with_field(state, self.collection, self.field, None, False, "RemoveValidatorField")
+
+    def inverse(self) -> Operation:
+        return AddValidatorField(self.collection, self.field, self.schema, self.required)
+
+    def describe(self) -> str:
+        return f"remove {self.field} from {self.collection} validator"
+
+
+@dataclass(frozen=True)
+class AlterValidatorField(Operation):
+    """Change one field's schema (type, length, enum, ...) or whether it is required."""
+
+    collection: str
+    field: str
+    old: dict[str, Any]
+    new: dict[str, Any]
+    old_required: bool = False
+    new_required: bool = False
+    family: ClassVar[str] = "document"
+
+    def state_forwards(self, state: State) -> State:
+        _, js = _json_schema(state, self.collection, "AlterValidatorField")
+        if self.field not in (js.get("properties") or {}):
+            raise MigrationFileError(f"AlterValidatorField: {self.collection}.{self.field} does not exist")
+        return _with_field(state, self.collection, self.field, self.new, self.new_required, "AlterValidatorField")
+
+    def inverse(self) -> Operation:
+        return AlterValidatorField(
+            self.collection, self.field, self.new, self.old, self.new_required, self.old_required
+        )
+
+    def describe(self) -> str:
+        return f"alter {self.field} in {self.collection} validator"
