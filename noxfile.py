@@ -1,0 +1,172 @@
+"""nox sessions: tests, migrations (the example app's lifecycle per driver), lint,
+build, bench.
+
+    nox                       # lint + tests
+    nox -s migrations         # make -> run -> status -> rollback -> run -> reset -> fresh
+                              # on sqlite, pg and mysql (real servers)
+    nox -s "migrations(driver='pg')"
+    nox --no-venv -s tests    # in the current environment (e.g. ./.venv from dev.py)
+
+Server URLs: MODELMIG_TEST_PG_URL / MODELMIG_TEST_MYSQL_URL (defaults: localhost,
+database modelmig_test); the migrations session creates and drops its own
+scratch database next to that one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+DRIVERS = ["drivers/sqlite", "drivers/pg", "drivers/mysql", "drivers/mongo"]
+TEST_TOOLS = ["pytest>=8", "sqlalchemy>=2.0", "mongomock>=4.1"]
+PG_URL = os.environ.get("MODELMIG_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/modelmig_test")
+MYSQL_URL = os.environ.get("MODELMIG_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/modelmig_test")
+EXAMPLE = ROOT / "examples" / "blog"
+EXAMPLE_NOW = "2026-11-25T12:00:00"  # the committed example migration was made at this time
+
+nox.options.sessions = ["lint", "tests"]
+nox.options.reuse_venv = "yes"
+
+
+def packages() -> list[str]:
+    return ["."] + [d for d in DRIVERS if (ROOT / d / "pyproject.toml").exists()]
+
+
+def install(session: nox.Session, *extra: str) -> None:
+    """Install modelmig and its drivers (editable) unless running with --no-venv."""
+    if isinstance(session.virtualenv, nox.virtualenv.PassthroughEnv):
+        return
+    editable = [arg for p in packages() for arg in ("-e", str(ROOT / p))]
+    session.install(*editable, *extra)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The whole test suite (server tests skip locally without servers, fail under CI=true)."""
+    install(session, *TEST_TOOLS)
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    if not isinstance(session.virtualenv, nox.virtualenv.PassthroughEnv):
+        session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Build a wheel and an sdist of each distribution into ./dist."""
+    if not isinstance(session.virtualenv, nox.virtualenv.PassthroughEnv):
+        session.install("build")
+    out = ROOT / "dist"
+    shutil.rmtree(out, ignore_errors=True)
+    for pkg in packages():
+        session.run("python", "-m", "build", "--outdir", str(out), str(ROOT / pkg))
+    built = sorted(p.name for p in out.iterdir())
+    session.log("built: " + ", ".join(built))
+    if len(built) != 2 * len(packages()):
+        session.error(f"expected a wheel and an sdist for each of {len(packages())} distributions, got {built}")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    install(session)
+    scripts = sorted((ROOT / "benchmarks").glob("*.py")) if (ROOT / "benchmarks").is_dir() else []
+    if not scripts:
+        session.skip("no benchmarks/ scripts")
+    for script in scripts:
+        session.run("python", str(script), *session.posargs)
+
+
+# ---------------------------------------------------------------- migrations lifecycle
+
+CREATE_DB = """
+import sys
+kind, admin, name, action = sys.argv[1:5]
+if kind == "pg":
+    import psycopg
+    with psycopg.connect(admin, autocommit=True) as c:
+        if action == "create":
+            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            c.execute(f'CREATE DATABASE "{name}"')
+        else:
+            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+else:
+    import pymysql
+    from modelmig_mysql.plugin import connect_args
+    c = pymysql.connect(**connect_args(admin))
+    with c.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        if action == "create":
+            cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    c.close()
+"""
+
+
+def database_url(admin: str, name: str) -> str:
+    scheme_host, _, _ = admin.rpartition("/")
+    return f"{scheme_host}/{name}"
+
+
+@nox.session
+@nox.parametrize("driver", ["sqlite", "pg", "mysql"])
+def migrations(session: nox.Session, driver: str) -> None:
+    """The example blog's whole lifecycle on one driver, against a real database."""
+    install(session)
+    work = Path(session.create_tmp()).resolve() / f"blog-{driver}"
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(EXAMPLE, work, ignore=shutil.ignore_patterns("*.sqlite3", "__pycache__"))
+    env = {"MODELMIG_NOW": EXAMPLE_NOW, "PYTHONDONTWRITEBYTECODE": "1", "BLOG_DB": str(work / "blog.sqlite3")}
+    scratch = f"blog_nox_{uuid.uuid4().hex[:8]}"
+    admin = {"pg": PG_URL, "mysql": MYSQL_URL}.get(driver)
+    if admin:
+        session.run("python", "-c", CREATE_DB, driver, admin, scratch, "create", silent=True)
+        env["BLOG_PG_URL" if driver == "pg" else "BLOG_MYSQL_URL"] = database_url(admin, scratch)
+    connection = {"sqlite": "main", "pg": "pg", "mysql": "mysql"}[driver]
+    session.chdir(work)
+
+    def modelmig(*args: str, silent: bool = False) -> str:
+        return session.run("modelmig", *args, env=env, silent=silent) or ""
+
+    try:
+        # make: the committed migration matches the models, and making it again gives the same bytes
+        modelmig("make:migration", "--check")
+        committed = {p.name: p.read_bytes() for p in (work / "migrations" / "sql").glob("*.py")}
+        if not committed:
+            session.error("the example app has no committed migration")
+        for name in committed:
+            (work / "migrations" / "sql" / name).unlink()
+        modelmig("make:migration")
+        remade = {p.name: p.read_bytes() for p in (work / "migrations" / "sql").glob("*.py")}
+        if remade != committed:
+            session.error("make:migration did not reproduce the committed migration byte for byte")
+
+        target = ("--connection", connection)
+        modelmig("migrate:run", *target)
+        expect_status(session, modelmig("migrate:status", "--json", *target, silent=True), "applied")
+        modelmig("migrate:rollback", *target)
+        expect_status(session, modelmig("migrate:status", "--json", *target, silent=True), "pending")
+        modelmig("migrate:run", *target)
+        modelmig("migrate:reset", "--yes", *target)
+        expect_status(session, modelmig("migrate:status", "--json", *target, silent=True), "pending")
+        modelmig("migrate:fresh", "--yes", *target)
+        expect_status(session, modelmig("migrate:status", "--json", *target, silent=True), "applied")
+        modelmig("migrate:status", *target)
+    finally:
+        session.chdir(ROOT)
+        if admin:
+            session.run("python", "-c", CREATE_DB, driver, admin, scratch, "drop", silent=True)
+
+
+def expect_status(session: nox.Session, output: str, status: str) -> None:
+    report = json.loads(output)
+    statuses = {m["status"] for c in report["connections"] for m in c["migrations"]}
+    if statuses != {status}:
+        session.error(f"expected every migration {status}, got {statuses}")
