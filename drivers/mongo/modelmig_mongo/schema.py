@@ -216,8 +216,6 @@ def compile_collection(model: type[Model]) -> Collection:
     name = table_name(model)
     if name in RESERVED:
         raise ModelError(f"{where(model)}: collection name {name!r} is reserved for modelmig's own bookkeeping")
-    if name.startswith("system"):
-        raise ModelError(f"{where(model)}: collection names starting with 'system' are reserved by MongoDB")
     block = _database_block(model)
     specs = column_specs(model)
     columns: dict[str, Column] = {}
