@@ -1,4 +1,5 @@
-"""The blog's models: users, posts, comments, tags and the post_tag pivot table."""
+"""The blog's models: users, posts, comments, tags and the post_tag pivot table (SQL),
+and the activity log (MongoDB)."""
 
 from modelmig_core import Model, check, column, foreign_key, index, relation, unique
 
@@ -83,4 +84,27 @@ class PostTag(Model):
             foreign_key("tag_id", "tags", "id", name="fk_post_tag_tag", on_delete="cascade"),
         ],
         "indexes": [index("tag_id", name="ix_post_tag_tag")],
+    }
+
+
+class ActivityLog(Model):
+    """What users did, kept for 30 days. Lives in MongoDB (``store = "mongo"``): its
+    migrations form their own chain in migrations/document/ and run only when Mongo
+    is asked for (``modelmig migrate:run --mongo``)."""
+
+    table = "activity_log"
+    store = "mongo"
+    schema = {
+        "user_id": column("integer"),
+        "action": column("enum", ["login", "logout", "post_published", "comment_posted"]),
+        "post_id": column("integer", nullable=True),
+        "ip": column("string", 45, nullable=True),
+        "meta": column("json", nullable=True),
+        "created_at": column("timestamp", use_tz=True),
+    }
+    database = {
+        "indexes": [
+            index(["user_id", "-created_at"], name="ix_activity_log_user_recent"),
+            index("created_at", name="ttl_activity_log_created", expire_after_seconds=30 * 24 * 3600),
+        ],
     }
