@@ -41,7 +41,7 @@ class Tag(Model):
     schema = {"id": column("increments"), "label": column("string", 50, unique=True)}
 """
 
-SLEEP = {"pg": "SELECT pg_sleep(1)", "mysql": "SELECT SLEEP(1)"}
+SLEEP = {"pg": "SELECT pg_sleep(2)", "mysql": "SELECT SLEEP(2)"}  # longer than a waiter's 1s
 
 
 def modelmig_exe() -> str:
@@ -68,7 +68,7 @@ def finish(procs: list[subprocess.Popen[str]], timeout: float = 120) -> list[tup
 
 
 def chain(make_project: Any, db: ServerDb, extra_config: str = "", slow: bool = False) -> Any:
-    """Three migrations; with ``slow`` the second one sleeps a second in the database."""
+    """Three migrations; with ``slow`` the second one sleeps two seconds in the database."""
     p = make_project({"main": {"url": db.url}}, extra_config=extra_config)
     p.models(MODELS)
     p.ok("make:migration", "--name", "create_users_posts")
