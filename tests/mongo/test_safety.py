@@ -367,3 +367,38 @@ def test_an_unreachable_server_is_one_line_without_the_password(make_project: An
     line = error_line(result)
     assert line.startswith("error: mongodb://app:***@127.0.0.1:9/app") and "reading the ledger" in line
     assert "s3cret" not in result.output
+
+
+def test_concurrent_runners_apply_each_migration_once(make_project: Any, backend: Backend) -> None:
+    """Four runners at once on one database: one batch, each command sent once."""
+    from modelmig_core.config import load_config
+    from modelmig_core.plugins import Plugins
+    from modelmig_core.runner import Runner
+    from modelmig_core.targets import select_targets
+
+    p = project(make_project, backend)
+    p.models(V1)
+    p.ok("make:migration")
+    config = load_config(p.root / "pyproject.toml")
+    plugins = Plugins()
+    (target,) = select_targets(config, plugins, drivers=["mongo"])
+    counts: list[int] = []
+    errors: list[BaseException] = []
+    backend.fail_on = lambda call: time.sleep(0.05) or False  # slow commands: the runners overlap
+
+    def run() -> None:
+        try:
+            with Runner(config, plugins, target, lambda _line: None) as runner:
+                counts.append(runner.run())
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == [] and sorted(counts) == [0, 0, 0, 1]
+    assert [(r["_id"], r["batch"], r["status"]) for r in backend.ledger()] == [(M1, 1, "applied")]
+    creates = [c.target for c in backend.calls if c.method == "create_collection"]
+    assert creates == ["activity", "notes"]
