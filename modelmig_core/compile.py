@@ -31,7 +31,7 @@ def where(model: type[Model], field: str | None = None) -> str:
     """'blog/models.py: model Post, field title' — the prefix of every model error."""
     try:
         path = inspect.getsourcefile(model) or model.__module__
-    except TypeError:
+    except (TypeError, OSError):
         path = model.__module__
     text = f"{path}: model {model.__name__}"
     return f"{text}, field {field!r}" if field else text

@@ -269,7 +269,7 @@ class Runner:
         self.hook.acquire_lock(connection=self.connection, timeout=self.config.lock_timeout)
         try:
             dropped = self.hook.wipe(connection=self.connection) or []
-            self.echo(f"{self.target.name}: dropped {len(dropped)} table(s)")
+            self.echo(f"{self.target.name}: dropped {len(dropped)} table(s) or collection(s)")
         finally:
             self.hook.release_lock(connection=self.connection)
         return self.run(force=True, yes=True)
