@@ -85,10 +85,14 @@ def release_lock(connection: Connection) -> bool | None:
 
 
 @hookspec(firstresult=True)
-def transaction(connection: Connection, migration: Migration, direction: str) -> AbstractContextManager[bool] | None:
+def transaction(
+    connection: Connection, migration: Migration, direction: str, batch: int
+) -> AbstractContextManager[bool] | None:
     """A context manager around one migration and its ledger write. It yields False
     when the migration turns out to be done already (another runner did it); it
-    commits on success and rolls back on error where the database can."""
+    commits on success and rolls back on error where the database can. ``batch`` is
+    the batch the migration is (or was) recorded in, for drivers that write the
+    ledger row before the first statement."""
 
 
 @hookspec(firstresult=True)

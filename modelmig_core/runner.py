@@ -14,7 +14,7 @@ from typing import Any
 
 from .config import Config
 from .driver import Connection, LedgerRow
-from .errors import InterruptedMigration, MigrationFileError
+from .errors import InterruptedMigration, LockError, MigrationFileError
 from .guard import check_production
 from .history import History, replay
 from .migrations import Migration, MigrationFile, list_files, load
@@ -38,7 +38,7 @@ class StatusRow:
 def _interrupted_message(target: Target, row: LedgerRow) -> str:
     return (
         f"{target.name}: migration {row.id} was interrupted (started {row.applied_at}, "
-        f"{row.progress} statement(s) done) and {target.driver.name} cannot roll DDL back; "
+        f"{row.progress} statement(s) done) outside a transaction, so what it changed stays; "
         f"repair the schema by hand, then run `modelmig migrate:resolve {row.id} --applied` "
         f"or `--rolled-back` --connection {target.name}"
     )
@@ -128,7 +128,9 @@ class Runner:
         ops = migration.up if direction == "up" else migration.down
         history = self.history()
         state = history.state_before(migration.id) if direction == "up" else history.state_after(migration.id)
-        with self.hook.transaction(connection=self.connection, migration=migration, direction=direction) as go:
+        with self.hook.transaction(
+            connection=self.connection, migration=migration, direction=direction, batch=batch
+        ) as go:
             if not go:
                 return False
             started = time.perf_counter()
@@ -226,7 +228,8 @@ class Runner:
         command: str = "migrate:rollback",
     ) -> int:
         rows = self.ledger()
-        self._check_interrupted(rows)
+        if pretend:  # otherwise checked under the lock: a 'running' row may be another runner at work
+            self._check_interrupted(rows)
         chosen = self._rollback_set(rows, step, everything)
         if not chosen:
             self.echo(f"{self.target.name}: nothing to roll back")
@@ -240,8 +243,14 @@ class Runner:
             return 0
 
         def work() -> int:
-            current = {r.id: r for r in self.ledger()}
-            self._check_interrupted(list(current.values()))
+            rows = self.ledger()
+            self._check_interrupted(rows)
+            if [r.id for r in self._rollback_set(rows, step, everything)] != [r.id for r in chosen]:
+                raise LockError(
+                    f"{self.target.name}: another runner changed the ledger while this one waited for the lock; "
+                    "nothing was rolled back: run the command again"
+                )
+            current = {r.id: r for r in rows}
             count = 0
             for m in migrations:
                 row = current.get(m.id)

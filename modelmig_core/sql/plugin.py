@@ -193,14 +193,16 @@ class SqlDriver:
         return migration.atomic and self.transactional_ddl
 
     @contextmanager
-    def migration_transaction(self, conn: Connection, migration: Migration, direction: str) -> Iterator[bool]:
+    def migration_transaction(
+        self, conn: Connection, migration: Migration, direction: str, batch: int
+    ) -> Iterator[bool]:
         """Default: BEGIN, check the ledger again, yield, COMMIT (or ROLLBACK).
 
         Without a transaction (the database has no transactional DDL, or the
         migration says ``atomic = False``) the ledger records progress instead:
         see ``tracked_migration``."""
         if not self.atomic(migration):
-            with self.tracked_migration(conn, migration, direction) as go:
+            with self.tracked_migration(conn, migration, direction, batch) as go:
                 yield go
             return
         raw = conn.raw
@@ -214,7 +216,7 @@ class SqlDriver:
             raise
 
     @contextmanager
-    def tracked_migration(self, conn: Connection, migration: Migration, direction: str) -> Iterator[bool]:
+    def tracked_migration(self, conn: Connection, migration: Migration, direction: str, batch: int) -> Iterator[bool]:
         """A migration without a transaction: its ledger row says ``running`` before
         the first statement, ``progress`` counts the statements done, and
         ``record_state`` marks it applied (up) or deletes it (down) at the end. An
@@ -227,7 +229,6 @@ class SqlDriver:
             yield False
             return
         if direction == "up":
-            batch = conn.extra.get("batch") or self.next_batch(raw)
             self.execute(
                 raw,
                 f"INSERT INTO {LEDGER} ({LEDGER_COLUMNS}) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})",
@@ -249,10 +250,6 @@ class SqlDriver:
         finally:
             conn.extra.pop("tracking", None)
 
-    def next_batch(self, raw: Any) -> int:
-        rows = self.execute(raw, f"SELECT MAX(batch) FROM {LEDGER}")
-        return int(rows[0][0] or 0) + 1 if rows else 1
-
     def step_done(self, conn: Connection, migration: Migration) -> None:
         """After each statement of a tracked migration: record the progress."""
         if conn.extra.get("tracking") != migration.id:
@@ -266,11 +263,11 @@ class SqlDriver:
 
     @hookimpl
     def transaction(
-        self, connection: Connection, migration: Migration, direction: str
+        self, connection: Connection, migration: Migration, direction: str, batch: int
     ) -> AbstractContextManager[bool] | None:
         if not self._mine(connection):
             return None
-        return self.migration_transaction(connection, migration, direction)
+        return self.migration_transaction(connection, migration, direction, batch)
 
     @hookimpl
     def apply(
@@ -298,7 +295,6 @@ class SqlDriver:
             return None
         p = self.param
         if direction == "up":
-            connection.extra["batch"] = batch  # the batch of this run, for a tracked migration's row
             if not self.atomic(migration):  # the row was written as 'running' before the first statement
                 self.execute(
                     connection.raw,
@@ -310,7 +306,7 @@ class SqlDriver:
             self.execute(
                 connection.raw,
                 f"INSERT INTO {LEDGER} ({LEDGER_COLUMNS}) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})",
-                [migration.id, batch, migration.checksum, self.now(), duration_ms, "applied", len(migration.up)],
+                [migration.id, batch, migration.checksum, self.now(), duration_ms, "applied", 0],
             )
         else:
             self.execute(connection.raw, f"DELETE FROM {LEDGER} WHERE id = {p}", [migration.id])

@@ -184,12 +184,8 @@ class MongoDriver:
             return None
         return True  # collections come into being with their first document
 
-    def _next_batch(self, conn: Connection) -> int:
-        last = conn.raw[LEDGER].find_one({}, sort=[("batch", -1)])
-        return int(last["batch"]) + 1 if last else 1
-
     @contextmanager
-    def _tracked(self, conn: Connection, migration: Migration, direction: str) -> Iterator[bool]:
+    def _tracked(self, conn: Connection, migration: Migration, direction: str, batch: int) -> Iterator[bool]:
         ledger = conn.raw[LEDGER]
         mid = migration.id
         with self._talking(conn, f"recording {mid} as running"):
@@ -202,7 +198,7 @@ class MongoDriver:
                 ledger.insert_one(
                     {
                         "_id": mid,
-                        "batch": conn.extra.get("batch") or self._next_batch(conn),
+                        "batch": batch,
                         "checksum": migration.checksum,
                         "applied_at": utcnow(),
                         "duration_ms": 0,
@@ -233,11 +229,11 @@ class MongoDriver:
 
     @hookimpl
     def transaction(
-        self, connection: Connection, migration: Migration, direction: str
+        self, connection: Connection, migration: Migration, direction: str, batch: int
     ) -> AbstractContextManager[bool] | None:
         if not self._mine(connection):
             return None
-        return self._tracked(connection, migration, direction)
+        return self._tracked(connection, migration, direction, batch)
 
     @hookimpl
     def record_state(
@@ -248,7 +244,6 @@ class MongoDriver:
         ledger = connection.raw[LEDGER]
         with self._talking(connection, f"recording {migration.id}"):
             if direction == "up":
-                connection.extra["batch"] = batch
                 ledger.update_one(
                     {"_id": migration.id},
                     {

@@ -90,11 +90,13 @@ class SqliteDriver(SqlDriver):
             self.execute(raw, "PRAGMA foreign_keys=ON")
 
     @contextmanager
-    def migration_transaction(self, conn: Connection, migration: Migration, direction: str) -> Iterator[bool]:
+    def migration_transaction(
+        self, conn: Connection, migration: Migration, direction: str, batch: int
+    ) -> Iterator[bool]:
         raw = conn.raw
         self.execute(raw, "PRAGMA foreign_keys=OFF")  # must precede BEGIN to take effect
         try:
-            with super().migration_transaction(conn, migration, direction) as go:
+            with super().migration_transaction(conn, migration, direction, batch) as go:
                 yield go
                 if go:
                     self.check_foreign_keys(raw, migration)
