@@ -77,7 +77,9 @@ class Plugins:
         for info in self._drivers.values():
             if scheme in info.schemes:
                 return info
-        for name in sorted(self.entry_points()):
+        # the driver named like the scheme first (sqlite, mysql, mongo...), so that
+        # the common case loads one driver module and not every installed one
+        for name in sorted(self.entry_points(), key=lambda n: (n != scheme, n)):
             info = self.driver(name)
             if scheme in info.schemes:
                 return info

@@ -236,3 +236,21 @@ def test_failing_migration_rolls_back_entirely(applied) -> None:
     assert c.execute("SELECT name FROM sqlite_master WHERE name = 't1'").fetchall() == []
     assert c.execute("SELECT count(*) FROM modelmig_migrations").fetchone() == (1,)
     c.close()
+
+
+def test_passwords_never_appear_in_output(make_project) -> None:
+    p = make_project(
+        {
+            "main": {"url": "sqlite:///app.sqlite3"},
+            "remote": {"url": "postgresql://app:s3cretpw@127.0.0.1:1/nowhere"},
+        },
+        extra_config='default = "main"',
+    )
+    p.models(GOOD)
+    p.ok("make:migration")
+    result = p.run("migrate:status", "--connection", "remote")
+    line = one_error_line(result, "cannot connect", "app:***@127.0.0.1:1/nowhere")
+    assert "s3cretpw" not in line
+    summary = p.run("migrate:run", "--all-connections")
+    assert summary.exit_code != 0
+    assert "s3cretpw" not in summary.output and "app:***@" in summary.output
