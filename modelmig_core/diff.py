@@ -37,6 +37,18 @@ class DiffHints:
     columns: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
+class Recorder:
+    """Operations in the order they are emitted, and the state they lead to."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+        self.ops: list[Operation] = []
+
+    def emit(self, op: Operation) -> None:
+        self.state = op.state_forwards(self.state)
+        self.ops.append(op)
+
+
 def _order(tables: list[Table]) -> tuple[list[Table], set[str]]:
     """Tables with FK targets before the tables that reference them. FKs that close a
     cycle between these tables are returned by name, to be added separately."""
@@ -68,33 +80,28 @@ def _order(tables: list[Table]) -> tuple[list[Table], set[str]]:
 
 def diff_states(old: State, new: State, hints: DiffHints | None = None) -> list[Operation]:
     hints = hints or DiffHints()
-    ops: list[Operation] = []
-    cur = old
-
-    def emit(op: Operation) -> None:
-        nonlocal cur
-        cur = op.state_forwards(cur)
-        ops.append(op)
+    rec = Recorder(old)
+    emit = rec.emit
 
     # 1. declared renames
     for new_name, old_name in sorted(hints.tables.items()):
-        if old_name in cur.tables and new_name not in cur.tables and new_name in new.tables:
+        if old_name in rec.state.tables and new_name not in rec.state.tables and new_name in new.tables:
             emit(RenameTable(old_name, new_name))
     for table_name, cols in sorted(hints.columns.items()):
-        if table_name not in cur.tables or table_name not in new.tables:
+        if table_name not in rec.state.tables or table_name not in new.tables:
             continue
         for new_col, old_col in sorted(cols.items()):
-            t = cur.tables[table_name]
+            t = rec.state.tables[table_name]
             if t.column(old_col) and not t.column(new_col) and new.tables[table_name].column(new_col):
                 emit(RenameColumn(table_name, old_col, new_col))
 
-    kept = [n for n in sorted(cur.tables) if n in new.tables]
-    created = [new.tables[n] for n in sorted(new.tables) if n not in cur.tables]
-    dropped = [cur.tables[n] for n in sorted(cur.tables) if n not in new.tables]
+    kept = [n for n in sorted(rec.state.tables) if n in new.tables]
+    created = [new.tables[n] for n in sorted(new.tables) if n not in rec.state.tables]
+    dropped = [rec.state.tables[n] for n in sorted(rec.state.tables) if n not in new.tables]
 
     # 2. drop FKs, indexes, checks that are removed or changed
     for name in kept:
-        a, b = cur.tables[name], new.tables[name]
+        a, b = rec.state.tables[name], new.tables[name]
         for fk in a.foreign_keys:
             if fk not in b.foreign_keys:
                 emit(DropForeignKey(name, fk))
@@ -113,7 +120,7 @@ def diff_states(old: State, new: State, hints: DiffHints | None = None) -> list[
 
     # 3. columns
     for name in kept:
-        a, b = cur.tables[name], new.tables[name]
+        a, b = rec.state.tables[name], new.tables[name]
         for col in a.columns:
             if not b.column(col.name):
                 emit(DropColumn(name, col))
@@ -135,7 +142,7 @@ def diff_states(old: State, new: State, hints: DiffHints | None = None) -> list[
 
     # 5. indexes, checks, FKs that are new or changed
     for name in kept:
-        a, b = cur.tables[name], new.tables[name]
+        a, b = rec.state.tables[name], new.tables[name]
         for ix in b.indexes:
             if ix not in a.indexes:
                 emit(CreateIndex(name, ix))
@@ -143,7 +150,7 @@ def diff_states(old: State, new: State, hints: DiffHints | None = None) -> list[
             if ck not in a.checks:
                 emit(AddCheck(name, ck))
     for name in kept:
-        a, b = cur.tables[name], new.tables[name]
+        a, b = rec.state.tables[name], new.tables[name]
         for fk in b.foreign_keys:
             if fk not in a.foreign_keys:
                 emit(AddForeignKey(name, fk))
@@ -152,8 +159,8 @@ def diff_states(old: State, new: State, hints: DiffHints | None = None) -> list[
 
     # 6. dropped tables, referencing tables first
     for t in reversed(drop_order):
-        emit(DropTable(cur.tables[t.name]))
-    return ops
+        emit(DropTable(rec.state.tables[t.name]))
+    return rec.ops
 
 
 def inverse_operations(ops: list[Operation]) -> list[Operation]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelmig_core.diff import DiffHints
+from modelmig_core.diff import DiffHints, Recorder
 from modelmig_core.operations import (
     AddValidatorField,
     AlterValidatorField,
@@ -72,20 +72,15 @@ def _validator_changed(a: Collection, b: Collection) -> bool:
 
 def diff_collections(old: State, new: State, hints: DiffHints | None = None) -> list[Operation]:
     hints = hints or DiffHints()
-    ops: list[Operation] = []
-    cur = old
-
-    def emit(op: Operation) -> None:
-        nonlocal cur
-        cur = op.state_forwards(cur)
-        ops.append(op)
+    rec = Recorder(old)
+    emit = rec.emit
 
     for new_name, old_name in sorted(hints.tables.items()):
-        if old_name in cur.collections and new_name not in cur.collections and new_name in new.collections:
+        if old_name in rec.state.collections and new_name not in rec.state.collections and new_name in new.collections:
             emit(RenameCollection(old_name, new_name))
 
-    for name in sorted(n for n in cur.collections if n in new.collections):
-        a, b = cur.collections[name], new.collections[name]
+    for name in sorted(n for n in rec.state.collections if n in new.collections):
+        a, b = rec.state.collections[name], new.collections[name]
         for ix in a.indexes:
             if ix not in b.indexes:
                 emit(DropCollectionIndex(name, ix))
@@ -110,8 +105,8 @@ def diff_collections(old: State, new: State, hints: DiffHints | None = None) -> 
             if ix not in a.indexes:
                 emit(CreateCollectionIndex(name, ix))
 
-    for name in sorted(n for n in new.collections if n not in cur.collections):
+    for name in sorted(n for n in new.collections if n not in rec.state.collections):
         emit(CreateCollection(new.collections[name]))
-    for name in sorted(n for n in cur.collections if n not in new.collections):
-        emit(DropCollection(cur.collections[name]))
-    return ops
+    for name in sorted(n for n in rec.state.collections if n not in new.collections):
+        emit(DropCollection(rec.state.collections[name]))
+    return rec.ops
