@@ -377,3 +377,33 @@ def test_concurrent_runners_apply_each_migration_once(make_project) -> None:
     m1, m2 = [f.stem for f in p.migration_files()]
     assert [row[0] for row in ledger(p)] == [m1, m2]
     check_live(p, states(p)[2])
+
+
+def test_hand_written_run_python_and_run_sql(make_project) -> None:
+    """The escape hatches: RunPython gets the DB-API connection, inside the migration's
+    transaction; RunSQL with reverse_sql rolls back."""
+    p = make_project()
+    p.models(BLOG_V1)
+    p.ok("make:migration")
+    first = p.migration_files()[0].stem
+    (p.root / "migrations" / "sql" / "20270101000000_seed_admin.py").write_text(
+        "from modelmig_core import operations as op\n\n"
+        "def seed(conn):\n"
+        "    conn.execute(\"INSERT INTO users (email, name) VALUES ('root@x', 'root')\")\n\n"
+        "def unseed(conn):\n"
+        "    conn.execute(\"DELETE FROM users WHERE email = 'root@x'\")\n\n"
+        f"id = '20270101000000_seed_admin'\nfamily = 'sql'\nparent = {first!r}\n"
+        "up = [op.RunPython(seed, unseed), op.RunSQL('CREATE VIEW admins AS SELECT email FROM users', 'DROP VIEW admins')]\n"
+        "down = [op.RunSQL('DROP VIEW admins', 'CREATE VIEW admins AS SELECT email FROM users'), op.RunPython(unseed, seed)]\n"
+    )
+    p.ok("migrate:run")
+    c = sqlite3.connect(p.root / "app.sqlite3")
+    assert c.execute("SELECT email FROM admins").fetchall() == [("root@x",)]
+    c.close()
+    assert "No changes" in p.ok("make:migration").output  # RunSQL/RunPython leave the state alone
+    p.ok("migrate:rollback", "--step", "1")
+    c = sqlite3.connect(p.root / "app.sqlite3")
+    assert c.execute("SELECT count(*) FROM users").fetchone() == (0,)
+    assert c.execute("SELECT name FROM sqlite_master WHERE name = 'admins'").fetchall() == []
+    c.close()
+    check_live(p, states(p)[1])
