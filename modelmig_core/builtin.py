@@ -1,11 +1,15 @@
-"""The core's own plugin: SQL models -> state, and the relational diff."""
+"""The core's own plugin: SQL models -> state, the relational diff, and the
+backup before anything is dropped in production."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+from .backup import backup_before_drop
 from .compile import compile_sql_models
 from .diff import DiffHints, diff_states
+from .driver import Connection
 from .hookspecs import hookimpl
 from .model import Model
 from .operations import Operation
@@ -24,3 +28,8 @@ def diff(old: State, new: State, hints: DiffHints) -> list[Operation]:
     if not old.tables and not new.tables:
         return []
     return diff_states(old, new, hints)
+
+
+@hookimpl
+def before_destructive(command: str, connection: Connection, target: Any, echo: Any) -> None:
+    backup_before_drop(command, connection, target, echo)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 LEDGER = "modelmig_migrations"
@@ -27,6 +28,14 @@ class LedgerRow:
     duration_ms: int = 0
     status: str = "applied"  # "applied", or "running" for an interrupted migration
     progress: int = 0  # statements done, for databases without transactional DDL
+
+
+@dataclass(frozen=True)
+class Backup:
+    """A verified backup: where it is and the rows it holds per table/collection."""
+
+    path: Path
+    rows: dict[str, int]
 
 
 @dataclass

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .diff import DiffHints
-    from .driver import Connection, DriverInfo, LedgerRow
+    from .driver import Backup, Connection, DriverInfo, LedgerRow
     from .migrations import Migration
     from .model import Model
     from .operations import Operation
@@ -125,6 +127,16 @@ def wipe(connection: Connection) -> list[str] | None:
 
 
 @hookspec
-def before_destructive(command: str, connection: Connection, target: Any) -> None:
-    """Called before anything is dropped (reset, fresh, a destructive migration).
-    A backup plugin takes and verifies its backup here and raises to refuse."""
+def before_destructive(command: str, connection: Connection, target: Any, echo: Any) -> None:
+    """Called before anything is dropped (reset, fresh, a destructive migration),
+    after the production guard let the command through. The core's own
+    implementation takes and verifies a backup in production (``backup.py``); a
+    plugin may do more, and raises a ModelmigError to refuse."""
+
+
+@hookspec(firstresult=True)
+def backup(connection: Connection, directory: Path, label: str) -> Backup | None:
+    """Write a backup of the connection's whole database into ``directory`` (file
+    names start with ``label``), read it back to verify it holds every table or
+    collection with its row count, and return what was written. Raise a
+    ModelmigError when it cannot be taken or verified."""

@@ -162,7 +162,9 @@ class Runner:
             return False
         if destructive:
             check_production(f"{command} ({', '.join(destructive)})", force=force, yes=yes)
-            self.hook.before_destructive(command=command, connection=self.connection, target=self.target)
+            self.hook.before_destructive(
+                command=command, connection=self.connection, target=self.target, echo=self.echo
+            )
         return True
 
     def pending(self) -> tuple[list[MigrationFile], list[LedgerRow]]:
@@ -273,7 +275,9 @@ class Runner:
                 self._pretend(history.migrations[history.index(f.id)], "up")
             return 0
         self.history()  # a broken chain fails before anything is dropped
-        self.hook.before_destructive(command="migrate:fresh", connection=self.connection, target=self.target)
+        self.hook.before_destructive(
+            command="migrate:fresh", connection=self.connection, target=self.target, echo=self.echo
+        )
         self.hook.ensure_ledger(connection=self.connection)
         self.hook.acquire_lock(connection=self.connection, timeout=self.config.lock_timeout)
         try:

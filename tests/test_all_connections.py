@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tests.support.servers import ServerDb, mysql_db, pg_db, with_database  # noqa: F401
+from tests.support.servers import ServerDb, with_database
 
 MODELS = """
 class User(Model):
@@ -142,8 +142,8 @@ def test_selection_comes_from_declared_capabilities(make_project: Any) -> None:
 
 def test_all_connections_on_real_servers(
     make_project: Any,
-    pg_db: ServerDb,  # noqa: F811
-    mysql_db: ServerDb,  # noqa: F811
+    pg_db: ServerDb,
+    mysql_db: ServerDb,
 ) -> None:
     connections = {
         "main": {"url": "sqlite:///main.sqlite3"},
@@ -179,8 +179,8 @@ def test_all_connections_on_real_servers(
 
 def test_one_failing_connection_fails_the_command_but_not_the_others(
     make_project: Any,
-    pg_db: ServerDb,  # noqa: F811
-    mysql_db: ServerDb,  # noqa: F811
+    pg_db: ServerDb,
+    mysql_db: ServerDb,
 ) -> None:
     missing = with_database(pg_db.url, pg_db.name + "_missing")
     connections = {

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from modelmig_core.history import replay
 from modelmig_core.state import State
 from tests.support.schema import assert_schema, enum_types
-from tests.support.servers import ServerDb, any_db, mysql_db, pg_db, sqlite_db  # noqa: F401
+from tests.support.servers import ServerDb
 
 V1 = """
 class Author(Model):
@@ -233,7 +233,7 @@ def rows(db: ServerDb, sql: str) -> list[tuple[Any, ...]]:
     return db.rows(sql)
 
 
-def test_same_chain_same_schema_on_every_driver(make_project: Any, any_db: ServerDb) -> None:  # noqa: F811
+def test_same_chain_same_schema_on_every_driver(make_project: Any, any_db: ServerDb) -> None:
     db = any_db
     p = make_project({"main": {"url": db.url}})
 
@@ -282,7 +282,7 @@ def test_same_chain_same_schema_on_every_driver(make_project: Any, any_db: Serve
     check(db, s2)
 
 
-def test_pretend_prints_dialect_sql_and_changes_nothing(make_project: Any, any_db: ServerDb) -> None:  # noqa: F811
+def test_pretend_prints_dialect_sql_and_changes_nothing(make_project: Any, any_db: ServerDb) -> None:
     db = any_db
     p = make_project({"main": {"url": db.url}})
     p.models(V1)

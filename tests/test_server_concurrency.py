@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.servers import ServerDb, mysql_db, pg_db  # noqa: F401
+from tests.support.servers import ServerDb
 
 RUNNERS = 8
 
@@ -188,7 +188,7 @@ down = [
 '''
 
 
-def test_pg_non_atomic_concurrent_index_under_the_lock(make_project: Any, pg_db: ServerDb) -> None:  # noqa: F811
+def test_pg_non_atomic_concurrent_index_under_the_lock(make_project: Any, pg_db: ServerDb) -> None:
     """``atomic = False`` runs CREATE INDEX CONCURRENTLY (impossible in a transaction)
     under the advisory lock, while seven other runners wait for that lock: no hang."""
     p = make_project({"main": {"url": pg_db.url}})

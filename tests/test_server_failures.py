@@ -18,7 +18,7 @@ from modelmig_core.app import open_app
 from modelmig_core.errors import MigrationFailed
 from modelmig_core.runner import Runner
 from modelmig_core.targets import select_targets
-from tests.support.servers import ServerDb, mysql_db, pg_db  # noqa: F401
+from tests.support.servers import ServerDb
 
 MODELS = """
 class User(Model):
@@ -101,7 +101,7 @@ def fix_migration(p: Any) -> None:
     path.write_text(path.read_text().replace("INSERT INTO no_such_table VALUES (1)", "SELECT 2"))
 
 
-def test_pg_failed_migration_leaves_nothing(make_project: Any, pg_db: ServerDb) -> None:  # noqa: F811
+def test_pg_failed_migration_leaves_nothing(make_project: Any, pg_db: ServerDb) -> None:
     p = project_with_failing_migration(make_project, pg_db)
     result = p.run("migrate:run")
     assert result.exit_code != 0
@@ -121,7 +121,7 @@ def test_pg_failed_migration_leaves_nothing(make_project: Any, pg_db: ServerDb) 
     assert "notes" in tables(pg_db) and "nickname" in columns(pg_db, "users")
 
 
-def test_mysql_interrupted_migration_is_reported_then_resolved(make_project: Any, mysql_db: ServerDb) -> None:  # noqa: F811
+def test_mysql_interrupted_migration_is_reported_then_resolved(make_project: Any, mysql_db: ServerDb) -> None:
     p = project_with_failing_migration(make_project, mysql_db)
     result = p.run("migrate:run")
     assert result.exit_code != 0
@@ -164,7 +164,7 @@ def test_mysql_interrupted_migration_is_reported_then_resolved(make_project: Any
     assert "ix_notes_body" in {r[2] for r in mysql_db.rows("SHOW INDEX FROM notes")}
 
 
-def test_mysql_resolve_applied_after_manual_completion(make_project: Any, mysql_db: ServerDb) -> None:  # noqa: F811
+def test_mysql_resolve_applied_after_manual_completion(make_project: Any, mysql_db: ServerDb) -> None:
     p = project_with_failing_migration(make_project, mysql_db)
     assert p.run("migrate:run").exit_code != 0
     # the user finishes the migration by hand and marks it applied
@@ -179,7 +179,7 @@ def test_mysql_resolve_applied_after_manual_completion(make_project: Any, mysql_
     assert "notes" not in tables(mysql_db)
 
 
-def test_mysql_failure_before_any_statement_leaves_ledger_clean(make_project: Any, mysql_db: ServerDb) -> None:  # noqa: F811
+def test_mysql_failure_before_any_statement_leaves_ledger_clean(make_project: Any, mysql_db: ServerDb) -> None:
     """Nothing ran, so there is nothing to resolve: the row is removed again."""
     p = make_project({"main": {"url": mysql_db.url}})
     p.models(MODELS)

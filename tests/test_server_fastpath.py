@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.servers import ServerDb, mysql_db, pg_db  # noqa: F401
+from tests.support.servers import ServerDb
 
 MODELS = """
 class User(Model):

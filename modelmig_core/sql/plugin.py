@@ -105,6 +105,18 @@ class SqlDriver:
     def now() -> str:
         return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
+    def quote(self, name: str) -> str:
+        """An identifier quoted the standard SQL way (drivers override where needed)."""
+        return '"' + name.replace('"', '""') + '"'
+
+    def row_counts(self, raw: Any) -> dict[str, int]:
+        """{table: number of rows} for every table of the database (backup verification)."""
+        out = {}
+        for table in self.list_tables(raw):
+            rows = self.execute(raw, f"SELECT COUNT(*) FROM {self.quote(table)}")
+            out[table] = int(rows[0][0]) if rows else 0
+        return out
+
     def is_recorded(self, raw: Any, mid: str) -> bool:
         rows = self.execute(raw, f"SELECT status FROM {LEDGER} WHERE id = {self.param}", [mid])
         return bool(rows)

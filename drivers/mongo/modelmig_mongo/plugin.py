@@ -27,11 +27,12 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from modelmig_core.diff import DiffHints
-from modelmig_core.driver import LEDGER, Connection, DriverInfo, LedgerRow, redact
+from modelmig_core.driver import LEDGER, Backup, Connection, DriverInfo, LedgerRow, redact
 from modelmig_core.errors import ConfigError, LockError, MigrationFailed, ModelmigError
 from modelmig_core.hookspecs import hookimpl
 from modelmig_core.model import Model
@@ -86,6 +87,11 @@ def iso(value: Any) -> str:
 def detail(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text[:300]
+
+
+def user_collections(db: Any) -> list[str]:
+    """The database's collections but the lock's and the server's own."""
+    return sorted(n for n in db.list_collection_names() if n != LOCK_COLLECTION and not n.startswith("system."))
 
 
 class MongoDriver:
@@ -418,12 +424,44 @@ class MongoDriver:
             return None
         db = connection.raw
         with self._talking(connection, "dropping every collection"):
-            names = sorted(
-                n for n in db.list_collection_names() if n != LOCK_COLLECTION and not n.startswith("system.")
-            )
+            names = user_collections(db)
             for name in names:
                 db.drop_collection(name)
         return names
+
+    @hookimpl
+    def backup(self, connection: Connection, directory: Path, label: str) -> Backup | None:
+        """Every collection (but the lock's) as Extended JSON lines, one file each, and
+        its indexes in ``_collections.json``; then each file is read back
+        and parsed, and its document count must match the live collection's."""
+        if not self._mine(connection):
+            return None
+        from bson import json_util
+
+        db = connection.raw
+        folder = directory / label
+        folder.mkdir(parents=True)
+        rows: dict[str, int] = {}
+        meta: dict[str, Any] = {}
+        with self._talking(connection, "taking a backup"):
+            names = user_collections(db)
+            for name in names:
+                coll = db[name]
+                with (folder / f"{name}.jsonl").open("w", encoding="utf-8") as out:
+                    for doc in coll.find({}, sort=[("_id", 1)]):
+                        out.write(json_util.dumps(doc, json_options=json_util.CANONICAL_JSON_OPTIONS) + "\n")
+                meta[name] = {"indexes": coll.index_information()}  # validators live in the migrations
+            (folder / "_collections.json").write_text(json_util.dumps(meta, indent=2), encoding="utf-8")
+            for name in names:
+                with (folder / f"{name}.jsonl").open(encoding="utf-8") as back:
+                    rows[name] = sum(1 for line in back if json_util.loads(line) is not None)
+                live = db[name].count_documents({})
+                if rows[name] != live:
+                    raise MigrationFailed(
+                        f"backup {folder} does not verify: {name} has {live} documents, the backup {rows[name]}; "
+                        "nothing was dropped"
+                    )
+        return Backup(folder, rows)
 
 
 plugin = MongoDriver()

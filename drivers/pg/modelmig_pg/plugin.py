@@ -14,14 +14,18 @@ SQLAlchemy at module level: psycopg is imported in ``open`` and DDL rendering
 from __future__ import annotations
 
 import hashlib
+import re
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from modelmig_core.driver import Connection, redact
-from modelmig_core.errors import LockError
+from modelmig_core.driver import Backup, Connection, redact
+from modelmig_core.errors import LockError, MigrationFailed
 from modelmig_core.hookspecs import hookimpl
 from modelmig_core.sql.plugin import SqlDriver
+from modelmig_core.sql.tools import find_tool, run_tool, tool_lines
 
 POLL_SECONDS = 0.05
 
@@ -36,6 +40,42 @@ def conninfo(url: str) -> str:
 
 def database_name(url: str) -> str:
     return unquote(urlsplit(conninfo(url)).path.lstrip("/")) or "postgres"
+
+
+def libpq_args(url: str) -> tuple[list[str], dict[str, str]]:
+    """Command-line arguments and environment for pg_dump/pg_restore: the password
+    goes in PGPASSWORD, never on the command line."""
+    parts = urlsplit(conninfo(url))
+    args = [f"--dbname={database_name(url)}"]
+    if parts.hostname:
+        args.append(f"--host={parts.hostname}")
+    if parts.port:
+        args.append(f"--port={parts.port}")
+    if parts.username:
+        args.append(f"--username={unquote(parts.username)}")
+    env = {"PGPASSWORD": unquote(parts.password)} if parts.password else {}
+    return args, env
+
+
+_COPY = re.compile(r'^COPY (?:(?:"(?:[^"]|"")+"|[^ ."]+)\.)?("(?:[^"]|"")+"|[^ ."]+) ')
+
+
+def copy_counts(lines: Iterator[str]) -> dict[str, int]:
+    """{table: rows} from the COPY blocks of ``pg_restore --data-only`` output."""
+    counts: dict[str, int] = {}
+    table: str | None = None
+    for line in lines:
+        if table is None:
+            m = _COPY.match(line)
+            if m:
+                name = m.group(1)
+                table = name[1:-1].replace('""', '"') if name.startswith('"') else name
+                counts[table] = 0
+        elif line.rstrip("\n") == "\\.":
+            table = None
+        else:
+            counts[table] += 1
+    return counts
 
 
 def lock_key(database: str) -> int:
@@ -88,9 +128,28 @@ class PgDriver(SqlDriver):
             self.rollback(raw)
             raise
 
-    @staticmethod
-    def quote(name: str) -> str:
-        return '"' + name.replace('"', '""') + '"'
+    # ------------------------------------------------------------ backup
+
+    @hookimpl
+    def backup(self, connection: Connection, directory: Path, label: str) -> Backup | None:
+        """pg_dump's custom format, then pg_restore reads it back: every table of the
+        schema must be in it with the live row count."""
+        if not self._mine(connection):
+            return None
+        path = directory / f"{label}.dump"
+        args, env = libpq_args(connection.url)
+        run_tool([find_tool("pg_dump"), "--format=custom", "--no-owner", f"--file={path}", *args], env)
+        with tool_lines([find_tool("pg_restore"), "--data-only", "--file=-", str(path)], env) as lines:
+            rows = copy_counts(lines)
+        live = self.row_counts(connection.raw)
+        missing = {t: n for t, n in live.items() if rows.get(t) != n}
+        if missing:
+            table = sorted(missing)[0]
+            raise MigrationFailed(
+                f"backup {path} does not verify: {table} has {live[table]} rows, the backup "
+                f"{rows.get(table, 'none')}; nothing was dropped"
+            )
+        return Backup(path, {t: rows[t] for t in live})
 
     # ------------------------------------------------------------ lock
 

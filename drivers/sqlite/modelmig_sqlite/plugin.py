@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from modelmig_core.driver import Connection
+from modelmig_core.driver import Backup, Connection
 from modelmig_core.errors import ConfigError, LockError, MigrationFailed
+from modelmig_core.hookspecs import hookimpl
 from modelmig_core.sql.plugin import SqlDriver
 
 if TYPE_CHECKING:
@@ -78,9 +79,9 @@ class SqliteDriver(SqlDriver):
         try:
             self.execute(raw, "BEGIN IMMEDIATE")
             for (view,) in self.execute(raw, "SELECT name FROM sqlite_master WHERE type = 'view'") or []:
-                self.execute(raw, f'DROP VIEW IF EXISTS "{view}"')
+                self.execute(raw, f"DROP VIEW IF EXISTS {self.quote(view)}")
             for t in tables:
-                self.execute(raw, 'DROP TABLE IF EXISTS "{}"'.format(t.replace('"', '""')))
+                self.execute(raw, f"DROP TABLE IF EXISTS {self.quote(t)}")
             self.execute(raw, "COMMIT")
         except BaseException:
             if raw.in_transaction:
@@ -102,6 +103,25 @@ class SqliteDriver(SqlDriver):
                     self.check_foreign_keys(raw, migration)
         finally:
             self.execute(raw, "PRAGMA foreign_keys=ON")
+
+    @hookimpl
+    def backup(self, connection: Connection, directory: Path, label: str) -> Backup | None:
+        """SQLite's online backup API into one file, then read back: integrity_check
+        and every table's row count must match the live database."""
+        if not self._mine(connection):
+            return None
+        path = directory / f"{label}.sqlite3"
+        copy = sqlite3.connect(path)
+        try:
+            connection.raw.backup(copy)
+            integrity = copy.execute("PRAGMA integrity_check").fetchone()[0]
+            rows = self.row_counts(copy)
+        finally:
+            copy.close()
+        live = self.row_counts(connection.raw)
+        if integrity != "ok" or rows != live:
+            raise MigrationFailed(f"backup {path} does not verify (integrity: {integrity}); nothing was dropped")
+        return Backup(path, rows)
 
     def check_foreign_keys(self, raw: Any, migration: Migration) -> None:
         bad = self.execute(raw, "PRAGMA foreign_key_check")

@@ -1,0 +1,141 @@
+"""Backup-and-verify before anything is dropped in production, on SQLite,
+PostgreSQL and MariaDB: the backup is taken, read back and verified before the
+drop, and it really restores the rows that were dropped."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import sqlalchemy as sa
+
+from modelmig_core.backup import backup_before_drop
+from modelmig_core.errors import GuardError
+from tests.support.servers import ServerDb
+
+MODELS = """
+class User(Model):
+    table = "users"
+    schema = {"id": column("increments"), "email": column("string", 191), "bio": column("text", nullable=True)}
+"""
+
+PROD = {"APP_ENV": "production", "MODELMIG_ALLOW_PROD_DESTRUCTIVE": "true"}
+ROWS = [(1, "a@x", "line one\nline two"), (2, "o'brien@x", "tab\there, quote ' and \\ backslash"), (3, "ü@x", None)]
+
+
+def project_on(make_project, db: ServerDb):
+    p = make_project({"main": {"url": db.url}})
+    p.models(MODELS)
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    engine = db.engine()
+    with engine.begin() as c:
+        c.execute(
+            sa.text("INSERT INTO users (id, email, bio) VALUES (:id, :email, :bio)"),
+            [{"id": i, "email": e, "bio": b} for i, e, b in ROWS],
+        )
+    engine.dispose()
+    assert sorted(db.rows("SELECT id, email, bio FROM users")) == ROWS
+    return p
+
+
+def backups(p) -> list[Path]:
+    folder = p.root / "modelmig-backups"
+    return sorted(folder.iterdir()) if folder.is_dir() else []
+
+
+def restore_and_read(db: ServerDb, path: Path) -> list[tuple]:
+    """Put the backup's users rows back into the (now empty) live table and read them."""
+    if db.driver == "sqlite":
+        c = sqlite3.connect(path)
+        try:
+            return sorted(tuple(r) for r in c.execute("SELECT id, email, bio FROM users"))
+        finally:
+            c.close()
+    if db.driver == "pg":
+        from modelmig_pg.plugin import libpq_args
+
+        args, env = libpq_args(db.url)
+        subprocess.run(["pg_restore", "--data-only", "--table=users", *args, str(path)], check=True, env=env)
+    else:
+        from modelmig_mysql.plugin import connect_args
+
+        a = connect_args(db.url)
+        with path.open("rb") as dump:
+            subprocess.run(
+                ["mariadb", f"--host={a['host']}", f"--port={a['port']}", f"--user={a['user']}", a["database"]],
+                stdin=dump,
+                check=True,
+            )
+    return sorted(db.rows("SELECT id, email, bio FROM users"))
+
+
+def test_fresh_in_production_backs_up_and_verifies_first(make_project, any_db: ServerDb) -> None:
+    p = project_on(make_project, any_db)
+    result = p.ok("migrate:fresh", "--force", "--yes", env=PROD)
+    assert "backed up and verified" in result.output
+    [path] = backups(p)
+    assert str(path) in result.output
+    assert "2 table(s), 4 row(s)" in result.output  # users and the ledger
+    assert any_db.scalar("SELECT COUNT(*) FROM users") == 0  # fresh dropped the data...
+    assert restore_and_read(any_db, path) == ROWS  # ...and the backup brings every row back
+
+
+def test_reset_and_destructive_rollback_back_up_too(make_project, sqlite_db: ServerDb) -> None:
+    p = project_on(make_project, sqlite_db)
+    p.ok("migrate:rollback", "--force", "--yes", env=PROD)
+    p.ok("migrate:run", env=PROD)  # additive: no backup needed
+    assert len(backups(p)) == 1
+    p.ok("migrate:reset", "--force", "--yes", env=PROD)
+    assert len(backups(p)) == 2
+
+
+def test_no_backup_outside_production_unless_asked(make_project, sqlite_db: ServerDb) -> None:
+    p = project_on(make_project, sqlite_db)
+    p.ok("migrate:fresh", "--yes")
+    assert backups(p) == []
+    p.ok("migrate:fresh", "--yes", env={"MODELMIG_BACKUP": "always", "MODELMIG_BACKUP_DIR": str(p.root / "bk")})
+    assert len(list((p.root / "bk").iterdir())) == 1
+
+
+def test_skip_backup_is_said_on_the_output(make_project, sqlite_db: ServerDb) -> None:
+    p = project_on(make_project, sqlite_db)
+    result = p.ok("migrate:fresh", "--force", "--yes", env={**PROD, "MODELMIG_SKIP_BACKUP": "true"})
+    assert "WITHOUT a backup" in result.output
+    assert backups(p) == []
+
+
+FAILING_BACKUP = """
+from modelmig_core.errors import MigrationFailed
+from modelmig_core.hookspecs import hookimpl
+
+
+@hookimpl(tryfirst=True)
+def backup(connection, directory, label):
+    raise MigrationFailed(f"backup {directory / label} does not verify; nothing was dropped")
+"""
+
+
+def test_a_backup_that_does_not_verify_refuses_the_drop(make_project, sqlite_db: ServerDb) -> None:
+    p = project_on(make_project, sqlite_db)
+    (p.root / "badbackup.py").write_text(FAILING_BACKUP)
+    (p.root / "pyproject.toml").write_text(
+        (p.root / "pyproject.toml")
+        .read_text()
+        .replace("[tool.modelmig]\n", '[tool.modelmig]\nplugins = ["badbackup"]\n')
+    )
+    result = p.run("migrate:fresh", "--force", "--yes", env=PROD)
+    assert result.exit_code != 0 and "does not verify" in result.output
+    assert sorted(sqlite_db.rows("SELECT id, email, bio FROM users")) == ROWS
+
+
+def test_a_driver_without_backups_is_refused(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.chdir(tmp_path)
+    conn = SimpleNamespace(hook=SimpleNamespace(backup=lambda **kw: None))
+    target = SimpleNamespace(name="main", driver=SimpleNamespace(name="exotic"))
+    with pytest.raises(GuardError, match="driver exotic cannot take a backup"):
+        backup_before_drop("migrate:fresh", conn, target, print)  # type: ignore[arg-type]
