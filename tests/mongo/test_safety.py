@@ -402,3 +402,25 @@ def test_concurrent_runners_apply_each_migration_once(make_project: Any, backend
     assert [(r["_id"], r["batch"], r["status"]) for r in backend.ledger()] == [(M1, 1, "applied")]
     creates = [c.target for c in backend.calls if c.method == "create_collection"]
     assert creates == ["activity", "notes"]
+
+
+def test_production_backup_holds_every_document_before_the_drop(make_project: Any, backend: Backend) -> None:
+    from bson import json_util
+
+    p = project(make_project, backend)
+    p.models(V1)
+    p.ok("make:migration")
+    p.ok("migrate:run", "--mongo")
+    docs = [
+        {"user_id": 1, "kind": "login", "detail": "multi\nline", "created_at": utcnow()},
+        {"user_id": 2, "kind": "post", "detail": None, "created_at": utcnow()},
+    ]
+    backend.db["activity"].insert_many(docs)
+    result = p.ok("migrate:fresh", "--mongo", "--force", "--yes", env=ALLOW)
+    assert "backed up and verified" in result.output
+    [folder] = (p.root / "modelmig-backups").iterdir()
+    saved = [json_util.loads(line) for line in (folder / "activity.jsonl").read_text().splitlines()]
+    assert [(d["user_id"], d["kind"], d["detail"]) for d in saved] == [(1, "login", "multi\nline"), (2, "post", None)]
+    assert {d["_id"] for d in saved} == {d["_id"] for d in docs}
+    assert "ttl_activity_created" in json_util.loads((folder / "_collections.json").read_text())["activity"]["indexes"]
+    assert backend.db["activity"].count_documents({}) == 0  # fresh dropped them; the backup has them
