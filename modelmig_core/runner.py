@@ -142,9 +142,11 @@ class Runner:
         return True
 
     def _locked(self, work: Callable[[], int]) -> int:
-        self.hook.ensure_ledger(connection=self.connection)
+        """``work`` under the one-runner lock, with the ledger in place. The lock comes
+        first: concurrent CREATE TABLE IF NOT EXISTS can collide on PostgreSQL."""
         self.hook.acquire_lock(connection=self.connection, timeout=self.config.lock_timeout)
         try:
+            self.hook.ensure_ledger(connection=self.connection)
             return work()
         finally:
             self.hook.release_lock(connection=self.connection)
@@ -278,13 +280,13 @@ class Runner:
         self.hook.before_destructive(
             command="migrate:fresh", connection=self.connection, target=self.target, echo=self.echo
         )
-        self.hook.ensure_ledger(connection=self.connection)
-        self.hook.acquire_lock(connection=self.connection, timeout=self.config.lock_timeout)
-        try:
+
+        def wipe() -> int:
             dropped = self.hook.wipe(connection=self.connection) or []
             self.echo(f"{self.target.name}: dropped {len(dropped)} table(s) or collection(s)")
-        finally:
-            self.hook.release_lock(connection=self.connection)
+            return len(dropped)
+
+        self._locked(wipe)
         return self.run(force=True, yes=True)
 
     def _pretend(self, migration: Migration, direction: str) -> None:

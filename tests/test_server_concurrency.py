@@ -199,7 +199,7 @@ def test_pg_non_atomic_concurrent_index_under_the_lock(make_project: Any, pg_db:
         NON_ATOMIC.format(parent=parent)
     )
     results = finish(start_all(p.root, ["migrate:run"]), timeout=60)
-    assert all(code == 0 for code, _, _ in results), results
+    assert all(code == 0 for code, _, _ in results), [r for r in results if r[0] != 0]
     assert sum(out.count("applied 20260105000000_index_posts_title_concurrently") for _, out, _ in results) == 1
     assert pg_db.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_posts_title'::regclass") is True
     assert pg_db.rows("SELECT status FROM modelmig_migrations WHERE id LIKE '20260105%'") == [("applied",)]
@@ -207,3 +207,46 @@ def test_pg_non_atomic_concurrent_index_under_the_lock(make_project: Any, pg_db:
     p.ok("migrate:rollback", "--step", "1")
     assert pg_db.scalar("SELECT to_regclass('ix_posts_title')") is None
     assert pg_db.rows("SELECT id FROM modelmig_migrations") == [(parent,)]
+
+
+@pytest.mark.parametrize("driver", ["pg", "mysql"])
+def test_runners_released_at_one_instant_on_a_database_without_ledger(
+    make_project: Any, driver: str, request: pytest.FixtureRequest
+) -> None:
+    """Eight runners in threads, released by a barrier at the same instant on a
+    database that has no ledger yet. The ledger is created under the lock:
+    concurrent CREATE TABLE IF NOT EXISTS collide on PostgreSQL (UniqueViolation)."""
+    import threading
+
+    from modelmig_core.app import open_app
+    from modelmig_core.runner import Runner
+    from modelmig_core.targets import select_targets
+
+    db: ServerDb = request.getfixturevalue(f"{driver}_db")
+    p = make_project({"main": {"url": db.url}})
+    p.models(MODELS)
+    p.ok("make:migration")
+    cwd = os.getcwd()
+    config, plugins = open_app(p.root / "pyproject.toml")
+    os.chdir(cwd)
+    [target] = select_targets(config, plugins)
+    barrier = threading.Barrier(RUNNERS)
+    applied: list[int] = []
+    errors: list[str] = []
+
+    def runner() -> None:
+        with Runner(config, plugins, target, lambda line: None) as r:
+            barrier.wait()
+            try:
+                applied.append(r.run())
+            except Exception as exc:  # noqa: BLE001 - collected and asserted below
+                errors.append(f"{type(exc).__name__}: {exc}")
+
+    threads = [threading.Thread(target=runner) for _ in range(RUNNERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert sorted(applied) == [0] * (RUNNERS - 1) + [1]
+    assert db.scalar("SELECT COUNT(*) FROM modelmig_migrations") == 1
