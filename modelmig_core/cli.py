@@ -248,7 +248,8 @@ def migrate_fresh(obj: dict[str, Any], pretend: bool, force: bool, yes: bool, **
 @click.pass_obj
 @handle_errors
 def migrate_status(obj: dict[str, Any], as_json: bool, **kw: Any) -> None:
-    """Show each migration: applied (batch, time), pending, modified, missing or interrupted."""
+    """Show each migration: applied (batch, time), pending, modified, missing,
+    running (another runner is applying it now) or interrupted."""
     from .runner import Runner
 
     config, plugins, targets = _targets(obj, kw)

@@ -27,7 +27,7 @@ Echo = Callable[[str], None]
 @dataclass
 class StatusRow:
     id: str
-    status: str  # applied, pending, modified, missing, interrupted
+    status: str  # applied, pending, modified, missing, running, interrupted
     batch: int | None = None
     applied_at: str | None = None
 
@@ -88,9 +88,22 @@ class Runner:
             self._history = replay(self.config.migrations, self.family)
         return self._history
 
+    def _another_runner_active(self) -> bool:
+        """Whether another runner holds the lock right now (tried without waiting)."""
+        try:
+            self.hook.acquire_lock(connection=self.connection, timeout=0)
+        except LockError:
+            return True
+        self.hook.release_lock(connection=self.connection)
+        return False
+
     def status(self) -> list[StatusRow]:
         files = {f.id: f for f in self.files()}
         rows = {r.id: r for r in self.ledger()}
+        # a 'running' row is a migration at work while its runner holds the lock,
+        # and an interrupted one once nobody does
+        started = any(r.status == "running" for r in rows.values())
+        running = "running" if started and self._another_runner_active() else "interrupted"
         out = []
         for mid in sorted(set(files) | set(rows)):
             f, r = files.get(mid), rows.get(mid)
@@ -98,7 +111,7 @@ class Runner:
                 out.append(StatusRow(mid, "pending"))
                 continue
             if r.status == "running":
-                status = "interrupted"
+                status = running
             elif f is None:
                 status = "missing"
             elif f.checksum != r.checksum:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.servers import ServerDb
+from tests.support.servers import ServerDb, hold_lock
 
 RUNNERS = 8
 
@@ -150,23 +150,6 @@ def test_lock_held_elsewhere_times_out_with_clear_message(
     assert result.stderr.startswith(f"error: another runner holds the migration lock on {db.name}")
     assert waited < 10
     assert p.sh("migrate:run").returncode == 0  # free again once the holder is gone
-
-
-def hold_lock(db: ServerDb) -> Any:
-    if db.driver == "pg":
-        import psycopg
-        from modelmig_pg.plugin import database_name, lock_key
-
-        c = psycopg.connect(db.url, autocommit=True)
-        c.execute("SELECT pg_advisory_lock(%s)", (lock_key(database_name(db.url)),))
-        return c
-    import pymysql
-    from modelmig_mysql.plugin import connect_args, lock_name
-
-    c = pymysql.connect(**connect_args(db.url))
-    with c.cursor() as cur:
-        cur.execute("SELECT GET_LOCK(%s, 5)", (lock_name(db.name),))
-    return c
 
 
 NON_ATOMIC = '''"""An index built without locking writers: outside a transaction."""

@@ -233,3 +233,33 @@ def session_can_lock(db: ServerDb) -> bool:
             return bool(row and row[0] == 1)
     finally:
         c.close()
+
+
+@pytest.mark.parametrize("driver", ["pg", "mysql"])
+def test_status_tells_running_from_interrupted(make_project: Any, driver: str, request: pytest.FixtureRequest) -> None:
+    """A 'running' ledger row is shown as running while a runner holds the lock,
+    and as interrupted once nobody does."""
+    import json
+
+    from tests.support.servers import hold_lock
+
+    db: ServerDb = request.getfixturevalue(f"{driver}_db")
+    p = make_project({"main": {"url": db.url}})
+    p.models(MODELS)
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    [mid] = [f.stem for f in p.migration_files()]
+    db.execute(f"UPDATE modelmig_migrations SET status = 'running' WHERE id = '{mid}'")
+
+    def status() -> str:
+        out = json.loads(p.ok("migrate:status", "--json").output)
+        return out["connections"][0]["migrations"][0]["status"]
+
+    holder = hold_lock(db)
+    try:
+        assert status() == "running"
+    finally:
+        holder.close()
+    assert status() == "interrupted"
+    result = p.run("migrate:run")
+    assert result.exit_code != 0 and mid in result.output and "interrupted" in result.output

@@ -149,6 +149,24 @@ def mysql_db() -> Iterator[ServerDb]:
         admin.close()
 
 
+def hold_lock(db: ServerDb) -> Any:
+    """Take the runner lock of ``db`` from another session (as a runner would); close to release."""
+    if db.driver == "pg":
+        import psycopg
+        from modelmig_pg.plugin import database_name, lock_key
+
+        c = psycopg.connect(db.url, autocommit=True)
+        c.execute("SELECT pg_advisory_lock(%s)", (lock_key(database_name(db.url)),))
+        return c
+    import pymysql
+    from modelmig_mysql.plugin import connect_args, lock_name
+
+    c = pymysql.connect(**connect_args(db.url))
+    with c.cursor() as cur:
+        cur.execute("SELECT GET_LOCK(%s, 5)", (lock_name(db.name),))
+    return c
+
+
 # ---------------------------------------------------------------- SQLite, for suites that run on all three
 
 
