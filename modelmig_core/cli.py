@@ -129,7 +129,32 @@ def _each(config: Any, plugins: Any, targets: list[Any], work: Callable[[Any], s
         _fail(f"{failures} of {len(targets)} connection(s) failed", 1)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+_NO_ARGS_IS_HELP: type[Exception] | tuple[()] = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+class OneLineErrors(click.Group):
+    """Usage errors (an unknown flag or command, a bad value) as one ``error:`` line
+    naming the command and pointing at its --help, instead of click's usage block."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        try:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        except _NO_ARGS_IS_HELP as exc:  # plain `modelmig`: the help, as click prints it
+            click.echo(exc.format_message(), err=True)
+            sys.exit(exc.exit_code)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx else "modelmig"
+            click.echo(f"error: {where}: {exc.format_message()} (see {where} --help)", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("error: aborted, nothing was changed", err=True)
+            sys.exit(1)
+
+
+@click.group("modelmig", cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config", "config_path", type=click.Path(path_type=Path), help="modelmig.toml or pyproject.toml to use."
 )
