@@ -1,0 +1,1 @@
+"""pytest plugin for apps that use modelmig: migrated test databases."""
