@@ -100,7 +100,7 @@ if kind == "pg":
             c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 else:
     import pymysql
-    from modelmig_mysql.plugin import connect_args
+    from modelmig_mysql.driver import connect_args
     c = pymysql.connect(**connect_args(admin))
     with c.cursor() as cur:
         cur.execute(f"DROP DATABASE IF EXISTS `{name}`")

@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 
 from .config import Config, load_config
-from .plugins import Plugins
+from .registry import Registry
 
 
-def open_app(config_path: Path | None = None) -> tuple[Config, Plugins]:
+def open_app(config_path: Path | None = None) -> tuple[Config, Registry]:
     config = load_config(config_path)
     os.chdir(config.root)  # relative paths (models, sqlite files) are the app's
     if str(config.root) not in sys.path:
         sys.path.insert(0, str(config.root))
-    return config, Plugins(list(config.plugins))
+    return config, Registry(list(config.plugins))

@@ -1,35 +1,64 @@
-"""The core's own plugin: SQL models -> state, the relational diff, and the
-backup before anything is dropped in production."""
+"""The core's own plugin: the relational family and its diff, applying a
+migration through its session, and the backup before anything is dropped in
+production."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .backup import backup_before_drop
-from .compile import compile_sql_models
 from .diff import DiffHints, diff_states
-from .driver import Connection
+from .driver import Session, Step
+from .errors import MigrationFailed, ModelmigError
+from .family import Family, relational
 from .hookspecs import hookimpl
-from .model import Model
+from .ledger import MigrationRecord
+from .migrations import Migration
 from .operations import Operation
 from .state import State
 
 
-@hookimpl(trylast=True)
-def build_state(store: str, models: Sequence[type[Model]], column_types: frozenset[str]) -> State | None:
-    if store != "sql":
-        return None
-    return compile_sql_models(list(models), column_types)
+@hookimpl
+def families() -> Iterable[Family]:
+    return [relational()]
 
 
 @hookimpl
-def diff(old: State, new: State, hints: DiffHints) -> list[Operation]:
-    if not old.tables and not new.tables:
+def diff(old: Any, new: Any, hints: DiffHints) -> list[Operation]:
+    if not isinstance(old, State) or not isinstance(new, State):
         return []
     return diff_states(old, new, hints)
 
 
+@hookimpl(trylast=True)
+def apply(
+    session: Session, migration: Migration, steps: Sequence[Step], direction: str, record: MigrationRecord
+) -> Any:
+    """Perform the session's plan of the steps, one statement at a time, counting
+    each on the ledger record."""
+    statements = session.plan(steps)
+    noun = getattr(session, "statement_noun", "statement")
+    for statement in statements:
+        try:
+            session.perform(statement)
+        except Exception as exc:
+            if isinstance(exc, ModelmigError) and not isinstance(exc, MigrationFailed):
+                raise
+            done = record.progress
+            if not record.tracked:
+                outcome = "rolled back: nothing was changed"
+            elif done:
+                outcome = f"{done} of {len(statements)} {noun}(s) had run; {migration.id} stays marked as interrupted"
+            else:
+                outcome = "nothing was changed"
+            detail = " ".join(str(exc).split()) or type(exc).__name__
+            label = statement.label or statement.text.splitlines()[0][:120]
+            raise MigrationFailed(f"{migration.path.name}: {label}: {detail} ({outcome})") from exc
+        record.statement_done()
+    return True
+
+
 @hookimpl
-def before_destructive(command: str, connection: Connection, target: Any, echo: Any) -> None:
-    backup_before_drop(command, connection, target, echo)
+def before_destructive(command: str, session: Session, target: Any, echo: Any) -> None:
+    backup_before_drop(command, session, target, echo)

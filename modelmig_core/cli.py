@@ -58,7 +58,7 @@ def target_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--driver", "driver_names", multiple=True, metavar="NAME", help="Every connection of this driver."
         ),
-        click.option("--all-connections", is_flag=True, help="Every connection whose driver has the sql capability."),
+        click.option("--all-connections", is_flag=True, help="Every connection whose driver declares the sql feature."),
         click.option("--test", is_flag=True, help="Use each connection's test_url."),
     ]
     for option in reversed(options):

@@ -1,21 +1,81 @@
-"""Values shared between the core and the drivers."""
+"""The driver contract: what the core calls on a driver, and the values they share.
+
+A driver is an object (one per installed driver), found by name through its
+entry point in the ``modelmig.drivers`` group and called directly by the core:
+
+- ``Driver``: ``info``, ``features``, ``connect(url) -> Session``, and for the
+  checks and tools ``reflect``, ``backup`` and ``wipe``.
+- ``Session``: one live connection: ``lock``/``unlock``, its ``ledger`` (a
+  ``LedgerStore``), ``transaction()``, ``plan(steps)`` (what a migration sends,
+  read and rendered in one explicit step), ``perform(statement)``.
+- ``Features``: typed flags with defaults; a driver states only what differs.
+
+The ledger protocol (running -> progress -> applied, interrupted, resolve) is
+written once, in ``ledger.py``, over any ``LedgerStore``; backup verification is
+written once, in ``backup.py``, over the counts a driver read back from its
+backup. Nothing here imports a database library or SQLAlchemy.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from .operations import Operation
+
+#: The version of the driver API (``modelmig_core.api``). A driver declares the
+#: version it was written for in ``Driver.api_version``; the core refuses, in one
+#: line naming the driver, a driver written for another version.
+API_VERSION = 1
 
 LEDGER = "modelmig_migrations"
 
 
 @dataclass(frozen=True)
+class Features:
+    """What a driver's database can do: typed flags with defaults. A driver
+    derives its own from its base's with ``base.features.but(flag=value)``, so it
+    states only what differs and never drops a flag by accident."""
+
+    sql: bool = False  # a relational database: --all-connections selects it, the SQL chain applies to it
+    transactional_ddl: bool = False  # a migration and its ledger row commit together or not at all
+    alter_column: bool = True  # type/null/default changes of an existing column
+    rename_column: bool = True
+    rename_table: bool = True
+    add_constraint_to_existing_table: bool = True  # ADD FOREIGN KEY / CHECK on an existing table
+    alter_referenced_table: bool = True  # alter or drop columns of a table that FKs point at
+    fk_actions: bool = True  # ON DELETE / ON UPDATE
+    native_enum: bool = False
+    check_constraints: bool = True
+    advisory_lock: bool = False  # one runner at a time through a server-side lock
+    progress_ledger: bool = False  # the ledger counts statements done (no transactional DDL)
+    max_identifier_length: int | None = None
+
+    def but(self, **changes: Any) -> Features:
+        """A copy with ``changes``; an unknown flag name is an error, not a new flag."""
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise TypeError(f"unknown feature flag(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        return replace(self, **changes)
+
+    def as_dict(self) -> dict[str, bool | int | None]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class DriverInfo:
+    """Who a driver is: its name (the entry point's), URL schemes, family and a
+    one-line description."""
+
     name: str
     schemes: tuple[str, ...]
-    family: str  # "sql" or "document"
-    capabilities: frozenset[str] = frozenset()
-    max_identifier_length: int | None = None
+    family: str  # "sql", or a family a plugin contributes ("document")
     description: str = ""
 
 
@@ -26,32 +86,184 @@ class LedgerRow:
     checksum: str
     applied_at: str
     duration_ms: int = 0
-    status: str = "applied"  # "applied", or "running" for an interrupted migration
-    progress: int = 0  # statements done, for databases without transactional DDL
+    status: str = "applied"  # "applied", or "running" while applied / after an interruption
+    progress: int = 0  # statements done, for migrations outside a transaction
+
+
+class LedgerStore:
+    """Where a database keeps its ledger: rows keyed by migration id. A driver
+    implements these five methods; the protocol on top is ``ledger.py``'s."""
+
+    def ensure(self) -> None:
+        """Create the ledger table/collection if it does not exist."""
+        raise NotImplementedError
+
+    def rows(self) -> list[LedgerRow]:
+        """Every row, oldest first (batch, id); an empty list when there is no ledger.
+        One query: this is the every-deploy path."""
+        raise NotImplementedError
+
+    def insert(self, row: LedgerRow) -> None:
+        raise NotImplementedError
+
+    def update(self, migration_id: str, **values: Any) -> None:
+        """Set ``values`` (LedgerRow field names) on the row of ``migration_id``."""
+        raise NotImplementedError
+
+    def delete(self, migration_id: str, status: str | None = None) -> None:
+        """Delete the row of ``migration_id`` (only while it has ``status``, if given)."""
+        raise NotImplementedError
+
+    def find(self, migration_id: str) -> LedgerRow | None:
+        """The row of ``migration_id``, if any (drivers may answer with one query)."""
+        return next((r for r in self.rows() if r.id == migration_id), None)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One operation of a migration with the states just before and after it.
+    Renderers turn a Step into statements from these alone."""
+
+    op: Operation
+    before: Any  # the family's state value
+    after: Any
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One thing a migration sends: ``text`` is what ``--pretend`` prints and what
+    ``Session.perform`` executes (SQL, or a command document). ``action`` is set for
+    what is not text, such as RunPython: ``perform`` calls it with the session."""
+
+    text: str
+    action: Callable[[Any], None] | None = None
+    label: str = ""  # a short name for errors ("create activity"); default: the text's first line
 
 
 @dataclass(frozen=True)
 class Backup:
-    """A verified backup: where it is and the rows it holds per table/collection."""
+    """A backup a driver wrote: where it is and the rows it holds per table or
+    collection, counted by reading the backup back (not the live database)."""
 
     path: Path
     rows: dict[str, int]
 
 
-@dataclass
-class Connection:
-    """A live connection of one driver. ``raw`` is the driver's DB-API (or pymongo)
-    connection; drivers subclass this to keep what they need."""
+class Session:
+    """One live connection of a driver. Used as a context manager by the core."""
 
-    driver: str
+    driver: Driver
     url: str
+    #: the driver's own connection object (DB-API connection, pymongo Database):
+    #: what RunPython code receives
     raw: Any = None
-    hook: Any = None  # the plugin manager's hook relay, set by the runner
-    extra: dict[str, Any] = field(default_factory=dict)
+
+    # ---- the runner lock: one runner at a time per database
+    def lock(self, timeout: float) -> None:
+        """Take the runner lock; raise LockError (naming the holder) after ``timeout`` s."""
+
+    def unlock(self) -> None:
+        """Release the lock taken by ``lock`` (called even after a failure)."""
+
+    # ---- the ledger
+    @property
+    def ledger(self) -> LedgerStore:
+        raise NotImplementedError
+
+    # ---- transactions: only called where ``features.transactional_ddl``
+    def transaction(self) -> AbstractContextManager[None]:
+        """BEGIN ... COMMIT on this session's own connection, ROLLBACK on error."""
+        return _no_transaction()
+
+    # ---- a migration's statements
+    def plan(self, steps: Sequence[Step]) -> list[Statement]:
+        """The statements of ``steps``, in order. The live facts a dialect needs
+        (objects the models do not declare) are read here, once, before rendering;
+        rendering itself is pure. ``--pretend`` prints exactly this list and
+        ``migrate:run`` performs exactly this list."""
+        raise NotImplementedError
+
+    def perform(self, statement: Statement) -> None:
+        """Execute one statement on this session's connection."""
+        raise NotImplementedError
+
+    def row_counts(self) -> dict[str, int]:
+        """{table or collection: rows} of the whole database, live (backup checks)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Driver:
+    """The base of every driver. Subclasses set ``info`` and ``features`` and
+    implement ``connect``; ``backup``, ``wipe`` and ``reflect`` serve the tools
+    (fresh, backup-and-verify, drift) and may raise ``NotImplementedError``."""
+
+    info: ClassVar[DriverInfo]
+    features: ClassVar[Features] = Features()
+    api_version: ClassVar[int] = API_VERSION
+    #: an object with hook implementations this driver contributes (a family, a
+    #: diff...), registered with the plugin manager when the driver is loaded
+    hooks: ClassVar[Any] = None
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    def connect(self, url: str) -> Session:
+        raise NotImplementedError
+
+    def backup(self, session: Session, directory: Path, label: str) -> Backup:
+        """Write a backup of the whole database into ``directory`` (names start with
+        ``label``) and return the rows per table it read back from the backup."""
+        raise NotImplementedError(f"driver {self.name} cannot take backups")
+
+    def wipe(self, session: Session) -> list[str]:
+        """Drop every table/collection but the lock's (``migrate:fresh``); their names."""
+        raise NotImplementedError(f"driver {self.name} cannot wipe a database")
+
+    def reflect(self, session: Session) -> Any:
+        """The live schema as the family's state value."""
+        raise NotImplementedError(f"driver {self.name} cannot reflect a database")
+
+
+@contextmanager
+def _no_transaction() -> Iterator[None]:
+    yield
+
+
+_SECRET_WORDS = ("password", "passwd", "pwd", "secret", "token")
 
 
 def redact(url: str) -> str:
-    """The URL with any password replaced by ***."""
-    import re
-
-    return re.sub(r"(//[^:/@]+:)([^@]*)@", r"\1***@", url)
+    """The URL with its password, and query parameters that name secrets, as ***.
+    Parsed, not pattern-matched: the password is everything between the last ':'
+    of the user part and the last '@' of the authority."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "***"
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, host = netloc.rpartition("@")
+        user, colon, _ = userinfo.partition(":")
+        netloc = f"{user}{':***' if colon else ''}@{host}"
+    query = parts.query
+    if query:
+        pairs = []
+        for pair in query.split("&"):
+            key, eq, _ = pair.partition("=")
+            secret = eq and any(w in key.lower() for w in _SECRET_WORDS)
+            pairs.append(f"{key}=***" if secret else pair)
+        query = "&".join(pairs)
+    if netloc == parts.netloc and query == parts.query:
+        return url
+    rest = parts.path + (f"?{query}" if query else "") + (f"#{parts.fragment}" if parts.fragment else "")
+    return f"{parts.scheme}://{netloc}{rest}"

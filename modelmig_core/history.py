@@ -1,24 +1,32 @@
-"""The state of a chain is the replay of its migration files, in order."""
+"""The state of a chain is the replay of its migration files, in order.
+
+A command replays a chain once: each migration file is loaded once, and the
+states before and after every operation of a migration come from that replay
+(``History.steps``), for the diff, the renderers and the runner alike.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from .driver import Step
 from .errors import MigrationFileError
 from .migrations import Migration, MigrationFile, list_files, load
-from .state import State
 
 
 @dataclass
 class History:
     family: str
+    empty: Callable[[], Any]
     migrations: list[Migration] = field(default_factory=list)
-    states: list[State] = field(default_factory=list)  # states[i] = state before migrations[i]; last = head
+    states: list[Any] = field(default_factory=list)  # states[i] = state before migrations[i]; last = head
 
     @property
-    def head(self) -> State:
-        return self.states[-1] if self.states else State()
+    def head(self) -> Any:
+        return self.states[-1] if self.states else self.empty()
 
     @property
     def last_id(self) -> str | None:
@@ -30,14 +38,34 @@ class History:
                 return i
         raise MigrationFileError(f"migration {mid} has no file in the {self.family} chain")
 
-    def state_before(self, mid: str) -> State:
+    def migration(self, mid: str) -> Migration:
+        return self.migrations[self.index(mid)]
+
+    def state_before(self, mid: str) -> Any:
         return self.states[self.index(mid)]
 
-    def state_after(self, mid: str) -> State:
+    def state_after(self, mid: str) -> Any:
         return self.states[self.index(mid) + 1]
 
+    def steps(self, migration: Migration, direction: str) -> list[Step]:
+        """Each operation of ``migration`` in ``direction`` with the states just
+        before and after it."""
+        if direction == "up":
+            state, ops = self.state_before(migration.id), migration.up
+        else:
+            state, ops = self.state_after(migration.id), migration.down
+        out = []
+        for i, op in enumerate(ops):
+            try:
+                after = op.state_forwards(state)
+            except MigrationFileError as exc:
+                raise MigrationFileError(f"{migration.path}: {direction}[{i}]: {exc}") from None
+            out.append(Step(op, state, after))
+            state = after
+        return out
 
-def check_chain(files: list[MigrationFile], migrations: list[Migration]) -> None:
+
+def check_chain(migrations: list[Migration]) -> None:
     previous: str | None = None
     for m in migrations:
         if m.parent != previous:
@@ -48,12 +76,23 @@ def check_chain(files: list[MigrationFile], migrations: list[Migration]) -> None
         previous = m.id
 
 
-def replay(migrations_dir: Path, family: str) -> History:
-    files = list_files(migrations_dir, family)
+def replay(
+    migrations_dir: Path,
+    family: str,
+    empty: Callable[[], Any] | None = None,
+    files: list[MigrationFile] | None = None,
+) -> History:
+    """Load every file of the chain once and replay it from ``empty()`` (default:
+    the empty relational state)."""
+    if empty is None:
+        from .state import State
+
+        empty = State
+    files = list_files(migrations_dir, family) if files is None else files
     migrations = [load(f) for f in files]
-    check_chain(files, migrations)
-    history = History(family, migrations, [State()])
-    state = State()
+    check_chain(migrations)
+    state = empty()
+    history = History(family, empty, migrations, [state])
     for m in migrations:
         for i, op in enumerate(m.up):
             try:

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from .compile import table_name, where
 from .config import Config
@@ -16,10 +17,9 @@ from .errors import ConfigError, ModelError
 from .history import replay
 from .migrations import chain_dir, render
 from .naming import slug
-from .operations import CreateCollection, CreateTable, Operation
-from .plugins import Plugins
+from .operations import Operation
 from .project import Desired, desired_states
-from .state import State
+from .registry import Registry
 from .targets import driver_of
 
 STAMP = "%Y%m%d%H%M%S"
@@ -48,58 +48,50 @@ def now() -> datetime:
         raise ConfigError(f"MODELMIG_NOW={pinned!r} is not a timestamp like 2026-01-01T12:00:00") from None
 
 
-def _target_name(target: object) -> str | None:
-    return target if isinstance(target, str) else getattr(target, "name", None)
-
-
 def derive_name(ops: list[Operation]) -> str:
     if len(ops) == 1:
         return slug(ops[0].name_hint())
-    if all(isinstance(o, CreateTable) for o in ops):
-        return slug("create " + " ".join(o.table.name for o in ops if isinstance(o, CreateTable)) + " tables")
-    if all(isinstance(o, CreateCollection) for o in ops):
-        return slug(
-            "create " + " ".join(o.collection.name for o in ops if isinstance(o, CreateCollection)) + " collections"
-        )
-    # names, not the values: a Collection holds a dict (its validator) and cannot go in a set
-    targets = {_target_name(getattr(o, "table", None) or getattr(o, "collection", None)) for o in ops}
+    kinds = {o.creates for o in ops}
+    if len(kinds) == 1 and None not in kinds:
+        return slug("create " + " ".join(str(o.subject) for o in ops) + f" {kinds.pop()}s")
+    targets = {o.subject for o in ops}
     if len(targets) == 1 and None not in targets:
         return slug(f"update {targets.pop()}")
     return "update_schema"
 
 
-def check_identifiers(config: Config, plugins: Plugins, desired: Desired) -> None:
+def check_identifiers(config: Config, plugins: Registry, desired: Desired) -> None:
     """Names longer than any configured database of this family allows are rejected now."""
+    if desired.family.identifiers is None:
+        return
     limits = []
     for conn in config.connections.values():
         try:
-            info = driver_of(conn, plugins)
+            driver = driver_of(conn, plugins)
         except ConfigError:
             continue  # that driver is not installed here; the database checks names itself
-        if info.family == desired.family and info.max_identifier_length:
-            limits.append((info.max_identifier_length, info.name))
+        limit = driver.features.max_identifier_length
+        if driver.info.family == desired.family.name and limit:
+            limits.append((limit, driver.name))
     if not limits:
         return
-    limit, driver = min(limits)
+    limit, driver_name = min(limits)
     by_table = {table_name(m): m for m in desired.models}
-    state = desired.state
-    for t in list(state.tables.values()) + list(state.collections.values()):  # type: ignore[operator]
-        model = by_table.get(t.name)
-        names = [t.name] + [c.name for c in getattr(t, "columns", ())] + [i.name for i in t.indexes]
-        names += [f.name for f in getattr(t, "foreign_keys", ())] + [c.name for c in getattr(t, "checks", ())]
-        for n in names:
-            if len(n) > limit:
-                prefix = where(model) if model else f"table {t.name}"
-                raise ModelError(f"{prefix}: name {n!r} is {len(n)} characters; {driver} allows at most {limit}")
+    for owner, n in desired.family.identifiers(desired.state):
+        if len(n) > limit:
+            model = by_table.get(owner)
+            prefix = where(model) if model else f"table {owner}"
+            raise ModelError(f"{prefix}: name {n!r} is {len(n)} characters; {driver_name} allows at most {limit}")
 
 
-def plan(config: Config, plugins: Plugins, name: str | None = None) -> list[Planned]:
+def plan(config: Config, plugins: Registry, name: str | None = None) -> list[Planned]:
     """The migrations make:migration would write (one per chain with changes)."""
     out = []
     stamp = now()
-    for family, desired in desired_states(config, plugins).items():
+    for family_name, desired in desired_states(config, plugins).items():
+        family = desired.family
         check_identifiers(config, plugins, desired)
-        history = replay(config.migrations, family)
+        history = replay(config.migrations, family_name, family.empty)
         ops = [
             op
             for result in plugins.hook.diff(old=history.head, new=desired.state, hints=desired.hints)
@@ -107,11 +99,13 @@ def plan(config: Config, plugins: Plugins, name: str | None = None) -> list[Plan
         ]
         if not ops:
             continue
-        state: State = history.head
+        state: Any = history.head
         for op in ops:
             state = op.state_forwards(state)
         if state.canonical() != desired.state.canonical():  # the diff must reproduce the models exactly
-            raise ModelError(f"internal error: the {family} diff does not reproduce the models; please report this")
+            raise ModelError(
+                f"internal error: the {family_name} diff does not reproduce the models; please report this"
+            )
         down = inverse_operations(ops)
         when = stamp
         parent = history.last_id
@@ -120,8 +114,9 @@ def plan(config: Config, plugins: Plugins, name: str | None = None) -> list[Plan
             if when <= parent_time:
                 when = parent_time + timedelta(seconds=1)
         mid = f"{when.strftime(STAMP)}_{slug(name) if name else derive_name(ops)}"
-        path = chain_dir(config.migrations, family) / f"{mid}.py"
-        out.append(Planned(family, mid, path, parent, ops, down, render(mid, family, parent, ops, down)))
+        path = chain_dir(config.migrations, family_name) / f"{mid}.py"
+        source = render(mid, family_name, parent, ops, down, family.operations_module)
+        out.append(Planned(family_name, mid, path, parent, ops, down, source))
     return out
 
 

@@ -7,14 +7,15 @@ import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .compile import check_relations, renames, where
 from .config import Config
 from .diff import DiffHints
-from .errors import ModelError
+from .errors import ConfigError, ModelError
+from .family import Family
 from .model import Model
-from .plugins import Plugins
-from .state import State
+from .registry import Registry
 
 
 def import_models(config: Config) -> list[type[Model]]:
@@ -53,13 +54,13 @@ def import_models(config: Config) -> list[type[Model]]:
 
 @dataclass
 class Desired:
-    family: str
-    state: State
+    family: Family
+    state: Any
     hints: DiffHints
     models: list[type[Model]]
 
 
-def desired_states(config: Config, plugins: Plugins) -> dict[str, Desired]:
+def desired_states(config: Config, plugins: Registry) -> dict[str, Desired]:
     """{family: what the models ask for}. Every family with a chain on disk is included."""
     models = import_models(config)
     check_relations(models)
@@ -72,17 +73,19 @@ def desired_states(config: Config, plugins: Plugins) -> dict[str, Desired]:
     extra = frozenset(t for types in plugins.hook.column_types() for t in types)
     out: dict[str, Desired] = {}
     for store, group in sorted(by_store.items()):
-        family = "sql" if store == "sql" else plugins.driver(store).family
-        state = plugins.hook.build_state(store=store, models=group, column_types=extra)
-        if state is None:
-            raise ModelError(f"{where(group[0])}: no installed driver builds models of store {store!r}")
-        if family in out:
-            raise ModelError(f"{where(group[0])}: stores of family {family!r} cannot be mixed in one app")
+        try:
+            family = plugins.family_for_store(store)
+        except ConfigError as exc:
+            raise ModelError(f"{where(group[0])}: {exc}") from None
+        if family.name in out:
+            raise ModelError(f"{where(group[0])}: stores of family {family.name!r} cannot be mixed in one app")
+        state = family.build(group, extra)
         table_renames, column_renames = renames(group)
-        out[family] = Desired(family, state, DiffHints(table_renames, column_renames), group)
+        out[family.name] = Desired(family, state, DiffHints(table_renames, column_renames), group)
     for chain in (
         sorted(p.name for p in config.migrations.glob("*") if p.is_dir()) if config.migrations.is_dir() else []
     ):
         if chain not in out and any(Path(config.migrations, chain).glob("*.py")):
-            out[chain] = Desired(chain, State(), DiffHints(), [])
+            family = plugins.family(chain)
+            out[chain] = Desired(family, family.empty(), DiffHints(), [])
     return out

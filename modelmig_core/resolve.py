@@ -12,6 +12,7 @@ repaired the schema by hand and said which way it went:
 from __future__ import annotations
 
 from .errors import ModelmigError
+from .ledger import resolve as resolve_row
 from .runner import Runner
 
 
@@ -33,14 +34,12 @@ def resolve(runner: Runner, migration_id: str, applied: bool) -> str:
     row = matches[0]
     if row.status != "running":
         raise ResolveError(f"{target.name}: migration {row.id} is {row.status}, not interrupted: nothing to resolve")
-    hook, conn = runner.hook, runner.connection
-    hook.acquire_lock(connection=conn, timeout=runner.config.lock_timeout)
+    session = runner.connection
+    session.lock(runner.config.lock_timeout)
     try:
-        done = hook.resolve_ledger(connection=conn, migration_id=row.id, applied=applied)
+        resolve_row(session.ledger, row.id, applied)
     finally:
-        hook.release_lock(connection=conn)
-    if done is None:
-        raise ResolveError(f"{target.name}: driver {target.driver.name} does not support migrate:resolve")
+        session.unlock()
     outcome = "applied" if applied else "rolled back"
     runner.echo(f"{target.name}: marked {row.id} as {outcome} ({row.progress} statement(s) had run)")
     return f"{row.id} {outcome}"

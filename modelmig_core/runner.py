@@ -1,5 +1,10 @@
 """Running migrations on one connection: run, rollback, reset, fresh, status.
 
+The runner calls the connection's driver and session directly: ``connect``,
+``lock``/``unlock``, the ledger (through ``ledger.py``), and for each migration
+the ``apply`` hook (whose core implementation performs the session's plan) and
+then ``record_state``. ``--pretend`` prints the same plan instead.
+
 ``migrate:run`` and ``migrate:status`` with nothing pending read only the ledger
 (one query through the driver's DB-API connection) and the migration files' names
 and checksums: no migration module is imported and no SQLAlchemy is loaded.
@@ -13,12 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from .config import Config
-from .driver import Connection, LedgerRow
+from .driver import LedgerRow, Session
 from .errors import InterruptedMigration, LockError, MigrationFileError
 from .guard import check_production
 from .history import History, replay
-from .migrations import Migration, MigrationFile, list_files, load
-from .plugins import Plugins
+from .ledger import recording
+from .migrations import Migration, MigrationFile, list_files
+from .registry import Registry
 from .targets import Target
 
 Echo = Callable[[str], None]
@@ -30,9 +36,16 @@ class StatusRow:
     status: str  # applied, pending, modified, missing, running, interrupted
     batch: int | None = None
     applied_at: str | None = None
+    duration_ms: int | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "status": self.status, "batch": self.batch, "applied_at": self.applied_at}
+        return {
+            "id": self.id,
+            "status": self.status,
+            "batch": self.batch,
+            "applied_at": self.applied_at,
+            "duration_ms": self.duration_ms,
+        }
 
 
 def _interrupted_message(target: Target, row: LedgerRow) -> str:
@@ -47,54 +60,58 @@ def _interrupted_message(target: Target, row: LedgerRow) -> str:
 class Runner:
     """One connection's migration work. Use as a context manager."""
 
-    def __init__(self, config: Config, plugins: Plugins, target: Target, echo: Echo) -> None:
+    def __init__(self, config: Config, registry: Registry, target: Target, echo: Echo) -> None:
         self.config = config
-        self.plugins = plugins
-        self.hook = plugins.hook
+        self.registry = registry
+        self.hook = registry.hook
         self.target = target
-        self.family = target.driver.family
+        self.driver = target.driver
+        self.family = target.driver.info.family
         self.echo = echo
-        self.conn: Connection | None = None
+        self.session: Session | None = None
         self._history: History | None = None
 
     def __enter__(self) -> Runner:
-        conn = self.hook.connect(driver=self.target.driver.name, url=self.target.url)
-        if conn is None:
-            raise MigrationFileError(f"driver {self.target.driver.name} did not open {self.target.label}")
-        conn.hook = self.hook
-        self.conn = conn
+        session = self.driver.connect(self.target.url)
+        session.hook = self.hook  # render_column for custom column types
+        self.session = session
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.conn is not None:
-            self.hook.close(connection=self.conn)
-            self.conn = None
+        if self.session is not None:
+            try:
+                self.session.unlock()
+            finally:
+                self.session.close()
+                self.session = None
 
     # ------------------------------------------------------------ reading
 
     @property
-    def connection(self) -> Connection:
-        assert self.conn is not None, "use Runner as a context manager"
-        return self.conn
+    def connection(self) -> Session:
+        assert self.session is not None, "use Runner as a context manager"
+        return self.session
 
     def files(self) -> list[MigrationFile]:
         return list_files(self.config.migrations, self.family)
 
     def ledger(self) -> list[LedgerRow]:
-        return list(self.hook.read_ledger(connection=self.connection) or [])
+        return self.connection.ledger.rows()
 
     def history(self) -> History:
+        """The chain, loaded and replayed once per runner."""
         if self._history is None:
-            self._history = replay(self.config.migrations, self.family)
+            family = self.registry.family(self.family)
+            self._history = replay(self.config.migrations, self.family, family.empty)
         return self._history
 
     def _another_runner_active(self) -> bool:
         """Whether another runner holds the lock right now (tried without waiting)."""
         try:
-            self.hook.acquire_lock(connection=self.connection, timeout=0)
+            self.connection.lock(0)
         except LockError:
             return True
-        self.hook.release_lock(connection=self.connection)
+        self.connection.unlock()
         return False
 
     def status(self) -> list[StatusRow]:
@@ -118,7 +135,7 @@ class Runner:
                 status = "modified"
             else:
                 status = "applied"
-            out.append(StatusRow(mid, status, r.batch, r.applied_at))
+            out.append(StatusRow(mid, status, r.batch, r.applied_at, r.duration_ms))
         return out
 
     def _check_interrupted(self, rows: list[LedgerRow]) -> None:
@@ -138,38 +155,37 @@ class Runner:
     # ------------------------------------------------------------ applying
 
     def _execute(self, migration: Migration, direction: str, batch: int) -> bool:
-        ops = migration.up if direction == "up" else migration.down
-        history = self.history()
-        state = history.state_before(migration.id) if direction == "up" else history.state_after(migration.id)
-        with self.hook.transaction(
-            connection=self.connection, migration=migration, direction=direction, batch=batch
-        ) as go:
-            if not go:
+        session = self.connection
+        steps = self.history().steps(migration, direction)
+        transactional = self.driver.features.transactional_ddl
+        with recording(session, migration, direction, batch, transactional) as record:
+            if record is None:
                 return False
             started = time.perf_counter()
-            self.hook.apply(connection=self.connection, operations=ops, state=state, migration=migration)
+            self.hook.apply(session=session, migration=migration, steps=steps, direction=direction, record=record)
             duration = int((time.perf_counter() - started) * 1000)
-            self.hook.record_state(
-                connection=self.connection, migration=migration, direction=direction, batch=batch, duration_ms=duration
-            )
+            record.finish(duration)
+        self.hook.record_state(
+            session=session, migration=migration, direction=direction, batch=batch, duration_ms=duration
+        )
         return True
 
     def _locked(self, work: Callable[[], int]) -> int:
         """``work`` under the one-runner lock, with the ledger in place. The lock comes
         first: concurrent CREATE TABLE IF NOT EXISTS can collide on PostgreSQL."""
-        self.hook.acquire_lock(connection=self.connection, timeout=self.config.lock_timeout)
+        session = self.connection
+        session.lock(self.config.lock_timeout)
         try:
-            self.hook.ensure_ledger(connection=self.connection)
+            session.ledger.ensure()
             return work()
         finally:
-            self.hook.release_lock(connection=self.connection)
+            session.unlock()
 
     def _prepare(
         self, migrations: list[Migration], direction: str, command: str, *, pretend: bool, force: bool, yes: bool
     ) -> bool:
-        """Check the chain and the production guard before anything changes; print
-        instead with --pretend. True when the migrations should be executed."""
-        self.history()  # replay (and check) the whole chain first
+        """Check the production guard before anything changes; print instead with
+        --pretend. True when the migrations should be executed."""
         destructive = [m.id for m in migrations if (m.destructive_up if direction == "up" else m.destructive_down)]
         if pretend:
             for m in migrations:
@@ -177,9 +193,7 @@ class Runner:
             return False
         if destructive:
             check_production(f"{command} ({', '.join(destructive)})", force=force, yes=yes)
-            self.hook.before_destructive(
-                command=command, connection=self.connection, target=self.target, echo=self.echo
-            )
+            self.hook.before_destructive(command=command, session=self.connection, target=self.target, echo=self.echo)
         return True
 
     def pending(self) -> tuple[list[MigrationFile], list[LedgerRow]]:
@@ -199,7 +213,8 @@ class Runner:
             self.echo(f"{self.target.name}: nothing to migrate")
             return 0
         self._warn_drift(rows, self.files())
-        migrations = [load(f) for f in todo]
+        history = self.history()  # every file loaded once, the chain checked
+        migrations = [history.migration(f.id) for f in todo]
         if not self._prepare(migrations, "up", "migrate:run", pretend=pretend, force=force, yes=yes):
             return 0
 
@@ -251,11 +266,12 @@ class Runner:
         if not chosen:
             self.echo(f"{self.target.name}: nothing to roll back")
             return 0
-        files = {f.id: f for f in self.files()}
+        files = {f.id for f in self.files()}
         for r in chosen:
             if r.id not in files:
                 raise MigrationFileError(f"{self.target.name}: cannot roll back {r.id}: its file is missing")
-        migrations = [load(files[r.id]) for r in chosen]
+        history = self.history()
+        migrations = [history.migration(r.id) for r in chosen]
         if not self._prepare(migrations, "down", command, pretend=pretend, force=force, yes=yes):
             return 0
 
@@ -284,29 +300,30 @@ class Runner:
         """Drop everything in the database, then run every migration."""
         if pretend:
             self.echo(f"{self.target.name}: would drop every table, then run all migrations")
-            files = self.files()
-            history = self.history()
-            for f in files:
-                self._pretend(history.migrations[history.index(f.id)], "up")
+            for m in self.history().migrations:
+                self._pretend(m, "up")
             return 0
         self.history()  # a broken chain fails before anything is dropped
         self.hook.before_destructive(
-            command="migrate:fresh", connection=self.connection, target=self.target, echo=self.echo
+            command="migrate:fresh", session=self.connection, target=self.target, echo=self.echo
         )
 
         def wipe() -> int:
-            dropped = self.hook.wipe(connection=self.connection) or []
+            dropped = self.driver.wipe(self.connection)
             self.echo(f"{self.target.name}: dropped {len(dropped)} table(s) or collection(s)")
             return len(dropped)
 
         self._locked(wipe)
         return self.run(force=True, yes=True)
 
+    def plan(self, migration: Migration, direction: str) -> list[str]:
+        """The statements of ``migration`` in ``direction`` as text: what ``--pretend``
+        prints, taken by exactly the path that ``run`` performs."""
+        steps = self.history().steps(migration, direction)
+        return [s.text for s in self.connection.plan(steps)]
+
     def _pretend(self, migration: Migration, direction: str) -> None:
-        history = self.history()
-        ops = migration.up if direction == "up" else migration.down
-        state = history.state_before(migration.id) if direction == "up" else history.state_after(migration.id)
-        lines = self.hook.render_operations(connection=self.connection, operations=ops, state=state) or []
+        lines = self.plan(migration, direction)
         self.echo(f"-- {self.target.name}: {migration.id} ({direction})")
         for line in lines:
             self.echo(line if line.rstrip().endswith(";") else line + ";")

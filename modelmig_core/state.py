@@ -1,9 +1,9 @@
-"""Schema state: plain, comparable values.
+"""Relational schema state: plain, comparable values.
 
 State is never read from a database to write a migration: it is the replay of the
-migration files in order (see ``history.py``). Tables belong to the ``sql`` family,
-collections to the ``document`` family. Everything here is immutable; operations
-return new states.
+migration files in order (see ``history.py``). This is the ``sql`` family's state;
+other families (the mongo driver's documents) bring their own. Everything here is
+immutable; operations return new states.
 """
 
 from __future__ import annotations
@@ -92,44 +92,16 @@ class Table(Value):
 
 
 @dataclass(frozen=True)
-class CollectionIndex(Value):
-    """A document-store index. ``keys`` is a sequence of (field, direction)."""
-
-    name: str
-    keys: tuple[tuple[str, int], ...]
-    unique: bool = False
-    sparse: bool = False
-    partial: dict[str, Any] | None = None
-    expire_after_seconds: int | None = None
-
-
-@dataclass(frozen=True)
-class Collection(Value):
-    name: str
-    validator: dict[str, Any] | None = None
-    validation_level: str = "strict"
-    validation_action: str = "error"
-    indexes: tuple[CollectionIndex, ...] = ()
-
-
-@dataclass(frozen=True)
 class State:
-    """The whole schema of one family of one migration chain."""
+    """The whole relational schema of one migration chain."""
 
     tables: dict[str, Table] = field(default_factory=dict)
-    collections: dict[str, Collection] = field(default_factory=dict)
 
     def with_table(self, table: Table) -> State:
         return replace(self, tables={**self.tables, table.name: table})
 
     def without_table(self, name: str) -> State:
         return replace(self, tables={k: v for k, v in self.tables.items() if k != name})
-
-    def with_collection(self, coll: Collection) -> State:
-        return replace(self, collections={**self.collections, coll.name: coll})
-
-    def without_collection(self, name: str) -> State:
-        return replace(self, collections={k: v for k, v in self.collections.items() if k != name})
 
     def canonical(self) -> State:
         """The same schema with members sorted by name: equal canonical forms mean
@@ -149,8 +121,7 @@ class State:
             )
             for n, t in sorted(self.tables.items())
         }
-        collections = {n: replace(c, indexes=by_name(c.indexes)) for n, c in sorted(self.collections.items())}
-        return State(tables, collections)
+        return State(tables)
 
     def table(self, name: str) -> Table:
         try:

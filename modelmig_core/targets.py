@@ -7,16 +7,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .config import Config, ConnectionConfig
-from .driver import DriverInfo, redact
+from .driver import Driver, redact
 from .errors import ConfigError
-from .plugins import Plugins
+from .registry import Registry
 
 
 @dataclass(frozen=True)
 class Target:
     name: str
     url: str
-    driver: DriverInfo
+    driver: Driver
     test: bool = False
 
     @property
@@ -24,13 +24,13 @@ class Target:
         return f"{self.name}{' (test)' if self.test else ''} [{self.driver.name} {redact(self.url)}]"
 
 
-def driver_of(conn: ConnectionConfig, plugins: Plugins) -> DriverInfo:
+def driver_of(conn: ConnectionConfig, plugins: Registry) -> Driver:
     return plugins.driver(conn.driver) if conn.driver else plugins.driver_for_scheme(conn.scheme)
 
 
 def select_targets(
     config: Config,
-    plugins: Plugins,
+    plugins: Registry,
     *,
     connections: Iterable[str] = (),
     drivers: Iterable[str] = (),
@@ -55,10 +55,10 @@ def select_targets(
         for n in matched:
             add(n)
     if all_connections:
-        matched = [n for n, c in config.connections.items() if "sql" in driver_of(c, plugins).capabilities]
+        matched = [n for n, c in config.connections.items() if driver_of(c, plugins).features.sql]
         if not matched:
             raise ConfigError(
-                f"{config.path}: --all-connections found no connection whose driver has the sql capability"
+                f"{config.path}: --all-connections found no connection whose driver declares the sql feature"
             )
         for n in matched:
             add(n)

@@ -1,5 +1,5 @@
 """Targets: ``--all-connections`` selects the connections whose driver declares
-the ``sql`` capability (read from ``driver_info``, not from a list of names) and
+the ``sql`` feature (read from ``driver.features``, not from a list of names) and
 runs them one after another with a per-connection summary; ``--pg``, ``--mysql``
 and ``--sqlite`` select the connections of one driver. One migration chain
 serves every SQL connection.
@@ -7,7 +7,7 @@ serves every SQL connection.
 Fake drivers, registered through the config's ``plugins = ["module:obj"]``,
 prove where the selection comes from: a fake SQL driver (a third party's) is
 included; a fake document driver, and a fake driver of the ``sql`` family that
-lacks the ``sql`` capability, are skipped (and never even connected to).
+lacks the ``sql`` feature, are skipped (and never even connected to).
 """
 
 from __future__ import annotations
@@ -35,45 +35,37 @@ FAKES = '''
 """Third-party drivers for the test, registered through the config's plugins list."""
 from pathlib import Path
 
-from modelmig_core.driver import DriverInfo
-from modelmig_core.hookspecs import hookimpl
-from modelmig_sqlite.plugin import SqliteDriver
+from modelmig_core.api import Driver, DriverInfo, Features
+from modelmig_sqlite.driver import SqliteDriver
 
 TOUCHED = Path(__file__).with_name("touched.txt")
 
 
 class FakeSql(SqliteDriver):
-    """A third-party SQL driver (SQLite underneath): it declares the sql capability."""
+    """A third-party SQL driver (SQLite underneath): it inherits the sql feature."""
 
-    name = "fakesql"
-    schemes = ("fakesql",)
+    info = DriverInfo("fakesql", ("fakesql",), "sql")
 
     def open(self, url):
         return super().open("sqlite" + url[len("fakesql"):])
 
 
-class Untouchable:
-    """A driver without the sql capability: it must never be connected to."""
+class Untouchable(Driver):
+    """A driver without the sql feature: it must never be connected to."""
 
-    def __init__(self, name, family, capabilities):
-        self.info = DriverInfo(name, (name,), family, frozenset(capabilities))
+    def __init__(self, name, family, features):
+        self.info = DriverInfo(name, (name,), family)
+        self.features = features
 
-    @hookimpl
-    def driver_info(self):
-        return self.info
-
-    @hookimpl
-    def connect(self, driver, url):
-        if driver != self.info.name:
-            return None
+    def connect(self, url):
         with TOUCHED.open("a") as f:
-            f.write(driver + "\\n")
-        raise RuntimeError(f"{driver} must not be selected by --all-connections")
+            f.write(self.info.name + "\\n")
+        raise RuntimeError(f"{self.info.name} must not be selected by --all-connections")
 
 
 fake_sql = FakeSql()
-fake_docs = Untouchable("fakedocs", "document", {"document"})
-fake_kv = Untouchable("fakekv", "sql", {"kv"})  # family sql, but no sql capability
+fake_docs = Untouchable("fakedocs", "document", Features())
+fake_kv = Untouchable("fakekv", "sql", Features(advisory_lock=True))  # family sql, but no sql feature
 '''
 
 PLUGINS = 'plugins = ["fakedrivers:fake_sql", "fakedrivers:fake_docs", "fakedrivers:fake_kv"]'
@@ -137,7 +129,7 @@ def test_selection_comes_from_declared_capabilities(make_project: Any) -> None:
     (only_docs.root / "fakedrivers.py").write_text(FAKES)
     only_docs.models(MODELS)
     refused = only_docs.run("migrate:run", "--all-connections")
-    assert refused.exit_code != 0 and "no connection whose driver has the sql capability" in refused.output
+    assert refused.exit_code != 0 and "no connection whose driver declares the sql feature" in refused.output
 
 
 def test_all_connections_on_real_servers(

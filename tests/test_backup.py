@@ -56,12 +56,12 @@ def restore_and_read(db: ServerDb, path: Path) -> list[tuple]:
         finally:
             c.close()
     if db.driver == "pg":
-        from modelmig_pg.plugin import libpq_args
+        from modelmig_pg.driver import libpq_args
 
         args, env = libpq_args(db.url)
         subprocess.run(["pg_restore", "--data-only", "--table=users", *args, str(path)], check=True, env=env)
     else:
-        from modelmig_mysql.plugin import connect_args
+        from modelmig_mysql.driver import connect_args
 
         a = connect_args(db.url)
         with path.open("rb") as dump:
@@ -109,13 +109,16 @@ def test_skip_backup_is_said_on_the_output(make_project, sqlite_db: ServerDb) ->
 
 
 FAILING_BACKUP = """
-from modelmig_core.errors import MigrationFailed
-from modelmig_core.hookspecs import hookimpl
+from modelmig_core.api import Backup
+from modelmig_sqlite.driver import SqliteDriver
 
 
-@hookimpl(tryfirst=True)
-def backup(connection, directory, label):
-    raise MigrationFailed(f"backup {directory / label} does not verify; nothing was dropped")
+class MiscountingSqlite(SqliteDriver):
+    \"\"\"Its backup reads back one row too many per table: the core must refuse the drop.\"\"\"
+
+    def backup(self, session, directory, label):
+        taken = super().backup(session, directory, label)
+        return Backup(taken.path, {t: n + 1 for t, n in taken.rows.items()})
 """
 
 
@@ -125,7 +128,7 @@ def test_a_backup_that_does_not_verify_refuses_the_drop(make_project, sqlite_db:
     (p.root / "pyproject.toml").write_text(
         (p.root / "pyproject.toml")
         .read_text()
-        .replace("[tool.modelmig]\n", '[tool.modelmig]\nplugins = ["badbackup"]\n')
+        .replace("[tool.modelmig]\n", '[tool.modelmig]\nplugins = ["badbackup:MiscountingSqlite"]\n')
     )
     result = p.run("migrate:fresh", "--force", "--yes", env=PROD)
     assert result.exit_code != 0 and "does not verify" in result.output
@@ -135,7 +138,12 @@ def test_a_backup_that_does_not_verify_refuses_the_drop(make_project, sqlite_db:
 def test_a_driver_without_backups_is_refused(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.chdir(tmp_path)
-    conn = SimpleNamespace(hook=SimpleNamespace(backup=lambda **kw: None))
-    target = SimpleNamespace(name="main", driver=SimpleNamespace(name="exotic"))
+    from modelmig_core.api import Driver, DriverInfo
+
+    class Exotic(Driver):
+        info = DriverInfo("exotic", ("exotic",), "sql")
+
+    session = SimpleNamespace(driver=Exotic())
+    target = SimpleNamespace(name="main", driver=session.driver)
     with pytest.raises(GuardError, match="driver exotic cannot take a backup"):
-        backup_before_drop("migrate:fresh", conn, target, print)  # type: ignore[arg-type]
+        backup_before_drop("migrate:fresh", session, target, print)  # type: ignore[arg-type]

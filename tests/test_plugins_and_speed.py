@@ -8,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 
-from modelmig_core.plugins import Plugins
+from modelmig_core.registry import Registry
 
 MODELS = """
 class Account(Model):
@@ -56,11 +56,11 @@ def test_unknown_custom_type_without_plugin(make_project) -> None:
 
 
 def test_drivers_come_from_entry_points() -> None:
-    plugins = Plugins()
-    assert "sqlite" in plugins.entry_points()
-    info = plugins.driver("sqlite")
-    assert info.family == "sql" and "sql" in info.capabilities and "transactional_ddl" in info.capabilities
-    assert plugins.driver_for_scheme("sqlite").name == "sqlite"
+    registry = Registry()
+    assert "sqlite" in registry.entry_points()
+    driver = registry.driver("sqlite")
+    assert driver.info.family == "sql" and driver.features.sql and driver.features.transactional_ddl
+    assert registry.driver_for_scheme("sqlite").name == "sqlite"
 
 
 PROBE = textwrap.dedent(
@@ -73,8 +73,8 @@ PROBE = textwrap.dedent(
         loaded.append(f.id)
         return real_load(f)
     migrations.load = spy
-    import modelmig_core.runner as runner
-    runner.load = spy
+    import modelmig_core.history as history
+    history.load = spy
     from modelmig_core.cli import cli
     try:
         cli(sys.argv[1:], prog_name="modelmig")
@@ -109,4 +109,4 @@ def test_nothing_pending_reads_only_the_ledger(make_project) -> None:
         seen = probe(p, command)
         assert not [m for m in seen["modules"] if m.startswith("sqlalchemy")], seen
         assert seen["loaded"] == []  # no migration module imported
-        assert "modelmig_sqlite.plugin" in seen["modules"]
+        assert "modelmig_sqlite.driver" in seen["modules"]

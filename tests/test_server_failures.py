@@ -216,14 +216,14 @@ def test_lock_released_after_failure(make_project: Any, driver: str, request: py
 def session_can_lock(db: ServerDb) -> bool:
     if db.driver == "pg":
         import psycopg
-        from modelmig_pg.plugin import database_name, lock_key
+        from modelmig_pg.driver import database_name, lock_key
 
         with psycopg.connect(db.url, autocommit=True) as c:
             key = lock_key(database_name(db.url))
             got = c.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
             return bool(got and got[0])
     import pymysql
-    from modelmig_mysql.plugin import connect_args, lock_name
+    from modelmig_mysql.driver import connect_args, lock_name
 
     c = pymysql.connect(**connect_args(db.url))
     try:

@@ -1,5 +1,7 @@
-"""What every SQL driver shares: the ledger, transactions and the generic renderer.
+"""What every SQL driver shares: ``driver.py`` (SqlDriver and SqlSession over
+DB-API: the ledger store, transactions, planning and performing statements) and
+``render.py`` (the pure Renderer through SQLAlchemy Core).
 
-``plugin.py`` imports no SQLAlchemy (drivers load it to answer ``driver_info`` and
-to read the ledger); ``render.py`` does, and is loaded only to apply or print DDL.
+``driver.py`` imports no SQLAlchemy (drivers load it to read the ledger on the
+every-deploy path); ``render.py`` does, and is loaded only to apply or print DDL.
 """

@@ -1,8 +1,11 @@
-"""The generic SQL renderer: operations -> DDL strings through SQLAlchemy Core.
+"""The generic SQL renderer: steps -> DDL strings through SQLAlchemy Core.
 
-Drivers subclass ``Renderer`` for their quirks (``op_alter_column`` has no generic
-form). Each ``op_<snake name>(op, state)`` returns the statements of one operation;
-``state`` is the schema just before it.
+Rendering is pure: a renderer turns a ``Step(op, before, after)`` into statements
+from the two states alone, plus the live facts its driver's session read once
+before the migration (``SqlSession.live_facts``); it never queries a database.
+Drivers subclass ``Renderer`` for their quirks (``op_alter_column`` has no
+generic form). Each ``op_<snake name>(op, step)`` returns the statements of one
+operation.
 """
 
 from __future__ import annotations
@@ -22,18 +25,18 @@ from sqlalchemy.schema import (
     SetColumnComment,
 )
 
+from ..driver import Step
 from ..errors import MigrationFailed
 from ..naming import snake
-from ..operations import Operation
-from ..state import Check, Column, ForeignKey, Index, State, Table
+from ..state import Check, Column, ForeignKey, Index, Table
 
 
 class Renderer:
     dialect_name = "sqlite"
 
-    def __init__(self, hook: Any = None, raw: Any = None) -> None:
+    def __init__(self, hook: Any = None) -> None:
         self.hook = hook
-        self.raw = raw
+        self.facts: Any = None
         self.dialect: Dialect = registry.load(self.dialect_name)()
 
     # ------------------------------------------------------------ names and types
@@ -167,49 +170,52 @@ class Renderer:
 
     # ------------------------------------------------------------ operations
 
-    def statements(self, op: Operation, state: State) -> list[str]:
-        method = getattr(self, "op_" + snake(type(op).__name__), None)
+    def statements(self, step: Step, facts: Any = None) -> list[str]:
+        """The statements of one step. ``facts`` is what the session read of the live
+        database before the migration; a renderer may keep it up to date as it goes."""
+        self.facts = facts
+        method = getattr(self, "op_" + snake(type(step.op).__name__), None)
         if method is None:
-            raise MigrationFailed(f"{self.dialect_name}: operation {type(op).__name__} is not supported")
-        return method(op, state)
+            raise MigrationFailed(f"{self.dialect_name}: operation {type(step.op).__name__} is not supported")
+        return method(step.op, step)
 
-    def op_create_table(self, op: Any, state: State) -> list[str]:
+    def op_create_table(self, op: Any, step: Step) -> list[str]:
         return self.create_table(op.table)
 
-    def op_drop_table(self, op: Any, state: State) -> list[str]:
+    def op_drop_table(self, op: Any, step: Step) -> list[str]:
         return [self.compile(DropTable(sa.Table(op.table.name, sa.MetaData())))]
 
-    def op_rename_table(self, op: Any, state: State) -> list[str]:
+    def op_rename_table(self, op: Any, step: Step) -> list[str]:
         return [f"ALTER TABLE {self.q(op.old)} RENAME TO {self.q(op.new)}"]
 
     def column_spec(self, table: str, col: Column) -> str:
         t = sa.Table(table, sa.MetaData(), self.column(col))
         return self.dialect.ddl_compiler(self.dialect, None).get_column_specification(t.c[col.name])
 
-    def op_add_column(self, op: Any, state: State) -> list[str]:
+    def op_add_column(self, op: Any, step: Step) -> list[str]:
         out = [f"ALTER TABLE {self.q(op.table)} ADD COLUMN {self.column_spec(op.table, op.column)}"]
         if op.column.comment:
             t = sa.Table(op.table, sa.MetaData(), self.column(op.column))
             out += self.comment_statements(t)
         return out
 
-    def op_drop_column(self, op: Any, state: State) -> list[str]:
+    def op_drop_column(self, op: Any, step: Step) -> list[str]:
         return [f"ALTER TABLE {self.q(op.table)} DROP COLUMN {self.q(op.column.name)}"]
 
-    def op_rename_column(self, op: Any, state: State) -> list[str]:
+    def op_rename_column(self, op: Any, step: Step) -> list[str]:
         return [f"ALTER TABLE {self.q(op.table)} RENAME COLUMN {self.q(op.old)} TO {self.q(op.new)}"]
 
-    def op_alter_column(self, op: Any, state: State) -> list[str]:
+    def op_alter_column(self, op: Any, step: Step) -> list[str]:
         raise MigrationFailed(f"{self.dialect_name}: AlterColumn needs a driver-specific renderer")
 
     def _bound_index(self, table: str, ix: Index) -> sa.Index:
         t = self._stub(sa.MetaData(), table, ix.columns)
         return self.sa_index(t, ix)
 
-    def op_create_index(self, op: Any, state: State) -> list[str]:
+    def op_create_index(self, op: Any, step: Step) -> list[str]:
         return [self.compile(CreateIndex(self._bound_index(op.table, op.index)))]
 
-    def op_drop_index(self, op: Any, state: State) -> list[str]:
+    def op_drop_index(self, op: Any, step: Step) -> list[str]:
         return [self.compile(DropIndex(self._bound_index(op.table, op.index)))]
 
     def _bound_fk(self, table: str, fk: ForeignKey) -> sa.ForeignKeyConstraint:
@@ -220,10 +226,10 @@ class Renderer:
         t.append_constraint(c)
         return c
 
-    def op_add_foreign_key(self, op: Any, state: State) -> list[str]:
+    def op_add_foreign_key(self, op: Any, step: Step) -> list[str]:
         return [self.compile(AddConstraint(self._bound_fk(op.table, op.foreign_key)))]
 
-    def op_drop_foreign_key(self, op: Any, state: State) -> list[str]:
+    def op_drop_foreign_key(self, op: Any, step: Step) -> list[str]:
         return [self.compile(DropConstraint(self._bound_fk(op.table, op.foreign_key)))]
 
     def _bound_check(self, table: str, ck: Check) -> sa.CheckConstraint:
@@ -232,11 +238,11 @@ class Renderer:
         t.append_constraint(c)
         return c
 
-    def op_add_check(self, op: Any, state: State) -> list[str]:
+    def op_add_check(self, op: Any, step: Step) -> list[str]:
         return [self.compile(AddConstraint(self._bound_check(op.table, op.check)))]
 
-    def op_drop_check(self, op: Any, state: State) -> list[str]:
+    def op_drop_check(self, op: Any, step: Step) -> list[str]:
         return [self.compile(DropConstraint(self._bound_check(op.table, op.check)))]
 
-    def op_run_sql(self, op: Any, state: State) -> list[str]:
+    def op_run_sql(self, op: Any, step: Step) -> list[str]:
         return op.statements

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import mongomock
 import pytest
-from modelmig_mongo.plugin import plugin
+from modelmig_mongo.driver import driver
 from pymongo.errors import OperationFailure
 
 SERVER_ENV = "MODELMIG_TEST_MONGO_URL"
@@ -219,8 +219,8 @@ def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
         import pymongo
 
         b = Backend("server", _server_url(base), False, lambda url: pymongo.MongoClient(url))
-    monkeypatch.setattr(plugin, "client_factory", b.client)
-    monkeypatch.setattr(plugin, "lock_poll", 0.05)
+    monkeypatch.setattr(driver, "client_factory", b.client)
+    monkeypatch.setattr(driver, "lock_poll", 0.05)
     yield b
     if b.kind == "server":
         b.make_inner(b.url).drop_database(b.dbname)
@@ -236,6 +236,6 @@ def mock_backend(monkeypatch: pytest.MonkeyPatch) -> Backend:
         True,
         lambda url: mongomock.MongoClient(_store=store),
     )
-    monkeypatch.setattr(plugin, "client_factory", b.client)
-    monkeypatch.setattr(plugin, "lock_poll", 0.05)
+    monkeypatch.setattr(driver, "client_factory", b.client)
+    monkeypatch.setattr(driver, "lock_poll", 0.05)
     return b

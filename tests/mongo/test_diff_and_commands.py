@@ -9,28 +9,28 @@ from typing import Any
 
 import pytest
 from conftest import Backend
+from modelmig_mongo import family
 from modelmig_mongo.commands import commands_for
 from modelmig_mongo.diff import diff_collections
-from modelmig_mongo.plugin import plugin
-
-from modelmig_core.diff import DiffHints, inverse_operations
-from modelmig_core.errors import MigrationFailed, MigrationFileError
-from modelmig_core.operations import (
+from modelmig_mongo.operations import (
     AddValidatorField,
     AlterValidatorField,
     CreateCollection,
     CreateCollectionIndex,
-    CreateTable,
     DropCollection,
     DropCollectionIndex,
-    Operation,
     RemoveValidatorField,
     RenameCollection,
     RunPython,
-    RunSQL,
     SetValidator,
 )
-from modelmig_core.state import Collection, CollectionIndex, Column, State, Table
+from modelmig_mongo.state import Collection, CollectionIndex, DocumentState
+
+from modelmig_core.diff import DiffHints, inverse_operations
+from modelmig_core.driver import Step
+from modelmig_core.errors import MigrationFailed, MigrationFileError
+from modelmig_core.operations import CreateTable, Operation, RunSQL
+from modelmig_core.state import Column, State, Table
 
 
 def schema(props: dict[str, Any], required: list[str]) -> dict[str, Any]:
@@ -47,17 +47,30 @@ TTL = CollectionIndex("ttl_log_at", (("at", 1),), expire_after_seconds=60)
 LOG = Collection("log", schema({"msg": S, "at": D}, ["at", "msg"]), indexes=(TTL,))
 
 
-def state(*colls: Collection) -> State:
-    return State(collections={c.name: c for c in colls})
+def state(*colls: Collection) -> DocumentState:
+    return DocumentState({c.name: c for c in colls})
 
 
-def replay(old: State, ops: list[Operation]) -> State:
+def steps(ops: list[Operation], before: DocumentState) -> list[Step]:
+    """The ops as steps from ``before`` (an op of another family keeps the state)."""
+    out = []
+    for op in ops:
+        try:
+            after = op.state_forwards(before)
+        except AttributeError:
+            after = before
+        out.append(Step(op, before, after))
+        before = after
+    return out
+
+
+def replay(old: DocumentState, ops: list[Operation]) -> DocumentState:
     for op in ops:
         old = op.state_forwards(old)
     return old
 
 
-def roundtrip(old: State, new: State, hints: DiffHints | None = None) -> list[Operation]:
+def roundtrip(old: DocumentState, new: DocumentState, hints: DiffHints | None = None) -> list[Operation]:
     """The diff reproduces ``new``; its inverse goes back to ``old``."""
     ops = diff_collections(old, new, hints)
     after = replay(old, ops)
@@ -68,13 +81,13 @@ def roundtrip(old: State, new: State, hints: DiffHints | None = None) -> list[Op
 
 def test_no_collections_no_operations() -> None:
     table = Table("users", (Column("id", "integer", primary=True),))
-    assert plugin.diff(old=State(), new=State(tables={"users": table}), hints=DiffHints()) == []
+    assert family.diff(old=State(), new=State(tables={"users": table}), hints=DiffHints()) == []
     assert diff_collections(state(LOG), state(LOG)) == []
 
 
 def test_create_and_drop_collection() -> None:
-    assert roundtrip(State(), state(LOG)) == [CreateCollection(LOG)]
-    ops = roundtrip(state(LOG), State())
+    assert roundtrip(DocumentState(), state(LOG)) == [CreateCollection(LOG)]
+    ops = roundtrip(state(LOG), DocumentState())
     assert ops == [DropCollection(LOG)] and ops[0].destructive
 
 
@@ -124,19 +137,19 @@ def test_field_operations_refuse_a_missing_field() -> None:
 # ---------------------------------------------------------------- command documents
 
 
-def docs(ops: list[Operation], before: State) -> list[dict[str, Any]]:
-    return [c.document for c in commands_for(ops, before, "app")]
+def docs(ops: list[Operation], before: DocumentState) -> list[dict[str, Any]]:
+    return [c.document for c in commands_for(steps(ops, before), "app")]
 
 
 def test_command_documents_for_every_operation() -> None:
     partial = CollectionIndex("uq_log_msg", (("msg", 1),), True, partial={"msg": {"$type": "string"}})
     sparse = CollectionIndex("ix_log_msg", (("msg", -1),), sparse=True)
     strict = {"validationLevel": "strict", "validationAction": "error"}
-    assert docs([CreateCollection(LOG)], State()) == [
+    assert docs([CreateCollection(LOG)], DocumentState()) == [
         {"create": "log", "validator": LOG.validator, **strict},
         {"createIndexes": "log", "indexes": [{"key": {"at": 1}, "name": "ttl_log_at", "expireAfterSeconds": 60}]},
     ]
-    assert docs([CreateCollection(Collection("raw"))], State()) == [{"create": "raw"}]
+    assert docs([CreateCollection(Collection("raw"))], DocumentState()) == [{"create": "raw"}]
     assert docs([CreateCollectionIndex("log", partial), CreateCollectionIndex("log", sparse)], state(LOG)) == [
         {
             "createIndexes": "log",
@@ -189,13 +202,16 @@ def test_consecutive_validator_changes_of_one_collection_are_one_coll_mod() -> N
 
 def test_sql_operations_are_refused_in_a_document_migration() -> None:
     with pytest.raises(MigrationFailed, match="RunSQL has no MongoDB meaning"):
-        commands_for([RunSQL("SELECT 1")], State(), "app")
+        commands_for(steps([RunSQL("SELECT 1")], DocumentState()), "app")
     with pytest.raises(MigrationFailed, match="CreateTable has no MongoDB meaning"):
-        commands_for([CreateTable(Table("t", (Column("id", "integer"),)))], State(), "app")
+        commands_for(steps([CreateTable(Table("t", (Column("id", "integer"),)))], DocumentState()), "app")
 
 
 def test_rendered_lines_are_the_documents_as_json() -> None:
-    lines = [c.render() for c in commands_for([CreateCollection(LOG), RenameCollection("log", "x")], State(), "app")]
+    lines = [
+        c.render()
+        for c in commands_for(steps([CreateCollection(LOG), RenameCollection("log", "x")], DocumentState()), "app")
+    ]
     assert (
         lines[0]
         == "db.runCommand("
@@ -219,7 +235,7 @@ def test_each_document_goes_through_the_matching_pymongo_helper(mock_backend: Ba
         RunPython(lambda database: seen.append(database.name)),
         DropCollection(Collection("events", LOG.validator)),
     ]
-    for command in commands_for(ops, State(), mock_backend.dbname):
+    for command in commands_for(steps(ops, DocumentState()), mock_backend.dbname):
         command.run(db)
         if command.name == "create":
             assert mock_backend.collections() == {"log"}

@@ -13,10 +13,9 @@ from typing import Any
 
 import pytest
 from conftest import Backend
-from modelmig_mongo.plugin import LOCK_ID, plugin, utcnow
+from modelmig_mongo.driver import LOCK_ID, MongoSession, driver, utcnow
 from models_src import V1
 
-from modelmig_core.driver import Connection
 from modelmig_core.errors import LockError
 
 M1 = "20260101000000_create_activity_notes_collections"
@@ -29,8 +28,8 @@ def project(make_project: Any, backend: Backend, extra: str = "") -> Any:
     )
 
 
-def connect(backend: Backend) -> Connection:
-    conn = plugin.connect(driver="mongo", url=backend.url)
+def connect(backend: Backend) -> MongoSession:
+    conn = driver.connect(backend.url)
     assert conn is not None
     return conn
 
@@ -52,19 +51,19 @@ def error_line(result: Any) -> str:
 def test_a_held_lock_blocks_a_second_runner_until_released(backend: Backend) -> None:
     first, second = connect(backend), connect(backend)
     try:
-        assert plugin.acquire_lock(connection=first, timeout=1)
+        first.lock(1)
         started = time.monotonic()
         with pytest.raises(LockError, match="another runner holds the migration lock") as err:
-            plugin.acquire_lock(connection=second, timeout=0.3)
+            second.lock(0.3)
         assert time.monotonic() - started >= 0.3
-        assert first.extra["lock_owner"] in str(err.value)
-        plugin.release_lock(connection=first)
-        assert plugin.acquire_lock(connection=second, timeout=0.3)
-        plugin.release_lock(connection=second)
+        assert first.lock_owner in str(err.value)
+        first.unlock()
+        second.lock(0.3)
+        second.unlock()
         assert backend.db["modelmig_lock"].count_documents({}) == 0
     finally:
-        plugin.close(connection=first)
-        plugin.close(connection=second)
+        first.close()
+        second.close()
 
 
 def test_two_runners_never_hold_the_lock_at_once(backend: Backend) -> None:
@@ -75,14 +74,14 @@ def test_two_runners_never_hold_the_lock_at_once(backend: Backend) -> None:
         conn = connect(backend)
         try:
             for _ in range(3):
-                plugin.acquire_lock(connection=conn, timeout=10)
+                conn.lock(10)
                 overlaps.append(bool(inside))
                 inside.append(n)
                 time.sleep(0.02)
                 inside.remove(n)
-                plugin.release_lock(connection=conn)
+                conn.unlock()
         finally:
-            plugin.close(connection=conn)
+            conn.close()
 
     threads = [threading.Thread(target=runner, args=(n,)) for n in range(3)]
     for t in threads:
@@ -99,35 +98,35 @@ def test_a_crashed_runners_lock_expires_and_is_taken_over(backend: Backend) -> N
     )
     conn = connect(backend)
     try:
-        assert plugin.acquire_lock(connection=conn, timeout=0.5)
+        conn.lock(0.5)
         doc = backend.db["modelmig_lock"].find_one({"_id": LOCK_ID})
-        assert doc["owner"] == conn.extra["lock_owner"] and doc["expires_at"] > utcnow()
-        plugin.release_lock(connection=conn)
+        assert doc["owner"] == conn.lock_owner and doc["expires_at"] > utcnow()
+        conn.unlock()
     finally:
-        plugin.close(connection=conn)
+        conn.close()
 
 
 def test_the_lock_is_renewed_while_held_and_a_lost_lock_stops_the_runner(
     backend: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(plugin, "lock_ttl", 1.0)
-    monkeypatch.setattr(plugin, "lock_renew_every", 0.05)
+    monkeypatch.setattr(driver, "lock_ttl", 1.0)
+    monkeypatch.setattr(driver, "lock_renew_every", 0.05)
     conn = connect(backend)
     try:
-        plugin.acquire_lock(connection=conn, timeout=1)
+        conn.lock(1)
         first = backend.db["modelmig_lock"].find_one({"_id": LOCK_ID})["expires_at"]
         time.sleep(0.3)
         assert backend.db["modelmig_lock"].find_one({"_id": LOCK_ID})["expires_at"] > first
         # another runner took it over (say this one was paused past the expiry)
         backend.db["modelmig_lock"].update_one({"_id": LOCK_ID}, {"$set": {"owner": "someone-else"}})
         time.sleep(0.2)
-        assert conn.extra["lock_lost"]
+        assert conn.lock_lost
         with pytest.raises(LockError, match="expired and was taken by another runner"):
-            plugin._renew_now(conn)
-        plugin.release_lock(connection=conn)
+            conn.renew_now()
+        conn.unlock()
         assert backend.db["modelmig_lock"].find_one({"_id": LOCK_ID})["owner"] == "someone-else"
     finally:
-        plugin.close(connection=conn)
+        conn.close()
 
 
 def test_cli_reports_a_held_lock_in_one_line(make_project: Any, backend: Backend) -> None:
@@ -284,7 +283,7 @@ def test_all_connections_with_only_mongo_is_a_clear_error(make_project: Any, bac
     p = make_project({"docs": {"url": backend.url}})
     result = p.run("migrate:status", "--all-connections")
     assert result.exit_code != 0
-    assert "--all-connections found no connection whose driver has the sql capability" in error_line(result)
+    assert "--all-connections found no connection whose driver declares the sql feature" in error_line(result)
     assert backend.opened == 0
 
 
@@ -345,8 +344,8 @@ def test_model_errors_are_one_line_non_zero_and_write_nothing(make_project: Any,
 
 def test_loading_the_driver_imports_no_pymongo() -> None:
     code = (
-        "import sys; from modelmig_core.plugins import Plugins; info = Plugins().driver('mongo'); "
-        "print(info.family, info.schemes, 'sql' in info.capabilities, 'pymongo' in sys.modules)"
+        "import sys; from modelmig_core.registry import Registry; d = Registry().driver('mongo'); "
+        "print(d.info.family, d.info.schemes, d.features.sql, 'pymongo' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["document", "('mongodb',", "'mongodb+srv')", "False", "False"]
@@ -372,7 +371,7 @@ def test_an_unreachable_server_is_one_line_without_the_password(make_project: An
 def test_concurrent_runners_apply_each_migration_once(make_project: Any, backend: Backend) -> None:
     """Four runners at once on one database: one batch, each command sent once."""
     from modelmig_core.config import load_config
-    from modelmig_core.plugins import Plugins
+    from modelmig_core.registry import Registry
     from modelmig_core.runner import Runner
     from modelmig_core.targets import select_targets
 
@@ -380,7 +379,7 @@ def test_concurrent_runners_apply_each_migration_once(make_project: Any, backend
     p.models(V1)
     p.ok("make:migration")
     config = load_config(p.root / "pyproject.toml")
-    plugins = Plugins()
+    plugins = Registry()
     (target,) = select_targets(config, plugins, drivers=["mongo"])
     counts: list[int] = []
     errors: list[BaseException] = []

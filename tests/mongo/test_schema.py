@@ -7,12 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from modelmig_mongo.plugin import plugin
 from modelmig_mongo.schema import UUID_PATTERN, build_collections
+from modelmig_mongo.state import Collection, CollectionIndex
 
 from modelmig_core import Model, check, column, foreign_key, index, unique
 from modelmig_core.errors import ModelError
-from modelmig_core.state import Collection, CollectionIndex
 
 
 def model(schema: dict[str, Any], database: dict[str, Any] | None = None, name: str = "things") -> type[Model]:
@@ -122,8 +121,9 @@ def test_validation_level_and_action() -> None:
 
 def test_state_equals_its_replay_from_a_migration_file() -> None:
     """Lists, never tuples, inside validators and filters: a file reads back equal."""
-    from modelmig_core import operations as op
-    from modelmig_core.operations import CreateCollection
+    from modelmig_mongo import operations as op
+    from modelmig_mongo.operations import CreateCollection
+
     from modelmig_core.source import to_source
 
     coll = build(
@@ -134,11 +134,16 @@ def test_state_equals_its_replay_from_a_migration_file() -> None:
     assert replayed.collection == coll
 
 
-def test_build_state_hook_answers_only_for_mongo() -> None:
+def test_the_document_family_builds_mongo_models() -> None:
+    from modelmig_mongo.state import DocumentState
+
+    from modelmig_core.registry import Registry
+
     m = model({"a": column("text")})
-    assert plugin.build_state(store="sql", models=[m], column_types=frozenset()) is None
-    state = plugin.build_state(store="mongo", models=[m], column_types=frozenset())
-    assert state is not None and list(state.collections) == ["things"] and state.tables == {}
+    family = Registry().family_for_store("mongo")
+    assert family.name == "document" and family.operations_module == "modelmig_mongo.operations"
+    state = family.build([m], frozenset())
+    assert isinstance(state, DocumentState) and list(state.collections) == ["things"]
 
 
 @pytest.mark.parametrize(

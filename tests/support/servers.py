@@ -122,7 +122,7 @@ def pg_db() -> Iterator[ServerDb]:
 
 def mysql_admin() -> Any:
     import pymysql
-    from modelmig_mysql.plugin import connect_args
+    from modelmig_mysql.driver import connect_args
 
     try:
         return pymysql.connect(**connect_args(MYSQL_URL))
@@ -153,13 +153,13 @@ def hold_lock(db: ServerDb) -> Any:
     """Take the runner lock of ``db`` from another session (as a runner would); close to release."""
     if db.driver == "pg":
         import psycopg
-        from modelmig_pg.plugin import database_name, lock_key
+        from modelmig_pg.driver import database_name, lock_key
 
         c = psycopg.connect(db.url, autocommit=True)
         c.execute("SELECT pg_advisory_lock(%s)", (lock_key(database_name(db.url)),))
         return c
     import pymysql
-    from modelmig_mysql.plugin import connect_args, lock_name
+    from modelmig_mysql.driver import connect_args, lock_name
 
     c = pymysql.connect(**connect_args(db.url))
     with c.cursor() as cur:

@@ -23,21 +23,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from modelmig_core.errors import MigrationFailed
-from modelmig_core.operations import (
+from modelmig_core.api import MigrationFailed, RunPython, Step
+
+from .operations import (
     AddValidatorField,
     AlterValidatorField,
     CreateCollection,
     CreateCollectionIndex,
     DropCollection,
     DropCollectionIndex,
-    Operation,
     RemoveValidatorField,
     RenameCollection,
-    RunPython,
     SetValidator,
 )
-from modelmig_core.state import Collection, CollectionIndex, State
+from .state import Collection, CollectionIndex, DocumentState
 
 VALIDATOR_OPS = (SetValidator, AddValidatorField, RemoveValidatorField, AlterValidatorField)
 
@@ -126,25 +125,27 @@ def coll_mod(coll: Collection) -> Command:
     )
 
 
-def commands_for(ops: Sequence[Operation], state: State, database: str) -> list[Command]:
-    """The commands that apply ``ops`` to a database whose schema is ``state``."""
+def commands_for(steps: Sequence[Step], database: str) -> list[Command]:
+    """The commands that apply ``steps``; consecutive validator changes of one
+    collection become one collMod to the validator after the last of them."""
     out: list[Command] = []
-    pending_mod: str | None = None  # a collection whose collMod is still to be sent
+    pending: tuple[str, DocumentState] | None = None  # a collection whose collMod is still to be sent
 
-    def flush(current: State) -> None:
-        nonlocal pending_mod
-        if pending_mod is not None:
-            out.append(coll_mod(current.collections[pending_mod]))
-            pending_mod = None
+    def flush() -> None:
+        nonlocal pending
+        if pending is not None:
+            name, state = pending
+            out.append(coll_mod(state.collection(name)))
+            pending = None
 
-    for op in ops:
+    for step in steps:
+        op = step.op
         if isinstance(op, VALIDATOR_OPS):
-            if pending_mod is not None and pending_mod != op.collection:
-                flush(state)
-            state = op.state_forwards(state)
-            pending_mod = op.collection
+            if pending is not None and pending[0] != op.collection:
+                flush()
+            pending = (op.collection, step.after)
             continue
-        flush(state)
+        flush()
         if isinstance(op, CreateCollection):
             out.append(create_command(op.collection))
             out.extend(index_command(op.collection.name, ix) for ix in op.collection.indexes)
@@ -163,6 +164,5 @@ def commands_for(ops: Sequence[Operation], state: State, database: str) -> list[
                 f"{type(op).__name__} has no MongoDB meaning; a document-family migration holds only "
                 "collection, validator and index operations (or RunPython)"
             )
-        state = op.state_forwards(state)
-    flush(state)
+    flush()
     return out

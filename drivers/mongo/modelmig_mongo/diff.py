@@ -12,20 +12,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelmig_core.diff import DiffHints, Recorder
-from modelmig_core.operations import (
+from modelmig_core.api import DiffHints, Operation, Recorder
+
+from .operations import (
     AddValidatorField,
     AlterValidatorField,
     CreateCollection,
     CreateCollectionIndex,
     DropCollection,
     DropCollectionIndex,
-    Operation,
     RemoveValidatorField,
     RenameCollection,
     SetValidator,
 )
-from modelmig_core.state import Collection, State
+from .state import Collection, DocumentState
 
 
 def _schema(coll: Collection) -> dict[str, Any] | None:
@@ -70,7 +70,7 @@ def _validator_changed(a: Collection, b: Collection) -> bool:
     )
 
 
-def diff_collections(old: State, new: State, hints: DiffHints | None = None) -> list[Operation]:
+def diff_collections(old: DocumentState, new: DocumentState, hints: DiffHints | None = None) -> list[Operation]:
     hints = hints or DiffHints()
     rec = Recorder(old)
     emit = rec.emit

@@ -34,12 +34,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from modelmig_core.compile import column_specs, compile_column, table_name, where
-from modelmig_core.driver import LEDGER
-from modelmig_core.errors import ModelError
-from modelmig_core.model import CheckSpec, ForeignKeySpec, IndexSpec, Model
-from modelmig_core.naming import index_name
-from modelmig_core.state import Collection, CollectionIndex, Column, State
+from modelmig_core.api import (
+    LEDGER,
+    CheckSpec,
+    Column,
+    ForeignKeySpec,
+    IndexSpec,
+    Model,
+    ModelError,
+    column_specs,
+    compile_column,
+    index_name,
+    table_name,
+    where,
+)
+
+from .state import Collection, CollectionIndex, DocumentState
 
 LOCK_COLLECTION = "modelmig_lock"
 RESERVED = frozenset({LEDGER, LOCK_COLLECTION})
@@ -268,7 +278,7 @@ def compile_collection(model: type[Model]) -> Collection:
     )
 
 
-def build_collections(models: Sequence[type[Model]]) -> State:
+def build_collections(models: Sequence[type[Model]]) -> DocumentState:
     """Every mongo model -> the document family's state."""
     by_name: dict[str, type[Model]] = {}
     collections: dict[str, Collection] = {}
@@ -280,4 +290,4 @@ def build_collections(models: Sequence[type[Model]]) -> State:
             )
         by_name[coll.name] = m
         collections[coll.name] = coll
-    return State(collections=dict(sorted(collections.items())))
+    return DocumentState(dict(sorted(collections.items())))

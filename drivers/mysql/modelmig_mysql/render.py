@@ -20,13 +20,12 @@ dropped with ``DROP CONSTRAINT`` (MySQL 8.0.19+ and MariaDB), foreign keys with
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.dialects import mysql
 
-from modelmig_core.errors import MigrationFailed
-from modelmig_core.sql.render import Renderer
-from modelmig_core.state import Column, State
+from modelmig_core.api import Column, MigrationFailed, Renderer, Step, Table
 
 
 def explicit_null_compiler(base: type) -> type:
@@ -50,11 +49,27 @@ def explicit_null_compiler(base: type) -> type:
     return ExplicitNullDDLCompiler
 
 
+@dataclass
+class MysqlFacts:
+    """(table, index name) of every index of the database, read before the migration."""
+
+    indexes: set[tuple[str, str]] = field(default_factory=set)
+
+
+def covered(table: Table, columns: tuple[str, ...]) -> bool:
+    """Whether a declared index (or the primary key) can serve a foreign key on
+    ``columns``: they are its leftmost columns."""
+    keys = [ix.columns for ix in table.indexes]
+    if table.primary_key:
+        keys.append(table.primary_key)
+    return any(k[: len(columns)] == columns for k in keys)
+
+
 class MysqlRenderer(Renderer):
     dialect_name = "mysql"
 
-    def __init__(self, hook: Any = None, raw: Any = None) -> None:
-        super().__init__(hook, raw)
+    def __init__(self, hook: Any = None) -> None:
+        super().__init__(hook)
         self.dialect.ddl_compiler = explicit_null_compiler(type(self.dialect).ddl_compiler)  # type: ignore[misc]
 
     def column_type(self, col: Column) -> Any:
@@ -85,7 +100,7 @@ class MysqlRenderer(Renderer):
 
     # ------------------------------------------------------------ operations
 
-    def op_alter_column(self, op: Any, state: State) -> list[str]:
+    def op_alter_column(self, op: Any, step: Step) -> list[str]:
         if op.old.name != op.new.name:
             raise MigrationFailed(f"AlterColumn on {op.table}: renames are RenameColumn operations")
         if op.old.primary != op.new.primary:
@@ -94,30 +109,42 @@ class MysqlRenderer(Renderer):
             )
         return [f"ALTER TABLE {self.q(op.table)} MODIFY COLUMN {self.column_spec(op.table, op.new)}"]
 
-    def op_drop_check(self, op: Any, state: State) -> list[str]:
+    def op_drop_check(self, op: Any, step: Step) -> list[str]:
         return [f"ALTER TABLE {self.q(op.table)} DROP CONSTRAINT {self.q(op.check.name)}"]
 
-    def op_drop_foreign_key(self, op: Any, state: State) -> list[str]:
+    def op_drop_foreign_key(self, op: Any, step: Step) -> list[str]:
         out = [f"ALTER TABLE {self.q(op.table)} DROP FOREIGN KEY {self.q(op.foreign_key.name)}"]
         # the server made an index named after the FK unless an index already served it
-        declared = {i.name for i in state.table(op.table).indexes}
-        if op.foreign_key.name not in declared and self.has_index(op.table, op.foreign_key.name):
+        declared = {i.name for i in step.before.table(op.table).indexes}
+        key = (op.table, op.foreign_key.name)
+        if op.foreign_key.name not in declared and key in self.live.indexes:
             out.append(f"DROP INDEX {self.q(op.foreign_key.name)} ON {self.q(op.table)}")
+            self.live.indexes.discard(key)
         return out
 
-    def has_index(self, table: str, name: str) -> bool:
-        if self.raw is None:
-            return False
-        cur = self.raw.cursor()
-        try:
-            cur.execute(
-                "SELECT 1 FROM information_schema.statistics "
-                "WHERE table_schema = DATABASE() AND table_name = %s AND index_name = %s LIMIT 1",
-                (table, name),
-            )
-            return cur.fetchone() is not None
-        finally:
-            cur.close()
+    @property
+    def live(self) -> MysqlFacts:
+        if not isinstance(self.facts, MysqlFacts):
+            self.facts = MysqlFacts()
+        return self.facts
 
-    def op_add_column(self, op: Any, state: State) -> list[str]:
+    def _made_fk_index(self, table: Table, fk: Any) -> None:
+        """Adding a foreign key that no index serves makes the server add one named after it."""
+        if not covered(table, fk.columns):
+            self.live.indexes.add((table.name, fk.name))
+
+    def op_add_foreign_key(self, op: Any, step: Step) -> list[str]:
+        self._made_fk_index(step.after.table(op.table), op.foreign_key)
+        return super().op_add_foreign_key(op, step)
+
+    def op_create_table(self, op: Any, step: Step) -> list[str]:
+        for fk in op.table.foreign_keys:
+            self._made_fk_index(op.table, fk)
+        return super().op_create_table(op, step)
+
+    def op_rename_table(self, op: Any, step: Step) -> list[str]:
+        self.live.indexes = {(op.new if t == op.old else t, i) for t, i in self.live.indexes}
+        return super().op_rename_table(op, step)
+
+    def op_add_column(self, op: Any, step: Step) -> list[str]:
         return [f"ALTER TABLE {self.q(op.table)} ADD COLUMN {self.column_spec(op.table, op.column)}"]

@@ -21,9 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from modelmig_core.errors import MigrationFailed
-from modelmig_core.sql.render import Renderer
-from modelmig_core.state import Column, State, Table
+from modelmig_core.api import Column, MigrationFailed, Renderer, Step, Table
 
 MAX_NAME = 63
 
@@ -39,8 +37,8 @@ def enum_type_name(table: str, column: str) -> str:
 class PgRenderer(Renderer):
     dialect_name = "postgresql"
 
-    def __init__(self, hook: Any = None, raw: Any = None) -> None:
-        super().__init__(hook, raw)
+    def __init__(self, hook: Any = None) -> None:
+        super().__init__(hook)
         self._table: str | None = None  # the table whose columns are being rendered (enum type names)
 
     # ------------------------------------------------------------ types
@@ -89,10 +87,10 @@ class PgRenderer(Renderer):
             return self.sa_column(col)
         return super().column(col)
 
-    def statements(self, op: Any, state: State) -> list[str]:
-        table = getattr(op, "table", None)
+    def statements(self, step: Step, facts: Any = None) -> list[str]:
+        table = getattr(step.op, "table", None)
         self._table = table.name if isinstance(table, Table) else table
-        return super().statements(op, state)
+        return super().statements(step, facts)
 
     def sa_table(self, table: Table, md: sa.MetaData | None = None, name: str | None = None) -> sa.Table:
         self._table = name or table.name
@@ -122,30 +120,30 @@ class PgRenderer(Renderer):
         enums = [self.create_enum(tname, c) for c in table.columns if c.type == "enum"]
         return enums + super().create_table(table, name)
 
-    def op_drop_table(self, op: Any, state: State) -> list[str]:
-        out = super().op_drop_table(op, state)
+    def op_drop_table(self, op: Any, step: Step) -> list[str]:
+        out = super().op_drop_table(op, step)
         return out + [self.drop_enum(op.table.name, c) for c in op.table.columns if c.type == "enum"]
 
-    def op_rename_table(self, op: Any, state: State) -> list[str]:
-        out = super().op_rename_table(op, state)
-        for c in state.table(op.old).columns:
+    def op_rename_table(self, op: Any, step: Step) -> list[str]:
+        out = super().op_rename_table(op, step)
+        for c in step.before.table(op.old).columns:
             if c.type == "enum":
                 out.append(self.rename_enum(op.old, c.name, op.new, c.name))
         return out
 
-    def op_add_column(self, op: Any, state: State) -> list[str]:
+    def op_add_column(self, op: Any, step: Step) -> list[str]:
         pre = [self.create_enum(op.table, op.column)] if op.column.type == "enum" else []
-        return pre + super().op_add_column(op, state)
+        return pre + super().op_add_column(op, step)
 
-    def op_drop_column(self, op: Any, state: State) -> list[str]:
-        out = super().op_drop_column(op, state)
+    def op_drop_column(self, op: Any, step: Step) -> list[str]:
+        out = super().op_drop_column(op, step)
         if op.column.type == "enum":
             out.append(self.drop_enum(op.table, op.column))
         return out
 
-    def op_rename_column(self, op: Any, state: State) -> list[str]:
-        out = super().op_rename_column(op, state)
-        col = state.table(op.table).column(op.old)
+    def op_rename_column(self, op: Any, step: Step) -> list[str]:
+        out = super().op_rename_column(op, step)
+        col = step.before.table(op.table).column(op.old)
         if col is not None and col.type == "enum":
             out.append(self.rename_enum(op.table, op.old, op.table, op.new))
         return out
@@ -157,7 +155,7 @@ class PgRenderer(Renderer):
             return None
         return self.literal(col.default)
 
-    def op_alter_column(self, op: Any, state: State) -> list[str]:
+    def op_alter_column(self, op: Any, step: Step) -> list[str]:
         old: Column = op.old
         new: Column = op.new
         table = op.table

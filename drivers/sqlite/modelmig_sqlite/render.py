@@ -1,19 +1,22 @@
 """SQLite DDL. What SQLite cannot alter in place is done by rebuilding the table
 (create the new table, copy every row, drop the old one, rename), keeping every
 index, trigger, view and named check constraint that the models do not declare.
+
+Pure: what the models do not declare comes from ``SqliteFacts``, read from
+sqlite_master once before the migration (``SqliteSession.live_facts``); the
+renderer keeps it up to date as tables are renamed and dropped.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
 
-from modelmig_core.errors import MigrationFailed
-from modelmig_core.sql.render import Renderer
-from modelmig_core.state import Check, Column, State, Table
+from modelmig_core.api import Check, Column, MigrationFailed, Renderer, Step, Table
 
 _CHECK = re.compile(r'CONSTRAINT\s+(?:"([^"]+)"|`([^`]+)`|\[([^\]]+)\]|(\w+))\s+CHECK\s*\(', re.IGNORECASE)
 
@@ -40,6 +43,54 @@ def named_checks(create_sql: str) -> list[Check]:
     return out
 
 
+@dataclass
+class SqliteFacts:
+    """What the models do not declare, from sqlite_master as (type, name, tbl_name,
+    sql) rows: indexes and triggers made by hand, views, and each table's own SQL
+    (for named checks made by hand). Declared indexes are left out: the states say
+    everything about them."""
+
+    objects: list[tuple[str, str, str, str]] = field(default_factory=list)
+    checks: dict[str, list[Check]] = field(default_factory=dict)  # named checks made by hand, per table
+    moved: set[str] = field(default_factory=set)  # tables renamed earlier in this migration
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Any], before: Any) -> SqliteFacts:
+        """``before`` is the state the live database is in (before the migration)."""
+        tables = before.tables
+        objects, checks = [], {}
+        for t, n, tb, sql in rows:
+            declared = tables.get(tb)
+            if t == "index" and declared is not None and any(ix.name == n for ix in declared.indexes):
+                continue
+            if t == "table":
+                names = {c.name for c in declared.checks} if declared is not None else set()
+                checks[str(n)] = [c for c in named_checks(str(sql)) if c.name not in names]
+            objects.append((str(t), str(n), str(tb), str(sql)))
+        return cls(objects, checks)
+
+    def of_table(self, table: str, kinds: tuple[str, ...]) -> list[tuple[str, str, str]]:
+        return [(k, n, sql) for k, n, tb, sql in self.objects if tb == table and k in kinds]
+
+    def views(self) -> list[tuple[str, str]]:
+        return [(n, sql) for k, n, _, sql in self.objects if k == "view"]
+
+    def rename_table(self, old: str, new: str) -> None:
+        """SQLite moves a table's indexes and triggers with it (and rewrites their
+        SQL, which this copy cannot follow: see ``SqliteRenderer.rebuild``)."""
+        self.objects = [
+            (k, new if k == "table" and n == old else n, new if tb == old else tb, sql)
+            for k, n, tb, sql in self.objects
+        ]
+        if old in self.checks:
+            self.checks[new] = self.checks.pop(old)
+        self.moved.add(new)
+
+    def drop_table(self, table: str) -> None:
+        self.objects = [o for o in self.objects if o[2] != table]
+        self.checks.pop(table, None)
+
+
 class SqliteRenderer(Renderer):
     dialect_name = "sqlite"
 
@@ -50,10 +101,11 @@ class SqliteRenderer(Renderer):
 
     # ------------------------------------------------------------ rebuild
 
-    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        if self.raw is None:
-            return []
-        return list(self.raw.execute(sql, params).fetchall())
+    @property
+    def live(self) -> SqliteFacts:
+        if not isinstance(self.facts, SqliteFacts):
+            self.facts = SqliteFacts()
+        return self.facts
 
     def rebuild(self, old: Table, new: Table, sources: dict[str, str]) -> list[str]:
         """Statements that turn table ``old`` into ``new``. ``sources`` maps each new
@@ -62,17 +114,18 @@ class SqliteRenderer(Renderer):
         temp = f"_modelmig_new_{name}"
         declared_indexes = {i.name for i in old.indexes} | {i.name for i in new.indexes}
         extras: list[tuple[str, str, str]] = []  # (type, name, sql) of objects the models do not declare
-        for kind, obj, sql in self._query(
-            "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') "
-            "AND sql IS NOT NULL ORDER BY type, name",
-            (old.name,),
-        ):
+        for kind, obj, sql in self.live.of_table(old.name, ("index", "trigger")):
             if kind == "trigger" or obj not in declared_indexes:
                 extras.append((kind, obj, sql))
-        views = self._query("SELECT name, sql FROM sqlite_master WHERE type = 'view' ORDER BY name")
-        live = self._query("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (old.name,))
+        if extras and old.name in self.live.moved:
+            kind, obj, _ = extras[0]
+            raise MigrationFailed(
+                f"{kind} {obj} on {name} is not declared in the models, and {name} was renamed earlier in this "
+                "migration: SQLite cannot rebuild it in the same migration; make the rename a migration of its own"
+            )
+        views = self.live.views()
         declared_checks = {c.name for c in old.checks} | {c.name for c in new.checks}
-        kept_checks = [c for c in named_checks(live[0][0]) if c.name not in declared_checks] if live else []
+        kept_checks = [c for c in self.live.checks.get(old.name, []) if c.name not in declared_checks]
         dropped = {c.name for c in old.columns} - set(sources.values())
         for kind, obj, sql in extras:
             if kind == "index":
@@ -99,37 +152,45 @@ class SqliteRenderer(Renderer):
         out += [sql for _, sql in views]
         return out
 
-    def _rebuild_after(self, op: Any, state: State, sources: dict[str, str] | None = None) -> list[str]:
-        old = state.table(op.table)
-        new = op.state_forwards(state).table(op.table)
+    def _rebuild_after(self, op: Any, step: Step, sources: dict[str, str] | None = None) -> list[str]:
+        old = step.before.table(op.table)
+        new = step.after.table(op.table)
         if sources is None:
             sources = {c.name: c.name for c in new.columns if old.column(c.name)}
         return self.rebuild(old, new, sources)
 
     # ------------------------------------------------------------ operations
 
-    def op_add_column(self, op: Any, state: State) -> list[str]:
+    def op_add_column(self, op: Any, step: Step) -> list[str]:
         col: Column = op.column
         # ADD COLUMN cannot add a key, a UNIQUE column, a NOT NULL column without a
         # default, or a non-constant default (CURRENT_TIMESTAMP): rebuild for those
         if col.primary or col.default_now or (not col.nullable and col.default is None):
-            return self._rebuild_after(op, state)
-        return super().op_add_column(op, state)
+            return self._rebuild_after(op, step)
+        return super().op_add_column(op, step)
 
-    def op_drop_column(self, op: Any, state: State) -> list[str]:
-        return self._rebuild_after(op, state)
+    def op_drop_column(self, op: Any, step: Step) -> list[str]:
+        return self._rebuild_after(op, step)
 
-    def op_alter_column(self, op: Any, state: State) -> list[str]:
-        return self._rebuild_after(op, state)
+    def op_alter_column(self, op: Any, step: Step) -> list[str]:
+        return self._rebuild_after(op, step)
 
-    def op_add_foreign_key(self, op: Any, state: State) -> list[str]:
-        return self._rebuild_after(op, state)
+    def op_add_foreign_key(self, op: Any, step: Step) -> list[str]:
+        return self._rebuild_after(op, step)
 
-    def op_drop_foreign_key(self, op: Any, state: State) -> list[str]:
-        return self._rebuild_after(op, state)
+    def op_drop_foreign_key(self, op: Any, step: Step) -> list[str]:
+        return self._rebuild_after(op, step)
 
-    def op_add_check(self, op: Any, state: State) -> list[str]:
-        return self._rebuild_after(op, state)
+    def op_add_check(self, op: Any, step: Step) -> list[str]:
+        return self._rebuild_after(op, step)
 
-    def op_drop_check(self, op: Any, state: State) -> list[str]:
-        return self._rebuild_after(op, state)
+    def op_drop_check(self, op: Any, step: Step) -> list[str]:
+        return self._rebuild_after(op, step)
+
+    def op_rename_table(self, op: Any, step: Step) -> list[str]:
+        self.live.rename_table(op.old, op.new)
+        return super().op_rename_table(op, step)
+
+    def op_drop_table(self, op: Any, step: Step) -> list[str]:
+        self.live.drop_table(op.table.name)
+        return super().op_drop_table(op, step)

@@ -55,25 +55,20 @@ def _config_path(config: pytest.Config) -> Path | None:
 def modelmig_databases(pytestconfig: pytest.Config) -> Iterator[dict[str, MigratedDb]]:
     """{connection name: MigratedDb}: every chosen connection's test database,
     wiped and migrated (or brought up to date with --modelmig-keep) once."""
-    from modelmig_core.app import open_app
-    from modelmig_core.errors import ModelmigError
-    from modelmig_core.guard import in_production
-    from modelmig_core.runner import Runner
-    from modelmig_core.targets import select_targets
+    from modelmig_core import api
 
-    if in_production():
+    if api.in_production():
         pytest.fail("modelmig: refusing to migrate test databases with APP_ENV=production", pytrace=False)
     names = pytestconfig.getoption("--modelmig-connection") or pytestconfig.getini("modelmig_connections")
     keep = pytestconfig.getoption("--modelmig-keep")
     cwd = os.getcwd()
     out: dict[str, MigratedDb] = {}
     try:
-        config, plugins = open_app(_config_path(pytestconfig))
-        for target in select_targets(config, plugins, connections=names, test=True):
-            with Runner(config, plugins, target, lambda line: None) as runner:
-                applied = runner.run() if keep else runner.fresh()
-            out[target.name] = MigratedDb(target.name, target.driver.name, target.url, applied)
-    except ModelmigError as exc:
+        project = api.open_project(_config_path(pytestconfig))
+        command = api.run if keep else api.fresh
+        for result in command(project, connections=names, test=True, **({} if keep else {"yes": True})):
+            out[result.connection] = MigratedDb(result.connection, result.driver, result.url, result.count)
+    except api.ModelmigError as exc:
         pytest.fail(f"modelmig: {exc}", pytrace=False)
     finally:
         os.chdir(cwd)  # open_app works from the app's folder

@@ -1,12 +1,12 @@
-"""The MySQL 8 / MariaDB 10.11+ driver plugin (PyMySQL). Imports neither PyMySQL
+"""The MySQL 8 / MariaDB 10.11+ driver (PyMySQL). Imports neither PyMySQL
 nor SQLAlchemy at module level: PyMySQL is imported in ``open`` and DDL
 rendering (render.py) is loaded only when a migration is rendered.
 
 MySQL commits every DDL statement on its own, so a migration cannot be rolled
 back as a whole: the ledger row is written as ``running`` before the first
 statement, its ``progress`` is updated after each statement, and it is marked
-``applied`` (or deleted, when rolling back) at the end
-(``SqlDriver.tracked_migration``). An interrupted migration is then reported
+``applied`` (or deleted, when rolling back) at the end (the core's
+``ledger.py``). An interrupted migration is then reported
 by name on the next ``migrate:status``/``migrate:run`` until
 ``migrate:resolve`` settles it. One runner per database: ``GET_LOCK``, a
 session-level named lock, with the configured timeout.
@@ -16,15 +16,25 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from modelmig_core.driver import Backup, Connection, redact
-from modelmig_core.errors import ConfigError, LockError, MigrationFailed
-from modelmig_core.hookspecs import hookimpl
-from modelmig_core.sql.plugin import SqlDriver
-from modelmig_core.sql.tools import find_tool, run_tool
+from modelmig_core.api import (
+    Backup,
+    ConfigError,
+    DriverInfo,
+    LockError,
+    MigrationFailed,
+    Session,
+    SqlDriver,
+    SqlSession,
+    Step,
+    find_tool,
+    redact,
+    run_tool,
+)
 
 ER_NO_SUCH_TABLE = 1146
 
@@ -61,21 +71,8 @@ def lock_name(database: str) -> str:
     return name if len(name) <= 64 else "modelmig:" + hashlib.sha256(database.encode()).hexdigest()[:40]
 
 
-class MysqlDriver(SqlDriver):
-    name = "mysql"
-    schemes = ("mysql", "mariadb")
-    dialect = "mysql"
-    renderer_class = "modelmig_mysql.render:MysqlRenderer"
-    capabilities = frozenset({"sql", "advisory_lock", "progress_ledger"})
-    max_identifier_length = 64
-    transactional_ddl = False
+class MysqlSession(SqlSession):
     param = "%s"
-    description = "MySQL 8 and MariaDB 10.11+ through PyMySQL"
-
-    def open(self, url: str) -> Any:
-        import pymysql
-
-        return pymysql.connect(**connect_args(url))
 
     def is_missing_table(self, exc: Exception) -> bool:
         args = getattr(exc, "args", ())
@@ -84,34 +81,80 @@ class MysqlDriver(SqlDriver):
     def ledger_ddl(self) -> str:
         return super().ledger_ddl() + " ENGINE=InnoDB"
 
-    def list_tables(self, raw: Any) -> list[str]:
+    def list_tables(self) -> list[str]:
         rows = self.execute(
-            raw,
             "SELECT table_name FROM information_schema.tables "
-            "WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' ORDER BY 1",
+            "WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' ORDER BY 1"
         )
         return [r[0] for r in rows or []]
 
     def quote(self, name: str) -> str:
         return "`" + name.replace("`", "``") + "`"
 
-    def drop_tables(self, raw: Any, tables: list[str]) -> None:
-        self.execute(raw, "SET FOREIGN_KEY_CHECKS = 0")
+    def drop_tables(self, tables: list[str]) -> None:
+        self.execute("SET FOREIGN_KEY_CHECKS = 0")
         try:
             for t in tables:
-                self.execute(raw, f"DROP TABLE IF EXISTS {self.quote(t)}")
+                self.execute(f"DROP TABLE IF EXISTS {self.quote(t)}")
         finally:
-            self.execute(raw, "SET FOREIGN_KEY_CHECKS = 1")
+            self.execute("SET FOREIGN_KEY_CHECKS = 1")
 
-    # ------------------------------------------------------------ backup
+    def live_facts(self, steps: Sequence[Step]) -> Any:
+        """The indexes that exist now, per table: dropping a foreign key also drops
+        the index the server made for it, if it made one."""
+        from .render import MysqlFacts
 
-    @hookimpl
-    def backup(self, connection: Connection, directory: Path, label: str) -> Backup | None:
+        rows = self.execute(
+            "SELECT DISTINCT table_name, index_name FROM information_schema.statistics WHERE table_schema = DATABASE()"
+        )
+        return MysqlFacts({(str(t), str(i)) for t, i in rows or []})
+
+    # ------------------------------------------------------------ lock
+
+    def lock(self, timeout: float) -> None:
+        database = connect_args(self.url)["database"]
+        name = lock_name(database)
+        rows = self.execute("SELECT GET_LOCK(%s, %s)", [name, math.ceil(timeout)])
+        if not rows or rows[0][0] != 1:
+            raise LockError(
+                f"another runner holds the migration lock on {database} ({redact(self.url)}); "
+                f"waited {timeout:g}s — try again when it has finished"
+            )
+        self._lock_name: str | None = name
+
+    def unlock(self) -> None:
+        name = getattr(self, "_lock_name", None)
+        if name is None:
+            return
+        self._lock_name = None
+        try:
+            self.execute("SELECT RELEASE_LOCK(%s)", [name])
+        except Exception:  # noqa: BLE001 - closing the session releases the lock too
+            self.raw.close()
+
+
+class MysqlDriver(SqlDriver):
+    info = DriverInfo("mysql", ("mysql", "mariadb"), "sql", "MySQL 8 and MariaDB 10.11+ through PyMySQL")
+    features = SqlDriver.features.but(
+        transactional_ddl=False,
+        native_enum=True,
+        advisory_lock=True,
+        progress_ledger=True,
+        max_identifier_length=64,
+    )
+    dialect = "mysql"
+    renderer_class = "modelmig_mysql.render:MysqlRenderer"
+    session_class = MysqlSession
+
+    def open(self, url: str) -> Any:
+        import pymysql
+
+        return pymysql.connect(**connect_args(url))
+
+    def backup(self, session: Session, directory: Path, label: str) -> Backup:
         """mariadb-dump (or mysqldump) in one consistent snapshot, one INSERT per row;
-        read back, the dump must be complete and hold every table's live row count."""
-        if not self._mine(connection):
-            return None
-        args = connect_args(connection.url)
+        read back: the dump must be complete, and its INSERTs are counted per table."""
+        args = connect_args(session.url)
         path = directory / f"{label}.sql"
         command = [
             find_tool("mariadb-dump", "mysqldump"),
@@ -127,46 +170,20 @@ class MysqlDriver(SqlDriver):
         ]
         run_tool(command, {"MYSQL_PWD": args["password"]} if args["password"] else {})
         rows: dict[str, int] = {}
+        tables: set[str] = set()
         last = ""
         with path.open(encoding="utf-8", errors="replace") as dump:
             for line in dump:
+                if line.startswith("CREATE TABLE `"):
+                    tables.add(line[len("CREATE TABLE `") :].split("` (", 1)[0].replace("``", "`"))
                 if line.startswith("INSERT INTO `"):
                     table = line[len("INSERT INTO `") :].split("` VALUES", 1)[0].replace("``", "`")
                     rows[table] = rows.get(table, 0) + 1
                 if line.strip():
                     last = line
-        live = self.row_counts(connection.raw)
         if not last.startswith("-- Dump completed"):
             raise MigrationFailed(f"backup {path} does not verify: the dump is incomplete; nothing was dropped")
-        wrong = sorted(t for t, n in live.items() if rows.get(t, 0) != n)
-        if wrong:
-            raise MigrationFailed(
-                f"backup {path} does not verify: {wrong[0]} has {live[wrong[0]]} rows, the backup "
-                f"{rows.get(wrong[0], 0)}; nothing was dropped"
-            )
-        return Backup(path, {t: rows.get(t, 0) for t in live})
-
-    # ------------------------------------------------------------ lock
-
-    def lock(self, conn: Connection, timeout: float) -> None:
-        database = connect_args(conn.url)["database"]
-        name = lock_name(database)
-        rows = self.execute(conn.raw, "SELECT GET_LOCK(%s, %s)", [name, math.ceil(timeout)])
-        if not rows or rows[0][0] != 1:
-            raise LockError(
-                f"another runner holds the migration lock on {database} ({redact(conn.url)}); "
-                f"waited {timeout:g}s — try again when it has finished"
-            )
-        conn.extra["lock_name"] = name
-
-    def unlock(self, conn: Connection) -> None:
-        name = conn.extra.pop("lock_name", None)
-        if name is None:
-            return
-        try:
-            self.execute(conn.raw, "SELECT RELEASE_LOCK(%s)", [name])
-        except Exception:  # noqa: BLE001 - closing the session releases the lock too
-            conn.raw.close()
+        return Backup(path, {t: rows.get(t, 0) for t in sorted(tables | set(rows))})
 
 
-plugin = MysqlDriver()
+driver = MysqlDriver()

@@ -1,0 +1,375 @@
+"""The MongoDB driver.
+
+Loading it is cheap: pymongo is imported only when a connection is opened.
+
+- Ledger: collection ``modelmig_migrations``, one document per applied migration
+  (``_id`` = migration id, ``batch``, ``checksum``, ``applied_at``, ``duration_ms``,
+  ``status``, ``progress``).
+- Lock: one document in ``modelmig_lock`` with an ``expires_at``. A runner takes it
+  by inserting it (unique ``_id``) or by taking over an expired one, and renews it
+  from a background thread while it holds it; a crashed runner stops renewing, so
+  its lock expires after ``lock_ttl`` seconds. Expiry is judged on the runners'
+  clocks, which must roughly agree (within ``lock_ttl``).
+- No transactions for DDL: each migration's ledger document says ``running``
+  before its first command and counts the commands done (``progress``); an
+  interruption after a command has run leaves it ``running``, which every later
+  run reports until ``migrate:resolve`` settles it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from modelmig_core.api import (
+    LEDGER,
+    Backup,
+    ConfigError,
+    Driver,
+    DriverInfo,
+    Features,
+    LedgerRow,
+    LedgerStore,
+    LockError,
+    ModelmigError,
+    Session,
+    Statement,
+    Step,
+    redact,
+)
+
+from . import family
+from .schema import LOCK_COLLECTION
+
+LOCK_ID = "migrate"
+INVALID_DB_CHARS = set('/\\. "$')
+ClientFactory = Callable[[str], Any]
+
+
+def database_name(url: str) -> str:
+    """The database a mongodb:// or mongodb+srv:// URL names (it must name one)."""
+    scheme = url.split("://", 1)[0].lower()
+    if scheme not in ("mongodb", "mongodb+srv"):
+        raise ConfigError(f"{redact(url)} is not a mongodb:// or mongodb+srv:// URL")
+    name = unquote(urlsplit(url).path.lstrip("/"))
+    if not name:
+        raise ConfigError(f"{redact(url)}: the URL names no database; write mongodb://host:27017/<database>")
+    if INVALID_DB_CHARS & set(name) or len(name) > 63:
+        raise ConfigError(f"{redact(url)}: {name!r} is not a valid MongoDB database name")
+    return name
+
+
+def pymongo_client(url: str) -> Any:
+    """A pymongo MongoClient for ``url`` (lazy: it connects on the first command)."""
+    import pymongo
+
+    options: dict[str, Any] = {"appname": "modelmig"}
+    if "serverselectiontimeoutms" not in url.lower():
+        options["serverSelectionTimeoutMS"] = 10_000
+    return pymongo.MongoClient(url, **options)
+
+
+def utcnow() -> datetime:
+    """Naive UTC, as BSON dates come back from pymongo; truncated to BSON's milliseconds."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def iso(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return str(value)
+
+
+def detail(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text[:300]
+
+
+def user_collections(db: Any) -> list[str]:
+    """The database's collections but the lock's and the server's own."""
+    return sorted(n for n in db.list_collection_names() if n != LOCK_COLLECTION and not n.startswith("system."))
+
+
+class MongoLedgerStore(LedgerStore):
+    """The ledger as a collection: ``_id`` = migration id."""
+
+    def __init__(self, session: MongoSession) -> None:
+        self.session = session
+
+    @property
+    def collection(self) -> Any:
+        return self.session.raw[LEDGER]
+
+    def ensure(self) -> None:
+        """Collections come into being with their first document."""
+
+    @staticmethod
+    def _row(d: dict[str, Any]) -> LedgerRow:
+        try:
+            return LedgerRow(
+                str(d["_id"]),
+                int(d.get("batch", 0)),
+                str(d.get("checksum", "")),
+                iso(d.get("applied_at", "")),
+                int(d.get("duration_ms", 0)),
+                str(d.get("status", "applied")),
+                int(d.get("progress", 0)),
+            )
+        except (TypeError, ValueError) as exc:
+            raise ModelmigError(
+                f"the ledger collection {LEDGER} has a corrupt document {d.get('_id')!r}: {exc}"
+            ) from None
+
+    def rows(self) -> list[LedgerRow]:
+        with self.session.talking("reading the ledger"):
+            docs = list(self.collection.find({}, sort=[("batch", 1), ("_id", 1)]))
+        return [self._row(d) for d in docs]
+
+    def find(self, migration_id: str) -> LedgerRow | None:
+        with self.session.talking(f"reading the ledger entry of {migration_id}"):
+            doc = self.collection.find_one({"_id": migration_id})
+        return self._row(doc) if doc is not None else None
+
+    def insert(self, row: LedgerRow) -> None:
+        with self.session.talking(f"recording {row.id}"):
+            self.session.renew_now()
+            self.collection.insert_one(
+                {
+                    "_id": row.id,
+                    "batch": row.batch,
+                    "checksum": row.checksum,
+                    "applied_at": utcnow(),
+                    "duration_ms": row.duration_ms,
+                    "status": row.status,
+                    "progress": row.progress,
+                }
+            )
+
+    def update(self, migration_id: str, **values: Any) -> None:
+        if "applied_at" in values:
+            values["applied_at"] = utcnow()
+        with self.session.talking(f"recording {migration_id}"):
+            self.collection.update_one({"_id": migration_id}, {"$set": values})
+
+    def delete(self, migration_id: str, status: str | None = None) -> None:
+        query: dict[str, Any] = {"_id": migration_id}
+        if status is not None:
+            query["status"] = status
+        with self.session.talking(f"removing the ledger entry of {migration_id}"):
+            self.collection.delete_one(query)
+
+
+class MongoSession(Session):
+    """One pymongo client and its database (``raw``)."""
+
+    statement_noun = "command"
+
+    def __init__(self, driver: MongoDriver, url: str, client: Any, database: str) -> None:
+        self.driver = driver
+        self.url = url
+        self.client = client
+        self.database = database
+        self.raw = client.get_database(database)
+        self.hook: Any = None
+        self.lock_owner: str | None = None
+        self.lock_lost = False
+        self._renewer: tuple[threading.Thread, threading.Event] | None = None
+        self._ledger = MongoLedgerStore(self)
+
+    @contextmanager
+    def talking(self, what: str) -> Iterator[None]:
+        """Server errors while keeping the books -> one line naming the database."""
+        try:
+            yield
+        except ModelmigError:
+            raise
+        except Exception as exc:
+            raise ModelmigError(f"{redact(self.url)}: {what}: {type(exc).__name__}: {detail(exc)}") from exc
+
+    @property
+    def ledger(self) -> LedgerStore:
+        return self._ledger
+
+    # ------------------------------------------------------------ lock
+
+    def lock(self, timeout: float) -> None:
+        from pymongo.errors import DuplicateKeyError
+
+        driver = self.driver
+        locks = self.raw[LOCK_COLLECTION]
+        owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        deadline = time.monotonic() + timeout
+        with self.talking("taking the migration lock"):
+            while True:
+                now = utcnow()
+                doc = {"_id": LOCK_ID, "owner": owner, "acquired_at": now, "expires_at": self._expiry(now)}
+                try:
+                    locks.insert_one(doc)
+                    break
+                except DuplicateKeyError:
+                    taken = locks.find_one_and_update(
+                        {"_id": LOCK_ID, "expires_at": {"$lt": now}},
+                        {"$set": {k: v for k, v in doc.items() if k != "_id"}},
+                    )
+                    if taken is not None:
+                        break
+                if time.monotonic() >= deadline:
+                    holder = locks.find_one({"_id": LOCK_ID}) or {}
+                    raise LockError(
+                        f"{redact(self.url)}: another runner holds the migration lock "
+                        f"({holder.get('owner', 'unknown')}, since {iso(holder.get('acquired_at', '?'))}, "
+                        f"expires {iso(holder.get('expires_at', '?'))} unless renewed); "
+                        f"gave up after {timeout:g}s"
+                    )
+                time.sleep(max(0.0, min(driver.lock_poll, deadline - time.monotonic())))
+        self.lock_owner = owner
+        self.lock_lost = False
+        self._start_renewing()
+
+    def unlock(self) -> None:
+        self._stop_renewing()
+        owner, self.lock_owner = self.lock_owner, None
+        if owner is not None:
+            with self.talking("releasing the migration lock"):
+                self.raw[LOCK_COLLECTION].delete_one({"_id": LOCK_ID, "owner": owner})
+
+    def _expiry(self, now: datetime) -> datetime:
+        return now + timedelta(seconds=self.driver.lock_ttl)
+
+    def renew(self) -> bool:
+        """Push the lock's expiry forward; False when it is no longer ours."""
+        if self.lock_owner is None:
+            return True
+        result = self.raw[LOCK_COLLECTION].update_one(
+            {"_id": LOCK_ID, "owner": self.lock_owner}, {"$set": {"expires_at": self._expiry(utcnow())}}
+        )
+        if result.matched_count == 0:
+            self.lock_lost = True
+            return False
+        return True
+
+    def renew_now(self) -> None:
+        """Stop when the lock was lost: another runner may be at work."""
+        if self.lock_lost or not self.renew():
+            raise LockError(f"{redact(self.url)}: the migration lock expired and was taken by another runner; stopped")
+
+    def _start_renewing(self) -> None:
+        stop = threading.Event()
+
+        def renew() -> None:
+            while not stop.wait(self.driver.lock_renew_every):
+                try:
+                    if not self.renew():
+                        return
+                except Exception:  # noqa: BLE001 - the next command reports a broken server
+                    continue
+
+        thread = threading.Thread(target=renew, name="modelmig-mongo-lock", daemon=True)
+        self._renewer = (thread, stop)
+        thread.start()
+
+    def _stop_renewing(self) -> None:
+        pair, self._renewer = self._renewer, None
+        if pair is not None:
+            thread, stop = pair
+            stop.set()
+            thread.join(timeout=5)
+
+    # ------------------------------------------------------------ applying
+
+    def plan(self, steps: Sequence[Step]) -> list[Statement]:
+        from .commands import commands_for
+
+        return [
+            Statement(c.render(), action=c.run, label=f"{c.name} {c.target}".strip())
+            for c in commands_for(steps, self.database)
+        ]
+
+    def perform(self, statement: Statement) -> None:
+        if self.lock_lost:
+            self.renew_now()
+        assert statement.action is not None
+        statement.action(self.raw)
+
+    def row_counts(self) -> dict[str, int]:
+        with self.talking("counting documents"):
+            return {name: self.raw[name].count_documents({}) for name in user_collections(self.raw)}
+
+    def close(self) -> None:
+        self._stop_renewing()
+        self.client.close()
+
+
+class MongoDriver(Driver):
+    info = DriverInfo(
+        "mongo",
+        ("mongodb", "mongodb+srv"),
+        "document",
+        "MongoDB 5.0+ through pymongo: collections, validators, indexes",
+    )
+    features = Features(check_constraints=False, fk_actions=False)
+    hooks = family
+    #: how the driver opens a client for a URL; tests swap it (never set in production code)
+    client_factory: ClientFactory | None = None
+    lock_ttl = 60.0  # seconds a lock lives without renewal
+    lock_renew_every = 15.0  # seconds between renewals while it is held
+    lock_poll = 0.2  # seconds between attempts while another runner holds it
+
+    def connect(self, url: str) -> MongoSession:
+        name = database_name(url)
+        factory = self.client_factory or pymongo_client
+        try:
+            client = factory(url)
+            return MongoSession(self, url, client, name)
+        except ModelmigError:
+            raise
+        except Exception as exc:
+            raise ModelmigError(f"cannot connect to {redact(url)}: {detail(exc)}") from exc
+
+    def wipe(self, session: Session) -> list[str]:
+        assert isinstance(session, MongoSession)
+        db = session.raw
+        with session.talking("dropping every collection"):
+            names = user_collections(db)
+            for name in names:
+                db.drop_collection(name)
+        return names
+
+    def backup(self, session: Session, directory: Path, label: str) -> Backup:
+        """Every collection (but the lock's) as Extended JSON lines, one file each, and
+        its indexes in ``_collections.json``; each file is then read back and parsed
+        to count its documents."""
+        from bson import json_util
+
+        assert isinstance(session, MongoSession)
+        db = session.raw
+        folder = directory / label
+        folder.mkdir(parents=True)
+        rows: dict[str, int] = {}
+        meta: dict[str, Any] = {}
+        with session.talking("taking a backup"):
+            names = user_collections(db)
+            for name in names:
+                coll = db[name]
+                with (folder / f"{name}.jsonl").open("w", encoding="utf-8") as out:
+                    for doc in coll.find({}, sort=[("_id", 1)]):
+                        out.write(json_util.dumps(doc, json_options=json_util.CANONICAL_JSON_OPTIONS) + "\n")
+                meta[name] = {"indexes": coll.index_information()}  # validators live in the migrations
+            (folder / "_collections.json").write_text(json_util.dumps(meta, indent=2), encoding="utf-8")
+            for name in names:
+                with (folder / f"{name}.jsonl").open(encoding="utf-8") as back:
+                    rows[name] = sum(1 for line in back if json_util.loads(line) is not None)
+        return Backup(folder, rows)
+
+
+driver = MongoDriver()

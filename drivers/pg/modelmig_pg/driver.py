@@ -1,0 +1,182 @@
+"""The PostgreSQL driver (psycopg 3). Imports neither psycopg nor
+SQLAlchemy at module level: psycopg is imported in ``open`` and DDL rendering
+(render.py) is loaded only when a migration is rendered.
+
+- A migration and its ledger row commit in one transaction (PostgreSQL has
+  transactional DDL); ``atomic = False`` migrations run in autocommit with a
+  progress-tracked ledger row (the core's ``ledger.py``).
+- One runner per database: a *session-level* advisory lock, taken by polling
+  ``pg_try_advisory_lock`` so that a waiting runner never sits inside a
+  statement (a runner blocked in ``pg_advisory_lock`` holds a snapshot, and a
+  ``CREATE INDEX CONCURRENTLY`` of the lock holder would wait for it forever).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from modelmig_core.api import (
+    Backup,
+    DriverInfo,
+    LockError,
+    Session,
+    SqlDriver,
+    SqlSession,
+    find_tool,
+    redact,
+    run_tool,
+    tool_lines,
+)
+
+POLL_SECONDS = 0.05
+
+
+def conninfo(url: str) -> str:
+    """postgresql[+psycopg]://... or postgres://... -> a libpq URI."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    return "postgresql://" + rest if scheme.split("+", 1)[0] in ("postgresql", "postgres") else url
+
+
+def database_name(url: str) -> str:
+    return unquote(urlsplit(conninfo(url)).path.lstrip("/")) or "postgres"
+
+
+def libpq_args(url: str) -> tuple[list[str], dict[str, str]]:
+    """Command-line arguments and environment for pg_dump/pg_restore: the password
+    goes in PGPASSWORD, never on the command line."""
+    parts = urlsplit(conninfo(url))
+    args = [f"--dbname={database_name(url)}"]
+    if parts.hostname:
+        args.append(f"--host={parts.hostname}")
+    if parts.port:
+        args.append(f"--port={parts.port}")
+    if parts.username:
+        args.append(f"--username={unquote(parts.username)}")
+    env = {"PGPASSWORD": unquote(parts.password)} if parts.password else {}
+    return args, env
+
+
+_COPY = re.compile(r'^COPY (?:(?:"(?:[^"]|"")+"|[^ ."]+)\.)?("(?:[^"]|"")+"|[^ ."]+) ')
+
+
+def copy_counts(lines: Iterator[str]) -> dict[str, int]:
+    """{table: rows} from the COPY blocks of ``pg_restore --data-only`` output."""
+    counts: dict[str, int] = {}
+    table: str | None = None
+    for line in lines:
+        if table is None:
+            m = _COPY.match(line)
+            if m:
+                name = m.group(1)
+                table = name[1:-1].replace('""', '"') if name.startswith('"') else name
+                counts[table] = 0
+        elif line.rstrip("\n") == "\\.":
+            table = None
+        else:
+            counts[table] += 1
+    return counts
+
+
+def lock_key(database: str) -> int:
+    """A stable signed 64-bit advisory lock key for one database."""
+    digest = hashlib.sha256(f"modelmig:{database}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+class PgSession(SqlSession):
+    param = "%s"
+
+    def is_missing_table(self, exc: Exception) -> bool:
+        from psycopg import errors
+
+        return isinstance(exc, errors.UndefinedTable)
+
+    def list_tables(self) -> list[str]:
+        rows = self.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1")
+        return [r[0] for r in rows or []]
+
+    def drop_tables(self, tables: list[str]) -> None:
+        """Drop the tables (and what depends on them), then the enum types of the schema."""
+        q = self.quote
+        with self.transaction():
+            if tables:
+                self.execute(f"DROP TABLE IF EXISTS {', '.join(q(t) for t in tables)} CASCADE")
+            types = self.execute(
+                "SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+                "WHERE t.typtype = 'e' AND n.nspname = current_schema() ORDER BY 1"
+            )
+            for (name,) in types or []:
+                self.execute(f"DROP TYPE IF EXISTS {q(name)} CASCADE")
+
+    def ensure_ledger_table(self) -> None:
+        """CREATE TABLE IF NOT EXISTS races between sessions on PostgreSQL (a unique
+        violation in pg_type): the loser finds the table there and carries on."""
+        from psycopg import errors
+
+        try:
+            self.execute(self.ledger_ddl())
+        except (errors.UniqueViolation, errors.DuplicateTable):
+            pass
+
+    # ------------------------------------------------------------ lock
+
+    def lock(self, timeout: float) -> None:
+        key = lock_key(database_name(self.url))
+        deadline = time.monotonic() + timeout
+        while True:
+            rows = self.execute("SELECT pg_try_advisory_lock(%s)", [key])
+            if rows and rows[0][0]:
+                self._lock_key: int | None = key
+                return
+            if time.monotonic() >= deadline:
+                raise LockError(
+                    f"another runner holds the migration lock on {database_name(self.url)} "
+                    f"({redact(self.url)}); waited {timeout:g}s — try again when it has finished"
+                )
+            time.sleep(POLL_SECONDS)
+
+    def unlock(self) -> None:
+        key = getattr(self, "_lock_key", None)
+        if key is None:
+            return
+        self._lock_key = None
+        try:
+            if self.raw.info.transaction_status != 0:  # not idle: a failed statement left a transaction open
+                self.raw.rollback()
+            self.execute("SELECT pg_advisory_unlock(%s)", [key])
+        except Exception:  # noqa: BLE001 - closing the session releases a session-level lock too
+            self.raw.close()
+
+
+class PgDriver(SqlDriver):
+    info = DriverInfo("pg", ("postgresql", "postgres"), "sql", "PostgreSQL 12+ through psycopg 3")
+    features = SqlDriver.features.but(native_enum=True, advisory_lock=True, max_identifier_length=63)
+    dialect = "postgresql"
+    renderer_class = "modelmig_pg.render:PgRenderer"
+    session_class = PgSession
+
+    def open(self, url: str) -> Any:
+        import psycopg
+
+        return psycopg.connect(conninfo(url), autocommit=True, application_name="modelmig")
+
+    def backup(self, session: Session, directory: Path, label: str) -> Backup:
+        """pg_dump's custom format, then pg_restore reads it back: the rows of every
+        table are counted in its COPY blocks."""
+        path = directory / f"{label}.dump"
+        args, env = libpq_args(session.url)
+        run_tool([find_tool("pg_dump"), "--format=custom", "--no-owner", f"--file={path}", *args], env)
+        with tool_lines([find_tool("pg_restore"), "--data-only", "--file=-", str(path)], env) as lines:
+            rows = copy_counts(lines)
+        return Backup(path, rows)
+
+
+driver = PgDriver()

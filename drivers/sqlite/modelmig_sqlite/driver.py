@@ -1,0 +1,151 @@
+"""The SQLite driver. Imports no SQLAlchemy: the ledger and transactions go
+through sqlite3 directly; DDL rendering (render.py) is loaded when needed.
+
+Each migration runs in ``BEGIN IMMEDIATE`` (SQLite's write lock serializes
+runners) with foreign keys switched off *before* the transaction starts, since
+``PRAGMA foreign_keys`` has no effect inside one: a table rebuild then never
+cascades into child rows. ``PRAGMA foreign_key_check`` runs before COMMIT.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from modelmig_core.api import (
+    Backup,
+    ConfigError,
+    DriverInfo,
+    LockError,
+    MigrationFailed,
+    Session,
+    SqlDriver,
+    SqlSession,
+    Step,
+)
+
+
+def sqlite_path(url: str) -> str:
+    """sqlite:///relative.db, sqlite:////absolute.db, sqlite:// or sqlite:///:memory:."""
+    if not url.startswith("sqlite://"):
+        raise ConfigError(f"{url!r} is not a sqlite:// URL")
+    rest = url[len("sqlite://") :]
+    path = urlsplit("x://" + rest).path if "?" in rest else rest
+    if path in ("", "/", "/:memory:"):
+        return ":memory:"
+    if not path.startswith("/"):
+        raise ConfigError(f"{url!r}: write sqlite:///relative/path.db or sqlite:////absolute/path.db")
+    return path[1:]
+
+
+class SqliteSession(SqlSession):
+    param = "?"
+
+    def is_missing_table(self, exc: Exception) -> bool:
+        return isinstance(exc, sqlite3.OperationalError) and "no such table" in str(exc)
+
+    def begin(self) -> None:
+        try:
+            self.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise LockError("another runner holds the SQLite write lock; try again when it has finished") from None
+            raise
+
+    def list_tables(self) -> list[str]:
+        rows = self.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+        return [r[0] for r in rows or []]
+
+    def drop_tables(self, tables: list[str]) -> None:
+        self.execute("PRAGMA foreign_keys=OFF")
+        try:
+            self.execute("BEGIN IMMEDIATE")
+            for (view,) in self.execute("SELECT name FROM sqlite_master WHERE type = 'view'") or []:
+                self.execute(f"DROP VIEW IF EXISTS {self.quote(view)}")
+            for t in tables:
+                self.execute(f"DROP TABLE IF EXISTS {self.quote(t)}")
+            self.execute("COMMIT")
+        except BaseException:
+            if self.raw.in_transaction:
+                self.execute("ROLLBACK")
+            raise
+        finally:
+            self.execute("PRAGMA foreign_keys=ON")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Foreign keys off *before* BEGIN (the pragma is ignored inside a
+        transaction), ``foreign_key_check`` before COMMIT."""
+        self.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with super().transaction():
+                yield
+                self.check_foreign_keys()
+        finally:
+            self.execute("PRAGMA foreign_keys=ON")
+
+    def check_foreign_keys(self) -> None:
+        bad = self.execute("PRAGMA foreign_key_check")
+        if bad:
+            table, rowid, parent, _ = bad[0]
+            raise MigrationFailed(
+                f"the migration leaves {len(bad)} row(s) that break a foreign key "
+                f"(first: {table} rowid {rowid} -> {parent}); nothing was changed"
+            )
+
+    def live_facts(self, steps: Sequence[Step]) -> Any:
+        """Every index, trigger, view and table definition in sqlite_master: a table
+        rebuild keeps what the models do not declare."""
+        from .render import SqliteFacts
+
+        rows = self.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL "
+            "AND name NOT LIKE 'sqlite_%' ORDER BY type, name"
+        )
+        return SqliteFacts.from_rows(rows or [], steps[0].before)
+
+
+class SqliteDriver(SqlDriver):
+    info = DriverInfo("sqlite", ("sqlite",), "sql", "SQLite 3.35+ through the standard library's sqlite3")
+    features = SqlDriver.features.but(
+        alter_column=False,  # done by rebuilding the table
+        add_constraint_to_existing_table=False,  # likewise
+    )
+    dialect = "sqlite"
+    renderer_class = "modelmig_sqlite.render:SqliteRenderer"
+    session_class = SqliteSession
+
+    def open(self, url: str) -> Any:
+        path = sqlite_path(url)
+        query = parse_qs(urlsplit(url).query)
+        timeout = float(query.get("timeout", ["30"])[0])
+        if path != ":memory:" and not Path(path).parent.exists():
+            raise ConfigError(f"sqlite database folder {Path(path).parent} does not exist")
+        raw = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
+        raw.execute("PRAGMA foreign_keys=ON")
+        return raw
+
+    def backup(self, session: Session, directory: Path, label: str) -> Backup:
+        """SQLite's online backup API into one file, read back: integrity_check, and
+        the rows of every table counted in the copy."""
+        assert isinstance(session, SqliteSession)
+        path = directory / f"{label}.sqlite3"
+        copy = sqlite3.connect(path)
+        try:
+            session.raw.backup(copy)
+            integrity = copy.execute("PRAGMA integrity_check").fetchone()[0]
+            if integrity != "ok":
+                raise MigrationFailed(f"backup {path} does not verify (integrity: {integrity}); nothing was dropped")
+            counts = SqliteSession(self, f"sqlite:///{path}", copy).row_counts()
+        finally:
+            copy.close()
+        return Backup(path, counts)
+
+
+driver = SqliteDriver()

@@ -1,0 +1,47 @@
+"""State families. The core knows one, the relational family (``sql``); a plugin
+contributes others through the ``families`` hook (the mongo driver's
+``document`` family). A family says how its models become state, what its empty
+state is, and which module its migration files import as ``op``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .model import Model
+
+BuildState = Callable[[Sequence[type[Model]], frozenset[str]], Any]
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str  # the chain's folder under migrations/ and the files' ``family``
+    stores: tuple[str, ...]  # the model ``store`` values it builds ("sql"; "mongo")
+    empty: Callable[[], Any]  # the empty state; a state value has ``canonical()``
+    build: BuildState  # models of its stores -> state (raises ModelError naming model and field)
+    operations_module: str  # imported as ``op`` by the family's migration files
+    #: (owner, identifier) pairs of a state, checked against drivers' identifier limits
+    identifiers: Callable[[Any], Iterable[tuple[str, str]]] | None = None
+
+
+def relational_identifiers(state: Any) -> Iterable[tuple[str, str]]:
+    for t in state.tables.values():
+        yield t.name, t.name
+        for members in (t.columns, t.indexes, t.foreign_keys, t.checks):
+            for m in members:
+                yield t.name, m.name
+
+
+def relational() -> Family:
+    from .compile import compile_sql_models
+    from .state import State
+
+    return Family(
+        name="sql",
+        stores=("sql",),
+        empty=State,
+        build=lambda models, types: compile_sql_models(list(models), types),
+        operations_module="modelmig_core.operations",
+        identifiers=relational_identifiers,
+    )

@@ -1,0 +1,105 @@
+"""The ledger protocol, written once over any driver's ``LedgerStore``.
+
+In a transaction (the database has transactional DDL and the migration is
+``atomic``): the ledger row is written in the same transaction as the
+migration's statements, so both commit or neither does.
+
+Outside one (MySQL/MariaDB, MongoDB, ``atomic = False``): the row says
+``running`` before the first statement, ``progress`` counts the statements done,
+and the row is marked ``applied`` (up) or deleted (down) at the end. An
+interruption after a statement ran leaves it ``running``: every later run and
+rollback reports it by name until ``migrate:resolve`` settles it. A failure
+before any statement ran puts the ledger back as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from .driver import LedgerRow, LedgerStore, Session
+from .migrations import Migration
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class MigrationRecord:
+    """The ledger's view of one migration being applied or rolled back."""
+
+    def __init__(self, store: LedgerStore, migration: Migration, direction: str, batch: int, tracked: bool) -> None:
+        self.store = store
+        self.migration = migration
+        self.direction = direction
+        self.batch = batch
+        self.tracked = tracked  # outside a transaction: progress is recorded
+        self.progress = 0
+
+    def statement_done(self) -> None:
+        """After each statement: outside a transaction, the ledger counts it."""
+        self.progress += 1
+        if self.tracked:
+            self.store.update(self.migration.id, progress=self.progress)
+
+    def finish(self, duration_ms: int) -> None:
+        m = self.migration
+        if self.direction == "down":
+            self.store.delete(m.id)
+        elif self.tracked:  # the row was written as 'running' before the first statement
+            self.store.update(m.id, status="applied", batch=self.batch, applied_at=now(), duration_ms=duration_ms)
+        else:
+            self.store.insert(LedgerRow(m.id, self.batch, m.checksum, now(), duration_ms, "applied", 0))
+
+
+def _pending(row: LedgerRow | None, direction: str) -> bool:
+    """Whether the migration still has to run in ``direction`` given its row."""
+    return row is None if direction == "up" else row is not None
+
+
+@contextmanager
+def recording(
+    session: Session, migration: Migration, direction: str, batch: int, transactional: bool
+) -> Iterator[MigrationRecord | None]:
+    """Around one migration: yields None when it turns out to be done already
+    (another runner did it), else the record to count statements on; the caller
+    calls ``finish`` after the last statement."""
+    store = session.ledger
+    if transactional and migration.atomic:
+        with session.transaction():
+            if not _pending(store.find(migration.id), direction):
+                yield None
+                return
+            yield MigrationRecord(store, migration, direction, batch, tracked=False)
+        return
+
+    mid = migration.id
+    if not _pending(store.find(mid), direction):
+        yield None
+        return
+    if direction == "up":
+        store.insert(LedgerRow(mid, batch, migration.checksum, now(), 0, "running", 0))
+    else:
+        store.update(mid, status="running", progress=0)
+    record = MigrationRecord(store, migration, direction, batch, tracked=True)
+    try:
+        yield record
+    except BaseException:
+        if record.progress == 0:  # nothing ran: the ledger goes back to what it was
+            if direction == "up":
+                store.delete(mid, status="running")
+            else:
+                store.update(mid, status="applied")
+        raise
+
+
+def resolve(store: LedgerStore, migration_id: str, applied: bool) -> None:
+    """``migrate:resolve``: an interrupted migration counts as applied, or its row
+    goes (it counts as rolled back)."""
+    if applied:
+        row = store.find(migration_id)
+        if row is not None and row.status == "running":
+            store.update(migration_id, status="applied")
+    else:
+        store.delete(migration_id, status="running")

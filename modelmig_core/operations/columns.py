@@ -1,0 +1,110 @@
+"""Operations on the columns of a table: add, drop, alter, rename."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import ClassVar
+
+from ..errors import MigrationFileError
+from ..state import Column, State
+from .base import Operation, replace_named
+
+
+@dataclass(frozen=True)
+class AddColumn(Operation):
+    table: str
+    column: Column
+
+    def state_forwards(self, state: State) -> State:
+        t = state.table(self.table)
+        if t.column(self.column.name):
+            raise MigrationFileError(f"AddColumn: {self.table}.{self.column.name} already exists")
+        return state.with_table(replace(t, columns=(*t.columns, self.column)))
+
+    def inverse(self) -> Operation:
+        return DropColumn(self.table, self.column)
+
+    def describe(self) -> str:
+        return f"add {self.column.name} to {self.table}"
+
+
+@dataclass(frozen=True)
+class DropColumn(Operation):
+    table: str
+    column: Column
+    destructive: ClassVar[bool] = True
+
+    def state_forwards(self, state: State) -> State:
+        t = state.table(self.table)
+        return state.with_table(replace(t, columns=replace_named(t.columns, self.column.name, None)))
+
+    def inverse(self) -> Operation:
+        return AddColumn(self.table, self.column)
+
+    def describe(self) -> str:
+        return f"drop {self.column.name} from {self.table}"
+
+
+@dataclass(frozen=True)
+class AlterColumn(Operation):
+    """Change a column's type, nullability, default or comment (same name)."""
+
+    table: str
+    old: Column
+    new: Column
+
+    def state_forwards(self, state: State) -> State:
+        t = state.table(self.table)
+        return state.with_table(replace(t, columns=replace_named(t.columns, self.old.name, self.new)))
+
+    def inverse(self) -> Operation:
+        return AlterColumn(self.table, self.new, self.old)
+
+    def describe(self) -> str:
+        return f"alter {self.new.name} on {self.table}"
+
+    @property
+    def changes(self) -> set[str]:
+        """Names of the Column fields that differ."""
+        return {k for k in self.old.__dataclass_fields__ if getattr(self.old, k) != getattr(self.new, k)}
+
+
+@dataclass(frozen=True)
+class RenameColumn(Operation):
+    table: str
+    old: str
+    new: str
+
+    def state_forwards(self, state: State) -> State:
+        t = state.table(self.table)
+        col = t.column(self.old)
+        if col is None:
+            raise MigrationFileError(f"RenameColumn: {self.table}.{self.old} does not exist")
+        if t.column(self.new):
+            raise MigrationFileError(f"RenameColumn: {self.table}.{self.new} already exists")
+
+        def ren(cols: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(self.new if c == self.old else c for c in cols)
+
+        t = replace(
+            t,
+            columns=replace_named(t.columns, self.old, replace(col, name=self.new)),
+            indexes=tuple(replace(i, columns=ren(i.columns)) for i in t.indexes),
+            foreign_keys=tuple(replace(f, columns=ren(f.columns)) for f in t.foreign_keys),
+        )
+        state = state.with_table(t)
+        # foreign keys of other tables that point at the renamed column follow it
+        for other in list(state.tables.values()):
+            fks = tuple(
+                replace(f, ref_columns=ren(f.ref_columns)) if f.ref_table == self.table else f
+                for f in other.foreign_keys
+            )
+            if fks != other.foreign_keys:
+                state = state.with_table(replace(other, foreign_keys=fks))
+        return state
+
+    def inverse(self) -> Operation:
+        return RenameColumn(self.table, self.new, self.old)
+
+    def describe(self) -> str:
+        return f"rename {self.old} to {self.new} on {self.table}"

@@ -1,0 +1,111 @@
+"""Operations on indexes, foreign keys and check constraints of a table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ..errors import MigrationFileError
+from ..state import Check, ForeignKey, Index, State
+from .base import Operation, has_named, replace_named
+
+
+def _member_ops(kind: str, attr: str) -> tuple[Any, Any]:
+    """Build the Add/Drop pair for one kind of table member (index, FK, check)."""
+
+    def add_forwards(self: Any, state: State) -> State:
+        t = state.table(self.table)
+        item = getattr(self, kind)
+        if has_named(getattr(t, attr), item.name):
+            raise MigrationFileError(f"{type(self).__name__}: {item.name!r} already exists on {self.table}")
+        return state.with_table(replace(t, **{attr: (*getattr(t, attr), item)}))
+
+    def drop_forwards(self: Any, state: State) -> State:
+        t = state.table(self.table)
+        item = getattr(self, kind)
+        return state.with_table(replace(t, **{attr: replace_named(getattr(t, attr), item.name, None)}))
+
+    return add_forwards, drop_forwards
+
+
+_idx_add, _idx_drop = _member_ops("index", "indexes")
+_fk_add, _fk_drop = _member_ops("foreign_key", "foreign_keys")
+_ck_add, _ck_drop = _member_ops("check", "checks")
+
+
+@dataclass(frozen=True)
+class CreateIndex(Operation):
+    table: str
+    index: Index
+    state_forwards = _idx_add  # type: ignore[assignment]
+
+    def inverse(self) -> Operation:
+        return DropIndex(self.table, self.index)
+
+    def describe(self) -> str:
+        return f"create {self.index.name} on {self.table}"
+
+
+@dataclass(frozen=True)
+class DropIndex(Operation):
+    table: str
+    index: Index
+    state_forwards = _idx_drop  # type: ignore[assignment]
+
+    def inverse(self) -> Operation:
+        return CreateIndex(self.table, self.index)
+
+    def describe(self) -> str:
+        return f"drop {self.index.name} from {self.table}"
+
+
+@dataclass(frozen=True)
+class AddForeignKey(Operation):
+    table: str
+    foreign_key: ForeignKey
+    state_forwards = _fk_add  # type: ignore[assignment]
+
+    def inverse(self) -> Operation:
+        return DropForeignKey(self.table, self.foreign_key)
+
+    def describe(self) -> str:
+        return f"add {self.foreign_key.name} to {self.table}"
+
+
+@dataclass(frozen=True)
+class DropForeignKey(Operation):
+    table: str
+    foreign_key: ForeignKey
+    state_forwards = _fk_drop  # type: ignore[assignment]
+
+    def inverse(self) -> Operation:
+        return AddForeignKey(self.table, self.foreign_key)
+
+    def describe(self) -> str:
+        return f"drop {self.foreign_key.name} from {self.table}"
+
+
+@dataclass(frozen=True)
+class AddCheck(Operation):
+    table: str
+    check: Check
+    state_forwards = _ck_add  # type: ignore[assignment]
+
+    def inverse(self) -> Operation:
+        return DropCheck(self.table, self.check)
+
+    def describe(self) -> str:
+        return f"add {self.check.name} to {self.table}"
+
+
+@dataclass(frozen=True)
+class DropCheck(Operation):
+    table: str
+    check: Check
+    state_forwards = _ck_drop  # type: ignore[assignment]
+
+    def inverse(self) -> Operation:
+        return AddCheck(self.table, self.check)
+
+    def describe(self) -> str:
+        return f"drop {self.check.name} from {self.table}"

@@ -1,0 +1,71 @@
+"""Operations on whole tables: create, drop, rename."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import ClassVar
+
+from ..errors import MigrationFileError
+from ..state import State, Table
+from .base import Operation
+
+
+@dataclass(frozen=True)
+class CreateTable(Operation):
+    table: Table
+    creates: ClassVar[str | None] = "table"
+
+    def state_forwards(self, state: State) -> State:
+        if self.table.name in state.tables:
+            raise MigrationFileError(f"CreateTable: table {self.table.name!r} already exists")
+        return state.with_table(self.table)
+
+    def inverse(self) -> Operation:
+        return DropTable(self.table)
+
+    def describe(self) -> str:
+        return f"create {self.table.name} table"
+
+
+@dataclass(frozen=True)
+class DropTable(Operation):
+    table: Table
+    destructive: ClassVar[bool] = True
+
+    def state_forwards(self, state: State) -> State:
+        state.table(self.table.name)
+        return state.without_table(self.table.name)
+
+    def inverse(self) -> Operation:
+        return CreateTable(self.table)
+
+    def describe(self) -> str:
+        return f"drop {self.table.name} table"
+
+
+@dataclass(frozen=True)
+class RenameTable(Operation):
+    old: str
+    new: str
+
+    def state_forwards(self, state: State) -> State:
+        t = state.table(self.old)
+        if self.new in state.tables:
+            raise MigrationFileError(f"RenameTable: table {self.new!r} already exists")
+        tables = {}
+        for name, table in state.tables.items():
+            fks = tuple(
+                replace(fk, ref_table=self.new) if fk.ref_table == self.old else fk for fk in table.foreign_keys
+            )
+            table = replace(table, foreign_keys=fks)
+            if name == self.old:
+                tables[self.new] = replace(t, name=self.new, foreign_keys=fks)
+            else:
+                tables[name] = table
+        return replace(state, tables=tables)
+
+    def inverse(self) -> Operation:
+        return RenameTable(self.new, self.old)
+
+    def describe(self) -> str:
+        return f"rename {self.old} to {self.new}"

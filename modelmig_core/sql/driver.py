@@ -1,0 +1,248 @@
+"""SqlDriver and SqlSession: the base of every SQL driver, over DB-API.
+
+A SQL driver subclasses ``SqlDriver``: it sets ``info``, ``features``, the
+SQLAlchemy ``dialect`` and its ``renderer_class``, and implements ``open(url)``
+(its DB-API connection, in autocommit mode) and the few catalogue queries of its
+``SqlSession`` subclass (``list_tables``, ``drop_tables``, ``is_missing_table``).
+The base gives the ledger store, transactions, planning and performing a
+migration's statements, and row counts.
+
+The transaction rule: every statement of a session — BEGIN, the migration's
+DDL, the ledger's rows, COMMIT — goes through ``SqlSession.execute``, which runs
+it on ``self.cursor()``. The default ``cursor()`` is ``raw.cursor()``, which is
+right wherever cursors share their connection (sqlite3, psycopg, PyMySQL). A
+driver whose ``cursor()`` opens a separate connection (DuckDB) overrides
+``cursor()`` to return an object that runs on the session's own connection.
+
+No SQLAlchemy import here: the nothing-pending path (read the ledger, compare
+checksums) must stay light. The renderer is imported when a migration is planned.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ..driver import LEDGER, Driver, Features, LedgerRow, LedgerStore, Session, Statement, Step, redact
+from ..errors import ModelmigError
+from ..operations import RunPython
+
+if TYPE_CHECKING:
+    from .render import Renderer
+
+LEDGER_COLUMNS = ("id", "batch", "checksum", "applied_at", "duration_ms", "status", "progress")
+
+
+class SqlLedgerStore(LedgerStore):
+    """The ledger as a table, through the session's ``execute``."""
+
+    def __init__(self, session: SqlSession) -> None:
+        self.session = session
+
+    def ensure(self) -> None:
+        self.session.ensure_ledger_table()
+
+    def rows(self) -> list[LedgerRow]:
+        s = self.session
+        try:
+            rows = s.execute(f"SELECT {', '.join(LEDGER_COLUMNS)} FROM {LEDGER} ORDER BY batch, id")
+        except Exception as exc:
+            if s.is_missing_table(exc):
+                return []
+            raise
+        return [self._row(r) for r in rows or []]
+
+    @staticmethod
+    def _row(r: Sequence[Any]) -> LedgerRow:
+        try:
+            return LedgerRow(str(r[0]), int(r[1]), str(r[2]), str(r[3]), int(r[4]), str(r[5]), int(r[6]))
+        except (TypeError, ValueError) as exc:
+            raise ModelmigError(f"the ledger table {LEDGER} has a corrupt row for {r[0]!r}: {exc}") from None
+
+    def find(self, migration_id: str) -> LedgerRow | None:
+        s = self.session
+        rows = s.execute(f"SELECT {', '.join(LEDGER_COLUMNS)} FROM {LEDGER} WHERE id = {s.param}", [migration_id])
+        return self._row(rows[0]) if rows else None
+
+    def insert(self, row: LedgerRow) -> None:
+        s = self.session
+        values = [getattr(row, c) for c in LEDGER_COLUMNS]
+        s.execute(
+            f"INSERT INTO {LEDGER} ({', '.join(LEDGER_COLUMNS)}) VALUES ({', '.join([s.param] * len(values))})",
+            values,
+        )
+
+    def update(self, migration_id: str, **values: Any) -> None:
+        s = self.session
+        names = [n for n in LEDGER_COLUMNS if n in values]
+        if len(names) != len(values):
+            raise TypeError(f"unknown ledger column(s): {sorted(set(values) - set(names))}")
+        sets = ", ".join(f"{n} = {s.param}" for n in names)
+        s.execute(f"UPDATE {LEDGER} SET {sets} WHERE id = {s.param}", [*(values[n] for n in names), migration_id])
+
+    def delete(self, migration_id: str, status: str | None = None) -> None:
+        s = self.session
+        if status is None:
+            s.execute(f"DELETE FROM {LEDGER} WHERE id = {s.param}", [migration_id])
+        else:
+            s.execute(f"DELETE FROM {LEDGER} WHERE id = {s.param} AND status = {s.param}", [migration_id, status])
+
+
+class SqlSession(Session):
+    """One DB-API connection (``raw``, in autocommit mode)."""
+
+    param = "%s"  # the DB-API placeholder
+
+    def __init__(self, driver: SqlDriver, url: str, raw: Any) -> None:
+        self.driver = driver
+        self.url = url
+        self.raw = raw
+        self.hook: Any = None  # the plugin hooks (render_column), set by the core
+        self._ledger = SqlLedgerStore(self)
+
+    # ------------------------------------------------------------ the one way statements run
+
+    def cursor(self) -> Any:
+        """What one statement runs on. Override only when ``raw.cursor()`` opens a
+        separate connection (DuckDB): return an object with ``execute`` that runs
+        on this session's own connection, or transactions silently break."""
+        return self.raw.cursor()
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[Any] | None:
+        """Run one statement; its rows when it returns any."""
+        cur = self.cursor()
+        try:
+            result = cur.execute(sql) if params is None else cur.execute(sql, tuple(params))
+            source = result if hasattr(result, "fetchall") else cur
+            return list(source.fetchall()) if source.description else None
+        finally:
+            if cur is not self.raw:
+                cur.close()
+
+    # ------------------------------------------------------------ to override
+
+    def is_missing_table(self, exc: Exception) -> bool:
+        raise NotImplementedError
+
+    def list_tables(self) -> list[str]:
+        raise NotImplementedError
+
+    def drop_tables(self, tables: list[str]) -> None:
+        raise NotImplementedError
+
+    def ledger_ddl(self) -> str:
+        return (
+            f"CREATE TABLE IF NOT EXISTS {LEDGER} ("
+            "id VARCHAR(255) NOT NULL PRIMARY KEY, "
+            "batch INTEGER NOT NULL, "
+            "checksum VARCHAR(64) NOT NULL, "
+            "applied_at VARCHAR(40) NOT NULL, "
+            "duration_ms INTEGER NOT NULL DEFAULT 0, "
+            "status VARCHAR(16) NOT NULL DEFAULT 'applied', "
+            "progress INTEGER NOT NULL DEFAULT 0)"
+        )
+
+    def ensure_ledger_table(self) -> None:
+        self.execute(self.ledger_ddl())
+
+    def begin(self) -> None:
+        self.execute("BEGIN")
+
+    def commit(self) -> None:
+        self.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self.execute("ROLLBACK")
+
+    def quote(self, name: str) -> str:
+        """An identifier quoted the standard SQL way (drivers override where needed)."""
+        return '"' + name.replace('"', '""') + '"'
+
+    def live_facts(self, steps: Sequence[Step]) -> Any:
+        """What the renderer must know of the live database that the states do not
+        say (objects made outside the models). Read once per migration, before
+        rendering; ``--pretend`` reads it the same way. Default: nothing."""
+        return None
+
+    # ------------------------------------------------------------ the Session contract
+
+    @property
+    def ledger(self) -> LedgerStore:
+        return self._ledger
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.begin()
+        try:
+            yield
+            self.commit()
+        except BaseException:
+            self.rollback()
+            raise
+
+    def renderer(self) -> Renderer:
+        return self.driver.renderer(self.hook)
+
+    def plan(self, steps: Sequence[Step]) -> list[Statement]:
+        if not steps:
+            return []
+        facts = self.live_facts(steps)
+        renderer = self.renderer()
+        out: list[Statement] = []
+        for step in steps:
+            if isinstance(step.op, RunPython):
+                out.append(Statement(f"-- {step.op.describe()}", action=step.op.forward))
+            else:
+                out.extend(Statement(sql) for sql in renderer.statements(step, facts))
+        return out
+
+    def perform(self, statement: Statement) -> None:
+        if statement.action is not None:
+            statement.action(self.raw)
+        else:
+            self.execute(statement.text)
+
+    def row_counts(self) -> dict[str, int]:
+        out = {}
+        for table in self.list_tables():
+            rows = self.execute(f"SELECT COUNT(*) FROM {self.quote(table)}")
+            out[table] = int(rows[0][0]) if rows else 0
+        return out
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+class SqlDriver(Driver):
+    """The base of the SQL drivers."""
+
+    features: ClassVar[Features] = Features(sql=True, transactional_ddl=True)
+    dialect: ClassVar[str] = ""  # the SQLAlchemy dialect name
+    renderer_class: ClassVar[str] = "modelmig_core.sql.render:Renderer"
+    session_class: ClassVar[type[SqlSession]] = SqlSession
+
+    def open(self, url: str) -> Any:
+        """The driver's DB-API connection for ``url``, in autocommit mode."""
+        raise NotImplementedError
+
+    def connect(self, url: str) -> SqlSession:
+        try:
+            raw = self.open(url)
+        except ModelmigError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one line naming the (redacted) URL
+            detail = " ".join(str(exc).split()) or type(exc).__name__
+            raise ModelmigError(f"cannot connect to {redact(url)}: {detail}") from None
+        return self.session_class(self, url, raw)
+
+    def renderer(self, hook: Any = None) -> Renderer:
+        module, _, cls = self.renderer_class.partition(":")
+        return getattr(importlib.import_module(module), cls)(hook=hook)
+
+    def wipe(self, session: Session) -> list[str]:
+        assert isinstance(session, SqlSession)
+        tables = session.list_tables()
+        session.drop_tables(tables)
+        return tables
