@@ -7,6 +7,7 @@ states before and after every operation of a migration come from that replay
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -101,3 +102,22 @@ def replay(
                 raise MigrationFileError(f"{m.path}: up[{i}]: {exc}") from None
         history.states.append(state)
     return history
+
+
+def head(migrations_dir: Path, family: str, empty: Callable[[], Any]) -> tuple[Any, str | None]:
+    """The chain's head state and last migration id: from the replay cache when the
+    chain's files are unchanged (``statecache.py``), else from a replay (which then
+    refreshes the cache). ``MODELMIG_NO_CACHE=1`` always replays."""
+    from . import statecache
+
+    files = list_files(migrations_dir, family)
+    cacheable = isinstance(empty, type) and os.environ.get("MODELMIG_NO_CACHE", "") in ("", "0")
+    if cacheable and files:
+        try:
+            return statecache.load(migrations_dir, family, files, empty)  # type: ignore[arg-type]
+        except statecache.CacheMiss:
+            pass
+    history = replay(migrations_dir, family, empty, files)
+    if cacheable and files:
+        statecache.store(migrations_dir, family, files, history.head, history.last_id)
+    return history.head, history.last_id

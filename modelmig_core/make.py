@@ -14,7 +14,7 @@ from .compile import table_name, where
 from .config import Config
 from .diff import inverse_operations
 from .errors import ConfigError, ModelError
-from .history import replay
+from .history import head
 from .migrations import chain_dir, render
 from .naming import slug
 from .operations import Operation
@@ -91,15 +91,13 @@ def plan(config: Config, plugins: Registry, name: str | None = None) -> list[Pla
     for family_name, desired in desired_states(config, plugins).items():
         family = desired.family
         check_identifiers(config, plugins, desired)
-        history = replay(config.migrations, family_name, family.empty)
+        head_state, parent = head(config.migrations, family_name, family.empty)
         ops = [
-            op
-            for result in plugins.hook.diff(old=history.head, new=desired.state, hints=desired.hints)
-            for op in result
+            op for result in plugins.hook.diff(old=head_state, new=desired.state, hints=desired.hints) for op in result
         ]
         if not ops:
             continue
-        state: Any = history.head
+        state: Any = head_state
         for op in ops:
             state = op.state_forwards(state)
         if state.canonical() != desired.state.canonical():  # the diff must reproduce the models exactly
@@ -108,7 +106,6 @@ def plan(config: Config, plugins: Registry, name: str | None = None) -> list[Pla
             )
         down = inverse_operations(ops)
         when = stamp
-        parent = history.last_id
         if parent is not None:
             parent_time = datetime.strptime(parent[:14], STAMP)
             if when <= parent_time:

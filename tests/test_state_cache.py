@@ -1,0 +1,131 @@
+"""The replay cache (statecache.py): an unchanged history is not replayed again,
+the cache gives exactly the replay's state, any change to any file misses it,
+and a corrupt or foreign cache is ignored, never trusted or executed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from modelmig_core import history, statecache
+from modelmig_core.history import head, replay
+from modelmig_core.migrations import list_files
+from modelmig_core.state import State
+from tests.test_conformance import V1, V2
+
+
+@pytest.fixture
+def loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ids of the migration modules loaded."""
+    seen: list[str] = []
+    real = history.load
+
+    def spy(f: Any) -> Any:
+        seen.append(f.id)
+        return real(f)
+
+    monkeypatch.setattr(history, "load", spy)
+    return seen
+
+
+def chain(make_project: Any) -> Any:
+    p = make_project()
+    p.models(V1)
+    p.ok("make:migration", "--name", "create_blog")
+    p.models(V2)
+    p.ok("make:migration", "--name", "rework_blog", env={"MODELMIG_NOW": "2026-01-02T00:00:00"})
+    assert "No changes" in p.ok("make:migration").output  # replays the new file and caches the head
+    return p
+
+
+def cache_file(p: Any) -> Path:
+    return p.root / "migrations" / ".modelmig-cache" / "sql.json"
+
+
+def test_the_cache_gives_the_replayed_state_and_spares_the_replay(make_project: Any, loads: list[str]) -> None:
+    p = chain(make_project)
+    migrations = p.root / "migrations"
+    replayed = replay(migrations, "sql")
+    assert head(migrations, "sql", State) == (replayed.head, replayed.last_id)  # a replay, which writes the cache
+    loads.clear()
+    assert head(migrations, "sql", State) == (replayed.head, replayed.last_id)
+    assert loads == []  # nothing loaded: served from the cache
+    assert cache_file(p).exists() and (cache_file(p).parent / ".gitignore").read_text().strip().endswith("*")
+    out = p.ok("make:migration").output
+    assert "No changes" in out and loads == []
+
+
+def test_any_change_to_any_file_misses_the_cache(make_project: Any, loads: list[str]) -> None:
+    p = chain(make_project)
+    first, second = p.migration_files()
+    # a hand edit of the first file: the next make must see it
+    first.write_text(first.read_text().replace('"legacy_code"', '"legacy_kode"'))
+    loads.clear()
+    result = p.run("make:migration", "--check")
+    assert loads  # replayed
+    assert result.exit_code != 0  # the history now disagrees with the models
+    first.write_text(first.read_text().replace('"legacy_kode"', '"legacy_code"'))
+    second.unlink()
+    assert p.run("make:migration", "--check").exit_code == 1  # a removed file misses it too
+    assert head(p.root / "migrations", "sql", State) == (
+        replay(p.root / "migrations", "sql").head,
+        first.stem,
+    )
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "not json",
+        json.dumps({"key": "0" * 64, "last": None, "head": {}}),
+        "FOREIGN",  # a cache of another project, with the right shape
+        "SYSTEM",  # names a callable that is not a state value
+        "TAMPERED",  # right key, content changed
+    ],
+)
+def test_a_corrupt_or_foreign_cache_is_ignored(
+    make_project: Any, loads: list[str], content: str, tmp_path: Path
+) -> None:
+    p = chain(make_project)
+    migrations = p.root / "migrations"
+    files = list_files(migrations, "sql")
+    good = json.loads(cache_file(p).read_text())
+    if content == "FOREIGN":
+        other = make_project()
+        other.models(V1.replace('"nickname"', '"nick"'))
+        other.ok("make:migration", "--name", "create_blog")
+        other.ok("make:migration")  # caches its head
+        content = cache_file(other).read_text()
+    elif content == "SYSTEM":
+        body = {"$t": "os:system", "f": {}}
+        content = json.dumps({**good, "head": body})
+    elif content == "TAMPERED":
+        good["head"]["f"]["tables"]["$dict"].pop("posts")
+        content = json.dumps(good)
+    cache_file(p).write_text(content)
+    loads.clear()
+    with pytest.raises(statecache.CacheMiss):
+        statecache.load(migrations, "sql", files, State)
+    assert head(migrations, "sql", State)[0] == replay(migrations, "sql").head
+    assert loads  # the replay, not the cache, answered
+    assert "No changes" in p.ok("make:migration").output
+
+
+def test_the_document_chain_is_cached_too(make_project: Any) -> None:
+    from modelmig_mongo.state import DocumentState
+
+    p = make_project({"main": {"url": "sqlite:///app.sqlite3"}, "docs": {"url": "mongodb://localhost/x"}})
+    p.models(
+        'class Log(Model):\n    table = "log"\n    store = "mongo"\n'
+        '    schema = {"msg": column("string", 200), "at": column("timestamp")}\n'
+        '    database = {"indexes": [index("at", expire_after_seconds=60)]}\n'
+    )
+    p.ok("make:migration")
+    assert "No changes" in p.ok("make:migration").output  # replays both chains and caches their heads
+    migrations = p.root / "migrations"
+    files = list_files(migrations, "document")
+    state, last = statecache.load(migrations, "document", files, DocumentState)
+    assert state == replay(migrations, "document", DocumentState).head and last == files[-1].id
