@@ -4,6 +4,7 @@ any problem it finds."""
 from __future__ import annotations
 
 import inspect
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -27,13 +28,24 @@ REFERENTIAL_ACTIONS = {
 }
 
 
+_SOURCES: weakref.WeakKeyDictionary[type, str] = weakref.WeakKeyDictionary()
+
+
+def _source(model: type[Model]) -> str:
+    """The model's source file (looked up once per class: this prefixes every column)."""
+    path = _SOURCES.get(model)
+    if path is None:
+        try:
+            path = inspect.getsourcefile(model) or model.__module__
+        except (TypeError, OSError):
+            path = model.__module__
+        _SOURCES[model] = path
+    return path
+
+
 def where(model: type[Model], field: str | None = None) -> str:
     """'blog/models.py: model Post, field title' — the prefix of every model error."""
-    try:
-        path = inspect.getsourcefile(model) or model.__module__
-    except (TypeError, OSError):
-        path = model.__module__
-    text = f"{path}: model {model.__name__}"
+    text = f"{_source(model)}: model {model.__name__}"
     return f"{text}, field {field!r}" if field else text
 
 

@@ -8,7 +8,7 @@ immutable; operations return new states.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -22,10 +22,11 @@ class Value:
     """Base for state values: lists given by migration files become tuples."""
 
     def __post_init__(self) -> None:
-        for f in fields(self):  # type: ignore[arg-type]
-            v = getattr(self, f.name)
-            if isinstance(v, list):
-                object.__setattr__(self, f.name, _tuple(v))
+        # the instance dict holds exactly the dataclass fields; this runs for every
+        # column of every replayed or compiled state, so it stays this lean
+        for name, v in self.__dict__.items():
+            if type(v) is list:
+                object.__setattr__(self, name, _tuple(v))
 
 
 @dataclass(frozen=True)

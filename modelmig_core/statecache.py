@@ -48,27 +48,33 @@ def key(family: str, files: list[MigrationFile]) -> str:
     return digest.hexdigest()
 
 
-def encode(value: Any) -> Any:
+# Markers: keys no state value uses (a NUL cannot start a model's or validator's key).
+TYPE, ARGS, TUPLE = "\x00t", "\x00a", "\x00u"
+
+
+def encode(value: Any, types: dict[type, int], names: list[str]) -> Any:
+    """Dataclasses as {TYPE: index, ARGS: [field values]}, tuples as {TUPLE: [...]}."""
     if is_dataclass(value) and not isinstance(value, type):
         cls = type(value)
-        return {
-            "$t": f"{cls.__module__}:{cls.__qualname__}",
-            "f": {f.name: encode(getattr(value, f.name)) for f in fields(value)},
-        }
+        index = types.get(cls)
+        if index is None:
+            index = types[cls] = len(names)
+            names.append(f"{cls.__module__}:{cls.__qualname__}")
+        return {TYPE: index, ARGS: [encode(v, types, names) for v in value.__dict__.values()]}
     if isinstance(value, tuple):
-        return {"$tuple": [encode(v) for v in value]}
+        return {TUPLE: [encode(v, types, names) for v in value]}
     if isinstance(value, list):
-        return [encode(v) for v in value]
+        return [encode(v, types, names) for v in value]
     if isinstance(value, dict):
-        if not all(isinstance(k, str) for k in value):
-            raise TypeError("only string keys can be cached")
-        return {"$dict": {k: encode(v) for k, v in value.items()}}
+        if not all(isinstance(k, str) and not k.startswith("\x00") for k in value):
+            raise TypeError("only plain string keys can be cached")
+        return {k: encode(v, types, names) for k, v in value.items()}
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     raise TypeError(f"cannot cache a {type(value).__name__}")
 
 
-def _class(name: str, state_class: type) -> type:
+def _class(name: str, state_class: type) -> tuple[type, tuple[str, ...]]:
     module, _, qualname = name.partition(":")
     mod = sys.modules.get(module)  # never import a module a cache file names
     cls = getattr(mod, qualname, None) if mod is not None and "." not in qualname else None
@@ -76,27 +82,42 @@ def _class(name: str, state_class: type) -> type:
         raise CacheMiss(f"unknown value type {name!r}")
     if not (issubclass(cls, Value) or cls is state_class):
         raise CacheMiss(f"{name!r} is not a state value")
-    return cls
+    return cls, tuple(f.name for f in fields(cls))
 
 
-def decode(obj: Any, state_class: type) -> Any:
-    if isinstance(obj, list):
-        return [decode(v, state_class) for v in obj]
-    if isinstance(obj, dict):
-        if "$t" in obj:
-            cls = _class(str(obj["$t"]), state_class)
-            values = obj.get("f")
-            if not isinstance(values, dict) or set(values) != {f.name for f in fields(cls)}:
-                raise CacheMiss(f"fields of {obj['$t']!r} do not match")
-            return cls(**{k: decode(v, state_class) for k, v in values.items()})
-        if "$tuple" in obj:
-            return tuple(decode(v, state_class) for v in obj["$tuple"])
-        if "$dict" in obj and isinstance(obj["$dict"], dict):
-            return {k: decode(v, state_class) for k, v in obj["$dict"].items()}
-        raise CacheMiss("unexpected object")
-    if obj is None or isinstance(obj, (str, int, float, bool)):
+def decode(text: str, names: list[Any], state_class: type) -> Any:
+    """The value ``text`` encodes. Values are rebuilt without running ``__init__``
+    (they were valid when cached; the fields are checked against the class)."""
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise CacheMiss("bad type table")
+    classes = [_class(n, state_class) for n in names]
+    new = object.__new__
+
+    def hook(obj: dict[str, Any]) -> Any:
+        if TYPE in obj:
+            try:
+                cls, field_names = classes[obj[TYPE]]
+            except (IndexError, TypeError):
+                raise CacheMiss("bad type index") from None
+            args = obj.get(ARGS)
+            if not isinstance(args, list) or len(args) != len(field_names):
+                raise CacheMiss(f"fields of {cls.__name__} do not match")
+            value = new(cls)
+            value.__dict__.update(zip(field_names, args, strict=True))
+            return value
+        if TUPLE in obj:
+            items = obj[TUPLE]
+            if not isinstance(items, list):
+                raise CacheMiss("bad tuple")
+            return tuple(items)
+        if any(k.startswith("\x00") for k in obj):
+            raise CacheMiss("unexpected marker")
         return obj
-    raise CacheMiss("unexpected value")
+
+    try:
+        return json.loads(text, object_hook=hook)
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise CacheMiss(str(exc)) from None
 
 
 def path_of(migrations_dir: Path, family: str) -> Path:
@@ -104,24 +125,23 @@ def path_of(migrations_dir: Path, family: str) -> Path:
 
 
 def load(migrations_dir: Path, family: str, files: list[MigrationFile], state_class: type) -> tuple[Any, str | None]:
-    """(head state, last migration id) from the cache; CacheMiss when it cannot serve."""
+    """(head state, last migration id) from the cache; CacheMiss when it cannot serve.
+    The file is a header line (JSON: key, last id, type table, checksum of the body)
+    and the body (the encoded head state)."""
     path = path_of(migrations_dir, family)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        header_line, body = path.read_text(encoding="utf-8").split("\n", 1)
+        header = json.loads(header_line)
     except (OSError, ValueError) as exc:
         raise CacheMiss(str(exc)) from None
-    if not isinstance(data, dict) or data.get("key") != key(family, files):
+    if not isinstance(header, dict) or header.get("key") != key(family, files):
         raise CacheMiss("stale")
-    body = json.dumps(data.get("head"), separators=(",", ":"))
-    if data.get("sum") != hashlib.sha256(body.encode()).hexdigest():
+    if header.get("sum") != hashlib.sha256(body.encode()).hexdigest():
         raise CacheMiss("corrupt")
-    try:
-        head = decode(data.get("head"), state_class)
-    except (TypeError, ValueError, RecursionError) as exc:
-        raise CacheMiss(str(exc)) from None
+    head = decode(body, header.get("types"), state_class)
     if type(head) is not state_class:
         raise CacheMiss("not a state")
-    last = data.get("last")
+    last = header.get("last")
     if last is not None and not isinstance(last, str):
         raise CacheMiss("bad last id")
     return head, last
@@ -130,24 +150,21 @@ def load(migrations_dir: Path, family: str, files: list[MigrationFile], state_cl
 def store(migrations_dir: Path, family: str, files: list[MigrationFile], head: Any, last: str | None) -> None:
     """Write the cache (atomically); failing to write it is never an error."""
     try:
-        encoded = encode(head)
-        body = json.dumps(encoded, separators=(",", ":"))
-        payload = json.dumps(
-            {
-                "key": key(family, files),
-                "last": last,
-                "sum": hashlib.sha256(body.encode()).hexdigest(),
-                "head": encoded,
-            },
-            separators=(",", ":"),
-        )
+        names: list[str] = []
+        body = json.dumps(encode(head, {}, names), separators=(",", ":"))
+        header = {
+            "key": key(family, files),
+            "last": last,
+            "types": names,
+            "sum": hashlib.sha256(body.encode()).hexdigest(),
+        }
         folder = migrations_dir / FOLDER
         folder.mkdir(exist_ok=True)
         ignore = folder / ".gitignore"
         if not ignore.exists():
             ignore.write_text("# modelmig's cache of replayed migration states; safe to delete\n*\n")
         tmp = folder / f".{family}.{os.getpid()}.tmp"
-        tmp.write_text(payload, encoding="utf-8")
+        tmp.write_text(json.dumps(header, separators=(",", ":")) + "\n" + body, encoding="utf-8")
         tmp.replace(path_of(migrations_dir, family))
     except (OSError, TypeError, ValueError):
         pass

@@ -80,7 +80,7 @@ def test_any_change_to_any_file_misses_the_cache(make_project: Any, loads: list[
     "content",
     [
         "not json",
-        json.dumps({"key": "0" * 64, "last": None, "head": {}}),
+        json.dumps({"key": "0" * 64, "last": None}) + "\n{}",
         "FOREIGN",  # a cache of another project, with the right shape
         "SYSTEM",  # names a callable that is not a state value
         "TAMPERED",  # right key, content changed
@@ -92,19 +92,19 @@ def test_a_corrupt_or_foreign_cache_is_ignored(
     p = chain(make_project)
     migrations = p.root / "migrations"
     files = list_files(migrations, "sql")
-    good = json.loads(cache_file(p).read_text())
+    header_line, body = cache_file(p).read_text().split("\n", 1)
+    header = json.loads(header_line)
     if content == "FOREIGN":
         other = make_project()
         other.models(V1.replace('"nickname"', '"nick"'))
         other.ok("make:migration", "--name", "create_blog")
         other.ok("make:migration")  # caches its head
         content = cache_file(other).read_text()
-    elif content == "SYSTEM":
-        body = {"$t": "os:system", "f": {}}
-        content = json.dumps({**good, "head": body})
-    elif content == "TAMPERED":
-        good["head"]["f"]["tables"]["$dict"].pop("posts")
-        content = json.dumps(good)
+    elif content == "SYSTEM":  # a type table naming os.system, with a matching checksum
+        header["types"] = ["os:system", *header["types"][1:]]
+        content = json.dumps(header) + "\n" + body
+    elif content == "TAMPERED":  # the body changed, the header did not
+        content = header_line + "\n" + body.replace('"posts"', '"pasts"')
     cache_file(p).write_text(content)
     loads.clear()
     with pytest.raises(statecache.CacheMiss):
