@@ -21,60 +21,133 @@ that importing this module stays cheap on the every-deploy path.
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from .commands import (
-    MigrationResult,
-    Project,
-    StatusResult,
-    StatusRow,
-    fresh,
-    open_project,
-    reset,
-    rollback,
-    run,
-    status,
-)
-from .compile import column_specs, compile_column, table_name, where
-from .diff import DiffHints, Recorder, inverse_operations
-from .driver import (
-    API_VERSION,
-    LEDGER,
-    Backup,
-    Driver,
-    DriverInfo,
-    Features,
-    LedgerRow,
-    LedgerStore,
-    Session,
-    Statement,
-    Step,
-    redact,
-)
-from .errors import (
-    ConfigError,
-    GuardError,
-    InterruptedMigration,
-    LockError,
-    MigrationFailed,
-    MigrationFileError,
-    ModelError,
-    ModelmigError,
-)
-from .family import Family
-from .guard import in_production
-from .hookspecs import hookimpl
-from .migrations import Migration
-from .model import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Model, RelationSpec
-from .naming import index_name
-from .operations import Operation, RunPython, RunSQL
-from .operations.base import has_named, replace_named
-from .sql.driver import SqlDriver, SqlLedgerStore, SqlSession
-from .sql.tools import find_tool, run_tool, tool_lines
-from .state import Check, Column, ForeignKey, Index, State, Table, Value
-
 if TYPE_CHECKING:
+    from .commands import (
+        MigrationResult,
+        Project,
+        StatusResult,
+        StatusRow,
+        fresh,
+        open_project,
+        reset,
+        rollback,
+        run,
+        status,
+    )
+    from .compile import column_specs, compile_column, table_name, where
+    from .diff import DiffHints, Recorder, inverse_operations
+    from .driver import (
+        API_VERSION,
+        LEDGER,
+        Backup,
+        Driver,
+        DriverInfo,
+        Features,
+        LedgerRow,
+        LedgerStore,
+        Session,
+        Statement,
+        Step,
+        redact,
+    )
+    from .errors import (
+        ConfigError,
+        GuardError,
+        InterruptedMigration,
+        LockError,
+        MigrationFailed,
+        MigrationFileError,
+        ModelError,
+        ModelmigError,
+    )
+    from .family import Family
+    from .guard import in_production
+    from .hookspecs import hookimpl
+    from .migrations import Migration
+    from .model import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Model, RelationSpec
+    from .naming import index_name
+    from .operations import Operation, RunPython, RunSQL
+    from .operations.base import has_named, replace_named
+    from .sql.driver import SqlDriver, SqlLedgerStore, SqlSession
     from .sql.render import Renderer
+    from .sql.tools import find_tool, run_tool, tool_lines
+    from .state import Check, Column, ForeignKey, Index, State, Table, Value
+
+# each public name -> the private module that defines it; imported on first use,
+# so that a driver importing a few names loads only what they need (the
+# nothing-pending path stays free of SQLAlchemy and of the diff and make machinery)
+_WHERE: dict[str, str] = {
+    "API_VERSION": ".driver",
+    "Backup": ".driver",
+    "Check": ".state",
+    "CheckSpec": ".model",
+    "Column": ".state",
+    "ColumnSpec": ".model",
+    "ConfigError": ".errors",
+    "DiffHints": ".diff",
+    "Driver": ".driver",
+    "DriverInfo": ".driver",
+    "Family": ".family",
+    "Features": ".driver",
+    "ForeignKey": ".state",
+    "ForeignKeySpec": ".model",
+    "GuardError": ".errors",
+    "Index": ".state",
+    "IndexSpec": ".model",
+    "InterruptedMigration": ".errors",
+    "LEDGER": ".driver",
+    "LedgerRow": ".driver",
+    "LedgerStore": ".driver",
+    "LockError": ".errors",
+    "Migration": ".migrations",
+    "MigrationFailed": ".errors",
+    "MigrationFileError": ".errors",
+    "MigrationResult": ".commands",
+    "Model": ".model",
+    "ModelError": ".errors",
+    "ModelmigError": ".errors",
+    "Operation": ".operations",
+    "Project": ".commands",
+    "Recorder": ".diff",
+    "RelationSpec": ".model",
+    "Renderer": ".sql.render",
+    "RunPython": ".operations",
+    "RunSQL": ".operations",
+    "Session": ".driver",
+    "SqlDriver": ".sql.driver",
+    "SqlLedgerStore": ".sql.driver",
+    "SqlSession": ".sql.driver",
+    "State": ".state",
+    "Statement": ".driver",
+    "StatusResult": ".commands",
+    "StatusRow": ".commands",
+    "Step": ".driver",
+    "Table": ".state",
+    "Value": ".state",
+    "column_specs": ".compile",
+    "compile_column": ".compile",
+    "find_tool": ".sql.tools",
+    "fresh": ".commands",
+    "has_named": ".operations.base",
+    "hookimpl": ".hookspecs",
+    "in_production": ".guard",
+    "index_name": ".naming",
+    "inverse_operations": ".diff",
+    "open_project": ".commands",
+    "redact": ".driver",
+    "replace_named": ".operations.base",
+    "reset": ".commands",
+    "rollback": ".commands",
+    "run": ".commands",
+    "run_tool": ".sql.tools",
+    "status": ".commands",
+    "table_name": ".compile",
+    "tool_lines": ".sql.tools",
+    "where": ".compile",
+}
 
 __all__ = [
     "API_VERSION",
@@ -148,8 +221,13 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name == "Renderer":
-        from .sql.render import Renderer
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'modelmig_core.api' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __package__), name)
+    globals()[name] = value
+    return value
 
-        return Renderer
-    raise AttributeError(f"module 'modelmig_core.api' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

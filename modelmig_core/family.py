@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .model import Model
+if TYPE_CHECKING:
+    from .model import Model
 
-BuildState = Callable[[Sequence[type[Model]], frozenset[str]], Any]
+BuildState = Callable[[Sequence[type["Model"]], frozenset[str]], Any]
 
 
 @dataclass(frozen=True)

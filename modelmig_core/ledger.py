@@ -17,9 +17,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from .driver import LedgerRow, LedgerStore, Session
-from .migrations import Migration
+
+if TYPE_CHECKING:
+    from .migrations import Migration
 
 
 def now() -> str:

@@ -14,10 +14,12 @@ import sys
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import MigrationFileError
-from .operations import Operation
-from .source import to_source
+
+if TYPE_CHECKING:
+    from .operations import Operation
 
 FILE_RE = re.compile(r"^(\d{14})_([a-z0-9_]+)\.py$")
 
@@ -108,6 +110,8 @@ def load(file: MigrationFile) -> Migration:
     parent = getattr(module, "parent", None)
     if parent is not None and not isinstance(parent, str):
         raise MigrationFileError(f"{path}: 'parent' must be a migration id or None")
+    from .operations import Operation
+
     ops: dict[str, list[Operation]] = {}
     for key in ("up", "down"):
         value = attr(key, (list, tuple))
@@ -130,6 +134,7 @@ def render(
     operations_module: str = "modelmig_core.operations",
 ) -> str:
     """The source of a migration file. Same input, same bytes."""
+    from .source import to_source
 
     def block(ops: list[Operation]) -> str:
         if not ops:

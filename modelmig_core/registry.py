@@ -35,9 +35,7 @@ class Registry:
     def __init__(self, extra_plugins: list[str] | None = None) -> None:
         self.pm = pluggy.PluginManager("modelmig")
         self.pm.add_hookspecs(hookspecs)
-        from . import builtin
-
-        self.pm.register(builtin, name="modelmig.builtin")
+        self._core_registered = False
         self._drivers: dict[str, Driver] = {}
         self._entry_points: dict[str, EntryPoint] | None = None
         for ep in entry_points(group=PLUGIN_GROUP):
@@ -47,6 +45,13 @@ class Registry:
 
     @property
     def hook(self) -> Any:
+        """The hooks, with the core's own implementations (``builtin.py``) registered
+        on first use: the nothing-pending path calls no hook and imports none of them."""
+        if not self._core_registered:
+            from . import builtin
+
+            self._core_registered = True
+            self.pm.register(builtin, name="modelmig.builtin")
         return self.pm.hook
 
     @staticmethod

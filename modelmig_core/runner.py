@@ -63,7 +63,6 @@ class Runner:
     def __init__(self, config: Config, registry: Registry, target: Target, echo: Echo) -> None:
         self.config = config
         self.registry = registry
-        self.hook = registry.hook
         self.target = target
         self.driver = target.driver
         self.family = target.driver.info.family
@@ -72,9 +71,7 @@ class Runner:
         self._history: History | None = None
 
     def __enter__(self) -> Runner:
-        session = self.driver.connect(self.target.url)
-        session.hook = self.hook  # render_column for custom column types
-        self.session = session
+        self.session = self.driver.connect(self.target.url)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -84,6 +81,10 @@ class Runner:
             finally:
                 self.session.close()
                 self.session = None
+
+    @property
+    def hook(self) -> Any:
+        return self.registry.hook
 
     # ------------------------------------------------------------ reading
 
@@ -156,6 +157,7 @@ class Runner:
 
     def _execute(self, migration: Migration, direction: str, batch: int) -> bool:
         session = self.connection
+        session.hook = self.hook  # render_column for custom column types
         steps = self.history().steps(migration, direction)
         transactional = self.driver.features.transactional_ddl
         with recording(session, migration, direction, batch, transactional) as record:
@@ -320,6 +322,7 @@ class Runner:
         """The statements of ``migration`` in ``direction`` as text: what ``--pretend``
         prints, taken by exactly the path that ``run`` performs."""
         steps = self.history().steps(migration, direction)
+        self.connection.hook = self.hook  # render_column for custom column types
         return [s.text for s in self.connection.plan(steps)]
 
     def _pretend(self, migration: Migration, direction: str) -> None:

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..driver import LEDGER, Driver, Features, LedgerRow, LedgerStore, Session, Statement, Step, redact
 from ..errors import ModelmigError
-from ..operations import RunPython
 
 if TYPE_CHECKING:
     from .render import Renderer
@@ -188,6 +187,8 @@ class SqlSession(Session):
     def plan(self, steps: Sequence[Step]) -> list[Statement]:
         if not steps:
             return []
+        from ..operations import RunPython
+
         facts = self.live_facts(steps)
         renderer = self.renderer()
         out: list[Statement] = []
