@@ -171,13 +171,17 @@ def apply_measures(work: Path, tables: int, repeat: int, admin: object, base: st
 
     def ours_run() -> float:
         url = pg_db(admin, base)
-        (ours / "pyproject.toml").write_text((ours / "pyproject.toml").read_text().split("url =")[0] + f'url = "{url}"\n')
+        (ours / "pyproject.toml").write_text(
+            (ours / "pyproject.toml").read_text().split("url =")[0] + f'url = "{url}"\n'
+        )
         return run([MODELMIG, "migrate:run"], ours)
 
     def theirs_run() -> float:
         url = sa_pg(pg_db(admin, base))
         ini = theirs / "alembic.ini"
-        lines = [f"sqlalchemy.url = {url}" if x.startswith("sqlalchemy.url") else x for x in ini.read_text().splitlines()]
+        lines = [
+            f"sqlalchemy.url = {url}" if x.startswith("sqlalchemy.url") else x for x in ini.read_text().splitlines()
+        ]
         ini.write_text("\n".join(lines) + "\n")
         return run([ALEMBIC, "upgrade", "head"], theirs)
 
@@ -252,9 +256,7 @@ def fleet_measure(work: Path, dbs: int, repeat: int, admin: object, base: str) -
     for jobs in (1, 4, 8):
 
         def fleet(jobs: int = jobs) -> float:
-            conns = "".join(
-                f'[tool.modelmig.connections.db{i}]\nurl = "{pg_db(admin, base)}"\n' for i in range(dbs)
-            )
+            conns = "".join(f'[tool.modelmig.connections.db{i}]\nurl = "{pg_db(admin, base)}"\n' for i in range(dbs))
             (root / "pyproject.toml").write_text('[tool.modelmig]\nmodels = ["models"]\ndefault = "db0"\n' + conns)
             return run([MODELMIG, "migrate:run", "--all-connections", "--jobs", str(jobs)], root)
 
@@ -271,7 +273,9 @@ def main() -> None:
     parser.add_argument("--status", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--fleet", type=int, default=16)
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--pg", default=os.environ.get("MODELMIG_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument(
+        "--pg", default=os.environ.get("MODELMIG_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    )
     args = parser.parse_args()
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # bytecode caches on, as on a user's machine
     os.environ["MODELMIG_NOW"] = "2026-01-01T00:00:00"
