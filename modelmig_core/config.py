@@ -23,7 +23,8 @@ from typing import Any
 from .errors import ConfigError
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-CONNECTION_KEYS = frozenset({"url", "test_url", "driver"})
+CONNECTION_KEYS = frozenset({"url", "test_url", "driver", "server"})
+SERVER_RE = re.compile(r"^[a-z]+-\d+(\.\d+)?$")
 TOP_KEYS = frozenset({"models", "migrations", "default", "connections", "plugins", "lock_timeout"})
 
 
@@ -33,6 +34,7 @@ class ConnectionConfig:
     url: str
     test_url: str | None = None
     driver: str | None = None  # explicit driver name; else chosen by URL scheme
+    server: str | None = None  # the server it targets, e.g. "mysql-8.4", "mongodb-6.0" (make-time rules)
 
     @property
     def scheme(self) -> str:
@@ -133,7 +135,10 @@ def load_config(path: Path | None = None) -> Config:
         driver = conn.get("driver")
         if driver is not None and not isinstance(driver, str):
             raise ConfigError(f"{where}: 'driver' must be a driver name")
-        connections[name] = ConnectionConfig(name, url, test_url, driver)
+        server = conn.get("server")
+        if server is not None and (not isinstance(server, str) or not SERVER_RE.match(server)):
+            raise ConfigError(f'{where}: \'server\' must look like "mysql-8.4" or "mongodb-6.0", got {server!r}')
+        connections[name] = ConnectionConfig(name, url, test_url, driver, server)
 
     default = section.get("default")
     if default is not None and default not in connections:

@@ -233,6 +233,35 @@ class Driver:
         """The live schema as the family's state value."""
         raise NotImplementedError(f"driver {self.name} cannot reflect a database")
 
+    def refusals(self, state: Any, server: str | None) -> list[Refusal]:
+        """What the database would refuse in ``state`` (the models' state), known at
+        make time: ``server`` is what the connection declares (``"mysql-8.4"``,
+        ``"mongodb-6.0"``), None for the oldest server the driver supports.
+        make:migration refuses the models with the first one, naming the connection."""
+        return []
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One thing a database would refuse: the table or collection, the field (or
+    None) and why, in words a model author can act on."""
+
+    table: str
+    field: str | None
+    reason: str
+
+
+def server_version(server: str | None, product: str, default: tuple[int, int]) -> tuple[int, int]:
+    """``"mongodb-6.0"`` -> (6, 0) for ``product`` "mongodb"; ``default`` when
+    undeclared or declared for another product."""
+    if not server or not server.startswith(product + "-"):
+        return default
+    parts = server.split("-", 1)[1].split(".")
+    try:
+        return int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
+    except ValueError:
+        return default
+
 
 @contextmanager
 def _no_transaction() -> Iterator[None]:

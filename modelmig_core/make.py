@@ -84,6 +84,24 @@ def check_identifiers(config: Config, plugins: Registry, desired: Desired) -> No
             raise ModelError(f"{prefix}: name {n!r} is {len(n)} characters; {driver_name} allows at most {limit}")
 
 
+def check_servers(config: Config, plugins: Registry, desired: Desired) -> None:
+    """What a configured connection's database (at the server version it declares)
+    would refuse in the models is refused now, naming the model, field and connection."""
+    by_table = {table_name(m): m for m in desired.models}
+    for conn in config.connections.values():
+        try:
+            driver = driver_of(conn, plugins)
+        except ConfigError:
+            continue  # not installed here: that database checks for itself
+        if driver.info.family != desired.family.name:
+            continue
+        for refusal in driver.refusals(desired.state, conn.server):
+            model = by_table.get(refusal.table)
+            prefix = where(model, refusal.field) if model else f"{refusal.table}"
+            server = conn.server or f"the oldest server {driver.name} supports"
+            raise ModelError(f"{prefix}: {refusal.reason} (connection {conn.name!r}, {server})")
+
+
 def plan(config: Config, plugins: Registry, name: str | None = None) -> list[Planned]:
     """The migrations make:migration would write (one per chain with changes)."""
     out = []
@@ -91,6 +109,7 @@ def plan(config: Config, plugins: Registry, name: str | None = None) -> list[Pla
     for family_name, desired in desired_states(config, plugins).items():
         family = desired.family
         check_identifiers(config, plugins, desired)
+        check_servers(config, plugins, desired)
         head_state, parent = head(config.migrations, family_name, family.empty)
         ops = [
             op for result in plugins.hook.diff(old=head_state, new=desired.state, hints=desired.hints) for op in result

@@ -57,6 +57,11 @@ class RecordingCollection:
         self._db._record("drop_index", self._inner.name, (name,), {})
         return self._inner.drop_index(name)
 
+    def index_information(self) -> Any:
+        if self._db._backend.emulate and "viewOn" in self._db._backend.options.get((self._db.name, self.name), {}):
+            raise OperationFailure(f"Namespace {self._db.name}.{self.name} is a view, not a collection", code=166)
+        return self._inner.index_information()
+
     def rename(self, new: str, **kwargs: Any) -> Any:
         self._db._record("rename", self._inner.name, (new,), kwargs)
         result = self._inner.rename(new, **kwargs)
@@ -83,6 +88,7 @@ class RecordingDatabase:
         return RecordingCollection(self._inner[name], self)
 
     def get_collection(self, name: str, **kwargs: Any) -> RecordingCollection:
+        self._backend.opened_collections.append((name, dict(kwargs)))
         return RecordingCollection(self._inner.get_collection(name, **kwargs), self)
 
     def _record(self, method: str, target: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -110,9 +116,31 @@ class RecordingDatabase:
         coll = command["collMod"]
         if coll not in self._inner.list_collection_names():
             raise OperationFailure(f"ns does not exist: {self.name}.{coll}", code=26)
+        if "index" in command:  # a TTL index's expiry: mongomock keeps it as index metadata
+            spec = command["index"]
+            inner = self._inner[coll]
+            info = inner.index_information().get(spec["name"])
+            if info is None or "expireAfterSeconds" not in info:
+                raise OperationFailure(f"no TTL index named {spec['name']}", code=27)
+            keep = {k: v for k, v in info.items() if k in ("unique", "sparse", "partialFilterExpression")}
+            inner.drop_index(spec["name"])
+            inner.create_index(info["key"], name=spec["name"], expireAfterSeconds=spec["expireAfterSeconds"], **keep)
+            return {"ok": 1.0, "expireAfterSeconds_new": spec["expireAfterSeconds"]}
         opts = self._backend.options.setdefault((self.name, coll), {})
         opts.update({k: v for k, v in command.items() if k != "collMod"})
         return {"ok": 1.0}
+
+    def list_collections(self, **kwargs: Any) -> Any:
+        """mongomock has no listCollections: built from its collection names and the
+        options kept by this recorder (a view is a collection created with viewOn)."""
+        if not self._backend.emulate:
+            return self._inner.list_collections(**kwargs)
+        out = []
+        for name in self._inner.list_collection_names():
+            options = self._backend.options.get((self.name, name), {})
+            kind = "view" if "viewOn" in options else "collection"
+            out.append({"name": name, "type": kind, "options": dict(options)})
+        return iter(out)
 
     def drop_collection(self, name: str, **kwargs: Any) -> Any:
         self._record("drop_collection", name, (), kwargs)
@@ -147,6 +175,7 @@ class Backend:
     opened: int = 0
     closed: int = 0
     fail_on: Callable[[Call], bool] | None = None
+    opened_collections: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # get_collection kwargs
     _inspect: Any = None
 
     @property

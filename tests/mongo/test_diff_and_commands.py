@@ -15,6 +15,7 @@ from modelmig_mongo.diff import diff_collections
 from modelmig_mongo.operations import (
     AddValidatorField,
     AlterValidatorField,
+    ChangeIndexExpiry,
     CreateCollection,
     CreateCollectionIndex,
     DropCollection,
@@ -122,9 +123,23 @@ def test_level_or_action_change_is_one_set_validator() -> None:
 
 
 def test_changed_index_is_drop_then_create() -> None:
+    descending = CollectionIndex("ttl_log_at", (("at", -1),), expire_after_seconds=60)
+    new = Collection("log", LOG.validator, indexes=(descending,))
+    assert roundtrip(state(LOG), state(new)) == [
+        DropCollectionIndex("log", TTL),
+        CreateCollectionIndex("log", descending),
+    ]
+
+
+def test_a_changed_ttl_alone_is_one_collmod_without_a_window_without_the_index() -> None:
     longer = CollectionIndex("ttl_log_at", (("at", 1),), expire_after_seconds=3600)
     new = Collection("log", LOG.validator, indexes=(longer,))
-    assert roundtrip(state(LOG), state(new)) == [DropCollectionIndex("log", TTL), CreateCollectionIndex("log", longer)]
+    ops = roundtrip(state(LOG), state(new))
+    assert ops == [ChangeIndexExpiry("log", "ttl_log_at", 60, 3600)]
+    assert docs(ops, state(LOG)) == [{"collMod": "log", "index": {"name": "ttl_log_at", "expireAfterSeconds": 3600}}]
+    assert docs(inverse_operations(ops), state(new)) == [
+        {"collMod": "log", "index": {"name": "ttl_log_at", "expireAfterSeconds": 60}}
+    ]
 
 
 def test_field_operations_refuse_a_missing_field() -> None:

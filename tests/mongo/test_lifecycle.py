@@ -103,14 +103,14 @@ def test_full_lifecycle(make_project: Any, backend: Backend) -> None:
 
     # v2: field changes, a TTL change, a declared rename and a validation level
     p.models(V2)
-    assert f"migrations/document/{M2}.py (7 operation(s))" in p.ok("make:migration").output
+    assert f"migrations/document/{M2}.py (6 operation(s))" in p.ok("make:migration").output
     source = (p.root / "migrations" / "document" / f"{M2}.py").read_text()
     for expected in (
         'op.RenameCollection("notes", "memos")',
         'op.RemoveValidatorField(\n        "activity",\n        "detail",',
         'op.AlterValidatorField(\n        "activity",\n        "kind",',
         'op.AddValidatorField("activity", "ip", {"bsonType": ["string", "null"], "maxLength": 45})',
-        "op.DropCollectionIndex(",
+        'op.ChangeIndexExpiry("activity", "ttl_activity_created", 3600, 7200)',  # collMod, not drop + create
         "op.SetValidator(",
     ):
         assert expected in source, expected
@@ -129,13 +129,15 @@ def test_full_lifecycle(make_project: Any, backend: Backend) -> None:
     calls = backend.schema_calls()
     assert [(c.method, c.target) for c in calls] == [
         ("rename", "notes"),
-        ("drop_index", "activity"),
+        ("command", "activity"),  # the TTL, in place
         ("command", "activity"),  # three field changes, one collMod
-        ("create_index", "activity"),
         ("command", "memos"),
     ]
+    assert calls[1].args == (
+        {"collMod": "activity", "index": {"name": "ttl_activity_created", "expireAfterSeconds": 7200}},
+    )
     assert calls[2].args == ({"collMod": "activity", "validator": ACTIVITY_V2_SCHEMA, **STRICT},)
-    assert calls[4].args == (
+    assert calls[3].args == (
         {"collMod": "memos", "validator": NOTES_SCHEMA, "validationLevel": "moderate", "validationAction": "error"},
     )
 

@@ -6,7 +6,8 @@ it through the pymongo helper that sends that document:
 ===================  =====================================================================
 create               ``db.create_collection(name, check_exists=False, validator=..., ...)``
 createIndexes        ``db[coll].create_index(keys, name=..., unique=..., ...)``
-collMod              ``db.command({"collMod": coll, "validator": ..., ...})``
+collMod              ``db.command({"collMod": coll, "validator": ..., ...})``, and for a TTL
+                     index's expiry ``{"collMod": coll, "index": {"name", "expireAfterSeconds"}}``
 dropIndexes          ``db[coll].drop_index(name)``
 renameCollection     ``db[old].rename(new)`` (an admin command on ``<db>.<old>``)
 drop                 ``db.drop_collection(name)``
@@ -28,6 +29,7 @@ from modelmig_core.api import MigrationFailed, RunPython, Step
 from .operations import (
     AddValidatorField,
     AlterValidatorField,
+    ChangeIndexExpiry,
     CreateCollection,
     CreateCollectionIndex,
     DropCollection,
@@ -157,6 +159,8 @@ def commands_for(steps: Sequence[Step], database: str) -> list[Command]:
             out.append(index_command(op.collection, op.index))
         elif isinstance(op, DropCollectionIndex):
             out.append(Command({"dropIndexes": op.collection, "index": op.index.name}))
+        elif isinstance(op, ChangeIndexExpiry):
+            out.append(Command({"collMod": op.collection, "index": {"name": op.index, "expireAfterSeconds": op.new}}))
         elif isinstance(op, RunPython):
             out.append(Command(python=op))
         else:

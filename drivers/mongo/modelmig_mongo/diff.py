@@ -2,7 +2,8 @@
 
 Order: declared renames; per kept collection, dropped/changed indexes, validator
 changes, new indexes; new collections; dropped collections. A changed index is a
-drop plus a create (MongoDB cannot alter one). A validator that differs only in
+drop plus a create (MongoDB cannot alter one), but for a TTL index whose
+expiry alone changed: collMod changes that in place. A validator that differs only in
 its fields becomes Add/Remove/AlterValidatorField operations; anything else
 (level, action, other keywords) one SetValidator. A field rename is a validator
 change: the documents themselves keep their field names.
@@ -10,6 +11,7 @@ change: the documents themselves keep their field names.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from modelmig_core.api import DiffHints, Operation, Recorder
@@ -17,6 +19,7 @@ from modelmig_core.api import DiffHints, Operation, Recorder
 from .operations import (
     AddValidatorField,
     AlterValidatorField,
+    ChangeIndexExpiry,
     CreateCollection,
     CreateCollectionIndex,
     DropCollection,
@@ -25,7 +28,7 @@ from .operations import (
     RenameCollection,
     SetValidator,
 )
-from .state import Collection, DocumentState
+from .state import Collection, CollectionIndex, DocumentState
 
 
 def _schema(coll: Collection) -> dict[str, Any] | None:
@@ -62,6 +65,13 @@ def _field_ops(a: Collection, b: Collection) -> list[Operation] | None:
     return ops
 
 
+def _only_expiry_differs(a: CollectionIndex, b: CollectionIndex) -> bool:
+    """Two TTL indexes that differ in expireAfterSeconds alone (collMod changes that)."""
+    if a.expire_after_seconds is None or b.expire_after_seconds is None:
+        return False
+    return replace(a, expire_after_seconds=b.expire_after_seconds) == b
+
+
 def _validator_changed(a: Collection, b: Collection) -> bool:
     return (a.validator, a.validation_level, a.validation_action) != (
         b.validator,
@@ -81,6 +91,12 @@ def diff_collections(old: DocumentState, new: DocumentState, hints: DiffHints | 
 
     for name in sorted(n for n in rec.state.collections if n in new.collections):
         a, b = rec.state.collections[name], new.collections[name]
+        by_name = {ix.name: ix for ix in b.indexes}
+        for ix in a.indexes:
+            target = by_name.get(ix.name)
+            if target is not None and target != ix and _only_expiry_differs(ix, target):
+                emit(ChangeIndexExpiry(name, ix.name, ix.expire_after_seconds, target.expire_after_seconds))  # type: ignore[arg-type]
+        a = rec.state.collections[name]
         for ix in a.indexes:
             if ix not in b.indexes:
                 emit(DropCollectionIndex(name, ix))

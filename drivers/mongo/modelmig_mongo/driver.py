@@ -41,10 +41,12 @@ from modelmig_core.api import (
     LedgerStore,
     LockError,
     ModelmigError,
+    Refusal,
     Session,
     Statement,
     Step,
     redact,
+    server_version,
 )
 
 from . import family
@@ -96,8 +98,31 @@ def detail(exc: BaseException) -> str:
 
 
 def user_collections(db: Any) -> list[str]:
-    """The database's collections but the lock's and the server's own."""
-    return sorted(n for n in db.list_collection_names() if n != LOCK_COLLECTION and not n.startswith("system."))
+    """The database's collections (not views) but the lock's and the server's own."""
+    return sorted(n for n, info in _listing(db).items() if info.get("type", "collection") == "collection")
+
+
+def user_views(db: Any) -> dict[str, dict[str, Any]]:
+    """{view name: its options (viewOn, pipeline...)} — views have no documents and no
+    indexes of their own (listIndexes on one fails with code 166)."""
+    return {n: dict(info.get("options") or {}) for n, info in _listing(db).items() if info.get("type") == "view"}
+
+
+def _listing(db: Any) -> dict[str, dict[str, Any]]:
+    """listCollections, but the lock's collection and the server's own."""
+    return {
+        str(info["name"]): info
+        for info in db.list_collections()
+        if info["name"] != LOCK_COLLECTION and not str(info["name"]).startswith("system.")
+    }
+
+
+def majority(db: Any, name: str) -> Any:
+    """The ledger and the lock are written with w: "majority" and read from the
+    primary, whatever the URL says: a runner must see what another one committed."""
+    from pymongo import ReadPreference, WriteConcern
+
+    return db.get_collection(name, write_concern=WriteConcern("majority"), read_preference=ReadPreference.PRIMARY)
 
 
 class MongoLedgerStore(LedgerStore):
@@ -108,7 +133,7 @@ class MongoLedgerStore(LedgerStore):
 
     @property
     def collection(self) -> Any:
-        return self.session.raw[LEDGER]
+        return majority(self.session.raw, LEDGER)
 
     def ensure(self) -> None:
         """Collections come into being with their first document."""
@@ -206,7 +231,7 @@ class MongoSession(Session):
         from pymongo.errors import DuplicateKeyError
 
         driver = self.driver
-        locks = self.raw[LOCK_COLLECTION]
+        locks = majority(self.raw, LOCK_COLLECTION)
         owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         deadline = time.monotonic() + timeout
         with self.talking("taking the migration lock"):
@@ -241,7 +266,7 @@ class MongoSession(Session):
         owner, self.lock_owner = self.lock_owner, None
         if owner is not None:
             with self.talking("releasing the migration lock"):
-                self.raw[LOCK_COLLECTION].delete_one({"_id": LOCK_ID, "owner": owner})
+                majority(self.raw, LOCK_COLLECTION).delete_one({"_id": LOCK_ID, "owner": owner})
 
     def _expiry(self, now: datetime) -> datetime:
         return now + timedelta(seconds=self.driver.lock_ttl)
@@ -250,7 +275,7 @@ class MongoSession(Session):
         """Push the lock's expiry forward; False when it is no longer ours."""
         if self.lock_owner is None:
             return True
-        result = self.raw[LOCK_COLLECTION].update_one(
+        result = majority(self.raw, LOCK_COLLECTION).update_one(
             {"_id": LOCK_ID, "owner": self.lock_owner}, {"$set": {"expires_at": self._expiry(utcnow())}}
         )
         if result.matched_count == 0:
@@ -336,14 +361,28 @@ class MongoDriver(Driver):
         except Exception as exc:
             raise ModelmigError(f"cannot connect to {redact(url)}: {detail(exc)}") from exc
 
+    def refusals(self, state: Any, server: str | None) -> list[Refusal]:
+        """Partial filters with operators the declared server (default: 5.0) refuses."""
+        from .rules import MIN_SERVER, partial_problem
+
+        version = server_version(server, "mongodb", MIN_SERVER)
+        out = []
+        for coll in state.collections.values():
+            for ix in coll.indexes:
+                problem = partial_problem(ix.partial, version) if ix.partial is not None else None
+                if problem:
+                    out.append(Refusal(coll.name, ix.keys[0][0], f"index {ix.name}: {problem}"))
+        return out
+
     def wipe(self, session: Session) -> list[str]:
         assert isinstance(session, MongoSession)
         db = session.raw
         with session.talking("dropping every collection"):
+            views = sorted(user_views(db))
             names = user_collections(db)
-            for name in names:
+            for name in [*views, *names]:  # views first: they read from the collections
                 db.drop_collection(name)
-        return names
+        return views + names
 
     def backup(self, session: Session, directory: Path, label: str) -> Backup:
         """Every collection (but the lock's) as Extended JSON lines, one file each, and
@@ -359,12 +398,14 @@ class MongoDriver(Driver):
         meta: dict[str, Any] = {}
         with session.talking("taking a backup"):
             names = user_collections(db)
+            views = user_views(db)  # no documents, no indexes: their definitions are kept
             for name in names:
                 coll = db[name]
                 with (folder / f"{name}.jsonl").open("w", encoding="utf-8") as out:
                     for doc in coll.find({}, sort=[("_id", 1)]):
                         out.write(json_util.dumps(doc, json_options=json_util.CANONICAL_JSON_OPTIONS) + "\n")
                 meta[name] = {"indexes": coll.index_information()}  # validators live in the migrations
+            meta.update({name: {"view": options} for name, options in sorted(views.items())})
             (folder / "_collections.json").write_text(json_util.dumps(meta, indent=2), encoding="utf-8")
             for name in names:
                 with (folder / f"{name}.jsonl").open(encoding="utf-8") as back:

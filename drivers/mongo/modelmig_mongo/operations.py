@@ -15,6 +15,7 @@ from .state import Collection, CollectionIndex, DocumentState
 __all__ = [
     "AddValidatorField",
     "AlterValidatorField",
+    "ChangeIndexExpiry",
     "Collection",
     "CollectionIndex",
     "CreateCollection",
@@ -149,6 +150,32 @@ class DropCollectionIndex(Operation):
 
     def describe(self) -> str:
         return f"drop {self.index.name} from {self.collection}"
+
+
+@dataclass(frozen=True)
+class ChangeIndexExpiry(Operation):
+    """A TTL index's expireAfterSeconds, changed in place with collMod (no window
+    without the index, as a drop and create would leave)."""
+
+    collection: str
+    index: str
+    old: int
+    new: int
+    family: ClassVar[str] = "document"
+
+    def state_forwards(self, state: DocumentState) -> DocumentState:
+        coll = state.collections.get(self.collection)
+        current = next((ix for ix in coll.indexes if ix.name == self.index), None) if coll else None
+        if coll is None or current is None or current.expire_after_seconds is None:
+            raise MigrationFileError(f"ChangeIndexExpiry: no TTL index {self.index!r} on {self.collection!r}")
+        changed = replace(current, expire_after_seconds=self.new)
+        return state.with_collection(replace(coll, indexes=replace_named(coll.indexes, self.index, changed)))
+
+    def inverse(self) -> Operation:
+        return ChangeIndexExpiry(self.collection, self.index, self.new, self.old)
+
+    def describe(self) -> str:
+        return f"change expiry of {self.index} on {self.collection}"
 
 
 def _json_schema(state: DocumentState, collection: str, what: str) -> tuple[Collection, dict[str, Any]]:

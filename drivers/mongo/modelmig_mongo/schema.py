@@ -49,6 +49,7 @@ from modelmig_core.api import (
     where,
 )
 
+from .rules import TTL_MAX, partial_problem, signature
 from .state import Collection, CollectionIndex, DocumentState
 
 LOCK_COLLECTION = "modelmig_lock"
@@ -204,10 +205,15 @@ def _index(model: type[Model], coll: str, spec: IndexSpec, unique: bool, columns
                     f"{where(model, key)}: index {label}: partial filter names a field the schema does not declare"
                 )
         partial = plain(partial)
+        problem = partial_problem(partial, (99, 0))  # what no server version accepts
+        if problem:
+            raise ModelError(f"{where(model)}: index {label}: {problem}")
     ttl = spec.options.get("expire_after_seconds")
     if ttl is not None:
-        if not isinstance(ttl, int) or isinstance(ttl, bool) or ttl < 0:
-            raise ModelError(f"{where(model)}: index {label}: expire_after_seconds must be a whole number >= 0")
+        if not isinstance(ttl, int) or isinstance(ttl, bool) or not 0 <= ttl <= TTL_MAX:
+            raise ModelError(
+                f"{where(model)}: index {label}: expire_after_seconds must be a whole number from 0 to {TTL_MAX}"
+            )
         if len(keys) != 1 or columns[keys[0][0]].type not in DATE_TYPES:
             raise ModelError(
                 f"{where(model)}: index {label}: a TTL index (expire_after_seconds) needs exactly one "
@@ -218,6 +224,20 @@ def _index(model: type[Model], coll: str, spec: IndexSpec, unique: bool, columns
         raise ModelError(f"{where(model)}: index {label}: sparse must be True or False")
     if sparse and partial is not None:
         raise ModelError(f"{where(model)}: index {label}: give either sparse or partial, not both")
+    if [k for k, _ in keys] == ["_id"]:
+        raise ModelError(
+            f"{where(model, '_id')}: index {label}: every collection already has its unique _id index; remove this one"
+        )
+    if unique and partial is None:
+        nullable = [k for k, _ in keys if columns[k].nullable]
+        if nullable:
+            field = nullable[0]
+            bson = BSON_TYPES[columns[field].type][0][0]
+            raise ModelError(
+                f"{where(model, field)}: unique index {label} on a nullable field lets only one document lack a "
+                f"value; add partial={{{field!r}: {{'$type': {bson!r}}}}} (only documents with a value are "
+                "indexed) or make the field required"
+            )
     return CollectionIndex(label, tuple(keys), unique, sparse, partial, ttl)
 
 
@@ -264,10 +284,17 @@ def compile_collection(model: type[Model]) -> Collection:
                 raise ModelError(f"{where(model)}: database[{key!r}] entries must be index(...) or unique(...)")
             indexes.append(_index(model, name, spec, spec.unique or key == "unique", columns))
     seen: set[str] = set()
+    signatures: dict[tuple[Any, ...], str] = {}
     for ix in indexes:
         if ix.name in seen or ix.name == "_id_":
             raise ModelError(f"{where(model)}: two indexes are named {ix.name!r}")
         seen.add(ix.name)
+        other = signatures.setdefault(signature(ix), ix.name)
+        if other != ix.name:
+            raise ModelError(
+                f"{where(model, ix.keys[0][0])}: indexes {other} and {ix.name} have the same keys and options; "
+                "MongoDB refuses the second (IndexOptionsConflict): keep one (a TTL option goes on that one)"
+            )
     level, action = _validation(model, block)
     return Collection(
         name,
