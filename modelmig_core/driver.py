@@ -191,6 +191,12 @@ class Session:
         """{table or collection: rows} of the whole database, live (backup checks)."""
         raise NotImplementedError
 
+    def server(self) -> str | None:
+        """The server this session talks to, as ``<product>-<major>.<minor>``
+        (``"mariadb-10.11"``, ``"postgresql-15.4"``), or None if unknown. The runner
+        warns when it disagrees with the ``server`` a connection declares."""
+        return None
+
     def close(self) -> None:
         raise NotImplementedError
 

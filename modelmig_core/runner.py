@@ -183,11 +183,29 @@ class Runner:
         finally:
             session.unlock()
 
+    def _check_server(self) -> None:
+        """Warn when the server is not the one the connection declares (the make-time
+        rules followed the declaration)."""
+        declared = self.target.server
+        if not declared:
+            return
+        actual = self.connection.server()
+        if actual is None:
+            return
+        product, _, version = declared.partition("-")
+        a_product, _, a_version = actual.partition("-")
+        if product != a_product or a_version.split(".")[: len(version.split("."))] != version.split("."):
+            self.echo(
+                f"warning: {self.target.name}: the connection declares server = {declared!r}, "
+                f"but the server is {actual}; make:migration checked the models against {declared}"
+            )
+
     def _prepare(
         self, migrations: list[Migration], direction: str, command: str, *, pretend: bool, force: bool, yes: bool
     ) -> bool:
         """Check the production guard before anything changes; print instead with
         --pretend. True when the migrations should be executed."""
+        self._check_server()
         destructive = [m.id for m in migrations if (m.destructive_up if direction == "up" else m.destructive_down)]
         if pretend:
             for m in migrations:

@@ -18,6 +18,7 @@ class Target:
     url: str
     driver: Driver
     test: bool = False
+    server: str | None = None  # what the connection declares it targets ("mysql-8.4")
 
     @property
     def label(self) -> str:
@@ -79,5 +80,5 @@ def select_targets(
             if not conn.test_url:
                 raise ConfigError(f"{config.path}: connection {name!r} has no test_url for --test")
             url = conn.test_url
-        out.append(Target(name, url, driver_of(conn, plugins), test))
+        out.append(Target(name, url, driver_of(conn, plugins), test, conn.server))
     return out

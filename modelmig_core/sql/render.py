@@ -37,6 +37,7 @@ class Renderer:
     def __init__(self, hook: Any = None) -> None:
         self.hook = hook
         self.facts: Any = None
+        self.table_options: dict[str, Any] = {}  # SQLAlchemy Table kwargs (mysql_engine, mysql_collate...)
         self.dialect: Dialect = registry.load(self.dialect_name)()
 
     # ------------------------------------------------------------ names and types
@@ -152,7 +153,7 @@ class Renderer:
         items: list[Any] = [self.column(c) for c in table.columns]
         items += [self.fk_constraint(fk) for fk in table.foreign_keys]
         items += [self.check_constraint(ck) for ck in table.checks]
-        return sa.Table(name or table.name, md, *items)
+        return sa.Table(name or table.name, md, *items, **self.table_options)
 
     def sa_index(self, table: sa.Table, ix: Index) -> sa.Index:
         return sa.Index(ix.name, *[table.c[c] for c in ix.columns], unique=ix.unique)

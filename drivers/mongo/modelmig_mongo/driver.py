@@ -326,6 +326,11 @@ class MongoSession(Session):
         assert statement.action is not None
         statement.action(self.raw)
 
+    def server(self) -> str | None:
+        with self.talking("reading the server version"):
+            version = str(self.client.server_info().get("version", ""))
+        return f"mongodb-{'.'.join(version.split('.')[:2])}" if version else None
+
     def row_counts(self) -> dict[str, int]:
         with self.talking("counting documents"):
             return {name: self.raw[name].count_documents({}) for name in user_collections(self.raw)}

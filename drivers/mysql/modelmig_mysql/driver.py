@@ -27,6 +27,7 @@ from modelmig_core.api import (
     DriverInfo,
     LockError,
     MigrationFailed,
+    Refusal,
     Session,
     SqlDriver,
     SqlSession,
@@ -39,8 +40,47 @@ from modelmig_core.api import (
 ER_NO_SUCH_TABLE = 1146
 
 
+SSL_MODES = ("DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY")
+URL_OPTIONS = frozenset(
+    {"charset", "collation", "unix_socket", "connect_timeout", "ssl_mode", "ssl_ca", "ssl_cert", "ssl_key"}
+)
+DEFAULT_COLLATION = "utf8mb4_unicode_ci"  # PAD SPACE on MySQL 8 and MariaDB alike
+
+
+def tls_args(options: dict[str, str], url: str) -> dict[str, Any]:
+    """``ssl_mode`` (as MySQL's client spells it) and ``ssl_ca``/``ssl_cert``/``ssl_key``
+    -> PyMySQL's ``ssl`` options."""
+    mode = options.get("ssl_mode", "VERIFY_IDENTITY" if "ssl_ca" in options else "PREFERRED").upper()
+    if mode not in SSL_MODES:
+        raise ConfigError(f"{redact(url)}: ssl_mode must be one of {', '.join(SSL_MODES)}")
+    if mode == "DISABLED":
+        return {"ssl_disabled": True}
+    if mode == "PREFERRED" and not ({"ssl_cert", "ssl_key"} & set(options)):
+        return {}
+    if mode in ("VERIFY_CA", "VERIFY_IDENTITY") and "ssl_ca" not in options:
+        raise ConfigError(f"{redact(url)}: ssl_mode={mode} needs ssl_ca (the CA certificate file)")
+    ssl: dict[str, Any] = {
+        "verify_mode": "required" if mode in ("VERIFY_CA", "VERIFY_IDENTITY") else "none",
+        "check_hostname": mode == "VERIFY_IDENTITY",
+    }
+    for key in ("ca", "cert", "key"):
+        if f"ssl_{key}" in options:
+            ssl[key] = options[f"ssl_{key}"]
+    return {"ssl": ssl}
+
+
+def url_options(url: str) -> dict[str, str]:
+    """The query options of a mysql:// URL; an unknown one is an error, not ignored."""
+    options = {key: values[-1] for key, values in parse_qs(urlsplit(url).query).items()}
+    unknown = sorted(set(options) - URL_OPTIONS)
+    if unknown:
+        raise ConfigError(f"{redact(url)}: unknown URL option {unknown[0]!r} (known: {', '.join(sorted(URL_OPTIONS))})")
+    return options
+
+
 def connect_args(url: str) -> dict[str, Any]:
-    """mysql[+pymysql]://user:password@host:port/database?charset=... -> pymysql.connect kwargs."""
+    """mysql[+pymysql]://user:password@host:port/database?charset=...&ssl_mode=... ->
+    pymysql.connect kwargs."""
     parts = urlsplit(url)
     database = unquote(parts.path.lstrip("/"))
     if not database:
@@ -55,14 +95,35 @@ def connect_args(url: str) -> dict[str, Any]:
         "autocommit": True,
         "connect_timeout": 10,
     }
-    for key, values in parse_qs(parts.query).items():
-        if key == "charset":
-            args["charset"] = values[-1]
-        elif key == "unix_socket":
-            args["unix_socket"] = values[-1]
-        elif key == "connect_timeout":
-            args["connect_timeout"] = int(values[-1])
+    options = url_options(url)
+    for key in ("charset", "collation", "unix_socket"):
+        if key in options:
+            args[key] = options[key]
+    if "connect_timeout" in options:
+        try:
+            args["connect_timeout"] = int(options["connect_timeout"])
+        except ValueError:
+            raise ConfigError(f"{redact(url)}: connect_timeout must be a number of seconds") from None
+    args.setdefault("collation", DEFAULT_COLLATION if args["charset"] == "utf8mb4" else None)
+    if args["collation"] is None:
+        del args["collation"]
+    args.update(tls_args(options, url))
     return args
+
+
+SANDBOX_LINE = "/*M!999999\\- enable the sandbox mode */"
+
+
+def portable_dump(path: Path) -> None:
+    """mariadb-dump starts its dumps with a MariaDB-only command (the sandbox line)
+    that MySQL's own client refuses; a dump of a MySQL server drops it, so that
+    ``mysql < dump.sql`` restores it."""
+    with path.open(encoding="utf-8", errors="surrogateescape") as f:
+        first = f.readline()
+        if first.strip() != SANDBOX_LINE:
+            return
+        rest = f.read()
+    path.write_text(rest, encoding="utf-8", errors="surrogateescape")
 
 
 def lock_name(database: str) -> str:
@@ -80,6 +141,23 @@ class MysqlSession(SqlSession):
 
     def ledger_ddl(self) -> str:
         return super().ledger_ddl() + " ENGINE=InnoDB"
+
+    def server(self) -> str | None:
+        rows = self.execute("SELECT VERSION()")
+        version = str(rows[0][0]) if rows else ""
+        product = "mariadb" if "mariadb" in version.lower() else "mysql"
+        return f"{product}-{'.'.join(version.split('-')[0].split('.')[:2])}"
+
+    def renderer(self) -> Any:
+        """Tables are created with the connection's charset and collation, stated
+        explicitly: MySQL 8's default collation (NO PAD) and MariaDB's (PAD SPACE)
+        compare 'a' and 'a ' differently, so neither default is left to the server."""
+        renderer = super().renderer()
+        args = connect_args(self.url)
+        renderer.table_options = {"mysql_engine": "InnoDB", "mysql_charset": args["charset"]}
+        if "collation" in args:
+            renderer.table_options["mysql_collate"] = args["collation"]
+        return renderer
 
     def list_tables(self) -> list[str]:
         rows = self.execute(
@@ -151,6 +229,11 @@ class MysqlDriver(SqlDriver):
 
         return pymysql.connect(**connect_args(url))
 
+    def refusals(self, state: Any, server: str | None) -> list[Refusal]:
+        from .rules import index_refusals
+
+        return index_refusals(state)
+
     def backup(self, session: Session, directory: Path, label: str) -> Backup:
         """mariadb-dump (or mysqldump) in one consistent snapshot, one INSERT per row;
         read back: the dump must be complete, and its INSERTs are counted per table."""
@@ -183,6 +266,8 @@ class MysqlDriver(SqlDriver):
                     last = line
         if not last.startswith("-- Dump completed"):
             raise MigrationFailed(f"backup {path} does not verify: the dump is incomplete; nothing was dropped")
+        if not (session.server() or "").startswith("mariadb"):
+            portable_dump(path)
         return Backup(path, {t: rows.get(t, 0) for t in sorted(tables | set(rows))})
 
 

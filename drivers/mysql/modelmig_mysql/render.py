@@ -49,6 +49,9 @@ def explicit_null_compiler(base: type) -> type:
     return ExplicitNullDDLCompiler
 
 
+EXPRESSION_DEFAULT_TYPES = frozenset({"text", "binary", "json"})
+
+
 @dataclass
 class MysqlFacts:
     """(table, index name) of every index of the database, read before the migration."""
@@ -97,6 +100,15 @@ class MysqlRenderer(Renderer):
 
     def now_default(self, col: Column) -> str:
         return "CURRENT_TIMESTAMP(6)"
+
+    def server_default(self, col: Column) -> Any:
+        """TEXT, BLOB and JSON columns take a default only as an expression on MySQL 8
+        (8.0.13+; a literal fails with 1101): ``DEFAULT ('')``. MariaDB accepts it too."""
+        if col.default is not None and col.type in EXPRESSION_DEFAULT_TYPES:
+            import sqlalchemy as sa
+
+            return sa.text(f"({self.literal(col.default)})")
+        return super().server_default(col)
 
     # ------------------------------------------------------------ operations
 

@@ -116,6 +116,10 @@ class PgSession(SqlSession):
             for (name,) in types or []:
                 self.execute(f"DROP TYPE IF EXISTS {q(name)} CASCADE")
 
+    def server(self) -> str | None:
+        rows = self.execute("SHOW server_version")
+        return f"postgresql-{str(rows[0][0]).split()[0]}" if rows else None
+
     def ensure_ledger_table(self) -> None:
         """CREATE TABLE IF NOT EXISTS races between sessions on PostgreSQL (a unique
         violation in pg_type): the loser finds the table there and carries on."""

@@ -48,6 +48,9 @@ class SqliteSession(SqlSession):
     def is_missing_table(self, exc: Exception) -> bool:
         return isinstance(exc, sqlite3.OperationalError) and "no such table" in str(exc)
 
+    def server(self) -> str | None:
+        return f"sqlite-{'.'.join(sqlite3.sqlite_version.split('.')[:2])}"
+
     def begin(self) -> None:
         try:
             self.execute("BEGIN IMMEDIATE")
