@@ -1,10 +1,11 @@
 """Backup-and-verify before anything is dropped in production.
 
-When ``APP_ENV=production`` (or ``MODELMIG_BACKUP=always``), every command that
-drops data — ``migrate:reset``, ``migrate:fresh``, a run or rollback with a
-DropTable/DropColumn/DropCollection — first asks the connection's driver for a
-backup of the whole database (the ``backup`` hook), which the driver reads back
-to verify before anything is dropped. No backup, no drop: a driver that cannot
+When ``APP_ENV`` names production (see ``guard.in_production``; or with
+``MODELMIG_BACKUP=always``), every command that drops data — ``migrate:reset``,
+``migrate:fresh``, a run or rollback with a DropTable/DropColumn/DropCollection or
+a RunSQL that drops — first asks the connection's driver for a backup of the
+whole database (the ``backup`` hook), which the driver reads back to verify
+before anything is dropped. No backup, no drop: a driver that cannot
 back up, or a backup that does not verify, refuses the command.
 ``MODELMIG_SKIP_BACKUP=true`` goes on without one (said on the output).
 
