@@ -1,5 +1,6 @@
 """What hand-written SQL text does, read with sqlglot (a real SQL parser, never
-regular expressions): which statements of a ``RunSQL`` may drop data.
+regular expressions): which statements of a ``RunSQL`` may drop data, and whether
+a check constraint is exactly one SQL expression.
 
 A migration chain is dialect-neutral, so the text is read as sqlglot's generic SQL
 and as each SQL driver's dialect (PostgreSQL, MySQL/MariaDB, SQLite), and the
@@ -157,3 +158,83 @@ def _drops(stmt: Any) -> str | None:
         if isinstance(node, exp.Merge):
             return " (MERGE may update or delete rows)"
     return None
+
+
+# ---------------------------------------------------------------- check constraints
+
+
+def check_expression_problem(expr: str) -> str | None:
+    """Why ``expr`` is not exactly one boolean SQL expression fit for
+    ``CHECK (...)`` (e.g. "contains ';' (...)"), or None when it is.
+
+    Every dialect's tokenizer must see no ';', no comment and balanced parentheses
+    (so that nothing can close the CHECK and start another statement, whichever
+    database runs it); then the text must parse as a single expression (generic SQL
+    first, a driver's dialect for its own operators such as PostgreSQL's ``~``)
+    with no statement or subquery in it.
+    """
+    import sqlglot
+
+    with _quiet():
+        for dialect in DIALECTS:
+            problem = _token_problem(expr, dialect)
+            if problem is not None:
+                return problem
+        for dialect in DIALECTS:
+            try:
+                parsed = [e for e in sqlglot.parse(expr, read=dialect) if e is not None]
+            except sqlglot.errors.SqlglotError:
+                continue
+            statement = _statement_in(parsed)
+            if statement is not None:
+                return statement  # a statement in one dialect is not to be run in any
+            if len(parsed) == 1 and _is_condition(parsed[0]):
+                return None
+    return "does not parse as one expression"
+
+
+def _token_problem(expr: str, dialect: str | None) -> str | None:
+    import sqlglot
+    from sqlglot.tokens import TokenType
+
+    try:
+        tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(expr)
+    except sqlglot.errors.SqlglotError:
+        return f"cannot be read as SQL{f' by {dialect}' if dialect else ''}"
+    if any(token.token_type == TokenType.SEMICOLON for token in tokens):
+        return "contains ';' (one expression, never several statements)"
+    position = 0
+    for token in tokens:
+        if token.comments or expr[position : token.start].strip():
+            return "contains a comment ('--', '/* */' or '#')"
+        position = token.end + 1
+    if expr[position:].strip():
+        return "contains a comment ('--', '/* */' or '#')"
+    depth = 0
+    for token in tokens:
+        depth += {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(token.token_type, 0)
+        if depth < 0:
+            return "has unbalanced parentheses (a ')' closes more than was opened)"
+    if depth:
+        return "has unbalanced parentheses (a '(' is never closed)"
+    return None
+
+
+def _statement_in(parsed: list[Any]) -> str | None:
+    from sqlglot import exp
+
+    statement = (exp.Query, exp.DDL, exp.DML, exp.Command, exp.Drop, exp.Alter, exp.TruncateTable)
+    for root in parsed:
+        for node in root.walk():
+            if isinstance(node, statement):
+                word = node.key.upper()
+                if node is root:
+                    return f"is a {word} statement, not an expression"
+                return f"contains a {word} (a check is one expression on the row's columns)"
+    return None
+
+
+def _is_condition(root: Any) -> bool:
+    from sqlglot import exp
+
+    return isinstance(root, exp.Condition)

@@ -1,5 +1,6 @@
 """The data-loss holes: raw SQL that drops data is guarded like DropTable (read with
-sqlglot, unparseable text counts as destructive)."""
+sqlglot, unparseable text counts as destructive), and a check constraint is exactly
+one SQL expression (so no SQL can be smuggled through one)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import pytest
 from modelmig_core.errors import MigrationFileError
 from modelmig_core.migrations import Migration
 from modelmig_core.operations import DropTable, RunSQL, Table
-from modelmig_core.sqltext import destructive_statements
+from modelmig_core.sqltext import check_expression_problem, destructive_statements
 from tests.support.servers import ServerDb
 
 PROD = {"APP_ENV": "production"}
@@ -312,3 +313,117 @@ def test_sqlglot_is_imported_only_to_read_sql(make_project, sqlite_db: ServerDb)
         "[op.RunSQL('DROP INDEX ix', 'CREATE INDEX ix ON items (name)')]",
     )
     assert sqlglot_loaded(p, "migrate:run")  # a pending RunSQL is read before it runs
+
+
+# ---------------------------------------------------------------- check constraints: one expression, nothing more
+
+INJECTION = "x > 0)); DROP TABLE victims; CREATE TABLE zz (q int CHECK (q > 0"
+
+ACCEPTED = [
+    "length(title) > 0",
+    "price >= 0 AND price < 1000",
+    "status IN ('a', 'b')",
+    "x IS NOT NULL",
+    "a > b OR c = 1",
+    "lower(email) = email",
+    "(x > 0)",
+]
+
+
+def checked_model(*checks: str, names: bool = True) -> str:
+    entries = ", ".join(
+        f"check({c!r}, name='ck_things_{i}')" if names else f"check({c!r})" for i, c in enumerate(checks)
+    )
+    return f"""
+class Thing(Model):
+    table = "things"
+    schema = {{
+        "id": column("increments"),
+        "title": column("string", 50),
+        "price": column("decimal", (8, 2)),
+        "status": column("string", 1),
+        "x": column("integer", nullable=True),
+        "a": column("integer"),
+        "b": column("integer"),
+        "c": column("integer"),
+        "email": column("string", 100),
+    }}
+    database = {{"checks": [{entries}]}}
+"""
+
+
+@pytest.mark.parametrize("expression", [*ACCEPTED, "char_length(title) > 0", "title ~ '^[a-z]'", "note <> '--'"])
+def test_ordinary_checks_are_one_expression(expression: str) -> None:
+    assert check_expression_problem(expression) is None
+
+
+@pytest.mark.parametrize(
+    ("expression", "problem"),
+    [
+        (INJECTION, "contains ';'"),
+        ("x > 0; DROP TABLE victims", "contains ';'"),
+        ("x > 0) OR (1 = 1", "unbalanced parentheses"),
+        ("x > 0)) OR ((1 = 1", "unbalanced parentheses"),
+        ("(x > 0", "unbalanced parentheses"),
+        ("x > 0 -- the rest is gone", "comment"),
+        ("x > 0 /* hidden */", "comment"),
+        ("x > 0 # MySQL comment", "comment"),
+        ("SELECT 1", "is a SELECT statement"),
+        ("DROP TABLE victims", "is a DROP statement"),
+        ("CREATE TABLE zz (q int)", "is a CREATE statement"),
+        ("x IN (SELECT id FROM victims)", "contains a"),
+        ("x > 0 AND", "does not parse"),
+        ("x > 0, y > 0", "does not parse"),
+        ("s <> 'a\\' ) ; DROP TABLE t; -- '", "contains ';'"),  # a string to MySQL, a statement to others
+        ("x = $$ ) ; DROP TABLE t; ( $$", "contains ';'"),  # a string to PostgreSQL, a statement to others
+    ],
+)
+def test_anything_but_one_expression_is_refused(expression: str, problem: str) -> None:
+    found = check_expression_problem(expression)
+    assert found is not None and problem in found, found
+
+
+def test_check_injection_is_refused_at_make(make_project) -> None:
+    p = make_project()
+    p.models(checked_model("x > 0", INJECTION))
+    line = one_error_line(p.run("make:migration"), "models.py", "model Thing", "check 'ck_things_1'", "contains ';'")
+    assert "ck_things_0" not in line
+    assert p.migration_files() == []
+    p.models(checked_model(INJECTION, names=False))  # a generated name is named too
+    one_error_line(p.run("make:migration"), "model Thing", "check 'ck_things_")
+    assert p.migration_files() == []
+
+
+def test_ordinary_checks_still_make_and_run_on_sqlite(make_project, sqlite_db: ServerDb) -> None:
+    p = make_project({"main": {"url": sqlite_db.url}})
+    p.models(checked_model(*ACCEPTED))
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    sqlite_db.execute(
+        "INSERT INTO things (title, price, status, x, a, b, c, email) VALUES ('t', 1, 'a', 1, 2, 1, 1, 'e')"
+    )
+    with pytest.raises(Exception, match="CHECK constraint failed"):
+        sqlite_db.execute(
+            "INSERT INTO things (title, price, status, x, a, b, c, email) VALUES ('t', 1, 'z', 1, 2, 1, 1, 'e')"
+        )
+    assert "No changes" in p.ok("make:migration").output
+    before = p.migration_files()
+    p.models(checked_model(*ACCEPTED, "length(email) > 0 --, and the rest of the line is gone"))
+    one_error_line(p.run("make:migration"), "model Thing", "check 'ck_things_7'", "contains a comment")
+    assert p.migration_files() == before
+
+
+def test_check_injection_never_reaches_postgres(make_project, pg_db: ServerDb) -> None:
+    pg_db.execute("CREATE TABLE victims (id int)")
+    pg_db.execute("INSERT INTO victims VALUES (1)")
+    p = make_project({"main": {"url": pg_db.url}})
+    p.models(checked_model("char_length(title) > 0", INJECTION))
+    one_error_line(p.run("make:migration"), "model Thing", "check 'ck_things_1'")
+    assert p.migration_files() == []
+    p.ok("migrate:run")  # nothing to migrate
+    assert pg_db.rows("SELECT id FROM victims") == [(1,)]
+    assert not table_exists(pg_db, "zz") and not table_exists(pg_db, "things")
+    p.models(checked_model("char_length(title) > 0"))  # the honest check still makes and runs there
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    assert table_exists(pg_db, "things")
