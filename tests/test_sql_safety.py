@@ -1,6 +1,7 @@
 """The data-loss holes: raw SQL that drops data is guarded like DropTable (read with
-sqlglot, unparseable text counts as destructive), and a check constraint is exactly
-one SQL expression (so no SQL can be smuggled through one)."""
+sqlglot, unparseable text counts as destructive), a check constraint is exactly one
+SQL expression (so no SQL can be smuggled through one), and APP_ENV names
+production however it is spelled."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from modelmig_core import guard
 from modelmig_core.errors import MigrationFileError
 from modelmig_core.migrations import Migration
 from modelmig_core.operations import DropTable, RunSQL, Table
@@ -29,6 +32,14 @@ class Item(Model):
     table = "items"
     schema = {"id": column("increments"), "name": column("string", 50)}
 """
+
+
+@pytest.fixture(autouse=True)
+def _no_configured_production_envs() -> Iterator[None]:
+    """open_app sets the config's production_envs for the process; start and end clean."""
+    guard.set_production_envs(())
+    yield
+    guard.set_production_envs(())
 
 
 def one_error_line(result, *needles: str) -> str:
@@ -427,3 +438,86 @@ def test_check_injection_never_reaches_postgres(make_project, pg_db: ServerDb) -
     p.ok("make:migration")
     p.ok("migrate:run")
     assert table_exists(pg_db, "things")
+
+
+# ---------------------------------------------------------------- APP_ENV spellings
+
+USERS = """
+class User(Model):
+    table = "users"
+    schema = {"id": column("increments"), "email": column("string", 100)}
+"""
+
+
+def users_project(make_project, extra_config: str = ""):
+    p = make_project(extra_config=extra_config)
+    p.models(USERS)
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    with sqlite3.connect(p.root / "app.sqlite3") as c:
+        c.execute("INSERT INTO users (email) VALUES ('kept@example.com')")
+    return p
+
+
+def users(p) -> list[tuple[str]]:
+    c = sqlite3.connect(p.root / "app.sqlite3")
+    try:
+        return c.execute("SELECT email FROM users").fetchall()
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize("app_env", [" production", "PROD", "Production\n", "prod ", "\tproduction\t"])
+def test_production_however_spelled_is_guarded(make_project, app_env: str) -> None:
+    p = users_project(make_project)
+    line = one_error_line(p.run("migrate:rollback", env={"APP_ENV": app_env}), "refused", "drops data and APP_ENV=")
+    assert "--force" in line and "--yes" in line
+    assert users(p) == [("kept@example.com",)]
+    one_error_line(p.run("migrate:reset", "--yes", env={"APP_ENV": app_env}), "refused")
+    assert users(p) == [("kept@example.com",)]
+
+
+def test_configured_production_envs_are_guarded_and_backed_up(make_project) -> None:
+    p = users_project(make_project, extra_config='production_envs = ["live"]')
+    one_error_line(p.run("migrate:rollback", env={"APP_ENV": "live"}), "refused", "APP_ENV=live (production)")
+    one_error_line(p.run("migrate:rollback", env={"APP_ENV": " LIVE "}), "refused")
+    assert users(p) == [("kept@example.com",)]
+    assert "refused" in one_error_line(p.run("migrate:rollback", env={"APP_ENV": "production"}))  # the defaults stay
+    result = p.ok(
+        "migrate:rollback", "--force", "--yes", env={"APP_ENV": "live", "MODELMIG_ALLOW_PROD_DESTRUCTIVE": "true"}
+    )
+    assert "backed up and verified" in result.output and len(backups(p)) == 1
+
+
+def test_other_app_envs_are_not_production(make_project, monkeypatch) -> None:
+    p = users_project(make_project, extra_config='production_envs = ["live"]')
+    p.ok("migrate:rollback", env={"APP_ENV": "development"})  # not production: no flags, no backup
+    assert backups(p) == []
+    guard.set_production_envs(["live"])
+    for value in ("development", "staging", "produce", "production2", "liveish", "pro d"):
+        monkeypatch.setenv("APP_ENV", value)
+        assert not guard.in_production(), value
+    p2 = users_project(make_project)  # "live" counts only where the config says so
+    p2.ok("migrate:rollback", env={"APP_ENV": "live"})
+
+
+def test_in_production_unit(monkeypatch) -> None:
+    for value, expected in [
+        (" production", True),
+        ("PROD", True),
+        ("Production\n", True),
+        ("development", False),
+        ("", False),
+        ("live", False),
+    ]:
+        monkeypatch.setenv("APP_ENV", value)
+        assert guard.in_production() is expected, value
+    guard.set_production_envs([" Live "])
+    monkeypatch.setenv("APP_ENV", "LIVE")
+    assert guard.in_production()
+
+
+def test_production_envs_must_be_a_list_of_names(make_project) -> None:
+    p = make_project(extra_config='production_envs = "live"')
+    p.models(USERS)
+    one_error_line(p.run("make:migration"), "'production_envs' must be a list")

@@ -61,14 +61,14 @@ def modelmig_databases(pytestconfig: pytest.Config) -> Iterator[dict[str, Migrat
     from modelmig_core.runner import Runner
     from modelmig_core.targets import select_targets
 
-    if in_production():
-        pytest.fail("modelmig: refusing to migrate test databases with APP_ENV=production", pytrace=False)
     names = pytestconfig.getoption("--modelmig-connection") or pytestconfig.getini("modelmig_connections")
     keep = pytestconfig.getoption("--modelmig-keep")
     cwd = os.getcwd()
     out: dict[str, MigratedDb] = {}
     try:
         config, plugins = open_app(_config_path(pytestconfig))
+        if in_production():  # after open_app: the config may name more production APP_ENVs
+            pytest.fail("modelmig: refusing to migrate test databases with APP_ENV=production", pytrace=False)
         for target in select_targets(config, plugins, connections=names, test=True):
             with Runner(config, plugins, target, lambda line: None) as runner:
                 applied = runner.run() if keep else runner.fresh()
