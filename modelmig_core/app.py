@@ -7,11 +7,13 @@ import sys
 from pathlib import Path
 
 from .config import Config, load_config
+from .guard import set_production_envs
 from .registry import Registry
 
 
 def open_app(config_path: Path | None = None) -> tuple[Config, Registry]:
     config = load_config(config_path)
+    set_production_envs(config.production_envs)  # what APP_ENV calls production, for guard and backup
     os.chdir(config.root)  # relative paths (models, sqlite files) are the app's
     if str(config.root) not in sys.path:
         sys.path.insert(0, str(config.root))

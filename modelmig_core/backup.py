@@ -1,12 +1,13 @@
 """Backup-and-verify before anything is dropped in production.
 
-When ``APP_ENV=production`` (or ``MODELMIG_BACKUP=always``), every command that
-drops data — ``migrate:reset``, ``migrate:fresh``, a run or rollback with a
-destructive operation — first asks the connection's driver for a backup of the
-whole database (``Driver.backup``). The driver reads its backup back and returns
-the rows per table it found there; this module alone compares them with the live
-counts and decides. No backup, no drop: a driver that cannot back up, or a
-backup that does not verify, refuses the command.
+When ``APP_ENV`` names production (see ``guard.in_production``; or with
+``MODELMIG_BACKUP=always``), every command that drops data — ``migrate:reset``,
+``migrate:fresh``, a run or rollback with a destructive operation (a DropTable,
+a DropColumn, a RunSQL that drops...) — first asks the connection's driver for a
+backup of the whole database (``Driver.backup``). The driver reads its backup
+back and returns the rows per table it found there; this module alone compares
+them with the live counts and decides. No backup, no drop: a driver that cannot
+back up, or a backup that does not verify, refuses the command.
 ``MODELMIG_SKIP_BACKUP=true`` goes on without one (said on the output).
 
 Backups go to ``MODELMIG_BACKUP_DIR`` (default ``modelmig-backups/`` beside the

@@ -12,6 +12,7 @@ from .column_types import COLUMN_OPTIONS, COLUMN_TYPES, DEFAULT_DECIMAL, DEFAULT
 from .errors import ModelError
 from .model import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Model, RelationSpec
 from .naming import check_name, foreign_key_name, index_name, snake
+from .sqltext import check_expression_problem
 from .state import Check, Column, ForeignKey, Index, State, Table
 
 RELATION_KINDS = frozenset({"belongsTo", "hasOne", "hasMany", "belongsToMany", "morphTo", "morphMany"})
@@ -269,7 +270,13 @@ def compile_table(model: type[Model], extra_types: Iterable[str] = ()) -> Table:
     for spec in block["checks"]:
         if not isinstance(spec, CheckSpec) or not isinstance(spec.expression, str) or not spec.expression.strip():
             raise ModelError(f"{where(model)}: database['checks'] entries must be check('<sql expression>')")
-        checks.append(Check(spec.name or check_name(name, spec.expression), spec.expression))
+        ck_name = spec.name or check_name(name, spec.expression)
+        problem = check_expression_problem(spec.expression)
+        if problem is not None:
+            raise ModelError(
+                f"{where(model)}, check {ck_name!r}: a check must be one SQL expression; this one {problem}"
+            )
+        checks.append(Check(ck_name, spec.expression))
 
     return Table(name, columns, tuple(indexes), tuple(fks), tuple(checks))
 

@@ -25,7 +25,7 @@ from .errors import ConfigError
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 CONNECTION_KEYS = frozenset({"url", "test_url", "driver", "server"})
 SERVER_RE = re.compile(r"^[a-z]+-\d+(\.\d+)?$")
-TOP_KEYS = frozenset({"models", "migrations", "default", "connections", "plugins", "lock_timeout"})
+TOP_KEYS = frozenset({"models", "migrations", "default", "connections", "plugins", "lock_timeout", "production_envs"})
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ class Config:
     default: str | None = None
     plugins: tuple[str, ...] = ()
     lock_timeout: float = 60.0
+    production_envs: tuple[str, ...] = ()  # APP_ENV values that mean production, besides production and prod
 
 
 def interpolate(value: str, where: str) -> str:
@@ -149,6 +150,9 @@ def load_config(path: Path | None = None) -> Config:
     lock_timeout = section.get("lock_timeout", 60.0)
     if not isinstance(lock_timeout, (int, float)) or lock_timeout < 0:
         raise ConfigError(f"{path}: 'lock_timeout' must be a number of seconds")
+    production_envs = section.get("production_envs", [])
+    if not isinstance(production_envs, list) or not all(isinstance(e, str) and e.strip() for e in production_envs):
+        raise ConfigError(f"{path}: 'production_envs' must be a list of APP_ENV names, e.g. [\"live\"]")
     root = path.parent
     return Config(
         path=path,
@@ -159,4 +163,5 @@ def load_config(path: Path | None = None) -> Config:
         default=default,
         plugins=tuple(plugins),
         lock_timeout=float(lock_timeout),
+        production_envs=tuple(production_envs),
     )

@@ -4,15 +4,30 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from .errors import GuardError
 
 ALLOW_VAR = "MODELMIG_ALLOW_PROD_DESTRUCTIVE"
+PRODUCTION_ENVS = frozenset({"production", "prod"})
+_configured_envs: frozenset[str] = frozenset()
+
+
+def set_production_envs(names: Iterable[str]) -> None:
+    """More APP_ENV values that mean production, besides ``production`` and ``prod``:
+    the config's ``production_envs``, set by ``app.open_app`` for the process."""
+    global _configured_envs
+    _configured_envs = frozenset(n.strip().lower() for n in names if n.strip())
+
+
+def app_env() -> str:
+    return os.environ.get("APP_ENV", "").strip()
 
 
 def in_production() -> bool:
-    return os.environ.get("APP_ENV", "").lower() == "production"
+    """APP_ENV names production: trimmed, any case, ``production``, ``prod`` or a
+    configured name. A typo of one space or a capital never switches the guard off."""
+    return app_env().lower() in PRODUCTION_ENVS | _configured_envs
 
 
 def check_production(what: str, *, force: bool, yes: bool) -> None:
@@ -27,7 +42,9 @@ def check_production(what: str, *, force: bool, yes: bool) -> None:
     if not yes:
         missing.append("--yes")
     if missing:
-        raise GuardError(f"refused: {what} drops data and APP_ENV=production; it also needs {', '.join(missing)}")
+        env = app_env()
+        shown = "production" if env.lower() == "production" else f"{env} (production)"
+        raise GuardError(f"refused: {what} drops data and APP_ENV={shown}; it also needs {', '.join(missing)}")
 
 
 def confirm_destructive(

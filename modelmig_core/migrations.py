@@ -55,6 +55,15 @@ class Migration:
     def destructive_down(self) -> bool:
         return any(op.destructive for op in self.down)
 
+    def destructive_label(self, direction: str) -> str | None:
+        """None when running ``direction`` drops nothing; else the migration's id, and
+        for raw SQL the statement that drops (``20260101000000_x: RunSQL 'DROP TABLE items'``)."""
+        ops = [op for op in (self.up if direction == "up" else self.down) if op.destructive]
+        if not ops:
+            return None
+        detail = next((d for op in ops if (d := getattr(op, "destructive_detail", None))), None)
+        return f"{self.id}: {detail}" if detail else self.id
+
 
 def chain_dir(migrations: Path, family: str) -> Path:
     return migrations / family

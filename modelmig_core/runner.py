@@ -206,7 +206,7 @@ class Runner:
         """Check the production guard before anything changes; print instead with
         --pretend. True when the migrations should be executed."""
         self._check_server()
-        destructive = [m.id for m in migrations if (m.destructive_up if direction == "up" else m.destructive_down)]
+        destructive = [label for m in migrations if (label := m.destructive_label(direction))]
         if pretend:
             for m in migrations:
                 self._pretend(m, direction)

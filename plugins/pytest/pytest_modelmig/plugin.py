@@ -57,14 +57,14 @@ def modelmig_databases(pytestconfig: pytest.Config) -> Iterator[dict[str, Migrat
     wiped and migrated (or brought up to date with --modelmig-keep) once."""
     from modelmig_core import api
 
-    if api.in_production():
-        pytest.fail("modelmig: refusing to migrate test databases with APP_ENV=production", pytrace=False)
     names = pytestconfig.getoption("--modelmig-connection") or pytestconfig.getini("modelmig_connections")
     keep = pytestconfig.getoption("--modelmig-keep")
     cwd = os.getcwd()
     out: dict[str, MigratedDb] = {}
     try:
         project = api.open_project(_config_path(pytestconfig))
+        if api.in_production():  # after opening the project: its config may name more production APP_ENVs
+            pytest.fail("modelmig: refusing to migrate test databases with APP_ENV=production", pytrace=False)
         command = api.run if keep else api.fresh
         for result in command(project, connections=names, test=True, **({} if keep else {"yes": True})):
             out[result.connection] = MigratedDb(result.connection, result.driver, result.url, result.count)
