@@ -30,8 +30,16 @@ if TYPE_CHECKING:
 
 #: The version of the driver API (``modelmig_core.api``). A driver declares the
 #: version it was written for in ``Driver.api_version``; the core refuses, in one
-#: line naming the driver, a driver written for another version.
+#: line naming the driver, a driver written for another version. Version 1 is the
+#: API of modelmig 0.2.x: a driver distribution depends on ``modelmig>=0.2,<0.3``.
 API_VERSION = 1
+
+#: After this many seconds of waiting for another runner's lock, ``Session.lock``
+#: calls its ``on_wait`` callback (once) with a description of the holder.
+LOCK_NOTICE_SECONDS = 1.0
+
+#: ``on_wait(holder)``: told who holds the lock ("PostgreSQL backend 4711 (...)").
+LockWait = Callable[[str], None]
 
 LEDGER = "modelmig_migrations"
 
@@ -159,8 +167,12 @@ class Session:
     raw: Any = None
 
     # ---- the runner lock: one runner at a time per database
-    def lock(self, timeout: float) -> None:
-        """Take the runner lock; raise LockError (naming the holder) after ``timeout`` s."""
+    def lock(self, timeout: float, on_wait: LockWait | None = None) -> None:
+        """Take the runner lock; raise LockError (naming the holder) after ``timeout`` s.
+        While it waits, after ``LOCK_NOTICE_SECONDS`` (and only if ``timeout`` is
+        longer), call ``on_wait`` once with who holds the lock, so the operator sees
+        why nothing happens. A database whose lock is taken later (SQLite's write
+        lock at ``BEGIN IMMEDIATE``) keeps ``on_wait`` and calls it from there."""
 
     def unlock(self) -> None:
         """Release the lock taken by ``lock`` (called even after a failure)."""
@@ -191,6 +203,15 @@ class Session:
         """{table or collection: rows} of the whole database, live (backup checks)."""
         raise NotImplementedError
 
+    def count_rows(self, table: str) -> int | None:
+        """The rows of one table or collection now (what a drop would lose); None
+        when it cannot be counted. Drivers answer with one query; the default
+        counts the whole database."""
+        try:
+            return self.row_counts().get(table)
+        except NotImplementedError:
+            return None
+
     def close(self) -> None:
         raise NotImplementedError
 
@@ -219,6 +240,13 @@ class Driver:
 
     def connect(self, url: str) -> Session:
         raise NotImplementedError
+
+    def exists(self, url: str) -> bool | None:
+        """Whether the database of ``url`` exists, when that can be told without
+        creating it (an embedded database file); None when it cannot be told
+        (servers: connecting says so). Read-only commands (``migrate:status``,
+        rollback, reset) ask first, so that they never create a database."""
+        return None
 
     def backup(self, session: Session, directory: Path, label: str) -> Backup:
         """Write a backup of the whole database into ``directory`` (names start with

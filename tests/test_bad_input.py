@@ -26,7 +26,7 @@ def snapshot(root: Path) -> dict[str, str]:
 
 def one_error_line(result, *needles: str) -> str:
     assert result.exit_code != 0, result.output
-    lines = [line for line in result.output.splitlines() if line.strip()]
+    lines = [line for line in result.stderr.splitlines() if line.strip()]  # errors go to stderr
     assert len(lines) == 1, result.output
     assert lines[0].startswith("error: "), lines[0]
     assert "Traceback" not in result.output

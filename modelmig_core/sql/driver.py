@@ -204,6 +204,13 @@ class SqlSession(Session):
         else:
             self.execute(statement.text)
 
+    def count_rows(self, table: str) -> int | None:
+        try:
+            rows = self.execute(f"SELECT COUNT(*) FROM {self.quote(table)}")
+        except Exception:  # noqa: BLE001 - no such table (yet): nothing to count
+            return None
+        return int(rows[0][0]) if rows else 0
+
     def row_counts(self) -> dict[str, int]:
         out = {}
         for table in self.list_tables():

@@ -32,6 +32,7 @@ from urllib.parse import unquote, urlsplit
 
 from modelmig_core.api import (
     LEDGER,
+    LOCK_NOTICE_SECONDS,
     Backup,
     ConfigError,
     Driver,
@@ -40,6 +41,7 @@ from modelmig_core.api import (
     LedgerRow,
     LedgerStore,
     LockError,
+    LockWait,
     ModelmigError,
     Session,
     Statement,
@@ -68,14 +70,28 @@ def database_name(url: str) -> str:
     return name
 
 
+#: how long the first command waits for a reachable server, unless the URL says
+#: otherwise (``?serverSelectionTimeoutMS=...``, ``?connectTimeoutMS=...``)
+CONNECT_TIMEOUT_MS = 3_000
+
+
+def client_options(url: str) -> dict[str, Any]:
+    """pymongo options: a server that cannot be reached fails in about 3 s, unless
+    the URL sets its own timeouts."""
+    lowered = url.lower()
+    options: dict[str, Any] = {"appname": "modelmig"}
+    if "serverselectiontimeoutms" not in lowered:
+        options["serverSelectionTimeoutMS"] = CONNECT_TIMEOUT_MS
+    if "connecttimeoutms" not in lowered:
+        options["connectTimeoutMS"] = CONNECT_TIMEOUT_MS
+    return options
+
+
 def pymongo_client(url: str) -> Any:
     """A pymongo MongoClient for ``url`` (lazy: it connects on the first command)."""
     import pymongo
 
-    options: dict[str, Any] = {"appname": "modelmig"}
-    if "serverselectiontimeoutms" not in url.lower():
-        options["serverSelectionTimeoutMS"] = 10_000
-    return pymongo.MongoClient(url, **options)
+    return pymongo.MongoClient(url, **client_options(url))
 
 
 def utcnow() -> datetime:
@@ -91,8 +107,8 @@ def iso(value: Any) -> str:
 
 
 def detail(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text[:300]
+    """The whole reason, on one line."""
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def user_collections(db: Any) -> list[str]:
@@ -202,13 +218,14 @@ class MongoSession(Session):
 
     # ------------------------------------------------------------ lock
 
-    def lock(self, timeout: float) -> None:
+    def lock(self, timeout: float, on_wait: LockWait | None = None) -> None:
         from pymongo.errors import DuplicateKeyError
 
         driver = self.driver
         locks = self.raw[LOCK_COLLECTION]
         owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
         with self.talking("taking the migration lock"):
             while True:
                 now = utcnow()
@@ -223,18 +240,27 @@ class MongoSession(Session):
                     )
                     if taken is not None:
                         break
-                if time.monotonic() >= deadline:
-                    holder = locks.find_one({"_id": LOCK_ID}) or {}
+                now_mono = time.monotonic()
+                if now_mono >= deadline:
                     raise LockError(
                         f"{redact(self.url)}: another runner holds the migration lock "
-                        f"({holder.get('owner', 'unknown')}, since {iso(holder.get('acquired_at', '?'))}, "
-                        f"expires {iso(holder.get('expires_at', '?'))} unless renewed); "
-                        f"gave up after {timeout:g}s"
+                        f"({self.lock_holder()}); gave up after {timeout:g}s"
                     )
+                if on_wait is not None and now_mono - started >= LOCK_NOTICE_SECONDS:
+                    on_wait(f"runner {self.lock_holder()}")
+                    on_wait = None
                 time.sleep(max(0.0, min(driver.lock_poll, deadline - time.monotonic())))
         self.lock_owner = owner
         self.lock_lost = False
         self._start_renewing()
+
+    def lock_holder(self) -> str:
+        """The lock document's owner (host:pid:id), when it took it and when it expires."""
+        holder = self.raw[LOCK_COLLECTION].find_one({"_id": LOCK_ID}) or {}
+        return (
+            f"{holder.get('owner', 'unknown')}, since {iso(holder.get('acquired_at', '?'))}, "
+            f"expires {iso(holder.get('expires_at', '?'))} unless renewed"
+        )
 
     def unlock(self) -> None:
         self._stop_renewing()
@@ -304,6 +330,10 @@ class MongoSession(Session):
     def row_counts(self) -> dict[str, int]:
         with self.talking("counting documents"):
             return {name: self.raw[name].count_documents({}) for name in user_collections(self.raw)}
+
+    def count_rows(self, table: str) -> int | None:
+        with self.talking(f"counting the documents of {table}"):
+            return int(self.raw[table].count_documents({}))
 
     def close(self) -> None:
         self._stop_renewing()
