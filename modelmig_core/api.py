@@ -51,6 +51,7 @@ from .driver import (
     Session,
     Statement,
     Step,
+    ledger_int,
     redact,
 )
 from .errors import (
@@ -137,6 +138,7 @@ __all__ = [
     "in_production",
     "index_name",
     "inverse_operations",
+    "ledger_int",
     "open_project",
     "redact",
     "replace_named",

@@ -152,7 +152,7 @@ def load_config(path: Path | None = None) -> Config:
             raise ConfigError(f"{where}: 'url' is missing")
         url, url_error = _deferred(conn["url"], f"{where} url")
         if url_error is None and "://" not in url:
-            raise ConfigError(f"{where}: url {url.split('://')[0]!r} is not a URL like scheme://...")
+            raise ConfigError(f"{where}: url is not a URL like scheme://... (it has no '://')")
         test_url = conn.get("test_url")
         test_url_error = None
         if test_url is not None:

@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
+from .errors import ModelmigError
+
 if TYPE_CHECKING:
     from .operations import Operation
 
@@ -38,7 +40,8 @@ API_VERSION = 1
 #: calls its ``on_wait`` callback (once) with a description of the holder.
 LOCK_NOTICE_SECONDS = 1.0
 
-#: ``on_wait(holder)``: told who holds the lock ("PostgreSQL backend 4711 (...)").
+#: ``on_wait(holder)``: told who holds the lock, as a sentence
+#: ("PostgreSQL backend 4711 (user app, ...) holds the migration lock").
 LockWait = Callable[[str], None]
 
 LEDGER = "modelmig_migrations"
@@ -85,6 +88,18 @@ class DriverInfo:
     schemes: tuple[str, ...]
     family: str  # "sql", or a family a plugin contributes ("document")
     description: str = ""
+
+
+def ledger_int(value: Any, field: str, migration_id: Any, where: str) -> int:
+    """An integer ledger value, or one error line naming the row, the field and
+    the value (a hand-edited or corrupt ledger)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ModelmigError(
+            f"the ledger {where} has a corrupt row for {migration_id!r}: {field} is {value!r}, not a number; "
+            "fix or delete that row"
+        ) from None
 
 
 @dataclass

@@ -127,7 +127,7 @@ class Runner:
         return self.session is None and self.driver.exists(self.target.url) is False
 
     def lock_notice(self, holder: str) -> None:
-        self.echo(f"{self.tag}: waiting for the migration lock, held by {holder}")
+        self.echo(f"{self.tag}: waiting for the lock: {holder}")
 
     def files(self) -> list[MigrationFile]:
         return list_files(self.config.migrations, self.family)

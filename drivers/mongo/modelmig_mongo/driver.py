@@ -46,6 +46,7 @@ from modelmig_core.api import (
     Session,
     Statement,
     Step,
+    ledger_int,
     redact,
 )
 
@@ -131,20 +132,20 @@ class MongoLedgerStore(LedgerStore):
 
     @staticmethod
     def _row(d: dict[str, Any]) -> LedgerRow:
-        try:
-            return LedgerRow(
-                str(d["_id"]),
-                int(d.get("batch", 0)),
-                str(d.get("checksum", "")),
-                iso(d.get("applied_at", "")),
-                int(d.get("duration_ms", 0)),
-                str(d.get("status", "applied")),
-                int(d.get("progress", 0)),
-            )
-        except (TypeError, ValueError) as exc:
-            raise ModelmigError(
-                f"the ledger collection {LEDGER} has a corrupt document {d.get('_id')!r}: {exc}"
-            ) from None
+        mid = d.get("_id")
+
+        def number(field: str) -> int:
+            return ledger_int(d.get(field, 0), field, mid, f"collection {LEDGER}")
+
+        return LedgerRow(
+            str(mid),
+            number("batch"),
+            str(d.get("checksum", "")),
+            iso(d.get("applied_at", "")),
+            number("duration_ms"),
+            str(d.get("status", "applied")),
+            number("progress"),
+        )
 
     def rows(self) -> list[LedgerRow]:
         with self.session.talking("reading the ledger"):
@@ -244,22 +245,23 @@ class MongoSession(Session):
                 if now_mono >= deadline:
                     raise LockError(
                         f"{redact(self.url)}: another runner holds the migration lock "
-                        f"({self.lock_holder()}); gave up after {timeout:g}s"
+                        f"({', '.join(self.lock_holder())}); gave up after {timeout:g}s"
                     )
                 if on_wait is not None and now_mono - started >= LOCK_NOTICE_SECONDS:
-                    on_wait(f"runner {self.lock_holder()}")
+                    owner, times = self.lock_holder()
+                    on_wait(f"runner {owner} holds the migration lock ({times})")
                     on_wait = None
                 time.sleep(max(0.0, min(driver.lock_poll, deadline - time.monotonic())))
         self.lock_owner = owner
         self.lock_lost = False
         self._start_renewing()
 
-    def lock_holder(self) -> str:
-        """The lock document's owner (host:pid:id), when it took it and when it expires."""
+    def lock_holder(self) -> tuple[str, str]:
+        """The lock document's owner (host:pid:id), and when it took it and expires."""
         holder = self.raw[LOCK_COLLECTION].find_one({"_id": LOCK_ID}) or {}
         return (
-            f"{holder.get('owner', 'unknown')}, since {iso(holder.get('acquired_at', '?'))}, "
-            f"expires {iso(holder.get('expires_at', '?'))} unless renewed"
+            str(holder.get("owner", "unknown")),
+            f"since {iso(holder.get('acquired_at', '?'))}, expires {iso(holder.get('expires_at', '?'))} unless renewed",
         )
 
     def unlock(self) -> None:

@@ -143,14 +143,17 @@ class MysqlSession(SqlSession):
         rows = self.execute("SELECT IS_USED_LOCK(%s)", [name])
         conn_id = rows[0][0] if rows else None
         if conn_id is None:
-            return "another session (it released the lock meanwhile)"
+            return "another session held the migration lock (it has just released it)"
         info = self.execute(
             "SELECT user, host, db, command, time FROM information_schema.processlist WHERE id = %s", [conn_id]
         )
         if not info:
-            return f"MySQL connection {conn_id}"
+            return f"MySQL connection {conn_id} holds the migration lock"
         user, host, db, command, seconds = info[0]
-        return f"MySQL connection {conn_id} (user {user}@{host}, database {db}, {command} for {seconds}s)"
+        return (
+            f"MySQL connection {conn_id} (user {user}@{host}, database {db}, {command} for {seconds}s) "
+            "holds the migration lock"
+        )
 
     def unlock(self) -> None:
         name = getattr(self, "_lock_name", None)

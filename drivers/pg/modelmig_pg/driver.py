@@ -164,10 +164,13 @@ class PgSession(SqlSession):
             [unsigned >> 32, unsigned & 0xFFFFFFFF],
         )
         if not rows:
-            return "another session (it could not be identified)"
+            return "another session holds the migration lock (it could not be identified)"
         pid, user, app, addr, since = rows[0]
         where = f" from {addr}" if addr else " over a local socket"
-        return f"PostgreSQL backend {pid} (user {user}, application {app or '?'}{where}, connected since {since})"
+        return (
+            f"PostgreSQL backend {pid} (user {user}, application {app or '?'}{where}, connected since {since}) "
+            "holds the migration lock"
+        )
 
     def unlock(self) -> None:
         key = getattr(self, "_lock_key", None)

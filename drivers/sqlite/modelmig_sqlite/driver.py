@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from modelmig_core.api import (
+    LEDGER,
     LOCK_NOTICE_SECONDS,
     Backup,
     ConfigError,
@@ -28,19 +29,20 @@ from modelmig_core.api import (
     SqlDriver,
     SqlSession,
     Step,
+    redact,
 )
 
 
 def sqlite_path(url: str) -> str:
     """sqlite:///relative.db, sqlite:////absolute.db, sqlite:// or sqlite:///:memory:."""
     if not url.startswith("sqlite://"):
-        raise ConfigError(f"{url!r} is not a sqlite:// URL")
+        raise ConfigError(f"{redact(url)!r} is not a sqlite:// URL")
     rest = url[len("sqlite://") :]
     path = urlsplit("x://" + rest).path if "?" in rest else rest
     if path in ("", "/", "/:memory:"):
         return ":memory:"
     if not path.startswith("/"):
-        raise ConfigError(f"{url!r}: write sqlite:///relative/path.db or sqlite:////absolute/path.db")
+        raise ConfigError(f"{redact(url)!r}: write sqlite:///relative/path.db or sqlite:////absolute/path.db")
     return path[1:]
 
 
@@ -96,6 +98,19 @@ class SqliteSession(SqlSession):
         finally:
             if on_wait is not None:
                 self.execute(f"PRAGMA busy_timeout = {int(total * 1000)}")
+
+    def ensure_ledger_table(self) -> None:
+        """Created under the write lock like a migration (so a runner waiting for
+        another one says so); nothing to write when it exists."""
+        if self.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [LEDGER]):
+            return
+        self.begin()
+        try:
+            self.execute(self.ledger_ddl())
+            self.commit()
+        except BaseException:
+            self.rollback()
+            raise
 
     def list_tables(self) -> list[str]:
         rows = self.execute(
