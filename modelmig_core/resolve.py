@@ -25,6 +25,8 @@ def resolve(runner: Runner, migration_id: str, applied: bool) -> str:
     back on the runner's connection, under the migration lock; returns a summary."""
     target = runner.target
     mid = migration_id.removesuffix(".py")
+    if runner.database_missing():
+        raise ResolveError(f"{target.tag}: the database does not exist; nothing to resolve")
     rows = runner.ledger()
     matches = [r for r in rows if r.id == mid] or [r for r in rows if r.id.startswith(mid)]
     if not matches:
