@@ -20,7 +20,8 @@ def project(make_project: Any, backend: Backend, extra: str = "") -> Any:
     )
 
 
-def test_a_waiting_runner_is_told_who_holds_the_lock(backend: Backend) -> None:
+def test_a_waiting_runner_is_told_who_holds_the_lock(mock_backend: Backend) -> None:
+    backend = mock_backend  # driver logic: mongomock (no MongoDB server here)
     backend.db["modelmig_lock"].insert_one(
         {
             "_id": LOCK_ID,
@@ -44,7 +45,8 @@ def test_a_waiting_runner_is_told_who_holds_the_lock(backend: Backend) -> None:
     assert "unless renewed)" in notices[0]
 
 
-def test_the_cli_prints_the_waiting_line(make_project: Any, backend: Backend) -> None:
+def test_the_cli_prints_the_waiting_line(make_project: Any, mock_backend: Backend) -> None:
+    backend = mock_backend  # driver logic: mongomock (no MongoDB server here)
     p = project(make_project, backend, "\nlock_timeout = 20")
     p.models(V1)
     p.ok("make:migration")
@@ -90,7 +92,8 @@ def test_an_unreachable_server_gives_the_whole_reason(make_project: Any) -> None
     assert "Connection refused" in line and "s3cret" not in result.output
 
 
-def test_a_corrupt_ledger_document_is_one_error_line(make_project: Any, backend: Backend) -> None:
+def test_a_corrupt_ledger_document_is_one_error_line(make_project: Any, mock_backend: Backend) -> None:
+    backend = mock_backend  # driver logic: mongomock (no MongoDB server here)
     p = project(make_project, backend)
     p.models(V1)
     p.ok("make:migration")
