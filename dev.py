@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The two quickstart commands, on a fresh machine with only Python 3.11+:
 
-    python3 dev.py example   # the example blog's make:migration, migrate:run, migrate:status on SQLite
-    python3 dev.py test      # the whole test suite
+    python3 dev.py example   # the example blog on SQLite: make, run, status; then a model change
+                             # (a new column), the migration it generates, run and status again
+    python3 dev.py test      # the test databases (when the servers are reachable), then the suite
 
 Both create ./.venv and install modelmig, its drivers and the test tools into it
 (once; again when a pyproject.toml changes).
@@ -45,23 +46,46 @@ def ensure_venv() -> None:
     stamp.write_text(digest.hexdigest())
 
 
-def example() -> int:
-    """Copy the example app to a scratch folder and run its migrations on SQLite."""
+#: the scripted model change of the example: tags get a colour
+MODEL_CHANGE = (
+    '"slug": column("string", 64, unique=True),',
+    '"slug": column("string", 64, unique=True),\n        "color": column("string", 7, nullable=True),',
+)
+
+
+def example(modelmig_exe: Path | None = None) -> int:
+    """Copy the example app to a scratch folder and run its migrations on SQLite;
+    then change a model and let make:migration write the migration for it."""
+    exe = str(modelmig_exe or bin_path("modelmig"))
     work = Path(tempfile.mkdtemp(prefix="modelmig-blog-"))
     app = work / "blog"
-    shutil.copytree(ROOT / "examples" / "blog", app, ignore=shutil.ignore_patterns("*.sqlite3", "__pycache__"))
-    modelmig = str(bin_path("modelmig"))
+    ignore = shutil.ignore_patterns("*.sqlite3", "__pycache__", "modelmig-backups")
+    shutil.copytree(ROOT / "examples" / "blog", app, ignore=ignore)
     print(f"example app copied to {app}")
-    for args in (["make:migration"], ["migrate:run"], ["migrate:status"]):
-        print(f"$ modelmig {' '.join(args)}", flush=True)
-        result = subprocess.run([modelmig, *args], cwd=app)
-        if result.returncode != 0:
-            return result.returncode
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("MODELMIG_NOW", None)
+
+    def modelmig(*args: str) -> int:
+        print(f"\n$ modelmig {' '.join(args)}", flush=True)
+        return subprocess.run([exe, *args], cwd=app, env=env).returncode
+
+    steps = ["make:migration"], ["migrate:run"], ["migrate:status"]
+    if any(modelmig(*args) for args in steps):
+        return 1
+    models = app / "blog" / "models.py"
+    old, new = MODEL_CHANGE
+    models.write_text(models.read_text().replace(old, new, 1))
+    print(f"\n# a model change: blog/models.py, class Tag gets {new.split(chr(10))[1].strip()}")
+    if any(modelmig(*args) for args in steps):
+        return 1
     return 0
 
 
 def test(args: list[str]) -> int:
-    return subprocess.run([str(bin_path("python")), "-m", "pytest", *args], cwd=ROOT).returncode
+    """Create the test databases on the servers that answer, then run pytest."""
+    python = str(bin_path("python"))
+    subprocess.run([python, str(ROOT / "tests" / "support" / "databases.py"), "ensure"], cwd=ROOT)
+    return subprocess.run([python, "-m", "pytest", *args], cwd=ROOT).returncode
 
 
 def main() -> int:

@@ -73,6 +73,31 @@ def build(session: nox.Session) -> None:
     session.log("built: " + ", ".join(built))
     if len(built) != 2 * len(packages()):
         session.error(f"expected a wheel and an sdist for each of {len(packages())} distributions, got {built}")
+    for wheel in sorted(out.glob("*.whl")):
+        problems = wheel_problems(wheel)
+        if problems:
+            session.error(f"{wheel.name}: {'; '.join(problems)}")
+    session.log("every wheel has its LICENSE, py.typed, readme and licence metadata")
+
+
+def wheel_problems(wheel: Path) -> list[str]:
+    """What a wheel lacks: the MIT licence file and expression, the readme as its
+    long description, a py.typed marker."""
+    import zipfile
+
+    with zipfile.ZipFile(wheel) as z:
+        names = z.namelist()
+        metadata = z.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    problems = []
+    if not any(n.endswith(".dist-info/licenses/LICENSE") for n in names):
+        problems.append("no LICENSE")
+    if "License-Expression: MIT" not in metadata:
+        problems.append("no License-Expression: MIT")
+    if "Description-Content-Type: text/markdown" not in metadata:
+        problems.append("no readme")
+    if not any(n.endswith("/py.typed") for n in names):
+        problems.append("no py.typed")
+    return problems
 
 
 @nox.session
@@ -87,27 +112,7 @@ def bench(session: nox.Session) -> None:
 
 # ---------------------------------------------------------------- migrations lifecycle
 
-CREATE_DB = """
-import sys
-kind, admin, name, action = sys.argv[1:5]
-if kind == "pg":
-    import psycopg
-    with psycopg.connect(admin, autocommit=True) as c:
-        if action == "create":
-            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            c.execute(f'CREATE DATABASE "{name}"')
-        else:
-            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-else:
-    import pymysql
-    from modelmig_mysql.driver import connect_args
-    c = pymysql.connect(**connect_args(admin))
-    with c.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        if action == "create":
-            cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-    c.close()
-"""
+DATABASES = str(ROOT / "tests" / "support" / "databases.py")  # create/drop a scratch database
 
 
 def database_url(admin: str, name: str) -> str:
@@ -127,7 +132,7 @@ def migrations(session: nox.Session, driver: str) -> None:
     scratch = f"blog_nox_{uuid.uuid4().hex[:8]}"
     admin = {"pg": PG_URL, "mysql": MYSQL_URL}.get(driver)
     if admin:
-        session.run("python", "-c", CREATE_DB, driver, admin, scratch, "create", silent=True)
+        session.run("python", DATABASES, "create", driver, admin, scratch, silent=True)
         env["BLOG_PG_URL" if driver == "pg" else "BLOG_MYSQL_URL"] = database_url(admin, scratch)
     connection = {"sqlite": "main", "pg": "pg", "mysql": "mysql"}[driver]
     session.chdir(work)
@@ -162,7 +167,7 @@ def migrations(session: nox.Session, driver: str) -> None:
     finally:
         session.chdir(ROOT)
         if admin:
-            session.run("python", "-c", CREATE_DB, driver, admin, scratch, "drop", silent=True)
+            session.run("python", DATABASES, "drop", driver, admin, scratch, silent=True)
 
 
 def expect_status(session: nox.Session, output: str, status: str) -> None:

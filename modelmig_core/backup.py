@@ -11,13 +11,16 @@ back up, or a backup that does not verify, refuses the command.
 ``MODELMIG_SKIP_BACKUP=true`` goes on without one (said on the output).
 
 Backups go to ``MODELMIG_BACKUP_DIR`` (default ``modelmig-backups/`` beside the
-config file).
+config file). They hold every row of the database: the folder is created 0700
+and every file in it is written 0600 (the driver writes under a 0077 umask, and
+what it wrote is made 0600/0700 afterwards, whatever tool wrote it).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,18 +47,62 @@ def verify(backup: Backup, live: dict[str, int]) -> None:
         )
 
 
-def backup_before_drop(command: str, session: Session, target: Any, echo: Callable[[str], None]) -> None:
-    if not wanted():
-        return
-    if os.environ.get("MODELMIG_SKIP_BACKUP", "").lower() == "true":
-        echo(f"warning: {target.name}: {command} drops data WITHOUT a backup (MODELMIG_SKIP_BACKUP=true)")
-        return
+@contextmanager
+def private_files() -> Iterator[None]:
+    """What is created meanwhile (by this process or the tools it starts) is
+    readable by its owner only."""
+    old = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def make_private(path: Path) -> None:
+    """``path`` and, for a folder, everything under it: files 0600, folders 0700."""
+    if path.is_dir():
+        path.chmod(0o700)
+        for inner in path.rglob("*"):
+            inner.chmod(0o700 if inner.is_dir() else 0o600)
+    elif path.exists():
+        path.chmod(0o600)
+
+
+def backup_folder() -> Path:
+    """The backup folder, created 0700 if it does not exist; one error line if it
+    cannot be created or written to."""
     directory = Path(os.environ.get("MODELMIG_BACKUP_DIR") or DEFAULT_DIR).resolve()
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        if not directory.is_dir():
+            with private_files():
+                directory.mkdir(parents=True)
+        probe = directory / f".modelmig-write-test-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise MigrationFailed(
+            f"cannot write backups to {directory}: {reason}; nothing was dropped "
+            "(set MODELMIG_BACKUP_DIR to a writable folder)"
+        ) from None
+    return directory
+
+
+def backup_before_drop(command: str, session: Session, target: Any, echo: Callable[[str], None]) -> Path | None:
+    """Take, verify and report a backup when one is wanted; its path."""
+    if not wanted():
+        return None
+    name = getattr(target, "tag", target.name)
+    if os.environ.get("MODELMIG_SKIP_BACKUP", "").lower() == "true":
+        echo(f"warning: {name}: {command} drops data WITHOUT a backup (MODELMIG_SKIP_BACKUP=true)")
+        return None
+    directory = backup_folder()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     label = f"{target.name}-{stamp}-{command.replace(':', '-')}"
     try:
-        result = session.driver.backup(session, directory, label)
+        with private_files():
+            result = session.driver.backup(session, directory, label)
+        make_private(result.path)
     except NotImplementedError:
         raise GuardError(
             f"refused: {command} drops data and driver {session.driver.name} cannot take a backup; "
@@ -69,7 +116,5 @@ def backup_before_drop(command: str, session: Session, target: Any, echo: Callab
         ) from exc
     verify(result, session.row_counts())
     total = sum(result.rows.values())
-    echo(
-        f"{target.name}: backed up and verified {len(result.rows)} table(s), {total} row(s) "
-        f"before {command}: {result.path}"
-    )
+    echo(f"{name}: backed up and verified {len(result.rows)} table(s), {total} row(s) before {command}: {result.path}")
+    return result.path

@@ -35,21 +35,26 @@ def diff(old: Any, new: Any, hints: DiffHints) -> list[Operation]:
 def apply(
     session: Session, migration: Migration, steps: Sequence[Step], direction: str, record: MigrationRecord
 ) -> Any:
-    """Perform the session's plan of the steps, one statement at a time, counting
-    each on the ledger record."""
+    """Perform the session's plan of the steps, one statement at a time: each is
+    recorded as started on the ledger before it is sent (outside a transaction),
+    and counted when it completed."""
     statements = session.plan(steps)
     noun = getattr(session, "statement_noun", "statement")
-    for statement in statements:
+    total = len(statements)
+    for number, statement in enumerate(statements, 1):
+        record.statement_started(number)
         try:
             session.perform(statement)
         except Exception as exc:
             if isinstance(exc, ModelmigError) and not isinstance(exc, MigrationFailed):
                 raise
-            done = record.progress
             if not record.tracked:
                 outcome = "rolled back: nothing was changed"
-            elif done:
-                outcome = f"{done} of {len(statements)} {noun}(s) had run; {migration.id} stays marked as interrupted"
+            elif record.done:
+                outcome = (
+                    f"{noun} {number} of {total} was sent and may or may not have completed, "
+                    f"the {record.done} before it completed; {migration.id} stays marked as interrupted"
+                )
             else:
                 outcome = "nothing was changed"
             detail = " ".join(str(exc).split()) or type(exc).__name__
@@ -60,5 +65,6 @@ def apply(
 
 
 @hookimpl
-def before_destructive(command: str, session: Session, target: Any, echo: Any) -> None:
-    backup_before_drop(command, session, target, echo)
+def before_destructive(command: str, session: Session, target: Any, echo: Any) -> Any:
+    """The verified backup's path (None when no backup was wanted)."""
+    return backup_before_drop(command, session, target, echo)

@@ -3,25 +3,37 @@ a command needs them."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
+import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .errors import ModelmigError
+from .output import Output, silence_stdout
+
+if TYPE_CHECKING:
+    from .report import ConnectionReport
 
 DRIVER_FLAGS = ("sqlite", "pg", "mysql", "mongo")
 
 
 def _fail(message: str, code: int) -> None:
-    click.echo(f"error: {message}", err=True)
+    Output().error(message)
     sys.exit(code)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = (str(exc).strip().splitlines() or [""])[0]
+    if isinstance(exc, ModelmigError):
+        return text or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"
 
 
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -99,34 +111,81 @@ def _targets(ctx_obj: dict[str, Any], kw: dict[str, Any]) -> tuple[Any, Any, lis
     return config, plugins, targets
 
 
-def _each(config: Any, plugins: Any, targets: list[Any], work: Callable[[Any], str | None]) -> None:
-    """Run ``work`` on each target in turn; with several, print a summary and fail if any did."""
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print what was done as JSON on stdout (progress goes to stderr)."
+)
+
+
+@contextmanager
+def _json_result(command: str, out: Output) -> Iterator[list[ConnectionReport]]:
+    """Collects each connection's report; under --json prints them as one JSON
+    document on stdout, whatever happened (the error line follows on stderr)."""
+    reports: list[ConnectionReport] = []
+    error: str | None = None
+    try:
+        yield reports
+    except Exception as exc:
+        error = _one_line(exc)
+        raise
+    finally:
+        if out.json_mode:
+            out.json(
+                {
+                    "command": command,
+                    "ok": error is None and all(r.ok for r in reports),
+                    "error": error,
+                    "connections": [r.as_json() for r in reports],
+                }
+            )
+
+
+def _each(
+    config: Any,
+    plugins: Any,
+    targets: list[Any],
+    work: Callable[[Any], object],
+    out: Output,
+    reports: list[ConnectionReport] | None = None,
+) -> None:
+    """Run ``work`` on each target in turn, timing it, and close with a summary:
+    one line for one connection (when it did something), a block for several.
+    One connection's failure is raised as it is; with several, the others still
+    run and the command fails at the end."""
     from .runner import Runner
 
-    if len(targets) == 1:
-        with Runner(config, plugins, targets[0], click.echo) as runner:
-            work(runner)
-        return
-    failures = 0
+    reports = [] if reports is None else reports
+    failures: list[BaseException] = []
     summary = []
     for target in targets:
+        runner = Runner(config, plugins, target, out.echo)
+        reports.append(runner.report)
+        started = time.perf_counter()
+        result: object = None
         try:
-            with Runner(config, plugins, target, click.echo) as runner:
-                result = work(runner) or "ok"
-            summary.append(f"  {target.label}: {result}")
-        except ModelmigError as exc:
-            failures += 1
-            summary.append(f"  {target.label}: FAILED: {str(exc).splitlines()[0]}")
-        except Exception as exc:  # noqa: BLE001
-            failures += 1
-            summary.append(
-                f"  {target.label}: FAILED: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-            )
-    click.echo("summary:")
+            with runner:
+                result = work(runner)
+        except Exception as exc:  # noqa: BLE001 - reported in the summary; raised again below
+            runner.report.error = _one_line(exc)
+            failures.append(exc)
+        finally:
+            runner.report.duration_ms = int((time.perf_counter() - started) * 1000)
+        report = runner.report
+        text = result if isinstance(result, str) else report.summary()
+        if report.error is not None:
+            summary.append(f"  {target.label}: FAILED: {report.error}")
+        else:
+            summary.append(f"  {target.label}: {text}")
+            if len(targets) == 1 and (report.applied or report.rolled_back or report.dropped):
+                out.info(f"{target.tag}: {text}")
+    if len(targets) == 1:
+        if failures:
+            raise failures[0]
+        return
+    out.info("summary:")
     for line in summary:
-        click.echo(line)
+        out.info(line)
     if failures:
-        _fail(f"{failures} of {len(targets)} connection(s) failed", 1)
+        _fail(f"{len(failures)} of {len(targets)} connection(s) failed", 1)
 
 
 _NO_ARGS_IS_HELP: type[Exception] | tuple[()] = getattr(click.exceptions, "NoArgsIsHelpError", ())
@@ -144,13 +203,13 @@ class OneLineErrors(click.Group):
             sys.exit(exc.exit_code)
         except click.UsageError as exc:
             where = exc.ctx.command_path if exc.ctx else "modelmig"
-            click.echo(f"error: {where}: {exc.format_message()} (see {where} --help)", err=True)
+            Output().error(f"{where}: {exc.format_message()} (see {where} --help)")
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
-            click.echo(f"error: {exc.format_message()}", err=True)
+            Output().error(exc.format_message())
             sys.exit(exc.exit_code)
         except click.Abort:
-            click.echo("error: aborted, nothing was changed", err=True)
+            Output().error("aborted, nothing was changed")
             sys.exit(1)
 
 
@@ -168,41 +227,62 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
 @cli.command("make:migration")
 @click.option("--name", help="Name of the migration (default: derived from the change).")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if the models and migrations differ.")
+@click.option(
+    "--empty", is_flag=True, help="Write an empty migration (needs --name) for hand-written RunSQL/RunPython."
+)
+@click.option("--family", default="sql", show_default=True, metavar="FAMILY", help="The chain of an --empty migration.")
 @click.pass_obj
 @handle_errors
-def make_migration(obj: dict[str, Any], name: str | None, check: bool) -> None:
+def make_migration(obj: dict[str, Any], name: str | None, check: bool, empty: bool, family: str) -> None:
     """Diff the models against the migrations and write the next migration."""
     from .app import open_app
-    from .make import plan, write
+    from .dataloss import destructive_ops
+    from .make import plan, plan_empty, write
 
+    out = Output()
+    if empty and check:
+        raise click.UsageError("--empty and --check cannot be combined")
     config, plugins = open_app(obj.get("config"))
-    planned = plan(config, plugins, name)
+    if empty:
+        if not name:
+            raise click.UsageError("--empty needs --name NAME (what the hand-written migration does)")
+        planned = [plan_empty(config, plugins, name, family)]
+    else:
+        planned = plan(config, plugins, name)
     if check:
         if planned:
             for p in planned:
                 ops = ", ".join(op.describe() for op in p.up)
-                click.echo(f"{p.family}: models and migrations differ: {ops}")
+                out.data(f"{p.family}: models and migrations differ: {ops}")
             sys.exit(1)
-        click.echo("models and migrations agree")
+        out.data("models and migrations agree")
         return
     if not planned:
-        click.echo("No changes: the models match the migrations.")
+        out.data("No changes: the models match the migrations.")
         return
     write(planned)
     for p in planned:
         rel = os.path.relpath(p.path, Path.cwd())
-        click.echo(f"Created {rel} ({len(p.up)} operation(s))")
+        if empty:
+            out.data(f"Created {rel} (empty: write its up and down operations by hand)")
+        else:
+            out.data(f"Created {rel} ({len(p.up)} operation(s))")
+        for op in destructive_ops(p.up):
+            out.warn(f"{rel} drops data when it runs: {op.describe()}")
 
 
 @cli.command("migrate:run")
 @target_options
 @destructive_options
+@json_option
 @click.pass_obj
 @handle_errors
-def migrate_run(obj: dict[str, Any], pretend: bool, force: bool, yes: bool, **kw: Any) -> None:
+def migrate_run(obj: dict[str, Any], pretend: bool, force: bool, yes: bool, as_json: bool, **kw: Any) -> None:
     """Apply every pending migration."""
-    config, plugins, targets = _targets(obj, kw)
-    _each(config, plugins, targets, lambda r: f"{r.run(pretend=pretend, force=force, yes=yes)} applied")
+    out = Output(json_mode=as_json)
+    with _json_result("migrate:run", out) as reports:
+        config, plugins, targets = _targets(obj, kw)
+        _each(config, plugins, targets, lambda r: r.run(pretend=pretend, force=force, yes=yes), out, reports)
 
 
 def _positive(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
@@ -215,17 +295,25 @@ def _positive(ctx: click.Context, param: click.Parameter, value: int | None) -> 
 @target_options
 @click.option("--step", type=int, callback=_positive, help="Roll back this many migrations (default: the last batch).")
 @destructive_options
+@json_option
 @click.pass_obj
 @handle_errors
-def migrate_rollback(obj: dict[str, Any], step: int | None, pretend: bool, force: bool, yes: bool, **kw: Any) -> None:
-    """Roll back the last batch (or --step N migrations)."""
-    config, plugins, targets = _targets(obj, kw)
-    _each(
-        config,
-        plugins,
-        targets,
-        lambda r: f"{r.rollback(step=step, pretend=pretend, force=force, yes=yes)} rolled back",
-    )
+def migrate_rollback(
+    obj: dict[str, Any], step: int | None, pretend: bool, force: bool, yes: bool, as_json: bool, **kw: Any
+) -> None:
+    """Roll back the last batch (or --step N migrations). A migration whose file
+    was modified after it was applied is refused unless --force."""
+    out = Output(json_mode=as_json)
+    with _json_result("migrate:rollback", out) as reports:
+        config, plugins, targets = _targets(obj, kw)
+        _each(
+            config,
+            plugins,
+            targets,
+            lambda r: r.rollback(step=step, pretend=pretend, force=force, yes=yes),
+            out,
+            reports,
+        )
 
 
 def _confirm(what: str, force: bool, yes: bool, pretend: bool) -> None:
@@ -233,38 +321,46 @@ def _confirm(what: str, force: bool, yes: bool, pretend: bool) -> None:
 
     if pretend:
         return
-    confirm_destructive(what, force=force, yes=yes, ask=lambda q: click.confirm(q, default=False))
+    confirm_destructive(what, force=force, yes=yes, ask=lambda q: click.confirm(q, default=False, err=True))
 
 
 @cli.command("migrate:reset")
 @target_options
 @destructive_options
+@json_option
 @click.pass_obj
 @handle_errors
-def migrate_reset(obj: dict[str, Any], pretend: bool, force: bool, yes: bool, **kw: Any) -> None:
-    """Roll back every migration."""
-    config, plugins, targets = _targets(obj, kw)
-    _confirm("migrate:reset", force, yes, pretend)
-    _each(
-        config,
-        plugins,
-        targets,
-        lambda r: (
-            f"{r.rollback(everything=True, pretend=pretend, force=True, yes=True, command='migrate:reset')} rolled back"
-        ),
-    )
+def migrate_reset(obj: dict[str, Any], pretend: bool, force: bool, yes: bool, as_json: bool, **kw: Any) -> None:
+    """Roll back every migration (a modified migration file is refused unless --force)."""
+    out = Output(json_mode=as_json)
+    with _json_result("migrate:reset", out) as reports:
+        config, plugins, targets = _targets(obj, kw)
+        _confirm("migrate:reset", force, yes, pretend)
+        _each(
+            config,
+            plugins,
+            targets,
+            lambda r: r.rollback(
+                everything=True, pretend=pretend, force=True, yes=True, command="migrate:reset", allow_modified=force
+            ),
+            out,
+            reports,
+        )
 
 
 @cli.command("migrate:fresh")
 @target_options
 @destructive_options
+@json_option
 @click.pass_obj
 @handle_errors
-def migrate_fresh(obj: dict[str, Any], pretend: bool, force: bool, yes: bool, **kw: Any) -> None:
+def migrate_fresh(obj: dict[str, Any], pretend: bool, force: bool, yes: bool, as_json: bool, **kw: Any) -> None:
     """Drop every table, then run every migration."""
-    config, plugins, targets = _targets(obj, kw)
-    _confirm("migrate:fresh", force, yes, pretend)
-    _each(config, plugins, targets, lambda r: f"{r.fresh(pretend=pretend)} applied")
+    out = Output(json_mode=as_json)
+    with _json_result("migrate:fresh", out) as reports:
+        config, plugins, targets = _targets(obj, kw)
+        _confirm("migrate:fresh", force, yes, pretend)
+        _each(config, plugins, targets, lambda r: r.fresh(pretend=pretend), out, reports)
 
 
 @cli.command("migrate:status")
@@ -273,35 +369,65 @@ def migrate_fresh(obj: dict[str, Any], pretend: bool, force: bool, yes: bool, **
 @click.pass_obj
 @handle_errors
 def migrate_status(obj: dict[str, Any], as_json: bool, **kw: Any) -> None:
-    """Show each migration: applied (batch, time), pending, modified, missing,
-    running (another runner is applying it now) or interrupted."""
+    """Show each migration: applied (batch, time, duration), pending, modified,
+    missing, running (another runner is applying it now) or interrupted."""
+    from .driver import redact
     from .runner import Runner
 
+    out = Output(json_mode=as_json)
     config, plugins, targets = _targets(obj, kw)
     report = []
     for target in targets:
-        with Runner(config, plugins, target, click.echo) as runner:
+        with Runner(config, plugins, target, out.echo) as runner:
             rows = runner.status()
-        report.append((target, rows))
+            exists = not runner.database_missing()
+        report.append((target, rows, exists))
     if as_json:
-        out = [
-            {"connection": t.name, "driver": t.driver.name, "test": t.test, "migrations": [r.as_json() for r in rows]}
-            for t, rows in report
-        ]
-        click.echo(json.dumps({"connections": out}, indent=2))
+        out.json(
+            {
+                "connections": [
+                    {
+                        "connection": t.name,
+                        "driver": t.driver.name,
+                        "url": redact(t.url),
+                        "test": t.test,
+                        "database_exists": exists,
+                        "migrations": [r.as_json() for r in rows],
+                    }
+                    for t, rows, exists in report
+                ]
+            }
+        )
         return
-    for target, rows in report:
-        click.echo(f"{target.label}")
+    for target, rows, exists in report:
+        out.data(f"{target.label}")
+        if not exists:
+            out.data("  the database does not exist yet (migrate:run creates it)")
         if not rows:
-            click.echo("  no migrations")
+            out.data("  no migrations")
         width = max((len(r.id) for r in rows), default=0)
         for r in rows:
-            extra = f"  batch {r.batch}  {r.applied_at}" if r.batch is not None else ""
-            click.echo(f"  {r.id.ljust(width)}  {r.status}{extra}")
+            out.data(f"  {r.id.ljust(width)}  {_status_text(out, r)}")
+
+
+_STATUS_COLOURS = {"applied": "green", "pending": "yellow", "running": "cyan"}
+
+
+def _status_text(out: Output, r: Any) -> str:
+    """``applied      batch 1  2026-...Z  38 ms``: the status coloured on a terminal."""
+    word = out.style(r.status, fg=_STATUS_COLOURS.get(r.status, "red"))
+    if r.batch is None:
+        return word
+    duration = f"  {r.duration_ms} ms" if r.duration_ms is not None else ""
+    return f"{word}{' ' * (11 - len(r.status))}  batch {r.batch}  {r.applied_at}{duration}"
 
 
 def main() -> None:
-    cli(prog_name="modelmig")
+    try:
+        cli(prog_name="modelmig")
+    except BrokenPipeError:  # the reader went away (| head): end quietly
+        silence_stdout()
+        sys.exit(0)
 
 
 @cli.command("migrate:resolve")
@@ -319,4 +445,4 @@ def migrate_resolve(obj: dict[str, Any], migration_id: str, outcome: str | None,
     if outcome is None:
         raise click.UsageError("say how the interrupted migration ended: --applied or --rolled-back")
     config, plugins, targets = _targets(obj, kw)
-    _each(config, plugins, targets, lambda runner: resolve(runner, migration_id, outcome == "applied"))
+    _each(config, plugins, targets, lambda runner: resolve(runner, migration_id, outcome == "applied"), Output())

@@ -146,7 +146,7 @@ def reset(
     return _each(
         project,
         project.targets(**targets),
-        lambda r: r.rollback(everything=True, force=True, yes=True, command="migrate:reset"),
+        lambda r: r.rollback(everything=True, force=True, yes=True, command="migrate:reset", allow_modified=force),
         echo,
     )
 

@@ -30,15 +30,34 @@ TOP_KEYS = frozenset({"models", "migrations", "default", "connections", "plugins
 
 @dataclass(frozen=True)
 class ConnectionConfig:
+    """One connection. A ``${VAR}`` that is not set does not fail loading: the
+    URL keeps its placeholder and ``url_error``/``test_url_error`` say why, and
+    only a command that uses this connection (``resolved_url``) fails, naming
+    the variable and the connection."""
+
     name: str
     url: str
     test_url: str | None = None
     driver: str | None = None  # explicit driver name; else chosen by URL scheme
+    url_error: str | None = None
+    test_url_error: str | None = None
     server: str | None = None  # the server it targets, e.g. "mysql-8.4", "mongodb-6.0" (make-time rules)
 
     @property
     def scheme(self) -> str:
-        return self.url.split(":", 1)[0].split("+", 1)[0].lower()
+        head = self.url.split(":", 1)[0]
+        if self.url_error and "${" in head:  # the scheme itself comes from the unset variable
+            raise ConfigError(self.url_error)
+        return head.split("+", 1)[0].lower()
+
+    def resolved_url(self, test: bool = False) -> str:
+        """The URL (or test URL) with its variables, or the error naming the unset one."""
+        error = self.test_url_error if test else self.url_error
+        if error:
+            raise ConfigError(error)
+        url = self.test_url if test else self.url
+        assert url is not None
+        return url
 
 
 @dataclass(frozen=True)
@@ -64,6 +83,15 @@ def interpolate(value: str, where: str) -> str:
         raise ConfigError(f"{where}: environment variable {name} is not set (use ${{{name}:-default}} for a default)")
 
     return _VAR.sub(sub, value)
+
+
+def _deferred(value: str, where: str) -> tuple[str, str | None]:
+    """(the interpolated value, None), or (the raw value, why it cannot be) when a
+    variable is not set: the error is raised only by a command that needs it."""
+    try:
+        return interpolate(value, where), None
+    except ConfigError as exc:
+        return value, str(exc)
 
 
 def find_config(start: Path | None = None) -> Path:
@@ -125,21 +153,22 @@ def load_config(path: Path | None = None) -> Config:
             raise ConfigError(f"{where}: unknown key {unknown[0]!r}")
         if not isinstance(conn.get("url"), str) or not conn["url"]:
             raise ConfigError(f"{where}: 'url' is missing")
-        url = interpolate(conn["url"], f"{where} url")
-        if "://" not in url:
-            raise ConfigError(f"{where}: url {url.split('://')[0]!r} is not a URL like scheme://...")
+        url, url_error = _deferred(conn["url"], f"{where} url")
+        if url_error is None and "://" not in url:
+            raise ConfigError(f"{where}: url is not a URL like scheme://... (it has no '://')")
         test_url = conn.get("test_url")
+        test_url_error = None
         if test_url is not None:
             if not isinstance(test_url, str) or "://" not in test_url:
                 raise ConfigError(f"{where}: 'test_url' is not a URL")
-            test_url = interpolate(test_url, f"{where} test_url")
+            test_url, test_url_error = _deferred(test_url, f"{where} test_url")
         driver = conn.get("driver")
         if driver is not None and not isinstance(driver, str):
             raise ConfigError(f"{where}: 'driver' must be a driver name")
         server = conn.get("server")
         if server is not None and (not isinstance(server, str) or not SERVER_RE.match(server)):
             raise ConfigError(f'{where}: \'server\' must look like "mysql-8.4" or "mongodb-6.0", got {server!r}')
-        connections[name] = ConnectionConfig(name, url, test_url, driver, server)
+        connections[name] = ConnectionConfig(name, url, test_url, driver, url_error, test_url_error, server)
 
     default = section.get("default")
     if default is not None and default not in connections:

@@ -25,13 +25,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
+from .errors import ModelmigError
+
 if TYPE_CHECKING:
     from .operations import Operation
 
 #: The version of the driver API (``modelmig_core.api``). A driver declares the
 #: version it was written for in ``Driver.api_version``; the core refuses, in one
-#: line naming the driver, a driver written for another version.
+#: line naming the driver, a driver written for another version. Version 1 is the
+#: API of modelmig 0.2.x: a driver distribution depends on ``modelmig>=0.2,<0.3``.
 API_VERSION = 1
+
+#: After this many seconds of waiting for another runner's lock, ``Session.lock``
+#: calls its ``on_wait`` callback (once) with a description of the holder.
+LOCK_NOTICE_SECONDS = 1.0
+
+#: ``on_wait(holder)``: told who holds the lock, as a sentence
+#: ("PostgreSQL backend 4711 (user app, ...) holds the migration lock").
+LockWait = Callable[[str], None]
 
 LEDGER = "modelmig_migrations"
 
@@ -77,6 +88,18 @@ class DriverInfo:
     schemes: tuple[str, ...]
     family: str  # "sql", or a family a plugin contributes ("document")
     description: str = ""
+
+
+def ledger_int(value: Any, field: str, migration_id: Any, where: str) -> int:
+    """An integer ledger value, or one error line naming the row, the field and
+    the value (a hand-edited or corrupt ledger)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ModelmigError(
+            f"the ledger {where} has a corrupt row for {migration_id!r}: {field} is {value!r}, not a number; "
+            "fix or delete that row"
+        ) from None
 
 
 @dataclass
@@ -159,8 +182,12 @@ class Session:
     raw: Any = None
 
     # ---- the runner lock: one runner at a time per database
-    def lock(self, timeout: float) -> None:
-        """Take the runner lock; raise LockError (naming the holder) after ``timeout`` s."""
+    def lock(self, timeout: float, on_wait: LockWait | None = None) -> None:
+        """Take the runner lock; raise LockError (naming the holder) after ``timeout`` s.
+        While it waits, after ``LOCK_NOTICE_SECONDS`` (and only if ``timeout`` is
+        longer), call ``on_wait`` once with who holds the lock, so the operator sees
+        why nothing happens. A database whose lock is taken later (SQLite's write
+        lock at ``BEGIN IMMEDIATE``) keeps ``on_wait`` and calls it from there."""
 
     def unlock(self) -> None:
         """Release the lock taken by ``lock`` (called even after a failure)."""
@@ -197,6 +224,15 @@ class Session:
         warns when it disagrees with the ``server`` a connection declares."""
         return None
 
+    def count_rows(self, table: str) -> int | None:
+        """The rows of one table or collection now (what a drop would lose); None
+        when it cannot be counted. Drivers answer with one query; the default
+        counts the whole database."""
+        try:
+            return self.row_counts().get(table)
+        except NotImplementedError:
+            return None
+
     def close(self) -> None:
         raise NotImplementedError
 
@@ -225,6 +261,13 @@ class Driver:
 
     def connect(self, url: str) -> Session:
         raise NotImplementedError
+
+    def exists(self, url: str) -> bool | None:
+        """Whether the database of ``url`` exists, when that can be told without
+        creating it (an embedded database file); None when it cannot be told
+        (servers: connecting says so). Read-only commands (``migrate:status``,
+        rollback, reset) ask first, so that they never create a database."""
+        return None
 
     def backup(self, session: Session, directory: Path, label: str) -> Backup:
         """Write a backup of the whole database into ``directory`` (names start with

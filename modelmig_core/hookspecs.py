@@ -83,5 +83,6 @@ def families() -> Iterable[Family]:  # type: ignore[empty-body]
 def before_destructive(command: str, session: Session, target: Any, echo: Any) -> None:
     """Called before anything is dropped (reset, fresh, a destructive migration),
     after the production guard let the command through. The core's own
-    implementation takes and verifies a backup in production (``backup.py``); a
-    plugin may do more, and raises a ModelmigError to refuse."""
+    implementation takes and verifies a backup in production (``backup.py``) and
+    returns its path (reported by ``--json``); a plugin may do more, and raises a
+    ModelmigError to refuse. Called once per command and connection."""

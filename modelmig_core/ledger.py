@@ -5,11 +5,14 @@ In a transaction (the database has transactional DDL and the migration is
 migration's statements, so both commit or neither does.
 
 Outside one (MySQL/MariaDB, MongoDB, ``atomic = False``): the row says
-``running`` before the first statement, ``progress`` counts the statements done,
-and the row is marked ``applied`` (up) or deleted (down) at the end. An
-interruption after a statement ran leaves it ``running``: every later run and
-rollback reports it by name until ``migrate:resolve`` settles it. A failure
-before any statement ran puts the ledger back as it was.
+``running`` before the first statement, and ``progress`` is set to k *before*
+statement k is sent. A runner killed while the database works on statement k
+(which the server may still finish) thus leaves an honest record: statement k
+was sent and may or may not have completed, the ones before it did. The row is
+marked ``applied`` (up) or deleted (down) at the end. An interruption after a
+statement was sent leaves it ``running``: every later run and rollback reports
+it by name until ``migrate:resolve`` settles it. A failure before any statement
+completed (the first one failed) puts the ledger back as it was.
 """
 
 from __future__ import annotations
@@ -38,13 +41,24 @@ class MigrationRecord:
         self.direction = direction
         self.batch = batch
         self.tracked = tracked  # outside a transaction: progress is recorded
-        self.progress = 0
+        self.sent = 0  # statements sent (the last may not have completed)
+        self.done = 0  # statements that completed
+
+    @property
+    def progress(self) -> int:
+        """Statements completed (for hooks written against the first API)."""
+        return self.done
+
+    def statement_started(self, number: int) -> None:
+        """Before statement ``number`` (1-based) is sent: outside a transaction, the
+        ledger records it first."""
+        self.sent = number
+        if self.tracked:
+            self.store.update(self.migration.id, progress=number)
 
     def statement_done(self) -> None:
-        """After each statement: outside a transaction, the ledger counts it."""
-        self.progress += 1
-        if self.tracked:
-            self.store.update(self.migration.id, progress=self.progress)
+        """After each statement completed."""
+        self.done += 1
 
     def finish(self, duration_ms: int) -> None:
         m = self.migration
@@ -89,11 +103,14 @@ def recording(
     try:
         yield record
     except BaseException:
-        if record.progress == 0:  # nothing ran: the ledger goes back to what it was
-            if direction == "up":
-                store.delete(mid, status="running")
-            else:
-                store.update(mid, status="applied")
+        if record.done == 0:  # nothing completed: the ledger goes back to what it was
+            try:
+                if direction == "up":
+                    store.delete(mid, status="running")
+                else:
+                    store.update(mid, status="applied", progress=0)
+            except Exception:  # noqa: BLE001 - the connection is gone: the row stays 'running', honestly
+                pass
         raise
 
 

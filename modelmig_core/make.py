@@ -14,7 +14,7 @@ from .compile import table_name, where
 from .config import Config
 from .diff import inverse_operations
 from .errors import ConfigError, ModelError
-from .history import head
+from .history import head, replay
 from .migrations import chain_dir, render
 from .naming import slug
 from .operations import Operation
@@ -124,16 +124,41 @@ def plan(config: Config, plugins: Registry, name: str | None = None) -> list[Pla
                 f"internal error: the {family_name} diff does not reproduce the models; please report this"
             )
         down = inverse_operations(ops)
-        when = stamp
-        if parent is not None:
-            parent_time = datetime.strptime(parent[:14], STAMP)
-            if when <= parent_time:
-                when = parent_time + timedelta(seconds=1)
+        when = next_stamp(stamp, parent)
         mid = f"{when.strftime(STAMP)}_{slug(name) if name else derive_name(ops)}"
         path = chain_dir(config.migrations, family_name) / f"{mid}.py"
         source = render(mid, family_name, parent, ops, down, family.operations_module)
         out.append(Planned(family_name, mid, path, parent, ops, down, source))
     return out
+
+
+def plan_empty(config: Config, plugins: Registry, name: str, family_name: str = "sql") -> Planned:
+    """``make:migration --empty --name NAME``: the next migration of the chain with
+    empty ``up`` and ``down`` lists, for hand-written RunSQL/RunPython."""
+    families = plugins.families()
+    if family_name not in families:
+        family = plugins.family(family_name)  # loads a driver that contributes it, or says none does
+    else:
+        family = families[family_name]
+    history = replay(config.migrations, family_name, family.empty)
+    when = next_stamp(now(), history.last_id)
+    mid = f"{when.strftime(STAMP)}_{slug(name)}"
+    path = chain_dir(config.migrations, family_name) / f"{mid}.py"
+    source = render(mid, family_name, history.last_id, [], [], family.operations_module)
+    source = source.replace(
+        "\nup = []\n",
+        "\n# Written by hand: op.RunSQL(sql, reverse_sql) or op.RunPython(forward, backward), in order.\nup = []\n",
+    )
+    return Planned(family_name, mid, path, history.last_id, [], [], source)
+
+
+def next_stamp(when: datetime, parent: str | None) -> datetime:
+    """``when``, or one second after the parent's time if that is not later."""
+    if parent is not None:
+        parent_time = datetime.strptime(parent[:14], STAMP)
+        if when <= parent_time:
+            return parent_time + timedelta(seconds=1)
+    return when
 
 
 def write(planned: list[Planned]) -> None:

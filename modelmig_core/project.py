@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .compile import check_relations, renames, where
+from .compile import check_relations, column_specs, renames, where
 from .config import Config
 from .diff import DiffHints
 from .errors import ConfigError, ModelError
@@ -63,6 +63,8 @@ class Desired:
 def desired_states(config: Config, plugins: Registry) -> dict[str, Desired]:
     """{family: what the models ask for}. Every family with a chain on disk is included."""
     models = import_models(config)
+    for m in models:
+        column_specs(m)  # a schema that is not a dict of columns: one line naming the model
     check_relations(models)
     by_store: dict[str, list[type[Model]]] = {}
     for m in models:

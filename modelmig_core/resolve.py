@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .errors import ModelmigError
 from .ledger import resolve as resolve_row
-from .runner import Runner
+from .runner import Runner, sent_note
 
 
 class ResolveError(ModelmigError):
@@ -25,21 +25,24 @@ def resolve(runner: Runner, migration_id: str, applied: bool) -> str:
     back on the runner's connection, under the migration lock; returns a summary."""
     target = runner.target
     mid = migration_id.removesuffix(".py")
+    if runner.database_missing():
+        raise ResolveError(f"{target.tag}: the database does not exist; nothing to resolve")
     rows = runner.ledger()
     matches = [r for r in rows if r.id == mid] or [r for r in rows if r.id.startswith(mid)]
     if not matches:
-        raise ResolveError(f"{target.name}: migration {mid} is not in the ledger; nothing to resolve")
+        raise ResolveError(f"{target.tag}: migration {mid} is not in the ledger; nothing to resolve")
     if len(matches) > 1:
         raise ResolveError(f"{target.name}: {mid!r} matches {len(matches)} migrations; give the full id")
     row = matches[0]
     if row.status != "running":
         raise ResolveError(f"{target.name}: migration {row.id} is {row.status}, not interrupted: nothing to resolve")
     session = runner.connection
-    session.lock(runner.config.lock_timeout)
+    session.lock(runner.config.lock_timeout, on_wait=runner.lock_notice)
     try:
         resolve_row(session.ledger, row.id, applied)
     finally:
         session.unlock()
     outcome = "applied" if applied else "rolled back"
-    runner.echo(f"{target.name}: marked {row.id} as {outcome} ({row.progress} statement(s) had run)")
+    noun = getattr(session, "statement_noun", "statement")
+    runner.echo(f"{target.tag}: marked {row.id} as {outcome} (when it stopped, {sent_note(row.progress, noun)})")
     return f"{row.id} {outcome}"

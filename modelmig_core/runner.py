@@ -8,6 +8,12 @@ then ``record_state``. ``--pretend`` prints the same plan instead.
 ``migrate:run`` and ``migrate:status`` with nothing pending read only the ledger
 (one query through the driver's DB-API connection) and the migration files' names
 and checksums: no migration module is imported and no SQLAlchemy is loaded.
+
+What it prints goes through ``echo``: a line when each migration starts and when
+it ends (with its duration), a line while it waits for another runner's lock,
+and warnings (lines starting ``warning:``: a file modified or missing since it
+was applied, data a drop loses). What it did is also kept as a value in
+``Runner.report`` (``--json``).
 """
 
 from __future__ import annotations
@@ -18,13 +24,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from .config import Config
-from .driver import LedgerRow, Session
+from .dataloss import destructive_ops, dropped
+from .driver import LEDGER, LedgerRow, Session
 from .errors import InterruptedMigration, LockError, MigrationFileError
 from .guard import check_production
 from .history import History, replay
 from .ledger import recording
 from .migrations import Migration, MigrationFile, list_files
 from .registry import Registry
+from .report import ConnectionReport, Loss
 from .targets import Target
 
 Echo = Callable[[str], None]
@@ -48,10 +56,19 @@ class StatusRow:
         }
 
 
-def _interrupted_message(target: Target, row: LedgerRow) -> str:
+def sent_note(progress: int, noun: str = "statement") -> str:
+    """What a 'running' ledger row's progress (the statements sent, each recorded
+    before it was sent) says, honestly."""
+    if progress <= 0:
+        return f"no {noun} had been sent"
+    before = f"the {progress - 1} before it completed" if progress > 1 else "it was the first"
+    return f"{noun} {progress} was sent and may or may not have completed ({before})"
+
+
+def _interrupted_message(target: Target, row: LedgerRow, noun: str) -> str:
     return (
-        f"{target.name}: migration {row.id} was interrupted (started {row.applied_at}, "
-        f"{row.progress} statement(s) done) outside a transaction, so what it changed stays; "
+        f"{target.tag}: migration {row.id} was interrupted outside a transaction (started {row.applied_at}): "
+        f"{sent_note(row.progress, noun)}; what it changed stays: "
         f"repair the schema by hand, then run `modelmig migrate:resolve {row.id} --applied` "
         f"or `--rolled-back` --connection {target.name}"
     )
@@ -69,9 +86,13 @@ class Runner:
         self.echo = echo
         self.session: Session | None = None
         self._history: History | None = None
+        self.report = ConnectionReport.of(target)
+        self._backed_up = False  # one verified backup per command
+        self._after_wipe = False  # migrate:fresh's run: the database is empty
 
     def __enter__(self) -> Runner:
-        self.session = self.driver.connect(self.target.url)
+        """The connection is opened on first use: a read-only command on a database
+        that does not exist (a SQLite path) must not create it."""
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -90,8 +111,24 @@ class Runner:
 
     @property
     def connection(self) -> Session:
-        assert self.session is not None, "use Runner as a context manager"
+        if self.session is None:
+            self.session = self.driver.connect(self.target.url)
         return self.session
+
+    @property
+    def tag(self) -> str:
+        return self.target.tag
+
+    def warn(self, message: str) -> None:
+        self.report.warnings.append(message)
+        self.echo(f"warning: {message}")
+
+    def database_missing(self) -> bool:
+        """The database does not exist (and can be told without creating it)."""
+        return self.session is None and self.driver.exists(self.target.url) is False
+
+    def lock_notice(self, holder: str) -> None:
+        self.echo(f"{self.tag}: waiting for the lock: {holder}")
 
     def files(self) -> list[MigrationFile]:
         return list_files(self.config.migrations, self.family)
@@ -117,6 +154,8 @@ class Runner:
 
     def status(self) -> list[StatusRow]:
         files = {f.id: f for f in self.files()}
+        if self.database_missing():
+            return [StatusRow(mid, "pending") for mid in sorted(files)]
         rows = {r.id: r for r in self.ledger()}
         # a 'running' row is a migration at work while its runner holds the lock,
         # and an interrupted one once nobody does
@@ -140,43 +179,99 @@ class Runner:
         return out
 
     def _check_interrupted(self, rows: list[LedgerRow]) -> None:
+        noun = getattr(self.connection, "statement_noun", "statement")
         for r in rows:
             if r.status == "running":
-                raise InterruptedMigration(_interrupted_message(self.target, r))
+                raise InterruptedMigration(_interrupted_message(self.target, r, noun))
 
     def _warn_drift(self, rows: list[LedgerRow], files: list[MigrationFile]) -> None:
+        """Every applied migration whose file is missing or changed since (checksums
+        only: no migration module is imported)."""
         by_id = {f.id: f for f in files}
         for r in rows:
+            if r.status == "running":
+                continue
             f = by_id.get(r.id)
             if f is None:
-                self.echo(f"warning: {self.target.name}: applied migration {r.id} has no file")
+                self.warn(f"{self.tag}: applied migration {r.id} has no file (missing)")
             elif f.checksum != r.checksum:
-                self.echo(f"warning: {self.target.name}: {f.path.name} was modified after it was applied")
+                self.warn(f"{self.tag}: {self._rel(f)} was modified after it was applied")
+
+    def _rel(self, f: MigrationFile) -> str:
+        try:
+            return str(f.path.relative_to(self.config.root))
+        except ValueError:
+            return str(f.path)
+
+    def _check_modified(self, chosen: list[LedgerRow], allow: bool) -> None:
+        """Rolling back a migration whose file changed since it was applied runs the
+        edited down steps, which may not undo what the original did: refused,
+        naming the file, unless ``allow`` (--force)."""
+        files = {f.id: f for f in self.files()}
+        for r in chosen:
+            f = files[r.id]
+            if f.checksum == r.checksum:
+                continue
+            if not allow:
+                raise MigrationFileError(
+                    f"{self.tag}: refusing to roll back {r.id}: {self._rel(f)} was modified after it was applied, "
+                    "so its down steps may not undo what ran; restore the file, or pass --force to roll back "
+                    "with the edited file"
+                )
+            self.warn(f"{self.tag}: rolling back {r.id} with its edited file {self._rel(f)} (--force)")
 
     # ------------------------------------------------------------ applying
+
+    def _report_data_loss(self, migration: Migration, direction: str) -> None:
+        """Before a migration that drops data runs: which tables and columns lose
+        data, with the rows they hold now (counted through the session)."""
+        ops = destructive_ops(migration.up if direction == "up" else migration.down)
+        if not ops or self._after_wipe:
+            return
+        losses = []
+        counts: dict[str, int | None] = {}
+        for op in ops:
+            for table, column in dropped(op):
+                if table is not None and table not in counts:
+                    counts[table] = self.connection.count_rows(table)
+                rows = counts.get(table) if table is not None else None
+                losses.append(Loss(migration.id, direction, table, column, rows, op.describe()))
+        self.report.data_loss.extend(losses)
+        doing = "running" if direction == "up" else "rolling back"
+        self.warn(f"{self.tag}: {doing} {migration.id} drops data: {', '.join(x.describe() for x in losses)}")
 
     def _execute(self, migration: Migration, direction: str, batch: int) -> bool:
         session = self.connection
         session.hook = self.hook  # render_column for custom column types
         steps = self.history().steps(migration, direction)
         transactional = self.driver.features.transactional_ddl
-        with recording(session, migration, direction, batch, transactional) as record:
-            if record is None:
-                return False
-            started = time.perf_counter()
-            self.hook.apply(session=session, migration=migration, steps=steps, direction=direction, record=record)
-            duration = int((time.perf_counter() - started) * 1000)
-            record.finish(duration)
+        doing, done = ("applying", "applied") if direction == "up" else ("rolling back", "rolled back")
+        self._report_data_loss(migration, direction)
+        try:
+            with recording(session, migration, direction, batch, transactional) as record:
+                if record is None:
+                    return False
+                self.echo(f"{self.tag}: {doing} {migration.id}")
+                started = time.perf_counter()
+                self.hook.apply(session=session, migration=migration, steps=steps, direction=direction, record=record)
+                duration = int((time.perf_counter() - started) * 1000)
+                record.finish(duration)
+        except Exception as exc:
+            message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            self.report.failed = {"id": migration.id, "direction": direction, "error": message}
+            raise
         self.hook.record_state(
             session=session, migration=migration, direction=direction, batch=batch, duration_ms=duration
         )
+        self.report.done(direction, migration.id, duration)
+        self.echo(f"{self.tag}: {done} {migration.id} ({duration} ms)")
         return True
 
     def _locked(self, work: Callable[[], int]) -> int:
         """``work`` under the one-runner lock, with the ledger in place. The lock comes
         first: concurrent CREATE TABLE IF NOT EXISTS can collide on PostgreSQL."""
         session = self.connection
-        session.lock(self.config.lock_timeout)
+        session.lock(self.config.lock_timeout, on_wait=self.lock_notice)
         try:
             session.ledger.ensure()
             return work()
@@ -195,10 +290,21 @@ class Runner:
         product, _, version = declared.partition("-")
         a_product, _, a_version = actual.partition("-")
         if product != a_product or a_version.split(".")[: len(version.split("."))] != version.split("."):
-            self.echo(
-                f"warning: {self.target.name}: the connection declares server = {declared!r}, "
+            self.warn(
+                f"{self.tag}: the connection declares server = {declared!r}, "
                 f"but the server is {actual}; make:migration checked the models against {declared}"
             )
+
+    def _before_destructive(self, command: str) -> None:
+        """The before_destructive hook (backup-and-verify), once per command: fresh's
+        run after the wipe takes no second, empty backup."""
+        if self._backed_up:
+            return
+        results = self.hook.before_destructive(
+            command=command, session=self.connection, target=self.target, echo=self.echo
+        )
+        self._backed_up = True
+        self.report.backup = next((str(r) for r in results if r is not None), None)
 
     def _prepare(
         self, migrations: list[Migration], direction: str, command: str, *, pretend: bool, force: bool, yes: bool
@@ -213,7 +319,7 @@ class Runner:
             return False
         if destructive:
             check_production(f"{command} ({', '.join(destructive)})", force=force, yes=yes)
-            self.hook.before_destructive(command=command, session=self.connection, target=self.target, echo=self.echo)
+            self._before_destructive(command)
         return True
 
     def pending(self) -> tuple[list[MigrationFile], list[LedgerRow]]:
@@ -224,15 +330,15 @@ class Runner:
     def run(self, *, pretend: bool = False, force: bool = False, yes: bool = False) -> int:
         """Apply every pending migration in one new batch; returns how many ran."""
         todo, rows = self.pending()
+        self._warn_drift(rows, self.files())
         # Before the lock, a 'running' row may be another runner at work right now;
         # only under the lock (in work()) does it mean an interrupted migration.
         in_progress = any(r.status == "running" for r in rows)
         if pretend:
             self._check_interrupted(rows)
         if not todo and not in_progress:
-            self.echo(f"{self.target.name}: nothing to migrate")
+            self.echo(f"{self.tag}: nothing to migrate")
             return 0
-        self._warn_drift(rows, self.files())
         history = self.history()  # every file loaded once, the chain checked
         migrations = [history.migration(f.id) for f in todo]
         if not self._prepare(migrations, "up", "migrate:run", pretend=pretend, force=force, yes=yes):
@@ -250,12 +356,11 @@ class Runner:
                     continue
                 if self._execute(m, "up", batch):
                     count += 1
-                    self.echo(f"{self.target.name}: applied {m.id}")
             return count
 
         count = self._locked(work)
         if count == 0:
-            self.echo(f"{self.target.name}: nothing to migrate (another runner applied them)")
+            self.echo(f"{self.tag}: nothing to migrate (another runner applied them)")
         return count
 
     def _rollback_set(self, rows: list[LedgerRow], step: int | None, everything: bool) -> list[LedgerRow]:
@@ -278,18 +383,26 @@ class Runner:
         force: bool = False,
         yes: bool = False,
         command: str = "migrate:rollback",
+        allow_modified: bool | None = None,
     ) -> int:
+        """Roll back the last batch, ``step`` migrations or ``everything``. A
+        migration whose file changed since it was applied is refused unless
+        ``allow_modified`` (default: ``force``)."""
+        if self.database_missing():
+            self.echo(f"{self.tag}: nothing to roll back (the database does not exist)")
+            return 0
         rows = self.ledger()
         if pretend:  # otherwise checked under the lock: a 'running' row may be another runner at work
             self._check_interrupted(rows)
         chosen = self._rollback_set(rows, step, everything)
         if not chosen:
-            self.echo(f"{self.target.name}: nothing to roll back")
+            self.echo(f"{self.tag}: nothing to roll back")
             return 0
         files = {f.id for f in self.files()}
         for r in chosen:
             if r.id not in files:
-                raise MigrationFileError(f"{self.target.name}: cannot roll back {r.id}: its file is missing")
+                raise MigrationFileError(f"{self.tag}: cannot roll back {r.id}: its file is missing")
+        self._check_modified(chosen, force if allow_modified is None else allow_modified)
         history = self.history()
         migrations = [history.migration(r.id) for r in chosen]
         if not self._prepare(migrations, "down", command, pretend=pretend, force=force, yes=yes):
@@ -300,7 +413,7 @@ class Runner:
             self._check_interrupted(rows)
             if [r.id for r in self._rollback_set(rows, step, everything)] != [r.id for r in chosen]:
                 raise LockError(
-                    f"{self.target.name}: another runner changed the ledger while this one waited for the lock; "
+                    f"{self.tag}: another runner changed the ledger while this one waited for the lock; "
                     "nothing was rolled back: run the command again"
                 )
             current = {r.id: r for r in rows}
@@ -309,9 +422,14 @@ class Runner:
                 row = current.get(m.id)
                 if row is None:
                     continue
-                if self._execute(m, "down", row.batch):
-                    count += 1
-                    self.echo(f"{self.target.name}: rolled back {m.id}")
+                if not self._execute(m, "down", row.batch):
+                    # SQLite: its write lock is taken per migration, so a concurrent
+                    # rollback is seen here, when the migration turns out to be gone
+                    raise LockError(
+                        f"{self.tag}: another runner rolled back {m.id} while this one waited for the lock; "
+                        f"{count} migration(s) rolled back by this one: check migrate:status before going on"
+                    )
+                count += 1
             return count
 
         return self._locked(work)
@@ -319,22 +437,36 @@ class Runner:
     def fresh(self, *, pretend: bool = False, force: bool = False, yes: bool = False) -> int:
         """Drop everything in the database, then run every migration."""
         if pretend:
-            self.echo(f"{self.target.name}: would drop every table, then run all migrations")
+            self.echo(f"{self.tag}: would drop every table, then run all migrations")
             for m in self.history().migrations:
                 self._pretend(m, "up")
             return 0
         self.history()  # a broken chain fails before anything is dropped
-        self.hook.before_destructive(
-            command="migrate:fresh", session=self.connection, target=self.target, echo=self.echo
-        )
+        self._before_destructive("migrate:fresh")
 
         def wipe() -> int:
-            dropped = self.driver.wipe(self.connection)
-            self.echo(f"{self.target.name}: dropped {len(dropped)} table(s) or collection(s)")
-            return len(dropped)
+            try:
+                counts = self.connection.row_counts()
+            except NotImplementedError:
+                counts = {}
+            kept = sorted((t, n) for t, n in counts.items() if n and t != LEDGER)
+            losses = [Loss("", "fresh", t, None, n, f"drop {t}") for t, n in kept]
+            if losses:
+                self.report.data_loss.extend(losses)
+                self.warn(f"{self.tag}: migrate:fresh drops data: {', '.join(x.describe() for x in losses)}")
+            started = time.perf_counter()
+            wiped = self.driver.wipe(self.connection)
+            self.report.dropped = list(wiped)
+            ms = int((time.perf_counter() - started) * 1000)
+            self.echo(f"{self.tag}: dropped {len(wiped)} table(s) or collection(s) ({ms} ms)")
+            return len(wiped)
 
         self._locked(wipe)
-        return self.run(force=True, yes=True)
+        self._after_wipe = True
+        try:
+            return self.run(force=True, yes=True)
+        finally:
+            self._after_wipe = False
 
     def plan(self, migration: Migration, direction: str) -> list[str]:
         """The statements of ``migration`` in ``direction`` as text: what ``--pretend``
@@ -345,6 +477,6 @@ class Runner:
 
     def _pretend(self, migration: Migration, direction: str) -> None:
         lines = self.plan(migration, direction)
-        self.echo(f"-- {self.target.name}: {migration.id} ({direction})")
+        self.echo(f"-- {self.tag}: {migration.id} ({direction})")
         for line in lines:
             self.echo(line if line.rstrip().endswith(";") else line + ";")

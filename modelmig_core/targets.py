@@ -21,8 +21,13 @@ class Target:
     server: str | None = None  # what the connection declares it targets ("mysql-8.4")
 
     @property
+    def tag(self) -> str:
+        """The name on every line a command prints: ``main``, or ``main (test)``."""
+        return f"{self.name}{' (test)' if self.test else ''}"
+
+    @property
     def label(self) -> str:
-        return f"{self.name}{' (test)' if self.test else ''} [{self.driver.name} {redact(self.url)}]"
+        return f"{self.tag} [{self.driver.name} {redact(self.url)}]"
 
 
 def driver_of(conn: ConnectionConfig, plugins: Registry) -> Driver:
@@ -50,6 +55,12 @@ def select_targets(
             raise ConfigError(f"{config.path}: unknown connection {name!r} (configured: {known})")
         add(name)
     for driver in drivers:
+        installed = plugins.installed()
+        if driver not in installed:
+            raise ConfigError(
+                f"no driver named {driver!r} is installed (installed: {', '.join(installed) or 'none'}); "
+                f"if it is one of modelmig's, try pip install 'modelmig[{driver}]'"
+            )
         matched = [n for n, c in config.connections.items() if driver_of(c, plugins).name == driver]
         if not matched:
             raise ConfigError(f"{config.path}: --{driver} given but no {driver} connection is configured")
@@ -75,10 +86,8 @@ def select_targets(
     out = []
     for name in chosen:
         conn = config.connections[name]
-        url = conn.url
-        if test:
-            if not conn.test_url:
-                raise ConfigError(f"{config.path}: connection {name!r} has no test_url for --test")
-            url = conn.test_url
+        if test and not conn.test_url:
+            raise ConfigError(f"{config.path}: connection {name!r} has no test_url for --test")
+        url = conn.resolved_url(test)
         out.append(Target(name, url, driver_of(conn, plugins), test, conn.server))
     return out

@@ -26,7 +26,7 @@ def snapshot(root: Path) -> dict[str, str]:
 
 def one_error_line(result, *needles: str) -> str:
     assert result.exit_code != 0, result.output
-    lines = [line for line in result.output.splitlines() if line.strip()]
+    lines = [line for line in result.stderr.splitlines() if line.strip()]  # errors go to stderr
     assert len(lines) == 1, result.output
     assert lines[0].startswith("error: "), lines[0]
     assert "Traceback" not in result.output
@@ -225,7 +225,7 @@ def test_failing_migration_rolls_back_entirely(applied) -> None:
     (applied.root / "migrations" / "sql" / "20270101000000_bad.py").write_text(
         "from modelmig_core import operations as op\n"
         f"id = '20270101000000_bad'\nfamily = 'sql'\nparent = {f.stem!r}\n"
-        "up = [op.RunSQL(['CREATE TABLE t1 (x INTEGER)', \"INSERT INTO users (id, email) VALUES (1, 'a')\", 'SELEKT'])]\n"
+        "up = [op.RunSQL(['CREATE TABLE t1 (x INTEGER)', \"INSERT INTO users (id, email) VALUES (1, 'a')\", 'SELEKT'], destructive_sql=False)]\n"
         "down = []\n"
     )
     before = snapshot(applied.root)["app.sqlite3"]

@@ -97,7 +97,7 @@ def check_runs(db: ServerDb, p: Any, results: list[tuple[int, str, str]], expect
             assert len(stderr.strip().splitlines()) == 1  # one clear line
             codes["locked"] += 1
         for mid in ids:
-            applied_lines[mid] += stdout.count(f"applied {mid}\n")
+            applied_lines[mid] += stdout.count(f"main: applied {mid} (")
     assert applied_lines == dict.fromkeys(ids, 1), applied_lines  # each migration applied by exactly one process
     ledger = db.rows("SELECT id, status, batch FROM modelmig_migrations ORDER BY id")
     assert [r[0] for r in ledger] == ids

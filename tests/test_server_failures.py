@@ -3,7 +3,7 @@
 PostgreSQL: the migration and its ledger row share one transaction, so nothing
 of it remains and the ledger has no row for it. MariaDB auto-commits DDL: the
 ledger row, written before the first statement, stays ``running`` with the
-number of statements done; the next ``migrate:status`` and ``migrate:run``
+number of the statement last sent (recorded before it was sent); the next ``migrate:status`` and ``migrate:run``
 report the interrupted migration by name until ``migrate:resolve`` settles it.
 Either way the runner lock is released after the failure.
 """
@@ -127,9 +127,9 @@ def test_mysql_interrupted_migration_is_reported_then_resolved(make_project: Any
     assert result.exit_code != 0
     assert FAILING_ID in result.output and "no_such_table" in result.output
 
-    # DDL auto-committed: two statements ran and the ledger says so
+    # DDL auto-committed: two statements ran, the third was sent (recorded before it was sent)
     first = p.migration_files()[0].stem
-    assert ledger(mysql_db)[1:] == [(FAILING_ID, "running", 2)]
+    assert ledger(mysql_db)[1:] == [(FAILING_ID, "running", 3)]
     assert ledger(mysql_db)[0][:2] == (first, "applied")
     assert "notes" in tables(mysql_db) and "nickname" in columns(mysql_db, "users")
 
@@ -142,7 +142,7 @@ def test_mysql_interrupted_migration_is_reported_then_resolved(make_project: Any
     assert rerun.exit_code != 0
     assert f"migration {FAILING_ID} was interrupted" in rerun.output
     assert f"migrate:resolve {FAILING_ID} --applied" in rerun.output
-    assert ledger(mysql_db)[1] == (FAILING_ID, "running", 2)
+    assert ledger(mysql_db)[1] == (FAILING_ID, "running", 3)
     rollback = p.run("migrate:rollback")
     assert rollback.exit_code != 0 and FAILING_ID in rollback.output
 
@@ -160,7 +160,7 @@ def test_mysql_interrupted_migration_is_reported_then_resolved(make_project: Any
     fix_migration(p)
     p.ok("migrate:run")
     assert [r[:2] for r in ledger(mysql_db)] == [(first, "applied"), (FAILING_ID, "applied")]
-    assert ledger(mysql_db)[1][2] == 4  # statements done
+    assert ledger(mysql_db)[1][2] == 4  # statements sent
     assert "ix_notes_body" in {r[2] for r in mysql_db.rows("SHOW INDEX FROM notes")}
 
 
@@ -175,7 +175,9 @@ def test_mysql_resolve_applied_after_manual_completion(make_project: Any, mysql_
     # and it rolls back like any applied migration (down has a RunSQL that fails: fix it first)
     path = p.root / "migrations" / "sql" / f"{FAILING_ID}.py"
     path.write_text(path.read_text().replace("INSERT INTO no_such_table VALUES (1)", "SELECT 2"))
-    p.ok("migrate:rollback")
+    refused = p.run("migrate:rollback")  # the file changed since it was applied
+    assert refused.exit_code != 0 and f"{FAILING_ID}.py was modified after it was applied" in refused.stderr
+    p.ok("migrate:rollback", "--force")
     assert "notes" not in tables(mysql_db)
 
 

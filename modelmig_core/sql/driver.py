@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..driver import LEDGER, Driver, Features, LedgerRow, LedgerStore, Session, Statement, Step, redact
+from ..driver import LEDGER, Driver, Features, LedgerRow, LedgerStore, Session, Statement, Step, ledger_int, redact
 from ..errors import ModelmigError
 
 if TYPE_CHECKING:
@@ -55,10 +55,20 @@ class SqlLedgerStore(LedgerStore):
 
     @staticmethod
     def _row(r: Sequence[Any]) -> LedgerRow:
-        try:
-            return LedgerRow(str(r[0]), int(r[1]), str(r[2]), str(r[3]), int(r[4]), str(r[5]), int(r[6]))
-        except (TypeError, ValueError) as exc:
-            raise ModelmigError(f"the ledger table {LEDGER} has a corrupt row for {r[0]!r}: {exc}") from None
+        where = f"table {LEDGER}"
+
+        def number(i: int, field: str) -> int:
+            return ledger_int(r[i], field, r[0], where)
+
+        return LedgerRow(
+            str(r[0]),
+            number(1, "batch"),
+            str(r[2]),
+            str(r[3]),
+            number(4, "duration_ms"),
+            str(r[5]),
+            number(6, "progress"),
+        )
 
     def find(self, migration_id: str) -> LedgerRow | None:
         s = self.session
@@ -204,6 +214,13 @@ class SqlSession(Session):
             statement.action(self.raw)
         else:
             self.execute(statement.text)
+
+    def count_rows(self, table: str) -> int | None:
+        try:
+            rows = self.execute(f"SELECT COUNT(*) FROM {self.quote(table)}")
+        except Exception:  # noqa: BLE001 - no such table (yet): nothing to count
+            return None
+        return int(rows[0][0]) if rows else 0
 
     def row_counts(self) -> dict[str, int]:
         out = {}

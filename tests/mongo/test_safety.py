@@ -156,9 +156,12 @@ def test_a_failure_halfway_is_reported_and_blocks_until_resolved(make_project: A
     assert result.exit_code != 0
     line = error_line(result)
     assert f"{M1}.py: createIndexes activity: injected failure" in line
-    assert f"2 of 5 command(s) had run; {M1} stays marked as interrupted" in line
+    assert (
+        f"command 3 of 5 was sent and may or may not have completed, the 2 before it completed; "
+        f"{M1} stays marked as interrupted" in line
+    )
     (row,) = backend.ledger()
-    assert (row["status"], row["progress"]) == ("running", 2)
+    assert (row["status"], row["progress"]) == ("running", 3)  # recorded as sent before it was sent
     assert statuses(p) == {M1: "interrupted"}
 
     backend.fail_on = None

@@ -4,8 +4,10 @@ databases, and skip-or-fail when a server is unreachable.
 ``MODELMIG_TEST_PG_URL`` / ``MODELMIG_TEST_MYSQL_URL`` name an existing database
 the tests may connect to (defaults: localhost, database ``modelmig_test``). Each
 test gets its own scratch database created next to it and dropped afterwards,
-so runs can repeat and run side by side. Unreachable server: skip locally, fail
-when ``CI=true``.
+so runs can repeat and run side by side. Unreachable server, or a reachable
+server without that database: skip locally (saying which), fail when
+``CI=true``. ``python3 dev.py test`` creates the databases when it can
+(``tests/support/databases.py``).
 """
 
 from __future__ import annotations
@@ -28,7 +30,17 @@ def in_ci() -> bool:
 
 
 def unreachable(what: str, exc: BaseException) -> None:
-    message = f"{what} is unreachable: {' '.join(str(exc).split())[:200]}"
+    skip_or_fail(f"{what} is unreachable: {' '.join(str(exc).split())[:200]}")
+
+
+def database_missing(what: str, database: str) -> None:
+    skip_or_fail(
+        f"{what} is reachable but has no database {database}: run `python3 dev.py test` "
+        f"(it creates it) or create it yourself"
+    )
+
+
+def skip_or_fail(message: str) -> None:
     if in_ci():
         pytest.fail(f"{message} (CI=true: server tests must run)", pytrace=False)
     pytest.skip(message)
@@ -94,10 +106,16 @@ class ServerDb:
 def pg_admin() -> Any:
     import psycopg
 
+    from tests.support.databases import database_of, pg_connect
+
     try:
         return psycopg.connect(PG_URL, autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as exc:
-        unreachable(f"PostgreSQL ({PG_URL})", exc)
+        try:  # the server answers on its maintenance database: only ours is missing
+            pg_connect(PG_URL, "postgres").close()
+        except psycopg.OperationalError:
+            unreachable(f"PostgreSQL ({PG_URL})", exc)
+        database_missing(f"PostgreSQL ({PG_URL})", database_of(PG_URL))
 
 
 def pg_sa_url(url: str) -> str:
@@ -124,9 +142,13 @@ def mysql_admin() -> Any:
     import pymysql
     from modelmig_mysql.driver import connect_args
 
+    from tests.support.databases import database_of
+
     try:
         return pymysql.connect(**connect_args(MYSQL_URL))
     except pymysql.err.OperationalError as exc:
+        if exc.args and exc.args[0] == 1049:  # ER_BAD_DB_ERROR: the server answered, the database is missing
+            database_missing(f"MySQL/MariaDB ({MYSQL_URL})", database_of(MYSQL_URL))
         unreachable(f"MySQL/MariaDB ({MYSQL_URL})", exc)
 
 

@@ -32,6 +32,7 @@ from urllib.parse import unquote, urlsplit
 
 from modelmig_core.api import (
     LEDGER,
+    LOCK_NOTICE_SECONDS,
     Backup,
     ConfigError,
     Driver,
@@ -40,11 +41,13 @@ from modelmig_core.api import (
     LedgerRow,
     LedgerStore,
     LockError,
+    LockWait,
     ModelmigError,
     Refusal,
     Session,
     Statement,
     Step,
+    ledger_int,
     redact,
     server_version,
 )
@@ -70,14 +73,28 @@ def database_name(url: str) -> str:
     return name
 
 
+#: how long the first command waits for a reachable server, unless the URL says
+#: otherwise (``?serverSelectionTimeoutMS=...``, ``?connectTimeoutMS=...``)
+CONNECT_TIMEOUT_MS = 3_000
+
+
+def client_options(url: str) -> dict[str, Any]:
+    """pymongo options: a server that cannot be reached fails in about 3 s, unless
+    the URL sets its own timeouts."""
+    lowered = url.lower()
+    options: dict[str, Any] = {"appname": "modelmig"}
+    if "serverselectiontimeoutms" not in lowered:
+        options["serverSelectionTimeoutMS"] = CONNECT_TIMEOUT_MS
+    if "connecttimeoutms" not in lowered:
+        options["connectTimeoutMS"] = CONNECT_TIMEOUT_MS
+    return options
+
+
 def pymongo_client(url: str) -> Any:
     """A pymongo MongoClient for ``url`` (lazy: it connects on the first command)."""
     import pymongo
 
-    options: dict[str, Any] = {"appname": "modelmig"}
-    if "serverselectiontimeoutms" not in url.lower():
-        options["serverSelectionTimeoutMS"] = 10_000
-    return pymongo.MongoClient(url, **options)
+    return pymongo.MongoClient(url, **client_options(url))
 
 
 def utcnow() -> datetime:
@@ -93,8 +110,8 @@ def iso(value: Any) -> str:
 
 
 def detail(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text[:300]
+    """The whole reason, on one line."""
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def user_collections(db: Any) -> list[str]:
@@ -140,20 +157,20 @@ class MongoLedgerStore(LedgerStore):
 
     @staticmethod
     def _row(d: dict[str, Any]) -> LedgerRow:
-        try:
-            return LedgerRow(
-                str(d["_id"]),
-                int(d.get("batch", 0)),
-                str(d.get("checksum", "")),
-                iso(d.get("applied_at", "")),
-                int(d.get("duration_ms", 0)),
-                str(d.get("status", "applied")),
-                int(d.get("progress", 0)),
-            )
-        except (TypeError, ValueError) as exc:
-            raise ModelmigError(
-                f"the ledger collection {LEDGER} has a corrupt document {d.get('_id')!r}: {exc}"
-            ) from None
+        mid = d.get("_id")
+
+        def number(field: str) -> int:
+            return ledger_int(d.get(field, 0), field, mid, f"collection {LEDGER}")
+
+        return LedgerRow(
+            str(mid),
+            number("batch"),
+            str(d.get("checksum", "")),
+            iso(d.get("applied_at", "")),
+            number("duration_ms"),
+            str(d.get("status", "applied")),
+            number("progress"),
+        )
 
     def rows(self) -> list[LedgerRow]:
         with self.session.talking("reading the ledger"):
@@ -227,13 +244,14 @@ class MongoSession(Session):
 
     # ------------------------------------------------------------ lock
 
-    def lock(self, timeout: float) -> None:
+    def lock(self, timeout: float, on_wait: LockWait | None = None) -> None:
         from pymongo.errors import DuplicateKeyError
 
         driver = self.driver
         locks = majority(self.raw, LOCK_COLLECTION)
         owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
         with self.talking("taking the migration lock"):
             while True:
                 now = utcnow()
@@ -248,18 +266,28 @@ class MongoSession(Session):
                     )
                     if taken is not None:
                         break
-                if time.monotonic() >= deadline:
-                    holder = locks.find_one({"_id": LOCK_ID}) or {}
+                now_mono = time.monotonic()
+                if now_mono >= deadline:
                     raise LockError(
                         f"{redact(self.url)}: another runner holds the migration lock "
-                        f"({holder.get('owner', 'unknown')}, since {iso(holder.get('acquired_at', '?'))}, "
-                        f"expires {iso(holder.get('expires_at', '?'))} unless renewed); "
-                        f"gave up after {timeout:g}s"
+                        f"({', '.join(self.lock_holder())}); gave up after {timeout:g}s"
                     )
+                if on_wait is not None and now_mono - started >= LOCK_NOTICE_SECONDS:
+                    owner, times = self.lock_holder()
+                    on_wait(f"runner {owner} holds the migration lock ({times})")
+                    on_wait = None
                 time.sleep(max(0.0, min(driver.lock_poll, deadline - time.monotonic())))
         self.lock_owner = owner
         self.lock_lost = False
         self._start_renewing()
+
+    def lock_holder(self) -> tuple[str, str]:
+        """The lock document's owner (host:pid:id), and when it took it and expires."""
+        holder = self.raw[LOCK_COLLECTION].find_one({"_id": LOCK_ID}) or {}
+        return (
+            str(holder.get("owner", "unknown")),
+            f"since {iso(holder.get('acquired_at', '?'))}, expires {iso(holder.get('expires_at', '?'))} unless renewed",
+        )
 
     def unlock(self) -> None:
         self._stop_renewing()
@@ -334,6 +362,10 @@ class MongoSession(Session):
     def row_counts(self) -> dict[str, int]:
         with self.talking("counting documents"):
             return {name: self.raw[name].count_documents({}) for name in user_collections(self.raw)}
+
+    def count_rows(self, table: str) -> int | None:
+        with self.talking(f"counting the documents of {table}"):
+            return int(self.raw[table].count_documents({}))
 
     def close(self) -> None:
         self._stop_renewing()

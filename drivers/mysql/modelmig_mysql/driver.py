@@ -22,10 +22,12 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from modelmig_core.api import (
+    LOCK_NOTICE_SECONDS,
     Backup,
     ConfigError,
     DriverInfo,
     LockError,
+    LockWait,
     MigrationFailed,
     Refusal,
     Session,
@@ -189,16 +191,47 @@ class MysqlSession(SqlSession):
 
     # ------------------------------------------------------------ lock
 
-    def lock(self, timeout: float) -> None:
+    def lock(self, timeout: float, on_wait: LockWait | None = None) -> None:
+        """GET_LOCK waits in the server: with ``on_wait``, it first waits up to
+        LOCK_NOTICE_SECONDS, says who holds the lock, then waits for the rest."""
         database = connect_args(self.url)["database"]
         name = lock_name(database)
-        rows = self.execute("SELECT GET_LOCK(%s, %s)", [name, math.ceil(timeout)])
-        if not rows or rows[0][0] != 1:
+        got = False
+        if on_wait is not None and timeout > LOCK_NOTICE_SECONDS:
+            got = self._get_lock(name, LOCK_NOTICE_SECONDS)
+            if not got:
+                on_wait(self.lock_holder(name))
+                got = self._get_lock(name, timeout - LOCK_NOTICE_SECONDS)
+        else:
+            got = self._get_lock(name, timeout)
+        if not got:
             raise LockError(
                 f"another runner holds the migration lock on {database} ({redact(self.url)}); "
                 f"waited {timeout:g}s — try again when it has finished"
             )
         self._lock_name: str | None = name
+
+    def _get_lock(self, name: str, seconds: float) -> bool:
+        rows = self.execute("SELECT GET_LOCK(%s, %s)", [name, math.ceil(seconds)])
+        return bool(rows) and rows[0][0] == 1
+
+    def lock_holder(self, name: str) -> str:
+        """Who holds the named lock: IS_USED_LOCK gives its connection id, the
+        process list the rest."""
+        rows = self.execute("SELECT IS_USED_LOCK(%s)", [name])
+        conn_id = rows[0][0] if rows else None
+        if conn_id is None:
+            return "another session held the migration lock (it has just released it)"
+        info = self.execute(
+            "SELECT user, host, db, command, time FROM information_schema.processlist WHERE id = %s", [conn_id]
+        )
+        if not info:
+            return f"MySQL connection {conn_id} holds the migration lock"
+        user, host, db, command, seconds = info[0]
+        return (
+            f"MySQL connection {conn_id} (user {user}@{host}, database {db}, {command} for {seconds}s) "
+            "holds the migration lock"
+        )
 
     def unlock(self) -> None:
         name = getattr(self, "_lock_name", None)

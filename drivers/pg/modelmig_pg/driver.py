@@ -22,9 +22,11 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from modelmig_core.api import (
+    LOCK_NOTICE_SECONDS,
     Backup,
     DriverInfo,
     LockError,
+    LockWait,
     Session,
     SqlDriver,
     SqlSession,
@@ -132,20 +134,47 @@ class PgSession(SqlSession):
 
     # ------------------------------------------------------------ lock
 
-    def lock(self, timeout: float) -> None:
+    def lock(self, timeout: float, on_wait: LockWait | None = None) -> None:
         key = lock_key(database_name(self.url))
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
         while True:
             rows = self.execute("SELECT pg_try_advisory_lock(%s)", [key])
             if rows and rows[0][0]:
                 self._lock_key: int | None = key
                 return
-            if time.monotonic() >= deadline:
+            now = time.monotonic()
+            if now >= deadline:
                 raise LockError(
                     f"another runner holds the migration lock on {database_name(self.url)} "
                     f"({redact(self.url)}); waited {timeout:g}s — try again when it has finished"
                 )
+            if on_wait is not None and now - started >= LOCK_NOTICE_SECONDS:
+                on_wait(self.lock_holder(key))
+                on_wait = None
             time.sleep(POLL_SECONDS)
+
+    def lock_holder(self, key: int) -> str:
+        """Who holds advisory lock ``key``, from pg_locks and pg_stat_activity. A
+        bigint key is stored as classid (high 32 bits) and objid (low 32 bits)."""
+        unsigned = key & 0xFFFFFFFFFFFFFFFF
+        rows = self.execute(
+            "SELECT a.pid, a.usename, a.application_name, host(a.client_addr), "
+            "to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+            "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND l.classid = %s::bigint::oid AND l.objid = %s::bigint::oid",
+            [unsigned >> 32, unsigned & 0xFFFFFFFF],
+        )
+        if not rows:
+            return "another session holds the migration lock (it could not be identified)"
+        pid, user, app, addr, since = rows[0]
+        where = f" from {addr}" if addr else " over a local socket"
+        return (
+            f"PostgreSQL backend {pid} (user {user}, application {app or '?'}{where}, connected since {since}) "
+            "holds the migration lock"
+        )
 
     def unlock(self) -> None:
         key = getattr(self, "_lock_key", None)

@@ -17,33 +17,53 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from modelmig_core.api import (
+    LEDGER,
+    LOCK_NOTICE_SECONDS,
     Backup,
     ConfigError,
     DriverInfo,
     LockError,
+    LockWait,
     MigrationFailed,
     Session,
     SqlDriver,
     SqlSession,
     Step,
+    redact,
 )
 
 
 def sqlite_path(url: str) -> str:
     """sqlite:///relative.db, sqlite:////absolute.db, sqlite:// or sqlite:///:memory:."""
     if not url.startswith("sqlite://"):
-        raise ConfigError(f"{url!r} is not a sqlite:// URL")
+        raise ConfigError(f"{redact(url)!r} is not a sqlite:// URL")
     rest = url[len("sqlite://") :]
     path = urlsplit("x://" + rest).path if "?" in rest else rest
     if path in ("", "/", "/:memory:"):
         return ":memory:"
     if not path.startswith("/"):
-        raise ConfigError(f"{url!r}: write sqlite:///relative/path.db or sqlite:////absolute/path.db")
+        raise ConfigError(f"{redact(url)!r}: write sqlite:///relative/path.db or sqlite:////absolute/path.db")
     return path[1:]
 
 
+WRITE_LOCK_HOLDER = "another runner holds the SQLite write lock"
+
+
+def busy_seconds(url: str) -> float:
+    """How long a writer waits for SQLite's write lock: ``?timeout=`` (default 30 s)."""
+    return float(parse_qs(urlsplit(url).query).get("timeout", ["30"])[0])
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
 class SqliteSession(SqlSession):
+    """SQLite has no lock to take up front: runners are serialized by the write
+    lock of each migration's ``BEGIN IMMEDIATE``. ``lock`` keeps ``on_wait`` for it."""
+
     param = "?"
+    _on_wait: LockWait | None = None
 
     def is_missing_table(self, exc: Exception) -> bool:
         return isinstance(exc, sqlite3.OperationalError) and "no such table" in str(exc)
@@ -51,12 +71,48 @@ class SqliteSession(SqlSession):
     def server(self) -> str | None:
         return f"sqlite-{'.'.join(sqlite3.sqlite_version.split('.')[:2])}"
 
+    def lock(self, timeout: float, on_wait: LockWait | None = None) -> None:
+        self._on_wait = on_wait
+
+    def unlock(self) -> None:
+        self._on_wait = None
+
     def begin(self) -> None:
+        """BEGIN IMMEDIATE; while another runner writes, wait (saying so once after
+        LOCK_NOTICE_SECONDS when asked to), up to the URL's ``timeout``."""
+        total = busy_seconds(self.url)
+        on_wait, self._on_wait = self._on_wait, None
         try:
+            if on_wait is not None and total > LOCK_NOTICE_SECONDS:
+                self.execute(f"PRAGMA busy_timeout = {int(LOCK_NOTICE_SECONDS * 1000)}")
+                try:
+                    self.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as exc:
+                    if not _busy(exc):
+                        raise
+                on_wait(WRITE_LOCK_HOLDER)
+                self.execute(f"PRAGMA busy_timeout = {int((total - LOCK_NOTICE_SECONDS) * 1000)}")
             self.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise LockError("another runner holds the SQLite write lock; try again when it has finished") from None
+            if _busy(exc):
+                raise LockError(f"{WRITE_LOCK_HOLDER}; waited {total:g}s — try again when it has finished") from None
+            raise
+        finally:
+            if on_wait is not None:
+                self.execute(f"PRAGMA busy_timeout = {int(total * 1000)}")
+
+    def ensure_ledger_table(self) -> None:
+        """Created under the write lock like a migration (so a runner waiting for
+        another one says so); nothing to write when it exists."""
+        if self.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [LEDGER]):
+            return
+        self.begin()
+        try:
+            self.execute(self.ledger_ddl())
+            self.commit()
+        except BaseException:
+            self.rollback()
             raise
 
     def list_tables(self) -> list[str]:
@@ -124,10 +180,16 @@ class SqliteDriver(SqlDriver):
     renderer_class = "modelmig_sqlite.render:SqliteRenderer"
     session_class = SqliteSession
 
+    def exists(self, url: str) -> bool | None:
+        try:
+            path = sqlite_path(url)
+        except ConfigError:  # a subclass's own URL scheme: connecting will tell
+            return None
+        return True if path == ":memory:" else Path(path).is_file()
+
     def open(self, url: str) -> Any:
         path = sqlite_path(url)
-        query = parse_qs(urlsplit(url).query)
-        timeout = float(query.get("timeout", ["30"])[0])
+        timeout = busy_seconds(url)
         if path != ":memory:" and not Path(path).parent.exists():
             raise ConfigError(f"sqlite database folder {Path(path).parent} does not exist")
         raw = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)

@@ -44,6 +44,7 @@ up = [
 ]
 
 down = [
+    # drops data: drop activity_log collection
     op.DropCollection(
         op.Collection(
             "activity_log",

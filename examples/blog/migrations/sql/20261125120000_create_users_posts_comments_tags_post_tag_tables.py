@@ -128,6 +128,7 @@ up = [
 ]
 
 down = [
+    # drops data: drop post_tag table
     op.DropTable(
         op.Table(
             "post_tag",
@@ -155,6 +156,7 @@ down = [
             ],
         ),
     ),
+    # drops data: drop tags table
     op.DropTable(
         op.Table(
             "tags",
@@ -166,6 +168,7 @@ down = [
             indexes=[op.Index("uq_tags_slug", ["slug"], unique=True)],
         ),
     ),
+    # drops data: drop comments table
     op.DropTable(
         op.Table(
             "comments",
@@ -196,6 +199,7 @@ down = [
             ],
         ),
     ),
+    # drops data: drop posts table
     op.DropTable(
         op.Table(
             "posts",
@@ -231,6 +235,7 @@ down = [
             checks=[op.Check("ck_posts_title", "length(title) > 0")],
         ),
     ),
+    # drops data: drop users table
     op.DropTable(
         op.Table(
             "users",

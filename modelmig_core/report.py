@@ -1,0 +1,101 @@
+"""What a command did on one connection, as a value: the migrations applied and
+rolled back (with their durations), the one that failed, the data a drop lost,
+the warnings, the total time. ``--json`` prints it; the closing summary line is
+made from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .driver import redact
+
+if TYPE_CHECKING:
+    from .targets import Target
+
+
+@dataclass
+class Loss:
+    """Data a destructive operation drops: a table (``column`` None), a column,
+    or something only the operation can name (``what``, e.g. raw SQL)."""
+
+    migration: str
+    direction: str
+    table: str | None
+    column: str | None
+    rows: int | None
+    what: str
+
+    def describe(self) -> str:
+        if self.table is None:
+            return self.what
+        thing = f"column {self.table}.{self.column}" if self.column else f"table {self.table}"
+        return f"{thing} ({'?' if self.rows is None else self.rows} row(s))"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "migration": self.migration,
+            "direction": self.direction,
+            "table": self.table,
+            "column": self.column,
+            "rows": self.rows,
+            "operation": self.what,
+        }
+
+
+@dataclass
+class ConnectionReport:
+    connection: str
+    driver: str
+    url: str  # redacted
+    test: bool
+    applied: list[dict[str, Any]] = field(default_factory=list)
+    rolled_back: list[dict[str, Any]] = field(default_factory=list)
+    failed: dict[str, Any] | None = None
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    data_loss: list[Loss] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)  # migrate:fresh: what was wiped
+    backup: str | None = None
+    duration_ms: int = 0
+
+    @classmethod
+    def of(cls, target: Target) -> ConnectionReport:
+        return cls(target.name, target.driver.name, redact(target.url), target.test)
+
+    def done(self, direction: str, migration: str, duration_ms: int) -> None:
+        entry = {"id": migration, "duration_ms": duration_ms}
+        (self.applied if direction == "up" else self.rolled_back).append(entry)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def summary(self) -> str:
+        """``2 applied, 1 rolled back in 140 ms`` (or ``nothing to do``)."""
+        parts = []
+        if self.dropped:
+            parts.append(f"{len(self.dropped)} table(s) or collection(s) dropped")
+        if self.rolled_back:
+            parts.append(f"{len(self.rolled_back)} rolled back")
+        if self.applied:
+            parts.append(f"{len(self.applied)} applied")
+        return f"{', '.join(parts) or 'nothing to do'} in {self.duration_ms} ms"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "connection": self.connection,
+            "driver": self.driver,
+            "url": self.url,
+            "test": self.test,
+            "ok": self.ok,
+            "applied": self.applied,
+            "rolled_back": self.rolled_back,
+            "failed": self.failed,
+            "error": self.error,
+            "dropped": self.dropped,
+            "data_loss": [loss.as_json() for loss in self.data_loss],
+            "backup": self.backup,
+            "warnings": self.warnings,
+            "duration_ms": self.duration_ms,
+        }
