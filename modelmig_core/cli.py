@@ -173,15 +173,18 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
 def make_migration(obj: dict[str, Any], name: str | None, check: bool) -> None:
     """Diff the models against the migrations and write the next migration."""
     from .app import open_app
-    from .make import plan, write
+    from .make import chain_problems, plan, unsupported, write
 
     config, plugins = open_app(obj.get("config"))
     planned = plan(config, plugins, name)
     if check:
-        if planned:
-            for p in planned:
-                ops = ", ".join(op.describe() for op in p.up)
-                click.echo(f"{p.family}: models and migrations differ: {ops}")
+        problems = chain_problems(config, plugins, planned)
+        for p in planned:
+            ops = ", ".join(op.describe() for op in p.up)
+            click.echo(f"{p.family}: models and migrations differ: {ops}")
+        for line in problems:
+            click.echo(f"error: {line}", err=True)
+        if planned or problems:
             sys.exit(1)
         click.echo("models and migrations agree")
         return
@@ -192,6 +195,8 @@ def make_migration(obj: dict[str, Any], name: str | None, check: bool) -> None:
     for p in planned:
         rel = os.path.relpath(p.path, Path.cwd())
         click.echo(f"Created {rel} ({len(p.up)} operation(s))")
+        for line in unsupported(config, plugins, p.family, [(p.id, p.before, p.up)]):
+            click.echo(f"warning: {line}", err=True)
 
 
 @cli.command("migrate:run")
@@ -302,6 +307,61 @@ def migrate_status(obj: dict[str, Any], as_json: bool, **kw: Any) -> None:
 
 def main() -> None:
     cli(prog_name="modelmig")
+
+
+@cli.command("drivers")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: a list of objects with a features object.")
+@handle_errors
+def drivers(as_json: bool) -> None:
+    """Every installed driver: name, distribution, URL schemes, family, features,
+    and whether it loads (ok) or not (broken, with the cause)."""
+    from .registry import Registry
+
+    report = Registry().report()
+    if as_json:
+        click.echo(json.dumps([r.as_json() for r in report], indent=2))
+        return
+    if not report:
+        click.echo("no driver is installed; try pip install 'modelmig[all]'")
+    for r in report:
+        if r.status != "ok":
+            click.echo(f"{r.name}  broken  ({r.distribution})")
+            click.echo(f"  cause: {r.cause}")
+            continue
+        click.echo(f"{r.name}  ok  ({r.distribution})  family {r.family}  schemes {', '.join(r.schemes)}")
+        if r.description:
+            click.echo(f"  {r.description}")
+        flags = [f"{k}={v}" for k, v in r.features.items()]
+        click.echo(f"  features: {' '.join(flags)}")
+
+
+@cli.command("drivers:check")
+@click.argument("url")
+@click.option("--scenario", "names", multiple=True, metavar="NAME", help="Run only this scenario (repeatable).")
+@handle_errors
+def drivers_check(url: str, names: tuple[str, ...]) -> None:
+    """Run the conformance scenarios against the EMPTY scratch database at URL and
+    print a table (scenario, result, time). Exit 0 only when every scenario passes
+    or is skipped by a feature the driver declares. A database that holds any table
+    is refused, untouched."""
+    from . import conformance
+    from .driver import redact
+
+    driver = conformance.driver_for(url)
+    width = max(len(s.name) for s in conformance.SCENARIOS)
+    click.echo(f"drivers:check {redact(url)} (driver {driver.name})")
+
+    def line(o: Any) -> None:
+        note = f"  {o.detail}" if o.detail else ""
+        click.echo(f"  {o.scenario.ljust(width)}  {o.result:<4}  {o.seconds:6.2f}s{note}")
+
+    outcomes = conformance.check(url, names, on_outcome=line)
+    failed = [o for o in outcomes if o.result == "fail"]
+    passed = sum(1 for o in outcomes if o.result == "pass")
+    skipped = len(outcomes) - passed - len(failed)
+    click.echo(f"{passed} passed, {skipped} skipped (declared features), {len(failed)} failed")
+    if failed:
+        _fail(f"{len(failed)} conformance scenario(s) failed on driver {driver.name}", 1)
 
 
 @cli.command("migrate:resolve")

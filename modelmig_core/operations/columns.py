@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from ..errors import MigrationFileError
 from ..state import Column, State
-from .base import Operation, replace_named
+from .base import Operation, referenced, replace_named
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,9 @@ class DropColumn(Operation):
     def describe(self) -> str:
         return f"drop {self.column.name} from {self.table}"
 
+    def requires(self, before: Any) -> tuple[str, ...]:
+        return ("alter_referenced_table",) if referenced(before, self.table) else ()
+
 
 @dataclass(frozen=True)
 class AlterColumn(Operation):
@@ -62,6 +65,18 @@ class AlterColumn(Operation):
 
     def describe(self) -> str:
         return f"alter {self.new.name} on {self.table}"
+
+    def requires(self, before: Any) -> tuple[str, ...]:
+        needs = ["alter_column"]
+        if referenced(before, self.table):
+            needs.append("alter_referenced_table")
+        table = before.tables.get(self.table)
+        if table is not None and (
+            any(self.old.name in fk.columns for fk in table.foreign_keys)
+            or (table.checks and self.old.type != self.new.type)
+        ):
+            needs.append("alter_constrained_column")
+        return tuple(needs)
 
     @property
     def changes(self) -> set[str]:
@@ -108,3 +123,12 @@ class RenameColumn(Operation):
 
     def describe(self) -> str:
         return f"rename {self.old} to {self.new} on {self.table}"
+
+    def requires(self, before: Any) -> tuple[str, ...]:
+        needs = ["rename_column"]
+        if referenced(before, self.table):
+            needs.append("alter_referenced_table")
+        table = before.tables.get(self.table)
+        if table is not None and any(self.old in fk.columns for fk in table.foreign_keys):
+            needs.append("alter_constrained_column")
+        return tuple(needs)
