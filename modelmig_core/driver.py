@@ -54,8 +54,12 @@ class Features:
     rename_table: bool = True
     add_constraint_to_existing_table: bool = True  # ADD/DROP FOREIGN KEY / CHECK on an existing table
     alter_referenced_table: bool = True  # rename, alter or drop columns of a table that FKs point at; rename it
-    alter_constrained_column: bool = True  # alter or rename a column its table's FKs use (or its type, with checks)
+    # alter or rename a column that its table's FKs use, or change the type of one an index or a check uses
+    alter_constrained_column: bool = True
+    # ADD COLUMN ... NOT NULL DEFAULT x on a table with indexes or a primary key
+    add_not_null_column_to_indexed_table: bool = True
     fk_actions: bool = True  # ON DELETE / ON UPDATE
+    constraint_names: bool = True  # the database keeps the names of foreign keys and checks
     native_enum: bool = False
     check_constraints: bool = True
     advisory_lock: bool = False  # one runner at a time through a server-side lock

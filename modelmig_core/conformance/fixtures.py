@@ -195,6 +195,11 @@ class Gadget(Model):
 class Widget(Model):
     table = "widgets"
     schema = {"id": column("increments"), "gadget_id": column("integer", nullable=True), "label": column("string", 50)}
+
+
+class Scrap(Model):
+    table = "scraps"
+    schema = {"id": column("increments"), "note": column("string", 50, nullable=True)}
 """
 
 # added and dropped columns, tables and indexes
@@ -213,10 +218,20 @@ class Gadget(Model):
         "weight": column("float", nullable=True),
         "size": column("smallInteger", nullable=True),
         "extra": column("string", 30, nullable=True),
-        "level": column("integer", default=1),
-        "stamp": column("timestamp"),
+        "rank": column("integer", nullable=True, default=7),
     }
     database = {"indexes": [index(["name", "code"], name="ix_gadgets_name_code")]}
+
+
+class Widget(Model):
+    table = "widgets"
+    schema = {
+        "id": column("increments"),
+        "gadget_id": column("integer", nullable=True),
+        "label": column("string", 50),
+        "level": column("integer", nullable=True, default=1),
+        "stamp": column("timestamp", nullable=True),
+    }
 
 
 class Part(Model):
@@ -227,6 +242,15 @@ class Part(Model):
         "qty": column("integer", default=0),
     }
 """
+
+# NOT NULL columns (with defaults) added to tables with a primary key and indexes
+GADGETS_NOT_NULL = GADGETS.replace(
+    '"obsolete": column("string", 10, nullable=True),',
+    '"obsolete": column("string", 10, nullable=True),\n        "rank": column("integer", default=7),',
+).replace(
+    '"label": column("string", 50)}',
+    '"label": column("string", 50), "level": column("integer", default=1), "stamp": column("timestamp")}',
+)
 
 # a table rename and a column rename
 GADGETS_RENAMED = GADGETS.replace('table = "gadgets"', 'table = "devices"\n    renamed_from = "gadgets"').replace(
@@ -248,7 +272,7 @@ class Gadget(Model):
         "flag": column("boolean", default=True),
         "notes": column("text"),
         "weight": column("double", nullable=True),
-        "size": column("integer", nullable=True, index=True),
+        "size": column("smallInteger", nullable=True, index=True),
         "obsolete": column("string", 10, nullable=True),
     }
 
@@ -256,6 +280,11 @@ class Gadget(Model):
 class Widget(Model):
     table = "widgets"
     schema = {"id": column("increments"), "gadget_id": column("integer", nullable=True), "label": column("string", 50)}
+
+
+class Scrap(Model):
+    table = "scraps"
+    schema = {"id": column("increments"), "note": column("string", 50, nullable=True)}
 """
 
 # a foreign key and a check added to existing tables

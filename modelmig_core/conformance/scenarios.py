@@ -58,6 +58,7 @@ def seed_blog(ws: Workspace) -> None:
 def seed_gadgets(ws: Workspace) -> None:
     ws.execute("INSERT INTO gadgets (code, name, legacy_code, notes, size) VALUES ('g1', 'Gizmo', '42', 'n', 3)")
     ws.execute("INSERT INTO widgets (label) VALUES ('w1')")
+    ws.execute("INSERT INTO scraps (note) VALUES ('s1')")
 
 
 # ---------------------------------------------------------------- the schema
@@ -93,12 +94,32 @@ def add_drop_columns_and_tables(ws: Workspace) -> None:
     ws.cli("migrate:run", "--force", "--yes")
     _, s1, s2 = ws.states()
     ws.check(s2, "adding and dropping")
-    equal(ws.rows("SELECT code, name, level, extra FROM gadgets"), [("g1", "Gizmo", 1, None)], "gadgets rows")
+    equal(ws.rows("SELECT code, name, rank, extra FROM gadgets"), [("g1", "Gizmo", 7, None)], "gadgets rows")
+    equal(ws.rows("SELECT label, level FROM widgets"), [("w1", 1)], "widgets rows")
     ws.execute("INSERT INTO parts (label) VALUES ('p1')")
     ws.cli("migrate:rollback", "--force", "--yes")
     ws.check(s1, "migrate:rollback")
     equal(ws.rows("SELECT code, name, obsolete FROM gadgets"), [("g1", "Gizmo", None)], "gadgets rows after rollback")
-    equal(ws.rows("SELECT COUNT(*) FROM widgets")[0][0], 0, "widgets rows (dropped, then made again)")
+    equal(ws.rows("SELECT label FROM widgets"), [("w1",)], "widgets rows after rollback")
+    equal(ws.rows("SELECT COUNT(*) FROM scraps")[0][0], 0, "scraps rows (dropped, then made again)")
+
+
+@scenario("add_not_null_column_to_indexed_table")
+def add_not_null_columns(ws: Workspace) -> None:
+    """add NOT NULL columns with defaults to tables that have rows, a primary key and indexes"""
+    ws.models(fx.GADGETS)
+    ws.cli("make:migration", "--name", "create_gadgets")
+    ws.cli("migrate:run")
+    seed_gadgets(ws)
+    ws.models(fx.GADGETS_NOT_NULL)
+    ws.cli("make:migration", "--name", "add_not_null")
+    ws.cli("migrate:run")
+    _, s1, s2 = ws.states()
+    ws.check(s2, "adding NOT NULL columns")
+    equal(ws.rows("SELECT code, rank FROM gadgets"), [("g1", 7)], "gadgets rows")
+    equal(ws.rows("SELECT label, level FROM widgets"), [("w1", 1)], "widgets rows")
+    ws.cli("migrate:rollback", "--force", "--yes")
+    ws.check(s1, "migrate:rollback")
 
 
 @scenario("rename_table", "rename_column")
@@ -287,11 +308,11 @@ def pretend_equals_run(ws: Workspace) -> None:
                 ids = [r.id for r in rows if r.batch == rows[0].batch]
             pretended = [text for mid in ids for text in runner.plan(history.migration(mid), direction)]
         performed: list[str] = []
-        driver = target.driver
-        connect = driver.connect
+        driver_class = type(target.driver)  # each command loads its own driver object: spy on the class
+        connect = driver_class.connect
 
-        def spying_connect(url: str) -> Any:
-            session = connect(url)
+        def spying_connect(driver: Any, url: str) -> Any:
+            session = connect(driver, url)
             perform = session.perform
 
             def spy(statement: Any) -> None:
@@ -301,11 +322,11 @@ def pretend_equals_run(ws: Workspace) -> None:
             session.perform = spy
             return session
 
-        driver.connect = spying_connect  # type: ignore[method-assign]
+        driver_class.connect = spying_connect  # type: ignore[method-assign]
         try:
             ws.cli(command)
         finally:
-            del driver.connect
+            driver_class.connect = connect  # type: ignore[method-assign]
         if not pretended:
             raise AssertionError(f"{command}: --pretend planned no statement")
         equal(performed, pretended, f"{command}: statements performed vs --pretend")

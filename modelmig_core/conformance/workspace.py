@@ -109,7 +109,7 @@ class Workspace:
         """The live schema equals ``state`` (and no enum type outlives its column)."""
         renderer = self.driver.renderer()  # type: ignore[attr-defined]
         with self.driver.inspect(self.url) as insp:  # type: ignore[attr-defined]
-            problems = differences(insp, state, renderer)
+            problems = differences(insp, state, renderer, self.driver.features.constraint_names)
             enums = enum_types(insp)
         columns = sum(1 for t in state.tables.values() for c in t.columns if c.type == "enum")
         if enums and len(enums) != columns:

@@ -27,6 +27,12 @@ class AddColumn(Operation):
     def describe(self) -> str:
         return f"add {self.column.name} to {self.table}"
 
+    def requires(self, before: Any) -> tuple[str, ...]:
+        table = before.tables.get(self.table)
+        if not self.column.nullable and table is not None and (table.indexes or table.primary_key):
+            return ("add_not_null_column_to_indexed_table",)
+        return ()
+
 
 @dataclass(frozen=True)
 class DropColumn(Operation):
@@ -71,9 +77,12 @@ class AlterColumn(Operation):
         if referenced(before, self.table):
             needs.append("alter_referenced_table")
         table = before.tables.get(self.table)
+        typed = ("type", "length", "precision", "scale", "values", "use_tz")
+        retyped = any(getattr(self.old, k) != getattr(self.new, k) for k in typed)
+        name = self.old.name
         if table is not None and (
-            any(self.old.name in fk.columns for fk in table.foreign_keys)
-            or (table.checks and self.old.type != self.new.type)
+            any(name in fk.columns for fk in table.foreign_keys)
+            or (retyped and (table.checks or any(name in ix.columns for ix in table.indexes)))
         ):
             needs.append("alter_constrained_column")
         return tuple(needs)
