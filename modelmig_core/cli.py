@@ -338,8 +338,9 @@ def drivers(as_json: bool) -> None:
 @cli.command("drivers:check")
 @click.argument("url")
 @click.option("--scenario", "names", multiple=True, metavar="NAME", help="Run only this scenario (repeatable).")
+@click.option("--plugin", metavar="MODULE:OBJECT", help="Check this driver (not installed yet), not the installed one.")
 @handle_errors
-def drivers_check(url: str, names: tuple[str, ...]) -> None:
+def drivers_check(url: str, names: tuple[str, ...], plugin: str | None) -> None:
     """Run the conformance scenarios against the EMPTY scratch database at URL and
     print a table (scenario, result, time). Exit 0 only when every scenario passes
     or is skipped by a feature the driver declares. A database that holds any table
@@ -347,7 +348,7 @@ def drivers_check(url: str, names: tuple[str, ...]) -> None:
     from . import conformance
     from .driver import redact
 
-    driver = conformance.driver_for(url)
+    driver = conformance.plugin_driver(plugin) if plugin else conformance.driver_for(url)
     width = max(len(s.name) for s in conformance.SCENARIOS)
     click.echo(f"drivers:check {redact(url)} (driver {driver.name})")
 
@@ -355,7 +356,7 @@ def drivers_check(url: str, names: tuple[str, ...]) -> None:
         note = f"  {o.detail}" if o.detail else ""
         click.echo(f"  {o.scenario.ljust(width)}  {o.result:<4}  {o.seconds:6.2f}s{note}")
 
-    outcomes = conformance.check(url, names, on_outcome=line)
+    outcomes = conformance.check(url, names, on_outcome=line, plugin=plugin)
     failed = [o for o in outcomes if o.result == "fail"]
     passed = sum(1 for o in outcomes if o.result == "pass")
     skipped = len(outcomes) - passed - len(failed)

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from modelmig_duckdb.driver import DuckdbDriver, DuckdbSession
 
 from modelmig_core import conformance
 from modelmig_core.cli import cli
@@ -80,21 +81,22 @@ def test_drivers_check_refuses_a_database_that_has_a_table(database: str, reques
         assert session.execute("SELECT id FROM precious") == [(7,)]
 
 
-def test_a_failing_scenario_fails_drivers_check(tmp_path: Path) -> None:
-    """A driver that breaks the transaction rule (DuckDB's cursor() is another
-    connection) is caught: its failed migration leaves a table behind."""
-    from modelmig_duckdb.driver import DuckdbDriver, DuckdbSession
+class CursorSession(DuckdbSession):
+    def cursor(self) -> Any:
+        return self.raw.cursor()  # what the transaction rule forbids on DuckDB
 
-    class CursorSession(DuckdbSession):
-        def cursor(self) -> Any:
-            return self.raw.cursor()
 
-    class CursorDriver(DuckdbDriver):
-        session_class = CursorSession
+class CursorDriver(DuckdbDriver):
+    session_class = CursorSession
 
-    scenario = next(s for s in conformance.SCENARIOS if s.name == "failing_migration_leaves_nothing")
+
+def test_breaking_the_transaction_rule_fails_drivers_check(tmp_path: Path) -> None:
+    """DuckDB's cursor() is another connection: a driver that runs statements on it
+    leaves a failed migration's table behind, and drivers:check says so."""
     url = f"duckdb:///{tmp_path / 'bad.duckdb'}"
-    outcome = conformance.run_one(scenario, url, CursorDriver())
-    assert outcome.result == "fail", outcome
-    good = conformance.run_one(scenario, f"duckdb:///{tmp_path / 'good.duckdb'}", DuckdbDriver())
-    assert good.result == "pass", good
+    args = ["drivers:check", url, "--scenario", "failing_migration_leaves_nothing"]
+    bad = CliRunner().invoke(cli, [*args, "--plugin", "tests.test_conformance:CursorDriver"])
+    assert bad.exit_code == 1, bad.output
+    assert "failing_migration_leaves_nothing" in bad.output and " fail " in bad.output
+    good = CliRunner().invoke(cli, [*args, "--plugin", "modelmig_duckdb.driver:DuckdbDriver"])
+    assert good.exit_code == 0, good.output

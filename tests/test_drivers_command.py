@@ -56,7 +56,9 @@ def test_drivers_lists_every_installed_driver(tmp_path: Path) -> None:
     assert "schemes mongodb, mongodb+srv" in result.stdout
     report = json.loads(modelmig("drivers", "--json", cwd=tmp_path).stdout)
     by_name = {d["name"]: d for d in report}
-    assert by_name["pg"]["schemes"] == ["postgresql", "postgres"] and by_name["pg"]["distribution"].startswith("modelmig-pg ")
+    assert by_name["pg"]["schemes"] == ["postgresql", "postgres"] and by_name["pg"]["distribution"].startswith(
+        "modelmig-pg "
+    )
     assert by_name["duckdb"]["features"]["add_constraint_to_existing_table"] is False
     assert by_name["pg"]["features"]["max_identifier_length"] == 63
     assert by_name["mongo"]["family"] == "document" and by_name["mongo"]["status"] == "ok"
@@ -72,7 +74,9 @@ def test_a_broken_driver_breaks_only_what_needs_it(make_project: Any, broken_pat
         },
         extra_config='default = "main"',
     )
-    p.models('class Note(Model):\n    table = "notes"\n    schema = {"id": column("increments"), "body": column("text")}\n')
+    p.models(
+        'class Note(Model):\n    table = "notes"\n    schema = {"id": column("increments"), "body": column("text")}\n'
+    )
     env = broken_path
 
     listing = modelmig("drivers", cwd=p.root, env=env)
@@ -80,7 +84,9 @@ def test_a_broken_driver_breaks_only_what_needs_it(make_project: Any, broken_pat
     assert "broken  broken  (broken-driver 1.0)" in listing.stdout
     assert "cause: ModuleNotFoundError: No module named 'fancydb_client_that_is_not_installed'" in listing.stdout
     assert "sqlite  ok" in listing.stdout and "duckdb  ok" in listing.stdout
-    broken = next(d for d in json.loads(modelmig("drivers", "--json", cwd=p.root, env=env).stdout) if d["name"] == "broken")
+    broken = next(
+        d for d in json.loads(modelmig("drivers", "--json", cwd=p.root, env=env).stdout) if d["name"] == "broken"
+    )
     assert broken["status"] == "broken" and broken["distribution"] == "broken-driver 1.0"
     assert "fancydb_client_that_is_not_installed" in broken["cause"]
 
@@ -114,7 +120,10 @@ def test_unknown_driver_and_unknown_scheme_say_what_is_installed(make_project: A
     registry._entry_points, registry._schemes = {}, {}  # as on a machine with no driver installed
     with pytest.raises(Exception, match=r"scheme 'postgres'; try pip install 'modelmig\[pg\]'"):
         registry.driver_for_scheme("postgres")
-    with pytest.raises(Exception, match=r"no driver named 'duckdb' is installed \(installed: none\); try pip install 'modelmig\[duckdb\]'"):
+    with pytest.raises(
+        Exception,
+        match=r"no driver named 'duckdb' is installed \(installed: none\); try pip install 'modelmig\[duckdb\]'",
+    ):
         registry.driver("duckdb")
 
 
@@ -180,4 +189,6 @@ def test_drivers_and_plugins_use_the_public_api_only() -> None:
     for f in files:
         for name in imports_from_core(f):
             _, _, leaf = name.partition("modelmig_core.")
-            assert name in allowed or (name.startswith("modelmig_core.") and leaf in dsl), f"{f.relative_to(ROOT)} imports {name}"
+            assert name in allowed or (name.startswith("modelmig_core.") and leaf in dsl), (
+                f"{f.relative_to(ROOT)} imports {name}"
+            )

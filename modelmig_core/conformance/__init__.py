@@ -32,7 +32,7 @@ from ..registry import Registry
 from .scenarios import SCENARIOS, Scenario
 from .workspace import Workspace
 
-__all__ = ["SCENARIOS", "Outcome", "Scenario", "check", "driver_for", "refuse_non_empty", "run_one"]
+__all__ = ["SCENARIOS", "Outcome", "Scenario", "check", "driver_for", "plugin_driver", "refuse_non_empty", "run_one"]
 
 
 @dataclass(frozen=True)
@@ -66,23 +66,39 @@ def refuse_non_empty(url: str, driver: Driver) -> None:
         )
 
 
-def run_one(scenario: Scenario, url: str, driver: Driver | None = None) -> Outcome:
+def plugin_driver(spec: str) -> Driver:
+    """The driver object (or class) ``module:object`` names: a driver not installed yet."""
+    obj = Registry._import(spec)
+    obj = obj() if isinstance(obj, type) else obj
+    if not isinstance(obj, Driver):
+        raise ConfigError(f"{spec!r} is not a modelmig Driver (object or class)")
+    return obj
+
+
+def run_one(scenario: Scenario, url: str, driver: Driver | None = None, plugin: str | None = None) -> Outcome:
     """Run one scenario on the (empty) database at ``url``; a driver that declares a
-    feature the scenario needs false skips it."""
-    driver = driver or driver_for(url)
+    feature the scenario needs false skips it. ``plugin`` ("module:object") tests a
+    driver that is not installed: every command of the scenario uses it."""
+    driver = plugin_driver(plugin) if plugin else driver or driver_for(url)
     lacking = driver.features.lacking(scenario.requires)
     if lacking:
         return Outcome(scenario.name, "skip", 0.0, f"{driver.name} declares {lacking[0]}=False")
     started = time.perf_counter()
     cwd = os.getcwd()
+    failure: Exception | None = None
+    workspace = Workspace(url, driver, plugin)
     try:
-        workspace = Workspace(url, driver)
-        try:
-            scenario.run(workspace)
-        finally:
-            os.chdir(cwd)  # opening the scratch app made its folder the working directory
-            workspace.close()
+        scenario.run(workspace)
     except Exception as exc:  # noqa: BLE001 - a failing scenario is a result
+        failure = exc
+    finally:
+        os.chdir(cwd)  # opening the scratch app made its folder the working directory
+    try:
+        workspace.close()
+    except Exception as exc:  # noqa: BLE001 - the scenario's own failure comes first
+        failure = failure or exc
+    if failure is not None:
+        exc = failure
         detail = " ".join(str(exc).split()) or type(exc).__name__
         if not isinstance(exc, AssertionError):
             frame = traceback.extract_tb(exc.__traceback__)[-1]
@@ -96,9 +112,10 @@ def check(
     names: Iterable[str] = (),
     on_outcome: Callable[[Outcome], None] | None = None,
     registry: Registry | None = None,
+    plugin: str | None = None,
 ) -> list[Outcome]:
     """Every scenario (or those ``names``) on the empty database at ``url``."""
-    driver = driver_for(url, registry)
+    driver = plugin_driver(plugin) if plugin else driver_for(url, registry)
     refuse_non_empty(url, driver)
     wanted = set(names)
     unknown = sorted(wanted - {s.name for s in SCENARIOS})
@@ -109,7 +126,7 @@ def check(
     for scenario in SCENARIOS:
         if wanted and scenario.name not in wanted:
             continue
-        outcome = run_one(scenario, url, driver)
+        outcome = run_one(scenario, url, driver, plugin)
         out.append(outcome)
         if on_outcome is not None:
             on_outcome(outcome)

@@ -5,6 +5,7 @@ empty database, raises AssertionError (or any error) to fail, and names the
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -375,7 +376,7 @@ def nothing_pending_imports_no_sqlalchemy(ws: Workspace) -> None:
             cwd=ws.root,
             capture_output=True,
             text=True,
-            env=None,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},  # a driver given as plugin
         )
         line = next((x for x in result.stderr.splitlines() if x.startswith("PROBE ")), None)
         if line is None:

@@ -33,9 +33,10 @@ ENV: dict[str, str | None] = {
 
 
 class Workspace:
-    def __init__(self, url: str, driver: Driver) -> None:
+    def __init__(self, url: str, driver: Driver, plugin: str | None = None) -> None:
         self.url = url
         self.driver = driver
+        self.plugin = plugin  # "module:object": a driver that is not installed, given in the config
         self.root = Path(tempfile.mkdtemp(prefix="modelmig-check-"))
         self.config = self.root / "pyproject.toml"
         self._tag = uuid.uuid4().hex[:8]
@@ -50,13 +51,15 @@ class Workspace:
         self.module = f"conformance_models_{self._tag}_{self._version}"
         source = fixtures.adapted("\n".join(sources), self.driver.features)
         (self.root / f"{self.module}.py").write_text(source, encoding="utf-8")
+        plugin = f"plugins = [{json.dumps(self.plugin)}]\n" if self.plugin else ""
+        driver = f"driver = {json.dumps(self.driver.name)}\n" if self.plugin else ""
         self.config.write_text(
             "[tool.modelmig]\n"
             f"models = [{json.dumps(self.module)}]\n"
             'migrations = "migrations"\n'
-            "lock_timeout = 30\n"
+            f"lock_timeout = 30\n{plugin}"
             "[tool.modelmig.connections.main]\n"
-            f"url = {json.dumps(self.url)}\n",
+            f"url = {json.dumps(self.url)}\n{driver}",
             encoding="utf-8",
         )
 
