@@ -349,6 +349,7 @@ def drivers_check(url: str, names: tuple[str, ...], plugin: str | None) -> None:
     from .driver import redact
 
     driver = conformance.plugin_driver(plugin) if plugin else conformance.driver_for(url)
+    conformance.refuse_non_empty(url, driver)  # one line, before anything is printed or changed
     width = max(len(s.name) for s in conformance.SCENARIOS)
     click.echo(f"drivers:check {redact(url)} (driver {driver.name})")
 
