@@ -125,9 +125,8 @@ def chain_problems(config: Config, plugins: Registry, planned: list[Planned]) ->
     """What make:migration --check reports besides differences: every operation of the
     chains on disk and of ``planned`` that a configured connection cannot run."""
     out = []
-    families = {p.family for p in planned} | (
-        {d.name for d in config.migrations.iterdir() if d.is_dir()} if config.migrations.is_dir() else set()
-    )
+    chains = [d for d in config.migrations.iterdir() if d.is_dir()] if config.migrations.is_dir() else []
+    families = {p.family for p in planned} | {d.name for d in chains if any(d.glob("*.py"))}
     for family_name in sorted(families):
         history = replay(config.migrations, family_name, plugins.family(family_name).empty)
         items = [(m.id, history.states[i], m.up) for i, m in enumerate(history.migrations)]
