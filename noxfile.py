@@ -23,7 +23,7 @@ from pathlib import Path
 import nox
 
 ROOT = Path(__file__).resolve().parent
-DRIVERS = ["drivers/sqlite", "drivers/pg", "drivers/mysql", "drivers/mongo", "plugins/pytest"]
+DRIVERS = ["drivers/sqlite", "drivers/pg", "drivers/mysql", "drivers/mongo", "plugins/pytest", "plugins/duckdb"]
 TEST_TOOLS = ["pytest>=8", "sqlalchemy>=2.0", "mongomock>=4.1"]
 PG_URL = os.environ.get("MODELMIG_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/modelmig_test")
 MYSQL_URL = os.environ.get("MODELMIG_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/modelmig_test")

@@ -6,7 +6,8 @@ Driver authors: subclass ``SqlDriver``/``SqlSession`` (a SQL database over
 DB-API; rendering with a ``Renderer`` subclass through SQLAlchemy Core) or
 ``Driver``/``Session``/``LedgerStore`` (anything else), declare ``Features``,
 and register the driver object or class in the ``modelmig.drivers`` entry-point
-group. ``docs/writing-a-driver.md`` walks through it.
+group. ``docs/writing-a-driver.md`` walks through it; ``modelmig_core.conformance``
+(and ``modelmig drivers:check URL``) is the kit of scenarios every driver must pass.
 
 Plugin authors: ``hookimpl`` and the hooks in ``hookspecs`` (diff,
 render_column, apply, record_state, column_types, families,

@@ -3,6 +3,7 @@ a command needs them."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -237,7 +238,7 @@ def make_migration(obj: dict[str, Any], name: str | None, check: bool, empty: bo
     """Diff the models against the migrations and write the next migration."""
     from .app import open_app
     from .dataloss import destructive_ops
-    from .make import plan, plan_empty, write
+    from .make import chain_problems, plan, plan_empty, unsupported, write
 
     out = Output()
     if empty and check:
@@ -250,10 +251,13 @@ def make_migration(obj: dict[str, Any], name: str | None, check: bool, empty: bo
     else:
         planned = plan(config, plugins, name)
     if check:
-        if planned:
-            for p in planned:
-                ops = ", ".join(op.describe() for op in p.up)
-                out.data(f"{p.family}: models and migrations differ: {ops}")
+        problems = chain_problems(config, plugins, planned)
+        for p in planned:
+            ops = ", ".join(op.describe() for op in p.up)
+            out.data(f"{p.family}: models and migrations differ: {ops}")
+        for line in problems:
+            out.error(line)
+        if planned or problems:
             sys.exit(1)
         out.data("models and migrations agree")
         return
@@ -269,6 +273,8 @@ def make_migration(obj: dict[str, Any], name: str | None, check: bool, empty: bo
             out.data(f"Created {rel} ({len(p.up)} operation(s))")
         for op in destructive_ops(p.up):
             out.warn(f"{rel} drops data when it runs: {op.describe()}")
+        for line in unsupported(config, plugins, p.family, [(p.id, p.before, p.up)]):
+            out.warn(line)
 
 
 @cli.command("migrate:run")
@@ -428,6 +434,63 @@ def main() -> None:
     except BrokenPipeError:  # the reader went away (| head): end quietly
         silence_stdout()
         sys.exit(0)
+
+
+@cli.command("drivers")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: a list of objects with a features object.")
+@handle_errors
+def drivers(as_json: bool) -> None:
+    """Every installed driver: name, distribution, URL schemes, family, features,
+    and whether it loads (ok) or not (broken, with the cause)."""
+    from .registry import Registry
+
+    report = Registry().report()
+    if as_json:
+        click.echo(json.dumps([r.as_json() for r in report], indent=2))
+        return
+    if not report:
+        click.echo("no driver is installed; try pip install 'modelmig[all]'")
+    for r in report:
+        if r.status != "ok":
+            click.echo(f"{r.name}  broken  ({r.distribution})")
+            click.echo(f"  cause: {r.cause}")
+            continue
+        click.echo(f"{r.name}  ok  ({r.distribution})  family {r.family}  schemes {', '.join(r.schemes)}")
+        if r.description:
+            click.echo(f"  {r.description}")
+        flags = [f"{k}={v}" for k, v in r.features.items()]
+        click.echo(f"  features: {' '.join(flags)}")
+
+
+@cli.command("drivers:check")
+@click.argument("url")
+@click.option("--scenario", "names", multiple=True, metavar="NAME", help="Run only this scenario (repeatable).")
+@click.option("--plugin", metavar="MODULE:OBJECT", help="Check this driver (not installed yet), not the installed one.")
+@handle_errors
+def drivers_check(url: str, names: tuple[str, ...], plugin: str | None) -> None:
+    """Run the conformance scenarios against the EMPTY scratch database at URL and
+    print a table (scenario, result, time). Exit 0 only when every scenario passes
+    or is skipped by a feature the driver declares. A database that holds any table
+    is refused, untouched."""
+    from . import conformance
+    from .driver import redact
+
+    driver = conformance.plugin_driver(plugin) if plugin else conformance.driver_for(url)
+    conformance.refuse_non_empty(url, driver)  # one line, before anything is printed or changed
+    width = max(len(s.name) for s in conformance.SCENARIOS)
+    click.echo(f"drivers:check {redact(url)} (driver {driver.name})")
+
+    def line(o: Any) -> None:
+        note = f"  {o.detail}" if o.detail else ""
+        click.echo(f"  {o.scenario.ljust(width)}  {o.result:<4}  {o.seconds:6.2f}s{note}")
+
+    outcomes = conformance.check(url, names, on_outcome=line, plugin=plugin)
+    failed = [o for o in outcomes if o.result == "fail"]
+    passed = sum(1 for o in outcomes if o.result == "pass")
+    skipped = len(outcomes) - passed - len(failed)
+    click.echo(f"{passed} passed, {skipped} skipped (declared features), {len(failed)} failed")
+    if failed:
+        _fail(f"{len(failed)} conformance scenario(s) failed on driver {driver.name}", 1)
 
 
 @cli.command("migrate:resolve")

@@ -18,7 +18,7 @@ backup. Nothing here imports a database library or SQLAlchemy.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -53,18 +53,29 @@ class Features:
     derives its own from its base's with ``base.features.but(flag=value)``, so it
     states only what differs and never drops a flag by accident."""
 
+    # Each flag says what the driver can *run*, natively or by emulation (SQLite
+    # rebuilds a table to alter a column: it declares alter_column=True).
+    # make:migration checks every operation against the flags of every configured
+    # connection of its family (Operation.requires), and the conformance kit skips
+    # the scenarios a driver declares it cannot run.
     sql: bool = False  # a relational database: --all-connections selects it, the SQL chain applies to it
     transactional_ddl: bool = False  # a migration and its ledger row commit together or not at all
     alter_column: bool = True  # type/null/default changes of an existing column
     rename_column: bool = True
     rename_table: bool = True
-    add_constraint_to_existing_table: bool = True  # ADD FOREIGN KEY / CHECK on an existing table
-    alter_referenced_table: bool = True  # alter or drop columns of a table that FKs point at
+    add_constraint_to_existing_table: bool = True  # ADD/DROP FOREIGN KEY / CHECK on an existing table
+    alter_referenced_table: bool = True  # rename, alter or drop columns of a table that FKs point at; rename it
+    # alter or rename a column that its table's FKs use, or change the type of one an index or a check uses
+    alter_constrained_column: bool = True
+    # ADD COLUMN ... NOT NULL DEFAULT x on a table with indexes or a primary key
+    add_not_null_column_to_indexed_table: bool = True
     fk_actions: bool = True  # ON DELETE / ON UPDATE
+    constraint_names: bool = True  # the database keeps the names of foreign keys and checks
     native_enum: bool = False
     check_constraints: bool = True
     advisory_lock: bool = False  # one runner at a time through a server-side lock
     progress_ledger: bool = False  # the ledger counts statements done (no transactional DDL)
+    backup: bool = True  # Driver.backup works (the production guard refuses destructive commands without it)
     max_identifier_length: int | None = None
 
     def but(self, **changes: Any) -> Features:
@@ -77,6 +88,10 @@ class Features:
 
     def as_dict(self) -> dict[str, bool | int | None]:
         return asdict(self)
+
+    def lacking(self, required: Iterable[str]) -> list[str]:
+        """The flags of ``required`` that this driver does not have (false or unset)."""
+        return [flag for flag in required if not getattr(self, flag, False)]
 
 
 @dataclass(frozen=True)

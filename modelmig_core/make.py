@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .compile import table_name, where
 from .config import Config
@@ -22,6 +22,9 @@ from .project import Desired, desired_states
 from .registry import Registry
 from .targets import driver_of
 
+if TYPE_CHECKING:
+    from .driver import Driver
+
 STAMP = "%Y%m%d%H%M%S"
 
 
@@ -34,6 +37,7 @@ class Planned:
     up: list[Operation]
     down: list[Operation]
     source: str
+    before: Any = None  # the chain's state before this migration
 
 
 def now() -> datetime:
@@ -60,19 +64,30 @@ def derive_name(ops: list[Operation]) -> str:
     return "update_schema"
 
 
-def check_identifiers(config: Config, plugins: Registry, desired: Desired) -> None:
-    """Names longer than any configured database of this family allows are rejected now."""
-    if desired.family.identifiers is None:
-        return
-    limits = []
+def family_drivers(config: Config, plugins: Registry, family: str) -> list[tuple[str, Driver]]:
+    """(connection name, driver) of every configured connection of ``family`` whose
+    driver loads here. make needs no database and no particular driver: one that is
+    not installed, or broken, is passed over (a command that uses it says so)."""
+    out = []
     for conn in config.connections.values():
         try:
             driver = driver_of(conn, plugins)
         except ConfigError:
-            continue  # that driver is not installed here; the database checks names itself
-        limit = driver.features.max_identifier_length
-        if driver.info.family == desired.family.name and limit:
-            limits.append((limit, driver.name))
+            continue
+        if driver.info.family == family:
+            out.append((conn.name, driver))
+    return out
+
+
+def check_identifiers(config: Config, plugins: Registry, desired: Desired) -> None:
+    """Names longer than any configured database of this family allows are rejected now."""
+    if desired.family.identifiers is None:
+        return
+    limits = [
+        (d.features.max_identifier_length, d.name)
+        for _, d in family_drivers(config, plugins, desired.family.name)
+        if d.features.max_identifier_length
+    ]
     if not limits:
         return
     limit, driver_name = min(limits)
@@ -102,6 +117,42 @@ def check_servers(config: Config, plugins: Registry, desired: Desired) -> None:
             raise ModelError(f"{prefix}: {refusal.reason} (connection {conn.name!r}, {server})")
 
 
+def unsupported(
+    config: Config, plugins: Registry, family: str, migrations: list[tuple[str, Any, list[Operation]]]
+) -> list[str]:
+    """One line per operation that a configured connection's driver cannot run (its
+    ``Features`` lack what ``Operation.requires`` names). ``migrations`` holds
+    (id, the state before it, its up operations)."""
+    drivers = family_drivers(config, plugins, family)
+    out = []
+    for mid, state, ops in migrations:
+        for op in ops:
+            needs = op.requires(state)
+            for conn, driver in drivers:
+                lacking = driver.features.lacking(needs)
+                if lacking:
+                    out.append(
+                        f"{family}: {mid}: {op.describe()}: connection {conn!r} (driver {driver.name}) "
+                        f"cannot run it ({', '.join(f'{flag}=False' for flag in lacking)})"
+                    )
+            state = op.state_forwards(state)
+    return out
+
+
+def chain_problems(config: Config, plugins: Registry, planned: list[Planned]) -> list[str]:
+    """What make:migration --check reports besides differences: every operation of the
+    chains on disk and of ``planned`` that a configured connection cannot run."""
+    out = []
+    chains = [d for d in config.migrations.iterdir() if d.is_dir()] if config.migrations.is_dir() else []
+    families = {p.family for p in planned} | {d.name for d in chains if any(d.glob("*.py"))}
+    for family_name in sorted(families):
+        history = replay(config.migrations, family_name, plugins.family(family_name).empty)
+        items = [(m.id, history.states[i], m.up) for i, m in enumerate(history.migrations)]
+        items += [(p.id, history.head, p.up) for p in planned if p.family == family_name]
+        out += unsupported(config, plugins, family_name, items)
+    return out
+
+
 def plan(config: Config, plugins: Registry, name: str | None = None) -> list[Planned]:
     """The migrations make:migration would write (one per chain with changes)."""
     out = []
@@ -128,7 +179,7 @@ def plan(config: Config, plugins: Registry, name: str | None = None) -> list[Pla
         mid = f"{when.strftime(STAMP)}_{slug(name) if name else derive_name(ops)}"
         path = chain_dir(config.migrations, family_name) / f"{mid}.py"
         source = render(mid, family_name, parent, ops, down, family.operations_module)
-        out.append(Planned(family_name, mid, path, parent, ops, down, source))
+        out.append(Planned(family_name, mid, path, parent, ops, down, source, head_state))
     return out
 
 

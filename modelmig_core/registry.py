@@ -12,6 +12,7 @@ needs it.
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
@@ -23,12 +24,64 @@ from .errors import ConfigError
 from .family import Family
 
 DRIVER_GROUP = "modelmig.drivers"
+#: URL schemes declared in entry-point metadata, so that finding the driver of a
+#: URL imports that one driver only: ``<scheme> = <the driver's entry point value>``
+SCHEME_GROUP = "modelmig.schemes"
 PLUGIN_GROUP = "modelmig.plugins"
+
+#: URL schemes of modelmig's own drivers -> the extra of ``pip install 'modelmig[...]'``
+#: that installs one (suggested when no installed driver handles a scheme)
+EXTRAS = {
+    "sqlite": "sqlite",
+    "postgresql": "pg",
+    "postgres": "pg",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "mongodb": "mongo",
+    "duckdb": "duckdb",
+}
 
 
 def _distribution(ep: EntryPoint) -> str:
     dist = getattr(ep, "dist", None)
     return f"{dist.name} {dist.version}" if dist is not None else "an unknown distribution"
+
+
+class DriverLoadError(ConfigError):
+    """A driver is installed but cannot be loaded: its import raised, its entry point
+    names no Driver, or it was written for another driver API version."""
+
+    def __init__(self, name: str, distribution: str, cause: str) -> None:
+        super().__init__(f"driver {name!r} ({distribution}) cannot be loaded: {cause}")
+        self.name = name
+        self.distribution = distribution
+        self.cause = cause
+
+
+@dataclass
+class DriverReport:
+    """One installed driver as ``modelmig drivers`` lists it."""
+
+    name: str
+    distribution: str
+    status: str  # "ok" or "broken"
+    cause: str = ""
+    schemes: tuple[str, ...] = ()
+    family: str = ""
+    description: str = ""
+    features: dict[str, bool | int | None] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "distribution": self.distribution,
+            "status": self.status,
+            "cause": self.cause or None,
+            "schemes": list(self.schemes),
+            "family": self.family or None,
+            "description": self.description,
+            "features": self.features,
+        }
 
 
 class Registry:
@@ -38,8 +91,13 @@ class Registry:
         self._core_registered = False
         self._drivers: dict[str, Driver] = {}
         self._entry_points: dict[str, EntryPoint] | None = None
+        self._schemes: dict[str, str] | None = None
         for ep in entry_points(group=PLUGIN_GROUP):
-            self.register(ep.load(), name=f"plugin:{ep.name}")
+            try:
+                plugin = ep.load()
+            except Exception as exc:  # noqa: BLE001 - one line naming the plugin and its distribution
+                raise ConfigError(f"plugin {ep.name!r} ({_distribution(ep)}) cannot be loaded: {_cause(exc)}") from None
+            self.register(plugin, name=f"plugin:{ep.name}")
         for spec in extra_plugins or []:
             self.register(self._import(spec), name=f"plugin:{spec}")
 
@@ -84,10 +142,12 @@ class Registry:
 
     def add_driver(self, driver: Driver, source: str) -> None:
         if getattr(driver, "api_version", None) != API_VERSION:
-            raise ConfigError(
-                f"driver {getattr(getattr(driver, 'info', None), 'name', type(driver).__name__)} ({source}) "
-                f"was written for driver API version {getattr(driver, 'api_version', None)!r}; "
-                f"this modelmig has version {API_VERSION}: install a matching version of either"
+            name = getattr(getattr(driver, "info", None), "name", type(driver).__name__)
+            raise DriverLoadError(
+                name,
+                source,
+                f"it was written for driver API version {getattr(driver, 'api_version', None)!r}; "
+                f"this modelmig has version {API_VERSION}: install a matching version of either",
             )
         self._drivers[driver.info.name] = driver
         if driver.hooks is not None and self.pm.get_plugin(f"driver:{driver.info.name}") is None:
@@ -99,54 +159,92 @@ class Registry:
             self._entry_points = {ep.name: ep for ep in entry_points(group=DRIVER_GROUP)}
         return self._entry_points
 
+    def declared_schemes(self) -> dict[str, str]:
+        """{URL scheme: driver name} from entry-point metadata: nothing is imported."""
+        if self._schemes is None:
+            by_value = {ep.value: name for name, ep in self.entry_points().items()}
+            self._schemes = {}
+            for ep in entry_points(group=SCHEME_GROUP):
+                if ep.value in by_value:
+                    self._schemes.setdefault(ep.name, by_value[ep.value])
+        return self._schemes
+
     def installed(self) -> list[str]:
         return sorted(set(self.entry_points()) | set(self._drivers))
 
     def driver(self, name: str) -> Driver:
-        """Driver ``name``, loaded once."""
+        """Driver ``name``, loaded once. A driver that is not installed, or cannot be
+        loaded, is one ConfigError line naming it (and its distribution and cause)."""
         if name in self._drivers:
             return self._drivers[name]
         ep = self.entry_points().get(name)
         if ep is None:
             known = ", ".join(self.installed()) or "none"
-            raise ConfigError(
-                f"no driver named {name!r} is installed (installed: {known}); "
-                f"if it is one of modelmig's, try pip install 'modelmig[{name}]'"
-            )
+            hint = f"; try pip install 'modelmig[{name}]'" if name in EXTRAS.values() else ""
+            raise ConfigError(f"no driver named {name!r} is installed (installed: {known}){hint}")
         try:
             obj = ep.load()
             if isinstance(obj, type):
                 obj = obj()
         except Exception as exc:  # noqa: BLE001 - a broken driver is reported, not raised through
-            detail = " ".join(str(exc).split()) or type(exc).__name__
-            raise ConfigError(
-                f"driver {name!r} ({_distribution(ep)}) cannot be loaded: {type(exc).__name__}: {detail}"
-            ) from None
+            raise DriverLoadError(name, _distribution(ep), _cause(exc)) from None
         if not isinstance(obj, Driver):
-            raise ConfigError(
-                f"driver {name!r} ({_distribution(ep)}): its entry point {ep.value!r} is not a modelmig Driver"
-            )
+            raise DriverLoadError(name, _distribution(ep), f"its entry point {ep.value!r} is not a modelmig Driver")
         self.add_driver(obj, source=_distribution(ep))
         return obj
 
-    def driver_for_scheme(self, scheme: str) -> Driver:
-        """The driver whose info lists URL ``scheme``. The driver named like the
-        scheme is tried first, so the common case loads one driver module."""
+    def driver_name_for_scheme(self, scheme: str) -> str | None:
+        """The driver that handles URL ``scheme`` as far as known without importing any:
+        a driver already loaded, the entry-point metadata, or the driver named like it."""
         for driver in self._drivers.values():
             if scheme in driver.info.schemes:
+                return driver.name
+        declared = self.declared_schemes().get(scheme)
+        if declared is not None:
+            return declared
+        return scheme if scheme in self.entry_points() else None
+
+    def driver_for_scheme(self, scheme: str) -> Driver:
+        """The driver whose info lists URL ``scheme``. Only that driver is imported when
+        its distribution declares its schemes (or it is named like the scheme); else the
+        drivers that declare none are tried, and broken ones are passed over."""
+        name = self.driver_name_for_scheme(scheme)
+        if name is not None:
+            driver = self.driver(name)  # needed: a broken one is reported
+            if scheme in driver.info.schemes:
                 return driver
-        failures: list[str] = []
-        for name in sorted(self.entry_points(), key=lambda n: (n != scheme, n)):
+        declaring = set(self.declared_schemes().values())
+        broken: list[str] = []
+        for other in sorted(set(self.entry_points()) - declaring - {name}):
             try:
-                driver = self.driver(name)
-            except ConfigError as exc:
-                failures.append(str(exc))
+                driver = self.driver(other)
+            except DriverLoadError as exc:
+                broken.append(f"{exc.name} ({exc.distribution})")
                 continue
             if scheme in driver.info.schemes:
                 return driver
-        if failures:
-            raise ConfigError(f"no loadable driver handles URL scheme {scheme!r}; {failures[0]}")
-        raise ConfigError(f"no installed driver handles URL scheme {scheme!r}")
+        hint = f"; try pip install 'modelmig[{EXTRAS[scheme]}]'" if scheme in EXTRAS else ""
+        unchecked = f" (broken, not checked: {', '.join(broken)})" if broken else ""
+        raise ConfigError(f"no installed driver handles URL scheme {scheme!r}{hint}{unchecked}")
+
+    def report(self) -> list[DriverReport]:
+        """Every installed driver, loaded: ``ok`` with what it declares, or ``broken``
+        with its distribution and the cause. A broken driver never stops the report."""
+        out = []
+        for name in self.installed():
+            ep = self.entry_points().get(name)
+            distribution = _distribution(ep) if ep is not None else "a plugin"
+            try:
+                d = self.driver(name)
+            except DriverLoadError as exc:
+                out.append(DriverReport(name, exc.distribution, "broken", exc.cause))
+                continue
+            info = d.info
+            features = d.features.as_dict()
+            out.append(
+                DriverReport(name, distribution, "ok", "", info.schemes, info.family, info.description, features)
+            )
+        return out
 
     # ------------------------------------------------------------ families
 
@@ -177,10 +275,15 @@ class Registry:
         for driver_name in sorted(self.entry_points()):
             try:
                 driver = self.driver(driver_name)
-            except ConfigError:
+            except DriverLoadError:
                 continue
             if driver.info.family == name:
                 found = self.families().get(name)
                 if found is not None:
                     return found
         raise ConfigError(f"no installed driver provides the {name!r} migration family")
+
+
+def _cause(exc: BaseException) -> str:
+    detail = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__

@@ -34,6 +34,21 @@ def driver_of(conn: ConnectionConfig, plugins: Registry) -> Driver:
     return plugins.driver(conn.driver) if conn.driver else plugins.driver_for_scheme(conn.scheme)
 
 
+def driver_name_of(conn: ConnectionConfig, plugins: Registry) -> str | None:
+    """The name of the connection's driver, importing none when the entry-point
+    metadata says it (None: no installed driver handles it, or only a broken one
+    could tell)."""
+    if conn.driver:
+        return conn.driver
+    name = plugins.driver_name_for_scheme(conn.scheme)
+    if name is not None:
+        return name
+    try:
+        return driver_of(conn, plugins).name
+    except ConfigError:
+        return None
+
+
 def select_targets(
     config: Config,
     plugins: Registry,
@@ -55,13 +70,9 @@ def select_targets(
             raise ConfigError(f"{config.path}: unknown connection {name!r} (configured: {known})")
         add(name)
     for driver in drivers:
-        installed = plugins.installed()
-        if driver not in installed:
-            raise ConfigError(
-                f"no driver named {driver!r} is installed (installed: {', '.join(installed) or 'none'}); "
-                f"if it is one of modelmig's, try pip install 'modelmig[{driver}]'"
-            )
-        matched = [n for n, c in config.connections.items() if driver_of(c, plugins).name == driver]
+        if driver not in plugins.installed():
+            plugins.driver(driver)  # one line: no driver of that name is installed, and which are
+        matched = [n for n, c in config.connections.items() if driver_name_of(c, plugins) == driver]
         if not matched:
             raise ConfigError(f"{config.path}: --{driver} given but no {driver} connection is configured")
         for n in matched:

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from modelmig_core.cli import cli
-from tests.support.servers import any_db, mysql_db, pg_db, sqlite_db  # noqa: F401 - fixtures for every test
+from tests.support.servers import any_db, duckdb_db, mysql_db, pg_db, sqlite_db  # noqa: F401 - fixtures for every test
 
 sys.dont_write_bytecode = True  # models.py is rewritten within one second; never reuse stale bytecode
 

@@ -13,9 +13,22 @@ from typing import Any
 
 import pytest
 
+from modelmig_core.conformance.fixtures import V1, V2
 from modelmig_core.sql.driver import SqlSession
 from tests.support.servers import ServerDb
-from tests.test_conformance import V1, V2, seed
+
+
+def seed(db: ServerDb) -> None:
+    """An author and a post, so that V2's alterations have rows to keep."""
+    db.execute(
+        "INSERT INTO authors (email, name, token, legacy_code, bio) "
+        "VALUES ('ann@example.com', 'Ann', '6f1c6a36-2b0e-4c55-9f43-3c1f3b1f0001', '42', 'hello')"
+    )
+    author = db.rows("SELECT id FROM authors")[0][0]
+    db.execute(
+        f"INSERT INTO posts (author_id, title, slug, body) VALUES ({int(author)}, 'First post', 'first', 'Body')"
+    )
+
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -327,7 +340,7 @@ def test_a_driver_written_for_another_api_version_is_one_clear_error(make_projec
     p.models(TWO_STEPS)
     result = p.run("migrate:status")
     assert result.exit_code != 0
-    assert result.output.count("\n") == 1 and "driver olddb" in result.output and "API version 0" in result.output
+    assert result.output.count("\n") == 1 and "driver 'olddb'" in result.output and "API version 0" in result.output
 
 
 def imports_of(path: Path) -> set[str]:

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from modelmig_core import history, statecache
+from modelmig_core.conformance.fixtures import V1, V2
 from modelmig_core.history import head, replay
 from modelmig_core.migrations import list_files
 from modelmig_core.state import State
-from tests.test_conformance import V1, V2
 
 
 @pytest.fixture

@@ -27,6 +27,12 @@ class Operation(Value):
     def describe(self) -> str:
         raise NotImplementedError
 
+    def requires(self, before: Any) -> tuple[str, ...]:
+        """The ``Features`` flags a driver needs to run this operation on a database
+        in state ``before``. make:migration checks them against every configured
+        connection of the family, so that no deploy finds out first."""
+        return ()
+
     def name_hint(self) -> str:
         return self.describe().replace(" ", "_")
 
@@ -59,3 +65,12 @@ def replace_named(items: tuple[Any, ...], name: str, new: Any | None) -> tuple[A
 
 def has_named(items: tuple[Any, ...], name: str) -> bool:
     return any(i.name == name for i in items)
+
+
+def referenced(state: Any, table: str) -> bool:
+    """Whether a foreign key of any table (``table`` itself included) points at ``table``."""
+    return any(fk.ref_table == table for t in state.tables.values() for fk in t.foreign_keys)
+
+
+def fk_needs(fk: Any) -> tuple[str, ...]:
+    return ("fk_actions",) if fk.on_delete or fk.on_update else ()

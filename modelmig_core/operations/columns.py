@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from ..errors import MigrationFileError
 from ..state import Column, State
-from .base import Operation, replace_named
+from .base import Operation, referenced, replace_named
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,12 @@ class AddColumn(Operation):
     def describe(self) -> str:
         return f"add {self.column.name} to {self.table}"
 
+    def requires(self, before: Any) -> tuple[str, ...]:
+        table = before.tables.get(self.table)
+        if not self.column.nullable and table is not None and (table.indexes or table.primary_key):
+            return ("add_not_null_column_to_indexed_table",)
+        return ()
+
 
 @dataclass(frozen=True)
 class DropColumn(Operation):
@@ -43,6 +49,9 @@ class DropColumn(Operation):
 
     def describe(self) -> str:
         return f"drop {self.column.name} from {self.table}"
+
+    def requires(self, before: Any) -> tuple[str, ...]:
+        return ("alter_referenced_table",) if referenced(before, self.table) else ()
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,21 @@ class AlterColumn(Operation):
 
     def describe(self) -> str:
         return f"alter {self.new.name} on {self.table}"
+
+    def requires(self, before: Any) -> tuple[str, ...]:
+        needs = ["alter_column"]
+        if referenced(before, self.table):
+            needs.append("alter_referenced_table")
+        table = before.tables.get(self.table)
+        typed = ("type", "length", "precision", "scale", "values", "use_tz")
+        retyped = any(getattr(self.old, k) != getattr(self.new, k) for k in typed)
+        name = self.old.name
+        if table is not None and (
+            any(name in fk.columns for fk in table.foreign_keys)
+            or (retyped and (table.checks or any(name in ix.columns for ix in table.indexes)))
+        ):
+            needs.append("alter_constrained_column")
+        return tuple(needs)
 
     @property
     def changes(self) -> set[str]:
@@ -108,3 +132,12 @@ class RenameColumn(Operation):
 
     def describe(self) -> str:
         return f"rename {self.old} to {self.new} on {self.table}"
+
+    def requires(self, before: Any) -> tuple[str, ...]:
+        needs = ["rename_column"]
+        if referenced(before, self.table):
+            needs.append("alter_referenced_table")
+        table = before.tables.get(self.table)
+        if table is not None and any(self.old in fk.columns for fk in table.foreign_keys):
+            needs.append("alter_constrained_column")
+        return tuple(needs)

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..errors import MigrationFileError
 from ..state import Check, ForeignKey, Index, State
-from .base import Operation, has_named, replace_named
+from .base import Operation, fk_needs, has_named, replace_named
 
 
 def _member_ops(kind: str, attr: str) -> tuple[Any, Any]:
@@ -71,6 +71,9 @@ class AddForeignKey(Operation):
     def describe(self) -> str:
         return f"add {self.foreign_key.name} to {self.table}"
 
+    def requires(self, before: Any) -> tuple[str, ...]:
+        return ("add_constraint_to_existing_table", *fk_needs(self.foreign_key))
+
 
 @dataclass(frozen=True)
 class DropForeignKey(Operation):
@@ -83,6 +86,9 @@ class DropForeignKey(Operation):
 
     def describe(self) -> str:
         return f"drop {self.foreign_key.name} from {self.table}"
+
+    def requires(self, before: Any) -> tuple[str, ...]:
+        return ("add_constraint_to_existing_table",)
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,9 @@ class AddCheck(Operation):
     def describe(self) -> str:
         return f"add {self.check.name} to {self.table}"
 
+    def requires(self, before: Any) -> tuple[str, ...]:
+        return ("add_constraint_to_existing_table", "check_constraints")
+
 
 @dataclass(frozen=True)
 class DropCheck(Operation):
@@ -109,3 +118,6 @@ class DropCheck(Operation):
 
     def describe(self) -> str:
         return f"drop {self.check.name} from {self.table}"
+
+    def requires(self, before: Any) -> tuple[str, ...]:
+        return ("add_constraint_to_existing_table", "check_constraints")

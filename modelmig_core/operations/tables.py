@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from ..errors import MigrationFileError
 from ..state import State, Table
-from .base import Operation
+from .base import Operation, fk_needs, referenced
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,10 @@ class CreateTable(Operation):
 
     def inverse(self) -> Operation:
         return DropTable(self.table)
+
+    def requires(self, before: Any) -> tuple[str, ...]:
+        needs = [flag for fk in self.table.foreign_keys for flag in fk_needs(fk)]
+        return tuple(dict.fromkeys(needs + (["check_constraints"] if self.table.checks else [])))
 
     def describe(self) -> str:
         return f"create {self.table.name} table"
@@ -66,6 +70,9 @@ class RenameTable(Operation):
 
     def inverse(self) -> Operation:
         return RenameTable(self.new, self.old)
+
+    def requires(self, before: Any) -> tuple[str, ...]:
+        return ("rename_table", "alter_referenced_table") if referenced(before, self.old) else ("rename_table",)
 
     def describe(self) -> str:
         return f"rename {self.old} to {self.new}"

@@ -259,6 +259,27 @@ class SqlDriver(Driver):
         module, _, cls = self.renderer_class.partition(":")
         return getattr(importlib.import_module(module), cls)(hook=hook)
 
+    def sqlalchemy_url(self, url: str) -> str:
+        """The URL SQLAlchemy's ``create_engine`` takes for the database at ``url``
+        (with the DB-API module the driver uses); the default inspector reflects through it."""
+        return url
+
+    @contextmanager
+    def inspect(self, url: str) -> Iterator[Any]:
+        """A SQLAlchemy Inspector on the database at ``url``, for the conformance
+        kit's reflection. A driver whose SQLAlchemy dialect cannot reflect returns an
+        object with the Inspector's ``get_table_names``, ``get_columns``,
+        ``get_pk_constraint``, ``get_foreign_keys``, ``get_indexes``,
+        ``get_unique_constraints`` and ``get_check_constraints`` (same shapes; a
+        column's ``type`` may be the type's text as the renderer compiles it)."""
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(self.sqlalchemy_url(url), poolclass=sa.pool.NullPool)
+        try:
+            yield sa.inspect(engine)
+        finally:
+            engine.dispose()
+
     def wipe(self, session: Session) -> list[str]:
         assert isinstance(session, SqlSession)
         tables = session.list_tables()

@@ -189,13 +189,19 @@ def hold_lock(db: ServerDb) -> Any:
     return c
 
 
-# ---------------------------------------------------------------- SQLite, for suites that run on all three
+# ---------------------------------------------------------------- SQLite and DuckDB: a file per test
 
 
 @pytest.fixture
 def sqlite_db(tmp_path: Any) -> ServerDb:
     path = tmp_path / "conformance.sqlite3"
     return ServerDb("sqlite", f"sqlite:///{path}", f"sqlite:///{path}", str(path))
+
+
+@pytest.fixture
+def duckdb_db(tmp_path: Any) -> ServerDb:
+    path = tmp_path / "conformance.duckdb"
+    return ServerDb("duckdb", f"duckdb:///{path}", f"duckdb:///{path}", str(path))
 
 
 @pytest.fixture(params=["sqlite", "pg", "mysql"])

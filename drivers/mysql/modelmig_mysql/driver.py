@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -244,6 +245,35 @@ class MysqlSession(SqlSession):
             self.raw.close()
 
 
+class MariadbJsonInspector:
+    """An Inspector that reports MariaDB's JSON columns (LONGTEXT + json_valid) as JSON."""
+
+    def __init__(self, insp: Any) -> None:
+        self.insp = insp
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.insp, name)
+
+    def json_columns(self, table: str) -> set[str]:
+        with self.insp.bind.connect() as c:
+            rows = c.exec_driver_sql(
+                "SELECT constraint_name, check_clause FROM information_schema.check_constraints "
+                "WHERE constraint_schema = DATABASE() AND table_name = %s AND level = 'Column'",
+                (table,),
+            )
+            return {name for name, clause in rows if clause.replace("`", "").lower() == f"json_valid({name.lower()})"}
+
+    def get_columns(self, table: str, **kw: Any) -> list[dict[str, Any]]:
+        from sqlalchemy.dialects.mysql import JSON
+
+        json = self.json_columns(table)
+        return [{**c, "type": JSON()} if c["name"] in json else c for c in self.insp.get_columns(table, **kw)]
+
+    def get_check_constraints(self, table: str, **kw: Any) -> list[dict[str, Any]]:
+        json = self.json_columns(table)
+        return [c for c in self.insp.get_check_constraints(table, **kw) if c.get("name") not in json]
+
+
 class MysqlDriver(SqlDriver):
     info = DriverInfo("mysql", ("mysql", "mariadb"), "sql", "MySQL 8 and MariaDB 10.11+ through PyMySQL")
     features = SqlDriver.features.but(
@@ -256,6 +286,16 @@ class MysqlDriver(SqlDriver):
     dialect = "mysql"
     renderer_class = "modelmig_mysql.render:MysqlRenderer"
     session_class = MysqlSession
+
+    def sqlalchemy_url(self, url: str) -> str:
+        return "mysql+pymysql://" + url.split("://", 1)[1]
+
+    @contextmanager
+    def inspect(self, url: str) -> Iterator[Any]:
+        """MariaDB's JSON is LONGTEXT with a column-level ``CHECK (json_valid(col))``:
+        such columns are reported as JSON, without that check."""
+        with super().inspect(url) as insp:
+            yield MariadbJsonInspector(insp) if getattr(insp.dialect, "is_mariadb", False) else insp
 
     def open(self, url: str) -> Any:
         import pymysql

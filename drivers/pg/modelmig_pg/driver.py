@@ -196,6 +196,9 @@ class PgDriver(SqlDriver):
     renderer_class = "modelmig_pg.render:PgRenderer"
     session_class = PgSession
 
+    def sqlalchemy_url(self, url: str) -> str:
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+
     def open(self, url: str) -> Any:
         import psycopg
 

@@ -172,10 +172,9 @@ class SqliteSession(SqlSession):
 
 class SqliteDriver(SqlDriver):
     info = DriverInfo("sqlite", ("sqlite",), "sql", "SQLite 3.35+ through the standard library's sqlite3")
-    features = SqlDriver.features.but(
-        alter_column=False,  # done by rebuilding the table
-        add_constraint_to_existing_table=False,  # likewise
-    )
+    # what ALTER TABLE cannot do (alter a column, add or drop a constraint) is done
+    # by rebuilding the table: the features say what the driver can run
+    features = SqlDriver.features
     dialect = "sqlite"
     renderer_class = "modelmig_sqlite.render:SqliteRenderer"
     session_class = SqliteSession

@@ -1,0 +1,388 @@
+"""The scenarios every driver of the relational family must pass. Each gets an
+empty database, raises AssertionError (or any error) to fail, and names the
+``Features`` flags it needs: a driver that declares one of them false skips it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import fixtures as fx
+from .workspace import Workspace
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    doc: str
+    requires: tuple[str, ...]
+    run: Callable[[Workspace], None]
+
+
+SCENARIOS: list[Scenario] = []
+
+
+def scenario(*requires: str) -> Callable[[Callable[[Workspace], None]], Callable[[Workspace], None]]:
+    def register(fn: Callable[[Workspace], None]) -> Callable[[Workspace], None]:
+        doc = (fn.__doc__ or "").strip().splitlines()[0]
+        SCENARIOS.append(Scenario(fn.__name__, doc, ("sql", *requires), fn))
+        return fn
+
+    return register
+
+
+def equal(got: Any, want: Any, what: str) -> None:
+    if got != want:
+        raise AssertionError(f"{what}: got {got!r}, expected {want!r}")
+
+
+def seed_blog(ws: Workspace) -> None:
+    ws.execute(
+        "INSERT INTO authors (email, name, token, legacy_code, bio) "
+        "VALUES ('ann@example.com', 'Ann', '6f1c6a36-2b0e-4c55-9f43-3c1f3b1f0001', '42', 'hello')"
+    )
+    author = ws.rows("SELECT id FROM authors")[0][0]
+    ws.execute(
+        f"INSERT INTO posts (author_id, title, slug, body) VALUES ({int(author)}, 'First post', 'first', 'Body text')"
+    )
+
+
+def seed_gadgets(ws: Workspace) -> None:
+    ws.execute("INSERT INTO gadgets (code, name, legacy_code, notes, size) VALUES ('g1', 'Gizmo', '42', 'n', 3)")
+    ws.execute("INSERT INTO widgets (label) VALUES ('w1')")
+    ws.execute("INSERT INTO scraps (note) VALUES ('s1')")
+
+
+# ---------------------------------------------------------------- the schema
+
+
+@scenario("check_constraints")
+def fixture_schema(ws: Workspace) -> None:
+    """every column type and option, indexes, FKs, checks: make -> run -> reflect; reset; fresh"""
+    ws.models(fx.V1)
+    ws.cli("make:migration", "--name", "create_blog")
+    ws.cli("migrate:run")
+    s0, s1 = ws.states()
+    ws.check(s1, "migrate:run")
+    seed_blog(ws)
+    status = ws.cli("migrate:status", "--json")
+    equal([m["status"] for m in json.loads(status)["connections"][0]["migrations"]], ["applied"], "status")
+    ws.cli("migrate:reset", "--yes")
+    ws.check(s0, "migrate:reset")
+    ws.cli("migrate:fresh", "--yes")
+    ws.check(s1, "migrate:fresh")
+    ws.cli("make:migration", "--check")
+
+
+@scenario()
+def add_drop_columns_and_tables(ws: Workspace) -> None:
+    """add and drop columns, tables and indexes; rows survive; rollback"""
+    ws.models(fx.GADGETS)
+    ws.cli("make:migration", "--name", "create_gadgets")
+    ws.cli("migrate:run")
+    seed_gadgets(ws)
+    ws.models(fx.GADGETS_ADD_DROP)
+    ws.cli("make:migration", "--name", "add_drop")
+    ws.cli("migrate:run", "--force", "--yes")
+    _, s1, s2 = ws.states()
+    ws.check(s2, "adding and dropping")
+    equal(ws.rows("SELECT code, name, rank, extra FROM gadgets"), [("g1", "Gizmo", 7, None)], "gadgets rows")
+    equal(ws.rows("SELECT label, level FROM widgets"), [("w1", 1)], "widgets rows")
+    ws.execute("INSERT INTO parts (label) VALUES ('p1')")
+    ws.cli("migrate:rollback", "--force", "--yes")
+    ws.check(s1, "migrate:rollback")
+    equal(ws.rows("SELECT code, name, obsolete FROM gadgets"), [("g1", "Gizmo", None)], "gadgets rows after rollback")
+    equal(ws.rows("SELECT label FROM widgets"), [("w1",)], "widgets rows after rollback")
+    equal(ws.rows("SELECT COUNT(*) FROM scraps")[0][0], 0, "scraps rows (dropped, then made again)")
+
+
+@scenario("add_not_null_column_to_indexed_table")
+def add_not_null_columns(ws: Workspace) -> None:
+    """add NOT NULL columns with defaults to tables that have rows, a primary key and indexes"""
+    ws.models(fx.GADGETS)
+    ws.cli("make:migration", "--name", "create_gadgets")
+    ws.cli("migrate:run")
+    seed_gadgets(ws)
+    ws.models(fx.GADGETS_NOT_NULL)
+    ws.cli("make:migration", "--name", "add_not_null")
+    ws.cli("migrate:run")
+    _, s1, s2 = ws.states()
+    ws.check(s2, "adding NOT NULL columns")
+    equal(ws.rows("SELECT code, rank FROM gadgets"), [("g1", 7)], "gadgets rows")
+    equal(ws.rows("SELECT label, level FROM widgets"), [("w1", 1)], "widgets rows")
+    ws.cli("migrate:rollback", "--force", "--yes")
+    ws.check(s1, "migrate:rollback")
+
+
+@scenario("rename_table", "rename_column")
+def rename_columns_and_tables(ws: Workspace) -> None:
+    """rename a table and a column; rows survive; rollback"""
+    ws.models(fx.GADGETS)
+    ws.cli("make:migration", "--name", "create_gadgets")
+    ws.cli("migrate:run")
+    seed_gadgets(ws)
+    ws.models(fx.GADGETS_RENAMED)
+    out = ws.cli("make:migration", "--check", expect=1)
+    if "rename gadgets to devices" not in out or "rename name to title" not in out:
+        raise AssertionError(f"a declared rename was not made a rename: {out.strip()}")
+    ws.cli("make:migration", "--name", "rename")
+    ws.cli("migrate:run")
+    _, s1, s2 = ws.states()
+    ws.check(s2, "renaming")
+    equal(ws.rows("SELECT code, title FROM devices"), [("g1", "Gizmo")], "devices rows")
+    ws.cli("migrate:rollback")
+    ws.check(s1, "migrate:rollback")
+    equal(ws.rows("SELECT code, name FROM gadgets"), [("g1", "Gizmo")], "gadgets rows after rollback")
+
+
+@scenario("alter_column")
+def alter_columns(ws: Workspace) -> None:
+    """alter type, length, precision, nullability, default, enum values, comment; rows survive"""
+    ws.models(fx.GADGETS)
+    ws.cli("make:migration", "--name", "create_gadgets")
+    ws.cli("migrate:run")
+    seed_gadgets(ws)
+    ws.models(fx.GADGETS_ALTERED)
+    ws.cli("make:migration", "--name", "alter")
+    ws.cli("migrate:run")
+    _, s1, s2 = ws.states()
+    ws.check(s2, "altering")
+    equal(ws.rows("SELECT code, legacy_code, kind, notes FROM gadgets"), [("g1", 42, "a", "n")], "rows")
+    ws.cli("migrate:rollback")
+    ws.check(s1, "migrate:rollback")
+    equal(ws.rows("SELECT code, legacy_code, size FROM gadgets"), [("g1", "42", 3)], "rows after rollback")
+
+
+@scenario("add_constraint_to_existing_table", "check_constraints")
+def constraints_on_existing_tables(ws: Workspace) -> None:
+    """add a foreign key and a check to existing tables, and drop them again"""
+    ws.models(fx.GADGETS)
+    ws.cli("make:migration", "--name", "create_gadgets")
+    ws.cli("migrate:run")
+    seed_gadgets(ws)
+    ws.models(fx.GADGETS_CONSTRAINED)
+    ws.cli("make:migration", "--name", "constrain")
+    ws.cli("migrate:run")
+    _, s1, s2 = ws.states()
+    ws.check(s2, "adding constraints")
+    equal(ws.rows("SELECT code, price FROM gadgets")[0][0], "g1", "gadgets rows")
+    ws.cli("migrate:rollback")
+    ws.check(s1, "migrate:rollback")
+    equal(ws.rows("SELECT label FROM widgets"), [("w1",)], "widgets rows after rollback")
+
+
+@scenario(
+    "rename_table",
+    "rename_column",
+    "alter_column",
+    "add_constraint_to_existing_table",
+    "alter_referenced_table",
+    "alter_constrained_column",
+    "check_constraints",
+)
+def full_chain(ws: Workspace) -> None:
+    """the fixture schema reworked at once (renames, alterations, FKs, checks); rollback, run, reset, fresh"""
+    ws.models(fx.V1)
+    ws.cli("make:migration", "--name", "create_blog")
+    ws.cli("migrate:run")
+    s0, s1 = ws.states()
+    ws.check(s1, "migrate:run")
+    seed_blog(ws)
+    ws.models(fx.V2)
+    ws.cli("make:migration", "--name", "rework_blog")
+    s2 = ws.states()[2]
+    if "writers" not in s2.tables or "authors" in s2.tables:
+        raise AssertionError("the table rename was not made")
+    ws.cli("migrate:run", "--force", "--yes")
+    ws.check(s2, "the rework")
+    # rows survived the rename and the alterations; the string code became an integer
+    equal(ws.rows("SELECT email, legacy_code, role FROM writers"), [("ann@example.com", 42, "viewer")], "writers")
+    equal(ws.rows("SELECT title, content, status FROM posts"), [("First post", "Body text", "draft")], "posts")
+    ws.cli("migrate:rollback", "--force", "--yes")
+    ws.check(s1, "migrate:rollback")
+    equal(ws.rows("SELECT email, legacy_code FROM authors"), [("ann@example.com", "42")], "authors after rollback")
+    equal(ws.rows("SELECT title, body FROM posts"), [("First post", "Body text")], "posts after rollback")
+    ws.cli("migrate:run", "--force", "--yes")
+    ws.check(s2, "migrate:run again")
+    status = json.loads(ws.cli("migrate:status", "--json"))["connections"][0]["migrations"]
+    equal([m["status"] for m in status], ["applied", "applied"], "status")
+    ws.cli("migrate:reset", "--yes")
+    ws.check(s0, "migrate:reset")
+    ws.cli("migrate:fresh", "--yes")
+    ws.check(s2, "migrate:fresh")
+
+
+# ---------------------------------------------------------------- running
+
+
+@scenario("transactional_ddl")
+def failing_migration_leaves_nothing(ws: Workspace) -> None:
+    """a migration that fails halfway leaves no table and no ledger row behind"""
+    ws.models(fx.GADGETS)
+    ws.cli("make:migration", "--name", "create_gadgets")
+    ws.cli("migrate:run")
+    ws.models(fx.GADGETS, fx.EXTRA_TABLE)
+    ws.cli("make:migration", "--name", "add_notes")
+    last = ws.migration_files()[-1]
+    with last.open("a", encoding="utf-8") as f:  # its table is made, then a statement fails
+        f.write('\nup = [*up, op.RunSQL("INSERT INTO modelmig_conformance_missing (x) VALUES (1)")]\n')
+    ws.cli("migrate:run", expect=None)
+    _, s1, _ = ws.states()
+    ws.check(s1, "the failed migration")
+    equal(ws.ledger_ids(), [ws.migration_files()[0].stem], "ledger ids")
+    status = json.loads(ws.cli("migrate:status", "--json"))["connections"][0]["migrations"]
+    equal([m["status"] for m in status], ["applied", "pending"], "status")
+
+
+@scenario()
+def two_runners_apply_once(ws: Workspace) -> None:
+    """two runners started together apply each migration exactly once"""
+    from ..api import open_project, run
+
+    ws.models(fx.GADGETS)
+    ws.cli("make:migration", "--name", "create_gadgets")
+    ws.models(fx.GADGETS, fx.EXTRA_TABLE)
+    ws.cli("make:migration", "--name", "add_notes")
+    project = open_project(ws.config)
+    start = threading.Barrier(2)
+    counts: list[int] = []
+    errors: list[BaseException] = []
+
+    def runner() -> None:
+        try:
+            start.wait()
+            counts.extend(r.count for r in run(project))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=runner) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise AssertionError(f"a runner failed: {type(errors[0]).__name__}: {errors[0]}")
+    # each migration once in all (one runner may do both, or each one of them)
+    equal((len(counts), sum(counts)), (2, 2), "runners that finished, and the migrations they applied together")
+    equal(ws.ledger_ids(), [f.stem for f in ws.migration_files()], "ledger ids")
+    ws.check(ws.states()[-1], "both runners")
+
+
+@scenario("backup")
+def backup_holds_every_table(ws: Workspace) -> None:
+    """a backup holds every table, with the rows the live database has"""
+    ws.models(fx.V1)
+    ws.cli("make:migration", "--name", "create_blog")
+    ws.cli("migrate:run")
+    seed_blog(ws)
+    with tempfile.TemporaryDirectory(prefix="modelmig-check-backup-") as folder, ws.session() as session:
+        backup = ws.driver.backup(session, Path(folder), "conformance")
+        live = session.row_counts()
+    if not live.get("authors") or not live.get("posts"):
+        raise AssertionError(f"the live counts miss the seeded rows: {live}")
+    equal(backup.rows, live, "rows per table in the backup")
+
+
+@scenario()
+def pretend_equals_run(ws: Workspace) -> None:
+    """--pretend prints exactly the statements that run performs, up and down"""
+    from ..api import open_project
+    from ..runner import Runner
+
+    def compare(direction: str, command: str) -> None:
+        project = open_project(ws.config)
+        target = project.targets()[0]
+        with Runner(project.config, project.registry, target, lambda line: None) as runner:
+            history = runner.history()
+            if direction == "up":
+                ids = [f.id for f in runner.pending()[0]]
+            else:
+                rows = sorted(runner.ledger(), key=lambda r: (r.batch, r.id), reverse=True)
+                ids = [r.id for r in rows if r.batch == rows[0].batch]
+            pretended = [text for mid in ids for text in runner.plan(history.migration(mid), direction)]
+        performed: list[str] = []
+        driver_class = type(target.driver)  # each command loads its own driver object: spy on the class
+        connect = driver_class.connect
+
+        def spying_connect(driver: Any, url: str) -> Any:
+            session = connect(driver, url)
+            perform = session.perform
+
+            def spy(statement: Any) -> None:
+                performed.append(statement.text)
+                perform(statement)
+
+            session.perform = spy
+            return session
+
+        driver_class.connect = spying_connect  # type: ignore[method-assign]
+        try:
+            ws.cli(command)
+        finally:
+            driver_class.connect = connect  # type: ignore[method-assign]
+        if not pretended:
+            raise AssertionError(f"{command}: --pretend planned no statement")
+        equal(performed, pretended, f"{command}: statements performed vs --pretend")
+
+    ws.models(fx.GADGETS)
+    ws.cli("make:migration", "--name", "create_gadgets")
+    compare("up", "migrate:run")
+    ws.models(fx.GADGETS, fx.EXTRA_TABLE)
+    ws.cli("make:migration", "--name", "add_notes")
+    compare("up", "migrate:run")
+    compare("down", "migrate:rollback")
+
+
+PROBE = textwrap.dedent(
+    """
+    import json, sys
+    import modelmig_core.migrations as migrations, modelmig_core.history as history
+    loaded = []
+    real_load = migrations.load
+    def spy(f):
+        loaded.append(f.id)
+        return real_load(f)
+    migrations.load = history.load = spy
+    from modelmig_core.cli import cli
+    try:
+        cli(sys.argv[1:], prog_name="modelmig")
+    except SystemExit as exc:
+        code = exc.code
+    else:
+        code = 0
+    mods = sorted(m for m in sys.modules if m.split(".")[0] == "sqlalchemy")
+    sys.stderr.write("PROBE " + json.dumps({"code": code, "sqlalchemy": mods, "loaded": loaded}) + "\\n")
+    """
+)
+
+
+@scenario()
+def nothing_pending_imports_no_sqlalchemy(ws: Workspace) -> None:
+    """migrate:run and migrate:status with nothing pending import no SQLAlchemy, no migration"""
+    ws.models(fx.GADGETS)
+    ws.cli("make:migration", "--name", "create_gadgets")
+    ws.cli("migrate:run")
+    for command in ("migrate:run", "migrate:status"):
+        result = subprocess.run(
+            [sys.executable, "-c", PROBE, "--config", str(ws.config), command],
+            cwd=ws.root,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},  # a driver given as plugin
+        )
+        line = next((x for x in result.stderr.splitlines() if x.startswith("PROBE ")), None)
+        if line is None:
+            raise AssertionError(f"{command}: the probe did not report: {result.stderr.strip()[-300:]}")
+        seen = json.loads(line[len("PROBE ") :])
+        equal(seen["code"], 0, f"{command} exit code")
+        equal(seen["sqlalchemy"][:3], [], f"{command}: SQLAlchemy modules imported")
+        equal(seen["loaded"], [], f"{command}: migration modules imported")

@@ -1,0 +1,129 @@
+"""A scratch app for the conformance scenarios: a temporary folder with a config,
+a models module and migrations, on the database under test, driven through the
+real ``modelmig`` command line (in-process) and the Python API."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from ..driver import LEDGER, Driver
+from ..history import replay
+from ..state import State
+from . import fixtures
+from .compare import differences, enum_types
+
+#: make:migration's clock for the scenarios' migrations (each next one is a second later)
+NOW = "2026-01-01T00:00:00"
+#: what the scenarios run with, whatever the caller's shell says
+ENV: dict[str, str | None] = {
+    "MODELMIG_NOW": NOW,
+    "APP_ENV": None,
+    "MODELMIG_BACKUP": None,
+    "MODELMIG_SKIP_BACKUP": None,
+    "MODELMIG_DEBUG": None,
+}
+
+
+class Workspace:
+    def __init__(self, url: str, driver: Driver, plugin: str | None = None) -> None:
+        self.url = url
+        self.driver = driver
+        self.plugin = plugin  # "module:object": a driver that is not installed, given in the config
+        self.root = Path(tempfile.mkdtemp(prefix="modelmig-check-"))
+        self.config = self.root / "pyproject.toml"
+        self._tag = uuid.uuid4().hex[:8]
+        self._version = 0
+        self.module = ""
+
+    # ------------------------------------------------------------ the app
+
+    def models(self, *sources: str) -> None:
+        """Write the models (each time a module of a new name: no stale import) and the config."""
+        self._version += 1
+        self.module = f"conformance_models_{self._tag}_{self._version}"
+        source = fixtures.adapted("\n".join(sources), self.driver.features)
+        (self.root / f"{self.module}.py").write_text(source, encoding="utf-8")
+        plugin = f"plugins = [{json.dumps(self.plugin)}]\n" if self.plugin else ""
+        driver = f"driver = {json.dumps(self.driver.name)}\n" if self.plugin else ""
+        self.config.write_text(
+            "[tool.modelmig]\n"
+            f"models = [{json.dumps(self.module)}]\n"
+            'migrations = "migrations"\n'
+            f"lock_timeout = 30\n{plugin}"
+            "[tool.modelmig.connections.main]\n"
+            f"url = {json.dumps(self.url)}\n{driver}",
+            encoding="utf-8",
+        )
+
+    def cli(self, *args: str, expect: int | None = 0) -> str:
+        """``modelmig ARGS`` in-process; its output. Fails unless it exits ``expect``
+        (any non-zero exit when ``expect`` is None)."""
+        from click.testing import CliRunner
+
+        from ..cli import cli
+
+        cwd = os.getcwd()
+        try:
+            result = CliRunner().invoke(cli, ["--config", str(self.config), *args], env=ENV, catch_exceptions=True)
+        finally:
+            os.chdir(cwd)
+        code = result.exit_code
+        if (expect is None and code == 0) or (expect is not None and code != expect):
+            want = "a failure" if expect is None else f"exit {expect}"
+            raise AssertionError(f"modelmig {' '.join(args)} exited {code}, expected {want}: {result.output.strip()}")
+        return result.output
+
+    def migration_files(self) -> list[Path]:
+        return sorted((self.root / "migrations" / "sql").glob("*.py"))
+
+    def states(self) -> list[State]:
+        """The states the SQL chain adds up to: [empty, after the 1st, after the 2nd, ...]."""
+        return replay(self.root / "migrations", "sql").states
+
+    # ------------------------------------------------------------ the database
+
+    @contextmanager
+    def session(self) -> Iterator[Any]:
+        session = self.driver.connect(self.url)
+        try:
+            yield session
+        finally:
+            session.close()
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        with self.session() as s:
+            return [tuple(r) for r in s.execute(sql, params) or []]
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        return self.execute(sql)
+
+    def ledger_ids(self) -> list[str]:
+        return [r[0] for r in self.execute(f"SELECT id FROM {LEDGER} ORDER BY id")]
+
+    def check(self, state: State, what: str) -> None:
+        """The live schema equals ``state`` (and no enum type outlives its column)."""
+        renderer = self.driver.renderer()  # type: ignore[attr-defined]
+        with self.driver.inspect(self.url) as insp:  # type: ignore[attr-defined]
+            problems = differences(insp, state, renderer, self.driver.features.constraint_names)
+            enums = enum_types(insp)
+        columns = sum(1 for t in state.tables.values() for c in t.columns if c.type == "enum")
+        if enums and len(enums) != columns:
+            problems.append(f"{len(enums)} enum type(s) in the database for {columns} enum column(s): {enums}")
+        if problems:
+            raise AssertionError(f"after {what}: " + "; ".join(problems))
+
+    def close(self) -> None:
+        """Drop what the scenario made (the database was empty before it) and the folder."""
+        try:
+            with self.session() as s:
+                self.driver.wipe(s)
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)

@@ -1,0 +1,206 @@
+"""The DuckDB driver: ``duckdb:///relative.duckdb``, ``duckdb:////absolute.duckdb``.
+
+Written as a third party would, on ``modelmig_core.api`` alone. Imports neither
+duckdb's SQLAlchemy dialect nor SQLAlchemy: DDL rendering (render.py) is loaded
+only when a migration is rendered.
+
+- The transaction rule: DuckDB's ``cursor()`` opens a *separate* connection, so
+  ``cursor()`` returns the connection itself: BEGIN, the DDL, the ledger row and
+  COMMIT all run on it, and a failing migration leaves nothing behind.
+- One runner at a time: DuckDB lets one process open a database file for writing;
+  within that process a lock per file serializes runners.
+- Backups: ``COPY FROM DATABASE`` into a new file, whose rows are counted.
+- Reflection: duckdb_columns(), duckdb_constraints() and duckdb_indexes() (the
+  SQLAlchemy dialect cannot reflect); DuckDB does not keep constraint names.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from modelmig_core.api import (
+    LOCK_NOTICE_SECONDS,
+    Backup,
+    ConfigError,
+    DriverInfo,
+    LockError,
+    LockWait,
+    Session,
+    SqlDriver,
+    SqlSession,
+)
+
+_LOCKS: dict[str, threading.Lock] = {}
+
+
+def database_path(url: str) -> str:
+    if not url.startswith("duckdb://"):
+        raise ConfigError(f"{url!r} is not a duckdb:// URL")
+    path = url[len("duckdb://") :].split("?", 1)[0]
+    if path in ("", "/", "/:memory:"):
+        return ":memory:"
+    if not path.startswith("/"):
+        raise ConfigError(f"{url!r}: write duckdb:///relative/path.duckdb or duckdb:////absolute/path.duckdb")
+    return path[1:]
+
+
+def literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class DuckdbSession(SqlSession):
+    param = "?"
+
+    def cursor(self) -> Any:
+        return self.raw  # DuckDB's cursor() is another connection: never use it
+
+    def is_missing_table(self, exc: Exception) -> bool:
+        import duckdb
+
+        return isinstance(exc, duckdb.CatalogException) and "does not exist" in str(exc)
+
+    def list_tables(self) -> list[str]:
+        rows = self.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = current_schema() ORDER BY 1"
+        )
+        return [r[0] for r in rows or []]
+
+    def drop_tables(self, tables: list[str]) -> None:
+        """Children before their parents (DuckDB refuses to drop a referenced table),
+        then the sequences of auto-increment columns."""
+        edges = self.execute(
+            "SELECT table_name, referenced_table FROM duckdb_constraints() "
+            "WHERE constraint_type = 'FOREIGN KEY' AND database_name = current_database()"
+        )
+        left = set(tables)
+        with self.transaction():
+            while left:
+                free = sorted(t for t in left if not any(p == t and c in left and c != t for c, p in edges or []))
+                for t in free or sorted(left):
+                    self.execute(f"DROP TABLE IF EXISTS {self.quote(t)}")
+                left -= set(free or left)
+            for (seq,) in (
+                self.execute("SELECT sequence_name FROM duckdb_sequences() WHERE database_name = current_database()")
+                or []
+            ):
+                self.execute(f"DROP SEQUENCE IF EXISTS {self.quote(seq)}")
+
+    def lock(self, timeout: float, on_wait: LockWait | None = None) -> None:
+        lock = _LOCKS.setdefault(database_path(self.url), threading.Lock())
+        first = min(max(timeout, 0), LOCK_NOTICE_SECONDS)
+        if not lock.acquire(timeout=first):
+            if on_wait is not None and timeout > first:
+                on_wait("another runner of this process holds the lock on this DuckDB file")
+            if timeout <= first or not lock.acquire(timeout=timeout - first):
+                raise LockError(f"another runner holds the migration lock on {self.url}; waited {timeout:g}s")
+        self._lock: threading.Lock | None = lock
+
+    def unlock(self) -> None:
+        lock, self._lock = getattr(self, "_lock", None), None
+        if lock is not None:
+            lock.release()
+
+
+class DuckdbInspector:
+    """The schema as SQLAlchemy's Inspector reports it, from DuckDB's catalogue."""
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def rows(self, sql: str, table: str | None = None) -> list[Any]:
+        where = " AND table_name = ?" if table else ""
+        query = f"{sql} WHERE database_name = current_database() AND schema_name = current_schema(){where}"
+        return self.raw.execute(query, [table] if table else []).fetchall()
+
+    def get_table_names(self) -> list[str]:
+        return sorted(r[0] for r in self.rows("SELECT table_name FROM duckdb_tables()"))
+
+    def get_columns(self, table: str) -> list[dict[str, Any]]:
+        sql = "SELECT column_name, data_type, is_nullable, column_default, comment FROM duckdb_columns()"
+        return [
+            {"name": n, "type": t, "nullable": null, "comment": c, "default": None if "nextval(" in str(d) else d}
+            for n, t, null, d, c in self.rows(sql, table)
+        ]
+
+    def constraints(self, table: str, kind: str) -> list[Any]:
+        sql = "SELECT constraint_text, constraint_column_names, referenced_table, referenced_column_names, "
+        sql += "constraint_name FROM duckdb_constraints()"
+        return [r for r in self.rows(sql, table) if r[0].startswith(kind)]
+
+    def get_pk_constraint(self, table: str) -> dict[str, Any]:
+        pk = self.constraints(table, "PRIMARY KEY")
+        return {"constrained_columns": list(pk[0][1]) if pk else []}
+
+    def get_foreign_keys(self, table: str) -> list[dict[str, Any]]:
+        return [
+            {"name": n, "constrained_columns": c, "referred_table": t, "referred_columns": r, "options": {}}
+            for _, c, t, r, n in self.constraints(table, "FOREIGN KEY")
+        ]
+
+    def get_check_constraints(self, table: str) -> list[dict[str, Any]]:
+        return [{"name": n, "sqltext": text[len("CHECK") :]} for text, *_, n in self.constraints(table, "CHECK")]
+
+    def get_unique_constraints(self, table: str) -> list[dict[str, Any]]:
+        return []  # modelmig makes unique indexes
+
+    def get_indexes(self, table: str) -> list[dict[str, Any]]:
+        out = []
+        sql = "SELECT index_name, is_unique, expressions FROM duckdb_indexes()"
+        for name, unique, expressions in self.rows(sql, table):
+            columns = [c.strip("'\" ") for c in expressions.strip("[]").split(",")]
+            out.append({"name": name, "column_names": columns, "unique": unique})
+        return out
+
+
+class DuckdbDriver(SqlDriver):
+    info = DriverInfo("duckdb", ("duckdb",), "sql", "DuckDB 1.1+ through the duckdb package")
+    features = SqlDriver.features.but(
+        fk_actions=False,  # no ON DELETE / ON UPDATE actions
+        add_constraint_to_existing_table=False,  # no ALTER TABLE ADD/DROP CONSTRAINT
+        alter_referenced_table=False,  # a table an FK points at cannot be altered or renamed
+        alter_constrained_column=False,  # nor an FK's own columns, nor a type under a CHECK
+        add_not_null_column_to_indexed_table=False,  # re-indexing rows a default filled fails in a transaction
+        constraint_names=False,  # DuckDB names constraints itself
+    )
+    dialect = "duckdb"
+    renderer_class = "modelmig_duckdb.render:DuckdbRenderer"
+    session_class = DuckdbSession
+
+    def open(self, url: str) -> Any:
+        import duckdb
+
+        path = database_path(url)
+        if path != ":memory:" and not Path(path).parent.exists():
+            raise ConfigError(f"duckdb database folder {Path(path).parent} does not exist")
+        return duckdb.connect(path)
+
+    @contextmanager
+    def inspect(self, url: str) -> Iterator[Any]:
+        raw = self.open(url)
+        try:
+            yield DuckdbInspector(raw)
+        finally:
+            raw.close()
+
+    def backup(self, session: Session, directory: Path, label: str) -> Backup:
+        assert isinstance(session, DuckdbSession)
+        path = directory / f"{label}.duckdb"
+        (source,) = (session.execute("SELECT current_database()") or [("memory",)])[0]
+        session.execute(f"ATTACH {literal(str(path))} AS modelmig_backup")
+        try:
+            session.execute(f"COPY FROM DATABASE {session.quote(source)} TO modelmig_backup")
+            tables = session.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'modelmig_backup' ORDER BY 1"
+            )
+            rows = {}
+            for (t,) in tables or []:
+                count = session.execute(f"SELECT COUNT(*) FROM modelmig_backup.{session.quote(t)}")
+                rows[t] = int(count[0][0]) if count else 0
+        finally:
+            session.execute("DETACH modelmig_backup")
+        return Backup(path, rows)

@@ -1,0 +1,133 @@
+"""DuckDB DDL through SQLAlchemy Core (duckdb-engine's dialect).
+
+- Types are DuckDB's own names (what its catalogue reports): VARCHAR for strings,
+  text and enums (DuckDB ignores a VARCHAR length), DECIMAL(p,s), DOUBLE, BLOB...
+- Auto-increment keys: a sequence per column, ``DEFAULT nextval('<table>_<column>_seq')``.
+- DuckDB cannot alter a table that has indexes: those are dropped before and
+  made again after a rename, an alteration or a dropped column, in the same
+  transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.schema import CreateIndex
+
+from modelmig_core.api import Column, Renderer, Step, Table
+
+NAMES = {
+    "integer": "INTEGER",
+    "bigInteger": "BIGINT",
+    "smallInteger": "SMALLINT",
+    "string": "VARCHAR",
+    "text": "VARCHAR",
+    "enum": "VARCHAR",
+    "boolean": "BOOLEAN",
+    "float": "FLOAT",
+    "double": "DOUBLE",
+    "date": "DATE",
+    "json": "JSON",
+    "uuid": "UUID",
+    "binary": "BLOB",
+}
+
+
+class Named(sa.types.UserDefinedType[Any]):
+    """A type that compiles to its DuckDB name."""
+
+    cache_ok = True
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return self.name
+
+
+def sequence(table: str, column: str) -> str:
+    return f"{table}_{column}_seq"
+
+
+class DuckdbRenderer(Renderer):
+    dialect_name = "duckdb"
+    table = ""  # the table whose columns are being rendered (sequence names)
+
+    def __init__(self, hook: Any = None) -> None:
+        super().__init__(hook)
+        import duckdb  # DuckDB reserves words PostgreSQL does not (AT...): quote them too
+
+        keywords = "SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category <> 'unreserved'"
+        preparer = self.dialect.identifier_preparer
+        preparer.reserved_words = preparer.reserved_words | {w for (w,) in duckdb.sql(keywords).fetchall()}
+
+    def column_type(self, col: Column) -> Any:
+        if col.type == "decimal":
+            return Named(f"DECIMAL({col.precision},{col.scale})")
+        if col.type in ("timestamp", "time"):
+            return Named(f"{col.type.upper()}{' WITH TIME ZONE' if col.use_tz else ''}")
+        return Named(NAMES[col.type]) if col.type in NAMES else super().column_type(col)
+
+    def literal(self, value: str | int | float | bool) -> str:
+        return ("true" if value else "false") if isinstance(value, bool) else super().literal(value)
+
+    def sa_column(self, col: Column) -> sa.Column[Any]:
+        if not col.autoincrement:
+            return super().sa_column(col)
+        default = sa.text(f"nextval({self.literal(sequence(self.table, col.name))})")
+        return sa.Column(col.name, self.column_type(col), primary_key=col.primary, server_default=default)
+
+    def sa_table(self, table: Table, md: sa.MetaData | None = None, name: str | None = None) -> sa.Table:
+        self.table = name or table.name
+        return super().sa_table(table, md, name)
+
+    def create_table(self, table: Table, name: str | None = None) -> list[str]:
+        seqs = [sequence(name or table.name, c.name) for c in table.columns if c.autoincrement]
+        return [f"CREATE SEQUENCE IF NOT EXISTS {self.q(s)}" for s in seqs] + super().create_table(table, name)
+
+    def op_drop_table(self, op: Any, step: Step) -> list[str]:
+        seqs = [sequence(op.table.name, c.name) for c in op.table.columns if c.autoincrement]
+        return super().op_drop_table(op, step) + [f"DROP SEQUENCE IF EXISTS {self.q(s)}" for s in seqs]
+
+    def keeping_indexes(self, before: Table, after: Table, statements: list[str]) -> list[str]:
+        """``statements`` between dropping ``before``'s indexes and making ``after``'s."""
+        if not statements or not before.indexes:
+            return statements
+        t = self.sa_table(after)
+        creates = [self.compile(CreateIndex(self.sa_index(t, ix))) for ix in after.indexes]
+        return [f"DROP INDEX {self.q(ix.name)}" for ix in before.indexes] + statements + creates
+
+    def op_rename_table(self, op: Any, step: Step) -> list[str]:
+        out = super().op_rename_table(op, step)
+        return self.keeping_indexes(step.before.table(op.old), step.after.table(op.new), out)
+
+    def op_rename_column(self, op: Any, step: Step) -> list[str]:
+        out = super().op_rename_column(op, step)
+        return self.keeping_indexes(step.before.table(op.table), step.after.table(op.table), out)
+
+    def op_drop_column(self, op: Any, step: Step) -> list[str]:
+        out = super().op_drop_column(op, step)
+        return self.keeping_indexes(step.before.table(op.table), step.after.table(op.table), out)
+
+    def op_alter_column(self, op: Any, step: Step) -> list[str]:
+        old, new = op.old, op.new
+        alter = f"ALTER TABLE {self.q(op.table)} ALTER COLUMN {self.q(new.name)}"
+        out = []
+        new_type = self.column_type(new).name if isinstance(self.column_type(new), Named) else None
+        if new_type is None or self.column_type(old).name != new_type:
+            out.append(f"{alter} TYPE {self.compile_type(new)}")
+        default = self.server_default(new)
+        if default is not None and (old.default, old.default_now) != (new.default, new.default_now):
+            out.append(f"{alter} SET DEFAULT {default.text}")
+        elif default is None and (old.default is not None or old.default_now):
+            out.append(f"{alter} DROP DEFAULT")
+        if old.nullable != new.nullable:
+            out.append(f"{alter} {'DROP' if new.nullable else 'SET'} NOT NULL")
+        if old.comment != new.comment:
+            comment = self.literal(new.comment) if new.comment is not None else "NULL"
+            out.append(f"COMMENT ON COLUMN {self.q(op.table)}.{self.q(new.name)} IS {comment}")
+        return self.keeping_indexes(step.before.table(op.table), step.after.table(op.table), out)
+
+    def compile_type(self, col: Column) -> str:
+        return str(self.column_type(col).compile(dialect=self.dialect))
