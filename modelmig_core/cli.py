@@ -73,6 +73,15 @@ def target_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option("--all-connections", is_flag=True, help="Every connection whose driver declares the sql feature."),
         click.option("--test", is_flag=True, help="Use each connection's test_url."),
+        click.option(
+            "--jobs",
+            type=int,
+            default=1,
+            callback=lambda ctx, param, value: _positive(ctx, param, value),
+            metavar="N",
+            help="Work on up to N connections at once (a fleet of databases).",
+        ),
+        click.option("--fail-fast", is_flag=True, help="With several connections: stop starting more after a failure."),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -100,6 +109,8 @@ def _targets(ctx_obj: dict[str, Any], kw: dict[str, Any]) -> tuple[Any, Any, lis
     from .targets import select_targets
 
     config, plugins = open_app(ctx_obj.get("config"))
+    ctx_obj["jobs"] = kw.pop("jobs", 1) or 1
+    ctx_obj["fail_fast"] = kw.pop("fail_fast", False)
     drivers = [d for d in DRIVER_FLAGS if kw.pop(d)] + list(kw.pop("driver_names"))
     targets = select_targets(
         config,
@@ -140,6 +151,11 @@ def _json_result(command: str, out: Output) -> Iterator[list[ConnectionReport]]:
             )
 
 
+def _parallel(obj: dict[str, Any]) -> dict[str, Any]:
+    """The --jobs and --fail-fast a command was given (read by _targets)."""
+    return {"jobs": obj.get("jobs", 1), "fail_fast": obj.get("fail_fast", False)}
+
+
 def _each(
     config: Any,
     plugins: Any,
@@ -147,33 +163,67 @@ def _each(
     work: Callable[[Any], object],
     out: Output,
     reports: list[ConnectionReport] | None = None,
+    jobs: int = 1,
+    fail_fast: bool = False,
 ) -> None:
-    """Run ``work`` on each target in turn, timing it, and close with a summary:
-    one line for one connection (when it did something), a block for several.
-    One connection's failure is raised as it is; with several, the others still
-    run and the command fails at the end."""
+    """Run ``work`` on each target, timing it, and close with a summary: one line
+    for one connection (when it did something), a block for several. One
+    connection's failure is raised as it is; with several, the others still run
+    (unless ``fail_fast``: then no more are started) and the command fails at the
+    end. ``jobs`` > 1 works on that many connections at once, in threads: each has
+    its own session, and every output line is whole and names its connection."""
+    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
     from .runner import Runner
 
     reports = [] if reports is None else reports
+    plugins.hook  # noqa: B018 - the core's hooks registered once, before any thread uses them
+    runners = [Runner(config, plugins, target, out.echo) for target in targets]
+    reports.extend(r.report for r in runners)
+    results: dict[int, object] = {}
     failures: list[BaseException] = []
-    summary = []
-    for target in targets:
-        runner = Runner(config, plugins, target, out.echo)
-        reports.append(runner.report)
+
+    def one(i: int) -> None:
+        runner = runners[i]
         started = time.perf_counter()
-        result: object = None
         try:
             with runner:
-                result = work(runner)
+                results[i] = work(runner)
         except Exception as exc:  # noqa: BLE001 - reported in the summary; raised again below
             runner.report.error = _one_line(exc)
             failures.append(exc)
         finally:
             runner.report.duration_ms = int((time.perf_counter() - started) * 1000)
-        report = runner.report
+
+    if jobs <= 1 or len(runners) == 1:
+        for i in range(len(runners)):
+            if failures and fail_fast:
+                runners[i].report.error = "not started (--fail-fast after a failure)"
+                continue
+            one(i)
+    else:
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="modelmig") as pool:
+            pending: dict[Future[None], int] = {}
+            queue = list(range(len(runners)))
+            while queue or pending:
+                while queue and len(pending) < jobs and not (failures and fail_fast):
+                    i = queue.pop(0)
+                    pending[pool.submit(one, i)] = i
+                if failures and fail_fast:
+                    for i in queue:
+                        runners[i].report.error = "not started (--fail-fast after a failure)"
+                    queue = []
+                if pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        pending.pop(future)
+    summary = []
+    for i, runner in enumerate(runners):
+        report, target = runner.report, runner.target
+        result = results.get(i)
         text = result if isinstance(result, str) else report.summary()
         if report.error is not None:
-            summary.append(f"  {target.label}: FAILED: {report.error}")
+            summary.append(f"  {target.label}: FAILED: {report.error} ({report.duration_ms} ms)")
         else:
             summary.append(f"  {target.label}: {text}")
             if len(targets) == 1 and (report.applied or report.rolled_back or report.dropped):
@@ -185,8 +235,9 @@ def _each(
     out.info("summary:")
     for line in summary:
         out.info(line)
-    if failures:
-        _fail(f"{len(failures)} of {len(targets)} connection(s) failed", 1)
+    failed = sum(1 for r in runners if r.report.error is not None)
+    if failed:
+        _fail(f"{failed} of {len(targets)} connection(s) failed", 1)
 
 
 _NO_ARGS_IS_HELP: type[Exception] | tuple[()] = getattr(click.exceptions, "NoArgsIsHelpError", ())
@@ -288,7 +339,15 @@ def migrate_run(obj: dict[str, Any], pretend: bool, force: bool, yes: bool, as_j
     out = Output(json_mode=as_json)
     with _json_result("migrate:run", out) as reports:
         config, plugins, targets = _targets(obj, kw)
-        _each(config, plugins, targets, lambda r: r.run(pretend=pretend, force=force, yes=yes), out, reports)
+        _each(
+            config,
+            plugins,
+            targets,
+            lambda r: r.run(pretend=pretend, force=force, yes=yes),
+            out,
+            reports,
+            **_parallel(obj),
+        )
 
 
 def _positive(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
@@ -319,6 +378,7 @@ def migrate_rollback(
             lambda r: r.rollback(step=step, pretend=pretend, force=force, yes=yes),
             out,
             reports,
+            **_parallel(obj),
         )
 
 
@@ -351,6 +411,7 @@ def migrate_reset(obj: dict[str, Any], pretend: bool, force: bool, yes: bool, as
             ),
             out,
             reports,
+            **_parallel(obj),
         )
 
 
@@ -366,7 +427,7 @@ def migrate_fresh(obj: dict[str, Any], pretend: bool, force: bool, yes: bool, as
     with _json_result("migrate:fresh", out) as reports:
         config, plugins, targets = _targets(obj, kw)
         _confirm("migrate:fresh", force, yes, pretend)
-        _each(config, plugins, targets, lambda r: r.fresh(pretend=pretend), out, reports)
+        _each(config, plugins, targets, lambda r: r.fresh(pretend=pretend), out, reports, **_parallel(obj))
 
 
 @cli.command("migrate:status")
@@ -382,12 +443,19 @@ def migrate_status(obj: dict[str, Any], as_json: bool, **kw: Any) -> None:
 
     out = Output(json_mode=as_json)
     config, plugins, targets = _targets(obj, kw)
-    report = []
-    for target in targets:
+
+    def one(target: Any) -> tuple[Any, list[Any], bool]:
         with Runner(config, plugins, target, out.echo) as runner:
-            rows = runner.status()
-            exists = not runner.database_missing()
-        report.append((target, rows, exists))
+            return target, runner.status(), not runner.database_missing()
+
+    jobs = _parallel(obj)["jobs"]
+    if jobs > 1 and len(targets) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="modelmig") as pool:
+            report = list(pool.map(one, targets))  # in the targets' order, whichever finishes first
+    else:
+        report = [one(t) for t in targets]
     if as_json:
         out.json(
             {

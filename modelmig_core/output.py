@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
 from typing import Any
 
 import click
@@ -52,6 +53,7 @@ class Output:
     def __init__(self, json_mode: bool = False) -> None:
         self.json_mode = json_mode
         self.stdout_closed = False
+        self._lock = threading.Lock()  # --jobs: lines of connections worked on at once stay whole
 
     # ------------------------------------------------------------ styling
 
@@ -68,15 +70,16 @@ class Output:
     # ------------------------------------------------------------ writing
 
     def _write(self, line: str, err: bool) -> None:
-        if not err and self.stdout_closed:
-            return
-        try:
-            click.echo(self._styled(line, err), err=err, color=colour_enabled(err))
-        except BrokenPipeError:
-            if err:
+        with self._lock:
+            if not err and self.stdout_closed:
                 return
-            self.stdout_closed = True
-            silence_stdout()
+            try:
+                click.echo(self._styled(line, err), err=err, color=colour_enabled(err))
+            except BrokenPipeError:
+                if err:
+                    return
+                self.stdout_closed = True
+                silence_stdout()
 
     def data(self, line: str) -> None:
         """The command's result: stdout."""

@@ -1,0 +1,114 @@
+"""--jobs N: a fleet of databases (one per tenant or shard) migrated N at a time.
+Each connection is worked on in its own thread with its own session; output
+lines stay whole and name their connection; one connection's failure does not
+stop the others (unless --fail-fast); the summary lists every connection."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from typing import Any
+
+MODELS = """
+class Tenant(Model):
+    table = "tenants"
+    schema = {"id": column("increments"), "name": column("string", 100)}
+"""
+
+# a plugin that records when each connection's migration starts and ends
+TIMELINE = """
+import json, threading, time
+from pathlib import Path
+
+from modelmig_core.api import hookimpl
+
+LOG = Path(__file__).with_name("timeline.jsonl")
+LOCK = threading.Lock()
+
+
+@hookimpl(wrapper=True)
+def apply(session, migration):
+    start = time.monotonic()
+    time.sleep(0.3)  # long enough for migrations of other connections to overlap when they may
+    result = yield
+    with LOCK, LOG.open("a") as f:
+        f.write(json.dumps([session.url, start, time.monotonic()]) + "\\n")
+    return result
+"""
+
+
+def fleet(make_project: Any, count: int, plugin: bool = False) -> Any:
+    sys.modules.pop("timeline", None)
+    conns = {f"t{i}": {"url": f"sqlite:///tenant{i}.sqlite3"} for i in range(count)}
+    p = make_project(conns, extra_config='default = "t0"' + ('\nplugins = ["timeline"]' if plugin else ""))
+    if plugin:
+        (p.root / "timeline.py").write_text(TIMELINE)
+    p.models(MODELS)
+    p.ok("make:migration")
+    return p
+
+
+def overlaps(p: Any) -> int:
+    spans = [json.loads(line)[1:] for line in (p.root / "timeline.jsonl").read_text().splitlines()]
+    (p.root / "timeline.jsonl").unlink()
+    return sum(1 for i, a in enumerate(spans) for b in spans[i + 1 :] if a[0] < b[1] and b[0] < a[1])
+
+
+def test_jobs_work_on_several_connections_at_once(make_project: Any) -> None:
+    p = fleet(make_project, 6, plugin=True)
+    result = p.ok("migrate:run", "--all-connections", "--jobs", "4")
+    assert overlaps(p) > 0  # migrations of different connections ran at the same time
+    lines = result.output.splitlines()
+    for line in lines:  # every line whole, and each progress line names its connection
+        assert re.match(r"^(t\d: |summary:|  t\d \[sqlite )", line), line
+    for i in range(6):
+        assert f"t{i}: applied 20260101000000_create_tenants_table (" in result.output
+    summary = lines[lines.index("summary:") + 1 :]
+    assert [s.split()[0] for s in summary] == [f"t{i}" for i in range(6)]  # in the configured order
+    status = json.loads(p.ok("migrate:status", "--all-connections", "--jobs", "3", "--json").output)
+    assert [c["connection"] for c in status["connections"]] == [f"t{i}" for i in range(6)]
+    assert {m["status"] for c in status["connections"] for m in c["migrations"]} == {"applied"}
+
+
+def test_one_job_works_on_one_connection_at_a_time(make_project: Any) -> None:
+    p = fleet(make_project, 3, plugin=True)
+    p.ok("migrate:run", "--all-connections")
+    assert overlaps(p) == 0
+
+
+def break_tenant(p: Any, i: int) -> None:
+    import sqlite3
+
+    db = sqlite3.connect(p.root / f"tenant{i}.sqlite3")
+    db.execute("CREATE TABLE tenants (id INTEGER)")  # the migration's CREATE TABLE fails there
+    db.close()
+
+
+def test_a_failure_does_not_stop_the_others(make_project: Any) -> None:
+    p = fleet(make_project, 5)
+    break_tenant(p, 1)
+    result = p.run("migrate:run", "--all-connections", "--jobs", "3", "--json")
+    assert result.exit_code != 0
+    doc = json.loads(result.stdout)
+    by_name = {c["connection"]: c for c in doc["connections"]}
+    assert by_name["t1"]["error"] and "already exists" in by_name["t1"]["error"]
+    assert all(by_name[f"t{i}"]["error"] is None and by_name[f"t{i}"]["applied"] for i in (0, 2, 3, 4))
+    assert "1 of 5 connection(s) failed" in result.stderr
+
+
+def test_fail_fast_starts_no_more_after_a_failure(make_project: Any) -> None:
+    p = fleet(make_project, 4)
+    break_tenant(p, 0)
+    result = p.run("migrate:run", "--all-connections", "--fail-fast")
+    assert result.exit_code != 0
+    assert "t0 [sqlite" in result.output and "FAILED" in result.output
+    assert result.output.count("not started (--fail-fast after a failure)") == 3
+    statuses = json.loads(p.ok("migrate:status", "--all-connections", "--json").output)
+    assert {m["status"] for c in statuses["connections"] for m in c["migrations"]} == {"pending"}
+
+
+def test_jobs_must_be_positive(make_project: Any) -> None:
+    p = fleet(make_project, 2)
+    result = p.run("migrate:run", "--all-connections", "--jobs", "0")
+    assert result.exit_code != 0 and "--jobs" in result.output
