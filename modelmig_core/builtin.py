@@ -61,6 +61,15 @@ def apply(
             label = statement.label or statement.text.splitlines()[0][:120]
             raise MigrationFailed(f"{migration.path.name}: {label}: {detail} ({outcome})") from exc
         record.statement_done()
+    try:
+        session.flush()  # statements a session sends together (in a transaction)
+    except Exception as exc:
+        if isinstance(exc, ModelmigError) and not isinstance(exc, MigrationFailed):
+            raise
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise MigrationFailed(
+            f"{migration.path.name}: its {total} statements, sent together: {detail} (rolled back: nothing was changed)"
+        ) from exc
     return True
 
 

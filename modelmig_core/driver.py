@@ -226,8 +226,13 @@ class Session:
         raise NotImplementedError
 
     def perform(self, statement: Statement) -> None:
-        """Execute one statement on this session's connection."""
+        """Execute one statement on this session's connection (inside a transaction a
+        session may defer it and send several together: see ``flush``)."""
         raise NotImplementedError
+
+    def flush(self) -> None:
+        """Send what ``perform`` deferred, if anything (the core calls it after a
+        migration's last statement, before the ledger row)."""
 
     def row_counts(self) -> dict[str, int]:
         """{table or collection: rows} of the whole database, live (backup checks)."""

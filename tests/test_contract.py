@@ -399,3 +399,37 @@ def test_the_readme_sample_of_the_python_api_runs(make_project: Any) -> None:
         "main: 1 migration(s) applied",
         "main [('20260101000000_create_tags_table', 'applied')]",
     ]
+
+
+FIVE_TABLES = "".join(
+    f'\nclass T{i}(Model):\n    table = "t{i}"\n    schema = {{"id": column("increments"), "name": column("string", 50, index=True)}}\n'
+    for i in range(5)
+)
+
+
+def test_postgresql_gets_a_migrations_statements_in_one_round_trip(
+    make_project: Any, pg_db: ServerDb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from modelmig_pg.driver import PgSession
+
+    sent: list[str] = []
+    real = PgSession._execute
+
+    def spy(self: PgSession, sql: str, params: Any = None) -> Any:
+        sent.append(sql)
+        return real(self, sql, params)
+
+    monkeypatch.setattr(PgSession, "_execute", spy)
+    p = make_project({"main": {"url": pg_db.url}})
+    p.models(FIVE_TABLES)
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    ddl = [sql for sql in sent if "CREATE TABLE" in sql and "modelmig_migrations" not in sql]
+    assert len(ddl) == 1 and ddl[0].count("CREATE TABLE") == 5 and ddl[0].count("CREATE INDEX") == 5
+    assert len(pg_db.rows("SELECT tablename FROM pg_tables WHERE tablename LIKE 't_'")) == 5
+    # a failure in the batch still rolls the whole migration back, and says so
+    p.models(FIVE_TABLES + '\nclass T9(Model):\n    table = "t9"\n    schema = {"id": column("increments")}\n')
+    p.ok("make:migration", env={"MODELMIG_NOW": "2026-01-02T00:00:00"})
+    pg_db.execute("CREATE TABLE t9 (id int)")
+    failed = p.run("migrate:run")
+    assert failed.exit_code != 0 and "already exists" in failed.output and "rolled back" in failed.output

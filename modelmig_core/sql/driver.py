@@ -103,6 +103,9 @@ class SqlSession(Session):
     """One DB-API connection (``raw``, in autocommit mode)."""
 
     param = "%s"  # the DB-API placeholder
+    #: send a transaction's statements together, in one round trip, where the
+    #: DB-API driver runs several statements in one ``execute`` (psycopg does)
+    batch_in_transaction = False
 
     def __init__(self, driver: SqlDriver, url: str, raw: Any) -> None:
         self.driver = driver
@@ -120,7 +123,13 @@ class SqlSession(Session):
         return self.raw.cursor()
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[Any] | None:
-        """Run one statement; its rows when it returns any."""
+        """Run one statement; its rows when it returns any. Statements deferred by
+        ``perform`` are sent first."""
+        if getattr(self, "_deferred", None):
+            self.flush()
+        return self._execute(sql, params)
+
+    def _execute(self, sql: str, params: Sequence[Any] | None = None) -> list[Any] | None:
         cur = self.cursor()
         try:
             result = cur.execute(sql) if params is None else cur.execute(sql, tuple(params))
@@ -184,12 +193,16 @@ class SqlSession(Session):
     @contextmanager
     def transaction(self) -> Iterator[None]:
         self.begin()
+        self._in_transaction = True
         try:
             yield
             self.commit()
         except BaseException:
+            self._deferred = []  # never sent: the transaction goes
             self.rollback()
             raise
+        finally:
+            self._in_transaction = False
 
     def renderer(self) -> Renderer:
         return self.driver.renderer(self.hook)
@@ -210,10 +223,23 @@ class SqlSession(Session):
         return out
 
     def perform(self, statement: Statement) -> None:
+        """One statement of a migration. Inside a transaction of a session that
+        batches, a SQL statement is deferred and sent with the next ones (``flush``,
+        or before anything else runs): all of a migration's DDL in one round trip."""
+        if statement.action is None and self.batch_in_transaction and getattr(self, "_in_transaction", False):
+            self._deferred: list[str] = [*getattr(self, "_deferred", []), statement.text]
+            return
         if statement.action is not None:
+            self.flush()
             statement.action(self.raw)
         else:
             self.execute(statement.text)
+
+    def flush(self) -> None:
+        deferred, self._deferred = getattr(self, "_deferred", []), []
+        if deferred:
+            # a newline before each separator: a statement may end in a -- comment
+            self._execute("\n;\n".join(text.rstrip().rstrip(";") for text in deferred))
 
     def count_rows(self, table: str) -> int | None:
         try:

@@ -95,6 +95,7 @@ def lock_key(database: str) -> int:
 
 class PgSession(SqlSession):
     param = "%s"
+    batch_in_transaction = True  # psycopg runs several statements in one execute (no parameters)
 
     def is_missing_table(self, exc: Exception) -> bool:
         from psycopg import errors
