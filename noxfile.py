@@ -102,12 +102,15 @@ def wheel_problems(wheel: Path) -> list[str]:
 
 @nox.session
 def bench(session: nox.Session) -> None:
+    """modelmig next to Alembic and psql (benchmarks/bench_vs_alembic.py), or the
+    scripts named after --: ``nox -s bench -- benchmarks/bench_drift.py``."""
     install(session)
-    scripts = sorted((ROOT / "benchmarks").glob("*.py")) if (ROOT / "benchmarks").is_dir() else []
-    if not scripts:
-        session.skip("no benchmarks/ scripts")
+    if not isinstance(session.virtualenv, nox.virtualenv.PassthroughEnv):
+        session.install("alembic>=1.13", "psycopg[binary]>=3.1")
+    scripts = [a for a in session.posargs if a.endswith(".py")] or [str(ROOT / "benchmarks" / "bench_vs_alembic.py")]
+    options = [a for a in session.posargs if not a.endswith(".py")]
     for script in scripts:
-        session.run("python", str(script), *session.posargs)
+        session.run("python", script, *options)
 
 
 # ---------------------------------------------------------------- migrations lifecycle
