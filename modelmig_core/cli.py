@@ -177,7 +177,8 @@ def _each(
     from .runner import Runner
 
     reports = [] if reports is None else reports
-    plugins.hook  # noqa: B018 - the core's hooks registered once, before any thread uses them
+    if jobs > 1 and len(targets) > 1:
+        plugins.hook  # noqa: B018 - the core's hooks registered once, before any thread uses them
     runners = [Runner(config, plugins, target, out.echo) for target in targets]
     reports.extend(r.report for r in runners)
     results: dict[int, object] = {}

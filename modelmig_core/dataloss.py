@@ -4,7 +4,10 @@ print it per connection with the rows the table holds before the drop."""
 
 from __future__ import annotations
 
-from .operations import Operation
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .operations import Operation
 
 DROPS_DATA = "drops data"
 
