@@ -110,3 +110,21 @@ def test_nothing_pending_reads_only_the_ledger(make_project) -> None:
         assert not [m for m in seen["modules"] if m.startswith("sqlalchemy")], seen
         assert seen["loaded"] == []  # no migration module imported
         assert "modelmig_sqlite.driver" in seen["modules"]
+
+
+def test_nothing_pending_loads_no_operation_diff_or_hook_implementation(make_project) -> None:
+    """The every-deploy path stays small: no operations, no diff, no core hook
+    implementations, no sqlglot (only the ledger, the files' checksums, the driver)."""
+    p = make_project()
+    p.models(MODELS.replace('column("money", default=0)', 'column("decimal", default=0)'))
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    code = (
+        "import sys\nfrom modelmig_core.cli import cli\n"
+        "try:\n    cli(['migrate:run'], prog_name='modelmig')\nexcept SystemExit:\n    pass\n"
+        "heavy = ('modelmig_core.operations', 'modelmig_core.diff', 'modelmig_core.builtin', "
+        "'modelmig_core.compile', 'sqlglot', 'sqlalchemy')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=p.root, capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
