@@ -72,6 +72,7 @@ if TYPE_CHECKING:
     from .operations import Operation, RunPython, RunSQL
     from .operations.base import has_named, replace_named
     from .sql.driver import SqlDriver, SqlLedgerStore, SqlSession
+    from .sql.reflect import NOW, Expression, Reflection, generic_type, normalize_sql, parse_default, raw_type
     from .sql.render import Renderer
     from .sql.tools import find_tool, run_tool, tool_lines
     from .state import Check, Column, ForeignKey, Index, State, Table, Value
@@ -114,6 +115,13 @@ _WHERE: dict[str, str] = {
     "Recorder": ".diff",
     "RelationSpec": ".model",
     "Renderer": ".sql.render",
+    "Reflection": ".sql.reflect",
+    "NOW": ".sql.reflect",
+    "Expression": ".sql.reflect",
+    "generic_type": ".sql.reflect",
+    "normalize_sql": ".sql.reflect",
+    "parse_default": ".sql.reflect",
+    "raw_type": ".sql.reflect",
     "RunPython": ".operations",
     "RunSQL": ".operations",
     "Session": ".driver",
@@ -152,6 +160,7 @@ _WHERE: dict[str, str] = {
 __all__ = [
     "API_VERSION",
     "LEDGER",
+    "NOW",
     "Backup",
     "Check",
     "CheckSpec",
@@ -161,6 +170,7 @@ __all__ = [
     "DiffHints",
     "Driver",
     "DriverInfo",
+    "Expression",
     "Family",
     "Features",
     "ForeignKey",
@@ -182,6 +192,7 @@ __all__ = [
     "Operation",
     "Project",
     "Recorder",
+    "Reflection",
     "RelationSpec",
     "Renderer",
     "RunPython",
@@ -201,12 +212,16 @@ __all__ = [
     "compile_column",
     "find_tool",
     "fresh",
+    "generic_type",
     "has_named",
     "hookimpl",
     "in_production",
     "index_name",
     "inverse_operations",
+    "normalize_sql",
     "open_project",
+    "parse_default",
+    "raw_type",
     "redact",
     "replace_named",
     "reset",

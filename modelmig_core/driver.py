@@ -233,6 +233,12 @@ class Driver:
         """The live schema as the family's state value."""
         raise NotImplementedError(f"driver {self.name} cannot reflect a database")
 
+    def comparable(self, state: Any) -> Any:
+        """``state`` as this driver's database can hold it, spelled one way (what the
+        database cannot say, such as SQLite's enum values, is dropped). Drift compares
+        the comparable forms of the live and the expected state. Default: as it is."""
+        return state
+
 
 @contextmanager
 def _no_transaction() -> Iterator[None]:

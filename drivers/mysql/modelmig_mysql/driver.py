@@ -144,6 +144,7 @@ class MysqlDriver(SqlDriver):
     )
     dialect = "mysql"
     renderer_class = "modelmig_mysql.render:MysqlRenderer"
+    reflection_class = "modelmig_mysql.reflect:MysqlReflection"
     session_class = MysqlSession
 
     def open(self, url: str) -> Any:

@@ -119,6 +119,7 @@ class SqliteDriver(SqlDriver):
     )
     dialect = "sqlite"
     renderer_class = "modelmig_sqlite.render:SqliteRenderer"
+    reflection_class = "modelmig_sqlite.reflect:SqliteReflection"
     session_class = SqliteSession
 
     def open(self, url: str) -> Any:
