@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     )
     from .compile import column_specs, compile_column, table_name, where
     from .diff import DiffHints, Recorder, inverse_operations
+    from .drift import Comparison, Difference
     from .driver import (
         API_VERSION,
         LEDGER,
@@ -88,7 +89,9 @@ _WHERE: dict[str, str] = {
     "Column": ".state",
     "ColumnSpec": ".model",
     "ConfigError": ".errors",
+    "Comparison": ".drift",
     "DiffHints": ".diff",
+    "Difference": ".drift",
     "Driver": ".driver",
     "DriverInfo": ".driver",
     "Family": ".family",
@@ -166,8 +169,10 @@ __all__ = [
     "CheckSpec",
     "Column",
     "ColumnSpec",
+    "Comparison",
     "ConfigError",
     "DiffHints",
+    "Difference",
     "Driver",
     "DriverInfo",
     "Expression",

@@ -68,6 +68,9 @@ class Reflection:
     def __init__(self, session: Session | None = None) -> None:
         self.session = session
         self.sa_dialect: Any = None  # the SQLAlchemy dialect, once connected
+        #: (table, column) -> SQL text of defaults that are expressions, not literals
+        #: (the state holds their text as the default; make:models must not quote it)
+        self.expression_defaults: dict[tuple[str, str], str] = {}
 
     # ------------------------------------------------------------ the walk
 
@@ -146,6 +149,7 @@ class Reflection:
             kw["default_now"] = True
         elif isinstance(default, Expression):
             kw["default"] = default.sql
+            self.expression_defaults[(table, name)] = default.sql
         elif default is not None:
             kw["default"] = default
         comment = info.get("comment") or None
