@@ -241,7 +241,7 @@ def compare_relational(expected: State, live: State, known: set[str]) -> Compari
             out.append(Difference("missing", "table", name, f"{len(a.columns)} column(s)"))
         elif a is None:
             out.append(Difference("extra", "table", name, f"{len(b.columns)} column(s)"))
-        else:
+        elif a != b:
             out.extend(compare_tables(name, a, b))
     return Comparison(out, unmanaged, "table")
 
@@ -306,14 +306,20 @@ def state_through(history: History, applied: set[str]) -> Any:
     return state
 
 
-def known_names(family: Family, history: History, models_state: Any) -> set[str]:
-    """Every table (collection) any migration of the chain or any model knows."""
+def known_names(family: Family, expected: Any, live: Any, runner: Runner) -> set[str]:
+    """Every table (collection) the expected state, any migration of the chain or
+    any model knows. The chain is replayed and the models imported only when the
+    live database has a name the expected state does not know."""
     names_of = family.names or (lambda s: getattr(s, "tables", {}))
-    out: set[str] = set()
-    for state in history.states:
-        out.update(names_of(state))
-    if models_state is not None:
-        out.update(names_of(models_state))
+    out = set(names_of(expected))
+    live_names = set(names_of(live))
+    if live_names - out:
+        for state in runner.history().states:
+            out.update(names_of(state))
+    if live_names - out:
+        state = models_state(runner, family)
+        if state is not None:
+            out.update(names_of(state))
     return out
 
 
@@ -333,24 +339,32 @@ def compare_live(runner: Runner, expected: Any, family: Family) -> Comparison:
     except NotImplementedError as exc:
         raise ModelmigError(f"{runner.target.name}: {exc}") from None
     compare = family.compare or compare_whole(family.name)
-    known = known_names(family, runner.history(), models_state(runner, family))
+    known = known_names(family, expected, live, runner)
     return compare(driver.comparable(expected), driver.comparable(live), known)
 
 
 def drift(runner: Runner) -> DriftReport:
-    """``migrate:status --drift`` of one connection."""
+    """``migrate:status --drift`` of one connection. When every migration of the
+    chain is applied (the usual case), the expected state is the chain's head,
+    from the replay cache when the files are unchanged."""
+    from .history import head
+
     family = runner.registry.family(runner.family)
-    history = runner.history()
+    files = [f.id for f in runner.files()]
     rows = runner.ledger()
-    files = {m.id for m in history.migrations}
-    applied = {r.id for r in rows if r.status == "applied"}
     for r in rows:
         if r.id not in files:
             raise MigrationFileError(
                 f"{runner.target.name}: applied migration {r.id} has no file: the state it adds up to is unknown"
             )
-    through = next((m.id for m in reversed(history.migrations) if m.id in applied), None)
-    comparison = compare_live(runner, state_through(history, applied), family)
+    applied = {r.id for r in rows if r.status == "applied"}
+    if files and applied == set(files):
+        expected, through = head(runner.config.migrations, family.name, family.empty)
+    else:
+        history = runner.history()
+        expected = state_through(history, applied)
+        through = next((m.id for m in reversed(history.migrations) if m.id in applied), None)
+    comparison = compare_live(runner, expected, family)
     target = runner.target
     return DriftReport(
         target.name,

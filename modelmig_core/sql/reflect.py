@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -287,7 +288,8 @@ class Reflection:
         )
 
     def comparable_column(self, table: Table, col: Column) -> Column:
-        return replace(col, default=comparable_default(col))
+        default = comparable_default(col)
+        return col if default == col.default and type(default) is type(col.default) else replace(col, default=default)
 
     def comparable_check(self, expression: str) -> str:
         return normalize_sql(expression, self.sqlglot_dialect, compare=True)
@@ -454,9 +456,11 @@ def normalize_sql(sql: str, dialect: str, compare: bool = False) -> str:
     return out.lower() if compare else out
 
 
+@lru_cache(maxsize=4096)
 def parse_default(text: str, type_: str, dialect: str) -> Any:
     """A column default's SQL text -> ``NOW``, a Python literal of the column's
-    logical type, an ``Expression``, or None (``NULL``)."""
+    logical type, an ``Expression``, or None (``NULL``). Cached: a schema repeats
+    the same few defaults in every table."""
     from sqlglot import exp
 
     tree = _parse(str(text).strip(), dialect)
