@@ -216,3 +216,32 @@ def test_hand_changes_to_collections_are_drift(blog: Any, listing: Backend) -> N
     assert "unmanaged collection scratch (no model or migration knows it)" in lines
     report = json.loads(blog("migrate:status", "--drift", "--mongo", "--json", code=1))
     assert report["connections"][0]["unmanaged"] == [{"kind": "collection", "name": "scratch"}]
+
+
+def test_baseline_adopts_collections_made_by_hand(blog: Any, listing: Backend) -> None:
+    """The activity log made by hand, exactly as its migration would: baseline marks
+    the migration applied without sending a schema command; a difference refuses."""
+    from modelmig_mongo.commands import create_command, index_command
+
+    replayed = replay(blog.app / "migrations", "document", DocumentState).head
+    coll = replayed.collections["activity_log"]
+    db = listing.db
+    options = {k: v for k, v in create_command(coll).document.items() if k != "create"}
+    db.create_collection("activity_log")
+    listing.options[(listing.dbname, "activity_log")] = options  # what the server keeps of create's options
+    for ix in coll.indexes:
+        (spec,) = index_command("activity_log", ix).document["indexes"]
+        db["activity_log"].create_index(list(spec["key"].items()), **{k: v for k, v in spec.items() if k != "key"})
+    db["activity_log"].drop_index("ttl_activity_log_created")
+    out = blog("migrate:baseline", "--mongo", code=1)
+    assert "missing index activity_log.ttl_activity_log_created: {created_at: 1} TTL 2592000s" in out
+    assert listing.ledger() == []
+    db["activity_log"].create_index([("created_at", 1)], name="ttl_activity_log_created", expireAfterSeconds=2592000)
+    listing.schema_calls()
+    out = blog("migrate:baseline", "--mongo")
+    assert "mongo: marked 20261125120000_create_activity_log_collection as applied (batch 1, not run)" in out
+    assert [c.method for c in listing.schema_calls()] == []  # no schema command was sent
+    assert [(d["_id"], d["status"], d["batch"]) for d in listing.ledger()] == [
+        ("20261125120000_create_activity_log_collection", "applied", 1)
+    ]
+    assert "drift: none" in blog("migrate:status", "--drift", "--mongo")

@@ -1,0 +1,64 @@
+"""How reflection understands the SQL text a database gives back (through
+sqlglot): check expressions lose only what the database added (casts to text,
+parentheses that change nothing, quotes), never what changes their meaning;
+defaults become the value a model would give."""
+
+from __future__ import annotations
+
+import pytest
+
+from modelmig_core.sql.reflect import NOW, Expression, normalize_sql, parse_default
+
+
+@pytest.mark.parametrize(
+    ("dialect", "stored", "written"),
+    [
+        ("postgres", "(length((title)::text) > 0)", "length(title) > 0"),
+        (
+            "postgres",
+            "((status)::text = ANY ((ARRAY['a'::character varying, 'b'::character varying])::text[]))",
+            "status IN ('a', 'b')",
+        ),
+        ("postgres", "((a > 0) AND (((b + 1) * 2) > 3))", "a > 0 AND (b + 1) * 2 > 3"),
+        ("postgres", "(a AND (b OR c))", "a AND (b OR c)"),
+        ("postgres", "((a > 0) OR ((b > 0) AND (c < 1)))", "a > 0 OR b > 0 AND c < 1"),
+        ("postgres", "(a - (b - c))", "a - (b - c)"),
+        ("mysql", "octet_length(`title`) > 0", "octet_length(title) > 0"),
+        ("sqlite", "length(title) > 0", "length(title) > 0"),
+    ],
+)
+def test_check_expressions_keep_their_meaning(dialect: str, stored: str, written: str) -> None:
+    assert normalize_sql(stored, dialect) == written
+    assert normalize_sql(written, dialect) == written  # idempotent
+
+
+def test_synonyms_compare_equal() -> None:
+    assert normalize_sql("octet_length(`title`) > 0", "mysql", compare=True) == normalize_sql(
+        "LENGTH(title) > 0", "sqlite", compare=True
+    )
+    assert normalize_sql("a - (b - c)", "postgres", compare=True) != normalize_sql(
+        "a - b - c", "postgres", compare=True
+    )
+
+
+@pytest.mark.parametrize(
+    ("dialect", "text", "type_", "value"),
+    [
+        ("postgres", "now()", "timestamp", NOW),
+        ("postgres", "CURRENT_TIMESTAMP", "timestamp", NOW),
+        ("mysql", "current_timestamp(6)", "timestamp", NOW),
+        ("postgres", "'draft'::posts_status_enum", "enum", "draft"),
+        ("postgres", "'it''s'::character varying", "string", "it's"),
+        ("postgres", "false", "boolean", False),
+        ("mysql", "1", "boolean", True),
+        ("sqlite", "'0'", "boolean", False),
+        ("postgres", "'-1'::integer", "integer", -1),
+        ("postgres", "(-1)", "integer", -1),
+        ("mysql", "0.00", "decimal", "0.00"),
+        ("postgres", "1.5", "double", 1.5),
+        ("mysql", "NULL", "string", None),
+        ("postgres", "gen_random_uuid()", "uuid", Expression("gen_random_uuid()")),
+    ],
+)
+def test_defaults_become_model_values(dialect: str, text: str, type_: str, value: object) -> None:
+    assert parse_default(text, type_, dialect) == value
