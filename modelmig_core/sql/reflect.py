@@ -23,7 +23,7 @@ new state value for a kind changes one method.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -266,7 +266,13 @@ class Reflection:
         return None if action == "NO ACTION" or action not in ACTIONS else action
 
     def check_text(self, sql: str) -> str:
-        return normalize_sql(sql, self.sqlglot_dialect)
+        return normalize_sql(sql, self.sqlglot_dialect, rewrite=self.rewrite)
+
+    def rewrite(self, node: Any, compare: bool) -> Any:
+        """The dialect's own spelling of one parsed node (sqlglot) back into the
+        common one (PostgreSQL's ``= ANY (ARRAY[...])`` for ``IN (...)``); with
+        ``compare``, its synonyms too. Default: as it is."""
+        return node
 
     # ------------------------------------------------------------ comparing
 
@@ -292,7 +298,7 @@ class Reflection:
         return col if default == col.default and type(default) is type(col.default) else replace(col, default=default)
 
     def comparable_check(self, expression: str) -> str:
-        return normalize_sql(expression, self.sqlglot_dialect, compare=True)
+        return normalize_sql(expression, self.sqlglot_dialect, compare=True, rewrite=self.rewrite)
 
 
 # ---------------------------------------------------------------- types
@@ -360,6 +366,9 @@ def _parse(sql: str, dialect: str) -> Any:
         return None
 
 
+#: a dialect's rewrite of one parsed node (sqlglot): ``rewrite(node, compare) -> node``
+Rewrite = Callable[[Any, bool], Any]
+
 _TEXT_TYPES = ("TEXT", "VARCHAR", "CHAR", "NVARCHAR", "NCHAR", "BPCHAR")
 
 
@@ -390,10 +399,11 @@ def _operator(node: Any) -> bool:
     return isinstance(node, (exp.Binary, exp.Unary, exp.Connector, exp.Not, exp.Predicate))
 
 
-def _strip(tree: Any, compare: bool) -> Any:
+def _strip(tree: Any, compare: bool, rewrite: Rewrite | None = None) -> Any:
     """Remove what a database adds to an expression it stores: casts to text,
-    parentheses that change nothing, identifier quotes (and, to compare, the names
-    of functions that are synonyms). Bottom-up, with each node's parent known."""
+    parentheses that change nothing, identifier quotes; then the dialect's own
+    ``rewrite`` of a node (its synonyms, its spellings). Bottom-up, with each
+    node's parent known."""
     from sqlglot import exp
 
     def redundant(inner: Any, parent: Any, key: str) -> bool:
@@ -419,40 +429,32 @@ def _strip(tree: Any, compare: bool) -> Any:
             name = node.name.lower() if compare else node.name
             if node.args.get("quoted") or node.name != name:
                 return exp.Identifier(this=name, quoted=False)
-        if compare and isinstance(node, exp.Anonymous) and node.name.lower() in ("octet_length", "char_length"):
-            return exp.Length(this=node.expressions[0]) if node.expressions else node
-        if isinstance(node, exp.EQ) and isinstance(node.expression, exp.Any):
-            # PostgreSQL stores ``x IN ('a', 'b')`` as ``x = ANY (ARRAY['a', 'b'])``
-            values = node.expression.this
-            while isinstance(values, (exp.Paren, exp.Cast)):
-                values = values.this
-            if isinstance(values, exp.Array):
-                return exp.In(this=node.this, expressions=list(values.expressions))
-        return node
+        return rewrite(node, compare) if rewrite is not None else node
 
-    def rewrite(node: Any, parent: Any, key: str) -> Any:
+    def walk(node: Any, parent: Any, key: str) -> Any:
         for name, child in list(node.args.items()):
             if isinstance(child, exp.Expression):
-                node.set(name, rewrite(child, node, name))
+                node.set(name, walk(child, node, name))
             elif isinstance(child, list):
-                node.set(name, [rewrite(c, node, name) if isinstance(c, exp.Expression) else c for c in child])
+                node.set(name, [walk(c, node, name) if isinstance(c, exp.Expression) else c for c in child])
         out = visit(node, parent, key)
         while out is not node:  # what replaced a node may itself simplify
             node, out = out, visit(out, parent, key)
         return out
 
-    return rewrite(tree.copy(), None, "")
+    return walk(tree.copy(), None, "")
 
 
-def normalize_sql(sql: str, dialect: str, compare: bool = False) -> str:
+def normalize_sql(sql: str, dialect: str, compare: bool = False, rewrite: Rewrite | None = None) -> str:
     """A check expression as modelmig writes it: parsed in ``dialect`` and written
-    back without the casts, parentheses and quotes the database added. With
-    ``compare``, in one spelling for comparison (lower case, synonyms unified)."""
+    back without the casts, parentheses and quotes the database added, and with
+    the dialect's ``rewrite`` of each node (a driver's ``Reflection.rewrite``).
+    With ``compare``, in one spelling for comparison (lower case)."""
     text = " ".join(str(sql).split())
     tree = _parse(text, dialect)
     if tree is None:
         return text.lower() if compare else text
-    out = _strip(tree, compare).sql(dialect="" if compare else dialect, normalize_functions="lower")
+    out = _strip(tree, compare, rewrite).sql(dialect="" if compare else dialect, normalize_functions="lower")
     return out.lower() if compare else out
 
 

@@ -83,6 +83,14 @@ class MysqlReflection(Reflection):
     def read_extra(self, connection: sa.Connection, tables: Sequence[str]) -> Any:
         return getattr(self, "_json_columns", set())
 
+    def rewrite(self, node: Any, compare: bool) -> Any:
+        """MariaDB stores ``LENGTH(x)`` as ``octet_length(x)``: the same function."""
+        from sqlglot import exp
+
+        if compare and isinstance(node, exp.Anonymous) and node.name.lower() == "octet_length" and node.expressions:
+            return exp.Length(this=node.expressions[0])
+        return node
+
     def logical_type(self, table: str, info: dict[str, Any], extra: Any) -> dict[str, Any]:
         t = info["type"]
         if isinstance(t, mysql.TINYINT) and t.display_width == 1:

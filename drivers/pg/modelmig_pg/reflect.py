@@ -9,8 +9,9 @@ is the core's ``Reflection``).
 - An identity or serial (``nextval``) integer primary key -> auto-increment.
 - Defaults through sqlglot: ``now()``/``CURRENT_TIMESTAMP`` -> default_now,
   ``'draft'::posts_status_enum`` -> "draft", ``false`` -> False.
-- Checks are read as PostgreSQL stores them (``length((title)::text) > 0``) and
-  written back without the casts it added (``LENGTH(title) > 0``).
+- Checks are read as PostgreSQL stores them (``(length((title)::text) > 0)``,
+  ``(status)::text = ANY ((ARRAY['a'::character varying])::text[])``) and
+  written back without what it added (``length(title) > 0``, ``status IN ('a')``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,18 @@ from modelmig_core.api import Reflection
 class PgReflection(Reflection):
     engine_url = "postgresql+psycopg://"
     sqlglot_dialect = "postgres"
+
+    def rewrite(self, node: Any, compare: bool) -> Any:
+        """``x = ANY (ARRAY['a', 'b'])``, PostgreSQL's spelling of ``x IN ('a', 'b')``."""
+        from sqlglot import exp
+
+        if isinstance(node, exp.EQ) and isinstance(node.expression, exp.Any):
+            values = node.expression.this
+            while isinstance(values, (exp.Paren, exp.Cast)):
+                values = values.this
+            if isinstance(values, exp.Array):
+                return exp.In(this=node.this, expressions=list(values.expressions))
+        return node
 
     def autoincrement(self, table: str, info: dict[str, Any], pk: tuple[str, ...], type_: str) -> bool:
         default = str(info.get("default") or "").lower()
