@@ -245,3 +245,8 @@ def test_baseline_adopts_collections_made_by_hand(blog: Any, listing: Backend) -
         ("20261125120000_create_activity_log_collection", "applied", 1)
     ]
     assert "drift: none" in blog("migrate:status", "--drift", "--mongo")
+
+
+def test_make_models_reads_sql_databases_only(blog: Any) -> None:
+    out = blog("make:models", "--connection", "mongo", "--out", "-", code=2)
+    assert "error: make:models reads SQL databases; connection mongo uses the mongo driver (document family)" in out
