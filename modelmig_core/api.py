@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     )
     from .compile import column_specs, compile_column, table_name, where
     from .diff import DiffHints, Recorder, inverse_operations
+    from .drift import Comparison, Difference
     from .driver import (
         API_VERSION,
         LEDGER,
@@ -78,6 +79,7 @@ if TYPE_CHECKING:
     from .operations import Operation, RunPython, RunSQL
     from .operations.base import has_named, replace_named
     from .sql.driver import SqlDriver, SqlLedgerStore, SqlSession
+    from .sql.reflect import NOW, Expression, Reflection, generic_type, normalize_sql, parse_default, raw_type
     from .sql.render import Renderer
     from .sql.tools import find_tool, run_tool, tool_lines
     from .state import Check, Column, ForeignKey, Index, State, Table, Value
@@ -93,7 +95,9 @@ _WHERE: dict[str, str] = {
     "Column": ".state",
     "ColumnSpec": ".model",
     "ConfigError": ".errors",
+    "Comparison": ".drift",
     "DiffHints": ".diff",
+    "Difference": ".drift",
     "Driver": ".driver",
     "DriverInfo": ".driver",
     "Family": ".family",
@@ -124,6 +128,13 @@ _WHERE: dict[str, str] = {
     "Refusal": ".driver",
     "RelationSpec": ".model",
     "Renderer": ".sql.render",
+    "Reflection": ".sql.reflect",
+    "NOW": ".sql.reflect",
+    "Expression": ".sql.reflect",
+    "generic_type": ".sql.reflect",
+    "normalize_sql": ".sql.reflect",
+    "parse_default": ".sql.reflect",
+    "raw_type": ".sql.reflect",
     "RunPython": ".operations",
     "RunSQL": ".operations",
     "Session": ".driver",
@@ -164,15 +175,19 @@ __all__ = [
     "API_VERSION",
     "LEDGER",
     "LOCK_NOTICE_SECONDS",
+    "NOW",
     "Backup",
     "Check",
     "CheckSpec",
     "Column",
     "ColumnSpec",
+    "Comparison",
     "ConfigError",
     "DiffHints",
+    "Difference",
     "Driver",
     "DriverInfo",
+    "Expression",
     "Family",
     "Features",
     "ForeignKey",
@@ -195,6 +210,7 @@ __all__ = [
     "Operation",
     "Project",
     "Recorder",
+    "Reflection",
     "Refusal",
     "RelationSpec",
     "Renderer",
@@ -215,13 +231,17 @@ __all__ = [
     "compile_column",
     "find_tool",
     "fresh",
+    "generic_type",
     "has_named",
     "hookimpl",
     "in_production",
     "index_name",
     "inverse_operations",
     "ledger_int",
+    "normalize_sql",
     "open_project",
+    "parse_default",
+    "raw_type",
     "redact",
     "replace_named",
     "reset",

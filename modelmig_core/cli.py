@@ -434,14 +434,23 @@ def migrate_fresh(obj: dict[str, Any], pretend: bool, force: bool, yes: bool, as
 @cli.command("migrate:status")
 @target_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--drift",
+    is_flag=True,
+    help="Also compare the live schema with the applied migrations; exit 0: no drift, 1: drift, 2: error.",
+)
 @click.pass_obj
 @handle_errors
-def migrate_status(obj: dict[str, Any], as_json: bool, **kw: Any) -> None:
+def migrate_status(obj: dict[str, Any], as_json: bool, drift: bool, **kw: Any) -> None:
     """Show each migration: applied (batch, time, duration), pending, modified,
-    missing, running (another runner is applying it now) or interrupted."""
+    missing, running (another runner is applying it now) or interrupted; with
+    --drift, how the live schema differs from what the applied migrations made."""
     from .driver import redact
     from .runner import Runner
 
+    if drift:
+        _status_with_drift(obj, as_json, kw)
+        return
     out = Output(json_mode=as_json)
     config, plugins, targets = _targets(obj, kw)
 
@@ -578,3 +587,104 @@ def migrate_resolve(obj: dict[str, Any], migration_id: str, outcome: str | None,
         raise click.UsageError("say how the interrupted migration ended: --applied or --rolled-back")
     config, plugins, targets = _targets(obj, kw)
     _each(config, plugins, targets, lambda runner: resolve(runner, migration_id, outcome == "applied"), Output())
+
+
+# ---------------------------------------------------------------- the live database as an input
+
+
+def _status_with_drift(obj: dict[str, Any], as_json: bool, kw: dict[str, Any]) -> None:
+    """``migrate:status --drift``: the status of each migration and how the live
+    schema differs from the applied ones. Exit 0: no drift; 1: drift; 2: error."""
+    from .drift import drift
+    from .runner import Runner
+
+    out = Output(json_mode=as_json)
+    try:
+        config, plugins, targets = _targets(obj, kw)
+        report = []
+        for target in targets:
+            with Runner(config, plugins, target, out.echo) as runner:
+                report.append((target, runner.status(), drift(runner)))
+    except ModelmigError as exc:
+        if os.environ.get("MODELMIG_DEBUG"):
+            traceback.print_exc()
+        _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, 2)
+    except (KeyboardInterrupt, click.exceptions.Exit, click.ClickException, SystemExit):
+        raise
+    except Exception as exc:  # noqa: BLE001 - never a traceback for the user
+        if os.environ.get("MODELMIG_DEBUG"):
+            traceback.print_exc()
+        _fail(f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0]}", 2)
+    drifted = any(d.drifted for _, _, d in report)
+    if as_json:
+        connections = [
+            {
+                "connection": t.name,
+                "driver": t.driver.name,
+                "test": t.test,
+                "migrations": [r.as_json() for r in rows],
+                **d.as_json(),
+            }
+            for t, rows, d in report
+        ]
+        out.json({"connections": connections, "drift": drifted})
+    else:
+        for target, rows, d in report:
+            out.data(f"{target.label}")
+            width = max((len(r.id) for r in rows), default=0)
+            for r in rows:
+                out.data(f"  {r.id.ljust(width)}  {_status_text(out, r)}")
+            for line in d.lines():
+                out.data(f"  {line}")
+    sys.exit(1 if drifted else 0)
+
+
+@cli.command("migrate:baseline")
+@target_options
+@click.option("--to", "to", metavar="ID", help="The last migration to mark as applied (default: every migration).")
+@click.pass_obj
+@handle_errors
+def migrate_baseline(obj: dict[str, Any], to: str | None, **kw: Any) -> None:
+    """Adopt an existing database: mark the migrations up to --to (default: all)
+    as applied without running them, once the live schema is what they add up to.
+    Refuses, listing the drift, otherwise. Only the ledger changes."""
+    from .baseline import baseline
+
+    config, plugins, targets = _targets(obj, kw)
+    _each(config, plugins, targets, lambda runner: f"{baseline(runner, to)} marked as applied", Output())
+
+
+@cli.command("make:models")
+@click.option("--connection", "connection", metavar="NAME", help="The configured connection to read.")
+@click.option("--test", is_flag=True, help="Read the connection's test_url.")
+@click.option(
+    "--out",
+    "out",
+    metavar="FILE",
+    help="Where to write the models module (default: the configured models module's file; - for stdout).",
+)
+@click.option("--table", "tables", multiple=True, metavar="T", help="Only this table (repeatable).")
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+@click.pass_obj
+@handle_errors
+def make_models(
+    obj: dict[str, Any], connection: str | None, test: bool, out: str | None, tables: tuple[str, ...], force: bool
+) -> None:
+    """Write a models module (Model classes with schema and database blocks) from a
+    live database, in the style a person would write it."""
+    from .modelgen import write_models
+
+    config, _, targets = _targets(
+        obj,
+        {
+            "connections": (connection,) if connection else (),
+            "sqlite": False,
+            "pg": False,
+            "mysql": False,
+            "mongo": False,
+            "driver_names": (),
+            "all_connections": False,
+            "test": test,
+        },
+    )
+    write_models(config, targets[0], out, list(tables), force, click.echo, lambda m: click.echo(m, err=True))

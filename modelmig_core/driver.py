@@ -309,6 +309,12 @@ class Driver:
         make:migration refuses the models with the first one, naming the connection."""
         return []
 
+    def comparable(self, state: Any) -> Any:
+        """``state`` as this driver's database can hold it, spelled one way (what the
+        database cannot say, such as SQLite's enum values, is dropped). Drift compares
+        the comparable forms of the live and the expected state. Default: as it is."""
+        return state
+
 
 @dataclass(frozen=True)
 class Refusal:

@@ -265,6 +265,8 @@ class SqlDriver(Driver):
     features: ClassVar[Features] = Features(sql=True, transactional_ddl=True)
     dialect: ClassVar[str] = ""  # the SQLAlchemy dialect name
     renderer_class: ClassVar[str] = "modelmig_core.sql.render:Renderer"
+    #: the driver's ``Reflection`` subclass ("module:Class"), loaded for reflect and drift
+    reflection_class: ClassVar[str] = "modelmig_core.sql.reflect:Reflection"
     session_class: ClassVar[type[SqlSession]] = SqlSession
 
     def open(self, url: str) -> Any:
@@ -305,6 +307,20 @@ class SqlDriver(Driver):
             yield sa.inspect(engine)
         finally:
             engine.dispose()
+
+    # ------------------------------------------------------------ the live schema (drift, make:models, baseline)
+
+    def reflection(self, session: Session | None = None) -> Any:
+        module, _, cls = self.reflection_class.partition(":")
+        return getattr(importlib.import_module(module), cls)(session)
+
+    def reflect(self, session: Session) -> Any:
+        """The live schema as a relational ``State``, through SQLAlchemy's batched
+        Inspector (``sql/reflect.py`` and the driver's ``Reflection`` subclass)."""
+        return self.reflection(session).state()
+
+    def comparable(self, state: Any) -> Any:
+        return self.reflection().comparable(state)
 
     def wipe(self, session: Session) -> list[str]:
         assert isinstance(session, SqlSession)

@@ -421,6 +421,15 @@ class MongoDriver(Driver):
                 db.drop_collection(name)
         return views + names
 
+    def reflect(self, session: Session) -> Any:
+        """The live collections, validators and indexes (``reflect.py``:
+        ``listCollections`` and ``listIndexes``)."""
+        from .reflect import reflect_database
+
+        assert isinstance(session, MongoSession)
+        with session.talking("reading the collections and their indexes"):
+            return reflect_database(session.raw)
+
     def backup(self, session: Session, directory: Path, label: str) -> Backup:
         """Every collection (but the lock's) as Extended JSON lines, one file each, and
         its indexes in ``_collections.json``; each file is then read back and parsed

@@ -19,12 +19,20 @@ def _build(models: Sequence[type[Model]], column_types: frozenset[str]) -> Docum
     return build_collections(models)
 
 
+def _compare(expected: DocumentState, live: DocumentState, known: set[str]) -> Any:
+    from .drift import compare_documents
+
+    return compare_documents(expected, live, known)
+
+
 DOCUMENT = Family(
     name="document",
     stores=("mongo",),
     empty=DocumentState,
     build=_build,
     operations_module="modelmig_mongo.operations",
+    compare=_compare,
+    names=lambda state: state.collections,
 )
 
 

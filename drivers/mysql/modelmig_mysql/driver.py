@@ -285,6 +285,7 @@ class MysqlDriver(SqlDriver):
     )
     dialect = "mysql"
     renderer_class = "modelmig_mysql.render:MysqlRenderer"
+    reflection_class = "modelmig_mysql.reflect:MysqlReflection"
     session_class = MysqlSession
 
     def sqlalchemy_url(self, url: str) -> str:

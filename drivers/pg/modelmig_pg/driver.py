@@ -195,6 +195,7 @@ class PgDriver(SqlDriver):
     features = SqlDriver.features.but(native_enum=True, advisory_lock=True, max_identifier_length=63)
     dialect = "postgresql"
     renderer_class = "modelmig_pg.render:PgRenderer"
+    reflection_class = "modelmig_pg.reflect:PgReflection"
     session_class = PgSession
 
     def sqlalchemy_url(self, url: str) -> str:

@@ -177,6 +177,7 @@ class SqliteDriver(SqlDriver):
     features = SqlDriver.features
     dialect = "sqlite"
     renderer_class = "modelmig_sqlite.render:SqliteRenderer"
+    reflection_class = "modelmig_sqlite.reflect:SqliteReflection"
     session_class = SqliteSession
 
     def exists(self, url: str) -> bool | None:

@@ -1,0 +1,122 @@
+"""MySQL's and MariaDB's spellings, read back into the relational state (the
+walk itself is the core's ``Reflection``).
+
+- Types: ``TINYINT(1)`` -> boolean, ``DATETIME(n)`` -> timestamp and ``TIME(n)``
+  -> time (MySQL has no time-zone-aware type: ``use_tz`` cannot be read back and
+  is not compared), native ``ENUM(...)`` -> enum, ``CHAR(36)`` -> uuid (what the
+  renderer makes of one), ``JSON`` -> json and, on MariaDB, ``LONGTEXT`` with its
+  ``CHECK (json_valid(col))`` -> json (that check is the type's, not a check of
+  the models). Display widths (``INT(11)``) are ignored; other integer and text
+  variants (``MEDIUMINT``, ``LONGTEXT``, ``TINYINT(4)``) keep their own names.
+- Defaults through sqlglot: ``current_timestamp(6)`` -> default_now, ``'0'``/
+  ``0`` of a boolean -> False.
+- The index the server makes for a foreign key (named after it) is the server's,
+  not the models'. ``RESTRICT`` is the server's default action and compares as
+  no action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+from modelmig_core.api import Column, ForeignKey, Reflection, Table, generic_type, raw_type
+
+OWN_TEXT_TYPES = (mysql.TINYTEXT, mysql.MEDIUMTEXT, mysql.LONGTEXT)
+
+
+def json_valid_column(sqltext: str) -> str | None:
+    """The column of a ``json_valid(col)`` check (MariaDB's JSON type), else None."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    try:
+        tree = sqlglot.parse_one(sqltext, read="mysql")
+    except (SqlglotError, ValueError):
+        return None
+    while isinstance(tree, exp.Paren):
+        tree = tree.this
+    if isinstance(tree, exp.Anonymous) and tree.name.lower() == "json_valid" and len(tree.expressions) == 1:
+        arg = tree.expressions[0]
+        if isinstance(arg, exp.Column):
+            return arg.name
+    valid = tuple(t for t in (getattr(exp, "JSONValid", None), getattr(exp, "IsJSON", None)) if t is not None)
+    if valid and isinstance(tree, valid):  # sqlglot versions parse json_valid into a node of its own
+        arg = tree.this
+        return arg.name if isinstance(arg, exp.Column) else None
+    return None
+
+
+class MysqlReflection(Reflection):
+    engine_url = "mysql+pymysql://"
+    sqlglot_dialect = "mysql"
+
+    def read_checks(self, insp: Any, kw: dict[str, Any]) -> dict[Any, list[dict[str, Any]]]:
+        """The Inspector's checks and, on MariaDB, the column-level ones it does not
+        see (``price DECIMAL CHECK (price >= 0)``, and JSON's ``json_valid``), read in
+        one query."""
+        checks = super().read_checks(insp, kw)
+        if getattr(self.sa_dialect, "is_mariadb", False):
+            rows = insp.bind.execute(
+                sa.text(
+                    "SELECT table_name, constraint_name, check_clause FROM information_schema.check_constraints "
+                    "WHERE constraint_schema = DATABASE() AND level = 'Column'"
+                )
+            )
+            wanted = set(kw.get("filter_names") or ()) or None
+            for table, name, clause in rows:
+                if wanted is None or table in wanted:
+                    checks.setdefault((None, table), []).append({"name": name, "sqltext": clause})
+        self._json_columns = {
+            (key[1], column)
+            for key, infos in checks.items()
+            for info in infos
+            if (column := json_valid_column(info["sqltext"])) is not None
+        }
+        return checks
+
+    def read_extra(self, connection: sa.Connection, tables: Sequence[str]) -> Any:
+        return getattr(self, "_json_columns", set())
+
+    def rewrite(self, node: Any, compare: bool) -> Any:
+        """MariaDB stores ``LENGTH(x)`` as ``octet_length(x)``: the same function."""
+        from sqlglot import exp
+
+        if compare and isinstance(node, exp.Anonymous) and node.name.lower() == "octet_length" and node.expressions:
+            return exp.Length(this=node.expressions[0])
+        return node
+
+    def logical_type(self, table: str, info: dict[str, Any], extra: Any) -> dict[str, Any]:
+        t = info["type"]
+        if isinstance(t, mysql.TINYINT) and t.display_width == 1:
+            return {"type": "boolean"}
+        if isinstance(t, mysql.LONGTEXT) and (table, info["name"]) in extra:
+            return {"type": "json"}
+        if isinstance(t, (mysql.TINYINT, mysql.MEDIUMINT, mysql.YEAR, mysql.BIT, *OWN_TEXT_TYPES)):
+            return {"type": raw_type(t, self.sa_dialect)}
+        if isinstance(t, sa.CHAR) and t.length == 36:
+            return {"type": "uuid"}
+        if isinstance(t, sa.DateTime):
+            return {"type": "timestamp"}
+        return generic_type(t, self.sa_dialect)
+
+    def own_index(self, table: str, info: dict[str, Any], fks: list[ForeignKey]) -> bool:
+        cols = tuple(info.get("column_names") or ())
+        return not info.get("unique") and any(fk.name == info["name"] and fk.columns == cols for fk in fks)
+
+    def own_check(self, table: str, info: dict[str, Any], columns: list[Column], extra: Any) -> bool:
+        column = json_valid_column(info["sqltext"])
+        return column is not None and (table, column) in extra
+
+    def action(self, value: str | None) -> str | None:
+        action = super().action(value)
+        return None if action == "RESTRICT" else action
+
+    def comparable_column(self, table: Table, col: Column) -> Column:
+        col = super().comparable_column(table, col)
+        return replace(col, use_tz=False) if col.use_tz else col

@@ -1,0 +1,531 @@
+"""Reflection: the live schema of a SQL database as the relational state values
+that replay produces (``State``/``Table``/``Column``/``Index``/``ForeignKey``/
+``Check``), so that one comparison serves drift, ``make:models`` and
+``migrate:baseline``.
+
+The walk is shared and batched: one call per kind through SQLAlchemy's
+Inspector (``get_multi_columns``, ``get_multi_pk_constraint``,
+``get_multi_indexes``, ``get_multi_unique_constraints``,
+``get_multi_foreign_keys``, ``get_multi_check_constraints``), over the
+session's own DB-API connection. What a dialect spells its own way (types,
+defaults, the indexes it makes by itself) is normalised by the driver's
+``Reflection`` subclass (``modelmig_<driver>/reflect.py``); SQL text (defaults,
+check expressions) is understood through sqlglot, never with regexes.
+
+``comparable(state)`` gives a state as the dialect can hold it: what the
+database cannot say (SQLite keeps no enum values and no time zone, MySQL no
+time zone) is dropped from both sides before drift compares them.
+
+Each kind is read by its own method (``columns``, ``primary_key``,
+``indexes``, ``unique_constraints``, ``foreign_keys``, ``checks``), so that a
+new state value for a kind changes one method.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.pool import StaticPool
+
+from ..driver import LEDGER, Session
+from ..naming import check_name, foreign_key_name, index_name
+from ..state import Check, Column, ForeignKey, Index, State, Table
+
+INTEGER_TYPES = ("integer", "bigInteger", "smallInteger")
+NUMERIC_TYPES = ("decimal", "float", "double")
+ACTIONS = {"CASCADE", "SET NULL", "SET DEFAULT", "RESTRICT", "NO ACTION"}
+
+
+@dataclass(frozen=True)
+class Now:
+    """A default that is the current time (``now()``, ``CURRENT_TIMESTAMP(6)``...)."""
+
+
+NOW = Now()
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A default that is an SQL expression other than the current time: kept as text."""
+
+    sql: str
+
+
+class Reflection:
+    """The live schema of one SQL session as a ``State``. Drivers subclass it
+    (``SqlDriver.reflection_class``) and override the dialect hooks below."""
+
+    #: the SQLAlchemy URL of the dialect and DB-API module (no host: the session's
+    #: own connection is used)
+    engine_url: ClassVar[str] = "sqlite://"
+    #: sqlglot's name of the dialect, for defaults and check expressions
+    sqlglot_dialect: ClassVar[str] = "sqlite"
+
+    def __init__(self, session: Session | None = None) -> None:
+        self.session = session
+        self.sa_dialect: Any = None  # the SQLAlchemy dialect, once connected
+        #: (table, column) -> SQL text of defaults that are expressions, not literals
+        #: (the state holds their text as the default; make:models must not quote it)
+        self.expression_defaults: dict[tuple[str, str], str] = {}
+
+    # ------------------------------------------------------------ the walk
+
+    def engine(self) -> sa.Engine:
+        assert self.session is not None, "reflection needs a session"
+        raw = self.session.raw
+        # the session's own connection, lent: one pooled connection that is never
+        # reset (it is in autocommit mode) and never closed here (the session owns it)
+        return sa.create_engine(self.engine_url, creator=lambda: raw, poolclass=StaticPool, pool_reset_on_return=None)
+
+    def skip_table(self, name: str) -> bool:
+        """modelmig's own tables (the ledger, a rebuild's temporary table) and the
+        database's own."""
+        return name == LEDGER or name.startswith("_modelmig_")
+
+    def state(self, tables: Iterable[str] | None = None) -> State:
+        """Every table of the session's schema (or only ``tables``), reflected in one
+        batched Inspector call per kind."""
+        engine = self.engine()
+        with engine.connect() as connection:
+            self.sa_dialect = connection.dialect
+            insp = sa.inspect(connection)
+            names = sorted(t for t in insp.get_table_names() if not self.skip_table(t))
+            if tables is not None:
+                wanted = set(tables)
+                names = [n for n in names if n in wanted]
+            if not names:
+                return State()
+            kw: dict[str, Any] = {} if tables is None else {"filter_names": names}
+            columns = insp.get_multi_columns(**kw)
+            pks = insp.get_multi_pk_constraint(**kw)
+            indexes = insp.get_multi_indexes(**kw)
+            uniques = insp.get_multi_unique_constraints(**kw)
+            fks = insp.get_multi_foreign_keys(**kw)
+            checks = self.read_checks(insp, kw)
+            extra = self.read_extra(connection, names)
+        out: dict[str, Table] = {}
+        for name in names:
+            key = (None, name)
+            pk = self.primary_key(name, pks.get(key) or {})
+            table_fks = self.foreign_keys(name, fks.get(key, []))
+            table_indexes = self.indexes(name, indexes.get(key, []), table_fks, pk)
+            table_indexes += self.unique_constraints(name, uniques.get(key, []), table_indexes)
+            cols = self.columns(name, columns.get(key, []), pk, extra)
+            table_checks = self.checks(name, checks.get(key, []), cols, extra)
+            out[name] = Table(name, tuple(cols), tuple(table_indexes), tuple(table_fks), tuple(table_checks))
+        return State(out)
+
+    def read_checks(self, insp: Any, kw: dict[str, Any]) -> dict[Any, list[dict[str, Any]]]:
+        try:
+            return insp.get_multi_check_constraints(**kw)
+        except NotImplementedError:
+            return {}
+
+    def read_extra(self, connection: sa.Connection, tables: Sequence[str]) -> Any:
+        """What a dialect must read besides the Inspector's answers (one query at
+        most, for every table at once). Default: nothing."""
+        return None
+
+    # ------------------------------------------------------------ one method per kind
+
+    def primary_key(self, table: str, info: dict[str, Any]) -> tuple[str, ...]:
+        return tuple(info.get("constrained_columns") or ())
+
+    def columns(self, table: str, infos: list[dict[str, Any]], pk: tuple[str, ...], extra: Any) -> list[Column]:
+        return [self.column(table, info, pk, extra) for info in infos]
+
+    def column(self, table: str, info: dict[str, Any], pk: tuple[str, ...], extra: Any) -> Column:
+        name = info["name"]
+        logical = self.logical_type(table, info, extra)
+        kw: dict[str, Any] = {"type": logical.pop("type"), **logical}
+        primary = name in pk
+        autoincrement = self.autoincrement(table, info, pk, kw["type"])
+        default = self.default(info.get("default"), kw["type"], autoincrement)
+        if isinstance(default, Now):
+            kw["default_now"] = True
+        elif isinstance(default, Expression):
+            kw["default"] = default.sql
+            self.expression_defaults[(table, name)] = default.sql
+        elif default is not None:
+            kw["default"] = default
+        comment = info.get("comment") or None
+        return Column(
+            name,
+            nullable=bool(info.get("nullable", True)) and not primary,
+            primary=primary,
+            autoincrement=autoincrement,
+            comment=comment,
+            **kw,
+        )
+
+    def indexes(
+        self, table: str, infos: list[dict[str, Any]], fks: list[ForeignKey], pk: tuple[str, ...]
+    ) -> list[Index]:
+        """Plain and unique indexes (today a unique constraint is a unique Index in
+        the state). Indexes the database made by itself are left out (``own_index``)."""
+        out = []
+        for info in infos:
+            if info.get("duplicates_constraint") or self.own_index(table, info, fks):
+                continue
+            cols = tuple(c if c is not None else str(e) for c, e in zip(*self._index_parts(info), strict=True))
+            out.append(Index(info["name"], cols, bool(info.get("unique"))))
+        return out
+
+    @staticmethod
+    def _index_parts(info: dict[str, Any]) -> tuple[list[Any], list[Any]]:
+        names = list(info.get("column_names") or [])
+        exprs = list(info.get("expressions") or [None] * len(names))
+        if len(exprs) < len(names):
+            exprs += [None] * (len(names) - len(exprs))
+        return names, exprs[: len(names)]
+
+    def unique_constraints(self, table: str, infos: list[dict[str, Any]], indexes: list[Index]) -> list[Index]:
+        """UNIQUE constraints, as the state holds them today: a unique ``Index`` of
+        the same name (an unnamed one gets the name modelmig would give it). A
+        constraint that an index already stands for is not repeated.
+
+        When the state grows a ``Unique`` value of its own, this method returns those
+        instead, and ``indexes`` leaves out the indexes that back them."""
+        have = {i.name for i in indexes}
+        out = []
+        for info in infos:
+            cols = tuple(info["column_names"])
+            name = info.get("name") or index_name(table, cols, True)
+            if info.get("duplicates_index") in have or name in have:
+                continue
+            out.append(Index(name, cols, True))
+            have.add(name)
+        return out
+
+    def foreign_keys(self, table: str, infos: list[dict[str, Any]]) -> list[ForeignKey]:
+        out = []
+        for info in infos:
+            cols = tuple(info["constrained_columns"])
+            ref = info["referred_table"]
+            options = info.get("options") or {}
+            out.append(
+                ForeignKey(
+                    info.get("name") or foreign_key_name(table, cols, ref),
+                    cols,
+                    ref,
+                    tuple(info["referred_columns"]),
+                    self.action(options.get("ondelete")),
+                    self.action(options.get("onupdate")),
+                )
+            )
+        return out
+
+    def checks(self, table: str, infos: list[dict[str, Any]], columns: list[Column], extra: Any) -> list[Check]:
+        """CHECK constraints, but those the database made for a column type
+        (``own_check``). An unnamed check gets the name modelmig would give it."""
+        out = []
+        for info in infos:
+            if self.own_check(table, info, columns, extra):
+                continue
+            expression = self.check_text(info["sqltext"])
+            out.append(Check(info.get("name") or check_name(table, expression), expression))
+        return out
+
+    # ------------------------------------------------------------ dialect hooks
+
+    def logical_type(self, table: str, info: dict[str, Any], extra: Any) -> dict[str, Any]:
+        """The column's logical type and its arguments (``type``, ``length``,
+        ``precision``, ``scale``, ``values``, ``use_tz``), from the SQLAlchemy type
+        object the Inspector returned. A type modelmig has no name for keeps the
+        dialect's own spelling, in lower case (drift shows it as it is)."""
+        return generic_type(info["type"], self.sa_dialect)
+
+    def autoincrement(self, table: str, info: dict[str, Any], pk: tuple[str, ...], type_: str) -> bool:
+        return bool(info.get("autoincrement") is True and pk == (info["name"],) and type_ in INTEGER_TYPES)
+
+    def default(self, text: str | None, type_: str, autoincrement: bool) -> Any:
+        """A column default as the state holds it: ``NOW``, a literal of the
+        column's type, an ``Expression``, or None."""
+        if text is None or autoincrement:
+            return None
+        return parse_default(text, type_, self.sqlglot_dialect)
+
+    def own_index(self, table: str, info: dict[str, Any], fks: list[ForeignKey]) -> bool:
+        """An index the database made by itself (MySQL's for a foreign key)."""
+        return False
+
+    def own_check(self, table: str, info: dict[str, Any], columns: list[Column], extra: Any) -> bool:
+        """A check the database made for a column type (MariaDB's ``json_valid``)."""
+        return False
+
+    def action(self, value: str | None) -> str | None:
+        """A referential action; the database's default (NO ACTION) as None."""
+        if not value:
+            return None
+        action = " ".join(value.upper().split())
+        return None if action == "NO ACTION" or action not in ACTIONS else action
+
+    def check_text(self, sql: str) -> str:
+        return normalize_sql(sql, self.sqlglot_dialect, rewrite=self.rewrite)
+
+    def rewrite(self, node: Any, compare: bool) -> Any:
+        """The dialect's own spelling of one parsed node (sqlglot) back into the
+        common one (PostgreSQL's ``= ANY (ARRAY[...])`` for ``IN (...)``); with
+        ``compare``, its synonyms too. Default: as it is."""
+        return node
+
+    # ------------------------------------------------------------ comparing
+
+    def comparable(self, state: State) -> State:
+        """``state`` as this dialect can hold it, spelled one way: applied to both the
+        live and the expected state before drift compares them."""
+        return State({name: self.comparable_table(t) for name, t in state.tables.items()})
+
+    def comparable_table(self, table: Table) -> Table:
+        return replace(
+            table,
+            columns=tuple(self.comparable_column(table, c) for c in table.columns),
+            foreign_keys=tuple(
+                replace(fk, on_delete=self.action(fk.on_delete), on_update=self.action(fk.on_update))
+                for fk in table.foreign_keys
+            ),
+            checks=tuple(replace(c, expression=self.comparable_check(c.expression)) for c in table.checks),
+            comment=None,
+        )
+
+    def comparable_column(self, table: Table, col: Column) -> Column:
+        default = comparable_default(col)
+        return col if default == col.default and type(default) is type(col.default) else replace(col, default=default)
+
+    def comparable_check(self, expression: str) -> str:
+        return normalize_sql(expression, self.sqlglot_dialect, compare=True, rewrite=self.rewrite)
+
+
+# ---------------------------------------------------------------- types
+
+
+def generic_type(t: Any, dialect: Any) -> dict[str, Any]:
+    """Logical type arguments from a SQLAlchemy type object (the generic part; a
+    driver handles its own types before calling this)."""
+    if isinstance(t, sa.Enum) and t.enums:
+        return {"type": "enum", "values": tuple(t.enums)}
+    if isinstance(t, sa.Boolean):
+        return {"type": "boolean"}
+    if isinstance(t, sa.SmallInteger):
+        return {"type": "smallInteger"}
+    if isinstance(t, sa.BigInteger):
+        return {"type": "bigInteger"}
+    if isinstance(t, sa.Integer):
+        return {"type": "integer"}
+    if isinstance(t, sa.Uuid):
+        return {"type": "uuid"}
+    if isinstance(t, sa.Double):
+        return {"type": "double"}
+    if isinstance(t, sa.Numeric) and not isinstance(t, sa.Float):
+        if t.precision is not None:
+            return {"type": "decimal", "precision": t.precision, "scale": t.scale or 0}
+    elif isinstance(t, sa.Float):
+        return {"type": "float"}
+    if isinstance(t, sa.DateTime):
+        return {"type": "timestamp", "use_tz": bool(getattr(t, "timezone", False))}
+    if isinstance(t, sa.Date):
+        return {"type": "date"}
+    if isinstance(t, sa.Time):
+        return {"type": "time", "use_tz": bool(getattr(t, "timezone", False))}
+    if isinstance(t, sa.JSON):
+        return {"type": "json"}
+    if isinstance(t, sa.LargeBinary):
+        return {"type": "binary"}
+    if isinstance(t, sa.Text):
+        return {"type": "text"}
+    if isinstance(t, sa.String) and not isinstance(t, (sa.CHAR, sa.NCHAR)):
+        if t.length is not None:
+            return {"type": "string", "length": t.length}
+        return {"type": "text"}
+    return {"type": raw_type(t, dialect)}
+
+
+def raw_type(t: Any, dialect: Any) -> str:
+    """The dialect's own spelling of a type modelmig has no name for."""
+    try:
+        return str(t.compile(dialect=dialect)).lower()
+    except Exception:  # noqa: BLE001 - a type SQLAlchemy cannot compile: its repr
+        return repr(t).lower()
+
+
+# ---------------------------------------------------------------- SQL text (sqlglot)
+
+
+def _parse(sql: str, dialect: str) -> Any:
+    import sqlglot
+    from sqlglot.errors import SqlglotError
+
+    try:
+        return sqlglot.parse_one(sql, read=dialect)
+    except (SqlglotError, ValueError):
+        return None
+
+
+#: a dialect's rewrite of one parsed node (sqlglot): ``rewrite(node, compare) -> node``
+Rewrite = Callable[[Any, bool], Any]
+
+_TEXT_TYPES = ("TEXT", "VARCHAR", "CHAR", "NVARCHAR", "NCHAR", "BPCHAR")
+
+
+def _precedence(node: Any) -> int:
+    """How tightly an operator binds (higher: tighter); atoms bind tightest."""
+    from sqlglot import exp
+
+    levels: tuple[tuple[Any, int], ...] = (
+        (exp.Or, 1),
+        (exp.And, 2),
+        (exp.Not, 3),
+        (exp.Predicate, 4),
+        ((exp.Add, exp.Sub, exp.DPipe), 5),
+        ((exp.Mul, exp.Div, exp.Mod), 6),
+        (exp.Neg, 7),
+    )
+    for kinds, level in levels:
+        if isinstance(node, kinds):
+            return level
+    if isinstance(node, (exp.Binary, exp.Unary)):
+        return 4
+    return 9
+
+
+def _operator(node: Any) -> bool:
+    from sqlglot import exp
+
+    return isinstance(node, (exp.Binary, exp.Unary, exp.Connector, exp.Not, exp.Predicate))
+
+
+def _strip(tree: Any, compare: bool, rewrite: Rewrite | None = None) -> Any:
+    """Remove what a database adds to an expression it stores: casts to text,
+    parentheses that change nothing, identifier quotes; then the dialect's own
+    ``rewrite`` of a node (its synonyms, its spellings). Bottom-up, with each
+    node's parent known."""
+    from sqlglot import exp
+
+    def redundant(inner: Any, parent: Any, key: str) -> bool:
+        if parent is None or not _operator(parent):
+            return True  # the whole expression, a function argument, a cast's operand
+        mine, theirs = _precedence(inner), _precedence(parent)
+        return mine > theirs or (mine == theirs and key == "this" and not isinstance(parent, exp.Unary))
+
+    def visit(node: Any, parent: Any, key: str) -> Any:
+        if isinstance(node, exp.Paren) and redundant(node.this, parent, key):
+            return node.this
+        if isinstance(node, exp.Cast):
+            to = node.args.get("to")
+            if to is not None and to.this.name in _TEXT_TYPES:
+                return node.this
+            if (
+                to is not None
+                and to.is_type(exp.DataType.Type.ARRAY)
+                and all(e.this.name in _TEXT_TYPES for e in to.expressions)
+            ):
+                return node.this
+        if isinstance(node, exp.Identifier):
+            name = node.name.lower() if compare else node.name
+            if node.args.get("quoted") or node.name != name:
+                return exp.Identifier(this=name, quoted=False)
+        return rewrite(node, compare) if rewrite is not None else node
+
+    def walk(node: Any, parent: Any, key: str) -> Any:
+        for name, child in list(node.args.items()):
+            if isinstance(child, exp.Expression):
+                node.set(name, walk(child, node, name))
+            elif isinstance(child, list):
+                node.set(name, [walk(c, node, name) if isinstance(c, exp.Expression) else c for c in child])
+        out = visit(node, parent, key)
+        while out is not node:  # what replaced a node may itself simplify
+            node, out = out, visit(out, parent, key)
+        return out
+
+    return walk(tree.copy(), None, "")
+
+
+def normalize_sql(sql: str, dialect: str, compare: bool = False, rewrite: Rewrite | None = None) -> str:
+    """A check expression as modelmig writes it: parsed in ``dialect`` and written
+    back without the casts, parentheses and quotes the database added, and with
+    the dialect's ``rewrite`` of each node (a driver's ``Reflection.rewrite``).
+    With ``compare``, in one spelling for comparison (lower case)."""
+    text = " ".join(str(sql).split())
+    tree = _parse(text, dialect)
+    if tree is None:
+        return text.lower() if compare else text
+    out = _strip(tree, compare, rewrite).sql(dialect="" if compare else dialect, normalize_functions="lower")
+    return out.lower() if compare else out
+
+
+@lru_cache(maxsize=4096)
+def parse_default(text: str, type_: str, dialect: str) -> Any:
+    """A column default's SQL text -> ``NOW``, a Python literal of the column's
+    logical type, an ``Expression``, or None (``NULL``). Cached: a schema repeats
+    the same few defaults in every table."""
+    from sqlglot import exp
+
+    tree = _parse(str(text).strip(), dialect)
+    if tree is None:
+        return Expression(" ".join(str(text).split()))
+    while isinstance(tree, (exp.Paren, exp.Cast)):
+        tree = tree.this
+    if isinstance(tree, (exp.CurrentTimestamp, exp.CurrentDate, exp.CurrentTime)) or (
+        isinstance(tree, exp.Anonymous) and tree.name.lower() in ("now", "localtimestamp", "current_timestamp")
+    ):
+        return NOW
+    if isinstance(tree, exp.Null):
+        return None
+    negative = False
+    if isinstance(tree, exp.Neg):
+        negative, tree = True, tree.this
+        while isinstance(tree, (exp.Paren, exp.Cast)):
+            tree = tree.this
+    if isinstance(tree, exp.Boolean):
+        return bool(tree.this)
+    if isinstance(tree, exp.Literal):
+        value = ("-" if negative else "") + str(tree.this)
+        return typed_literal(value, type_, quoted=tree.is_string)
+    return Expression(" ".join(str(text).split()))
+
+
+def typed_literal(value: str, type_: str, quoted: bool = False) -> Any:
+    """A default's literal text as the Python value a model would give for a column
+    of ``type_``."""
+    if type_ == "boolean":
+        low = value.strip().lower()
+        if low in ("1", "true", "t", "yes", "y", "on"):
+            return True
+        if low in ("0", "false", "f", "no", "n", "off"):
+            return False
+        return value
+    if type_ in INTEGER_TYPES:
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    if type_ in ("float", "double"):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        return int(number) if number.is_integer() and not quoted and "." not in value else number
+    return value
+
+
+def comparable_default(col: Column) -> Any:
+    """A default in one spelling per logical type, so that ``1.500`` and ``1.5``,
+    ``"0"`` and ``0``, ``1`` and ``True`` compare equal where the column's type
+    makes them the same value."""
+    value = col.default
+    if value is None:
+        return None
+    if col.type == "boolean":
+        return typed_literal(str(value), "boolean") if not isinstance(value, bool) else value
+    if col.type in INTEGER_TYPES or col.type in NUMERIC_TYPES:
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            return str(value)
+        return str(number.normalize()) if number != 0 else "0"
+    return str(value) if not isinstance(value, bool) else value
