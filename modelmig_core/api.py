@@ -66,12 +66,13 @@ from .guard import in_production
 from .hookspecs import hookimpl
 from .migrations import Migration
 from .model import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Model, RelationSpec
-from .naming import index_name
+from .naming import enum_check_name, index_name
 from .operations import Operation, RunPython, RunSQL
 from .operations.base import has_named, replace_named
 from .sql.driver import SqlDriver, SqlLedgerStore, SqlSession
 from .sql.tools import find_tool, run_tool, tool_lines
-from .state import Check, Column, ForeignKey, Index, State, Table, Value
+from .sql.views import ViewColumns, views_using
+from .state import Check, Column, ForeignKey, Index, State, Table, Unique, Value
 
 if TYPE_CHECKING:
     from .sql.render import Renderer
@@ -123,9 +124,12 @@ __all__ = [
     "StatusRow",
     "Step",
     "Table",
+    "Unique",
     "Value",
+    "ViewColumns",
     "column_specs",
     "compile_column",
+    "enum_check_name",
     "find_tool",
     "fresh",
     "has_named",
@@ -143,6 +147,7 @@ __all__ = [
     "status",
     "table_name",
     "tool_lines",
+    "views_using",
     "where",
 ]
 

@@ -37,6 +37,7 @@ from modelmig_core.api import (
 )
 
 ER_NO_SUCH_TABLE = 1146
+STRICT_SQL_MODE = "STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY"
 
 
 def connect_args(url: str) -> dict[str, Any]:
@@ -54,6 +55,8 @@ def connect_args(url: str) -> dict[str, Any]:
         "charset": "utf8mb4",
         "autocommit": True,
         "connect_timeout": 10,
+        # the server never invents or truncates data: what does not fit is an error
+        "init_command": f"SET SESSION sql_mode = '{STRICT_SQL_MODE}'",
     }
     for key, values in parse_qs(parts.query).items():
         if key == "charset":
@@ -107,7 +110,14 @@ class MysqlSession(SqlSession):
         rows = self.execute(
             "SELECT DISTINCT table_name, index_name FROM information_schema.statistics WHERE table_schema = DATABASE()"
         )
-        return MysqlFacts({(str(t), str(i)) for t, i in rows or []})
+        facts = MysqlFacts({(str(t), str(i)) for t, i in rows or []})
+        if any(type(s.op).__name__ == "DropColumn" for s in steps):
+            views = self.execute(
+                "SELECT table_name, view_definition FROM information_schema.views WHERE table_schema = DATABASE()"
+            )
+            for name, sql in views or []:
+                facts.views.add_sql(str(name), str(sql), "mysql")
+        return facts
 
     # ------------------------------------------------------------ lock
 
