@@ -141,6 +141,8 @@ class PgRenderer(Renderer):
         return out
 
     def op_add_column(self, op: Any, step: Step) -> list[str]:
+        if self.backfilled(op):
+            return self.add_with_backfill(op, step)
         pre = [self.create_enum(op.table, op.column)] if op.column.type == "enum" else []
         return pre + super().op_add_column(op, step)
 
