@@ -166,17 +166,22 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
 
 
 @cli.command("make:migration")
+@click.argument("models", nargs=-1, metavar="[MODEL]...")
 @click.option("--name", help="Name of the migration (default: derived from the change).")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if the models and migrations differ.")
+@click.option("--pivot-separate", is_flag=True, help="Write generated pivot tables in a migration of their own.")
 @click.pass_obj
 @handle_errors
-def make_migration(obj: dict[str, Any], name: str | None, check: bool) -> None:
-    """Diff the models against the migrations and write the next migration."""
+def make_migration(
+    obj: dict[str, Any], models: tuple[str, ...], name: str | None, check: bool, pivot_separate: bool
+) -> None:
+    """Diff the models against the migrations and write the next migration
+    (only the named MODELs' changes, and the pivots between them, when given)."""
     from .app import open_app
     from .make import plan, write
 
     config, plugins = open_app(obj.get("config"))
-    planned = plan(config, plugins, name)
+    planned = plan(config, plugins, name, models, pivot_separate)
     if check:
         if planned:
             for p in planned:

@@ -148,7 +148,7 @@ def test_unique_is_a_named_constraint(make_project: Any, any_db: ServerDb) -> No
     finally:
         engine.dispose()
     # dropped and added on an existing table
-    p.models(UNIQUE_V1.replace(', unique=True', '').replace('["team", "handle"]', '["handle", "team"]'))
+    p.models(UNIQUE_V1.replace(", unique=True", "").replace('["team", "handle"]', '["handle", "team"]'))
     p.ok("make:migration", env=DAY2)
     p.ok("migrate:run")
     check(any_db, states(p)[2])
@@ -217,7 +217,9 @@ def test_not_null_column_added_to_a_table_with_rows_needs_a_value(make_project: 
     p.ok("make:migration")
     p.ok("migrate:run")
     any_db.execute("INSERT INTO events (title) VALUES ('launch')")
-    p.models(BACKFILL_V1.replace('"title": column("string", 50)}', '"title": column("string", 50), "day": column("date")}'))
+    p.models(
+        BACKFILL_V1.replace('"title": column("string", 50)}', '"title": column("string", 50), "day": column("date")}')
+    )
     result = p.run("make:migration", env=DAY2)
     assert result.exit_code != 0
     lines = [line for line in result.output.splitlines() if line.strip()]
@@ -238,7 +240,11 @@ def test_not_null_column_added_to_a_table_with_rows_needs_a_value(make_project: 
     engine = any_db.engine()
     try:  # no default is left behind: an insert without the column fails
         with pytest.raises(sa.exc.DBAPIError), engine.begin() as c:
-            c.execute(sa.text("INSERT INTO events (title, starts, seats, kind, notes, public) VALUES ('x', '2026-01-01', 1, 'talk', '', true)"))
+            c.execute(
+                sa.text(
+                    "INSERT INTO events (title, starts, seats, kind, notes, public) VALUES ('x', '2026-01-01', 1, 'talk', '', true)"
+                )
+            )
     finally:
         engine.dispose()
     p.ok("migrate:rollback", "--force", "--yes")
@@ -258,7 +264,7 @@ def test_mysql_sessions_are_strict(make_project: Any, mysql_db: ServerDb) -> Non
         for flag in ("STRICT_ALL_TABLES", "NO_ZERO_DATE", "NO_ZERO_IN_DATE", "ERROR_FOR_DIVISION_BY_ZERO"):
             assert flag in mode
         session.execute("CREATE TABLE t (s VARCHAR(3) NOT NULL, d DATE NULL)")
-        with pytest.raises(Exception, match="too long|Data too long"):
+        with pytest.raises(Exception, match="too long"):
             session.execute("INSERT INTO t (s) VALUES ('abcdef')")
         with pytest.raises(Exception, match="Incorrect date value"):
             session.execute("INSERT INTO t (s, d) VALUES ('a', '0000-00-00')")
@@ -302,7 +308,10 @@ def test_dropping_a_column_a_view_uses_is_refused_on_every_database(make_project
 def test_sqlite_rebuild_keeps_a_trigger_on_another_table_that_names_it(make_project: Any, sqlite_db: ServerDb) -> None:
     """Before: "error in trigger audit_post: no such table: main.posts"."""
     p = make_project({"main": {"url": sqlite_db.url}})
-    v1 = VIEW_V1 + '\n\nclass Log(Model):\n    table = "log"\n    schema = {"id": column("increments"), "post_id": column("integer")}\n'
+    v1 = (
+        VIEW_V1
+        + '\n\nclass Log(Model):\n    table = "log"\n    schema = {"id": column("increments"), "post_id": column("integer")}\n'
+    )
     p.models(v1)
     p.ok("make:migration")
     p.ok("migrate:run")
@@ -341,7 +350,9 @@ def test_enum_values_are_enforced_on_every_database(make_project: Any, any_db: S
         .replace('"state": column(', '"status": column(renamed_from="state", type=')
     )
     v2 = v2.replace('column(renamed_from="state", type="enum", ', 'column("enum", renamed_from="state", values=')
-    v2 = v2.replace('values=["open", "closed", "parked"], default="open")', 'values=["open", "closed", "parked"], default="open")')
+    v2 = v2.replace(
+        'values=["open", "closed", "parked"], default="open")', 'values=["open", "closed", "parked"], default="open")'
+    )
     p.models(ENUM_V1)
     p.ok("make:migration")
     p.ok("migrate:run")

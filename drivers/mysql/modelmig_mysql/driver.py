@@ -37,7 +37,16 @@ from modelmig_core.api import (
 )
 
 ER_NO_SUCH_TABLE = 1146
-STRICT_SQL_MODE = "STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,ONLY_FULL_GROUP_BY"
+STRICT_SQL_MODE = ",".join(
+    (
+        "STRICT_ALL_TABLES",
+        "NO_ZERO_DATE",
+        "NO_ZERO_IN_DATE",
+        "ERROR_FOR_DIVISION_BY_ZERO",
+        "NO_ENGINE_SUBSTITUTION",
+        "ONLY_FULL_GROUP_BY",
+    )
+)
 
 
 def connect_args(url: str) -> dict[str, Any]:
