@@ -351,8 +351,34 @@ def compile_table(model: type[Model], extra_types: Iterable[str] = ()) -> Table:
         if not isinstance(spec, CheckSpec) or not isinstance(spec.expression, str) or not spec.expression.strip():
             raise ModelError(f"{where(model)}: database['checks'] entries must be check('<sql expression>')")
         checks.append(Check(spec.name or check_name(name, spec.expression), spec.expression))
+    check_actions_against_checks(model, fks, checks)
 
     return Table(name, columns, tuple(indexes), tuple(fks), tuple(checks), uniques=tuple(uniques))
+
+
+def check_actions_against_checks(model: type[Model], fks: list[ForeignKey], checks: list[Check]) -> None:
+    """MySQL refuses a CHECK on a column whose foreign key has an ON DELETE/UPDATE
+    action (the others accept it): refused here, for every database."""
+    acting = {
+        c: fk
+        for fk in fks
+        if (fk.on_delete or "NO ACTION") not in ("NO ACTION", "RESTRICT")
+        or (fk.on_update or "NO ACTION") not in ("NO ACTION", "RESTRICT")
+        for c in fk.columns
+    }
+    if not acting or not checks:
+        return
+    from .sql.views import expression_columns
+
+    for ck in checks:
+        for c in sorted(expression_columns(ck.expression)):
+            if c in acting:
+                fk = acting[c]
+                raise ModelError(
+                    f"{where(model, c)}: check {ck.name} uses column {c!r}, which foreign key {fk.name} changes "
+                    f"(ON DELETE {fk.on_delete or 'NO ACTION'}, ON UPDATE {fk.on_update or 'NO ACTION'}); "
+                    "MySQL refuses a check on such a column: drop the check or the referential action"
+                )
 
 
 def check_names_unique(state: State, models: dict[str, type[Model]]) -> None:

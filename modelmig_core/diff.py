@@ -3,7 +3,8 @@
 Registered as the core's own ``diff`` plugin (see ``builtin.py``). Declared renames
 come in ``hints``; nothing is guessed, so a rename is never a drop plus an add.
 
-Renames come first. The other operations are then put in dependency order
+Checks that go or change are dropped first (their SQL names columns as they
+are before any rename), then renames. The other operations are then put in dependency order
 (``dependency_order``): each operation says which schema objects it removes and
 which it creates, and what each of those objects needs (a foreign key needs its
 columns, the referenced table, its columns and the unique key over them; an
@@ -264,6 +265,19 @@ def diff_states(old: State, new: State, hints: DiffHints | None = None) -> list[
     hints = hints or DiffHints()
     rec = Recorder(old)
     emit = rec.emit
+
+    # 0. checks that go or change are dropped before any rename: a check is SQL
+    # text that names columns as they are now, so its inverse (adding it back on a
+    # rollback) must come after the renames are undone
+    old_names = {new_name: old_name for new_name, old_name in hints.tables.items() if old_name in old.tables}
+    for new_name in sorted(new.tables):
+        old_name = old_names.get(new_name, new_name if new_name not in hints.tables else None)
+        if old_name is None or old_name not in old.tables or (old_name != new_name and new_name in old.tables):
+            continue
+        wanted = new.tables[new_name].checks
+        for ck in old.tables[old_name].checks:
+            if ck not in wanted:
+                emit(DropCheck(old_name, ck))
 
     # 1. declared renames
     for new_name, old_name in sorted(hints.tables.items()):

@@ -93,6 +93,14 @@ INVALID = [
         id="backfill-bad-date",
     ),
     pytest.param(
+        USERS
+        + 'class Post(Model):\n    table = "posts"\n    schema = {"id": column("increments"), "user_id": column("integer", nullable=True)}\n'
+        '    database = {"foreign_keys": [foreign_key("user_id", "users", "id", name="fk_posts_user", on_delete="set null")],\n'
+        '                "checks": [check("user_id > 0", name="ck_posts_user")]}\n',
+        ["model Post", "'user_id'", "ck_posts_user", "fk_posts_user", "MySQL refuses a check"],
+        id="check-on-fk-with-action",  # found by the property tests on MariaDB (error 1901)
+    ),
+    pytest.param(
         'class T(Model):\n    table = "modelmig_migrations"\n    schema = {"id": column("increments")}\n',
         ["model T", "'modelmig_migrations'", "reserved"],
         id="ledger-name",

@@ -392,3 +392,33 @@ def test_reflection_of_a_fresh_sqlite_database_shows_enum_checks(make_project: A
         assert_schema(engine, states(p)[1], renderer("sqlite"))
     finally:
         engine.dispose()
+
+
+# ---------------------------------------------------------------- found by the property tests, kept
+
+
+def test_renaming_a_column_and_dropping_its_check_rolls_back(make_project: Any, any_db: ServerDb) -> None:
+    """Shrunk from a Hypothesis failure: the rollback added the check back (naming
+    the old column) before it undid the rename. Checks now go before renames. The
+    renamed json column is the MariaDB side of the same example (its json_valid
+    check keeps the column's first name)."""
+    v1 = """
+class Item(Model):
+    table = "items"
+    schema = {"id": column("increments"), "qty": column("integer"), "data": column("json")}
+    database = {"checks": [check("qty >= 0", name="ck_items_qty")]}
+"""
+    v2 = """
+class Item(Model):
+    table = "items"
+    schema = {
+        "id": column("increments"),
+        "amount": column("integer", renamed_from="qty"),
+        "payload": column("json", renamed_from="data"),
+    }
+"""
+    p = make_project({"main": {"url": any_db.url}})
+    lifecycle(p, any_db, v1, v2, """INSERT INTO items (qty, data) VALUES (3, '{"a": 1}')""")
+    assert any_db.rows("SELECT amount FROM items") == [(3,)]
+    p.ok("migrate:rollback", "--force", "--yes")
+    assert any_db.rows("SELECT qty FROM items") == [(3,)]

@@ -78,3 +78,16 @@ def views_using(facts: Any, table: str, column: str) -> list[str]:
 
 def from_pairs(rows: Iterable[tuple[Any, Any, Any]]) -> ViewColumns:
     return ViewColumns({(str(v), str(t), str(c)) for v, t, c in rows})
+
+
+def expression_columns(expression: str) -> set[str]:
+    """The column names a SQL expression (a check) mentions; empty when sqlglot
+    cannot parse it."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(expression)
+    except sqlglot.errors.ParseError:
+        return set()
+    return {c.name for c in tree.find_all(exp.Column)} if tree is not None else set()

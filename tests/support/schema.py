@@ -75,7 +75,7 @@ def reflect(engine: sa.Engine) -> dict[str, dict[str, Any]]:
             for c in insp.get_columns(table)
         }
         json_checks = mariadb_json_columns(insp, table)
-        for name in json_checks:
+        for name in json_checks.values():
             columns[name]["type"] = "json"
         fks = {
             fk["name"]: (
@@ -161,11 +161,12 @@ def assert_schema(engine: sa.Engine, state: State, renderer: Any) -> None:
             )
 
 
-def mariadb_json_columns(insp: Any, table: str) -> set[str]:
+def mariadb_json_columns(insp: Any, table: str) -> dict[str, str]:
     """MariaDB's JSON is LONGTEXT with a column-level ``CHECK (json_valid(col))``:
-    such columns compare as ``json``."""
+    such columns compare as ``json``. {check name: column}; the check keeps the
+    column's first name when the column is renamed."""
     if not getattr(insp.dialect, "is_mariadb", False):
-        return set()
+        return {}
     with insp.bind.connect() as c:
         found = c.execute(
             sa.text(
@@ -174,7 +175,13 @@ def mariadb_json_columns(insp: Any, table: str) -> set[str]:
             ),
             {"t": table},
         )
-        return {name for name, clause in found if norm_check(clause) == f"json_valid{name.lower()}"}
+        columns = {col["name"].lower(): col["name"] for col in insp.get_columns(table)}
+        out = {}
+        for name, clause in found:
+            text = norm_check(clause)
+            if text.startswith("json_valid") and text[len("json_valid") :] in columns:
+                out[name] = columns[text[len("json_valid") :]]
+        return out
 
 
 def enum_types(engine: sa.Engine) -> list[str]:
