@@ -422,3 +422,36 @@ class Item(Model):
     assert any_db.rows("SELECT amount FROM items") == [(3,)]
     p.ok("migrate:rollback", "--force", "--yes")
     assert any_db.rows("SELECT qty FROM items") == [(3,)]
+
+
+# ---------------------------------------------------------------- the example app, reflected
+
+
+def test_the_example_blog_matches_its_models_after_every_step(make_project: Any, any_db: ServerDb) -> None:
+    """The committed example migration (unique constraints, checks, FKs, an enum)
+    against the reflected schema after run, rollback, run, reset and fresh."""
+    example = Path(__file__).parents[1] / "examples" / "blog"
+    p = make_project({"main": {"url": any_db.url}})
+    shutil.copytree(example / "blog", p.root / "blog")
+    shutil.copytree(example / "migrations", p.root / "migrations")
+    (p.root / "pyproject.toml").write_text(
+        '[tool.modelmig]\nmodels = ["blog.models"]\nmigrations = "migrations"\n'
+        f'[tool.modelmig.connections.main]\nurl = "{any_db.url}"\n'
+    )
+    assert "agree" in p.ok("make:migration", "--check").output
+    s = states(p)
+    for step, state in (
+        (("migrate:run",), s[1]),
+        (("migrate:rollback", "--yes"), s[0]),
+        (("migrate:run",), s[1]),
+        (("migrate:reset", "--yes"), s[0]),
+        (("migrate:fresh", "--yes"), s[1]),
+    ):
+        p.ok(*step)
+        check(any_db, state)
+    engine = any_db.engine()
+    try:
+        uniques = {u["name"] for u in sa.inspect(engine).get_unique_constraints("users")}
+        assert uniques == {"uq_users_email"}
+    finally:
+        engine.dispose()
