@@ -455,3 +455,25 @@ def test_the_example_blog_matches_its_models_after_every_step(make_project: Any,
         assert uniques == {"uq_users_email"}
     finally:
         engine.dispose()
+
+
+def test_dropping_the_index_a_foreign_key_uses_keeps_the_key_served(make_project: Any, any_db: ServerDb) -> None:
+    """MySQL refuses to drop the only index a foreign key can use (1553): the index
+    the server would have made for the key is made first."""
+    v1 = """
+class A(Model):
+    table = "a"
+    schema = {"id": column("increments")}
+
+
+class B(Model):
+    table = "b"
+    schema = {"id": column("increments"), "a_id": column("integer"), "n": column("integer")}
+    database = {
+        "foreign_keys": [foreign_key("a_id", "a", "id", name="fk_b_a")],
+        "indexes": [index(["a_id", "n"], name="ix_b_a_n")],
+    }
+"""
+    v2 = v1.replace('\n        "indexes": [index(["a_id", "n"], name="ix_b_a_n")],', "")
+    p = make_project({"main": {"url": any_db.url}})
+    lifecycle(p, any_db, v1, v2, "INSERT INTO a (id) VALUES (1);INSERT INTO b (a_id, n) VALUES (1, 2)")
