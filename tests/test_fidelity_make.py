@@ -355,3 +355,13 @@ def test_backfill_is_one_off() -> None:
     assert inverse_operations(ops) == [DropColumn("t", new.tables["t"].column("n"), 5)]
     # on a new table it is not needed
     assert [type(o) for o in diff_states(State(), new, diff_hints([T2]))] == [CreateTable]
+
+
+def test_unique_constraint_names_are_held_to_the_identifier_limit(make_project: Any) -> None:
+    p = make_project({"main": {"url": "postgresql://u@127.0.0.1:9/x"}})
+    long_name = "uq_" + "x" * 61
+    p.models(
+        'class T(Model):\n    table = "t"\n    schema = {"id": column("increments"), "a": column("integer")}\n'
+        f'    database = {{"unique": [unique("a", name="{long_name}")]}}\n'
+    )
+    one_error_line(p.run("make:migration"), "model T", long_name, "pg allows at most 63")
