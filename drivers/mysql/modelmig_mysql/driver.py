@@ -44,7 +44,6 @@ STRICT_SQL_MODE = ",".join(
         "NO_ZERO_IN_DATE",
         "ERROR_FOR_DIVISION_BY_ZERO",
         "NO_ENGINE_SUBSTITUTION",
-        "ONLY_FULL_GROUP_BY",
     )
 )
 
