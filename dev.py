@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PACKAGES = [".", "drivers/sqlite", "drivers/pg", "drivers/mysql", "drivers/mongo", "plugins/pytest", "plugins/duckdb"]
-TOOLS = ["pytest>=8", "sqlalchemy>=2.0", "mongomock>=4.1", "ruff>=0.6", "nox>=2024.4"]
+TOOLS = ["pytest>=8", "sqlalchemy>=2.0", "mongomock>=4.1", "hypothesis>=6.100", "ruff>=0.6", "nox>=2024.4"]
 
 
 def bin_path(name: str) -> Path:

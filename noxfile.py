@@ -1,5 +1,5 @@
-"""nox sessions: tests, migrations (the example app's lifecycle per driver), lint,
-build, bench.
+"""nox sessions: tests, migrations (the example app's lifecycle per driver), fuzz
+(the property tests with 500 examples per driver), lint, build, bench.
 
     nox                       # lint + tests
     nox -s migrations         # make -> run -> status -> rollback -> run -> reset -> fresh
@@ -24,7 +24,7 @@ import nox
 
 ROOT = Path(__file__).resolve().parent
 DRIVERS = ["drivers/sqlite", "drivers/pg", "drivers/mysql", "drivers/mongo", "plugins/pytest", "plugins/duckdb"]
-TEST_TOOLS = ["pytest>=8", "sqlalchemy>=2.0", "mongomock>=4.1"]
+TEST_TOOLS = ["pytest>=8", "sqlalchemy>=2.0", "mongomock>=4.1", "hypothesis>=6.100"]
 PG_URL = os.environ.get("MODELMIG_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/modelmig_test")
 MYSQL_URL = os.environ.get("MODELMIG_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/modelmig_test")
 EXAMPLE = ROOT / "examples" / "blog"
@@ -51,6 +51,22 @@ def tests(session: nox.Session) -> None:
     """The whole test suite (server tests skip locally without servers, fail under CI=true)."""
     install(session, *TEST_TOOLS)
     session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """The property tests with many examples: 500 random schema changes per SQL
+    driver (real servers) and 2000 pure ones. ``MODELMIG_HYPOTHESIS_PROFILE=fuzz``."""
+    install(session, *TEST_TOOLS)
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "-q",
+        "tests/test_properties.py",
+        *session.posargs,
+        env={"MODELMIG_HYPOTHESIS_PROFILE": "fuzz"},
+    )
 
 
 @nox.session

@@ -75,14 +75,15 @@ if TYPE_CHECKING:
     from .hookspecs import hookimpl
     from .migrations import Migration
     from .model import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Model, RelationSpec
-    from .naming import index_name
+    from .naming import enum_check_name, index_name
     from .operations import Operation, RunPython, RunSQL
     from .operations.base import has_named, replace_named
     from .sql.driver import SqlDriver, SqlLedgerStore, SqlSession
     from .sql.reflect import NOW, Expression, Reflection, generic_type, normalize_sql, parse_default, raw_type
     from .sql.render import Renderer
     from .sql.tools import find_tool, run_tool, tool_lines
-    from .state import Check, Column, ForeignKey, Index, State, Table, Value
+    from .sql.views import ViewColumns, views_using
+    from .state import Check, Column, ForeignKey, Index, State, Table, Unique, Value
 
 # each public name -> the private module that defines it; imported on first use,
 # so that a driver importing a few names loads only what they need (the
@@ -147,7 +148,11 @@ _WHERE: dict[str, str] = {
     "StatusRow": ".commands",
     "Step": ".driver",
     "Table": ".state",
+    "Unique": ".state",
     "Value": ".state",
+    "ViewColumns": ".sql.views",
+    "views_using": ".sql.views",
+    "enum_check_name": ".naming",
     "column_specs": ".compile",
     "compile_column": ".compile",
     "find_tool": ".sql.tools",
@@ -226,9 +231,12 @@ __all__ = [
     "StatusRow",
     "Step",
     "Table",
+    "Unique",
     "Value",
+    "ViewColumns",
     "column_specs",
     "compile_column",
+    "enum_check_name",
     "find_tool",
     "fresh",
     "generic_type",
@@ -252,6 +260,7 @@ __all__ = [
     "status",
     "table_name",
     "tool_lines",
+    "views_using",
     "where",
 ]
 

@@ -278,16 +278,27 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
 
 
 @cli.command("make:migration")
+@click.argument("models", nargs=-1, metavar="[MODEL]...")
 @click.option("--name", help="Name of the migration (default: derived from the change).")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if the models and migrations differ.")
 @click.option(
     "--empty", is_flag=True, help="Write an empty migration (needs --name) for hand-written RunSQL/RunPython."
 )
 @click.option("--family", default="sql", show_default=True, metavar="FAMILY", help="The chain of an --empty migration.")
+@click.option("--pivot-separate", is_flag=True, help="Write generated pivot tables in a migration of their own.")
 @click.pass_obj
 @handle_errors
-def make_migration(obj: dict[str, Any], name: str | None, check: bool, empty: bool, family: str) -> None:
-    """Diff the models against the migrations and write the next migration."""
+def make_migration(
+    obj: dict[str, Any],
+    models: tuple[str, ...],
+    name: str | None,
+    check: bool,
+    empty: bool,
+    family: str,
+    pivot_separate: bool,
+) -> None:
+    """Diff the models against the migrations and write the next migration
+    (only the named MODELs' changes, and the pivots between them, when given)."""
     from .app import open_app
     from .dataloss import destructive_ops
     from .make import chain_problems, plan, plan_empty, unsupported, write
@@ -301,7 +312,7 @@ def make_migration(obj: dict[str, Any], name: str | None, check: bool, empty: bo
             raise click.UsageError("--empty needs --name NAME (what the hand-written migration does)")
         planned = [plan_empty(config, plugins, name, family)]
     else:
-        planned = plan(config, plugins, name)
+        planned = plan(config, plugins, name, models, pivot_separate)
     if check:
         problems = chain_problems(config, plugins, planned)
         for p in planned:

@@ -46,6 +46,7 @@ COLUMN_OPTIONS = frozenset(
         "scale",
         "values",
         "autoincrement",
+        "backfill",  # a one-off value for the rows that exist when the column is added (never a default)
     }
 )
 

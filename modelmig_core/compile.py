@@ -4,8 +4,12 @@ any problem it finds."""
 from __future__ import annotations
 
 import inspect
+import uuid
 import weakref
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from .column_types import COLUMN_OPTIONS, COLUMN_TYPES, DEFAULT_DECIMAL, DEFAULT_STRING_LENGTH
@@ -13,10 +17,18 @@ from .errors import ModelError
 from .model import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Model, RelationSpec
 from .naming import check_name, foreign_key_name, index_name, snake
 from .sqltext import check_expression_problem
-from .state import Check, Column, ForeignKey, Index, State, Table
+from .state import Check, Column, ForeignKey, Index, State, Table, Unique
 
 RELATION_KINDS = frozenset({"belongsTo", "hasOne", "hasMany", "belongsToMany", "morphTo", "morphMany"})
 DATABASE_KEYS = frozenset({"foreign_keys", "unique", "indexes", "checks"})
+#: table names modelmig keeps for itself (the ledger, the Mongo lock, rebuild scratch tables)
+RESERVED_PREFIXES = ("modelmig_", "_modelmig_")
+INTEGER_RANGES = {
+    "smallInteger": (-(2**15), 2**15 - 1),
+    "integer": (-(2**31), 2**31 - 1),
+    "bigInteger": (-(2**63), 2**63 - 1),
+}
+NO_LITERAL_DEFAULT = frozenset({"text", "json", "binary"})
 REFERENTIAL_ACTIONS = {
     "cascade": "CASCADE",
     "set null": "SET NULL",
@@ -51,12 +63,73 @@ def where(model: type[Model], field: str | None = None) -> str:
 
 
 def table_name(model: type[Model]) -> str:
-    name = model.__dict__.get("table") or getattr(model, "table", "")
-    if not name:
-        name = snake(model.__name__) + "s"
+    if "table" in model.__dict__:
+        name = model.__dict__["table"]
+        if isinstance(name, str) and not name.strip():
+            raise ModelError(f"{where(model)}: table name is empty (leave 'table' out to get {snake(model.__name__)}s)")
+    else:
+        name = getattr(model, "table", "") or snake(model.__name__) + "s"
     if not isinstance(name, str) or not name.isidentifier():
         raise ModelError(f"{where(model)}: table name {name!r} is not a valid identifier")
+    if name.lower().startswith(RESERVED_PREFIXES):
+        raise ModelError(
+            f"{where(model)}: table name {name!r} is reserved: modelmig keeps names starting with "
+            "'modelmig_' for its own tables (modelmig_migrations, modelmig_lock)"
+        )
     return name
+
+
+def value_problem(col: Column, value: Any) -> str | None:
+    """Why ``value`` cannot be stored in ``col`` (as a default or backfill), or None."""
+    t = col.type
+    if isinstance(value, bool) and t != "boolean":
+        return f"{value!r} is a boolean, the column is {t}"
+    if t in INTEGER_RANGES:
+        low, high = INTEGER_RANGES[t]
+        if not isinstance(value, int):
+            return f"{value!r} is not an integer"
+        if not low <= value <= high:
+            return f"{value} is outside the range of {t} ({low}..{high})"
+    elif t in ("decimal", "float", "double"):
+        if isinstance(value, str):
+            try:
+                number = Decimal(value)
+            except InvalidOperation:
+                return f"{value!r} is not a number"
+        elif isinstance(value, (int, float)):
+            number = Decimal(str(value))
+        else:
+            return f"{value!r} is not a number"
+        if not number.is_finite():
+            return f"{value!r} is not a finite number"
+        if t == "decimal" and col.precision is not None and col.scale is not None:
+            digits = len(number.quantize(Decimal(1).scaleb(-col.scale)).as_tuple().digits)
+            if number.as_tuple().exponent < -col.scale:  # type: ignore[operator]
+                return f"{value!r} has more than {col.scale} decimal places"
+            if digits > col.precision:
+                return f"{value!r} does not fit decimal({col.precision}, {col.scale})"
+    elif t == "boolean":
+        if not isinstance(value, bool):
+            return f"{value!r} is not True or False"
+    elif t in ("string", "text", "enum", "uuid", "json", "binary", "date", "time", "timestamp"):
+        if not isinstance(value, str):
+            return f"{value!r} is not a string"
+        if t == "string" and col.length is not None and len(value) > col.length:
+            return f"{value!r} is longer than {col.length} characters"
+        if t == "enum" and col.values is not None and value not in col.values:
+            return f"{value!r} is not one of the enum values"
+        parse = {
+            "uuid": uuid.UUID,
+            "date": date.fromisoformat,
+            "time": time.fromisoformat,
+            "timestamp": datetime.fromisoformat,
+        }.get(t)
+        if parse is not None:
+            try:
+                parse(value)
+            except ValueError:
+                return f"{value!r} is not a valid {t}"
+    return None
 
 
 def compile_column(model: type[Model], name: str, spec: ColumnSpec, extra_types: Iterable[str] = ()) -> Column:
@@ -120,6 +193,11 @@ def compile_column(model: type[Model], name: str, spec: ColumnSpec, extra_types:
         raise ModelError(f"{loc}: default must be a str, int, float or bool literal")
     if default is not None and state_type == "enum" and default not in kw["values"]:
         raise ModelError(f"{loc}: default {default!r} is not one of the enum values")
+    if default is not None and state_type in NO_LITERAL_DEFAULT:
+        raise ModelError(
+            f"{loc}: a {state_type} column cannot have a default (MySQL refuses literal defaults on "
+            "text, json and binary columns); make it nullable or set the value in the application"
+        )
 
     default_now = False
     nullable = bool(opts.get("nullable", False))
@@ -148,7 +226,7 @@ def compile_column(model: type[Model], name: str, spec: ColumnSpec, extra_types:
     if renamed_from is not None and (not isinstance(renamed_from, str) or not renamed_from.isidentifier()):
         raise ModelError(f"{loc}: renamed_from must be a column name")
 
-    return Column(
+    col = Column(
         name=name,
         type=state_type,
         nullable=nullable,
@@ -160,6 +238,16 @@ def compile_column(model: type[Model], name: str, spec: ColumnSpec, extra_types:
         comment=comment,
         **kw,
     )
+    for what in ("default", "backfill"):
+        value = opts.get(what)
+        if value is None or (extra and state_type in extra):
+            continue
+        if not isinstance(value, (str, int, float, bool)):
+            raise ModelError(f"{loc}: {what} must be a str, int, float or bool literal")
+        problem = value_problem(col, value)
+        if problem:
+            raise ModelError(f"{loc}: {what} {problem}")
+    return col
 
 
 def _database_block(model: type[Model]) -> dict[str, list[Any]]:
@@ -226,10 +314,11 @@ def compile_table(model: type[Model], extra_types: Iterable[str] = ()) -> Table:
                 raise ModelError(f"{where(model, c)}: {what} names a column the schema does not declare")
 
     indexes: list[Index] = []
+    uniques: list[Unique] = []
     for col in columns:
         opts = specs[col.name].options
         if opts.get("unique"):
-            indexes.append(Index(index_name(name, (col.name,), True), (col.name,), True))
+            uniques.append(Unique(index_name(name, (col.name,), True), (col.name,)))
         if opts.get("index"):
             indexes.append(Index(index_name(name, (col.name,), False), (col.name,), False))
     for key in ("unique", "indexes"):
@@ -237,12 +326,16 @@ def compile_table(model: type[Model], extra_types: Iterable[str] = ()) -> Table:
             if not isinstance(spec, IndexSpec):
                 raise ModelError(f"{where(model)}: database[{key!r}] entries must be index(...) or unique(...)")
             is_unique = spec.unique or key == "unique"
-            known(spec.columns, f"index {spec.name or ''}".strip())
+            known(spec.columns, f"{'unique' if is_unique else 'index'} {spec.name or ''}".strip())
             if spec.options:
                 raise ModelError(
                     f"{where(model)}: index option {sorted(spec.options)[0]!r} is not supported on SQL models"
                 )
-            indexes.append(Index(spec.name or index_name(name, spec.columns, is_unique), spec.columns, is_unique))
+            label = spec.name or index_name(name, spec.columns, is_unique)
+            if is_unique:
+                uniques.append(Unique(label, spec.columns))
+            else:
+                indexes.append(Index(label, spec.columns, False))
 
     fks: list[ForeignKey] = []
     for spec in block["foreign_keys"]:
@@ -277,8 +370,34 @@ def compile_table(model: type[Model], extra_types: Iterable[str] = ()) -> Table:
                 f"{where(model)}, check {ck_name!r}: a check must be one SQL expression; this one {problem}"
             )
         checks.append(Check(ck_name, spec.expression))
+    check_actions_against_checks(model, fks, checks)
 
-    return Table(name, columns, tuple(indexes), tuple(fks), tuple(checks))
+    return Table(name, columns, tuple(indexes), tuple(fks), tuple(checks), uniques=tuple(uniques))
+
+
+def check_actions_against_checks(model: type[Model], fks: list[ForeignKey], checks: list[Check]) -> None:
+    """MySQL refuses a CHECK on a column whose foreign key has an ON DELETE/UPDATE
+    action (the others accept it): refused here, for every database."""
+    acting = {
+        c: fk
+        for fk in fks
+        if (fk.on_delete or "NO ACTION") not in ("NO ACTION", "RESTRICT")
+        or (fk.on_update or "NO ACTION") not in ("NO ACTION", "RESTRICT")
+        for c in fk.columns
+    }
+    if not acting or not checks:
+        return
+    from .sql.views import expression_columns
+
+    for ck in checks:
+        for c in sorted(expression_columns(ck.expression)):
+            if c in acting:
+                fk = acting[c]
+                raise ModelError(
+                    f"{where(model, c)}: check {ck.name} uses column {c!r}, which foreign key {fk.name} changes "
+                    f"(ON DELETE {fk.on_delete or 'NO ACTION'}, ON UPDATE {fk.on_update or 'NO ACTION'}); "
+                    "MySQL refuses a check on such a column: drop the check or the referential action"
+                )
 
 
 def check_names_unique(state: State, models: dict[str, type[Model]]) -> None:
@@ -286,43 +405,88 @@ def check_names_unique(state: State, models: dict[str, type[Model]]) -> None:
     seen: dict[str, str] = {}
     for table in state.tables.values():
         names = [i.name for i in table.indexes] + [f.name for f in table.foreign_keys] + [c.name for c in table.checks]
+        names += [u.name for u in table.uniques]
         for n in names:
             if n in seen:
                 other = seen[n]
                 raise ModelError(
-                    f"{where(models[table.name])}: two indexes or constraints are named {n!r}"
+                    f"{_where_table(models, table.name)}: two indexes or constraints are named {n!r}"
                     + (f" (also on table {other!r})" if other != table.name else "")
                 )
             seen[n] = table.name
 
 
-def check_references(state: State, models: dict[str, type[Model]]) -> None:
+def _where_table(models: dict[str, Any], table: str, field: str | None = None) -> str:
+    """``where`` of the model behind ``table``; a generated pivot names the relation
+    that asked for it."""
+    owner = models[table]
+    if isinstance(owner, tuple):
+        model, relation_field = owner
+        return f"{where(model, relation_field)}: pivot table {table!r}" + (f", column {field!r}" if field else "")
+    return where(owner, field)
+
+
+def type_signature(col: Column) -> tuple[Any, ...]:
+    """What must be equal between a foreign key's column and the column it
+    references (MySQL refuses integers of different sizes, decimals of different
+    precision; lengths of strings may differ)."""
+    if col.type == "decimal":
+        return (col.type, col.precision, col.scale)
+    if col.type == "enum":
+        return (col.type, col.values)
+    return (col.type,)
+
+
+def check_references(state: State, models: dict[str, Any]) -> None:
     for table in state.tables.values():
         for fk in table.foreign_keys:
             target = state.tables.get(fk.ref_table)
             if target is None:
                 raise ModelError(
-                    f"{where(models[table.name])}: foreign key {fk.name} references table {fk.ref_table!r}, "
+                    f"{_where_table(models, table.name)}: foreign key {fk.name} references table {fk.ref_table!r}, "
                     "which no model defines"
                 )
             for c in fk.ref_columns:
                 if target.column(c) is None:
                     raise ModelError(
-                        f"{where(models[table.name])}: foreign key {fk.name} references column "
+                        f"{_where_table(models, table.name)}: foreign key {fk.name} references column "
                         f"{fk.ref_table}.{c}, which does not exist"
                     )
+            for mine, theirs in zip(fk.columns, fk.ref_columns, strict=True):
+                a, b = table.column(mine), target.column(theirs)
+                assert a is not None and b is not None
+                if type_signature(a) != type_signature(b):
+                    raise ModelError(
+                        f"{_where_table(models, table.name, mine)}: foreign key {fk.name}: column "
+                        f"{table.name}.{mine} is {_type_text(a)} but {fk.ref_table}.{theirs} is {_type_text(b)}; "
+                        "a foreign key needs the same type on both sides"
+                    )
+            if set(fk.ref_columns) not in [set(k) for k in target.unique_keys()]:
+                raise ModelError(
+                    f"{_where_table(models, table.name)}: foreign key {fk.name} references "
+                    f"{fk.ref_table}({', '.join(fk.ref_columns)}), which is neither the primary key nor unique "
+                    "(MySQL 8.4 and PostgreSQL refuse it): reference the primary key, or make those columns unique"
+                )
+
+
+def _type_text(col: Column) -> str:
+    if col.type == "decimal":
+        return f"decimal({col.precision}, {col.scale})"
+    return col.type
 
 
 def check_relations(models: Iterable[type[Model]]) -> None:
+    models = list(models)
     names = {m.__name__ for m in models}
     for m in models:
+        column_specs(m)  # a schema that is not a dict is one error line, before its relations are read
         for field, spec in m.schema.items():
             if isinstance(spec, RelationSpec) and spec.target not in names:
                 raise ModelError(f"{where(m, field)}: relation targets model {spec.target!r}, which is not defined")
 
 
 def compile_sql_models(models: list[type[Model]], extra_types: Iterable[str] = ()) -> State:
-    by_table: dict[str, type[Model]] = {}
+    by_table: dict[str, Any] = {}
     tables: dict[str, Table] = {}
     extra = tuple(extra_types)
     for m in models:
@@ -331,10 +495,116 @@ def compile_sql_models(models: list[type[Model]], extra_types: Iterable[str] = (
             raise ModelError(f"{where(m)}: table {t.name!r} is already defined by model {by_table[t.name].__name__}")
         by_table[t.name] = m
         tables[t.name] = t
+    for pivot in pivots(models, tables).values():
+        tables[pivot.table.name] = pivot.table
+        by_table[pivot.table.name] = (pivot.model, pivot.field)
     state = State(tables=dict(sorted(tables.items())))
     check_references(state, by_table)
     check_names_unique(state, by_table)
     return state
+
+
+# ---------------------------------------------------------------- pivot tables from belongsToMany
+
+
+def singular(table: str) -> str:
+    """posts -> post, categories -> category, boxes -> box, people -> people."""
+    for plural, one in (("ies", "y"), ("sses", "ss"), ("shes", "sh"), ("ches", "ch"), ("xes", "x"), ("zes", "z")):
+        if table.endswith(plural) and len(table) > len(plural):
+            return table[: -len(plural)] + one
+    if table.endswith("s") and not table.endswith("ss") and len(table) > 1:
+        return table[:-1]
+    return table
+
+
+@dataclass(frozen=True)
+class Pivot:
+    """A pivot table generated for a belongsToMany relation (no model declares it)."""
+
+    table: Table
+    sides: tuple[str, str]  # the two tables it joins
+    model: type[Model]  # the first model (by name) whose relation asks for it
+    field: str
+
+
+def _pk(model: type[Model], field: str, target: type[Model], table: Table) -> Column:
+    pk = [c for c in table.columns if c.primary]
+    if len(pk) != 1:
+        raise ModelError(
+            f"{where(model, field)}: belongsToMany needs model {target.__name__} to have a one-column "
+            f"primary key (it has {len(pk)})"
+        )
+    return pk[0]
+
+
+def pivots(models: list[type[Model]], tables: dict[str, Table]) -> dict[str, Pivot]:
+    """{pivot table: Pivot} for every belongsToMany whose ``through`` table no model
+    declares: one column per side named ``<singular table>_id`` (or
+    ``foreign_pivot_key=`` / ``related_pivot_key=``), of the type of that side's
+    primary key, both forming the primary key; ON DELETE CASCADE to both sides; an
+    index on the second column. Sides are ordered by table name."""
+    by_class = {m.__name__: m for m in models}
+    wanted: dict[str, dict[str, Any]] = {}  # pivot -> {table: (key column), "origin": (model, field)}
+    for m in sorted(models, key=lambda m: m.__name__):
+        schema = m.schema if isinstance(m.schema, dict) else {}
+        for field, spec in schema.items():
+            if not isinstance(spec, RelationSpec) or spec.kind != "belongsToMany":
+                continue
+            target = by_class.get(spec.target)
+            if target is None:
+                raise ModelError(f"{where(m, field)}: belongsToMany targets {spec.target!r}, which is not a SQL model")
+            unknown = sorted(set(spec.options) - {"through", "foreign_pivot_key", "related_pivot_key", "foreign_key"})
+            if unknown:
+                raise ModelError(f"{where(m, field)}: unknown belongsToMany option {unknown[0]!r}")
+            mine, theirs = table_name(m), table_name(target)
+            through = spec.options.get("through") or "_".join(sorted((singular(mine), singular(theirs))))
+            if not isinstance(through, str) or not through.isidentifier():
+                raise ModelError(f"{where(m, field)}: through must be a table name")
+            if through in tables:
+                continue  # a declared model for the pivot wins
+            my_key = spec.options.get("foreign_pivot_key") or f"{singular(mine)}_id"
+            their_key = spec.options.get("related_pivot_key") or f"{singular(theirs)}_id"
+            for key in (my_key, their_key):
+                if not isinstance(key, str) or not key.isidentifier():
+                    raise ModelError(f"{where(m, field)}: pivot key {key!r} is not a column name")
+            if my_key == their_key:
+                raise ModelError(
+                    f"{where(m, field)}: both pivot columns of {through!r} are named {my_key!r}; "
+                    "set foreign_pivot_key= and related_pivot_key="
+                )
+            entry = wanted.setdefault(through, {"origin": (m, field), "sides": {}})
+            sides = entry["sides"]
+            for side_table, side_model, key in ((mine, m, my_key), (theirs, target, their_key)):
+                if mine == theirs:  # a self-referencing pivot: both columns on one table
+                    continue
+                if side_table in sides and sides[side_table][0] != key:
+                    raise ModelError(
+                        f"{where(m, field)}: pivot {through!r} names the {side_table} column {key!r} here "
+                        f"but {sides[side_table][0]!r} elsewhere"
+                    )
+                sides[side_table] = (key, side_model)
+            if mine == theirs:
+                sides.setdefault(f"{mine}#1", (my_key, m))
+                sides.setdefault(f"{mine}#2", (their_key, m))
+            if len(sides) > 2:
+                raise ModelError(f"{where(m, field)}: pivot {through!r} joins more than two tables")
+    out: dict[str, Pivot] = {}
+    for through, entry in sorted(wanted.items()):
+        model, field = entry["origin"]
+        sides = sorted(entry["sides"].items())
+        columns: list[Column] = []
+        fks: list[ForeignKey] = []
+        for side, (key, side_model) in sides:
+            ref = side.split("#")[0]
+            pk = _pk(model, field, side_model, tables[ref])
+            columns.append(
+                replace(pk, name=key, primary=True, autoincrement=False, default=None, nullable=False, comment=None)
+            )
+            fks.append(ForeignKey(foreign_key_name(through, (key,), ref), (key,), ref, (pk.name,), "CASCADE"))
+        second = columns[-1].name
+        table = Table(through, tuple(columns), (Index(index_name(through, (second,), False), (second,)),), tuple(fks))
+        out[through] = Pivot(table, (sides[0][0].split("#")[0], sides[-1][0].split("#")[0]), model, field)
+    return out
 
 
 def renames(models: list[type[Model]]) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
@@ -350,3 +620,20 @@ def renames(models: list[type[Model]]) -> tuple[dict[str, str], dict[str, dict[s
             if old:
                 columns.setdefault(name, {})[col] = old
     return tables, columns
+
+
+def diff_hints(models: list[type[Model]]) -> Any:
+    """What the models tell the diff beyond the state: declared renames, one-off
+    backfills, and where each table's model lives (for errors)."""
+    from .diff import DiffHints
+
+    table_renames, column_renames = renames(models)
+    backfills: dict[str, dict[str, Any]] = {}
+    origins: dict[str, str] = {}
+    for m in models:
+        name = table_name(m)
+        origins[name] = where(m)
+        for col, spec in column_specs(m).items():
+            if spec.options.get("backfill") is not None:
+                backfills.setdefault(name, {})[col] = spec.options["backfill"]
+    return DiffHints(table_renames, column_renames, backfills, origins)

@@ -2,18 +2,40 @@
 
 Registered as the core's own ``diff`` plugin (see ``builtin.py``). Declared renames
 come in ``hints``; nothing is guessed, so a rename is never a drop plus an add.
-Order: renames; drop changed/removed FKs, indexes, checks; column changes; create
-tables (FK targets first); add indexes, checks, FKs; drop tables (children first).
+
+Checks that go or change are dropped first (their SQL names columns as they
+are before any rename), then renames. The other operations are then put in dependency order
+(``dependency_order``): each operation says which schema objects it removes and
+which it creates, and what each of those objects needs (a foreign key needs its
+columns, the referenced table, its columns and the unique key over them; an
+index needs its columns; a column needs its table). An object is removed only
+after everything removed with it that needs it, and created only after
+everything it needs that is created too; a name is freed before it is reused.
+So foreign keys are dropped before the unique constraints, indexes and columns
+they use, a dropped table goes before what its foreign keys referenced, and
+creations run in the reverse order. Between operations that do not depend on
+each other the order is the phase order: drops of FKs, indexes, uniques and
+checks; columns; new tables (FK targets first); new indexes, uniques, checks;
+new FKs; dropped tables (children first).
+
+A foreign key whose columns change type, or whose referenced unique key is
+dropped and made again, is dropped and added back around the change (databases
+refuse to change what a foreign key uses).
 """
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
+from .errors import ModelError
 from .operations import (
     AddCheck,
     AddColumn,
     AddForeignKey,
+    AddUnique,
     AlterColumn,
     CreateIndex,
     CreateTable,
@@ -22,19 +44,29 @@ from .operations import (
     DropForeignKey,
     DropIndex,
     DropTable,
+    DropUnique,
     Operation,
     RenameColumn,
     RenameTable,
 )
-from .state import ForeignKey, State, Table
+from .state import Column, ForeignKey, State, Table
+
+#: Column fields whose change alters what the database stores (foreign keys over
+#: such a column are dropped and added back around the change)
+TYPE_FIELDS = ("type", "length", "precision", "scale", "values", "autoincrement", "primary", "use_tz")
 
 
 @dataclass(frozen=True)
 class DiffHints:
-    """Declared renames: ``tables`` {new: old}, ``columns`` {table: {new: old}}."""
+    """What the models say beyond the state: declared renames (``tables`` {new: old},
+    ``columns`` {table: {new: old}}), one-off ``backfills`` {table: {column: value}}
+    for NOT NULL columns added to existing tables, and ``origins`` {table: "file:
+    model X"} to name the model in an error."""
 
     tables: dict[str, str] = field(default_factory=dict)
     columns: dict[str, dict[str, str]] = field(default_factory=dict)
+    backfills: dict[str, dict[str, Any]] = field(default_factory=dict)
+    origins: dict[str, str] = field(default_factory=dict)
 
 
 class Recorder:
@@ -78,10 +110,174 @@ def _order(tables: list[Table]) -> tuple[list[Table], set[str]]:
     return done, deferred
 
 
+# ---------------------------------------------------------------- schema objects and their dependencies
+
+Key = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Obj:
+    """A schema object as the ordering sees it: the keys it provides, the keys it
+    needs, and its name where names must not be reused before they are freed."""
+
+    provides: frozenset[Key] = frozenset()
+    needs: frozenset[Key] = frozenset()
+    name: Key | None = None
+
+
+def _key(table: str, columns: Iterable[str]) -> Key:
+    return ("key", table, tuple(sorted(columns)))
+
+
+def _cols(table: str, columns: Iterable[str]) -> set[Key]:
+    return {("column", table, c) for c in columns}
+
+
+def column_obj(table: str, col: Column) -> Obj:
+    return Obj(frozenset({("column", table, col.name)}), frozenset({("table", table)}))
+
+
+def index_obj(table: str, columns: tuple[str, ...], name: str, unique: bool) -> Obj:
+    provides = frozenset({_key(table, columns)}) if unique else frozenset()
+    return Obj(provides, frozenset({("table", table), *_cols(table, columns)}), ("name", name))
+
+
+def fk_obj(table: str, fk: ForeignKey) -> Obj:
+    needs = {("table", table), ("table", fk.ref_table), _key(fk.ref_table, fk.ref_columns)}
+    needs |= _cols(table, fk.columns) | _cols(fk.ref_table, fk.ref_columns)
+    return Obj(frozenset(), frozenset(needs), ("name", fk.name))
+
+
+def table_objs(t: Table) -> list[Obj]:
+    out = [Obj(frozenset({("table", t.name)}), frozenset(), ("table", t.name))]
+    out += [column_obj(t.name, c) for c in t.columns]
+    if t.primary_key:
+        out.append(Obj(frozenset({_key(t.name, t.primary_key)}), frozenset(_cols(t.name, t.primary_key))))
+    out += [index_obj(t.name, i.columns, i.name, i.unique) for i in t.indexes]
+    out += [index_obj(t.name, u.columns, u.name, True) for u in t.uniques]
+    out += [fk_obj(t.name, f) for f in t.foreign_keys]
+    out += [Obj(frozenset(), frozenset({("table", t.name)}), ("name", c.name)) for c in t.checks]
+    return out
+
+
+@dataclass
+class Node:
+    """One operation to emit, built from the state it runs on (``make``), with the
+    objects it removes and creates."""
+
+    make: Callable[[State], Operation]
+    removes: list[Obj] = field(default_factory=list)
+    creates: list[Obj] = field(default_factory=list)
+
+
+def dependency_order(nodes: list[Node]) -> list[Node]:
+    """``nodes`` sorted so that every dependency holds (see the module docstring);
+    otherwise in their given order. Linear in the number of objects plus edges."""
+    n = len(nodes)
+    after: list[set[int]] = [set() for _ in range(n)]  # i -> nodes that must come after i
+
+    def provided(objs: list[Obj]) -> set[Key]:
+        return {k for o in objs for k in o.provides}
+
+    created_by: dict[Key, list[int]] = {}
+    removed_needers: dict[Key, list[int]] = {}
+    freed: dict[Key, list[int]] = {}
+    for i, node in enumerate(nodes):
+        for k in provided(node.creates):
+            created_by.setdefault(k, []).append(i)
+        own = provided(node.removes)
+        for o in node.removes:
+            for k in o.needs - own:
+                removed_needers.setdefault(k, []).append(i)
+            if o.name is not None:
+                freed.setdefault(o.name, []).append(i)
+    for i, node in enumerate(nodes):
+        own = provided(node.creates)
+        for o in node.creates:
+            for k in o.needs - own:  # what it needs is created first
+                after_i = created_by.get(k, [])
+                for j in after_i:
+                    if j != i:
+                        after[j].add(i)
+            if o.name is not None:  # a name is freed before it is reused
+                for j in freed.get(o.name, []):
+                    if j != i:
+                        after[j].add(i)
+        for k in provided(node.removes):  # what needs it is removed first
+            for j in removed_needers.get(k, []):
+                if j != i:
+                    after[j].add(i)
+    indegree = [0] * n
+    for i in range(n):
+        for j in after[i]:
+            indegree[j] += 1
+    ready = [i for i in range(n) if indegree[i] == 0]
+    heapq.heapify(ready)
+    out: list[int] = []
+    while ready:
+        i = heapq.heappop(ready)
+        out.append(i)
+        for j in after[i]:
+            indegree[j] -= 1
+            if indegree[j] == 0:
+                heapq.heappush(ready, j)
+    if len(out) < n:  # a dependency cycle: keep the phase order for what is left
+        placed = set(out)
+        out += [i for i in range(n) if i not in placed]
+    return [nodes[i] for i in out]
+
+
+# ---------------------------------------------------------------- backfills
+
+
+def zero_value(col: Column) -> Any:
+    """What a rollback puts into the rows when it adds back a NOT NULL column
+    without a default (written into the migration file, so it can be edited)."""
+    return {
+        "integer": 0,
+        "bigInteger": 0,
+        "smallInteger": 0,
+        "decimal": 0,
+        "float": 0,
+        "double": 0,
+        "boolean": False,
+        "string": "",
+        "text": "",
+        "date": "1970-01-01",
+        "time": "00:00:00",
+        "timestamp": "1970-01-01 00:00:00",
+        "json": "{}",
+        "uuid": "00000000-0000-0000-0000-000000000000",
+        "binary": "",
+        "enum": col.values[0] if col.values else None,
+    }.get(col.type)
+
+
+def needs_value(col: Column) -> bool:
+    """Whether existing rows get nothing when this column is added: NOT NULL, no default."""
+    return not col.nullable and col.default is None and not col.default_now and not col.autoincrement
+
+
+# ---------------------------------------------------------------- the diff
+
+
 def diff_states(old: State, new: State, hints: DiffHints | None = None) -> list[Operation]:
     hints = hints or DiffHints()
     rec = Recorder(old)
     emit = rec.emit
+
+    # 0. checks that go or change are dropped before any rename: a check is SQL
+    # text that names columns as they are now, so its inverse (adding it back on a
+    # rollback) must come after the renames are undone
+    old_names = {new_name: old_name for new_name, old_name in hints.tables.items() if old_name in old.tables}
+    for new_name in sorted(new.tables):
+        old_name = old_names.get(new_name, new_name if new_name not in hints.tables else None)
+        if old_name is None or old_name not in old.tables or (old_name != new_name and new_name in old.tables):
+            continue
+        wanted = new.tables[new_name].checks
+        for ck in old.tables[old_name].checks:
+            if ck not in wanted:
+                emit(DropCheck(old_name, ck))
 
     # 1. declared renames
     for new_name, old_name in sorted(hints.tables.items()):
@@ -95,42 +291,87 @@ def diff_states(old: State, new: State, hints: DiffHints | None = None) -> list[
             if t.column(old_col) and not t.column(new_col) and new.tables[table_name].column(new_col):
                 emit(RenameColumn(table_name, old_col, new_col))
 
-    kept = [n for n in sorted(rec.state.tables) if n in new.tables]
-    created = [new.tables[n] for n in sorted(new.tables) if n not in rec.state.tables]
-    dropped = [rec.state.tables[n] for n in sorted(rec.state.tables) if n not in new.tables]
+    start = rec.state
+    kept = [n for n in sorted(start.tables) if n in new.tables]
+    created = [new.tables[n] for n in sorted(new.tables) if n not in start.tables]
+    dropped = [start.tables[n] for n in sorted(start.tables) if n not in new.tables]
+    nodes: list[Node] = []
 
-    # 2. drop FKs, indexes, checks that are removed or changed
+    def const(op: Operation) -> Callable[[State], Operation]:
+        return lambda _state: op
+
+    # what changes under the foreign keys that stay: type changes of their
+    # columns, unique keys dropped (and made again)
+    changed_keys: set[Key] = set()
     for name in kept:
-        a, b = rec.state.tables[name], new.tables[name]
+        a, b = start.tables[name], new.tables[name]
+        for col in b.columns:
+            before = a.column(col.name)
+            if before is not None and any(getattr(before, f) != getattr(col, f) for f in TYPE_FIELDS):
+                changed_keys.add(("column", name, col.name))
+        for ix in a.indexes:
+            if ix.unique and ix not in b.indexes:
+                changed_keys.add(_key(name, ix.columns))
+        for uq in a.uniques:
+            if uq not in b.uniques:
+                changed_keys.add(_key(name, uq.columns))
+        if a.primary_key != b.primary_key:
+            changed_keys.add(_key(name, a.primary_key))
+
+    def remade(table: str, fk: ForeignKey) -> bool:
+        return bool(fk_obj(table, fk).needs & changed_keys)
+
+    # 2. drop FKs, indexes, uniques, checks that are removed or changed
+    for name in kept:
+        a, b = start.tables[name], new.tables[name]
         for fk in a.foreign_keys:
-            if fk not in b.foreign_keys:
-                emit(DropForeignKey(name, fk))
+            if fk not in b.foreign_keys or remade(name, fk):
+                nodes.append(Node(const(DropForeignKey(name, fk)), removes=[fk_obj(name, fk)]))
         for ix in a.indexes:
             if ix not in b.indexes:
-                emit(DropIndex(name, ix))
+                nodes.append(
+                    Node(const(DropIndex(name, ix)), removes=[index_obj(name, ix.columns, ix.name, ix.unique)])
+                )
+        for uq in a.uniques:
+            if uq not in b.uniques:
+                nodes.append(Node(const(DropUnique(name, uq)), removes=[index_obj(name, uq.columns, uq.name, True)]))
         for ck in a.checks:
             if ck not in b.checks:
-                emit(DropCheck(name, ck))
+                nodes.append(
+                    Node(const(DropCheck(name, ck)), removes=[Obj(frozenset(), frozenset(), ("name", ck.name))])
+                )
     # FKs among dropped tables that form a cycle are dropped before the tables
     drop_order, drop_cycle_fks = _order(dropped)
     for t in dropped:
         for fk in t.foreign_keys:
             if fk.name in drop_cycle_fks:
-                emit(DropForeignKey(t.name, fk))
+                nodes.append(Node(const(DropForeignKey(t.name, fk)), removes=[fk_obj(t.name, fk)]))
 
     # 3. columns
     for name in kept:
-        a, b = rec.state.tables[name], new.tables[name]
+        a, b = start.tables[name], new.tables[name]
         for col in a.columns:
             if not b.column(col.name):
-                emit(DropColumn(name, col))
+                backfill = zero_value(col) if needs_value(col) else None
+                nodes.append(Node(const(DropColumn(name, col, backfill)), removes=[column_obj(name, col)]))
         for col in b.columns:
             if not a.column(col.name):
-                emit(AddColumn(name, col))
+                backfill = None
+                if needs_value(col):
+                    backfill = hints.backfills.get(name, {}).get(col.name)
+                    if backfill is None:
+                        origin = hints.origins.get(name, f"table {name}")
+                        raise ModelError(
+                            f"{origin}, field {col.name!r}: a NOT NULL column without a default cannot be added "
+                            f"to the existing table {name!r} (its rows would get no value): give it a default=..., "
+                            "make it nullable=True, or give a one-off backfill=<value> for the rows that exist"
+                        )
+                nodes.append(Node(const(AddColumn(name, col, backfill)), creates=[column_obj(name, col)]))
         for col in b.columns:
             before = a.column(col.name)
             if before is not None and before != col:
-                emit(AlterColumn(name, before, col))
+                objs = [column_obj(name, col)] if ("column", name, col.name) in changed_keys else []
+                nodes.append(Node(const(AlterColumn(name, before, col)), removes=objs, creates=objs))
 
     # 4. new tables, FK targets first
     create_order, create_cycle_fks = _order(created)
@@ -138,28 +379,42 @@ def diff_states(old: State, new: State, hints: DiffHints | None = None) -> list[
     for t in create_order:
         inline = tuple(fk for fk in t.foreign_keys if fk.name not in create_cycle_fks)
         later_fks += [(t.name, fk) for fk in t.foreign_keys if fk.name in create_cycle_fks]
-        emit(CreateTable(replace(t, foreign_keys=inline)))
+        table = replace(t, foreign_keys=inline)
+        nodes.append(Node(const(CreateTable(table)), creates=table_objs(table)))
 
-    # 5. indexes, checks, FKs that are new or changed
+    # 5. indexes, uniques, checks, FKs that are new or changed
     for name in kept:
-        a, b = rec.state.tables[name], new.tables[name]
+        a, b = start.tables[name], new.tables[name]
         for ix in b.indexes:
             if ix not in a.indexes:
-                emit(CreateIndex(name, ix))
+                nodes.append(
+                    Node(const(CreateIndex(name, ix)), creates=[index_obj(name, ix.columns, ix.name, ix.unique)])
+                )
+        for uq in b.uniques:
+            if uq not in a.uniques:
+                nodes.append(Node(const(AddUnique(name, uq)), creates=[index_obj(name, uq.columns, uq.name, True)]))
         for ck in b.checks:
             if ck not in a.checks:
-                emit(AddCheck(name, ck))
+                nodes.append(
+                    Node(const(AddCheck(name, ck)), creates=[Obj(frozenset(), frozenset(), ("name", ck.name))])
+                )
     for name in kept:
-        a, b = rec.state.tables[name], new.tables[name]
+        a, b = start.tables[name], new.tables[name]
         for fk in b.foreign_keys:
-            if fk not in a.foreign_keys:
-                emit(AddForeignKey(name, fk))
+            if fk not in a.foreign_keys or remade(name, fk):
+                nodes.append(Node(const(AddForeignKey(name, fk)), creates=[fk_obj(name, fk)]))
     for table_name, fk in later_fks:
-        emit(AddForeignKey(table_name, fk))
+        nodes.append(Node(const(AddForeignKey(table_name, fk)), creates=[fk_obj(table_name, fk)]))
 
-    # 6. dropped tables, referencing tables first
+    # 6. dropped tables, referencing tables first (as they are when dropped)
     for t in reversed(drop_order):
-        emit(DropTable(rec.state.tables[t.name]))
+        live = replace(t, foreign_keys=tuple(f for f in t.foreign_keys if f.name not in drop_cycle_fks))
+        nodes.append(
+            Node(lambda state, n=t.name: DropTable(state.tables[n]), removes=table_objs(live)),
+        )
+
+    for node in dependency_order(nodes):
+        emit(node.make(rec.state))
     return rec.ops
 
 

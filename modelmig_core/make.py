@@ -5,21 +5,24 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .compile import table_name, where
 from .config import Config
-from .diff import inverse_operations
+from .diff import DiffHints, inverse_operations
 from .errors import ConfigError, ModelError
 from .history import head, replay
 from .migrations import chain_dir, render
+from .model import Model
 from .naming import slug
 from .operations import Operation
 from .project import Desired, desired_states
 from .registry import Registry
+from .state import State
 from .targets import driver_of
 
 if TYPE_CHECKING:
@@ -153,34 +156,141 @@ def chain_problems(config: Config, plugins: Registry, planned: list[Planned]) ->
     return out
 
 
-def plan(config: Config, plugins: Registry, name: str | None = None) -> list[Planned]:
-    """The migrations make:migration would write (one per chain with changes)."""
+def plan(
+    config: Config,
+    plugins: Registry,
+    name: str | None = None,
+    models: Sequence[str] = (),
+    pivot_separate: bool = False,
+) -> list[Planned]:
+    """The migrations make:migration would write (one per chain with changes).
+
+    ``models`` (class or table names) limits the SQL migration to those models'
+    changes and the pivots between them; the rest stays pending. With
+    ``pivot_separate`` the generated pivot tables get a migration of their own,
+    after the tables they join."""
     out = []
     stamp = now()
-    for family_name, desired in desired_states(config, plugins).items():
+    everything = desired_states(config, plugins)
+    chosen = choose_models(everything, models) if models else None
+    for family_name, desired in everything.items():
         family = desired.family
         check_identifiers(config, plugins, desired)
         check_servers(config, plugins, desired)
-        head_state, parent = head(config.migrations, family_name, family.empty)
-        ops = [
-            op for result in plugins.hook.diff(old=head_state, new=desired.state, hints=desired.hints) for op in result
-        ]
-        if not ops:
-            continue
+        head_state, last_id = head(config.migrations, family_name, family.empty)
+        target, hints = desired.state, desired.hints
+        if chosen is not None:
+            named = [m for m in desired.models if m in chosen]
+            if not named:
+                continue
+            if family_name != "sql":
+                raise ModelError(f"{where(named[0])}: make:migration MODEL... works on SQL models only")
+            target, hints = only_models(head_state, desired, named)
+        stages = [(target, name)]
+        if pivot_separate and family_name == "sql":
+            before_pivots = without_new_pivots(head_state, target, set(generated_pivots(desired)))
+            if before_pivots != target:
+                stages = [(before_pivots, name), (target, f"{name}_pivots" if name else None)]
         state: Any = head_state
-        for op in ops:
-            state = op.state_forwards(state)
-        if state.canonical() != desired.state.canonical():  # the diff must reproduce the models exactly
-            raise ModelError(
-                f"internal error: the {family_name} diff does not reproduce the models; please report this"
-            )
-        down = inverse_operations(ops)
-        when = next_stamp(stamp, parent)
-        mid = f"{when.strftime(STAMP)}_{slug(name) if name else derive_name(ops)}"
-        path = chain_dir(config.migrations, family_name) / f"{mid}.py"
-        source = render(mid, family_name, parent, ops, down, family.operations_module)
-        out.append(Planned(family_name, mid, path, parent, ops, down, source, head_state))
+        parent = last_id
+        for stage, stage_name in stages:
+            p = _planned(plugins, config.migrations, desired, state, stage, hints, parent, stamp, stage_name)
+            if p is None:
+                continue
+            out.append(p)
+            parent, state = p.id, stage
     return out
+
+
+def generated_pivots(desired: Desired) -> dict[str, set[str]]:
+    """{pivot table: the tables it joins} of the pivots no model declares."""
+    declared = {table_name(m) for m in desired.models}
+    return {n: {fk.ref_table for fk in t.foreign_keys} for n, t in desired.state.tables.items() if n not in declared}
+
+
+def _planned(
+    plugins: Registry,
+    migrations: Path,
+    desired: Desired,
+    head: Any,
+    target: Any,
+    hints: Any,
+    parent: str | None,
+    stamp: datetime,
+    name: str | None,
+) -> Planned | None:
+    family_name = desired.family.name
+    ops = [op for result in plugins.hook.diff(old=head, new=target, hints=hints) for op in result]
+    if not ops:
+        return None
+    state: Any = head
+    for op in ops:
+        state = op.state_forwards(state)
+    if state.canonical() != target.canonical():  # the diff must reproduce the models exactly
+        raise ModelError(f"internal error: the {family_name} diff does not reproduce the models; please report this")
+    down = inverse_operations(ops)
+    when = next_stamp(stamp, parent)
+    mid = f"{when.strftime(STAMP)}_{slug(name) if name else derive_name(ops)}"
+    path = chain_dir(migrations, family_name) / f"{mid}.py"
+    source = render(mid, family_name, parent, ops, down, desired.family.operations_module)
+    return Planned(family_name, mid, path, parent, ops, down, source, head)
+
+
+def choose_models(everything: dict[str, Desired], names: Sequence[str]) -> set[type[Model]]:
+    """The models named on the command line (class or table names)."""
+    known: dict[str, type[Model]] = {}
+    for desired in everything.values():
+        for m in desired.models:
+            known[m.__name__] = m
+    by_table = {table_name(m): m for desired in everything.values() for m in desired.models}
+    chosen = set()
+    for n in names:
+        model = known.get(n) or by_table.get(n)
+        if model is None:
+            raise ModelError(f"unknown model {n!r} (known: {', '.join(sorted(known))})")
+        chosen.add(model)
+    return chosen
+
+
+def only_models(head: State, desired: Desired, named: list[type[Model]]) -> tuple[State, DiffHints]:
+    """The state the migrations have, with only the ``named`` models' tables (and
+    the pivots generated between two of them) brought to what the models say."""
+    target: State = desired.state
+    tables = {table_name(m) for m in named}
+    tables |= {p for p, sides in generated_pivots(desired).items() if sides <= tables}
+    hints: DiffHints = desired.hints
+    out = dict(head.tables)
+    for t in tables:
+        old = hints.tables.get(t)
+        if old is not None:
+            out.pop(old, None)
+        out[t] = target.tables[t]
+    state = State(dict(sorted(out.items())))
+    origins = hints.origins
+    for t in sorted(tables):
+        for fk in state.tables[t].foreign_keys:
+            if fk.ref_table not in state.tables:
+                owner = next((m for m in desired.models if table_name(m) == fk.ref_table), None)
+                hint = f" (model {owner.__name__})" if owner else ""
+                raise ModelError(
+                    f"{origins.get(t, t)}: foreign key {fk.name} references table {fk.ref_table!r}{hint}, "
+                    f"which has no migration yet: name {owner.__name__ if owner else fk.ref_table} too"
+                )
+    keep = tables | {hints.tables[t] for t in tables if t in hints.tables}
+    narrowed = replace(
+        hints,
+        tables={k: v for k, v in hints.tables.items() if k in keep},
+        columns={k: v for k, v in hints.columns.items() if k in keep},
+        backfills={k: v for k, v in hints.backfills.items() if k in keep},
+    )
+    return state, narrowed
+
+
+def without_new_pivots(head: State, target: State, generated: set[str]) -> State:
+    """``target`` with the generated pivot tables as the migrations have them now."""
+    tables = {n: t for n, t in target.tables.items() if n not in generated}
+    tables |= {n: head.tables[n] for n in generated if n in head.tables}
+    return State(dict(sorted(tables.items())))
 
 
 def plan_empty(config: Config, plugins: Registry, name: str, family_name: str = "sql") -> Planned:

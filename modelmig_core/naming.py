@@ -24,6 +24,11 @@ def check_name(table: str, expression: str) -> str:
     return f"ck_{table}_{digest}"
 
 
+def enum_check_name(table: str, column: str) -> str:
+    """The CHECK that holds an enum's values where the database has no enum type."""
+    return f"ck_{table}_{column}_enum"
+
+
 def slug(text: str, limit: int = 60) -> str:
     text = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
     return text[:limit].rstrip("_") or "migration"

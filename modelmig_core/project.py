@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .compile import check_relations, column_specs, renames, where
+from .compile import check_relations, column_specs, diff_hints, renames, where
 from .config import Config
 from .diff import DiffHints
 from .errors import ConfigError, ModelError
@@ -82,8 +82,8 @@ def desired_states(config: Config, plugins: Registry) -> dict[str, Desired]:
         if family.name in out:
             raise ModelError(f"{where(group[0])}: stores of family {family.name!r} cannot be mixed in one app")
         state = family.build(group, extra)
-        table_renames, column_renames = renames(group)
-        out[family.name] = Desired(family, state, DiffHints(table_renames, column_renames), group)
+        hints = diff_hints(group) if family.name == "sql" else DiffHints(*renames(group))
+        out[family.name] = Desired(family, state, hints, group)
     for chain in (
         sorted(p.name for p in config.migrations.glob("*") if p.is_dir()) if config.migrations.is_dir() else []
     ):

@@ -50,9 +50,21 @@ class Column(Value):
 
 @dataclass(frozen=True)
 class Index(Value):
+    """An index. ``unique=True`` is what migration files written before unique
+    constraints existed say: it keeps meaning a unique index (models now give a
+    ``Unique`` constraint instead)."""
+
     name: str
     columns: tuple[str, ...]
     unique: bool = False
+
+
+@dataclass(frozen=True)
+class Unique(Value):
+    """A named UNIQUE constraint (MySQL: a unique key)."""
+
+    name: str
+    columns: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -79,6 +91,7 @@ class Table(Value):
     foreign_keys: tuple[ForeignKey, ...] = ()
     checks: tuple[Check, ...] = ()
     comment: str | None = None
+    uniques: tuple[Unique, ...] = ()
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -90,6 +103,11 @@ class Table(Value):
     @property
     def primary_key(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns if c.primary)
+
+    def unique_keys(self) -> list[tuple[str, ...]]:
+        """Column sets that are unique: the primary key, unique constraints, unique indexes."""
+        keys = [u.columns for u in self.uniques] + [i.columns for i in self.indexes if i.unique]
+        return [self.primary_key, *keys] if self.primary_key else keys
 
 
 @dataclass(frozen=True)
@@ -119,6 +137,7 @@ class State:
                 indexes=by_name(t.indexes),
                 foreign_keys=by_name(t.foreign_keys),
                 checks=by_name(t.checks),
+                uniques=by_name(t.uniques),
             )
             for n, t in sorted(self.tables.items())
         }

@@ -153,7 +153,7 @@ def test_config_errors(make_project, config: str, needles: list[str]) -> None:
 
 
 def test_syntax_error_in_migration_file(applied) -> None:
-    applied.models(GOOD.replace('"email"', '"name": column("string", 20), "email"'))
+    applied.models(GOOD.replace('"email"', '"name": column("string", 20, nullable=True), "email"'))
     applied.ok("make:migration", env={"MODELMIG_NOW": "2026-01-02T00:00:00"})
     broken = applied.migration_files()[-1]
     broken.write_text(broken.read_text().replace("up = [", "up = [[", 1))

@@ -111,7 +111,7 @@ class Use(Model):
 """
 
 # the second migration, written in the order every database accepts: the table whose
-# foreign key uses the unique column goes first, then the unique index, then the column
+# foreign key uses the unique column goes first, then the unique constraint, then the column
 DEPENDENT_DROP = """
 from modelmig_core import operations as op
 
@@ -125,11 +125,11 @@ USES = op.Table(
     columns=[op.Column("id", "integer", primary=True, autoincrement=True), op.Column("code", "string", length=20)],
     foreign_keys=[op.ForeignKey("fk_uses_code", ["code"], "codes", ["code"])],
 )
-UNIQUE = op.Index("ux_codes_code", ["code"], unique=True)
+UNIQUE = op.Unique("ux_codes_code", ["code"])
 CODE = op.Column("code", "string", length=20, nullable=True)
 
-up = [op.DropTable(USES), op.DropIndex("codes", UNIQUE), op.DropColumn("codes", CODE)]
-down = [op.AddColumn("codes", CODE), op.CreateIndex("codes", UNIQUE), op.CreateTable(USES)]
+up = [op.DropTable(USES), op.DropUnique("codes", UNIQUE), op.DropColumn("codes", CODE)]
+down = [op.AddColumn("codes", CODE), op.AddUnique("codes", UNIQUE), op.CreateTable(USES)]
 """
 
 
@@ -141,7 +141,7 @@ def test_pretend_equals_run_dropping_a_unique_column_and_its_dependent_table(
     p.models(DEPENDENT_V1)
     p.ok("make:migration", "--name", "create_codes")
     (first,) = p.migration_files()
-    index_name = re.search(r'op\.Index\("([^"]+)", \["code"\], unique=True\)', first.read_text())
+    index_name = re.search(r'op\.Unique\("([^"]+)", \["code"\]\)', first.read_text())
     assert index_name, first.read_text()
     p.ok("migrate:run")
     any_db.execute("INSERT INTO codes (code) VALUES ('a')")

@@ -276,7 +276,7 @@ def test_pretend_prints_sql_and_changes_nothing(make_project) -> None:
     p.models(BLOG_V1)
     p.ok("make:migration")
     out = p.ok("migrate:run", "--pretend").output
-    assert "CREATE TABLE users" in out and "CREATE UNIQUE INDEX uq_users_email" in out
+    assert "CREATE TABLE users" in out and "CONSTRAINT uq_users_email UNIQUE (email)" in out
     db = p.root / "app.sqlite3"
     c = sqlite3.connect(db)
     assert c.execute("SELECT name FROM sqlite_master").fetchall() == []

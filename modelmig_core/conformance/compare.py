@@ -5,7 +5,8 @@ Inspector by default, or an object with its ``get_*`` methods that the driver
 provides where the SQLAlchemy dialect cannot reflect (DuckDB). Both sides are
 brought to one normalized form per table: column types as the renderer's dialect
 compiles them, nullability, default (``now`` or the literal), comment, primary
-key, indexes, foreign keys (actions RESTRICT/NO ACTION as none) and checks
+key, indexes, unique constraints, foreign keys (actions RESTRICT/NO ACTION as
+none) and checks (with the enum checks of a database that has no enum type)
 (whitespace, quotes and parentheses aside). What a dialect reports in its own
 way beyond this is normalized by its driver's ``inspect``.
 """
@@ -84,18 +85,20 @@ def reflect(insp: Any, dialect: Any) -> dict[str, dict[str, Any]]:
             )
             for fk in insp.get_foreign_keys(table)
         }
+        uniques = {u["name"]: tuple(u["column_names"]) for u in insp.get_unique_constraints(table)}
         indexes = {
             i["name"]: (tuple(i["column_names"]), bool(i["unique"]))
             for i in insp.get_indexes(table)
             if i["name"] not in fks  # the index a server makes for a foreign key
+            and i["name"] not in uniques
+            and not i.get("duplicates_constraint")  # the index behind a unique constraint
         }
-        for u in insp.get_unique_constraints(table):
-            indexes.setdefault(u["name"], (tuple(u["column_names"]), True))
         checks = {c["name"]: norm_check(c["sqltext"]) for c in insp.get_check_constraints(table) if c.get("name")}
         out[table] = {
             "columns": columns,
             "primary_key": tuple(insp.get_pk_constraint(table)["constrained_columns"]),
             "indexes": indexes,
+            "uniques": uniques,
             "foreign_keys": fks,
             "checks": checks,
         }
@@ -122,15 +125,26 @@ def expected(state: State, renderer: Any) -> dict[str, dict[str, Any]]:
                 "default": default,
                 **({"comment": c.comment} if comments else {}),
             }
+        # MySQL cannot tell a unique index (what older migration files made) from a unique key
+        unique_is_key = dialect.name == "mysql"
+        uniques = {u.name: u.columns for u in t.uniques}
+        uniques |= {i.name: i.columns for i in t.indexes if i.unique and unique_is_key}
+        indexes = {i.name: (i.columns, i.unique) for i in t.indexes if not (i.unique and unique_is_key)}
+        if getattr(renderer, "unique_constraints_as_indexes", False):  # a driver that makes them unique indexes
+            indexes |= {name: (columns, True) for name, columns in uniques.items()}
+            uniques = {}
+        checks = {c.name: norm_check(c.expression) for c in t.checks}
+        checks |= {c.name: norm_check(c.expression) for c in getattr(renderer, "enum_checks", lambda _t: [])(t)}
         out[name] = {
             "columns": columns,
             "primary_key": t.primary_key,
-            "indexes": {i.name: (i.columns, i.unique) for i in t.indexes},
+            "indexes": indexes,
+            "uniques": uniques,
             "foreign_keys": {
                 f.name: (f.columns, f.ref_table, f.ref_columns, norm_action(f.on_delete), norm_action(f.on_update))
                 for f in t.foreign_keys
             },
-            "checks": {c.name: norm_check(c.expression) for c in t.checks},
+            "checks": checks,
         }
     return out
 
@@ -139,7 +153,12 @@ def unnamed(described: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Foreign keys and checks compared without their names (a database that does
     not keep them: ``Features.constraint_names`` is false)."""
     return {
-        t: {**d, "foreign_keys": sorted(d["foreign_keys"].values()), "checks": sorted(d["checks"].values())}
+        t: {
+            **d,
+            "foreign_keys": sorted(d["foreign_keys"].values()),
+            "checks": sorted(d["checks"].values()),
+            "uniques": sorted(d["uniques"].values()),
+        }
         for t, d in described.items()
     }
 
@@ -154,7 +173,7 @@ def differences(insp: Any, state: State, renderer: Any, names: bool = True) -> l
         return [f"tables differ: live {sorted(live)} vs migrations {sorted(want)}"]
     out = []
     for table in want:
-        for key in ("columns", "primary_key", "indexes", "foreign_keys", "checks"):
+        for key in ("columns", "primary_key", "indexes", "uniques", "foreign_keys", "checks"):
             if live[table][key] != want[table][key]:
                 out.append(f"{table}.{key}: live {live[table][key]!r} != expected {want[table][key]!r}")
     return out

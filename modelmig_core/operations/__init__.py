@@ -1,15 +1,24 @@
 """Relational operations, a module per kind: tables, columns, constraints
-(indexes, foreign keys, checks) and raw (RunSQL, RunPython).
+(indexes, unique constraints, foreign keys, checks) and raw (RunSQL, RunPython).
 
 Migration files use them as ``op.CreateTable(...)`` after ``from modelmig_core
 import operations as op``; the state values they hold are re-exported here for
 that reason.
 """
 
-from ..state import Check, Column, ForeignKey, Index, Table
+from ..state import Check, Column, ForeignKey, Index, Table, Unique
 from .base import Operation
 from .columns import AddColumn, AlterColumn, DropColumn, RenameColumn
-from .constraints import AddCheck, AddForeignKey, CreateIndex, DropCheck, DropForeignKey, DropIndex
+from .constraints import (
+    AddCheck,
+    AddForeignKey,
+    AddUnique,
+    CreateIndex,
+    DropCheck,
+    DropForeignKey,
+    DropIndex,
+    DropUnique,
+)
 from .raw import RunPython, RunSQL
 from .tables import CreateTable, DropTable, RenameTable
 
@@ -17,6 +26,7 @@ __all__ = [
     "AddCheck",
     "AddColumn",
     "AddForeignKey",
+    "AddUnique",
     "AlterColumn",
     "Check",
     "Column",
@@ -27,6 +37,7 @@ __all__ = [
     "DropForeignKey",
     "DropIndex",
     "DropTable",
+    "DropUnique",
     "ForeignKey",
     "Index",
     "Operation",
@@ -35,4 +46,5 @@ __all__ = [
     "RunPython",
     "RunSQL",
     "Table",
+    "Unique",
 ]

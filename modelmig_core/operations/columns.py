@@ -9,11 +9,17 @@ from ..errors import MigrationFileError
 from ..state import Column, State
 from .base import Operation, referenced, replace_named
 
+Backfill = str | int | float | bool | None
+
 
 @dataclass(frozen=True)
 class AddColumn(Operation):
+    """Add a column. ``backfill`` fills the rows that exist when a NOT NULL column
+    without a default is added (a one-off value: the column keeps no default)."""
+
     table: str
     column: Column
+    backfill: Backfill = None
 
     def state_forwards(self, state: State) -> State:
         t = state.table(self.table)
@@ -22,7 +28,7 @@ class AddColumn(Operation):
         return state.with_table(replace(t, columns=(*t.columns, self.column)))
 
     def inverse(self) -> Operation:
-        return DropColumn(self.table, self.column)
+        return DropColumn(self.table, self.column, self.backfill)
 
     def describe(self) -> str:
         return f"add {self.column.name} to {self.table}"
@@ -36,8 +42,12 @@ class AddColumn(Operation):
 
 @dataclass(frozen=True)
 class DropColumn(Operation):
+    """Drop a column. ``backfill`` is what its inverse (adding it back on a
+    rollback) puts in the rows, for a NOT NULL column without a default."""
+
     table: str
     column: Column
+    backfill: Backfill = None
     destructive: ClassVar[bool] = True
 
     def state_forwards(self, state: State) -> State:
@@ -45,7 +55,7 @@ class DropColumn(Operation):
         return state.with_table(replace(t, columns=replace_named(t.columns, self.column.name, None)))
 
     def inverse(self) -> Operation:
-        return AddColumn(self.table, self.column)
+        return AddColumn(self.table, self.column, self.backfill)
 
     def describe(self) -> str:
         return f"drop {self.column.name} from {self.table}"
@@ -114,6 +124,7 @@ class RenameColumn(Operation):
             t,
             columns=replace_named(t.columns, self.old, replace(col, name=self.new)),
             indexes=tuple(replace(i, columns=ren(i.columns)) for i in t.indexes),
+            uniques=tuple(replace(u, columns=ren(u.columns)) for u in t.uniques),
             foreign_keys=tuple(replace(f, columns=ren(f.columns)) for f in t.foreign_keys),
         )
         state = state.with_table(t)

@@ -1,4 +1,4 @@
-"""Operations on indexes, foreign keys and check constraints of a table."""
+"""Operations on indexes, unique constraints, foreign keys and check constraints of a table."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import MigrationFileError
-from ..state import Check, ForeignKey, Index, State
+from ..state import Check, ForeignKey, Index, State, Unique
 from .base import Operation, fk_needs, has_named, replace_named
 
 
@@ -31,6 +31,7 @@ def _member_ops(kind: str, attr: str) -> tuple[Any, Any]:
 _idx_add, _idx_drop = _member_ops("index", "indexes")
 _fk_add, _fk_drop = _member_ops("foreign_key", "foreign_keys")
 _ck_add, _ck_drop = _member_ops("check", "checks")
+_uq_add, _uq_drop = _member_ops("unique", "uniques")
 
 
 @dataclass(frozen=True)
@@ -121,3 +122,37 @@ class DropCheck(Operation):
 
     def requires(self, before: Any) -> tuple[str, ...]:
         return ("add_constraint_to_existing_table", "check_constraints")
+
+
+@dataclass(frozen=True)
+class AddUnique(Operation):
+    """A named UNIQUE constraint on an existing table."""
+
+    table: str
+    unique: Unique
+    state_forwards = _uq_add  # type: ignore[assignment]
+
+    def inverse(self) -> Operation:
+        return DropUnique(self.table, self.unique)
+
+    def describe(self) -> str:
+        return f"add {self.unique.name} to {self.table}"
+
+    def requires(self, before: Any) -> tuple[str, ...]:
+        return ("add_constraint_to_existing_table",)
+
+
+@dataclass(frozen=True)
+class DropUnique(Operation):
+    table: str
+    unique: Unique
+    state_forwards = _uq_drop  # type: ignore[assignment]
+
+    def inverse(self) -> Operation:
+        return AddUnique(self.table, self.unique)
+
+    def describe(self) -> str:
+        return f"drop {self.unique.name} from {self.table}"
+
+    def requires(self, before: Any) -> tuple[str, ...]:
+        return ("add_constraint_to_existing_table",)

@@ -285,7 +285,9 @@ class SqlDriver(Driver):
 
     def renderer(self, hook: Any = None) -> Renderer:
         module, _, cls = self.renderer_class.partition(":")
-        return getattr(importlib.import_module(module), cls)(hook=hook)
+        renderer = getattr(importlib.import_module(module), cls)(hook=hook)
+        renderer.native_enum = self.features.native_enum  # enums without a type get a CHECK of their values
+        return renderer
 
     def sqlalchemy_url(self, url: str) -> str:
         """The URL SQLAlchemy's ``create_engine`` takes for the database at ``url``

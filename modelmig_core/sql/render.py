@@ -10,6 +10,7 @@ operation.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,12 +28,16 @@ from sqlalchemy.schema import (
 
 from ..driver import Step
 from ..errors import MigrationFailed
-from ..naming import snake
-from ..state import Check, Column, ForeignKey, Index, Table
+from ..naming import enum_check_name, snake
+from ..state import Check, Column, ForeignKey, Index, Table, Unique
+from .views import views_using
 
 
 class Renderer:
     dialect_name = "sqlite"
+    #: False: enums are strings with a named CHECK over their values (the driver's
+    #: ``features.native_enum``, set by ``SqlDriver.renderer``)
+    native_enum = False
 
     def __init__(self, hook: Any = None) -> None:
         self.hook = hook
@@ -145,14 +150,30 @@ class Renderer:
     def check_constraint(self, ck: Check) -> sa.CheckConstraint:
         return sa.CheckConstraint(sa.text(ck.expression), name=ck.name)
 
+    def unique_constraint(self, uq: Unique) -> sa.UniqueConstraint:
+        return sa.UniqueConstraint(*uq.columns, name=uq.name)
+
+    def enum_checks(self, table: Table) -> list[Check]:
+        """The CHECKs that hold enum values where the database has no enum type."""
+        if self.native_enum:
+            return []
+        out = []
+        for c in table.columns:
+            if c.type == "enum" and c.values:
+                values = ", ".join(self.literal(v) for v in c.values)
+                out.append(Check(enum_check_name(table.name, c.name), f"{self.q(c.name)} IN ({values})"))
+        return out
+
     def sa_table(self, table: Table, md: sa.MetaData | None = None, name: str | None = None) -> sa.Table:
         md = md or sa.MetaData()
         for fk in table.foreign_keys:
             if fk.ref_table != table.name:
                 self._stub(md, fk.ref_table, fk.ref_columns)
         items: list[Any] = [self.column(c) for c in table.columns]
+        items += [self.unique_constraint(uq) for uq in table.uniques]
         items += [self.fk_constraint(fk) for fk in table.foreign_keys]
         items += [self.check_constraint(ck) for ck in table.checks]
+        items += [self.check_constraint(ck) for ck in self.enum_checks(table)]  # named after the table, not a temp name
         return sa.Table(name or table.name, md, *items, **self.table_options)
 
     def sa_index(self, table: sa.Table, ix: Index) -> sa.Index:
@@ -194,13 +215,44 @@ class Renderer:
         return self.dialect.ddl_compiler(self.dialect, None).get_column_specification(t.c[col.name])
 
     def op_add_column(self, op: Any, step: Step) -> list[str]:
+        if self.backfilled(op):
+            return self.add_with_backfill(op, step)
         out = [f"ALTER TABLE {self.q(op.table)} ADD COLUMN {self.column_spec(op.table, op.column)}"]
         if op.column.comment:
             t = sa.Table(op.table, sa.MetaData(), self.column(op.column))
             out += self.comment_statements(t)
         return out
 
+    @staticmethod
+    def backfilled(op: Any) -> bool:
+        """An AddColumn that fills the existing rows with its one-off ``backfill``."""
+        return getattr(op, "backfill", None) is not None and not op.column.nullable
+
+    def add_with_backfill(self, op: Any, step: Step) -> list[str]:
+        """Add the column as NULL, fill every row with the backfill, then make it NOT
+        NULL (through the driver's own AlterColumn): the column keeps no default."""
+        from ..operations import AddColumn, AlterColumn
+
+        loose = replace(op.column, nullable=True)
+        add = AddColumn(op.table, loose)
+        middle = add.state_forwards(step.before)
+        out = self.op_add_column(add, Step(add, step.before, middle))
+        out.append(f"UPDATE {self.q(op.table)} SET {self.q(loose.name)} = {self.literal(op.backfill)}")
+        alter = AlterColumn(op.table, loose, op.column)
+        return out + self.op_alter_column(alter, Step(alter, middle, step.after))
+
+    def refuse_view_dependents(self, table: str, column: str) -> None:
+        """A column that a view uses is never dropped (the view would break): the
+        same refusal on every database, from the live facts."""
+        views = views_using(self.facts, table, column)
+        if views:
+            raise MigrationFailed(
+                f"cannot drop column {table}.{column}: view {views[0]} uses it; drop or change the view first "
+                "(RunSQL in an earlier migration), then drop the column"
+            )
+
     def op_drop_column(self, op: Any, step: Step) -> list[str]:
+        self.refuse_view_dependents(op.table, op.column.name)
         return [f"ALTER TABLE {self.q(op.table)} DROP COLUMN {self.q(op.column.name)}"]
 
     def op_rename_column(self, op: Any, step: Step) -> list[str]:
@@ -244,6 +296,18 @@ class Renderer:
 
     def op_drop_check(self, op: Any, step: Step) -> list[str]:
         return [self.compile(DropConstraint(self._bound_check(op.table, op.check)))]
+
+    def _bound_unique(self, table: str, uq: Unique) -> sa.UniqueConstraint:
+        t = self._stub(sa.MetaData(), table, uq.columns)
+        c = self.unique_constraint(uq)
+        t.append_constraint(c)
+        return c
+
+    def op_add_unique(self, op: Any, step: Step) -> list[str]:
+        return [self.compile(AddConstraint(self._bound_unique(op.table, op.unique)))]
+
+    def op_drop_unique(self, op: Any, step: Step) -> list[str]:
+        return [self.compile(DropConstraint(self._bound_unique(op.table, op.unique)))]
 
     def op_run_sql(self, op: Any, step: Step) -> list[str]:
         return op.statements

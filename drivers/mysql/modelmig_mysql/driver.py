@@ -41,6 +41,15 @@ from modelmig_core.api import (
 )
 
 ER_NO_SUCH_TABLE = 1146
+STRICT_SQL_MODE = ",".join(
+    (
+        "STRICT_ALL_TABLES",
+        "NO_ZERO_DATE",
+        "NO_ZERO_IN_DATE",
+        "ERROR_FOR_DIVISION_BY_ZERO",
+        "NO_ENGINE_SUBSTITUTION",
+    )
+)
 
 
 SSL_MODES = ("DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY")
@@ -97,6 +106,8 @@ def connect_args(url: str) -> dict[str, Any]:
         "charset": "utf8mb4",
         "autocommit": True,
         "connect_timeout": 10,
+        # the server never invents or truncates data: what does not fit is an error
+        "init_command": f"SET SESSION sql_mode = '{STRICT_SQL_MODE}'",
     }
     options = url_options(url)
     for key in ("charset", "collation", "unix_socket"):
@@ -188,7 +199,14 @@ class MysqlSession(SqlSession):
         rows = self.execute(
             "SELECT DISTINCT table_name, index_name FROM information_schema.statistics WHERE table_schema = DATABASE()"
         )
-        return MysqlFacts({(str(t), str(i)) for t, i in rows or []})
+        facts = MysqlFacts({(str(t), str(i)) for t, i in rows or []})
+        if any(type(s.op).__name__ == "DropColumn" for s in steps):
+            views = self.execute(
+                "SELECT table_name, view_definition FROM information_schema.views WHERE table_schema = DATABASE()"
+            )
+            for name, sql in views or []:
+                facts.views.add_sql(str(name), str(sql), "mysql")
+        return facts
 
     # ------------------------------------------------------------ lock
 

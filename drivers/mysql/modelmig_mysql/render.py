@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy.dialects import mysql
 
-from modelmig_core.api import Column, MigrationFailed, Renderer, Step, Table
+from modelmig_core.api import Column, MigrationFailed, Renderer, Step, Table, ViewColumns
 
 
 def explicit_null_compiler(base: type) -> type:
@@ -54,15 +54,17 @@ EXPRESSION_DEFAULT_TYPES = frozenset({"text", "binary", "json"})
 
 @dataclass
 class MysqlFacts:
-    """(table, index name) of every index of the database, read before the migration."""
+    """(table, index name) of every index of the database, and the columns each
+    view uses, read before the migration."""
 
     indexes: set[tuple[str, str]] = field(default_factory=set)
+    views: ViewColumns = field(default_factory=ViewColumns)
 
 
 def covered(table: Table, columns: tuple[str, ...]) -> bool:
-    """Whether a declared index (or the primary key) can serve a foreign key on
-    ``columns``: they are its leftmost columns."""
-    keys = [ix.columns for ix in table.indexes]
+    """Whether a declared index, unique key (or the primary key) can serve a
+    foreign key on ``columns``: they are its leftmost columns."""
+    keys = [ix.columns for ix in table.indexes] + [u.columns for u in table.uniques]
     if table.primary_key:
         keys.append(table.primary_key)
     return any(k[: len(columns)] == columns for k in keys)
@@ -70,6 +72,7 @@ def covered(table: Table, columns: tuple[str, ...]) -> bool:
 
 class MysqlRenderer(Renderer):
     dialect_name = "mysql"
+    native_enum = True
 
     def __init__(self, hook: Any = None) -> None:
         super().__init__(hook)
@@ -159,4 +162,26 @@ class MysqlRenderer(Renderer):
         return super().op_rename_table(op, step)
 
     def op_add_column(self, op: Any, step: Step) -> list[str]:
+        if self.backfilled(op):
+            return self.add_with_backfill(op, step)
         return [f"ALTER TABLE {self.q(op.table)} ADD COLUMN {self.column_spec(op.table, op.column)}"]
+
+    def keep_fk_indexes(self, table: str, step: Step) -> list[str]:
+        """MySQL refuses to drop the index a foreign key uses (error 1553): before
+        an index or unique key goes, each foreign key it leaves without one gets the
+        index the server would have made for it (named after the key)."""
+        out = []
+        after = step.after.table(table)
+        for fk in after.foreign_keys:
+            if not covered(after, fk.columns) and (table, fk.name) not in self.live.indexes:
+                cols = ", ".join(self.q(c) for c in fk.columns)
+                out.append(f"CREATE INDEX {self.q(fk.name)} ON {self.q(table)} ({cols})")
+                self.live.indexes.add((table, fk.name))
+        return out
+
+    def op_drop_index(self, op: Any, step: Step) -> list[str]:
+        return self.keep_fk_indexes(op.table, step) + super().op_drop_index(op, step)
+
+    def op_drop_unique(self, op: Any, step: Step) -> list[str]:
+        out = self.keep_fk_indexes(op.table, step)
+        return [*out, f"DROP INDEX {self.q(op.unique.name)} ON {self.q(op.table)}"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -30,6 +30,7 @@ from modelmig_core.api import (
     Session,
     SqlDriver,
     SqlSession,
+    Step,
     find_tool,
     redact,
     run_tool,
@@ -122,6 +123,19 @@ class PgSession(SqlSession):
     def server(self) -> str | None:
         rows = self.execute("SHOW server_version")
         return f"postgresql-{str(rows[0][0]).split()[0]}" if rows else None
+
+    def live_facts(self, steps: Sequence[Step]) -> Any:
+        """The columns each view uses, when the migration drops a column."""
+        from .render import PgFacts
+
+        facts = PgFacts()
+        if any(type(s.op).__name__ == "DropColumn" for s in steps):
+            rows = self.execute(
+                "SELECT view_name, table_name, column_name FROM information_schema.view_column_usage "
+                "WHERE view_schema = current_schema() AND table_schema = current_schema()"
+            )
+            facts.views.uses = {(str(v), str(t), str(c)) for v, t, c in rows or []}
+        return facts
 
     def ensure_ledger_table(self) -> None:
         """CREATE TABLE IF NOT EXISTS races between sessions on PostgreSQL (a unique

@@ -15,13 +15,13 @@ their values change.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from modelmig_core.api import Column, MigrationFailed, Renderer, Step, Table
+from modelmig_core.api import Column, MigrationFailed, Renderer, Step, Table, ViewColumns
 
 MAX_NAME = 63
 
@@ -34,8 +34,17 @@ def enum_type_name(table: str, column: str) -> str:
     return f"{name[: MAX_NAME - 9]}_{digest}"
 
 
+@dataclass
+class PgFacts:
+    """What the live database holds that the models do not say: the columns each
+    view uses (``information_schema.view_column_usage``)."""
+
+    views: ViewColumns = field(default_factory=ViewColumns)
+
+
 class PgRenderer(Renderer):
     dialect_name = "postgresql"
+    native_enum = True
 
     def __init__(self, hook: Any = None) -> None:
         super().__init__(hook)
@@ -132,6 +141,8 @@ class PgRenderer(Renderer):
         return out
 
     def op_add_column(self, op: Any, step: Step) -> list[str]:
+        if self.backfilled(op):
+            return self.add_with_backfill(op, step)
         pre = [self.create_enum(op.table, op.column)] if op.column.type == "enum" else []
         return pre + super().op_add_column(op, step)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from modelmig_core.api import Check, Column, MigrationFailed, Renderer, Step, Table
+from modelmig_core.api import Check, Column, MigrationFailed, Renderer, Step, Table, ViewColumns, enum_check_name
 
 _CHECK = re.compile(r'CONSTRAINT\s+(?:"([^"]+)"|`([^`]+)`|\[([^\]]+)\]|(\w+))\s+CHECK\s*\(', re.IGNORECASE)
 
@@ -53,27 +53,36 @@ class SqliteFacts:
     objects: list[tuple[str, str, str, str]] = field(default_factory=list)
     checks: dict[str, list[Check]] = field(default_factory=dict)  # named checks made by hand, per table
     moved: set[str] = field(default_factory=set)  # tables renamed earlier in this migration
+    views: ViewColumns = field(default_factory=ViewColumns)  # the columns each view uses
 
     @classmethod
     def from_rows(cls, rows: Iterable[Any], before: Any) -> SqliteFacts:
         """``before`` is the state the live database is in (before the migration)."""
         tables = before.tables
         objects, checks = [], {}
+        views = ViewColumns()
         for t, n, tb, sql in rows:
             declared = tables.get(tb)
             if t == "index" and declared is not None and any(ix.name == n for ix in declared.indexes):
                 continue
             if t == "table":
-                names = {c.name for c in declared.checks} if declared is not None else set()
+                names = declared_checks(declared) if declared is not None else set()
                 checks[str(n)] = [c for c in named_checks(str(sql)) if c.name not in names]
+            if t == "view":
+                views.add_sql(str(n), str(sql), "sqlite")
             objects.append((str(t), str(n), str(tb), str(sql)))
-        return cls(objects, checks)
+        return cls(objects, checks, views=views)
 
     def of_table(self, table: str, kinds: tuple[str, ...]) -> list[tuple[str, str, str]]:
         return [(k, n, sql) for k, n, tb, sql in self.objects if tb == table and k in kinds]
 
-    def views(self) -> list[tuple[str, str]]:
+    def all_views(self) -> list[tuple[str, str]]:
         return [(n, sql) for k, n, _, sql in self.objects if k == "view"]
+
+    def triggers_elsewhere(self, table: str) -> list[tuple[str, str]]:
+        """Triggers on other tables: their bodies may name ``table``, and SQLite checks
+        every trigger when a table is renamed, so a rebuild drops and re-creates them."""
+        return [(n, sql) for k, n, tb, sql in self.objects if k == "trigger" and tb != table]
 
     def rename_table(self, old: str, new: str) -> None:
         """SQLite moves a table's indexes and triggers with it (and rewrites their
@@ -84,11 +93,18 @@ class SqliteFacts:
         ]
         if old in self.checks:
             self.checks[new] = self.checks.pop(old)
+        self.views.rename_table(old, new)
         self.moved.add(new)
 
     def drop_table(self, table: str) -> None:
         self.objects = [o for o in self.objects if o[2] != table]
         self.checks.pop(table, None)
+
+
+def declared_checks(table: Table) -> set[str]:
+    """Names of the checks the state accounts for: declared ones and enum checks."""
+    names = {c.name for c in table.checks}
+    return names | {enum_check_name(table.name, c.name) for c in table.columns if c.type == "enum"}
 
 
 class SqliteRenderer(Renderer):
@@ -107,9 +123,13 @@ class SqliteRenderer(Renderer):
             self.facts = SqliteFacts()
         return self.facts
 
-    def rebuild(self, old: Table, new: Table, sources: dict[str, str]) -> list[str]:
+    def rebuild(
+        self, old: Table, new: Table, sources: dict[str, str], fills: dict[str, str] | None = None
+    ) -> list[str]:
         """Statements that turn table ``old`` into ``new``. ``sources`` maps each new
-        column to the old column it is copied from (new columns take their default)."""
+        column to the old column it is copied from; ``fills`` maps new columns to the
+        SQL literal their rows get (a backfill); other new columns take their default."""
+        fills = fills or {}
         name = new.name
         temp = f"_modelmig_new_{name}"
         declared_indexes = {i.name for i in old.indexes} | {i.name for i in new.indexes}
@@ -123,9 +143,10 @@ class SqliteRenderer(Renderer):
                 f"{kind} {obj} on {name} is not declared in the models, and {name} was renamed earlier in this "
                 "migration: SQLite cannot rebuild it in the same migration; make the rename a migration of its own"
             )
-        views = self.live.views()
-        declared_checks = {c.name for c in old.checks} | {c.name for c in new.checks}
-        kept_checks = [c for c in self.live.checks.get(old.name, []) if c.name not in declared_checks]
+        views = self.live.all_views()
+        triggers = self.live.triggers_elsewhere(old.name)
+        known_checks = declared_checks(old) | declared_checks(new)
+        kept_checks = [c for c in self.live.checks.get(old.name, []) if c.name not in known_checks]
         dropped = {c.name for c in old.columns} - set(sources.values())
         for kind, obj, sql in extras:
             if kind == "index":
@@ -138,38 +159,53 @@ class SqliteRenderer(Renderer):
 
         target = replace(new, checks=(*new.checks, *kept_checks), indexes=())
         out = [f"DROP VIEW {self.q(v)}" for v, _ in views]
+        out += [f"DROP TRIGGER {self.q(tr)}" for tr, _ in triggers]
         out += self.create_table(target, name=temp)
-        cols = [c.name for c in new.columns if c.name in sources]
+        cols = [c.name for c in new.columns if c.name in sources or c.name in fills]
+        values = [self.q(sources[c]) if c in sources else fills[c] for c in cols]
         out.append(
             f"INSERT INTO {self.q(temp)} ({', '.join(self.q(c) for c in cols)}) "
-            f"SELECT {', '.join(self.q(sources[c]) for c in cols)} FROM {self.q(old.name)}"
+            f"SELECT {', '.join(values)} FROM {self.q(old.name)}"
         )
         out.append(f"DROP TABLE {self.q(old.name)}")
         out.append(f"ALTER TABLE {self.q(temp)} RENAME TO {self.q(name)}")
         t = self.sa_table(new)
         out += [self.compile(sa.schema.CreateIndex(self.sa_index(t, ix))) for ix in new.indexes]
         out += [sql for _, _, sql in extras]
+        out += [sql for _, sql in triggers]
         out += [sql for _, sql in views]
         return out
 
-    def _rebuild_after(self, op: Any, step: Step, sources: dict[str, str] | None = None) -> list[str]:
+    def _rebuild_after(
+        self, op: Any, step: Step, sources: dict[str, str] | None = None, fills: dict[str, str] | None = None
+    ) -> list[str]:
         old = step.before.table(op.table)
         new = step.after.table(op.table)
         if sources is None:
             sources = {c.name: c.name for c in new.columns if old.column(c.name)}
-        return self.rebuild(old, new, sources)
+        return self.rebuild(old, new, sources, fills)
 
     # ------------------------------------------------------------ operations
 
     def op_add_column(self, op: Any, step: Step) -> list[str]:
         col: Column = op.column
         # ADD COLUMN cannot add a key, a UNIQUE column, a NOT NULL column without a
-        # default, or a non-constant default (CURRENT_TIMESTAMP): rebuild for those
-        if col.primary or col.default_now or (not col.nullable and col.default is None):
+        # default, a non-constant default (CURRENT_TIMESTAMP) or a named enum CHECK:
+        # rebuild for those
+        if self.backfilled(op):
+            return self._rebuild_after(op, step, fills={col.name: self.literal(op.backfill)})
+        if col.primary or col.default_now or col.type == "enum" or (not col.nullable and col.default is None):
             return self._rebuild_after(op, step)
         return super().op_add_column(op, step)
 
     def op_drop_column(self, op: Any, step: Step) -> list[str]:
+        self.refuse_view_dependents(op.table, op.column.name)
+        return self._rebuild_after(op, step)
+
+    def op_add_unique(self, op: Any, step: Step) -> list[str]:
+        return self._rebuild_after(op, step)
+
+    def op_drop_unique(self, op: Any, step: Step) -> list[str]:
         return self._rebuild_after(op, step)
 
     def op_alter_column(self, op: Any, step: Step) -> list[str]:
@@ -188,8 +224,25 @@ class SqliteRenderer(Renderer):
         return self._rebuild_after(op, step)
 
     def op_rename_table(self, op: Any, step: Step) -> list[str]:
+        """SQLite renames the table and rewrites the foreign keys that point at it;
+        a table with enum columns is then rebuilt, since its enum checks are named
+        after the table."""
         self.live.rename_table(op.old, op.new)
-        return super().op_rename_table(op, step)
+        out = super().op_rename_table(op, step)
+        after = step.after.table(op.new)
+        if any(c.type == "enum" for c in after.columns):
+            renamed = replace(step.before.table(op.old), name=op.new)
+            out += self.rebuild(renamed, after, {c.name: c.name for c in after.columns})
+        return out
+
+    def op_rename_column(self, op: Any, step: Step) -> list[str]:
+        """Likewise for a renamed enum column (its check is named after the column)."""
+        out = super().op_rename_column(op, step)
+        col = step.before.table(op.table).column(op.old)
+        if col is not None and col.type == "enum":
+            after = step.after.table(op.table)
+            out += self.rebuild(after, after, {c.name: c.name for c in after.columns})
+        return out
 
     def op_drop_table(self, op: Any, step: Step) -> list[str]:
         self.live.drop_table(op.table.name)

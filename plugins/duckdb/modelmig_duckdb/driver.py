@@ -146,7 +146,8 @@ class DuckdbInspector:
         return [{"name": n, "sqltext": text[len("CHECK") :]} for text, *_, n in self.constraints(table, "CHECK")]
 
     def get_unique_constraints(self, table: str) -> list[dict[str, Any]]:
-        return []  # modelmig makes unique indexes
+        sql = "SELECT constraint_name, constraint_column_names, constraint_type FROM duckdb_constraints()"
+        return [{"name": n, "column_names": list(cols)} for n, cols, kind in self.rows(sql, table) if kind == "UNIQUE"]
 
     def get_indexes(self, table: str) -> list[dict[str, Any]]:
         out = []

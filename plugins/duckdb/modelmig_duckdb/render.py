@@ -1,21 +1,25 @@
 """DuckDB DDL through SQLAlchemy Core (duckdb-engine's dialect).
 
 - Types are DuckDB's own names (what its catalogue reports): VARCHAR for strings,
-  text and enums (DuckDB ignores a VARCHAR length), DECIMAL(p,s), DOUBLE, BLOB...
+  text and enums (DuckDB ignores a VARCHAR length; enum values are not enforced,
+  see ``DuckdbRenderer.enum_checks``), DECIMAL(p,s), DOUBLE, BLOB...
 - Auto-increment keys: a sequence per column, ``DEFAULT nextval('<table>_<column>_seq')``.
 - DuckDB cannot alter a table that has indexes: those are dropped before and
   made again after a rename, an alteration or a dropped column, in the same
   transaction.
+- Unique constraints are unique indexes: DuckDB can add or drop an index on an
+  existing table, but no constraint.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.schema import CreateIndex
 
-from modelmig_core.api import Column, Renderer, Step, Table
+from modelmig_core.api import Column, Index, Renderer, Step, Table
 
 NAMES = {
     "integer": "INTEGER",
@@ -50,9 +54,18 @@ def sequence(table: str, column: str) -> str:
     return f"{table}_{column}_seq"
 
 
+def indexed(table: Table) -> Table:
+    """``table`` with its unique constraints as unique indexes."""
+    return replace(
+        table, uniques=(), indexes=(*table.indexes, *(Index(u.name, u.columns, True) for u in table.uniques))
+    )
+
+
 class DuckdbRenderer(Renderer):
     dialect_name = "duckdb"
     table = ""  # the table whose columns are being rendered (sequence names)
+    unique_constraints_as_indexes = True
+
 
     def __init__(self, hook: Any = None) -> None:
         super().__init__(hook)
@@ -69,6 +82,12 @@ class DuckdbRenderer(Renderer):
             return Named(f"{col.type.upper()}{' WITH TIME ZONE' if col.use_tz else ''}")
         return Named(NAMES[col.type]) if col.type in NAMES else super().column_type(col)
 
+    def enum_checks(self, table: Table) -> list[Any]:
+        """None: enums stay VARCHAR without the CHECK that holds their values on other
+        databases, as DuckDB can neither drop that CHECK when the values change nor
+        change the type of a column under a CHECK; DuckDB does not enforce them."""
+        return []
+
     def literal(self, value: str | int | float | bool) -> str:
         return ("true" if value else "false") if isinstance(value, bool) else super().literal(value)
 
@@ -84,7 +103,16 @@ class DuckdbRenderer(Renderer):
 
     def create_table(self, table: Table, name: str | None = None) -> list[str]:
         seqs = [sequence(name or table.name, c.name) for c in table.columns if c.autoincrement]
-        return [f"CREATE SEQUENCE IF NOT EXISTS {self.q(s)}" for s in seqs] + super().create_table(table, name)
+        return [f"CREATE SEQUENCE IF NOT EXISTS {self.q(s)}" for s in seqs] + super().create_table(indexed(table), name)
+
+    def op_add_unique(self, op: Any, step: Step) -> list[str]:
+        index = self.sa_index(
+            self._stub(sa.MetaData(), op.table, op.unique.columns), Index(op.unique.name, op.unique.columns, True)
+        )
+        return [self.compile(CreateIndex(index))]
+
+    def op_drop_unique(self, op: Any, step: Step) -> list[str]:
+        return [f"DROP INDEX {self.q(op.unique.name)}"]
 
     def op_drop_table(self, op: Any, step: Step) -> list[str]:
         seqs = [sequence(op.table.name, c.name) for c in op.table.columns if c.autoincrement]
@@ -92,6 +120,7 @@ class DuckdbRenderer(Renderer):
 
     def keeping_indexes(self, before: Table, after: Table, statements: list[str]) -> list[str]:
         """``statements`` between dropping ``before``'s indexes and making ``after``'s."""
+        before, after = indexed(before), indexed(after)
         if not statements or not before.indexes:
             return statements
         t = self.sa_table(after)

@@ -19,7 +19,7 @@ up = [
                 op.Column("created_at", "timestamp", default_now=True, use_tz=True),
                 op.Column("updated_at", "timestamp", default_now=True, use_tz=True),
             ],
-            indexes=[op.Index("uq_users_email", ["email"], unique=True)],
+            uniques=[op.Unique("uq_users_email", ["email"])],
         ),
     ),
     op.CreateTable(
@@ -41,10 +41,7 @@ up = [
                 op.Column("published_at", "timestamp", nullable=True, use_tz=True),
                 op.Column("deleted_at", "timestamp", nullable=True, use_tz=True),
             ],
-            indexes=[
-                op.Index("uq_posts_user_title", ["user_id", "title"], unique=True),
-                op.Index("ix_posts_user_created", ["user_id", "created_at"]),
-            ],
+            indexes=[op.Index("ix_posts_user_created", ["user_id", "created_at"])],
             foreign_keys=[
                 op.ForeignKey(
                     "fk_posts_user",
@@ -55,6 +52,7 @@ up = [
                 ),
             ],
             checks=[op.Check("ck_posts_title", "length(title) > 0")],
+            uniques=[op.Unique("uq_posts_user_title", ["user_id", "title"])],
         ),
     ),
     op.CreateTable(
@@ -95,7 +93,7 @@ up = [
                 op.Column("slug", "string", length=64),
                 op.Column("label", "string", length=100),
             ],
-            indexes=[op.Index("uq_tags_slug", ["slug"], unique=True)],
+            uniques=[op.Unique("uq_tags_slug", ["slug"])],
         ),
     ),
     op.CreateTable(
@@ -165,7 +163,7 @@ down = [
                 op.Column("slug", "string", length=64),
                 op.Column("label", "string", length=100),
             ],
-            indexes=[op.Index("uq_tags_slug", ["slug"], unique=True)],
+            uniques=[op.Unique("uq_tags_slug", ["slug"])],
         ),
     ),
     # drops data: drop comments table
@@ -219,10 +217,7 @@ down = [
                 op.Column("published_at", "timestamp", nullable=True, use_tz=True),
                 op.Column("deleted_at", "timestamp", nullable=True, use_tz=True),
             ],
-            indexes=[
-                op.Index("uq_posts_user_title", ["user_id", "title"], unique=True),
-                op.Index("ix_posts_user_created", ["user_id", "created_at"]),
-            ],
+            indexes=[op.Index("ix_posts_user_created", ["user_id", "created_at"])],
             foreign_keys=[
                 op.ForeignKey(
                     "fk_posts_user",
@@ -233,6 +228,7 @@ down = [
                 ),
             ],
             checks=[op.Check("ck_posts_title", "length(title) > 0")],
+            uniques=[op.Unique("uq_posts_user_title", ["user_id", "title"])],
         ),
     ),
     # drops data: drop users table
@@ -247,7 +243,7 @@ down = [
                 op.Column("created_at", "timestamp", default_now=True, use_tz=True),
                 op.Column("updated_at", "timestamp", default_now=True, use_tz=True),
             ],
-            indexes=[op.Index("uq_users_email", ["email"], unique=True)],
+            uniques=[op.Unique("uq_users_email", ["email"])],
         ),
     ),
 ]
