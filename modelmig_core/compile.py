@@ -28,7 +28,6 @@ INTEGER_RANGES = {
     "integer": (-(2**31), 2**31 - 1),
     "bigInteger": (-(2**63), 2**63 - 1),
 }
-NO_LITERAL_DEFAULT = frozenset({"text", "json", "binary"})
 REFERENTIAL_ACTIONS = {
     "cascade": "CASCADE",
     "set null": "SET NULL",
@@ -193,11 +192,6 @@ def compile_column(model: type[Model], name: str, spec: ColumnSpec, extra_types:
         raise ModelError(f"{loc}: default must be a str, int, float or bool literal")
     if default is not None and state_type == "enum" and default not in kw["values"]:
         raise ModelError(f"{loc}: default {default!r} is not one of the enum values")
-    if default is not None and state_type in NO_LITERAL_DEFAULT:
-        raise ModelError(
-            f"{loc}: a {state_type} column cannot have a default (MySQL refuses literal defaults on "
-            "text, json and binary columns); make it nullable or set the value in the application"
-        )
 
     default_now = False
     nullable = bool(opts.get("nullable", False))

@@ -83,11 +83,6 @@ INVALID = [
         id="default-bad-uuid",
     ),
     pytest.param(
-        'class T(Model):\n    table = "t"\n    schema = {"id": column("increments"), "x": column("text", default="")}\n',
-        ["model T", "'x'", "text column cannot have a default"],
-        id="default-on-text",
-    ),
-    pytest.param(
         'class T(Model):\n    table = "t"\n    schema = {"id": column("increments"), "d": column("date", backfill="soon")}\n',
         ["model T", "'d'", "backfill 'soon' is not a valid date"],
         id="backfill-bad-date",

@@ -12,8 +12,18 @@ from modelmig_core.conformance import compare
 from modelmig_core.state import State
 
 
+def inspector(engine: sa.Engine) -> Any:
+    """The Inspector the drivers' own inspect() gives (MariaDB's JSON columns as JSON)."""
+    insp = sa.inspect(engine)
+    if getattr(engine.dialect, "is_mariadb", False):
+        from modelmig_mysql.driver import MariadbJsonInspector
+
+        return MariadbJsonInspector(insp)
+    return insp
+
+
 def reflect(engine: sa.Engine) -> dict[str, dict[str, Any]]:
-    return compare.reflect(sa.inspect(engine), engine.dialect)
+    return compare.reflect(inspector(engine), engine.dialect)
 
 
 def expected(state: State, renderer: Any) -> dict[str, dict[str, Any]]:
@@ -21,7 +31,7 @@ def expected(state: State, renderer: Any) -> dict[str, dict[str, Any]]:
 
 
 def assert_schema(engine: sa.Engine, state: State, renderer: Any) -> None:
-    problems = compare.differences(sa.inspect(engine), state, renderer)
+    problems = compare.differences(inspector(engine), state, renderer)
     assert not problems, "; ".join(problems)
 
 

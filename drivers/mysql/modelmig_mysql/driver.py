@@ -264,7 +264,9 @@ class MysqlSession(SqlSession):
 
 
 class MariadbJsonInspector:
-    """An Inspector that reports MariaDB's JSON columns (LONGTEXT + json_valid) as JSON."""
+    """An Inspector that reports MariaDB's JSON columns (LONGTEXT + json_valid) as JSON.
+    The column is found by its check's clause, not the check's name: the check keeps
+    the column's first name when the column is renamed."""
 
     def __init__(self, insp: Any) -> None:
         self.insp = insp
@@ -272,19 +274,26 @@ class MariadbJsonInspector:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.insp, name)
 
-    def json_columns(self, table: str) -> set[str]:
+    def json_columns(self, table: str) -> dict[str, str]:
+        """{check name: column} of the table's json_valid checks."""
+        columns = {c["name"].lower(): c["name"] for c in self.insp.get_columns(table)}
+        out = {}
         with self.insp.bind.connect() as c:
             rows = c.exec_driver_sql(
                 "SELECT constraint_name, check_clause FROM information_schema.check_constraints "
                 "WHERE constraint_schema = DATABASE() AND table_name = %s AND level = 'Column'",
                 (table,),
             )
-            return {name for name, clause in rows if clause.replace("`", "").lower() == f"json_valid({name.lower()})"}
+            for name, clause in rows:
+                text = clause.replace("`", "").replace(" ", "").lower()
+                if text.startswith("json_valid(") and text.endswith(")") and text[11:-1] in columns:
+                    out[name] = columns[text[11:-1]]
+        return out
 
     def get_columns(self, table: str, **kw: Any) -> list[dict[str, Any]]:
         from sqlalchemy.dialects.mysql import JSON
 
-        json = self.json_columns(table)
+        json = set(self.json_columns(table).values())
         return [{**c, "type": JSON()} if c["name"] in json else c for c in self.insp.get_columns(table, **kw)]
 
     def get_check_constraints(self, table: str, **kw: Any) -> list[dict[str, Any]]:
