@@ -167,29 +167,18 @@ def _compare_named(
             out.append(Difference("changed", kind, label, _was("", describe(h), describe(w))))
 
 
+def _describe_index(ix: Any) -> str:
+    return ("unique " if ix.unique else "") + _columns(ix.columns)
+
+
 def _indexes(table: str, a: Table, b: Table, out: list[Difference]) -> None:
-    """Plain indexes (not unique)."""
-    _compare_named(
-        table,
-        "index",
-        [i for i in a.indexes if not i.unique],
-        [i for i in b.indexes if not i.unique],
-        lambda i: _columns(i.columns),
-        out,
-    )
+    """Indexes (plain, and the unique indexes older migration files made)."""
+    _compare_named(table, "index", a.indexes, b.indexes, _describe_index, out)
 
 
 def _uniques(table: str, a: Table, b: Table, out: list[Difference]) -> None:
-    """Unique constraints: today unique ``Index`` values of the state. (When the
-    state has a ``Unique`` value of its own, this compares ``Table.uniques``.)"""
-    _compare_named(
-        table,
-        "unique constraint",
-        [i for i in a.indexes if i.unique],
-        [i for i in b.indexes if i.unique],
-        lambda i: _columns(i.columns),
-        out,
-    )
+    """Unique constraints (``Table.uniques``)."""
+    _compare_named(table, "unique constraint", a.uniques, b.uniques, lambda u: _columns(u.columns), out)
 
 
 def _index_kind_changes(table: str, a: Table, b: Table, out: list[Difference]) -> None:
@@ -212,10 +201,8 @@ def compare_tables(table: str, a: Table, b: Table) -> list[Difference]:
     _compare_columns(table, a, b, out)
     flipped = {i.name for i in a.indexes for j in b.indexes if i.name == j.name and i.unique != j.unique}
     _index_kind_changes(table, a, b, out)
-    a_ix = _without(a, flipped)
-    b_ix = _without(b, flipped)
-    _indexes(table, a_ix, b_ix, out)
-    _uniques(table, a_ix, b_ix, out)
+    _indexes(table, _without(a, flipped), _without(b, flipped), out)
+    _uniques(table, a, b, out)
     _compare_named(table, "foreign key", a.foreign_keys, b.foreign_keys, describe_fk, out)
     _compare_named(table, "check", a.checks, b.checks, lambda c: c.expression, out)
     return out

@@ -27,7 +27,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from .column_types import DEFAULT_STRING_LENGTH, STATE_TYPES
 from .config import Config
 from .errors import ConfigError, ModelmigError
 from .naming import index_name
-from .state import Column, ForeignKey, Index, State, Table
+from .state import Column, ForeignKey, Index, State, Table, Unique
 from .targets import Target
 
 Echo = Callable[[str], None]
@@ -156,17 +156,19 @@ def column_source(m: ModelSource, col: Column, expressions: dict[tuple[str, str]
             kw.append(("primary", "True"))
         if col.autoincrement:
             kw.append(("autoincrement", "True"))
-    for ix in t.indexes:
-        if ix.columns == (col.name,) and ix.name == index_name(t.name, ix.columns, ix.unique):
-            kw.append(("unique" if ix.unique else "index", "True"))
+    unique_keys = (*t.uniques, *(i for i in t.indexes if i.unique))
+    if any(_column_level(t, u, True) for u in unique_keys if u.columns == (col.name,)):
+        kw.append(("unique", "True"))
+    if any(_column_level(t, ix, False) for ix in t.indexes if ix.columns == (col.name,) and not ix.unique):
+        kw.append(("index", "True"))
     if col.comment:
         kw.append(("comment", py(col.comment)))
     m.uses.add("column")
     return _call("column", [py(typ), *args], kw)
 
 
-def _column_level(t: Table, ix: Index) -> bool:
-    return len(ix.columns) == 1 and ix.name == index_name(t.name, ix.columns, ix.unique)
+def _column_level(t: Table, ix: Index | Unique, unique: bool) -> bool:
+    return len(ix.columns) == 1 and ix.name == index_name(t.name, ix.columns, unique)
 
 
 def fk_source(fk: ForeignKey) -> str:
@@ -205,10 +207,20 @@ def model_source(m: ModelSource, classes: dict[str, str], expressions: dict[tupl
         m.uses.add("foreign_key")
         block.append(("foreign_keys", [fk_source(fk) for fk in t.foreign_keys]))
     columns = set(t.column_names)
-    for key, fn, unique in (("unique", "unique", True), ("indexes", "index", False)):
+    for ix in t.indexes:
+        if ix.unique:
+            m.notes.append(
+                f"{t.name}.{ix.name}: a unique index; the models declare a unique constraint instead "
+                "(drift reports the difference until the index is replaced)"
+            )
+    kinds: tuple[tuple[str, str, bool, Sequence[Index | Unique]], ...] = (
+        ("unique", "unique", True, (*t.uniques, *(i for i in t.indexes if i.unique))),
+        ("indexes", "index", False, tuple(i for i in t.indexes if not i.unique)),
+    )
+    for key, fn, unique, members in kinds:
         entries = []
-        for ix in t.indexes:
-            if ix.unique != unique or _column_level(t, ix):
+        for ix in members:
+            if _column_level(t, ix, unique):
                 continue
             if not set(ix.columns) <= columns:
                 m.notes.append(f"{t.name}.{ix.name}: an index on expressions, left out")

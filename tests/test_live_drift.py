@@ -93,7 +93,7 @@ def sqlite_edit_table(db: ServerDb, table: str, old: str, new: str) -> None:
 def test_untouched_blog_reflects_to_the_replayed_state(make_project: Any, any_db: ServerDb) -> None:
     """After the blog's whole lifecycle, the live schema reflects to the state the
     migrations replay to: equal once both are as the database can hold them
-    (SQLite keeps no enum values or time zones, MySQL no time zones), and on
+    (SQLite keeps no time zones, MySQL no time zones), and on
     PostgreSQL equal as they are."""
     p = blog_project(make_project, any_db)
     lifecycle(p)
@@ -135,6 +135,10 @@ def test_reflection_of_every_type_and_option(make_project: Any, any_db: ServerDb
         assert live.tables["posts"].column("id").type == "bigInteger"
     if any_db.driver == "mysql":
         assert authors.column("meta").type == "json"  # MariaDB: LONGTEXT with its json_valid check
+        assert [c.name for c in authors.checks] == ["ck_authors_views"]
+    if any_db.driver == "sqlite":  # the enum's values are read back from its CHECK, which is the type's
+        assert authors.column("role").type == "enum"
+        assert authors.column("role").values == ("admin", "editor", "viewer")
         assert [c.name for c in authors.checks] == ["ck_authors_views"]
 
 
@@ -205,14 +209,16 @@ def test_each_hand_change_is_reported_by_name(make_project: Any, any_db: ServerD
     } <= kinds
 
 
-@pytest.mark.parametrize("kind", ["pg", "mysql"])
+@pytest.mark.parametrize("kind", ["sqlite", "pg", "mysql"])
 def test_an_enum_value_added_by_hand_is_reported(make_project: Any, kind: str, request: pytest.FixtureRequest) -> None:
-    """On the databases that keep enum values (SQLite stores an enum as a VARCHAR
-    without its values, so there is no value to add there)."""
+    """On every database: PostgreSQL's enum type, MySQL's ENUM column, SQLite's
+    VARCHAR with the named CHECK of its values (ck_posts_status_enum)."""
     db: ServerDb = request.getfixturevalue(f"{kind}_db")
     p = blog_project(make_project, db)
     p.ok("migrate:run")
-    if kind == "pg":
+    if kind == "sqlite":
+        sqlite_edit_table(db, "posts", "'archived')", "'archived', 'hidden')")
+    elif kind == "pg":
         sql(db, "ALTER TYPE posts_status_enum ADD VALUE 'hidden'")
     else:
         sql(

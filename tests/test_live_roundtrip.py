@@ -33,9 +33,11 @@ SCHEMAS = {
             bio TEXT,
             active BOOLEAN NOT NULL DEFAULT 1,
             score NUMERIC(8, 2) NOT NULL DEFAULT 0,
+            mood VARCHAR(5) NOT NULL DEFAULT 'happy',
             meta JSON,
             created_at DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
-            deleted_at DATETIME
+            deleted_at DATETIME,
+            CONSTRAINT ck_authors_mood_enum CHECK (mood IN ('happy', 'sad'))
         )""",
         """CREATE TABLE books (
             id INTEGER PRIMARY KEY,
@@ -224,10 +226,14 @@ def test_round_trip_of_a_schema_made_with_plain_sql(make_project: Any, any_db: S
     assert 'check("pages > 0", name="ck_books_pages")' in source
     assert 'unique(["author_id", "title"], name="uq_books_author_title")' in source
     assert 'index(["published_on", "title"], name="ix_books_published")' in source
+    assert '"mood": column("enum", ["happy", "sad"], default="happy")' in source  # SQLite: from its CHECK
+    if db.driver == "pg":  # PostgreSQL names a column-level UNIQUE itself
+        assert 'unique("email", name="authors_email_key")' in source
+    else:  # SQLite's unnamed column-level UNIQUE, MySQL's uq_authors_email
+        assert '"email": column("string", 191, unique=True)' in source
     if db.driver == "pg":
         assert '"created_at": column("timestamp", use_tz=True)' in source
         assert '"updated_at": column("timestamp")' in source
-        assert '"mood": column("enum", ["happy", "sad"], default="happy")' in source
         assert '"name": column("string", 100, comment="display name")' in source
     else:
         assert '"created_at": column("timestamp")' in source

@@ -1,6 +1,6 @@
 """Reflection: the live schema of a SQL database as the relational state values
-that replay produces (``State``/``Table``/``Column``/``Index``/``ForeignKey``/
-``Check``), so that one comparison serves drift, ``make:models`` and
+that replay produces (``State``/``Table``/``Column``/``Index``/``Unique``/
+``ForeignKey``/``Check``), so that one comparison serves drift, ``make:models`` and
 ``migrate:baseline``.
 
 The walk is shared and batched: one call per kind through SQLAlchemy's
@@ -13,8 +13,13 @@ defaults, the indexes it makes by itself) is normalised by the driver's
 check expressions) is understood through sqlglot, never with regexes.
 
 ``comparable(state)`` gives a state as the dialect can hold it: what the
-database cannot say (SQLite keeps no enum values and no time zone, MySQL no
-time zone) is dropped from both sides before drift compares them.
+database cannot say (SQLite keeps no time zone, MySQL no time zone and no
+difference between a unique index and a unique key) is dropped from both sides
+before drift compares them.
+
+Where the database has no enum type (``Features.native_enum`` false: SQLite),
+an enum column is read back from the named CHECK the renderer gives it
+(``ck_<table>_<column>_enum``, ``column IN (...)``) when ``enum_checks`` is set.
 
 Each kind is read by its own method (``columns``, ``primary_key``,
 ``indexes``, ``unique_constraints``, ``foreign_keys``, ``checks``), so that a
@@ -33,8 +38,8 @@ import sqlalchemy as sa
 from sqlalchemy.pool import StaticPool
 
 from ..driver import LEDGER, Session
-from ..naming import check_name, foreign_key_name, index_name
-from ..state import Check, Column, ForeignKey, Index, State, Table
+from ..naming import check_name, enum_check_name, foreign_key_name, index_name
+from ..state import Check, Column, ForeignKey, Index, State, Table, Unique
 
 INTEGER_TYPES = ("integer", "bigInteger", "smallInteger")
 NUMERIC_TYPES = ("decimal", "float", "double")
@@ -65,6 +70,9 @@ class Reflection:
     engine_url: ClassVar[str] = "sqlite://"
     #: sqlglot's name of the dialect, for defaults and check expressions
     sqlglot_dialect: ClassVar[str] = "sqlite"
+    #: the database has no enum type: an enum column is a string with a named
+    #: CHECK of its values (``naming.enum_check_name``), read back as the enum
+    enum_checks: ClassVar[bool] = False
 
     def __init__(self, session: Session | None = None) -> None:
         self.session = session
@@ -113,11 +121,20 @@ class Reflection:
             key = (None, name)
             pk = self.primary_key(name, pks.get(key) or {})
             table_fks = self.foreign_keys(name, fks.get(key, []))
-            table_indexes = self.indexes(name, indexes.get(key, []), table_fks, pk)
-            table_indexes += self.unique_constraints(name, uniques.get(key, []), table_indexes)
+            table_uniques = self.unique_constraints(name, uniques.get(key, []))
+            table_indexes = self.indexes(name, indexes.get(key, []), table_fks, pk, table_uniques)
             cols = self.columns(name, columns.get(key, []), pk, extra)
             table_checks = self.checks(name, checks.get(key, []), cols, extra)
-            out[name] = Table(name, tuple(cols), tuple(table_indexes), tuple(table_fks), tuple(table_checks))
+            if self.enum_checks:
+                cols, table_checks = enum_columns(name, cols, table_checks, self.sqlglot_dialect)
+            out[name] = Table(
+                name,
+                tuple(cols),
+                tuple(table_indexes),
+                tuple(table_fks),
+                tuple(table_checks),
+                uniques=tuple(table_uniques),
+            )
         return State(out)
 
     def read_checks(self, insp: Any, kw: dict[str, Any]) -> dict[Any, list[dict[str, Any]]]:
@@ -164,13 +181,24 @@ class Reflection:
         )
 
     def indexes(
-        self, table: str, infos: list[dict[str, Any]], fks: list[ForeignKey], pk: tuple[str, ...]
+        self,
+        table: str,
+        infos: list[dict[str, Any]],
+        fks: list[ForeignKey],
+        pk: tuple[str, ...],
+        uniques: Sequence[Unique] = (),
     ) -> list[Index]:
-        """Plain and unique indexes (today a unique constraint is a unique Index in
-        the state). Indexes the database made by itself are left out (``own_index``)."""
+        """Plain and unique indexes (a unique index is what ``CREATE UNIQUE INDEX``
+        made). Left out: the index behind a unique constraint (PostgreSQL's
+        ``duplicates_constraint``; MySQL's unique keys, which are the constraints
+        themselves, share their name) and those the database made by itself
+        (``own_index``)."""
+        backing = {u.name for u in uniques}
         out = []
         for info in infos:
-            if info.get("duplicates_constraint") or self.own_index(table, info, fks):
+            if info.get("duplicates_constraint") or (info.get("unique") and info["name"] in backing):
+                continue
+            if self.own_index(table, info, fks):
                 continue
             cols = tuple(c if c is not None else str(e) for c, e in zip(*self._index_parts(info), strict=True))
             out.append(Index(info["name"], cols, bool(info.get("unique"))))
@@ -184,21 +212,18 @@ class Reflection:
             exprs += [None] * (len(names) - len(exprs))
         return names, exprs[: len(names)]
 
-    def unique_constraints(self, table: str, infos: list[dict[str, Any]], indexes: list[Index]) -> list[Index]:
-        """UNIQUE constraints, as the state holds them today: a unique ``Index`` of
-        the same name (an unnamed one gets the name modelmig would give it). A
-        constraint that an index already stands for is not repeated.
-
-        When the state grows a ``Unique`` value of its own, this method returns those
-        instead, and ``indexes`` leaves out the indexes that back them."""
-        have = {i.name for i in indexes}
+    def unique_constraints(self, table: str, infos: list[dict[str, Any]]) -> list[Unique]:
+        """UNIQUE constraints (MySQL: every unique key), as ``Unique`` values; an
+        unnamed one (SQLite's column-level ``UNIQUE``) gets the name modelmig would
+        give it."""
         out = []
+        have: set[str] = set()
         for info in infos:
             cols = tuple(info["column_names"])
             name = info.get("name") or index_name(table, cols, True)
-            if info.get("duplicates_index") in have or name in have:
+            if name in have:
                 continue
-            out.append(Index(name, cols, True))
+            out.append(Unique(name, cols))
             have.add(name)
         return out
 
@@ -299,6 +324,46 @@ class Reflection:
 
     def comparable_check(self, expression: str) -> str:
         return normalize_sql(expression, self.sqlglot_dialect, compare=True, rewrite=self.rewrite)
+
+
+# ---------------------------------------------------------------- enums kept in a CHECK
+
+
+def enum_values(expression: str, column: str, dialect: str) -> tuple[str, ...] | None:
+    """The values of ``column IN ('a', 'b')`` (the CHECK an enum gets where the
+    database has no enum type), else None."""
+    from sqlglot import exp
+
+    tree = _parse(" ".join(expression.split()), dialect)
+    while isinstance(tree, exp.Paren):
+        tree = tree.this
+    if not isinstance(tree, exp.In) or not isinstance(tree.this, exp.Column) or tree.this.name != column:
+        return None
+    items = tree.expressions
+    if not items or not all(isinstance(v, exp.Literal) and v.is_string for v in items):
+        return None
+    return tuple(str(v.this) for v in items)
+
+
+def enum_columns(
+    table: str, columns: list[Column], checks: list[Check], dialect: str
+) -> tuple[list[Column], list[Check]]:
+    """Columns whose ``ck_<table>_<column>_enum`` CHECK lists their values, as enums
+    of those values; those checks are the type's, not checks of the models."""
+    by_name = {c.name: c for c in checks}
+    enums: dict[str, tuple[str, ...]] = {}
+    for col in columns:
+        check = by_name.get(enum_check_name(table, col.name))
+        if check is None or col.type not in ("string", "text"):
+            continue
+        values = enum_values(check.expression, col.name, dialect)
+        if values is not None:
+            enums[col.name] = values
+    if not enums:
+        return columns, checks
+    out = [replace(c, type="enum", length=None, values=enums[c.name]) if c.name in enums else c for c in columns]
+    kept = [c for c in checks if c.name not in {enum_check_name(table, n) for n in enums}]
+    return out, kept
 
 
 # ---------------------------------------------------------------- types

@@ -10,6 +10,9 @@ walk itself is the core's ``Reflection``).
   variants (``MEDIUMINT``, ``LONGTEXT``, ``TINYINT(4)``) keep their own names.
 - Defaults through sqlglot: ``current_timestamp(6)`` -> default_now, ``'0'``/
   ``0`` of a boolean -> False.
+- A unique key is a unique constraint (``Unique``): MySQL cannot tell one from
+  a unique index (what older migration files' ``Index(unique=True)`` made), so
+  ``comparable`` holds both as unique constraints.
 - The index the server makes for a foreign key (named after it) is the server's,
   not the models'. ``RESTRICT`` is the server's default action and compares as
   no action.
@@ -24,7 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-from modelmig_core.api import Column, ForeignKey, Reflection, Table, generic_type, raw_type
+from modelmig_core.api import Column, ForeignKey, Reflection, Table, Unique, generic_type, raw_type
 
 OWN_TEXT_TYPES = (mysql.TINYTEXT, mysql.MEDIUMTEXT, mysql.LONGTEXT)
 
@@ -116,6 +119,18 @@ class MysqlReflection(Reflection):
     def action(self, value: str | None) -> str | None:
         action = super().action(value)
         return None if action == "RESTRICT" else action
+
+    def comparable_table(self, table: Table) -> Table:
+        """A unique index is a unique key here, as a unique constraint is."""
+        table = super().comparable_table(table)
+        keys = [i for i in table.indexes if i.unique]
+        if not keys:
+            return table
+        return replace(
+            table,
+            indexes=tuple(i for i in table.indexes if not i.unique),
+            uniques=(*table.uniques, *(Unique(i.name, i.columns) for i in keys)),
+        )
 
     def comparable_column(self, table: Table, col: Column) -> Column:
         col = super().comparable_column(table, col)

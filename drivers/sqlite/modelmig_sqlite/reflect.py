@@ -8,27 +8,64 @@ decimal, ``FLOAT``/``REAL`` -> float, ``DOUBLE``, ``DATE``, ``TIME``, ``DATETIME
 ``BLOB`` -> binary. A single-column ``INTEGER`` primary key is SQLite's rowid,
 which numbers itself: auto-increment.
 
-What SQLite does not keep is not compared (``comparable``): an enum is a
-VARCHAR as long as its longest value (its values are not stored), an
-auto-increment key is always INTEGER, time zones and comments are dropped.
+An enum is a VARCHAR with a named CHECK of its values (``ck_<table>_<column>_enum``,
+``column IN (...)``, what the renderer makes where there is no enum type): read
+back as the enum, and that check is the type's, not a check of the models.
+``CREATE UNIQUE INDEX`` stays a unique index; a table's UNIQUE constraint (named
+or column-level) is a unique constraint.
+
+What SQLite does not keep is not compared (``comparable``): an auto-increment
+key is always INTEGER, time zones and comments are dropped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
 
-from modelmig_core.api import Column, Reflection, Table, generic_type
+from modelmig_core.api import Column, Reflection, Table, Unique, generic_type
 
 
 class SqliteReflection(Reflection):
     engine_url = "sqlite://"
     sqlglot_dialect = "sqlite"
+    enum_checks = True
 
     def skip_table(self, name: str) -> bool:
         return super().skip_table(name) or name.startswith("sqlite_")
+
+    def read_extra(self, connection: sa.Connection, tables: Sequence[str]) -> Any:
+        """The column sets of the UNIQUE constraints written without a name
+        (``email VARCHAR(191) UNIQUE``), which the Inspector does not report: the
+        indexes SQLite made for them (``origin = 'u'``), in one query."""
+        wanted = set(tables)
+        rows = connection.exec_driver_sql(
+            "SELECT m.name, il.name, ii.name FROM sqlite_master AS m, pragma_index_list(m.name) AS il, "
+            "pragma_index_info(il.name) AS ii WHERE m.type = 'table' AND il.origin = 'u' "
+            "ORDER BY m.name, il.name, ii.seqno"
+        )
+        found: dict[tuple[str, str], list[str]] = {}
+        for table, index, column in rows:
+            if table in wanted:
+                found.setdefault((table, index), []).append(column)
+        self._constraint_keys: dict[str, list[tuple[str, ...]]] = {}
+        for (table, _index), columns in found.items():
+            self._constraint_keys.setdefault(table, []).append(tuple(columns))
+        return None
+
+    def unique_constraints(self, table: str, infos: list[dict[str, Any]]) -> list[Unique]:
+        """The Inspector's (named or table-level) UNIQUE constraints, and the
+        unnamed column-level ones it leaves out, named as modelmig would name them."""
+        found = {tuple(i["column_names"]) for i in infos}
+        extra = [
+            {"name": None, "column_names": list(cols)}
+            for cols in getattr(self, "_constraint_keys", {}).get(table, [])
+            if cols not in found
+        ]
+        return super().unique_constraints(table, [*infos, *extra])
 
     def logical_type(self, table: str, info: dict[str, Any], extra: Any) -> dict[str, Any]:
         t = info["type"]
@@ -43,8 +80,6 @@ class SqliteReflection(Reflection):
     def comparable_column(self, table: Table, col: Column) -> Column:
         col = super().comparable_column(table, col)
         changes: dict[str, Any] = {"use_tz": False, "comment": None}
-        if col.type == "enum" and col.values:
-            changes.update(type="string", length=max(len(v) for v in col.values), values=None)
         if table.primary_key == (col.name,):
             if col.autoincrement and col.type in ("bigInteger", "smallInteger"):
                 changes["type"] = "integer"
