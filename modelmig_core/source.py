@@ -17,20 +17,38 @@ def _field_default(f: Any) -> Any:
     return MISSING
 
 
+_FIELDS: dict[type, tuple[tuple[str, Any], ...]] = {}
+
+
+def _fields_of(cls: type) -> tuple[tuple[str, Any], ...] | None:
+    """(name, default or MISSING) of a dataclass's fields, looked up once per class
+    (a 1,000-table migration renders a quarter of a million values); None for a
+    value that is not a dataclass instance."""
+    known = _FIELDS.get(cls)
+    if known is None:
+        if not is_dataclass(cls):
+            return None
+        known = _FIELDS[cls] = tuple((f.name, _field_default(f)) for f in fields(cls))
+    return known
+
+
 def to_source(value: Any, level: int = 0, prefix: str = "op.") -> str:
     """Render ``value`` as Python source. Dataclasses render as ``op.Name(...)``,
     omitting fields equal to their default; required fields are positional."""
     pad = INDENT * (level + 1)
     end = INDENT * level
-    if is_dataclass(value) and not isinstance(value, type):
+    cls = type(value)
+    if cls is str:
+        return json.dumps(value, ensure_ascii=False)
+    spec = None if cls is type else _fields_of(cls)
+    if spec is not None:
         args: list[str] = []
-        for f in fields(value):
-            v = getattr(value, f.name)
-            default = _field_default(f)
+        for name, default in spec:
+            v = getattr(value, name)
             if default is MISSING:
                 args.append(to_source(v, level + 1, prefix))
             elif v != default:
-                args.append(f"{f.name}={to_source(v, level + 1, prefix)}")
+                args.append(f"{name}={to_source(v, level + 1, prefix)}")
         head = f"{prefix}{type(value).__name__}("
         one_line = head + ", ".join(args) + ")"
         if len(one_line) + len(pad) <= 100 and "\n" not in one_line:
