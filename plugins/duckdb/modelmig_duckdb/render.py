@@ -66,7 +66,6 @@ class DuckdbRenderer(Renderer):
     table = ""  # the table whose columns are being rendered (sequence names)
     unique_constraints_as_indexes = True
 
-
     def __init__(self, hook: Any = None) -> None:
         super().__init__(hook)
         import duckdb  # DuckDB reserves words PostgreSQL does not (AT...): quote them too
