@@ -173,6 +173,7 @@ def test_the_document_family_builds_mongo_models() -> None:
         ({"id": column("increments")}, None, "field 'id': auto-increment has no MongoDB meaning"),
         ({"code": column("string", 5, primary=True)}, None, "field 'code': primary keys have no MongoDB meaning"),
         ({"on": column("boolean", default=True)}, None, "field 'on': default has no MongoDB meaning"),
+        ({"n": column("integer", backfill=1)}, None, "field 'n': backfill has no MongoDB meaning"),
         (
             {"at": column("timestamp"), "n": column("integer")},
             {"indexes": [index(["at", "n"], name="ttl", expire_after_seconds=10)]},

@@ -270,6 +270,11 @@ def compile_collection(model: type[Model]) -> Collection:
                 f"{loc}: default has no MongoDB meaning (the server fills no defaults); "
                 "set the value in the application or make the field nullable"
             )
+        if spec.options.get("backfill") is not None:
+            raise ModelError(
+                f"{loc}: backfill has no MongoDB meaning (documents are not rewritten when a field is added); "
+                "update the documents in a RunPython migration or make the field nullable"
+            )
         columns[field] = col
         fields[field] = field_schema(col)
         if not col.nullable:
