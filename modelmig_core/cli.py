@@ -172,8 +172,6 @@ def _each(
     (unless ``fail_fast``: then no more are started) and the command fails at the
     end. ``jobs`` > 1 works on that many connections at once, in threads: each has
     its own session, and every output line is whole and names its connection."""
-    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-
     from .runner import Runner
 
     reports = [] if reports is None else reports
@@ -203,6 +201,8 @@ def _each(
                 continue
             one(i)
     else:
+        from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
         with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="modelmig") as pool:
             pending: dict[Future[None], int] = {}
             queue = list(range(len(runners)))
