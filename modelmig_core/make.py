@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .compile import table_name, where
-from .config import Config
+from .config import Config, ConnectionConfig
 from .diff import DiffHints, inverse_operations
 from .errors import ConfigError, ModelError
 from .history import head, replay
@@ -67,10 +67,10 @@ def derive_name(ops: list[Operation]) -> str:
     return "update_schema"
 
 
-def family_drivers(config: Config, plugins: Registry, family: str) -> list[tuple[str, Driver]]:
-    """(connection name, driver) of every configured connection of ``family`` whose
-    driver loads here. make needs no database and no particular driver: one that is
-    not installed, or broken, is passed over (a command that uses it says so)."""
+def family_drivers(config: Config, plugins: Registry, family: str) -> list[tuple[ConnectionConfig, Driver]]:
+    """(connection, driver) of every configured connection of ``family`` whose driver
+    loads here. make needs no database and no particular driver: one that is not
+    installed, or broken, is passed over (a command that uses it says so)."""
     out = []
     for conn in config.connections.values():
         try:
@@ -78,7 +78,7 @@ def family_drivers(config: Config, plugins: Registry, family: str) -> list[tuple
         except ConfigError:
             continue
         if driver.info.family == family:
-            out.append((conn.name, driver))
+            out.append((conn, driver))
     return out
 
 
@@ -106,13 +106,7 @@ def check_servers(config: Config, plugins: Registry, desired: Desired) -> None:
     """What a configured connection's database (at the server version it declares)
     would refuse in the models is refused now, naming the model, field and connection."""
     by_table = {table_name(m): m for m in desired.models}
-    for conn in config.connections.values():
-        try:
-            driver = driver_of(conn, plugins)
-        except ConfigError:
-            continue  # not installed here: that database checks for itself
-        if driver.info.family != desired.family.name:
-            continue
+    for conn, driver in family_drivers(config, plugins, desired.family.name):
         for refusal in driver.refusals(desired.state, conn.server):
             model = by_table.get(refusal.table)
             prefix = where(model, refusal.field) if model else f"{refusal.table}"
@@ -135,7 +129,7 @@ def unsupported(
                 lacking = driver.features.lacking(needs)
                 if lacking:
                     out.append(
-                        f"{family}: {mid}: {op.describe()}: connection {conn!r} (driver {driver.name}) "
+                        f"{family}: {mid}: {op.describe()}: connection {conn.name!r} (driver {driver.name}) "
                         f"cannot run it ({', '.join(f'{flag}=False' for flag in lacking)})"
                     )
             state = op.state_forwards(state)
