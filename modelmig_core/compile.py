@@ -131,8 +131,27 @@ def value_problem(col: Column, value: Any) -> str | None:
     return None
 
 
+_COLUMNS: dict[str, Column] = {}
+
+
 def compile_column(model: type[Model], name: str, spec: ColumnSpec, extra_types: Iterable[str] = ()) -> Column:
-    """One ``column(...)`` -> a normalized state Column."""
+    """One ``column(...)`` -> a normalized state Column. The same declaration
+    (name, type, argument, options) compiles once per process: a schema repeats its
+    ``id`` and timestamp columns in every model, and the file renderer then writes
+    each shared Column once. Only valid declarations are remembered, so an error
+    always names the model it is in. The key is the declaration's ``repr``, which
+    tells apart what ``==`` does not (``1``, ``1.0`` and ``True``; a list and a tuple)."""
+    extra = tuple(extra_types)
+    key = repr((name, spec.type, spec.arg, spec.options, extra))
+    known = _COLUMNS.get(key)
+    if known is not None:
+        return known
+    col = _compile_column(model, name, spec, extra)
+    _COLUMNS[key] = col
+    return col
+
+
+def _compile_column(model: type[Model], name: str, spec: ColumnSpec, extra_types: Iterable[str]) -> Column:
     loc = where(model, name)
     if not name.isidentifier():
         raise ModelError(f"{loc}: column name is not a valid identifier")

@@ -262,6 +262,8 @@ def needs_value(col: Column) -> bool:
 
 
 def diff_states(old: State, new: State, hints: DiffHints | None = None) -> list[Operation]:
+    if old == new:  # the every-day "no change": nothing to compare table by table
+        return []
     hints = hints or DiffHints()
     rec = Recorder(old)
     emit = rec.emit
@@ -293,6 +295,7 @@ def diff_states(old: State, new: State, hints: DiffHints | None = None) -> list[
 
     start = rec.state
     kept = [n for n in sorted(start.tables) if n in new.tables]
+    changed = [n for n in kept if start.tables[n] != new.tables[n]]  # a table equal in both needs nothing
     created = [new.tables[n] for n in sorted(new.tables) if n not in start.tables]
     dropped = [start.tables[n] for n in sorted(start.tables) if n not in new.tables]
     nodes: list[Node] = []
@@ -303,7 +306,7 @@ def diff_states(old: State, new: State, hints: DiffHints | None = None) -> list[
     # what changes under the foreign keys that stay: type changes of their
     # columns, unique keys dropped (and made again)
     changed_keys: set[Key] = set()
-    for name in kept:
+    for name in changed:
         a, b = start.tables[name], new.tables[name]
         for col in b.columns:
             before = a.column(col.name)
@@ -321,12 +324,18 @@ def diff_states(old: State, new: State, hints: DiffHints | None = None) -> list[
     def remade(table: str, fk: ForeignKey) -> bool:
         return bool(fk_obj(table, fk).needs & changed_keys)
 
+    # an unchanged table's foreign key is remade when what it references changes
+    fk_tables = kept if changed_keys else changed
+
     # 2. drop FKs, indexes, uniques, checks that are removed or changed
-    for name in kept:
+    changed_set = set(changed)
+    for name in fk_tables:
         a, b = start.tables[name], new.tables[name]
         for fk in a.foreign_keys:
             if fk not in b.foreign_keys or remade(name, fk):
                 nodes.append(Node(const(DropForeignKey(name, fk)), removes=[fk_obj(name, fk)]))
+        if name not in changed_set:
+            continue
         for ix in a.indexes:
             if ix not in b.indexes:
                 nodes.append(
@@ -348,7 +357,7 @@ def diff_states(old: State, new: State, hints: DiffHints | None = None) -> list[
                 nodes.append(Node(const(DropForeignKey(t.name, fk)), removes=[fk_obj(t.name, fk)]))
 
     # 3. columns
-    for name in kept:
+    for name in changed:
         a, b = start.tables[name], new.tables[name]
         for col in a.columns:
             if not b.column(col.name):
@@ -383,7 +392,7 @@ def diff_states(old: State, new: State, hints: DiffHints | None = None) -> list[
         nodes.append(Node(const(CreateTable(table)), creates=table_objs(table)))
 
     # 5. indexes, uniques, checks, FKs that are new or changed
-    for name in kept:
+    for name in changed:
         a, b = start.tables[name], new.tables[name]
         for ix in b.indexes:
             if ix not in a.indexes:
@@ -398,7 +407,7 @@ def diff_states(old: State, new: State, hints: DiffHints | None = None) -> list[
                 nodes.append(
                     Node(const(AddCheck(name, ck)), creates=[Obj(frozenset(), frozenset(), ("name", ck.name))])
                 )
-    for name in kept:
+    for name in fk_tables:
         a, b = start.tables[name], new.tables[name]
         for fk in b.foreign_keys:
             if fk not in a.foreign_keys or remade(name, fk):

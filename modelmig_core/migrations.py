@@ -145,12 +145,14 @@ def render(
     """The source of a migration file. Same input, same bytes. An operation that
     drops data is marked by a ``# drops data: ...`` comment above it."""
     from .dataloss import marker
-    from .source import to_source
+    from .source import Memo, to_source
+
+    memo: Memo = {}  # a table in up and down, a column of many tables: rendered once
 
     def block(ops: list[Operation]) -> str:
         if not ops:
             return "[]"
-        lines = [(f"    {marker(o)}\n" if o.destructive else "") + f"    {to_source(o, 1)},\n" for o in ops]
+        lines = [(f"    {marker(o)}\n" if o.destructive else "") + f"    {to_source(o, 1, memo=memo)},\n" for o in ops]
         return "[\n" + "".join(lines) + "]"
 
     return (

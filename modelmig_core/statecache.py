@@ -24,7 +24,7 @@ from .driver import API_VERSION
 from .migrations import MigrationFile
 from .state import Value
 
-FORMAT = 1
+FORMAT = 2  # 2: equal values stored once (SHARE/REF)
 FOLDER = ".modelmig-cache"
 
 
@@ -49,26 +49,37 @@ def key(family: str, files: list[MigrationFile]) -> str:
 
 
 # Markers: keys no state value uses (a NUL cannot start a model's or validator's key).
-TYPE, ARGS, TUPLE = "\x00t", "\x00a", "\x00u"
+TYPE, ARGS, TUPLE, SHARE, REF = "\x00t", "\x00a", "\x00u", "\x00s", "\x00r"
 
 
-def encode(value: Any, types: dict[type, int], names: list[str]) -> Any:
-    """Dataclasses as {TYPE: index, ARGS: [field values]}, tuples as {TUPLE: [...]}."""
+def encode(value: Any, types: dict[type, int], names: list[str], seen: dict[str, int] | None = None) -> Any:
+    """Dataclasses as {TYPE: index, ARGS: [field values]}, tuples as {TUPLE: [...]}.
+
+    With ``seen``, a value equal to one written before (the same encoding, so ``1``
+    and ``True`` stay apart) is written as {REF: n} to the first, which carries
+    {SHARE: n}: the ``id`` column of a thousand tables is decoded once."""
     if is_dataclass(value) and not isinstance(value, type):
         cls = type(value)
         index = types.get(cls)
         if index is None:
             index = types[cls] = len(names)
             names.append(f"{cls.__module__}:{cls.__qualname__}")
-        return {TYPE: index, ARGS: [encode(v, types, names) for v in value.__dict__.values()]}
+        out = {TYPE: index, ARGS: [encode(v, types, names, seen) for v in value.__dict__.values()]}
+        if seen is not None:
+            text = json.dumps(out, separators=(",", ":"))
+            known = seen.get(text)
+            if known is not None:
+                return {REF: known}
+            out[SHARE] = seen[text] = len(seen)
+        return out
     if isinstance(value, tuple):
-        return {TUPLE: [encode(v, types, names) for v in value]}
+        return {TUPLE: [encode(v, types, names, seen) for v in value]}
     if isinstance(value, list):
-        return [encode(v, types, names) for v in value]
+        return [encode(v, types, names, seen) for v in value]
     if isinstance(value, dict):
         if not all(isinstance(k, str) and not k.startswith("\x00") for k in value):
             raise TypeError("only plain string keys can be cached")
-        return {k: encode(v, types, names) for k, v in value.items()}
+        return {k: encode(v, types, names, seen) for k, v in value.items()}
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     raise TypeError(f"cannot cache a {type(value).__name__}")
@@ -92,8 +103,14 @@ def decode(text: str, names: list[Any], state_class: type) -> Any:
         raise CacheMiss("bad type table")
     classes = [_class(n, state_class) for n in names]
     new = object.__new__
+    shared: dict[int, Any] = {}
 
     def hook(obj: dict[str, Any]) -> Any:
+        if REF in obj:
+            try:
+                return shared[obj[REF]]
+            except (KeyError, TypeError):
+                raise CacheMiss("bad reference") from None
         if TYPE in obj:
             try:
                 cls, field_names = classes[obj[TYPE]]
@@ -104,6 +121,8 @@ def decode(text: str, names: list[Any], state_class: type) -> Any:
                 raise CacheMiss(f"fields of {cls.__name__} do not match")
             value = new(cls)
             value.__dict__.update(zip(field_names, args, strict=True))
+            if SHARE in obj:
+                shared[obj[SHARE]] = value
             return value
         if TUPLE in obj:
             items = obj[TUPLE]
@@ -151,7 +170,7 @@ def store(migrations_dir: Path, family: str, files: list[MigrationFile], head: A
     """Write the cache (atomically); failing to write it is never an error."""
     try:
         names: list[str] = []
-        body = json.dumps(encode(head, {}, names), separators=(",", ":"))
+        body = json.dumps(encode(head, {}, names, {}), separators=(",", ":"))
         header = {
             "key": key(family, files),
             "last": last,

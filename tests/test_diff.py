@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from modelmig_core import Model, column, foreign_key, index
+from modelmig_core import Model, column, foreign_key, index, unique
 from modelmig_core.compile import compile_sql_models, renames
 from modelmig_core.diff import DiffHints, diff_states, inverse_operations
 from modelmig_core.operations import (
     AddColumn,
     AddForeignKey,
+    AddUnique,
     AlterColumn,
     CreateIndex,
     CreateTable,
     DropForeignKey,
     DropIndex,
     DropTable,
+    DropUnique,
     RenameColumn,
     RenameTable,
 )
@@ -129,4 +131,32 @@ def test_index_change_is_drop_then_create_and_column_changes_are_minimal() -> No
 
 
 def test_no_change_no_operation() -> None:
+    assert diff_states(state(Account, Zone), state(Account, Zone)) == []
+
+
+def test_an_unchanged_table_remakes_its_foreign_key_when_the_referenced_key_changes() -> None:
+    """The diff skips tables equal in both states, but not the foreign keys of an
+    unchanged table whose referenced unique key is dropped and made again."""
+
+    def zones(unique_name: str) -> type[Model]:
+        class Z(Model):
+            table = "zones"
+            schema = {"id": column("increments"), "code": column("string", 8)}
+            database = {"unique": [unique(["code"], name=unique_name)]}
+
+        return Z
+
+    class Site(Model):
+        table = "sites"
+        schema = {"id": column("increments"), "zone_code": column("string", 8)}
+        database = {"foreign_keys": [foreign_key("zone_code", "zones", "code", name="fk_sites_zone")]}
+
+    old, new = state(Site, zones("uq_zones_code")), state(Site, zones("uq_zones_code_v2"))
+    assert old.tables["sites"] == new.tables["sites"]  # sites itself is unchanged
+    ops = diff_states(old, new)
+    assert [type(o) for o in ops] == [DropForeignKey, DropUnique, AddUnique, AddForeignKey]
+    assert replay(old, ops) == new
+
+
+def test_equal_states_give_no_operations() -> None:
     assert diff_states(state(Account, Zone), state(Account, Zone)) == []

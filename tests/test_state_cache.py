@@ -129,3 +129,25 @@ def test_the_document_chain_is_cached_too(make_project: Any) -> None:
     files = list_files(migrations, "document")
     state, last = statecache.load(migrations, "document", files, DocumentState)
     assert state == replay(migrations, "document", DocumentState).head and last == files[-1].id
+
+
+def test_equal_values_are_stored_once_and_decoded_equal_but_kept_apart_by_type(tmp_path: Path) -> None:
+    """The cache writes a value equal to one before it as a reference (an ``id``
+    column of many tables once), yet never merges values ``==`` confuses."""
+    from modelmig_core.state import Column, Table
+
+    def table(name: str, default: Any) -> Table:
+        return Table(name, (Column("id", "integer", primary=True), Column("n", "float", default=default)))
+
+    head = State({"a": table("a", 1), "b": table("b", 1.0), "c": table("c", True), "d": table("d", 1)})
+    names: list[str] = []
+    body = json.dumps(statecache.encode(head, {}, names, {}))
+    ref = json.dumps(statecache.REF)  # the marker as JSON writes it
+    assert body.count(ref) == 4  # b, c and d's id column, and d's n column (a's again)
+    back = statecache.decode(body, names, State)
+    assert back == head
+    defaults = [type(back.tables[t].columns[1].default) for t in "abcd"]
+    assert defaults == [int, float, bool, int]
+    assert back.tables["a"].columns[0] is back.tables["b"].columns[0]  # decoded once, shared
+    with pytest.raises(statecache.CacheMiss):  # a reference to nothing is a miss, not a crash
+        statecache.decode(body.replace(f"{ref}: 0", f"{ref}: 999"), names, State)
