@@ -4,12 +4,12 @@ production."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from .backup import backup_before_drop
 from .diff import DiffHints, diff_states
-from .driver import Session, Step
+from .driver import Session, Statement, Step
 from .errors import MigrationFailed, ModelmigError
 from .family import Family, relational
 from .hookspecs import hookimpl
@@ -37,10 +37,14 @@ def apply(
 ) -> Any:
     """Perform the session's plan of the steps, one statement at a time: each is
     recorded as started on the ledger before it is sent (outside a transaction),
-    and counted when it completed."""
-    statements = session.plan(steps)
+    and counted when it completed. Inside a transaction the statements are taken
+    as they are rendered (``Session.statements``): a session that sends them in the
+    background overlaps the server's work with the rendering of the rest."""
+    statements: Sequence[Statement] | Iterator[Statement]
+    statements = session.plan(steps) if record.tracked else session.statements(steps)
     noun = getattr(session, "statement_noun", "statement")
-    total = len(statements)
+    total = len(statements) if isinstance(statements, Sequence) else 0
+    number = 0
     for number, statement in enumerate(statements, 1):
         record.statement_started(number)
         try:
@@ -68,7 +72,8 @@ def apply(
             raise
         detail = " ".join(str(exc).split()) or type(exc).__name__
         raise MigrationFailed(
-            f"{migration.path.name}: its {total} statements, sent together: {detail} (rolled back: nothing was changed)"
+            f"{migration.path.name}: one of its {number} statements, sent together in its transaction: {detail} "
+            "(rolled back: nothing was changed)"
         ) from exc
     return True
 

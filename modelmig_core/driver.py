@@ -225,6 +225,13 @@ class Session:
         ``migrate:run`` performs exactly this list."""
         raise NotImplementedError
 
+    def statements(self, steps: Sequence[Step]) -> Iterator[Statement]:
+        """``plan(steps)`` one statement at a time, rendered as they are taken: inside
+        a transaction the core performs each as it comes, so a session that sends
+        statements in the background keeps the server busy while the next ones are
+        rendered. The same statements as ``plan``, in the same order."""
+        return iter(self.plan(steps))
+
     def perform(self, statement: Statement) -> None:
         """Execute one statement on this session's connection (inside a transaction a
         session may defer it and send several together: see ``flush``)."""

@@ -433,3 +433,58 @@ def test_postgresql_gets_a_migrations_statements_in_one_round_trip(
     pg_db.execute("CREATE TABLE t9 (id int)")
     failed = p.run("migrate:run")
     assert failed.exit_code != 0 and "already exists" in failed.output and "rolled back" in failed.output
+
+
+def test_postgresql_sends_long_migrations_in_batches_while_the_rest_renders(
+    make_project: Any, pg_db: ServerDb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every ``overlap_every`` statements the batch so far goes to the server from a
+    background thread, inside the migration's transaction, while the next are
+    rendered. A failing batch rolls the whole migration back and nothing after it
+    is sent."""
+    import threading
+
+    from modelmig_pg.driver import PgSession
+
+    from modelmig_core.sql.render import Renderer
+
+    monkeypatch.setattr(PgSession, "overlap_every", 3)
+    rendered: list[int] = [0]
+    sent: list[tuple[str, int, bool]] = []  # (sql, steps rendered by then, from the main thread)
+    real_render, real_execute = Renderer.statements, PgSession._execute
+
+    def render(self: Renderer, step: Any, facts: Any = None) -> list[str]:
+        out = real_render(self, step, facts)
+        rendered[0] += 1
+        return out
+
+    def execute(self: PgSession, sql: str, params: Any = None) -> Any:
+        sent.append((sql, rendered[0], threading.current_thread() is threading.main_thread()))
+        return real_execute(self, sql, params)
+
+    monkeypatch.setattr(Renderer, "statements", render)
+    monkeypatch.setattr(PgSession, "_execute", execute)
+    p = make_project({"main": {"url": pg_db.url}})
+    p.models(FIVE_TABLES)
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    ddl = [(sql, done, main) for sql, done, main in sent if "CREATE" in sql and "modelmig_migrations" not in sql]
+    assert [sql.count("CREATE ") for sql, _, _ in ddl] == [3, 3, 3, 1]  # 5 tables + 5 indexes, 3 at a time
+    assert ddl[0][1] < 5 and not ddl[0][2]  # the first batch left while tables were still being rendered
+    assert len(pg_db.rows("SELECT tablename FROM pg_tables WHERE tablename LIKE 't_'")) == 5
+
+    # t7 of t6..t8 exists already: the batch that creates it fails, the next is never sent
+    more = "".join(
+        f'\nclass T{i}(Model):\n    table = "t{i}"\n    schema = {{"id": column("increments"), '
+        f'"name": column("string", 50, index=True)}}\n'
+        for i in (6, 7, 8)
+    )
+    p.models(FIVE_TABLES + more)
+    p.ok("make:migration", env={"MODELMIG_NOW": "2026-01-02T00:00:00"})
+    pg_db.execute("CREATE TABLE t7 (id int)")
+    sent.clear()
+    failed = p.run("migrate:run")
+    assert failed.exit_code != 0 and "already exists" in failed.output and "rolled back" in failed.output
+    assert not any("t8" in sql for sql, _, _ in sent if "CREATE TABLE" in sql)  # nothing after the failure
+    assert pg_db.rows("SELECT tablename FROM pg_tables WHERE tablename IN ('t6', 't8')") == []
+    assert len(pg_db.rows("SELECT id FROM modelmig_migrations")) == 1

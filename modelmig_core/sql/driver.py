@@ -106,6 +106,11 @@ class SqlSession(Session):
     #: send a transaction's statements together, in one round trip, where the
     #: DB-API driver runs several statements in one ``execute`` (psycopg does)
     batch_in_transaction = False
+    #: with ``batch_in_transaction``: every this many statements, the batch so far is
+    #: sent from a background thread while the next are rendered (the server works
+    #: while Python renders); the DB-API connection must be usable from another
+    #: thread (psycopg's is). 0: one batch, sent by ``flush``.
+    overlap_every = 0
 
     def __init__(self, driver: SqlDriver, url: str, raw: Any) -> None:
         self.driver = driver
@@ -125,7 +130,7 @@ class SqlSession(Session):
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> list[Any] | None:
         """Run one statement; its rows when it returns any. Statements deferred by
         ``perform`` are sent first."""
-        if getattr(self, "_deferred", None):
+        if getattr(self, "_deferred", None) or getattr(self, "_sending", None):
             self.flush()
         return self._execute(sql, params)
 
@@ -199,6 +204,7 @@ class SqlSession(Session):
             self.commit()
         except BaseException:
             self._deferred = []  # never sent: the transaction goes
+            self._settle()  # a batch still on its way is waited for, never left to land after the ROLLBACK
             self.rollback()
             raise
         finally:
@@ -208,26 +214,34 @@ class SqlSession(Session):
         return self.driver.renderer(self.hook)
 
     def plan(self, steps: Sequence[Step]) -> list[Statement]:
+        return list(self.statements(steps))
+
+    def statements(self, steps: Sequence[Step]) -> Iterator[Statement]:
         if not steps:
-            return []
+            return
         from ..operations import RunPython
 
         facts = self.live_facts(steps)
         renderer = self.renderer()
-        out: list[Statement] = []
         for step in steps:
             if isinstance(step.op, RunPython):
-                out.append(Statement(f"-- {step.op.describe()}", action=step.op.forward))
+                yield Statement(f"-- {step.op.describe()}", action=step.op.forward)
             else:
-                out.extend(Statement(sql) for sql in renderer.statements(step, facts))
-        return out
+                for sql in renderer.statements(step, facts):
+                    yield Statement(sql)
 
     def perform(self, statement: Statement) -> None:
         """One statement of a migration. Inside a transaction of a session that
         batches, a SQL statement is deferred and sent with the next ones (``flush``,
-        or before anything else runs): all of a migration's DDL in one round trip."""
+        or before anything else runs): a migration's DDL in one round trip, or in
+        batches of ``overlap_every`` sent while the rest is rendered."""
         if statement.action is None and self.batch_in_transaction and getattr(self, "_in_transaction", False):
-            self._deferred: list[str] = [*getattr(self, "_deferred", []), statement.text]
+            deferred: list[str] = getattr(self, "_deferred", None) or []
+            deferred.append(statement.text)
+            self._deferred = deferred
+            if self.overlap_every and len(deferred) >= self.overlap_every:
+                self._deferred = []
+                self._send_behind(deferred)
             return
         if statement.action is not None:
             self.flush()
@@ -235,11 +249,48 @@ class SqlSession(Session):
         else:
             self.execute(statement.text)
 
+    @staticmethod
+    def _batch(texts: list[str]) -> str:
+        # a newline before each separator: a statement may end in a -- comment
+        return "\n;\n".join(text.rstrip().rstrip(";") for text in texts)
+
+    def _send_behind(self, texts: list[str]) -> None:
+        """Send ``texts`` as one batch from a background thread, after the batch
+        before it. Once a batch failed, nothing more is sent: ``flush`` raises."""
+        import threading
+
+        previous = getattr(self, "_sending", None)
+        if previous is not None:
+            previous[0].join()
+            if "error" in previous[1]:
+                return  # the transaction is lost: keep the first error, send nothing more
+        box: dict[str, BaseException] = {}
+
+        def send() -> None:
+            try:
+                self._execute(self._batch(texts))
+            except BaseException as exc:  # noqa: BLE001 - raised by flush, in the caller's thread
+                box["error"] = exc
+
+        thread = threading.Thread(target=send, name="modelmig-send", daemon=True)
+        self._sending: tuple[Any, dict[str, BaseException]] | None = (thread, box)
+        thread.start()
+
+    def _settle(self) -> BaseException | None:
+        """Wait for the batch on its way, if any; its error, if it failed."""
+        sending, self._sending = getattr(self, "_sending", None), None
+        if sending is None:
+            return None
+        sending[0].join()
+        return sending[1].get("error")
+
     def flush(self) -> None:
-        deferred, self._deferred = getattr(self, "_deferred", []), []
+        error = self._settle()
+        deferred, self._deferred = getattr(self, "_deferred", None) or [], []
+        if error is not None:
+            raise error
         if deferred:
-            # a newline before each separator: a statement may end in a -- comment
-            self._execute("\n;\n".join(text.rstrip().rstrip(";") for text in deferred))
+            self._execute(self._batch(deferred))
 
     def count_rows(self, table: str) -> int | None:
         try:

@@ -44,6 +44,7 @@ class Renderer:
         self.facts: Any = None
         self.table_options: dict[str, Any] = {}  # SQLAlchemy Table kwargs (mysql_engine, mysql_collate...)
         self.dialect: Dialect = registry.load(self.dialect_name)()
+        self._types: dict[Any, Any] = {}
 
     # ------------------------------------------------------------ names and types
 
@@ -90,6 +91,40 @@ class Renderer:
             return sa.String(max(len(v) for v in col.values))
         raise MigrationFailed(f"column {col.name}: type {col.type!r} has no rendering for {self.dialect_name}")
 
+    def type_key(self, col: Column) -> Any:
+        """What ``column_type`` may depend on: the whole column but its name and
+        comment (the default with its Python type, so ``1`` and ``True`` differ).
+        One type object then serves every column alike, and SQLAlchemy adapts it to
+        the dialect once. None: made afresh for each column (enums and booleans are
+        schema types, bound to one table). A renderer whose ``column_type`` reads
+        the column's name or its own state returns None for those columns."""
+        if col.type in ("enum", "boolean"):
+            return None
+        return (
+            col.type,
+            col.length,
+            col.precision,
+            col.scale,
+            col.values,
+            col.nullable,
+            col.primary,
+            col.autoincrement,
+            col.use_tz,
+            col.default_now,
+            type(col.default),
+            col.default,
+        )
+
+    def sa_type(self, col: Column) -> Any:
+        """``column_type(col)``, made once per ``type_key``."""
+        key = self.type_key(col)
+        if key is None:
+            return self.column_type(col)
+        known = self._types.get(key)
+        if known is None:
+            known = self._types[key] = self.column_type(col)
+        return known
+
     def literal(self, value: str | int | float | bool) -> str:
         if isinstance(value, bool):
             return "1" if value else "0"
@@ -111,7 +146,7 @@ class Renderer:
         """A state Column as a SQLAlchemy Column (the driver's render_column)."""
         return sa.Column(
             col.name,
-            self.column_type(col),
+            self.sa_type(col),
             nullable=col.nullable,
             primary_key=col.primary,
             autoincrement=col.autoincrement if col.primary else False,

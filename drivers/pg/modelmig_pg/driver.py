@@ -97,6 +97,7 @@ def lock_key(database: str) -> int:
 class PgSession(SqlSession):
     param = "%s"
     batch_in_transaction = True  # psycopg runs several statements in one execute (no parameters)
+    overlap_every = 32  # psycopg connections may be used from another thread: the server works while we render
 
     def is_missing_table(self, exc: Exception) -> bool:
         from psycopg import errors

@@ -83,7 +83,7 @@ class PgRenderer(Renderer):
         if col.autoincrement:
             column = sa.Column(
                 col.name,
-                self.column_type(col),
+                self.sa_type(col),
                 sa.Identity(always=False),
                 nullable=False,
                 primary_key=col.primary,
