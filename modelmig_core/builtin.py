@@ -4,7 +4,7 @@ production."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from typing import Any
 
 from .backup import backup_before_drop
@@ -31,17 +31,13 @@ def diff(old: Any, new: Any, hints: DiffHints) -> list[Operation]:
     return diff_states(old, new, hints)
 
 
-@hookimpl(trylast=True)
-def apply(
-    session: Session, migration: Migration, steps: Sequence[Step], direction: str, record: MigrationRecord
-) -> Any:
-    """Perform the session's plan of the steps, one statement at a time: each is
-    recorded as started on the ledger before it is sent (outside a transaction),
-    and counted when it completed. Inside a transaction the statements are taken
-    as they are rendered (``Session.statements``): a session that sends them in the
-    background overlaps the server's work with the rendering of the rest."""
-    statements: Sequence[Statement] | Iterator[Statement]
-    statements = session.plan(steps) if record.tracked else session.statements(steps)
+def _perform(
+    session: Session,
+    migration: Migration,
+    record: MigrationRecord,
+    statements: Sequence[Statement] | Iterator[Statement],
+) -> int:
+    """Perform each statement; how many there were."""
     noun = getattr(session, "statement_noun", "statement")
     total = len(statements) if isinstance(statements, Sequence) else 0
     number = 0
@@ -65,6 +61,25 @@ def apply(
             label = statement.label or statement.text.splitlines()[0][:120]
             raise MigrationFailed(f"{migration.path.name}: {label}: {detail} ({outcome})") from exc
         record.statement_done()
+    return number
+
+
+@hookimpl(trylast=True)
+def apply(
+    session: Session, migration: Migration, steps: Sequence[Step], direction: str, record: MigrationRecord
+) -> Any:
+    """Perform the session's plan of the steps, one statement at a time: each is
+    recorded as started on the ledger before it is sent (outside a transaction),
+    and counted when it completed. Inside a transaction the statements are taken
+    as they are rendered (``Session.statements``): a session that sends them in the
+    background overlaps the server's work with the rendering of the rest."""
+    statements: Sequence[Statement] | Iterator[Statement]
+    statements = session.plan(steps) if record.tracked else session.statements(steps)
+    try:
+        number = _perform(session, migration, record, statements)
+    finally:
+        if isinstance(statements, Generator):
+            statements.close()  # a rendering shared with other connections is let go at once
     try:
         session.flush()  # statements a session sends together (in a transaction)
     except Exception as exc:

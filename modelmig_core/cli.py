@@ -177,7 +177,12 @@ def _each(
     reports = [] if reports is None else reports
     if jobs > 1 and len(targets) > 1:
         plugins.hook  # noqa: B018 - the core's hooks registered once, before any thread uses them
-    runners = [Runner(config, plugins, target, out.echo) for target in targets]
+    shared = None
+    if len(targets) > 1:  # a fleet: the chain replayed once, each migration rendered once
+        from .shared import Shared
+
+        shared = Shared()
+    runners = [Runner(config, plugins, target, out.echo, shared) for target in targets]
     reports.extend(r.report for r in runners)
     results: dict[int, object] = {}
     failures: list[BaseException] = []

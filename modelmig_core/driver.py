@@ -195,6 +195,9 @@ class Session:
     #: the driver's own connection object (DB-API connection, pymongo Database):
     #: what RunPython code receives
     raw: Any = None
+    #: set by the core before a migration: what the connections of one command
+    #: share (``modelmig_core.shared.Shared``), or None
+    shared: Any = None
 
     # ---- the runner lock: one runner at a time per database
     def lock(self, timeout: float, on_wait: LockWait | None = None) -> None:

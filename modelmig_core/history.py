@@ -8,6 +8,7 @@ states before and after every operation of a migration come from that replay
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,10 @@ class History:
     empty: Callable[[], Any]
     migrations: list[Migration] = field(default_factory=list)
     states: list[Any] = field(default_factory=list)  # states[i] = state before migrations[i]; last = head
+    #: (migration id, direction) -> its steps, made once (the same list for every
+    #: connection of a command, so their rendering can be shared: ``shared.py``)
+    _steps: dict[tuple[str, str], list[Step]] = field(default_factory=dict, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def head(self) -> Any:
@@ -51,6 +56,13 @@ class History:
     def steps(self, migration: Migration, direction: str) -> list[Step]:
         """Each operation of ``migration`` in ``direction`` with the states just
         before and after it."""
+        with self._lock:
+            known = self._steps.get((migration.id, direction))
+            if known is None:
+                known = self._steps[(migration.id, direction)] = self._make_steps(migration, direction)
+            return known
+
+    def _make_steps(self, migration: Migration, direction: str) -> list[Step]:
         if direction == "up":
             state, ops = self.state_before(migration.id), migration.up
         else:

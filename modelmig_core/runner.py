@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Config
 from .dataloss import destructive_ops, dropped
@@ -34,6 +34,9 @@ from .migrations import Migration, MigrationFile, list_files
 from .registry import Registry
 from .report import ConnectionReport, Loss
 from .targets import Target
+
+if TYPE_CHECKING:
+    from .shared import Shared
 
 Echo = Callable[[str], None]
 
@@ -77,8 +80,11 @@ def _interrupted_message(target: Target, row: LedgerRow, noun: str) -> str:
 class Runner:
     """One connection's migration work. Use as a context manager."""
 
-    def __init__(self, config: Config, registry: Registry, target: Target, echo: Echo) -> None:
+    def __init__(
+        self, config: Config, registry: Registry, target: Target, echo: Echo, shared: Shared | None = None
+    ) -> None:
         self.config = config
+        self.shared = shared  # what the connections of one command share (a fleet)
         self.registry = registry
         self.target = target
         self.driver = target.driver
@@ -137,10 +143,15 @@ class Runner:
         return self.connection.ledger.rows()
 
     def history(self) -> History:
-        """The chain, loaded and replayed once per runner."""
+        """The chain, loaded and replayed once per runner (once per command when the
+        runners share it)."""
         if self._history is None:
             family = self.registry.family(self.family)
-            self._history = replay(self.config.migrations, self.family, family.empty)
+
+            def load() -> History:
+                return replay(self.config.migrations, self.family, family.empty)
+
+            self._history = load() if self.shared is None else self.shared.history(self.family, load)
         return self._history
 
     def _another_runner_active(self) -> bool:
@@ -243,6 +254,7 @@ class Runner:
     def _execute(self, migration: Migration, direction: str, batch: int) -> bool:
         session = self.connection
         session.hook = self.hook  # render_column for custom column types
+        session.shared = self.shared  # rendered statements shared with the command's other connections
         steps = self.history().steps(migration, direction)
         transactional = self.driver.features.transactional_ddl
         doing, done = ("applying", "applied") if direction == "up" else ("rolling back", "rolled back")

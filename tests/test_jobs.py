@@ -112,3 +112,56 @@ def test_jobs_must_be_positive(make_project: Any) -> None:
     p = fleet(make_project, 2)
     result = p.run("migrate:run", "--all-connections", "--jobs", "0")
     assert result.exit_code != 0 and "--jobs" in result.output
+
+
+def test_a_fleet_replays_the_chain_once_and_renders_each_migration_once(make_project: Any, monkeypatch: Any) -> None:
+    """Databases alike (one driver, configured alike, the same live facts) share the
+    replayed chain and the rendered statements: the work per database is the
+    server's. Each still gets every statement."""
+    import sqlite3
+
+    from modelmig_core import history
+    from modelmig_core.sql.render import Renderer
+
+    p = fleet(make_project, 4)
+    loads: list[str] = []
+    renders: list[str] = []
+    real_load, real_render = history.load, Renderer.statements
+    monkeypatch.setattr(history, "load", lambda f: loads.append(f.id) or real_load(f))
+
+    def render(self: Renderer, step: Any, facts: Any = None) -> list[str]:
+        renders.append(type(step.op).__name__)
+        return real_render(self, step, facts)
+
+    monkeypatch.setattr(Renderer, "statements", render)
+    p.ok("migrate:run", "--all-connections", "--jobs", "2")
+    assert len(loads) == 1  # one migration file, loaded once for four databases
+    assert renders == ["CreateTable"]  # rendered once
+    for i in range(4):
+        db = sqlite3.connect(p.root / f"tenant{i}.sqlite3")
+        assert db.execute("SELECT name FROM sqlite_master WHERE name = 'tenants'").fetchall() == [("tenants",)]
+        db.close()
+
+
+def test_a_database_whose_live_facts_differ_gets_its_own_rendering(make_project: Any) -> None:
+    """t1 has an index made by hand, which SQLite's table rebuild must keep: its
+    statements are not t0's."""
+    import sqlite3
+
+    p = fleet(make_project, 2)
+    p.ok("migrate:run", "--all-connections")
+    db = sqlite3.connect(p.root / "tenant1.sqlite3")
+    db.execute("CREATE INDEX ix_by_hand ON tenants (name)")
+    db.commit()
+    db.close()
+    p.models(MODELS.replace('column("string", 100)', 'column("string", 200)'))  # a rebuild on SQLite
+    p.ok("make:migration", env={"MODELMIG_NOW": "2026-01-02T00:00:00"})
+    p.ok("migrate:run", "--all-connections", "--jobs", "2")
+    indexes = {}
+    for i in range(2):
+        db = sqlite3.connect(p.root / f"tenant{i}.sqlite3")
+        indexes[i] = db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'ix_by_hand'"
+        ).fetchall()
+        db.close()
+    assert indexes == {0: [], 1: [("ix_by_hand",)]}

@@ -21,7 +21,7 @@ checksums) must stay light. The renderer is imported when a migration is planned
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -216,12 +216,27 @@ class SqlSession(Session):
     def plan(self, steps: Sequence[Step]) -> list[Statement]:
         return list(self.statements(steps))
 
+    def render_key(self) -> Hashable | None:
+        """What this session's rendering depends on besides the steps and the live
+        facts, when that is all: the sessions of one command with equal keys (a fleet
+        of databases of one driver, configured alike) render each migration once and
+        share the statements. None (the default): never shared."""
+        return None
+
     def statements(self, steps: Sequence[Step]) -> Iterator[Statement]:
         if not steps:
             return
+        facts = self.live_facts(steps)
+        key = self.render_key()
+        if self.shared is None or key is None:
+            yield from self._render(steps, facts)
+        else:
+            key = (type(self), key, id(self.hook))
+            yield from self.shared.statements(key, steps, facts, lambda: self._render(steps, facts))
+
+    def _render(self, steps: Sequence[Step], facts: Any) -> Iterator[Statement]:
         from ..operations import RunPython
 
-        facts = self.live_facts(steps)
         renderer = self.renderer()
         for step in steps:
             if isinstance(step.op, RunPython):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -161,6 +161,11 @@ class MysqlSession(SqlSession):
         version = str(rows[0][0]) if rows else ""
         product = "mariadb" if "mariadb" in version.lower() else "mysql"
         return f"{product}-{'.'.join(version.split('-')[0].split('.')[:2])}"
+
+    def render_key(self) -> Hashable:
+        """The renderer reads the charset and collation of the URL, nothing else."""
+        args = connect_args(self.url)
+        return ("mysql", args["charset"], args.get("collation"))
 
     def renderer(self) -> Any:
         """Tables are created with the connection's charset and collation, stated

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -103,6 +103,9 @@ class PgSession(SqlSession):
         from psycopg import errors
 
         return isinstance(exc, errors.UndefinedTable)
+
+    def render_key(self) -> Hashable:
+        return ("postgresql",)  # the renderer reads nothing of the URL or the server
 
     def list_tables(self) -> list[str]:
         rows = self.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1")

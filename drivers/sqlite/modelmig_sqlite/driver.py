@@ -10,7 +10,7 @@ cascades into child rows. ``PRAGMA foreign_key_check`` runs before COMMIT.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,9 @@ class SqliteSession(SqlSession):
 
     param = "?"
     _on_wait: LockWait | None = None
+
+    def render_key(self) -> Hashable:
+        return ("sqlite",)  # the renderer reads nothing of the URL; the live facts say the rest
 
     def is_missing_table(self, exc: Exception) -> bool:
         return isinstance(exc, sqlite3.OperationalError) and "no such table" in str(exc)
