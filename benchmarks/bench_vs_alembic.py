@@ -132,8 +132,11 @@ def pg_admin(url: str) -> object | None:
 
 
 def pg_db(admin: object, base: str) -> str:
+    """A new empty database; a CHECKPOINT after it, so that the writes of CREATE
+    DATABASE are not flushed during the measure that follows."""
     name = f"mmbench_{uuid.uuid4().hex[:10]}"
     admin.execute(f'CREATE DATABASE "{name}"')  # type: ignore[attr-defined]
+    admin.execute("CHECKPOINT")  # type: ignore[attr-defined]
     parts = urlsplit(base)
     return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
 
@@ -264,6 +267,32 @@ def fleet_measure(work: Path, dbs: int, repeat: int, admin: object, base: str) -
         drop_pg_dbs(admin)
     row(f"{dbs} PostgreSQL databases x 50 tables, --jobs 4 vs --jobs 1", times[4], times[1], "--jobs 1")
     row(f"{dbs} PostgreSQL databases x 50 tables, --jobs 8 vs --jobs 1", times[8], times[1], "--jobs 1")
+
+    # the floor: the same SQL by psql, one database at a time and 8 at a time
+    url = pg_db(admin, base)
+    config = f'[tool.modelmig]\nmodels = ["models"]\n[tool.modelmig.connections.db0]\nurl = "{url}"\n'
+    (root / "pyproject.toml").write_text(config)
+    out = subprocess.run([MODELMIG, "migrate:run", "--pretend"], cwd=root, capture_output=True, text=True, check=True)
+    sql_file = work / f"fleet{dbs}.sql"
+    sql_file.write_text("\n".join(line for line in out.stdout.splitlines() if not line.startswith("--")) + "\n")
+    drop_pg_dbs(admin)
+
+    def psql_fleet(at_once: int) -> float:
+        from concurrent.futures import ThreadPoolExecutor
+
+        urls = [pg_db(admin, base) for _ in range(dbs)]
+        command = ["psql", "-q", "-X", "-v", "ON_ERROR_STOP=1", "-1", "-f", str(sql_file)]
+        started = time.perf_counter()
+        with ThreadPoolExecutor(at_once) as pool:
+            list(pool.map(lambda u: subprocess.run([*command, u], check=True, capture_output=True), urls))
+        took = time.perf_counter() - started
+        drop_pg_dbs(admin)
+        return took
+
+    one, eight = median(lambda: psql_fleet(1), repeat), median(lambda: psql_fleet(8), repeat)
+    floor = f"{dbs} PostgreSQL databases, the floor: psql 8 at a time (first column) vs 1 at a time"
+    row(floor, eight, one, "psql, 1 at a time")
+    row(f"{dbs} PostgreSQL databases: modelmig --jobs 8 vs psql 8 at a time", times[8], eight, "psql, 8 at a time")
 
 
 def main() -> None:

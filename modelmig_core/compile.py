@@ -290,9 +290,23 @@ def _action(model: type[Model], fk_name: str, value: str | None) -> str | None:
     return action
 
 
+_SPECS: weakref.WeakKeyDictionary[type, tuple[Any, dict[str, ColumnSpec]]] = weakref.WeakKeyDictionary()
+
+
 def column_specs(model: type[Model]) -> dict[str, ColumnSpec]:
-    """The columns of a model's schema, validating the other entries (relations)."""
+    """The columns of a model's schema, validating the other entries (relations).
+    Read once per class and schema object (a make reads each model's columns for
+    its table, its relations, renames and backfills)."""
     schema = getattr(model, "schema", None)
+    known = _SPECS.get(model)
+    if known is not None and known[0] is schema:
+        return known[1]
+    cols = _column_specs(model, schema)
+    _SPECS[model] = (schema, cols)
+    return cols
+
+
+def _column_specs(model: type[Model], schema: Any) -> dict[str, ColumnSpec]:
     if not isinstance(schema, dict) or not schema:
         raise ModelError(f"{where(model)}: schema must be a non-empty dict of column(...) and relation(...)")
     cols: dict[str, ColumnSpec] = {}
