@@ -21,19 +21,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .config import Config
-from .dataloss import destructive_ops, dropped
 from .driver import LEDGER, LedgerRow, Session
 from .errors import InterruptedMigration, LockError, MigrationFileError
-from .guard import check_production
-from .history import History, replay
-from .ledger import recording
-from .migrations import Migration, MigrationFile, list_files
-from .registry import Registry
+from .migrations import MigrationFile, list_files
 from .report import ConnectionReport, Loss
-from .targets import Target
+
+if TYPE_CHECKING:  # the rest is imported where a migration is replayed or applied, off the nothing-pending path
+    from .config import Config
+    from .history import History
+    from .migrations import Migration
+    from .registry import Registry
+    from .targets import Target
 
 Echo = Callable[[str], None]
 
@@ -139,6 +139,8 @@ class Runner:
     def history(self) -> History:
         """The chain, loaded and replayed once per runner."""
         if self._history is None:
+            from .history import replay
+
             family = self.registry.family(self.family)
             self._history = replay(self.config.migrations, self.family, family.empty)
         return self._history
@@ -225,6 +227,8 @@ class Runner:
     def _report_data_loss(self, migration: Migration, direction: str) -> None:
         """Before a migration that drops data runs: which tables and columns lose
         data, with the rows they hold now (counted through the session)."""
+        from .dataloss import destructive_ops, dropped
+
         ops = destructive_ops(migration.up if direction == "up" else migration.down)
         if not ops or self._after_wipe:
             return
@@ -241,6 +245,8 @@ class Runner:
         self.warn(f"{self.tag}: {doing} {migration.id} drops data: {', '.join(x.describe() for x in losses)}")
 
     def _execute(self, migration: Migration, direction: str, batch: int) -> bool:
+        from .ledger import recording
+
         session = self.connection
         session.hook = self.hook  # render_column for custom column types
         steps = self.history().steps(migration, direction)
@@ -318,6 +324,8 @@ class Runner:
                 self._pretend(m, direction)
             return False
         if destructive:
+            from .guard import check_production
+
             check_production(f"{command} ({', '.join(destructive)})", force=force, yes=yes)
             self._before_destructive(command)
         return True
