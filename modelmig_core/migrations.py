@@ -8,7 +8,6 @@ chain reads file names and bytes (for checksums) and imports nothing.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import re
 import sys
 from dataclasses import dataclass, field
@@ -86,6 +85,8 @@ def list_files(migrations: Path, family: str) -> list[MigrationFile]:
 
 
 def load(file: MigrationFile) -> Migration:
+    import importlib.util
+
     path = file.path
     modname = f"_modelmig_migration_{file.family}_{file.id}"
     try:

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import threading
@@ -104,4 +103,6 @@ class Output:
             self.info(line)
 
     def json(self, document: Any) -> None:
+        import json
+
         self.data(json.dumps(document, indent=2))

@@ -12,16 +12,19 @@ needs it.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib.metadata import EntryPoint, entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pluggy
-
-from . import hookspecs
 from .driver import API_VERSION, Driver
 from .errors import ConfigError
-from .family import Family
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
+
+    import pluggy
+
+    from .family import Family
 
 DRIVER_GROUP = "modelmig.drivers"
 #: URL schemes declared in entry-point metadata, so that finding the driver of a
@@ -43,8 +46,19 @@ EXTRAS = {
 
 
 def _distribution(ep: EntryPoint) -> str:
+    """``name version`` of the distribution that declares ``ep`` (read from its
+    metadata: only for messages, so only when one is printed)."""
     dist = getattr(ep, "dist", None)
     return f"{dist.name} {dist.version}" if dist is not None else "an unknown distribution"
+
+
+def _installed_entry_points() -> Any:
+    """Every installed entry point, from one scan of the installed distributions
+    (``importlib.metadata``, imported here: only a command that needs a driver or
+    a plugin pays for it); ``.select(group=...)`` picks a group."""
+    from importlib.metadata import entry_points
+
+    return entry_points()
 
 
 class DriverLoadError(ConfigError):
@@ -86,13 +100,13 @@ class DriverReport:
 
 class Registry:
     def __init__(self, extra_plugins: list[str] | None = None) -> None:
-        self.pm = pluggy.PluginManager("modelmig")
-        self.pm.add_hookspecs(hookspecs)
+        self._pm: pluggy.PluginManager | None = None
         self._core_registered = False
         self._drivers: dict[str, Driver] = {}
+        self._installed: Any = None
         self._entry_points: dict[str, EntryPoint] | None = None
         self._schemes: dict[str, str] | None = None
-        for ep in entry_points(group=PLUGIN_GROUP):
+        for ep in self._group(PLUGIN_GROUP):
             try:
                 plugin = ep.load()
             except Exception as exc:  # noqa: BLE001 - one line naming the plugin and its distribution
@@ -100,6 +114,25 @@ class Registry:
             self.register(plugin, name=f"plugin:{ep.name}")
         for spec in extra_plugins or []:
             self.register(self._import(spec), name=f"plugin:{spec}")
+
+    def _group(self, group: str) -> list[EntryPoint]:
+        """The entry points of ``group``; the installed ones are read once per registry."""
+        if self._installed is None:
+            self._installed = _installed_entry_points()
+        return list(self._installed.select(group=group))
+
+    @property
+    def pm(self) -> pluggy.PluginManager:
+        """The plugin manager with modelmig's hook specifications, made on first use:
+        the nothing-pending path of an app without plugins never needs it."""
+        if self._pm is None:
+            import pluggy
+
+            from . import hookspecs
+
+            self._pm = pluggy.PluginManager("modelmig")
+            self._pm.add_hookspecs(hookspecs)
+        return self._pm
 
     @property
     def hook(self) -> Any:
@@ -134,18 +167,22 @@ class Registry:
             return
         if name and self.pm.get_plugin(name) is not None:
             return
+        import pluggy
+
         try:
             self.pm.register(plugin, name=name)
             self.pm.check_pending()
         except pluggy.PluginValidationError as exc:
             raise ConfigError(f"{name or plugin!r}: {exc}") from None
 
-    def add_driver(self, driver: Driver, source: str) -> None:
+    def add_driver(self, driver: Driver, source: str | Callable[[], str]) -> None:
+        """Register ``driver``; ``source`` (where it came from, or a function that
+        says it) is only read for the error of a driver of another API version."""
         if getattr(driver, "api_version", None) != API_VERSION:
             name = getattr(getattr(driver, "info", None), "name", type(driver).__name__)
             raise DriverLoadError(
                 name,
-                source,
+                source if isinstance(source, str) else source(),
                 f"it was written for driver API version {getattr(driver, 'api_version', None)!r}; "
                 f"this modelmig has version {API_VERSION}: install a matching version of either",
             )
@@ -156,7 +193,7 @@ class Registry:
 
     def entry_points(self) -> dict[str, EntryPoint]:
         if self._entry_points is None:
-            self._entry_points = {ep.name: ep for ep in entry_points(group=DRIVER_GROUP)}
+            self._entry_points = {ep.name: ep for ep in self._group(DRIVER_GROUP)}
         return self._entry_points
 
     def declared_schemes(self) -> dict[str, str]:
@@ -164,7 +201,7 @@ class Registry:
         if self._schemes is None:
             by_value = {ep.value: name for name, ep in self.entry_points().items()}
             self._schemes = {}
-            for ep in entry_points(group=SCHEME_GROUP):
+            for ep in self._group(SCHEME_GROUP):
                 if ep.value in by_value:
                     self._schemes.setdefault(ep.name, by_value[ep.value])
         return self._schemes
@@ -190,7 +227,7 @@ class Registry:
             raise DriverLoadError(name, _distribution(ep), _cause(exc)) from None
         if not isinstance(obj, Driver):
             raise DriverLoadError(name, _distribution(ep), f"its entry point {ep.value!r} is not a modelmig Driver")
-        self.add_driver(obj, source=_distribution(ep))
+        self.add_driver(obj, source=lambda: _distribution(ep))
         return obj
 
     def driver_name_for_scheme(self, scheme: str) -> str | None:

@@ -23,17 +23,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .config import Config
-from .dataloss import destructive_ops, dropped
 from .driver import LEDGER, LedgerRow, Session
 from .errors import InterruptedMigration, LockError, MigrationFileError
-from .guard import check_production
-from .history import History, replay
-from .ledger import recording
-from .migrations import Migration, MigrationFile, list_files
-from .registry import Registry
+from .migrations import MigrationFile, list_files
 from .report import ConnectionReport, Loss
-from .targets import Target
+
+if TYPE_CHECKING:  # the rest is imported where a migration is replayed or applied, off the nothing-pending path
+    from .config import Config
+    from .history import History
+    from .migrations import Migration
+    from .registry import Registry
+    from .targets import Target
 
 if TYPE_CHECKING:
     from .shared import Shared
@@ -146,6 +146,8 @@ class Runner:
         """The chain, loaded and replayed once per runner (once per command when the
         runners share it)."""
         if self._history is None:
+            from .history import replay
+
             family = self.registry.family(self.family)
 
             def load() -> History:
@@ -236,6 +238,8 @@ class Runner:
     def _report_data_loss(self, migration: Migration, direction: str) -> None:
         """Before a migration that drops data runs: which tables and columns lose
         data, with the rows they hold now (counted through the session)."""
+        from .dataloss import destructive_ops, dropped
+
         ops = destructive_ops(migration.up if direction == "up" else migration.down)
         if not ops or self._after_wipe:
             return
@@ -252,6 +256,8 @@ class Runner:
         self.warn(f"{self.tag}: {doing} {migration.id} drops data: {', '.join(x.describe() for x in losses)}")
 
     def _execute(self, migration: Migration, direction: str, batch: int) -> bool:
+        from .ledger import recording
+
         session = self.connection
         session.hook = self.hook  # render_column for custom column types
         session.shared = self.shared  # rendered statements shared with the command's other connections
@@ -330,6 +336,8 @@ class Runner:
                 self._pretend(m, direction)
             return False
         if destructive:
+            from .guard import check_production
+
             check_production(f"{command} ({', '.join(destructive)})", force=force, yes=yes)
             self._before_destructive(command)
         return True

@@ -107,6 +107,34 @@ def test_a_broken_driver_breaks_only_what_needs_it(make_project: Any, broken_pat
     ]
 
 
+def test_a_driver_of_another_api_version_names_its_distribution(make_project: Any, tmp_path: Path) -> None:
+    """The distribution is read from its metadata only for the error: one line naming
+    the driver, its distribution and version, and the API versions."""
+    site = tmp_path / "site"
+    (site / "olddriver").mkdir(parents=True)
+    (site / "olddriver" / "__init__.py").write_text(
+        "from modelmig_core.api import DriverInfo\n"
+        "from modelmig_sqlite.driver import SqliteDriver\n\n\n"
+        "class OldDriver(SqliteDriver):\n"
+        '    info = DriverInfo("olddb", ("olddb",), "sql")\n'
+        "    api_version = 0\n\n\n"
+        "driver = OldDriver()\n"
+    )
+    info = site / "old_driver-2.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: old-driver\nVersion: 2.0\n")
+    (info / "entry_points.txt").write_text(
+        "[modelmig.drivers]\nolddb = olddriver:driver\n\n[modelmig.schemes]\nolddb = olddriver:driver\n"
+    )
+    p = make_project({"main": {"url": "olddb:///app.db"}})
+    result = modelmig("migrate:status", cwd=p.root, env={"PYTHONPATH": str(site)})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: driver 'olddb' (old-driver 2.0) cannot be loaded: it was written for driver API version 0; "
+        "this modelmig has version 1: install a matching version of either"
+    ]
+
+
 def test_unknown_driver_and_unknown_scheme_say_what_is_installed(make_project: Any) -> None:
     p = make_project({"main": {"url": "sqlite:///app.sqlite3"}, "odd": {"url": "cockroach://h/db"}})
     result = p.run("migrate:status", "--driver", "nosuch")

@@ -112,19 +112,61 @@ def test_nothing_pending_reads_only_the_ledger(make_project) -> None:
         assert "modelmig_sqlite.driver" in seen["modules"]
 
 
+#: what the every-deploy path (nothing pending) must not load: the model DSL, the
+#: operations, diff, make and replay machinery, the core's hook implementations,
+#: the plugin manager (no plugin is configured), SQL text and DDL libraries, and
+#: the e-mail parser importlib.metadata uses to read a distribution's METADATA
+#: (the name of a driver's distribution is read only for an error message)
+NOT_ON_THE_NOTHING_PENDING_PATH = (
+    "modelmig_core.model",
+    "modelmig_core.operations",
+    "modelmig_core.diff",
+    "modelmig_core.make",
+    "modelmig_core.compile",
+    "modelmig_core.history",
+    "modelmig_core.statecache",
+    "modelmig_core.builtin",
+    "modelmig_core.hookspecs",
+    "pluggy",
+    "sqlglot",
+    "sqlalchemy",
+    "email.parser",
+)
+
+
 def test_nothing_pending_loads_no_operation_diff_or_hook_implementation(make_project) -> None:
-    """The every-deploy path stays small: no operations, no diff, no core hook
-    implementations, no sqlglot (only the ledger, the files' checksums, the driver)."""
+    """The every-deploy path stays small: ``migrate:run`` and ``migrate:status`` with
+    nothing pending load only the config, the ledger, the files' checksums and the
+    driver: no operations, no diff, no core hook implementations, no sqlglot."""
     p = make_project()
     p.models(MODELS.replace('column("money", default=0)', 'column("decimal", default=0)'))
     p.ok("make:migration")
     p.ok("migrate:run")
+    for command in ("migrate:run", "migrate:status"):
+        code = (
+            "import sys\nfrom modelmig_core.cli import cli\n"
+            f"cli([{command!r}], prog_name='modelmig', standalone_mode=False)\n"
+            f"heavy = {NOT_ON_THE_NOTHING_PENDING_PATH!r}\n"
+            "print('LOADED', sorted(m for m in sys.modules if any(m == h or m.startswith(h + '.') for h in heavy)))\n"
+        )
+        result = subprocess.run([sys.executable, "-c", code], cwd=p.root, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert ("nothing to migrate" if command == "migrate:run" else "applied") in result.stdout
+        assert result.stdout.strip().splitlines()[-1] == "LOADED []", f"{command}: {result.stdout}{result.stderr}"
+
+
+def test_the_model_dsl_is_importable_from_the_package_and_loaded_on_first_use() -> None:
     code = (
-        "import sys\nfrom modelmig_core.cli import cli\n"
-        "try:\n    cli(['migrate:run'], prog_name='modelmig')\nexcept SystemExit:\n    pass\n"
-        "heavy = ('modelmig_core.operations', 'modelmig_core.diff', 'modelmig_core.builtin', "
-        "'modelmig_core.compile', 'sqlglot', 'sqlalchemy')\n"
-        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+        "import sys, modelmig_core\n"
+        "print('modelmig_core.model' in sys.modules)\n"
+        "from modelmig_core import Model, check, column, foreign_key, index, relation, unique\n"
+        "from modelmig_core import model\n"
+        "print(all(a is b for a, b in zip((Model, check, column, foreign_key, index, relation, unique), "
+        "(model.Model, model.check, model.column, model.foreign_key, model.index, model.relation, model.unique))))\n"
+        "print(sorted(set(modelmig_core.__all__) - set(dir(modelmig_core))))\n"
+        "try:\n    from modelmig_core import Modle\nexcept ImportError as exc:\n    print(exc)\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=p.root, capture_output=True, text=True, check=True)
-    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    lines = out.strip().splitlines()
+    assert lines[:3] == ["False", "True", "[]"]
+    assert lines[3].startswith("cannot import name 'Modle' from 'modelmig_core'")
