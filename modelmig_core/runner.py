@@ -33,10 +33,8 @@ if TYPE_CHECKING:  # the rest is imported where a migration is replayed or appli
     from .history import History
     from .migrations import Migration
     from .registry import Registry
-    from .targets import Target
-
-if TYPE_CHECKING:
     from .shared import Shared
+    from .targets import Target
 
 Echo = Callable[[str], None]
 
@@ -92,6 +90,7 @@ class Runner:
         self.echo = echo
         self.session: Session | None = None
         self._history: History | None = None
+        self._files: list[MigrationFile] | None = None
         self.report = ConnectionReport.of(target)
         self._backed_up = False  # one verified backup per command
         self._after_wipe = False  # migrate:fresh's run: the database is empty
@@ -137,7 +136,10 @@ class Runner:
         self.echo(f"{self.tag}: waiting for the lock: {holder}")
 
     def files(self) -> list[MigrationFile]:
-        return list_files(self.config.migrations, self.family)
+        """The chain's files, listed once per runner (each checksum read once)."""
+        if self._files is None:
+            self._files = list_files(self.config.migrations, self.family)
+        return self._files
 
     def ledger(self) -> list[LedgerRow]:
         return self.connection.ledger.rows()
