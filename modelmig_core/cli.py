@@ -527,12 +527,24 @@ def _status_text(out: Output, r: Any) -> str:
 
 
 def main() -> None:
+    _collect_less()
     _skip_the_last_collections()
     try:
         cli(prog_name="modelmig")
     except BrokenPipeError:  # the reader went away (| head): end quietly
         silence_stdout()
         sys.exit(0)
+
+
+def _collect_less() -> None:
+    """The command line is one short process that builds many small objects that
+    live to its end (a 1,000-table schema is some 30,000 state values): the cyclic
+    garbage collector runs its youngest generation every 100,000 allocations
+    instead of every 700, which took ~0.1 s off a 1,000-table make. Memory held in
+    reference cycles is still collected, less often."""
+    import gc
+
+    gc.set_threshold(100_000, 50, 1000)
 
 
 def _skip_the_last_collections() -> None:
