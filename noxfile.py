@@ -38,12 +38,15 @@ def packages() -> list[str]:
     return ["."] + [d for d in DRIVERS if (ROOT / d / "pyproject.toml").exists()]
 
 
-def install(session: nox.Session, *extra: str) -> None:
-    """Install modelmig and its drivers (editable) unless running with --no-venv."""
+def install(session: nox.Session, *extra: str, editable: bool = True) -> None:
+    """Install modelmig and its drivers (editable, or as a user installs them)
+    unless running with --no-venv."""
     if isinstance(session.virtualenv, nox.virtualenv.PassthroughEnv):
         return
-    editable = [arg for p in packages() for arg in ("-e", str(ROOT / p))]
-    session.install(*editable, *extra)
+    if editable:
+        session.install(*[arg for p in packages() for arg in ("-e", str(ROOT / p))], *extra)
+    else:
+        session.install(*[str(ROOT / p) for p in packages()], *extra)
 
 
 @nox.session
@@ -120,7 +123,7 @@ def wheel_problems(wheel: Path) -> list[str]:
 def bench(session: nox.Session) -> None:
     """modelmig next to Alembic and psql (benchmarks/bench_vs_alembic.py), or the
     scripts named after --: ``nox -s bench -- benchmarks/bench_drift.py``."""
-    install(session)
+    install(session, editable=False)  # as a user installs it: no editable-install finders at start-up
     if not isinstance(session.virtualenv, nox.virtualenv.PassthroughEnv):
         session.install("alembic>=1.13", "psycopg[binary]>=3.1")
     scripts = [a for a in session.posargs if a.endswith(".py")] or [str(ROOT / "benchmarks" / "bench_vs_alembic.py")]
