@@ -6,7 +6,7 @@ from __future__ import annotations
 import inspect
 import uuid
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
@@ -649,6 +649,23 @@ def renames(models: list[type[Model]]) -> tuple[dict[str, str], dict[str, dict[s
     return tables, columns
 
 
+class Origins(Mapping[str, str]):
+    """{table: "file: model Name"}, each looked up when an error needs it (finding a
+    model's source file costs more than the rest of a make's use of the model)."""
+
+    def __init__(self, models: dict[str, type[Model]]) -> None:
+        self.models = models
+
+    def __getitem__(self, table: str) -> str:
+        return where(self.models[table])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.models)
+
+    def __len__(self) -> int:
+        return len(self.models)
+
+
 def diff_hints(models: list[type[Model]]) -> Any:
     """What the models tell the diff beyond the state: declared renames, one-off
     backfills, and where each table's model lives (for errors)."""
@@ -656,10 +673,10 @@ def diff_hints(models: list[type[Model]]) -> Any:
 
     table_renames, column_renames = renames(models)
     backfills: dict[str, dict[str, Any]] = {}
-    origins: dict[str, str] = {}
+    origins = Origins({})
     for m in models:
         name = table_name(m)
-        origins[name] = where(m)
+        origins.models[name] = m
         for col, spec in column_specs(m).items():
             if spec.options.get("backfill") is not None:
                 backfills.setdefault(name, {})[col] = spec.options["backfill"]
