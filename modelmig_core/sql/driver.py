@@ -254,7 +254,10 @@ class SqlSession(Session):
             deferred: list[str] = getattr(self, "_deferred", None) or []
             deferred.append(statement.text)
             self._deferred = deferred
-            if self.overlap_every and len(deferred) >= self.overlap_every:
+            # one database: the server works while Python renders. In a fleet the
+            # rendering is shared and the threads of the other connections keep the
+            # cores busy: background sends there only contend (measured), so one batch
+            if self.overlap_every and self.shared is None and len(deferred) >= self.overlap_every:
                 self._deferred = []
                 self._send_behind(deferred)
             return
