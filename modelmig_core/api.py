@@ -79,7 +79,17 @@ if TYPE_CHECKING:
     from .operations import Operation, RunPython, RunSQL
     from .operations.base import has_named, replace_named
     from .sql.driver import SqlDriver, SqlLedgerStore, SqlSession
-    from .sql.reflect import NOW, Expression, Reflection, generic_type, normalize_sql, parse_default, raw_type
+    from .sql.reflect import (
+        NOW,
+        Catalogue,
+        Expression,
+        Reflection,
+        function_called,
+        generic_type,
+        normalize_sql,
+        parse_default,
+        raw_type,
+    )
     from .sql.render import Renderer
     from .sql.tools import find_tool, run_tool, tool_lines
     from .sql.views import ViewColumns, views_using
@@ -130,8 +140,10 @@ _WHERE: dict[str, str] = {
     "RelationSpec": ".model",
     "Renderer": ".sql.render",
     "Reflection": ".sql.reflect",
+    "Catalogue": ".sql.reflect",
     "NOW": ".sql.reflect",
     "Expression": ".sql.reflect",
+    "function_called": ".sql.reflect",
     "generic_type": ".sql.reflect",
     "normalize_sql": ".sql.reflect",
     "parse_default": ".sql.reflect",
@@ -182,6 +194,7 @@ __all__ = [
     "LOCK_NOTICE_SECONDS",
     "NOW",
     "Backup",
+    "Catalogue",
     "Check",
     "CheckSpec",
     "Column",
@@ -239,6 +252,7 @@ __all__ = [
     "enum_check_name",
     "find_tool",
     "fresh",
+    "function_called",
     "generic_type",
     "has_named",
     "hookimpl",

@@ -6,6 +6,7 @@ assertions are in test_dialect_sql.py."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -99,3 +100,95 @@ def test_breaking_the_transaction_rule_fails_drivers_check(tmp_path: Path) -> No
     assert "failing_migration_leaves_nothing" in bad.output and " fail " in bad.output
     good = CliRunner().invoke(cli, [*args, "--plugin", "modelmig_duckdb.driver:DuckdbDriver"])
     assert good.exit_code == 0, good.output
+
+
+# ---------------------------------------------------------------- the comparison compares
+
+LIVE_DEFAULT_CHANGE = {
+    # SQLite cannot alter a default: the table is made again by hand with one
+    "sqlite": [
+        "DROP TABLE scraps",
+        "CREATE TABLE scraps (id INTEGER NOT NULL PRIMARY KEY, note VARCHAR(50) DEFAULT 'x')",
+    ],
+    "pg": ["ALTER TABLE scraps ALTER COLUMN note SET DEFAULT 'x'"],
+}
+
+
+@pytest.mark.parametrize("database", ["sqlite", "pg"])
+def test_the_kit_finds_a_live_schema_that_differs(database: str, request: pytest.FixtureRequest) -> None:
+    """The kit's check (the driver's reflect and drift's comparison) passes on the
+    schema the migrations made, and names each difference once the live schema
+    or the expected state differs."""
+    from dataclasses import replace
+
+    from modelmig_core.conformance import fixtures
+    from modelmig_core.conformance.workspace import Workspace
+
+    db: Any = request.getfixturevalue(f"{database}_db")
+    ws = Workspace(db.url, Registry().driver(database))
+    cwd = Path.cwd()
+    try:
+        ws.models(fixtures.GADGETS)
+        ws.cli("make:migration", "--name", "create_gadgets")
+        ws.cli("migrate:run")
+        state = ws.states()[-1]
+        ws.check(state, "migrate:run")  # agrees: nothing to report
+
+        gadgets = state.tables["gadgets"]
+        price = gadgets.column("price")
+        assert price is not None
+        other = state.with_table(
+            replace(gadgets, columns=tuple(replace(c, default="2.50") if c is price else c for c in gadgets.columns))
+        )
+        with pytest.raises(AssertionError) as found:
+            ws.check(other, "a changed expected default")
+        assert str(found.value) == (
+            "after a changed expected default: changed column gadgets.price: "
+            "default '1.5' in the database, '2.5' in the migrations"  # compared as numbers
+        )
+
+        with ws.session() as session:
+            for statement in LIVE_DEFAULT_CHANGE[database]:
+                session.execute(statement)
+            session.execute("CREATE TABLE stray (id INTEGER)")
+        with pytest.raises(AssertionError) as found:
+            ws.check(state, "a hand-made change")
+        assert str(found.value) == (
+            "after a hand-made change: changed column scraps.note: default 'x' in the database, "
+            "none in the migrations; extra table stray: 1 column(s)"
+        )
+    finally:
+        os.chdir(cwd)
+        ws.close()
+
+
+def test_duckdb_constraints_are_matched_by_what_they_are(tmp_path: Path) -> None:
+    """DuckDB names foreign keys and checks itself (constraint_names=False): its
+    reflection reads them under DuckDB's names, and the comparison matches them by
+    columns, target and expression, so a different expression is still found."""
+    from dataclasses import replace
+
+    from modelmig_core.conformance.compare import compare_states
+    from modelmig_core.state import Check
+
+    driver = Registry().driver("duckdb")
+    with driver.connect(f"duckdb:///{tmp_path / 'c.duckdb'}") as session:
+        session.execute("CREATE TABLE parents (id INTEGER PRIMARY KEY)")
+        session.execute(
+            "CREATE TABLE kids (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parents (id), n INTEGER CHECK (n > 0))"
+        )
+        live = driver.reflect(session)
+    kids = live.tables["kids"]
+    assert [(c.name, c.expression) for c in kids.checks] == [("kids_n_check", "n > 0")]
+    assert [(f.columns, f.ref_table, f.ref_columns) for f in kids.foreign_keys] == [
+        (("parent_id",), "parents", ("id",))
+    ]
+    named = replace(
+        kids, checks=(Check("ck_kids_n", "n > 0"),), foreign_keys=(replace(kids.foreign_keys[0], name="fk"),)
+    )
+    assert compare_states(driver, live.with_table(named), live) == []
+    other = replace(named, checks=(Check("ck_kids_n", "n >= 0"),))
+    assert set(compare_states(driver, live.with_table(other), live)) == {
+        "missing check kids.n >= 0: n >= 0",
+        "extra check kids.n > 0: n > 0",
+    }

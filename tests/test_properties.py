@@ -31,7 +31,7 @@ from modelmig_core.driver import LEDGER
 from modelmig_core.migrations import MigrationFile, load, render
 from modelmig_core.state import State
 from tests.support.fuzz import Change, changes, plain, schemas, value
-from tests.support.schema import check, enum_types, renderer
+from tests.support.schema import check, renderer, types
 from tests.support.servers import ServerDb
 
 SLOW = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large]
@@ -146,7 +146,7 @@ def wipe(db: ServerDb) -> None:
         statements.append("SET FOREIGN_KEY_CHECKS = 1")
     elif db.driver == "pg":
         statements = [f'DROP TABLE IF EXISTS "{n}" CASCADE' for n in names]
-        statements += [f'DROP TYPE IF EXISTS "{e}" CASCADE' for e in enum_types(db.engine())]
+        statements += [f'DROP TYPE IF EXISTS "{e}" CASCADE' for e in types(db)]
     else:
         statements = ["PRAGMA foreign_keys=OFF", *[f'DROP TABLE IF EXISTS "{n}"' for n in names]]
     statements = [*(f"DROP VIEW IF EXISTS {v}" for v in views), *statements]
@@ -195,7 +195,7 @@ def lifecycle(db: ServerDb, a: State, change: Change) -> None:
         engine = db.engine()
         try:
             assert sa.inspect(engine).get_table_names() == [LEDGER]
-            assert enum_types(engine) == []
+            assert types(db) == []
         finally:
             engine.dispose()
     finally:

@@ -7,8 +7,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
-from modelmig_sqlite.render import SqliteRenderer
 
 from modelmig_core.history import replay
 from modelmig_core.state import State
@@ -64,8 +62,8 @@ BLOG_V2 = BLOG_V1.replace(
 )
 
 
-def engine(project) -> sa.Engine:
-    return sa.create_engine(f"sqlite:///{project.root / 'app.sqlite3'}")
+def url(project) -> str:
+    return f"sqlite:///{project.root / 'app.sqlite3'}"
 
 
 def states(project) -> list[State]:
@@ -73,11 +71,7 @@ def states(project) -> list[State]:
 
 
 def check_live(project, state: State) -> None:
-    eng = engine(project)
-    try:
-        assert_schema(eng, state, SqliteRenderer())
-    finally:
-        eng.dispose()
+    assert_schema("sqlite", url(project), state)
 
 
 def ledger(project) -> list[tuple[str, int]]:
@@ -174,14 +168,17 @@ def test_rows_survive_rebuild_and_down_restores(make_project) -> None:
 
 def check_live_without_extras(project, state: State) -> None:
     """The declared schema is exact; the hand-made objects are additions we ignore."""
-    from tests.support.schema import expected, reflect
+    from dataclasses import replace
 
-    eng = engine(project)
-    live = reflect(eng)
-    eng.dispose()
-    live.pop("audit", None)
-    live["users"]["indexes"].pop("hand_made_idx", None)
-    assert live == expected(state, SqliteRenderer())
+    from tests.support.schema import differences, reflect
+
+    live = reflect("sqlite", url(project))
+    assert "audit" in live.tables and "hand_made_idx" in {i.name for i in live.tables["users"].indexes}
+    users = live.tables["users"]
+    live = live.without_table("audit").with_table(
+        replace(users, indexes=tuple(i for i in users.indexes if i.name != "hand_made_idx"))
+    )
+    assert differences("sqlite", state, live) == []
 
 
 def test_cascade_parent_rebuild_keeps_children(make_project) -> None:
@@ -407,3 +404,72 @@ def test_hand_written_run_python_and_run_sql(make_project) -> None:
     assert c.execute("SELECT name FROM sqlite_master WHERE name = 'admins'").fetchall() == []
     c.close()
     check_live(p, states(p)[1])
+
+
+NOTES = """
+class Note(Model):
+    table = "notes"
+    schema = {
+        "id": column("increments"),
+        "body": column("string", 50),
+        "obsolete": column("string", 10, nullable=True),
+    }
+"""
+
+
+def test_named_checks_and_index_columns_are_read_with_sqlglot() -> None:
+    from modelmig_sqlite.render import index_uses, named_checks
+
+    sql = (
+        "CREATE TABLE \"t\" (a TEXT CONSTRAINT [ck a] CHECK (a <> ')'), b INT, "
+        'CONSTRAINT `ck ``b``` CHECK ((b > 0) AND b < 10), CONSTRAINT "c""d" CHECK(length(a) > 0), '
+        "note TEXT DEFAULT 'CONSTRAINT x CHECK (1)')"
+    )
+    assert [(c.name, c.expression) for c in named_checks(sql)] == [
+        ("ck a", "a <> ')'"),
+        ("ck `b`", "(b > 0) AND b < 10"),
+        ('c"d', "length(a) > 0"),
+    ]
+    index = 'CREATE INDEX "ix" ON users (lower("Name"), email) WHERE deleted_at IS NULL'
+    assert index_uses(index, ["name", "deleted_at", "users", "ix", "bio"]) == ["name", "deleted_at"]
+
+
+def test_a_rebuild_keeps_a_hand_made_check_whose_text_has_parentheses(make_project) -> None:
+    p = make_project()
+    p.models(NOTES)
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    db = p.root / "app.sqlite3"
+    with sqlite3.connect(db) as c:  # the table made again by hand, with a check the models do not declare
+        (sql,) = c.execute("SELECT sql FROM sqlite_master WHERE name = 'notes'").fetchone()
+        extra = ", CONSTRAINT \"ck notes (odd)\" CHECK (body <> ')')"
+        c.execute("ALTER TABLE notes RENAME TO notes_old")
+        c.execute(sql[: sql.rindex(")")] + extra + ")")
+        c.execute("INSERT INTO notes SELECT * FROM notes_old")
+        c.execute("DROP TABLE notes_old")
+    p.models(NOTES.replace('        "obsolete": column("string", 10, nullable=True),\n', ""))
+    p.ok("make:migration", env={"MODELMIG_NOW": "2026-01-02T00:00:00"})
+    p.ok("migrate:run", "--force", "--yes")
+    c = sqlite3.connect(db)
+    try:
+        (sql,) = c.execute("SELECT sql FROM sqlite_master WHERE name = 'notes'").fetchone()
+        assert "obsolete" not in sql and extra.lstrip(", ") in sql
+        c.execute("INSERT INTO notes (body) VALUES ('fine')")
+        with pytest.raises(sqlite3.IntegrityError, match="ck notes"):
+            c.execute("INSERT INTO notes (body) VALUES (')')")
+    finally:
+        c.close()
+
+
+def test_a_hand_made_index_on_a_dropped_column_is_named(make_project) -> None:
+    p = make_project()
+    p.models(NOTES)
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    with sqlite3.connect(p.root / "app.sqlite3") as c:
+        c.execute('CREATE INDEX "hand (made)" ON notes (body, lower("OBSOLETE"))')
+    p.models(NOTES.replace('        "obsolete": column("string", 10, nullable=True),\n', ""))
+    p.ok("make:migration", env={"MODELMIG_NOW": "2026-01-02T00:00:00"})
+    result = p.run("migrate:run", "--force", "--yes")
+    assert result.exit_code != 0
+    assert "index hand (made) on notes (not declared in the models) uses column 'obsolete'" in result.output

@@ -33,7 +33,7 @@ def guide(tmp_path: Path) -> Path:
     for block in blocks("python"):  # a block that starts "# file: NAME" is module NAME; the rest is the driver
         name = block[len("# file: ") :].split("\n", 1)[0] if block.startswith("# file: ") else "litesql_driver.py"
         files.setdefault(name, []).append(block)
-    assert set(files) == {"litesql_driver.py", "litesql_render.py"}
+    assert set(files) == {"litesql_driver.py", "litesql_render.py", "litesql_reflect.py"}
     for name, parts in files.items():
         (folder / name).write_text("\n\n".join(parts))
     entry_points = tomllib.loads("\n".join(blocks("toml")))["project"]["entry-points"]
@@ -48,6 +48,7 @@ def guide(tmp_path: Path) -> Path:
     sys.path.remove(str(folder))
     sys.modules.pop("litesql_driver", None)
     sys.modules.pop("litesql_render", None)
+    sys.modules.pop("litesql_reflect", None)
 
 
 def test_the_guides_code_runs_and_its_driver_is_what_it_says(guide: Path, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from ..driver import LEDGER, Driver
 from ..history import replay
 from ..state import State
 from . import fixtures
-from .compare import differences, enum_types
+from .compare import differences, leftover_types
 
 #: make:migration's clock for the scenarios' migrations (each next one is a second later)
 NOW = "2026-01-01T00:00:00"
@@ -109,14 +109,10 @@ class Workspace:
         return [r[0] for r in self.execute(f"SELECT id FROM {LEDGER} ORDER BY id")]
 
     def check(self, state: State, what: str) -> None:
-        """The live schema equals ``state`` (and no enum type outlives its column)."""
-        renderer = self.driver.renderer()  # type: ignore[attr-defined]
-        with self.driver.inspect(self.url) as insp:  # type: ignore[attr-defined]
-            problems = differences(insp, state, renderer, self.driver.features.constraint_names)
-            enums = enum_types(insp)
-        columns = sum(1 for t in state.tables.values() for c in t.columns if c.type == "enum")
-        if enums and len(enums) != columns:
-            problems.append(f"{len(enums)} enum type(s) in the database for {columns} enum column(s): {enums}")
+        """The live schema equals ``state`` (and no enum type outlives its column),
+        through the driver's ``reflect`` and drift's comparison."""
+        with self.session() as s:
+            problems = differences(self.driver, s, state) + leftover_types(s, state)
         if problems:
             raise AssertionError(f"after {what}: " + "; ".join(problems))
 

@@ -152,6 +152,12 @@ class SqlSession(Session):
     def list_tables(self) -> list[str]:
         raise NotImplementedError
 
+    def list_types(self) -> list[str]:
+        """The schema's named types that are objects of their own (PostgreSQL's enum
+        types), sorted: the conformance kit checks that none outlives its column.
+        Default: none (the database has no such types)."""
+        return []
+
     def drop_tables(self, tables: list[str]) -> None:
         raise NotImplementedError
 
@@ -358,27 +364,6 @@ class SqlDriver(Driver):
         renderer.native_enum = self.features.native_enum  # enums without a type get a CHECK of their values
         return renderer
 
-    def sqlalchemy_url(self, url: str) -> str:
-        """The URL SQLAlchemy's ``create_engine`` takes for the database at ``url``
-        (with the DB-API module the driver uses); the default inspector reflects through it."""
-        return url
-
-    @contextmanager
-    def inspect(self, url: str) -> Iterator[Any]:
-        """A SQLAlchemy Inspector on the database at ``url``, for the conformance
-        kit's reflection. A driver whose SQLAlchemy dialect cannot reflect returns an
-        object with the Inspector's ``get_table_names``, ``get_columns``,
-        ``get_pk_constraint``, ``get_foreign_keys``, ``get_indexes``,
-        ``get_unique_constraints`` and ``get_check_constraints`` (same shapes; a
-        column's ``type`` may be the type's text as the renderer compiles it)."""
-        import sqlalchemy as sa
-
-        engine = sa.create_engine(self.sqlalchemy_url(url), poolclass=sa.pool.NullPool)
-        try:
-            yield sa.inspect(engine)
-        finally:
-            engine.dispose()
-
     # ------------------------------------------------------------ the live schema (drift, make:models, baseline)
 
     def reflection(self, session: Session | None = None) -> Any:
@@ -391,7 +376,15 @@ class SqlDriver(Driver):
         return self.reflection(session).state()
 
     def comparable(self, state: Any) -> Any:
-        return self.reflection().comparable(state)
+        """The ``Reflection``'s ``comparable``; where the database does not keep
+        constraint names (``features.constraint_names`` false), foreign keys and
+        checks are then named by what they are."""
+        state = self.reflection().comparable(state)
+        if not self.features.constraint_names:
+            from .reflect import named_by_content
+
+            state = named_by_content(state)
+        return state
 
     def wipe(self, session: Session) -> list[str]:
         assert isinstance(session, SqlSession)

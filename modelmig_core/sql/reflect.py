@@ -7,7 +7,9 @@ The walk is shared and batched: one call per kind through SQLAlchemy's
 Inspector (``get_multi_columns``, ``get_multi_pk_constraint``,
 ``get_multi_indexes``, ``get_multi_unique_constraints``,
 ``get_multi_foreign_keys``, ``get_multi_check_constraints``), over the
-session's own DB-API connection. What a dialect spells its own way (types,
+session's own DB-API connection (``Reflection.read``, into a ``Catalogue``; a
+driver whose database SQLAlchemy cannot reflect, DuckDB, overrides ``read`` with
+its own catalogue queries). What a dialect spells its own way (types,
 defaults, the indexes it makes by itself) is normalised by the driver's
 ``Reflection`` subclass (``modelmig_<driver>/reflect.py``); SQL text (defaults,
 check expressions) is understood through sqlglot, never with regexes.
@@ -29,7 +31,7 @@ new state value for a kind changes one method.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -59,6 +61,23 @@ class Expression:
     """A default that is an SQL expression other than the current time: kept as text."""
 
     sql: str
+
+
+@dataclass
+class Catalogue:
+    """What ``Reflection.read`` found, per table name, in the shapes of
+    SQLAlchemy's Inspector (``get_columns``, ``get_pk_constraint``,
+    ``get_indexes``, ``get_unique_constraints``, ``get_foreign_keys``,
+    ``get_check_constraints``); ``extra`` is the driver's own (``read_extra``)."""
+
+    tables: list[str]
+    columns: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    primary_keys: dict[str, dict[str, Any]] = field(default_factory=dict)
+    indexes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    uniques: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    foreign_keys: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    checks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    extra: Any = None
 
 
 class Reflection:
@@ -96,35 +115,17 @@ class Reflection:
         return name == LEDGER or name.startswith("_modelmig_")
 
     def state(self, tables: Iterable[str] | None = None) -> State:
-        """Every table of the session's schema (or only ``tables``), reflected in one
-        batched Inspector call per kind."""
-        engine = self.engine()
-        with engine.connect() as connection:
-            self.sa_dialect = connection.dialect
-            insp = sa.inspect(connection)
-            names = sorted(t for t in insp.get_table_names() if not self.skip_table(t))
-            if tables is not None:
-                wanted = set(tables)
-                names = [n for n in names if n in wanted]
-            if not names:
-                return State()
-            kw: dict[str, Any] = {} if tables is None else {"filter_names": names}
-            columns = insp.get_multi_columns(**kw)
-            pks = insp.get_multi_pk_constraint(**kw)
-            indexes = insp.get_multi_indexes(**kw)
-            uniques = insp.get_multi_unique_constraints(**kw)
-            fks = insp.get_multi_foreign_keys(**kw)
-            checks = self.read_checks(insp, kw)
-            extra = self.read_extra(connection, names)
+        """Every table of the session's schema (or only ``tables``): what ``read``
+        found, built into state values kind by kind."""
+        found = self.read(tables)
         out: dict[str, Table] = {}
-        for name in names:
-            key = (None, name)
-            pk = self.primary_key(name, pks.get(key) or {})
-            table_fks = self.foreign_keys(name, fks.get(key, []))
-            table_uniques = self.unique_constraints(name, uniques.get(key, []))
-            table_indexes = self.indexes(name, indexes.get(key, []), table_fks, pk, table_uniques)
-            cols = self.columns(name, columns.get(key, []), pk, extra)
-            table_checks = self.checks(name, checks.get(key, []), cols, extra)
+        for name in found.tables:
+            pk = self.primary_key(name, found.primary_keys.get(name) or {})
+            table_fks = self.foreign_keys(name, found.foreign_keys.get(name, []))
+            table_uniques = self.unique_constraints(name, found.uniques.get(name, []))
+            table_indexes = self.indexes(name, found.indexes.get(name, []), table_fks, pk, table_uniques)
+            cols = self.columns(name, found.columns.get(name, []), pk, found.extra)
+            table_checks = self.checks(name, found.checks.get(name, []), cols, found.extra)
             if self.enum_checks:
                 cols, table_checks = enum_columns(name, cols, table_checks, self.sqlglot_dialect)
             out[name] = Table(
@@ -136,6 +137,37 @@ class Reflection:
                 uniques=tuple(table_uniques),
             )
         return State(out)
+
+    def read(self, tables: Iterable[str] | None = None) -> Catalogue:
+        """The catalogue of every table (or only ``tables``), in one batched
+        Inspector call per kind. A driver whose database SQLAlchemy cannot reflect
+        overrides this with its own catalogue queries (same shapes; a column's
+        ``type`` is then whatever its ``logical_type`` reads)."""
+        engine = self.engine()
+        with engine.connect() as connection:
+            self.sa_dialect = connection.dialect
+            insp = sa.inspect(connection)
+            names = sorted(t for t in insp.get_table_names() if not self.skip_table(t))
+            if tables is not None:
+                wanted = set(tables)
+                names = [n for n in names if n in wanted]
+            if not names:
+                return Catalogue([])
+            kw: dict[str, Any] = {} if tables is None else {"filter_names": names}
+
+            def by_table(found: dict[Any, Any]) -> dict[str, Any]:
+                return {key[1]: value for key, value in found.items()}  # (schema, table) -> table
+
+            return Catalogue(
+                names,
+                columns=by_table(insp.get_multi_columns(**kw)),
+                primary_keys=by_table(insp.get_multi_pk_constraint(**kw)),
+                indexes=by_table(insp.get_multi_indexes(**kw)),
+                uniques=by_table(insp.get_multi_unique_constraints(**kw)),
+                foreign_keys=by_table(insp.get_multi_foreign_keys(**kw)),
+                checks=by_table(self.read_checks(insp, kw)),
+                extra=self.read_extra(connection, names),
+            )
 
     def read_checks(self, insp: Any, kw: dict[str, Any]) -> dict[Any, list[dict[str, Any]]]:
         try:
@@ -326,6 +358,27 @@ class Reflection:
         return normalize_sql(expression, self.sqlglot_dialect, compare=True, rewrite=self.rewrite)
 
 
+def named_by_content(state: State) -> State:
+    """``state`` with its foreign keys and checks named by what they are (their
+    columns and target; their expression), for a database that does not keep the
+    names it is given (``Features.constraint_names`` false): applied to both sides
+    of a comparison, they are matched by content, not by name."""
+
+    def fk_name(fk: ForeignKey) -> str:
+        return f"({', '.join(fk.columns)}) -> {fk.ref_table}({', '.join(fk.ref_columns)})"
+
+    return State(
+        {
+            name: replace(
+                t,
+                foreign_keys=tuple(replace(fk, name=fk_name(fk)) for fk in t.foreign_keys),
+                checks=tuple(replace(c, name=c.expression) for c in t.checks),
+            )
+            for name, t in state.tables.items()
+        }
+    )
+
+
 # ---------------------------------------------------------------- enums kept in a CHECK
 
 
@@ -429,6 +482,20 @@ def _parse(sql: str, dialect: str) -> Any:
         return sqlglot.parse_one(sql, read=dialect)
     except (SqlglotError, ValueError):
         return None
+
+
+def function_called(sql: str, dialect: str) -> str | None:
+    """The name (lower case) of the function that SQL text ``sql`` calls as a
+    whole (``nextval('users_id_seq'::regclass)`` -> ``"nextval"``), parsed by
+    sqlglot in ``dialect``; None for anything else."""
+    from sqlglot import exp
+
+    tree = _parse(" ".join(str(sql).split()), dialect)
+    if isinstance(tree, exp.Anonymous):
+        return str(tree.name).lower()
+    if isinstance(tree, exp.Func):
+        return tree.sql_name().lower()
+    return None
 
 
 #: a dialect's rewrite of one parsed node (sqlglot): ``rewrite(node, compare) -> node``

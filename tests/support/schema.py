@@ -1,42 +1,37 @@
-"""Compare a live database (reflected with SQLAlchemy's Inspector) with a state:
-the conformance kit's comparison (``modelmig_core.conformance.compare``) over an
-engine, for the tests that hold one."""
+"""Compare a live database with a state, as the conformance kit does
+(``modelmig_core.conformance.compare``): the driver's ``reflect`` and drift's
+comparison of the two states made comparable by the driver."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-
 from modelmig_core.conformance import compare
+from modelmig_core.registry import Registry
 from modelmig_core.state import State
 
 
-def inspector(engine: sa.Engine) -> Any:
-    """The Inspector the drivers' own inspect() gives (MariaDB's JSON columns as JSON)."""
-    insp = sa.inspect(engine)
-    if getattr(engine.dialect, "is_mariadb", False):
-        from modelmig_mysql.driver import MariadbJsonInspector
-
-        return MariadbJsonInspector(insp)
-    return insp
+def reflect(driver: str, url: str) -> State:
+    """The live schema of the database at ``url`` (driver ``driver``), as a State."""
+    d = Registry().driver(driver)
+    with d.connect(url) as session:
+        return d.reflect(session)
 
 
-def reflect(engine: sa.Engine) -> dict[str, dict[str, Any]]:
-    return compare.reflect(inspector(engine), engine.dialect)
+def differences(driver: str, expected: State, live: State) -> list[str]:
+    """Where ``live`` differs from ``expected`` (drift's lines); [] when they agree."""
+    return compare.compare_states(Registry().driver(driver), expected, live)
 
 
-def expected(state: State, renderer: Any) -> dict[str, dict[str, Any]]:
-    return compare.expected(state, renderer)
-
-
-def assert_schema(engine: sa.Engine, state: State, renderer: Any) -> None:
-    problems = compare.differences(inspector(engine), state, renderer)
+def assert_schema(driver: str, url: str, state: State) -> None:
+    problems = differences(driver, state, reflect(driver, url))
     assert not problems, "; ".join(problems)
 
 
-def enum_types(engine: sa.Engine) -> list[str]:
-    return compare.enum_types(sa.inspect(engine))
+def types(db: Any) -> list[str]:
+    """The named types (PostgreSQL's enum types) of ``db`` (a ServerDb)."""
+    with Registry().driver(db.driver).connect(db.url) as session:
+        return session.list_types()
 
 
 RENDERERS = {
@@ -47,7 +42,7 @@ RENDERERS = {
 
 
 def renderer(driver: str) -> Any:
-    """The renderer of a driver of this repository, for the expected side of a comparison."""
+    """The renderer of a driver of this repository (tables as SQLAlchemy Core objects)."""
     import importlib
 
     module, _, cls = RENDERERS[driver].partition(":")
@@ -62,12 +57,9 @@ def states(project: Any) -> list[State]:
 
 
 def check(db: Any, state: State) -> None:
-    """The live schema of ``db`` (a ServerDb) is ``state``; every enum type the
-    database holds belongs to a column of the state."""
-    engine = db.engine()
-    try:
-        assert_schema(engine, state, renderer(db.driver))
-        enum_columns = sum(1 for t in state.tables.values() for c in t.columns if c.type == "enum")
-        assert len(enum_types(engine)) in (0, enum_columns)
-    finally:
-        engine.dispose()
+    """The live schema of ``db`` (a ServerDb) is ``state``; every named type the
+    database holds belongs to an enum column of the state."""
+    d = Registry().driver(db.driver)
+    with d.connect(db.url) as session:
+        problems = compare.differences(d, session, state) + compare.leftover_types(session, state)
+    assert not problems, "; ".join(problems)

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Hashable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Hashable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -268,42 +267,42 @@ class MysqlSession(SqlSession):
             self.raw.close()
 
 
-class MariadbJsonInspector:
-    """An Inspector that reports MariaDB's JSON columns (LONGTEXT + json_valid) as JSON.
-    The column is found by its check's clause, not the check's name: the check keeps
-    the column's first name when the column is renamed."""
+def dump_table(line: str) -> str | None:
+    """The table a dump's ``CREATE TABLE `name` (`` line creates, read by sqlglot's
+    MySQL tokenizer (a name with backticks, spaces or parentheses is exact); None
+    for any other line."""
+    if not line.startswith("CREATE TABLE "):
+        return None
+    from sqlglot.dialects.mysql import MySQL
+    from sqlglot.errors import SqlglotError
+    from sqlglot.tokens import TokenType
 
-    def __init__(self, insp: Any) -> None:
-        self.insp = insp
+    try:
+        tokens = MySQL().tokenize(line)
+    except (SqlglotError, ValueError):
+        tokens = []
+    if len(tokens) < 3 or tokens[2].token_type not in (TokenType.IDENTIFIER, TokenType.VAR):
+        raise MigrationFailed(f"the dump has a CREATE TABLE line modelmig cannot read: {line.strip()[:200]}")
+    return tokens[2].text
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.insp, name)
 
-    def json_columns(self, table: str) -> dict[str, str]:
-        """{check name: column} of the table's json_valid checks."""
-        columns = {c["name"].lower(): c["name"] for c in self.insp.get_columns(table)}
-        out = {}
-        with self.insp.bind.connect() as c:
-            rows = c.exec_driver_sql(
-                "SELECT constraint_name, check_clause FROM information_schema.check_constraints "
-                "WHERE constraint_schema = DATABASE() AND table_name = %s AND level = 'Column'",
-                (table,),
-            )
-            for name, clause in rows:
-                text = clause.replace("`", "").replace(" ", "").lower()
-                if text.startswith("json_valid(") and text.endswith(")") and text[11:-1] in columns:
-                    out[name] = columns[text[11:-1]]
-        return out
-
-    def get_columns(self, table: str, **kw: Any) -> list[dict[str, Any]]:
-        from sqlalchemy.dialects.mysql import JSON
-
-        json = set(self.json_columns(table).values())
-        return [{**c, "type": JSON()} if c["name"] in json else c for c in self.insp.get_columns(table, **kw)]
-
-    def get_check_constraints(self, table: str, **kw: Any) -> list[dict[str, Any]]:
-        json = self.json_columns(table)
-        return [c for c in self.insp.get_check_constraints(table, **kw) if c.get("name") not in json]
+def dump_counts(lines: Iterable[str]) -> tuple[dict[str, int], str]:
+    """{table: rows} of a ``--skip-extended-insert`` dump, and its last non-empty
+    line. A table's rows follow its ``CREATE TABLE``, one ``INSERT INTO `name`
+    VALUES`` line each, the name quoted as the dump quotes it."""
+    rows: dict[str, int] = {}
+    current, insert = "", None  # the table whose rows follow, and how its rows start
+    last = ""
+    for line in lines:
+        table = dump_table(line)
+        if table is not None:
+            current, insert = table, "INSERT INTO `" + table.replace("`", "``") + "` VALUES "
+            rows[current] = 0
+        elif insert is not None and line.startswith(insert):
+            rows[current] += 1
+        if line.strip():
+            last = line
+    return dict(sorted(rows.items())), last
 
 
 class MysqlDriver(SqlDriver):
@@ -319,16 +318,6 @@ class MysqlDriver(SqlDriver):
     renderer_class = "modelmig_mysql.render:MysqlRenderer"
     reflection_class = "modelmig_mysql.reflect:MysqlReflection"
     session_class = MysqlSession
-
-    def sqlalchemy_url(self, url: str) -> str:
-        return "mysql+pymysql://" + url.split("://", 1)[1]
-
-    @contextmanager
-    def inspect(self, url: str) -> Iterator[Any]:
-        """MariaDB's JSON is LONGTEXT with a column-level ``CHECK (json_valid(col))``:
-        such columns are reported as JSON, without that check."""
-        with super().inspect(url) as insp:
-            yield MariadbJsonInspector(insp) if getattr(insp.dialect, "is_mariadb", False) else insp
 
     def open(self, url: str) -> Any:
         import pymysql
@@ -358,23 +347,13 @@ class MysqlDriver(SqlDriver):
             args["database"],
         ]
         run_tool(command, {"MYSQL_PWD": args["password"]} if args["password"] else {})
-        rows: dict[str, int] = {}
-        tables: set[str] = set()
-        last = ""
         with path.open(encoding="utf-8", errors="replace") as dump:
-            for line in dump:
-                if line.startswith("CREATE TABLE `"):
-                    tables.add(line[len("CREATE TABLE `") :].split("` (", 1)[0].replace("``", "`"))
-                if line.startswith("INSERT INTO `"):
-                    table = line[len("INSERT INTO `") :].split("` VALUES", 1)[0].replace("``", "`")
-                    rows[table] = rows.get(table, 0) + 1
-                if line.strip():
-                    last = line
+            rows, last = dump_counts(dump)
         if not last.startswith("-- Dump completed"):
             raise MigrationFailed(f"backup {path} does not verify: the dump is incomplete; nothing was dropped")
         if not (session.server() or "").startswith("mariadb"):
             portable_dump(path)
-        return Backup(path, {t: rows.get(t, 0) for t in sorted(tables | set(rows))})
+        return Backup(path, rows)
 
 
 driver = MysqlDriver()

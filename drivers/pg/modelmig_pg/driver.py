@@ -14,7 +14,6 @@ SQLAlchemy at module level: psycopg is imported in ``open`` and DDL rendering
 from __future__ import annotations
 
 import hashlib
-import re
 import time
 from collections.abc import Hashable, Iterator, Sequence
 from pathlib import Path
@@ -27,6 +26,7 @@ from modelmig_core.api import (
     DriverInfo,
     LockError,
     LockWait,
+    ModelmigError,
     Session,
     SqlDriver,
     SqlSession,
@@ -67,19 +67,37 @@ def libpq_args(url: str) -> tuple[list[str], dict[str, str]]:
     return args, env
 
 
-_COPY = re.compile(r'^COPY (?:(?:"(?:[^"]|"")+"|[^ ."]+)\.)?("(?:[^"]|"")+"|[^ ."]+) ')
+def copy_table(line: str) -> str | None:
+    """The table of a data block's header in ``pg_restore --data-only`` output,
+    ``COPY [schema.]table (columns) FROM stdin;``, read by sqlglot's PostgreSQL
+    parser (quoted names with spaces, dots and doubled quotes are exact); None
+    for a line that is no COPY statement."""
+    if not line.startswith("COPY "):
+        return None
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    try:
+        tree = sqlglot.parse_one(line, read="postgres")
+    except (SqlglotError, ValueError):
+        tree = None
+    if isinstance(tree, exp.Copy) and tree.args.get("kind"):  # kind: COPY ... FROM (True), not TO
+        target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this  # a column list, or none
+        if isinstance(target, exp.Table):
+            return target.name
+    raise ModelmigError(f"pg_restore wrote a COPY line modelmig cannot read: {line.strip()[:200]}")
 
 
 def copy_counts(lines: Iterator[str]) -> dict[str, int]:
-    """{table: rows} from the COPY blocks of ``pg_restore --data-only`` output."""
+    """{table: rows} from the COPY blocks of ``pg_restore --data-only`` output: a
+    block is its header line, one line per row, and ``\\.``."""
     counts: dict[str, int] = {}
     table: str | None = None
     for line in lines:
         if table is None:
-            m = _COPY.match(line)
-            if m:
-                name = m.group(1)
-                table = name[1:-1].replace('""', '"') if name.startswith('"') else name
+            table = copy_table(line)
+            if table is not None:
                 counts[table] = 0
         elif line.rstrip("\n") == "\\.":
             table = None
@@ -117,12 +135,16 @@ class PgSession(SqlSession):
         with self.transaction():
             if tables:
                 self.execute(f"DROP TABLE IF EXISTS {', '.join(q(t) for t in tables)} CASCADE")
-            types = self.execute(
-                "SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
-                "WHERE t.typtype = 'e' AND n.nspname = current_schema() ORDER BY 1"
-            )
-            for (name,) in types or []:
+            for name in self.list_types():
                 self.execute(f"DROP TYPE IF EXISTS {q(name)} CASCADE")
+
+    def list_types(self) -> list[str]:
+        """The enum types of the schema."""
+        rows = self.execute(
+            "SELECT t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+            "WHERE t.typtype = 'e' AND n.nspname = current_schema() ORDER BY 1"
+        )
+        return [r[0] for r in rows or []]
 
     def server(self) -> str | None:
         rows = self.execute("SHOW server_version")
@@ -215,9 +237,6 @@ class PgDriver(SqlDriver):
     renderer_class = "modelmig_pg.render:PgRenderer"
     reflection_class = "modelmig_pg.reflect:PgReflection"
     session_class = PgSession
-
-    def sqlalchemy_url(self, url: str) -> str:
-        return "postgresql+psycopg://" + url.split("://", 1)[1]
 
     def open(self, url: str) -> Any:
         import psycopg

@@ -11,14 +11,15 @@ is the core's ``Reflection``).
   ``'draft'::posts_status_enum`` -> "draft", ``false`` -> False.
 - Checks are read as PostgreSQL stores them (``(length((title)::text) > 0)``,
   ``(status)::text = ANY ((ARRAY['a'::character varying])::text[])``) and
-  written back without what it added (``length(title) > 0``, ``status IN ('a')``).
+  written back without what it added (``length(title) > 0``, ``status IN ('a')``,
+  ``price >= 0`` for ``(price >= (0)::numeric)``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from modelmig_core.api import Reflection
+from modelmig_core.api import Reflection, function_called
 
 
 class PgReflection(Reflection):
@@ -26,8 +27,14 @@ class PgReflection(Reflection):
     sqlglot_dialect = "postgres"
 
     def rewrite(self, node: Any, compare: bool) -> Any:
-        """``x = ANY (ARRAY['a', 'b'])``, PostgreSQL's spelling of ``x IN ('a', 'b')``."""
+        """``x = ANY (ARRAY['a', 'b'])``, PostgreSQL's spelling of ``x IN ('a', 'b')``;
+        ``(0)::numeric``, the cast it gives a number compared with a numeric column."""
         from sqlglot import exp
+
+        if isinstance(node, exp.Cast) and node.to.is_type(*exp.DataType.NUMERIC_TYPES):
+            value = node.this.this if isinstance(node.this, exp.Neg) else node.this
+            if isinstance(value, exp.Literal) and not value.is_string:
+                return node.this
 
         if isinstance(node, exp.EQ) and isinstance(node.expression, exp.Any):
             values = node.expression.this
@@ -38,6 +45,8 @@ class PgReflection(Reflection):
         return node
 
     def autoincrement(self, table: str, info: dict[str, Any], pk: tuple[str, ...], type_: str) -> bool:
-        default = str(info.get("default") or "").lower()
-        automatic = bool(info.get("identity")) or default.startswith("nextval(")
+        default = info.get("default")
+        automatic = bool(info.get("identity")) or (
+            default is not None and function_called(default, self.sqlglot_dialect) == "nextval"
+        )
         return automatic and pk == (info["name"],) and type_ in ("integer", "bigInteger", "smallInteger")

@@ -9,7 +9,6 @@ renderer keeps it up to date as tables are renamed and dropped.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -18,29 +17,63 @@ import sqlalchemy as sa
 
 from modelmig_core.api import Check, Column, MigrationFailed, Renderer, Step, Table, ViewColumns, enum_check_name
 
-_CHECK = re.compile(r'CONSTRAINT\s+(?:"([^"]+)"|`([^`]+)`|\[([^\]]+)\]|(\w+))\s+CHECK\s*\(', re.IGNORECASE)
-
-
-def _balanced(sql: str, start: int) -> str:
-    """The text inside the parenthesis that opens at ``start``."""
-    depth = 0
-    for i in range(start, len(sql)):
-        ch = sql[i]
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return sql[start + 1 : i]
-    return sql[start + 1 :]
-
 
 def named_checks(create_sql: str) -> list[Check]:
+    """The named CHECK constraints of a ``CREATE TABLE`` statement (of the table or
+    of a column), each with its expression as written: sqlglot's SQLite tokenizer
+    finds ``CONSTRAINT name CHECK (`` and the parenthesis that closes it (one in a
+    string or a quoted name is no parenthesis; a name may be quoted any way
+    SQLite allows)."""
+    from sqlglot.dialects.sqlite import SQLite
+    from sqlglot.errors import SqlglotError
+    from sqlglot.tokens import TokenType
+
+    try:
+        tokens = SQLite().tokenize(create_sql)
+    except (SqlglotError, ValueError) as exc:
+        raise MigrationFailed(f"cannot read the table's SQL in sqlite_master: {exc}") from None
+    literal = (TokenType.IDENTIFIER, TokenType.STRING)
     out = []
-    for m in _CHECK.finditer(create_sql):
-        name = next(g for g in m.groups() if g)
-        out.append(Check(name, _balanced(create_sql, m.end() - 1).strip()))
+    i = 0
+    while i + 3 < len(tokens):
+        constraint, name, check, opening = tokens[i : i + 4]
+        if not (
+            constraint.token_type == TokenType.CONSTRAINT
+            and check.token_type not in literal
+            and check.text.upper() == "CHECK"
+            and opening.token_type == TokenType.L_PAREN
+        ):
+            i += 1
+            continue
+        depth = 0
+        for j in range(i + 3, len(tokens)):
+            depth += {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(tokens[j].token_type, 0)
+            if depth == 0:
+                break
+        else:
+            break  # unbalanced: SQLite would not have kept it
+        out.append(Check(name.text, create_sql[opening.end + 1 : tokens[j].start].strip()))
+        i = j + 1
     return out
+
+
+def index_uses(create_sql: str, columns: Iterable[str]) -> list[str]:
+    """Those of ``columns`` that a ``CREATE INDEX`` statement uses (in its
+    columns, expressions or WHERE), parsed by sqlglot; SQLite's names are
+    case-insensitive. [] when sqlglot cannot read the statement."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    try:
+        tree = sqlglot.parse_one(create_sql, read="sqlite")
+    except (SqlglotError, ValueError):
+        return []
+    params = tree.this.args.get("params") if isinstance(tree, exp.Create) and isinstance(tree.this, exp.Index) else None
+    if params is None:
+        return []
+    used = {c.name.lower() for c in params.find_all(exp.Column)}
+    return [c for c in columns if c.lower() in used]
 
 
 @dataclass
@@ -150,7 +183,7 @@ class SqliteRenderer(Renderer):
         dropped = {c.name for c in old.columns} - set(sources.values())
         for kind, obj, sql in extras:
             if kind == "index":
-                used = [c for c in dropped if re.search(rf'\b"?{re.escape(c)}"?\b', sql.split("(", 1)[-1])]
+                used = index_uses(sql, sorted(dropped))
                 if used:
                     raise MigrationFailed(
                         f"index {obj} on {name} (not declared in the models) uses column {used[0]!r}, "

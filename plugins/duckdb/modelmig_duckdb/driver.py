@@ -10,15 +10,14 @@ only when a migration is rendered.
 - One runner at a time: DuckDB lets one process open a database file for writing;
   within that process a lock per file serializes runners.
 - Backups: ``COPY FROM DATABASE`` into a new file, whose rows are counted.
-- Reflection: duckdb_columns(), duckdb_constraints() and duckdb_indexes() (the
-  SQLAlchemy dialect cannot reflect); DuckDB does not keep constraint names.
+- Reflection (reflect.py): duckdb_columns(), duckdb_constraints() and
+  duckdb_indexes() (the SQLAlchemy dialect cannot reflect); DuckDB does not keep
+  constraint names.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -106,58 +105,6 @@ class DuckdbSession(SqlSession):
             lock.release()
 
 
-class DuckdbInspector:
-    """The schema as SQLAlchemy's Inspector reports it, from DuckDB's catalogue."""
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-
-    def rows(self, sql: str, table: str | None = None) -> list[Any]:
-        where = " AND table_name = ?" if table else ""
-        query = f"{sql} WHERE database_name = current_database() AND schema_name = current_schema(){where}"
-        return self.raw.execute(query, [table] if table else []).fetchall()
-
-    def get_table_names(self) -> list[str]:
-        return sorted(r[0] for r in self.rows("SELECT table_name FROM duckdb_tables()"))
-
-    def get_columns(self, table: str) -> list[dict[str, Any]]:
-        sql = "SELECT column_name, data_type, is_nullable, column_default, comment FROM duckdb_columns()"
-        return [
-            {"name": n, "type": t, "nullable": null, "comment": c, "default": None if "nextval(" in str(d) else d}
-            for n, t, null, d, c in self.rows(sql, table)
-        ]
-
-    def constraints(self, table: str, kind: str) -> list[Any]:
-        sql = "SELECT constraint_text, constraint_column_names, referenced_table, referenced_column_names, "
-        sql += "constraint_name FROM duckdb_constraints()"
-        return [r for r in self.rows(sql, table) if r[0].startswith(kind)]
-
-    def get_pk_constraint(self, table: str) -> dict[str, Any]:
-        pk = self.constraints(table, "PRIMARY KEY")
-        return {"constrained_columns": list(pk[0][1]) if pk else []}
-
-    def get_foreign_keys(self, table: str) -> list[dict[str, Any]]:
-        return [
-            {"name": n, "constrained_columns": c, "referred_table": t, "referred_columns": r, "options": {}}
-            for _, c, t, r, n in self.constraints(table, "FOREIGN KEY")
-        ]
-
-    def get_check_constraints(self, table: str) -> list[dict[str, Any]]:
-        return [{"name": n, "sqltext": text[len("CHECK") :]} for text, *_, n in self.constraints(table, "CHECK")]
-
-    def get_unique_constraints(self, table: str) -> list[dict[str, Any]]:
-        sql = "SELECT constraint_name, constraint_column_names, constraint_type FROM duckdb_constraints()"
-        return [{"name": n, "column_names": list(cols)} for n, cols, kind in self.rows(sql, table) if kind == "UNIQUE"]
-
-    def get_indexes(self, table: str) -> list[dict[str, Any]]:
-        out = []
-        sql = "SELECT index_name, is_unique, expressions FROM duckdb_indexes()"
-        for name, unique, expressions in self.rows(sql, table):
-            columns = [c.strip("'\" ") for c in expressions.strip("[]").split(",")]
-            out.append({"name": name, "column_names": columns, "unique": unique})
-        return out
-
-
 class DuckdbDriver(SqlDriver):
     info = DriverInfo("duckdb", ("duckdb",), "sql", "DuckDB 1.1+ through the duckdb package")
     features = SqlDriver.features.but(
@@ -170,6 +117,7 @@ class DuckdbDriver(SqlDriver):
     )
     dialect = "duckdb"
     renderer_class = "modelmig_duckdb.render:DuckdbRenderer"
+    reflection_class = "modelmig_duckdb.reflect:DuckdbReflection"  # imported only to reflect
     session_class = DuckdbSession
 
     def open(self, url: str) -> Any:
@@ -179,14 +127,6 @@ class DuckdbDriver(SqlDriver):
         if path != ":memory:" and not Path(path).parent.exists():
             raise ConfigError(f"duckdb database folder {Path(path).parent} does not exist")
         return duckdb.connect(path)
-
-    @contextmanager
-    def inspect(self, url: str) -> Iterator[Any]:
-        raw = self.open(url)
-        try:
-            yield DuckdbInspector(raw)
-        finally:
-            raw.close()
 
     def backup(self, session: Session, directory: Path, label: str) -> Backup:
         assert isinstance(session, DuckdbSession)
