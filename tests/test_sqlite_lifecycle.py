@@ -434,11 +434,17 @@ def test_named_checks_and_index_columns_are_read_with_sqlglot() -> None:
     assert index_uses(index, ["name", "deleted_at", "users", "ix", "bio"]) == ["name", "deleted_at"]
 
 
-def test_a_rebuild_keeps_a_hand_made_check_whose_text_has_parentheses(make_project) -> None:
+def notes_applied(make_project):
+    """A project with NOTES made and applied."""
     p = make_project()
     p.models(NOTES)
     p.ok("make:migration")
     p.ok("migrate:run")
+    return p
+
+
+def test_a_rebuild_keeps_a_hand_made_check_whose_text_has_parentheses(make_project) -> None:
+    p = notes_applied(make_project)
     db = p.root / "app.sqlite3"
     with sqlite3.connect(db) as c:  # the table made again by hand, with a check the models do not declare
         (sql,) = c.execute("SELECT sql FROM sqlite_master WHERE name = 'notes'").fetchone()
@@ -462,10 +468,7 @@ def test_a_rebuild_keeps_a_hand_made_check_whose_text_has_parentheses(make_proje
 
 
 def test_a_hand_made_index_on_a_dropped_column_is_named(make_project) -> None:
-    p = make_project()
-    p.models(NOTES)
-    p.ok("make:migration")
-    p.ok("migrate:run")
+    p = notes_applied(make_project)
     with sqlite3.connect(p.root / "app.sqlite3") as c:
         c.execute('CREATE INDEX "hand (made)" ON notes (body, lower("OBSOLETE"))')
     p.models(NOTES.replace('        "obsolete": column("string", 10, nullable=True),\n', ""))
