@@ -34,13 +34,10 @@ class Shared:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._histories: dict[str, History] = {}
-        self._history_locks: dict[str, threading.Lock] = {}
         self._rendered: dict[tuple[Hashable, int], _Rendered] = {}
 
     def history(self, family: str, replay: Callable[[], History]) -> History:
-        with self._lock:
-            lock = self._history_locks.setdefault(family, threading.Lock())
-        with lock:
+        with self._lock:  # the other runners wait for the first one's replay
             known = self._histories.get(family)
             if known is None:
                 known = self._histories[family] = replay()
