@@ -167,8 +167,11 @@ def scratch(directory: Path, label: str) -> Iterator[Path]:
     """A private scratch folder ``<label>.partial`` for the driver to write into,
     removed on the way out whatever happened."""
     folder = inside(directory, directory / f"{label}{PARTIAL}")
-    with private_files():
-        folder.mkdir()
+    try:
+        with private_files():
+            folder.mkdir()
+    except OSError as exc:
+        raise MigrationFailed(f"cannot write a backup to {folder}: {exc.strerror}; nothing was dropped") from None
     try:
         (folder / OWNER).write_text(f"{socket.gethostname()} {os.getpid()}", encoding="utf-8")
         yield folder

@@ -418,3 +418,30 @@ def test_a_connection_named_dot_dot_slash_through_the_cli(make_project: Any, tmp
     [backup] = (p.root / "modelmig-backups").iterdir()
     assert backup.suffix == ".sqlite3" and "evil" in backup.name
     assert not list(p.root.parent.glob("evil*")) and not list(p.root.glob("evil*"))
+
+
+def test_mariadb_without_the_reload_privilege_is_one_line_and_leaves_nothing(
+    mysql_db: ServerDb, make_project: Any
+) -> None:
+    """Holding commits while the dump starts needs RELOAD: without it the backup is
+    refused with one line naming it, nothing is written and nothing dropped."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    user = f"nr_{mysql_db.name[-12:]}"
+    mysql_db.execute(f"CREATE USER '{user}'@'%' IDENTIFIED BY 'pw'")
+    try:
+        mysql_db.execute(f"GRANT ALL PRIVILEGES ON `{mysql_db.name}`.* TO '{user}'@'%'")
+        parts = urlsplit(mysql_db.url)
+        url = urlunsplit(parts._replace(netloc=f"{user}:pw@{parts.hostname}:{parts.port or 3306}"))
+        p = make_project({"main": {"url": url}})
+        p.models(MODELS)
+        p.ok("make:migration")
+        p.ok("migrate:run")
+        mysql_db.execute("INSERT INTO users (id, email) VALUES (1, 'a@x')")
+        result = p.run("migrate:fresh", "--force", "--yes", env=PROD)
+        assert result.exit_code != 0
+        assert "RELOAD privilege" in result.output and "nothing was dropped" in result.output
+        assert entries(p.root / "modelmig-backups") == []
+        assert mysql_db.rows("SELECT id, email FROM users") == [(1, "a@x")]
+    finally:
+        mysql_db.execute(f"DROP USER '{user}'@'%'")

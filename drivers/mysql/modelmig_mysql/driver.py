@@ -343,11 +343,14 @@ def hold_commits(conn: Any, mariadb: bool) -> None:
             else:
                 cur.execute("FLUSH TABLES WITH READ LOCK")
         except pymysql.err.MySQLError as exc:
-            code = exc.args[0] if exc.args else None
-            need = " (the user needs the RELOAD privilege)" if code in ER_ACCESS_DENIED else ""
+            if exc.args and exc.args[0] in ER_ACCESS_DENIED:
+                raise MigrationFailed(
+                    "cannot take a backup: the user needs the RELOAD privilege (commits are held for a moment "
+                    "while the dump and the counts start one snapshot); nothing was dropped"
+                ) from None
+            detail = " ".join(str(exc.args[-1] if exc.args else exc).split())
             raise MigrationFailed(
-                f"cannot take a backup: holding commits while the dump starts failed{need}: "
-                f"{' '.join(str(exc.args[-1]).split())}; nothing was dropped"
+                f"cannot take a backup: holding commits while the dump starts failed: {detail}; nothing was dropped"
             ) from None
 
 
