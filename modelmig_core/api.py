@@ -56,6 +56,7 @@ if TYPE_CHECKING:
         Session,
         Statement,
         Step,
+        TableKey,
         ledger_int,
         redact,
         server_version,
@@ -91,7 +92,7 @@ if TYPE_CHECKING:
         raw_type,
     )
     from .sql.render import Renderer
-    from .sql.tools import find_tool, run_tool, tool_lines
+    from .sql.tools import find_tool, run_tool, tool_lines, tool_writing
     from .sql.views import ViewColumns, views_using
     from .state import Check, Column, ForeignKey, Index, State, Table, Unique, Value
 
@@ -160,6 +161,7 @@ _WHERE: dict[str, str] = {
     "StatusRow": ".commands",
     "Step": ".driver",
     "Table": ".state",
+    "TableKey": ".driver",
     "Unique": ".state",
     "Value": ".state",
     "ViewColumns": ".sql.views",
@@ -185,6 +187,7 @@ _WHERE: dict[str, str] = {
     "status": ".commands",
     "table_name": ".compile",
     "tool_lines": ".sql.tools",
+    "tool_writing": ".sql.tools",
     "where": ".compile",
 }
 
@@ -244,6 +247,7 @@ __all__ = [
     "StatusRow",
     "Step",
     "Table",
+    "TableKey",
     "Unique",
     "Value",
     "ViewColumns",
@@ -274,6 +278,7 @@ __all__ = [
     "status",
     "table_name",
     "tool_lines",
+    "tool_writing",
     "views_using",
     "where",
 ]

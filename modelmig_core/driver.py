@@ -178,13 +178,23 @@ class Statement:
     label: str = ""  # a short name for errors ("create activity"); default: the text's first line
 
 
+#: a table or collection in a backup's counts: ``(schema, name)`` (the schema is
+#: the database for MySQL and MongoDB, ``"main"`` for SQLite); a plain ``name``
+#: stands for ``("", name)``
+TableKey = tuple[str, str] | str
+
+
 @dataclass(frozen=True)
 class Backup:
-    """A backup a driver wrote: where it is and the rows it holds per table or
-    collection, counted by reading the backup back (not the live database)."""
+    """A backup a driver wrote: where it is (under the scratch folder it was
+    given; ``backup.py`` renames it into place once verified), the rows it holds
+    per table or collection, counted by reading the backup back, and ``live``:
+    the rows per table counted in the same snapshot the dump read (None: the
+    driver cannot, and ``backup.py`` counts the live database after the dump)."""
 
     path: Path
-    rows: dict[str, int]
+    rows: dict[TableKey, int]
+    live: dict[TableKey, int] | None = None
 
 
 class Session:
@@ -300,8 +310,9 @@ class Driver:
         return None
 
     def backup(self, session: Session, directory: Path, label: str) -> Backup:
-        """Write a backup of the whole database into ``directory`` (names start with
-        ``label``) and return the rows per table it read back from the backup."""
+        """Write a backup of the whole database into ``directory`` (a scratch folder
+        of the core's; names start with ``label``) and return the rows per table it
+        read back from the backup, and those counted in the snapshot it dumped."""
         raise NotImplementedError(f"driver {self.name} cannot take backups")
 
     def wipe(self, session: Session) -> list[str]:

@@ -47,6 +47,7 @@ from modelmig_core.api import (
     Session,
     Statement,
     Step,
+    TableKey,
     ledger_int,
     redact,
     server_version,
@@ -433,30 +434,53 @@ class MongoDriver(Driver):
     def backup(self, session: Session, directory: Path, label: str) -> Backup:
         """Every collection (but the lock's) as Extended JSON lines, one file each, and
         its indexes in ``_collections.json``; each file is then read back and parsed
-        to count its documents."""
+        to count its documents. The live counts are the documents the server sent
+        for each collection, counted as they were written (one read, so a writer
+        elsewhere cannot make the two differ); the read back must hold them all.
+        A file is named from ``backup_file`` (never a path of the collection's
+        name), recorded as ``file`` in ``_collections.json``."""
         from bson import json_util
 
         assert isinstance(session, MongoSession)
         db = session.raw
         folder = directory / label
         folder.mkdir(parents=True)
-        rows: dict[str, int] = {}
+        rows: dict[TableKey, int] = {}
+        live: dict[TableKey, int] = {}
         meta: dict[str, Any] = {}
         with session.talking("taking a backup"):
             names = user_collections(db)
             views = user_views(db)  # no documents, no indexes: their definitions are kept
+            files = {name: backup_file(name) for name in names}
             for name in names:
                 coll = db[name]
-                with (folder / f"{name}.jsonl").open("w", encoding="utf-8") as out:
+                sent = 0
+                with (folder / files[name]).open("x", encoding="utf-8") as out:  # "x": two names, one file: refused
                     for doc in coll.find({}, sort=[("_id", 1)]):
                         out.write(json_util.dumps(doc, json_options=json_util.CANONICAL_JSON_OPTIONS) + "\n")
-                meta[name] = {"indexes": coll.index_information()}  # validators live in the migrations
+                        sent += 1
+                live[(session.database, name)] = sent
+                # validators live in the migrations
+                meta[name] = {"indexes": coll.index_information(), "file": files[name]}
             meta.update({name: {"view": options} for name, options in sorted(views.items())})
             (folder / "_collections.json").write_text(json_util.dumps(meta, indent=2), encoding="utf-8")
             for name in names:
-                with (folder / f"{name}.jsonl").open(encoding="utf-8") as back:
-                    rows[name] = sum(1 for line in back if json_util.loads(line) is not None)
-        return Backup(folder, rows)
+                with (folder / files[name]).open(encoding="utf-8") as back:
+                    rows[(session.database, name)] = sum(1 for line in back if json_util.loads(line) is not None)
+        return Backup(folder, rows, live)
+
+
+def backup_file(collection: str) -> str:
+    """The file of a collection in a backup folder: its name percent-encoded (no
+    separator, no NUL, never ``.`` or ``..``), or a hash of it when that is long."""
+    from urllib.parse import quote
+
+    name = quote(collection, safe="-_.")
+    if len(name) > 200:
+        import hashlib
+
+        name = hashlib.sha256(collection.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{name}.jsonl"
 
 
 driver = MongoDriver()

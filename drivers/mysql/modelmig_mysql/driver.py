@@ -34,9 +34,10 @@ from modelmig_core.api import (
     SqlDriver,
     SqlSession,
     Step,
+    TableKey,
     find_tool,
     redact,
-    run_tool,
+    tool_writing,
 )
 
 ER_NO_SUCH_TABLE = 1146
@@ -286,23 +287,76 @@ def dump_table(line: str) -> str | None:
     return tokens[2].text
 
 
-def dump_counts(lines: Iterable[str]) -> tuple[dict[str, int], str]:
-    """{table: rows} of a ``--skip-extended-insert`` dump, and its last non-empty
-    line. A table's rows follow its ``CREATE TABLE``, one ``INSERT INTO `name`
-    VALUES`` line each, the name quoted as the dump quotes it."""
-    rows: dict[str, int] = {}
-    current, insert = "", None  # the table whose rows follow, and how its rows start
+def dump_counts(lines: Iterable[str], database: str = "") -> tuple[dict[TableKey, int], str]:
+    """{(database, table): rows} of a ``--skip-extended-insert`` dump of one
+    database, and its last non-empty line. A table's rows follow its ``CREATE
+    TABLE``, one ``INSERT INTO `name` VALUES`` line each, the name quoted as the
+    dump quotes it."""
+    rows: dict[TableKey, int] = {}
+    current: TableKey = ("", "")
+    insert = None  # how the rows of the current table start
     last = ""
     for line in lines:
         table = dump_table(line)
         if table is not None:
-            current, insert = table, "INSERT INTO `" + table.replace("`", "``") + "` VALUES "
-            rows[current] = 0
+            current, insert = (database, table), "INSERT INTO `" + table.replace("`", "``") + "` VALUES "
+            rows.setdefault(current, 0)
         elif insert is not None and line.startswith(insert):
             rows[current] += 1
         if line.strip():
             last = line
     return dict(sorted(rows.items())), last
+
+
+#: lines a dump writes only once its transaction (and so its snapshot) has
+#: started: the header before them is written first
+AFTER_SNAPSHOT = (
+    b"-- Table structure for table ",
+    b"-- Temporary table structure for view ",
+    b"-- Dumping data for table ",
+    b"-- Dumping routines for database ",
+    b"-- Dumping events for database ",
+    b"-- Dump completed",
+)
+#: the longest commits are held while the dump starts its snapshot (seconds);
+#: past it they are let go, and the counts decide whether the backup verifies
+HOLD_SECONDS = 20.0
+ER_ACCESS_DENIED = (1045, 1142, 1227)
+
+
+def after_snapshot(line: bytes) -> bool:
+    return line.startswith(AFTER_SNAPSHOT)
+
+
+def hold_commits(conn: Any, mariadb: bool) -> None:
+    """No transaction commits anywhere while this connection holds it (MariaDB's
+    ``BACKUP STAGE BLOCK_COMMIT``; MySQL's global read lock): every snapshot
+    started meanwhile sees the same rows."""
+    import pymysql
+
+    with conn.cursor() as cur:
+        cur.execute("SET SESSION lock_wait_timeout = %s", [int(HOLD_SECONDS)])
+        try:
+            if mariadb:
+                cur.execute("BACKUP STAGE START")
+                cur.execute("BACKUP STAGE BLOCK_COMMIT")
+            else:
+                cur.execute("FLUSH TABLES WITH READ LOCK")
+        except pymysql.err.MySQLError as exc:
+            if exc.args and exc.args[0] in ER_ACCESS_DENIED:
+                raise MigrationFailed(
+                    "cannot take a backup: the user needs the RELOAD privilege (commits are held for a moment "
+                    "while the dump and the counts start one snapshot); nothing was dropped"
+                ) from None
+            detail = " ".join(str(exc.args[-1] if exc.args else exc).split())
+            raise MigrationFailed(
+                f"cannot take a backup: holding commits while the dump starts failed: {detail}; nothing was dropped"
+            ) from None
+
+
+def let_commits_go(conn: Any, mariadb: bool) -> None:
+    with conn.cursor() as cur:
+        cur.execute("BACKUP STAGE END" if mariadb else "UNLOCK TABLES")
 
 
 class MysqlDriver(SqlDriver):
@@ -331,9 +385,18 @@ class MysqlDriver(SqlDriver):
 
     def backup(self, session: Session, directory: Path, label: str) -> Backup:
         """mariadb-dump (or mysqldump) in one consistent snapshot, one INSERT per row;
-        read back: the dump must be complete, and its INSERTs are counted per table."""
+        read back: the dump must be complete, and its INSERTs are counted per table.
+
+        The live rows are counted in a snapshot of the same moment: while one
+        connection holds every commit back (``hold_commits``), a second starts a
+        consistent snapshot and the dump starts its own (``--single-transaction``);
+        commits go on as soon as the dump has written a line it writes only after
+        that. The second connection then counts, inside its snapshot."""
+        assert isinstance(session, MysqlSession)
         args = connect_args(session.url)
+        database = args["database"]
         path = directory / f"{label}.sql"
+        mariadb = (session.server() or "").startswith("mariadb")
         command = [
             find_tool("mariadb-dump", "mysqldump"),
             f"--host={args['host']}",
@@ -343,17 +406,44 @@ class MysqlDriver(SqlDriver):
             "--skip-extended-insert",
             "--routines",
             "--triggers",
-            f"--result-file={path}",
-            args["database"],
+            database,
         ]
-        run_tool(command, {"MYSQL_PWD": args["password"]} if args["password"] else {})
+        env = {"MYSQL_PWD": args["password"]} if args["password"] else {}
+        holder, counter = self.open(session.url), self.open(session.url)
+        try:
+            with counter.cursor() as cur:
+                cur.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                hold_commits(holder, mariadb)
+                held = True
+                try:
+                    cur.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+                    cur.execute(
+                        "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() "
+                        "AND table_type IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY 1"
+                    )
+                    tables = [str(r[0]) for r in cur.fetchall()]
+                    with tool_writing(command, env, path, after_snapshot) as started:
+                        started.wait(HOLD_SECONDS)
+                        held = False
+                        let_commits_go(holder, mariadb)
+                finally:
+                    if held:
+                        let_commits_go(holder, mariadb)
+                live: dict[TableKey, int] = {}
+                for table in tables:
+                    cur.execute(f"SELECT COUNT(*) FROM {session.quote(table)}")
+                    live[(database, table)] = int(cur.fetchone()[0])
+                cur.execute("COMMIT")
+        finally:
+            holder.close()
+            counter.close()
         with path.open(encoding="utf-8", errors="replace") as dump:
-            rows, last = dump_counts(dump)
+            rows, last = dump_counts(dump, database)
         if not last.startswith("-- Dump completed"):
             raise MigrationFailed(f"backup {path} does not verify: the dump is incomplete; nothing was dropped")
-        if not (session.server() or "").startswith("mariadb"):
+        if not mariadb:
             portable_dump(path)
-        return Backup(path, rows)
+        return Backup(path, rows, live)
 
 
 driver = MysqlDriver()

@@ -31,6 +31,7 @@ from modelmig_core.api import (
     SqlDriver,
     SqlSession,
     Step,
+    TableKey,
     find_tool,
     redact,
     run_tool,
@@ -67,11 +68,12 @@ def libpq_args(url: str) -> tuple[list[str], dict[str, str]]:
     return args, env
 
 
-def copy_table(line: str) -> str | None:
-    """The table of a data block's header in ``pg_restore --data-only`` output,
-    ``COPY [schema.]table (columns) FROM stdin;``, read by sqlglot's PostgreSQL
-    parser (quoted names with spaces, dots and doubled quotes are exact); None
-    for a line that is no COPY statement."""
+def copy_table(line: str) -> tuple[str, str] | None:
+    """The ``(schema, table)`` of a data block's header in ``pg_restore --data-only``
+    output, ``COPY [schema.]table (columns) FROM stdin;``, read by sqlglot's
+    PostgreSQL parser (quoted names with spaces, dots and doubled quotes are
+    exact; an unqualified name has schema ``""``); None for a line that is no
+    COPY statement."""
     if not line.startswith("COPY "):
         return None
     import sqlglot
@@ -84,26 +86,39 @@ def copy_table(line: str) -> str | None:
         tree = None
     if isinstance(tree, exp.Copy) and tree.args.get("kind"):  # kind: COPY ... FROM (True), not TO
         target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this  # a column list, or none
-        if isinstance(target, exp.Table):
-            return target.name
+        if isinstance(target, exp.Table) and not target.catalog:
+            return target.db, target.name
     raise ModelmigError(f"pg_restore wrote a COPY line modelmig cannot read: {line.strip()[:200]}")
 
 
-def copy_counts(lines: Iterator[str]) -> dict[str, int]:
-    """{table: rows} from the COPY blocks of ``pg_restore --data-only`` output: a
-    block is its header line, one line per row, and ``\\.``."""
-    counts: dict[str, int] = {}
-    table: str | None = None
+def copy_counts(lines: Iterator[str]) -> dict[TableKey, int]:
+    """{(schema, table): rows} from the COPY blocks of ``pg_restore --data-only``
+    output: a block is its header line, one line per row, and ``\\.``. A leaf
+    partition is a block of its own (its parent has none)."""
+    counts: dict[TableKey, int] = {}
+    table: tuple[str, str] | None = None
     for line in lines:
         if table is None:
             table = copy_table(line)
             if table is not None:
-                counts[table] = 0
+                counts.setdefault(table, 0)
         elif line.rstrip("\n") == "\\.":
             table = None
         else:
             counts[table] += 1
     return counts
+
+
+#: the tables whose rows pg_dump writes, in every schema: plain tables and leaf
+#: partitions (relkind 'r'; a partitioned parent holds no rows of its own), not
+#: the system's, not another session's temporary ones, not an extension's
+DUMPED_TABLES = (
+    "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind = 'r' AND c.relpersistence <> 't' "
+    "AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%' "
+    "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
+    "AND d.objid = c.oid AND d.deptype = 'e') ORDER BY 1, 2"
+)
 
 
 def lock_key(database: str) -> int:
@@ -244,14 +259,31 @@ class PgDriver(SqlDriver):
         return psycopg.connect(conninfo(url), autocommit=True, application_name="modelmig")
 
     def backup(self, session: Session, directory: Path, label: str) -> Backup:
-        """pg_dump's custom format, then pg_restore reads it back: the rows of every
-        table are counted in its COPY blocks."""
+        """pg_dump's custom format of one exported snapshot, then pg_restore reads it
+        back: the rows of every table are counted in its COPY blocks. The live
+        counts are taken inside the REPEATABLE READ transaction that exported the
+        snapshot pg_dump reads (``--snapshot``), so writers elsewhere change neither."""
+        from psycopg import sql
+
         path = directory / f"{label}.dump"
         args, env = libpq_args(session.url)
-        run_tool([find_tool("pg_dump"), "--format=custom", "--no-owner", f"--file={path}", *args], env)
-        with tool_lines([find_tool("pg_restore"), "--data-only", "--file=-", str(path)], env) as lines:
+        pg_dump, pg_restore = find_tool("pg_dump"), find_tool("pg_restore")
+        raw = self.open(session.url)
+        try:
+            raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            snapshot = raw.execute("SELECT pg_export_snapshot()").fetchone()[0]
+            live: dict[TableKey, int] = {}
+            for schema, table in raw.execute(DUMPED_TABLES).fetchall():
+                query = sql.SQL("SELECT COUNT(*) FROM ONLY {}").format(sql.Identifier(schema, table))
+                live[(schema, table)] = int(raw.execute(query).fetchone()[0])
+            command = [pg_dump, "--format=custom", "--no-owner", f"--snapshot={snapshot}", f"--file={path}", *args]
+            run_tool(command, env)  # while the exporting transaction is open
+            raw.execute("COMMIT")
+        finally:
+            raw.close()
+        with tool_lines([pg_restore, "--data-only", "--file=-", str(path)], env) as lines:
             rows = copy_counts(lines)
-        return Backup(path, rows)
+        return Backup(path, rows, live)
 
 
 driver = PgDriver()

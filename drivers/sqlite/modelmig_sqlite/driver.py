@@ -29,6 +29,7 @@ from modelmig_core.api import (
     SqlDriver,
     SqlSession,
     Step,
+    TableKey,
     redact,
 )
 
@@ -201,19 +202,29 @@ class SqliteDriver(SqlDriver):
 
     def backup(self, session: Session, directory: Path, label: str) -> Backup:
         """SQLite's online backup API into one file, read back: integrity_check, and
-        the rows of every table counted in the copy."""
+        the rows of every table counted in the copy. The live rows are counted in
+        the read transaction the copy is taken in (one snapshot: a writer on
+        another connection changes neither)."""
         assert isinstance(session, SqliteSession)
         path = directory / f"{label}.sqlite3"
         copy = sqlite3.connect(path)
+        source = session.raw
         try:
-            session.raw.backup(copy)
+            if source.in_transaction:
+                raise MigrationFailed("cannot take a backup inside a transaction; nothing was dropped")
+            source.execute("BEGIN")  # deferred: the first read below starts the snapshot
+            try:
+                live: dict[TableKey, int] = {("main", t): n for t, n in session.row_counts().items()}
+                source.backup(copy)  # the same connection: it reads inside the transaction
+            finally:
+                source.execute("COMMIT")
             integrity = copy.execute("PRAGMA integrity_check").fetchone()[0]
             if integrity != "ok":
                 raise MigrationFailed(f"backup {path} does not verify (integrity: {integrity}); nothing was dropped")
             counts = SqliteSession(self, f"sqlite:///{path}", copy).row_counts()
         finally:
             copy.close()
-        return Backup(path, counts)
+        return Backup(path, {("main", t): n for t, n in counts.items()}, live)
 
 
 driver = SqliteDriver()
