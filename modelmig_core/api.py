@@ -58,6 +58,7 @@ if TYPE_CHECKING:
         Step,
         ledger_int,
         redact,
+        scrub,
         server_version,
     )
     from .errors import (
@@ -176,6 +177,7 @@ _WHERE: dict[str, str] = {
     "inverse_operations": ".diff",
     "open_project": ".commands",
     "redact": ".driver",
+    "scrub": ".driver",
     "replace_named": ".operations.base",
     "reset": ".commands",
     "rollback": ".commands",
@@ -270,6 +272,7 @@ __all__ = [
     "rollback",
     "run",
     "run_tool",
+    "scrub",
     "server_version",
     "status",
     "table_name",

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from .config import Config, ConnectionConfig
 from .driver import Driver, redact
 from .errors import ConfigError
+from .redaction import remember_url
 from .registry import Registry
 
 
@@ -19,6 +20,9 @@ class Target:
     driver: Driver
     test: bool = False
     server: str | None = None  # what the connection declares it targets ("mysql-8.4")
+
+    def __post_init__(self) -> None:
+        remember_url(self.url)  # whatever the driver or its client library says of it, no output shows its secrets
 
     @property
     def tag(self) -> str:
