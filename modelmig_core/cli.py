@@ -130,6 +130,7 @@ def _targets(ctx_obj: dict[str, Any], kw: dict[str, Any]) -> tuple[Any, Any, lis
     from .targets import select_targets
 
     config, plugins = open_app(ctx_obj.get("config"))
+    _warn_app_env()
     ctx_obj["jobs"] = kw.pop("jobs", 1) or 1
     ctx_obj["fail_fast"] = kw.pop("fail_fast", False)
     drivers = [d for d in DRIVER_FLAGS if kw.pop(d)] + list(kw.pop("driver_names"))
@@ -142,6 +143,15 @@ def _targets(ctx_obj: dict[str, Any], kw: dict[str, Any]) -> tuple[Any, Any, lis
         test=kw.pop("test"),
     )
     return config, plugins, targets
+
+
+def _warn_app_env() -> None:
+    """One line on stderr when APP_ENV looks like production but is not taken as it."""
+    from .guard import lookalike_warning
+
+    warning = lookalike_warning()
+    if warning:
+        Output().warn(warning)
 
 
 json_option = click.option(
