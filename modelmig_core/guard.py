@@ -14,7 +14,19 @@ PRODUCTION_PREFIX = "prod"  # production, prod, prod_us, production-eu, PROD ...
 #: APP_ENV values that often mean production but are not taken as it: a warning
 #: says so (add them to ``production_envs`` if they are)
 LOOKALIKES = frozenset({"prd", "prdn", "prdctn", "live", "main", "master", "release"})
-_CONFUSABLES = str.maketrans({"р": "p", "ρ": "p", "г": "r", "о": "o", "ο": "o", "ԁ": "d", "ս": "u", "с": "c"})
+#: letters of other scripts that look like those of "prod"/"production" (Cyrillic, Greek, Armenian)
+_CONFUSABLES = str.maketrans(
+    {
+        "\u0440": "p",
+        "\u03c1": "p",
+        "\u0433": "r",
+        "\u043e": "o",
+        "\u03bf": "o",
+        "\u0501": "d",
+        "\u057d": "u",
+        "\u0441": "c",
+    }
+)
 _configured_envs: frozenset[str] = frozenset()
 
 
@@ -58,7 +70,7 @@ def _distance(a: str, b: str) -> int:
 
 def lookalike_warning() -> str | None:
     """One line when APP_ENV looks like production but is not taken as it
-    (``prd``, ``live``, ``_prod``, ``prodution``, a Cyrillic ``р``); None otherwise."""
+    (``prd``, ``live``, ``_prod``, ``prodution``, a Cyrillic letter p); None otherwise."""
     raw = os.environ.get("APP_ENV", "")
     if not raw.strip() or in_production():
         return None
