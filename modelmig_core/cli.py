@@ -133,7 +133,10 @@ def _targets(ctx_obj: dict[str, Any], kw: dict[str, Any]) -> tuple[Any, Any, lis
     _warn_app_env()
     ctx_obj["jobs"] = kw.pop("jobs", 1) or 1
     ctx_obj["fail_fast"] = kw.pop("fail_fast", False)
-    drivers = [d for d in DRIVER_FLAGS if kw.pop(d)] + list(kw.pop("driver_names"))
+    flags = {d: f"--{d}" for d in DRIVER_FLAGS if kw.pop(d)}  # how each driver was asked for, for its errors
+    for name in kw.pop("driver_names"):
+        flags.setdefault(name, f"--driver {name}")
+    drivers = list(flags)
     targets = select_targets(
         config,
         plugins,
@@ -141,6 +144,7 @@ def _targets(ctx_obj: dict[str, Any], kw: dict[str, Any]) -> tuple[Any, Any, lis
         drivers=drivers,
         all_connections=kw.pop("all_connections"),
         test=kw.pop("test"),
+        flags=flags,
     )
     return config, plugins, targets
 
@@ -265,7 +269,7 @@ def _each(
             summary.append(f"  {target.label}: FAILED: {report.error} ({report.duration_ms} ms)")
         else:
             summary.append(f"  {target.label}: {text}")
-            if len(targets) == 1 and (report.applied or report.rolled_back or report.dropped):
+            if len(targets) == 1 and (report.applied or report.rolled_back or report.dropped or report.pretended):
                 out.info(f"{target.tag}: {text}")
     if len(targets) == 1:
         if failures:

@@ -240,6 +240,13 @@ class Session:
         session may defer it and send several together: see ``flush``)."""
         raise NotImplementedError
 
+    def refused(self, exc: BaseException) -> bool:
+        """Whether ``exc``, raised by ``perform``, is the server's refusal of the
+        statement (an error reply: a duplicate key, a syntax error, a missing
+        table), so that it did not run; False when it may or may not have (a lost
+        connection, a timeout, a kill) or the driver cannot tell."""
+        return False
+
     def flush(self) -> None:
         """Send what ``perform`` deferred, if anything (the core calls it after a
         migration's last statement, before the ledger row)."""

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .config import Config, ConnectionConfig
@@ -61,7 +61,10 @@ def select_targets(
     drivers: Iterable[str] = (),
     all_connections: bool = False,
     test: bool = False,
+    flags: Mapping[str, str] | None = None,
 ) -> list[Target]:
+    """The targets of a command. ``flags``: how the user asked for each driver of
+    ``drivers`` (``--mongo``; default ``--driver NAME``), for the error that names it."""
     chosen: list[str] = []
 
     def add(name: str) -> None:
@@ -78,7 +81,8 @@ def select_targets(
             plugins.driver(driver)  # one line: no driver of that name is installed, and which are
         matched = [n for n, c in config.connections.items() if driver_name_of(c, plugins) == driver]
         if not matched:
-            raise ConfigError(f"{config.path}: --{driver} given but no {driver} connection is configured")
+            how = (flags or {}).get(driver, f"--driver {driver}")
+            raise ConfigError(f"{config.path}: {how} given but no {driver} connection is configured")
         for n in matched:
             add(n)
     if all_connections:

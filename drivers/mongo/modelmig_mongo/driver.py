@@ -133,7 +133,7 @@ def failure(url: str, what: str, exc: BaseException) -> str:
     scrubbed of the URL's secrets (a client library's message may quote them)."""
     cause = unreachable(exc)
     if cause is not None:
-        return scrub(f"cannot reach MongoDB at {redact(url)} ({what}): {cause}", url)
+        return scrub(f"{redact(url)}: {what}: no MongoDB server answered: {cause}", url)
     return scrub(f"{redact(url)}: {what}: {type(exc).__name__}: {detail(exc)}", url)
 
 
