@@ -565,11 +565,33 @@ def _status_text(out: Output, r: Any) -> str:
 def main() -> None:
     _collect_less()
     _skip_the_last_collections()
+    _scrub_library_warnings()
     try:
         cli(prog_name="modelmig")
     except BrokenPipeError:  # the reader went away (| head): end quietly
         silence_stdout()
         sys.exit(0)
+
+
+def _scrub_library_warnings() -> None:
+    """Python warnings and last-resort log records of the client libraries reach
+    stderr as one scrubbed ``warning:`` line each: they may quote a URL."""
+    import logging
+    import warnings
+
+    def show(message: Any, category: type[Warning], *where: Any, **more: Any) -> None:
+        Output().warn(f"{category.__name__}: {' '.join(str(message).split())}")
+
+    warnings.showwarning = show
+
+    class Scrubbed(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            try:
+                Output().warn(f"{record.name}: {' '.join(record.getMessage().split())}")
+            except Exception:  # noqa: BLE001 - logging must never fail the command
+                pass
+
+    logging.lastResort = Scrubbed(logging.WARNING)
 
 
 def _collect_less() -> None:
