@@ -59,6 +59,7 @@ if TYPE_CHECKING:
         TableKey,
         ledger_int,
         redact,
+        scrub,
         server_version,
     )
     from .errors import (
@@ -178,6 +179,7 @@ _WHERE: dict[str, str] = {
     "inverse_operations": ".diff",
     "open_project": ".commands",
     "redact": ".driver",
+    "scrub": ".driver",
     "replace_named": ".operations.base",
     "reset": ".commands",
     "rollback": ".commands",
@@ -274,6 +276,7 @@ __all__ = [
     "rollback",
     "run",
     "run_tool",
+    "scrub",
     "server_version",
     "status",
     "table_name",

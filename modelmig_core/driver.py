@@ -23,9 +23,9 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import urlsplit
 
 from .errors import ModelmigError
+from .redaction import redact, scrub  # noqa: F401 - part of the driver API (api.py)
 
 if TYPE_CHECKING:
     from .operations import Operation
@@ -250,6 +250,13 @@ class Session:
         session may defer it and send several together: see ``flush``)."""
         raise NotImplementedError
 
+    def refused(self, exc: BaseException) -> bool:
+        """Whether ``exc``, raised by ``perform``, is the server's refusal of the
+        statement (an error reply: a duplicate key, a syntax error, a missing
+        table), so that it did not run; False when it may or may not have (a lost
+        connection, a timeout, a kill) or the driver cannot tell."""
+        return False
+
     def flush(self) -> None:
         """Send what ``perform`` deferred, if anything (the core calls it after a
         migration's last statement, before the ledger row)."""
@@ -362,33 +369,3 @@ def server_version(server: str | None, product: str, default: tuple[int, int]) -
 @contextmanager
 def _no_transaction() -> Iterator[None]:
     yield
-
-
-_SECRET_WORDS = ("password", "passwd", "pwd", "secret", "token")
-
-
-def redact(url: str) -> str:
-    """The URL with its password, and query parameters that name secrets, as ***.
-    Parsed, not pattern-matched: the password is everything between the last ':'
-    of the user part and the last '@' of the authority."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "***"
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, host = netloc.rpartition("@")
-        user, colon, _ = userinfo.partition(":")
-        netloc = f"{user}{':***' if colon else ''}@{host}"
-    query = parts.query
-    if query:
-        pairs = []
-        for pair in query.split("&"):
-            key, eq, _ = pair.partition("=")
-            secret = eq and any(w in key.lower() for w in _SECRET_WORDS)
-            pairs.append(f"{key}=***" if secret else pair)
-        query = "&".join(pairs)
-    if netloc == parts.netloc and query == parts.query:
-        return url
-    rest = parts.path + (f"?{query}" if query else "") + (f"#{parts.fragment}" if parts.fragment else "")
-    return f"{parts.scheme}://{netloc}{rest}"

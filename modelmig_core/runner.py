@@ -18,6 +18,7 @@ was applied, data a drop loses). What it did is also kept as a value in
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -274,7 +275,7 @@ class Runner:
                 self.echo(f"{self.tag}: {doing} {migration.id}")
                 started = time.perf_counter()
                 self.hook.apply(session=session, migration=migration, steps=steps, direction=direction, record=record)
-                duration = int((time.perf_counter() - started) * 1000)
+                duration = max(1, math.ceil((time.perf_counter() - started) * 1000))  # never "0 ms": it ran
                 record.finish(duration)
         except Exception as exc:
             message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
@@ -499,6 +500,7 @@ class Runner:
 
     def _pretend(self, migration: Migration, direction: str) -> None:
         lines = self.plan(migration, direction)
+        self.report.pretended.append({"id": migration.id, "direction": direction})
         self.echo(f"-- {self.tag}: {migration.id} ({direction})")
         for line in lines:
             self.echo(line if line.rstrip().endswith(";") else line + ";")

@@ -494,7 +494,7 @@ def test_other_app_envs_are_not_production(make_project, monkeypatch) -> None:
     p.ok("migrate:rollback", env={"APP_ENV": "development"})  # not production: no flags, no backup
     assert backups(p) == []
     guard.set_production_envs(["live"])
-    for value in ("development", "staging", "produce", "production2", "liveish", "pro d"):
+    for value in ("development", "staging", "liveish", "pro d", "preprod", "_prod", "prd"):
         monkeypatch.setenv("APP_ENV", value)
         assert not guard.in_production(), value
     p2 = users_project(make_project)  # "live" counts only where the config says so

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..driver import LEDGER, Driver, Features, LedgerRow, LedgerStore, Session, Statement, Step, ledger_int, redact
 from ..errors import ModelmigError
+from ..redaction import scrub
 
 if TYPE_CHECKING:
     from .render import Renderer
@@ -355,7 +356,7 @@ class SqlDriver(Driver):
             raise
         except Exception as exc:  # noqa: BLE001 - one line naming the (redacted) URL
             detail = " ".join(str(exc).split()) or type(exc).__name__
-            raise ModelmigError(f"cannot connect to {redact(url)}: {detail}") from None
+            raise ModelmigError(scrub(f"cannot connect to {redact(url)}: {detail}", url)) from None
         return self.session_class(self, url, raw)
 
     def renderer(self, hook: Any = None) -> Renderer:

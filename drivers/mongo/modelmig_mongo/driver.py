@@ -50,6 +50,7 @@ from modelmig_core.api import (
     TableKey,
     ledger_int,
     redact,
+    scrub,
     server_version,
 )
 
@@ -113,6 +114,28 @@ def iso(value: Any) -> str:
 def detail(exc: BaseException) -> str:
     """The whole reason, on one line."""
     return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def unreachable(exc: BaseException) -> str | None:
+    """No server answered: pymongo's reason per server (``host:port: [Errno 111]
+    Connection refused``) without its timeouts and topology dump; None for any
+    other error."""
+    if not any(c.__name__ in ("ServerSelectionTimeoutError", "ConnectionFailure") for c in type(exc).__mro__):
+        return None
+    reasons = str(exc).split(", Timeout: ", 1)[0].split(", Topology Description: ", 1)[0]
+    while "(configured timeouts:" in reasons:
+        head, _, tail = reasons.partition(" (configured timeouts:")
+        reasons = head + tail.partition(")")[2]
+    return " ".join(reasons.split())[:300] or type(exc).__name__
+
+
+def failure(url: str, what: str, exc: BaseException) -> str:
+    """One short line naming the (redacted) URL, with its host, and the cause,
+    scrubbed of the URL's secrets (a client library's message may quote them)."""
+    cause = unreachable(exc)
+    if cause is not None:
+        return scrub(f"{redact(url)}: {what}: no MongoDB server answered: {cause}", url)
+    return scrub(f"{redact(url)}: {what}: {type(exc).__name__}: {detail(exc)}", url)
 
 
 def user_collections(db: Any) -> list[str]:
@@ -237,7 +260,7 @@ class MongoSession(Session):
         except ModelmigError:
             raise
         except Exception as exc:
-            raise ModelmigError(f"{redact(self.url)}: {what}: {type(exc).__name__}: {detail(exc)}") from exc
+            raise ModelmigError(failure(self.url, what, exc)) from exc
 
     @property
     def ledger(self) -> LedgerStore:
@@ -397,7 +420,7 @@ class MongoDriver(Driver):
         except ModelmigError:
             raise
         except Exception as exc:
-            raise ModelmigError(f"cannot connect to {redact(url)}: {detail(exc)}") from exc
+            raise ModelmigError(scrub(f"cannot connect to {redact(url)}: {detail(exc)}", url)) from exc
 
     def refusals(self, state: Any, server: str | None) -> list[Refusal]:
         """Partial filters with operators the declared server (default: 5.0) refuses."""

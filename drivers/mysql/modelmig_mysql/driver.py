@@ -41,6 +41,9 @@ from modelmig_core.api import (
 )
 
 ER_NO_SUCH_TABLE = 1146
+#: server errors after which a statement may have done part of its work: shutdown,
+#: query interrupted (KILL QUERY), connection killed, statement timeouts
+MIDWAY_ERRORS = frozenset({1053, 1317, 1927, 1969, 3024})
 STRICT_SQL_MODE = ",".join(
     (
         "STRICT_ALL_TABLES",
@@ -152,6 +155,22 @@ class MysqlSession(SqlSession):
     def is_missing_table(self, exc: Exception) -> bool:
         args = getattr(exc, "args", ())
         return bool(args) and args[0] == ER_NO_SUCH_TABLE
+
+    def refused(self, exc: BaseException) -> bool:
+        """An error the server replied with (its numbers; 2000-2999 are the
+        client's own: a lost connection), but for the ones that stop a statement
+        midway (killed, interrupted, shut down, timed out)."""
+        import pymysql
+
+        args = getattr(exc, "args", ())
+        code = args[0] if args and isinstance(args[0], int) else None
+        return (
+            isinstance(exc, pymysql.err.MySQLError)
+            and code is not None
+            and code >= 1000
+            and not 2000 <= code < 3000
+            and code not in MIDWAY_ERRORS
+        )
 
     def ledger_ddl(self) -> str:
         return super().ledger_ddl() + " ENGINE=InnoDB"
