@@ -161,16 +161,27 @@ class MysqlSession(SqlSession):
         product = "mariadb" if "mariadb" in version.lower() else "mysql"
         return f"{product}-{'.'.join(version.split('-')[0].split('.')[:2])}"
 
+    def sql_mode(self) -> str:
+        """The session's sql_mode as the server reports it (read once): literals are
+        written the way it reads them (``MysqlRenderer.read_sql_mode``)."""
+        mode = getattr(self, "_sql_mode", None)
+        if mode is None:
+            rows = self.execute("SELECT @@SESSION.sql_mode")
+            mode = self._sql_mode = str(rows[0][0]) if rows else ""
+        return mode
+
     def render_key(self) -> Hashable:
-        """The renderer reads the charset and collation of the URL, nothing else."""
+        """The renderer reads the charset and collation of the URL and the session's
+        sql_mode, nothing else."""
         args = connect_args(self.url)
-        return ("mysql", args["charset"], args.get("collation"))
+        return ("mysql", args["charset"], args.get("collation"), self.sql_mode())
 
     def renderer(self) -> Any:
         """Tables are created with the connection's charset and collation, stated
         explicitly: MySQL 8's default collation (NO PAD) and MariaDB's (PAD SPACE)
         compare 'a' and 'a ' differently, so neither default is left to the server."""
         renderer = super().renderer()
+        renderer.read_sql_mode(self.sql_mode())
         args = connect_args(self.url)
         renderer.table_options = {"mysql_engine": "InnoDB", "mysql_charset": args["charset"]}
         if "collation" in args:
