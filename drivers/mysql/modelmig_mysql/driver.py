@@ -397,9 +397,9 @@ class MysqlDriver(SqlDriver):
         return raw
 
     def refusals(self, state: Any, server: str | None) -> list[Refusal]:
-        from .rules import index_refusals
+        from .rules import enum_refusals, index_refusals
 
-        return index_refusals(state)
+        return index_refusals(state) + enum_refusals(state)
 
     def backup(self, session: Session, directory: Path, label: str) -> Backup:
         """mariadb-dump (or mysqldump) in one consistent snapshot, one INSERT per row;
