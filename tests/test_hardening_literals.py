@@ -221,3 +221,173 @@ def test_enum_values_and_check_constants_read_back_from_the_server(db: ServerDb,
                 session.execute(f"INSERT INTO {name} (id, e) VALUES (101, {p})", [values[0] + "?"])
 
     check()
+
+
+# ---------------------------------------------------------------- NUL where the database cannot hold it
+
+NUL_MODELS = {
+    "default": 'column("string", 20, default="a\\x00b")',
+    "comment": 'column("string", 20, nullable=True, comment="a\\x00b")',
+    "enum value": 'column("enum", ["a\\x00b", "c"])',
+}
+
+
+@pytest.mark.parametrize("what", sorted(NUL_MODELS))
+@pytest.mark.parametrize("url", ["sqlite:///app.sqlite3", "postgresql://postgres@127.0.0.1:1/never_opened"])
+def test_nul_is_refused_at_make_where_the_database_cannot_hold_it(make_project: Any, what: str, url: str) -> None:
+    p = make_project({"main": {"url": url}})
+    p.models(
+        f'class Item(Model):\n    table = "items"\n    schema = {{"id": column("increments"), "x": {NUL_MODELS[what]}}}\n'
+    )
+    result = p.run("make:migration")
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code != 0 and len(lines) == 1, result.output
+    assert lines[0].startswith("error: ") and "model Item, field 'x'" in lines[0] and what in lines[0]
+    assert "NUL character" in lines[0] and "connection 'main'" in lines[0]
+    assert not p.migration_files()
+
+
+def test_a_nul_backfill_is_refused_at_make_where_the_database_cannot_hold_it(make_project: Any) -> None:
+    p = make_project({"main": {"url": "sqlite:///app.sqlite3"}})
+    p.models('class Item(Model):\n    table = "items"\n    schema = {"id": column("increments")}\n')
+    p.ok("make:migration")
+    p.models(
+        'class Item(Model):\n    table = "items"\n'
+        '    schema = {"id": column("increments"), "x": column("string", 9, backfill="a\\x00")}\n'
+    )
+    result = p.run("make:migration")
+    assert result.exit_code != 0 and "backfill holds a NUL character" in result.output, result.output
+    assert len(p.migration_files()) == 1
+
+
+def test_mysql_takes_nul(make_project: Any) -> None:
+    p = make_project({"main": {"url": "mysql://root@127.0.0.1:3306/never_opened"}})
+    p.models(
+        'class Item(Model):\n    table = "items"\n    schema = {"id": column("increments"), "x": '
+        + NUL_MODELS["default"]
+        + "}\n"
+    )
+    p.ok("make:migration")
+
+
+# ---------------------------------------------------------------- URL options: names, never SQL
+
+
+def option_values() -> st.SearchStrategy[str]:
+    return st.lists(
+        st.sampled_from([*PIECES, "utf8mb4_bin", ",", "=", "foreign_key_checks", "0", "&"]), min_size=1, max_size=6
+    ).map("".join)
+
+
+@pytest.mark.parametrize("option", ["collation", "charset"])
+def test_mysql_charset_and_collation_are_names_from_the_server(mysql_db: ServerDb, option: str) -> None:
+    from urllib.parse import quote
+
+    from modelmig_mysql.driver import driver
+
+    from modelmig_core.errors import ModelmigError
+
+    @SETTINGS
+    @given(value=option_values())
+    def check(value: str) -> None:
+        url = f"{mysql_db.url}?{option}={quote(value, safe='')}"
+        try:
+            s = driver.connect(url)
+        except ModelmigError as exc:
+            assert f"URL option {option}" in str(exc) and "\n" not in str(exc)
+            return
+        try:  # only a real name of the server's connects, and nothing else changed
+            assert value.isidentifier() or value.replace("_", "").isalnum()
+            rows = s.execute("SELECT @@character_set_connection, @@collation_connection, @@foreign_key_checks")
+            assert rows[0][2] == 1 and value in (rows[0][0], rows[0][1])
+        finally:
+            s.close()
+
+    check()
+
+
+def test_a_bad_collation_is_one_error_line_and_changes_nothing(make_project: Any, mysql_db: ServerDb) -> None:
+    p = make_project({"main": {"url": mysql_db.url + "?collation=utf8mb4_bin%2C%20foreign_key_checks%3D0"}})
+    p.models('class Item(Model):\n    table = "items"\n    schema = {"id": column("increments")}\n')
+    p.ok("make:migration")
+    result = p.run("migrate:run")
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code != 0 and len(lines) == 1, result.output
+    assert lines[0].startswith("error: ") and "URL option collation" in lines[0] and mysql_db.name in lines[0]
+    assert mysql_db.rows("SHOW TABLES") == []
+
+
+@pytest.mark.parametrize(
+    ("url", "needle"),
+    [
+        ("postgresql://u:pw@127.0.0.1:1/db?options=-c%20standard_conforming_strings%3Doff", "URL option options"),
+        ("postgresql://u:pw@127.0.0.1:1/db?sslmode=disable%27%3B", "URL option sslmode"),
+        ("postgresql://u:pw@127.0.0.1:1/db?connect_timeout=5&connect_timeout=6", "given twice"),
+        ("postgresql://u:pw@127.0.0.1:1/db?nosuch=1", "URL option 'nosuch': unknown"),
+        ("sqlite:///app.sqlite3?timeout=nan", "URL option timeout"),
+        ("sqlite:///app.sqlite3?journal_mode=off", "URL option 'journal_mode': unknown"),
+        ("mysql://u:pw@127.0.0.1:1/db?charset=utf8mb4%20COLLATE%20x", "URL option charset"),
+        ("mysql://u:pw@127.0.0.1:1/db?connect_timeout=-1", "URL option connect_timeout"),
+    ],
+)
+def test_every_drivers_bad_url_option_is_one_clear_line(make_project: Any, url: str, needle: str) -> None:
+    p = make_project({"main": {"url": url}})
+    p.models('class Item(Model):\n    table = "items"\n    schema = {"id": column("increments")}\n')
+    p.ok("make:migration")
+    result = p.run("migrate:run")
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code != 0 and len(lines) == 1, result.output
+    assert lines[0].startswith("error: ") and needle in lines[0] and "pw" not in lines[0].replace("pw@", "")
+    assert ":pw@" not in lines[0]
+    assert not (p.root / "app.sqlite3").exists()
+
+
+@SETTINGS
+@given(key=st.sampled_from(["serverSelectionTimeoutMS", "tls", "w", "nosuch"]), value=option_values())
+def test_mongo_url_options_are_pymongos_own(key: str, value: str) -> None:
+    from urllib.parse import quote
+
+    from modelmig_mongo.driver import check_url_options
+
+    from modelmig_core.errors import ConfigError
+
+    url = f"mongodb://u:secret@127.0.0.1:9/app?{key}={quote(value, safe='')}"
+    try:
+        check_url_options(url)
+    except ConfigError as exc:
+        assert "URL option" in str(exc) and "secret" not in str(exc) and "\n" not in str(exc)
+    else:
+        assert key in ("w",)  # a write concern tag is any text; nothing else passes with this alphabet
+
+
+def test_duckdb_urls_take_no_options() -> None:
+    from modelmig_duckdb.driver import database_path
+
+    from modelmig_core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="URL option 'access_mode': unknown"):
+        database_path("duckdb:///x.duckdb?access_mode=read_only")
+
+
+# ---------------------------------------------------------------- MongoDB: a unique field is an index like any
+
+
+MONGO = """
+class Log(Model):
+    table = "log"
+    store = "mongo"
+    schema = {{"_id": column("uuid"), "email": column("string", 100, nullable={nullable}, unique=True)}}
+"""
+
+
+def test_mongo_index_rules_hold_for_unique_fields(make_project: Any) -> None:
+    p = make_project(
+        {"main": {"url": "sqlite:///app.sqlite3"}, "docs": {"url": "mongodb://127.0.0.1:27017/app"}},
+        extra_config='default = "main"',
+    )
+    p.models(MONGO.format(nullable=True))
+    result = p.run("make:migration")
+    assert result.exit_code != 0 and "unique index" in result.output and "nullable field" in result.output
+    assert "model Log, field 'email'" in result.output
+    p.models(MONGO.format(nullable=False))
+    p.ok("make:migration")

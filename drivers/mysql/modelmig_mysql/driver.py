@@ -382,6 +382,7 @@ class MysqlDriver(SqlDriver):
     renderer_class = "modelmig_mysql.render:MysqlRenderer"
     reflection_class = "modelmig_mysql.reflect:MysqlReflection"
     session_class = MysqlSession
+    text_holds_nul = True  # written \0 (backslash escapes) or as it is
 
     def open(self, url: str) -> Any:
         import pymysql
