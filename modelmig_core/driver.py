@@ -337,6 +337,11 @@ class Driver:
         make:migration refuses the models with the first one, naming the connection."""
         return []
 
+    def value_problem(self, value: Any) -> str | None:
+        """Why the database cannot hold ``value`` (a backfill, a default...) as
+        written, or None. Default: it can."""
+        return None
+
     def comparable(self, state: Any) -> Any:
         """``state`` as this driver's database can hold it, spelled one way (what the
         database cannot say, such as SQLite's enum values, is dropped). Drift compares

@@ -25,7 +25,19 @@ from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..driver import LEDGER, Driver, Features, LedgerRow, LedgerStore, Session, Statement, Step, ledger_int, redact
+from ..driver import (
+    LEDGER,
+    Driver,
+    Features,
+    LedgerRow,
+    LedgerStore,
+    Refusal,
+    Session,
+    Statement,
+    Step,
+    ledger_int,
+    redact,
+)
 from ..errors import ModelmigError
 from ..redaction import scrub
 
@@ -348,6 +360,29 @@ class SqlDriver(Driver):
     def open(self, url: str) -> Any:
         """The driver's DB-API connection for ``url``, in autocommit mode."""
         raise NotImplementedError
+
+    #: whether the database's text (and its SQL) holds NUL characters
+    text_holds_nul: ClassVar[bool] = False
+
+    def value_problem(self, value: Any) -> str | None:
+        if isinstance(value, str) and "\x00" in value and not self.text_holds_nul:
+            return f"holds a NUL character, which {self.name} cannot store"
+        return None
+
+    def refusals(self, state: Any, server: str | None) -> list[Refusal]:
+        """Defaults, comments, enum values and checks the database cannot hold."""
+        out = []
+        for table in state.tables.values():
+            texts: list[tuple[str | None, str, Any]] = [(None, "comment", table.comment)]
+            for c in table.columns:
+                texts += [(c.name, "default", c.default), (c.name, "comment", c.comment)]
+                texts += [(c.name, "enum value", v) for v in c.values or ()]
+            texts += [(None, f"check {ck.name}", ck.expression) for ck in table.checks]
+            for field, what, value in texts:
+                problem = self.value_problem(value)
+                if problem:
+                    out.append(Refusal(table.name, field, f"{what} {problem}"))
+        return out
 
     def connect(self, url: str) -> SqlSession:
         try:

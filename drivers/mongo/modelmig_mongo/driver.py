@@ -92,10 +92,38 @@ def client_options(url: str) -> dict[str, Any]:
     return options
 
 
+def check_url_options(url: str) -> None:
+    """Each query option of the URL must be one pymongo knows (its own table of URI
+    options, names case-insensitive) with a value its validator accepts, given
+    once: pymongo would only warn about an unknown one and go on without it."""
+    from urllib.parse import parse_qsl
+
+    from pymongo import common
+
+    seen: set[str] = set()
+    for key, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+        where = f"cannot connect to {redact(url)}: URL option"
+        name = key.lower()
+        if name not in common.URI_OPTIONS_VALIDATOR_MAP and name not in common.URI_OPTIONS_ALIAS_MAP:
+            raise ConfigError(f"{where} {key!r}: unknown to pymongo")
+        if name in seen:
+            raise ConfigError(f"{where} {key}: given twice")
+        seen.add(name)
+        if not value or "\x00" in value:
+            raise ConfigError(f"{where} {key}: empty or holding a NUL character")
+        try:
+            common.validate(name, value)
+        except Exception as exc:  # noqa: BLE001 - ValueError, TypeError and pymongo's ConfigurationError
+            secret = any(word in name for word in ("auth", "password", "key"))
+            detail = "" if secret else ": " + " ".join(str(exc).split())[:200]
+            raise ConfigError(f"{where} {key}: pymongo refuses its value{detail}") from None
+
+
 def pymongo_client(url: str) -> Any:
     """A pymongo MongoClient for ``url`` (lazy: it connects on the first command)."""
     import pymongo
 
+    check_url_options(url)
     return pymongo.MongoClient(url, **client_options(url))
 
 

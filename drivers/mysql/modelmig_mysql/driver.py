@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Hashable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from modelmig_core.api import (
     LOCK_NOTICE_SECONDS,
@@ -84,13 +85,57 @@ def tls_args(options: dict[str, str], url: str) -> dict[str, Any]:
     return {"ssl": ssl}
 
 
+NAME_GRAMMAR = re.compile(r"[A-Za-z0-9_]{1,64}")  # a character set's or a collation's name
+MAX_CONNECT_TIMEOUT = 31_536_000  # PyMySQL's own bound
+
+
+def option_error(url: str, key: str, why: str) -> ConfigError:
+    return ConfigError(f"cannot connect to {redact(url)}: URL option {key}: {why}")
+
+
 def url_options(url: str) -> dict[str, str]:
-    """The query options of a mysql:// URL; an unknown one is an error, not ignored."""
-    options = {key: values[-1] for key, values in parse_qs(urlsplit(url).query).items()}
-    unknown = sorted(set(options) - URL_OPTIONS)
-    if unknown:
-        raise ConfigError(f"{redact(url)}: unknown URL option {unknown[0]!r} (known: {', '.join(sorted(URL_OPTIONS))})")
+    """The query options of a mysql:// URL, each checked against what it may be
+    (a name is a name, never SQL: ``charset`` and ``collation`` reach ``SET NAMES``
+    and every table's DDL); an unknown, repeated or empty one is an error, not ignored."""
+    options: dict[str, str] = {}
+    for key, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+        if key not in URL_OPTIONS:
+            raise option_error(url, repr(key), f"unknown (known: {', '.join(sorted(URL_OPTIONS))})")
+        if key in options:
+            raise option_error(url, key, "given twice")
+        if not value or "\x00" in value:
+            raise option_error(url, key, "empty or holding a NUL character")
+        if key in ("charset", "collation") and not NAME_GRAMMAR.fullmatch(value):
+            raise option_error(url, key, f"{value!r} is not a {key} name (letters, digits and _)")
+        if key == "connect_timeout" and not (value.isdigit() and 0 < int(value) <= MAX_CONNECT_TIMEOUT):
+            raise option_error(url, key, f"must be a whole number of seconds from 1 to {MAX_CONNECT_TIMEOUT}")
+        if key in ("ssl_ca", "ssl_cert", "ssl_key") and not Path(value).is_file():
+            raise option_error(url, key, f"{value!r} is not a file")
+        options[key] = value
+    if "charset" in options:
+        from pymysql.charset import charset_by_name
+
+        try:
+            known = charset_by_name(options["charset"].lower()) is not None
+        except KeyError:
+            known = False
+        if not known:
+            raise option_error(url, "charset", f"{options['charset']!r} is not a MySQL character set")
     return options
+
+
+def check_collation(raw: Any, url: str, charset: str, collation: str) -> None:
+    """The collation must be one of the server's own for the connection's
+    character set (information_schema.COLLATIONS): then it is set, as a quoted
+    value (``SET NAMES`` takes strings)."""
+    with raw.cursor() as cur:
+        cur.execute(
+            "SELECT 1 FROM information_schema.COLLATIONS WHERE COLLATION_NAME = %s AND CHARACTER_SET_NAME = %s",
+            (collation, charset),
+        )
+        if not cur.fetchall():
+            raise option_error(url, "collation", f"{collation!r} is not a collation of {charset} on this server")
+        cur.execute("SET NAMES %s COLLATE %s", (charset, collation))
 
 
 def connect_args(url: str) -> dict[str, Any]:
@@ -125,6 +170,14 @@ def connect_args(url: str) -> dict[str, Any]:
     if args["collation"] is None:
         del args["collation"]
     args.update(tls_args(options, url))
+    return args
+
+
+def pymysql_args(url: str) -> dict[str, Any]:
+    """``connect_args`` for pymysql.connect: the collation is checked and set once
+    connected (``check_collation``), never pasted into PyMySQL's ``SET NAMES``."""
+    args = connect_args(url)
+    args.pop("collation", None)
     return args
 
 
@@ -181,16 +234,27 @@ class MysqlSession(SqlSession):
         product = "mariadb" if "mariadb" in version.lower() else "mysql"
         return f"{product}-{'.'.join(version.split('-')[0].split('.')[:2])}"
 
+    def sql_mode(self) -> str:
+        """The session's sql_mode as the server reports it (read once): literals are
+        written the way it reads them (``MysqlRenderer.read_sql_mode``)."""
+        mode = getattr(self, "_sql_mode", None)
+        if mode is None:
+            rows = self.execute("SELECT @@SESSION.sql_mode")
+            mode = self._sql_mode = str(rows[0][0]) if rows else ""
+        return mode
+
     def render_key(self) -> Hashable:
-        """The renderer reads the charset and collation of the URL, nothing else."""
+        """The renderer reads the charset and collation of the URL and the session's
+        sql_mode, nothing else."""
         args = connect_args(self.url)
-        return ("mysql", args["charset"], args.get("collation"))
+        return ("mysql", args["charset"], args.get("collation"), self.sql_mode())
 
     def renderer(self) -> Any:
         """Tables are created with the connection's charset and collation, stated
         explicitly: MySQL 8's default collation (NO PAD) and MariaDB's (PAD SPACE)
         compare 'a' and 'a ' differently, so neither default is left to the server."""
         renderer = super().renderer()
+        renderer.read_sql_mode(self.sql_mode())
         args = connect_args(self.url)
         renderer.table_options = {"mysql_engine": "InnoDB", "mysql_charset": args["charset"]}
         if "collation" in args:
@@ -391,16 +455,25 @@ class MysqlDriver(SqlDriver):
     renderer_class = "modelmig_mysql.render:MysqlRenderer"
     reflection_class = "modelmig_mysql.reflect:MysqlReflection"
     session_class = MysqlSession
+    text_holds_nul = True  # written \0 (backslash escapes) or as it is
 
     def open(self, url: str) -> Any:
         import pymysql
 
-        return pymysql.connect(**connect_args(url))
+        args = connect_args(url)
+        raw = pymysql.connect(**pymysql_args(url))
+        try:
+            if "collation" in args:
+                check_collation(raw, url, args["charset"], args["collation"])
+        except BaseException:
+            raw.close()
+            raise
+        return raw
 
     def refusals(self, state: Any, server: str | None) -> list[Refusal]:
-        from .rules import index_refusals
+        from .rules import enum_refusals, index_refusals
 
-        return index_refusals(state)
+        return index_refusals(state) + enum_refusals(state)
 
     def backup(self, session: Session, directory: Path, label: str) -> Backup:
         """mariadb-dump (or mysqldump) in one consistent snapshot, one INSERT per row;

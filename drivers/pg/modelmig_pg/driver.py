@@ -14,15 +14,17 @@ SQLAlchemy at module level: psycopg is imported in ``open`` and DDL rendering
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Hashable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from modelmig_core.api import (
     LOCK_NOTICE_SECONDS,
     Backup,
+    ConfigError,
     DriverInfo,
     LockError,
     LockWait,
@@ -47,6 +49,70 @@ def conninfo(url: str) -> str:
     if not sep:
         return url
     return "postgresql://" + rest if scheme.split("+", 1)[0] in ("postgresql", "postgres") else url
+
+
+#: the libpq connection parameters a URL may set, each with the values it may take
+#: (None: any text without NUL or newline); options= sets only the server
+#: parameters listed in SERVER_OPTIONS, each to a plain value
+ENUM_OPTIONS = {
+    "sslmode": ("disable", "allow", "prefer", "require", "verify-ca", "verify-full"),
+    "gssencmode": ("disable", "prefer", "require"),
+    "channel_binding": ("disable", "prefer", "require"),
+    "target_session_attrs": ("any", "read-write", "read-only", "primary", "standby", "prefer-standby"),
+    "keepalives": ("0", "1"),
+}
+NUMBER_OPTIONS = ("port", "connect_timeout", "keepalives_idle", "keepalives_interval", "keepalives_count")
+TEXT_OPTIONS = (
+    "host", "hostaddr", "dbname", "user", "password", "passfile", "application_name",
+    "sslrootcert", "sslcert", "sslkey", "sslcrl", "sslpassword", "service",
+)  # fmt: skip
+SERVER_OPTIONS = ("search_path", "statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout", "timezone")
+PLAIN_VALUE = re.compile(r"[A-Za-z0-9_.,:+/-]{1,200}")
+
+
+def url_options(url: str) -> dict[str, str]:
+    """The query options of a postgresql:// URL, each checked against what libpq
+    takes: an unknown, repeated or malformed one is an error naming it, never
+    passed on (``options`` could otherwise change how the session reads SQL)."""
+    out: dict[str, str] = {}
+    known = sorted({*ENUM_OPTIONS, *NUMBER_OPTIONS, *TEXT_OPTIONS, "options"})
+    for key, value in parse_qsl(urlsplit(conninfo(url)).query, keep_blank_values=True):
+
+        def bad(why: str, key: str = key) -> ConfigError:
+            return ConfigError(f"cannot connect to {redact(url)}: URL option {key}: {why}")
+
+        if key not in known:
+            raise bad(f"unknown (known: {', '.join(known)})", repr(key))
+        if key in out:
+            raise bad("given twice")
+        if not value or set(value) & {"\x00", "\n", "\r"}:
+            raise bad("empty, or holding a NUL character or a line break")
+        if key in ENUM_OPTIONS and value not in ENUM_OPTIONS[key]:
+            raise bad(f"must be one of {', '.join(ENUM_OPTIONS[key])}")
+        if key in NUMBER_OPTIONS and not (value.isdigit() and int(value) < 2**31):
+            raise bad("must be a whole number")
+        if key == "options":
+            for item in server_options(value):
+                name, _, setting = item.partition("=")
+                if name not in SERVER_OPTIONS or not PLAIN_VALUE.fullmatch(setting):
+                    raise bad(f"{item!r}: only -c with {', '.join(SERVER_OPTIONS)} set to a plain value")
+        out[key] = value
+    return out
+
+
+def server_options(value: str) -> list[str]:
+    """``-c name=value -cname=value`` -> ["name=value", ...]; anything else is one bad item."""
+    words = value.split()
+    items: list[str] = []
+    while words:
+        word = words.pop(0)
+        if word == "-c" and words:
+            items.append(words.pop(0))
+        elif word.startswith("-c") and len(word) > 2:
+            items.append(word[2:])
+        else:
+            items.append(word)
+    return items
 
 
 def database_name(url: str) -> str:
@@ -256,6 +322,7 @@ class PgDriver(SqlDriver):
     def open(self, url: str) -> Any:
         import psycopg
 
+        url_options(url)
         return psycopg.connect(conninfo(url), autocommit=True, application_name="modelmig")
 
     def backup(self, session: Session, directory: Path, label: str) -> Backup:

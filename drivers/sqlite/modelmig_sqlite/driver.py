@@ -9,12 +9,13 @@ cascades into child rows. ``PRAGMA foreign_key_check`` runs before COMMIT.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from modelmig_core.api import (
     LEDGER,
@@ -51,8 +52,25 @@ WRITE_LOCK_HOLDER = "another runner holds the SQLite write lock"
 
 
 def busy_seconds(url: str) -> float:
-    """How long a writer waits for SQLite's write lock: ``?timeout=`` (default 30 s)."""
-    return float(parse_qs(urlsplit(url).query).get("timeout", ["30"])[0])
+    """How long a writer waits for SQLite's write lock: ``?timeout=`` (default 30 s),
+    the URL's one option: any other, a repeated one or a timeout that is not a
+    finite number of seconds is an error naming it."""
+    timeout = 30.0
+    seen = set()
+    for key, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+        where = f"cannot open {redact(url)}: URL option"
+        if key != "timeout":
+            raise ConfigError(f"{where} {key!r}: unknown (a sqlite:// URL takes only timeout)")
+        if key in seen:
+            raise ConfigError(f"{where} timeout: given twice")
+        seen.add(key)
+        try:
+            timeout = float(value)
+        except ValueError:
+            timeout = math.nan
+        if not (math.isfinite(timeout) and 0 <= timeout <= 86_400):
+            raise ConfigError(f"{where} timeout: must be a number of seconds from 0 to 86400")
+    return timeout
 
 
 def _busy(exc: sqlite3.OperationalError) -> bool:
@@ -189,6 +207,7 @@ class SqliteDriver(SqlDriver):
             path = sqlite_path(url)
         except ConfigError:  # a subclass's own URL scheme: connecting will tell
             return None
+        busy_seconds(url)  # a bad option is an error before anything else
         return True if path == ":memory:" else Path(path).is_file()
 
     def open(self, url: str) -> Any:
