@@ -105,6 +105,9 @@ class SqliteSession(SqlSession):
             if on_wait is not None:
                 self.execute(f"PRAGMA busy_timeout = {int(total * 1000)}")
 
+    def transaction_open(self) -> bool | None:
+        return bool(self.raw.in_transaction)
+
     def ensure_ledger_table(self) -> None:
         """Created under the write lock like a migration (so a runner waiting for
         another one says so); nothing to write when it exists."""
@@ -161,6 +164,13 @@ class SqliteSession(SqlSession):
                 f"(first: {table} rowid {rowid} -> {parent}); nothing was changed"
             )
 
+    def next_migration_facts(self, facts: Any) -> Any:
+        """A table renamed by an earlier migration is, to the next one, a table like
+        any other (``run`` reads sqlite_master again)."""
+        if facts is not None:
+            facts.moved = set()
+        return facts
+
     def live_facts(self, steps: Sequence[Step]) -> Any:
         """Every index, trigger, view and table definition in sqlite_master: a table
         rebuild keeps what the models do not declare."""
@@ -189,6 +199,12 @@ class SqliteDriver(SqlDriver):
         except ConfigError:  # a subclass's own URL scheme: connecting will tell
             return None
         return True if path == ":memory:" else Path(path).is_file()
+
+    def scratch(self, url: str) -> Session | None:
+        """An in-memory database: what ``--pretend`` plans on while the file does not exist."""
+        raw = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        raw.execute("PRAGMA foreign_keys=ON")
+        return self.session_class(self, url, raw)
 
     def open(self, url: str) -> Any:
         path = sqlite_path(url)
