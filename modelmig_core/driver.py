@@ -229,6 +229,13 @@ class Session:
         rollback it cannot have done."""
         return _no_transaction()
 
+    def without_transaction(self) -> AbstractContextManager[None]:
+        """Around a migration that runs statement by statement, outside a transaction
+        (``atomic = False``, or a database without transactional DDL): what the
+        database needs for the whole of it (SQLite: foreign keys off, so that a table
+        rebuild never cascades into child rows). Default: nothing."""
+        return _no_transaction()
+
     def carry_facts(self, steps: Sequence[Step]) -> AbstractContextManager[None]:
         """``--pretend`` over several migrations (``steps``: all of theirs, in order):
         the live facts are read once, before the first, and carried from each

@@ -140,7 +140,8 @@ def recording(
         store.update(mid, status="running", progress=0)
     record = MigrationRecord(store, migration, direction, batch, tracked=True)
     try:
-        yield record
+        with session.without_transaction():
+            yield record
     except BaseException:
         if record.done == 0:  # nothing completed: the ledger goes back to what it was
             try:

@@ -479,9 +479,14 @@ class Runner:
             if self.database_missing() and not self._pretend_missing("migrate:fresh would create it and apply"):
                 return 0
             self.echo(f"{self.tag}: would drop every table, then run all migrations")
-            # the plan is rendered as after the wipe: no live facts of the tables it drops
-            for m in self.history().migrations:
-                self._pretend(m, "up")
+            # the plan is for the wiped database: on the driver's empty stand-in where it
+            # has one (nothing the wipe drops is kept), the facts carried from the first
+            scratch = self.driver.scratch(self.target.url)
+            if scratch is not None:
+                if self.session is not None:
+                    self.session.close()
+                self.session = scratch
+            self._pretend_all(self.history().migrations, "up")
             return 0
         self.history()  # a broken chain fails before anything is dropped
         self._before_destructive("migrate:fresh")

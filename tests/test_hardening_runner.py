@@ -506,3 +506,48 @@ def test_pretend_never_creates_a_sqlite_database(make_project: Any) -> None:
     assert not db.exists()
     p.ok("migrate:run")
     assert db.exists()
+
+
+def test_sqlite_fresh_pretend_plans_for_the_wiped_database(make_project: Any, sqlite_db: ServerDb) -> None:
+    """What the wipe drops (a hand-made trigger) is not kept by fresh's plan, and the
+    database is left as it was."""
+    p = make_project({"main": {"url": sqlite_db.url}})
+    p.models(V1)
+    p.ok("make:migration", "--name", "v1")
+    p.models(V3)
+    p.ok("make:migration", "--name", "v3")
+    p.ok("migrate:run")
+    sqlite_db.execute("CREATE TRIGGER things_audit AFTER INSERT ON things BEGIN SELECT 1; END")
+    out = p.ok("migrate:fresh", "--pretend").stdout
+    assert "CREATE TABLE things" in out and "things_audit" not in out
+    names = {r[0] for r in sqlite_db.rows("SELECT name FROM sqlite_master")}
+    assert "things_audit" in names and "things" in names
+
+
+PARENTS = """
+class Parent(Model):
+    table = "parents"
+    schema = {"id": column("increments"), "name": column("string", 20)}
+
+class Child(Model):
+    table = "children"
+    schema = {"id": column("increments"), "parent_id": column("integer")}
+    database = {"foreign_keys": [foreign_key(["parent_id"], "parents", ["id"], on_delete="cascade")]}
+"""
+
+
+def test_sqlite_atomic_false_rebuild_never_cascades_into_child_rows(make_project: Any, sqlite_db: ServerDb) -> None:
+    p = make_project({"main": {"url": sqlite_db.url}})
+    p.models(PARENTS)
+    p.ok("make:migration", "--name", "v1")
+    p.ok("migrate:run")
+    sqlite_db.execute("INSERT INTO parents (id, name) VALUES (1, 'a')")
+    sqlite_db.execute("INSERT INTO children (id, parent_id) VALUES (1, 1)")
+    p.models(PARENTS.replace('column("string", 20)', 'column("string", 30)'))
+    p.ok("make:migration", "--name", "v2")
+    path = p.migration_files()[-1]
+    path.write_text(path.read_text().replace("atomic = True", "atomic = False"))
+    p.ok("migrate:run")
+    assert sqlite_db.rows("SELECT id, parent_id FROM children") == [(1, 1)]
+    assert [r[1] for r in ledger(sqlite_db)] == ["applied", "applied"]
+    assert sqlite_db.scalar("SELECT sql FROM sqlite_master WHERE name = 'parents'").count("30") == 1

@@ -155,6 +155,24 @@ class SqliteSession(SqlSession):
         finally:
             self.execute("PRAGMA foreign_keys=ON")
 
+    @contextmanager
+    def without_transaction(self) -> Iterator[None]:
+        """``atomic = False``: foreign keys off for the whole migration (a rebuild's
+        DROP TABLE would otherwise cascade into child rows), checked at its end."""
+        self.execute("PRAGMA foreign_keys=OFF")
+        try:
+            yield
+            bad = self.execute("PRAGMA foreign_key_check")
+            if bad:
+                table, rowid, parent, _ = bad[0]
+                raise MigrationFailed(
+                    f"the migration left {len(bad)} row(s) that break a foreign key (first: {table} rowid {rowid} "
+                    f"-> {parent}); it ran outside a transaction (atomic = False), so its statements stay: "
+                    "repair those rows"
+                )
+        finally:
+            self.execute("PRAGMA foreign_keys=ON")
+
     def check_foreign_keys(self) -> None:
         bad = self.execute("PRAGMA foreign_key_check")
         if bad:
