@@ -545,9 +545,9 @@ class Runner:
         ids = [f.id for f in self.files()]
         if scratch is not None:
             self.session = scratch
-            self.echo(
-                f"-- {self.tag}: the database does not exist yet (--pretend does not create it): "
-                "the plan below is for a new, empty database"
+            self.warn(
+                f"{self.tag}: the database does not exist yet (--pretend does not create it): "
+                "the plan is for a new, empty database"
             )
             return True
         self.echo(
