@@ -149,8 +149,8 @@ def _module_path(name: str) -> Path | None:
 
 
 def _names_in(folder: Path) -> frozenset[str]:
-    """The module names a folder holds (``helpers.py``, a package folder), read once
-    per change of the folder."""
+    """The module names a folder holds (``helpers.py``, a package with its
+    ``__init__.py``), read once per change of the folder."""
     try:
         stamp = folder.stat().st_mtime_ns
     except OSError:
@@ -164,8 +164,8 @@ def _names_cached(folder: str, stamp: int) -> frozenset[str]:
     for p in Path(folder).iterdir():
         if p.suffix == ".py" and p.stem.isidentifier():
             names.add(p.stem)
-        elif p.is_dir() and p.name.isidentifier():
-            names.add(p.name)
+        elif p.is_dir() and p.name.isidentifier() and (p / "__init__.py").is_file():
+            names.add(p.name)  # a package; a chain's own folder is none (it holds no __init__.py)
     return frozenset(names)
 
 
