@@ -493,6 +493,5 @@ class SqlDriver(Driver):
         rows marked ``wiping`` by the runner) says a wipe is under way."""
         assert isinstance(session, SqlSession)
         tables = session.list_tables()
-        tables = [t for t in tables if t != LEDGER] + [t for t in tables if t == LEDGER]
-        session.drop_tables(tables)
+        session.drop_tables([t for t in tables if t != LEDGER] + [t for t in tables if t == LEDGER])
         return tables
