@@ -551,3 +551,59 @@ def test_sqlite_atomic_false_rebuild_never_cascades_into_child_rows(make_project
     assert sqlite_db.rows("SELECT id, parent_id FROM children") == [(1, 1)]
     assert [r[1] for r in ledger(sqlite_db)] == ["applied", "applied"]
     assert sqlite_db.scalar("SELECT sql FROM sqlite_master WHERE name = 'parents'").count("30") == 1
+
+
+def run_sends(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    from modelmig_core.sql.driver import SqlSession
+
+    sent: list[str] = []
+    real = SqlSession.perform
+
+    def recording(self: Any, statement: Any) -> None:
+        if statement.action is None:
+            sent.append(statement.text)
+        real(self, statement)
+
+    monkeypatch.setattr(SqlSession, "perform", recording)
+    return sent
+
+
+def hand_migration(p: Any, mid: str, up: str) -> None:
+    parent = p.migration_files()[-1].stem
+    (p.root / "migrations" / "sql" / f"{mid}.py").write_text(
+        f"from modelmig_core import operations as op\n\nid = {mid!r}\nfamily = 'sql'\nparent = {parent!r}\n"
+        f"atomic = True\n\nup = [\n{up}\n]\n\ndown = []\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        # a RunSQL makes a trigger the second migration's rebuild must keep
+        "    op.RunSQL('CREATE TRIGGER made_by_sql AFTER INSERT ON things BEGIN SELECT 2; END', 'SELECT 1'),",
+        # a rename: SQLite rewrites the hand-made trigger's SQL, which the rebuild re-creates
+        "    op.RenameTable('things', 'stuff'),",
+    ],
+)
+def test_sqlite_pretend_follows_what_the_first_migration_does_to_the_schema(
+    make_project: Any, sqlite_db: ServerDb, monkeypatch: pytest.MonkeyPatch, first: str
+) -> None:
+    p = make_project({"main": {"url": sqlite_db.url}})
+    p.models(V2)
+    p.ok("make:migration", "--name", "v1")
+    p.ok("migrate:run")
+    sqlite_db.execute("CREATE TRIGGER things_audit AFTER INSERT ON things BEGIN SELECT 1; END")
+    sqlite_db.execute("INSERT INTO things (a, b) VALUES ('x', 'y')")
+    table = "stuff" if "RenameTable" in first else "things"
+    hand_migration(p, "20260105000000_first", first)
+    p.models(V3.replace('"things"', f'"{table}"'))
+    p.ok("make:migration", "--name", "second")
+    before = sqlite_db.rows("SELECT type, name, sql FROM sqlite_master ORDER BY name")
+    planned = plan_text(p.ok("migrate:run", "--pretend").stdout)
+    assert sqlite_db.rows("SELECT type, name, sql FROM sqlite_master ORDER BY name") == before  # only read
+    sent = run_sends(monkeypatch)
+    p.ok("migrate:run")
+    assert planned == as_printed(sent)
+    triggers = {r[0] for r in sqlite_db.rows("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    assert "things_audit" in triggers
+    assert sqlite_db.rows(f"SELECT a, b FROM {table}") == [("x", "y")]

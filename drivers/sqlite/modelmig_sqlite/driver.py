@@ -28,6 +28,7 @@ from modelmig_core.api import (
     Session,
     SqlDriver,
     SqlSession,
+    Statement,
     Step,
     redact,
 )
@@ -52,6 +53,11 @@ WRITE_LOCK_HOLDER = "another runner holds the SQLite write lock"
 def busy_seconds(url: str) -> float:
     """How long a writer waits for SQLite's write lock: ``?timeout=`` (default 30 s)."""
     return float(parse_qs(urlsplit(url).query).get("timeout", ["30"])[0])
+
+
+def _no_attach(action: int, *args: Any) -> int:
+    """The authorizer of --pretend's schema copy: it attaches no database file."""
+    return sqlite3.SQLITE_DENY if action == sqlite3.SQLITE_ATTACH else sqlite3.SQLITE_OK
 
 
 def _busy(exc: sqlite3.OperationalError) -> bool:
@@ -181,6 +187,58 @@ class SqliteSession(SqlSession):
                 f"the migration leaves {len(bad)} row(s) that break a foreign key "
                 f"(first: {table} rowid {rowid} -> {parent}); nothing was changed"
             )
+
+    @contextmanager
+    def carry_facts(self, steps: Sequence[Step]) -> Iterator[None]:
+        """``--pretend`` over several migrations, planned on an in-memory copy of the
+        schema (no rows): each migration's statements are performed on the copy once
+        planned, so the next one reads the facts ``run`` would read (SQLite rewrites
+        triggers and views when a table is renamed; a RunSQL may create some). The
+        real database is only read. Where the schema cannot be copied, the facts are
+        carried as the renderer keeps them."""
+        copy = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        copy.set_authorizer(_no_attach)
+        try:
+            rows = self.execute(
+                "SELECT type, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
+            )
+            order = {"table": 0, "index": 1, "view": 2, "trigger": 3}
+            for _, sql in sorted(rows or [], key=lambda r: order.get(str(r[0]), 4)):
+                copy.execute(str(sql))
+        except sqlite3.Error:
+            copy.close()
+            copy = None
+        if copy is None:
+            with super().carry_facts(steps):
+                yield
+            return
+        real, self.raw = self.raw, copy
+        self._on_copy, self._copy_broken = True, False
+        try:
+            yield
+        finally:
+            self.raw, self._on_copy = real, False
+            copy.close()
+
+    def statements(self, steps: Sequence[Step]) -> Iterator[Statement]:
+        if not getattr(self, "_on_copy", False):
+            yield from super().statements(steps)
+            return
+        for statement in list(super().statements(steps)):  # the facts were read from the copy first
+            yield statement
+            if statement.action is not None or getattr(self, "_copy_broken", False):
+                continue
+            words = statement.text.lstrip().split(None, 1)
+            if words and words[0].upper() in ("VACUUM", "ATTACH"):
+                continue  # never on the copy: they write files
+            try:
+                self.raw.executescript(statement.text)
+            except sqlite3.Error as exc:
+                self._copy_broken = True
+                yield Statement(
+                    f"-- note: --pretend could not follow this statement on a copy of the schema ({exc}): "
+                    "the plans below read the facts as they were before it"
+                )
 
     def next_migration_facts(self, facts: Any) -> Any:
         """A table renamed by an earlier migration is, to the next one, a table like
