@@ -318,6 +318,9 @@ def test_an_interrupted_fresh_never_leaves_the_ledger_claiming_applied(
     if statuses == ["interrupted"]:
         rerun = p.run("migrate:run")
         assert rerun.exit_code != 0 and "migrate:fresh was interrupted" in rerun.output
+        mid = p.migration_files()[0].stem
+        resolve = p.run("migrate:resolve", mid, "--applied")
+        assert resolve.exit_code != 0 and "run `modelmig migrate:fresh`" in resolve.output
     p.ok("migrate:fresh", "--force", "--yes")
     assert {"accounts", "zebras"} <= tables(db)
     assert [r[1] for r in ledger(db)] == ["applied"]
