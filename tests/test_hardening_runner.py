@@ -610,3 +610,34 @@ def test_sqlite_pretend_follows_what_the_first_migration_does_to_the_schema(
     triggers = {r[0] for r in sqlite_db.rows("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     assert "things_audit" in triggers
     assert sqlite_db.rows(f"SELECT a, b FROM {table}") == [("x", "y")]
+
+
+@pytest.mark.parametrize("driver", ["pg", "mysql", "sqlite"])
+def test_pretend_sees_a_view_an_earlier_pending_migration_creates(
+    make_project: Any, driver: str, request: pytest.FixtureRequest
+) -> None:
+    """The first pending migration makes a view over a column the second drops: run
+    refuses the drop, and so does --pretend (it does not print a plan run would not
+    perform); with the view dropped again in between, both go ahead."""
+    db: ServerDb = request.getfixturevalue(f"{driver}_db")
+    p = make_project({"main": {"url": db.url}})
+    p.models(V2)
+    p.ok("make:migration", "--name", "v1")
+    p.ok("migrate:run")
+    hand_migration(
+        p, "20260105000000_view", "    op.RunSQL('CREATE VIEW v_things AS SELECT a, b FROM things', 'SELECT 1'),"
+    )
+    p.models(V2.replace(', "b": column("string", 20)', ""))
+    p.ok("make:migration", "--name", "drop_b")
+    pretend = p.run("migrate:run", "--pretend")
+    assert pretend.exit_code != 0 and "view v_things uses it" in pretend.output
+    run = p.run("migrate:run")
+    assert run.exit_code != 0 and "view v_things uses it" in run.output
+    import sqlalchemy as sa
+
+    engine = db.engine()
+    try:
+        assert {c["name"] for c in sa.inspect(engine).get_columns("things")} == {"id", "a", "b"}
+    finally:
+        engine.dispose()
+    assert [r[1] for r in ledger(db)] == ["applied", "applied"]  # the view's migration ran, the drop did not

@@ -111,6 +111,46 @@ class SqlLedgerStore(LedgerStore):
             s.execute(f"DELETE FROM {LEDGER} WHERE id = {s.param} AND status = {s.param}", [migration_id, status])
 
 
+SQLGLOT_DIALECTS = {"postgresql": "postgres"}  # SQLAlchemy's dialect names that sqlglot spells otherwise
+
+
+def follow_views(facts: Any, steps: Sequence[Step], dialect: str) -> None:
+    """``--pretend`` over several migrations: the views a migration's RunSQL creates
+    or drops (read with sqlglot) are carried into the facts the next one reads, as
+    ``run`` would read them after performing it."""
+    from ..operations import RunSQL
+    from ..sqltext import _quiet
+    from .views import ViewColumns
+
+    views = getattr(facts, "views", None)
+    if not isinstance(views, ViewColumns):
+        return
+    import sqlglot
+    from sqlglot import exp
+
+    read = SQLGLOT_DIALECTS.get(dialect, dialect) or None
+    for step in steps:
+        if not isinstance(step.op, RunSQL):
+            continue
+        for text in step.op.statements:
+            try:
+                with _quiet():
+                    trees = sqlglot.parse(text, read=read)
+            except sqlglot.errors.SqlglotError:
+                continue
+            for tree in trees:
+                if isinstance(tree, exp.Create) and str(tree.kind).upper() == "VIEW" and tree.this is not None:
+                    table = tree.this.find(exp.Table) if not isinstance(tree.this, exp.Table) else tree.this
+                    name = table.name if table is not None else ""
+                    views.uses = {u for u in views.uses if u[0] != name}
+                    views.add_sql(name, tree.sql(dialect=read), read or "")
+                elif isinstance(tree, exp.Drop) and str(tree.kind).upper() == "VIEW":
+                    gone = {t.name for t in tree.args.get("tables") or []}
+                    if tree.this is not None:
+                        gone |= {t.name for t in tree.find_all(exp.Table)}
+                    views.uses = {u for u in views.uses if u[0] not in gone}
+
+
 class TransactionControlRefused(RuntimeError):
     """RunPython code of a transactional migration tried to end its transaction."""
 
@@ -326,8 +366,10 @@ class SqlSession(Session):
             return
         if getattr(self, "_carrying", False):
             facts = self._carried = self.next_migration_facts(self._carried)
-        else:
-            facts = self.live_facts(steps)
+            yield from self._render(steps, facts)
+            follow_views(facts, steps, self.driver.dialect)
+            return
+        facts = self.live_facts(steps)
         key = self.render_key()
         if self.shared is None or key is None:
             yield from self._render(steps, facts)
