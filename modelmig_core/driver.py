@@ -117,6 +117,12 @@ def ledger_int(value: Any, field: str, migration_id: Any, where: str) -> int:
         ) from None
 
 
+class TransactionEnded(ModelmigError):
+    """A migration's transaction was ended (committed or rolled back) before the
+    migration finished, by one of its own statements or by the server: what ran
+    before that may or may not have taken effect, and nothing may claim otherwise."""
+
+
 @dataclass
 class LedgerRow:
     id: str
@@ -227,8 +233,32 @@ class Session:
 
     # ---- transactions: only called where ``features.transactional_ddl``
     def transaction(self) -> AbstractContextManager[None]:
-        """BEGIN ... COMMIT on this session's own connection, ROLLBACK on error."""
+        """BEGIN ... COMMIT on this session's own connection, ROLLBACK on error.
+        A session that can tell (``transaction_open``) raises ``TransactionEnded``
+        when the transaction was ended before its end, instead of claiming a
+        rollback it cannot have done."""
         return _no_transaction()
+
+    def without_transaction(self) -> AbstractContextManager[None]:
+        """Around a migration that runs statement by statement, outside a transaction
+        (``atomic = False``, or a database without transactional DDL): what the
+        database needs for the whole of it (SQLite: foreign keys off, so that a table
+        rebuild never cascades into child rows). Default: nothing."""
+        return _no_transaction()
+
+    def carry_facts(self, steps: Sequence[Step]) -> AbstractContextManager[None]:
+        """``--pretend`` over several migrations (``steps``: all of theirs, in order):
+        the live facts are read once, before the first, and carried from each
+        migration's rendering to the next one's, as ``run`` would find them after
+        performing it. Default: nothing to carry."""
+        return _no_transaction()
+
+    def transaction_open(self) -> bool | None:
+        """Whether a transaction is open on this session's connection now, as its
+        client library knows it; None when that cannot be told. The core asks after
+        each statement of a transactional migration: a migration whose own statements
+        commit or roll back is stopped and marked interrupted, never half-recorded."""
+        return None
 
     # ---- a migration's statements
     def plan(self, steps: Sequence[Step]) -> list[Statement]:
@@ -314,6 +344,12 @@ class Driver:
         creating it (an embedded database file); None when it cannot be told
         (servers: connecting says so). Read-only commands (``migrate:status``,
         rollback, reset) ask first, so that they never create a database."""
+        return None
+
+    def scratch(self, url: str) -> Session | None:
+        """A session on a new, empty database standing in for ``url``'s, which does
+        not exist (``exists`` said so): ``--pretend`` plans on it instead of creating
+        the real one. None (the default) when the driver has none to offer."""
         return None
 
     def backup(self, session: Session, directory: Path, label: str) -> Backup:

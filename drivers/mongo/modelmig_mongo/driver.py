@@ -469,7 +469,8 @@ class MongoDriver(Driver):
         with session.talking("dropping every collection"):
             views = sorted(user_views(db))
             names = user_collections(db)
-            for name in [*views, *names]:  # views first: they read from the collections
+            last = [n for n in names if n != LEDGER] + [n for n in names if n == LEDGER]  # the ledger last
+            for name in [*views, *last]:  # views first: they read from the collections
                 db.drop_collection(name)
         return views + names
 

@@ -206,6 +206,16 @@ class PgSession(SqlSession):
     def render_key(self) -> Hashable:
         return ("postgresql",)  # the renderer reads nothing of the URL or the server
 
+    def transaction_open(self) -> bool | None:
+        """psycopg's view of the connection: ACTIVE, INTRANS or INERROR (a transaction
+        block is open), IDLE (none), UNKNOWN (the connection is gone)."""
+        from psycopg.pq import TransactionStatus
+
+        status = self.raw.info.transaction_status
+        if status == TransactionStatus.UNKNOWN:
+            return None
+        return status != TransactionStatus.IDLE
+
     def list_tables(self) -> list[str]:
         rows = self.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1")
         return [r[0] for r in rows or []]
