@@ -454,8 +454,11 @@ V3 = V2.replace('"b": column("string", 20)', '"b": column("string", 20, nullable
 
 
 def plan_text(output: str) -> str:
-    """--pretend's output without its header lines (``-- main: <id> (up)``)."""
-    return "\n".join(line for line in output.splitlines() if not line.startswith("-- "))
+    """--pretend's output without its header lines (``-- main: <id> (up)``) and its
+    closing summary (``main: would apply 2 (--pretend: nothing was changed)``)."""
+    return "\n".join(
+        line for line in output.splitlines() if not line.startswith("-- ") and not line.startswith("main: would ")
+    )
 
 
 def as_printed(statements: list[str]) -> str:
