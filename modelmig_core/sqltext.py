@@ -288,8 +288,10 @@ def _formula(node: Any, atoms: dict[str, Any]) -> Formula:
     if isinstance(node, exp.In) and not node.args.get("query"):
         if any(_same(node.this, e) for e in node.expressions):
             return ("const", True)
-    if isinstance(node, exp.Between) and _same(node.this, node.args.get("low")) and _same(
-        node.this, node.args.get("high")
+    if (
+        isinstance(node, exp.Between)
+        and _same(node.this, node.args.get("low"))
+        and _same(node.this, node.args.get("high"))
     ):
         return ("const", True)
     key = node.sql()
