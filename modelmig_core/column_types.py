@@ -93,7 +93,7 @@ def type_label(col: Any) -> str:
     ``enum('a', 'b')``, ``timestamp with time zone``."""
     t = col.type
     if t == "string":
-        return f"string({col.length or DEFAULT_STRING_LENGTH})"
+        return f"string({_length(col)})"
     if t == "decimal":
         p, s = _decimal_args(col)
         return f"decimal({p}, {s})"
@@ -103,6 +103,10 @@ def type_label(col: Any) -> str:
         return "timestamp with time zone"
     args = [str(a) for a in (col.length, col.precision, col.scale) if a is not None]
     return f"{t}({', '.join(args)})" if args else t
+
+
+def _length(col: Any) -> int:
+    return DEFAULT_STRING_LENGTH if col.length is None else int(col.length)
 
 
 def _decimal_args(col: Any) -> tuple[int, int]:
@@ -125,7 +129,7 @@ def _integer_digits(col: Any) -> int | None:
 
 def _text_width(col: Any) -> int | None:
     if col.type == "string":
-        return col.length or DEFAULT_STRING_LENGTH
+        return _length(col)
     if col.type == "enum":
         return max((len(v) for v in col.values or ()), default=0)
     if col.type == "decimal":
@@ -150,7 +154,7 @@ def _widens(old: Any, new: Any) -> bool:
         return o != "binary"  # bytes need not be text
     if n == "string":
         width = _text_width(old)
-        return width is not None and width <= (new.length or DEFAULT_STRING_LENGTH)
+        return width is not None and width <= _length(new)
     if n in INTEGER_RANGES:
         if o == "boolean":
             return True
@@ -192,7 +196,7 @@ def fits(old: Any, new: Any) -> Callable[[Any, str | None], bool]:
     date, an enum value the new enum has, text that parses as JSON or a UUID."""
     n = new.type
     if n == "string":
-        limit = new.length or DEFAULT_STRING_LENGTH
+        limit = _length(new)
         return lambda value, text: text is not None and len(text) <= limit
     if n == "text":
         return lambda value, text: _as_text(value, text) is not None

@@ -164,7 +164,25 @@ def fit_checks(steps: Sequence[Step], renderer: Any) -> tuple[list[Statement], d
         elif not isinstance(op, plain) and type(op).__name__ not in _SCHEMA_ONLY:
             written = True
         names.follow(op)
-    return front, at
+    return _together(front), at
+
+
+def _together(checks: list[Statement]) -> list[Statement]:
+    """The checks that run first, as one statement: reading rows changes nothing, so
+    the ledger of a database without transactional DDL still says nothing ran when
+    the second check fails."""
+    from .driver import Statement
+
+    if len(checks) < 2:
+        return checks
+    actions = [c.action for c in checks if c.action is not None]
+
+    def check_all(raw: Any) -> None:
+        for action in actions:
+            action(raw)
+
+    text = ";\n".join(c.text for c in checks)
+    return [Statement(text, action=check_all, label=f"check the rows of {len(checks)} narrowed columns")]
 
 
 # operations that change no row (constraints are checked by the server, never rewrite values)
