@@ -234,7 +234,7 @@ def fits(old: Any, new: Any) -> Callable[[Any, str | None], bool]:
         return lambda value, text: _parses(lambda: time.fromisoformat((text or "").strip()), value, time)
     if n == "timestamp":
         if old.type == "timestamp" and old.use_tz and not new.use_tz:
-            return lambda value, text: False  # the offset would be lost: every value
+            return _fits_without_zone
         return lambda value, text: (
             isinstance(value, (datetime, date))
             or _parses(lambda: datetime.fromisoformat((text or "").strip()), value, datetime)
@@ -261,6 +261,21 @@ def _parses(parse: Callable[[], Any], value: Any, kind: type | None = None) -> b
     except (ValueError, TypeError):
         return False
     return True
+
+
+def _fits_without_zone(value: Any, text: str | None) -> bool:
+    """A timestamp with a time zone keeps its meaning without one only when it is in
+    UTC (the server writes its wall-clock time): any other offset would be lost."""
+    if isinstance(value, datetime):
+        offset = value.utcoffset()
+        return offset is None or not offset
+    raw = (text or "").strip()
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        return False
+    offset = parsed.utcoffset()
+    return offset is None or not offset
 
 
 def _fits_date(value: Any, text: str | None) -> bool:

@@ -123,7 +123,9 @@ def test_narrowing_table(old: Column, new: Column, narrows: str | None) -> None:
         (col("decimal", precision=8, scale=2), col("integer"), Decimal("3.01"), "3.01", False),
         (col("timestamp"), col("date"), None, "2024-01-02 00:00:00", True),
         (col("timestamp"), col("date"), None, "2024-01-02 10:30:00", False),
-        (col("timestamp", use_tz=True), col("timestamp"), None, "2024-01-02 00:00:00+00", False),
+        (col("timestamp", use_tz=True), col("timestamp"), None, "2024-01-02 10:00:00+00", True),  # UTC
+        (col("timestamp", use_tz=True), col("timestamp"), None, "2024-01-02 10:00:00+02", False),
+        (col("timestamp", use_tz=True), col("timestamp"), None, "2024-01-02 10:00:00+05:30", False),
         (col("enum", values=("a", "b", "c")), col("enum", values=("a", "b")), "b", "b", True),
         (col("enum", values=("a", "b", "c")), col("enum", values=("a", "b")), "c", "c", False),
         (col("string", length=40), col("uuid"), None, "not a uuid", False),
@@ -194,12 +196,6 @@ KINDS: dict[str, tuple[str, str, Any, Any]] = {
         "2024-01-02 10:30:00",
     ),
     "tt": ('column("timestamp", default_now=False)', 'column("time", nullable=True)', None, "2024-01-02 10:30:00"),
-    "tz": (
-        'column("timestamp", use_tz=True, default_now=False)',
-        'column("timestamp", default_now=False)',
-        None,
-        "2024-01-02 10:30:00",
-    ),
     "e": ('column("enum", ["a", "b", "c"], nullable=True)', 'column("enum", ["a", "b"], nullable=True)', "a", "c"),
     "es": (
         'column("enum", ["short", "muchlonger"], nullable=True)',
@@ -269,7 +265,26 @@ def test_every_narrowing_kind_fails_while_a_row_does_not_fit(make_project: Any, 
     assert float(got["f"]) == 0.5
     assert str(got["ts"])[:10] == str(date(2024, 1, 2))
     assert got["j"] is not None and "a" in got["j"] and len(got["j"]) <= 12
-    assert got["u"] is None and got["tt"] is None and got["tz"] is None
+    assert got["u"] is None and got["tt"] is None
+
+
+def test_a_timestamp_keeps_its_zone_only_in_utc(make_project: Any, sqlite_db: ServerDb) -> None:
+    """with time zone -> without: a value at another offset does not fit (SQLite keeps
+    the text as written); one in UTC does, and reads back unchanged."""
+    tz = 'column("timestamp", use_tz=True, default_now=False)'
+    model = '\nclass Event(Model):\n    table = "events"\n    schema = {"id": column("increments"), "at": %s}\n'
+    p = make_project({"main": {"url": sqlite_db.url}})
+    p.models(model % tz)
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    sqlite_db.execute("INSERT INTO events (id, at) VALUES (1, '2024-01-02 10:30:00'), (2, '2024-01-02 10:30:00+02:00')")
+    p.models(model % 'column("timestamp", default_now=False)')
+    p.ok("make:migration")
+    result = p.run("migrate:run")
+    assert "1 of the 2 non-NULL row(s) of events.at do not fit timestamp" in result.output, result.output
+    sqlite_db.execute("UPDATE events SET at = '2024-01-02 08:30:00' WHERE id = 2")
+    p.ok("migrate:run")
+    assert sqlite_db.rows("SELECT at FROM events ORDER BY id") == [("2024-01-02 10:30:00",), ("2024-01-02 08:30:00",)]
 
 
 def test_the_check_runs_after_earlier_steps_of_the_same_migration(make_project: Any, any_db: ServerDb) -> None:
