@@ -345,7 +345,7 @@ def make_migration(
     """Diff the models against the migrations and write the next migration
     (only the named MODELs' changes, and the pivots between them, when given)."""
     from .app import open_app
-    from .dataloss import destructive_ops
+    from .dataloss import destructive_ops, what
     from .make import chain_problems, plan, plan_empty, unsupported, write
 
     out = Output()
@@ -380,7 +380,7 @@ def make_migration(
         else:
             out.data(f"Created {rel} ({len(p.up)} operation(s))")
         for op in destructive_ops(p.up):
-            out.warn(f"{rel} drops data when it runs: {op.describe()}")
+            out.warn(f"{rel} drops data when it runs: {what(op)}")
         for line in unsupported(config, plugins, p.family, [(p.id, p.before, p.up)]):
             out.warn(line)
 

@@ -257,19 +257,18 @@ class Runner:
     def _report_data_loss(self, migration: Migration, direction: str) -> None:
         """Before a migration that drops data runs: which tables and columns lose
         data, with the rows they hold now (counted through the session)."""
-        from .dataloss import destructive_ops, dropped
+        from .dataloss import drops
 
-        ops = destructive_ops(migration.up if direction == "up" else migration.down)
-        if not ops or self._after_wipe:
+        found = drops(migration.up if direction == "up" else migration.down)
+        if not found or self._after_wipe:
             return
         losses = []
         counts: dict[str, int | None] = {}
-        for op in ops:
-            for table, column in dropped(op):
-                if table is not None and table not in counts:
-                    counts[table] = self.connection.count_rows(table)
-                rows = counts.get(table) if table is not None else None
-                losses.append(Loss(migration.id, direction, table, column, rows, op.describe()))
+        for d in found:  # counted under the name the table has now, before any rename of the migration
+            if d.counted is not None and d.counted not in counts:
+                counts[d.counted] = self.connection.count_rows(d.counted)
+            rows = counts.get(d.counted) if d.counted is not None else (0 if d.new else None)
+            losses.append(Loss(migration.id, direction, d.table, d.column, rows, d.op.describe()))
         self.report.data_loss.extend(losses)
         doing = "running" if direction == "up" else "rolling back"
         self.warn(f"{self.tag}: {doing} {migration.id} drops data: {', '.join(x.describe() for x in losses)}")

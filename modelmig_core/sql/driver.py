@@ -380,10 +380,14 @@ class SqlSession(Session):
             yield from self.shared.statements(key, steps, facts, lambda: self._render(steps, facts))
 
     def _render(self, steps: Sequence[Step], facts: Any) -> Iterator[Statement]:
+        from ..dataloss import fit_checks
         from ..operations import RunPython
 
         renderer = self.renderer()
-        for step in steps:
+        first, before = fit_checks(steps, renderer)  # a narrowed column's rows must fit its new type
+        yield from first
+        for i, step in enumerate(steps):
+            yield from before.get(i, ())
             if isinstance(step.op, RunPython):
                 yield Statement(f"-- {step.op.describe()}", action=step.op.forward)
             else:

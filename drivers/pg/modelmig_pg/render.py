@@ -211,6 +211,10 @@ class PgRenderer(Renderer):
             else:
                 target = self.type_sql(new)
                 using = f" USING {c}::text::{target}" if old.type == "enum" else ""
+                if new.type == "string" and (old.type != new.type):
+                    # to text, then assigned: a value too long fails ("value too long"),
+                    # where an explicit ::varchar(n) would cut it silently
+                    using = f" USING {c}::text"
                 if not using and old.type != new.type:
                     using = f" USING {c}::{target}"
                 out.append(f"{alter} TYPE {target}{using}")
