@@ -8,6 +8,7 @@ from collections.abc import Generator, Iterable, Iterator, Sequence
 from typing import Any
 
 from .backup import backup_before_drop
+from .column_types import BUILTIN_TYPES, ColumnType
 from .diff import DiffHints, diff_states
 from .driver import Session, Statement, Step
 from .errors import MigrationFailed, ModelmigError
@@ -22,6 +23,12 @@ from .state import State
 @hookimpl
 def families() -> Iterable[Family]:
     return [relational()]
+
+
+@hookimpl
+def column_types() -> Iterable[ColumnType]:
+    """The core's own column types, registered as a plugin's are."""
+    return BUILTIN_TYPES
 
 
 @hookimpl
