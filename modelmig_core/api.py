@@ -11,7 +11,8 @@ group. ``docs/writing-a-driver.md`` walks through it; ``modelmig_core.conformanc
 
 Plugin authors: ``hookimpl`` and the hooks in ``hookspecs`` (diff,
 render_column, apply, record_state, column_types, families,
-before_destructive).
+before_destructive). A new column type is a ``ColumnType`` returned from the
+``column_types`` hook; ``type_of(name)`` is the registered type of a name.
 
 Apps: ``open_project``, then ``run``/``rollback``/``reset``/``fresh``/``status``
 on the project's connections, with results as values (see ``commands.py``).
@@ -26,6 +27,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .column_types import ColumnType, type_of
     from .commands import (
         MigrationResult,
         Project,
@@ -107,6 +109,7 @@ _WHERE: dict[str, str] = {
     "CheckSpec": ".model",
     "Column": ".state",
     "ColumnSpec": ".model",
+    "ColumnType": ".column_types",
     "ConfigError": ".errors",
     "Comparison": ".drift",
     "DiffHints": ".diff",
@@ -190,6 +193,7 @@ _WHERE: dict[str, str] = {
     "table_name": ".compile",
     "tool_lines": ".sql.tools",
     "tool_writing": ".sql.tools",
+    "type_of": ".column_types",
     "where": ".compile",
 }
 
@@ -204,6 +208,7 @@ __all__ = [
     "CheckSpec",
     "Column",
     "ColumnSpec",
+    "ColumnType",
     "Comparison",
     "ConfigError",
     "DiffHints",
@@ -282,6 +287,7 @@ __all__ = [
     "table_name",
     "tool_lines",
     "tool_writing",
+    "type_of",
     "views_using",
     "where",
 ]

@@ -378,6 +378,23 @@ class Driver:
         written, or None. Default: it can."""
         return None
 
+    def renders(self, type_name: str) -> bool:
+        """Whether this driver can make a column of the state type ``type_name``
+        (its own type table, or the registered type's ``ddl``). Default: any."""
+        return True
+
+    def type_refusal(self, table: str, column: Any) -> Refusal | None:
+        """The refusal of a column whose type this driver has no entry for (naming
+        the type and the driver), or None. make:migration calls it for every column."""
+        if self.renders(column.type):
+            return None
+        return Refusal(
+            table,
+            column.name,
+            f"column type {column.type!r} has no entry for driver {self.name} "
+            "(neither the driver's type table nor the type's own ddl names it)",
+        )
+
     def comparable(self, state: Any) -> Any:
         """``state`` as this driver's database can hold it, spelled one way (what the
         database cannot say, such as SQLite's enum values, is dropped). Drift compares

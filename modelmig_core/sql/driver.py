@@ -519,7 +519,15 @@ class SqlDriver(Driver):
                 problem = self.value_problem(value)
                 if problem:
                     out.append(Refusal(table.name, field, f"{what} {problem}"))
+            out += [r for c in table.columns if (r := self.type_refusal(table.name, c)) is not None]
         return out
+
+    def renders(self, type_name: str) -> bool:
+        """Whether this driver has a DDL type for the state type ``type_name``: its
+        renderer's type table, or the registered type's own ``ddl`` for its dialect."""
+        module, _, cls = self.renderer_class.partition(":")
+        renderer: type[Renderer] = getattr(importlib.import_module(module), cls)
+        return renderer.renders(type_name)
 
     def connect(self, url: str) -> SqlSession:
         try:

@@ -473,7 +473,8 @@ class MysqlDriver(SqlDriver):
     def refusals(self, state: Any, server: str | None) -> list[Refusal]:
         from .rules import enum_refusals, index_refusals
 
-        return index_refusals(state) + enum_refusals(state)
+        types = [r for t in state.tables.values() for c in t.columns if (r := self.type_refusal(t.name, c))]
+        return index_refusals(state) + enum_refusals(state) + types
 
     def backup(self, session: Session, directory: Path, label: str) -> Backup:
         """mariadb-dump (or mysqldump) in one consistent snapshot, one INSERT per row;
