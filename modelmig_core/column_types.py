@@ -637,6 +637,11 @@ def register(entries: Iterable[Iterable[ColumnType | str]]) -> dict[str, ColumnT
     return out
 
 
+def registered_types() -> list[ColumnType]:
+    """Every type registered in this process, built-in ones first."""
+    return list(_REGISTERED.values())
+
+
 def type_of(name: str) -> ColumnType:
     """The registered type of a state Column's ``type``; a name no plugin of this
     process registered (a type reflected from a live database) is a bare

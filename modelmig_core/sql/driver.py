@@ -553,7 +553,13 @@ class SqlDriver(Driver):
 
     def reflect(self, session: Session) -> Any:
         """The live schema as a relational ``State``, through SQLAlchemy's batched
-        Inspector (``sql/reflect.py`` and the driver's ``Reflection`` subclass)."""
+        Inspector (``sql/reflect.py`` and the driver's ``Reflection`` subclass). The
+        types the session's plugins register read back through their ``reflects``."""
+        hook = getattr(session, "hook", None)
+        if hook is not None:
+            from ..column_types import register
+
+            register(hook.column_types())
         return self.reflection(session).state()
 
     def comparable(self, state: Any) -> Any:

@@ -26,7 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from modelmig_core.api import Column, Reflection, Table, Unique, generic_type
+from modelmig_core.api import Column, Reflection, Table, Unique
 
 
 class SqliteReflection(Reflection):
@@ -67,11 +67,9 @@ class SqliteReflection(Reflection):
         ]
         return super().unique_constraints(table, [*infos, *extra])
 
-    def logical_type(self, table: str, info: dict[str, Any], extra: Any) -> dict[str, Any]:
-        t = info["type"]
-        if isinstance(t, sa.CHAR) and t.length == 32:
-            return {"type": "uuid"}
-        return generic_type(t, self.sa_dialect)
+    #: SQLite's own entries of the table back (before the generic ones): CHAR(32),
+    #: what SQLAlchemy's Uuid is on SQLite
+    type_table = ((sa.CHAR, lambda t, seen: {"type": "uuid"} if t.length == 32 else None),)
 
     def autoincrement(self, table: str, info: dict[str, Any], pk: tuple[str, ...], type_: str) -> bool:
         # only a column declared exactly INTEGER is the rowid
