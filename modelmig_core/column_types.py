@@ -642,6 +642,11 @@ def registered_types() -> list[ColumnType]:
     return list(_REGISTERED.values())
 
 
+def is_registered(name: str) -> bool:
+    """Whether ``name`` is a type registered in this process (built-in or a plugin's)."""
+    return name in _REGISTERED
+
+
 def type_of(name: str) -> ColumnType:
     """The registered type of a state Column's ``type``; a name no plugin of this
     process registered (a type reflected from a live database) is a bare

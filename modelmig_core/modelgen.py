@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .column_types import DEFAULT_STRING_LENGTH, STATE_TYPES
+from .column_types import DEFAULT_STRING_LENGTH, STATE_TYPES, is_registered, registered_types
 from .config import Config
 from .errors import ConfigError, ModelmigError
 from .naming import index_name
@@ -112,7 +112,7 @@ def column_source(m: ModelSource, col: Column, expressions: dict[tuple[str, str]
     single_pk = t.primary_key == (col.name,)
     if col.autoincrement and single_pk and col.type in ("integer", "bigInteger"):
         typ = "increments" if col.type == "integer" else "bigIncrements"
-    elif col.type not in STATE_TYPES:
+    elif col.type not in STATE_TYPES and not is_registered(col.type):  # a plugin's type is written as itself
         m.notes.append(f"{where}: database type {col.type} has no modelmig type; written as text")
         typ = "text"
         if col.nullable:
@@ -342,7 +342,7 @@ def unsaid(source: str, live: State, target: Target) -> list[str]:
     namespace: dict[str, Any] = {"__name__": "modelmig_make_models"}
     exec(compile(source, "<make:models>", "exec"), namespace)
     models = [v for v in namespace.values() if isinstance(v, type) and issubclass(v, Model) and v is not Model]
-    compiled = compile_sql_models(models)
+    compiled = compile_sql_models(models, registered_types())  # a plugin's types too
     driver = target.driver
     # the database as "expected", the models as "live": missing = not in the models
     comparison = compare_relational(driver.comparable(live), driver.comparable(compiled), set(live.tables))

@@ -548,18 +548,19 @@ class SqlDriver(Driver):
     # ------------------------------------------------------------ the live schema (drift, make:models, baseline)
 
     def reflection(self, session: Session | None = None) -> Any:
-        module, _, cls = self.reflection_class.partition(":")
-        return getattr(importlib.import_module(module), cls)(session)
-
-    def reflect(self, session: Session) -> Any:
-        """The live schema as a relational ``State``, through SQLAlchemy's batched
-        Inspector (``sql/reflect.py`` and the driver's ``Reflection`` subclass). The
-        types the session's plugins register read back through their ``reflects``."""
+        """The driver's ``Reflection``; the types the session's plugins register
+        read back through their ``reflects``."""
         hook = getattr(session, "hook", None)
         if hook is not None:
             from ..column_types import register
 
             register(hook.column_types())
+        module, _, cls = self.reflection_class.partition(":")
+        return getattr(importlib.import_module(module), cls)(session)
+
+    def reflect(self, session: Session) -> Any:
+        """The live schema as a relational ``State``, through SQLAlchemy's batched
+        Inspector (``sql/reflect.py`` and the driver's ``Reflection`` subclass)."""
         return self.reflection(session).state()
 
     def comparable(self, state: Any) -> Any:
