@@ -66,7 +66,10 @@ class Citext(ColumnType):
         return f"{value!r} is longer than 255 characters" if len(value) > 255 else None
 
     def widens(self, old: Any, new: Any) -> bool:
-        return old.type in ("citext", "string") and (old.length or 255) <= 255 and old.type != "text"
+        """Holds every citext, and every string of at most 255 characters."""
+        if new.length is not None:
+            return False
+        return (old.type == "citext" and old.length is None) or (old.type == "string" and (old.length or 255) <= 255)
 
     def fits(self, old: Any, new: Any) -> Any:
         return lambda value, text: text is not None and len(text) <= 255
