@@ -414,8 +414,9 @@ class ColumnType:
         return self.key_size
 
     def same(self, a: Any, b: Any) -> bool:
-        """Whether two values of this type (defaults, say) are the same value."""
-        return type(a) is type(b) and a == b
+        """Whether two values of this type (a default in the models and the one
+        read back, say) are the same value. Default: Python's ``==``."""
+        return bool(a == b)
 
     def widens(self, old: Any, new: Any) -> bool:
         """Whether a column of this type (``new``) holds every value ``old`` can.
@@ -555,9 +556,9 @@ class BuiltinType(ColumnType):
     def same(self, a: Any, b: Any) -> bool:
         if self.state in ("decimal", "float", "double") and not isinstance(a, bool) and not isinstance(b, bool):
             try:
-                return Decimal(str(a)) == Decimal(str(b))
+                return Decimal(str(a)) == Decimal(str(b))  # 0, 0.0 and "0.00" are one number
             except InvalidOperation:
-                return False
+                pass
         return super().same(a, b)
 
     def widens(self, old: Any, new: Any) -> bool:

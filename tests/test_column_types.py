@@ -165,3 +165,63 @@ def test_a_type_a_driver_has_no_entry_for_is_refused_at_make(make_project: Any) 
     refusal = driver.type_refusal("things", type("C", (), {"name": "where", "type": "point"})())
     assert isinstance(refusal, Refusal) and "point" in refusal.reason and "sqlite" in refusal.reason
     assert Registry().driver("pg").renders("point")
+
+
+def test_a_type_compares_its_own_values() -> None:
+    assert type_of("decimal").same(0, "0.00") and type_of("decimal").same(1.5, "1.50")
+    assert not type_of("decimal").same(1, "1.01")
+    assert type_of("string").same("a", "a") and not type_of("string").same("a", "A")
+
+
+def test_zero_values_come_from_the_types() -> None:
+    from modelmig_core.diff import zero_value
+    from modelmig_core.state import Column
+
+    assert zero_value(Column("n", "bigInteger")) == 0
+    assert zero_value(Column("s", "enum", values=("b", "a"))) == "b"
+    assert zero_value(Column("t", "timestamp")) == "1970-01-01 00:00:00"
+    citext = _citext()
+    assert zero_value(Column("c", citext.name)) == ""
+
+
+def _citext() -> ColumnType:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("citext_plugin", PLUGIN)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    from modelmig_core.column_types import register
+
+    register([module.column_types()])
+    return module.CITEXT
+
+
+def test_mongo_refuses_a_type_it_has_no_entry_for_and_renders_one_it_has() -> None:
+    import pytest
+    from modelmig_mongo.schema import build_collections
+
+    from modelmig_core.api import Model, ModelError
+    from modelmig_core.model import column
+
+    citext = _citext()
+
+    class Doc(Model):
+        table = "docs"
+        store = "mongo"
+        schema = {"email": column("citext")}
+
+    with pytest.raises(ModelError, match="column type 'citext' has no entry for driver mongo"):
+        build_collections([Doc], [citext])
+    bson = ColumnType("bsonish", ddl={"mongo": lambda c: (["string"], {"maxLength": 9})})
+
+    class Other(Model):
+        table = "others"
+        store = "mongo"
+        schema = {"code": column("bsonish", nullable=True)}
+
+    state = build_collections([Other], [bson])
+    schema = state.collections["others"].validator
+    assert schema is not None
+    assert schema["$jsonSchema"]["properties"]["code"] == {"bsonType": ["string", "null"], "maxLength": 9}
+    assert not Registry().driver("mongo").renders("citext") and Registry().driver("mongo").renders("bsonish")
