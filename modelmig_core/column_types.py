@@ -21,6 +21,8 @@ from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from .errors import ConfigError
+
 COLUMN_OPTIONS = frozenset(
     {
         "nullable",
@@ -612,25 +614,26 @@ def as_column_type(entry: ColumnType | str) -> ColumnType:
     is a type without arguments that a ``render_column`` hook renders."""
     if isinstance(entry, ColumnType):
         return entry
-    if isinstance(entry, str):
+    if isinstance(entry, str) and entry.isidentifier():
         made = ColumnType(entry)
         made.hook_rendered = True
         return made
-    raise TypeError(f"a column_types hook returned {entry!r}: expected a ColumnType (modelmig_core.api)")
+    raise ConfigError(f"a column_types hook returned {entry!r}: expected a ColumnType (modelmig_core.api)")
 
 
 def register(entries: Iterable[Iterable[ColumnType | str]]) -> dict[str, ColumnType]:
     """The types the ``column_types`` hook answered (one iterable per plugin), by
     name; each is remembered process-wide (``type_of``) so that the renderers,
     rollbacks and key rules of this process know them. Two different types under
-    one name are refused."""
+    one name, or an entry that is neither a ColumnType nor a name, are a
+    ConfigError."""
     out: dict[str, ColumnType] = {}
     for group in entries:
         for entry in group or ():
             t = as_column_type(entry)
             seen = out.get(t.name)
             if seen is not None and seen is not t:
-                raise ValueError(f"column type {t.name!r} is registered twice ({seen!r} and {t!r})")
+                raise ConfigError(f"column type {t.name!r} is registered twice ({seen!r} and {t!r})")
             out[t.name] = t
     for name, t in out.items():
         if not (t.hook_rendered and name in _REGISTERED and not _REGISTERED[name].hook_rendered):

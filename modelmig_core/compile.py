@@ -101,10 +101,7 @@ def compile_column(
 def _registry(extra_types: Iterable[ColumnType | str]) -> dict[str, ColumnType]:
     """The types a model may use: the built-in ones, and those the ``column_types``
     hook answered (``extra_types``: its entries; built-in ones among them too)."""
-    try:
-        return {t.name: t for t in BUILTIN_TYPES} | register([tuple(extra_types)])
-    except (TypeError, ValueError) as exc:
-        raise ModelError(str(exc)) from None
+    return {t.name: t for t in BUILTIN_TYPES} | register([tuple(extra_types)])
 
 
 def _compile_column(model: type[Model], name: str, spec: ColumnSpec, extra_types: Iterable[ColumnType | str]) -> Column:

@@ -225,3 +225,24 @@ def test_mongo_refuses_a_type_it_has_no_entry_for_and_renders_one_it_has() -> No
     assert schema is not None
     assert schema["$jsonSchema"]["properties"]["code"] == {"bsonType": ["string", "null"], "maxLength": 9}
     assert not Registry().driver("mongo").renders("citext") and Registry().driver("mongo").renders("bsonish")
+
+
+BAD_PLUGIN = """
+from modelmig_core.api import hookimpl
+
+
+@hookimpl
+def column_types():
+    return [42]
+"""
+
+
+def test_a_column_types_hook_that_answers_no_type_is_one_error_line(make_project: Any) -> None:
+    p = make_project(extra_config='plugins = ["badtypes"]')
+    (p.root / "badtypes.py").write_text(BAD_PLUGIN)
+    p.models(MODELS.replace('"citext"', '"text"'))
+    result = p.run("make:migration")
+    assert result.exit_code != 0
+    assert result.output.strip().splitlines() == [
+        "error: a column_types hook returned 42: expected a ColumnType (modelmig_core.api)"
+    ], result.output
