@@ -35,4 +35,5 @@ def destructive_ops(ops: list[Operation]) -> list[Operation]:
 
 def marker(op: Operation) -> str:
     """The comment a migration file carries above an operation that drops data."""
-    return f"# {DROPS_DATA}: {op.describe()}"
+    text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in op.describe())  # one comment line
+    return f"# {DROPS_DATA}: {text}"
