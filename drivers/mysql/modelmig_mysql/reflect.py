@@ -59,6 +59,11 @@ class MysqlReflection(Reflection):
     engine_url = "mysql+pymysql://"
     sqlglot_dialect = "mysql"
 
+    def inspector_name(self, name: str) -> str:
+        """SQLAlchemy reads MySQL's keys and columns from SHOW CREATE TABLE and
+        leaves a backtick in a name doubled (```a``b``` -> ``a``b``)."""
+        return name.replace("``", "`")
+
     def read_checks(self, insp: Any, kw: dict[str, Any]) -> dict[Any, list[dict[str, Any]]]:
         """The Inspector's checks and, on MariaDB, the column-level ones it does not
         see (``price DECIMAL CHECK (price >= 0)``, and JSON's ``json_valid``), read in
