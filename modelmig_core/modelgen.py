@@ -533,7 +533,9 @@ def describe(state: State, connection: str, expressions: dict[tuple[str, str], s
             compile_sql_models([m.model() for m in models])
         except ModelError as exc:  # what no single table shows: the table it names goes
             text = str(exc)
-            culprit = next((m for m in models if text.startswith(f"{MODULE}: model {m.cls}:")), None)
+            culprit = next(
+                (m for m in models if text.startswith((f"{MODULE}: model {m.cls}:", f"{MODULE}: model {m.cls},"))), None
+            )
             if culprit is None:
                 raise ModelmigError(shown(f"make:models cannot write models for this database: {text}")) from None
             left_out.append(f"table {culprit.table.name}: {_reason(exc)}; no model written")
@@ -686,9 +688,9 @@ def reflect_for_models(target: Target, warn: Echo | None = None) -> tuple[State,
             found = r.state(), dict(r.expression_defaults)
         else:
             found = driver.reflect(session), {}
-    for w in caught:  # the SQLAlchemy dialect could not read part of a table: say so, never silently
+    for message in dict.fromkeys(str(w.message) for w in caught):  # never silently: what could not be read
         if warn is not None:
-            warn(shown(f"warning: reflection could not read part of the schema ({w.message}); the models may miss it"))
+            warn(shown(f"warning: reflection could not read part of the schema ({message}); the models may miss it"))
     return found
 
 

@@ -527,3 +527,44 @@ def test_tables_named_with_dots_spaces_and_quotes(make_project: Any, any_db: Ser
         for n in odd:
             assert [c for c, _ in names_of(copy, [n])[n]["columns"]] == ["id", n + " col"]
         assert "drift: none" in p.ok("migrate:status", "--drift", "--connection", "copy").output
+
+
+def test_foreign_keys_and_names_the_models_cannot_hold_are_left_out_not_the_tables() -> None:
+    """A foreign key whose two columns differ in type, and a second index with a
+    name another one has (names are schema-wide on several databases), are noted
+    and left out; every table still gets its model."""
+    a = Table("a", (Column("id", "integer", primary=True), Column("x", "integer")), indexes=(Index("ix", ("x",)),))
+    b = Table(
+        "b",
+        (Column("id", "integer", primary=True), Column("a_id", "bigInteger"), Column("y", "integer")),
+        indexes=(Index("ix", ("y",)),),
+        foreign_keys=(ForeignKey("fk_b_a", ("a_id",), "a", ("id",)),),
+    )
+    g = describe(State({"a": a, "b": b}), "main")
+    assert [m.table.name for m in g.models] == ["a", "b"]
+    notes = "\n".join(g.notes)
+    assert "b.fk_b_a: foreign key fk_b_a: column b.a_id is bigInteger but a.id is integer" in notes
+    assert "b.ix: another index or constraint has this name; left out" in notes
+    kid = g.models[1]
+    assert kid.database == [] and [k for k, _ in kid.schema] == ["id", "a_id", "y"]  # no relation either
+    assert read_back(g.source()) == g.shape()
+
+
+def test_ruff_formats_a_file_whose_name_looks_like_an_option(make_project: Any, sqlite_db: ServerDb) -> None:
+    run_sql(
+        sqlite_db, ["CREATE TABLE t (id INTEGER PRIMARY KEY, " + ", ".join(f"c{n} INTEGER" for n in range(3)) + ")"]
+    )
+    run_sql(sqlite_db, [f"CREATE INDEX {'i' * 60} ON t (c0, c1, c2)"])
+    p: Project = make_project({"main": {"url": sqlite_db.url}})
+    p.ok("make:models", "--out=--help.py")
+    written = p.root / "--help.py"
+    text = written.read_text()
+    assert f'name="{"i" * 60}",' in text  # ruff ran on it: the over-long call is split over lines
+    assert 'index(["c0", "c1", "c2"], name="' not in text
+    import subprocess
+    import sys
+
+    check = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "--", str(written)], cwd=p.root, capture_output=True
+    )
+    assert check.returncode == 0, check.stdout
