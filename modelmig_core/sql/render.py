@@ -10,6 +10,7 @@ operation.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -44,6 +45,9 @@ class Renderer:
         self.facts: Any = None
         self.table_options: dict[str, Any] = {}  # SQLAlchemy Table kwargs (mysql_engine, mysql_collate...)
         self.dialect: Dialect = registry.load(self.dialect_name)()
+        # SQLAlchemy leaves a name bare when it matches ``^[A-Z0-9_$]+$``, and ``$``
+        # matches before a trailing newline: "k\n" would be written bare, read as "k"
+        self.dialect.identifier_preparer.legal_characters = re.compile(r"\A[A-Z0-9_$]+\Z", re.I)
         self._types: dict[Any, Any] = {}
 
     # ------------------------------------------------------------ names and types
