@@ -593,3 +593,18 @@ def test_ruff_formats_a_file_whose_name_looks_like_an_option(make_project: Any, 
         [sys.executable, "-m", "ruff", "format", "--check", "--", str(written)], cwd=p.root, capture_output=True
     )
     assert check.returncode == 0, check.stdout
+
+
+def test_baseline_names_a_table_left_out_on_one_line(make_project: Any, sqlite_db: ServerDb) -> None:
+    """A table make:models left out (its name holds a line break and an escape
+    sequence for the terminal) is unmanaged: baseline says so on one printable line."""
+    bad = "bad\n\x1b[2Jx"
+    run_sql(sqlite_db, ["CREATE TABLE ok (id INTEGER PRIMARY KEY)", f"CREATE TABLE {qi('sqlite', bad)} (id INTEGER)"])
+    p: Project = make_project({"main": {"url": sqlite_db.url}})
+    warned = p.ok("make:models").output
+    assert "warning: table bad\\n\\x1b[2Jx: table name 'bad\\n\\x1b[2Jx' holds a line break" in warned
+    assert "\x1b" not in warned
+    p.ok("make:migration")
+    out = p.ok("migrate:baseline").output
+    assert "main: unmanaged table bad\\n\\x1b[2Jx (no model or migration knows it)" in out
+    assert "\x1b" not in out
