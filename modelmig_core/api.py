@@ -56,8 +56,10 @@ if TYPE_CHECKING:
         Session,
         Statement,
         Step,
+        TableKey,
         ledger_int,
         redact,
+        scrub,
         server_version,
     )
     from .errors import (
@@ -91,7 +93,7 @@ if TYPE_CHECKING:
         raw_type,
     )
     from .sql.render import Renderer
-    from .sql.tools import find_tool, run_tool, tool_lines
+    from .sql.tools import find_tool, run_tool, tool_lines, tool_writing
     from .sql.views import ViewColumns, views_using
     from .state import Check, Column, ForeignKey, Index, State, Table, Unique, Value
 
@@ -160,6 +162,7 @@ _WHERE: dict[str, str] = {
     "StatusRow": ".commands",
     "Step": ".driver",
     "Table": ".state",
+    "TableKey": ".driver",
     "Unique": ".state",
     "Value": ".state",
     "ViewColumns": ".sql.views",
@@ -176,6 +179,7 @@ _WHERE: dict[str, str] = {
     "inverse_operations": ".diff",
     "open_project": ".commands",
     "redact": ".driver",
+    "scrub": ".driver",
     "replace_named": ".operations.base",
     "reset": ".commands",
     "rollback": ".commands",
@@ -185,6 +189,7 @@ _WHERE: dict[str, str] = {
     "status": ".commands",
     "table_name": ".compile",
     "tool_lines": ".sql.tools",
+    "tool_writing": ".sql.tools",
     "where": ".compile",
 }
 
@@ -244,6 +249,7 @@ __all__ = [
     "StatusRow",
     "Step",
     "Table",
+    "TableKey",
     "Unique",
     "Value",
     "ViewColumns",
@@ -270,10 +276,12 @@ __all__ = [
     "rollback",
     "run",
     "run_tool",
+    "scrub",
     "server_version",
     "status",
     "table_name",
     "tool_lines",
+    "tool_writing",
     "views_using",
     "where",
 ]

@@ -50,6 +50,11 @@ def _perform(
                 raise
             if not record.tracked:
                 outcome = "rolled back: nothing was changed"
+            elif record.done and session.refused(exc):
+                outcome = (
+                    f"{noun} {number} of {total} was refused by the server, "
+                    f"the {record.done} before it completed; {migration.id} stays marked as interrupted"
+                )
             elif record.done:
                 outcome = (
                     f"{noun} {number} of {total} was sent and may or may not have completed, "

@@ -23,12 +23,29 @@ if TYPE_CHECKING:
 DRIVER_FLAGS = ("sqlite", "pg", "mysql", "mongo")
 
 
-def _print_traceback() -> None:
-    """The current exception's traceback, with MODELMIG_DEBUG=1 (imported only then)."""
-    if os.environ.get("MODELMIG_DEBUG"):
-        import traceback
+def _debug() -> bool:
+    """MODELMIG_DEBUG set to anything but empty, 0, false, no or off."""
+    return os.environ.get("MODELMIG_DEBUG", "").strip().lower() not in ("", "0", "false", "no", "off")
 
-        traceback.print_exc()
+
+def _print_traceback(exc: BaseException | None = None, tag: str | None = None) -> None:
+    """With MODELMIG_DEBUG=1: the exception's whole traceback (the one being handled
+    by default; with its causes) on stderr, scrubbed of every known secret like
+    any other output (traceback is imported only then)."""
+    if not _debug():
+        return
+    import traceback
+
+    if exc is None:
+        exc = sys.exc_info()[1]
+    if exc is None:
+        return
+    text = "".join(traceback.format_exception(exc)).rstrip("\n")
+    out = Output()
+    if tag:
+        out.raw_err(f"{tag}: traceback (MODELMIG_DEBUG):")
+    for line in text.splitlines():
+        out.raw_err(line)
 
 
 def _fail(message: str, code: int) -> None:
@@ -113,9 +130,13 @@ def _targets(ctx_obj: dict[str, Any], kw: dict[str, Any]) -> tuple[Any, Any, lis
     from .targets import select_targets
 
     config, plugins = open_app(ctx_obj.get("config"))
+    _warn_app_env()
     ctx_obj["jobs"] = kw.pop("jobs", 1) or 1
     ctx_obj["fail_fast"] = kw.pop("fail_fast", False)
-    drivers = [d for d in DRIVER_FLAGS if kw.pop(d)] + list(kw.pop("driver_names"))
+    flags = {d: f"--{d}" for d in DRIVER_FLAGS if kw.pop(d)}  # how each driver was asked for, for its errors
+    for name in kw.pop("driver_names"):
+        flags.setdefault(name, f"--driver {name}")
+    drivers = list(flags)
     targets = select_targets(
         config,
         plugins,
@@ -123,8 +144,18 @@ def _targets(ctx_obj: dict[str, Any], kw: dict[str, Any]) -> tuple[Any, Any, lis
         drivers=drivers,
         all_connections=kw.pop("all_connections"),
         test=kw.pop("test"),
+        flags=flags,
     )
     return config, plugins, targets
+
+
+def _warn_app_env() -> None:
+    """One line on stderr when APP_ENV looks like production but is not taken as it."""
+    from .guard import lookalike_warning
+
+    warning = lookalike_warning()
+    if warning:
+        Output().warn(warning)
 
 
 json_option = click.option(
@@ -200,6 +231,8 @@ def _each(
         except Exception as exc:  # noqa: BLE001 - reported in the summary; raised again below
             runner.report.error = _one_line(exc)
             failures.append(exc)
+            if len(runners) > 1:  # one connection's is printed by handle_errors
+                _print_traceback(exc, runner.target.tag)
         finally:
             runner.report.duration_ms = int((time.perf_counter() - started) * 1000)
 
@@ -236,7 +269,7 @@ def _each(
             summary.append(f"  {target.label}: FAILED: {report.error} ({report.duration_ms} ms)")
         else:
             summary.append(f"  {target.label}: {text}")
-            if len(targets) == 1 and (report.applied or report.rolled_back or report.dropped):
+            if len(targets) == 1 and (report.applied or report.rolled_back or report.dropped or report.pretended):
                 out.info(f"{target.tag}: {text}")
     if len(targets) == 1:
         if failures:
@@ -283,6 +316,9 @@ class OneLineErrors(click.Group):
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path | None) -> None:
     """modelmig: model-first schema migrations for SQLite, PostgreSQL, MySQL/MariaDB and MongoDB."""
+    from .redaction import forget
+
+    forget()  # the secrets of this command's config and URLs are learnt afresh
     ctx.obj = {"config": config_path}
 
 
@@ -309,7 +345,7 @@ def make_migration(
     """Diff the models against the migrations and write the next migration
     (only the named MODELs' changes, and the pivots between them, when given)."""
     from .app import open_app
-    from .dataloss import destructive_ops
+    from .dataloss import destructive_ops, what
     from .make import chain_problems, plan, plan_empty, unsupported, write
 
     out = Output()
@@ -344,7 +380,7 @@ def make_migration(
         else:
             out.data(f"Created {rel} ({len(p.up)} operation(s))")
         for op in destructive_ops(p.up):
-            out.warn(f"{rel} drops data when it runs: {op.describe()}")
+            out.warn(f"{rel} drops data when it runs: {what(op)}")
         for line in unsupported(config, plugins, p.family, [(p.id, p.before, p.up)]):
             out.warn(line)
 
@@ -529,11 +565,33 @@ def _status_text(out: Output, r: Any) -> str:
 def main() -> None:
     _collect_less()
     _skip_the_last_collections()
+    _scrub_library_warnings()
     try:
         cli(prog_name="modelmig")
     except BrokenPipeError:  # the reader went away (| head): end quietly
         silence_stdout()
         sys.exit(0)
+
+
+def _scrub_library_warnings() -> None:
+    """Python warnings and last-resort log records of the client libraries reach
+    stderr as one scrubbed ``warning:`` line each: they may quote a URL."""
+    import logging
+    import warnings
+
+    def show(message: Any, category: type[Warning], *where: Any, **more: Any) -> None:
+        Output().warn(f"{category.__name__}: {' '.join(str(message).split())}")
+
+    warnings.showwarning = show
+
+    class Scrubbed(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            try:
+                Output().warn(f"{record.name}: {' '.join(record.getMessage().split())}")
+            except Exception:  # noqa: BLE001 - logging must never fail the command
+                pass
+
+    logging.lastResort = Scrubbed(logging.WARNING)
 
 
 def _collect_less() -> None:
@@ -566,26 +624,26 @@ def _skip_the_last_collections() -> None:
 def drivers(as_json: bool) -> None:
     """Every installed driver: name, distribution, URL schemes, family, features,
     and whether it loads (ok) or not (broken, with the cause)."""
-    import json
-
     from .registry import Registry
+
+    out = Output()
 
     report = Registry().report()
     if as_json:
-        click.echo(json.dumps([r.as_json() for r in report], indent=2))
+        out.json([r.as_json() for r in report])
         return
     if not report:
-        click.echo("no driver is installed; try pip install 'modelmig[all]'")
+        out.data("no driver is installed; try pip install 'modelmig[all]'")
     for r in report:
         if r.status != "ok":
-            click.echo(f"{r.name}  broken  ({r.distribution})")
-            click.echo(f"  cause: {r.cause}")
+            out.data(f"{r.name}  broken  ({r.distribution})")
+            out.data(f"  cause: {r.cause}")
             continue
-        click.echo(f"{r.name}  ok  ({r.distribution})  family {r.family}  schemes {', '.join(r.schemes)}")
+        out.data(f"{r.name}  ok  ({r.distribution})  family {r.family}  schemes {', '.join(r.schemes)}")
         if r.description:
-            click.echo(f"  {r.description}")
+            out.data(f"  {r.description}")
         flags = [f"{k}={v}" for k, v in r.features.items()]
-        click.echo(f"  features: {' '.join(flags)}")
+        out.data(f"  features: {' '.join(flags)}")
 
 
 @cli.command("drivers:check")
@@ -600,21 +658,25 @@ def drivers_check(url: str, names: tuple[str, ...], plugin: str | None) -> None:
     is refused, untouched."""
     from . import conformance
     from .driver import redact
+    from .redaction import remember_url
+
+    remember_url(url)  # before anything can fail: no error shows the URL's secrets
+    out = Output()
 
     driver = conformance.plugin_driver(plugin) if plugin else conformance.driver_for(url)
     conformance.refuse_non_empty(url, driver)  # one line, before anything is printed or changed
     width = max(len(s.name) for s in conformance.SCENARIOS)
-    click.echo(f"drivers:check {redact(url)} (driver {driver.name})")
+    out.data(f"drivers:check {redact(url)} (driver {driver.name})")
 
     def line(o: Any) -> None:
         note = f"  {o.detail}" if o.detail else ""
-        click.echo(f"  {o.scenario.ljust(width)}  {o.result:<4}  {o.seconds:6.2f}s{note}")
+        out.data(f"  {o.scenario.ljust(width)}  {o.result:<4}  {o.seconds:6.2f}s{note}")
 
     outcomes = conformance.check(url, names, on_outcome=line, plugin=plugin)
     failed = [o for o in outcomes if o.result == "fail"]
     passed = sum(1 for o in outcomes if o.result == "pass")
     skipped = len(outcomes) - passed - len(failed)
-    click.echo(f"{passed} passed, {skipped} skipped (declared features), {len(failed)} failed")
+    out.data(f"{passed} passed, {skipped} skipped (declared features), {len(failed)} failed")
     if failed:
         _fail(f"{len(failed)} conformance scenario(s) failed on driver {driver.name}", 1)
 
@@ -733,4 +795,5 @@ def make_models(
             "test": test,
         },
     )
-    write_models(config, targets[0], out, list(tables), force, click.echo, lambda m: click.echo(m, err=True))
+    printer = Output()
+    write_models(config, targets[0], out, list(tables), force, printer.data, printer.raw_err)

@@ -13,6 +13,7 @@ test_url = "sqlite:///blog_test.sqlite3"
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .redaction import remember, remember_url, split_url
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 CONNECTION_KEYS = frozenset({"url", "test_url", "driver", "server"})
@@ -73,6 +75,20 @@ class Config:
     production_envs: tuple[str, ...] = ()  # APP_ENV values that mean production, besides production and prod
 
 
+#: the longest wait for another runner's lock that a config may ask for (a day)
+MAX_LOCK_TIMEOUT = 86_400.0
+
+
+def seconds(value: object, where: str, maximum: float) -> float:
+    """A number of seconds from a config file: an int or float (not a bool, not a
+    string), finite, from 0 to ``maximum``; else one error naming the file and key."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{where} must be a number of seconds, got {value!r}")
+    if (isinstance(value, float) and not math.isfinite(value)) or not 0 <= value <= maximum:
+        raise ConfigError(f"{where} must be a number of seconds from 0 to {maximum:g}, got {value!r}")
+    return float(value)
+
+
 def interpolate(value: str, where: str) -> str:
     def sub(m: re.Match[str]) -> str:
         name, default = m.group(1), m.group(2)
@@ -87,11 +103,39 @@ def interpolate(value: str, where: str) -> str:
 
 def _deferred(value: str, where: str) -> tuple[str, str | None]:
     """(the interpolated value, None), or (the raw value, why it cannot be) when a
-    variable is not set: the error is raised only by a command that needs it."""
+    variable is not set: the error is raised only by a command that needs it.
+    The URL's secrets are remembered, so that no output shows them (redaction.py)."""
+    _remember_secrets(value)
     try:
-        return interpolate(value, where), None
+        url = interpolate(value, where)
     except ConfigError as exc:
         return value, str(exc)
+    remember_url(url)
+    return url, None
+
+
+_MARK = re.compile(r"\x00(\d+)\x00")
+
+
+def _remember_secrets(template: str) -> None:
+    """The value of every ``${VAR}`` that sits where the URL template has a
+    password (or a secret query option) is a secret, whatever it holds: a raw
+    ``/ ? # @`` in it would otherwise move the URL's structure and hide it from
+    the parsed URL's password."""
+    values: list[str | None] = []
+
+    def mark(m: re.Match[str]) -> str:
+        values.append(os.environ.get(m.group(1), m.group(2)))
+        return f"\x00{len(values) - 1}\x00"
+
+    parts = split_url(_VAR.sub(mark, template))
+    if parts is None:
+        return
+    for text in [*parts.secret_query(), *([parts.password] if parts.password is not None else [])]:
+        for m in _MARK.finditer(text):
+            value = values[int(m.group(1))]
+            if value:
+                remember(value)
 
 
 def find_config(start: Path | None = None) -> Path:
@@ -176,9 +220,7 @@ def load_config(path: Path | None = None) -> Config:
     plugins = section.get("plugins", [])
     if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
         raise ConfigError(f"{path}: 'plugins' must be a list of module names")
-    lock_timeout = section.get("lock_timeout", 60.0)
-    if not isinstance(lock_timeout, (int, float)) or lock_timeout < 0:
-        raise ConfigError(f"{path}: 'lock_timeout' must be a number of seconds")
+    lock_timeout = seconds(section.get("lock_timeout", 60.0), f"{path}: 'lock_timeout'", MAX_LOCK_TIMEOUT)
     production_envs = section.get("production_envs", [])
     if not isinstance(production_envs, list) or not all(isinstance(e, str) and e.strip() for e in production_envs):
         raise ConfigError(f"{path}: 'production_envs' must be a list of APP_ENV names, e.g. [\"live\"]")

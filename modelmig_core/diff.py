@@ -379,6 +379,15 @@ def diff_states(old: State, new: State, hints: DiffHints | None = None) -> list[
         for col in b.columns:
             before = a.column(col.name)
             if before is not None and before != col:
+                if before.primary != col.primary:
+                    origin = hints.origins.get(name, f"table {name}")
+                    change = "joins" if col.primary else "leaves"
+                    raise ModelError(
+                        f"{origin}, field {col.name!r}: the column {change} the primary key of the existing table "
+                        f"{name!r}, which an AlterColumn cannot do on every database: keep primary= as it was, "
+                        "or change the key by hand (make:migration --empty, then op.RunSQL that drops and adds "
+                        "the primary key)"
+                    )
                 objs = [column_obj(name, col)] if ("column", name, col.name) in changed_keys else []
                 nodes.append(Node(const(AlterColumn(name, before, col)), removes=objs, creates=objs))
 

@@ -23,9 +23,9 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
-from urllib.parse import urlsplit
 
 from .errors import ModelmigError
+from .redaction import redact, scrub  # noqa: F401 - part of the driver API (api.py)
 
 if TYPE_CHECKING:
     from .operations import Operation
@@ -117,6 +117,12 @@ def ledger_int(value: Any, field: str, migration_id: Any, where: str) -> int:
         ) from None
 
 
+class TransactionEnded(ModelmigError):
+    """A migration's transaction was ended (committed or rolled back) before the
+    migration finished, by one of its own statements or by the server: what ran
+    before that may or may not have taken effect, and nothing may claim otherwise."""
+
+
 @dataclass
 class LedgerRow:
     id: str
@@ -178,13 +184,23 @@ class Statement:
     label: str = ""  # a short name for errors ("create activity"); default: the text's first line
 
 
+#: a table or collection in a backup's counts: ``(schema, name)`` (the schema is
+#: the database for MySQL and MongoDB, ``"main"`` for SQLite); a plain ``name``
+#: stands for ``("", name)``
+TableKey = tuple[str, str] | str
+
+
 @dataclass(frozen=True)
 class Backup:
-    """A backup a driver wrote: where it is and the rows it holds per table or
-    collection, counted by reading the backup back (not the live database)."""
+    """A backup a driver wrote: where it is (under the scratch folder it was
+    given; ``backup.py`` renames it into place once verified), the rows it holds
+    per table or collection, counted by reading the backup back, and ``live``:
+    the rows per table counted in the same snapshot the dump read (None: the
+    driver cannot, and ``backup.py`` counts the live database after the dump)."""
 
     path: Path
-    rows: dict[str, int]
+    rows: dict[TableKey, int]
+    live: dict[TableKey, int] | None = None
 
 
 class Session:
@@ -217,8 +233,32 @@ class Session:
 
     # ---- transactions: only called where ``features.transactional_ddl``
     def transaction(self) -> AbstractContextManager[None]:
-        """BEGIN ... COMMIT on this session's own connection, ROLLBACK on error."""
+        """BEGIN ... COMMIT on this session's own connection, ROLLBACK on error.
+        A session that can tell (``transaction_open``) raises ``TransactionEnded``
+        when the transaction was ended before its end, instead of claiming a
+        rollback it cannot have done."""
         return _no_transaction()
+
+    def without_transaction(self) -> AbstractContextManager[None]:
+        """Around a migration that runs statement by statement, outside a transaction
+        (``atomic = False``, or a database without transactional DDL): what the
+        database needs for the whole of it (SQLite: foreign keys off, so that a table
+        rebuild never cascades into child rows). Default: nothing."""
+        return _no_transaction()
+
+    def carry_facts(self, steps: Sequence[Step]) -> AbstractContextManager[None]:
+        """``--pretend`` over several migrations (``steps``: all of theirs, in order):
+        the live facts are read once, before the first, and carried from each
+        migration's rendering to the next one's, as ``run`` would find them after
+        performing it. Default: nothing to carry."""
+        return _no_transaction()
+
+    def transaction_open(self) -> bool | None:
+        """Whether a transaction is open on this session's connection now, as its
+        client library knows it; None when that cannot be told. The core asks after
+        each statement of a transactional migration: a migration whose own statements
+        commit or roll back is stopped and marked interrupted, never half-recorded."""
+        return None
 
     # ---- a migration's statements
     def plan(self, steps: Sequence[Step]) -> list[Statement]:
@@ -239,6 +279,13 @@ class Session:
         """Execute one statement on this session's connection (inside a transaction a
         session may defer it and send several together: see ``flush``)."""
         raise NotImplementedError
+
+    def refused(self, exc: BaseException) -> bool:
+        """Whether ``exc``, raised by ``perform``, is the server's refusal of the
+        statement (an error reply: a duplicate key, a syntax error, a missing
+        table), so that it did not run; False when it may or may not have (a lost
+        connection, a timeout, a kill) or the driver cannot tell."""
+        return False
 
     def flush(self) -> None:
         """Send what ``perform`` deferred, if anything (the core calls it after a
@@ -299,9 +346,16 @@ class Driver:
         rollback, reset) ask first, so that they never create a database."""
         return None
 
+    def scratch(self, url: str) -> Session | None:
+        """A session on a new, empty database standing in for ``url``'s, which does
+        not exist (``exists`` said so): ``--pretend`` plans on it instead of creating
+        the real one. None (the default) when the driver has none to offer."""
+        return None
+
     def backup(self, session: Session, directory: Path, label: str) -> Backup:
-        """Write a backup of the whole database into ``directory`` (names start with
-        ``label``) and return the rows per table it read back from the backup."""
+        """Write a backup of the whole database into ``directory`` (a scratch folder
+        of the core's; names start with ``label``) and return the rows per table it
+        read back from the backup, and those counted in the snapshot it dumped."""
         raise NotImplementedError(f"driver {self.name} cannot take backups")
 
     def wipe(self, session: Session) -> list[str]:
@@ -318,6 +372,11 @@ class Driver:
         ``"mongodb-6.0"``), None for the oldest server the driver supports.
         make:migration refuses the models with the first one, naming the connection."""
         return []
+
+    def value_problem(self, value: Any) -> str | None:
+        """Why the database cannot hold ``value`` (a backfill, a default...) as
+        written, or None. Default: it can."""
+        return None
 
     def comparable(self, state: Any) -> Any:
         """``state`` as this driver's database can hold it, spelled one way (what the
@@ -351,33 +410,3 @@ def server_version(server: str | None, product: str, default: tuple[int, int]) -
 @contextmanager
 def _no_transaction() -> Iterator[None]:
     yield
-
-
-_SECRET_WORDS = ("password", "passwd", "pwd", "secret", "token")
-
-
-def redact(url: str) -> str:
-    """The URL with its password, and query parameters that name secrets, as ***.
-    Parsed, not pattern-matched: the password is everything between the last ':'
-    of the user part and the last '@' of the authority."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "***"
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, host = netloc.rpartition("@")
-        user, colon, _ = userinfo.partition(":")
-        netloc = f"{user}{':***' if colon else ''}@{host}"
-    query = parts.query
-    if query:
-        pairs = []
-        for pair in query.split("&"):
-            key, eq, _ = pair.partition("=")
-            secret = eq and any(w in key.lower() for w in _SECRET_WORDS)
-            pairs.append(f"{key}=***" if secret else pair)
-        query = "&".join(pairs)
-    if netloc == parts.netloc and query == parts.query:
-        return url
-    rest = parts.path + (f"?{query}" if query else "") + (f"#{parts.fragment}" if parts.fragment else "")
-    return f"{parts.scheme}://{netloc}{rest}"

@@ -79,14 +79,50 @@ class History:
 
 
 def check_chain(migrations: list[Migration]) -> None:
+    """Each migration's parent is the one before it (files run in name order). When
+    not, one error that says what is wrong, naming the files: a parent that is no
+    migration of the chain, a migration that is its own ancestor (a cycle), a parent
+    newer than its child, or two migrations made from the same parent."""
+    by_id = {m.id: m for m in migrations}
     previous: str | None = None
     for m in migrations:
         if m.parent != previous:
-            raise MigrationFileError(
-                f"{m.path}: parent is {m.parent!r} but the migration before it is {previous!r}; "
-                "two migrations were made from the same parent: delete the newer one and run make:migration again"
-            )
+            raise MigrationFileError(_chain_problem(m, migrations, by_id, previous))
         previous = m.id
+
+
+def _chain_problem(m: Migration, migrations: list[Migration], by_id: dict[str, Migration], previous: str | None) -> str:
+    parent = m.parent
+    if parent is not None and parent not in by_id:
+        return (
+            f"{m.path}: its parent {parent!r} is not a migration of this chain (no file {parent}.py in "
+            f"{m.path.parent}): restore that file, or set parent = {previous!r} (the migration before it)"
+        )
+    seen = [m.id]
+    cursor = parent
+    while cursor is not None and cursor in by_id:
+        if cursor in seen:
+            loop = [*seen[seen.index(cursor) :], cursor]
+            files = " -> ".join(by_id[i].path.name for i in loop)
+            return f"{m.path}: its parents form a cycle ({files}): each migration's parent must be the one before it"
+        seen.append(cursor)
+        cursor = by_id[cursor].parent
+    if parent is not None and parent >= m.id:
+        return (
+            f"{m.path}: its parent {parent!r} comes after it (migrations run in file-name order): "
+            f"set parent = {previous!r}, or rename the files so that the parent comes first"
+        )
+    siblings = [o for o in migrations if o.parent == parent and o is not m]
+    if siblings:
+        names = ", ".join(o.path.name for o in siblings)
+        return (
+            f"{m.path}: parent is {parent!r}, the same as {names}: two migrations were made from the same parent; "
+            "delete the newer one and run make:migration again"
+        )
+    return (
+        f"{m.path}: parent is {parent!r} but the migration before it is {previous!r}: "
+        f"set parent = {previous!r}, or restore the migrations in between"
+    )
 
 
 def replay(

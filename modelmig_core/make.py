@@ -112,6 +112,13 @@ def check_servers(config: Config, plugins: Registry, desired: Desired) -> None:
             prefix = where(model, refusal.field) if model else f"{refusal.table}"
             server = conn.server or f"the oldest server {driver.name} supports"
             raise ModelError(f"{prefix}: {refusal.reason} (connection {conn.name!r}, {server})")
+        for table, backfills in desired.hints.backfills.items():
+            for column, value in backfills.items():
+                problem = driver.value_problem(value)
+                if problem:
+                    model = by_table.get(table)
+                    prefix = where(model, column) if model else f"{table}.{column}"
+                    raise ModelError(f"{prefix}: backfill {problem} (connection {conn.name!r})")
 
 
 def unsupported(

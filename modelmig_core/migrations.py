@@ -2,16 +2,27 @@
 
 The chain of a family lives in ``<migrations>/<family>/`` (``sql``, ``document``),
 one module per migration named ``<14-digit timestamp>_<name>.py``. Listing a
-chain reads file names and bytes (for checksums) and imports nothing.
+chain reads file names and bytes (for checksums) and imports nothing. What is a
+migration is decided by that name alone: any other file in the folder (a helper
+module, ``__init__.py``, notes, ``.DS_Store``) is no migration and blocks nothing
+(``stray_files`` names them for a warning).
+
+A migration's checksum covers its own bytes, and that is all it can depend on:
+loading refuses a migration file that imports from the migrations folder (or
+relatively), imports dynamically, changes ``sys.path`` or reads ``__file__``
+(``local_dependencies``), naming the file, the line and the import. And a
+transactional migration (``atomic = True``) whose raw SQL controls the
+transaction (``COMMIT``...) is refused when loaded (``sqlcontrol.py``).
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import re
 import sys
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,19 +80,137 @@ def chain_dir(migrations: Path, family: str) -> Path:
 
 
 def list_files(migrations: Path, family: str) -> list[MigrationFile]:
+    """The chain's migration files, in order: the files whose names look like
+    ``20260101120000_create_users_table.py``; anything else is not a migration."""
     folder = chain_dir(migrations, family)
     if not folder.is_dir():
         return []
-    files = []
-    for path in sorted(folder.iterdir()):
-        if path.suffix != ".py" or path.name.startswith(("_", ".")):
-            continue
-        if not FILE_RE.match(path.name):
-            raise MigrationFileError(
-                f"{path}: migration file names must look like 20260101120000_create_users_table.py"
-            )
-        files.append(MigrationFile(path.stem, path, family))
-    return files
+    return [
+        MigrationFile(path.stem, path, family)
+        for path in sorted(folder.iterdir())
+        if FILE_RE.match(path.name) and path.is_file()
+    ]
+
+
+def stray_files(migrations: Path, family: str) -> list[Path]:
+    """Python files in the chain's folder that are not migrations by their name
+    (``helpers.py``, ``2026_add_users.py``): ignored, and worth a warning since one
+    may be a migration misnamed. ``__init__.py`` and other files are not named."""
+    folder = chain_dir(migrations, family)
+    if not folder.is_dir():
+        return []
+    return [
+        path
+        for path in sorted(folder.iterdir())
+        if path.suffix == ".py" and not FILE_RE.match(path.name) and not path.name.startswith(("_", "."))
+    ]
+
+
+#: calls that import or run code by name, out of the checksum's sight
+DYNAMIC = {"import_module", "__import__", "spec_from_file_location", "SourceFileLoader", "run_path", "run_module"}
+DYNAMIC_CODE = {"exec", "eval", "compile", "execfile"}
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _module_path(name: str) -> Path | None:
+    """Where module ``name`` would be found on ``sys.path`` now, without importing
+    anything: the top-level package is found by ``find_spec``, the rest by walking
+    its folders."""
+    import importlib.machinery
+
+    parts = name.split(".")
+    try:
+        spec = importlib.machinery.PathFinder.find_spec(parts[0])
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if spec.submodule_search_locations:
+        base = Path(next(iter(spec.submodule_search_locations)))
+    elif spec.origin:
+        return Path(spec.origin) if len(parts) == 1 else None
+    else:
+        return None
+    for part in parts[1:]:
+        if (base / part).is_dir():
+            base = base / part
+        elif (base / f"{part}.py").is_file():
+            return base / f"{part}.py"
+        else:
+            return base / part
+    return base
+
+
+def _names_in(folder: Path) -> frozenset[str]:
+    """The module names a folder holds (``helpers.py``, a package with its
+    ``__init__.py``), read once per change of the folder."""
+    try:
+        stamp = folder.stat().st_mtime_ns
+    except OSError:
+        return frozenset()
+    return _names_cached(str(folder), stamp)
+
+
+@lru_cache(maxsize=64)
+def _names_cached(folder: str, stamp: int) -> frozenset[str]:
+    names = set()
+    for p in Path(folder).iterdir():
+        if p.suffix == ".py" and p.stem.isidentifier():
+            names.add(p.stem)
+        elif p.is_dir() and p.name.isidentifier() and (p / "__init__.py").is_file():
+            names.add(p.name)  # a package; a chain's own folder is none (it holds no __init__.py)
+    return frozenset(names)
+
+
+def local_dependencies(path: Path, tree: ast.Module) -> list[str]:
+    """What the migration file at ``path`` depends on that its checksum does not
+    cover, as ``line N: import helpers`` descriptions: imports of modules in the
+    migrations folder (found there, or by a name the folder holds, or relative),
+    dynamic imports and code, ``sys.path`` changes and ``__file__``."""
+    chain = path.parent
+    migrations = chain.parent
+    local_names = _names_in(chain) | _names_in(migrations)
+
+    def local(name: str) -> bool:
+        if name.split(".")[0] in local_names:
+            return True
+        found = _module_path(name)
+        return found is not None and _inside(found, migrations)
+
+    found: list[str] = []
+    for node in ast.walk(tree):
+        line = getattr(node, "lineno", 0)
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                found.append(f"line {line}: a relative import (from {'.' * node.level}{node.module or ''} import ...)")
+            elif node.module == "sys" and any(a.name == "path" for a in node.names):
+                found.append(f"line {line}: from sys import path")
+            elif node.module and (
+                local(node.module) or any(local(f"{node.module}.{a.name}") for a in node.names if a.name != "*")
+            ):
+                found.append(f"line {line}: from {node.module} import ...")
+        elif isinstance(node, ast.Import):
+            found += [f"line {line}: import {a.name}" for a in node.names if local(a.name)]
+        elif isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+            if name in DYNAMIC:
+                found.append(f"line {line}: a dynamic import ({name}(...))")
+            elif name in DYNAMIC_CODE and isinstance(func, ast.Name):
+                found.append(f"line {line}: dynamic code ({name}(...))")
+        elif isinstance(node, ast.Attribute) and node.attr == "path":
+            if isinstance(node.value, ast.Name) and node.value.id == "sys":
+                found.append(f"line {line}: sys.path")
+        elif isinstance(node, ast.Name) and node.id in ("__file__", "__path__", "__spec__", "__loader__"):
+            found.append(f"line {line}: {node.id} (files next to the migration)")
+    return sorted(set(found), key=lambda d: (int(d.split(":")[0].split()[1]), d))
 
 
 def load(file: MigrationFile) -> Migration:
@@ -90,10 +219,24 @@ def load(file: MigrationFile) -> Migration:
     path = file.path
     modname = f"_modelmig_migration_{file.family}_{file.id}"
     try:
+        source = path.read_bytes()
+        tree = ast.parse(source, filename=str(path))
+    except SyntaxError as exc:
+        raise MigrationFileError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
+    except (OSError, ValueError) as exc:
+        raise MigrationFileError(f"{path}: cannot be read: {exc}") from None
+    outside = local_dependencies(path, tree)
+    if outside:
+        more = f" (+{len(outside) - 1} more)" if len(outside) > 1 else ""
+        raise MigrationFileError(
+            f"{path}: {outside[0]}{more}: a migration may depend only on its own file (its checksum covers only "
+            "that file, so a change elsewhere would go unseen): copy what it needs into the migration file"
+        )
+    try:
         spec = importlib.util.spec_from_file_location(modname, path)
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        exec(compile(tree, str(path), "exec"), module.__dict__)
     except SyntaxError as exc:
         raise MigrationFileError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
     except MigrationFileError as exc:
@@ -132,7 +275,31 @@ def load(file: MigrationFile) -> Migration:
     atomic = getattr(module, "atomic", True)
     if not isinstance(atomic, bool):
         raise MigrationFileError(f"{path}: 'atomic' must be True or False")
+    if atomic:
+        refuse_transaction_control(path, ops)
     return Migration(mid, family, parent, ops["up"], ops["down"], path, file.checksum, atomic)
+
+
+def refuse_transaction_control(path: Path, ops: dict[str, list[Operation]]) -> None:
+    """A transactional migration's raw SQL must not commit, roll back or otherwise
+    steer its transaction (``sqlcontrol.py``): one error naming the file, the
+    operation and the statement."""
+    from .operations import RunSQL
+
+    for key, items in ops.items():
+        for i, op in enumerate(items):
+            if not isinstance(op, RunSQL):
+                continue
+            texts = [op.sql] if op.reverse_sql is None else [op.sql, op.reverse_sql]
+            from .sqlcontrol import transaction_control
+
+            found = [f for text in texts for f in transaction_control(text)]
+            if found:
+                raise MigrationFileError(
+                    f"{path}: {key}[{i}]: RunSQL {found[0]} controls the transaction, but this migration runs in "
+                    "one transaction with its ledger row (atomic = True), which that statement would commit or "
+                    "end half-way: remove it, or set `atomic = False` to run the migration statement by statement"
+                )
 
 
 def render(

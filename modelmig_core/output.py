@@ -10,6 +10,9 @@
   output quietly: what is left to print is dropped, the command finishes its
   work (a migration is never cut short because nobody reads its output) and no
   BrokenPipeError traceback follows.
+- No line shows a secret: each is scrubbed of every password and secret URL
+  option known to the process (``redaction.scrub``), in every form; a JSON
+  document is scrubbed value by value before it is encoded.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import threading
 from typing import Any
 
 import click
+
+from .redaction import scrub, scrub_value
 
 WARNING = "warning:"
 ERROR = "error:"
@@ -69,6 +74,7 @@ class Output:
     # ------------------------------------------------------------ writing
 
     def _write(self, line: str, err: bool) -> None:
+        line = scrub(line)  # every line: no known secret (redaction.py) is ever printed
         with self._lock:
             if not err and self.stdout_closed:
                 return
@@ -102,7 +108,11 @@ class Output:
         else:
             self.info(line)
 
+    def raw_err(self, line: str) -> None:
+        """A line on stderr as it is (no prefix)."""
+        self._write(line, err=True)
+
     def json(self, document: Any) -> None:
         import json
 
-        self.data(json.dumps(document, indent=2))
+        self.data(json.dumps(scrub_value(document), indent=2))

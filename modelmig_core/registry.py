@@ -12,6 +12,7 @@ needs it.
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -102,6 +103,9 @@ class Registry:
     def __init__(self, extra_plugins: list[str] | None = None) -> None:
         self._pm: pluggy.PluginManager | None = None
         self._core_registered = False
+        # the lazy loading below (plugin manager, the core's hooks, drivers) may be
+        # reached from several connections' threads at once (--jobs): one at a time
+        self._loading = threading.RLock()
         self._drivers: dict[str, Driver] = {}
         self._installed: Any = None
         self._entry_points: dict[str, EntryPoint] | None = None
@@ -126,12 +130,15 @@ class Registry:
         """The plugin manager with modelmig's hook specifications, made on first use:
         the nothing-pending path of an app without plugins never needs it."""
         if self._pm is None:
-            import pluggy
+            with self._loading:
+                if self._pm is None:
+                    import pluggy
 
-            from . import hookspecs
+                    from . import hookspecs
 
-            self._pm = pluggy.PluginManager("modelmig")
-            self._pm.add_hookspecs(hookspecs)
+                    pm = pluggy.PluginManager("modelmig")
+                    pm.add_hookspecs(hookspecs)
+                    self._pm = pm
         return self._pm
 
     @property
@@ -139,10 +146,12 @@ class Registry:
         """The hooks, with the core's own implementations (``builtin.py``) registered
         on first use: the nothing-pending path calls no hook and imports none of them."""
         if not self._core_registered:
-            from . import builtin
+            with self._loading:
+                if not self._core_registered:
+                    from . import builtin
 
-            self._core_registered = True
-            self.pm.register(builtin, name="modelmig.builtin")
+                    self.pm.register(builtin, name="modelmig.builtin")
+                    self._core_registered = True  # only once the hooks are there to call
         return self.pm.hook
 
     @staticmethod
@@ -212,6 +221,12 @@ class Registry:
     def driver(self, name: str) -> Driver:
         """Driver ``name``, loaded once. A driver that is not installed, or cannot be
         loaded, is one ConfigError line naming it (and its distribution and cause)."""
+        if name in self._drivers:
+            return self._drivers[name]
+        with self._loading:
+            return self._load_driver(name)
+
+    def _load_driver(self, name: str) -> Driver:
         if name in self._drivers:
             return self._drivers[name]
         ep = self.entry_points().get(name)

@@ -56,6 +56,7 @@ class ConnectionReport:
     warnings: list[str] = field(default_factory=list)
     data_loss: list[Loss] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)  # migrate:fresh: what was wiped
+    pretended: list[dict[str, Any]] = field(default_factory=list)  # --pretend: what would run (id, direction)
     backup: str | None = None
     duration_ms: int = 0
 
@@ -72,7 +73,14 @@ class ConnectionReport:
         return self.error is None
 
     def summary(self) -> str:
-        """``2 applied, 1 rolled back in 140 ms`` (or ``nothing to do``)."""
+        """``2 applied, 1 rolled back in 140 ms`` (or ``nothing to do``); under
+        --pretend, ``would roll back 1 (--pretend: nothing was changed)``."""
+        if self.pretended and not (self.applied or self.rolled_back or self.dropped):
+            ups = sum(1 for p in self.pretended if p["direction"] == "up")
+            downs = len(self.pretended) - ups
+            would = [f"would roll back {downs}"] if downs else []
+            would += [f"would apply {ups}"] if ups else []
+            return f"{', '.join(would)} (--pretend: nothing was changed)"
         parts = []
         if self.dropped:
             parts.append(f"{len(self.dropped)} table(s) or collection(s) dropped")
@@ -94,6 +102,7 @@ class ConnectionReport:
             "failed": self.failed,
             "error": self.error,
             "dropped": self.dropped,
+            "pretend": self.pretended,
             "data_loss": [loss.as_json() for loss in self.data_loss],
             "backup": self.backup,
             "warnings": self.warnings,

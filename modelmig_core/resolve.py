@@ -34,6 +34,11 @@ def resolve(runner: Runner, migration_id: str, applied: bool) -> str:
     if len(matches) > 1:
         raise ResolveError(f"{target.name}: {mid!r} matches {len(matches)} migrations; give the full id")
     row = matches[0]
+    if row.status == "wiping":
+        raise ResolveError(
+            f"{target.tag}: migrate:fresh was interrupted while it dropped every table; there is no migration to "
+            f"resolve: run `modelmig migrate:fresh` --connection {target.name} again to finish it"
+        )
     if row.status != "running":
         raise ResolveError(f"{target.name}: migration {row.id} is {row.status}, not interrupted: nothing to resolve")
     session = runner.connection

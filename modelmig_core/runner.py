@@ -18,6 +18,7 @@ was applied, data a drop loses). What it did is also kept as a value in
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from .driver import LEDGER, LedgerRow, Session
 from .errors import InterruptedMigration, LockError, MigrationFileError
-from .migrations import MigrationFile, list_files
+from .migrations import MigrationFile, list_files, stray_files
 from .report import ConnectionReport, Loss
 
 if TYPE_CHECKING:  # the rest is imported where a migration is replayed or applied, off the nothing-pending path
@@ -42,7 +43,7 @@ Echo = Callable[[str], None]
 @dataclass
 class StatusRow:
     id: str
-    status: str  # applied, pending, modified, missing, running, interrupted
+    status: str  # applied, pending, modified, missing, running, interrupted (also: an interrupted migrate:fresh)
     batch: int | None = None
     applied_at: str | None = None
     duration_ms: int | None = None
@@ -136,13 +137,22 @@ class Runner:
         self.echo(f"{self.tag}: waiting for the lock: {holder}")
 
     def files(self) -> list[MigrationFile]:
-        """The chain's files, listed once per runner (each checksum read once)."""
+        """The chain's files, listed once per runner (each checksum read once). A
+        Python file there that is no migration by its name is ignored, with a warning."""
         if self._files is None:
             self._files = list_files(self.config.migrations, self.family)
+            for path in stray_files(self.config.migrations, self.family):
+                self.warn(
+                    f"{self.tag}: {path} is not a migration (migration files are named like "
+                    "20260101120000_create_users_table.py); ignored"
+                )
         return self._files
 
     def ledger(self) -> list[LedgerRow]:
-        return self.connection.ledger.rows()
+        """The ledger's rows; a row with an unknown status is an error naming it."""
+        from .ledger import check_rows
+
+        return check_rows(self.connection.ledger.rows(), f"of {self.tag}")
 
     def history(self) -> History:
         """The chain, loaded and replayed once per runner (once per command when the
@@ -174,7 +184,7 @@ class Runner:
         rows = {r.id: r for r in self.ledger()}
         # a 'running' row is a migration at work while its runner holds the lock,
         # and an interrupted one once nobody does
-        started = any(r.status == "running" for r in rows.values())
+        started = any(r.status in ("running", "wiping") for r in rows.values())
         running = "running" if started and self._another_runner_active() else "interrupted"
         out = []
         for mid in sorted(set(files) | set(rows)):
@@ -182,7 +192,7 @@ class Runner:
             if r is None:
                 out.append(StatusRow(mid, "pending"))
                 continue
-            if r.status == "running":
+            if r.status in ("running", "wiping"):
                 status = running
             elif f is None:
                 status = "missing"
@@ -194,6 +204,13 @@ class Runner:
         return out
 
     def _check_interrupted(self, rows: list[LedgerRow]) -> None:
+        wiping = [r for r in rows if r.status == "wiping"]
+        if wiping:
+            raise InterruptedMigration(
+                f"{self.tag}: migrate:fresh was interrupted while it dropped every table: the ledger still lists "
+                f"{len(wiping)} migration(s) but their tables may be partly gone; run `modelmig migrate:fresh` "
+                f"--connection {self.target.name} again to finish it"
+            )
         noun = getattr(self.connection, "statement_noun", "statement")
         for r in rows:
             if r.status == "running":
@@ -204,7 +221,7 @@ class Runner:
         only: no migration module is imported)."""
         by_id = {f.id: f for f in files}
         for r in rows:
-            if r.status == "running":
+            if r.status in ("running", "wiping"):
                 continue
             f = by_id.get(r.id)
             if f is None:
@@ -240,19 +257,18 @@ class Runner:
     def _report_data_loss(self, migration: Migration, direction: str) -> None:
         """Before a migration that drops data runs: which tables and columns lose
         data, with the rows they hold now (counted through the session)."""
-        from .dataloss import destructive_ops, dropped
+        from .dataloss import drops
 
-        ops = destructive_ops(migration.up if direction == "up" else migration.down)
-        if not ops or self._after_wipe:
+        found = drops(migration.up if direction == "up" else migration.down)
+        if not found or self._after_wipe:
             return
         losses = []
         counts: dict[str, int | None] = {}
-        for op in ops:
-            for table, column in dropped(op):
-                if table is not None and table not in counts:
-                    counts[table] = self.connection.count_rows(table)
-                rows = counts.get(table) if table is not None else None
-                losses.append(Loss(migration.id, direction, table, column, rows, op.describe()))
+        for d in found:  # counted under the name the table has now, before any rename of the migration
+            if d.counted is not None and d.counted not in counts:
+                counts[d.counted] = self.connection.count_rows(d.counted)
+            rows = counts.get(d.counted) if d.counted is not None else (0 if d.new else None)
+            losses.append(Loss(migration.id, direction, d.table, d.column, rows, d.op.describe()))
         self.report.data_loss.extend(losses)
         doing = "running" if direction == "up" else "rolling back"
         self.warn(f"{self.tag}: {doing} {migration.id} drops data: {', '.join(x.describe() for x in losses)}")
@@ -274,7 +290,7 @@ class Runner:
                 self.echo(f"{self.tag}: {doing} {migration.id}")
                 started = time.perf_counter()
                 self.hook.apply(session=session, migration=migration, steps=steps, direction=direction, record=record)
-                duration = int((time.perf_counter() - started) * 1000)
+                duration = max(1, math.ceil((time.perf_counter() - started) * 1000))  # never "0 ms": it ran
                 record.finish(duration)
         except Exception as exc:
             message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
@@ -334,8 +350,7 @@ class Runner:
         self._check_server()
         destructive = [label for m in migrations if (label := m.destructive_label(direction))]
         if pretend:
-            for m in migrations:
-                self._pretend(m, direction)
+            self._pretend_all(migrations, direction)
             return False
         if destructive:
             from .guard import check_production
@@ -351,11 +366,13 @@ class Runner:
 
     def run(self, *, pretend: bool = False, force: bool = False, yes: bool = False) -> int:
         """Apply every pending migration in one new batch; returns how many ran."""
+        if pretend and self.database_missing() and not self._pretend_missing("migrate:run would create it and apply"):
+            return 0
         todo, rows = self.pending()
         self._warn_drift(rows, self.files())
         # Before the lock, a 'running' row may be another runner at work right now;
         # only under the lock (in work()) does it mean an interrupted migration.
-        in_progress = any(r.status == "running" for r in rows)
+        in_progress = any(r.status in ("running", "wiping") for r in rows)
         if pretend:
             self._check_interrupted(rows)
         if not todo and not in_progress:
@@ -459,14 +476,24 @@ class Runner:
     def fresh(self, *, pretend: bool = False, force: bool = False, yes: bool = False) -> int:
         """Drop everything in the database, then run every migration."""
         if pretend:
+            if self.database_missing() and not self._pretend_missing("migrate:fresh would create it and apply"):
+                return 0
             self.echo(f"{self.tag}: would drop every table, then run all migrations")
-            for m in self.history().migrations:
-                self._pretend(m, "up")
+            # the plan is for the wiped database: on the driver's empty stand-in where it
+            # has one (nothing the wipe drops is kept), the facts carried from the first
+            scratch = self.driver.scratch(self.target.url)
+            if scratch is not None:
+                if self.session is not None:
+                    self.session.close()
+                self.session = scratch
+            self._pretend_all(self.history().migrations, "up")
             return 0
         self.history()  # a broken chain fails before anything is dropped
         self._before_destructive("migrate:fresh")
 
         def wipe() -> int:
+            from .ledger import mark_wiping
+
             try:
                 counts = self.connection.row_counts()
             except NotImplementedError:
@@ -477,6 +504,9 @@ class Runner:
                 self.report.data_loss.extend(losses)
                 self.warn(f"{self.tag}: migrate:fresh drops data: {', '.join(x.describe() for x in losses)}")
             started = time.perf_counter()
+            # the ledger says "wiping" before anything is dropped, and goes last: an
+            # interrupted wipe is reported as such, never as applied migrations
+            mark_wiping(self.connection.ledger)
             wiped = self.driver.wipe(self.connection)
             self.report.dropped = list(wiped)
             ms = int((time.perf_counter() - started) * 1000)
@@ -497,8 +527,38 @@ class Runner:
         self.connection.hook = self.hook  # render_column for custom column types
         return [s.text for s in self.connection.plan(steps)]
 
+    def _pretend_all(self, migrations: list[Migration], direction: str) -> None:
+        """Each migration's plan, in order, with the live facts read once before the
+        first and carried through each planned migration (as ``run`` finds them)."""
+        history = self.history()
+        steps = [s for m in migrations for s in history.steps(m, direction)]
+        self.connection.hook = self.hook
+        with self.connection.carry_facts(steps):
+            for m in migrations:
+                self._pretend(m, direction)
+
+    def _pretend_missing(self, would: str) -> bool:
+        """--pretend on a database that does not exist: it is never created. With a
+        stand-in empty database from the driver (SQLite: in memory), the plan is
+        printed as usual (True); else what run would do is said (False)."""
+        scratch = self.driver.scratch(self.target.url)
+        ids = [f.id for f in self.files()]
+        if scratch is not None:
+            self.session = scratch
+            self.warn(
+                f"{self.tag}: the database does not exist yet (--pretend does not create it): "
+                "the plan is for a new, empty database"
+            )
+            return True
+        self.echo(
+            f"-- {self.tag}: the database does not exist yet (--pretend does not create it); {would} "
+            f"{len(ids)} migration(s): {', '.join(ids) if ids else 'none'}"
+        )
+        return False
+
     def _pretend(self, migration: Migration, direction: str) -> None:
         lines = self.plan(migration, direction)
+        self.report.pretended.append({"id": migration.id, "direction": direction})
         self.echo(f"-- {self.tag}: {migration.id} ({direction})")
         for line in lines:
             self.echo(line if line.rstrip().endswith(";") else line + ";")

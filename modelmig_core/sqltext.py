@@ -61,11 +61,18 @@ def destructive_statements(sql: str | Sequence[str]) -> list[str]:
     ``'SELEKT' (cannot be parsed)``; empty when nothing in it drops data.
 
     Destructive: DROP of anything (table, view, index, schema, database, ...), an
-    ALTER TABLE that drops a column, constraint or partition, TRUNCATE, DELETE or
-    UPDATE without WHERE (also inside a WITH), CREATE OR REPLACE TABLE, INSERT
-    OVERWRITE, a statement kind this module does not know (MERGE, CALL, DO, ...),
-    and text no dialect can parse. Each string of a sequence is read on its own
-    (a driver sends each as one statement batch).
+    ALTER TABLE that drops a column, constraint or partition or changes a column's
+    type (with or without ``USING``), TRUNCATE, DELETE or UPDATE without WHERE or
+    with one that is always true (``WHERE 1=1``, ``WHERE x OR NOT x``), also inside a
+    WITH, CREATE OR REPLACE TABLE, INSERT OVERWRITE, a call of a function sqlglot
+    does not know as a built-in (``SELECT f()``, ``SELECT setval(...)``: it may change
+    data), a statement kind this module does not know (MERGE, CALL, DO, EXECUTE,
+    ...), and, failing safe, text that a server's reading cannot parse or reads only
+    as an opaque command, a NUL character, a comment that holds such a statement,
+    and the comments MySQL reads differently from the other servers (``#``, and
+    ``--`` not followed by a space). MySQL's executable comments (``/*! ... */``,
+    ``/*!50000 ... */``, ``/*M! ... */``) are read as the SQL MySQL runs. Each
+    string of a sequence is read on its own (a driver sends each as one batch).
     """
     texts = [sql] if isinstance(sql, str) else list(sql)
     out: list[str] = []
@@ -76,24 +83,67 @@ def destructive_statements(sql: str | Sequence[str]) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _readings() -> tuple[tuple[str, Any, bool], ...]:
+    """(name, sqlglot dialect, stands for a server) for each reading of the text.
+
+    The servers' readings must each understand the whole text (fail safe); the
+    generic one only adds the dangers it sees. MySQL is read twice: with its
+    default backslash escapes, and as a session with NO_BACKSLASH_ESCAPES reads it."""
+    from sqlglot.dialects.mysql import MySQL
+
+    class MySQLPlainStrings(MySQL):  # sql_mode NO_BACKSLASH_ESCAPES
+        class Tokenizer(MySQL.Tokenizer):
+            STRING_ESCAPES = ["'", '"']
+
+    return (
+        ("SQL", None, False),
+        ("PostgreSQL", "postgres", True),
+        ("MySQL", "mysql", True),
+        ("MySQL (NO_BACKSLASH_ESCAPES)", MySQLPlainStrings, True),
+        ("SQLite", "sqlite", True),
+    )
+
+
+def _is_mysql(dialect: Any) -> bool:
+    from sqlglot.dialects.mysql import MySQL
+
+    return dialect == "mysql" or (isinstance(dialect, type) and issubclass(dialect, MySQL))
+
+
 @lru_cache(maxsize=512)
 def _findings(text: str) -> tuple[str, ...]:
     import sqlglot
 
-    understood = False
+    if "\x00" in text:
+        return (f"{snippet(text)} (contains a NUL character)",)
+    problems: list[str] = []  # what a server's reading did not understand
+    parsed_by_a_server = False
     with _quiet():
-        for dialect in DIALECTS:
+        for name, dialect, server in _readings():
+            source = text
+            if _is_mysql(dialect):
+                source, problem = _expand_executable_comments(text, dialect)
+                if problem is not None:
+                    return (f"{snippet(text)} ({problem})",)
             try:
-                statements = sqlglot.parse(text, read=dialect)
+                statements = sqlglot.parse(source, read=dialect)
             except sqlglot.errors.SqlglotError:
+                if server:
+                    problems.append(f"{snippet(text)} (cannot be parsed as {name})")
                 continue
-            found, whole = _read(statements, dialect)
+            parsed_by_a_server = parsed_by_a_server or server
+            found, opaque = _read(statements, dialect)
             if found:
                 return tuple(found)
-            understood = understood or whole
-    if understood:
-        return ()
-    return (f"{snippet(text)} (cannot be parsed)",)
+            comment = _comment_problem(source, dialect)
+            if comment is not None:
+                return (f"{snippet(text)} ({comment})",)
+            if server:
+                problems += opaque
+    if problems and not parsed_by_a_server:
+        return (f"{snippet(text)} (cannot be parsed)",)
+    return tuple(dict.fromkeys(problems))[:1]
 
 
 def _statement_kinds() -> tuple[type[Any], ...]:
@@ -122,24 +172,27 @@ def _statement_kinds() -> tuple[type[Any], ...]:
     )
 
 
-def _read(statements: list[Any], dialect: str | None) -> tuple[list[str], bool]:
-    """The statements of one dialect's parse that may drop data, and whether that
-    parse understood everything: known statements only, none of them left partly
-    unparsed (sqlglot's opaque ``Command``)."""
+def _read(statements: list[Any], dialect: Any) -> tuple[list[str], list[str]]:
+    """The statements of one dialect's parse that may drop data, and those it did not
+    understand: a statement kind this module does not know, or one sqlglot left
+    partly unparsed (its opaque ``Command``)."""
     from sqlglot import exp
 
     kinds = _statement_kinds()
     found: list[str] = []
-    whole = True
+    opaque: list[str] = []
     for stmt in statements:
         if stmt is None or isinstance(stmt, exp.Semicolon):  # empty, or only a comment
             continue
-        if not isinstance(stmt, kinds) or any(isinstance(node, exp.Command) for node in stmt.walk()):
-            whole = False
+        text = snippet(stmt.sql(dialect=dialect, comments=False))
+        if any(isinstance(node, exp.Command) for node in stmt.walk()):
+            opaque.append(f"{text} (an opaque statement: it may change data)")
+        elif not isinstance(stmt, kinds):
+            opaque.append(f"{text} (cannot be parsed)")
         reason = _drops(stmt)
         if reason is not None:
-            found.append(snippet(stmt.sql(dialect=dialect, comments=False)) + reason)
-    return found, whole
+            found.append(text + reason)
+    return found, opaque
 
 
 def _drops(stmt: Any) -> str | None:
@@ -149,14 +202,260 @@ def _drops(stmt: Any) -> str | None:
     for node in stmt.walk():
         if isinstance(node, (exp.Drop, exp.TruncateTable)) or type(node).__name__.startswith("Drop"):
             return ""  # DROP ..., ALTER TABLE ... DROP ..., TRUNCATE: the statement says it
-        if isinstance(node, (exp.Delete, exp.Update)) and not node.args.get("where"):
-            return " (no WHERE)"
+        if isinstance(node, (exp.Delete, exp.Update)):
+            where = node.args.get("where")
+            if not where:
+                return " (no WHERE)"
+            if _always_true(where.this):
+                return " (its WHERE is always true)"
         if isinstance(node, exp.Create) and node.args.get("replace") and str(node.args.get("kind")).upper() == "TABLE":
             return " (replaces a table)"
         if isinstance(node, exp.Insert) and node.args.get("overwrite"):
             return " (overwrites a table)"
         if isinstance(node, exp.Merge):
             return " (MERGE may update or delete rows)"
+        if isinstance(node, exp.AlterColumn) and node.args.get("dtype") is not None:
+            if node.args.get("using") is not None:
+                return " (changes a column's type; USING rewrites every value)"
+            return " (changes a column's type: values may be cut or rounded)"
+        if isinstance(node, exp.Anonymous):
+            return f" (calls {node.name}(), which may change data)"
+    return None
+
+
+# ---------------------------------------------------------------- WHERE clauses that are always true
+
+MAX_ATOMS = 12  # a WHERE with more distinct conditions is not looked into: it counts as always true
+
+
+def _always_true(condition: Any) -> bool:
+    """Whether a WHERE condition holds for every row, read as two-valued logic (a
+    row whose condition is NULL counts as kept: that only ever says 'always true'
+    more often, failing safe): constants (``1=1``, ``'a'='a'``, ``TRUE``, ``1``),
+    a comparison of an expression with itself (``id = id``), and any combination of
+    conditions true whatever each of them is (``x OR NOT x``, ``a > 1 OR a <= 1``)."""
+    atoms: dict[str, Any] = {}
+    formula = _formula(condition, atoms)
+    if len(atoms) > MAX_ATOMS:
+        return True
+    names = list(atoms)
+    for bits in range(1 << len(names)):
+        values = {n: bool(bits >> i & 1) for i, n in enumerate(names)}
+        if not _evaluate(formula, values):
+            return False
+    return True
+
+
+# a formula: ("and"|"or", a, b), ("not", a), ("const", bool), ("atom", key)
+Formula = tuple[Any, ...]
+
+_COMPLEMENT = {"NEQ": "EQ", "GTE": "LT", "LTE": "GT", "NullSafeNEQ": "NullSafeEQ"}
+_MIRROR = {"LT": "GT"}
+_REFLEXIVE_TRUE = {"EQ", "GTE", "LTE", "NullSafeEQ", "Like", "ILike", "Is", "Glob"}
+_REFLEXIVE_FALSE = {"NEQ", "GT", "LT", "NullSafeNEQ"}
+
+
+def _formula(node: Any, atoms: dict[str, Any]) -> Formula:
+    from sqlglot import exp
+
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, exp.And):
+        return ("and", _formula(node.this, atoms), _formula(node.expression, atoms))
+    if isinstance(node, exp.Or):
+        return ("or", _formula(node.this, atoms), _formula(node.expression, atoms))
+    if isinstance(node, exp.Xor) and node.this is not None and node.expression is not None:
+        a, b = _formula(node.this, atoms), _formula(node.expression, atoms)
+        return ("or", ("and", a, ("not", b)), ("and", ("not", a), b))
+    if isinstance(node, exp.Not):
+        return ("not", _formula(node.this, atoms))
+    constant = _constant(node)
+    if constant is not None:
+        return ("const", constant)
+    kind = type(node).__name__
+    if isinstance(node, exp.Binary) and node.this is not None and node.expression is not None:
+        left, right = node.this, node.expression
+        if _same(left, right):
+            if kind in _REFLEXIVE_TRUE:
+                return ("const", True)
+            if kind in _REFLEXIVE_FALSE:
+                return ("const", False)
+        if kind in _COMPLEMENT:
+            return ("not", _atom(_COMPLEMENT[kind], left, right, atoms))
+        if kind in _MIRROR:
+            return _atom(_MIRROR[kind], right, left, atoms)
+        return _atom(kind, left, right, atoms)
+    if isinstance(node, exp.In) and not node.args.get("query"):
+        if any(_same(node.this, e) for e in node.expressions):
+            return ("const", True)
+    if (
+        isinstance(node, exp.Between)
+        and _same(node.this, node.args.get("low"))
+        and _same(node.this, node.args.get("high"))
+    ):
+        return ("const", True)
+    key = node.sql()
+    atoms.setdefault(key, node)
+    return ("atom", key)
+
+
+def _atom(kind: str, left: Any, right: Any, atoms: dict[str, Any]) -> Formula:
+    """One comparison, its operands in a fixed order where the order does not matter."""
+    a, b = left.sql(), right.sql()
+    if kind in {"EQ", "NullSafeEQ"} and b < a:
+        a, b = b, a
+    key = f"{kind}({a}, {b})"
+    atoms.setdefault(key, (left, right))
+    return ("atom", key)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Two operands that are the same expression, evaluated without side effects
+    (``random() = random()`` is not always true)."""
+    from sqlglot import exp
+
+    if a is None or b is None or a != b:
+        return False
+    return not any(isinstance(n, (exp.Rand, exp.Anonymous)) for n in a.walk())
+
+
+def _constant(node: Any) -> bool | None:
+    """The truth of a condition that reads no column and no subquery (``1=1``,
+    ``'a'='a'``, ``2 > 1``, ``TRUE``, ``1``, ``NULL IS NULL``), or None."""
+    from sqlglot import exp
+    from sqlglot.optimizer.simplify import simplify
+
+    if any(isinstance(n, (exp.Column, exp.Query, exp.Func, exp.Placeholder, exp.Parameter)) for n in node.walk()):
+        return None
+    try:
+        value = simplify(node.copy())
+    except Exception:  # noqa: BLE001 - a condition the simplifier cannot fold stays an unknown
+        return None
+    if isinstance(value, exp.Boolean):
+        return bool(value.this)
+    if isinstance(value, exp.Null):
+        return False
+    if isinstance(value, exp.Literal):
+        if value.is_string:
+            return True  # MySQL reads '1abc' as 1: fail safe
+        try:
+            return float(value.this) != 0
+        except ValueError:
+            return True
+    return None
+
+
+def _evaluate(formula: Formula, values: dict[str, bool]) -> bool:
+    tag = formula[0]
+    if tag == "and":
+        return _evaluate(formula[1], values) and _evaluate(formula[2], values)
+    if tag == "or":
+        return _evaluate(formula[1], values) or _evaluate(formula[2], values)
+    if tag == "not":
+        return not _evaluate(formula[1], values)
+    if tag == "const":
+        return bool(formula[1])
+    return values[formula[1]]
+
+
+# ---------------------------------------------------------------- comments
+
+
+def _comments(text: str, dialect: Any) -> list[tuple[str, int, int, str]]:
+    """(kind, start, end, content) of each comment in ``text`` as ``dialect``
+    tokenizes it: what lies between its tokens is only whitespace and comments.
+    kind is ``--``, ``#``, ``/*`` or ``/*!`` (MySQL's executable comment, content
+    without its ``!``/``M!`` and version)."""
+    import sqlglot
+
+    tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(text)
+    gaps: list[tuple[int, int]] = []
+    position = 0
+    for token in tokens:
+        gaps.append((position, token.start))
+        position = token.end + 1
+    gaps.append((position, len(text)))
+    out = []
+    for start, end in gaps:
+        i = start
+        while i < end:
+            if text.startswith("/*", i):
+                close = text.find("*/", i + 2, end)
+                stop = end if close < 0 else close + 2
+                body = text[i + 2 : stop - 2 if close >= 0 else end]
+                marker = "!" if body.startswith("!") else "M!" if body.startswith("M!") else ""
+                if marker:
+                    rest = body[len(marker) :]
+                    digits = len(rest) - len(rest.lstrip("0123456789"))
+                    out.append(("/*!", i, stop, rest[digits:]))
+                else:
+                    out.append(("/*", i, stop, body))
+                i = stop
+            elif text.startswith("--", i) or text.startswith("#", i):
+                kind = "#" if text[i] == "#" else "--"
+                newline = text.find("\n", i, end)
+                stop = end if newline < 0 else newline
+                out.append((kind, i, stop, text[i + len(kind) : stop]))
+                i = stop
+            else:
+                i += 1
+    return out
+
+
+def _expand_executable_comments(text: str, dialect: Any) -> tuple[str, str | None]:
+    """``text`` as MySQL/MariaDB run it: each ``/*! ... */``, ``/*!50000 ... */``,
+    ``/*M! ... */`` replaced by its content (whatever the version: fail safe), until
+    none is left; or a problem when that cannot be done."""
+    import sqlglot
+
+    for _ in range(8):
+        try:
+            found = [c for c in _comments(text, dialect) if c[0] == "/*!"]
+        except sqlglot.errors.SqlglotError:
+            return text, None  # the reading itself reports what it cannot parse
+        if not found:
+            return text, None
+        for _kind, start, stop, content in reversed(found):
+            text = f"{text[:start]} {content} {text[stop:]}"
+    return text, "executable comments nested too deep to read"
+
+
+def _comment_problem(text: str, dialect: Any) -> str | None:
+    """Why the comments of ``text`` may hide what a server runs, or None: a comment
+    that MySQL reads differently from the other servers (``#``; ``--`` not followed
+    by a space, tab or newline), or one that holds a statement that drops data."""
+    import sqlglot
+
+    try:
+        comments = _comments(text, dialect)
+    except sqlglot.errors.SqlglotError:
+        return None
+    for kind, start, _stop, content in comments:
+        if _is_mysql(dialect) and kind == "#":
+            return "a '#' comment: MySQL reads the rest of the line as a comment, PostgreSQL as SQL"
+        if _is_mysql(dialect) and kind == "--" and text[start + 2 : start + 3] not in (" ", "\t", "\n", "\r", ""):
+            return "a '--' comment not followed by a space: servers read it differently"
+        held = _danger_in(content)
+        if held is not None:
+            if kind == "/*!":
+                return f"MySQL runs what its executable comment holds: {held}"
+            return f"a comment holds {held}"
+    return None
+
+
+def _danger_in(content: str) -> str | None:
+    """The first statement that drops data in ``content`` read as SQL by any reading
+    that can parse it (prose that parses as nothing is fine), or None."""
+    import sqlglot
+
+    for _name, dialect, _server in _readings():
+        try:
+            statements = sqlglot.parse(content, read=dialect)
+        except sqlglot.errors.SqlglotError:
+            continue
+        found, _opaque = _read(statements, dialect)
+        if found:
+            return found[0]
     return None
 
 

@@ -24,7 +24,7 @@ from .driver import API_VERSION
 from .migrations import MigrationFile
 from .state import Value
 
-FORMAT = 2  # 2: equal values stored once (SHARE/REF)
+FORMAT = 3  # 2: equal values stored once (SHARE/REF); 3: files with local imports are refused when loaded
 FOLDER = ".modelmig-cache"
 
 

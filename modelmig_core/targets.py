@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .config import Config, ConnectionConfig
 from .driver import Driver, redact
 from .errors import ConfigError
+from .redaction import remember_url
 from .registry import Registry
 
 
@@ -19,6 +20,9 @@ class Target:
     driver: Driver
     test: bool = False
     server: str | None = None  # what the connection declares it targets ("mysql-8.4")
+
+    def __post_init__(self) -> None:
+        remember_url(self.url)  # whatever the driver or its client library says of it, no output shows its secrets
 
     @property
     def tag(self) -> str:
@@ -57,7 +61,10 @@ def select_targets(
     drivers: Iterable[str] = (),
     all_connections: bool = False,
     test: bool = False,
+    flags: Mapping[str, str] | None = None,
 ) -> list[Target]:
+    """The targets of a command. ``flags``: how the user asked for each driver of
+    ``drivers`` (``--mongo``; default ``--driver NAME``), for the error that names it."""
     chosen: list[str] = []
 
     def add(name: str) -> None:
@@ -74,7 +81,8 @@ def select_targets(
             plugins.driver(driver)  # one line: no driver of that name is installed, and which are
         matched = [n for n, c in config.connections.items() if driver_name_of(c, plugins) == driver]
         if not matched:
-            raise ConfigError(f"{config.path}: --{driver} given but no {driver} connection is configured")
+            how = (flags or {}).get(driver, f"--driver {driver}")
+            raise ConfigError(f"{config.path}: {how} given but no {driver} connection is configured")
         for n in matched:
             add(n)
     if all_connections:

@@ -171,7 +171,11 @@ def test_pg_copy_counts_read_quoted_names_exactly() -> None:
         "\\.\n",
         "SELECT pg_catalog.setval('public.plain_id_seq', 3, true);\n",
     ]
-    assert copy_counts(iter(lines)) == {'a.b "c" d': 2, "dots.in.name": 0, "plain": 1}
+    assert copy_counts(iter(lines)) == {
+        ("public", 'a.b "c" d'): 2,
+        ("my schema", "dots.in.name"): 0,
+        ("", "plain"): 1,  # unqualified: no schema (pg_dump qualifies every name)
+    }
 
 
 def test_pg_copy_counts_refuse_a_header_they_cannot_read() -> None:
@@ -198,8 +202,8 @@ def test_mysql_dump_counts_read_quoted_names_exactly() -> None:
         "CREATE TABLE `empty` (\n",
         "-- Dump completed on 2026-01-01\n",
     ]
-    assert dump_counts(iter(lines)) == (
-        {"tick` (x` VALUES": 2, "empty": 0, "plain": 1},
+    assert dump_counts(iter(lines), "app") == (
+        {("app", "tick` (x` VALUES"): 2, ("app", "empty"): 0, ("app", "plain"): 1},
         "-- Dump completed on 2026-01-01\n",
     )
 
@@ -225,4 +229,5 @@ def test_server_backup_counts_tables_with_odd_names(
         backup = driver.backup(session, tmp_path, "odd")
         live = session.row_counts()
     assert live == {name: i + 1 for i, name in enumerate(names)}
-    assert backup.rows == live
+    schema = "public" if database == "pg" else db.name
+    assert backup.rows == backup.live == {(schema, name): n for name, n in live.items()}

@@ -120,7 +120,7 @@ def test_an_unknown_url_option_is_one_clear_error(make_project: Any) -> None:
     p.models(TEXT_DEFAULT)
     p.ok("make:migration")
     result = p.run("migrate:status")
-    assert result.exit_code != 0 and "unknown URL option 'sslmode'" in result.output
+    assert result.exit_code != 0 and "URL option 'sslmode': unknown" in result.output
     assert "secret" not in result.output
 
 
@@ -143,3 +143,119 @@ def test_a_declared_server_that_disagrees_is_warned_about(make_project: Any, mys
     p.ok("make:migration")
     out = p.ok("migrate:run").output
     assert "declares server = 'mysql-8.4', but the server is mariadb-" in out
+
+
+KEYED = """
+class Doc(Model):
+    table = "docs"
+    schema = {{
+        "id": column("increments"),
+        "body": column({kind}{unique}),
+        "a": column("string", 255), "b": column("string", 255), "c": column("string", 255), "d": column("string", 255),
+    }}
+    database = {{"unique": [{constraint}]}}
+"""
+
+PRIMARY = """
+class Doc(Model):
+    table = "docs"
+    schema = {{
+        "a": column({kind}, primary=True),
+        "b": column("string", 255, primary=True),
+        "c": column("string", 255, primary=True),
+        "d": column("string", 255{last}),
+    }}
+"""
+
+
+def refused(make_project: Any, models: str, *needles: str) -> str:
+    """make:migration with a MySQL connection configured: one error line naming
+    the model, the key and the connection, and no file written."""
+    p = make_project({"main": {"url": "mysql://root@127.0.0.1:3306/never_opened"}})
+    p.models(models)
+    result = p.run("make:migration")
+    lines = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert result.exit_code != 0 and len(lines) == 1, result.output
+    for needle in ("model Doc", "connection 'main'", *needles):
+        assert needle in lines[0], lines[0]
+    assert not p.migration_files()
+    return lines[0]
+
+
+@pytest.mark.parametrize("kind", ["text", "json", "binary"])
+def test_every_kind_of_key_on_text_blob_or_json_is_refused(make_project: Any, kind: str) -> None:
+    label = {"text": "TEXT", "json": "JSON", "binary": "BLOB"}[kind]
+    unique_column = KEYED.format(kind=repr(kind), unique=", unique=True", constraint="")
+    refused(make_project, unique_column, "field 'body'", f"is on a {label} column", "unique key")
+    constraint = KEYED.format(kind=repr(kind), unique="", constraint='unique(["a", "body"], name="uq_docs_a_body")')
+    refused(make_project, constraint, "field 'body'", f"unique key uq_docs_a_body is on a {label} column")
+    primary = PRIMARY.format(kind=repr(kind), last="")
+    refused(make_project, primary, "field 'a'", f"the primary key is on a {label} column")
+
+
+def test_every_kind_of_key_longer_than_3072_bytes_is_refused(make_project: Any) -> None:
+    constraint = KEYED.format(
+        kind='"integer"', unique="", constraint='unique(["a", "b", "c", "d"], name="uq_docs_abcd")'
+    )
+    refused(make_project, constraint, "unique key uq_docs_abcd is up to 4080 bytes long in utf8mb4")
+    unique_column = KEYED.format(kind='"string", 800', unique=", unique=True", constraint="")
+    refused(make_project, unique_column, "unique key", "is up to 3200 bytes")
+    primary = PRIMARY.format(kind='"string", 255', last=", primary=True")  # composite: a, b, c, d
+    refused(make_project, primary, "the primary key is up to 4080 bytes")
+    fits = PRIMARY.format(kind='"string", 255', last="")  # a, b, c: 3060 bytes
+    p = make_project({"main": {"url": "mysql://root@127.0.0.1:3306/never_opened"}})
+    p.models(fits)
+    p.ok("make:migration")
+
+
+ENUMS = """
+class Doc(Model):
+    table = "docs"
+    schema = {{"id": column("increments"), "state": column("enum", {values!r})}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("values", "needle"),
+    [
+        (["on", "off "], "enum value 'off ' ends in a space, which MySQL drops"),
+        (["On", "on"], "enum values differ only in case or trailing spaces"),
+    ],
+)
+def test_enum_values_mysql_would_change_are_refused(make_project: Any, values: list[str], needle: str) -> None:
+    refused(make_project, ENUMS.format(values=values), "field 'state'", needle)
+
+
+def test_literals_are_pinned_for_each_sql_mode() -> None:
+    """No MySQL 8 here: the DDL both servers get is pinned, for the default sql_mode
+    (backslash escapes) and NO_BACKSLASH_ESCAPES with ANSI_QUOTES; MariaDB runs the
+    same rendering in tests/test_hardening_literals.py."""
+    from modelmig_mysql.render import MysqlRenderer
+
+    from modelmig_core.api import Check, Column, Table
+
+    values = ("a\\", "b'", "c\x00", "50%")
+    table = Table(
+        "t",
+        (
+            Column("e", "enum", values=values, default="50%", comment="x\\' -- /*! y */"),
+            Column("s", "text", default="z\\"),
+        ),
+        checks=(Check("ck_t", "s <> 'q\\' AND \"s\" <> 'it''s'"),),
+    )
+    escapes = MysqlRenderer()
+    escapes.read_sql_mode("STRICT_ALL_TABLES,NO_ZERO_DATE")
+    assert escapes.create_table(table)[0] == (
+        "CREATE TABLE t (\n"
+        "\te ENUM('a\\\\','b''','c\\0','50%') NOT NULL COMMENT 'x\\\\'' -- /*! y */' DEFAULT '50%', \n"
+        "\ts TEXT NOT NULL DEFAULT ('z\\\\'), \n"
+        "\tCONSTRAINT ck_t CHECK (s <> 'q\\\\' AND s <> 'it''s')\n)"
+    )
+    plain = MysqlRenderer()
+    plain.read_sql_mode("STRICT_ALL_TABLES,NO_BACKSLASH_ESCAPES,ANSI_QUOTES")
+    assert plain.create_table(table)[0] == (
+        "CREATE TABLE t (\n"
+        "\te ENUM('a\\','b''','c\x00','50%') NOT NULL COMMENT 'x\\'' -- /*! y */' DEFAULT '50%', \n"
+        "\ts TEXT NOT NULL DEFAULT ('z\\'), \n"
+        "\tCONSTRAINT ck_t CHECK (s <> 'q\\' AND s <> 'it''s')\n)"
+    )

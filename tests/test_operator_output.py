@@ -305,9 +305,9 @@ family = "sql"
 parent = {parent!r}
 atomic = True
 
-up = [op.RunPython(lambda c: None, slow)]
+up = [op.RunPython(lambda c: None, slow, destructive=False)]
 
-down = [op.RunPython(slow, lambda c: None)]
+down = [op.RunPython(slow, lambda c: None, destructive=False)]
 """
 
 

@@ -82,6 +82,28 @@ class AlterColumn(Operation):
     def describe(self) -> str:
         return f"alter {self.new.name} on {self.table}"
 
+    @property
+    def narrows(self) -> str | None:
+        """``'string(255) to string(50)'`` when the new type cannot hold every value
+        of the old one (``column_types.narrowing``), else None."""
+        from ..column_types import narrowing
+
+        return narrowing(self.old, self.new)
+
+    @property
+    def destructive(self) -> bool:  # type: ignore[override]  # a ClassVar elsewhere: computed from the types here
+        """A narrowing type change drops what does not fit: guarded and backed up like
+        a drop (the run also refuses it while any row does not fit)."""
+        return self.narrows is not None
+
+    @property
+    def destructive_detail(self) -> str | None:
+        narrows = self.narrows
+        return None if narrows is None else f"{self.describe()} (narrows {narrows})"
+
+    def drops(self) -> list[tuple[str | None, str | None]]:
+        return [(self.table, self.new.name)] if self.destructive else []
+
     def requires(self, before: Any) -> tuple[str, ...]:
         needs = ["alter_column"]
         if referenced(before, self.table):

@@ -74,11 +74,32 @@ class RunSQL(Operation):
 
 @dataclass(frozen=True)
 class RunPython(Operation):
-    """Python code given the driver's DB-API (or pymongo database) connection."""
+    """Python code given the driver's DB-API (or pymongo database) connection.
+
+    What the code does cannot be read, so it counts as dropping data (the production
+    guard and the backup-and-verify apply, like DropTable) unless its author says it
+    does not: ``op.RunPython(fn, destructive=False)``, the opt-out ``RunSQL`` has in
+    ``destructive_sql=False``. ``inverse()`` keeps the author's word."""
 
     forward: Callable[[Any], None]
     backward: Callable[[Any], None] | None = None
+    destructive: bool = True  # type: ignore[misc]  # a ClassVar on Operation: the author's word here
     family: ClassVar[str] = "any"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.destructive, bool):
+            raise MigrationFileError("RunPython: destructive must be True or False")
+        if not callable(self.forward) or (self.backward is not None and not callable(self.backward)):
+            raise MigrationFileError("RunPython: forward and backward must be functions")
+
+    @property
+    def destructive_detail(self) -> str | None:
+        """What the guard names ("RunPython seed (...)"), or None."""
+        if not self.destructive:
+            return None
+        name = getattr(self.forward, "__name__", "code")
+        return f"RunPython {name} (may change data; destructive=False says it does not)"
 
     def state_forwards(self, state: State) -> State:
         return state
@@ -86,7 +107,7 @@ class RunPython(Operation):
     def inverse(self) -> Operation:
         if self.backward is None:
             raise MigrationFileError("RunPython without backward cannot be rolled back")
-        return RunPython(self.backward, self.forward)
+        return RunPython(self.backward, self.forward, self.destructive)
 
     def describe(self) -> str:
         return f"run python {getattr(self.forward, '__name__', 'code')}"

@@ -25,8 +25,22 @@ from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..driver import LEDGER, Driver, Features, LedgerRow, LedgerStore, Session, Statement, Step, ledger_int, redact
+from ..driver import (
+    LEDGER,
+    Driver,
+    Features,
+    LedgerRow,
+    LedgerStore,
+    Refusal,
+    Session,
+    Statement,
+    Step,
+    TransactionEnded,
+    ledger_int,
+    redact,
+)
 from ..errors import ModelmigError
+from ..redaction import scrub
 
 if TYPE_CHECKING:
     from .render import Renderer
@@ -97,6 +111,92 @@ class SqlLedgerStore(LedgerStore):
             s.execute(f"DELETE FROM {LEDGER} WHERE id = {s.param}", [migration_id])
         else:
             s.execute(f"DELETE FROM {LEDGER} WHERE id = {s.param} AND status = {s.param}", [migration_id, status])
+
+
+SQLGLOT_DIALECTS = {"postgresql": "postgres"}  # SQLAlchemy's dialect names that sqlglot spells otherwise
+
+
+def follow_views(facts: Any, steps: Sequence[Step], dialect: str) -> None:
+    """``--pretend`` over several migrations: the views a migration's RunSQL creates
+    or drops (read with sqlglot) are carried into the facts the next one reads, as
+    ``run`` would read them after performing it."""
+    from ..operations import RunSQL
+    from ..sqltext import _quiet
+    from .views import ViewColumns
+
+    views = getattr(facts, "views", None)
+    if not isinstance(views, ViewColumns):
+        return
+    import sqlglot
+    from sqlglot import exp
+
+    read = SQLGLOT_DIALECTS.get(dialect, dialect) or None
+    for step in steps:
+        if not isinstance(step.op, RunSQL):
+            continue
+        for text in step.op.statements:
+            try:
+                with _quiet():
+                    trees = sqlglot.parse(text, read=read)
+            except sqlglot.errors.SqlglotError:
+                continue
+            for tree in trees:
+                if isinstance(tree, exp.Create) and str(tree.kind).upper() == "VIEW" and tree.this is not None:
+                    table = tree.this.find(exp.Table) if not isinstance(tree.this, exp.Table) else tree.this
+                    name = table.name if table is not None else ""
+                    views.uses = {u for u in views.uses if u[0] != name}
+                    views.add_sql(name, tree.sql(dialect=read), read or "")
+                elif isinstance(tree, exp.Drop) and str(tree.kind).upper() == "VIEW":
+                    gone = {t.name for t in tree.args.get("tables") or []}
+                    if tree.this is not None:
+                        gone |= {t.name for t in tree.find_all(exp.Table)}
+                    views.uses = {u for u in views.uses if u[0] not in gone}
+
+
+class TransactionControlRefused(RuntimeError):
+    """RunPython code of a transactional migration tried to end its transaction."""
+
+
+class GuardedConnection:
+    """What RunPython code receives inside a migration's transaction: the DB-API
+    connection, less what would end the transaction (``commit``, ``rollback``,
+    ``close``, switching ``autocommit`` or the isolation level, ``with conn:``).
+    Those raise before anything is ended, so the migration is rolled back whole.
+    Everything else is the connection's own (``cursor``, ``execute``...); the
+    connection itself is ``raw``."""
+
+    _REFUSED = frozenset({"commit", "rollback", "close", "executescript", "tpc_begin", "tpc_commit", "tpc_rollback"})
+    _SETTINGS = frozenset({"autocommit", "isolation_level"})
+
+    def __init__(self, raw: Any) -> None:
+        object.__setattr__(self, "raw", raw)
+
+    @staticmethod
+    def _refuse(what: str) -> TransactionControlRefused:
+        return TransactionControlRefused(
+            f"RunPython called {what} inside the migration's transaction (atomic = True): a migration and its "
+            "ledger row commit together; remove the call, or set atomic = False"
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self._REFUSED:
+
+            def refused(*args: Any, **kwargs: Any) -> Any:
+                raise GuardedConnection._refuse(f"connection.{name}()")
+
+            return refused
+        return getattr(self.raw, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self._SETTINGS:
+            raise self._refuse(f"connection.{name} = {value!r}")
+        setattr(self.raw, name, value)
+
+    def __enter__(self) -> Any:
+        raise self._refuse("`with connection:` (which commits or closes at its end)")
+
+    def __exit__(self, *exc: object) -> None:
+        return None
 
 
 class SqlSession(Session):
@@ -203,14 +303,32 @@ class SqlSession(Session):
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        """BEGIN ... COMMIT. When the transaction was ended before COMMIT (a COMMIT
+        or ROLLBACK among the statements, or the server), ``TransactionEnded``:
+        neither a COMMIT that would commit nothing nor a rollback that undid nothing
+        is claimed."""
         self.begin()
         self._in_transaction = True
         try:
             yield
+            if self.transaction_open() is False:
+                raise TransactionEnded(
+                    "its transaction was ended before the migration finished (a COMMIT, ROLLBACK or the like "
+                    "among its statements): what ran before that may or may not have taken effect"
+                )
             self.commit()
-        except BaseException:
+        except BaseException as exc:
             self._deferred = []  # never sent: the transaction goes
             self._settle()  # a batch still on its way is waited for, never left to land after the ROLLBACK
+            if self.transaction_open() is False:
+                if isinstance(exc, TransactionEnded):
+                    raise
+                cause = exc.__cause__ or exc
+                detail = " ".join(str(cause).split()) or type(cause).__name__
+                raise TransactionEnded(
+                    f"{detail}; by then its transaction had already been ended (a COMMIT, ROLLBACK or the like among "
+                    "its statements, or the server): what ran before that may or may not have taken effect"
+                ) from exc
             self.rollback()
             raise
         finally:
@@ -229,8 +347,29 @@ class SqlSession(Session):
         share the statements. None (the default): never shared."""
         return None
 
+    @contextmanager
+    def carry_facts(self, steps: Sequence[Step]) -> Iterator[None]:
+        self._carried = self.live_facts(steps) if steps else None
+        self._carrying = True
+        try:
+            yield
+        finally:
+            self._carrying = False
+            self._carried = None
+
+    def next_migration_facts(self, facts: Any) -> Any:
+        """The facts carried into the next migration's rendering (``carry_facts``):
+        what a renderer keeps only within one migration is reset here. Default: as
+        they are."""
+        return facts
+
     def statements(self, steps: Sequence[Step]) -> Iterator[Statement]:
         if not steps:
+            return
+        if getattr(self, "_carrying", False):
+            facts = self._carried = self.next_migration_facts(self._carried)
+            yield from self._render(steps, facts)
+            follow_views(facts, steps, self.driver.dialect)
             return
         facts = self.live_facts(steps)
         key = self.render_key()
@@ -241,10 +380,14 @@ class SqlSession(Session):
             yield from self.shared.statements(key, steps, facts, lambda: self._render(steps, facts))
 
     def _render(self, steps: Sequence[Step], facts: Any) -> Iterator[Statement]:
+        from ..dataloss import fit_checks
         from ..operations import RunPython
 
         renderer = self.renderer()
-        for step in steps:
+        first, before = fit_checks(steps, renderer)  # a narrowed column's rows must fit its new type
+        yield from first
+        for i, step in enumerate(steps):
+            yield from before.get(i, ())
             if isinstance(step.op, RunPython):
                 yield Statement(f"-- {step.op.describe()}", action=step.op.forward)
             else:
@@ -267,11 +410,18 @@ class SqlSession(Session):
                 self._deferred = []
                 self._send_behind(deferred)
             return
+        in_transaction = getattr(self, "_in_transaction", False)
         if statement.action is not None:
             self.flush()
-            statement.action(self.raw)
+            statement.action(GuardedConnection(self.raw) if in_transaction else self.raw)
         else:
             self.execute(statement.text)
+        if in_transaction and self.transaction_open() is False:
+            label = statement.label or statement.text.splitlines()[0][:120]
+            raise TransactionEnded(
+                f"{label}: ended the migration's transaction (a COMMIT, ROLLBACK or the like): what ran before it "
+                "may or may not have taken effect"
+            )
 
     @staticmethod
     def _batch(texts: list[str]) -> str:
@@ -348,6 +498,29 @@ class SqlDriver(Driver):
         """The driver's DB-API connection for ``url``, in autocommit mode."""
         raise NotImplementedError
 
+    #: whether the database's text (and its SQL) holds NUL characters
+    text_holds_nul: ClassVar[bool] = False
+
+    def value_problem(self, value: Any) -> str | None:
+        if isinstance(value, str) and "\x00" in value and not self.text_holds_nul:
+            return f"holds a NUL character, which {self.name} cannot store"
+        return None
+
+    def refusals(self, state: Any, server: str | None) -> list[Refusal]:
+        """Defaults, comments, enum values and checks the database cannot hold."""
+        out = []
+        for table in state.tables.values():
+            texts: list[tuple[str | None, str, Any]] = [(None, "comment", table.comment)]
+            for c in table.columns:
+                texts += [(c.name, "default", c.default), (c.name, "comment", c.comment)]
+                texts += [(c.name, "enum value", v) for v in c.values or ()]
+            texts += [(None, f"check {ck.name}", ck.expression) for ck in table.checks]
+            for field, what, value in texts:
+                problem = self.value_problem(value)
+                if problem:
+                    out.append(Refusal(table.name, field, f"{what} {problem}"))
+        return out
+
     def connect(self, url: str) -> SqlSession:
         try:
             raw = self.open(url)
@@ -355,7 +528,7 @@ class SqlDriver(Driver):
             raise
         except Exception as exc:  # noqa: BLE001 - one line naming the (redacted) URL
             detail = " ".join(str(exc).split()) or type(exc).__name__
-            raise ModelmigError(f"cannot connect to {redact(url)}: {detail}") from None
+            raise ModelmigError(scrub(f"cannot connect to {redact(url)}: {detail}", url)) from None
         return self.session_class(self, url, raw)
 
     def renderer(self, hook: Any = None) -> Renderer:
@@ -387,7 +560,9 @@ class SqlDriver(Driver):
         return state
 
     def wipe(self, session: Session) -> list[str]:
+        """Every table, the ledger last: until the last table is gone, the ledger (its
+        rows marked ``wiping`` by the runner) says a wipe is under way."""
         assert isinstance(session, SqlSession)
         tables = session.list_tables()
-        session.drop_tables(tables)
+        session.drop_tables([t for t in tables if t != LEDGER] + [t for t in tables if t == LEDGER])
         return tables

@@ -10,6 +10,7 @@ operation.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import replace
 from typing import Any
@@ -34,6 +35,23 @@ from ..state import Check, Column, ForeignKey, Index, Table, Unique
 from .views import views_using
 
 
+def standard_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def literal_compiler(base: type, renderer: Renderer) -> type:
+    """The dialect's statement compiler, with every string literal SQLAlchemy
+    writes (column comments, ``COMMENT ON``) made by ``renderer.literal``."""
+
+    class LiteralCompiler(base):  # type: ignore[valid-type,misc]
+        def render_literal_value(self, value: Any, type_: Any) -> str:
+            if isinstance(value, str):
+                return renderer.string_literal(value)
+            return str(super().render_literal_value(value, type_))
+
+    return LiteralCompiler
+
+
 class Renderer:
     dialect_name = "sqlite"
     #: False: enums are strings with a named CHECK over their values (the driver's
@@ -44,7 +62,10 @@ class Renderer:
         self.hook = hook
         self.facts: Any = None
         self.table_options: dict[str, Any] = {}  # SQLAlchemy Table kwargs (mysql_engine, mysql_collate...)
-        self.dialect: Dialect = registry.load(self.dialect_name)()
+        # qmark: statements run without parameters, so a '%' in a literal stays one
+        # '%' (the format paramstyles would double it in every literal SQLAlchemy writes)
+        self.dialect: Dialect = registry.load(self.dialect_name)(paramstyle="qmark")
+        self.dialect.statement_compiler = literal_compiler(type(self.dialect).statement_compiler, self)  # type: ignore[misc]
         # SQLAlchemy leaves a name bare when it matches ``^[A-Z0-9_$]+$``, and ``$``
         # matches before a trailing newline: "k\n" would be written bare, read as "k"
         self.dialect.identifier_preparer.legal_characters = re.compile(r"\A[A-Z0-9_$]+\Z", re.I)
@@ -130,11 +151,59 @@ class Renderer:
         return known
 
     def literal(self, value: str | int | float | bool) -> str:
+        """``value`` as a SQL literal, written the way this renderer's session reads
+        it. Every literal of every statement comes from here: defaults, backfills,
+        enum values, comments (SQLAlchemy's too, through ``literal_compiler``) and
+        the string constants of checks (``check_sql``). A dialect whose strings
+        read backslashes (MySQL's default sql_mode) or cannot hold a character
+        overrides ``string_literal``."""
         if isinstance(value, bool):
             return "1" if value else "0"
-        if isinstance(value, (int, float)):
+        if isinstance(value, int):
+            return str(int(value))
+        if isinstance(value, float):
+            if not math.isfinite(value):
+                raise MigrationFailed(f"{value!r} has no SQL literal (a default or backfill must be a finite number)")
             return repr(value)
-        return "'" + value.replace("'", "''") + "'"
+        return self.string_literal(value)
+
+    def string_literal(self, value: str) -> str:
+        """A standard SQL string: quotes doubled, every other character as it is."""
+        return standard_string(value)
+
+    def check_sql(self, expression: str) -> str:
+        """A check's expression (dialect-neutral SQL: standard strings, double-quoted
+        names) as this dialect reads it: each string constant is written again
+        through ``string_literal`` and each double-quoted name through ``q``
+        (``requote_names``); everything else is kept as written. sqlglot's
+        generic tokenizer finds them."""
+        from sqlglot.errors import SqlglotError
+        from sqlglot.tokens import Tokenizer, TokenType
+
+        try:
+            tokens = Tokenizer().tokenize(expression)
+        except (SqlglotError, ValueError) as exc:
+            raise MigrationFailed(f"check expression {expression!r} cannot be read as SQL: {exc}") from None
+        out: list[str] = []
+        position = 0
+        for token in tokens:
+            if token.token_type == TokenType.STRING:
+                text = self.string_literal(token.text)
+            elif token.token_type == TokenType.NATIONAL_STRING:
+                text = "N" + self.string_literal(token.text)
+            elif token.token_type == TokenType.IDENTIFIER and self.requote_names:
+                text = self.q(token.text)
+            else:
+                continue
+            out.append(expression[position : token.start])
+            out.append(text)
+            position = token.end + 1
+        out.append(expression[position:])
+        return "".join(out)
+
+    #: whether ``check_sql`` writes double-quoted names again with ``q`` (MySQL:
+    #: a double-quoted word is a string there unless the sql_mode has ANSI_QUOTES)
+    requote_names = False
 
     def now_default(self, col: Column) -> str:
         return "CURRENT_TIMESTAMP"
@@ -144,7 +213,7 @@ class Renderer:
             return sa.text(self.now_default(col))
         if col.default is None:
             return None
-        return sa.text(self.literal(col.default))
+        return sa.literal_column(self.literal(col.default))
 
     def sa_column(self, col: Column) -> sa.Column[Any]:
         """A state Column as a SQLAlchemy Column (the driver's render_column)."""
@@ -187,7 +256,7 @@ class Renderer:
         )
 
     def check_constraint(self, ck: Check) -> sa.CheckConstraint:
-        return sa.CheckConstraint(sa.text(ck.expression), name=ck.name)
+        return sa.CheckConstraint(sa.literal_column(self.check_sql(ck.expression)), name=ck.name)
 
     def unique_constraint(self, uq: Unique) -> sa.UniqueConstraint:
         return sa.UniqueConstraint(*uq.columns, name=uq.name)
@@ -199,7 +268,7 @@ class Renderer:
         out = []
         for c in table.columns:
             if c.type == "enum" and c.values:
-                values = ", ".join(self.literal(v) for v in c.values)
+                values = ", ".join(standard_string(v) for v in c.values)  # check_sql renders them
                 out.append(Check(enum_check_name(table.name, c.name), f"{self.q(c.name)} IN ({values})"))
         return out
 

@@ -7,8 +7,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator, Sequence
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 
 from ..errors import MigrationFailed
 
@@ -47,3 +50,43 @@ def tool_lines(args: Sequence[str], env: dict[str, str]) -> Iterator[Iterator[st
         proc.stderr.close()
         if proc.wait() != 0:
             raise _failure(args[0], stderr, proc.returncode)
+
+
+@contextmanager
+def tool_writing(
+    args: Sequence[str], env: dict[str, str], path: Path, ready: Callable[[bytes], bool]
+) -> Iterator[threading.Event]:
+    """Run the tool with its standard output copied to ``path`` byte for byte, in a
+    thread. Yields an event set once a line for which ``ready(line)`` holds has
+    come (or the output ended): the caller may wait for the tool to reach a point.
+    On leaving, waits for the tool and raises its failure; if the caller failed,
+    the tool is killed first."""
+    reached = threading.Event()
+    with tempfile.TemporaryFile() as errors, path.open("wb") as out:
+        proc = subprocess.Popen(list(args), env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=errors)
+        assert proc.stdout is not None
+        stdout = proc.stdout
+
+        def copy() -> None:
+            try:
+                for line in stdout:
+                    out.write(line)
+                    if not reached.is_set() and ready(line):
+                        reached.set()
+            finally:
+                reached.set()
+
+        copier = threading.Thread(target=copy, name="modelmig-backup-copy", daemon=True)
+        copier.start()
+        try:
+            yield reached
+        except BaseException:
+            proc.kill()
+            raise
+        finally:
+            code = proc.wait()
+            copier.join()
+            stdout.close()
+        errors.seek(0)
+        if code != 0:
+            raise _failure(args[0], errors.read().decode("utf-8", "replace"), code)

@@ -81,15 +81,18 @@ def test_the_connect_timeout_is_three_seconds_unless_the_url_says_otherwise() ->
     assert own == {"appname": "modelmig"}  # pymongo reads the URL's own values
 
 
-def test_an_unreachable_server_gives_the_whole_reason(make_project: Any) -> None:
+def test_an_unreachable_server_is_one_short_line_with_host_and_cause(make_project: Any) -> None:
     url = "mongodb://app:s3cret@127.0.0.1:9/app?serverSelectionTimeoutMS=300"
     p = make_project({"docs": {"url": url}})
     result = p.run("migrate:status", "--mongo")
     assert result.exit_code != 0
     [line] = [x for x in result.stderr.splitlines() if x.strip()]
-    assert line.startswith("error: mongodb://app:***@127.0.0.1:9/app?serverSelectionTimeoutMS=300: reading the ledger")
-    assert len(line) > 300 and line.endswith(">]>")  # pymongo's topology description, not cut short
-    assert "Connection refused" in line and "s3cret" not in result.output
+    assert line == (
+        "error: mongodb://app:***@127.0.0.1:9/app?serverSelectionTimeoutMS=300: reading the ledger: "
+        "no MongoDB server answered: 127.0.0.1:9: [Errno 111] Connection refused"
+    )
+    assert "Topology" not in result.output and "configured timeouts" not in result.output  # no selection dump
+    assert "s3cret" not in result.output
 
 
 def test_a_corrupt_ledger_document_is_one_error_line(make_project: Any, mock_backend: Backend) -> None:

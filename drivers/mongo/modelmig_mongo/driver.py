@@ -47,8 +47,10 @@ from modelmig_core.api import (
     Session,
     Statement,
     Step,
+    TableKey,
     ledger_int,
     redact,
+    scrub,
     server_version,
 )
 
@@ -90,10 +92,38 @@ def client_options(url: str) -> dict[str, Any]:
     return options
 
 
+def check_url_options(url: str) -> None:
+    """Each query option of the URL must be one pymongo knows (its own table of URI
+    options, names case-insensitive) with a value its validator accepts, given
+    once: pymongo would only warn about an unknown one and go on without it."""
+    from urllib.parse import parse_qsl
+
+    from pymongo import common
+
+    seen: set[str] = set()
+    for key, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+        where = f"cannot connect to {redact(url)}: URL option"
+        name = key.lower()
+        if name not in common.URI_OPTIONS_VALIDATOR_MAP and name not in common.URI_OPTIONS_ALIAS_MAP:
+            raise ConfigError(f"{where} {key!r}: unknown to pymongo")
+        if name in seen:
+            raise ConfigError(f"{where} {key}: given twice")
+        seen.add(name)
+        if not value or "\x00" in value:
+            raise ConfigError(f"{where} {key}: empty or holding a NUL character")
+        try:
+            common.validate(name, value)
+        except Exception as exc:  # noqa: BLE001 - ValueError, TypeError and pymongo's ConfigurationError
+            secret = any(word in name for word in ("auth", "password", "key"))
+            detail = "" if secret else ": " + " ".join(str(exc).split())[:200]
+            raise ConfigError(f"{where} {key}: pymongo refuses its value{detail}") from None
+
+
 def pymongo_client(url: str) -> Any:
     """A pymongo MongoClient for ``url`` (lazy: it connects on the first command)."""
     import pymongo
 
+    check_url_options(url)
     return pymongo.MongoClient(url, **client_options(url))
 
 
@@ -112,6 +142,28 @@ def iso(value: Any) -> str:
 def detail(exc: BaseException) -> str:
     """The whole reason, on one line."""
     return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def unreachable(exc: BaseException) -> str | None:
+    """No server answered: pymongo's reason per server (``host:port: [Errno 111]
+    Connection refused``) without its timeouts and topology dump; None for any
+    other error."""
+    if not any(c.__name__ in ("ServerSelectionTimeoutError", "ConnectionFailure") for c in type(exc).__mro__):
+        return None
+    reasons = str(exc).split(", Timeout: ", 1)[0].split(", Topology Description: ", 1)[0]
+    while "(configured timeouts:" in reasons:
+        head, _, tail = reasons.partition(" (configured timeouts:")
+        reasons = head + tail.partition(")")[2]
+    return " ".join(reasons.split())[:300] or type(exc).__name__
+
+
+def failure(url: str, what: str, exc: BaseException) -> str:
+    """One short line naming the (redacted) URL, with its host, and the cause,
+    scrubbed of the URL's secrets (a client library's message may quote them)."""
+    cause = unreachable(exc)
+    if cause is not None:
+        return scrub(f"{redact(url)}: {what}: no MongoDB server answered: {cause}", url)
+    return scrub(f"{redact(url)}: {what}: {type(exc).__name__}: {detail(exc)}", url)
 
 
 def user_collections(db: Any) -> list[str]:
@@ -236,7 +288,7 @@ class MongoSession(Session):
         except ModelmigError:
             raise
         except Exception as exc:
-            raise ModelmigError(f"{redact(self.url)}: {what}: {type(exc).__name__}: {detail(exc)}") from exc
+            raise ModelmigError(failure(self.url, what, exc)) from exc
 
     @property
     def ledger(self) -> LedgerStore:
@@ -396,7 +448,7 @@ class MongoDriver(Driver):
         except ModelmigError:
             raise
         except Exception as exc:
-            raise ModelmigError(f"cannot connect to {redact(url)}: {detail(exc)}") from exc
+            raise ModelmigError(scrub(f"cannot connect to {redact(url)}: {detail(exc)}", url)) from exc
 
     def refusals(self, state: Any, server: str | None) -> list[Refusal]:
         """Partial filters with operators the declared server (default: 5.0) refuses."""
@@ -417,7 +469,8 @@ class MongoDriver(Driver):
         with session.talking("dropping every collection"):
             views = sorted(user_views(db))
             names = user_collections(db)
-            for name in [*views, *names]:  # views first: they read from the collections
+            last = [n for n in names if n != LEDGER] + [n for n in names if n == LEDGER]  # the ledger last
+            for name in [*views, *last]:  # views first: they read from the collections
                 db.drop_collection(name)
         return views + names
 
@@ -433,30 +486,53 @@ class MongoDriver(Driver):
     def backup(self, session: Session, directory: Path, label: str) -> Backup:
         """Every collection (but the lock's) as Extended JSON lines, one file each, and
         its indexes in ``_collections.json``; each file is then read back and parsed
-        to count its documents."""
+        to count its documents. The live counts are the documents the server sent
+        for each collection, counted as they were written (one read, so a writer
+        elsewhere cannot make the two differ); the read back must hold them all.
+        A file is named from ``backup_file`` (never a path of the collection's
+        name), recorded as ``file`` in ``_collections.json``."""
         from bson import json_util
 
         assert isinstance(session, MongoSession)
         db = session.raw
         folder = directory / label
         folder.mkdir(parents=True)
-        rows: dict[str, int] = {}
+        rows: dict[TableKey, int] = {}
+        live: dict[TableKey, int] = {}
         meta: dict[str, Any] = {}
         with session.talking("taking a backup"):
             names = user_collections(db)
             views = user_views(db)  # no documents, no indexes: their definitions are kept
+            files = {name: backup_file(name) for name in names}
             for name in names:
                 coll = db[name]
-                with (folder / f"{name}.jsonl").open("w", encoding="utf-8") as out:
+                sent = 0
+                with (folder / files[name]).open("x", encoding="utf-8") as out:  # "x": two names, one file: refused
                     for doc in coll.find({}, sort=[("_id", 1)]):
                         out.write(json_util.dumps(doc, json_options=json_util.CANONICAL_JSON_OPTIONS) + "\n")
-                meta[name] = {"indexes": coll.index_information()}  # validators live in the migrations
+                        sent += 1
+                live[(session.database, name)] = sent
+                # validators live in the migrations
+                meta[name] = {"indexes": coll.index_information(), "file": files[name]}
             meta.update({name: {"view": options} for name, options in sorted(views.items())})
             (folder / "_collections.json").write_text(json_util.dumps(meta, indent=2), encoding="utf-8")
             for name in names:
-                with (folder / f"{name}.jsonl").open(encoding="utf-8") as back:
-                    rows[name] = sum(1 for line in back if json_util.loads(line) is not None)
-        return Backup(folder, rows)
+                with (folder / files[name]).open(encoding="utf-8") as back:
+                    rows[(session.database, name)] = sum(1 for line in back if json_util.loads(line) is not None)
+        return Backup(folder, rows, live)
+
+
+def backup_file(collection: str) -> str:
+    """The file of a collection in a backup folder: its name percent-encoded (no
+    separator, no NUL, never ``.`` or ``..``), or a hash of it when that is long."""
+    from urllib.parse import quote
+
+    name = quote(collection, safe="-_.")
+    if len(name) > 200:
+        import hashlib
+
+        name = hashlib.sha256(collection.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{name}.jsonl"
 
 
 driver = MongoDriver()

@@ -279,10 +279,11 @@ def compile_collection(model: type[Model]) -> Collection:
         fields[field] = field_schema(col)
         if not col.nullable:
             required.append(field)
+        # a unique or indexed field is an index like any: every index rule holds for it
         if spec.options.get("unique"):
-            indexes.append(CollectionIndex(index_name(name, (field,), True), ((field, 1),), True))
+            indexes.append(_index(model, name, IndexSpec((field,), unique=True), True, columns))
         if spec.options.get("index"):
-            indexes.append(CollectionIndex(index_name(name, (field,), False), ((field, 1),), False))
+            indexes.append(_index(model, name, IndexSpec((field,)), False, columns))
     for key in ("unique", "indexes"):
         for spec in block.get(key, []):
             if not isinstance(spec, IndexSpec):

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from collections.abc import Hashable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from modelmig_core.api import (
     LOCK_NOTICE_SECONDS,
@@ -34,12 +35,16 @@ from modelmig_core.api import (
     SqlDriver,
     SqlSession,
     Step,
+    TableKey,
     find_tool,
     redact,
-    run_tool,
+    tool_writing,
 )
 
 ER_NO_SUCH_TABLE = 1146
+#: server errors after which a statement may have done part of its work: shutdown,
+#: query interrupted (KILL QUERY), connection killed, statement timeouts
+MIDWAY_ERRORS = frozenset({1053, 1317, 1927, 1969, 3024})
 STRICT_SQL_MODE = ",".join(
     (
         "STRICT_ALL_TABLES",
@@ -80,13 +85,57 @@ def tls_args(options: dict[str, str], url: str) -> dict[str, Any]:
     return {"ssl": ssl}
 
 
+NAME_GRAMMAR = re.compile(r"[A-Za-z0-9_]{1,64}")  # a character set's or a collation's name
+MAX_CONNECT_TIMEOUT = 31_536_000  # PyMySQL's own bound
+
+
+def option_error(url: str, key: str, why: str) -> ConfigError:
+    return ConfigError(f"cannot connect to {redact(url)}: URL option {key}: {why}")
+
+
 def url_options(url: str) -> dict[str, str]:
-    """The query options of a mysql:// URL; an unknown one is an error, not ignored."""
-    options = {key: values[-1] for key, values in parse_qs(urlsplit(url).query).items()}
-    unknown = sorted(set(options) - URL_OPTIONS)
-    if unknown:
-        raise ConfigError(f"{redact(url)}: unknown URL option {unknown[0]!r} (known: {', '.join(sorted(URL_OPTIONS))})")
+    """The query options of a mysql:// URL, each checked against what it may be
+    (a name is a name, never SQL: ``charset`` and ``collation`` reach ``SET NAMES``
+    and every table's DDL); an unknown, repeated or empty one is an error, not ignored."""
+    options: dict[str, str] = {}
+    for key, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+        if key not in URL_OPTIONS:
+            raise option_error(url, repr(key), f"unknown (known: {', '.join(sorted(URL_OPTIONS))})")
+        if key in options:
+            raise option_error(url, key, "given twice")
+        if not value or "\x00" in value:
+            raise option_error(url, key, "empty or holding a NUL character")
+        if key in ("charset", "collation") and not NAME_GRAMMAR.fullmatch(value):
+            raise option_error(url, key, f"{value!r} is not a {key} name (letters, digits and _)")
+        if key == "connect_timeout" and not (value.isdigit() and 0 < int(value) <= MAX_CONNECT_TIMEOUT):
+            raise option_error(url, key, f"must be a whole number of seconds from 1 to {MAX_CONNECT_TIMEOUT}")
+        if key in ("ssl_ca", "ssl_cert", "ssl_key") and not Path(value).is_file():
+            raise option_error(url, key, f"{value!r} is not a file")
+        options[key] = value
+    if "charset" in options:
+        from pymysql.charset import charset_by_name
+
+        try:
+            known = charset_by_name(options["charset"].lower()) is not None
+        except KeyError:
+            known = False
+        if not known:
+            raise option_error(url, "charset", f"{options['charset']!r} is not a MySQL character set")
     return options
+
+
+def check_collation(raw: Any, url: str, charset: str, collation: str) -> None:
+    """The collation must be one of the server's own for the connection's
+    character set (information_schema.COLLATIONS): then it is set, as a quoted
+    value (``SET NAMES`` takes strings)."""
+    with raw.cursor() as cur:
+        cur.execute(
+            "SELECT 1 FROM information_schema.COLLATIONS WHERE COLLATION_NAME = %s AND CHARACTER_SET_NAME = %s",
+            (collation, charset),
+        )
+        if not cur.fetchall():
+            raise option_error(url, "collation", f"{collation!r} is not a collation of {charset} on this server")
+        cur.execute("SET NAMES %s COLLATE %s", (charset, collation))
 
 
 def connect_args(url: str) -> dict[str, Any]:
@@ -124,6 +173,14 @@ def connect_args(url: str) -> dict[str, Any]:
     return args
 
 
+def pymysql_args(url: str) -> dict[str, Any]:
+    """``connect_args`` for pymysql.connect: the collation is checked and set once
+    connected (``check_collation``), never pasted into PyMySQL's ``SET NAMES``."""
+    args = connect_args(url)
+    args.pop("collation", None)
+    return args
+
+
 SANDBOX_LINE = "/*M!999999\\- enable the sandbox mode */"
 
 
@@ -152,6 +209,22 @@ class MysqlSession(SqlSession):
         args = getattr(exc, "args", ())
         return bool(args) and args[0] == ER_NO_SUCH_TABLE
 
+    def refused(self, exc: BaseException) -> bool:
+        """An error the server replied with (its numbers; 2000-2999 are the
+        client's own: a lost connection), but for the ones that stop a statement
+        midway (killed, interrupted, shut down, timed out)."""
+        import pymysql
+
+        args = getattr(exc, "args", ())
+        code = args[0] if args and isinstance(args[0], int) else None
+        return (
+            isinstance(exc, pymysql.err.MySQLError)
+            and code is not None
+            and code >= 1000
+            and not 2000 <= code < 3000
+            and code not in MIDWAY_ERRORS
+        )
+
     def ledger_ddl(self) -> str:
         return super().ledger_ddl() + " ENGINE=InnoDB"
 
@@ -161,16 +234,27 @@ class MysqlSession(SqlSession):
         product = "mariadb" if "mariadb" in version.lower() else "mysql"
         return f"{product}-{'.'.join(version.split('-')[0].split('.')[:2])}"
 
+    def sql_mode(self) -> str:
+        """The session's sql_mode as the server reports it (read once): literals are
+        written the way it reads them (``MysqlRenderer.read_sql_mode``)."""
+        mode = getattr(self, "_sql_mode", None)
+        if mode is None:
+            rows = self.execute("SELECT @@SESSION.sql_mode")
+            mode = self._sql_mode = str(rows[0][0]) if rows else ""
+        return mode
+
     def render_key(self) -> Hashable:
-        """The renderer reads the charset and collation of the URL, nothing else."""
+        """The renderer reads the charset and collation of the URL and the session's
+        sql_mode, nothing else."""
         args = connect_args(self.url)
-        return ("mysql", args["charset"], args.get("collation"))
+        return ("mysql", args["charset"], args.get("collation"), self.sql_mode())
 
     def renderer(self) -> Any:
         """Tables are created with the connection's charset and collation, stated
         explicitly: MySQL 8's default collation (NO PAD) and MariaDB's (PAD SPACE)
         compare 'a' and 'a ' differently, so neither default is left to the server."""
         renderer = super().renderer()
+        renderer.read_sql_mode(self.sql_mode())
         args = connect_args(self.url)
         renderer.table_options = {"mysql_engine": "InnoDB", "mysql_charset": args["charset"]}
         if "collation" in args:
@@ -286,23 +370,76 @@ def dump_table(line: str) -> str | None:
     return tokens[2].text
 
 
-def dump_counts(lines: Iterable[str]) -> tuple[dict[str, int], str]:
-    """{table: rows} of a ``--skip-extended-insert`` dump, and its last non-empty
-    line. A table's rows follow its ``CREATE TABLE``, one ``INSERT INTO `name`
-    VALUES`` line each, the name quoted as the dump quotes it."""
-    rows: dict[str, int] = {}
-    current, insert = "", None  # the table whose rows follow, and how its rows start
+def dump_counts(lines: Iterable[str], database: str = "") -> tuple[dict[TableKey, int], str]:
+    """{(database, table): rows} of a ``--skip-extended-insert`` dump of one
+    database, and its last non-empty line. A table's rows follow its ``CREATE
+    TABLE``, one ``INSERT INTO `name` VALUES`` line each, the name quoted as the
+    dump quotes it."""
+    rows: dict[TableKey, int] = {}
+    current: TableKey = ("", "")
+    insert = None  # how the rows of the current table start
     last = ""
     for line in lines:
         table = dump_table(line)
         if table is not None:
-            current, insert = table, "INSERT INTO `" + table.replace("`", "``") + "` VALUES "
-            rows[current] = 0
+            current, insert = (database, table), "INSERT INTO `" + table.replace("`", "``") + "` VALUES "
+            rows.setdefault(current, 0)
         elif insert is not None and line.startswith(insert):
             rows[current] += 1
         if line.strip():
             last = line
     return dict(sorted(rows.items())), last
+
+
+#: lines a dump writes only once its transaction (and so its snapshot) has
+#: started: the header before them is written first
+AFTER_SNAPSHOT = (
+    b"-- Table structure for table ",
+    b"-- Temporary table structure for view ",
+    b"-- Dumping data for table ",
+    b"-- Dumping routines for database ",
+    b"-- Dumping events for database ",
+    b"-- Dump completed",
+)
+#: the longest commits are held while the dump starts its snapshot (seconds);
+#: past it they are let go, and the counts decide whether the backup verifies
+HOLD_SECONDS = 20.0
+ER_ACCESS_DENIED = (1045, 1142, 1227)
+
+
+def after_snapshot(line: bytes) -> bool:
+    return line.startswith(AFTER_SNAPSHOT)
+
+
+def hold_commits(conn: Any, mariadb: bool) -> None:
+    """No transaction commits anywhere while this connection holds it (MariaDB's
+    ``BACKUP STAGE BLOCK_COMMIT``; MySQL's global read lock): every snapshot
+    started meanwhile sees the same rows."""
+    import pymysql
+
+    with conn.cursor() as cur:
+        cur.execute("SET SESSION lock_wait_timeout = %s", [int(HOLD_SECONDS)])
+        try:
+            if mariadb:
+                cur.execute("BACKUP STAGE START")
+                cur.execute("BACKUP STAGE BLOCK_COMMIT")
+            else:
+                cur.execute("FLUSH TABLES WITH READ LOCK")
+        except pymysql.err.MySQLError as exc:
+            if exc.args and exc.args[0] in ER_ACCESS_DENIED:
+                raise MigrationFailed(
+                    "cannot take a backup: the user needs the RELOAD privilege (commits are held for a moment "
+                    "while the dump and the counts start one snapshot); nothing was dropped"
+                ) from None
+            detail = " ".join(str(exc.args[-1] if exc.args else exc).split())
+            raise MigrationFailed(
+                f"cannot take a backup: holding commits while the dump starts failed: {detail}; nothing was dropped"
+            ) from None
+
+
+def let_commits_go(conn: Any, mariadb: bool) -> None:
+    with conn.cursor() as cur:
+        cur.execute("BACKUP STAGE END" if mariadb else "UNLOCK TABLES")
 
 
 class MysqlDriver(SqlDriver):
@@ -318,22 +455,40 @@ class MysqlDriver(SqlDriver):
     renderer_class = "modelmig_mysql.render:MysqlRenderer"
     reflection_class = "modelmig_mysql.reflect:MysqlReflection"
     session_class = MysqlSession
+    text_holds_nul = True  # written \0 (backslash escapes) or as it is
 
     def open(self, url: str) -> Any:
         import pymysql
 
-        return pymysql.connect(**connect_args(url))
+        args = connect_args(url)
+        raw = pymysql.connect(**pymysql_args(url))
+        try:
+            if "collation" in args:
+                check_collation(raw, url, args["charset"], args["collation"])
+        except BaseException:
+            raw.close()
+            raise
+        return raw
 
     def refusals(self, state: Any, server: str | None) -> list[Refusal]:
-        from .rules import index_refusals
+        from .rules import enum_refusals, index_refusals
 
-        return index_refusals(state)
+        return index_refusals(state) + enum_refusals(state)
 
     def backup(self, session: Session, directory: Path, label: str) -> Backup:
         """mariadb-dump (or mysqldump) in one consistent snapshot, one INSERT per row;
-        read back: the dump must be complete, and its INSERTs are counted per table."""
+        read back: the dump must be complete, and its INSERTs are counted per table.
+
+        The live rows are counted in a snapshot of the same moment: while one
+        connection holds every commit back (``hold_commits``), a second starts a
+        consistent snapshot and the dump starts its own (``--single-transaction``);
+        commits go on as soon as the dump has written a line it writes only after
+        that. The second connection then counts, inside its snapshot."""
+        assert isinstance(session, MysqlSession)
         args = connect_args(session.url)
+        database = args["database"]
         path = directory / f"{label}.sql"
+        mariadb = (session.server() or "").startswith("mariadb")
         command = [
             find_tool("mariadb-dump", "mysqldump"),
             f"--host={args['host']}",
@@ -343,17 +498,44 @@ class MysqlDriver(SqlDriver):
             "--skip-extended-insert",
             "--routines",
             "--triggers",
-            f"--result-file={path}",
-            args["database"],
+            database,
         ]
-        run_tool(command, {"MYSQL_PWD": args["password"]} if args["password"] else {})
+        env = {"MYSQL_PWD": args["password"]} if args["password"] else {}
+        holder, counter = self.open(session.url), self.open(session.url)
+        try:
+            with counter.cursor() as cur:
+                cur.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                hold_commits(holder, mariadb)
+                held = True
+                try:
+                    cur.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY")
+                    cur.execute(
+                        "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() "
+                        "AND table_type IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY 1"
+                    )
+                    tables = [str(r[0]) for r in cur.fetchall()]
+                    with tool_writing(command, env, path, after_snapshot) as started:
+                        started.wait(HOLD_SECONDS)
+                        held = False
+                        let_commits_go(holder, mariadb)
+                finally:
+                    if held:
+                        let_commits_go(holder, mariadb)
+                live: dict[TableKey, int] = {}
+                for table in tables:
+                    cur.execute(f"SELECT COUNT(*) FROM {session.quote(table)}")
+                    live[(database, table)] = int(cur.fetchone()[0])
+                cur.execute("COMMIT")
+        finally:
+            holder.close()
+            counter.close()
         with path.open(encoding="utf-8", errors="replace") as dump:
-            rows, last = dump_counts(dump)
+            rows, last = dump_counts(dump, database)
         if not last.startswith("-- Dump completed"):
             raise MigrationFailed(f"backup {path} does not verify: the dump is incomplete; nothing was dropped")
-        if not (session.server() or "").startswith("mariadb"):
+        if not mariadb:
             portable_dump(path)
-        return Backup(path, rows)
+        return Backup(path, rows, live)
 
 
 driver = MysqlDriver()

@@ -70,13 +70,54 @@ def covered(table: Table, columns: tuple[str, ...]) -> bool:
     return any(k[: len(columns)] == columns for k in keys)
 
 
+def enum_literal_compiler(base: type, renderer: Renderer) -> type:
+    """The dialect's type compiler, with ENUM values written by ``renderer.string_literal``."""
+
+    class EnumLiteralTypeCompiler(base):  # type: ignore[valid-type,misc]
+        def _visit_enumerated_values(self, name: str, type_: Any, enumerated_values: Any) -> str:
+            values = ",".join(renderer.string_literal(v) for v in enumerated_values)
+            return str(self._extend_string(type_, {}, f"{name}({values})"))
+
+    return EnumLiteralTypeCompiler
+
+
+def sql_mode_flags(sql_mode: str) -> tuple[bool, bool]:
+    """(backslash escapes, ANSI_QUOTES) of a session's ``@@SESSION.sql_mode``."""
+    modes = {m.strip().upper() for m in sql_mode.split(",")}
+    return "NO_BACKSLASH_ESCAPES" not in modes, "ANSI_QUOTES" in modes
+
+
 class MysqlRenderer(Renderer):
+    """Literals are written the way the session's sql_mode reads them
+    (``read_sql_mode``, called by ``MysqlSession.renderer`` with the mode the
+    server reports): with backslash escapes (the server's default) a backslash
+    is doubled and NUL written ``\\0``; with NO_BACKSLASH_ESCAPES only quotes are
+    doubled. Names are always in backticks, which ANSI_QUOTES leaves names; a
+    check's double-quoted names are written in backticks too (a string without
+    ANSI_QUOTES, a name with it: a backtick is a name under both)."""
+
     dialect_name = "mysql"
     native_enum = True
+    requote_names = True
+    backslash_escapes = True  # MySQL's and MariaDB's default sql_mode
 
     def __init__(self, hook: Any = None) -> None:
         super().__init__(hook)
         self.dialect.ddl_compiler = explicit_null_compiler(type(self.dialect).ddl_compiler)  # type: ignore[misc]
+        types = enum_literal_compiler(type(self.dialect.type_compiler_instance), self)(self.dialect)
+        self.dialect.type_compiler_instance = self.dialect.type_compiler = types  # type: ignore[misc]
+
+    def read_sql_mode(self, sql_mode: str) -> None:
+        """Render for a session whose ``@@SESSION.sql_mode`` is ``sql_mode``."""
+        escapes, _ansi_quotes = sql_mode_flags(sql_mode)
+        self.backslash_escapes = escapes
+        self.dialect._backslash_escapes = escapes  # type: ignore[attr-defined]  # SQLAlchemy's own, alike
+        self._types.clear()
+
+    def string_literal(self, value: str) -> str:
+        if not self.backslash_escapes:
+            return super().string_literal(value)
+        return "'" + value.replace("\\", "\\\\").replace("'", "''").replace("\0", "\\0") + "'"
 
     def column_type(self, col: Column) -> Any:
         t = col.type
@@ -110,7 +151,7 @@ class MysqlRenderer(Renderer):
         if col.default is not None and col.type in EXPRESSION_DEFAULT_TYPES:
             import sqlalchemy as sa
 
-            return sa.text(f"({self.literal(col.default)})")
+            return sa.literal_column(f"({self.literal(col.default)})")
         return super().server_default(col)
 
     # ------------------------------------------------------------ operations

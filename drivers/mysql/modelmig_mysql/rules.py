@@ -39,12 +39,23 @@ def key_bytes(column: Any) -> int:
     return FIXED_BYTES.get(column.type, 8)
 
 
+def keys_of(table: Any) -> list[tuple[str, tuple[str, ...]]]:
+    """Every key of a table, as (what it is, its columns): indexes, unique
+    constraints (a ``unique=True`` column is one) and the primary key. The rules
+    hold for each alike: MySQL builds every one of them as an index."""
+    keys = [(f"index {ix.name}", ix.columns) for ix in table.indexes]
+    keys += [(f"unique key {u.name}", u.columns) for u in table.uniques]
+    if table.primary_key:
+        keys.append(("the primary key", table.primary_key))
+    return keys
+
+
 def index_refusals(state: Any) -> list[Refusal]:
     out = []
     for table in state.tables.values():
         columns = {c.name: c for c in table.columns}
-        for ix in table.indexes:
-            cols = [columns[c] for c in ix.columns if c in columns]
+        for key, names in keys_of(table):
+            cols = [columns[c] for c in names if c in columns]
             bad = next((c for c in cols if c.type in UNINDEXABLE), None)
             if bad is not None:
                 kind = UNINDEXABLE[bad.type]
@@ -52,7 +63,7 @@ def index_refusals(state: Any) -> list[Refusal]:
                     Refusal(
                         table.name,
                         bad.name,
-                        f"index {ix.name} is on a {kind} column, which MySQL 8 cannot index without a prefix "
+                        f"{key} is on a {kind} column, which MySQL 8 cannot index without a prefix "
                         "length (MariaDB silently makes a hash key of it): index a string(n) column instead",
                     )
                 )
@@ -63,8 +74,29 @@ def index_refusals(state: Any) -> list[Refusal]:
                     Refusal(
                         table.name,
                         cols[0].name,
-                        f"index {ix.name} is up to {total} bytes long in utf8mb4; MySQL allows {MAX_KEY_BYTES} "
+                        f"{key} is up to {total} bytes long in utf8mb4; MySQL allows {MAX_KEY_BYTES} "
                         "(error 1071): shorten its string columns",
+                    )
+                )
+    return out
+
+
+def enum_refusals(state: Any) -> list[Refusal]:
+    """ENUM values MySQL would change silently: it drops their trailing spaces, and
+    compares them without case (two values equal but for case are one)."""
+    out = []
+    for table in state.tables.values():
+        for col in table.columns:
+            if col.type != "enum" or not col.values:
+                continue
+            trailing = next((v for v in col.values if v != v.rstrip(" ")), None)
+            if trailing is not None:
+                out.append(Refusal(table.name, col.name, f"enum value {trailing!r} ends in a space, which MySQL drops"))
+            folded = [v.rstrip(" ").casefold() for v in col.values]
+            if len(set(folded)) != len(folded):
+                out.append(
+                    Refusal(
+                        table.name, col.name, "enum values differ only in case or trailing spaces: MySQL refuses them"
                     )
                 )
     return out

@@ -14,15 +14,17 @@ SQLAlchemy at module level: psycopg is imported in ``open`` and DDL rendering
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Hashable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from modelmig_core.api import (
     LOCK_NOTICE_SECONDS,
     Backup,
+    ConfigError,
     DriverInfo,
     LockError,
     LockWait,
@@ -31,6 +33,7 @@ from modelmig_core.api import (
     SqlDriver,
     SqlSession,
     Step,
+    TableKey,
     find_tool,
     redact,
     run_tool,
@@ -46,6 +49,70 @@ def conninfo(url: str) -> str:
     if not sep:
         return url
     return "postgresql://" + rest if scheme.split("+", 1)[0] in ("postgresql", "postgres") else url
+
+
+#: the libpq connection parameters a URL may set, each with the values it may take
+#: (None: any text without NUL or newline); options= sets only the server
+#: parameters listed in SERVER_OPTIONS, each to a plain value
+ENUM_OPTIONS = {
+    "sslmode": ("disable", "allow", "prefer", "require", "verify-ca", "verify-full"),
+    "gssencmode": ("disable", "prefer", "require"),
+    "channel_binding": ("disable", "prefer", "require"),
+    "target_session_attrs": ("any", "read-write", "read-only", "primary", "standby", "prefer-standby"),
+    "keepalives": ("0", "1"),
+}
+NUMBER_OPTIONS = ("port", "connect_timeout", "keepalives_idle", "keepalives_interval", "keepalives_count")
+TEXT_OPTIONS = (
+    "host", "hostaddr", "dbname", "user", "password", "passfile", "application_name",
+    "sslrootcert", "sslcert", "sslkey", "sslcrl", "sslpassword", "service",
+)  # fmt: skip
+SERVER_OPTIONS = ("search_path", "statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout", "timezone")
+PLAIN_VALUE = re.compile(r"[A-Za-z0-9_.,:+/-]{1,200}")
+
+
+def url_options(url: str) -> dict[str, str]:
+    """The query options of a postgresql:// URL, each checked against what libpq
+    takes: an unknown, repeated or malformed one is an error naming it, never
+    passed on (``options`` could otherwise change how the session reads SQL)."""
+    out: dict[str, str] = {}
+    known = sorted({*ENUM_OPTIONS, *NUMBER_OPTIONS, *TEXT_OPTIONS, "options"})
+    for key, value in parse_qsl(urlsplit(conninfo(url)).query, keep_blank_values=True):
+
+        def bad(why: str, key: str = key) -> ConfigError:
+            return ConfigError(f"cannot connect to {redact(url)}: URL option {key}: {why}")
+
+        if key not in known:
+            raise bad(f"unknown (known: {', '.join(known)})", repr(key))
+        if key in out:
+            raise bad("given twice")
+        if not value or set(value) & {"\x00", "\n", "\r"}:
+            raise bad("empty, or holding a NUL character or a line break")
+        if key in ENUM_OPTIONS and value not in ENUM_OPTIONS[key]:
+            raise bad(f"must be one of {', '.join(ENUM_OPTIONS[key])}")
+        if key in NUMBER_OPTIONS and not (value.isdigit() and int(value) < 2**31):
+            raise bad("must be a whole number")
+        if key == "options":
+            for item in server_options(value):
+                name, _, setting = item.partition("=")
+                if name not in SERVER_OPTIONS or not PLAIN_VALUE.fullmatch(setting):
+                    raise bad(f"{item!r}: only -c with {', '.join(SERVER_OPTIONS)} set to a plain value")
+        out[key] = value
+    return out
+
+
+def server_options(value: str) -> list[str]:
+    """``-c name=value -cname=value`` -> ["name=value", ...]; anything else is one bad item."""
+    words = value.split()
+    items: list[str] = []
+    while words:
+        word = words.pop(0)
+        if word == "-c" and words:
+            items.append(words.pop(0))
+        elif word.startswith("-c") and len(word) > 2:
+            items.append(word[2:])
+        else:
+            items.append(word)
+    return items
 
 
 def database_name(url: str) -> str:
@@ -67,11 +134,12 @@ def libpq_args(url: str) -> tuple[list[str], dict[str, str]]:
     return args, env
 
 
-def copy_table(line: str) -> str | None:
-    """The table of a data block's header in ``pg_restore --data-only`` output,
-    ``COPY [schema.]table (columns) FROM stdin;``, read by sqlglot's PostgreSQL
-    parser (quoted names with spaces, dots and doubled quotes are exact); None
-    for a line that is no COPY statement."""
+def copy_table(line: str) -> tuple[str, str] | None:
+    """The ``(schema, table)`` of a data block's header in ``pg_restore --data-only``
+    output, ``COPY [schema.]table (columns) FROM stdin;``, read by sqlglot's
+    PostgreSQL parser (quoted names with spaces, dots and doubled quotes are
+    exact; an unqualified name has schema ``""``); None for a line that is no
+    COPY statement."""
     if not line.startswith("COPY "):
         return None
     import sqlglot
@@ -84,26 +152,39 @@ def copy_table(line: str) -> str | None:
         tree = None
     if isinstance(tree, exp.Copy) and tree.args.get("kind"):  # kind: COPY ... FROM (True), not TO
         target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this  # a column list, or none
-        if isinstance(target, exp.Table):
-            return target.name
+        if isinstance(target, exp.Table) and not target.catalog:
+            return target.db, target.name
     raise ModelmigError(f"pg_restore wrote a COPY line modelmig cannot read: {line.strip()[:200]}")
 
 
-def copy_counts(lines: Iterator[str]) -> dict[str, int]:
-    """{table: rows} from the COPY blocks of ``pg_restore --data-only`` output: a
-    block is its header line, one line per row, and ``\\.``."""
-    counts: dict[str, int] = {}
-    table: str | None = None
+def copy_counts(lines: Iterator[str]) -> dict[TableKey, int]:
+    """{(schema, table): rows} from the COPY blocks of ``pg_restore --data-only``
+    output: a block is its header line, one line per row, and ``\\.``. A leaf
+    partition is a block of its own (its parent has none)."""
+    counts: dict[TableKey, int] = {}
+    table: tuple[str, str] | None = None
     for line in lines:
         if table is None:
             table = copy_table(line)
             if table is not None:
-                counts[table] = 0
+                counts.setdefault(table, 0)
         elif line.rstrip("\n") == "\\.":
             table = None
         else:
             counts[table] += 1
     return counts
+
+
+#: the tables whose rows pg_dump writes, in every schema: plain tables and leaf
+#: partitions (relkind 'r'; a partitioned parent holds no rows of its own), not
+#: the system's, not another session's temporary ones, not an extension's
+DUMPED_TABLES = (
+    "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind = 'r' AND c.relpersistence <> 't' "
+    "AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%' "
+    "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
+    "AND d.objid = c.oid AND d.deptype = 'e') ORDER BY 1, 2"
+)
 
 
 def lock_key(database: str) -> int:
@@ -124,6 +205,16 @@ class PgSession(SqlSession):
 
     def render_key(self) -> Hashable:
         return ("postgresql",)  # the renderer reads nothing of the URL or the server
+
+    def transaction_open(self) -> bool | None:
+        """psycopg's view of the connection: ACTIVE, INTRANS or INERROR (a transaction
+        block is open), IDLE (none), UNKNOWN (the connection is gone)."""
+        from psycopg.pq import TransactionStatus
+
+        status = self.raw.info.transaction_status
+        if status == TransactionStatus.UNKNOWN:
+            return None
+        return status != TransactionStatus.IDLE
 
     def list_tables(self) -> list[str]:
         rows = self.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1")
@@ -241,17 +332,35 @@ class PgDriver(SqlDriver):
     def open(self, url: str) -> Any:
         import psycopg
 
+        url_options(url)
         return psycopg.connect(conninfo(url), autocommit=True, application_name="modelmig")
 
     def backup(self, session: Session, directory: Path, label: str) -> Backup:
-        """pg_dump's custom format, then pg_restore reads it back: the rows of every
-        table are counted in its COPY blocks."""
+        """pg_dump's custom format of one exported snapshot, then pg_restore reads it
+        back: the rows of every table are counted in its COPY blocks. The live
+        counts are taken inside the REPEATABLE READ transaction that exported the
+        snapshot pg_dump reads (``--snapshot``), so writers elsewhere change neither."""
+        from psycopg import sql
+
         path = directory / f"{label}.dump"
         args, env = libpq_args(session.url)
-        run_tool([find_tool("pg_dump"), "--format=custom", "--no-owner", f"--file={path}", *args], env)
-        with tool_lines([find_tool("pg_restore"), "--data-only", "--file=-", str(path)], env) as lines:
+        pg_dump, pg_restore = find_tool("pg_dump"), find_tool("pg_restore")
+        raw = self.open(session.url)
+        try:
+            raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            snapshot = raw.execute("SELECT pg_export_snapshot()").fetchone()[0]
+            live: dict[TableKey, int] = {}
+            for schema, table in raw.execute(DUMPED_TABLES).fetchall():
+                query = sql.SQL("SELECT COUNT(*) FROM ONLY {}").format(sql.Identifier(schema, table))
+                live[(schema, table)] = int(raw.execute(query).fetchone()[0])
+            command = [pg_dump, "--format=custom", "--no-owner", f"--snapshot={snapshot}", f"--file={path}", *args]
+            run_tool(command, env)  # while the exporting transaction is open
+            raw.execute("COMMIT")
+        finally:
+            raw.close()
+        with tool_lines([pg_restore, "--data-only", "--file=-", str(path)], env) as lines:
             rows = copy_counts(lines)
-        return Backup(path, rows)
+        return Backup(path, rows, live)
 
 
 driver = PgDriver()

@@ -78,6 +78,17 @@ class PgRenderer(Renderer):
             return "true" if value else "false"
         return super().literal(value)
 
+    def string_literal(self, value: str) -> str:
+        """A string that reads the same whatever ``standard_conforming_strings``
+        says: one with a backslash is an escape string (``E'...'``, backslashes
+        doubled), which reads alike under both settings; PostgreSQL text holds no
+        NUL (refused at make time, ``PgDriver.refusals``)."""
+        if "\0" in value:
+            raise MigrationFailed(f"{value!r}: PostgreSQL text cannot hold a NUL character")
+        if "\\" in value:
+            return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+        return super().string_literal(value)
+
     def sa_column(self, col: Column) -> sa.Column[Any]:
         column = super().sa_column(col)
         if col.autoincrement:
@@ -200,6 +211,10 @@ class PgRenderer(Renderer):
             else:
                 target = self.type_sql(new)
                 using = f" USING {c}::text::{target}" if old.type == "enum" else ""
+                if new.type == "string" and (old.type != new.type):
+                    # to text, then assigned: a value too long fails ("value too long"),
+                    # where an explicit ::varchar(n) would cut it silently
+                    using = f" USING {c}::text"
                 if not using and old.type != new.type:
                     using = f" USING {c}::{target}"
                 out.append(f"{alter} TYPE {target}{using}")

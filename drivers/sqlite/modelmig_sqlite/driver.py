@@ -9,12 +9,13 @@ cascades into child rows. ``PRAGMA foreign_key_check`` runs before COMMIT.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from modelmig_core.api import (
     LEDGER,
@@ -28,7 +29,9 @@ from modelmig_core.api import (
     Session,
     SqlDriver,
     SqlSession,
+    Statement,
     Step,
+    TableKey,
     redact,
 )
 
@@ -50,8 +53,30 @@ WRITE_LOCK_HOLDER = "another runner holds the SQLite write lock"
 
 
 def busy_seconds(url: str) -> float:
-    """How long a writer waits for SQLite's write lock: ``?timeout=`` (default 30 s)."""
-    return float(parse_qs(urlsplit(url).query).get("timeout", ["30"])[0])
+    """How long a writer waits for SQLite's write lock: ``?timeout=`` (default 30 s),
+    the URL's one option: any other, a repeated one or a timeout that is not a
+    finite number of seconds is an error naming it."""
+    timeout = 30.0
+    seen = set()
+    for key, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+        where = f"cannot open {redact(url)}: URL option"
+        if key != "timeout":
+            raise ConfigError(f"{where} {key!r}: unknown (a sqlite:// URL takes only timeout)")
+        if key in seen:
+            raise ConfigError(f"{where} timeout: given twice")
+        seen.add(key)
+        try:
+            timeout = float(value)
+        except ValueError:
+            timeout = math.nan
+        if not (math.isfinite(timeout) and 0 <= timeout <= 86_400):
+            raise ConfigError(f"{where} timeout: must be a number of seconds from 0 to 86400")
+    return timeout
+
+
+def _no_attach(action: int, *args: Any) -> int:
+    """The authorizer of --pretend's schema copy: it attaches no database file."""
+    return sqlite3.SQLITE_DENY if action == sqlite3.SQLITE_ATTACH else sqlite3.SQLITE_OK
 
 
 def _busy(exc: sqlite3.OperationalError) -> bool:
@@ -105,6 +130,9 @@ class SqliteSession(SqlSession):
             if on_wait is not None:
                 self.execute(f"PRAGMA busy_timeout = {int(total * 1000)}")
 
+    def transaction_open(self) -> bool | None:
+        return bool(self.raw.in_transaction)
+
     def ensure_ledger_table(self) -> None:
         """Created under the write lock like a migration (so a runner waiting for
         another one says so); nothing to write when it exists."""
@@ -152,6 +180,24 @@ class SqliteSession(SqlSession):
         finally:
             self.execute("PRAGMA foreign_keys=ON")
 
+    @contextmanager
+    def without_transaction(self) -> Iterator[None]:
+        """``atomic = False``: foreign keys off for the whole migration (a rebuild's
+        DROP TABLE would otherwise cascade into child rows), checked at its end."""
+        self.execute("PRAGMA foreign_keys=OFF")
+        try:
+            yield
+            bad = self.execute("PRAGMA foreign_key_check")
+            if bad:
+                table, rowid, parent, _ = bad[0]
+                raise MigrationFailed(
+                    f"the migration left {len(bad)} row(s) that break a foreign key (first: {table} rowid {rowid} "
+                    f"-> {parent}); it ran outside a transaction (atomic = False), so its statements stay: "
+                    "repair those rows"
+                )
+        finally:
+            self.execute("PRAGMA foreign_keys=ON")
+
     def check_foreign_keys(self) -> None:
         bad = self.execute("PRAGMA foreign_key_check")
         if bad:
@@ -160,6 +206,65 @@ class SqliteSession(SqlSession):
                 f"the migration leaves {len(bad)} row(s) that break a foreign key "
                 f"(first: {table} rowid {rowid} -> {parent}); nothing was changed"
             )
+
+    @contextmanager
+    def carry_facts(self, steps: Sequence[Step]) -> Iterator[None]:
+        """``--pretend`` over several migrations, planned on an in-memory copy of the
+        schema (no rows): each migration's statements are performed on the copy once
+        planned, so the next one reads the facts ``run`` would read (SQLite rewrites
+        triggers and views when a table is renamed; a RunSQL may create some). The
+        real database is only read. Where the schema cannot be copied, the facts are
+        carried as the renderer keeps them."""
+        copy = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        copy.set_authorizer(_no_attach)
+        try:
+            rows = self.execute(
+                "SELECT type, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
+            )
+            order = {"table": 0, "index": 1, "view": 2, "trigger": 3}
+            for _, sql in sorted(rows or [], key=lambda r: order.get(str(r[0]), 4)):
+                copy.execute(str(sql))
+        except sqlite3.Error:
+            copy.close()
+            copy = None
+        if copy is None:
+            with super().carry_facts(steps):
+                yield
+            return
+        real, self.raw = self.raw, copy
+        self._on_copy, self._copy_broken = True, False
+        try:
+            yield
+        finally:
+            self.raw, self._on_copy = real, False
+            copy.close()
+
+    def statements(self, steps: Sequence[Step]) -> Iterator[Statement]:
+        if not getattr(self, "_on_copy", False):
+            yield from super().statements(steps)
+            return
+        for statement in list(super().statements(steps)):  # the facts were read from the copy first
+            yield statement
+            if statement.action is not None or getattr(self, "_copy_broken", False):
+                continue
+            words = statement.text.lstrip().split(None, 1)
+            if words and words[0].upper() in ("VACUUM", "ATTACH"):
+                continue  # never on the copy: they write files
+            try:
+                self.raw.executescript(statement.text)
+            except sqlite3.Error as exc:
+                self._copy_broken = True
+                yield Statement(
+                    f"-- note: --pretend could not follow this statement on a copy of the schema ({exc}): "
+                    "the plans below read the facts as they were before it"
+                )
+
+    def next_migration_facts(self, facts: Any) -> Any:
+        """A table renamed by an earlier migration is, to the next one, a table like
+        any other (``run`` reads sqlite_master again)."""
+        if facts is not None:
+            facts.moved = set()
+        return facts
 
     def live_facts(self, steps: Sequence[Step]) -> Any:
         """Every index, trigger, view and table definition in sqlite_master: a table
@@ -188,7 +293,14 @@ class SqliteDriver(SqlDriver):
             path = sqlite_path(url)
         except ConfigError:  # a subclass's own URL scheme: connecting will tell
             return None
+        busy_seconds(url)  # a bad option is an error before anything else
         return True if path == ":memory:" else Path(path).is_file()
+
+    def scratch(self, url: str) -> Session | None:
+        """An in-memory database: what ``--pretend`` plans on while the file does not exist."""
+        raw = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        raw.execute("PRAGMA foreign_keys=ON")
+        return self.session_class(self, url, raw)
 
     def open(self, url: str) -> Any:
         path = sqlite_path(url)
@@ -201,19 +313,29 @@ class SqliteDriver(SqlDriver):
 
     def backup(self, session: Session, directory: Path, label: str) -> Backup:
         """SQLite's online backup API into one file, read back: integrity_check, and
-        the rows of every table counted in the copy."""
+        the rows of every table counted in the copy. The live rows are counted in
+        the read transaction the copy is taken in (one snapshot: a writer on
+        another connection changes neither)."""
         assert isinstance(session, SqliteSession)
         path = directory / f"{label}.sqlite3"
         copy = sqlite3.connect(path)
+        source = session.raw
         try:
-            session.raw.backup(copy)
+            if source.in_transaction:
+                raise MigrationFailed("cannot take a backup inside a transaction; nothing was dropped")
+            source.execute("BEGIN")  # deferred: the first read below starts the snapshot
+            try:
+                live: dict[TableKey, int] = {("main", t): n for t, n in session.row_counts().items()}
+                source.backup(copy)  # the same connection: it reads inside the transaction
+            finally:
+                source.execute("COMMIT")
             integrity = copy.execute("PRAGMA integrity_check").fetchone()[0]
             if integrity != "ok":
                 raise MigrationFailed(f"backup {path} does not verify (integrity: {integrity}); nothing was dropped")
             counts = SqliteSession(self, f"sqlite:///{path}", copy).row_counts()
         finally:
             copy.close()
-        return Backup(path, counts)
+        return Backup(path, {("main", t): n for t, n in counts.items()}, live)
 
 
 driver = SqliteDriver()

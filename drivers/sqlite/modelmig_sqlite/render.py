@@ -143,6 +143,13 @@ def declared_checks(table: Table) -> set[str]:
 class SqliteRenderer(Renderer):
     dialect_name = "sqlite"
 
+    def string_literal(self, value: str) -> str:
+        """Standard strings (SQLite reads no backslash escapes); SQL text holds no
+        NUL character (refused at make time, ``SqliteDriver.refusals``)."""
+        if "\0" in value:
+            raise MigrationFailed(f"{value!r}: a SQLite statement cannot hold a NUL character")
+        return super().string_literal(value)
+
     def column_type(self, col: Column) -> Any:
         if col.autoincrement and col.primary and col.type in ("bigInteger", "smallInteger"):
             return sa.Integer()  # only INTEGER PRIMARY KEY is SQLite's auto-increment rowid

@@ -39,7 +39,10 @@ _LOCKS: dict[str, threading.Lock] = {}
 def database_path(url: str) -> str:
     if not url.startswith("duckdb://"):
         raise ConfigError(f"{url!r} is not a duckdb:// URL")
-    path = url[len("duckdb://") :].split("?", 1)[0]
+    path, _, query = url[len("duckdb://") :].partition("?")
+    if query:  # none is read: one given would be silently ignored
+        option = query.split("=", 1)[0][:40]
+        raise ConfigError(f"cannot open {url.split('?', 1)[0]}: URL option {option!r}: unknown (duckdb:// takes none)")
     if path in ("", "/", "/:memory:"):
         return ":memory:"
     if not path.startswith("/"):

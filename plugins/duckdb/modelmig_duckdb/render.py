@@ -147,7 +147,7 @@ class DuckdbRenderer(Renderer):
             out.append(f"{alter} TYPE {self.compile_type(new)}")
         default = self.server_default(new)
         if default is not None and (old.default, old.default_now) != (new.default, new.default_now):
-            out.append(f"{alter} SET DEFAULT {default.text}")
+            out.append(f"{alter} SET DEFAULT {self.compile(default)}")
         elif default is None and (old.default is not None or old.default_now):
             out.append(f"{alter} DROP DEFAULT")
         if old.nullable != new.nullable:
