@@ -32,6 +32,25 @@ from modelmig_core.api import Column, ForeignKey, Reflection, Table, Unique, gen
 OWN_TEXT_TYPES = (mysql.TINYTEXT, mysql.MEDIUMTEXT, mysql.LONGTEXT)
 
 
+#: the escapes SHOW CREATE TABLE writes in an ENUM value (besides a doubled quote)
+SHOW_CREATE_ESCAPES = {"\\": "\\", "0": "\0", "n": "\n", "r": "\r", "Z": "\x1a"}
+
+
+def show_create_value(text: str) -> str:
+    """An ENUM value as the server holds it, from the text SQLAlchemy read out of
+    SHOW CREATE TABLE: its quotes undoubled already, its backslash escapes not."""
+    out, i = [], 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text) and text[i + 1] in SHOW_CREATE_ESCAPES:
+            out.append(SHOW_CREATE_ESCAPES[text[i + 1]])
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
 def json_valid_column(sqltext: str) -> str | None:
     """The column of a ``json_valid(col)`` check (MariaDB's JSON type), else None."""
     import sqlglot
@@ -111,6 +130,8 @@ class MysqlReflection(Reflection):
             return {"type": "uuid"}
         if isinstance(t, sa.DateTime):
             return {"type": "timestamp"}
+        if isinstance(t, sa.Enum) and t.enums:
+            return {"type": "enum", "values": tuple(show_create_value(v) for v in t.enums)}
         return generic_type(t, self.sa_dialect)
 
     def own_index(self, table: str, info: dict[str, Any], fks: list[ForeignKey]) -> bool:
