@@ -208,8 +208,11 @@ def _fit_check(renderer: Any, table: str, column: str, op: Any) -> Statement:
     narrows = op.narrows
 
     def check(raw: Any) -> None:
+        # connection.execute() (sqlite3, psycopg, DuckDB) may return the connection
+        # itself (DuckDB): only a cursor opened here is closed here
         cursor = raw.execute(sql) if hasattr(raw, "execute") else None
-        if cursor is None:
+        opened = cursor is None
+        if opened:
             cursor = raw.cursor()
             cursor.execute(sql)
         total = bad = 0
@@ -220,7 +223,7 @@ def _fit_check(renderer: Any, table: str, column: str, op: Any) -> Statement:
                     if not fit(value, text):
                         bad += 1
         finally:
-            if cursor is not raw:
+            if opened:
                 cursor.close()
         if bad:
             raise MigrationFailed(
