@@ -171,7 +171,7 @@ ANY = pieces([*ATTACK, *LINE_BREAKS, "\x00", "\u202e"])  # U+202E: a bidi overri
 def test_every_text_from_the_database_is_a_literal(t: str, c: str, i: str, k: str, f: str, text: str, b: str) -> None:
     t, c, i, k, f = "t" + t, "c" + c, "i" + i, "k" + k, "f" + f  # distinct kinds never share a name
     bad = "bad" + b + "\n"  # a table name a model cannot hold: a line break
-    g = describe(hostile_state(t, c, i, k, f, text, bad), "main\"\"\"\nimport os #")
+    g = describe(hostile_state(t, c, i, k, f, text, bad), 'main"""\nimport os #')
     source = g.source()
     assert sorted(m.table.name for m in g.models) == sorted([t, t + "kid"])
     assert any(note.startswith(f"table {bad}: ") for note in g.notes)
