@@ -165,3 +165,55 @@ def test_a_database_whose_live_facts_differ_gets_its_own_rendering(make_project:
         ).fetchall()
         db.close()
     assert indexes == {0: [], 1: [("ix_by_hand",)]}
+
+
+SERVER_MODELS = """
+class Tenant(Model):
+    table = "tenants"
+    schema = {
+        "id": column("increments"),
+        "name": column("string", 100),
+        "status": column("enum", ["new", "active"], default="new"),
+        "created_at": column("timestamp", use_tz=True),
+    }
+    database = {"indexes": [index("name")]}
+
+
+class Note(Model):
+    table = "notes"
+    schema = {
+        "id": column("increments"),
+        "tenant_id": column("integer"),
+        "body": column("text", nullable=True),
+    }
+    database = {"foreign_keys": [foreign_key("tenant_id", "tenants", "id")]}
+"""
+
+
+def test_jobs_over_sqlite_pg_and_mariadb_succeed_twenty_times_in_a_row(
+    make_project: Any, pg_db: Any, mysql_db: Any
+) -> None:
+    """Each round is a new process (nothing imported yet), three connections of
+    three drivers applied in three threads at once: whatever a thread needs is
+    imported before the threads start (SQLAlchemy's lazy imports raced: an
+    ImportError on every connection). Between rounds the migrations are rolled back."""
+    p = make_project(
+        {"lite": {"url": "sqlite:///lite.sqlite3"}, "pg": {"url": pg_db.url}, "maria": {"url": mysql_db.url}},
+        extra_config='default = "lite"',
+    )
+    p.models(SERVER_MODELS)
+    p.ok("make:migration")
+    mid = p.migration_files()[0].stem
+    for round in range(20):
+        result = p.sh("migrate:run", "--all-connections", "--jobs", "3")
+        assert result.returncode == 0, f"round {round}:\n{result.stdout}\n{result.stderr}"
+        assert "Error" not in result.stderr, f"round {round}: {result.stderr}"
+        for name in ("lite", "pg", "maria"):
+            assert f"{name}: applied {mid} (" in result.stdout, f"round {round}: {result.stdout}"
+        for db in (pg_db, mysql_db):
+            assert db.rows("SELECT id, status FROM modelmig_migrations") == [(mid, "applied")]
+            assert db.scalar("SELECT COUNT(*) FROM tenants") == 0  # the table is there, and readable
+        reset = p.sh("migrate:reset", "--all-connections", "--jobs", "3", "--yes")  # rolled back in threads too
+        assert reset.returncode == 0, f"round {round}:\n{reset.stdout}\n{reset.stderr}"
+        for db in (pg_db, mysql_db):
+            assert db.rows("SELECT id FROM modelmig_migrations") == []
