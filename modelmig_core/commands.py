@@ -21,7 +21,7 @@ more are started), each connection's ``ConnectionReport`` kept.
 
 **Events.** What a command does is reported as it happens, as ``Event`` values
 (``report.py``: ``ConnectionStarted``, ``MigrationStarted``, ``MigrationApplied``,
-``MigrationFailed``, ``Warned``, ``LockWait``, ``Progress``,
+``MigrationFailure``, ``Warned``, ``LockWaiting``, ``Progress``,
 ``ConnectionFinished``), each naming its connection and carrying the line the
 command line prints for it. A command's ``on_event`` takes them, and so does every
 subscriber added with ``subscribe`` (a pytest plugin, a web hook, a metrics
@@ -50,9 +50,9 @@ from .report import (
     ConnectionReport,
     ConnectionStarted,
     Event,
-    LockWait,
+    LockWaiting,
     MigrationApplied,
-    MigrationFailed,
+    MigrationFailure,
     MigrationStarted,
     Progress,
     Warned,
@@ -64,9 +64,9 @@ __all__ = [
     "ConnectionFinished",
     "ConnectionStarted",
     "Event",
-    "LockWait",
+    "LockWaiting",
     "MigrationApplied",
-    "MigrationFailed",
+    "MigrationFailure",
     "MigrationResult",
     "MigrationStarted",
     "Outcome",

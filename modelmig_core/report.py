@@ -150,7 +150,7 @@ class MigrationApplied(Event):
 
 
 @dataclass(frozen=True)
-class MigrationFailed(Event):
+class MigrationFailure(Event):
     """A migration failed; ``error`` is its one-line cause."""
 
     migration: str
@@ -166,7 +166,7 @@ class Warned(Event):
 
 
 @dataclass(frozen=True)
-class LockWait(Event):
+class LockWaiting(Event):
     """Waiting for another runner's lock, held by ``holder``."""
 
     holder: str

@@ -30,10 +30,10 @@ from .migrations import MigrationFile, list_files, stray_files
 from .report import (
     ConnectionReport,
     Event,
-    LockWait,
+    LockWaiting,
     Loss,
     MigrationApplied,
-    MigrationFailed,
+    MigrationFailure,
     MigrationStarted,
     Progress,
     Warned,
@@ -167,7 +167,7 @@ class Runner:
         return self.session is None and self.driver.exists(self.target.url) is False
 
     def lock_notice(self, holder: str) -> None:
-        self.emit(LockWait(self.target.name, f"{self.tag}: waiting for the lock: {holder}", holder))
+        self.emit(LockWaiting(self.target.name, f"{self.tag}: waiting for the lock: {holder}", holder))
 
     def files(self) -> list[MigrationFile]:
         """The chain's files, listed once per runner (each checksum read once). A
@@ -330,7 +330,7 @@ class Runner:
         except Exception as exc:
             message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             self.report.failed = {"id": migration.id, "direction": direction, "error": message}
-            self.emit(MigrationFailed(self.target.name, "", migration.id, direction, message))
+            self.emit(MigrationFailure(self.target.name, "", migration.id, direction, message))
             raise
         self.hook.record_state(
             session=session, migration=migration, direction=direction, batch=batch, duration_ms=duration

@@ -108,6 +108,23 @@ def test_fail_fast_starts_no_more_after_a_failure(make_project: Any) -> None:
     assert {m["status"] for c in statuses["connections"] for m in c["migrations"]} == {"pending"}
 
 
+def test_fail_fast_with_jobs_starts_no_more_after_a_failure(make_project: Any) -> None:
+    """--jobs 2: t0 fails at once (its file is no database) while t1 is still at
+    work (the timeline plugin holds each migration 0.3 s): t1 finishes, no more
+    connection is started."""
+    p = fleet(make_project, 5, plugin=True)
+    (p.root / "tenant0.sqlite3").write_bytes(b"not a database" * 100)
+    result = p.run("migrate:run", "--all-connections", "--jobs", "2", "--fail-fast", "--json")
+    assert result.exit_code != 0
+    by_name = {c["connection"]: c for c in json.loads(result.stdout)["connections"]}
+    assert by_name["t0"]["error"] and "not started" not in by_name["t0"]["error"]
+    assert by_name["t1"]["error"] is None and len(by_name["t1"]["applied"]) == 1
+    assert [by_name[f"t{i}"]["error"] for i in (2, 3, 4)] == ["not started (--fail-fast after a failure)"] * 3
+    assert "4 of 5 connection(s) failed" in result.stderr
+    for i in (2, 3, 4):
+        assert not (p.root / f"tenant{i}.sqlite3").exists()  # never even connected to
+
+
 def test_jobs_must_be_positive(make_project: Any) -> None:
     p = fleet(make_project, 2)
     result = p.run("migrate:run", "--all-connections", "--jobs", "0")
