@@ -9,10 +9,11 @@ then ``record_state``. ``--pretend`` prints the same plan instead.
 (one query through the driver's DB-API connection) and the migration files' names
 and checksums: no migration module is imported and no SQLAlchemy is loaded.
 
-What it prints goes through ``echo``: a line when each migration starts and when
-it ends (with its duration), a line while it waits for another runner's lock,
-and warnings (lines starting ``warning:``: a file modified or missing since it
-was applied, data a drop loses). What it did is also kept as a value in
+What it reports goes out as events (``report.py``) to ``emit`` (``commands.each``),
+or as their lines to ``echo``: when each migration starts and when it ends (with
+its duration) or fails, while it waits for another runner's lock, and warnings
+(lines starting ``warning:``: a file modified or missing since it was applied,
+data a drop loses). What it did is also kept as a value in
 ``Runner.report`` (``--json``).
 """
 
