@@ -14,7 +14,8 @@ render_column, apply, record_state, column_types, families,
 before_destructive).
 
 Apps: ``open_project``, then ``run``/``rollback``/``reset``/``fresh``/``status``
-on the project's connections, with results as values (see ``commands.py``).
+on the project's connections, with results as values, and the events they report
+as they go (``on_event=``, ``subscribe``; see ``commands.py``).
 
 Names that would import SQLAlchemy (``Renderer``) are loaded on first use, so
 that importing this module stays cheap on the every-deploy path.
@@ -27,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .commands import (
+        Event,
+        MigrationApplied,
         MigrationResult,
         Project,
         StatusResult,
@@ -37,6 +40,7 @@ if TYPE_CHECKING:
         rollback,
         run,
         status,
+        subscribe,
     )
     from .compile import column_specs, compile_column, table_name, where
     from .diff import DiffHints, Recorder, inverse_operations
@@ -132,6 +136,9 @@ _WHERE: dict[str, str] = {
     "MigrationFailed": ".errors",
     "MigrationFileError": ".errors",
     "MigrationResult": ".commands",
+    "Event": ".commands",
+    "MigrationApplied": ".commands",
+    "subscribe": ".commands",
     "Model": ".model",
     "ModelError": ".errors",
     "ModelmigError": ".errors",
@@ -210,6 +217,7 @@ __all__ = [
     "Difference",
     "Driver",
     "DriverInfo",
+    "Event",
     "Expression",
     "Family",
     "Features",
@@ -224,6 +232,7 @@ __all__ = [
     "LockError",
     "LockWait",
     "Migration",
+    "MigrationApplied",
     "MigrationFailed",
     "MigrationFileError",
     "MigrationResult",
@@ -279,6 +288,7 @@ __all__ = [
     "scrub",
     "server_version",
     "status",
+    "subscribe",
     "table_name",
     "tool_lines",
     "tool_writing",
