@@ -240,7 +240,10 @@ def each(
         pending: dict[Future[None], int] = {}
         queue = list(range(len(runners)))
         while queue or pending:
-            while queue and len(pending) < jobs and not (failed.is_set() and fail_fast):
+            # the free slots are filled as one batch, decided before any of it starts:
+            # a connection that fails at once never keeps its batch-mates from starting
+            stop = failed.is_set() and fail_fast
+            while queue and len(pending) < jobs and not stop:
                 i = queue.pop(0)
                 pending[pool.submit(one, i)] = i
             if failed.is_set() and fail_fast:
