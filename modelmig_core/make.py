@@ -81,6 +81,18 @@ def family_drivers(config: Config, plugins: Registry, family: str) -> list[tuple
     return out
 
 
+class Line(str):
+    """One line of make's refusals, and the connection it is about (None: every one)."""
+
+    connection: str | None = None
+
+    @classmethod
+    def on(cls, text: str, connection: str | None) -> Line:
+        line = cls(text)
+        line.connection = connection
+        return line
+
+
 class Refused(ModelError):
     """make:migration's refusals, every one of them (``lines``, one line each,
     naming the connection, the driver, the model or table and field, and what to
@@ -93,7 +105,7 @@ class Refused(ModelError):
 
     def summary(self, written: str = "no migration was written") -> str:
         """The closing line: how many refusals, over which connections."""
-        names = sorted(set(re.findall(r"connection '([^']*)'", "\n".join(self.lines))))
+        names = sorted({c for c in (getattr(line, "connection", None) for line in self.lines) if c is not None})
         over = f" over connection(s) {', '.join(repr(n) for n in names)}" if names else ""
         return f"{len(self.lines)} refusal(s){over}: {written}; fix each line above and make again"
 
@@ -251,22 +263,24 @@ def check_servers(config: Config, plugins: Registry, desired: Desired, planned: 
     out = []
     for conn, driver in family_drivers(config, plugins, desired.family.name):
         server = f"server {conn.server}" if conn.server else f"the oldest server {driver.name} supports"
-        found = type_refusals(plugins, driver, desired.state)
-        found += feature_refusals(driver.features, desired.state, steps)
-        found += refusals_of(driver, desired.state, conn.server, steps)
-        for refusal in found:
+        found = [(r, "") for r in type_refusals(plugins, driver, desired.state)]
+        found += [(r, "") for r in feature_refusals(driver.features, desired.state, steps)]
+        found += [(r, f", {server}") for r in refusals_of(driver, desired.state, conn.server, steps)]
+        for refusal, at in found:
             model = by_table.get(refusal.table)
             prefix = where(model, refusal.field) if model else f"table {refusal.table}"
             if not model and refusal.field:
                 prefix += f", field {refusal.field!r}"
-            out.append(f"{prefix}: {refusal.reason} (connection {conn.name!r}, driver {driver.name}, {server})")
+            text = f"{prefix}: {refusal.reason} (connection {conn.name!r}, driver {driver.name}{at})"
+            out.append(Line.on(text, conn.name))
         for table, backfills in desired.hints.backfills.items():
             for column, value in backfills.items():
                 problem = driver.value_problem(value)
                 if problem:
                     model = by_table.get(table)
                     prefix = where(model, column) if model else f"{table}.{column}"
-                    out.append(f"{prefix}: backfill {problem} (connection {conn.name!r}, driver {driver.name})")
+                    text = f"{prefix}: backfill {problem} (connection {conn.name!r}, driver {driver.name})"
+                    out.append(Line.on(text, conn.name))
     return out
 
 
@@ -284,11 +298,12 @@ def unsupported(
             for conn, driver in drivers:
                 lacking = driver.features.lacking(needs)
                 if lacking:
-                    out.append(
+                    text = (
                         f"{family}: {mid}: {op.describe()}: connection {conn.name!r} (driver {driver.name}) "
                         f"cannot run it ({', '.join(f'{flag}=False' for flag in lacking)}): change the models "
                         "so that no such step is needed"
                     )
+                    out.append(Line.on(text, conn.name))
             state = op.state_forwards(state)
     return out
 
