@@ -76,7 +76,8 @@ class Features:
     alter_column_type: bool = True  # a new type (or length, precision, scale, enum values) of an existing column
     rename_column: bool = True
     rename_table: bool = True
-    add_constraint_to_existing_table: bool = True  # ADD/DROP FOREIGN KEY / CHECK / UNIQUE on an existing table
+    add_constraint_to_existing_table: bool = True  # ADD/DROP FOREIGN KEY / CHECK on an existing table
+    add_unique_to_existing_table: bool = True  # add/drop a unique key of an existing table (a constraint or index)
     alter_referenced_table: bool = True  # rename, alter or drop columns of a table that FKs point at; rename it
     # alter or rename a column that its table's FKs use, or change the type of one an index or a check uses
     alter_constrained_column: bool = True
