@@ -337,7 +337,7 @@ def make_migration(
     (only the named MODELs' changes, and the pivots between them, when given)."""
     from .app import open_app
     from .dataloss import destructive_ops, what
-    from .make import chain_problems, plan, plan_empty, unsupported, write
+    from .make import Refused, chain_problems, plan_empty, plan_refusals, write
 
     out = Output()
     if empty and check:
@@ -346,16 +346,24 @@ def make_migration(
     if empty:
         if not name:
             raise click.UsageError("--empty needs --name NAME (what the hand-written migration does)")
-        planned = [plan_empty(config, plugins, name, family)]
+        planned, refusals = [plan_empty(config, plugins, name, family)], []
     else:
-        planned = plan(config, plugins, name, models, pivot_separate)
+        planned, refusals = plan_refusals(config, plugins, name, models, pivot_separate)
+    if refusals and not check:  # every refusal at once, and nothing written
+        for line in refusals:
+            out.error(line)
+        if len(refusals) > 1:
+            out.error(Refused(refusals).summary())
+        sys.exit(Refused.exit_code)
     if check:
-        problems = chain_problems(config, plugins, planned)
+        problems = refusals + chain_problems(config, plugins, planned)
         for p in planned:
             ops = ", ".join(op.describe() for op in p.up)
             out.data(f"{p.family}: models and migrations differ: {ops}")
         for line in problems:
             out.error(line)
+        if len(problems) > 1:
+            out.error(Refused(problems).summary("the models cannot be migrated on every configured connection"))
         if planned or problems:
             sys.exit(1)
         out.data("models and migrations agree")
@@ -372,8 +380,6 @@ def make_migration(
             out.data(f"Created {rel} ({len(p.up)} operation(s))")
         for op in destructive_ops(p.up):
             out.warn(f"{rel} drops data when it runs: {what(op)}")
-        for line in unsupported(config, plugins, p.family, [(p.id, p.before, p.up)]):
-            out.warn(line)
 
 
 @cli.command("migrate:run")

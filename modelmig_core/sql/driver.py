@@ -506,7 +506,7 @@ class SqlDriver(Driver):
             return f"holds a NUL character, which {self.name} cannot store"
         return None
 
-    def refusals(self, state: Any, server: str | None) -> list[Refusal]:
+    def refusals(self, state: Any, server: str | None, steps: Sequence[Step] = ()) -> list[Refusal]:
         """Defaults, comments, enum values and checks the database cannot hold."""
         out = []
         for table in state.tables.values():

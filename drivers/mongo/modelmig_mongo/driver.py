@@ -431,7 +431,8 @@ class MongoDriver(Driver):
         "document",
         "MongoDB 5.0+ through pymongo: collections, validators, indexes",
     )
-    features = Features(check_constraints=False, fk_actions=False)
+    # no foreign keys, checks or auto-increment keys: collections and unique indexes
+    features = Features(foreign_keys=False, increments=False, check_constraints=False, fk_actions=False)
     hooks = family
     #: how the driver opens a client for a URL; tests swap it (never set in production code)
     client_factory: ClientFactory | None = None
@@ -450,7 +451,7 @@ class MongoDriver(Driver):
         except Exception as exc:
             raise ModelmigError(scrub(f"cannot connect to {redact(url)}: {detail(exc)}", url)) from exc
 
-    def refusals(self, state: Any, server: str | None) -> list[Refusal]:
+    def refusals(self, state: Any, server: str | None, steps: Sequence[Step] = ()) -> list[Refusal]:
         """Partial filters with operators the declared server (default: 5.0) refuses."""
         from .rules import MIN_SERVER, partial_problem
 

@@ -470,10 +470,11 @@ class MysqlDriver(SqlDriver):
             raise
         return raw
 
-    def refusals(self, state: Any, server: str | None) -> list[Refusal]:
+    def refusals(self, state: Any, server: str | None, steps: Sequence[Step] = ()) -> list[Refusal]:
+        """The SQL base's, and MySQL's key and enum rules (``rules.py``)."""
         from .rules import enum_refusals, index_refusals
 
-        return index_refusals(state) + enum_refusals(state)
+        return super().refusals(state, server, steps) + index_refusals(state) + enum_refusals(state)
 
     def backup(self, session: Session, directory: Path, label: str) -> Backup:
         """mariadb-dump (or mysqldump) in one consistent snapshot, one INSERT per row;
