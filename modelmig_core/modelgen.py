@@ -336,7 +336,7 @@ def reflect_for_models(target: Target) -> tuple[State, dict[tuple[str, str], str
 def unsaid(source: str, live: State, target: Target) -> list[str]:
     """What the generated models, compiled back, say differently from the live schema."""
     from .compile import compile_sql_models
-    from .drift import compare_relational
+    from .differences import compare_relational
     from .model import Model
 
     namespace: dict[str, Any] = {"__name__": "modelmig_make_models"}

@@ -143,16 +143,27 @@ class Registry:
 
     @property
     def hook(self) -> Any:
-        """The hooks, with the core's own implementations (``builtin.py``) registered
-        on first use: the nothing-pending path calls no hook and imports none of them."""
+        """The hooks, with the core's own relational family and diff (``relational.py``)
+        registered on first use: the nothing-pending path calls no hook and imports
+        none of them. (What applies a migration is the run layer's: ``use_core``.)"""
         if not self._core_registered:
             with self._loading:
                 if not self._core_registered:
-                    from . import builtin
+                    from . import relational
 
-                    self.pm.register(builtin, name="modelmig.builtin")
+                    self.pm.register(relational, name="modelmig.relational")
                     self._core_registered = True  # only once the hooks are there to call
         return self.pm.hook
+
+    def use_core(self, plugin: Any, name: str) -> Any:
+        """The hooks, with ``plugin`` (one of the core's own, from a layer above this
+        one: the runner's ``builtin``) registered once under ``name``."""
+        hook = self.hook
+        if self.pm.get_plugin(name) is None:
+            with self._loading:
+                if self.pm.get_plugin(name) is None:
+                    self.pm.register(plugin, name=name)
+        return hook
 
     @staticmethod
     def _import(spec: str) -> Any:
