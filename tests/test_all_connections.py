@@ -54,6 +54,8 @@ class FakeSql(SqliteDriver):
 class Untouchable(Driver):
     """A driver without the sql feature: it must never be connected to."""
 
+    api_version = API_VERSION
+
     def __init__(self, name, family, features):
         self.info = DriverInfo(name, (name,), family)
         self.features = features
