@@ -36,7 +36,7 @@ FAKES = '''
 """Third-party drivers for the test, registered through the config's plugins list."""
 from pathlib import Path
 
-from modelmig_core.api import Driver, DriverInfo, Features
+from modelmig_core.api import API_VERSION, Driver, DriverInfo, Features
 from modelmig_sqlite.driver import SqliteDriver
 
 TOUCHED = Path(__file__).with_name("touched.txt")
