@@ -11,6 +11,7 @@ operation.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -65,6 +66,9 @@ class Renderer:
         # '%' (the format paramstyles would double it in every literal SQLAlchemy writes)
         self.dialect: Dialect = registry.load(self.dialect_name)(paramstyle="qmark")
         self.dialect.statement_compiler = literal_compiler(type(self.dialect).statement_compiler, self)  # type: ignore[misc]
+        # SQLAlchemy leaves a name bare when it matches ``^[A-Z0-9_$]+$``, and ``$``
+        # matches before a trailing newline: "k\n" would be written bare, read as "k"
+        self.dialect.identifier_preparer.legal_characters = re.compile(r"\A[A-Z0-9_$]+\Z", re.I)
         self._types: dict[Any, Any] = {}
 
     # ------------------------------------------------------------ names and types
