@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     )
     from .compile import column_specs, compile_column, table_name, where
     from .diff import DiffHints, Recorder, inverse_operations
-    from .drift import Comparison, Difference
+    from .differences import Comparison, Difference
     from .driver import (
         API_VERSION,
         LEDGER,
@@ -112,9 +112,9 @@ _WHERE: dict[str, str] = {
     "Column": ".state",
     "ColumnSpec": ".model",
     "ConfigError": ".errors",
-    "Comparison": ".drift",
+    "Comparison": ".differences",
     "DiffHints": ".diff",
-    "Difference": ".drift",
+    "Difference": ".differences",
     "Driver": ".driver",
     "DriverInfo": ".driver",
     "Family": ".family",

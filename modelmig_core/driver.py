@@ -341,7 +341,9 @@ class Driver:
 
     info: ClassVar[DriverInfo]
     features: ClassVar[Features] = Features()
-    api_version: ClassVar[int] = API_VERSION
+    #: required: the driver API version this driver was written for (``API_VERSION``);
+    #: a driver class that declares none is refused when it is loaded
+    api_version: ClassVar[int]
     #: an object with hook implementations this driver contributes (a family, a
     #: diff...), registered with the plugin manager when the driver is loaded
     hooks: ClassVar[Any] = None

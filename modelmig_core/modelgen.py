@@ -697,7 +697,7 @@ def reflect_for_models(target: Target, warn: Echo | None = None) -> tuple[State,
 def unsaid(models: list[type[Model]], live: State, target: Target) -> list[str]:
     """What the generated models (built from their description, never executed)
     say differently from the live schema."""
-    from .drift import compare_relational
+    from .differences import compare_relational
 
     compiled = compile_sql_models(models)
     driver = target.driver

@@ -131,7 +131,9 @@ class Runner:
 
     @property
     def hook(self) -> Any:
-        return self.registry.hook
+        from . import builtin  # the core's apply and backup hooks: the run layer's own
+
+        return self.registry.use_core(builtin, "modelmig.builtin")
 
     # ------------------------------------------------------------ reading
 

@@ -37,7 +37,7 @@ FAKES = '''
 """Third-party drivers for the test, registered through the config's plugins list."""
 from pathlib import Path
 
-from modelmig_core.api import Driver, DriverInfo, Features
+from modelmig_core.api import API_VERSION, Driver, DriverInfo, Features
 from modelmig_sqlite.driver import SqliteDriver
 
 TOUCHED = Path(__file__).with_name("touched.txt")
@@ -54,6 +54,8 @@ class FakeSql(SqliteDriver):
 
 class Untouchable(Driver):
     """A driver without the sql feature: it must never be connected to."""
+
+    api_version = API_VERSION
 
     def __init__(self, name, family, features):
         self.info = DriverInfo(name, (name,), family)

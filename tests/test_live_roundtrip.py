@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from modelmig_core.drift import compare_relational
+from modelmig_core.differences import compare_relational
 from modelmig_core.registry import Registry
 from modelmig_core.state import State
 from tests.conftest import Project

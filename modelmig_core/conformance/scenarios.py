@@ -254,7 +254,7 @@ def failing_migration_leaves_nothing(ws: Workspace) -> None:
 @scenario(*USES_GADGETS)
 def two_runners_apply_once(ws: Workspace) -> None:
     """two runners started together apply each migration exactly once"""
-    from ..api import open_project, run
+    from ..commands import open_project, run
 
     ws.models(fx.GADGETS)
     ws.cli("make:migration", "--name", "create_gadgets")
@@ -309,7 +309,7 @@ def backup_holds_every_table(ws: Workspace) -> None:
 @scenario(*USES_GADGETS)
 def pretend_equals_run(ws: Workspace) -> None:
     """--pretend prints exactly the statements that run performs, up and down"""
-    from ..api import open_project
+    from ..commands import open_project
     from ..runner import Runner
 
     def compare(direction: str, command: str) -> None:

@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from modelmig_core.api import (
+    API_VERSION,
     LEDGER,
     LOCK_NOTICE_SECONDS,
     Backup,
@@ -425,6 +426,7 @@ class MongoSession(Session):
 
 
 class MongoDriver(Driver):
+    api_version = API_VERSION  # the driver API it was written for (required)
     info = DriverInfo(
         "mongo",
         ("mongodb", "mongodb+srv"),

@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from modelmig_core.api import (
+    API_VERSION,
     LOCK_NOTICE_SECONDS,
     Backup,
     ConfigError,
@@ -443,6 +444,7 @@ def let_commits_go(conn: Any, mariadb: bool) -> None:
 
 
 class MysqlDriver(SqlDriver):
+    api_version = API_VERSION  # the driver API it was written for (required)
     info = DriverInfo("mysql", ("mysql", "mariadb"), "sql", "MySQL 8 and MariaDB 10.11+ through PyMySQL")
     features = SqlDriver.features.but(
         transactional_ddl=False,

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from modelmig_core.api import (
+    API_VERSION,
     LOCK_NOTICE_SECONDS,
     Backup,
     ConfigError,
@@ -109,6 +110,7 @@ class DuckdbSession(SqlSession):
 
 
 class DuckdbDriver(SqlDriver):
+    api_version = API_VERSION  # the driver API it was written for (required)
     info = DriverInfo("duckdb", ("duckdb",), "sql", "DuckDB 1.1+ through the duckdb package")
     # What DuckDB 1.1+ has, as its catalogue and parser answer (checked on 2.0):
     # foreign keys (declared with the table; only RESTRICT / NO ACTION), unique
