@@ -15,7 +15,8 @@ before_destructive). A new column type is a ``ColumnType`` returned from the
 ``column_types`` hook; ``type_of(name)`` is the registered type of a name.
 
 Apps: ``open_project``, then ``run``/``rollback``/``reset``/``fresh``/``status``
-on the project's connections, with results as values (see ``commands.py``).
+on the project's connections, with results as values, and the events they report
+as they go (``on_event=``, ``subscribe``; see ``commands.py``).
 
 Names that would import SQLAlchemy (``Renderer``) are loaded on first use, so
 that importing this module stays cheap on the every-deploy path.
@@ -29,6 +30,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .column_types import ColumnType, type_of
     from .commands import (
+        Event,
+        MigrationApplied,
         MigrationResult,
         Project,
         StatusResult,
@@ -39,10 +42,11 @@ if TYPE_CHECKING:
         rollback,
         run,
         status,
+        subscribe,
     )
     from .compile import column_specs, compile_column, table_name, where
     from .diff import DiffHints, Recorder, inverse_operations
-    from .drift import Comparison, Difference
+    from .differences import Comparison, Difference
     from .driver import (
         API_VERSION,
         LEDGER,
@@ -111,9 +115,9 @@ _WHERE: dict[str, str] = {
     "ColumnSpec": ".model",
     "ColumnType": ".column_types",
     "ConfigError": ".errors",
-    "Comparison": ".drift",
+    "Comparison": ".differences",
     "DiffHints": ".diff",
-    "Difference": ".drift",
+    "Difference": ".differences",
     "Driver": ".driver",
     "DriverInfo": ".driver",
     "Family": ".family",
@@ -135,6 +139,9 @@ _WHERE: dict[str, str] = {
     "MigrationFailed": ".errors",
     "MigrationFileError": ".errors",
     "MigrationResult": ".commands",
+    "Event": ".commands",
+    "MigrationApplied": ".commands",
+    "subscribe": ".commands",
     "Model": ".model",
     "ModelError": ".errors",
     "ModelmigError": ".errors",
@@ -215,6 +222,7 @@ __all__ = [
     "Difference",
     "Driver",
     "DriverInfo",
+    "Event",
     "Expression",
     "Family",
     "Features",
@@ -229,6 +237,7 @@ __all__ = [
     "LockError",
     "LockWait",
     "Migration",
+    "MigrationApplied",
     "MigrationFailed",
     "MigrationFileError",
     "MigrationResult",
@@ -284,6 +293,7 @@ __all__ = [
     "scrub",
     "server_version",
     "status",
+    "subscribe",
     "table_name",
     "tool_lines",
     "tool_writing",

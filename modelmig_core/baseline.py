@@ -16,6 +16,7 @@ from .drift import compare_live
 from .driver import LedgerRow
 from .errors import InterruptedMigration, MigrationFileError, ModelmigError
 from .ledger import now
+from .modelgen import shown
 
 if TYPE_CHECKING:
     from .runner import Runner
@@ -68,8 +69,8 @@ def baseline(runner: Runner, to: str | None = None) -> int:
         comparison = compare_live(runner, expected, family)
         if comparison.differences:
             runner.echo(f"{name}: the live schema differs from what the migrations through {chosen[-1].id} add up to:")
-            for d in comparison.differences:
-                runner.echo(f"  {d.line}")
+            for d in comparison.differences:  # names from the database: one printable line each
+                runner.echo(shown(f"  {d.line}"))
             raise BaselineRefused(
                 f"{name}: baseline refused: {len(comparison.differences)} difference(s) between the live schema "
                 f"and the migrations through {chosen[-1].id}; nothing was marked"
@@ -92,5 +93,5 @@ def baseline(runner: Runner, to: str | None = None) -> int:
     for m in todo:
         runner.echo(f"{name}: marked {m.id} as applied (batch {batch}, not run)")
     for table in comparison.unmanaged:
-        runner.echo(f"{name}: unmanaged {comparison.unmanaged_kind} {table} (no model or migration knows it)")
+        runner.echo(shown(f"{name}: unmanaged {comparison.unmanaged_kind} {table} (no model or migration knows it)"))
     return len(todo)

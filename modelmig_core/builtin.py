@@ -1,41 +1,19 @@
-"""The core's own plugin: the relational family and its diff, applying a
-migration through its session, and the backup before anything is dropped in
-production."""
+"""The core's own plugin for applying migrations: applying one through its
+session, and the backup before anything is dropped in production. The runner
+registers it (``Runner.hook``); the relational family and its diff, which
+``make:migration`` needs without a runner, are ``relational.py``."""
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from typing import Any
 
 from .backup import backup_before_drop
-from .column_types import BUILTIN_TYPES, ColumnType
-from .diff import DiffHints, diff_states
 from .driver import Session, Statement, Step
 from .errors import MigrationFailed, ModelmigError
-from .family import Family, relational
 from .hookspecs import hookimpl
 from .ledger import MigrationRecord
 from .migrations import Migration
-from .operations import Operation
-from .state import State
-
-
-@hookimpl
-def families() -> Iterable[Family]:
-    return [relational()]
-
-
-@hookimpl
-def column_types() -> Iterable[ColumnType]:
-    """The core's own column types, registered as a plugin's are."""
-    return BUILTIN_TYPES
-
-
-@hookimpl
-def diff(old: Any, new: Any, hints: DiffHints) -> list[Operation]:
-    if not isinstance(old, State) or not isinstance(new, State):
-        return []
-    return diff_states(old, new, hints)
 
 
 def _perform(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
@@ -191,6 +190,49 @@ def _parallel(obj: dict[str, Any]) -> dict[str, Any]:
     return {"jobs": obj.get("jobs", 1), "fail_fast": obj.get("fail_fast", False)}
 
 
+def _renderer(out: Output, several: bool) -> Callable[[Any], None]:
+    """The command line's subscriber: each event's line, as the runner always
+    printed it (warnings on stderr); with several connections, a failed one's
+    traceback under MODELMIG_DEBUG=1 (one connection's is printed by handle_errors)."""
+    from .report import ConnectionFinished
+
+    def render(event: Any) -> None:
+        if event.text:
+            out.echo(event.text)
+        if several and isinstance(event, ConnectionFinished) and event.exception is not None:
+            _print_traceback(event.exception, event.connection)
+
+    return render
+
+
+def _loop(
+    config: Any,
+    plugins: Any,
+    targets: list[Any],
+    work: Callable[[Any], Any],
+    out: Output,
+    *,
+    jobs: int = 1,
+    fail_fast: bool = False,
+    render: bool = True,
+    reflect: bool = False,
+) -> list[Any]:
+    """``commands.each`` with its events printed."""
+    from .commands import each
+
+    return each(
+        config,
+        plugins,
+        targets,
+        work,
+        jobs=jobs,
+        fail_fast=fail_fast,
+        on_event=_renderer(out, len(targets) > 1),
+        render=render,
+        reflect=reflect,
+    )
+
+
 def _each(
     config: Any,
     plugins: Any,
@@ -200,71 +242,20 @@ def _each(
     reports: list[ConnectionReport] | None = None,
     jobs: int = 1,
     fail_fast: bool = False,
+    reflect: bool = False,
 ) -> None:
-    """Run ``work`` on each target, timing it, and close with a summary: one line
-    for one connection (when it did something), a block for several. One
-    connection's failure is raised as it is; with several, the others still run
-    (unless ``fail_fast``: then no more are started) and the command fails at the
-    end. ``jobs`` > 1 works on that many connections at once, in threads: each has
-    its own session, and every output line is whole and names its connection."""
-    from .runner import Runner
-
-    reports = [] if reports is None else reports
-    if jobs > 1 and len(targets) > 1:
-        plugins.hook  # noqa: B018 - the core's hooks registered once, before any thread uses them
-    shared = None
-    if len(targets) > 1:  # a fleet: the chain replayed once, each migration rendered once
-        from .shared import Shared
-
-        shared = Shared()
-    runners = [Runner(config, plugins, target, out.echo, shared) for target in targets]
-    reports.extend(r.report for r in runners)
-    results: dict[int, object] = {}
-    failures: list[BaseException] = []
-
-    def one(i: int) -> None:
-        runner = runners[i]
-        started = time.perf_counter()
-        try:
-            with runner:
-                results[i] = work(runner)
-        except Exception as exc:  # noqa: BLE001 - reported in the summary; raised again below
-            runner.report.error = _one_line(exc)
-            failures.append(exc)
-            if len(runners) > 1:  # one connection's is printed by handle_errors
-                _print_traceback(exc, runner.target.tag)
-        finally:
-            runner.report.duration_ms = int((time.perf_counter() - started) * 1000)
-
-    if jobs <= 1 or len(runners) == 1:
-        for i in range(len(runners)):
-            if failures and fail_fast:
-                runners[i].report.error = "not started (--fail-fast after a failure)"
-                continue
-            one(i)
-    else:
-        from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-
-        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="modelmig") as pool:
-            pending: dict[Future[None], int] = {}
-            queue = list(range(len(runners)))
-            while queue or pending:
-                while queue and len(pending) < jobs and not (failures and fail_fast):
-                    i = queue.pop(0)
-                    pending[pool.submit(one, i)] = i
-                if failures and fail_fast:
-                    for i in queue:
-                        runners[i].report.error = "not started (--fail-fast after a failure)"
-                    queue = []
-                if pending:
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        pending.pop(future)
+    """Run ``work`` on each target through the one loop (``commands.each``) and close
+    with a summary: one line for one connection (when it did something), a block
+    for several. One connection's failure is raised as it is; with several, the
+    others still run (unless ``fail_fast``: then no more are started) and the
+    command fails at the end."""
+    outcomes = _loop(config, plugins, targets, work, out, jobs=jobs, fail_fast=fail_fast, reflect=reflect)
+    if reports is not None:
+        reports.extend(o.report for o in outcomes)
     summary = []
-    for i, runner in enumerate(runners):
-        report, target = runner.report, runner.target
-        result = results.get(i)
-        text = result if isinstance(result, str) else report.summary()
+    for o in outcomes:
+        report, target = o.report, o.target
+        text = o.result if isinstance(o.result, str) else report.summary()
         if report.error is not None:
             summary.append(f"  {target.label}: FAILED: {report.error} ({report.duration_ms} ms)")
         else:
@@ -272,13 +263,13 @@ def _each(
             if len(targets) == 1 and (report.applied or report.rolled_back or report.dropped or report.pretended):
                 out.info(f"{target.tag}: {text}")
     if len(targets) == 1:
-        if failures:
-            raise failures[0]
+        if outcomes[0].exception is not None:
+            raise outcomes[0].exception
         return
     out.info("summary:")
     for line in summary:
         out.info(line)
-    failed = sum(1 for r in runners if r.report.error is not None)
+    failed = sum(1 for o in outcomes if not o.ok)
     if failed:
         _fail(f"{failed} of {len(targets)} connection(s) failed", 1)
 
@@ -346,7 +337,7 @@ def make_migration(
     (only the named MODELs' changes, and the pivots between them, when given)."""
     from .app import open_app
     from .dataloss import destructive_ops, what
-    from .make import chain_problems, plan, plan_empty, unsupported, write
+    from .make import Refused, chain_problems, plan_empty, plan_refusals, write
 
     out = Output()
     if empty and check:
@@ -355,16 +346,24 @@ def make_migration(
     if empty:
         if not name:
             raise click.UsageError("--empty needs --name NAME (what the hand-written migration does)")
-        planned = [plan_empty(config, plugins, name, family)]
+        planned, refusals = [plan_empty(config, plugins, name, family)], []
     else:
-        planned = plan(config, plugins, name, models, pivot_separate)
+        planned, refusals = plan_refusals(config, plugins, name, models, pivot_separate)
+    if refusals and not check:  # every refusal at once, and nothing written
+        for line in refusals:
+            out.error(line)
+        if len(refusals) > 1:
+            out.error(Refused(refusals).summary())
+        sys.exit(Refused.exit_code)
     if check:
-        problems = chain_problems(config, plugins, planned)
+        problems = refusals + chain_problems(config, plugins, planned)
         for p in planned:
             ops = ", ".join(op.describe() for op in p.up)
             out.data(f"{p.family}: models and migrations differ: {ops}")
         for line in problems:
             out.error(line)
+        if len(problems) > 1:
+            out.error(Refused(problems).summary("the models cannot be migrated on every configured connection"))
         if planned or problems:
             sys.exit(1)
         out.data("models and migrations agree")
@@ -381,8 +380,6 @@ def make_migration(
             out.data(f"Created {rel} ({len(p.up)} operation(s))")
         for op in destructive_ops(p.up):
             out.warn(f"{rel} drops data when it runs: {what(op)}")
-        for line in unsupported(config, plugins, p.family, [(p.id, p.before, p.up)]):
-            out.warn(line)
 
 
 @cli.command("migrate:run")
@@ -502,52 +499,64 @@ def migrate_status(obj: dict[str, Any], as_json: bool, drift: bool, **kw: Any) -
     missing, running (another runner is applying it now) or interrupted; with
     --drift, how the live schema differs from what the applied migrations made."""
     from .driver import redact
-    from .runner import Runner
 
     if drift:
         _status_with_drift(obj, as_json, kw)
         return
     out = Output(json_mode=as_json)
     config, plugins, targets = _targets(obj, kw)
-
-    def one(target: Any) -> tuple[Any, list[Any], bool]:
-        with Runner(config, plugins, target, out.echo) as runner:
-            return target, runner.status(), not runner.database_missing()
-
-    jobs = _parallel(obj)["jobs"]
-    if jobs > 1 and len(targets) > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="modelmig") as pool:
-            report = list(pool.map(one, targets))  # in the targets' order, whichever finishes first
-    else:
-        report = [one(t) for t in targets]
+    outcomes = _loop(
+        config,
+        plugins,
+        targets,
+        lambda runner: (runner.status(), not runner.database_missing()),
+        out,
+        **_parallel(obj),
+        render=False,
+    )
+    if len(outcomes) == 1 and outcomes[0].exception is not None:
+        raise outcomes[0].exception
     if as_json:
         out.json(
             {
+                "ok": all(o.ok for o in outcomes),
                 "connections": [
                     {
-                        "connection": t.name,
-                        "driver": t.driver.name,
-                        "url": redact(t.url),
-                        "test": t.test,
-                        "database_exists": exists,
-                        "migrations": [r.as_json() for r in rows],
+                        "connection": o.target.name,
+                        "driver": o.target.driver.name,
+                        "url": redact(o.target.url),
+                        "test": o.target.test,
+                        "ok": o.ok,
+                        "error": o.report.error,
+                        "database_exists": o.result[1] if o.ok else None,
+                        "migrations": [r.as_json() for r in o.result[0]] if o.ok else [],
                     }
-                    for t, rows, exists in report
-                ]
+                    for o in outcomes
+                ],
             }
         )
-        return
-    for target, rows, exists in report:
-        out.data(f"{target.label}")
-        if not exists:
-            out.data("  the database does not exist yet (migrate:run creates it)")
-        if not rows:
-            out.data("  no migrations")
-        width = max((len(r.id) for r in rows), default=0)
-        for r in rows:
-            out.data(f"  {r.id.ljust(width)}  {_status_text(out, r)}")
+    else:
+        for o in outcomes:
+            out.data(f"{o.target.label}")
+            if not o.ok:
+                out.data(f"  FAILED: {o.report.error}")
+                continue
+            rows, exists = o.result
+            if not exists:
+                out.data("  the database does not exist yet (migrate:run creates it)")
+            if not rows:
+                out.data("  no migrations")
+            width = max((len(r.id) for r in rows), default=0)
+            for r in rows:
+                out.data(f"  {r.id.ljust(width)}  {_status_text(out, r)}")
+    _fail_some(outcomes)
+
+
+def _fail_some(outcomes: list[Any], code: int = 1) -> None:
+    """Several connections, some failed: one error line counting them, exit ``code``."""
+    failed = sum(1 for o in outcomes if not o.ok)
+    if failed:
+        _fail(f"{failed} of {len(outcomes)} connection(s) failed", code)
 
 
 _STATUS_COLOURS = {"applied": "green", "pending": "yellow", "running": "cyan"}
@@ -696,7 +705,14 @@ def migrate_resolve(obj: dict[str, Any], migration_id: str, outcome: str | None,
     if outcome is None:
         raise click.UsageError("say how the interrupted migration ended: --applied or --rolled-back")
     config, plugins, targets = _targets(obj, kw)
-    _each(config, plugins, targets, lambda runner: resolve(runner, migration_id, outcome == "applied"), Output())
+    _each(
+        config,
+        plugins,
+        targets,
+        lambda runner: resolve(runner, migration_id, outcome == "applied"),
+        Output(),
+        **_parallel(obj),
+    )
 
 
 # ---------------------------------------------------------------- the live database as an input
@@ -706,15 +722,23 @@ def _status_with_drift(obj: dict[str, Any], as_json: bool, kw: dict[str, Any]) -
     """``migrate:status --drift``: the status of each migration and how the live
     schema differs from the applied ones. Exit 0: no drift; 1: drift; 2: error."""
     from .drift import drift
-    from .runner import Runner
+    from .driver import redact
 
     out = Output(json_mode=as_json)
     try:
         config, plugins, targets = _targets(obj, kw)
-        report = []
-        for target in targets:
-            with Runner(config, plugins, target, out.echo) as runner:
-                report.append((target, runner.status(), drift(runner)))
+        outcomes = _loop(
+            config,
+            plugins,
+            targets,
+            lambda runner: (runner.status(), drift(runner)),
+            out,
+            **_parallel(obj),
+            render=False,
+            reflect=True,
+        )
+        if len(outcomes) == 1 and outcomes[0].exception is not None:
+            raise outcomes[0].exception
     except ModelmigError as exc:
         _print_traceback()
         _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, 2)
@@ -723,27 +747,32 @@ def _status_with_drift(obj: dict[str, Any], as_json: bool, kw: dict[str, Any]) -
     except Exception as exc:  # noqa: BLE001 - never a traceback for the user
         _print_traceback()
         _fail(f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0]}", 2)
-    drifted = any(d.drifted for _, _, d in report)
+    drifted = any(o.result[1].drifted for o in outcomes if o.ok)
     if as_json:
-        connections = [
-            {
-                "connection": t.name,
-                "driver": t.driver.name,
-                "test": t.test,
-                "migrations": [r.as_json() for r in rows],
-                **d.as_json(),
-            }
-            for t, rows, d in report
-        ]
-        out.json({"connections": connections, "drift": drifted})
+        connections = []
+        for o in outcomes:
+            t = o.target
+            entry: dict[str, Any] = {"connection": t.name, "driver": t.driver.name, "test": t.test}
+            if o.ok:
+                rows, d = o.result
+                entry.update({"ok": True, "error": None, "migrations": [r.as_json() for r in rows], **d.as_json()})
+            else:
+                entry.update({"url": redact(t.url), "ok": False, "error": o.report.error, "migrations": []})
+            connections.append(entry)
+        out.json({"ok": all(o.ok for o in outcomes), "connections": connections, "drift": drifted})
     else:
-        for target, rows, d in report:
-            out.data(f"{target.label}")
+        for o in outcomes:
+            out.data(f"{o.target.label}")
+            if not o.ok:
+                out.data(f"  FAILED: {o.report.error}")
+                continue
+            rows, d = o.result
             width = max((len(r.id) for r in rows), default=0)
             for r in rows:
                 out.data(f"  {r.id.ljust(width)}  {_status_text(out, r)}")
             for line in d.lines():
                 out.data(f"  {line}")
+    _fail_some(outcomes, 2)
     sys.exit(1 if drifted else 0)
 
 
@@ -759,7 +788,15 @@ def migrate_baseline(obj: dict[str, Any], to: str | None, **kw: Any) -> None:
     from .baseline import baseline
 
     config, plugins, targets = _targets(obj, kw)
-    _each(config, plugins, targets, lambda runner: f"{baseline(runner, to)} marked as applied", Output())
+    _each(
+        config,
+        plugins,
+        targets,
+        lambda runner: f"{baseline(runner, to)} marked as applied",
+        Output(),
+        **_parallel(obj),
+        reflect=True,
+    )
 
 
 @cli.command("make:models")

@@ -1,6 +1,6 @@
 """The migrate commands from Python, with results as values — what an app calls
-to migrate at start-up, and what the pytest plugin uses (like ``alembic.command``
-or Django's ``call_command``)::
+to migrate at start-up, what the pytest plugin uses (like ``alembic.command`` or
+Django's ``call_command``), and what the command line calls for every command::
 
     from modelmig_core import api
 
@@ -13,21 +13,248 @@ Each command takes the same targets as the CLI (``connections``, ``drivers``,
 errors are raised as ``ModelmigError`` (one clear line, as the CLI prints them).
 Opening a project makes its folder the working directory, as the CLI does, so
 relative SQLite paths and model modules resolve the same way.
+
+**One loop over connections** (``each``) serves every command, here and on the
+command line: ``jobs`` connections at once (threads, each with its own session),
+one connection's failure isolated from the others (unless ``fail_fast``: then no
+more are started), each connection's ``ConnectionReport`` kept.
+
+**Events.** What a command does is reported as it happens, as ``Event`` values
+(``report.py``: ``ConnectionStarted``, ``MigrationStarted``, ``MigrationApplied``,
+``MigrationFailure``, ``Warned``, ``LockWaiting``, ``Progress``,
+``ConnectionFinished``), each naming its connection and carrying the line the
+command line prints for it. A command's ``on_event`` takes them, and so does every
+subscriber added with ``subscribe`` (a pytest plugin, a web hook, a metrics
+exporter)::
+
+    unsubscribe = commands.subscribe(lambda event: print(event))
+
+Under ``jobs`` > 1 events arrive from several threads at once; a subscriber that
+keeps state guards it.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from .config import Config
+from .errors import ModelmigError
 from .registry import Registry
+from .report import (
+    ConnectionFinished,
+    ConnectionReport,
+    ConnectionStarted,
+    Event,
+    LockWaiting,
+    MigrationApplied,
+    MigrationFailure,
+    MigrationStarted,
+    Progress,
+    Warned,
+)
 from .runner import Runner, StatusRow
 from .targets import Target, select_targets
 
-__all__ = ["MigrationResult", "Project", "StatusRow", "fresh", "open_project", "reset", "rollback", "run", "status"]
+__all__ = [
+    "ConnectionFinished",
+    "ConnectionStarted",
+    "Event",
+    "LockWaiting",
+    "MigrationApplied",
+    "MigrationFailure",
+    "MigrationResult",
+    "MigrationStarted",
+    "Outcome",
+    "Progress",
+    "Project",
+    "StatusResult",
+    "StatusRow",
+    "Warned",
+    "each",
+    "fresh",
+    "open_project",
+    "reset",
+    "rollback",
+    "run",
+    "status",
+    "subscribe",
+]
+
+T = TypeVar("T")
+Subscriber = Callable[[Event], None]
+NOT_STARTED = "not started (--fail-fast after a failure)"
+
+_subscribers: list[Subscriber] = []
+_subscribers_lock = threading.Lock()
+
+
+def subscribe(subscriber: Subscriber) -> Callable[[], None]:
+    """Send every event of every command of this process to ``subscriber`` (after
+    the command's own ``on_event``); returns the function that unsubscribes it."""
+    with _subscribers_lock:
+        _subscribers.append(subscriber)
+
+    def unsubscribe() -> None:
+        with _subscribers_lock:
+            if subscriber in _subscribers:
+                _subscribers.remove(subscriber)
+
+    return unsubscribe
+
+
+def _dispatcher(on_event: Subscriber | None) -> Subscriber:
+    def dispatch(event: Event) -> None:
+        if on_event is not None:
+            on_event(event)
+        with _subscribers_lock:
+            subscribers = list(_subscribers)
+        for subscriber in subscribers:
+            subscriber(event)
+
+    return dispatch
+
+
+def one_line(exc: BaseException) -> str:
+    """An error as the one line the command line prints for it."""
+    text = (str(exc).strip().splitlines() or [""])[0]
+    if isinstance(exc, ModelmigError):
+        return text or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"
+
+
+@dataclass
+class Outcome(Generic[T]):
+    """What ``each`` did on one connection: its report (``report.error`` set when
+    it failed or was never started), what the work returned, the exception."""
+
+    target: Target
+    report: ConnectionReport
+    result: T | None = None
+    exception: BaseException | None = None
+    started: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.report.error is None
+
+
+def prepare_threads(registry: Registry, targets: list[Target], render: bool, reflect: bool = False) -> None:
+    """Import, in the calling thread, what the threads of ``each`` will need, so
+    that no two threads import the same modules at once (SQLAlchemy's lazy imports
+    raced: an ImportError on every connection). The core's hooks are registered;
+    with ``render`` (the work may apply or roll back migrations), each driver's
+    renderer is made once: SQLAlchemy and the dialect are imported only then; with
+    ``reflect`` (drift, baseline), each driver's reflection likewise. A read-only
+    command (status) imports neither: its threads read the ledger only."""
+    from . import ledger  # noqa: F401 - each thread records its migrations through it
+
+    registry.hook  # noqa: B018 - the core's hooks registered once, before any thread uses them
+    if not (render or reflect):
+        return
+    from . import dataloss, history  # noqa: F401 - each thread replays and counts through them
+
+    seen: set[int] = set()
+    for target in targets:
+        driver = target.driver
+        if id(driver) in seen:
+            continue
+        seen.add(id(driver))
+        for wanted, method in ((render, "renderer"), (reflect, "reflection")):
+            make = getattr(driver, method, None)
+            if wanted and callable(make):
+                make()
+
+
+def each(
+    config: Config,
+    registry: Registry,
+    targets: list[Target],
+    work: Callable[[Runner], T],
+    *,
+    jobs: int = 1,
+    fail_fast: bool = False,
+    on_event: Subscriber | None = None,
+    render: bool = True,
+    reflect: bool = False,
+) -> list[Outcome[T]]:
+    """Run ``work`` on each target's ``Runner``, timing it: the one loop over
+    connections of every command. One connection's failure is kept in its outcome
+    and the others still run (unless ``fail_fast``: then no more are started);
+    ``jobs`` > 1 works on that many connections at once, in threads, each with its
+    own session, after ``prepare_threads``. Outcomes come in the targets' order.
+    ``render`` False: the work renders nothing (status, drift); ``reflect``: it
+    reads the live schema (drift, baseline)."""
+    emit = _dispatcher(on_event)
+    shared = None
+    if len(targets) > 1:  # a fleet: the chain replayed once, each migration rendered once
+        from .shared import Shared
+
+        shared = Shared()
+    threaded = jobs > 1 and len(targets) > 1
+    if threaded:
+        prepare_threads(registry, targets, render, reflect)
+    runners = [Runner(config, registry, target, shared=shared, emit=emit) for target in targets]
+    outcomes: list[Outcome[T]] = [Outcome(r.target, r.report) for r in runners]
+    failed = threading.Event()
+
+    def one(i: int) -> None:
+        runner, outcome = runners[i], outcomes[i]
+        outcome.started = True
+        name = runner.target.name
+        emit(ConnectionStarted(name, "", runner.driver.name))
+        started = time.perf_counter()
+        try:
+            with runner:
+                outcome.result = work(runner)
+        except Exception as exc:  # noqa: BLE001 - kept in the outcome; the caller decides
+            runner.report.error = one_line(exc)
+            outcome.exception = exc
+            failed.set()
+        finally:
+            runner.report.duration_ms = int((time.perf_counter() - started) * 1000)
+            emit(
+                ConnectionFinished(
+                    name, "", runner.report.error, runner.report.duration_ms, exception=outcome.exception
+                )
+            )
+
+    def skip(i: int) -> None:
+        runners[i].report.error = NOT_STARTED
+        emit(ConnectionFinished(runners[i].target.name, "", NOT_STARTED, 0, started=False))
+
+    if not threaded:
+        for i in range(len(runners)):
+            if failed.is_set() and fail_fast:
+                skip(i)
+                continue
+            one(i)
+        return outcomes
+    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="modelmig") as pool:
+        pending: dict[Future[None], int] = {}
+        queue = list(range(len(runners)))
+        while queue or pending:
+            # the free slots are filled as one batch, decided before any of it starts:
+            # a connection that fails at once never keeps its batch-mates from starting
+            stop = failed.is_set() and fail_fast
+            while queue and len(pending) < jobs and not stop:
+                i = queue.pop(0)
+                pending[pool.submit(one, i)] = i
+            if failed.is_set() and fail_fast:
+                for i in queue:
+                    skip(i)
+                queue = []
+            if pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    pending.pop(future)
+    return outcomes
 
 
 @dataclass
@@ -82,21 +309,36 @@ def open_project(config_path: str | Path | None = None) -> Project:
 
 
 def _each(
-    project: Project, targets: list[Target], work: Callable[[Runner], int], echo: Callable[[str], None] | None
+    project: Project,
+    targets: list[Target],
+    work: Callable[[Runner], int],
+    echo: Callable[[str], None] | None,
+    on_event: Subscriber | None = None,
+    jobs: int = 1,
+    fail_fast: bool = False,
 ) -> list[MigrationResult]:
-    out = []
-    for target in targets:
-        lines: list[str] = []
+    """``each`` with a ``MigrationResult`` per target; the first failure is raised
+    once every connection has been worked on (or, ``fail_fast``, after it)."""
+    lines: dict[str, list[str]] = {t.name: [] for t in targets}
+    lock = threading.Lock()
 
-        def say(line: str, lines: list[str] = lines) -> None:
-            lines.append(line)
+    def seen(event: Event) -> None:
+        if event.text:
+            with lock:
+                lines[event.connection].append(event.text)
             if echo is not None:
-                echo(line)
+                echo(event.text)
+        if on_event is not None:
+            on_event(event)
 
-        with Runner(project.config, project.registry, target, say) as runner:
-            count = work(runner)
-        out.append(MigrationResult(target.name, target.driver.name, target.url, target.test, count, lines))
-    return out
+    outcomes = each(project.config, project.registry, targets, work, jobs=jobs, fail_fast=fail_fast, on_event=seen)
+    for o in outcomes:
+        if o.exception is not None:
+            raise o.exception
+    return [
+        MigrationResult(t.name, t.driver.name, t.url, t.test, o.result or 0, lines[t.name])
+        for t, o in zip(targets, outcomes, strict=True)
+    ]
 
 
 def run(
@@ -106,10 +348,21 @@ def run(
     force: bool = False,
     yes: bool = False,
     echo: Callable[[str], None] | None = None,
+    on_event: Subscriber | None = None,
+    jobs: int = 1,
+    fail_fast: bool = False,
     **targets: Any,
 ) -> list[MigrationResult]:
     """Apply every pending migration on each target."""
-    return _each(project, project.targets(**targets), lambda r: r.run(pretend=pretend, force=force, yes=yes), echo)
+    return _each(
+        project,
+        project.targets(**targets),
+        lambda r: r.run(pretend=pretend, force=force, yes=yes),
+        echo,
+        on_event,
+        jobs,
+        fail_fast,
+    )
 
 
 def rollback(
@@ -120,6 +373,9 @@ def rollback(
     force: bool = False,
     yes: bool = False,
     echo: Callable[[str], None] | None = None,
+    on_event: Subscriber | None = None,
+    jobs: int = 1,
+    fail_fast: bool = False,
     **targets: Any,
 ) -> list[MigrationResult]:
     """Roll back the last batch (or ``step`` migrations) on each target."""
@@ -128,6 +384,9 @@ def rollback(
         project.targets(**targets),
         lambda r: r.rollback(step=step, pretend=pretend, force=force, yes=yes),
         echo,
+        on_event,
+        jobs,
+        fail_fast,
     )
 
 
@@ -137,6 +396,9 @@ def reset(
     force: bool = False,
     yes: bool = False,
     echo: Callable[[str], None] | None = None,
+    on_event: Subscriber | None = None,
+    jobs: int = 1,
+    fail_fast: bool = False,
     **targets: Any,
 ) -> list[MigrationResult]:
     """Roll back every migration on each target (guarded as ``migrate:reset``)."""
@@ -148,6 +410,9 @@ def reset(
         project.targets(**targets),
         lambda r: r.rollback(everything=True, force=True, yes=True, command="migrate:reset", allow_modified=force),
         echo,
+        on_event,
+        jobs,
+        fail_fast,
     )
 
 
@@ -157,6 +422,9 @@ def fresh(
     force: bool = False,
     yes: bool = False,
     echo: Callable[[str], None] | None = None,
+    on_event: Subscriber | None = None,
+    jobs: int = 1,
+    fail_fast: bool = False,
     **targets: Any,
 ) -> list[MigrationResult]:
     """Drop everything, then run every migration, on each target (guarded as
@@ -164,14 +432,19 @@ def fresh(
     from .guard import check_production
 
     check_production("migrate:fresh", force=force, yes=yes)
-    return _each(project, project.targets(**targets), lambda r: r.fresh(), echo)
+    return _each(project, project.targets(**targets), lambda r: r.fresh(), echo, on_event, jobs, fail_fast)
 
 
-def status(project: Project, **targets: Any) -> list[StatusResult]:
-    """Each target's migrations and their status."""
-    out = []
-    for target in project.targets(**targets):
-        with Runner(project.config, project.registry, target, lambda line: None) as runner:
-            rows = runner.status()
-        out.append(StatusResult(target.name, target.driver.name, target.test, rows))
-    return out
+def status(
+    project: Project, *, on_event: Subscriber | None = None, jobs: int = 1, **targets: Any
+) -> list[StatusResult]:
+    """Each target's migrations and their status (the first failure is raised
+    once every connection has been read)."""
+    chosen = project.targets(**targets)
+    outcomes = each(
+        project.config, project.registry, chosen, lambda r: r.status(), jobs=jobs, on_event=on_event, render=False
+    )
+    for o in outcomes:
+        if o.exception is not None:
+            raise o.exception
+    return [StatusResult(t.name, t.driver.name, t.test, o.result or []) for t, o in zip(chosen, outcomes, strict=True)]

@@ -53,6 +53,19 @@ def where(model: type[Model], field: str | None = None) -> str:
     return f"{text}, field {field!r}" if field else text
 
 
+def name_problem(model: type[Model], name: Any) -> str | None:
+    """Why ``name`` cannot name a table or column of ``model``, or None. An SQL table
+    or column may hold any printable text (it is quoted wherever it reaches SQL and
+    written as a literal wherever it reaches Python: a name read from a live
+    database, ``a.b c'd``); a line break or control character is refused, and the
+    other stores keep to identifiers."""
+    if not isinstance(name, str) or not name:
+        return "is not a valid identifier"
+    if (getattr(model, "store", "sql") or "sql") == "sql":
+        return None if name.isprintable() else "holds a line break or control character"
+    return None if name.isidentifier() else "is not a valid identifier"
+
+
 def table_name(model: type[Model]) -> str:
     if "table" in model.__dict__:
         name = model.__dict__["table"]
@@ -60,8 +73,9 @@ def table_name(model: type[Model]) -> str:
             raise ModelError(f"{where(model)}: table name is empty (leave 'table' out to get {snake(model.__name__)}s)")
     else:
         name = getattr(model, "table", "") or snake(model.__name__) + "s"
-    if not isinstance(name, str) or not name.isidentifier():
-        raise ModelError(f"{where(model)}: table name {name!r} is not a valid identifier")
+    problem = name_problem(model, name)
+    if problem:
+        raise ModelError(f"{where(model)}: table name {name!r} {problem}")
     if name.lower().startswith(RESERVED_PREFIXES):
         raise ModelError(
             f"{where(model)}: table name {name!r} is reserved: modelmig keeps names starting with "
@@ -88,6 +102,9 @@ def compile_column(
     each shared Column once. Only valid declarations are remembered, so an error
     always names the model it is in. The key is the declaration's ``repr``, which
     tells apart what ``==`` does not (``1``, ``1.0`` and ``True``; a list and a tuple)."""
+    problem = name_problem(model, name)
+    if problem:
+        raise ModelError(f"{where(model, name)}: column name {problem}")
     extra = tuple(extra_types)
     key = repr((name, spec.type, spec.arg, spec.options, tuple(getattr(t, "name", t) for t in extra)))
     known = _COLUMNS.get(key)
@@ -106,8 +123,6 @@ def _registry(extra_types: Iterable[ColumnType | str]) -> dict[str, ColumnType]:
 
 def _compile_column(model: type[Model], name: str, spec: ColumnSpec, extra_types: Iterable[ColumnType | str]) -> Column:
     loc = where(model, name)
-    if not name.isidentifier():
-        raise ModelError(f"{loc}: column name is not a valid identifier")
     registered = _registry(extra_types)
     ctype = registered.get(spec.type)
     if ctype is None:

@@ -53,7 +53,8 @@ def what(op: Operation) -> str:
 def marker(op: Operation) -> str:
     """The comment a migration file carries above an operation that drops data (one
     line, whatever the names in it hold)."""
-    return f"# {DROPS_DATA}: {what(op)}"
+    text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in what(op))  # NUL, ESC: escaped
+    return f"# {DROPS_DATA}: {text}"
 
 
 # ---------------------------------------------------------------- counted under the names of the moment

@@ -18,6 +18,7 @@ backup. Nothing here imports a database library or SQLAlchemy.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, fields, replace
@@ -54,25 +55,38 @@ class Features:
     states only what differs and never drops a flag by accident."""
 
     # Each flag says what the driver can *run*, natively or by emulation (SQLite
-    # rebuilds a table to alter a column: it declares alter_column=True).
-    # make:migration checks every operation against the flags of every configured
-    # connection of its family (Operation.requires), and the conformance kit skips
-    # the scenarios a driver declares it cannot run.
+    # rebuilds a table to alter a column: it declares alter_column=True). A driver
+    # says what it lacks by declaring a flag False; make:migration lists, at once,
+    # everything a configured connection's driver lacks for the models and for the
+    # planned steps (and writes nothing), and the conformance kit skips the
+    # scenarios a driver declares it cannot run.
     sql: bool = False  # a relational database: --all-connections selects it, the SQL chain applies to it
-    transactional_ddl: bool = False  # a migration and its ledger row commit together or not at all
+    #
+    # What the models may use at all (refused naming the model and the field):
+    foreign_keys: bool = True  # FOREIGN KEY constraints (database["foreign_keys"])
+    unique_constraints: bool = True  # UNIQUE constraints or unique indexes (unique=True, database["unique"])
+    increments: bool = True  # auto-increment primary keys (column("increments"), "bigIncrements")
+    check_constraints: bool = True  # CHECK constraints (database["checks"])
+    fk_actions: bool = True  # ON DELETE / ON UPDATE of a foreign key
+    native_enum: bool = False  # enum types of the database's own (else: a string and a CHECK of its values)
+    #
+    # What a step may change on an existing table (Operation.requires names these;
+    # alter_column_type is read from the planned AlterColumn steps):
     alter_column: bool = True  # type/null/default changes of an existing column
+    alter_column_type: bool = True  # a new type (or length, precision, scale, enum values) of an existing column
     rename_column: bool = True
     rename_table: bool = True
     add_constraint_to_existing_table: bool = True  # ADD/DROP FOREIGN KEY / CHECK on an existing table
+    add_unique_to_existing_table: bool = True  # add/drop a unique key of an existing table (a constraint or index)
     alter_referenced_table: bool = True  # rename, alter or drop columns of a table that FKs point at; rename it
     # alter or rename a column that its table's FKs use, or change the type of one an index or a check uses
     alter_constrained_column: bool = True
     # ADD COLUMN ... NOT NULL DEFAULT x on a table with indexes or a primary key
     add_not_null_column_to_indexed_table: bool = True
-    fk_actions: bool = True  # ON DELETE / ON UPDATE
+    #
+    # How it runs and what it keeps:
+    transactional_ddl: bool = False  # a migration and its ledger row commit together or not at all
     constraint_names: bool = True  # the database keeps the names of foreign keys and checks
-    native_enum: bool = False
-    check_constraints: bool = True
     advisory_lock: bool = False  # one runner at a time through a server-side lock
     progress_ledger: bool = False  # the ledger counts statements done (no transactional DDL)
     backup: bool = True  # Driver.backup works (the production guard refuses destructive commands without it)
@@ -327,7 +341,9 @@ class Driver:
 
     info: ClassVar[DriverInfo]
     features: ClassVar[Features] = Features()
-    api_version: ClassVar[int] = API_VERSION
+    #: required: the driver API version this driver was written for (``API_VERSION``);
+    #: a driver class that declares none is refused when it is loaded
+    api_version: ClassVar[int]
     #: an object with hook implementations this driver contributes (a family, a
     #: diff...), registered with the plugin manager when the driver is loaded
     hooks: ClassVar[Any] = None
@@ -366,11 +382,18 @@ class Driver:
         """The live schema as the family's state value."""
         raise NotImplementedError(f"driver {self.name} cannot reflect a database")
 
-    def refusals(self, state: Any, server: str | None) -> list[Refusal]:
-        """What the database would refuse in ``state`` (the models' state), known at
-        make time: ``server`` is what the connection declares (``"mysql-8.4"``,
+    def refusals(self, state: Any, server: str | None, steps: Sequence[Step] = ()) -> list[Refusal]:
+        """What the database would refuse, known at make time: in ``state`` (the
+        models' state) or in ``steps`` (the planned steps that lead there, each with
+        the states just before and after it; empty when nothing is planned).
+        ``server`` is what the connection declares (``"mysql-8.4"``,
         ``"mongodb-6.0"``), None for the oldest server the driver supports.
-        make:migration refuses the models with the first one, naming the connection."""
+        make:migration lists every refusal of every configured connection at once
+        (naming the connection) and writes nothing. A driver extends its base's
+        (``super().refusals(state, server, steps) + ...``). What ``features`` says
+        the driver lacks is refused by the core: no need to repeat it here. An
+        override written for the older ``refusals(state, server)`` is still called
+        (without the steps): see ``refusals_of``."""
         return []
 
     def value_problem(self, value: Any) -> str | None:
@@ -385,14 +408,15 @@ class Driver:
 
     def type_refusal(self, table: str, column: Any) -> Refusal | None:
         """The refusal of a column whose type this driver has no entry for (naming
-        the type and the driver), or None. make:migration calls it for every column."""
+        the type and the driver), or None. make:migration asks ``renders`` for every
+        column (and a ``render_column`` hook after it) and lists each refusal."""
         if self.renders(column.type):
             return None
         return Refusal(
             table,
             column.name,
-            f"column type {column.type!r} has no entry for driver {self.name} "
-            "(neither the driver's type table nor the type's own ddl names it)",
+            f"column type {column.type!r} has no rendering for {self.name}: install or configure the plugin "
+            f"that renders it for {self.name}, or use another type",
         )
 
     def comparable(self, state: Any) -> Any:
@@ -410,6 +434,19 @@ class Refusal:
     table: str
     field: str | None
     reason: str
+
+
+def refusals_of(driver: Driver, state: Any, server: str | None, steps: Sequence[Step] = ()) -> list[Refusal]:
+    """``driver.refusals`` with the planned ``steps`` where its signature takes them
+    (a ``steps`` parameter or ``**kwargs``), without them for an override written
+    for the older ``refusals(state, server)``."""
+    try:
+        params = inspect.signature(driver.refusals).parameters.values()
+    except (TypeError, ValueError):  # a callable without a signature: call it the old way
+        params = ()  # type: ignore[assignment]
+    if any(p.name == "steps" or p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return list(driver.refusals(state, server, steps=steps))
+    return list(driver.refusals(state, server))
 
 
 def server_version(server: str | None, product: str, default: tuple[int, int]) -> tuple[int, int]:

@@ -24,7 +24,7 @@ class Family:
     operations_module: str  # imported as ``op`` by the family's migration files
     #: (owner, identifier) pairs of a state, checked against drivers' identifier limits
     identifiers: Callable[[Any], Iterable[tuple[str, str]]] | None = None
-    #: drift: ``compare(expected, live, known)`` -> ``drift.Comparison`` (each
+    #: drift: ``compare(expected, live, known)`` -> ``differences.Comparison`` (each
     #: difference, and the objects no name in ``known`` covers); None: as a whole
     compare: Callable[[Any, Any, set[str]], Any] | None = None
     #: the names of a state's top-level objects (tables, collections), for drift
@@ -39,14 +39,9 @@ def relational_identifiers(state: Any) -> Iterable[tuple[str, str]]:
                 yield t.name, m.name
 
 
-def relational_compare(expected: Any, live: Any, known: set[str]) -> Any:
-    from .drift import compare_relational
-
-    return compare_relational(expected, live, known)
-
-
 def relational() -> Family:
     from .compile import compile_sql_models
+    from .differences import compare_relational
     from .state import State
 
     return Family(
@@ -56,6 +51,6 @@ def relational() -> Family:
         build=lambda models, types: compile_sql_models(list(models), types),
         operations_module="modelmig_core.operations",
         identifiers=relational_identifiers,
-        compare=relational_compare,
+        compare=compare_relational,
         names=lambda state: state.tables,
     )

@@ -9,24 +9,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .compile import table_name, where
 from .config import Config, ConnectionConfig
 from .diff import DiffHints, inverse_operations
+from .driver import Driver, Features, Refusal, Step, refusals_of
 from .errors import ConfigError, ModelError
 from .history import head, replay
 from .migrations import chain_dir, render
 from .model import Model
 from .naming import slug
-from .operations import Operation
+from .operations import AlterColumn, Operation
 from .project import Desired, desired_states
 from .registry import Registry
-from .state import State
+from .state import Column, State
 from .targets import driver_of
-
-if TYPE_CHECKING:
-    from .driver import Driver
 
 STAMP = "%Y%m%d%H%M%S"
 
@@ -82,43 +80,206 @@ def family_drivers(config: Config, plugins: Registry, family: str) -> list[tuple
     return out
 
 
-def check_identifiers(config: Config, plugins: Registry, desired: Desired) -> None:
-    """Names longer than any configured database of this family allows are rejected now."""
+class Line(str):
+    """One line of make's refusals, and the connection it is about (None: every one)."""
+
+    connection: str | None = None
+
+    @classmethod
+    def on(cls, text: str, connection: str | None) -> Line:
+        line = cls(text)
+        line.connection = connection
+        return line
+
+
+class Refused(ModelError):
+    """make:migration's refusals, every one of them (``lines``, one line each,
+    naming the connection, the driver, the model or table and field, and what to
+    do): nothing is written while there is one. The message is the first line."""
+
+    def __init__(self, lines: list[str]) -> None:
+        more = f" (and {len(lines) - 1} more refusal(s))" if len(lines) > 1 else ""
+        super().__init__(lines[0] + more)
+        self.lines = lines
+
+    def summary(self, written: str = "no migration was written") -> str:
+        """The closing line: how many refusals, over which connections."""
+        names = sorted({c for c in (getattr(line, "connection", None) for line in self.lines) if c is not None})
+        over = f" over connection(s) {', '.join(repr(n) for n in names)}" if names else ""
+        return f"{len(self.lines)} refusal(s){over}: {written}; fix each line above and make again"
+
+
+def check_identifiers(config: Config, plugins: Registry, desired: Desired) -> list[str]:
+    """Names longer than any configured database of this family allows, one line each."""
     if desired.family.identifiers is None:
-        return
+        return []
     limits = [
         (d.features.max_identifier_length, d.name)
         for _, d in family_drivers(config, plugins, desired.family.name)
         if d.features.max_identifier_length
     ]
     if not limits:
-        return
+        return []
     limit, driver_name = min(limits)
     by_table = {table_name(m): m for m in desired.models}
+    out = []
     for owner, n in desired.family.identifiers(desired.state):
         if len(n) > limit:
             model = by_table.get(owner)
             prefix = where(model) if model else f"table {owner}"
-            raise ModelError(f"{prefix}: name {n!r} is {len(n)} characters; {driver_name} allows at most {limit}")
+            out.append(f"{prefix}: name {n!r} is {len(n)} characters; {driver_name} allows at most {limit}")
+    return out
 
 
-def check_servers(config: Config, plugins: Registry, desired: Desired) -> None:
-    """What a configured connection's database (at the server version it declares)
-    would refuse in the models is refused now, naming the model, field and connection."""
+def renders_type(plugins: Registry, driver: Driver, column: Column) -> bool:
+    """Whether ``driver`` can write ``column``'s type: its type table or the type's
+    own ``ddl`` (``Driver.renders``), else a ``render_column`` hook that answers for
+    the driver's SQLAlchemy dialect. (The one place make asks.)"""
+    if driver.renders(column.type):
+        return True
+    dialect = getattr(driver, "dialect", None)
+    if not dialect:
+        return True  # not a SQLAlchemy dialect: the driver's own family checks its types
+    try:
+        return plugins.hook.render_column(column=column, dialect=dialect) is not None
+    except Exception:  # noqa: BLE001 - a plugin that fails on the column does not render it
+        return False
+
+
+def type_refusals(plugins: Registry, driver: Driver, state: Any) -> list[Refusal]:
+    """Every column whose type ``driver`` cannot write."""
+    if not isinstance(state, State):
+        return []
+    return [
+        Refusal(
+            t.name,
+            c.name,
+            f"column type {c.type!r} has no rendering for {driver.name}: install or configure the plugin "
+            f"that renders it for {driver.name}, or use another type",
+        )
+        for t in state.tables.values()
+        for c in t.columns
+        if not renders_type(plugins, driver, c)
+    ]
+
+
+#: what makes an AlterColumn a type change
+_TYPED = ("type", "length", "precision", "scale", "values", "use_tz")
+
+
+def _type_of(col: Column) -> str:
+    args = [str(a) for a in (col.length, col.precision, col.scale) if a is not None]
+    return f"{col.type}({', '.join(args)})" if args else col.type
+
+
+def feature_refusals(features: Features, state: Any, steps: Sequence[Step] = ()) -> list[Refusal]:
+    """What the models use (``state``) or the planned ``steps`` change that
+    ``features`` says the driver lacks: foreign keys, unique keys, auto-increment
+    keys, checks; type changes of existing columns."""
+    if not isinstance(state, State):
+        return []  # another family's state: its driver says what it refuses
+    out = []
+    for t in state.tables.values():
+        if not features.foreign_keys:
+            out += [
+                Refusal(
+                    t.name,
+                    fk.columns[0] if len(fk.columns) == 1 else None,
+                    f"foreign key {fk.name}: the driver has no foreign keys (foreign_keys=False); "
+                    'remove it from database["foreign_keys"]',
+                )
+                for fk in t.foreign_keys
+            ]
+        if not features.unique_constraints:
+            keys = [(u.name, u.columns) for u in t.uniques] + [(i.name, i.columns) for i in t.indexes if i.unique]
+            out += [
+                Refusal(
+                    t.name,
+                    columns[0] if len(columns) == 1 else None,
+                    f"unique key {name}: the driver has no unique constraints (unique_constraints=False); "
+                    'remove unique=True or the database["unique"] entry',
+                )
+                for name, columns in keys
+            ]
+        if not features.increments:
+            out += [
+                Refusal(
+                    t.name,
+                    c.name,
+                    "an auto-increment key: the driver has no auto-increment (increments=False); "
+                    'declare column("integer", primary=True) and set the keys yourself',
+                )
+                for c in t.columns
+                if c.autoincrement
+            ]
+        if not features.check_constraints:
+            out += [
+                Refusal(
+                    t.name,
+                    None,
+                    f"check {ck.name}: the driver has no check constraints (check_constraints=False); "
+                    'remove it from database["checks"]',
+                )
+                for ck in t.checks
+            ]
+    if not features.alter_column_type:
+        for step in steps:
+            op = step.op
+            if isinstance(op, AlterColumn) and any(getattr(op.old, k) != getattr(op.new, k) for k in _TYPED):
+                out.append(
+                    Refusal(
+                        op.table,
+                        op.old.name,
+                        f"its type changes ({_type_of(op.old)} to {_type_of(op.new)}): the driver cannot change "
+                        "a column's type (alter_column_type=False); keep the type, or add a new column and "
+                        "drop the old one",
+                    )
+                )
+    return out
+
+
+def _steps(planned: Sequence[Planned]) -> list[Step]:
+    """The planned migrations' up operations as steps, each with its states."""
+    out = []
+    for p in planned:
+        state = p.before
+        for op in p.up:
+            after = op.state_forwards(state)
+            out.append(Step(op, state, after))
+            state = after
+    return out
+
+
+def check_servers(config: Config, plugins: Registry, desired: Desired, planned: Sequence[Planned] = ()) -> list[str]:
+    """Every refusal of every configured connection of the family, one line each,
+    naming the model, field, connection and driver: a column type the driver cannot
+    write, what the models use or the ``planned`` steps change that its features
+    lack, what its database (at the server version the connection declares) would
+    refuse, and backfills it cannot hold."""
     by_table = {table_name(m): m for m in desired.models}
+    steps = _steps(planned)
+    out = []
     for conn, driver in family_drivers(config, plugins, desired.family.name):
-        for refusal in driver.refusals(desired.state, conn.server):
+        server = f"server {conn.server}" if conn.server else f"the oldest server {driver.name} supports"
+        found = [(r, "") for r in type_refusals(plugins, driver, desired.state)]
+        found += [(r, "") for r in feature_refusals(driver.features, desired.state, steps)]
+        found += [(r, f", {server}") for r in refusals_of(driver, desired.state, conn.server, steps)]
+        for refusal, at in found:
             model = by_table.get(refusal.table)
-            prefix = where(model, refusal.field) if model else f"{refusal.table}"
-            server = conn.server or f"the oldest server {driver.name} supports"
-            raise ModelError(f"{prefix}: {refusal.reason} (connection {conn.name!r}, {server})")
+            prefix = where(model, refusal.field) if model else f"table {refusal.table}"
+            if not model and refusal.field:
+                prefix += f", field {refusal.field!r}"
+            text = f"{prefix}: {refusal.reason} (connection {conn.name!r}, driver {driver.name}{at})"
+            out.append(Line.on(text, conn.name))
         for table, backfills in desired.hints.backfills.items():
             for column, value in backfills.items():
                 problem = driver.value_problem(value)
                 if problem:
                     model = by_table.get(table)
                     prefix = where(model, column) if model else f"{table}.{column}"
-                    raise ModelError(f"{prefix}: backfill {problem} (connection {conn.name!r})")
+                    text = f"{prefix}: backfill {problem} (connection {conn.name!r}, driver {driver.name})"
+                    out.append(Line.on(text, conn.name))
+    return out
 
 
 def unsupported(
@@ -135,24 +296,26 @@ def unsupported(
             for conn, driver in drivers:
                 lacking = driver.features.lacking(needs)
                 if lacking:
-                    out.append(
+                    text = (
                         f"{family}: {mid}: {op.describe()}: connection {conn.name!r} (driver {driver.name}) "
-                        f"cannot run it ({', '.join(f'{flag}=False' for flag in lacking)})"
+                        f"cannot run it ({', '.join(f'{flag}=False' for flag in lacking)}): change the models "
+                        "so that no such step is needed"
                     )
+                    out.append(Line.on(text, conn.name))
             state = op.state_forwards(state)
     return out
 
 
 def chain_problems(config: Config, plugins: Registry, planned: list[Planned]) -> list[str]:
-    """What make:migration --check reports besides differences: every operation of the
-    chains on disk and of ``planned`` that a configured connection cannot run."""
+    """What make:migration --check reports besides differences and refusals: every
+    operation of the chains on disk that a configured connection cannot run (the
+    ``planned`` ones are make's refusals: ``plan_refusals``)."""
     out = []
     chains = [d for d in config.migrations.iterdir() if d.is_dir()] if config.migrations.is_dir() else []
     families = {p.family for p in planned} | {d.name for d in chains if any(d.glob("*.py"))}
     for family_name in sorted(families):
         history = replay(config.migrations, family_name, plugins.family(family_name).empty)
         items = [(m.id, history.states[i], m.up) for i, m in enumerate(history.migrations)]
-        items += [(p.id, history.head, p.up) for p in planned if p.family == family_name]
         out += unsupported(config, plugins, family_name, items)
     return out
 
@@ -165,24 +328,45 @@ def plan(
     pivot_separate: bool = False,
 ) -> list[Planned]:
     """The migrations make:migration would write (one per chain with changes).
+    Raises ``Refused`` with every refusal (``plan_refusals``) when there is one.
 
     ``models`` (class or table names) limits the SQL migration to those models'
     changes and the pivots between them; the rest stays pending. With
     ``pivot_separate`` the generated pivot tables get a migration of their own,
     after the tables they join."""
+    planned, refusals = plan_refusals(config, plugins, name, models, pivot_separate)
+    if refusals:
+        raise Refused(refusals)
+    return planned
+
+
+def plan_refusals(
+    config: Config,
+    plugins: Registry,
+    name: str | None = None,
+    models: Sequence[str] = (),
+    pivot_separate: bool = False,
+) -> tuple[list[Planned], list[str]]:
+    """``plan``'s migrations, and every refusal of every configured connection of
+    their families, one line each: names too long, types a driver cannot write,
+    what the models use or the planned steps change that a driver's features
+    lack, what the servers would refuse, and the planned operations a driver
+    cannot run (``Operation.requires``)."""
     out = []
+    refusals: list[str] = []
     stamp = now()
     everything = desired_states(config, plugins)
     chosen = choose_models(everything, models) if models else None
     for family_name, desired in everything.items():
         family = desired.family
-        check_identifiers(config, plugins, desired)
-        check_servers(config, plugins, desired)
+        refusals += check_identifiers(config, plugins, desired)
         head_state, last_id = head(config.migrations, family_name, family.empty)
         target, hints = desired.state, desired.hints
+        mine: list[Planned] = []
         if chosen is not None:
             named = [m for m in desired.models if m in chosen]
             if not named:
+                refusals += check_servers(config, plugins, desired)
                 continue
             if family_name != "sql":
                 raise ModelError(f"{where(named[0])}: make:migration MODEL... works on SQL models only")
@@ -198,9 +382,12 @@ def plan(
             p = _planned(plugins, config.migrations, desired, state, stage, hints, parent, stamp, stage_name)
             if p is None:
                 continue
-            out.append(p)
+            mine.append(p)
             parent, state = p.id, stage
-    return out
+        refusals += check_servers(config, plugins, desired, mine)
+        refusals += unsupported(config, plugins, family_name, [(p.id, p.before, p.up) for p in mine])
+        out += mine
+    return out, refusals
 
 
 def generated_pivots(desired: Desired) -> dict[str, set[str]]:

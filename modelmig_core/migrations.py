@@ -21,6 +21,7 @@ import ast
 import hashlib
 import re
 import sys
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -213,6 +214,12 @@ def local_dependencies(path: Path, tree: ast.Module) -> list[str]:
     return sorted(set(found), key=lambda d: (int(d.split(":")[0].split()[1]), d))
 
 
+# CPython 3.11 before 3.11.8 keeps the AST converters' recursion depth in shared
+# state (gh-106905): two threads (--jobs) parsing or compiling trees at once can
+# fail with "AST constructor recursion depth mismatch". One at a time.
+_AST = threading.Lock()
+
+
 def load(file: MigrationFile) -> Migration:
     import importlib.util
 
@@ -220,7 +227,8 @@ def load(file: MigrationFile) -> Migration:
     modname = f"_modelmig_migration_{file.family}_{file.id}"
     try:
         source = path.read_bytes()
-        tree = ast.parse(source, filename=str(path))
+        with _AST:
+            tree = ast.parse(source, filename=str(path))
     except SyntaxError as exc:
         raise MigrationFileError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
     except (OSError, ValueError) as exc:
@@ -236,7 +244,9 @@ def load(file: MigrationFile) -> Migration:
         spec = importlib.util.spec_from_file_location(modname, path)
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
-        exec(compile(tree, str(path), "exec"), module.__dict__)
+        with _AST:
+            code = compile(tree, str(path), "exec")
+        exec(code, module.__dict__)
     except SyntaxError as exc:
         raise MigrationFileError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
     except MigrationFileError as exc:

@@ -143,16 +143,27 @@ class Registry:
 
     @property
     def hook(self) -> Any:
-        """The hooks, with the core's own implementations (``builtin.py``) registered
-        on first use: the nothing-pending path calls no hook and imports none of them."""
+        """The hooks, with the core's own relational family and diff (``relational.py``)
+        registered on first use: the nothing-pending path calls no hook and imports
+        none of them. (What applies a migration is the run layer's: ``use_core``.)"""
         if not self._core_registered:
             with self._loading:
                 if not self._core_registered:
-                    from . import builtin
+                    from . import relational
 
-                    self.pm.register(builtin, name="modelmig.builtin")
+                    self.pm.register(relational, name="modelmig.relational")
                     self._core_registered = True  # only once the hooks are there to call
         return self.pm.hook
+
+    def use_core(self, plugin: Any, name: str) -> Any:
+        """The hooks, with ``plugin`` (one of the core's own, from a layer above this
+        one: the runner's ``builtin``) registered once under ``name``."""
+        hook = self.hook
+        if self.pm.get_plugin(name) is None:
+            with self._loading:
+                if self.pm.get_plugin(name) is None:
+                    self.pm.register(plugin, name=name)
+        return hook
 
     @staticmethod
     def _import(spec: str) -> Any:
@@ -187,14 +198,7 @@ class Registry:
     def add_driver(self, driver: Driver, source: str | Callable[[], str]) -> None:
         """Register ``driver``; ``source`` (where it came from, or a function that
         says it) is only read for the error of a driver of another API version."""
-        if getattr(driver, "api_version", None) != API_VERSION:
-            name = getattr(getattr(driver, "info", None), "name", type(driver).__name__)
-            raise DriverLoadError(
-                name,
-                source if isinstance(source, str) else source(),
-                f"it was written for driver API version {getattr(driver, 'api_version', None)!r}; "
-                f"this modelmig has version {API_VERSION}: install a matching version of either",
-            )
+        refuse_other_api(driver, source)
         self._drivers[driver.info.name] = driver
         if driver.hooks is not None and self.pm.get_plugin(f"driver:{driver.info.name}") is None:
             self.pm.register(driver.hooks, name=f"driver:{driver.info.name}")
@@ -334,6 +338,29 @@ class Registry:
                 if found is not None:
                     return found
         raise ConfigError(f"no installed driver provides the {name!r} migration family")
+
+
+def refuse_other_api(driver: Driver, source: str | Callable[[], str]) -> None:
+    """A DriverLoadError naming ``driver`` and ``source`` (its distribution) unless it
+    declares ``api_version`` (required: there is no default) equal to this
+    modelmig's ``API_VERSION``."""
+    declared = getattr(driver, "api_version", None)
+    if declared == API_VERSION and type(declared) is int:
+        return
+    name = getattr(getattr(driver, "info", None), "name", None) or type(driver).__name__
+    where = source if isinstance(source, str) else source()
+    if declared is None:
+        cause = (
+            f"its class {type(driver).__name__} declares no api_version (the driver API version it was "
+            f"written for): set api_version = {API_VERSION} (modelmig_core.api.API_VERSION) if it was "
+            f"written for this modelmig"
+        )
+    else:
+        cause = (
+            f"it was written for driver API version {declared!r}; "
+            f"this modelmig has version {API_VERSION}: install a matching version of either"
+        )
+    raise DriverLoadError(name, where, cause)
 
 
 def _cause(exc: BaseException) -> str:

@@ -108,3 +108,81 @@ class ConnectionReport:
             "warnings": self.warnings,
             "duration_ms": self.duration_ms,
         }
+
+
+# ---------------------------------------------------------------- events
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something a command did on one connection, reported as it happens (like
+    Django's ``progress_callback``). ``connection`` is the configured name;
+    ``text`` is the line the command line prints for it (empty: it prints none).
+    Subscribe through ``modelmig_core.commands.subscribe`` or a command's
+    ``on_event``. Fields are stable: new ones are only ever added."""
+
+    connection: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ConnectionStarted(Event):
+    """Work on a connection begins (its session is opened on first use)."""
+
+    driver: str
+
+
+@dataclass(frozen=True)
+class MigrationStarted(Event):
+    """A migration starts: ``direction`` "up" (applying) or "down" (rolling back)."""
+
+    migration: str
+    direction: str
+
+
+@dataclass(frozen=True)
+class MigrationApplied(Event):
+    """A migration ran to its end and is recorded in the ledger ("down": rolled back)."""
+
+    migration: str
+    direction: str
+    duration_ms: int
+
+
+@dataclass(frozen=True)
+class MigrationFailure(Event):
+    """A migration failed; ``error`` is its one-line cause."""
+
+    migration: str
+    direction: str
+    error: str
+
+
+@dataclass(frozen=True)
+class Warned(Event):
+    """A warning (a modified file, data a drop loses, ...): ``message`` has no prefix."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class LockWaiting(Event):
+    """Waiting for another runner's lock, held by ``holder``."""
+
+    holder: str
+
+
+@dataclass(frozen=True)
+class Progress(Event):
+    """Any other line: nothing to migrate, a --pretend statement, a backup's note."""
+
+
+@dataclass(frozen=True)
+class ConnectionFinished(Event):
+    """Work on a connection ended: ``error`` None when it succeeded; a connection
+    that ``--fail-fast`` never started has ``started`` False."""
+
+    error: str | None
+    duration_ms: int
+    started: bool = True
+    exception: BaseException | None = field(default=None, compare=False, repr=False)

@@ -9,10 +9,11 @@ then ``record_state``. ``--pretend`` prints the same plan instead.
 (one query through the driver's DB-API connection) and the migration files' names
 and checksums: no migration module is imported and no SQLAlchemy is loaded.
 
-What it prints goes through ``echo``: a line when each migration starts and when
-it ends (with its duration), a line while it waits for another runner's lock,
-and warnings (lines starting ``warning:``: a file modified or missing since it
-was applied, data a drop loses). What it did is also kept as a value in
+What it reports goes out as events (``report.py``) to ``emit`` (``commands.each``),
+or as their lines to ``echo``: when each migration starts and when it ends (with
+its duration) or fails, while it waits for another runner's lock, and warnings
+(lines starting ``warning:``: a file modified or missing since it was applied,
+data a drop loses). What it did is also kept as a value in
 ``Runner.report`` (``--json``).
 """
 
@@ -27,7 +28,17 @@ from typing import TYPE_CHECKING, Any
 from .driver import LEDGER, LedgerRow, Session
 from .errors import InterruptedMigration, LockError, MigrationFileError
 from .migrations import MigrationFile, list_files, stray_files
-from .report import ConnectionReport, Loss
+from .report import (
+    ConnectionReport,
+    Event,
+    LockWaiting,
+    Loss,
+    MigrationApplied,
+    MigrationFailure,
+    MigrationStarted,
+    Progress,
+    Warned,
+)
 
 if TYPE_CHECKING:  # the rest is imported where a migration is replayed or applied, off the nothing-pending path
     from .config import Config
@@ -38,6 +49,7 @@ if TYPE_CHECKING:  # the rest is imported where a migration is replayed or appli
     from .targets import Target
 
 Echo = Callable[[str], None]
+Emit = Callable[[Event], None]
 
 
 @dataclass
@@ -80,7 +92,14 @@ class Runner:
     """One connection's migration work. Use as a context manager."""
 
     def __init__(
-        self, config: Config, registry: Registry, target: Target, echo: Echo, shared: Shared | None = None
+        self,
+        config: Config,
+        registry: Registry,
+        target: Target,
+        echo: Echo | None = None,
+        shared: Shared | None = None,
+        *,
+        emit: Emit | None = None,
     ) -> None:
         self.config = config
         self.shared = shared  # what the connections of one command share (a fleet)
@@ -88,7 +107,8 @@ class Runner:
         self.target = target
         self.driver = target.driver
         self.family = target.driver.info.family
-        self.echo = echo
+        self._echo = echo  # the lines, when nobody takes the events
+        self._emit = emit  # the events (commands.py): each carries its line
         self.session: Session | None = None
         self._history: History | None = None
         self._files: list[MigrationFile] | None = None
@@ -111,7 +131,9 @@ class Runner:
 
     @property
     def hook(self) -> Any:
-        return self.registry.hook
+        from . import builtin  # the core's apply and backup hooks: the run layer's own
+
+        return self.registry.use_core(builtin, "modelmig.builtin")
 
     # ------------------------------------------------------------ reading
 
@@ -125,16 +147,30 @@ class Runner:
     def tag(self) -> str:
         return self.target.tag
 
+    def emit(self, event: Event) -> None:
+        """Report an event: to ``emit`` when given, else its line to ``echo``."""
+        if self._emit is not None:
+            self._emit(event)
+        elif self._echo is not None and event.text:
+            self._echo(event.text)
+
+    def echo(self, line: str) -> None:
+        """A line without an event of its own: a warning (``warning: ...``) or progress."""
+        if line.startswith("warning:"):
+            self.emit(Warned(self.target.name, line, line[len("warning:") :].strip()))
+        else:
+            self.emit(Progress(self.target.name, line))
+
     def warn(self, message: str) -> None:
         self.report.warnings.append(message)
-        self.echo(f"warning: {message}")
+        self.emit(Warned(self.target.name, f"warning: {message}", message))
 
     def database_missing(self) -> bool:
         """The database does not exist (and can be told without creating it)."""
         return self.session is None and self.driver.exists(self.target.url) is False
 
     def lock_notice(self, holder: str) -> None:
-        self.echo(f"{self.tag}: waiting for the lock: {holder}")
+        self.emit(LockWaiting(self.target.name, f"{self.tag}: waiting for the lock: {holder}", holder))
 
     def files(self) -> list[MigrationFile]:
         """The chain's files, listed once per runner (each checksum read once). A
@@ -287,7 +323,9 @@ class Runner:
             with recording(session, migration, direction, batch, transactional) as record:
                 if record is None:
                     return False
-                self.echo(f"{self.tag}: {doing} {migration.id}")
+                self.emit(
+                    MigrationStarted(self.target.name, f"{self.tag}: {doing} {migration.id}", migration.id, direction)
+                )
                 started = time.perf_counter()
                 self.hook.apply(session=session, migration=migration, steps=steps, direction=direction, record=record)
                 duration = max(1, math.ceil((time.perf_counter() - started) * 1000))  # never "0 ms": it ran
@@ -295,12 +333,14 @@ class Runner:
         except Exception as exc:
             message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             self.report.failed = {"id": migration.id, "direction": direction, "error": message}
+            self.emit(MigrationFailure(self.target.name, "", migration.id, direction, message))
             raise
         self.hook.record_state(
             session=session, migration=migration, direction=direction, batch=batch, duration_ms=duration
         )
         self.report.done(direction, migration.id, duration)
-        self.echo(f"{self.tag}: {done} {migration.id} ({duration} ms)")
+        text = f"{self.tag}: {done} {migration.id} ({duration} ms)"
+        self.emit(MigrationApplied(self.target.name, text, migration.id, direction, duration))
         return True
 
     def _locked(self, work: Callable[[], int]) -> int:

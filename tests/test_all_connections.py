@@ -17,6 +17,7 @@ import re
 from importlib.metadata import entry_points
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from tests.support.servers import ServerDb, with_database
@@ -36,7 +37,7 @@ FAKES = '''
 """Third-party drivers for the test, registered through the config's plugins list."""
 from pathlib import Path
 
-from modelmig_core.api import Driver, DriverInfo, Features
+from modelmig_core.api import API_VERSION, Driver, DriverInfo, Features
 from modelmig_sqlite.driver import SqliteDriver
 
 TOUCHED = Path(__file__).with_name("touched.txt")
@@ -53,6 +54,8 @@ class FakeSql(SqliteDriver):
 
 class Untouchable(Driver):
     """A driver without the sql feature: it must never be connected to."""
+
+    api_version = API_VERSION
 
     def __init__(self, name, family, features):
         self.info = DriverInfo(name, (name,), family)
@@ -190,3 +193,75 @@ def test_one_failing_connection_fails_the_command_but_not_the_others(
     assert "Traceback" not in result.output
     for url in (f"sqlite:///{p.root / 'main.sqlite3'}", pg_db.sa_url, mysql_db.sa_url):
         assert has_users(url)
+
+
+def gone_project(make_project: Any, pg_db: ServerDb) -> Any:
+    """main (SQLite) and pg (a real server) with their migration applied; gone: a
+    PostgreSQL nobody listens on, between them."""
+    connections = {
+        "main": {"url": "sqlite:///main.sqlite3"},
+        "gone": {"url": "postgresql://app:pw123456@127.0.0.1:1/nowhere?connect_timeout=2"},
+        "pg": {"url": pg_db.url},
+    }
+    p = project(make_project, connections)
+    p.ok("migrate:run", "--connection", "main", "--connection", "pg")
+    return p
+
+
+@pytest.mark.parametrize("jobs", ["1", "3"])
+def test_status_with_an_unreachable_connection_prints_the_others(make_project: Any, pg_db: ServerDb, jobs: str) -> None:
+    p = gone_project(make_project, pg_db)
+    mid = p.migration_files()[0].stem
+    result = p.run("migrate:status", "--all-connections", "--jobs", jobs)
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("main [sqlite") and lines[1].split() == [
+        mid,
+        "applied",
+        "batch",
+        "1",
+        *lines[1].split()[4:],
+    ]
+    assert lines[2].startswith("gone [pg postgresql://app:***@127.0.0.1:1/")
+    assert lines[3].startswith("  FAILED: cannot connect to postgresql://app:***@127.0.0.1:1/")
+    assert lines[4].startswith("pg [pg ") and lines[5].split()[:2] == [mid, "applied"]
+    assert result.stderr.strip().splitlines()[-1] == "error: 1 of 3 connection(s) failed"
+    assert "pw123456" not in result.output and "Traceback" not in result.output
+
+    as_json = p.run("migrate:status", "--all-connections", "--jobs", jobs, "--json")
+    assert as_json.exit_code == 1
+    doc = json.loads(as_json.stdout)  # exactly one document on stdout
+    assert doc["ok"] is False
+    by_name = {c["connection"]: c for c in doc["connections"]}
+    assert list(by_name) == ["main", "gone", "pg"]
+    assert by_name["gone"]["ok"] is False and by_name["gone"]["error"].startswith("cannot connect to postgresql://")
+    assert by_name["gone"]["migrations"] == []
+    for name in ("main", "pg"):
+        assert by_name[name]["ok"] is True and by_name[name]["error"] is None
+        assert [(m["id"], m["status"]) for m in by_name[name]["migrations"]] == [(mid, "applied")]
+
+
+@pytest.mark.parametrize("jobs", ["1", "3"])
+def test_drift_with_an_unreachable_connection_reports_the_others(make_project: Any, pg_db: ServerDb, jobs: str) -> None:
+    p = gone_project(make_project, pg_db)
+    pg_db.execute("ALTER TABLE users ADD COLUMN nickname VARCHAR(20)")  # drift, by hand, on pg only
+    result = p.run("migrate:status", "--drift", "--all-connections", "--jobs", jobs)
+    assert result.exit_code == 2  # an error wins over drift
+    out = result.stdout
+    assert "gone [pg postgresql://app:***@" in out and "  FAILED: cannot connect to" in out
+    pg_part = out.split("\npg [pg ")[1]
+    assert "users.nickname" in pg_part
+    main_part = out.split("main [sqlite")[1].split("gone [pg")[0]
+    assert "users.nickname" not in main_part and "applied" in main_part
+    assert "error: 1 of 3 connection(s) failed" in result.stderr
+
+    as_json = p.run("migrate:status", "--drift", "--all-connections", "--jobs", jobs, "--json")
+    assert as_json.exit_code == 2
+    doc = json.loads(as_json.stdout)
+    assert doc["ok"] is False and doc["drift"] is True
+    by_name = {c["connection"]: c for c in doc["connections"]}
+    assert list(by_name) == ["main", "gone", "pg"]
+    assert by_name["gone"]["error"].startswith("cannot connect to postgresql://app:***@")
+    assert by_name["main"]["ok"] is True and by_name["main"]["drift"] == []
+    assert {d["name"] for d in by_name["pg"]["drift"]} == {"users.nickname"}
+    assert "pw123456" not in as_json.output

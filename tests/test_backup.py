@@ -138,10 +138,11 @@ def test_a_backup_that_does_not_verify_refuses_the_drop(make_project, sqlite_db:
 def test_a_driver_without_backups_is_refused(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.chdir(tmp_path)
-    from modelmig_core.api import Driver, DriverInfo
+    from modelmig_core.api import API_VERSION, Driver, DriverInfo
 
     class Exotic(Driver):
         info = DriverInfo("exotic", ("exotic",), "sql")
+        api_version = API_VERSION
 
     session = SimpleNamespace(driver=Exotic())
     target = SimpleNamespace(name="main", driver=session.driver)

@@ -159,7 +159,7 @@ def test_a_type_a_driver_has_no_entry_for_is_refused_at_make(make_project: Any) 
     result = p.run("make:migration")
     assert result.exit_code == 2, result.output  # a model error
     assert "model Thing, field 'where'" in result.output, result.output
-    assert "column type 'point' has no entry for driver sqlite" in result.output, result.output
+    assert "column type 'point' has no rendering for sqlite" in result.output, result.output
     assert not (p.root / "migrations").exists() or not list((p.root / "migrations").rglob("*.py"))
     driver = Registry().driver("sqlite")
     refusal = driver.type_refusal("things", type("C", (), {"name": "where", "type": "point"})())

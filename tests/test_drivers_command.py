@@ -183,18 +183,20 @@ def test_make_names_operations_a_configured_connection_cannot_run(make_project: 
     p.ok("make:migration")
     assert "cannot run" not in p.ok("make:migration", "--check").output
     p.models(V1 + '    database = {"foreign_keys": [foreign_key("owner_id", "owners", "id", name="fk_pets_owner")]}\n')
-    made = p.ok("make:migration")
+    made = p.run("make:migration")  # refused: no deploy finds out first, and nothing is written
     line = (
         "sql: 20260101000001_add_fk_pets_owner_to_pets: add fk_pets_owner to pets: connection 'analytics' "
         "(driver duckdb) cannot run it (add_constraint_to_existing_table=False)"
     )
-    assert f"warning: {line}" in made.output
+    assert made.exit_code == 2 and f"error: {line}" in made.output
+    assert len(p.migration_files()) == 1
     check = p.run("make:migration", "--check")
     assert check.exit_code == 1 and f"error: {line}" in check.output
     assert "models and migrations agree" not in check.output
     # only SQLite configured: SQLite rebuilds the table, nothing to say
     p.connections = {"main": {"url": "sqlite:///app.sqlite3"}}
     p.write_config()
+    assert "cannot run" not in p.ok("make:migration").output
     assert "models and migrations agree" in p.ok("make:migration", "--check").output
 
 

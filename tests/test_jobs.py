@@ -108,6 +108,23 @@ def test_fail_fast_starts_no_more_after_a_failure(make_project: Any) -> None:
     assert {m["status"] for c in statuses["connections"] for m in c["migrations"]} == {"pending"}
 
 
+def test_fail_fast_with_jobs_starts_no_more_after_a_failure(make_project: Any) -> None:
+    """--jobs 2: t0 fails at once (its file is no database) while t1 is still at
+    work (the timeline plugin holds each migration 0.3 s): t1 finishes, no more
+    connection is started."""
+    p = fleet(make_project, 5, plugin=True)
+    (p.root / "tenant0.sqlite3").write_bytes(b"not a database" * 100)
+    result = p.run("migrate:run", "--all-connections", "--jobs", "2", "--fail-fast", "--json")
+    assert result.exit_code != 0
+    by_name = {c["connection"]: c for c in json.loads(result.stdout)["connections"]}
+    assert by_name["t0"]["error"] and "not started" not in by_name["t0"]["error"]
+    assert by_name["t1"]["error"] is None and len(by_name["t1"]["applied"]) == 1
+    assert [by_name[f"t{i}"]["error"] for i in (2, 3, 4)] == ["not started (--fail-fast after a failure)"] * 3
+    assert "4 of 5 connection(s) failed" in result.stderr
+    for i in (2, 3, 4):
+        assert not (p.root / f"tenant{i}.sqlite3").exists()  # never even connected to
+
+
 def test_jobs_must_be_positive(make_project: Any) -> None:
     p = fleet(make_project, 2)
     result = p.run("migrate:run", "--all-connections", "--jobs", "0")
@@ -165,3 +182,55 @@ def test_a_database_whose_live_facts_differ_gets_its_own_rendering(make_project:
         ).fetchall()
         db.close()
     assert indexes == {0: [], 1: [("ix_by_hand",)]}
+
+
+SERVER_MODELS = """
+class Tenant(Model):
+    table = "tenants"
+    schema = {
+        "id": column("increments"),
+        "name": column("string", 100),
+        "status": column("enum", ["new", "active"], default="new"),
+        "created_at": column("timestamp", use_tz=True),
+    }
+    database = {"indexes": [index("name")]}
+
+
+class Note(Model):
+    table = "notes"
+    schema = {
+        "id": column("increments"),
+        "tenant_id": column("integer"),
+        "body": column("text", nullable=True),
+    }
+    database = {"foreign_keys": [foreign_key("tenant_id", "tenants", "id")]}
+"""
+
+
+def test_jobs_over_sqlite_pg_and_mariadb_succeed_twenty_times_in_a_row(
+    make_project: Any, pg_db: Any, mysql_db: Any
+) -> None:
+    """Each round is a new process (nothing imported yet), three connections of
+    three drivers applied in three threads at once: whatever a thread needs is
+    imported before the threads start (SQLAlchemy's lazy imports raced: an
+    ImportError on every connection). Between rounds the migrations are rolled back."""
+    p = make_project(
+        {"lite": {"url": "sqlite:///lite.sqlite3"}, "pg": {"url": pg_db.url}, "maria": {"url": mysql_db.url}},
+        extra_config='default = "lite"',
+    )
+    p.models(SERVER_MODELS)
+    p.ok("make:migration")
+    mid = p.migration_files()[0].stem
+    for round in range(20):
+        result = p.sh("migrate:run", "--all-connections", "--jobs", "3")
+        assert result.returncode == 0, f"round {round}:\n{result.stdout}\n{result.stderr}"
+        assert "Error" not in result.stderr, f"round {round}: {result.stderr}"
+        for name in ("lite", "pg", "maria"):
+            assert f"{name}: applied {mid} (" in result.stdout, f"round {round}: {result.stdout}"
+        for db in (pg_db, mysql_db):
+            assert db.rows("SELECT id, status FROM modelmig_migrations") == [(mid, "applied")]
+            assert db.scalar("SELECT COUNT(*) FROM tenants") == 0  # the table is there, and readable
+        reset = p.sh("migrate:reset", "--all-connections", "--jobs", "3", "--yes")  # rolled back in threads too
+        assert reset.returncode == 0, f"round {round}:\n{reset.stdout}\n{reset.stderr}"
+        for db in (pg_db, mysql_db):
+            assert db.rows("SELECT id FROM modelmig_migrations") == []

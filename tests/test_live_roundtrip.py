@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from modelmig_core.drift import compare_relational
+from modelmig_core.differences import compare_relational
 from modelmig_core.registry import Registry
 from modelmig_core.state import State
 from tests.conftest import Project
@@ -329,5 +329,5 @@ def test_make_models_says_what_the_models_cannot_say(make_project: Any, pg_db: S
     assert "warning: things.code: database type char(3) has no modelmig type; written as text" in result.output
     assert "warning: things.ref: default gen_random_uuid() is an SQL expression, left out" in result.output
     source = (p.root / "models.py").read_text()
-    assert "# things.code: database type char(3) has no modelmig type; written as text" in source
+    assert '    "things.code: database type char(3) has no modelmig type; written as text",' in source  # UNMANAGED
     assert '"ts": column("timestamp", default_now=False)' in source

@@ -21,6 +21,17 @@ def test_tables_are_there(modelmig_db):
 
 def test_same_session_same_database(modelmig_databases):
     assert list(modelmig_databases) == ["main"]
+
+
+def test_the_migrations_applied_come_from_the_events(modelmig_db):
+    from modelmig_core import api
+
+    assert modelmig_db.migrations == ("20260101000000_create_users_table",)
+    kinds = [type(e).__name__ for e in modelmig_db.events]
+    assert kinds[:1] == ["ConnectionStarted"] and kinds[-1] == "ConnectionFinished"
+    assert [e.migration for e in modelmig_db.events if isinstance(e, api.MigrationApplied)] == list(
+        modelmig_db.migrations
+    )
 """
 
 MODELS = """
@@ -49,7 +60,7 @@ def test_app_tests_get_a_migrated_test_database(make_project) -> None:
     (p.root / "test_app.py").write_text(APP_TEST)
     result = run_pytest(p.root, "test_app.py")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 passed" in result.stdout
+    assert "3 passed" in result.stdout
     assert not (p.root / "app.sqlite3").exists()  # the real database is never touched
     # a second session starts fresh again: rows written by tests do not leak
     c = sqlite3.connect(p.root / "app_test.sqlite3")

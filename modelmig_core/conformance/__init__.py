@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from ..driver import Driver, redact
 from ..errors import ConfigError
-from ..registry import Registry
+from ..registry import Registry, refuse_other_api
 from .scenarios import SCENARIOS, Scenario
 from .workspace import Workspace
 
@@ -72,6 +72,7 @@ def plugin_driver(spec: str) -> Driver:
     obj = obj() if isinstance(obj, type) else obj
     if not isinstance(obj, Driver):
         raise ConfigError(f"{spec!r} is not a modelmig Driver (object or class)")
+    refuse_other_api(obj, f"plugin {spec}")
     return obj
 
 

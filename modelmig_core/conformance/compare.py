@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..drift import compare_relational
+from ..differences import compare_relational
 from ..state import State
 
 

@@ -4,6 +4,7 @@ real ``modelmig`` command line (in-process) and the Python API."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -30,6 +31,26 @@ ENV: dict[str, str | None] = {
     "MODELMIG_SKIP_BACKUP": None,
     "MODELMIG_DEBUG": None,
 }
+
+
+def installed_command() -> Any:
+    """The ``modelmig`` command as installed: the click command of the module its
+    console script names. The kit drives the command line from the outside, as a
+    user's shell does (it sits below the CLI in the layers: the CLI's
+    ``drivers:check`` runs it), so it finds the command by its published name."""
+    global _COMMAND
+    if _COMMAND is None:
+        from importlib.metadata import entry_points
+
+        found = entry_points(group="console_scripts", name="modelmig")
+        if not found:
+            raise RuntimeError("the modelmig command is not installed (no console script named modelmig)")
+        script = next(iter(found))
+        _COMMAND = importlib.import_module(script.module).cli
+    return _COMMAND
+
+
+_COMMAND: Any = None
 
 
 class Workspace:
@@ -68,11 +89,11 @@ class Workspace:
         (any non-zero exit when ``expect`` is None)."""
         from click.testing import CliRunner
 
-        from ..cli import cli
-
         cwd = os.getcwd()
         try:
-            result = CliRunner().invoke(cli, ["--config", str(self.config), *args], env=ENV, catch_exceptions=True)
+            result = CliRunner().invoke(
+                installed_command(), ["--config", str(self.config), *args], env=ENV, catch_exceptions=True
+            )
         finally:
             os.chdir(cwd)
         code = result.exit_code

@@ -139,7 +139,7 @@ class AddUnique(Operation):
         return f"add {self.unique.name} to {self.table}"
 
     def requires(self, before: Any) -> tuple[str, ...]:
-        return ("add_constraint_to_existing_table",)
+        return ("add_unique_to_existing_table",)
 
 
 @dataclass(frozen=True)
@@ -155,4 +155,4 @@ class DropUnique(Operation):
         return f"drop {self.unique.name} from {self.table}"
 
     def requires(self, before: Any) -> tuple[str, ...]:
-        return ("add_constraint_to_existing_table",)
+        return ("add_unique_to_existing_table",)

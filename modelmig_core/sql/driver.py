@@ -506,7 +506,7 @@ class SqlDriver(Driver):
             return f"holds a NUL character, which {self.name} cannot store"
         return None
 
-    def refusals(self, state: Any, server: str | None) -> list[Refusal]:
+    def refusals(self, state: Any, server: str | None, steps: Sequence[Step] = ()) -> list[Refusal]:
         """Defaults, comments, enum values and checks the database cannot hold."""
         out = []
         for table in state.tables.values():
@@ -519,7 +519,6 @@ class SqlDriver(Driver):
                 problem = self.value_problem(value)
                 if problem:
                     out.append(Refusal(table.name, field, f"{what} {problem}"))
-            out += [r for c in table.columns if (r := self.type_refusal(table.name, c)) is not None]
         return out
 
     def renders(self, type_name: str) -> bool:

@@ -161,22 +161,56 @@ class Reflection:
             def by_table(found: dict[Any, Any]) -> dict[str, Any]:
                 return {key[1]: value for key, value in found.items()}  # (schema, table) -> table
 
+            names_of = self.inspector_names
             return Catalogue(
                 names,
-                columns=by_table(insp.get_multi_columns(**kw)),
-                primary_keys=by_table(insp.get_multi_pk_constraint(**kw)),
-                indexes=by_table(insp.get_multi_indexes(**kw)),
-                uniques=by_table(insp.get_multi_unique_constraints(**kw)),
-                foreign_keys=by_table(insp.get_multi_foreign_keys(**kw)),
+                columns=by_table(names_of(insp.get_multi_columns(**kw))),
+                primary_keys=by_table(names_of(insp.get_multi_pk_constraint(**kw))),
+                indexes=by_table(names_of(insp.get_multi_indexes(**kw))),
+                uniques=by_table(names_of(insp.get_multi_unique_constraints(**kw))),
+                foreign_keys=by_table(names_of(insp.get_multi_foreign_keys(**kw))),
                 checks=by_table(self.read_checks(insp, kw)),
                 extra=self.read_extra(connection, names),
             )
 
     def read_checks(self, insp: Any, kw: dict[str, Any]) -> dict[Any, list[dict[str, Any]]]:
         try:
-            return insp.get_multi_check_constraints(**kw)
+            return self.inspector_names(insp.get_multi_check_constraints(**kw))
         except NotImplementedError:
             return {}
+
+    def inspector_name(self, name: str) -> str:
+        """A name as the Inspector reported it -> the name the database holds.
+        Default: as it is (a dialect whose Inspector leaves a name escaped
+        overrides it: MySQL's, which reads SHOW CREATE TABLE, keeps a backtick
+        doubled)."""
+        return name
+
+    def inspector_names(self, found: dict[Any, Any]) -> dict[Any, Any]:
+        """``inspector_name`` applied to every name in an Inspector answer (per
+        table: a list of dicts, or one dict for a primary key)."""
+        if type(self).inspector_name is Reflection.inspector_name:
+            return found
+        fix = self.inspector_name
+
+        def one(info: dict[str, Any]) -> dict[str, Any]:
+            out = dict(info)
+            for key in ("name", "referred_table"):
+                if isinstance(out.get(key), str):
+                    out[key] = fix(out[key])
+            for key in ("column_names", "constrained_columns", "referred_columns"):
+                if isinstance(out.get(key), list):
+                    out[key] = [fix(c) if isinstance(c, str) else c for c in out[key]]
+            return out
+
+        return {
+            key: [one(i) for i in value]
+            if isinstance(value, list)
+            else one(value)
+            if isinstance(value, dict)
+            else value
+            for key, value in found.items()
+        }
 
     def read_extra(self, connection: sa.Connection, tables: Sequence[str]) -> Any:
         """What a dialect must read besides the Inspector's answers (one query at

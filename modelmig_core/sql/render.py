@@ -11,6 +11,7 @@ operation.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -67,6 +68,9 @@ class Renderer:
         # '%' (the format paramstyles would double it in every literal SQLAlchemy writes)
         self.dialect: Dialect = registry.load(self.dialect_name)(paramstyle="qmark")
         self.dialect.statement_compiler = literal_compiler(type(self.dialect).statement_compiler, self)  # type: ignore[misc]
+        # SQLAlchemy leaves a name bare when it matches ``^[A-Z0-9_$]+$``, and ``$``
+        # matches before a trailing newline: "k\n" would be written bare, read as "k"
+        self.dialect.identifier_preparer.legal_characters = re.compile(r"\A[A-Z0-9_$]+\Z", re.I)
         self._types: dict[Any, Any] = {}
 
     # ------------------------------------------------------------ names and types
@@ -103,13 +107,10 @@ class Renderer:
 
     @classmethod
     def renders(cls, type_name: str) -> bool:
-        """Whether this renderer has a DDL type for ``type_name`` (its own table or
-        the registered type's ``ddl`` for this dialect; a type registered by name
-        alone is a ``render_column`` hook's)."""
-        if type_name in cls.types:
-            return True
-        ctype = type_of(type_name)
-        return ctype.hook_rendered or cls.dialect_name in ctype.ddl
+        """Whether this renderer has a DDL type for ``type_name``: its own table or
+        the registered type's ``ddl`` for this dialect (a type registered by name
+        alone is a ``render_column`` hook's to answer, asked by make)."""
+        return type_name in cls.types or cls.dialect_name in type_of(type_name).ddl
 
     def column_type(self, col: Column) -> Any:
         """The DDL type of ``col``: a ``render_column`` hook's answer, else the

@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from modelmig_core.api import (
+    API_VERSION,
     LEDGER,
     LOCK_NOTICE_SECONDS,
     Backup,
@@ -425,13 +426,15 @@ class MongoSession(Session):
 
 
 class MongoDriver(Driver):
+    api_version = API_VERSION  # the driver API it was written for (required)
     info = DriverInfo(
         "mongo",
         ("mongodb", "mongodb+srv"),
         "document",
         "MongoDB 5.0+ through pymongo: collections, validators, indexes",
     )
-    features = Features(check_constraints=False, fk_actions=False)
+    # no foreign keys, checks or auto-increment keys: collections and unique indexes
+    features = Features(foreign_keys=False, increments=False, check_constraints=False, fk_actions=False)
     hooks = family
     #: how the driver opens a client for a URL; tests swap it (never set in production code)
     client_factory: ClientFactory | None = None
@@ -455,7 +458,7 @@ class MongoDriver(Driver):
 
         return renders(type_name)
 
-    def refusals(self, state: Any, server: str | None) -> list[Refusal]:
+    def refusals(self, state: Any, server: str | None, steps: Sequence[Step] = ()) -> list[Refusal]:
         """Partial filters with operators the declared server (default: 5.0) refuses."""
         from .rules import MIN_SERVER, partial_problem
 

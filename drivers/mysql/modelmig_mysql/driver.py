@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from modelmig_core.api import (
+    API_VERSION,
     LOCK_NOTICE_SECONDS,
     Backup,
     ConfigError,
@@ -443,6 +444,7 @@ def let_commits_go(conn: Any, mariadb: bool) -> None:
 
 
 class MysqlDriver(SqlDriver):
+    api_version = API_VERSION  # the driver API it was written for (required)
     info = DriverInfo("mysql", ("mysql", "mariadb"), "sql", "MySQL 8 and MariaDB 10.11+ through PyMySQL")
     features = SqlDriver.features.but(
         transactional_ddl=False,
@@ -470,11 +472,11 @@ class MysqlDriver(SqlDriver):
             raise
         return raw
 
-    def refusals(self, state: Any, server: str | None) -> list[Refusal]:
+    def refusals(self, state: Any, server: str | None, steps: Sequence[Step] = ()) -> list[Refusal]:
+        """The SQL base's, and MySQL's key and enum rules (``rules.py``)."""
         from .rules import enum_refusals, index_refusals
 
-        types = [r for t in state.tables.values() for c in t.columns if (r := self.type_refusal(t.name, c))]
-        return index_refusals(state) + enum_refusals(state) + types
+        return super().refusals(state, server, steps) + index_refusals(state) + enum_refusals(state)
 
     def backup(self, session: Session, directory: Path, label: str) -> Backup:
         """mariadb-dump (or mysqldump) in one consistent snapshot, one INSERT per row;

@@ -20,6 +20,7 @@ walk itself is the core's ``Reflection``).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -30,6 +31,25 @@ from sqlalchemy.dialects import mysql
 from modelmig_core.api import Column, ForeignKey, Reflection, Table, Unique, raw_type
 
 OWN_TEXT_TYPES = (mysql.TINYTEXT, mysql.MEDIUMTEXT, mysql.LONGTEXT)
+
+
+#: the escapes SHOW CREATE TABLE writes in an ENUM value (besides a doubled quote)
+SHOW_CREATE_ESCAPES = {"\\": "\\", "0": "\0", "n": "\n", "r": "\r", "Z": "\x1a"}
+
+
+def show_create_value(text: str) -> str:
+    """An ENUM value as the server holds it, from the text SQLAlchemy read out of
+    SHOW CREATE TABLE: its quotes undoubled already, its backslash escapes not."""
+    out, i = [], 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text) and text[i + 1] in SHOW_CREATE_ESCAPES:
+            out.append(SHOW_CREATE_ESCAPES[text[i + 1]])
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
 
 
 def json_valid_column(sqltext: str) -> str | None:
@@ -58,6 +78,59 @@ def json_valid_column(sqltext: str) -> str | None:
 class MysqlReflection(Reflection):
     engine_url = "mysql+pymysql://"
     sqlglot_dialect = "mysql"
+
+    def read(self, tables: Any = None) -> Any:
+        """The Inspector's catalogue, but foreign keys from information_schema:
+        SQLAlchemy finds them in SHOW CREATE TABLE with regular expressions, which
+        miss one whose target table or name holds a backtick (it warns; that warning
+        is not passed on, the key is read here)."""
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            found = super().read(tables)
+        for w in caught:
+            text = str(w.message)
+            if not (text.startswith("Unknown schema content") and " FOREIGN KEY " in text):
+                warnings.warn(w.message, w.category, stacklevel=2)
+        if found.tables:
+            found.foreign_keys = self.catalogue_foreign_keys(set(found.tables))
+        return found
+
+    def catalogue_foreign_keys(self, tables: set[str]) -> dict[str, list[dict[str, Any]]]:
+        """Every foreign key of ``tables``, in the Inspector's shape, in one query."""
+        with self.engine().connect() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT k.table_name, k.constraint_name, k.column_name, k.referenced_table_schema, "
+                "k.referenced_table_name, k.referenced_column_name, r.update_rule, r.delete_rule, DATABASE() "
+                "FROM information_schema.key_column_usage AS k JOIN information_schema.referential_constraints AS r "
+                "ON r.constraint_schema = k.constraint_schema AND r.table_name = k.table_name "
+                "AND r.constraint_name = k.constraint_name "
+                "WHERE k.table_schema = DATABASE() AND k.referenced_table_name IS NOT NULL "
+                "ORDER BY k.table_name, k.constraint_name, k.ordinal_position"
+            ).all()
+        out: dict[str, list[dict[str, Any]]] = {}
+        keys: dict[tuple[str, str], dict[str, Any]] = {}
+        for table, name, column, ref_schema, ref_table, ref_column, on_update, on_delete, here in rows:
+            if table not in tables:
+                continue
+            fk = keys.get((table, name))
+            if fk is None:
+                fk = keys[(table, name)] = {
+                    "name": name,
+                    "constrained_columns": [],
+                    "referred_schema": None if ref_schema == here else ref_schema,
+                    "referred_table": ref_table,
+                    "referred_columns": [],
+                    "options": {"onupdate": on_update, "ondelete": on_delete},
+                }
+                out.setdefault(table, []).append(fk)
+            fk["constrained_columns"].append(column)
+            fk["referred_columns"].append(ref_column)
+        return out
+
+    def inspector_name(self, name: str) -> str:
+        """SQLAlchemy reads MySQL's keys and columns from SHOW CREATE TABLE and
+        leaves a backtick in a name doubled (```a``b``` -> ``a``b``)."""
+        return name.replace("``", "`")
 
     def read_checks(self, insp: Any, kw: dict[str, Any]) -> dict[Any, list[dict[str, Any]]]:
         """The Inspector's checks and, on MariaDB, the column-level ones it does not
@@ -104,6 +177,12 @@ class MysqlReflection(Reflection):
         ),
         (sa.CHAR, lambda t, seen: {"type": "uuid"} if t.length == 36 else None),
         (sa.DateTime, lambda t, seen: {"type": "timestamp"}),
+        (
+            sa.Enum,
+            lambda t, seen: (
+                {"type": "enum", "values": tuple(show_create_value(v) for v in t.enums)} if t.enums else None
+            ),
+        ),
     )
 
     def own_index(self, table: str, info: dict[str, Any], fks: list[ForeignKey]) -> bool:

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from modelmig_core.api import (
+    API_VERSION,
     LOCK_NOTICE_SECONDS,
     Backup,
     ConfigError,
@@ -322,6 +323,7 @@ class PgSession(SqlSession):
 
 
 class PgDriver(SqlDriver):
+    api_version = API_VERSION  # the driver API it was written for (required)
     info = DriverInfo("pg", ("postgresql", "postgres"), "sql", "PostgreSQL 12+ through psycopg 3")
     features = SqlDriver.features.but(native_enum=True, advisory_lock=True, max_identifier_length=63)
     dialect = "postgresql"

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from modelmig_core.api import (
+    API_VERSION,
     LEDGER,
     LOCK_NOTICE_SECONDS,
     Backup,
@@ -279,6 +280,7 @@ class SqliteSession(SqlSession):
 
 
 class SqliteDriver(SqlDriver):
+    api_version = API_VERSION  # the driver API it was written for (required)
     info = DriverInfo("sqlite", ("sqlite",), "sql", "SQLite 3.35+ through the standard library's sqlite3")
     # what ALTER TABLE cannot do (alter a column, add or drop a constraint) is done
     # by rebuilding the table: the features say what the driver can run

@@ -56,6 +56,57 @@ class SqliteReflection(Reflection):
     sqlglot_dialect = "sqlite"
     enum_checks = True
 
+    def read(self, tables: Any = None) -> Any:
+        found = super().read(tables)
+        if found.tables:
+            self.names_from_sql(found)
+        return found
+
+    def names_from_sql(self, found: Any) -> None:
+        """SQLAlchemy finds the names of checks, foreign keys and unique constraints
+        in SQLite's CREATE TABLE text with regular expressions, which keep a doubled
+        quote doubled (``"a""b"`` -> ``a""b``) or miss a name with a quote in it. The
+        same text parsed by sqlglot gives them exactly: checks are read from it
+        whole, foreign keys and unique constraints get their names by what they
+        are (columns and target)."""
+        import sqlglot
+        from sqlglot import exp
+
+        with self.engine().connect() as connection:
+            rows = connection.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'table'").all()
+        wanted = set(found.tables)
+        for table, sql in rows:
+            if table not in wanted or not sql:
+                continue
+            try:
+                tree = sqlglot.parse_one(sql, read="sqlite")
+            except (sqlglot.errors.SqlglotError, ValueError):
+                continue
+            checks, fks, uniques = [], {}, {}
+            for kind in tree.find_all(exp.CheckColumnConstraint, exp.ForeignKey, exp.UniqueColumnConstraint):
+                parent = kind.parent
+                named = isinstance(parent, (exp.Constraint, exp.ColumnConstraint))
+                name = parent.this.name if named and isinstance(parent.this, exp.Identifier) else None
+                if isinstance(kind, exp.CheckColumnConstraint):
+                    checks.append({"name": name, "sqltext": kind.this.sql(dialect="sqlite")})
+                elif isinstance(kind, exp.ForeignKey) and name is not None:
+                    ref = kind.args.get("reference")
+                    target = ref.this if ref is not None else None
+                    if isinstance(target, exp.Schema) and isinstance(target.this, exp.Table):
+                        local = tuple(e.name for e in kind.expressions)
+                        fks[(local, target.this.name, tuple(e.name for e in target.expressions))] = name
+                elif isinstance(kind, exp.UniqueColumnConstraint) and name is not None:
+                    if isinstance(kind.this, exp.Schema):
+                        uniques[tuple(e.name for e in kind.this.expressions)] = name
+            found.checks[table] = checks
+            for info in found.foreign_keys.get(table, []):
+                key = (tuple(info["constrained_columns"]), info["referred_table"], tuple(info["referred_columns"]))
+                if key in fks:
+                    info["name"] = fks[key]
+            for info in found.uniques.get(table, []):
+                if tuple(info["column_names"]) in uniques:
+                    info["name"] = uniques[tuple(info["column_names"])]
+
     def skip_table(self, name: str) -> bool:
         return super().skip_table(name) or name.startswith("sqlite_")
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from modelmig_core.api import (
+    API_VERSION,
     LOCK_NOTICE_SECONDS,
     Backup,
     ConfigError,
@@ -109,12 +110,21 @@ class DuckdbSession(SqlSession):
 
 
 class DuckdbDriver(SqlDriver):
+    api_version = API_VERSION  # the driver API it was written for (required)
     info = DriverInfo("duckdb", ("duckdb",), "sql", "DuckDB 1.1+ through the duckdb package")
+    # What DuckDB 1.1+ has, as its catalogue and parser answer (checked on 2.0):
+    # foreign keys (declared with the table; only RESTRICT / NO ACTION), unique
+    # keys (made unique indexes), auto-increment keys (a sequence per column),
+    # checks (declared with the table), type changes (the table's indexes are
+    # dropped around them) and unique keys added to or dropped from an existing
+    # table (CREATE/DROP of a unique index): the base's foreign_keys,
+    # unique_constraints, increments, check_constraints, alter_column_type and
+    # add_unique_to_existing_table stay true. What it lacks:
     features = SqlDriver.features.but(
         fk_actions=False,  # no ON DELETE / ON UPDATE actions
-        add_constraint_to_existing_table=False,  # no ALTER TABLE ADD/DROP CONSTRAINT
+        add_constraint_to_existing_table=False,  # no ALTER TABLE ADD/DROP CONSTRAINT (FOREIGN KEY, CHECK)
         alter_referenced_table=False,  # a table an FK points at cannot be altered or renamed
-        alter_constrained_column=False,  # nor an FK's own columns, nor a type under a CHECK
+        alter_constrained_column=False,  # nor an FK's own columns, nor a type under a CHECK ("cannot change the type")
         add_not_null_column_to_indexed_table=False,  # re-indexing rows a default filled fails in a transaction
         constraint_names=False,  # DuckDB names constraints itself
     )

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,6 +42,8 @@ class MigratedDb:
     driver: str
     url: str
     applied: int
+    migrations: tuple[str, ...] = ()  # the ids applied, in order (from the command's events)
+    events: tuple[Any, ...] = field(default=(), repr=False)  # every event of this connection (modelmig_core.api.Event)
 
 
 def _config_path(config: pytest.Config) -> Path | None:
@@ -61,13 +64,19 @@ def modelmig_databases(pytestconfig: pytest.Config) -> Iterator[dict[str, Migrat
     keep = pytestconfig.getoption("--modelmig-keep")
     cwd = os.getcwd()
     out: dict[str, MigratedDb] = {}
+    events: list[Any] = []  # the command's events (modelmig_core.api.Event), as the command line prints from
     try:
         project = api.open_project(_config_path(pytestconfig))
         if api.in_production():  # after opening the project: its config may name more production APP_ENVs
             pytest.fail("modelmig: refusing to migrate test databases with APP_ENV=production", pytrace=False)
         command = api.run if keep else api.fresh
-        for result in command(project, connections=names, test=True, **({} if keep else {"yes": True})):
-            out[result.connection] = MigratedDb(result.connection, result.driver, result.url, result.count)
+        extra = {} if keep else {"yes": True}
+        for result in command(project, connections=names, test=True, on_event=events.append, **extra):
+            mine = tuple(e for e in events if e.connection == result.connection)
+            applied = tuple(e.migration for e in mine if isinstance(e, api.MigrationApplied) and e.direction == "up")
+            out[result.connection] = MigratedDb(
+                result.connection, result.driver, result.url, result.count, applied, mine
+            )
     except api.ModelmigError as exc:
         pytest.fail(f"modelmig: {exc}", pytrace=False)
     finally:
