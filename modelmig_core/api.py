@@ -11,7 +11,8 @@ group. ``docs/writing-a-driver.md`` walks through it; ``modelmig_core.conformanc
 
 Plugin authors: ``hookimpl`` and the hooks in ``hookspecs`` (diff,
 render_column, apply, record_state, column_types, families,
-before_destructive).
+before_destructive). A new column type is a ``ColumnType`` returned from the
+``column_types`` hook; ``type_of(name)`` is the registered type of a name.
 
 Apps: ``open_project``, then ``run``/``rollback``/``reset``/``fresh``/``status``
 on the project's connections, with results as values, and the events they report
@@ -27,6 +28,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .column_types import ColumnType, type_of
     from .commands import (
         Event,
         MigrationApplied,
@@ -111,6 +113,7 @@ _WHERE: dict[str, str] = {
     "CheckSpec": ".model",
     "Column": ".state",
     "ColumnSpec": ".model",
+    "ColumnType": ".column_types",
     "ConfigError": ".errors",
     "Comparison": ".differences",
     "DiffHints": ".diff",
@@ -197,6 +200,7 @@ _WHERE: dict[str, str] = {
     "table_name": ".compile",
     "tool_lines": ".sql.tools",
     "tool_writing": ".sql.tools",
+    "type_of": ".column_types",
     "where": ".compile",
 }
 
@@ -211,6 +215,7 @@ __all__ = [
     "CheckSpec",
     "Column",
     "ColumnSpec",
+    "ColumnType",
     "Comparison",
     "ConfigError",
     "DiffHints",
@@ -292,6 +297,7 @@ __all__ = [
     "table_name",
     "tool_lines",
     "tool_writing",
+    "type_of",
     "views_using",
     "where",
 ]

@@ -4,15 +4,12 @@ any problem it finds."""
 from __future__ import annotations
 
 import inspect
-import uuid
 import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .column_types import COLUMN_OPTIONS, COLUMN_TYPES, DEFAULT_DECIMAL, DEFAULT_STRING_LENGTH
+from .column_types import BUILTIN_TYPES, COLUMN_OPTIONS, INTEGER_RANGES, ColumnType, register, type_of
 from .errors import ModelError
 from .model import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Model, RelationSpec
 from .naming import check_name, foreign_key_name, index_name, snake
@@ -23,11 +20,6 @@ RELATION_KINDS = frozenset({"belongsTo", "hasOne", "hasMany", "belongsToMany", "
 DATABASE_KEYS = frozenset({"foreign_keys", "unique", "indexes", "checks"})
 #: table names modelmig keeps for itself (the ledger, the Mongo lock, rebuild scratch tables)
 RESERVED_PREFIXES = ("modelmig_", "_modelmig_")
-INTEGER_RANGES = {
-    "smallInteger": (-(2**15), 2**15 - 1),
-    "integer": (-(2**31), 2**31 - 1),
-    "bigInteger": (-(2**63), 2**63 - 1),
-}
 REFERENTIAL_ACTIONS = {
     "cascade": "CASCADE",
     "set null": "SET NULL",
@@ -93,62 +85,17 @@ def table_name(model: type[Model]) -> str:
 
 
 def value_problem(col: Column, value: Any) -> str | None:
-    """Why ``value`` cannot be stored in ``col`` (as a default or backfill), or None."""
-    t = col.type
-    if isinstance(value, bool) and t != "boolean":
-        return f"{value!r} is a boolean, the column is {t}"
-    if t in INTEGER_RANGES:
-        low, high = INTEGER_RANGES[t]
-        if not isinstance(value, int):
-            return f"{value!r} is not an integer"
-        if not low <= value <= high:
-            return f"{value} is outside the range of {t} ({low}..{high})"
-    elif t in ("decimal", "float", "double"):
-        if isinstance(value, str):
-            try:
-                number = Decimal(value)
-            except InvalidOperation:
-                return f"{value!r} is not a number"
-        elif isinstance(value, (int, float)):
-            number = Decimal(str(value))
-        else:
-            return f"{value!r} is not a number"
-        if not number.is_finite():
-            return f"{value!r} is not a finite number"
-        if t == "decimal" and col.precision is not None and col.scale is not None:
-            digits = len(number.quantize(Decimal(1).scaleb(-col.scale)).as_tuple().digits)
-            if number.as_tuple().exponent < -col.scale:  # type: ignore[operator]
-                return f"{value!r} has more than {col.scale} decimal places"
-            if digits > col.precision:
-                return f"{value!r} does not fit decimal({col.precision}, {col.scale})"
-    elif t == "boolean":
-        if not isinstance(value, bool):
-            return f"{value!r} is not True or False"
-    elif t in ("string", "text", "enum", "uuid", "json", "binary", "date", "time", "timestamp"):
-        if not isinstance(value, str):
-            return f"{value!r} is not a string"
-        if t == "string" and col.length is not None and len(value) > col.length:
-            return f"{value!r} is longer than {col.length} characters"
-        if t == "enum" and col.values is not None and value not in col.values:
-            return f"{value!r} is not one of the enum values"
-        parse = {
-            "uuid": uuid.UUID,
-            "date": date.fromisoformat,
-            "time": time.fromisoformat,
-            "timestamp": datetime.fromisoformat,
-        }.get(t)
-        if parse is not None:
-            try:
-                parse(value)
-            except ValueError:
-                return f"{value!r} is not a valid {t}"
-    return None
+    """Why ``value`` cannot be stored in ``col`` (as a default or backfill), or None
+    (its type object's ``value_problem``)."""
+    return type_of(col.type).value_problem(col, value)
 
 
 _COLUMNS: dict[str, Column] = {}
 
 
-def compile_column(model: type[Model], name: str, spec: ColumnSpec, extra_types: Iterable[str] = ()) -> Column:
+def compile_column(
+    model: type[Model], name: str, spec: ColumnSpec, extra_types: Iterable[ColumnType | str] = ()
+) -> Column:
     """One ``column(...)`` -> a normalized state Column. The same declaration
     (name, type, argument, options) compiles once per process: a schema repeats its
     ``id`` and timestamp columns in every model, and the file renderer then writes
@@ -159,7 +106,7 @@ def compile_column(model: type[Model], name: str, spec: ColumnSpec, extra_types:
     if problem:
         raise ModelError(f"{where(model, name)}: column name {problem}")
     extra = tuple(extra_types)
-    key = repr((name, spec.type, spec.arg, spec.options, extra))
+    key = repr((name, spec.type, spec.arg, spec.options, tuple(getattr(t, "name", t) for t in extra)))
     known = _COLUMNS.get(key)
     if known is not None:
         return known
@@ -168,64 +115,40 @@ def compile_column(model: type[Model], name: str, spec: ColumnSpec, extra_types:
     return col
 
 
-def _compile_column(model: type[Model], name: str, spec: ColumnSpec, extra_types: Iterable[str]) -> Column:
+def _registry(extra_types: Iterable[ColumnType | str]) -> dict[str, ColumnType]:
+    """The types a model may use: the built-in ones, and those the ``column_types``
+    hook answered (``extra_types``: its entries; built-in ones among them too)."""
+    return {t.name: t for t in BUILTIN_TYPES} | register([tuple(extra_types)])
+
+
+def _compile_column(model: type[Model], name: str, spec: ColumnSpec, extra_types: Iterable[ColumnType | str]) -> Column:
     loc = where(model, name)
-    extra = set(extra_types)
-    if spec.type in COLUMN_TYPES:
-        state_type, implied = COLUMN_TYPES[spec.type]
-    elif spec.type in extra:
-        state_type, implied = spec.type, {}
-    else:
-        known = ", ".join(sorted(COLUMN_TYPES))
+    registered = _registry(extra_types)
+    ctype = registered.get(spec.type)
+    if ctype is None:
+        known = ", ".join(sorted(registered))
         raise ModelError(f"{loc}: unknown column type {spec.type!r} (known: {known})")
+    state_type, implied = ctype.state, ctype.implied
     unknown = sorted(set(spec.options) - COLUMN_OPTIONS)
     if unknown:
         raise ModelError(f"{loc}: unknown column option {unknown[0]!r}")
     opts: dict[str, Any] = {**implied, **spec.options}
-    kw: dict[str, Any] = {}
-
-    if state_type == "string":
-        length = spec.arg if spec.arg is not None else opts.get("length", DEFAULT_STRING_LENGTH)
-        if not isinstance(length, int) or isinstance(length, bool) or length <= 0:
-            raise ModelError(f"{loc}: string length must be a positive integer, got {length!r}")
-        kw["length"] = length
-    elif state_type == "decimal":
-        arg = spec.arg
-        if isinstance(arg, (tuple, list)) and len(arg) == 2:
-            precision, scale = arg
-        elif isinstance(arg, int):
-            precision, scale = arg, opts.get("scale", DEFAULT_DECIMAL[1])
-        else:
-            precision = opts.get("precision", DEFAULT_DECIMAL[0])
-            scale = opts.get("scale", DEFAULT_DECIMAL[1])
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (precision, scale)) or not (
-            0 < precision and 0 <= scale <= precision
-        ):
-            raise ModelError(f"{loc}: decimal needs 0 < precision and 0 <= scale <= precision")
-        kw["precision"], kw["scale"] = precision, scale
-    elif state_type == "enum":
-        values = spec.arg if spec.arg is not None else opts.get("values")
-        if not isinstance(values, (list, tuple)) or not values or not all(isinstance(v, str) for v in values):
-            raise ModelError(f"{loc}: enum needs a non-empty list of string values")
-        if len(set(values)) != len(values):
-            raise ModelError(f"{loc}: enum values repeat")
-        kw["values"] = tuple(values)
-    elif spec.arg is not None:
-        raise ModelError(f"{loc}: column type {spec.type!r} takes no argument (got {spec.arg!r})")
+    try:
+        kw: dict[str, Any] = ctype.arguments(spec.arg, opts)
+    except ValueError as exc:
+        raise ModelError(f"{loc}: {exc}") from None
 
     for flag in ("nullable", "unique", "index", "primary", "use_tz", "default_now", "autoincrement"):
         if flag in opts and not isinstance(opts[flag], bool):
             raise ModelError(f"{loc}: option {flag!r} must be True or False")
     if opts.get("use_tz") and state_type not in ("timestamp", "time"):
         raise ModelError(f"{loc}: use_tz only applies to timestamp columns")
-    if opts.get("autoincrement") and state_type not in ("integer", "bigInteger", "smallInteger"):
+    if opts.get("autoincrement") and state_type not in INTEGER_RANGES:
         raise ModelError(f"{loc}: autoincrement needs an integer column")
 
     default = opts.get("default")
     if default is not None and not isinstance(default, (str, int, float, bool)):
         raise ModelError(f"{loc}: default must be a str, int, float or bool literal")
-    if default is not None and state_type == "enum" and default not in kw["values"]:
-        raise ModelError(f"{loc}: default {default!r} is not one of the enum values")
 
     default_now = False
     nullable = bool(opts.get("nullable", False))
@@ -268,11 +191,11 @@ def _compile_column(model: type[Model], name: str, spec: ColumnSpec, extra_types
     )
     for what in ("default", "backfill"):
         value = opts.get(what)
-        if value is None or (extra and state_type in extra):
+        if value is None:
             continue
         if not isinstance(value, (str, int, float, bool)):
             raise ModelError(f"{loc}: {what} must be a str, int, float or bool literal")
-        problem = value_problem(col, value)
+        problem = ctype.value_problem(col, value)
         if problem:
             raise ModelError(f"{loc}: {what} {problem}")
     return col
@@ -338,7 +261,7 @@ def _column_specs(model: type[Model], schema: Any) -> dict[str, ColumnSpec]:
     return cols
 
 
-def compile_table(model: type[Model], extra_types: Iterable[str] = ()) -> Table:
+def compile_table(model: type[Model], extra_types: Iterable[ColumnType | str] = ()) -> Table:
     """One SQL model -> a state Table (checked on its own; cross-model checks follow)."""
     name = table_name(model)
     specs = column_specs(model)
@@ -527,7 +450,7 @@ def check_relations(models: Iterable[type[Model]]) -> None:
                 raise ModelError(f"{where(m, field)}: relation targets model {spec.target!r}, which is not defined")
 
 
-def compile_sql_models(models: list[type[Model]], extra_types: Iterable[str] = ()) -> State:
+def compile_sql_models(models: list[type[Model]], extra_types: Iterable[ColumnType | str] = ()) -> State:
     by_table: dict[str, Any] = {}
     tables: dict[str, Table] = {}
     extra = tuple(extra_types)

@@ -232,25 +232,11 @@ def dependency_order(nodes: list[Node]) -> list[Node]:
 
 def zero_value(col: Column) -> Any:
     """What a rollback puts into the rows when it adds back a NOT NULL column
-    without a default (written into the migration file, so it can be edited)."""
-    return {
-        "integer": 0,
-        "bigInteger": 0,
-        "smallInteger": 0,
-        "decimal": 0,
-        "float": 0,
-        "double": 0,
-        "boolean": False,
-        "string": "",
-        "text": "",
-        "date": "1970-01-01",
-        "time": "00:00:00",
-        "timestamp": "1970-01-01 00:00:00",
-        "json": "{}",
-        "uuid": "00000000-0000-0000-0000-000000000000",
-        "binary": "",
-        "enum": col.values[0] if col.values else None,
-    }.get(col.type)
+    without a default (written into the migration file, so it can be edited): its
+    type object's ``zero_value``."""
+    from .column_types import type_of
+
+    return type_of(col.type).zero_value(col)
 
 
 def needs_value(col: Column) -> bool:

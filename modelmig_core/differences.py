@@ -92,6 +92,15 @@ def _was(label: str, live: str, expected: str) -> str:
     return f"{label} {live} in the database, {expected} in the migrations".strip()
 
 
+def _same_default(want: Column, have: Column) -> bool:
+    """The same default, as the column's type compares its values (``ColumnType.same``)."""
+    if want.default is None or have.default is None:
+        return want.default is have.default
+    from .column_types import type_of
+
+    return type_of(want.type).same(want.default, have.default)
+
+
 def _compare_columns(table: str, a: Table, b: Table, out: list[Difference]) -> None:
     for col in a.columns:
         if b.column(col.name) is None:
@@ -112,7 +121,7 @@ def _compare_columns(table: str, a: Table, b: Table, out: list[Difference]) -> N
         if want.nullable != have.nullable:
             null = {True: "NULL", False: "NOT NULL"}
             out.append(Difference("changed", "column", name, _was("null", null[have.nullable], null[want.nullable])))
-        if (want.default, want.default_now) != (have.default, have.default_now):
+        if want.default_now != have.default_now or not _same_default(want, have):
             out.append(
                 Difference("changed", "column", name, _was("default", describe_default(have), describe_default(want)))
             )

@@ -401,6 +401,24 @@ class Driver:
         written, or None. Default: it can."""
         return None
 
+    def renders(self, type_name: str) -> bool:
+        """Whether this driver can make a column of the state type ``type_name``
+        (its own type table, or the registered type's ``ddl``). Default: any."""
+        return True
+
+    def type_refusal(self, table: str, column: Any) -> Refusal | None:
+        """The refusal of a column whose type this driver has no entry for (naming
+        the type and the driver), or None. make:migration asks ``renders`` for every
+        column (and a ``render_column`` hook after it) and lists each refusal."""
+        if self.renders(column.type):
+            return None
+        return Refusal(
+            table,
+            column.name,
+            f"column type {column.type!r} has no rendering for {self.name}: install or configure the plugin "
+            f"that renders it for {self.name}, or use another type",
+        )
+
     def comparable(self, state: Any) -> Any:
         """``state`` as this driver's database can hold it, spelled one way (what the
         database cannot say, such as SQLite's enum values, is dropped). Drift compares

@@ -9,10 +9,10 @@ arguments.
 | hook            | kind                                                   |
 |-----------------|--------------------------------------------------------|
 | diff            | broadcast: each family contributes its operations      |
-| render_column   | first result: claim a custom column type               |
+| render_column   | first result: the DDL type of a column                 |
 | apply           | first result, wrappable: the core's impl applies       |
 | record_state    | broadcast, after the ledger row is written             |
-| column_types    | contribution: extra logical column types               |
+| column_types    | contribution: ColumnType objects (the core's too)      |
 | families        | contribution: state families besides the relational    |
 | before_destructive | broadcast before anything is dropped                |
 """
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from .column_types import ColumnType
     from .diff import DiffHints
     from .driver import Session, Step
     from .family import Family
@@ -46,8 +47,11 @@ def diff(old: Any, new: Any, hints: DiffHints) -> list[Operation]:  # type: igno
 
 @hookspec(firstresult=True)
 def render_column(column: Column, dialect: str) -> Any:
-    """A state Column -> a SQLAlchemy Column for ``dialect`` (a SQLAlchemy dialect
-    name). Return None to leave a column to the next plugin and finally the driver."""
+    """The DDL type of a state Column for ``dialect`` (a SQLAlchemy dialect name):
+    a SQLAlchemy type. Return None to leave a column to the next plugin, then the
+    driver's type table, then the type's own ``ddl``. The core builds the column
+    around it (nullability, default, comment) on every path; a SQLAlchemy Column
+    answered (the older form) gives only its type."""
 
 
 @hookspec(firstresult=True)
@@ -69,8 +73,13 @@ def record_state(session: Session, migration: Migration, direction: str, batch: 
 
 
 @hookspec
-def column_types() -> Iterable[str]:  # type: ignore[empty-body]
-    """Extra logical column types this plugin renders (claimed in ``render_column``)."""
+def column_types() -> Iterable[ColumnType | str]:  # type: ignore[empty-body]
+    """The column types this plugin adds, as ``ColumnType`` objects (the core's
+    own types are registered through this hook too, ``builtin.py``). A type
+    carries its validation, zero value, key size, comparison and narrowing, and
+    its DDL per dialect (``ddl``) and reflection back (``reflects``) where the
+    drivers' own tables have no entry for it. A bare name is the older form: a type
+    without arguments that a ``render_column`` hook renders."""
 
 
 @hookspec

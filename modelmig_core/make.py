@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .column_types import STATE_TYPES
 from .compile import table_name, where
 from .config import Config, ConnectionConfig
 from .diff import DiffHints, inverse_operations
@@ -133,11 +132,10 @@ def check_identifiers(config: Config, plugins: Registry, desired: Desired) -> li
 
 
 def renders_type(plugins: Registry, driver: Driver, column: Column) -> bool:
-    """Whether ``driver`` can write ``column``'s type. Today: every driver renders
-    the built-in types, and a plugin's type through the ``render_column`` hook for
-    the driver's SQLAlchemy dialect. (The one place make asks; the vocabulary of
-    types answers it from the driver's type table once it has one.)"""
-    if column.type in STATE_TYPES:
+    """Whether ``driver`` can write ``column``'s type: its type table or the type's
+    own ``ddl`` (``Driver.renders``), else a ``render_column`` hook that answers for
+    the driver's SQLAlchemy dialect. (The one place make asks.)"""
+    if driver.renders(column.type):
         return True
     dialect = getattr(driver, "dialect", None)
     if not dialect:

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .column_types import DEFAULT_STRING_LENGTH, STATE_TYPES
+from .column_types import DEFAULT_STRING_LENGTH, STATE_TYPES, is_registered, registered_types
 from .compile import check_references, compile_column, compile_sql_models, compile_table
 from .config import Config
 from .errors import ConfigError, ModelError, ModelmigError
@@ -282,7 +282,7 @@ def column_call(m: ModelSource, col: Column, expressions: dict[tuple[str, str], 
     single_pk = t.primary_key == (col.name,)
     if col.autoincrement and single_pk and col.type in ("integer", "bigInteger"):
         typ = "increments" if col.type == "integer" else "bigIncrements"
-    elif col.type not in STATE_TYPES:
+    elif col.type not in STATE_TYPES and not is_registered(col.type):  # a plugin's type is written as itself
         m.notes.append(f"{where}: database type {col.type} has no modelmig type; written as text")
         typ = "text"
         if col.nullable:
@@ -423,7 +423,7 @@ def _drop_unwritable_defaults(m: ModelSource) -> str | None:
         if call.fn != "column":
             continue
         try:
-            compile_column(probe, name, call.build())
+            compile_column(probe, name, call.build(), registered_types())
         except ModelError as exc:
             kwargs = dict(call.kwargs)
             if "default" not in kwargs:
@@ -442,7 +442,7 @@ def table_problem(table: Table, cls: str, expressions: dict[tuple[str, str], str
     if problem is not None:
         return problem
     try:
-        compile_table(m.model())
+        compile_table(m.model(), registered_types())
     except ModelError as exc:
         return _reason(exc)
     return None
@@ -463,7 +463,7 @@ def _keep_references(models: list[ModelSource]) -> None:
     tables = {m.table.name: m for m in models}
     seen: set[str] = set()
     for m in models:
-        built = compile_table(m.model())
+        built = compile_table(m.model(), registered_types())
         for key, calls in list(m.database):
             kept = []
             for call in calls:
@@ -472,7 +472,10 @@ def _keep_references(models: list[ModelSource]) -> None:
                     fk = next(f for f in built.foreign_keys if f.name == name)
                     target = tables[fk.ref_table]
                     alone = replace(built, foreign_keys=(fk,))
-                    pair = {built.name: alone, fk.ref_table: replace(compile_table(target.model()), foreign_keys=())}
+                    pair = {
+                        built.name: alone,
+                        fk.ref_table: replace(compile_table(target.model(), registered_types()), foreign_keys=()),
+                    }
                     if fk.ref_table == built.name:
                         pair = {built.name: alone}
                     try:
@@ -530,7 +533,7 @@ def describe(state: State, connection: str, expressions: dict[tuple[str, str], s
             _drop_unwritable_defaults(m)
         _keep_references(models)
         try:
-            compile_sql_models([m.model() for m in models])
+            compile_sql_models([m.model() for m in models], registered_types())
         except ModelError as exc:  # what no single table shows: the table it names goes
             text = str(exc)
             culprit = next(
@@ -699,7 +702,7 @@ def unsaid(models: list[type[Model]], live: State, target: Target) -> list[str]:
     say differently from the live schema."""
     from .differences import compare_relational
 
-    compiled = compile_sql_models(models)
+    compiled = compile_sql_models(models, registered_types())  # a plugin's types too
     driver = target.driver
     # the database as "expected", the models as "live": missing = not in the models
     comparison = compare_relational(driver.comparable(live), driver.comparable(compiled), set(compiled.tables))

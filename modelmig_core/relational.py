@@ -1,5 +1,5 @@
 """The core's own contributions to the hooks that make migrations: the relational
-family and its diff, registered with the plugin manager exactly as a plugin's are
+family and its diff, the built-in column types, registered with the plugin manager exactly as a plugin's are
 (``Registry.hook``). What applies a migration (``builtin.py``) sits in the run
 layer and is registered by the runner that applies one."""
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from .column_types import BUILTIN_TYPES, ColumnType
 from .diff import DiffHints, diff_states
 from .family import Family, relational
 from .hookspecs import hookimpl
@@ -18,6 +19,12 @@ from .state import State
 @hookimpl
 def families() -> Iterable[Family]:
     return [relational()]
+
+
+@hookimpl
+def column_types() -> Iterable[ColumnType]:
+    """The core's own column types, registered as a plugin's are."""
+    return BUILTIN_TYPES
 
 
 @hookimpl

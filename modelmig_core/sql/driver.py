@@ -521,6 +521,13 @@ class SqlDriver(Driver):
                     out.append(Refusal(table.name, field, f"{what} {problem}"))
         return out
 
+    def renders(self, type_name: str) -> bool:
+        """Whether this driver has a DDL type for the state type ``type_name``: its
+        renderer's type table, or the registered type's own ``ddl`` for its dialect."""
+        module, _, cls = self.renderer_class.partition(":")
+        renderer: type[Renderer] = getattr(importlib.import_module(module), cls)
+        return renderer.renders(type_name)
+
     def connect(self, url: str) -> SqlSession:
         try:
             raw = self.open(url)
@@ -540,6 +547,13 @@ class SqlDriver(Driver):
     # ------------------------------------------------------------ the live schema (drift, make:models, baseline)
 
     def reflection(self, session: Session | None = None) -> Any:
+        """The driver's ``Reflection``; the types the session's plugins register
+        read back through their ``reflects``."""
+        hook = getattr(session, "hook", None)
+        if hook is not None:
+            from ..column_types import register
+
+            register(hook.column_types())
         module, _, cls = self.reflection_class.partition(":")
         return getattr(importlib.import_module(module), cls)(session)
 

@@ -92,6 +92,9 @@ class Reflection:
     #: the database has no enum type: an enum column is a string with a named
     #: CHECK of its values (``naming.enum_check_name``), read back as the enum
     enum_checks: ClassVar[bool] = False
+    #: the driver's table back from what it reflects to modelmig types (entries of
+    #: ``TypeReading``), walked before the generic ``GENERIC_TYPES``
+    type_table: ClassVar[tuple[Any, ...]] = ()
 
     def __init__(self, session: Session | None = None) -> None:
         self.session = session
@@ -328,8 +331,12 @@ class Reflection:
         """The column's logical type and its arguments (``type``, ``length``,
         ``precision``, ``scale``, ``values``, ``use_tz``), from the SQLAlchemy type
         object the Inspector returned. A type modelmig has no name for keeps the
-        dialect's own spelling, in lower case (drift shows it as it is)."""
-        return generic_type(info["type"], self.sa_dialect)
+        dialect's own spelling, in lower case (drift shows it as it is). A
+        registered type's ``reflects`` answers first, then ``type_table``."""
+        t = info["type"]
+        return registered_type(t, self.sa_dialect) or read_type(
+            (*self.type_table, *GENERIC_TYPES), t, TypeSeen(table, info["name"], extra, self.sa_dialect)
+        )
 
     def autoincrement(self, table: str, info: dict[str, Any], pk: tuple[str, ...], type_: str) -> bool:
         return bool(info.get("autoincrement") is True and pk == (info["name"],) and type_ in INTEGER_TYPES)
@@ -456,45 +463,86 @@ def enum_columns(
 # ---------------------------------------------------------------- types
 
 
+@dataclass(frozen=True)
+class TypeSeen:
+    """Where a reflected type was read (a type table entry may need more than the
+    type: MariaDB's JSON is a LONGTEXT with a ``json_valid`` check of its column)."""
+
+    table: str
+    column: str
+    extra: Any
+    dialect: Any
+
+
+#: one entry of a driver's table back: (SQLAlchemy type classes, a function of the
+#: reflected type and where it was seen returning the state Column's type fields,
+#: or None to leave it to the next entry)
+TypeReading = tuple[Any, Callable[[Any, TypeSeen], "dict[str, Any] | None"]]
+
+
+def _string(t: Any, seen: TypeSeen) -> dict[str, Any] | None:
+    if isinstance(t, (sa.CHAR, sa.NCHAR)):
+        return None
+    return {"type": "string", "length": t.length} if t.length is not None else {"type": "text"}
+
+
+#: the generic table back from SQLAlchemy's types to modelmig's, walked in order
+#: (a subclass before its base); a driver's ``Reflection.type_table`` puts its own
+#: entries before these
+GENERIC_TYPES: tuple[TypeReading, ...] = (
+    (sa.Enum, lambda t, seen: {"type": "enum", "values": tuple(t.enums)} if t.enums else None),
+    (sa.Boolean, lambda t, seen: {"type": "boolean"}),
+    (sa.SmallInteger, lambda t, seen: {"type": "smallInteger"}),
+    (sa.BigInteger, lambda t, seen: {"type": "bigInteger"}),
+    (sa.Integer, lambda t, seen: {"type": "integer"}),
+    (sa.Uuid, lambda t, seen: {"type": "uuid"}),
+    (sa.Double, lambda t, seen: {"type": "double"}),
+    (sa.Float, lambda t, seen: {"type": "float"}),
+    (
+        sa.Numeric,
+        lambda t, seen: (
+            {"type": "decimal", "precision": t.precision, "scale": t.scale or 0} if t.precision is not None else None
+        ),
+    ),
+    (sa.DateTime, lambda t, seen: {"type": "timestamp", "use_tz": bool(getattr(t, "timezone", False))}),
+    (sa.Date, lambda t, seen: {"type": "date"}),
+    (sa.Time, lambda t, seen: {"type": "time", "use_tz": bool(getattr(t, "timezone", False))}),
+    (sa.JSON, lambda t, seen: {"type": "json"}),
+    (sa.LargeBinary, lambda t, seen: {"type": "binary"}),
+    (sa.Text, lambda t, seen: {"type": "text"}),
+    (sa.String, _string),
+)
+
+
+def read_type(table: Iterable[TypeReading], t: Any, seen: TypeSeen) -> dict[str, Any]:
+    """A reflected type through a type table back: the first entry whose classes
+    ``t`` is an instance of and that answers; else the dialect's own spelling."""
+    for classes, read in table:
+        if isinstance(t, classes):
+            found = read(t, seen)
+            if found is not None:
+                return found
+    return {"type": raw_type(t, seen.dialect)}
+
+
+def registered_type(t: Any, dialect: Any) -> dict[str, Any] | None:
+    """A registered type's own reading of ``t`` for this dialect (its ``reflects``),
+    before any driver table: a plugin type is more specific than the built-in it is
+    made of (``citext`` before ``text``)."""
+    from ..column_types import registered_types
+
+    for ctype in registered_types():
+        read = ctype.reflects.get(dialect.name)
+        found = read(t) if read is not None else None
+        if found is not None:
+            return dict(found)
+    return None
+
+
 def generic_type(t: Any, dialect: Any) -> dict[str, Any]:
-    """Logical type arguments from a SQLAlchemy type object (the generic part; a
-    driver handles its own types before calling this)."""
-    if isinstance(t, sa.Enum) and t.enums:
-        return {"type": "enum", "values": tuple(t.enums)}
-    if isinstance(t, sa.Boolean):
-        return {"type": "boolean"}
-    if isinstance(t, sa.SmallInteger):
-        return {"type": "smallInteger"}
-    if isinstance(t, sa.BigInteger):
-        return {"type": "bigInteger"}
-    if isinstance(t, sa.Integer):
-        return {"type": "integer"}
-    if isinstance(t, sa.Uuid):
-        return {"type": "uuid"}
-    if isinstance(t, sa.Double):
-        return {"type": "double"}
-    if isinstance(t, sa.Numeric) and not isinstance(t, sa.Float):
-        if t.precision is not None:
-            return {"type": "decimal", "precision": t.precision, "scale": t.scale or 0}
-    elif isinstance(t, sa.Float):
-        return {"type": "float"}
-    if isinstance(t, sa.DateTime):
-        return {"type": "timestamp", "use_tz": bool(getattr(t, "timezone", False))}
-    if isinstance(t, sa.Date):
-        return {"type": "date"}
-    if isinstance(t, sa.Time):
-        return {"type": "time", "use_tz": bool(getattr(t, "timezone", False))}
-    if isinstance(t, sa.JSON):
-        return {"type": "json"}
-    if isinstance(t, sa.LargeBinary):
-        return {"type": "binary"}
-    if isinstance(t, sa.Text):
-        return {"type": "text"}
-    if isinstance(t, sa.String) and not isinstance(t, (sa.CHAR, sa.NCHAR)):
-        if t.length is not None:
-            return {"type": "string", "length": t.length}
-        return {"type": "text"}
-    return {"type": raw_type(t, dialect)}
+    """Logical type arguments from a SQLAlchemy type object (the generic table; a
+    driver's own entries come first in its ``Reflection.type_table``)."""
+    return read_type(GENERIC_TYPES, t, TypeSeen("", "", None, dialect))
 
 
 def raw_type(t: Any, dialect: Any) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -28,6 +29,7 @@ from sqlalchemy.schema import (
     SetColumnComment,
 )
 
+from ..column_types import type_of
 from ..driver import Step
 from ..errors import MigrationFailed
 from ..naming import enum_check_name, snake
@@ -79,42 +81,49 @@ class Renderer:
     def compile(self, ddl: Any) -> str:
         return str(ddl.compile(dialect=self.dialect)).strip()
 
+    #: the driver's table from a state type to its DDL type: a function of the state
+    #: Column that returns a SQLAlchemy type. A driver subclass extends it
+    #: (``types = {**Renderer.types, "json": ...}``); a type it has no entry for
+    #: renders through the type's own ``ddl`` for this dialect, else is refused at
+    #: make time (``SqlDriver.type_refusal``).
+    types: dict[str, Callable[[Column], Any]] = {
+        "integer": lambda c: sa.Integer(),
+        "bigInteger": lambda c: sa.BigInteger(),
+        "smallInteger": lambda c: sa.SmallInteger(),
+        "string": lambda c: sa.String(c.length),
+        "text": lambda c: sa.Text(),
+        "boolean": lambda c: sa.Boolean(create_constraint=False),
+        "decimal": lambda c: sa.Numeric(c.precision, c.scale),
+        "float": lambda c: sa.Float(),
+        "double": lambda c: sa.Double(),
+        "date": lambda c: sa.Date(),
+        "time": lambda c: sa.Time(timezone=c.use_tz),
+        "timestamp": lambda c: sa.DateTime(timezone=c.use_tz),
+        "json": lambda c: sa.JSON(),
+        "uuid": lambda c: sa.Uuid(),
+        "binary": lambda c: sa.LargeBinary(),
+        "enum": lambda c: sa.String(max(len(v) for v in c.values or ("",))),
+    }
+
+    @classmethod
+    def renders(cls, type_name: str) -> bool:
+        """Whether this renderer has a DDL type for ``type_name``: its own table or
+        the registered type's ``ddl`` for this dialect (a type registered by name
+        alone is a ``render_column`` hook's to answer, asked by make)."""
+        return type_name in cls.types or cls.dialect_name in type_of(type_name).ddl
+
     def column_type(self, col: Column) -> Any:
-        t = col.type
-        if t == "integer":
-            return sa.Integer()
-        if t == "bigInteger":
-            return sa.BigInteger()
-        if t == "smallInteger":
-            return sa.SmallInteger()
-        if t == "string":
-            return sa.String(col.length)
-        if t == "text":
-            return sa.Text()
-        if t == "boolean":
-            return sa.Boolean(create_constraint=False)
-        if t == "decimal":
-            return sa.Numeric(col.precision, col.scale)
-        if t == "float":
-            return sa.Float()
-        if t == "double":
-            return sa.Double()
-        if t == "date":
-            return sa.Date()
-        if t == "time":
-            return sa.Time(timezone=col.use_tz)
-        if t == "timestamp":
-            return sa.DateTime(timezone=col.use_tz)
-        if t == "json":
-            return sa.JSON()
-        if t == "uuid":
-            return sa.Uuid()
-        if t == "binary":
-            return sa.LargeBinary()
-        if t == "enum":
-            assert col.values
-            return sa.String(max(len(v) for v in col.values))
-        raise MigrationFailed(f"column {col.name}: type {col.type!r} has no rendering for {self.dialect_name}")
+        """The DDL type of ``col``: a ``render_column`` hook's answer, else the
+        driver's table, else the registered type's own ``ddl`` for this dialect."""
+        if self.hook is not None:
+            answered = self.hook.render_column(column=col, dialect=self.dialect_name)
+            if answered is not None:
+                answered = answered.type if isinstance(answered, sa.Column) else answered
+                return answered() if isinstance(answered, type) else answered
+        make = self.types.get(col.type) or type_of(col.type).ddl.get(self.dialect_name)
+        if make is None:
+            raise MigrationFailed(f"column {col.name}: type {col.type!r} has no rendering for {self.dialect_name}")
+        return make(col)
 
     def type_key(self, col: Column) -> Any:
         """What ``column_type`` may depend on: the whole column but its name and
@@ -228,11 +237,9 @@ class Renderer:
         )
 
     def column(self, col: Column) -> sa.Column[Any]:
-        """Through the render_column hook, so that plugins can claim custom types."""
-        if self.hook is not None:
-            rendered = self.hook.render_column(column=col, dialect=self.dialect_name)
-            if rendered is not None:
-                return rendered
+        """The column the core builds on every path: its type from ``column_type``
+        (where a plugin's ``render_column`` answers), nullability, default and
+        comment from the state."""
         return self.sa_column(col)
 
     # ------------------------------------------------------------ tables

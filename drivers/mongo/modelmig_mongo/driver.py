@@ -453,6 +453,11 @@ class MongoDriver(Driver):
         except Exception as exc:
             raise ModelmigError(scrub(f"cannot connect to {redact(url)}: {detail(exc)}", url)) from exc
 
+    def renders(self, type_name: str) -> bool:
+        from .schema import renders
+
+        return renders(type_name)
+
     def refusals(self, state: Any, server: str | None, steps: Sequence[Step] = ()) -> list[Refusal]:
         """Partial filters with operators the declared server (default: 5.0) refuses."""
         from .rules import MIN_SERVER, partial_problem

@@ -13,10 +13,10 @@ from modelmig_core.api import DiffHints, Family, Model, Operation, hookimpl
 from .state import DocumentState
 
 
-def _build(models: Sequence[type[Model]], column_types: frozenset[str]) -> DocumentState:
+def _build(models: Sequence[type[Model]], column_types: frozenset[Any]) -> DocumentState:
     from .schema import build_collections
 
-    return build_collections(models)
+    return build_collections(models, column_types)
 
 
 def _compare(expected: DocumentState, live: DocumentState, known: set[str]) -> Any:

@@ -31,7 +31,7 @@ keyed by ``_id``), and ``default=`` (the server fills no defaults).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from modelmig_core.api import (
@@ -46,6 +46,7 @@ from modelmig_core.api import (
     compile_column,
     index_name,
     table_name,
+    type_of,
     where,
 )
 
@@ -93,9 +94,24 @@ def plain(value: Any) -> Any:
     return value
 
 
+def bson_types(column: Column) -> tuple[list[str], dict[str, Any]]:
+    """(BSON types, extra ``$jsonSchema`` keywords) of a field: the table above, else
+    the registered type's ``ddl["mongo"]`` (a function of the column returning the same pair)."""
+    known = BSON_TYPES.get(column.type)
+    if known is not None:
+        return known
+    types, extra = type_of(column.type).ddl["mongo"](column)
+    return list(types), dict(extra)
+
+
+def renders(type_name: str) -> bool:
+    """Whether a field of the state type ``type_name`` has a BSON type here."""
+    return type_name in BSON_TYPES or "mongo" in type_of(type_name).ddl
+
+
 def field_schema(column: Column) -> dict[str, Any]:
     """The ``$jsonSchema`` of one field."""
-    types, extra = BSON_TYPES[column.type]
+    types, extra = bson_types(column)
     types = [*types, "null"] if column.nullable else list(types)
     out: dict[str, Any] = {"bsonType": types[0] if len(types) == 1 else types}
     out.update(extra)
@@ -232,7 +248,7 @@ def _index(model: type[Model], coll: str, spec: IndexSpec, unique: bool, columns
         nullable = [k for k, _ in keys if columns[k].nullable]
         if nullable:
             field = nullable[0]
-            bson = BSON_TYPES[columns[field].type][0][0]
+            bson = bson_types(columns[field])[0][0]
             raise ModelError(
                 f"{where(model, field)}: unique index {label} on a nullable field lets only one document lack a "
                 f"value; add partial={{{field!r}: {{'$type': {bson!r}}}}} (only documents with a value are "
@@ -241,8 +257,9 @@ def _index(model: type[Model], coll: str, spec: IndexSpec, unique: bool, columns
     return CollectionIndex(label, tuple(keys), unique, sparse, partial, ttl)
 
 
-def compile_collection(model: type[Model]) -> Collection:
-    """One mongo model -> a state Collection."""
+def compile_collection(model: type[Model], column_types: Iterable[Any] = ()) -> Collection:
+    """One mongo model -> a state Collection. A field whose type has no BSON entry
+    here (and no ``ddl["mongo"]`` of its own) is refused, naming the type."""
     name = table_name(model)
     if name in RESERVED:
         raise ModelError(f"{where(model)}: collection name {name!r} is reserved for modelmig's own bookkeeping")
@@ -253,8 +270,10 @@ def compile_collection(model: type[Model]) -> Collection:
     required: list[str] = []
     indexes: list[CollectionIndex] = []
     for field, spec in specs.items():
-        col = compile_column(model, field, spec, ())
+        col = compile_column(model, field, spec, column_types)
         loc = where(model, field)
+        if not renders(col.type):
+            raise ModelError(f"{loc}: column type {col.type!r} has no entry for driver mongo")
         if col.autoincrement:
             raise ModelError(
                 f"{loc}: auto-increment has no MongoDB meaning; every document has an _id "
@@ -311,12 +330,14 @@ def compile_collection(model: type[Model]) -> Collection:
     )
 
 
-def build_collections(models: Sequence[type[Model]]) -> DocumentState:
-    """Every mongo model -> the document family's state."""
+def build_collections(models: Sequence[type[Model]], column_types: Iterable[Any] = ()) -> DocumentState:
+    """Every mongo model -> the document family's state (``column_types``: what the
+    ``column_types`` hook registered)."""
+    types = tuple(column_types)
     by_name: dict[str, type[Model]] = {}
     collections: dict[str, Collection] = {}
     for m in models:
-        coll = compile_collection(m)
+        coll = compile_collection(m, types)
         if coll.name in by_name:
             raise ModelError(
                 f"{where(m)}: collection {coll.name!r} is already defined by model {by_name[coll.name].__name__}"

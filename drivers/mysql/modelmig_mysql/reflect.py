@@ -28,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-from modelmig_core.api import Column, ForeignKey, Reflection, Table, Unique, generic_type, raw_type
+from modelmig_core.api import Column, ForeignKey, Reflection, Table, Unique, raw_type
 
 OWN_TEXT_TYPES = (mysql.TINYTEXT, mysql.MEDIUMTEXT, mysql.LONGTEXT)
 
@@ -167,21 +167,23 @@ class MysqlReflection(Reflection):
             return exp.Length(this=node.expressions[0])
         return node
 
-    def logical_type(self, table: str, info: dict[str, Any], extra: Any) -> dict[str, Any]:
-        t = info["type"]
-        if isinstance(t, mysql.TINYINT) and t.display_width == 1:
-            return {"type": "boolean"}
-        if isinstance(t, mysql.LONGTEXT) and (table, info["name"]) in extra:
-            return {"type": "json"}
-        if isinstance(t, (mysql.TINYINT, mysql.MEDIUMINT, mysql.YEAR, mysql.BIT, *OWN_TEXT_TYPES)):
-            return {"type": raw_type(t, self.sa_dialect)}
-        if isinstance(t, sa.CHAR) and t.length == 36:
-            return {"type": "uuid"}
-        if isinstance(t, sa.DateTime):
-            return {"type": "timestamp"}
-        if isinstance(t, sa.Enum) and t.enums:
-            return {"type": "enum", "values": tuple(show_create_value(v) for v in t.enums)}
-        return generic_type(t, self.sa_dialect)
+    #: MySQL's own entries of the table back, before the generic ones
+    type_table = (
+        (mysql.TINYINT, lambda t, seen: {"type": "boolean"} if t.display_width == 1 else None),
+        (mysql.LONGTEXT, lambda t, seen: {"type": "json"} if (seen.table, seen.column) in seen.extra else None),
+        (
+            (mysql.TINYINT, mysql.MEDIUMINT, mysql.YEAR, mysql.BIT, *OWN_TEXT_TYPES),
+            lambda t, seen: {"type": raw_type(t, seen.dialect)},
+        ),
+        (sa.CHAR, lambda t, seen: {"type": "uuid"} if t.length == 36 else None),
+        (sa.DateTime, lambda t, seen: {"type": "timestamp"}),
+        (
+            sa.Enum,
+            lambda t, seen: (
+                {"type": "enum", "values": tuple(show_create_value(v) for v in t.enums)} if t.enums else None
+            ),
+        ),
+    )
 
     def own_index(self, table: str, info: dict[str, Any], fks: list[ForeignKey]) -> bool:
         cols = tuple(info.get("column_names") or ())

@@ -101,6 +101,20 @@ class MysqlRenderer(Renderer):
     requote_names = True
     backslash_escapes = True  # MySQL's and MariaDB's default sql_mode
 
+    #: state type -> MySQL/MariaDB DDL type
+    types = {
+        **Renderer.types,
+        "timestamp": lambda c: mysql.DATETIME(fsp=6),
+        "time": lambda c: mysql.TIME(fsp=6),
+        "boolean": lambda c: mysql.TINYINT(1),
+        "decimal": lambda c: mysql.DECIMAL(c.precision, c.scale),
+        "uuid": lambda c: mysql.CHAR(36),
+        "double": lambda c: mysql.DOUBLE(),
+        "float": lambda c: mysql.FLOAT(),
+        "json": lambda c: mysql.JSON(),
+        "enum": lambda c: mysql.ENUM(*c.values or ()),
+    }
+
     def __init__(self, hook: Any = None) -> None:
         super().__init__(hook)
         self.dialect.ddl_compiler = explicit_null_compiler(type(self.dialect).ddl_compiler)  # type: ignore[misc]
@@ -118,29 +132,6 @@ class MysqlRenderer(Renderer):
         if not self.backslash_escapes:
             return super().string_literal(value)
         return "'" + value.replace("\\", "\\\\").replace("'", "''").replace("\0", "\\0") + "'"
-
-    def column_type(self, col: Column) -> Any:
-        t = col.type
-        if t == "timestamp":
-            return mysql.DATETIME(fsp=6)
-        if t == "time":
-            return mysql.TIME(fsp=6)
-        if t == "boolean":
-            return mysql.TINYINT(1)
-        if t == "decimal":
-            return mysql.DECIMAL(col.precision, col.scale)
-        if t == "uuid":
-            return mysql.CHAR(36)
-        if t == "double":
-            return mysql.DOUBLE()
-        if t == "float":
-            return mysql.FLOAT()
-        if t == "json":
-            return mysql.JSON()
-        if t == "enum":
-            assert col.values
-            return mysql.ENUM(*col.values)
-        return super().column_type(col)
 
     def now_default(self, col: Column) -> str:
         return "CURRENT_TIMESTAMP(6)"

@@ -11,32 +11,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelmig_core.api import Refusal
+from modelmig_core.api import Refusal, type_of
 
 MAX_KEY_BYTES = 3072
-UNINDEXABLE = {"text": "TEXT", "binary": "BLOB", "json": "JSON"}
-FIXED_BYTES = {
-    "integer": 4,
-    "bigInteger": 8,
-    "smallInteger": 2,
-    "boolean": 1,
-    "float": 4,
-    "double": 8,
-    "date": 3,
-    "time": 6,
-    "timestamp": 8,
-    "enum": 2,
-    "uuid": 36 * 4,  # CHAR(36) in utf8mb4
-}
 
 
-def key_bytes(column: Any) -> int:
-    """The most bytes one column takes in an index key (utf8mb4: 4 bytes a character)."""
-    if column.type == "string":
-        return 4 * (column.length or 255)
-    if column.type == "decimal":
-        return (column.precision or 8) // 2 + 1
-    return FIXED_BYTES.get(column.type, 8)
+def key_bytes(column: Any) -> int | None:
+    """The most bytes one column takes in an index key (utf8mb4: 4 bytes a
+    character), its type object's ``key_bytes``; None: no key without a prefix."""
+    return type_of(column.type).key_bytes(column)
+
+
+def ddl_name(column: Any) -> str:
+    """The MySQL type a column is made as (``TEXT``, ``BLOB``, ``JSON``)."""
+    from sqlalchemy.dialects import mysql
+
+    from .render import MysqlRenderer
+
+    make = MysqlRenderer.types.get(column.type) or type_of(column.type).ddl.get("mysql")
+    if make is None:
+        return column.type
+    return str(make(column).compile(dialect=mysql.dialect())).split("(")[0]
 
 
 def keys_of(table: Any) -> list[tuple[str, tuple[str, ...]]]:
@@ -56,9 +51,9 @@ def index_refusals(state: Any) -> list[Refusal]:
         columns = {c.name: c for c in table.columns}
         for key, names in keys_of(table):
             cols = [columns[c] for c in names if c in columns]
-            bad = next((c for c in cols if c.type in UNINDEXABLE), None)
+            bad = next((c for c in cols if key_bytes(c) is None), None)
             if bad is not None:
-                kind = UNINDEXABLE[bad.type]
+                kind = ddl_name(bad)
                 out.append(
                     Refusal(
                         table.name,
@@ -68,7 +63,7 @@ def index_refusals(state: Any) -> list[Refusal]:
                     )
                 )
                 continue
-            total = sum(key_bytes(c) for c in cols)
+            total = sum(key_bytes(c) or 0 for c in cols)
             if total > MAX_KEY_BYTES:
                 out.append(
                     Refusal(

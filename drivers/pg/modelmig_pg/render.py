@@ -52,22 +52,20 @@ class PgRenderer(Renderer):
 
     # ------------------------------------------------------------ types
 
+    #: state type -> PostgreSQL DDL type (enums: a named type per column, ``column_type``)
+    types = {
+        **Renderer.types,
+        "json": lambda c: postgresql.JSONB(),
+        "uuid": lambda c: postgresql.UUID(),
+        "float": lambda c: sa.REAL(),
+        "double": lambda c: postgresql.DOUBLE_PRECISION(),
+        "binary": lambda c: postgresql.BYTEA(),
+        "enum": lambda c: postgresql.ENUM(*c.values or (), name=f"{c.name}_enum", create_type=False),
+    }
+
     def column_type(self, col: Column) -> Any:
-        t = col.type
-        if t == "json":
-            return postgresql.JSONB()
-        if t == "uuid":
-            return postgresql.UUID()
-        if t == "float":
-            return sa.REAL()
-        if t == "double":
-            return postgresql.DOUBLE_PRECISION()
-        if t == "binary":
-            return postgresql.BYTEA()
-        if t == "enum":
-            assert col.values
-            name = enum_type_name(self._table, col.name) if self._table else f"{col.name}_enum"
-            return postgresql.ENUM(*col.values, name=name, create_type=False)
+        if col.type == "enum" and self._table:  # the type's name depends on the table
+            return postgresql.ENUM(*col.values or (), name=enum_type_name(self._table, col.name), create_type=False)
         return super().column_type(col)
 
     def type_sql(self, col: Column) -> str:
@@ -101,11 +99,6 @@ class PgRenderer(Renderer):
                 comment=col.comment,
             )
         return column
-
-    def column(self, col: Column) -> sa.Column[Any]:
-        if col.type == "enum":  # the type's name depends on the table: rendered here, not through the hook
-            return self.sa_column(col)
-        return super().column(col)
 
     def statements(self, step: Step, facts: Any = None) -> list[str]:
         table = getattr(step.op, "table", None)

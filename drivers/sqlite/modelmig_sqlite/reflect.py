@@ -20,13 +20,35 @@ key is always INTEGER, time zones and comments are dropped.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import copy
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
 
-from modelmig_core.api import Column, Reflection, Table, Unique, generic_type
+from modelmig_core.api import Column, Reflection, Table, Unique
+
+
+def column_collations(tables: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str], str]:
+    """{(table, column): collation} of the columns declared with COLLATE, from each
+    table's CREATE TABLE text, read by sqlglot."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    out: dict[tuple[str, str], str] = {}
+    for table, sql in tables:
+        try:
+            tree = sqlglot.parse_one(sql or "", read="sqlite")
+        except (SqlglotError, ValueError):
+            continue
+        for column in tree.find_all(exp.ColumnDef):
+            for constraint in column.args.get("constraints") or ():
+                kind = constraint.args.get("kind")
+                if isinstance(kind, exp.CollateColumnConstraint) and kind.this is not None:
+                    out[(table, column.name)] = kind.this.name
+    return out
 
 
 class SqliteReflection(Reflection):
@@ -105,7 +127,24 @@ class SqliteReflection(Reflection):
         self._constraint_keys: dict[str, list[tuple[str, ...]]] = {}
         for (table, _index), columns in found.items():
             self._constraint_keys.setdefault(table, []).append(tuple(columns))
+        self._collations = column_collations(
+            (name, sql)
+            for name, sql in connection.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
+            if name in wanted
+        )
         return None
+
+    def logical_type(self, table: str, info: dict[str, Any], extra: Any) -> dict[str, Any]:
+        """The Inspector drops a column's COLLATE; it is put back on the type (read
+        from the table's SQL) so that a type made with one (``TEXT COLLATE NOCASE``)
+        reads back as itself."""
+        collation = getattr(self, "_collations", {}).get((table, info["name"]))
+        t = info["type"]
+        if collation and isinstance(t, sa.String) and not t.collation:
+            t = copy.copy(t)
+            t.collation = collation
+            info = {**info, "type": t}
+        return super().logical_type(table, info, extra)
 
     def unique_constraints(self, table: str, infos: list[dict[str, Any]]) -> list[Unique]:
         """The Inspector's (named or table-level) UNIQUE constraints, and the
@@ -118,11 +157,9 @@ class SqliteReflection(Reflection):
         ]
         return super().unique_constraints(table, [*infos, *extra])
 
-    def logical_type(self, table: str, info: dict[str, Any], extra: Any) -> dict[str, Any]:
-        t = info["type"]
-        if isinstance(t, sa.CHAR) and t.length == 32:
-            return {"type": "uuid"}
-        return generic_type(t, self.sa_dialect)
+    #: SQLite's own entries of the table back (before the generic ones): CHAR(32),
+    #: what SQLAlchemy's Uuid is on SQLite
+    type_table = ((sa.CHAR, lambda t, seen: {"type": "uuid"} if t.length == 32 else None),)
 
     def autoincrement(self, table: str, info: dict[str, Any], pk: tuple[str, ...], type_: str) -> bool:
         # only a column declared exactly INTEGER is the rowid
