@@ -18,6 +18,12 @@ each other the order is the phase order: drops of FKs, indexes, uniques and
 checks; columns; new tables (FK targets first); new indexes, uniques, checks;
 new FKs; dropped tables (children first).
 
+Each kind of object is compared by small registered ``Comparator`` functions,
+``fn(old_table, new_table, context) -> list[Node]``, one per kind and phase
+(``COMPARATORS``, in order; ``register_comparator`` adds one after the built-ins of
+its phase); ``DiffContext.pairs`` says which tables each phase is asked about, and
+``dependency_order`` is the one place the result is ordered.
+
 A foreign key whose columns change type, or whose referenced unique key is
 dropped and made again, is dropped and added back around the change (databases
 refuse to change what a foreign key uses).
