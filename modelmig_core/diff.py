@@ -18,6 +18,12 @@ each other the order is the phase order: drops of FKs, indexes, uniques and
 checks; columns; new tables (FK targets first); new indexes, uniques, checks;
 new FKs; dropped tables (children first).
 
+Each kind of object is compared by small registered ``Comparator`` functions,
+``fn(old_table, new_table, context) -> list[Node]``, one per kind and phase
+(``COMPARATORS``, in order; ``register_comparator`` adds one after the built-ins of
+its phase); ``DiffContext.pairs`` says which tables each phase is asked about, and
+``dependency_order`` is the one place the result is ordered.
+
 A foreign key whose columns change type, or whose referenced unique key is
 dropped and made again, is dropped and added back around the change (databases
 refuse to change what a foreign key uses).
@@ -247,178 +253,333 @@ def needs_value(col: Column) -> bool:
 # ---------------------------------------------------------------- the diff
 
 
-def diff_states(old: State, new: State, hints: DiffHints | None = None) -> list[Operation]:
-    if old == new:  # the every-day "no change": nothing to compare table by table
-        return []
-    hints = hints or DiffHints()
-    rec = Recorder(old)
-    emit = rec.emit
+@dataclass
+class DiffContext:
+    """What every comparator may ask, computed once per diff: the state after the
+    declared renames (``old``), the wanted state (``new``), the hints, the kept
+    tables that differ (``changed``), the keys that change under the foreign keys
+    that stay (``changed_keys``), and the foreign keys that close a cycle among
+    the created or dropped tables."""
 
-    # 0. checks that go or change are dropped before any rename: a check is SQL
-    # text that names columns as they are now, so its inverse (adding it back on a
-    # rollback) must come after the renames are undone
+    old: State
+    new: State
+    hints: DiffHints
+    kept: list[str]
+    changed: list[str]
+    changed_set: frozenset[str]
+    changed_keys: set[Key]
+    created: list[Table]
+    dropped: list[Table]
+    create_order: list[Table]
+    create_cycle_fks: set[str]
+    drop_order: list[Table]
+    drop_cycle_fks: set[str]
+
+    @classmethod
+    def build(cls, old: State, new: State, hints: DiffHints) -> DiffContext:
+        kept = [n for n in sorted(old.tables) if n in new.tables]
+        changed = [n for n in kept if old.tables[n] != new.tables[n]]  # a table equal in both needs nothing
+        created = [new.tables[n] for n in sorted(new.tables) if n not in old.tables]
+        dropped = [old.tables[n] for n in sorted(old.tables) if n not in new.tables]
+        create_order, create_cycle_fks = _order(created)
+        drop_order, drop_cycle_fks = _order(dropped)
+        return cls(
+            old, new, hints, kept, changed, frozenset(changed), _changed_keys(old, new, changed), created, dropped,
+            create_order, create_cycle_fks, drop_order, drop_cycle_fks,
+        )  # fmt: skip
+
+    def is_changed(self, a: Table | None, b: Table | None) -> bool:
+        """Whether ``a`` and ``b`` are one kept table that differs."""
+        return a is not None and b is not None and a.name in self.changed_set
+
+    def remade(self, table: str, fk: ForeignKey) -> bool:
+        """Whether a foreign key that stays is dropped and added back around a change of what it uses."""
+        return bool(fk_obj(table, fk).needs & self.changed_keys)
+
+    def origin(self, table: str) -> str:
+        return self.hints.origins.get(table, f"table {table}")
+
+    def pairs(self, phase: str) -> list[tuple[Table | None, Table | None]]:
+        """The (old, new) tables a phase's comparators are asked about, in order."""
+        o, n = self.old.tables, self.new.tables
+        # an unchanged table's foreign key is remade when what it references changes
+        fk_tables = self.kept if self.changed_keys else self.changed
+        if phase == "drop":
+            return [(o[t], n[t]) for t in fk_tables] + [(t, None) for t in self.dropped]
+        if phase in ("columns", "add"):
+            return [(o[t], n[t]) for t in self.changed]
+        if phase == "create_tables":
+            return [(None, t) for t in self.create_order]
+        if phase == "add_foreign_keys":
+            return [(o[t], n[t]) for t in fk_tables] + [(None, t) for t in self.create_order]
+        if phase == "drop_tables":
+            return [(t, None) for t in reversed(self.drop_order)]
+        raise ValueError(f"unknown diff phase {phase!r}")
+
+
+def _changed_keys(old: State, new: State, changed: list[str]) -> set[Key]:
+    """What changes under the foreign keys that stay: type changes of their
+    columns, unique keys dropped (and made again)."""
+    keys: set[Key] = set()
+    for name in changed:
+        a, b = old.tables[name], new.tables[name]
+        for col in b.columns:
+            before = a.column(col.name)
+            if before is not None and any(getattr(before, f) != getattr(col, f) for f in TYPE_FIELDS):
+                keys.add(("column", name, col.name))
+        for ix in a.indexes:
+            if ix.unique and ix not in b.indexes:
+                keys.add(_key(name, ix.columns))
+        for uq in a.uniques:
+            if uq not in b.uniques:
+                keys.add(_key(name, uq.columns))
+        if a.primary_key != b.primary_key:
+            keys.add(_key(name, a.primary_key))
+    return keys
+
+
+def _const(op: Operation) -> Callable[[State], Operation]:
+    return lambda _state: op
+
+
+def _check_obj(name: str) -> Obj:
+    return Obj(frozenset(), frozenset(), ("name", name))
+
+
+# ---------------------------------------------------------------- the comparators, one per kind and phase
+
+ComparatorFn = Callable[[Table | None, Table | None, DiffContext], list[Node]]
+
+#: The phases in their order, which is the order between operations that do not
+#: depend on each other (``dependency_order`` keeps it); see ``DiffContext.pairs``
+#: for the tables each phase's comparators are asked about
+PHASES = ("drop", "columns", "create_tables", "add", "add_foreign_keys", "drop_tables")
+
+
+@dataclass(frozen=True)
+class Comparator:
+    """One kind of schema object compared in one phase: ``fn(old, new, context)``
+    answers the operations (``Node`` objects, with the objects they remove and
+    create) for one table, ``old`` None for a created table, ``new`` None for a
+    dropped one."""
+
+    kind: str
+    phase: str
+    fn: ComparatorFn
+
+
+def foreign_keys_dropped(a: Table | None, b: Table | None, ctx: DiffContext) -> list[Node]:
+    if a is None:
+        return []
+    if b is None:  # FKs among dropped tables that form a cycle are dropped before the tables
+        fks = [fk for fk in a.foreign_keys if fk.name in ctx.drop_cycle_fks]
+    else:
+        fks = [fk for fk in a.foreign_keys if fk not in b.foreign_keys or ctx.remade(a.name, fk)]
+    return [Node(_const(DropForeignKey(a.name, fk)), removes=[fk_obj(a.name, fk)]) for fk in fks]
+
+
+def indexes_dropped(a: Table | None, b: Table | None, ctx: DiffContext) -> list[Node]:
+    if not ctx.is_changed(a, b):
+        return []
+    assert a is not None and b is not None
+    return [
+        Node(_const(DropIndex(a.name, ix)), removes=[index_obj(a.name, ix.columns, ix.name, ix.unique)])
+        for ix in a.indexes
+        if ix not in b.indexes
+    ]
+
+
+def uniques_dropped(a: Table | None, b: Table | None, ctx: DiffContext) -> list[Node]:
+    if not ctx.is_changed(a, b):
+        return []
+    assert a is not None and b is not None
+    return [
+        Node(_const(DropUnique(a.name, uq)), removes=[index_obj(a.name, uq.columns, uq.name, True)])
+        for uq in a.uniques
+        if uq not in b.uniques
+    ]
+
+
+def checks_dropped(a: Table | None, b: Table | None, ctx: DiffContext) -> list[Node]:
+    if not ctx.is_changed(a, b):
+        return []
+    assert a is not None and b is not None
+    return [Node(_const(DropCheck(a.name, ck)), removes=[_check_obj(ck.name)]) for ck in a.checks if ck not in b.checks]
+
+
+def columns_dropped(a: Table | None, b: Table | None, ctx: DiffContext) -> list[Node]:
+    assert a is not None and b is not None
+    out = []
+    for col in a.columns:
+        if not b.column(col.name):
+            backfill = zero_value(col) if needs_value(col) else None
+            out.append(Node(_const(DropColumn(a.name, col, backfill)), removes=[column_obj(a.name, col)]))
+    return out
+
+
+def columns_added(a: Table | None, b: Table | None, ctx: DiffContext) -> list[Node]:
+    assert a is not None and b is not None
+    name, out = b.name, []
+    for col in b.columns:
+        if a.column(col.name):
+            continue
+        backfill = None
+        if needs_value(col):
+            backfill = ctx.hints.backfills.get(name, {}).get(col.name)
+            if backfill is None:
+                raise ModelError(
+                    f"{ctx.origin(name)}, field {col.name!r}: a NOT NULL column without a default cannot be added "
+                    f"to the existing table {name!r} (its rows would get no value): give it a default=..., "
+                    "make it nullable=True, or give a one-off backfill=<value> for the rows that exist"
+                )
+        out.append(Node(_const(AddColumn(name, col, backfill)), creates=[column_obj(name, col)]))
+    return out
+
+
+def columns_altered(a: Table | None, b: Table | None, ctx: DiffContext) -> list[Node]:
+    assert a is not None and b is not None
+    name, out = b.name, []
+    for col in b.columns:
+        before = a.column(col.name)
+        if before is None or before == col:
+            continue
+        if before.primary != col.primary:
+            change = "joins" if col.primary else "leaves"
+            raise ModelError(
+                f"{ctx.origin(name)}, field {col.name!r}: the column {change} the primary key of the existing table "
+                f"{name!r}, which an AlterColumn cannot do on every database: keep primary= as it was, "
+                "or change the key by hand (make:migration --empty, then op.RunSQL that drops and adds "
+                "the primary key)"
+            )
+        objs = [column_obj(name, col)] if ("column", name, col.name) in ctx.changed_keys else []
+        out.append(Node(_const(AlterColumn(name, before, col)), removes=objs, creates=objs))
+    return out
+
+
+def table_created(a: Table | None, b: Table | None, ctx: DiffContext) -> list[Node]:
+    """A new table with its foreign keys inline, but those that close a cycle (added after)."""
+    assert b is not None
+    table = replace(b, foreign_keys=tuple(fk for fk in b.foreign_keys if fk.name not in ctx.create_cycle_fks))
+    return [Node(_const(CreateTable(table)), creates=table_objs(table))]
+
+
+def indexes_added(a: Table | None, b: Table | None, ctx: DiffContext) -> list[Node]:
+    assert a is not None and b is not None
+    return [
+        Node(_const(CreateIndex(b.name, ix)), creates=[index_obj(b.name, ix.columns, ix.name, ix.unique)])
+        for ix in b.indexes
+        if ix not in a.indexes
+    ]
+
+
+def uniques_added(a: Table | None, b: Table | None, ctx: DiffContext) -> list[Node]:
+    assert a is not None and b is not None
+    return [
+        Node(_const(AddUnique(b.name, uq)), creates=[index_obj(b.name, uq.columns, uq.name, True)])
+        for uq in b.uniques
+        if uq not in a.uniques
+    ]
+
+
+def checks_added(a: Table | None, b: Table | None, ctx: DiffContext) -> list[Node]:
+    assert a is not None and b is not None
+    return [Node(_const(AddCheck(b.name, ck)), creates=[_check_obj(ck.name)]) for ck in b.checks if ck not in a.checks]
+
+
+def foreign_keys_added(a: Table | None, b: Table | None, ctx: DiffContext) -> list[Node]:
+    if b is None:
+        return []
+    if a is None:  # a new table's FKs that close a cycle, after all the tables exist
+        fks = [fk for fk in b.foreign_keys if fk.name in ctx.create_cycle_fks]
+    else:
+        fks = [fk for fk in b.foreign_keys if fk not in a.foreign_keys or ctx.remade(b.name, fk)]
+    return [Node(_const(AddForeignKey(b.name, fk)), creates=[fk_obj(b.name, fk)]) for fk in fks]
+
+
+def table_dropped(a: Table | None, b: Table | None, ctx: DiffContext) -> list[Node]:
+    """A dropped table, as it is when dropped (its cycle FKs are gone by then)."""
+    assert a is not None
+    live = replace(a, foreign_keys=tuple(f for f in a.foreign_keys if f.name not in ctx.drop_cycle_fks))
+    return [Node(lambda state, n=a.name: DropTable(state.tables[n]), removes=table_objs(live))]
+
+
+#: The registered comparators; within a phase, in this order (per table)
+COMPARATORS: list[Comparator] = [
+    Comparator("foreign_keys", "drop", foreign_keys_dropped),
+    Comparator("indexes", "drop", indexes_dropped),
+    Comparator("uniques", "drop", uniques_dropped),
+    Comparator("checks", "drop", checks_dropped),
+    Comparator("columns", "columns", columns_dropped),
+    Comparator("columns", "columns", columns_added),
+    Comparator("columns", "columns", columns_altered),
+    Comparator("tables", "create_tables", table_created),
+    Comparator("indexes", "add", indexes_added),
+    Comparator("uniques", "add", uniques_added),
+    Comparator("checks", "add", checks_added),
+    Comparator("foreign_keys", "add_foreign_keys", foreign_keys_added),
+    Comparator("tables", "drop_tables", table_dropped),
+]
+
+
+def register_comparator(comparator: Comparator) -> None:
+    """Add a comparator (a plugin's kind of object): it runs after the built-ins of its phase."""
+    if comparator.phase not in PHASES:
+        raise ValueError(f"comparator {comparator.kind!r}: unknown phase {comparator.phase!r} (one of {PHASES})")
+    COMPARATORS.append(comparator)
+
+
+# ---------------------------------------------------------------- before the renames, and the renames
+
+
+def checks_dropped_before_renames(old: State, new: State, hints: DiffHints) -> list[Operation]:
+    """Checks that go or change are dropped before any rename: a check is SQL text
+    that names columns as they are now, so its inverse (adding it back on a
+    rollback) must come after the renames are undone."""
+    out: list[Operation] = []
     old_names = {new_name: old_name for new_name, old_name in hints.tables.items() if old_name in old.tables}
     for new_name in sorted(new.tables):
         old_name = old_names.get(new_name, new_name if new_name not in hints.tables else None)
         if old_name is None or old_name not in old.tables or (old_name != new_name and new_name in old.tables):
             continue
         wanted = new.tables[new_name].checks
-        for ck in old.tables[old_name].checks:
-            if ck not in wanted:
-                emit(DropCheck(old_name, ck))
+        out += [DropCheck(old_name, ck) for ck in old.tables[old_name].checks if ck not in wanted]
+    return out
 
-    # 1. declared renames
+
+def declared_renames(rec: Recorder, new: State, hints: DiffHints) -> None:
+    """The declared renames of tables, then of columns (nothing is guessed)."""
     for new_name, old_name in sorted(hints.tables.items()):
         if old_name in rec.state.tables and new_name not in rec.state.tables and new_name in new.tables:
-            emit(RenameTable(old_name, new_name))
+            rec.emit(RenameTable(old_name, new_name))
     for table_name, cols in sorted(hints.columns.items()):
         if table_name not in rec.state.tables or table_name not in new.tables:
             continue
         for new_col, old_col in sorted(cols.items()):
             t = rec.state.tables[table_name]
             if t.column(old_col) and not t.column(new_col) and new.tables[table_name].column(new_col):
-                emit(RenameColumn(table_name, old_col, new_col))
+                rec.emit(RenameColumn(table_name, old_col, new_col))
 
-    start = rec.state
-    kept = [n for n in sorted(start.tables) if n in new.tables]
-    changed = [n for n in kept if start.tables[n] != new.tables[n]]  # a table equal in both needs nothing
-    created = [new.tables[n] for n in sorted(new.tables) if n not in start.tables]
-    dropped = [start.tables[n] for n in sorted(start.tables) if n not in new.tables]
+
+# ---------------------------------------------------------------- the diff
+
+
+def diff_states(old: State, new: State, hints: DiffHints | None = None) -> list[Operation]:
+    if old == new:  # the every-day "no change": nothing to compare table by table
+        return []
+    hints = hints or DiffHints()
+    rec = Recorder(old)
+    for op in checks_dropped_before_renames(old, new, hints):
+        rec.emit(op)
+    declared_renames(rec, new, hints)
+    ctx = DiffContext.build(rec.state, new, hints)
     nodes: list[Node] = []
-
-    def const(op: Operation) -> Callable[[State], Operation]:
-        return lambda _state: op
-
-    # what changes under the foreign keys that stay: type changes of their
-    # columns, unique keys dropped (and made again)
-    changed_keys: set[Key] = set()
-    for name in changed:
-        a, b = start.tables[name], new.tables[name]
-        for col in b.columns:
-            before = a.column(col.name)
-            if before is not None and any(getattr(before, f) != getattr(col, f) for f in TYPE_FIELDS):
-                changed_keys.add(("column", name, col.name))
-        for ix in a.indexes:
-            if ix.unique and ix not in b.indexes:
-                changed_keys.add(_key(name, ix.columns))
-        for uq in a.uniques:
-            if uq not in b.uniques:
-                changed_keys.add(_key(name, uq.columns))
-        if a.primary_key != b.primary_key:
-            changed_keys.add(_key(name, a.primary_key))
-
-    def remade(table: str, fk: ForeignKey) -> bool:
-        return bool(fk_obj(table, fk).needs & changed_keys)
-
-    # an unchanged table's foreign key is remade when what it references changes
-    fk_tables = kept if changed_keys else changed
-
-    # 2. drop FKs, indexes, uniques, checks that are removed or changed
-    changed_set = set(changed)
-    for name in fk_tables:
-        a, b = start.tables[name], new.tables[name]
-        for fk in a.foreign_keys:
-            if fk not in b.foreign_keys or remade(name, fk):
-                nodes.append(Node(const(DropForeignKey(name, fk)), removes=[fk_obj(name, fk)]))
-        if name not in changed_set:
-            continue
-        for ix in a.indexes:
-            if ix not in b.indexes:
-                nodes.append(
-                    Node(const(DropIndex(name, ix)), removes=[index_obj(name, ix.columns, ix.name, ix.unique)])
-                )
-        for uq in a.uniques:
-            if uq not in b.uniques:
-                nodes.append(Node(const(DropUnique(name, uq)), removes=[index_obj(name, uq.columns, uq.name, True)]))
-        for ck in a.checks:
-            if ck not in b.checks:
-                nodes.append(
-                    Node(const(DropCheck(name, ck)), removes=[Obj(frozenset(), frozenset(), ("name", ck.name))])
-                )
-    # FKs among dropped tables that form a cycle are dropped before the tables
-    drop_order, drop_cycle_fks = _order(dropped)
-    for t in dropped:
-        for fk in t.foreign_keys:
-            if fk.name in drop_cycle_fks:
-                nodes.append(Node(const(DropForeignKey(t.name, fk)), removes=[fk_obj(t.name, fk)]))
-
-    # 3. columns
-    for name in changed:
-        a, b = start.tables[name], new.tables[name]
-        for col in a.columns:
-            if not b.column(col.name):
-                backfill = zero_value(col) if needs_value(col) else None
-                nodes.append(Node(const(DropColumn(name, col, backfill)), removes=[column_obj(name, col)]))
-        for col in b.columns:
-            if not a.column(col.name):
-                backfill = None
-                if needs_value(col):
-                    backfill = hints.backfills.get(name, {}).get(col.name)
-                    if backfill is None:
-                        origin = hints.origins.get(name, f"table {name}")
-                        raise ModelError(
-                            f"{origin}, field {col.name!r}: a NOT NULL column without a default cannot be added "
-                            f"to the existing table {name!r} (its rows would get no value): give it a default=..., "
-                            "make it nullable=True, or give a one-off backfill=<value> for the rows that exist"
-                        )
-                nodes.append(Node(const(AddColumn(name, col, backfill)), creates=[column_obj(name, col)]))
-        for col in b.columns:
-            before = a.column(col.name)
-            if before is not None and before != col:
-                if before.primary != col.primary:
-                    origin = hints.origins.get(name, f"table {name}")
-                    change = "joins" if col.primary else "leaves"
-                    raise ModelError(
-                        f"{origin}, field {col.name!r}: the column {change} the primary key of the existing table "
-                        f"{name!r}, which an AlterColumn cannot do on every database: keep primary= as it was, "
-                        "or change the key by hand (make:migration --empty, then op.RunSQL that drops and adds "
-                        "the primary key)"
-                    )
-                objs = [column_obj(name, col)] if ("column", name, col.name) in changed_keys else []
-                nodes.append(Node(const(AlterColumn(name, before, col)), removes=objs, creates=objs))
-
-    # 4. new tables, FK targets first
-    create_order, create_cycle_fks = _order(created)
-    later_fks: list[tuple[str, ForeignKey]] = []
-    for t in create_order:
-        inline = tuple(fk for fk in t.foreign_keys if fk.name not in create_cycle_fks)
-        later_fks += [(t.name, fk) for fk in t.foreign_keys if fk.name in create_cycle_fks]
-        table = replace(t, foreign_keys=inline)
-        nodes.append(Node(const(CreateTable(table)), creates=table_objs(table)))
-
-    # 5. indexes, uniques, checks, FKs that are new or changed
-    for name in changed:
-        a, b = start.tables[name], new.tables[name]
-        for ix in b.indexes:
-            if ix not in a.indexes:
-                nodes.append(
-                    Node(const(CreateIndex(name, ix)), creates=[index_obj(name, ix.columns, ix.name, ix.unique)])
-                )
-        for uq in b.uniques:
-            if uq not in a.uniques:
-                nodes.append(Node(const(AddUnique(name, uq)), creates=[index_obj(name, uq.columns, uq.name, True)]))
-        for ck in b.checks:
-            if ck not in a.checks:
-                nodes.append(
-                    Node(const(AddCheck(name, ck)), creates=[Obj(frozenset(), frozenset(), ("name", ck.name))])
-                )
-    for name in fk_tables:
-        a, b = start.tables[name], new.tables[name]
-        for fk in b.foreign_keys:
-            if fk not in a.foreign_keys or remade(name, fk):
-                nodes.append(Node(const(AddForeignKey(name, fk)), creates=[fk_obj(name, fk)]))
-    for table_name, fk in later_fks:
-        nodes.append(Node(const(AddForeignKey(table_name, fk)), creates=[fk_obj(table_name, fk)]))
-
-    # 6. dropped tables, referencing tables first (as they are when dropped)
-    for t in reversed(drop_order):
-        live = replace(t, foreign_keys=tuple(f for f in t.foreign_keys if f.name not in drop_cycle_fks))
-        nodes.append(
-            Node(lambda state, n=t.name: DropTable(state.tables[n]), removes=table_objs(live)),
-        )
-
-    for node in dependency_order(nodes):
-        emit(node.make(rec.state))
+    for phase in PHASES:
+        fns = [c.fn for c in COMPARATORS if c.phase == phase]
+        for a, b in ctx.pairs(phase):
+            for fn in fns:
+                nodes += fn(a, b, ctx)
+    for node in dependency_order(nodes):  # the one place that orders by dependency
+        rec.emit(node.make(rec.state))
     return rec.ops
 
 
