@@ -84,7 +84,26 @@ if TYPE_CHECKING:
     from .migrations import Migration
     from .model import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Model, RelationSpec
     from .naming import enum_check_name, index_name
-    from .operations import Operation, RunPython, RunSQL
+    from .operations import (
+        AddCheck,
+        AddColumn,
+        AddForeignKey,
+        AddUnique,
+        AlterColumn,
+        CreateIndex,
+        CreateTable,
+        DropCheck,
+        DropColumn,
+        DropForeignKey,
+        DropIndex,
+        DropTable,
+        DropUnique,
+        Operation,
+        RenameColumn,
+        RenameTable,
+        RunPython,
+        RunSQL,
+    )
     from .operations.base import has_named, replace_named
     from .sql.driver import SqlDriver, SqlLedgerStore, SqlSession
     from .sql.reflect import (
@@ -98,7 +117,7 @@ if TYPE_CHECKING:
         parse_default,
         raw_type,
     )
-    from .sql.render import Renderer
+    from .sql.render import Renderer, renders_operation
     from .sql.tools import find_tool, run_tool, tool_lines, tool_writing
     from .sql.views import ViewColumns, views_using
     from .state import Check, Column, ForeignKey, Index, State, Table, Unique, Value
@@ -145,12 +164,28 @@ _WHERE: dict[str, str] = {
     "Model": ".model",
     "ModelError": ".errors",
     "ModelmigError": ".errors",
+    "AddCheck": ".operations",
+    "AddColumn": ".operations",
+    "AddForeignKey": ".operations",
+    "AddUnique": ".operations",
+    "AlterColumn": ".operations",
+    "CreateIndex": ".operations",
+    "CreateTable": ".operations",
+    "DropCheck": ".operations",
+    "DropColumn": ".operations",
+    "DropForeignKey": ".operations",
+    "DropIndex": ".operations",
+    "DropTable": ".operations",
+    "DropUnique": ".operations",
+    "RenameColumn": ".operations",
+    "RenameTable": ".operations",
     "Operation": ".operations",
     "Project": ".commands",
     "Recorder": ".diff",
     "Refusal": ".driver",
     "RelationSpec": ".model",
     "Renderer": ".sql.render",
+    "renders_operation": ".sql.render",
     "Reflection": ".sql.reflect",
     "Catalogue": ".sql.reflect",
     "NOW": ".sql.reflect",
@@ -209,6 +244,11 @@ __all__ = [
     "LEDGER",
     "LOCK_NOTICE_SECONDS",
     "NOW",
+    "AddCheck",
+    "AddColumn",
+    "AddForeignKey",
+    "AddUnique",
+    "AlterColumn",
     "Backup",
     "Catalogue",
     "Check",
@@ -218,10 +258,18 @@ __all__ = [
     "ColumnType",
     "Comparison",
     "ConfigError",
+    "CreateIndex",
+    "CreateTable",
     "DiffHints",
     "Difference",
     "Driver",
     "DriverInfo",
+    "DropCheck",
+    "DropColumn",
+    "DropForeignKey",
+    "DropIndex",
+    "DropTable",
+    "DropUnique",
     "Event",
     "Expression",
     "Family",
@@ -250,6 +298,8 @@ __all__ = [
     "Reflection",
     "Refusal",
     "RelationSpec",
+    "RenameColumn",
+    "RenameTable",
     "Renderer",
     "RunPython",
     "RunSQL",
@@ -285,6 +335,7 @@ __all__ = [
     "parse_default",
     "raw_type",
     "redact",
+    "renders_operation",
     "replace_named",
     "reset",
     "rollback",

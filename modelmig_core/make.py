@@ -3,6 +3,7 @@ next migration of each chain. Needs no database; deterministic."""
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 from collections.abc import Sequence
@@ -20,7 +21,7 @@ from .history import head, replay
 from .migrations import chain_dir, render
 from .model import Model
 from .naming import slug
-from .operations import AlterColumn, Operation
+from .operations import AlterColumn, Operation, RunPython
 from .project import Desired, desired_states
 from .registry import Registry
 from .state import Column, State
@@ -302,8 +303,26 @@ def unsupported(
                         "so that no such step is needed"
                     )
                     out.append(Line.on(text, conn.name))
+                elif not renders_operation(driver, op):
+                    text = (
+                        f"{family}: {mid}: {op.describe()}: connection {conn.name!r} (driver {driver.name}) "
+                        f"cannot run it (its renderer has no implementation of {type(op).__qualname__}): change "
+                        "the models so that no such step is needed"
+                    )
+                    out.append(Line.on(text, conn.name))
             state = op.state_forwards(state)
     return out
+
+
+def renders_operation(driver: Driver, op: Operation) -> bool:
+    """Whether a SQL driver's renderer (its ``renderer_class``) has an
+    implementation of ``op``'s class (``Renderer.implements``). RunPython is run
+    by the session, never rendered; a driver without a renderer answers through
+    its ``Features``."""
+    module, _, name = str(getattr(driver, "renderer_class", "")).partition(":")
+    if not module or isinstance(op, RunPython):
+        return True
+    return bool(getattr(importlib.import_module(module), name).implements(type(op)))
 
 
 def chain_problems(config: Config, plugins: Registry, planned: list[Planned]) -> list[str]:

@@ -3,9 +3,12 @@
 Rendering is pure: a renderer turns a ``Step(op, before, after)`` into statements
 from the two states alone, plus the live facts its driver's session read once
 before the migration (``SqlSession.live_facts``); it never queries a database.
-Drivers subclass ``Renderer`` for their quirks (``op_alter_column`` has no
-generic form). Each ``op_<snake name>(op, step)`` returns the statements of one
-operation.
+Drivers subclass ``Renderer`` for their quirks (AlterColumn has no generic
+form). A renderer method marked ``@renders_operation(SomeOperation)`` returns the
+statements of one operation, ``method(op, step)``: the class's
+``implementations`` map operation classes to those methods (a subclass inherits
+its bases' and overrides one by marking its own method for the same class), and
+``statements`` looks an operation up along its class's MRO, never by name.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import registry
@@ -29,10 +32,12 @@ from sqlalchemy.schema import (
     SetColumnComment,
 )
 
+from .. import operations as ops
 from ..column_types import type_of
 from ..driver import Step
 from ..errors import MigrationFailed
-from ..naming import enum_check_name, snake
+from ..naming import enum_check_name
+from ..operations import AddColumn, AlterColumn, Operation
 from ..state import Check, Column, ForeignKey, Index, Table, Unique
 from .views import views_using
 
@@ -54,8 +59,34 @@ def literal_compiler(base: type, renderer: Renderer) -> type:
     return LiteralCompiler
 
 
+#: an implementation of one operation: ``method(renderer, op, step) -> statements``
+Implementation = Callable[[Any, Any, Step], list[str]]
+F = TypeVar("F", bound=Callable[..., list[str]])
+
+
+def renders_operation(*op_classes: type[Operation]) -> Callable[[F], F]:
+    """Mark a ``Renderer`` method as the implementation of ``op_classes`` (and of
+    their subclasses that have none of their own): ``@renders_operation(AddColumn)``. The
+    method is called as ``method(op, step)`` and returns the operation's
+    statements. A subclass overrides an operation by marking its own method for
+    the same class (calling the base's method with ``super()`` if it likes)."""
+    for op_class in op_classes:
+        if not (isinstance(op_class, type) and issubclass(op_class, Operation)):
+            raise TypeError(f"@renders_operation takes operation classes, not {op_class!r}")
+
+    def mark(method: F) -> F:
+        marked: tuple[type[Operation], ...] = getattr(method, "_renders", ())
+        method._renders = marked + op_classes  # type: ignore[attr-defined]
+        return method
+
+    return mark
+
+
 class Renderer:
     dialect_name = "sqlite"
+    #: operation class -> the method that renders it, built per class from its
+    #: ``@renders_operation`` methods on top of its bases' (``__init_subclass__``)
+    implementations: ClassVar[dict[type[Operation], Implementation]] = {}
     #: False: enums are strings with a named CHECK over their values (the driver's
     #: ``features.native_enum``, set by ``SqlDriver.renderer``)
     native_enum = False
@@ -72,6 +103,46 @@ class Renderer:
         # matches before a trailing newline: "k\n" would be written bare, read as "k"
         self.dialect.identifier_preparer.legal_characters = re.compile(r"\A[A-Z0-9_$]+\Z", re.I)
         self._types: dict[Any, Any] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._collect_implementations()
+
+    @classmethod
+    def _collect_implementations(cls) -> None:
+        table: dict[type[Operation], Implementation] = {}
+        for base in reversed(cls.__mro__[1:]):
+            table.update(getattr(base, "implementations", {}))
+        inherited = set(table.values())
+        for attr, value in vars(cls).items():
+            marked = getattr(value, "_renders", ())
+            for op_class in marked:
+                table[op_class] = value
+            if not marked and callable(value):
+                # a plain method that replaces a base's implementation would be
+                # silently ignored by the dispatch: say so where it is written
+                for base in cls.__mro__[1:]:
+                    if getattr(base, attr, None) in inherited:
+                        raise TypeError(
+                            f"{cls.__qualname__}.{attr} overrides an operation's implementation: "
+                            f"mark it @renders_operation(...) with the operation class(es) it renders"
+                        )
+        cls.implementations = table
+
+    @classmethod
+    def implementation(cls, op_class: type[Operation]) -> Implementation | None:
+        """The method that renders ``op_class``: its own, else its nearest base
+        class's along the MRO; None when this renderer has none."""
+        for klass in op_class.__mro__:
+            found = cls.implementations.get(klass)
+            if found is not None:
+                return found
+        return None
+
+    @classmethod
+    def implements(cls, op_class: type[Operation]) -> bool:
+        """Whether this renderer can render operations of ``op_class``."""
+        return cls.implementation(op_class) is not None
 
     # ------------------------------------------------------------ names and types
 
@@ -311,17 +382,29 @@ class Renderer:
         """The statements of one step. ``facts`` is what the session read of the live
         database before the migration; a renderer may keep it up to date as it goes."""
         self.facts = facts
-        method = getattr(self, "op_" + snake(type(step.op).__name__), None)
-        if method is None:
-            raise MigrationFailed(f"{self.dialect_name}: operation {type(step.op).__name__} is not supported")
-        return method(step.op, step)
+        return self.render(step.op, step)
 
+    def render(self, op: Any, step: Step) -> list[str]:
+        """The statements of ``op`` (the step's operation, or one a renderer builds
+        on the way), through this renderer's implementation of its class."""
+        op_class = type(op)
+        method = self.implementation(op_class)
+        if method is None:
+            raise MigrationFailed(
+                f"{self.dialect_name}: renderer {type(self).__module__}.{type(self).__qualname__} has no "
+                f"implementation of operation {op_class.__module__}.{op_class.__qualname__}"
+            )
+        return method(self, op, step)
+
+    @renders_operation(ops.CreateTable)
     def op_create_table(self, op: Any, step: Step) -> list[str]:
         return self.create_table(op.table)
 
+    @renders_operation(ops.DropTable)
     def op_drop_table(self, op: Any, step: Step) -> list[str]:
         return [self.compile(DropTable(sa.Table(op.table.name, sa.MetaData())))]
 
+    @renders_operation(ops.RenameTable)
     def op_rename_table(self, op: Any, step: Step) -> list[str]:
         return [f"ALTER TABLE {self.q(op.old)} RENAME TO {self.q(op.new)}"]
 
@@ -329,6 +412,7 @@ class Renderer:
         t = sa.Table(table, sa.MetaData(), self.column(col))
         return self.dialect.ddl_compiler(self.dialect, None).get_column_specification(t.c[col.name])
 
+    @renders_operation(ops.AddColumn)
     def op_add_column(self, op: Any, step: Step) -> list[str]:
         if self.backfilled(op):
             return self.add_with_backfill(op, step)
@@ -346,15 +430,13 @@ class Renderer:
     def add_with_backfill(self, op: Any, step: Step) -> list[str]:
         """Add the column as NULL, fill every row with the backfill, then make it NOT
         NULL (through the driver's own AlterColumn): the column keeps no default."""
-        from ..operations import AddColumn, AlterColumn
-
         loose = replace(op.column, nullable=True)
         add = AddColumn(op.table, loose)
         middle = add.state_forwards(step.before)
-        out = self.op_add_column(add, Step(add, step.before, middle))
+        out = self.render(add, Step(add, step.before, middle))
         out.append(f"UPDATE {self.q(op.table)} SET {self.q(loose.name)} = {self.literal(op.backfill)}")
         alter = AlterColumn(op.table, loose, op.column)
-        return out + self.op_alter_column(alter, Step(alter, middle, step.after))
+        return out + self.render(alter, Step(alter, middle, step.after))
 
     def refuse_view_dependents(self, table: str, column: str) -> None:
         """A column that a view uses is never dropped (the view would break): the
@@ -366,23 +448,24 @@ class Renderer:
                 "(RunSQL in an earlier migration), then drop the column"
             )
 
+    @renders_operation(ops.DropColumn)
     def op_drop_column(self, op: Any, step: Step) -> list[str]:
         self.refuse_view_dependents(op.table, op.column.name)
         return [f"ALTER TABLE {self.q(op.table)} DROP COLUMN {self.q(op.column.name)}"]
 
+    @renders_operation(ops.RenameColumn)
     def op_rename_column(self, op: Any, step: Step) -> list[str]:
         return [f"ALTER TABLE {self.q(op.table)} RENAME COLUMN {self.q(op.old)} TO {self.q(op.new)}"]
-
-    def op_alter_column(self, op: Any, step: Step) -> list[str]:
-        raise MigrationFailed(f"{self.dialect_name}: AlterColumn needs a driver-specific renderer")
 
     def _bound_index(self, table: str, ix: Index) -> sa.Index:
         t = self._stub(sa.MetaData(), table, ix.columns)
         return self.sa_index(t, ix)
 
+    @renders_operation(ops.CreateIndex)
     def op_create_index(self, op: Any, step: Step) -> list[str]:
         return [self.compile(CreateIndex(self._bound_index(op.table, op.index)))]
 
+    @renders_operation(ops.DropIndex)
     def op_drop_index(self, op: Any, step: Step) -> list[str]:
         return [self.compile(DropIndex(self._bound_index(op.table, op.index)))]
 
@@ -394,9 +477,11 @@ class Renderer:
         t.append_constraint(c)
         return c
 
+    @renders_operation(ops.AddForeignKey)
     def op_add_foreign_key(self, op: Any, step: Step) -> list[str]:
         return [self.compile(AddConstraint(self._bound_fk(op.table, op.foreign_key)))]
 
+    @renders_operation(ops.DropForeignKey)
     def op_drop_foreign_key(self, op: Any, step: Step) -> list[str]:
         return [self.compile(DropConstraint(self._bound_fk(op.table, op.foreign_key)))]
 
@@ -406,9 +491,11 @@ class Renderer:
         t.append_constraint(c)
         return c
 
+    @renders_operation(ops.AddCheck)
     def op_add_check(self, op: Any, step: Step) -> list[str]:
         return [self.compile(AddConstraint(self._bound_check(op.table, op.check)))]
 
+    @renders_operation(ops.DropCheck)
     def op_drop_check(self, op: Any, step: Step) -> list[str]:
         return [self.compile(DropConstraint(self._bound_check(op.table, op.check)))]
 
@@ -418,11 +505,17 @@ class Renderer:
         t.append_constraint(c)
         return c
 
+    @renders_operation(ops.AddUnique)
     def op_add_unique(self, op: Any, step: Step) -> list[str]:
         return [self.compile(AddConstraint(self._bound_unique(op.table, op.unique)))]
 
+    @renders_operation(ops.DropUnique)
     def op_drop_unique(self, op: Any, step: Step) -> list[str]:
         return [self.compile(DropConstraint(self._bound_unique(op.table, op.unique)))]
 
+    @renders_operation(ops.RunSQL)
     def op_run_sql(self, op: Any, step: Step) -> list[str]:
         return op.statements
+
+
+Renderer._collect_implementations()  # the base's own: a subclass builds on them as it is defined

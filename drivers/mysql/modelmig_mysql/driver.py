@@ -28,6 +28,7 @@ from modelmig_core.api import (
     Backup,
     ConfigError,
     DriverInfo,
+    DropColumn,
     LockError,
     LockWait,
     MigrationFailed,
@@ -289,7 +290,7 @@ class MysqlSession(SqlSession):
             "SELECT DISTINCT table_name, index_name FROM information_schema.statistics WHERE table_schema = DATABASE()"
         )
         facts = MysqlFacts({(str(t), str(i)) for t, i in rows or []})
-        if any(type(s.op).__name__ == "DropColumn" for s in steps):
+        if any(isinstance(s.op, DropColumn) for s in steps):
             views = self.execute(
                 "SELECT table_name, view_definition FROM information_schema.views WHERE table_schema = DATABASE()"
             )

@@ -25,7 +25,8 @@ from typing import Any
 
 from sqlalchemy.dialects import mysql
 
-from modelmig_core.api import Column, MigrationFailed, Renderer, Step, Table, ViewColumns
+from modelmig_core import api
+from modelmig_core.api import Column, MigrationFailed, Renderer, Step, Table, ViewColumns, renders_operation
 
 
 def explicit_null_compiler(base: type) -> type:
@@ -147,6 +148,7 @@ class MysqlRenderer(Renderer):
 
     # ------------------------------------------------------------ operations
 
+    @renders_operation(api.AlterColumn)
     def op_alter_column(self, op: Any, step: Step) -> list[str]:
         if op.old.name != op.new.name:
             raise MigrationFailed(f"AlterColumn on {op.table}: renames are RenameColumn operations")
@@ -156,9 +158,11 @@ class MysqlRenderer(Renderer):
             )
         return [f"ALTER TABLE {self.q(op.table)} MODIFY COLUMN {self.column_spec(op.table, op.new)}"]
 
+    @renders_operation(api.DropCheck)
     def op_drop_check(self, op: Any, step: Step) -> list[str]:
         return [f"ALTER TABLE {self.q(op.table)} DROP CONSTRAINT {self.q(op.check.name)}"]
 
+    @renders_operation(api.DropForeignKey)
     def op_drop_foreign_key(self, op: Any, step: Step) -> list[str]:
         out = [f"ALTER TABLE {self.q(op.table)} DROP FOREIGN KEY {self.q(op.foreign_key.name)}"]
         # the server made an index named after the FK unless an index already served it
@@ -180,19 +184,23 @@ class MysqlRenderer(Renderer):
         if not covered(table, fk.columns):
             self.live.indexes.add((table.name, fk.name))
 
+    @renders_operation(api.AddForeignKey)
     def op_add_foreign_key(self, op: Any, step: Step) -> list[str]:
         self._made_fk_index(step.after.table(op.table), op.foreign_key)
         return super().op_add_foreign_key(op, step)
 
+    @renders_operation(api.CreateTable)
     def op_create_table(self, op: Any, step: Step) -> list[str]:
         for fk in op.table.foreign_keys:
             self._made_fk_index(op.table, fk)
         return super().op_create_table(op, step)
 
+    @renders_operation(api.RenameTable)
     def op_rename_table(self, op: Any, step: Step) -> list[str]:
         self.live.indexes = {(op.new if t == op.old else t, i) for t, i in self.live.indexes}
         return super().op_rename_table(op, step)
 
+    @renders_operation(api.AddColumn)
     def op_add_column(self, op: Any, step: Step) -> list[str]:
         if self.backfilled(op):
             return self.add_with_backfill(op, step)
@@ -211,9 +219,11 @@ class MysqlRenderer(Renderer):
                 self.live.indexes.add((table, fk.name))
         return out
 
+    @renders_operation(api.DropIndex)
     def op_drop_index(self, op: Any, step: Step) -> list[str]:
         return self.keep_fk_indexes(op.table, step) + super().op_drop_index(op, step)
 
+    @renders_operation(api.DropUnique)
     def op_drop_unique(self, op: Any, step: Step) -> list[str]:
         out = self.keep_fk_indexes(op.table, step)
         return [*out, f"DROP INDEX {self.q(op.unique.name)} ON {self.q(op.table)}"]

@@ -21,7 +21,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from modelmig_core.api import Column, MigrationFailed, Renderer, Step, Table, ViewColumns
+from modelmig_core import api
+from modelmig_core.api import Column, MigrationFailed, Renderer, Step, Table, ViewColumns, renders_operation
 
 MAX_NAME = 63
 
@@ -133,10 +134,12 @@ class PgRenderer(Renderer):
         enums = [self.create_enum(tname, c) for c in table.columns if c.type == "enum"]
         return enums + super().create_table(table, name)
 
+    @renders_operation(api.DropTable)
     def op_drop_table(self, op: Any, step: Step) -> list[str]:
         out = super().op_drop_table(op, step)
         return out + [self.drop_enum(op.table.name, c) for c in op.table.columns if c.type == "enum"]
 
+    @renders_operation(api.RenameTable)
     def op_rename_table(self, op: Any, step: Step) -> list[str]:
         out = super().op_rename_table(op, step)
         for c in step.before.table(op.old).columns:
@@ -144,18 +147,21 @@ class PgRenderer(Renderer):
                 out.append(self.rename_enum(op.old, c.name, op.new, c.name))
         return out
 
+    @renders_operation(api.AddColumn)
     def op_add_column(self, op: Any, step: Step) -> list[str]:
         if self.backfilled(op):
             return self.add_with_backfill(op, step)
         pre = [self.create_enum(op.table, op.column)] if op.column.type == "enum" else []
         return pre + super().op_add_column(op, step)
 
+    @renders_operation(api.DropColumn)
     def op_drop_column(self, op: Any, step: Step) -> list[str]:
         out = super().op_drop_column(op, step)
         if op.column.type == "enum":
             out.append(self.drop_enum(op.table, op.column))
         return out
 
+    @renders_operation(api.RenameColumn)
     def op_rename_column(self, op: Any, step: Step) -> list[str]:
         out = super().op_rename_column(op, step)
         col = step.before.table(op.table).column(op.old)
@@ -170,6 +176,7 @@ class PgRenderer(Renderer):
             return None
         return self.literal(col.default)
 
+    @renders_operation(api.AlterColumn)
     def op_alter_column(self, op: Any, step: Step) -> list[str]:
         old: Column = op.old
         new: Column = op.new

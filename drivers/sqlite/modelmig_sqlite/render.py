@@ -15,7 +15,18 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from modelmig_core.api import Check, Column, MigrationFailed, Renderer, Step, Table, ViewColumns, enum_check_name
+from modelmig_core import api
+from modelmig_core.api import (
+    Check,
+    Column,
+    MigrationFailed,
+    Renderer,
+    Step,
+    Table,
+    ViewColumns,
+    enum_check_name,
+    renders_operation,
+)
 
 
 def named_checks(create_sql: str) -> list[Check]:
@@ -227,6 +238,7 @@ class SqliteRenderer(Renderer):
 
     # ------------------------------------------------------------ operations
 
+    @renders_operation(api.AddColumn)
     def op_add_column(self, op: Any, step: Step) -> list[str]:
         col: Column = op.column
         # ADD COLUMN cannot add a key, a UNIQUE column, a NOT NULL column without a
@@ -238,31 +250,40 @@ class SqliteRenderer(Renderer):
             return self._rebuild_after(op, step)
         return super().op_add_column(op, step)
 
+    @renders_operation(api.DropColumn)
     def op_drop_column(self, op: Any, step: Step) -> list[str]:
         self.refuse_view_dependents(op.table, op.column.name)
         return self._rebuild_after(op, step)
 
+    @renders_operation(api.AddUnique)
     def op_add_unique(self, op: Any, step: Step) -> list[str]:
         return self._rebuild_after(op, step)
 
+    @renders_operation(api.DropUnique)
     def op_drop_unique(self, op: Any, step: Step) -> list[str]:
         return self._rebuild_after(op, step)
 
+    @renders_operation(api.AlterColumn)
     def op_alter_column(self, op: Any, step: Step) -> list[str]:
         return self._rebuild_after(op, step)
 
+    @renders_operation(api.AddForeignKey)
     def op_add_foreign_key(self, op: Any, step: Step) -> list[str]:
         return self._rebuild_after(op, step)
 
+    @renders_operation(api.DropForeignKey)
     def op_drop_foreign_key(self, op: Any, step: Step) -> list[str]:
         return self._rebuild_after(op, step)
 
+    @renders_operation(api.AddCheck)
     def op_add_check(self, op: Any, step: Step) -> list[str]:
         return self._rebuild_after(op, step)
 
+    @renders_operation(api.DropCheck)
     def op_drop_check(self, op: Any, step: Step) -> list[str]:
         return self._rebuild_after(op, step)
 
+    @renders_operation(api.RenameTable)
     def op_rename_table(self, op: Any, step: Step) -> list[str]:
         """SQLite renames the table and rewrites the foreign keys that point at it;
         a table with enum columns is then rebuilt, since its enum checks are named
@@ -275,6 +296,7 @@ class SqliteRenderer(Renderer):
             out += self.rebuild(renamed, after, {c.name: c.name for c in after.columns})
         return out
 
+    @renders_operation(api.RenameColumn)
     def op_rename_column(self, op: Any, step: Step) -> list[str]:
         """Likewise for a renamed enum column (its check is named after the column)."""
         out = super().op_rename_column(op, step)
@@ -284,6 +306,7 @@ class SqliteRenderer(Renderer):
             out += self.rebuild(after, after, {c.name: c.name for c in after.columns})
         return out
 
+    @renders_operation(api.DropTable)
     def op_drop_table(self, op: Any, step: Step) -> list[str]:
         self.live.drop_table(op.table.name)
         return super().op_drop_table(op, step)

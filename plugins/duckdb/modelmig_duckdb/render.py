@@ -19,7 +19,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.schema import CreateIndex
 
-from modelmig_core.api import Column, Index, Renderer, Step, Table
+from modelmig_core import api
+from modelmig_core.api import Column, Index, Renderer, Step, Table, renders_operation
 
 NAMES = {
     "integer": "INTEGER",
@@ -104,15 +105,18 @@ class DuckdbRenderer(Renderer):
         seqs = [sequence(name or table.name, c.name) for c in table.columns if c.autoincrement]
         return [f"CREATE SEQUENCE IF NOT EXISTS {self.q(s)}" for s in seqs] + super().create_table(indexed(table), name)
 
+    @renders_operation(api.AddUnique)
     def op_add_unique(self, op: Any, step: Step) -> list[str]:
         index = self.sa_index(
             self._stub(sa.MetaData(), op.table, op.unique.columns), Index(op.unique.name, op.unique.columns, True)
         )
         return [self.compile(CreateIndex(index))]
 
+    @renders_operation(api.DropUnique)
     def op_drop_unique(self, op: Any, step: Step) -> list[str]:
         return [f"DROP INDEX {self.q(op.unique.name)}"]
 
+    @renders_operation(api.DropTable)
     def op_drop_table(self, op: Any, step: Step) -> list[str]:
         seqs = [sequence(op.table.name, c.name) for c in op.table.columns if c.autoincrement]
         return super().op_drop_table(op, step) + [f"DROP SEQUENCE IF EXISTS {self.q(s)}" for s in seqs]
@@ -126,18 +130,22 @@ class DuckdbRenderer(Renderer):
         creates = [self.compile(CreateIndex(self.sa_index(t, ix))) for ix in after.indexes]
         return [f"DROP INDEX {self.q(ix.name)}" for ix in before.indexes] + statements + creates
 
+    @renders_operation(api.RenameTable)
     def op_rename_table(self, op: Any, step: Step) -> list[str]:
         out = super().op_rename_table(op, step)
         return self.keeping_indexes(step.before.table(op.old), step.after.table(op.new), out)
 
+    @renders_operation(api.RenameColumn)
     def op_rename_column(self, op: Any, step: Step) -> list[str]:
         out = super().op_rename_column(op, step)
         return self.keeping_indexes(step.before.table(op.table), step.after.table(op.table), out)
 
+    @renders_operation(api.DropColumn)
     def op_drop_column(self, op: Any, step: Step) -> list[str]:
         out = super().op_drop_column(op, step)
         return self.keeping_indexes(step.before.table(op.table), step.after.table(op.table), out)
 
+    @renders_operation(api.AlterColumn)
     def op_alter_column(self, op: Any, step: Step) -> list[str]:
         old, new = op.old, op.new
         alter = f"ALTER TABLE {self.q(op.table)} ALTER COLUMN {self.q(new.name)}"
