@@ -127,6 +127,9 @@ class AlterColumn(Operation):
 
 @dataclass(frozen=True)
 class RenameColumn(Operation):
+    """Rename column ``old`` of ``table`` to ``new`` (a declared ``renamed_from``,
+    never guessed); its rows are kept."""
+
     table: str
     old: str
     new: str

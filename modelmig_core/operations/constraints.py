@@ -36,6 +36,8 @@ _uq_add, _uq_drop = _member_ops("unique", "uniques")
 
 @dataclass(frozen=True)
 class CreateIndex(Operation):
+    """Create ``index`` (a named, non-unique or legacy unique index) on ``table``."""
+
     table: str
     index: Index
     state_forwards = _idx_add  # type: ignore[assignment]
@@ -49,6 +51,8 @@ class CreateIndex(Operation):
 
 @dataclass(frozen=True)
 class DropIndex(Operation):
+    """Drop ``index`` from ``table`` (the whole index, so the inverse can make it again)."""
+
     table: str
     index: Index
     state_forwards = _idx_drop  # type: ignore[assignment]
@@ -62,6 +66,9 @@ class DropIndex(Operation):
 
 @dataclass(frozen=True)
 class AddForeignKey(Operation):
+    """Add the named ``foreign_key`` to an existing ``table``
+    (``Features.add_constraint_to_existing_table``; SQLite rebuilds the table)."""
+
     table: str
     foreign_key: ForeignKey
     state_forwards = _fk_add  # type: ignore[assignment]
@@ -78,6 +85,8 @@ class AddForeignKey(Operation):
 
 @dataclass(frozen=True)
 class DropForeignKey(Operation):
+    """Drop the named ``foreign_key`` from ``table``."""
+
     table: str
     foreign_key: ForeignKey
     state_forwards = _fk_drop  # type: ignore[assignment]
@@ -94,6 +103,8 @@ class DropForeignKey(Operation):
 
 @dataclass(frozen=True)
 class AddCheck(Operation):
+    """Add the named ``check`` (one SQL expression) to an existing ``table``."""
+
     table: str
     check: Check
     state_forwards = _ck_add  # type: ignore[assignment]
@@ -110,6 +121,8 @@ class AddCheck(Operation):
 
 @dataclass(frozen=True)
 class DropCheck(Operation):
+    """Drop the named ``check`` from ``table``."""
+
     table: str
     check: Check
     state_forwards = _ck_drop  # type: ignore[assignment]
@@ -144,6 +157,8 @@ class AddUnique(Operation):
 
 @dataclass(frozen=True)
 class DropUnique(Operation):
+    """Drop the named UNIQUE constraint ``unique`` from ``table``."""
+
     table: str
     unique: Unique
     state_forwards = _uq_drop  # type: ignore[assignment]

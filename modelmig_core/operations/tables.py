@@ -12,6 +12,9 @@ from .base import Operation, fk_needs, referenced
 
 @dataclass(frozen=True)
 class CreateTable(Operation):
+    """Create ``table`` whole: its columns, primary key, indexes, unique constraints,
+    foreign keys and checks, as the state describes it. Inverse: DropTable."""
+
     table: Table
     creates: ClassVar[str | None] = "table"
 
@@ -33,6 +36,9 @@ class CreateTable(Operation):
 
 @dataclass(frozen=True)
 class DropTable(Operation):
+    """Drop ``table`` (the state it had, so the inverse can create it again). Drops
+    its rows: destructive, guarded and backed up in production."""
+
     table: Table
     destructive: ClassVar[bool] = True
 
@@ -49,6 +55,8 @@ class DropTable(Operation):
 
 @dataclass(frozen=True)
 class RenameTable(Operation):
+    """Rename table ``old`` to ``new`` (a declared ``renamed_from``, never guessed)."""
+
     old: str
     new: str
 
