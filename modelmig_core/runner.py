@@ -412,6 +412,7 @@ class Runner:
         if pretend:
             self._pretend_all(migrations, direction)
             return False
+        self.registry.refuse_broken_vetoes(command)  # a broken plugin's veto is never skipped silently
         if destructive:
             from .guard import check_production
 
@@ -549,6 +550,7 @@ class Runner:
             self._pretend_all(self.history().migrations, "up")
             return 0
         self.history()  # a broken chain fails before anything is dropped
+        self.registry.refuse_broken_vetoes("migrate:fresh")
         self._before_destructive("migrate:fresh")
 
         def wipe() -> int:
