@@ -9,7 +9,7 @@ and register the driver object or class in the ``modelmig.drivers`` entry-point
 group. ``docs/writing-a-driver.md`` walks through it; ``modelmig_core.conformance``
 (and ``modelmig drivers:check URL``) is the kit of scenarios every driver must pass.
 
-Plugin authors: ``hookimpl`` and the hooks in ``hookspecs`` (diff,
+Plugin authors: ``hookimpl``, ``HookContext`` and the hooks in ``hookspecs`` (diff,
 render_column, apply, record_state, column_types, families,
 before_destructive). A new column type is a ``ColumnType`` returned from the
 ``column_types`` hook; ``type_of(name)`` is the registered type of a name.
@@ -80,7 +80,7 @@ if TYPE_CHECKING:
     )
     from .family import Family
     from .guard import in_production
-    from .hookspecs import hookimpl
+    from .hookspecs import HookContext, hookimpl
     from .migrations import Migration
     from .model import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Model, RelationSpec
     from .naming import enum_check_name, index_name
@@ -219,6 +219,7 @@ _WHERE: dict[str, str] = {
     "fresh": ".commands",
     "has_named": ".operations.base",
     "hookimpl": ".hookspecs",
+    "HookContext": ".hookspecs",
     "in_production": ".guard",
     "index_name": ".naming",
     "inverse_operations": ".diff",
@@ -277,6 +278,7 @@ __all__ = [
     "ForeignKey",
     "ForeignKeySpec",
     "GuardError",
+    "HookContext",
     "Index",
     "IndexSpec",
     "InterruptedMigration",

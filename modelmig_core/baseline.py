@@ -45,6 +45,7 @@ def baseline(runner: Runner, to: str | None = None) -> int:
         last = ids.index(to)
     chosen = history.migrations[: last + 1]
     expected = history.states[last + 1]
+    runner.registry.refuse_broken_vetoes("migrate:baseline")
     session = runner.connection
     session.lock(runner.config.lock_timeout)
     try:

@@ -628,18 +628,40 @@ def _skip_the_last_collections() -> None:
 
 
 @cli.command("drivers")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: a list of objects with a features object.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print JSON: drivers (with a features object), plugins, scheme conflicts."
+)
 @handle_errors
 def drivers(as_json: bool) -> None:
     """Every installed driver: name, distribution, URL schemes, family, features,
-    and whether it loads (ok) or not (broken, with the cause)."""
+    and whether it loads (ok) or not (broken, with the cause); then the plugins
+    (entry points and the config's ``plugins``), ok or broken with the cause, and
+    any URL scheme two distributions declare."""
+    from .config import find_config
+    from .errors import ConfigError
     from .registry import Registry
 
     out = Output()
 
-    report = Registry().report()
+    try:
+        find_config()
+    except ConfigError:  # no project here: the installed drivers and plugins only
+        registry = Registry()
+    else:
+        from .app import open_app
+
+        registry = open_app()[1]
+    report = registry.report()
+    plugins = registry.plugins
+    conflicts = registry.scheme_conflicts()
     if as_json:
-        out.json([r.as_json() for r in report])
+        out.json(
+            {
+                "drivers": [r.as_json() for r in report],
+                "plugins": [p.as_json() for p in plugins],
+                "scheme_conflicts": conflicts,
+            }
+        )
         return
     if not report:
         out.data("no driver is installed; try pip install 'modelmig[all]'")
@@ -653,6 +675,16 @@ def drivers(as_json: bool) -> None:
             out.data(f"  {r.description}")
         flags = [f"{k}={v}" for k, v in r.features.items()]
         out.data(f"  features: {' '.join(flags)}")
+    for scheme, owners in sorted(conflicts.items()):
+        out.data(f"scheme {scheme}  conflict  (declared by {' and '.join(owners)})")
+    for p in plugins:
+        out.data(f"plugin {p.name}  {p.status}  ({'; '.join(p.sources)})")
+        if p.status != "ok":
+            out.data(f"  cause: {p.cause}")
+            if p.may_veto:
+                out.data("  blocks: migrate:run, rollback, reset, fresh, resolve, baseline (it may veto them)")
+        elif p.hooks:
+            out.data(f"  hooks: {', '.join(p.hooks)}")
 
 
 @cli.command("drivers:check")

@@ -2,9 +2,10 @@
 
 Drivers are not hooks: a driver is an object the core calls directly (see
 ``driver.py``). The hooks are the design card's four, with stable argument
-names (``migration`` has ``.id``; ``direction`` is ``"up"`` or ``"down"``), and
-the contribution hooks beside them. A plugin implements any subset of a hook's
-arguments.
+names (``migration`` has ``.id``; ``direction`` is ``"up"`` or ``"down"``;
+``context`` is a ``HookContext``: the connection's name, its driver's name, and
+whether it is the test connection), and the contribution hooks beside them. A
+plugin implements any subset of a hook's arguments.
 
 | hook            | kind                                                   |
 |-----------------|--------------------------------------------------------|
@@ -20,6 +21,7 @@ arguments.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -36,6 +38,19 @@ if TYPE_CHECKING:
 
 hookspec = pluggy.HookspecMarker("modelmig")
 hookimpl = pluggy.HookimplMarker("modelmig")
+
+
+@dataclass(frozen=True)
+class HookContext:
+    """Where a hook runs: given as ``context`` to ``apply``, ``record_state`` and
+    ``before_destructive``, so an audit or policy plugin can say which database it
+    acted on. ``connection`` is the connection's name in the config (``main``),
+    ``driver`` its driver's name (``pg``), ``test`` True on the connection's test
+    database (``--test``)."""
+
+    connection: str
+    driver: str
+    test: bool = False
 
 
 @hookspec
@@ -56,20 +71,27 @@ def render_column(column: Column, dialect: str) -> Any:
 
 @hookspec(firstresult=True)
 def apply(
-    session: Session, migration: Migration, steps: Sequence[Step], direction: str, record: MigrationRecord
+    session: Session,
+    migration: Migration,
+    steps: Sequence[Step],
+    direction: str,
+    record: MigrationRecord,
+    context: HookContext,
 ) -> Any:
     """Apply one migration's ``steps`` in ``direction`` on ``session``. The core's
     own implementation (tried last) performs the session's plan of the steps and
     counts each statement on ``record``. A plugin observes it with a plain
     implementation, wraps it (timing, audit) with ``wrapper=True``, or vetoes it by
-    raising a ModelmigError."""
+    raising a ModelmigError. ``context`` says which connection it runs on."""
 
 
 @hookspec
-def record_state(session: Session, migration: Migration, direction: str, batch: int, duration_ms: int) -> None:
+def record_state(
+    session: Session, migration: Migration, direction: str, batch: int, duration_ms: int, context: HookContext
+) -> None:
     """Called after the ledger row of ``migration`` is written and committed:
     ``up`` it is applied, ``down`` it was rolled back. For audit logs,
-    notifications, metrics."""
+    notifications, metrics; ``context`` says which connection it ran on."""
 
 
 @hookspec
@@ -89,9 +111,10 @@ def families() -> Iterable[Family]:  # type: ignore[empty-body]
 
 
 @hookspec
-def before_destructive(command: str, session: Session, target: Any, echo: Any) -> None:
+def before_destructive(command: str, session: Session, target: Any, echo: Any, context: HookContext) -> None:
     """Called before anything is dropped (reset, fresh, a destructive migration),
     after the production guard let the command through. The core's own
     implementation takes and verifies a backup in production (``backup.py``) and
     returns its path (reported by ``--json``); a plugin may do more, and raises a
-    ModelmigError to refuse. Called once per command and connection."""
+    ModelmigError to refuse. Called once per command and connection; ``context``
+    says which."""

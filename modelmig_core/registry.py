@@ -11,6 +11,7 @@ needs it.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import threading
 from collections.abc import Callable
@@ -51,6 +52,11 @@ def _distribution(ep: EntryPoint) -> str:
     metadata: only for messages, so only when one is printed)."""
     dist = getattr(ep, "dist", None)
     return f"{dist.name} {dist.version}" if dist is not None else "an unknown distribution"
+
+
+def _dist_name(ep: EntryPoint) -> str:
+    dist = getattr(ep, "dist", None)
+    return dist.name if dist is not None else ep.value
 
 
 def _installed_entry_points() -> Any:
@@ -99,6 +105,47 @@ class DriverReport:
         }
 
 
+@dataclass
+class PluginReport:
+    """One plugin (not a driver) as ``modelmig drivers`` lists it: where it comes
+    from (an entry point and its distribution, the config's ``plugins``, or both:
+    one plugin), and whether it loaded (``ok``) or not (``broken``, with the cause).
+    ``hooks`` are the hooks it implements; None when its import failed (unknown)."""
+
+    name: str
+    sources: list[str]
+    status: str = "ok"
+    cause: str = ""
+    hooks: tuple[str, ...] | None = ()
+
+    @property
+    def may_veto(self) -> bool:
+        """A broken plugin that may have vetoed applying or dropping (``apply``,
+        ``before_destructive``): one whose import failed (it cannot be inspected), or
+        one with such a hook, or a hook named close to one (a misspelling)."""
+        if self.hooks is None:
+            return True
+        return any(h in VETO_HOOKS or difflib.get_close_matches(h, VETO_HOOKS, n=1, cutoff=0.75) for h in self.hooks)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name!r} ({', '.join(self.sources)})"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "sources": list(self.sources),
+            "status": self.status,
+            "cause": self.cause or None,
+            "hooks": None if self.hooks is None else list(self.hooks),
+        }
+
+
+#: the hooks through which a plugin can refuse to apply or drop: a broken plugin that
+#: may implement one blocks every migrate command that applies, drops or marks
+VETO_HOOKS = ("apply", "before_destructive")
+
+
 class Registry:
     def __init__(self, extra_plugins: list[str] | None = None) -> None:
         self._pm: pluggy.PluginManager | None = None
@@ -109,15 +156,78 @@ class Registry:
         self._drivers: dict[str, Driver] = {}
         self._installed: Any = None
         self._entry_points: dict[str, EntryPoint] | None = None
+        self._driver_conflicts: dict[str, list[str]] = {}
         self._schemes: dict[str, str] | None = None
+        self._scheme_conflicts: dict[str, list[str]] = {}
+        #: every plugin (not a driver), by what loads it; one object from two sources is one plugin
+        self.plugins: list[PluginReport] = []
+        self._by_spec: dict[str, PluginReport] = {}
+        self._by_object: dict[int, PluginReport] = {}
         for ep in self._group(PLUGIN_GROUP):
-            try:
-                plugin = ep.load()
-            except Exception as exc:  # noqa: BLE001 - one line naming the plugin and its distribution
-                raise ConfigError(f"plugin {ep.name!r} ({_distribution(ep)}) cannot be loaded: {_cause(exc)}") from None
-            self.register(plugin, name=f"plugin:{ep.name}")
+            self._load_plugin(ep.value, f"entry point {ep.name} of {_distribution(ep)}", ep.load)
         for spec in extra_plugins or []:
-            self.register(self._import(spec), name=f"plugin:{spec}")
+            self._load_plugin(spec, "config plugins", lambda spec=spec: self._import(spec))
+
+    def _load_plugin(self, spec: str, source: str, load: Callable[[], Any]) -> None:
+        """Load and register one plugin; a broken one is recorded (``plugins``), never raised
+        (a driver given as a plugin is a driver: its errors are raised)."""
+        key = "".join(spec.split())
+        known = self._by_spec.get(key)
+        if known is not None:
+            known.sources.append(source)
+            return
+        try:
+            plugin = load()
+        except Exception as exc:  # noqa: BLE001 - listed with its cause, fails closed where it may veto
+            cause = str(exc) if isinstance(exc, ConfigError) else _cause(exc)
+            self._record(PluginReport(key, [source], "broken", cause, None), key)
+            return
+        if isinstance(plugin, Driver) or (isinstance(plugin, type) and issubclass(plugin, Driver)):
+            self.register(plugin, name=f"plugin:{key}")
+            return
+        same = self._by_object.get(id(plugin))
+        if same is not None:  # the same module or object named another way
+            same.sources.append(source)
+            self._by_spec[key] = same
+            return
+        report = PluginReport(key, [source], hooks=self._hooks_of(plugin))
+        self._record(report, key, plugin)
+        try:
+            self.register(plugin, name=f"plugin:{key}")
+        except ConfigError as exc:
+            report.status, report.cause = "broken", str(exc)
+
+    def _record(self, report: PluginReport, key: str, plugin: Any = None) -> None:
+        self.plugins.append(report)
+        self._by_spec[key] = report
+        if plugin is not None:
+            self._by_object[id(plugin)] = report
+
+    def _hooks_of(self, plugin: Any) -> tuple[str, ...]:
+        """The names ``plugin`` marks as hook implementations, known hooks or not."""
+        names = []
+        for attr in dir(plugin):
+            try:
+                if self.pm.parse_hookimpl_opts(plugin, attr) is not None:
+                    names.append(attr)
+            except Exception:  # noqa: BLE001 - an attribute that cannot be read is no hook
+                continue
+        return tuple(names)
+
+    def broken_plugins(self) -> list[PluginReport]:
+        return [p for p in self.plugins if p.status != "ok"]
+
+    def refuse_broken_vetoes(self, command: str) -> None:
+        """One ConfigError line when a broken plugin may have vetoed what ``command``
+        applies, drops or marks (see ``PluginReport.may_veto``): without it the command
+        would silently skip its veto."""
+        for p in self.broken_plugins():
+            if p.may_veto:
+                raise ConfigError(
+                    f"{command} refuses to run: plugin {p.label} is broken ({p.cause}) and may veto "
+                    "applying or dropping (apply, before_destructive); fix or uninstall it "
+                    "(modelmig drivers lists it)"
+                )
 
     def _group(self, group: str) -> list[EntryPoint]:
         """The entry points of ``group``; the installed ones are read once per registry."""
@@ -179,21 +289,29 @@ class Registry:
 
     def register(self, plugin: Any, name: str | None = None) -> None:
         """Register a plugin object with the hooks. A Driver (object or class) given
-        as a plugin is registered as a driver under its own name."""
+        as a plugin is registered as a driver under its own name. The same object
+        registered again (under any name) is one plugin; a plugin whose hooks do not
+        match the specifications is unregistered again and one ConfigError line."""
         if isinstance(plugin, type) and issubclass(plugin, Driver):
             plugin = plugin()
         if isinstance(plugin, Driver):
             self.add_driver(plugin, source=name or "a plugin")
             return
-        if name and self.pm.get_plugin(name) is not None:
+        if self.pm.is_registered(plugin):
             return
+        if name and self.pm.get_plugin(name) is not None:
+            raise ConfigError(f"plugin {name!r}: another plugin is registered under that name")
         import pluggy
 
         try:
             self.pm.register(plugin, name=name)
+        except pluggy.PluginValidationError as exc:
+            raise ConfigError(f"{name or plugin!r}: {' '.join(str(exc).split())}") from None
+        try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as exc:
-            raise ConfigError(f"{name or plugin!r}: {exc}") from None
+            self.pm.unregister(plugin)
+            raise ConfigError(f"{name or plugin!r}: {' '.join(str(exc).split())}") from None
 
     def add_driver(self, driver: Driver, source: str | Callable[[], str]) -> None:
         """Register ``driver``; ``source`` (where it came from, or a function that
@@ -205,19 +323,51 @@ class Registry:
             self.pm.check_pending()
 
     def entry_points(self) -> dict[str, EntryPoint]:
+        """{driver name: entry point}; a name two distributions declare is remembered
+        as a conflict (``driver`` refuses it, naming both)."""
         if self._entry_points is None:
-            self._entry_points = {ep.name: ep for ep in self._group(DRIVER_GROUP)}
+            found: dict[str, EntryPoint] = {}
+            for ep in self._group(DRIVER_GROUP):
+                if ep.name in found and _dist_name(found[ep.name]) != _dist_name(ep):
+                    self._driver_conflicts.setdefault(ep.name, [_distribution(found[ep.name])])
+                    self._driver_conflicts[ep.name].append(_distribution(ep))
+                    continue
+                found[ep.name] = ep
+            self._entry_points = found
         return self._entry_points
 
     def declared_schemes(self) -> dict[str, str]:
-        """{URL scheme: driver name} from entry-point metadata: nothing is imported."""
+        """{URL scheme: driver name} from entry-point metadata: nothing is imported.
+        A scheme that two distributions declare is a conflict (``scheme_conflicts``),
+        in neither."""
         if self._schemes is None:
             by_value = {ep.value: name for name, ep in self.entry_points().items()}
-            self._schemes = {}
+            claims: dict[str, list[EntryPoint]] = {}
             for ep in self._group(SCHEME_GROUP):
-                if ep.value in by_value:
-                    self._schemes.setdefault(ep.name, by_value[ep.value])
+                owners = claims.setdefault(ep.name, [])
+                if all(_dist_name(o) != _dist_name(ep) for o in owners):
+                    owners.append(ep)
+            self._schemes = {}
+            for scheme, owners in claims.items():
+                if len(owners) > 1:
+                    self._scheme_conflicts[scheme] = sorted(_distribution(o) for o in owners)
+                elif owners[0].value in by_value:
+                    self._schemes[scheme] = by_value[owners[0].value]
         return self._schemes
+
+    def scheme_conflicts(self) -> dict[str, list[str]]:
+        """{URL scheme: the distributions that each declare it}, from metadata only."""
+        self.declared_schemes()
+        return dict(self._scheme_conflicts)
+
+    def _refuse_scheme_conflict(self, scheme: str) -> None:
+        owners = self.scheme_conflicts().get(scheme)
+        if owners:
+            raise ConfigError(
+                f"URL scheme {scheme!r} is declared by {len(owners)} distributions: {' and '.join(owners)} "
+                f"(entry-point group {SCHEME_GROUP}); uninstall one, or name the driver of the connection "
+                "(driver = ...)"
+            )
 
     def installed(self) -> list[str]:
         return sorted(set(self.entry_points()) | set(self._drivers))
@@ -234,6 +384,12 @@ class Registry:
         if name in self._drivers:
             return self._drivers[name]
         ep = self.entry_points().get(name)
+        if name in self._driver_conflicts:
+            raise ConfigError(
+                f"driver name {name!r} is declared by {len(self._driver_conflicts[name])} distributions: "
+                f"{' and '.join(sorted(self._driver_conflicts[name]))} (entry-point group {DRIVER_GROUP}); "
+                "uninstall one"
+            )
         if ep is None:
             known = ", ".join(self.installed()) or "none"
             hint = f"; try pip install 'modelmig[{name}]'" if name in EXTRAS.values() else ""
@@ -251,7 +407,9 @@ class Registry:
 
     def driver_name_for_scheme(self, scheme: str) -> str | None:
         """The driver that handles URL ``scheme`` as far as known without importing any:
-        a driver already loaded, the entry-point metadata, or the driver named like it."""
+        a driver already loaded, the entry-point metadata, or the driver named like it.
+        A scheme two distributions declare is refused, naming both."""
+        self._refuse_scheme_conflict(scheme)
         for driver in self._drivers.values():
             if scheme in driver.info.schemes:
                 return driver.name

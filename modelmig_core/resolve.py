@@ -41,6 +41,7 @@ def resolve(runner: Runner, migration_id: str, applied: bool) -> str:
         )
     if row.status != "running":
         raise ResolveError(f"{target.name}: migration {row.id} is {row.status}, not interrupted: nothing to resolve")
+    runner.registry.refuse_broken_vetoes("migrate:resolve")
     session = runner.connection
     session.lock(runner.config.lock_timeout, on_wait=runner.lock_notice)
     try:

@@ -43,6 +43,7 @@ from .report import (
 if TYPE_CHECKING:  # the rest is imported where a migration is replayed or applied, off the nothing-pending path
     from .config import Config
     from .history import History
+    from .hookspecs import HookContext
     from .migrations import Migration
     from .registry import Registry
     from .shared import Shared
@@ -134,6 +135,13 @@ class Runner:
         from . import builtin  # the core's apply and backup hooks: the run layer's own
 
         return self.registry.use_core(builtin, "modelmig.builtin")
+
+    @property
+    def context(self) -> HookContext:
+        """What the hooks are told of where they run (``context``)."""
+        from .hookspecs import HookContext
+
+        return HookContext(self.target.name, self.driver.name, self.target.test)
 
     # ------------------------------------------------------------ reading
 
@@ -327,7 +335,14 @@ class Runner:
                     MigrationStarted(self.target.name, f"{self.tag}: {doing} {migration.id}", migration.id, direction)
                 )
                 started = time.perf_counter()
-                self.hook.apply(session=session, migration=migration, steps=steps, direction=direction, record=record)
+                self.hook.apply(
+                    session=session,
+                    migration=migration,
+                    steps=steps,
+                    direction=direction,
+                    record=record,
+                    context=self.context,
+                )
                 duration = max(1, math.ceil((time.perf_counter() - started) * 1000))  # never "0 ms": it ran
                 record.finish(duration)
         except Exception as exc:
@@ -336,7 +351,12 @@ class Runner:
             self.emit(MigrationFailure(self.target.name, "", migration.id, direction, message))
             raise
         self.hook.record_state(
-            session=session, migration=migration, direction=direction, batch=batch, duration_ms=duration
+            session=session,
+            migration=migration,
+            direction=direction,
+            batch=batch,
+            duration_ms=duration,
+            context=self.context,
         )
         self.report.done(direction, migration.id, duration)
         text = f"{self.tag}: {done} {migration.id} ({duration} ms)"
@@ -377,7 +397,7 @@ class Runner:
         if self._backed_up:
             return
         results = self.hook.before_destructive(
-            command=command, session=self.connection, target=self.target, echo=self.echo
+            command=command, session=self.connection, target=self.target, echo=self.echo, context=self.context
         )
         self._backed_up = True
         self.report.backup = next((str(r) for r in results if r is not None), None)
@@ -392,6 +412,7 @@ class Runner:
         if pretend:
             self._pretend_all(migrations, direction)
             return False
+        self.registry.refuse_broken_vetoes(command)  # a broken plugin's veto is never skipped silently
         if destructive:
             from .guard import check_production
 
@@ -529,6 +550,7 @@ class Runner:
             self._pretend_all(self.history().migrations, "up")
             return 0
         self.history()  # a broken chain fails before anything is dropped
+        self.registry.refuse_broken_vetoes("migrate:fresh")
         self._before_destructive("migrate:fresh")
 
         def wipe() -> int:

@@ -54,7 +54,7 @@ def test_drivers_lists_every_installed_driver(tmp_path: Path) -> None:
     assert names == ["duckdb", "mongo", "mysql", "pg", "sqlite"]
     assert "duckdb  ok  (modelmig-duckdb 0.2.0)  family sql  schemes duckdb" in result.stdout
     assert "schemes mongodb, mongodb+srv" in result.stdout
-    report = json.loads(modelmig("drivers", "--json", cwd=tmp_path).stdout)
+    report = json.loads(modelmig("drivers", "--json", cwd=tmp_path).stdout)["drivers"]
     by_name = {d["name"]: d for d in report}
     assert by_name["pg"]["schemes"] == ["postgresql", "postgres"] and by_name["pg"]["distribution"].startswith(
         "modelmig-pg "
@@ -85,7 +85,9 @@ def test_a_broken_driver_breaks_only_what_needs_it(make_project: Any, broken_pat
     assert "cause: ModuleNotFoundError: No module named 'fancydb_client_that_is_not_installed'" in listing.stdout
     assert "sqlite  ok" in listing.stdout and "duckdb  ok" in listing.stdout
     broken = next(
-        d for d in json.loads(modelmig("drivers", "--json", cwd=p.root, env=env).stdout) if d["name"] == "broken"
+        d
+        for d in json.loads(modelmig("drivers", "--json", cwd=p.root, env=env).stdout)["drivers"]
+        if d["name"] == "broken"
     )
     assert broken["status"] == "broken" and broken["distribution"] == "broken-driver 1.0"
     assert "fancydb_client_that_is_not_installed" in broken["cause"]
