@@ -59,7 +59,10 @@ def tests(session: nox.Session) -> None:
 @nox.session
 def fuzz(session: nox.Session) -> None:
     """The property tests with many examples: 500 random schema changes per SQL
-    driver (real servers) and 2000 pure ones. ``MODELMIG_HYPOTHESIS_PROFILE=fuzz``."""
+    driver (real servers) and 2000 pure ones, the attacker alphabets of the
+    hardening tests (make:models names, secrets, the raw-SQL oracle...) and the
+    diff's comparators against the old diff. ``MODELMIG_HYPOTHESIS_PROFILE=fuzz``;
+    derandomized tests in CI draw new examples here."""
     install(session, *TEST_TOOLS)
     session.run(
         "python",
@@ -67,8 +70,10 @@ def fuzz(session: nox.Session) -> None:
         "pytest",
         "-q",
         "tests/test_properties.py",
+        "tests/test_diff_comparators.py",
+        *sorted(str(p) for p in Path("tests").glob("test_hardening_*.py")),
         *session.posargs,
-        env={"MODELMIG_HYPOTHESIS_PROFILE": "fuzz"},
+        env={"MODELMIG_HYPOTHESIS_PROFILE": "fuzz", "MODELMIG_SECRET_EXAMPLES": "60"},
     )
 
 
