@@ -12,11 +12,13 @@ from .columns import AddColumn, AlterColumn, DropColumn, RenameColumn
 from .constraints import (
     AddCheck,
     AddForeignKey,
+    AddMember,
     AddUnique,
     CreateIndex,
     DropCheck,
     DropForeignKey,
     DropIndex,
+    DropMember,
     DropUnique,
 )
 from .raw import RunPython, RunSQL
@@ -26,6 +28,7 @@ __all__ = [
     "AddCheck",
     "AddColumn",
     "AddForeignKey",
+    "AddMember",
     "AddUnique",
     "AlterColumn",
     "Check",
@@ -36,6 +39,7 @@ __all__ = [
     "DropColumn",
     "DropForeignKey",
     "DropIndex",
+    "DropMember",
     "DropTable",
     "DropUnique",
     "ForeignKey",
