@@ -577,7 +577,10 @@ def kind_comparators(kind: Kind) -> list[Comparator]:
     """A plugin kind's comparators: its own, else the generic pair."""
     if kind.comparators:
         return list(kind.comparators)
-    return [Comparator(kind.name, "drop", members_dropped(kind)), Comparator(kind.name, "add_foreign_keys", members_added(kind))]
+    return [
+        Comparator(kind.name, "drop", members_dropped(kind)),
+        Comparator(kind.name, "add_foreign_keys", members_added(kind)),
+    ]
 
 
 def comparators() -> list[Comparator]:

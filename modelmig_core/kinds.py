@@ -50,9 +50,11 @@ class Kind:
       make time.
     - ``reflect``: {dialect name: ``fn(connection, tables)``} its values on a live
       database (drift, make:models, baseline).
-    - ``model_source(value)``: the Python source of the ``database`` entry make:models
-      writes for a value (every text in it a literal), and ``model_import`` the import
-      line that source needs.
+    - ``describe(value)``: a value in a drift report (default: its fields).
+    - ``model_call(value) -> (function, args, kwargs)``: the ``database`` entry
+      make:models writes for a value, a call of ``function`` of module
+      ``model_module`` (imported by the models file) with these Python values (each
+      written as a literal; kwargs as (name, value) pairs).
     - ``comparators``: ``diff.Comparator`` objects; empty gives the generic pair.
     - ``requires``: ``Features`` flags its operations need.
     """
@@ -67,8 +69,9 @@ class Kind:
     columns: Callable[[Any], Iterable[str]] = field(default=lambda value: ())
     render: Mapping[str, RenderFn] = field(default_factory=dict)
     reflect: Mapping[str, ReflectFn] = field(default_factory=dict)
-    model_source: Callable[[Any], str] | None = None
-    model_import: str | None = None
+    describe: Callable[[Any], str] | None = None
+    model_call: Callable[[Any], tuple[str, Sequence[Any], Sequence[tuple[str, Any]]]] | None = None
+    model_module: str | None = None
     comparators: tuple[Any, ...] = ()
     requires: tuple[str, ...] = ()
     #: one of the core's kinds (rendered, reflected and compiled by the core itself)

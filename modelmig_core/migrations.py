@@ -331,7 +331,10 @@ def render(
     def block(ops: list[Operation]) -> str:
         if not ops:
             return "[]"
-        lines = [(f"    {marker(o)}\n" if o.destructive else "") + f"    {to_source(o, 1, memo=memo, modules=modules)},\n" for o in ops]
+        lines = [
+            (f"    {marker(o)}\n" if o.destructive else "") + f"    {to_source(o, 1, memo=memo, modules=modules)},\n"
+            for o in ops
+        ]
         return "[\n" + "".join(lines) + "]"
 
     up_source, down_source = block(up), block(down)
