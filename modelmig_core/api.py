@@ -10,9 +10,12 @@ group. ``docs/writing-a-driver.md`` walks through it; ``modelmig_core.conformanc
 (and ``modelmig drivers:check URL``) is the kit of scenarios every driver must pass.
 
 Plugin authors: ``hookimpl``, ``HookContext`` and the hooks in ``hookspecs`` (diff,
-render_column, apply, record_state, column_types, families,
+render_column, apply, record_state, column_types, kinds, families,
 before_destructive). A new column type is a ``ColumnType`` returned from the
-``column_types`` hook; ``type_of(name)`` is the registered type of a name.
+``column_types`` hook; ``type_of(name)`` is the registered type of a name. A new
+kind of key, constraint or index is a ``Kind`` returned from the ``kinds`` hook,
+its operations ``AddMember``/``DropMember`` subclasses; a table holds its values
+under the kind's name (``Table.member(name)``).
 
 Apps: ``open_project``, then ``run``/``rollback``/``reset``/``fresh``/``status``
 on the project's connections, with results as values, and the events they report
@@ -81,6 +84,7 @@ if TYPE_CHECKING:
     from .family import Family
     from .guard import in_production
     from .hookspecs import HookContext, hookimpl
+    from .kinds import Kind
     from .migrations import Migration
     from .model import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Model, RelationSpec
     from .naming import enum_check_name, index_name
@@ -88,6 +92,7 @@ if TYPE_CHECKING:
         AddCheck,
         AddColumn,
         AddForeignKey,
+        AddMember,
         AddUnique,
         AlterColumn,
         CreateIndex,
@@ -96,6 +101,7 @@ if TYPE_CHECKING:
         DropColumn,
         DropForeignKey,
         DropIndex,
+        DropMember,
         DropTable,
         DropUnique,
         Operation,
@@ -167,6 +173,9 @@ _WHERE: dict[str, str] = {
     "AddCheck": ".operations",
     "AddColumn": ".operations",
     "AddForeignKey": ".operations",
+    "AddMember": ".operations",
+    "DropMember": ".operations",
+    "Kind": ".kinds",
     "AddUnique": ".operations",
     "AlterColumn": ".operations",
     "CreateIndex": ".operations",
@@ -248,6 +257,7 @@ __all__ = [
     "AddCheck",
     "AddColumn",
     "AddForeignKey",
+    "AddMember",
     "AddUnique",
     "AlterColumn",
     "Backup",
@@ -269,6 +279,7 @@ __all__ = [
     "DropColumn",
     "DropForeignKey",
     "DropIndex",
+    "DropMember",
     "DropTable",
     "DropUnique",
     "Event",
@@ -282,6 +293,7 @@ __all__ = [
     "Index",
     "IndexSpec",
     "InterruptedMigration",
+    "Kind",
     "LedgerRow",
     "LedgerStore",
     "LockError",

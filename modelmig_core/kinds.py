@@ -104,7 +104,7 @@ def register_kinds(groups: Iterable[Iterable[Kind] | None]) -> dict[str, Kind]:
             if not isinstance(entry, Kind):
                 raise ConfigError(f"a kinds hook returned {entry!r}: expected a Kind (modelmig_core.api)")
             seen = out.get(entry.name) or _REGISTERED.get(entry.name)
-            if seen is not None and seen is not entry and not (seen.builtin and entry.builtin):
+            if seen is not None and seen is not entry and not _same_kind(seen, entry):
                 raise ConfigError(f"kind {entry.name!r} is registered twice ({seen!r} and {entry!r})")
             if entry.syntax is not None:
                 other = next(
@@ -118,6 +118,13 @@ def register_kinds(groups: Iterable[Iterable[Kind] | None]) -> dict[str, Kind]:
             out[entry.name] = entry
     _REGISTERED.update(out)
     return out
+
+
+def _same_kind(a: Kind, b: Kind) -> bool:
+    """One kind met twice: the core's own, or a plugin's module loaded again (its
+    value class is the same class by module and name); the later one is kept."""
+    same_class = (a.value.__module__, a.value.__qualname__) == (b.value.__module__, b.value.__qualname__)
+    return (a.builtin and b.builtin) or (same_class and not a.builtin and not b.builtin)
 
 
 def registered_kinds() -> list[Kind]:
