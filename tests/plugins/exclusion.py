@@ -166,7 +166,9 @@ def _read_tsrange(t: Any) -> dict[str, Any] | None:
 
 
 #: what an exclusion constraint is mostly for: a range of times (PostgreSQL TSRANGE)
-TSRANGE_TYPE = ColumnType("tsrange", key_size=None, ddl={"postgresql": _tsrange}, reflects={"postgresql": _read_tsrange})
+TSRANGE_TYPE = ColumnType(
+    "tsrange", key_size=None, ddl={"postgresql": _tsrange}, reflects={"postgresql": _read_tsrange}
+)
 
 
 @hookimpl
