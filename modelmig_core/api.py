@@ -92,7 +92,6 @@ if TYPE_CHECKING:
         AddCheck,
         AddColumn,
         AddForeignKey,
-        AddMember,
         AddUnique,
         AlterColumn,
         CreateIndex,
@@ -101,7 +100,6 @@ if TYPE_CHECKING:
         DropColumn,
         DropForeignKey,
         DropIndex,
-        DropMember,
         DropTable,
         DropUnique,
         Operation,
@@ -111,6 +109,7 @@ if TYPE_CHECKING:
         RunSQL,
     )
     from .operations.base import has_named, replace_named
+    from .operations.constraints import AddMember, DropMember
     from .sql.driver import SqlDriver, SqlLedgerStore, SqlSession
     from .sql.reflect import (
         NOW,
@@ -173,8 +172,8 @@ _WHERE: dict[str, str] = {
     "AddCheck": ".operations",
     "AddColumn": ".operations",
     "AddForeignKey": ".operations",
-    "AddMember": ".operations",
-    "DropMember": ".operations",
+    "AddMember": ".operations.constraints",
+    "DropMember": ".operations.constraints",
     "Kind": ".kinds",
     "AddUnique": ".operations",
     "AlterColumn": ".operations",

@@ -12,13 +12,11 @@ from .columns import AddColumn, AlterColumn, DropColumn, RenameColumn
 from .constraints import (
     AddCheck,
     AddForeignKey,
-    AddMember,
     AddUnique,
     CreateIndex,
     DropCheck,
     DropForeignKey,
     DropIndex,
-    DropMember,
     DropUnique,
 )
 from .raw import RunPython, RunSQL
@@ -28,7 +26,6 @@ __all__ = [
     "AddCheck",
     "AddColumn",
     "AddForeignKey",
-    "AddMember",
     "AddUnique",
     "AlterColumn",
     "Check",
@@ -39,7 +36,6 @@ __all__ = [
     "DropColumn",
     "DropForeignKey",
     "DropIndex",
-    "DropMember",
     "DropTable",
     "DropUnique",
     "ForeignKey",
