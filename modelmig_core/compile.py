@@ -11,14 +11,14 @@ from typing import Any
 
 from .column_types import BUILTIN_TYPES, COLUMN_OPTIONS, INTEGER_RANGES, ColumnType, register, type_of
 from .errors import ModelError
-from .kinds import plugin_kinds
+from .kinds import CORE_SYNTAX, plugin_kinds
 from .model import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Model, RelationSpec
 from .naming import check_name, foreign_key_name, index_name, snake
 from .sqltext import check_expression_problem
 from .state import Check, Column, ForeignKey, Index, State, Table, Unique
 
 RELATION_KINDS = frozenset({"belongsTo", "hasOne", "hasMany", "belongsToMany", "morphTo", "morphMany"})
-DATABASE_KEYS = frozenset({"foreign_keys", "unique", "indexes", "checks"})
+DATABASE_KEYS = CORE_SYNTAX  # a plugin's kinds add theirs
 #: table names modelmig keeps for itself (the ledger, the Mongo lock, rebuild scratch tables)
 RESERVED_PREFIXES = ("modelmig_", "_modelmig_")
 REFERENTIAL_ACTIONS = {

@@ -93,6 +93,10 @@ class Kind:
 
 _REGISTERED: dict[str, Kind] = {}
 
+#: the core's kinds' names and database keys: no plugin's kind may take them
+CORE_NAMES = frozenset({"foreign_keys", "indexes", "uniques", "checks"})
+CORE_SYNTAX = frozenset({"foreign_keys", "indexes", "unique", "checks"})
+
 
 def register_kinds(groups: Iterable[Iterable[Kind] | None]) -> dict[str, Kind]:
     """The kinds a ``kinds`` hook answered (one iterable per plugin), by name, each
@@ -103,6 +107,9 @@ def register_kinds(groups: Iterable[Iterable[Kind] | None]) -> dict[str, Kind]:
         for entry in group or ():
             if not isinstance(entry, Kind):
                 raise ConfigError(f"a kinds hook returned {entry!r}: expected a Kind (modelmig_core.api)")
+            if not entry.builtin and (entry.name in CORE_NAMES or entry.syntax in CORE_SYNTAX):
+                taken = entry.name if entry.name in CORE_NAMES else entry.syntax
+                raise ConfigError(f"kind {entry.name!r}: {taken!r} is the core's own (a table's or model's key)")
             seen = out.get(entry.name) or _REGISTERED.get(entry.name)
             if seen is not None and seen is not entry and not _same_kind(seen, entry):
                 raise ConfigError(f"kind {entry.name!r} is registered twice ({seen!r} and {entry!r})")
