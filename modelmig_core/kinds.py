@@ -99,9 +99,12 @@ CORE_SYNTAX = frozenset({"foreign_keys", "indexes", "unique", "checks"})
 
 
 def register_kinds(groups: Iterable[Iterable[Kind] | None]) -> dict[str, Kind]:
-    """The kinds a ``kinds`` hook answered (one iterable per plugin), by name, each
-    remembered process-wide. Two different kinds under one name (or one database
-    key), or an entry that is no Kind, are a ConfigError."""
+    """The kinds a ``kinds`` hook answered (one iterable per plugin), by name. Two
+    different kinds under one name or one database key among them, a kind that
+    takes a name or key of the core's, or an entry that is no Kind, are a
+    ConfigError. Each is remembered process-wide, as column types are: a later
+    registration (another project's plugins) replaces what an earlier one said
+    under its names and keys."""
     out: dict[str, Kind] = {}
     for group in groups:
         for entry in group or ():
@@ -110,28 +113,21 @@ def register_kinds(groups: Iterable[Iterable[Kind] | None]) -> dict[str, Kind]:
             if not entry.builtin and (entry.name in CORE_NAMES or entry.syntax in CORE_SYNTAX):
                 taken = entry.name if entry.name in CORE_NAMES else entry.syntax
                 raise ConfigError(f"kind {entry.name!r}: {taken!r} is the core's own (a table's or model's key)")
-            seen = out.get(entry.name) or _REGISTERED.get(entry.name)
-            if seen is not None and seen is not entry and not _same_kind(seen, entry):
+            seen = out.get(entry.name)
+            if seen is not None and seen is not entry and not (seen.builtin and entry.builtin):
                 raise ConfigError(f"kind {entry.name!r} is registered twice ({seen!r} and {entry!r})")
-            if entry.syntax is not None:
-                other = next(
-                    (k for k in (*out.values(), *_REGISTERED.values()) if k.syntax == entry.syntax and k is not entry),
-                    None,
+            other = next((k for k in out.values() if entry.syntax and k.syntax == entry.syntax), None)
+            if other is not None and other.name != entry.name:
+                raise ConfigError(
+                    f"kinds {other.name!r} and {entry.name!r} both claim the database key {entry.syntax!r}"
                 )
-                if other is not None and other.name != entry.name:
-                    raise ConfigError(
-                        f"kinds {other.name!r} and {entry.name!r} both claim the database key {entry.syntax!r}"
-                    )
             out[entry.name] = entry
+    claimed = {k.syntax for k in out.values() if k.syntax}
+    for name, known in list(_REGISTERED.items()):
+        if name not in out and known.syntax in claimed:
+            del _REGISTERED[name]
     _REGISTERED.update(out)
     return out
-
-
-def _same_kind(a: Kind, b: Kind) -> bool:
-    """One kind met twice: the core's own, or a plugin's module loaded again (its
-    value class is the same class by module and name); the later one is kept."""
-    same_class = (a.value.__module__, a.value.__qualname__) == (b.value.__module__, b.value.__qualname__)
-    return (a.builtin and b.builtin) or (same_class and not a.builtin and not b.builtin)
 
 
 def registered_kinds() -> list[Kind]:

@@ -18,7 +18,7 @@ from modelmig_core import diff as diff_module
 from modelmig_core import statecache
 from modelmig_core.api import AddMember, ConfigError, DropMember, Kind, Value
 from modelmig_core.diff import BUILTIN_KINDS, diff_states, inverse_operations
-from modelmig_core.kinds import register_kinds
+from modelmig_core.kinds import kind_named, register_kinds
 from modelmig_core.migrations import render
 from modelmig_core.operations import AddColumn, DropColumn
 from modelmig_core.registry import Registry
@@ -27,7 +27,11 @@ from modelmig_core.state import Check, Column, ForeignKey, Index, State, Table, 
 from tests.plugins import exclusion
 from tests.plugins.exclusion import EXCLUSIONS, AddExclusion, DropExclusion, Exclusion
 
-register_kinds([[EXCLUSIONS]])
+
+@pytest.fixture(autouse=True)
+def _exclusions_registered() -> None:
+    register_kinds([[EXCLUSIONS]])  # as a project naming the plugin does
+
 
 ID = Column("id", "integer", primary=True, autoincrement=True)
 ROOM = Column("room", "integer")
@@ -170,7 +174,10 @@ def test_conflicting_kinds_are_one_error() -> None:
     with pytest.raises(ConfigError, match="'checks'"):
         register_kinds([[Kind("things", Thing, AddThing, DropThing, syntax="checks")]])
     with pytest.raises(ConfigError, match="registered twice"):
-        register_kinds([[Kind("exclusions", Thing, AddThing, DropThing)]])
+        register_kinds([[EXCLUSIONS], [Kind("exclusions", Thing, AddThing, DropThing)]])
+    with pytest.raises(ConfigError, match="both claim the database key 'exclusions'"):
+        register_kinds([[EXCLUSIONS], [Kind("things", Thing, AddThing, DropThing, syntax="exclusions")]])
+    assert kind_named("exclusions") is EXCLUSIONS  # a refused registration changes nothing
     with pytest.raises(ConfigError, match="expected a Kind"):
         register_kinds([["exclusions"]])  # type: ignore[list-item]
     with pytest.raises(ConfigError, match="identifier"):
