@@ -10,9 +10,12 @@ group. ``docs/writing-a-driver.md`` walks through it; ``modelmig_core.conformanc
 (and ``modelmig drivers:check URL``) is the kit of scenarios every driver must pass.
 
 Plugin authors: ``hookimpl``, ``HookContext`` and the hooks in ``hookspecs`` (diff,
-render_column, apply, record_state, column_types, families,
+render_column, apply, record_state, column_types, kinds, families,
 before_destructive). A new column type is a ``ColumnType`` returned from the
-``column_types`` hook; ``type_of(name)`` is the registered type of a name.
+``column_types`` hook; ``type_of(name)`` is the registered type of a name. A new
+kind of key, constraint or index is a ``Kind`` returned from the ``kinds`` hook,
+its operations ``AddMember``/``DropMember`` subclasses; a table holds its values
+under the kind's name (``Table.member(name)``).
 
 Apps: ``open_project``, then ``run``/``rollback``/``reset``/``fresh``/``status``
 on the project's connections, with results as values, and the events they report
@@ -81,6 +84,7 @@ if TYPE_CHECKING:
     from .family import Family
     from .guard import in_production
     from .hookspecs import HookContext, hookimpl
+    from .kinds import Kind
     from .migrations import Migration
     from .model import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Model, RelationSpec
     from .naming import enum_check_name, index_name
@@ -105,6 +109,7 @@ if TYPE_CHECKING:
         RunSQL,
     )
     from .operations.base import has_named, replace_named
+    from .operations.constraints import AddMember, DropMember
     from .sql.driver import SqlDriver, SqlLedgerStore, SqlSession
     from .sql.reflect import (
         NOW,
@@ -167,6 +172,9 @@ _WHERE: dict[str, str] = {
     "AddCheck": ".operations",
     "AddColumn": ".operations",
     "AddForeignKey": ".operations",
+    "AddMember": ".operations.constraints",
+    "DropMember": ".operations.constraints",
+    "Kind": ".kinds",
     "AddUnique": ".operations",
     "AlterColumn": ".operations",
     "CreateIndex": ".operations",
@@ -248,6 +256,7 @@ __all__ = [
     "AddCheck",
     "AddColumn",
     "AddForeignKey",
+    "AddMember",
     "AddUnique",
     "AlterColumn",
     "Backup",
@@ -269,6 +278,7 @@ __all__ = [
     "DropColumn",
     "DropForeignKey",
     "DropIndex",
+    "DropMember",
     "DropTable",
     "DropUnique",
     "Event",
@@ -282,6 +292,7 @@ __all__ = [
     "Index",
     "IndexSpec",
     "InterruptedMigration",
+    "Kind",
     "LedgerRow",
     "LedgerStore",
     "LockError",

@@ -11,13 +11,14 @@ from typing import Any
 
 from .column_types import BUILTIN_TYPES, COLUMN_OPTIONS, INTEGER_RANGES, ColumnType, register, type_of
 from .errors import ModelError
+from .kinds import CORE_SYNTAX, plugin_kinds
 from .model import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Model, RelationSpec
 from .naming import check_name, foreign_key_name, index_name, snake
 from .sqltext import check_expression_problem
 from .state import Check, Column, ForeignKey, Index, State, Table, Unique
 
 RELATION_KINDS = frozenset({"belongsTo", "hasOne", "hasMany", "belongsToMany", "morphTo", "morphMany"})
-DATABASE_KEYS = frozenset({"foreign_keys", "unique", "indexes", "checks"})
+DATABASE_KEYS = CORE_SYNTAX  # a plugin's kinds add theirs
 #: table names modelmig keeps for itself (the ledger, the Mongo lock, rebuild scratch tables)
 RESERVED_PREFIXES = ("modelmig_", "_modelmig_")
 REFERENTIAL_ACTIONS = {
@@ -205,13 +206,12 @@ def _database_block(model: type[Model]) -> dict[str, list[Any]]:
     block = getattr(model, "database", {}) or {}
     if not isinstance(block, dict):
         raise ModelError(f"{where(model)}: database must be a dict")
-    unknown = sorted(set(block) - DATABASE_KEYS)
+    keys = DATABASE_KEYS | {k.syntax for k in plugin_kinds() if k.syntax}
+    unknown = sorted(set(block) - keys, key=str)
     if unknown:
-        raise ModelError(
-            f"{where(model)}: unknown database key {unknown[0]!r} (known: {', '.join(sorted(DATABASE_KEYS))})"
-        )
+        raise ModelError(f"{where(model)}: unknown database key {unknown[0]!r} (known: {', '.join(sorted(keys))})")
     out: dict[str, list[Any]] = {}
-    for key in DATABASE_KEYS:
+    for key in keys:
         value = block.get(key, [])
         if not isinstance(value, (list, tuple)):
             raise ModelError(f"{where(model)}: database[{key!r}] must be a list")
@@ -337,7 +337,24 @@ def compile_table(model: type[Model], extra_types: Iterable[ColumnType | str] = 
         checks.append(Check(ck_name, spec.expression))
     check_actions_against_checks(model, fks, checks)
 
-    return Table(name, columns, tuple(indexes), tuple(fks), tuple(checks), uniques=tuple(uniques))
+    members: dict[str, tuple[Any, ...]] = {}
+    for kind in plugin_kinds():  # a plugin's kinds, declared under their database key
+        if not kind.syntax or not block.get(kind.syntax):
+            continue
+        if kind.compile is None:
+            raise ModelError(f"{where(model)}: database[{kind.syntax!r}]: the kind {kind.name!r} has no model syntax")
+        values = []
+        for entry in block[kind.syntax]:
+            try:
+                value = kind.compile(entry, name)
+            except (ValueError, TypeError) as exc:
+                raise ModelError(f"{where(model)}: database[{kind.syntax!r}]: {exc}") from None
+            used = tuple(kind.columns(value))
+            if used:
+                known(used, f"{kind.title} {value.name}")
+            values.append(value)
+        members[kind.name] = tuple(values)
+    return Table(name, columns, tuple(indexes), tuple(fks), tuple(checks), uniques=tuple(uniques), **members)
 
 
 def check_actions_against_checks(model: type[Model], fks: list[ForeignKey], checks: list[Check]) -> None:
@@ -369,8 +386,7 @@ def check_names_unique(state: State, models: dict[str, type[Model]]) -> None:
     """Index and constraint names are schema-wide on several databases: one name, one object."""
     seen: dict[str, str] = {}
     for table in state.tables.values():
-        names = [i.name for i in table.indexes] + [f.name for f in table.foreign_keys] + [c.name for c in table.checks]
-        names += [u.name for u in table.uniques]
+        names = [m.name for _, values in table.members for m in values]
         for n in names:
             if n in seen:
                 other = seen[n]

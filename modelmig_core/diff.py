@@ -37,6 +37,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .errors import ModelError
+from .kinds import Kind, plugin_kinds
 from .operations import (
     AddCheck,
     AddColumn,
@@ -55,7 +56,7 @@ from .operations import (
     RenameColumn,
     RenameTable,
 )
-from .state import Column, ForeignKey, State, Table
+from .state import BUILTIN_MEMBERS, Check, Column, ForeignKey, Index, State, Table, Unique
 
 #: Column fields whose change alters what the database stores (foreign keys over
 #: such a column are dropped and added back around the change)
@@ -163,7 +164,20 @@ def table_objs(t: Table) -> list[Obj]:
     out += [index_obj(t.name, u.columns, u.name, True) for u in t.uniques]
     out += [fk_obj(t.name, f) for f in t.foreign_keys]
     out += [Obj(frozenset(), frozenset({("table", t.name)}), ("name", c.name)) for c in t.checks]
+    for kind_name, values in t.extra_members:
+        kind = _plugin_kind(kind_name)
+        out += [member_obj(t.name, kind, v) for v in values]
     return out
+
+
+def _plugin_kind(name: str) -> Kind | None:
+    return next((k for k in plugin_kinds() if k.name == name), None)
+
+
+def member_obj(table: str, kind: Kind | None, value: Any) -> Obj:
+    """A value of a plugin's kind: it needs its table and the columns it uses."""
+    columns = tuple(kind.columns(value)) if kind is not None else ()
+    return Obj(frozenset(), frozenset({("table", table), *_cols(table, columns)}), ("name", value.name))
 
 
 @dataclass
@@ -460,6 +474,8 @@ def table_created(a: Table | None, b: Table | None, ctx: DiffContext) -> list[No
     """A new table with its foreign keys inline, but those that close a cycle (added after)."""
     assert b is not None
     table = replace(b, foreign_keys=tuple(fk for fk in b.foreign_keys if fk.name not in ctx.create_cycle_fks))
+    if table.extra_members:  # a plugin's kinds are added by their own operations (members_added)
+        table = replace(table, members=tuple((k, v) for k, v in table.members if k in BUILTIN_MEMBERS))
     return [Node(_const(CreateTable(table)), creates=table_objs(table))]
 
 
@@ -521,6 +537,61 @@ COMPARATORS: list[Comparator] = [
 ]
 
 
+def members_dropped(kind: Kind) -> ComparatorFn:
+    """The generic comparator of a plugin's kind, phase ``drop``: a value that is gone
+    or changed is dropped from a kept table (a dropped table takes its own along)."""
+
+    def fn(a: Table | None, b: Table | None, ctx: DiffContext) -> list[Node]:
+        if not ctx.is_changed(a, b):
+            return []
+        assert a is not None and b is not None
+        wanted = b.member(kind.name)
+        return [
+            Node(_const(kind.drop(a.name, v)), removes=[member_obj(a.name, kind, v)])
+            for v in a.member(kind.name)
+            if v not in wanted
+        ]
+
+    return fn
+
+
+def members_added(kind: Kind) -> ComparatorFn:
+    """The generic comparator of a plugin's kind, phase ``add_foreign_keys``: a value
+    that is new or changed is added, on a kept table or a created one, once the
+    tables, columns and keys it may use exist."""
+
+    def fn(a: Table | None, b: Table | None, ctx: DiffContext) -> list[Node]:
+        if b is None:
+            return []
+        had = a.member(kind.name) if a is not None else ()
+        return [
+            Node(_const(kind.add(b.name, v)), creates=[member_obj(b.name, kind, v)])
+            for v in b.member(kind.name)
+            if v not in had
+        ]
+
+    return fn
+
+
+def kind_comparators(kind: Kind) -> list[Comparator]:
+    """A plugin kind's comparators: its own, else the generic pair."""
+    if kind.comparators:
+        return list(kind.comparators)
+    return [
+        Comparator(kind.name, "drop", members_dropped(kind)),
+        Comparator(kind.name, "add_foreign_keys", members_added(kind)),
+    ]
+
+
+def comparators() -> list[Comparator]:
+    """Every comparator of this process: ``COMPARATORS`` (the core's kinds' and the
+    registered ones), then the plugin kinds' in their registration order."""
+    out = list(COMPARATORS)
+    for kind in plugin_kinds():
+        out += kind_comparators(kind)
+    return out
+
+
 def register_comparator(comparator: Comparator) -> None:
     """Add a comparator (a plugin's kind of object): it runs after the built-ins of its phase."""
     if comparator.phase not in PHASES:
@@ -573,8 +644,9 @@ def diff_states(old: State, new: State, hints: DiffHints | None = None) -> list[
     declared_renames(rec, new, hints)
     ctx = DiffContext.build(rec.state, new, hints)
     nodes: list[Node] = []
+    every = comparators()
     for phase in PHASES:
-        fns = [c.fn for c in COMPARATORS if c.phase == phase]
+        fns = [c.fn for c in every if c.phase == phase]
         for a, b in ctx.pairs(phase):
             for fn in fns:
                 nodes += fn(a, b, ctx)
@@ -585,3 +657,40 @@ def diff_states(old: State, new: State, hints: DiffHints | None = None) -> list[
 
 def inverse_operations(ops: list[Operation]) -> list[Operation]:
     return [op.inverse() for op in reversed(ops)]
+
+
+# ---------------------------------------------------------------- the core's kinds
+
+
+def _columns_of(value: Any) -> tuple[str, ...]:
+    return tuple(value.columns)
+
+
+def _by_kind(name: str) -> tuple[Comparator, ...]:
+    return tuple(c for c in COMPARATORS if c.kind == name)
+
+
+#: The core's kinds, registered through the ``kinds`` hook (``relational.py``) as a
+#: plugin's are; in the order their comparators run within a phase. The core's
+#: model syntax (``compile.py``), renderers and reflection know them by their values.
+BUILTIN_KINDS: tuple[Kind, ...] = (
+    Kind(
+        "foreign_keys", ForeignKey, AddForeignKey, DropForeignKey, "foreign key", "foreign_keys",
+        columns=_columns_of, comparators=_by_kind("foreign_keys"), requires=("add_constraint_to_existing_table",),
+        builtin=True,
+    ),
+    Kind(
+        "indexes", Index, CreateIndex, DropIndex, "index", "indexes",
+        columns=_columns_of, comparators=_by_kind("indexes"), builtin=True,
+    ),
+    Kind(
+        "uniques", Unique, AddUnique, DropUnique, "unique constraint", "unique",
+        columns=_columns_of, comparators=_by_kind("uniques"), requires=("add_unique_to_existing_table",),
+        builtin=True,
+    ),
+    Kind(
+        "checks", Check, AddCheck, DropCheck, "check constraint", "checks",
+        comparators=_by_kind("checks"), requires=("add_constraint_to_existing_table", "check_constraints"),
+        builtin=True,
+    ),
+)  # fmt: skip

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .kinds import kind_named
+
 if TYPE_CHECKING:
     from .state import Column, ForeignKey, State, Table
 
@@ -202,7 +204,17 @@ def compare_tables(table: str, a: Table, b: Table) -> list[Difference]:
     _uniques(table, a, b, out)
     _compare_named(table, "foreign key", a.foreign_keys, b.foreign_keys, describe_fk, out)
     _compare_named(table, "check", a.checks, b.checks, lambda c: c.expression, out)
+    for name in sorted({k for k, _ in a.extra_members} | {k for k, _ in b.extra_members}):
+        kind = kind_named(name)  # a plugin's kind
+        label = kind.title if kind is not None else name
+        describe = kind.describe if kind is not None and kind.describe is not None else _describe_value
+        _compare_named(table, label, a.member(name), b.member(name), describe, out)
     return out
+
+
+def _describe_value(value: Any) -> str:
+    """A state value by its fields other than its name."""
+    return ", ".join(f"{k}={v!r}" for k, v in vars(value).items() if k != "name")
 
 
 def _without(table: Table, names: set[str]) -> Table:

@@ -34,7 +34,7 @@ class Family:
 def relational_identifiers(state: Any) -> Iterable[tuple[str, str]]:
     for t in state.tables.values():
         yield t.name, t.name
-        for members in (t.columns, t.indexes, t.uniques, t.foreign_keys, t.checks):
+        for members in (t.columns, *(values for _, values in t.members)):  # every kind's, a plugin's too
             for m in members:
                 yield t.name, m.name
 

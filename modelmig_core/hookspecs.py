@@ -14,6 +14,7 @@ plugin implements any subset of a hook's arguments.
 | apply           | first result, wrappable: the core's impl applies       |
 | record_state    | broadcast, after the ledger row is written             |
 | column_types    | contribution: ColumnType objects (the core's too)      |
+| kinds           | contribution: Kind objects (the core's too)            |
 | families        | contribution: state families besides the relational    |
 | before_destructive | broadcast before anything is dropped                |
 """
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from .diff import DiffHints
     from .driver import Session, Step
     from .family import Family
+    from .kinds import Kind
     from .ledger import MigrationRecord
     from .migrations import Migration
     from .operations import Operation
@@ -102,6 +104,17 @@ def column_types() -> Iterable[ColumnType | str]:  # type: ignore[empty-body]
     its DDL per dialect (``ddl``) and reflection back (``reflects``) where the
     drivers' own tables have no entry for it. A bare name is the older form: a type
     without arguments that a ``render_column`` hook renders."""
+
+
+@hookspec
+def kinds() -> Iterable[Kind]:  # type: ignore[empty-body]
+    """The kinds of keys, constraints and indexes this plugin adds, as ``Kind``
+    objects (the core's own index, unique, foreign key and check are registered
+    through this hook too, ``relational.py``). A kind carries its state value class,
+    its add and drop operations (``AddMember``/``DropMember`` subclasses), its
+    model syntax (a key of a model's ``database`` block), its rendering and
+    reflection per dialect, and how make:models writes it back. A table holds its
+    values under the kind's name (``Table.member(name)``)."""
 
 
 @hookspec

@@ -48,6 +48,7 @@ from .column_types import DEFAULT_STRING_LENGTH, STATE_TYPES, is_registered, reg
 from .compile import check_references, compile_column, compile_sql_models, compile_table
 from .config import Config
 from .errors import ConfigError, ModelError, ModelmigError
+from .kinds import kind_named, plugin_kinds
 from .model import Model, check, column, foreign_key, index, relation, unique
 from .naming import index_name
 from .sqltext import check_expression_problem
@@ -175,12 +176,16 @@ class Call:
     fn: str
     args: tuple[Any, ...] = ()
     kwargs: tuple[tuple[str, Any], ...] = ()
+    #: the module ``fn`` comes from when it is no DSL function (a plugin kind's ``model_module``)
+    module: str | None = None
 
     def source(self) -> str:
         parts = [literal(a) for a in self.args] + [f"{k}={literal(v)}" for k, v in self.kwargs]
         return f"{self.fn}({', '.join(parts)})"
 
     def build(self) -> Any:
+        if self.module is not None:  # a registered plugin kind's: its module is imported already
+            return getattr(sys.modules[self.module], self.fn)(*self.args, **dict(self.kwargs))
         return DSL[self.fn](*self.args, **dict(self.kwargs))
 
 
@@ -249,6 +254,10 @@ class Generated:
             "",
             f"from modelmig_core import {', '.join(n for n in DSL_NAMES if n in uses)}",
         ]
+        plugin_calls = {
+            (c.module, c.fn) for m in self.models for _, calls in m.database for c in calls if c.module is not None
+        }
+        out += [f"from {module} import {fn}" for module, fn in sorted(plugin_calls)]
         if self.notes:
             out += ["", "#: what these models cannot say (make:models left it out; drift reports it)"]
             out += [f"{NOTES_NAME} = ("] + [f"    {literal(n)}," for n in self.notes] + [")"]
@@ -411,6 +420,17 @@ def describe_model(m: ModelSource, classes: dict[str, str], expressions: dict[tu
         checks.append(Call("check", (c.expression,), (("name", c.name),)))
     if checks:
         m.database.append(("checks", checks))
+    for kind_name, values in t.extra_members:  # a plugin's kinds, in their own syntax
+        kind = kind_named(kind_name)
+        if kind is None or kind.syntax is None or kind.model_call is None or kind.model_module is None:
+            names = ", ".join(v.name for v in values)
+            m.notes.append(f"{t.name}: {kind_name} {names}: no registered kind writes them in a model, left out")
+            continue
+        calls = []
+        for value in values:
+            fn, args, kwargs = kind.model_call(value)
+            calls.append(Call(fn, tuple(args), tuple((k, v) for k, v in kwargs), module=kind.model_module))
+        m.database.append((kind.syntax, calls))
     return m
 
 
@@ -561,13 +581,23 @@ def _value(node: ast.expr) -> Any:
         raise Unreadable(f"line {getattr(node, 'lineno', '?')}: not a literal") from None
 
 
-def _call(node: ast.expr) -> Call:
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in DSL):
+def _call(node: ast.expr, plugin_fns: dict[str, str] | None = None) -> Call:
+    """A DSL call, or (in ``database``) a call of a function a registered kind's
+    ``model_module`` gives (``plugin_fns``: {function: module}, as imported)."""
+    plugin_fns = plugin_fns or {}
+    if not (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and (node.func.id in DSL or node.func.id in plugin_fns)
+    ):
         raise Unreadable(f"line {getattr(node, 'lineno', '?')}: not a call of the model DSL")
     if any(k.arg is None for k in node.keywords):
         raise Unreadable(f"line {node.lineno}: ** in a call")
     return Call(
-        node.func.id, tuple(_value(a) for a in node.args), tuple((str(k.arg), _value(k.value)) for k in node.keywords)
+        node.func.id,
+        tuple(_value(a) for a in node.args),
+        tuple((str(k.arg), _value(k.value)) for k in node.keywords),
+        module=plugin_fns.get(node.func.id) if node.func.id not in DSL else None,
     )
 
 
@@ -585,12 +615,19 @@ def read_back(source: str) -> tuple[Any, ...]:
     tree = ast.parse(source, "<make:models>")
     notes: list[str] = []
     models: list[tuple[Any, ...]] = []
+    kind_modules = {k.model_module for k in plugin_kinds() if k.model_module}
+    plugin_fns: dict[str, str] = {}
     for i, node in enumerate(tree.body):
         if i == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
             continue
         if isinstance(node, ast.ImportFrom) and node.module == "modelmig_core" and not node.level:
             if any(a.name not in DSL_NAMES or a.asname for a in node.names):
                 raise Unreadable(f"line {node.lineno}: imports something else")
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module in kind_modules and not node.level:
+            if any(a.asname or a.name in DSL for a in node.names):  # a registered kind's model syntax
+                raise Unreadable(f"line {node.lineno}: imports something else")
+            plugin_fns.update({a.name: str(node.module) for a in node.names})
             continue
         if (
             isinstance(node, ast.Assign)
@@ -603,13 +640,13 @@ def read_back(source: str) -> tuple[Any, ...]:
             notes += value
             continue
         if isinstance(node, ast.ClassDef):
-            models.append(_model(node))
+            models.append(_model(node, plugin_fns))
             continue
         raise Unreadable(f"line {node.lineno}: unexpected {type(node).__name__}")
     return (notes, models)
 
 
-def _model(node: ast.ClassDef) -> tuple[Any, ...]:
+def _model(node: ast.ClassDef, plugin_fns: dict[str, str] | None = None) -> tuple[Any, ...]:
     bases = [b.id for b in node.bases if isinstance(b, ast.Name)]
     if bases != ["Model"] or len(node.bases) != 1 or node.keywords or node.decorator_list:
         raise Unreadable(f"line {node.lineno}: class {node.name} is not a plain Model")
@@ -625,7 +662,7 @@ def _model(node: ast.ClassDef) -> tuple[Any, ...]:
     for key, value in _dict(found["database"]) if "database" in found else []:
         if not isinstance(value, ast.List):
             raise Unreadable(f"line {value.lineno}: database[{key!r}] is not a list")
-        database.append((key, [_call(e) for e in value.elts]))
+        database.append((key, [_call(e, plugin_fns) for e in value.elts]))
     return (node.name, _value(found["table"]), schema, database)
 
 

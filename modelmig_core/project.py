@@ -14,6 +14,7 @@ from .config import Config
 from .diff import DiffHints
 from .errors import ConfigError, ModelError
 from .family import Family
+from .kinds import register_kinds
 from .model import Model
 from .registry import Registry
 
@@ -73,6 +74,7 @@ def desired_states(config: Config, plugins: Registry) -> dict[str, Desired]:
             raise ModelError(f"{where(m)}: store must be a driver name such as 'mongo'")
         by_store.setdefault(store, []).append(m)
     extra = frozenset(t for types in plugins.hook.column_types() for t in types)
+    register_kinds(plugins.hook.kinds())  # a plugin's kinds: their model syntax, comparators
     out: dict[str, Desired] = {}
     for store, group in sorted(by_store.items()):
         try:

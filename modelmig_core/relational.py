@@ -1,5 +1,5 @@
 """The core's own contributions to the hooks that make migrations: the relational
-family and its diff, the built-in column types, registered with the plugin manager exactly as a plugin's are
+family and its diff, the built-in column types and kinds, registered with the plugin manager exactly as a plugin's are
 (``Registry.hook``). What applies a migration (``builtin.py``) sits in the run
 layer and is registered by the runner that applies one."""
 
@@ -9,9 +9,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from .column_types import BUILTIN_TYPES, ColumnType
-from .diff import DiffHints, diff_states
+from .diff import BUILTIN_KINDS, DiffHints, diff_states
 from .family import Family, relational
 from .hookspecs import hookimpl
+from .kinds import Kind
 from .operations import Operation
 from .state import State
 
@@ -25,6 +26,12 @@ def families() -> Iterable[Family]:
 def column_types() -> Iterable[ColumnType]:
     """The core's own column types, registered as a plugin's are."""
     return BUILTIN_TYPES
+
+
+@hookimpl
+def kinds() -> Iterable[Kind]:
+    """The core's own kinds of keys, constraints and indexes, registered as a plugin's are."""
+    return BUILTIN_KINDS
 
 
 @hookimpl

@@ -35,18 +35,56 @@ def _fields_of(cls: type) -> tuple[tuple[str, Any], ...] | None:
         return known
 
 
-def to_source(value: Any, level: int = 0, prefix: str = "op.", memo: Memo | None = None) -> str:
+#: names a migration file defines itself: a plugin module is never imported under them
+RESERVED = frozenset({"op", "id", "family", "parent", "atomic", "up", "down"})
+
+
+def _prefix(cls: type, prefix: str, modules: set[str] | None = None) -> str:
+    """``op.`` for the family's own operations and values; a plugin's class (a kind's
+    value or operation) is written as ``module.Name``, its module imported by the
+    migration file (``plugin_imports``)."""
+    module = cls.__module__
+    if module.startswith(("modelmig_core.", "modelmig_")) or module == "builtins":
+        return prefix
+    if modules is not None:
+        modules.add(module)
+    return f"{module_alias(module)}."
+
+
+def module_alias(module: str) -> str:
+    """The name a migration file imports a plugin's module under: its last part,
+    ``_`` appended where a migration file's own names would shadow it."""
+    last = module.rpartition(".")[2]
+    return f"{last}_" if last in RESERVED else last
+
+
+def import_lines(modules: set[str]) -> str:
+    """``import a.b as b`` for each plugin module (``import b`` when it is top level)."""
+    out = []
+    for module in sorted(modules):
+        alias = module_alias(module)
+        out.append(f"import {module}\n" if alias == module else f"import {module} as {alias}\n")
+    return "".join(out)
+
+
+def to_source(
+    value: Any, level: int = 0, prefix: str = "op.", memo: Memo | None = None, modules: set[str] | None = None
+) -> str:
     """Render ``value`` as Python source. Dataclasses render as ``op.Name(...)``,
     omitting fields equal to their default; required fields are positional.
 
     ``memo`` (one dict per file) renders a value object once per level: a table in
     ``up`` and again in ``down``, a column shared by many tables. It is keyed by the
-    object itself (never by equality: ``1 == True``), which the caller keeps alive."""
+    object itself (never by equality: ``1 == True``), which the caller keeps alive.
+    ``modules`` collects the modules of the plugin classes written (``import_lines``):
+    give the same set with the same ``memo``."""
     cls = type(value)
     if cls is str:
         return encode_basestring(value)
     spec = None if cls is type else _fields_of(cls)
     if spec is not None:
+        own = getattr(value, "source_fields", None)  # a value that says how it is written (Table)
+        pairs = [(n, getattr(value, n), d) for n, d in spec] if own is None else own()
         key = (id(value), level)
         if memo is not None:
             hit = memo.get(key)
@@ -54,13 +92,12 @@ def to_source(value: Any, level: int = 0, prefix: str = "op.", memo: Memo | None
                 return hit[1]
         pad = INDENT * (level + 1)
         args: list[str] = []
-        for name, default in spec:
-            v = getattr(value, name)
+        for name, v, default in pairs:
             if default is MISSING:
-                args.append(to_source(v, level + 1, prefix, memo))
+                args.append(to_source(v, level + 1, prefix, memo, modules))
             elif v != default:
-                args.append(f"{name}={to_source(v, level + 1, prefix, memo)}")
-        head = f"{prefix}{cls.__name__}("
+                args.append(f"{name}={to_source(v, level + 1, prefix, memo, modules)}")
+        head = f"{_prefix(cls, prefix, modules)}{cls.__name__}("
         text = head + ", ".join(args) + ")"
         if len(text) + len(pad) > 100 or "\n" in text:
             text = head + "\n" + "".join(f"{pad}{a},\n" for a in args) + INDENT * level + ")"
@@ -70,14 +107,14 @@ def to_source(value: Any, level: int = 0, prefix: str = "op.", memo: Memo | None
     pad = INDENT * (level + 1)
     end = INDENT * level
     if isinstance(value, (list, tuple)):
-        items = [to_source(v, level + 1, prefix, memo) for v in value]
+        items = [to_source(v, level + 1, prefix, memo, modules) for v in value]
         one_line = "[" + ", ".join(items) + "]"
         if len(one_line) + len(pad) <= 100 and "\n" not in one_line:
             return one_line
         return "[\n" + "".join(f"{pad}{i},\n" for i in items) + end + "]"
     if isinstance(value, dict):
         items = [
-            f"{to_source(k, level + 1, prefix, memo)}: {to_source(v, level + 1, prefix, memo)}"
+            f"{to_source(k, level + 1, prefix, memo, modules)}: {to_source(v, level + 1, prefix, memo, modules)}"
             for k, v in value.items()
         ]
         one_line = "{" + ", ".join(items) + "}"

@@ -8,7 +8,8 @@ immutable; operations return new states.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import MISSING, dataclass, field, replace
 from typing import Any
 
 
@@ -83,15 +84,92 @@ class Check(Value):
     expression: str
 
 
-@dataclass(frozen=True)
+#: the core's kinds, in the order a migration file writes them on a Table
+BUILTIN_MEMBERS = ("indexes", "foreign_keys", "checks", "uniques")
+
+Members = tuple[tuple[str, tuple[Any, ...]], ...]
+
+
+def _members(pairs: Iterable[tuple[str, Any]]) -> Members:
+    """Members as stored: (kind name, values) pairs, empty ones left out, in name order."""
+    found = {k: v if type(v) is tuple else _tuple(list(v)) for k, v in pairs}
+    return tuple((k, v) for k, v in sorted(found.items()) if v)
+
+
+@dataclass(frozen=True, init=False)
 class Table(Value):
+    """A table: its columns, and what it holds of every registered kind of key,
+    constraint and index (``members``: kind name -> tuple of values). The core's
+    kinds read as ``indexes``, ``foreign_keys``, ``checks`` and ``uniques``; a
+    plugin's kind as ``table.member("exclusions")``. ``Table(name, columns,
+    indexes=..., exclusions=...)`` takes any kind's values by its name."""
+
     name: str
-    columns: tuple[Column, ...] = ()
-    indexes: tuple[Index, ...] = ()
-    foreign_keys: tuple[ForeignKey, ...] = ()
-    checks: tuple[Check, ...] = ()
-    comment: str | None = None
-    uniques: tuple[Unique, ...] = ()
+    columns: tuple[Column, ...]
+    members: Members
+    comment: str | None
+
+    def __init__(
+        self,
+        name: str,
+        columns: Iterable[Column] = (),
+        indexes: Iterable[Index] | None = None,
+        foreign_keys: Iterable[ForeignKey] | None = None,
+        checks: Iterable[Check] | None = None,
+        comment: str | None = None,
+        uniques: Iterable[Unique] | None = None,
+        members: Members | Mapping[str, Any] = (),
+        **kinds: Iterable[Any],
+    ) -> None:
+        given = dict(members.items() if isinstance(members, Mapping) else members)
+        named = {"indexes": indexes, "foreign_keys": foreign_keys, "checks": checks, "uniques": uniques}
+        for key, values in (*named.items(), *kinds.items()):
+            if values is not None:  # given (a ``replace`` passes the members, then what changes)
+                given[key] = values
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "columns", columns if type(columns) is tuple else _tuple(list(columns)))
+        object.__setattr__(self, "members", _members(given.items()))
+        object.__setattr__(self, "comment", comment)
+
+    def member(self, kind: str) -> tuple[Any, ...]:
+        """The values of kind ``kind`` (its registered name) this table holds."""
+        for key, values in self.members:
+            if key == kind:
+                return values
+        return ()
+
+    def with_member(self, kind: str, values: Iterable[Any]) -> Table:
+        """This table with the values of ``kind`` replaced."""
+        return replace(self, members=_members([*self.members, (kind, tuple(values))]))
+
+    @property
+    def indexes(self) -> tuple[Index, ...]:
+        return self.member("indexes")
+
+    @property
+    def foreign_keys(self) -> tuple[ForeignKey, ...]:
+        return self.member("foreign_keys")
+
+    @property
+    def checks(self) -> tuple[Check, ...]:
+        return self.member("checks")
+
+    @property
+    def uniques(self) -> tuple[Unique, ...]:
+        return self.member("uniques")
+
+    @property
+    def extra_members(self) -> Members:
+        """The members of kinds that are not the core's own (a plugin's)."""
+        return tuple((k, v) for k, v in self.members if k not in BUILTIN_MEMBERS)
+
+    def source_fields(self) -> list[tuple[str, Any, Any]]:
+        """(name, value, default) as a migration file writes this table: the core's
+        kinds where they always stood, a plugin's kinds after them by name."""
+        out: list[tuple[str, Any, Any]] = [("name", self.name, MISSING), ("columns", self.columns, ())]
+        out += [(k, self.member(k), ()) for k in ("indexes", "foreign_keys", "checks")]
+        out += [("comment", self.comment, None), ("uniques", self.uniques, ())]
+        return out + [(k, v, ()) for k, v in self.extra_members]
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -134,10 +212,7 @@ class State:
             n: replace(
                 t,
                 columns=by_name(t.columns),
-                indexes=by_name(t.indexes),
-                foreign_keys=by_name(t.foreign_keys),
-                checks=by_name(t.checks),
-                uniques=by_name(t.uniques),
+                members=tuple((k, by_name(v)) for k, v in t.members),
             )
             for n, t in sorted(self.tables.items())
         }

@@ -24,7 +24,9 @@ from .driver import API_VERSION
 from .migrations import MigrationFile
 from .state import Value
 
-FORMAT = 3  # 2: equal values stored once (SHARE/REF); 3: files with local imports are refused when loaded
+#: 2: equal values stored once (SHARE/REF); 3: files with local imports are refused when
+#: loaded; 4: a Table holds its members by kind (``Table.members``)
+FORMAT = 4
 FOLDER = ".modelmig-cache"
 
 

@@ -112,6 +112,7 @@ LAYER: dict[str, str] = {
     "sql.views": "schema",
     # vocabulary: column types (the registries of item 1 land here), names
     "column_types": "vocabulary",
+    "kinds": "vocabulary",
     "naming": "vocabulary",
     "hookspecs": "hookspecs",
     "errors": "errors",

@@ -552,8 +552,10 @@ class SqlDriver(Driver):
         hook = getattr(session, "hook", None)
         if hook is not None:
             from ..column_types import register
+            from ..kinds import register_kinds
 
             register(hook.column_types())
+            register_kinds(hook.kinds())
         module, _, cls = self.reflection_class.partition(":")
         return getattr(importlib.import_module(module), cls)(session)
 

@@ -30,7 +30,7 @@ new state value for a kind changes one method.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -40,6 +40,7 @@ import sqlalchemy as sa
 from sqlalchemy.pool import StaticPool
 
 from ..driver import LEDGER, Session
+from ..kinds import plugin_kinds
 from ..naming import check_name, enum_check_name, foreign_key_name, index_name
 from ..state import Check, Column, ForeignKey, Index, State, Table, Unique
 
@@ -78,6 +79,8 @@ class Catalogue:
     foreign_keys: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     checks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     extra: Any = None
+    #: a plugin's kinds: {kind name: {table: [state values]}} (``Kind.reflect``)
+    members: dict[str, Mapping[str, Sequence[Any]]] = field(default_factory=dict)
 
 
 class Reflection:
@@ -138,6 +141,7 @@ class Reflection:
                 tuple(table_fks),
                 tuple(table_checks),
                 uniques=tuple(table_uniques),
+                **{kind: tuple(by_table.get(name, ())) for kind, by_table in found.members.items()},
             )
         return State(out)
 
@@ -171,7 +175,18 @@ class Reflection:
                 foreign_keys=by_table(names_of(insp.get_multi_foreign_keys(**kw))),
                 checks=by_table(self.read_checks(insp, kw)),
                 extra=self.read_extra(connection, names),
+                members=self.read_members(connection, names),
             )
+
+    def read_members(self, connection: sa.Connection, tables: Sequence[str]) -> dict[str, Mapping[str, Sequence[Any]]]:
+        """The values of every plugin kind that reads itself back on this dialect
+        (``Kind.reflect``), one call per kind for every table at once."""
+        out: dict[str, Mapping[str, Sequence[Any]]] = {}
+        for kind in plugin_kinds():
+            read = kind.reflect.get(connection.dialect.name)
+            if read is not None:
+                out[kind.name] = read(connection, tables)
+        return out
 
     def read_checks(self, insp: Any, kw: dict[str, Any]) -> dict[Any, list[dict[str, Any]]]:
         try:

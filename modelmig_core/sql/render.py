@@ -36,9 +36,10 @@ from .. import operations as ops
 from ..column_types import type_of
 from ..driver import Step
 from ..errors import MigrationFailed
+from ..kinds import kind_named, kind_of, register_kinds
 from ..naming import enum_check_name
 from ..operations import AddColumn, AlterColumn, Operation
-from ..state import Check, Column, ForeignKey, Index, Table, Unique
+from ..state import Check, Column, ForeignKey, Index, State, Table, Unique
 from .views import views_using
 
 
@@ -132,11 +133,15 @@ class Renderer:
     @classmethod
     def implementation(cls, op_class: type[Operation]) -> Implementation | None:
         """The method that renders ``op_class``: its own, else its nearest base
-        class's along the MRO; None when this renderer has none."""
+        class's along the MRO, else (the operation of a plugin's kind) the kind's
+        ``render`` for this renderer's dialect; None when there is none."""
         for klass in op_class.__mro__:
             found = cls.implementations.get(klass)
             if found is not None:
                 return found
+        kind = kind_of(op_class)
+        if kind is not None and not kind.builtin:
+            return kind.render.get(cls.dialect_name)
         return None
 
     @classmethod
@@ -374,7 +379,27 @@ class Renderer:
         t = self.sa_table(table, name=name)
         out = [self.compile(CreateTable(t))]
         out += [self.compile(CreateIndex(self.sa_index(t, ix))) for ix in table.indexes]
-        return out + self.comment_statements(t)
+        return out + self.comment_statements(t) + self.member_statements(table, name)
+
+    def member_statements(self, table: Table, name: str | None = None) -> list[str]:
+        """The statements that add a created table's values of a plugin's kinds (a
+        table made again by a rollback or a rebuild holds them): each through its
+        kind's add operation, rendered as that operation is."""
+        out: list[str] = []
+        for kind_name, values in table.extra_members:
+            kind = kind_named(kind_name)
+            if kind is None and self.hook is not None:
+                register_kinds(self.hook.kinds())
+                kind = kind_named(kind_name)
+            if kind is None:
+                raise MigrationFailed(
+                    f"{self.dialect_name}: table {table.name!r} holds {kind_name!r} values, a kind no plugin "
+                    "of this process registers"
+                )
+            for value in values:
+                op = kind.add(name or table.name, value)
+                out += self.render(op, Step(op, State(), State()))
+        return out
 
     # ------------------------------------------------------------ operations
 
