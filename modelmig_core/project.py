@@ -38,6 +38,7 @@ def _import_models(config: Config) -> dict[type[Model], set[str]]:
     for name in modules:
         for loaded in [m for m in sys.modules if m == name or m.startswith(name + ".")]:
             del sys.modules[loaded]
+        _forget_foreign_packages(name, config.root)
     for name in modules:
         try:
             module = importlib.import_module(name)
@@ -61,6 +62,21 @@ def _import_models(config: Config) -> dict[type[Model], set[str]]:
     if not models:
         raise ModelError(f"{config.path}: the models module(s) {', '.join(modules)} define no Model")
     return {m: seen_in[id(m)] for m in models}
+
+
+def _forget_foreign_packages(name: str, root: Path) -> None:
+    """The packages above module ``name`` that this process imported from somewhere
+    else than the project (another project's ``analytics`` package) are forgotten,
+    so that ``name`` is found under ``root``; the project's own are kept."""
+    parts = name.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        package = sys.modules.get(".".join(parts[:i]))
+        if package is None:
+            continue
+        paths = [Path(p) for p in getattr(package, "__path__", None) or []]
+        if not any(p == root or root in p.parents for p in paths):
+            for loaded in [m for m in sys.modules if m == package.__name__ or m.startswith(package.__name__ + ".")]:
+                del sys.modules[loaded]
 
 
 def chain_of_model(config: Config, model: type[Model], seen_in: set[str]) -> str | None:
