@@ -470,10 +470,6 @@ class ChainMap:
                 return chain
         return Chain.default(self.migrations, family)
 
-    def default(self, family: str) -> Chain:
-        """The default chain of ``family`` (the models and connections in no declared chain)."""
-        return Chain.default(self.migrations, family)
-
 
 def resolve_chains(config: Config, family_of: Callable[[ConnectionConfig], str | None]) -> ChainMap:
     """The project's chains. ``family_of`` gives a connection's driver's family

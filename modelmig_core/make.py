@@ -99,11 +99,6 @@ def chain_drivers(config: Config, plugins: Registry, chain: Chain) -> list[tuple
     return out
 
 
-def family_drivers(config: Config, plugins: Registry, family: str) -> list[tuple[ConnectionConfig, Driver]]:
-    """``chain_drivers`` of the default chain of ``family``."""
-    return chain_drivers(config, plugins, Chain.default(config.migrations, family))
-
-
 class Line(str):
     """One line of make's refusals, and the connection it is about (None: every one)."""
 

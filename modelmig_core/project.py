@@ -141,13 +141,15 @@ def desired_states(config: Config, plugins: Registry) -> dict[str, Desired]:
                     f"{where(group[0])}: a model of store {store!r} ({family.name} family) is in chains.{declared}, "
                     f"whose connections are of the {chain.family} family"
                 )
-        if chain.name in out:
-            if out[chain.name].family.name == family.name:
-                raise ModelError(f"{where(group[0])}: stores of family {family.name!r} cannot be mixed in one app")
-            raise ModelError(
-                f"{where(group[0])}: stores of families {out[chain.name].family.name!r} and {family.name!r} "
-                f"cannot be mixed in {chain.label}"
-            )
+        known = out.get(chain.name)
+        if known is not None:
+            if (known.chain is None) != (declared is None):
+                raise ModelError(
+                    f"{where(group[0])}: chains.{chain.name} has the name of the default {chain.name} chain, which "
+                    "holds the models in no chain: name the chain otherwise"
+                )
+            within = "one app" if declared is None else chain.label
+            raise ModelError(f"{where(group[0])}: stores of family {family.name!r} cannot be mixed in {within}")
         if declared is None and chains is not None:
             taken = next((c for c in chains.declared.values() if c.folder == chain.folder), None)
             if taken is not None:
@@ -167,6 +169,15 @@ def desired_states(config: Config, plugins: Registry) -> dict[str, Desired]:
     for name in sorted(p.name for p in config.migrations.glob("*") if p.is_dir()) if config.migrations.is_dir() else []:
         folder = Path(config.migrations, name)
         if name not in out and folder not in declared_folders and any(folder.glob("*.py")):
-            family = plugins.family(name)
+            try:
+                family = plugins.family(name)
+            except ConfigError as exc:
+                if not config.chains:
+                    raise
+                raise ConfigError(
+                    f"{config.migrations}: folder {name!r} holds migration files but is no chain of {config.path} "
+                    "(no chains table of that name, and no installed family of that name): restore its chains "
+                    "table, or move the folder away"
+                ) from exc
             out[name] = Desired(family, family.empty(), DiffHints(), [])
     return out

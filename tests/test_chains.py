@@ -525,3 +525,17 @@ def test_the_readme_two_chain_example_runs_as_written(tmp_path: Path) -> None:
     with sqlite3.connect(root / "blog.sqlite3") as con:
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"users", "posts"} <= tables
+
+
+def test_a_chain_removed_from_the_config_with_its_folder_left_is_one_error(tmp_path: Path) -> None:
+    p = project(tmp_path / "app", "sqlite:///blog.sqlite3", "duckdb:///w.duckdb")
+    p.ok("make:migration")
+    other = CHAIN.replace("analytics]", "reports]").replace('["analytics.models"]', '["reports"]')
+    (p.root / "reports.py").write_text(ANALYTICS.lstrip().replace("page_views", "reports"))
+    (p.root / "pyproject.toml").write_text(config_text("sqlite:///blog.sqlite3", "duckdb:///w.duckdb", other))
+    before = sorted(x.relative_to(p.root) for x in p.root.rglob("*") if "__pycache__" not in x.parts)
+    result = p.sh("make:migration")
+    assert result.returncode != 0 and result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert "folder 'analytics' holds migration files but is no chain of" in line
+    assert sorted(x.relative_to(p.root) for x in p.root.rglob("*") if "__pycache__" not in x.parts) == before
