@@ -308,7 +308,6 @@ def unsupported(
     driver's ``Features`` lack what ``Operation.requires`` names). ``migrations``
     holds (id, the state before it, its up operations)."""
     drivers = chain_drivers(config, plugins, chain)
-    family = chain.name  # how the lines name the chain: "sql", "analytics"
     out = []
     for mid, state, ops in migrations:
         for op in ops:
@@ -317,14 +316,14 @@ def unsupported(
                 lacking = driver.features.lacking(needs)
                 if lacking:
                     text = (
-                        f"{family}: {mid}: {op.describe()}: connection {conn.name!r} (driver {driver.name}) "
+                        f"{chain.name}: {mid}: {op.describe()}: connection {conn.name!r} (driver {driver.name}) "
                         f"cannot run it ({', '.join(f'{flag}=False' for flag in lacking)}): change the models "
                         "so that no such step is needed"
                     )
                     out.append(Line.on(text, conn.name))
                 elif not renders_operation(driver, op):
                     text = (
-                        f"{family}: {mid}: {op.describe()}: connection {conn.name!r} (driver {driver.name}) "
+                        f"{chain.name}: {mid}: {op.describe()}: connection {conn.name!r} (driver {driver.name}) "
                         f"cannot run it (its renderer has no implementation of {type(op).__qualname__}): change "
                         "the models so that no such step is needed"
                     )
