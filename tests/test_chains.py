@@ -179,6 +179,12 @@ def test_two_chains_make_run_status_drift_rollback(tmp_path: Path, main_db: Serv
     p.ok("migrate:rollback", "--all-connections", "--jobs", "2")
     assert not {"users", "posts"} & inspect_main(main_db)["tables"]
     assert "page_views" not in duck_tables(Path(duckdb_db.name))
+    # fresh and reset run each connection's own chain
+    p.ok("migrate:fresh", "--all-connections", "--yes")
+    assert {"users", "posts"} <= inspect_main(main_db)["tables"]
+    assert "page_views" in duck_tables(Path(duckdb_db.name))
+    p.ok("migrate:reset", "--all-connections", "--yes", "--jobs", "2")
+    assert not {"users", "posts", "page_views"} & (inspect_main(main_db)["tables"] | duck_tables(Path(duckdb_db.name)))
 
 
 def test_a_model_change_of_one_chain_writes_that_chain_only(
@@ -191,6 +197,9 @@ def test_a_model_change_of_one_chain_writes_that_chain_only(
     (p.root / "analytics" / "models.py").write_text(
         source.replace('"seen_at"', '"referrer": column("string", 500, nullable=True), "seen_at"')
     )
+    check = p.run("make:migration", "--check")
+    assert check.exit_code == 1
+    assert check.output == "analytics: models and migrations differ: add referrer to page_views\n"
     made = p.ok("make:migration", env={"MODELMIG_NOW": "2026-01-02T00:00:00"}).output
     assert len(files(p, "sql")) == 1 and len(files(p, "analytics")) == 2
     assert "migrations/analytics/20260102000000_" in made and "migrations/sql" not in made
