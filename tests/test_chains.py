@@ -548,3 +548,31 @@ def test_a_chain_removed_from_the_config_with_its_folder_left_is_one_error(tmp_p
     (line,) = result.stderr.splitlines()
     assert "folder 'analytics' holds migration files but is no chain of" in line
     assert sorted(x.relative_to(p.root) for x in p.root.rglob("*") if "__pycache__" not in x.parts) == before
+
+
+def test_every_model_in_a_chain_of_its_own_with_a_folder_of_its_own(tmp_path: Path) -> None:
+    """No top-level models: the blog is a declared chain too, and the analytics
+    chain keeps its files in db/analytics (a modelmig.toml, keys at top level)."""
+    p = project(tmp_path / "app", "sqlite:///blog.sqlite3", "duckdb:///w.duckdb")
+    (p.root / "pyproject.toml").unlink()
+    (p.root / "modelmig.toml").write_text(
+        'default = "main"\n'
+        '[connections.main]\nurl = "sqlite:///blog.sqlite3"\n'
+        '[connections.warehouse]\nurl = "duckdb:///w.duckdb"\n'
+        '[chains.blog]\nmodels = ["blog.models"]\nconnections = ["main"]\n'
+        '[chains.analytics]\nmodels = ["analytics.models"]\nconnections = ["warehouse"]\nfolder = "db/analytics"\n'
+    )
+    made = p.ok("make:migration").output.splitlines()
+    assert made == [
+        "Created db/analytics/20260101000000_create_page_views_table.py (1 operation(s))",
+        "Created migrations/blog/20260101000000_create_users_posts_tables.py (2 operation(s))",
+    ]
+    assert sorted(x.name for x in (p.root / "migrations").iterdir() if not x.name.startswith(".")) == ["blog"]
+    p.ok("migrate:run", "--all-connections")
+    status = json.loads(p.ok("migrate:status", "--all-connections", "--json").output)
+    assert [(c["connection"], c["chain"]) for c in status["connections"]] == [
+        ("main", "blog"),
+        ("warehouse", "analytics"),
+    ]
+    assert p.run("migrate:status", "--all-connections", "--drift").exit_code == 0
+    assert p.ok("make:migration").output.strip() == "No changes: the models match the migrations."
