@@ -41,7 +41,9 @@ def baseline(runner: Runner, to: str | None = None) -> int:
     else:
         ids = [m.id for m in history.migrations]
         if to not in ids:
-            raise MigrationFileError(f"{name}: --to {to}: no such migration in the {history.family} chain")
+            raise MigrationFileError(
+                f"{name}: --to {to}: no such migration in the {history.chain or history.family} chain"
+            )
         last = ids.index(to)
     chosen = history.migrations[: last + 1]
     expected = history.states[last + 1]

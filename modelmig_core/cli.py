@@ -321,6 +321,7 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
     "--empty", is_flag=True, help="Write an empty migration (needs --name) for hand-written RunSQL/RunPython."
 )
 @click.option("--family", default="sql", show_default=True, metavar="FAMILY", help="The chain of an --empty migration.")
+@click.option("--chain", "chain", metavar="NAME", help="The declared chain ([chains.NAME]) of an --empty migration.")
 @click.option("--pivot-separate", is_flag=True, help="Write generated pivot tables in a migration of their own.")
 @click.pass_obj
 @handle_errors
@@ -331,6 +332,7 @@ def make_migration(
     check: bool,
     empty: bool,
     family: str,
+    chain: str | None,
     pivot_separate: bool,
 ) -> None:
     """Diff the models against the migrations and write the next migration
@@ -342,11 +344,13 @@ def make_migration(
     out = Output()
     if empty and check:
         raise click.UsageError("--empty and --check cannot be combined")
+    if chain is not None and not empty:
+        raise click.UsageError("--chain names the chain of an --empty migration (make writes each chain's own)")
     config, plugins = open_app(obj.get("config"))
     if empty:
         if not name:
             raise click.UsageError("--empty needs --name NAME (what the hand-written migration does)")
-        planned, refusals = [plan_empty(config, plugins, name, family)], []
+        planned, refusals = [plan_empty(config, plugins, name, family, chain)], []
     else:
         planned, refusals = plan_refusals(config, plugins, name, models, pivot_separate)
     if refusals and not check:  # every refusal at once, and nothing written
@@ -359,7 +363,7 @@ def make_migration(
         problems = refusals + chain_problems(config, plugins, planned)
         for p in planned:
             ops = ", ".join(op.describe() for op in p.up)
-            out.data(f"{p.family}: models and migrations differ: {ops}")
+            out.data(f"{p.chain_name}: models and migrations differ: {ops}")
         for line in problems:
             out.error(line)
         if len(problems) > 1:
@@ -523,6 +527,7 @@ def migrate_status(obj: dict[str, Any], as_json: bool, drift: bool, **kw: Any) -
                 "connections": [
                     {
                         "connection": o.target.name,
+                        "chain": _chain_name(o.target),
                         "driver": o.target.driver.name,
                         "url": redact(o.target.url),
                         "test": o.target.test,
@@ -550,6 +555,11 @@ def migrate_status(obj: dict[str, Any], as_json: bool, drift: bool, **kw: Any) -
             for r in rows:
                 out.data(f"  {r.id.ljust(width)}  {_status_text(out, r)}")
     _fail_some(outcomes)
+
+
+def _chain_name(target: Any) -> str:
+    """The name of the target's chain (a default chain's is its family's)."""
+    return target.chain.name if target.chain is not None else target.driver.info.family
 
 
 def _fail_some(outcomes: list[Any], code: int = 1) -> None:
@@ -784,7 +794,12 @@ def _status_with_drift(obj: dict[str, Any], as_json: bool, kw: dict[str, Any]) -
         connections = []
         for o in outcomes:
             t = o.target
-            entry: dict[str, Any] = {"connection": t.name, "driver": t.driver.name, "test": t.test}
+            entry: dict[str, Any] = {
+                "connection": t.name,
+                "chain": _chain_name(t),
+                "driver": t.driver.name,
+                "test": t.test,
+            }
             if o.ok:
                 rows, d = o.result
                 entry.update({"ok": True, "error": None, "migrations": [r.as_json() for r in rows], **d.as_json()})

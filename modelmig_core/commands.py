@@ -17,7 +17,10 @@ relative SQLite paths and model modules resolve the same way.
 **One loop over connections** (``each``) serves every command, here and on the
 command line: ``jobs`` connections at once (threads, each with its own session),
 one connection's failure isolated from the others (unless ``fail_fast``: then no
-more are started), each connection's ``ConnectionReport`` kept.
+more are started), each connection's ``ConnectionReport`` kept. Each target
+carries its chain (``Target.chain``: a ``[chains.<name>]`` of the config, or the
+default chain of its driver's family), so one command may run several chains:
+each connection runs, reports and compares its own.
 
 **Events.** What a command does is reported as it happens, as ``Event`` values
 (``report.py``: ``ConnectionStarted``, ``MigrationStarted``, ``MigrationApplied``,

@@ -8,6 +8,10 @@ default = "main"                  # connection used when no target is given
 [tool.modelmig.connections.main]
 url = "sqlite:///${BLOG_DB:-blog.sqlite3}"
 test_url = "sqlite:///blog_test.sqlite3"
+
+[tool.modelmig.chains.analytics]  # a chain of its own: its models, its connections, its folder
+models = ["analytics.models"]     # (migrations/analytics); every other model and connection
+connections = ["warehouse"]       # stays in the default chain of its family (migrations/sql)
 ```
 """
 
@@ -17,6 +21,7 @@ import math
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +32,16 @@ from .redaction import remember, remember_url, split_url
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 CONNECTION_KEYS = frozenset({"url", "test_url", "driver", "server"})
 SERVER_RE = re.compile(r"^[a-z]+-\d+(\.\d+)?$")
-TOP_KEYS = frozenset({"models", "migrations", "default", "connections", "plugins", "lock_timeout", "production_envs"})
+TOP_KEYS = frozenset(
+    {"models", "migrations", "default", "connections", "plugins", "lock_timeout", "production_envs", "chains"}
+)
+CHAIN_KEYS = frozenset({"models", "connections", "family", "folder"})
+#: a chain's name is the name of its folder (and of its state cache file): nothing
+#: a file system, a shell or a URL could read as anything else
+CHAIN_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+#: each part of a chain's ``folder``
+FOLDER_PART_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,127}$")
+MODULE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,46 @@ class ConnectionConfig:
 
 
 @dataclass(frozen=True)
+class ChainConfig:
+    """A ``[chains.<name>]`` table as declared: the model modules and the
+    connections of a chain of its own, its folder, and its family when declared
+    (else the family of its connections' drivers, ``resolve_chains``)."""
+
+    name: str
+    models: tuple[str, ...]
+    connections: tuple[str, ...]
+    folder: Path
+    family: str | None = None
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A chain of migration files: its name, the family its files are of, its
+    folder, and (a declared chain) the connections and model modules it serves.
+
+    A project without ``[chains]`` has one default chain per family, named after
+    the family, in ``<migrations>/<family>`` (``migrations/sql``): each
+    connection's chain is the default chain of its driver's family."""
+
+    name: str
+    family: str
+    folder: Path
+    connections: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
+    declared: bool = False
+
+    @classmethod
+    def default(cls, migrations: Path, family: str) -> Chain:
+        """The default chain of ``family`` under the ``migrations`` folder."""
+        return cls(family, family, migrations / family)
+
+    @property
+    def label(self) -> str:
+        """How messages name it: ``chain 'analytics'``, or ``the sql chain``."""
+        return f"chain {self.name!r}" if self.declared else f"the {self.family} chain"
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     root: Path
@@ -73,6 +127,20 @@ class Config:
     plugins: tuple[str, ...] = ()
     lock_timeout: float = 60.0
     production_envs: tuple[str, ...] = ()  # APP_ENV values that mean production, besides production and prod
+    chains: dict[str, ChainConfig] = field(default_factory=dict)  # [chains.<name>]; none: one chain per family
+
+    def chain_of_module(self, module: str) -> str | None:
+        """The declared chain whose ``models`` list ``module`` (or a package above
+        it); None: the top-level ``models`` (the default chains) or none."""
+        for chain in self.chains.values():
+            if any(module == m or module.startswith(m + ".") for m in chain.models):
+                return chain.name
+        return None
+
+    @property
+    def model_modules(self) -> tuple[str, ...]:
+        """Every models module: the top-level ``models``, then each chain's."""
+        return (*self.models, *(m for c in self.chains.values() for m in c.models))
 
 
 #: the longest wait for another runner's lock that a config may ask for (a day)
@@ -178,7 +246,9 @@ def load_config(path: Path | None = None) -> Config:
     models = section.get("models")
     if isinstance(models, str):
         models = [models]
-    if not models or not all(isinstance(m, str) and m for m in models):
+    if models is None and section.get("chains"):
+        models = []  # every model is in a chain of its own
+    elif not models or not all(isinstance(m, str) and m for m in models):
         raise ConfigError(f"{path}: 'models' must name the module(s) that define the models")
     migrations = section.get("migrations", "migrations")
     if not isinstance(migrations, str) or not migrations:
@@ -225,14 +295,232 @@ def load_config(path: Path | None = None) -> Config:
     if not isinstance(production_envs, list) or not all(isinstance(e, str) and e.strip() for e in production_envs):
         raise ConfigError(f"{path}: 'production_envs' must be a list of APP_ENV names, e.g. [\"live\"]")
     root = path.parent
+    migrations_dir = (root / migrations).resolve()
+    chains = _chains(path, root, migrations_dir, section.get("chains"), tuple(models), connections)
     return Config(
         path=path,
         root=root,
         models=tuple(models),
-        migrations=(root / migrations).resolve(),
+        migrations=migrations_dir,
         connections=connections,
         default=default,
         plugins=tuple(plugins),
         lock_timeout=float(lock_timeout),
         production_envs=tuple(production_envs),
+        chains=chains,
     )
+
+
+def _chain_key(name: str) -> str:
+    """``chains.analytics``; a name that is no safe chain name is quoted (escaped)."""
+    return f"chains.{name}" if CHAIN_NAME_RE.match(name) else f"chains.{name!r}"
+
+
+def _nested(a: str, b: str) -> bool:
+    """Module ``a`` is ``b``, or one is a package holding the other."""
+    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+
+
+def _within(a: Path, b: Path) -> bool:
+    """Folder ``a`` is ``b`` or inside it."""
+    return a == b or b in a.parents
+
+
+def _chains(
+    path: Path,
+    root: Path,
+    migrations: Path,
+    raw: object,
+    top_models: tuple[str, ...],
+    connections: dict[str, ConnectionConfig],
+) -> dict[str, ChainConfig]:
+    """The ``[chains.<name>]`` tables, each checked alone and against the others:
+    one error line naming the file and the key for the first problem."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: 'chains' must be tables like [tool.modelmig.chains.analytics]")
+    out: dict[str, ChainConfig] = {}
+    owner_of_connection: dict[str, str] = {}
+    owner_of_module: dict[str, str] = {m: "the top-level 'models' (the default chains)" for m in top_models}
+    for name, table in raw.items():
+        where = f"{path}: {_chain_key(name)}"
+        if not CHAIN_NAME_RE.match(name):
+            raise ConfigError(
+                f"{where}: a chain's name is the name of its folder: use lower-case letters, digits and _, "
+                "starting with a letter (at most 63 characters)"
+            )
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}: must be a table with models and connections")
+        unknown = sorted(set(table) - CHAIN_KEYS)
+        if unknown:
+            raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(sorted(CHAIN_KEYS))})")
+        models = table.get("models")
+        if isinstance(models, str):
+            models = [models]
+        if not isinstance(models, list) or not models or not all(isinstance(m, str) for m in models):
+            raise ConfigError(
+                f"{where}: 'models' must list the module(s) of the chain's models, e.g. [\"analytics.models\"]"
+            )
+        for m in models:
+            if not MODULE_RE.match(m):
+                raise ConfigError(f'{where}: models: {m!r} is not a module name like "analytics.models"')
+            for other, owner in owner_of_module.items():
+                if _nested(m, other):
+                    raise ConfigError(
+                        f"{where}: models: module {m!r} is also in {owner} (as {other!r}): a model belongs to one chain"
+                    )
+            owner_of_module[m] = _chain_key(name)
+        names = table.get("connections")
+        if not isinstance(names, list) or not names or not all(isinstance(c, str) for c in names):
+            raise ConfigError(f"{where}: 'connections' must list the names of the chain's connections")
+        for c in names:
+            if c not in connections:
+                known = ", ".join(sorted(connections))
+                raise ConfigError(f"{where}: connections: unknown connection {c!r} (configured: {known})")
+            if c in owner_of_connection:
+                raise ConfigError(
+                    f"{where}: connections: {c!r} is in {owner_of_connection[c]} too: a connection belongs to one chain"
+                )
+            owner_of_connection[c] = _chain_key(name)
+        family = table.get("family")
+        if family is not None and (not isinstance(family, str) or not CHAIN_NAME_RE.match(family)):
+            raise ConfigError(f"{where}: 'family' must name a migration family such as \"sql\", got {family!r}")
+        folder = migrations / name
+        if "folder" in table:
+            folder = _folder(where, root, table["folder"])
+        if _within(migrations, folder):
+            raise ConfigError(f"{where}: folder {folder} holds the migrations folder itself: give the chain its own")
+        for other in out.values():
+            if _within(folder, other.folder) or _within(other.folder, folder):
+                raise ConfigError(
+                    f"{where}: folder {folder} overlaps the folder of {_chain_key(other.name)}: "
+                    "each chain has a folder of its own"
+                )
+        out[name] = ChainConfig(name, tuple(models), tuple(dict.fromkeys(names)), folder, family)
+    _refuse_shared_databases(path, out, connections)
+    return out
+
+
+def _folder(where: str, root: Path, value: object) -> Path:
+    """A chain's ``folder``: a relative path of plain folder names, under the project."""
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where}: 'folder' must be a relative path like \"db/analytics\", got {value!r}")
+    parts = value.replace("\\", "/").split("/")
+    if value.startswith(("/", "\\")) or not all(FOLDER_PART_RE.match(p) for p in parts):
+        raise ConfigError(
+            f"{where}: 'folder' must be a relative path of plain folder names under the project "
+            f'(letters, digits, _ and -), like "db/analytics", got {value!r}'
+        )
+    return root.resolve().joinpath(*parts)
+
+
+def _refuse_shared_databases(
+    path: Path, chains: dict[str, ChainConfig], connections: dict[str, ConnectionConfig]
+) -> None:
+    """Two connections of two chains with the same URL would share one database,
+    and so one ledger that each chain reads as its own: refused."""
+    owner = {c: name for name, chain in chains.items() for c in chain.connections}
+    seen: dict[str, str] = {}
+    for conn in connections.values():
+        for url, error in ((conn.url, conn.url_error), (conn.test_url, conn.test_url_error)):
+            if url is None or error is not None:
+                continue
+            other = seen.get(url)
+            if other is not None and owner.get(other) != owner.get(conn.name):
+                mine = owner.get(conn.name)
+                where = f"{path}: {_chain_key(mine)}" if mine else f"{path}: {_chain_key(owner[other])}"
+                raise ConfigError(
+                    f"{where}: connections {other!r} and {conn.name!r} are in two chains but have the same database "
+                    "URL: a database's ledger serves one chain; give each chain its own database"
+                )
+            seen.setdefault(url, conn.name)
+
+
+@dataclass(frozen=True)
+class ChainMap:
+    """Every chain of a project, resolved: the declared ones with their family,
+    and the default chain of a family for every connection in no declared chain."""
+
+    path: Path
+    migrations: Path
+    declared: dict[str, Chain]
+    #: {declared chain: (why its family is unknown, its connections)}: no family
+    #: declared and no driver of its connections loads; raised only by a command
+    #: that needs that chain
+    unresolved: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+
+    def named(self, name: str) -> Chain:
+        """The declared chain ``name`` (``make:migration --empty --chain NAME``)."""
+        if name in self.unresolved:
+            raise ConfigError(self.unresolved[name][0])
+        chain = self.declared.get(name)
+        if chain is None:
+            known = ", ".join(sorted([*self.declared, *self.unresolved])) or "none"
+            raise ConfigError(f"{self.path}: no chain {name!r} is configured (chains: {known})")
+        return chain
+
+    def of_connection(self, name: str, family: str) -> Chain:
+        """The chain of connection ``name`` (whose driver is of ``family``)."""
+        for why, connections in self.unresolved.values():
+            if name in connections:
+                raise ConfigError(why)
+        for chain in self.declared.values():
+            if name in chain.connections:
+                return chain
+        return Chain.default(self.migrations, family)
+
+
+def resolve_chains(config: Config, family_of: Callable[[ConnectionConfig], str | None]) -> ChainMap:
+    """The project's chains. ``family_of`` gives a connection's driver's family
+    (None when its driver cannot be loaded here). A declared chain's family is the
+    one it declares, else its connections'; a connection of another family, or a
+    chain whose folder is the folder of a default chain still in use, is one
+    error naming the file and the chain."""
+    declared: dict[str, Chain] = {}
+    unresolved: dict[str, tuple[str, tuple[str, ...]]] = {}
+    if not config.chains:
+        return ChainMap(config.path, config.migrations, declared)
+    chained = {c for chain in config.chains.values() for c in chain.connections}
+    defaults: dict[Path, list[str]] = {}
+    for conn in config.connections.values():
+        if conn.name not in chained:
+            family = family_of(conn)
+            if family is not None:
+                defaults.setdefault(config.migrations / family, []).append(conn.name)
+    for spec in config.chains.values():
+        where = f"{config.path}: {_chain_key(spec.name)}"
+        families = {c: family_of(config.connections[c]) for c in spec.connections}
+        known = {c: f for c, f in families.items() if f is not None}
+        family = spec.family
+        if family is not None:
+            for c, f in known.items():
+                if f != family:
+                    raise ConfigError(
+                        f"{where}: connection {c!r} is of the {f!r} family, but the chain's family is {family!r}: "
+                        "a chain's connections are all of its family"
+                    )
+        elif len(set(known.values())) > 1:
+            found = ", ".join(f"{c!r}: {f}" for c, f in sorted(known.items()))
+            raise ConfigError(
+                f"{where}: its connections are of different families ({found}): a chain's connections share "
+                "one family; put them in two chains"
+            )
+        elif known:
+            family = next(iter(known.values()))
+        else:
+            why = (
+                f"{where}: no driver of its connections can be loaded here, so its family is unknown: "
+                'install the driver, or declare family = "..."'
+            )
+            unresolved[spec.name] = (why, spec.connections)
+            continue
+        users = defaults.get(spec.folder)
+        if users:
+            raise ConfigError(
+                f"{where}: its folder {spec.folder} is the default {spec.folder.name} chain's, which serves "
+                f"connection(s) {', '.join(repr(u) for u in users)} (in no chain): name the chain otherwise, or "
+                "list those connections in it"
+            )
+        declared[spec.name] = Chain(spec.name, family, spec.folder, spec.connections, spec.models, True)
+    return ChainMap(config.path, config.migrations, declared, unresolved)

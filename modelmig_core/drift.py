@@ -98,7 +98,7 @@ def models_state(runner: Runner, family: Family) -> Any:
     """What the app's models of this family ask for (None when it has no models)."""
     from .project import desired_states
 
-    desired = desired_states(runner.config, runner.registry).get(family.name)
+    desired = desired_states(runner.config, runner.registry).get(runner.chain.name)
     return desired.state if desired is not None and desired.models else None
 
 
@@ -118,7 +118,7 @@ def drift(runner: Runner) -> DriftReport:
     """``migrate:status --drift`` of one connection. When every migration of the
     chain is applied (the usual case), the expected state is the chain's head,
     from the replay cache when the files are unchanged."""
-    from .history import head
+    from .history import chain_head
 
     family = runner.registry.family(runner.family)
     files = [f.id for f in runner.files()]
@@ -130,7 +130,7 @@ def drift(runner: Runner) -> DriftReport:
             )
     applied = {r.id for r in rows if r.status == "applied"}
     if files and applied == set(files):
-        expected, through = head(runner.config.migrations, family.name, family.empty)
+        expected, through = chain_head(runner.chain, family.empty)
     else:
         history = runner.history()
         expected = state_through(history, applied)

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .config import Chain
 from .driver import Step
 from .errors import MigrationFileError
-from .migrations import Migration, MigrationFile, list_files, load
+from .migrations import Migration, MigrationFile, files_of, load
 
 
 @dataclass
@@ -29,6 +30,7 @@ class History:
     #: connection of a command, so their rendering can be shared: ``shared.py``)
     _steps: dict[tuple[str, str], list[Step]] = field(default_factory=dict, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    chain: str = ""  # the chain's name (a default chain's is its family's)
 
     @property
     def head(self) -> Any:
@@ -42,7 +44,7 @@ class History:
         for i, m in enumerate(self.migrations):
             if m.id == mid:
                 return i
-        raise MigrationFileError(f"migration {mid} has no file in the {self.family} chain")
+        raise MigrationFileError(f"migration {mid} has no file in the {self.chain or self.family} chain")
 
     def migration(self, mid: str) -> Migration:
         return self.migrations[self.index(mid)]
@@ -131,17 +133,24 @@ def replay(
     empty: Callable[[], Any] | None = None,
     files: list[MigrationFile] | None = None,
 ) -> History:
+    """``replay_chain`` of the default chain of ``family``."""
+    return replay_chain(Chain.default(migrations_dir, family), empty, files)
+
+
+def replay_chain(
+    chain: Chain, empty: Callable[[], Any] | None = None, files: list[MigrationFile] | None = None
+) -> History:
     """Load every file of the chain once and replay it from ``empty()`` (default:
     the empty relational state)."""
     if empty is None:
         from .state import State
 
         empty = State
-    files = list_files(migrations_dir, family) if files is None else files
+    files = files_of(chain) if files is None else files
     migrations = [load(f) for f in files]
     check_chain(migrations)
     state = empty()
-    history = History(family, empty, migrations, [state])
+    history = History(chain.family, empty, migrations, [state], chain=chain.name)
     for m in migrations:
         for i, op in enumerate(m.up):
             try:
@@ -153,19 +162,26 @@ def replay(
 
 
 def head(migrations_dir: Path, family: str, empty: Callable[[], Any]) -> tuple[Any, str | None]:
+    """``chain_head`` of the default chain of ``family``."""
+    return chain_head(Chain.default(migrations_dir, family), empty)
+
+
+def chain_head(chain: Chain, empty: Callable[[], Any]) -> tuple[Any, str | None]:
     """The chain's head state and last migration id: from the replay cache when the
     chain's files are unchanged (``statecache.py``), else from a replay (which then
-    refreshes the cache). ``MODELMIG_NO_CACHE=1`` always replays."""
+    refreshes the cache). ``MODELMIG_NO_CACHE=1`` always replays. The cache of a
+    chain sits beside its folder, named after it (``migrations/.modelmig-cache/sql.json``)."""
     from . import statecache
 
-    files = list_files(migrations_dir, family)
+    files = files_of(chain)
     cacheable = isinstance(empty, type) and os.environ.get("MODELMIG_NO_CACHE", "") in ("", "0")
+    where, name = chain.folder.parent, chain.folder.name
     if cacheable and files:
         try:
-            return statecache.load(migrations_dir, family, files, empty)  # type: ignore[arg-type]
+            return statecache.load(where, name, files, empty)  # type: ignore[arg-type]
         except statecache.CacheMiss:
             pass
-    history = replay(migrations_dir, family, empty, files)
+    history = replay_chain(chain, empty, files)
     if cacheable and files:
-        statecache.store(migrations_dir, family, files, history.head, history.last_id)
+        statecache.store(where, name, files, history.head, history.last_id)
     return history.head, history.last_id

@@ -1,5 +1,9 @@
 """make:migration — diff the models against the replayed history and write the
-next migration of each chain. Needs no database; deterministic."""
+next migration of each chain. Needs no database; deterministic.
+
+Each chain is made from its own models, in its own folder, and refused only by
+what its own connections' drivers lack: a DuckDB analytics chain
+(``[chains.analytics]``) does not make the main chain give up what DuckDB has not."""
 
 from __future__ import annotations
 
@@ -13,19 +17,19 @@ from pathlib import Path
 from typing import Any
 
 from .compile import table_name, where
-from .config import Config, ConnectionConfig
+from .config import Chain, Config, ConnectionConfig
 from .diff import DiffHints, inverse_operations
 from .driver import Driver, Features, Refusal, Step, refusals_of
 from .errors import ConfigError, ModelError
-from .history import head, replay
-from .migrations import chain_dir, render
+from .history import chain_head, replay_chain
+from .migrations import render
 from .model import Model
 from .naming import slug
 from .operations import AlterColumn, Operation, RunPython
 from .project import Desired, desired_states
 from .registry import Registry
 from .state import Column, State
-from .targets import driver_of
+from .targets import chain_map, driver_of
 
 STAMP = "%Y%m%d%H%M%S"
 
@@ -40,6 +44,11 @@ class Planned:
     down: list[Operation]
     source: str
     before: Any = None  # the chain's state before this migration
+    chain: str = ""  # the chain's name (a default chain's is its family's)
+
+    @property
+    def chain_name(self) -> str:
+        return self.chain or self.family
 
 
 def now() -> datetime:
@@ -66,18 +75,27 @@ def derive_name(ops: list[Operation]) -> str:
     return "update_schema"
 
 
-def family_drivers(config: Config, plugins: Registry, family: str) -> list[tuple[ConnectionConfig, Driver]]:
-    """(connection, driver) of every configured connection of ``family`` whose driver
-    loads here. make needs no database and no particular driver: one that is not
-    installed, or broken, is passed over (a command that uses it says so)."""
+def chain_of(config: Config, desired: Desired) -> Chain:
+    """The chain ``desired`` is of: its declared chain, or its family's default."""
+    return desired.chain or Chain.default(config.migrations, desired.family.name)
+
+
+def chain_drivers(config: Config, plugins: Registry, chain: Chain) -> list[tuple[ConnectionConfig, Driver]]:
+    """(connection, driver) of every configured connection of ``chain`` whose driver
+    loads here: a declared chain's own connections; for the default chain of a
+    family, the connections of that family in no declared chain. make needs no
+    database and no particular driver: one that is not installed, or broken, is
+    passed over (a command that uses it says so)."""
+    chained = {c for spec in config.chains.values() for c in spec.connections}
     out = []
     for conn in config.connections.values():
-        try:
-            driver = driver_of(conn, plugins)
-        except ConfigError:
-            continue
-        if driver.info.family == family:
-            out.append((conn, driver))
+        if (conn.name in chain.connections) if chain.declared else (conn.name not in chained):
+            try:
+                driver = driver_of(conn, plugins)
+            except ConfigError:
+                continue
+            if driver.info.family == chain.family:
+                out.append((conn, driver))
     return out
 
 
@@ -116,7 +134,7 @@ def check_identifiers(config: Config, plugins: Registry, desired: Desired) -> li
         return []
     limits = [
         (d.features.max_identifier_length, d.name)
-        for _, d in family_drivers(config, plugins, desired.family.name)
+        for _, d in chain_drivers(config, plugins, chain_of(config, desired))
         if d.features.max_identifier_length
     ]
     if not limits:
@@ -260,7 +278,7 @@ def check_servers(config: Config, plugins: Registry, desired: Desired, planned: 
     by_table = {table_name(m): m for m in desired.models}
     steps = _steps(planned)
     out = []
-    for conn, driver in family_drivers(config, plugins, desired.family.name):
+    for conn, driver in chain_drivers(config, plugins, chain_of(config, desired)):
         server = f"server {conn.server}" if conn.server else f"the oldest server {driver.name} supports"
         found = [(r, "") for r in type_refusals(plugins, driver, desired.state)]
         found += [(r, "") for r in feature_refusals(driver.features, desired.state, steps)]
@@ -284,12 +302,12 @@ def check_servers(config: Config, plugins: Registry, desired: Desired, planned: 
 
 
 def unsupported(
-    config: Config, plugins: Registry, family: str, migrations: list[tuple[str, Any, list[Operation]]]
+    config: Config, plugins: Registry, chain: Chain, migrations: list[tuple[str, Any, list[Operation]]]
 ) -> list[str]:
-    """One line per operation that a configured connection's driver cannot run (its
-    ``Features`` lack what ``Operation.requires`` names). ``migrations`` holds
-    (id, the state before it, its up operations)."""
-    drivers = family_drivers(config, plugins, family)
+    """One line per operation that a connection of ``chain`` cannot run (its
+    driver's ``Features`` lack what ``Operation.requires`` names). ``migrations``
+    holds (id, the state before it, its up operations)."""
+    drivers = chain_drivers(config, plugins, chain)
     out = []
     for mid, state, ops in migrations:
         for op in ops:
@@ -298,14 +316,14 @@ def unsupported(
                 lacking = driver.features.lacking(needs)
                 if lacking:
                     text = (
-                        f"{family}: {mid}: {op.describe()}: connection {conn.name!r} (driver {driver.name}) "
+                        f"{chain.name}: {mid}: {op.describe()}: connection {conn.name!r} (driver {driver.name}) "
                         f"cannot run it ({', '.join(f'{flag}=False' for flag in lacking)}): change the models "
                         "so that no such step is needed"
                     )
                     out.append(Line.on(text, conn.name))
                 elif not renders_operation(driver, op):
                     text = (
-                        f"{family}: {mid}: {op.describe()}: connection {conn.name!r} (driver {driver.name}) "
+                        f"{chain.name}: {mid}: {op.describe()}: connection {conn.name!r} (driver {driver.name}) "
                         f"cannot run it (its renderer has no implementation of {type(op).__qualname__}): change "
                         "the models so that no such step is needed"
                     )
@@ -327,15 +345,23 @@ def renders_operation(driver: Driver, op: Operation) -> bool:
 
 def chain_problems(config: Config, plugins: Registry, planned: list[Planned]) -> list[str]:
     """What make:migration --check reports besides differences and refusals: every
-    operation of the chains on disk that a configured connection cannot run (the
+    operation of the chains on disk that a connection of its chain cannot run (the
     ``planned`` ones are make's refusals: ``plan_refusals``)."""
+    declared = chain_map(config, plugins).declared if config.chains else {}
+    folders = {c.folder for c in declared.values()}
+    chains: dict[Path, Chain] = {c.folder: c for c in declared.values() if c.folder.is_dir()}
+    on_disk = [d for d in config.migrations.iterdir() if d.is_dir()] if config.migrations.is_dir() else []
+    for d in on_disk:
+        if d not in folders and any(d.glob("*.py")):
+            chains[d] = Chain.default(config.migrations, d.name)
+    for p in planned:
+        if p.path.parent not in chains:
+            chains[p.path.parent] = declared.get(p.chain_name) or Chain.default(config.migrations, p.family)
     out = []
-    chains = [d for d in config.migrations.iterdir() if d.is_dir()] if config.migrations.is_dir() else []
-    families = {p.family for p in planned} | {d.name for d in chains if any(d.glob("*.py"))}
-    for family_name in sorted(families):
-        history = replay(config.migrations, family_name, plugins.family(family_name).empty)
+    for chain in sorted(chains.values(), key=lambda c: c.name):
+        history = replay_chain(chain, plugins.family(chain.family).empty)
         items = [(m.id, history.states[i], m.up) for i, m in enumerate(history.migrations)]
-        out += unsupported(config, plugins, family_name, items)
+        out += unsupported(config, plugins, chain, items)
     return out
 
 
@@ -376,10 +402,12 @@ def plan_refusals(
     stamp = now()
     everything = desired_states(config, plugins)
     chosen = choose_models(everything, models) if models else None
-    for family_name, desired in everything.items():
+    for desired in everything.values():
         family = desired.family
+        family_name = family.name
+        chain = chain_of(config, desired)
         refusals += check_identifiers(config, plugins, desired)
-        head_state, last_id = head(config.migrations, family_name, family.empty)
+        head_state, last_id = chain_head(chain, family.empty)
         target, hints = desired.state, desired.hints
         mine: list[Planned] = []
         if chosen is not None:
@@ -398,13 +426,13 @@ def plan_refusals(
         state: Any = head_state
         parent = last_id
         for stage, stage_name in stages:
-            p = _planned(plugins, config.migrations, desired, state, stage, hints, parent, stamp, stage_name)
+            p = _planned(plugins, chain, desired, state, stage, hints, parent, stamp, stage_name)
             if p is None:
                 continue
             mine.append(p)
             parent, state = p.id, stage
         refusals += check_servers(config, plugins, desired, mine)
-        refusals += unsupported(config, plugins, family_name, [(p.id, p.before, p.up) for p in mine])
+        refusals += unsupported(config, plugins, chain, [(p.id, p.before, p.up) for p in mine])
         out += mine
     return out, refusals
 
@@ -417,7 +445,7 @@ def generated_pivots(desired: Desired) -> dict[str, set[str]]:
 
 def _planned(
     plugins: Registry,
-    migrations: Path,
+    chain: Chain,
     desired: Desired,
     head: Any,
     target: Any,
@@ -438,9 +466,9 @@ def _planned(
     down = inverse_operations(ops)
     when = next_stamp(stamp, parent)
     mid = f"{when.strftime(STAMP)}_{slug(name) if name else derive_name(ops)}"
-    path = chain_dir(migrations, family_name) / f"{mid}.py"
+    path = chain.folder / f"{mid}.py"
     source = render(mid, family_name, parent, ops, down, desired.family.operations_module)
-    return Planned(family_name, mid, path, parent, ops, down, source, head)
+    return Planned(family_name, mid, path, parent, ops, down, source, head, chain.name)
 
 
 def choose_models(everything: dict[str, Desired], names: Sequence[str]) -> set[type[Model]]:
@@ -500,24 +528,32 @@ def without_new_pivots(head: State, target: State, generated: set[str]) -> State
     return State(dict(sorted(tables.items())))
 
 
-def plan_empty(config: Config, plugins: Registry, name: str, family_name: str = "sql") -> Planned:
+def plan_empty(
+    config: Config, plugins: Registry, name: str, family_name: str = "sql", chain_name: str | None = None
+) -> Planned:
     """``make:migration --empty --name NAME``: the next migration of the chain with
-    empty ``up`` and ``down`` lists, for hand-written RunSQL/RunPython."""
+    empty ``up`` and ``down`` lists, for hand-written RunSQL/RunPython: the
+    declared chain ``chain_name``, else the default chain of ``family_name``."""
+    if chain_name is not None:
+        chain = chain_map(config, plugins).named(chain_name)
+        family_name = chain.family
+    else:
+        chain = Chain.default(config.migrations, family_name)
     families = plugins.families()
     if family_name not in families:
         family = plugins.family(family_name)  # loads a driver that contributes it, or says none does
     else:
         family = families[family_name]
-    history = replay(config.migrations, family_name, family.empty)
+    history = replay_chain(chain, family.empty)
     when = next_stamp(now(), history.last_id)
     mid = f"{when.strftime(STAMP)}_{slug(name)}"
-    path = chain_dir(config.migrations, family_name) / f"{mid}.py"
+    path = chain.folder / f"{mid}.py"
     source = render(mid, family_name, history.last_id, [], [], family.operations_module)
     source = source.replace(
         "\nup = []\n",
         "\n# Written by hand: op.RunSQL(sql, reverse_sql) or op.RunPython(forward, backward), in order.\nup = []\n",
     )
-    return Planned(family_name, mid, path, history.last_id, [], [], source)
+    return Planned(family_name, mid, path, history.last_id, [], [], source, chain=chain.name)
 
 
 def next_stamp(when: datetime, parent: str | None) -> datetime:

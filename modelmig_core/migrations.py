@@ -1,7 +1,9 @@
 """Migration files: listing (names and checksums only), loading, writing.
 
-The chain of a family lives in ``<migrations>/<family>/`` (``sql``, ``document``),
-one module per migration named ``<14-digit timestamp>_<name>.py``. Listing a
+The default chain of a family lives in ``<migrations>/<family>/`` (``sql``,
+``document``); a chain declared in ``[chains.<name>]`` in its own folder
+(``<migrations>/<name>/``, or its ``folder``), its files of its family. One
+module per migration named ``<14-digit timestamp>_<name>.py``. Listing a
 chain reads file names and bytes (for checksums) and imports nothing. What is a
 migration is decided by that name alone: any other file in the folder (a helper
 module, ``__init__.py``, notes, ``.DS_Store``) is no migration and blocks nothing
@@ -27,6 +29,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .config import Chain
 from .errors import MigrationFileError
 
 if TYPE_CHECKING:
@@ -81,23 +84,33 @@ def chain_dir(migrations: Path, family: str) -> Path:
 
 
 def list_files(migrations: Path, family: str) -> list[MigrationFile]:
+    """The migration files of the default chain of ``family`` (``files_of``)."""
+    return files_of(Chain.default(migrations, family))
+
+
+def files_of(chain: Chain) -> list[MigrationFile]:
     """The chain's migration files, in order: the files whose names look like
     ``20260101120000_create_users_table.py``; anything else is not a migration."""
-    folder = chain_dir(migrations, family)
+    folder = chain.folder
     if not folder.is_dir():
         return []
     return [
-        MigrationFile(path.stem, path, family)
+        MigrationFile(path.stem, path, chain.family)
         for path in sorted(folder.iterdir())
         if FILE_RE.match(path.name) and path.is_file()
     ]
 
 
 def stray_files(migrations: Path, family: str) -> list[Path]:
+    """``strays_of`` the default chain of ``family``."""
+    return strays_of(Chain.default(migrations, family))
+
+
+def strays_of(chain: Chain) -> list[Path]:
     """Python files in the chain's folder that are not migrations by their name
     (``helpers.py``, ``2026_add_users.py``): ignored, and worth a warning since one
     may be a migration misnamed. ``__init__.py`` and other files are not named."""
-    folder = chain_dir(migrations, family)
+    folder = chain.folder
     if not folder.is_dir():
         return []
     return [
@@ -224,7 +237,7 @@ def load(file: MigrationFile) -> Migration:
     import importlib.util
 
     path = file.path
-    modname = f"_modelmig_migration_{file.family}_{file.id}"
+    modname = f"_modelmig_migration_{path.parent.name}_{file.id}"  # the chain's folder: two chains may run at once
     try:
         source = path.read_bytes()
         with _AST:
@@ -269,7 +282,7 @@ def load(file: MigrationFile) -> Migration:
         raise MigrationFileError(f"{path}: id {mid!r} does not match the file name")
     family = attr("family", str)
     if family != file.family:
-        raise MigrationFileError(f"{path}: family {family!r} does not match its folder {file.family!r}")
+        raise MigrationFileError(f"{path}: family {family!r} does not match its chain's family {file.family!r}")
     parent = getattr(module, "parent", None)
     if parent is not None and not isinstance(parent, str):
         raise MigrationFileError(f"{path}: 'parent' must be a migration id or None")

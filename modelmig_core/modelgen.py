@@ -691,11 +691,14 @@ def _selection(state: State, tables: list[str], warn: Echo) -> State:
     return State({n: state.tables[n] for n in sorted(chosen)})
 
 
-def default_path(config: Config) -> Path:
-    """The file of the first configured models module (blog.models -> blog/models.py)."""
-    if not config.models:
+def default_path(config: Config, target: Target | None = None) -> Path:
+    """The file of the first models module (blog.models -> blog/models.py) of the
+    target's chain: a declared chain's own models, else the top-level ``models``."""
+    chain = target.chain if target is not None else None
+    models = chain.models if chain is not None and chain.declared else config.models
+    if not models:
         raise ConfigError(f"{config.path}: no models module is configured: pass --out FILE")
-    return config.root / (config.models[0].replace(".", "/") + ".py")
+    return config.root / (models[0].replace(".", "/") + ".py")
 
 
 def ruff_format(path: Path, cwd: Path) -> bool:
@@ -789,7 +792,7 @@ def write_models(
     if out == "-":
         echo(source.rstrip("\n"))
         return None
-    path = Path(out) if out else default_path(config)
+    path = Path(out) if out else default_path(config, target)
     if not path.is_absolute():
         path = Path(os.getcwd()) / path
     if path.exists() and not force:

@@ -25,9 +25,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .config import Chain
 from .driver import LEDGER, LedgerRow, Session
 from .errors import InterruptedMigration, LockError, MigrationFileError
-from .migrations import MigrationFile, list_files, stray_files
+from .migrations import MigrationFile, files_of, strays_of
 from .report import (
     ConnectionReport,
     Event,
@@ -108,6 +109,8 @@ class Runner:
         self.target = target
         self.driver = target.driver
         self.family = target.driver.info.family
+        #: the connection's chain: a declared one ([chains.X]), or its family's default
+        self.chain = target.chain or Chain.default(config.migrations, self.family)
         self._echo = echo  # the lines, when nobody takes the events
         self._emit = emit  # the events (commands.py): each carries its line
         self.session: Session | None = None
@@ -184,8 +187,8 @@ class Runner:
         """The chain's files, listed once per runner (each checksum read once). A
         Python file there that is no migration by its name is ignored, with a warning."""
         if self._files is None:
-            self._files = list_files(self.config.migrations, self.family)
-            for path in stray_files(self.config.migrations, self.family):
+            self._files = files_of(self.chain)
+            for path in strays_of(self.chain):
                 self.warn(
                     f"{self.tag}: {path} is not a migration (migration files are named like "
                     "20260101120000_create_users_table.py); ignored"
@@ -202,14 +205,14 @@ class Runner:
         """The chain, loaded and replayed once per runner (once per command when the
         runners share it)."""
         if self._history is None:
-            from .history import replay
+            from .history import replay_chain
 
             family = self.registry.family(self.family)
 
             def load() -> History:
-                return replay(self.config.migrations, self.family, family.empty)
+                return replay_chain(self.chain, family.empty)
 
-            self._history = load() if self.shared is None else self.shared.history(self.family, load)
+            self._history = load() if self.shared is None else self.shared.history(str(self.chain.folder), load)
         return self._history
 
     def _another_runner_active(self) -> bool:

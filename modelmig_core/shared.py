@@ -2,7 +2,8 @@
 tenant or shard) migrated by ``--all-connections`` needs the chain replayed once
 and each migration rendered once, not once per database.
 
-- ``history``: the replayed chain of a family, made by the first runner that asks.
+- ``history``: the replayed chain (keyed by its folder: the connections of a
+  command may be of several chains), made by the first runner that asks.
 - ``statements``: the rendered statements of one migration's steps, for sessions
   whose ``render_key`` is equal (the same driver, configured alike) and whose live
   facts, as read before rendering, are equal. The first session renders (and
@@ -36,11 +37,11 @@ class Shared:
         self._histories: dict[str, History] = {}
         self._rendered: dict[tuple[Hashable, int], _Rendered] = {}
 
-    def history(self, family: str, replay: Callable[[], History]) -> History:
+    def history(self, chain: str, replay: Callable[[], History]) -> History:
         with self._lock:  # the other runners wait for the first one's replay
-            known = self._histories.get(family)
+            known = self._histories.get(chain)
             if known is None:
-                known = self._histories[family] = replay()
+                known = self._histories[chain] = replay()
             return known
 
     def statements(

@@ -1,12 +1,12 @@
 """Which connections a command acts on, from --connection, --sqlite/--pg/--mysql,
---mongo, --all-connections and --test."""
+--mongo, --all-connections and --test, and the chain of each (``chain_map``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .config import Config, ConnectionConfig
+from .config import Chain, ChainMap, Config, ConnectionConfig, resolve_chains
 from .driver import Driver, redact
 from .errors import ConfigError
 from .redaction import remember_url
@@ -20,6 +20,7 @@ class Target:
     driver: Driver
     test: bool = False
     server: str | None = None  # what the connection declares it targets ("mysql-8.4")
+    chain: Chain | None = None  # its chain; None: the default chain of its driver's family
 
     def __post_init__(self) -> None:
         remember_url(self.url)  # whatever the driver or its client library says of it, no output shows its secrets
@@ -36,6 +37,21 @@ class Target:
 
 def driver_of(conn: ConnectionConfig, plugins: Registry) -> Driver:
     return plugins.driver(conn.driver) if conn.driver else plugins.driver_for_scheme(conn.scheme)
+
+
+def family_of(conn: ConnectionConfig, plugins: Registry) -> str | None:
+    """The family of the connection's driver; None when no installed driver loads for it."""
+    try:
+        return driver_of(conn, plugins).info.family
+    except ConfigError:
+        return None
+
+
+def chain_map(config: Config, plugins: Registry) -> ChainMap:
+    """The project's chains resolved (``config.resolve_chains``). Without
+    ``[chains]`` no driver is loaded for it; with them, the drivers of the
+    configured connections are (to know each one's family)."""
+    return resolve_chains(config, lambda conn: family_of(conn, plugins))
 
 
 def driver_name_of(conn: ConnectionConfig, plugins: Registry) -> str | None:
@@ -102,11 +118,14 @@ def select_targets(
             raise ConfigError(
                 f"{config.path}: several connections are configured; set 'default' or pass --connection NAME"
             )
+    chains = chain_map(config, plugins)
     out = []
     for name in chosen:
         conn = config.connections[name]
         if test and not conn.test_url:
             raise ConfigError(f"{config.path}: connection {name!r} has no test_url for --test")
         url = conn.resolved_url(test)
-        out.append(Target(name, url, driver_of(conn, plugins), test, conn.server))
+        driver = driver_of(conn, plugins)
+        chain = chains.of_connection(name, driver.info.family)
+        out.append(Target(name, url, driver, test, conn.server, chain))
     return out
