@@ -28,6 +28,7 @@ kit runs with the driver under test alone: no plugin from entry points is loaded
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import traceback
@@ -178,7 +179,8 @@ def notes(url: str, driver: Driver) -> list[str]:
     try:
         seen = oracle.inspect(driver, session)
     finally:
-        session.close()
+        with contextlib.suppress(Exception):  # SQLAlchemy may have closed it already
+            session.close()
     url_of = oracle.engine_url(driver)
     if seen.unavailable:
         out = [f"schema: not compared by the kit: {seen.unavailable}; the behaviour probes are the oracle"]

@@ -56,12 +56,18 @@ def _action(value: str | None) -> str:
 
 def engine_url(driver: Driver) -> str | None:
     """The SQLAlchemy URL (dialect and DB-API module) of the driver's database, as its
-    reflection names it; None for a driver without one."""
+    reflection names it; None for a driver without one, or whose reflection names
+    another dialect than the driver's own (``SqlDriver.dialect``): one that reads its
+    catalogue itself (DuckDB) inherits the base's and has none."""
     spec = getattr(driver, "reflection_class", None)
     if not isinstance(spec, str) or ":" not in spec:
         return None
     module, _, cls = spec.partition(":")
-    return getattr(getattr(importlib.import_module(module), cls), "engine_url", None)
+    url = getattr(getattr(importlib.import_module(module), cls), "engine_url", None)
+    dialect = getattr(driver, "dialect", "")
+    if not isinstance(url, str) or not dialect or url.split(":", 1)[0].split("+", 1)[0] != dialect:
+        return None
+    return url
 
 
 def expected(state: State) -> dict[str, Shape]:
@@ -83,10 +89,12 @@ def _expected_table(table: Table) -> Shape:
 
 
 def inspect(driver: Driver, session: Session) -> Inspected:
-    """The live tables through SQLAlchemy's Inspector over the session's own connection."""
+    """The live tables through SQLAlchemy's Inspector over the session's connection
+    (give it a session of its own: SQLAlchemy closes a connection that failed)."""
     url = engine_url(driver)
     if not url:
-        return Inspected(unavailable=f"{driver.name} names no SQLAlchemy dialect (Reflection.engine_url)")
+        dialect = getattr(driver, "dialect", "") or "its database"
+        return Inspected(unavailable=f"{driver.name}'s reflection names no SQLAlchemy dialect for {dialect}")
     try:
         import sqlalchemy as sa
         from sqlalchemy.pool import StaticPool

@@ -38,10 +38,10 @@ class Scenario:
         """None when the scenario applies to a driver with ``features``; else why not."""
         lacking = features.lacking(self.requires)
         if lacking:
-            return f"{self.note or 'needs ' + lacking[0]} ({lacking[0]}=False)"
+            return f"{self.note} ({lacking[0]}=False)" if self.note else f"declared {lacking[0]}=False"
         having = [flag for flag in self.unless if getattr(features, flag, False)]
         if having:
-            return f"{self.note or 'for drivers without ' + having[0]} ({having[0]}=True)"
+            return f"{self.note} ({having[0]}=True)" if self.note else f"declared {having[0]}=True"
         return None
 
 

@@ -4,6 +4,7 @@ real ``modelmig`` command line (in-process) and the Python API."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -152,9 +153,14 @@ class Workspace:
         then what ``migrate:status --drift`` says through the driver's ``reflect``
         (types, defaults, checks: a difference there fails too, it never excuses
         one), and no enum type outlives its column."""
+        own = self.driver.connect(self.url)  # its own: SQLAlchemy closes a connection that failed
+        try:
+            seen = oracle.inspect(self.driver, own)
+        finally:
+            with contextlib.suppress(Exception):  # closed already
+                own.close()
+        problems = [] if seen.unavailable else oracle.compare(oracle.expected(state), seen.tables)
         with self.session() as s:
-            seen = oracle.inspect(self.driver, s)
-            problems = [] if seen.unavailable else oracle.compare(oracle.expected(state), seen.tables)
             if not problems:
                 problems = [f"drift: {line}" for line in differences(self.driver, s, state)]
             problems += leftover_types(s, state)
