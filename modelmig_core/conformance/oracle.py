@@ -34,7 +34,7 @@ _NO_ACTION = {None, "", "NO ACTION", "RESTRICT"}
 class Shape:
     """One table as the oracle compares it."""
 
-    columns: dict[str, bool]  # name -> NOT NULL (primary key columns left out: always NOT NULL)
+    columns: dict[str, bool | None]  # name -> NOT NULL (None for a primary key column: NOT NULL by being one)
     primary_key: frozenset[str]
     foreign_keys: frozenset[tuple[tuple[str, ...], str, tuple[str, ...], str, str]]
     uniques: frozenset[tuple[str, ...]]
@@ -77,7 +77,7 @@ def expected(state: State) -> dict[str, Shape]:
 def _expected_table(table: Table) -> Shape:
     pk = frozenset(table.primary_key)
     return Shape(
-        columns={c.name: not c.nullable for c in table.columns if c.name not in pk},
+        columns={c.name: None if c.name in pk else not c.nullable for c in table.columns},
         primary_key=pk,
         foreign_keys=frozenset(
             (fk.columns, fk.ref_table, fk.ref_columns, _action(fk.on_delete), _action(fk.on_update))
@@ -116,7 +116,8 @@ def inspect(driver: Driver, session: Session) -> Inspected:
 
                 out[name] = Shape(
                     columns={
-                        c["name"]: not c.get("nullable", True) for c in insp.get_columns(name) if c["name"] not in pk
+                        c["name"]: None if c["name"] in pk else not c.get("nullable", True)
+                        for c in insp.get_columns(name)
                     },
                     primary_key=pk,
                     foreign_keys=frozenset(
@@ -157,13 +158,12 @@ def compare(want: dict[str, Shape], live: dict[str, Shape]) -> list[str]:
     for name in sorted(set(want) & set(live)):
         w, g = want[name], live[name]
         if w.primary_key != g.primary_key:
-            out.append(
-                f"{name}: primary key ({_cols(g.primary_key)}) in the database, ({_cols(w.primary_key)}) expected"
-            )
+            live_pk, want_pk = _cols(g.primary_key), _cols(w.primary_key)
+            out.append(f"{name}: primary key ({live_pk}) in the database, ({want_pk}) in the migrations")
         out += [f"column {name}.{c} is missing" for c in sorted(set(w.columns) - set(g.columns))]
         out += [f"extra column {name}.{c}" for c in sorted(set(g.columns) - set(w.columns))]
         for col in sorted(set(w.columns) & set(g.columns)):
-            if w.columns[col] != g.columns[col]:
+            if None not in (w.columns[col], g.columns[col]) and w.columns[col] != g.columns[col]:
                 have, want_ = ("NOT NULL" if x else "nullable" for x in (g.columns[col], w.columns[col]))
                 out.append(f"column {name}.{col} is {have} in the database, {want_} in the migrations")
         out += [f"{_fk(name, fk)} is missing" for fk in sorted(w.foreign_keys - g.foreign_keys)]
