@@ -6,8 +6,9 @@ Driver authors: subclass ``SqlDriver``/``SqlSession`` (a SQL database over
 DB-API; rendering with a ``Renderer`` subclass through SQLAlchemy Core) or
 ``Driver``/``Session``/``LedgerStore`` (anything else), declare ``Features``,
 and register the driver object or class in the ``modelmig.drivers`` entry-point
-group. ``docs/writing-a-driver.md`` walks through it; ``modelmig_core.conformance``
-(and ``modelmig drivers:check URL``) is the kit of scenarios every driver must pass.
+group. ``docs/writing-a-driver.md`` walks through it; ``check_driver`` (and
+``modelmig drivers:check URL``) runs the conformance kit, the scenarios every driver
+must pass (``conformance_scenarios``, ``run_scenario`` for one per test).
 
 Plugin authors: ``hookimpl``, ``HookContext`` and the hooks in ``hookspecs`` (diff,
 render_column, apply, record_state, column_types, kinds, families,
@@ -48,6 +49,9 @@ if TYPE_CHECKING:
         subscribe,
     )
     from .compile import column_specs, compile_column, table_name, where
+    from .conformance import Outcome as ConformanceOutcome
+    from .conformance import Scenario as ConformanceScenario
+    from .conformance import check_driver, conformance_scenarios, run_scenario
     from .diff import DiffHints, Recorder, inverse_operations
     from .differences import Comparison, Difference
     from .driver import (
@@ -131,6 +135,9 @@ if TYPE_CHECKING:
 # so that a driver importing a few names loads only what they need (the
 # nothing-pending path stays free of SQLAlchemy and of the diff and make machinery)
 _WHERE: dict[str, str] = {
+    "check_driver": ".conformance",
+    "conformance_scenarios": ".conformance",
+    "run_scenario": ".conformance",
     "API_VERSION": ".driver",
     "Backup": ".driver",
     "Check": ".state",
@@ -139,6 +146,8 @@ _WHERE: dict[str, str] = {
     "ColumnSpec": ".model",
     "ColumnType": ".column_types",
     "ConfigError": ".errors",
+    "ConformanceOutcome": ".conformance",
+    "ConformanceScenario": ".conformance",
     "Comparison": ".differences",
     "DiffHints": ".diff",
     "Difference": ".differences",
@@ -268,6 +277,8 @@ __all__ = [
     "ColumnType",
     "Comparison",
     "ConfigError",
+    "ConformanceOutcome",
+    "ConformanceScenario",
     "CreateIndex",
     "CreateTable",
     "DiffHints",
@@ -330,8 +341,10 @@ __all__ = [
     "Unique",
     "Value",
     "ViewColumns",
+    "check_driver",
     "column_specs",
     "compile_column",
+    "conformance_scenarios",
     "enum_check_name",
     "find_tool",
     "fresh",
@@ -353,6 +366,7 @@ __all__ = [
     "reset",
     "rollback",
     "run",
+    "run_scenario",
     "run_tool",
     "scrub",
     "server_version",
@@ -367,11 +381,15 @@ __all__ = [
 ]
 
 
+#: public names whose object has another name in its module
+_RENAMED = {"ConformanceOutcome": "Outcome", "ConformanceScenario": "Scenario"}
+
+
 def __getattr__(name: str) -> Any:
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'modelmig_core.api' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __package__), name)
+    value = getattr(importlib.import_module(module, __package__), _RENAMED.get(name, name))
     globals()[name] = value
     return value
 

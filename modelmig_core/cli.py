@@ -701,12 +701,16 @@ def drivers(as_json: bool) -> None:
 @click.argument("url")
 @click.option("--scenario", "names", multiple=True, metavar="NAME", help="Run only this scenario (repeatable).")
 @click.option("--plugin", metavar="MODULE:OBJECT", help="Check this driver (not installed yet), not the installed one.")
+@click.option("--json", "as_json", is_flag=True, help="The table as one JSON document.")
 @handle_errors
-def drivers_check(url: str, names: tuple[str, ...], plugin: str | None) -> None:
+def drivers_check(url: str, names: tuple[str, ...], plugin: str | None, as_json: bool) -> None:
     """Run the conformance scenarios against the EMPTY scratch database at URL and
-    print a table (scenario, result, time). Exit 0 only when every scenario passes
-    or is skipped by a feature the driver declares. A database that holds any table
-    is refused, untouched."""
+    print a table (scenario, result, time, what was found). A scenario is "n/a" when
+    the driver declares a feature that makes it not apply (the table says which).
+    Exit 0 only when no scenario fails. A database that holds any table is refused,
+    untouched."""
+    import json
+
     from . import conformance
     from .driver import redact
     from .redaction import remember_url
@@ -716,18 +720,34 @@ def drivers_check(url: str, names: tuple[str, ...], plugin: str | None) -> None:
 
     driver = conformance.plugin_driver(plugin) if plugin else conformance.driver_for(url)
     conformance.refuse_non_empty(url, driver)  # one line, before anything is printed or changed
+    notes = conformance.notes(url, driver)
     width = max(len(s.name) for s in conformance.SCENARIOS)
-    out.data(f"drivers:check {redact(url)} (driver {driver.name})")
+    if not as_json:
+        out.data(f"drivers:check {redact(url)} (driver {driver.name})")
+        for note in notes:
+            out.data(f"  {note}")
 
     def line(o: Any) -> None:
-        note = f"  {o.detail}" if o.detail else ""
-        out.data(f"  {o.scenario.ljust(width)}  {o.result:<4}  {o.seconds:6.2f}s{note}")
+        if not as_json:
+            note = f"  {o.detail}" if o.detail else ""
+            out.data(f"  {o.scenario.ljust(width)}  {o.result:<4}  {o.seconds:6.2f}s{note}")
 
-    outcomes = conformance.check(url, names, on_outcome=line, plugin=plugin)
+    outcomes = conformance.check(url, names, on_outcome=line, plugin=plugin, driver=driver)
     failed = [o for o in outcomes if o.result == "fail"]
     passed = sum(1 for o in outcomes if o.result == "pass")
-    skipped = len(outcomes) - passed - len(failed)
-    out.data(f"{passed} passed, {skipped} skipped (declared features), {len(failed)} failed")
+    absent = len(outcomes) - passed - len(failed)
+    summary = f"{passed} passed, {absent} not applicable (declared features), {len(failed)} failed"
+    if as_json:
+        document = {
+            "url": redact(url),
+            "driver": driver.name,
+            "notes": notes,
+            "scenarios": [o.as_json() for o in outcomes],
+            "summary": {"passed": passed, "not_applicable": absent, "failed": len(failed)},
+        }
+        out.data(json.dumps(document, indent=2))
+    else:
+        out.data(summary)
     if failed:
         _fail(f"{len(failed)} conformance scenario(s) failed on driver {driver.name}", 1)
 

@@ -69,6 +69,8 @@ class Features:
     check_constraints: bool = True  # CHECK constraints (database["checks"])
     fk_actions: bool = True  # ON DELETE / ON UPDATE of a foreign key
     native_enum: bool = False  # enum types of the database's own (else: a string and a CHECK of its values)
+    # a string column refuses a value longer than its length (SQLite and DuckDB store it whole: False)
+    enforces_length: bool = True
     #
     # What a step may change on an existing table (Operation.requires names these;
     # alter_column_type is read from the planned AlterColumn steps):

@@ -14,7 +14,8 @@ from __future__ import annotations
 import difflib
 import importlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,28 @@ DRIVER_GROUP = "modelmig.drivers"
 #: URL imports that one driver only: ``<scheme> = <the driver's entry point value>``
 SCHEME_GROUP = "modelmig.schemes"
 PLUGIN_GROUP = "modelmig.plugins"
+
+#: how many ``drivers_only()`` blocks are open: while any is, a new Registry loads no
+#: plugin from entry points (the conformance kit runs the driver under test alone, so
+#: that a user's policy plugin cannot veto the kit's rollbacks). In-process only: no
+#: environment variable can switch a production run's plugins off.
+_DRIVERS_ONLY = 0
+_DRIVERS_ONLY_LOCK = threading.Lock()
+
+
+@contextmanager
+def drivers_only() -> Iterator[None]:
+    """Registries made inside this block load drivers, and the plugins their config
+    names, but no plugin from the ``modelmig.plugins`` entry points."""
+    global _DRIVERS_ONLY
+    with _DRIVERS_ONLY_LOCK:
+        _DRIVERS_ONLY += 1
+    try:
+        yield
+    finally:
+        with _DRIVERS_ONLY_LOCK:
+            _DRIVERS_ONLY -= 1
+
 
 #: URL schemes of modelmig's own drivers -> the extra of ``pip install 'modelmig[...]'``
 #: that installs one (suggested when no installed driver handles a scheme)
@@ -163,7 +186,7 @@ class Registry:
         self.plugins: list[PluginReport] = []
         self._by_spec: dict[str, PluginReport] = {}
         self._by_object: dict[int, PluginReport] = {}
-        for ep in self._group(PLUGIN_GROUP):
+        for ep in self._group(PLUGIN_GROUP) if not _DRIVERS_ONLY else ():
             self._load_plugin(ep.value, f"entry point {ep.name} of {_distribution(ep)}", ep.load)
         for spec in extra_plugins or []:
             self._load_plugin(spec, "config plugins", lambda spec=spec: self._import(spec))

@@ -56,6 +56,7 @@ LAYER: dict[str, str] = {
     "conformance": "conformance",
     "conformance.compare": "conformance",
     "conformance.fixtures": "conformance",
+    "conformance.oracle": "conformance",
     "conformance.scenarios": "conformance",
     "conformance.workspace": "conformance",
     # run: runner, ledger protocol, guard, backups, the core's apply hooks

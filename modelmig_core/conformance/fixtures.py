@@ -10,6 +10,8 @@ scenario that needs it.
 
 from __future__ import annotations
 
+import ast
+
 from ..driver import Features
 
 IMPORTS = "from modelmig_core import Model, check, column, foreign_key, index, relation, unique\n\n"
@@ -306,13 +308,90 @@ class Note(Model):
     database = {"indexes": [index("at", name="ix_notes_at")]}
 """
 
-_ACTIONS = ('on_delete="cascade"', 'on_update="cascade"', 'on_delete="set null"', 'on_delete="restrict"')
+# the behaviour probes' tables: what a driver promises is checked with rows
+PROBES = """
+class Probe(Model):
+    table = "probes"
+    schema = {
+        "id": column("increments"),
+        "code": column("string", 20, unique=True),
+        "label": column("string", 10),
+        "qty": column("integer", default=7),
+        "kind": column("string", 10, default="plain"),
+        "flag": column("boolean", default=False),
+        "amount": column("integer", nullable=True),
+    }
+
+
+class ProbeChild(Model):
+    table = "probe_children"
+    schema = {"id": column("increments"), "probe_id": column("integer")}
+    database = {"foreign_keys": [foreign_key("probe_id", "probes", "id", name="fk_probe_children_probe")]}
+"""
+
+# an integer narrowed to a small integer: 70000 does not fit
+PROBES_NARROWED = PROBES.replace(
+    '"amount": column("integer", nullable=True)', '"amount": column("smallInteger", nullable=True)'
+)
+
+#: what the fixtures use that a driver may declare it lacks, and what is then left out of them
+LEFT_OUT = {
+    "foreign_keys": "foreign keys",
+    "unique_constraints": "unique keys",
+    "increments": "auto-increment keys (plain integer keys instead)",
+    "check_constraints": "checks",
+    "fk_actions": "foreign key actions",
+}
+
+
+def left_out(features: Features) -> list[str]:
+    """What the fixtures leave out for a driver with ``features``, in words."""
+    return [f"{words} ({flag}=False)" for flag, words in LEFT_OUT.items() if not getattr(features, flag)]
+
+
+class _Adapt(ast.NodeTransformer):
+    """The fixture models without what a driver declares it lacks."""
+
+    def __init__(self, features: Features) -> None:
+        self.f = features
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        name = node.func.id if isinstance(node.func, ast.Name) else ""
+        drop: set[str] = set()
+        if name == "column":
+            first = node.args[0] if node.args else None
+            kind = first.value if isinstance(first, ast.Constant) else None
+            if not self.f.increments and kind in ("increments", "bigIncrements"):
+                node.args[0] = ast.Constant("integer" if kind == "increments" else "bigInteger")
+                node.keywords.append(ast.keyword("primary", ast.Constant(True)))
+            if not self.f.unique_constraints:
+                drop.add("unique")
+        elif name == "foreign_key" and not self.f.fk_actions:
+            drop |= {"on_delete", "on_update"}
+        node.keywords = [k for k in node.keywords if k.arg not in drop]
+        return node
+
+    def visit_Dict(self, node: ast.Dict) -> ast.AST:
+        self.generic_visit(node)
+        lacking = {
+            "foreign_keys": not self.f.foreign_keys,
+            "unique": not self.f.unique_constraints,
+            "checks": not self.f.check_constraints,
+        }
+        kept = [
+            (k, v)
+            for k, v in zip(node.keys, node.values, strict=True)
+            if not (isinstance(k, ast.Constant) and lacking.get(k.value, False))
+        ]
+        node.keys = [k for k, _ in kept]
+        node.values = [v for _, v in kept]
+        return node
 
 
 def adapted(source: str, features: Features) -> str:
-    """``source`` as a models module a driver can create: without foreign key
-    actions where ``fk_actions`` is false."""
-    if not features.fk_actions:
-        for action in _ACTIONS:
-            source = source.replace(f", {action}", "")
-    return IMPORTS + source
+    """``source`` as a models module a driver can create: without the foreign keys,
+    unique keys, checks and foreign key actions it declares it lacks, and with plain
+    integer keys where it has no auto-increment keys (``left_out`` says which)."""
+    tree = _Adapt(features).visit(ast.parse(IMPORTS + source))
+    return ast.unparse(ast.fix_missing_locations(tree)) + "\n"

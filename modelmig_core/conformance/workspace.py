@@ -4,6 +4,7 @@ real ``modelmig`` command line (in-process) and the Python API."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -18,7 +19,7 @@ from typing import Any
 from ..driver import LEDGER, Driver
 from ..history import replay
 from ..state import State
-from . import fixtures
+from . import fixtures, oracle
 from .compare import differences, leftover_types
 
 #: make:migration's clock for the scenarios' migrations (each next one is a second later)
@@ -84,9 +85,8 @@ class Workspace:
             encoding="utf-8",
         )
 
-    def cli(self, *args: str, expect: int | None = 0) -> str:
-        """``modelmig ARGS`` in-process; its output. Fails unless it exits ``expect``
-        (any non-zero exit when ``expect`` is None)."""
+    def cli_code(self, *args: str) -> tuple[int, str]:
+        """``modelmig ARGS`` in-process, whatever it exits: (exit code, output)."""
         from click.testing import CliRunner
 
         cwd = os.getcwd()
@@ -96,11 +96,16 @@ class Workspace:
             )
         finally:
             os.chdir(cwd)
-        code = result.exit_code
+        return result.exit_code, result.output
+
+    def cli(self, *args: str, expect: int | None = 0) -> str:
+        """``modelmig ARGS`` in-process; its output. Fails unless it exits ``expect``
+        (any non-zero exit when ``expect`` is None)."""
+        code, output = self.cli_code(*args)
         if (expect is None and code == 0) or (expect is not None and code != expect):
             want = "a failure" if expect is None else f"exit {expect}"
-            raise AssertionError(f"modelmig {' '.join(args)} exited {code}, expected {want}: {result.output.strip()}")
-        return result.output
+            raise AssertionError(f"modelmig {' '.join(args)} exited {code}, expected {want}: {output.strip()}")
+        return output
 
     def migration_files(self) -> list[Path]:
         return sorted((self.root / "migrations" / "sql").glob("*.py"))
@@ -126,14 +131,39 @@ class Workspace:
     def rows(self, sql: str) -> list[tuple[Any, ...]]:
         return self.execute(sql)
 
+    def insert(self, table: str, values: dict[str, Any]) -> None:
+        """One row, its values bound as parameters. A driver without auto-increment
+        keys (``increments=False``: the fixtures' keys are plain integers then) gets
+        the next ``id`` from the kit."""
+        with self.session() as s:
+            if not self.driver.features.increments and "id" not in values:
+                found = s.execute(f"SELECT MAX({s.quote('id')}) FROM {s.quote(table)}") or [(None,)]
+                values = {"id": int(found[0][0] or 0) + 1, **values}
+            names = ", ".join(s.quote(k) for k in values)
+            marks = ", ".join(s.param for _ in values)
+            s.execute(f"INSERT INTO {s.quote(table)} ({names}) VALUES ({marks})", list(values.values()))
+
     def ledger_ids(self) -> list[str]:
         return [r[0] for r in self.execute(f"SELECT id FROM {LEDGER} ORDER BY id")]
 
     def check(self, state: State, what: str) -> None:
-        """The live schema equals ``state`` (and no enum type outlives its column),
-        through the driver's ``reflect`` and drift's comparison."""
+        """The live schema equals ``state``: read by the kit itself through
+        SQLAlchemy's Inspector (``oracle.py``: tables, columns, NOT NULL, keys and
+        indexes; not the driver's reflection, which could agree with its own lies),
+        then what ``migrate:status --drift`` says through the driver's ``reflect``
+        (types, defaults, checks: a difference there fails too, it never excuses
+        one), and no enum type outlives its column."""
+        own = self.driver.connect(self.url)  # its own: SQLAlchemy closes a connection that failed
+        try:
+            seen = oracle.inspect(self.driver, own)
+        finally:
+            with contextlib.suppress(Exception):  # closed already
+                own.close()
+        problems = [] if seen.unavailable else oracle.compare(oracle.expected(state), seen.tables)
         with self.session() as s:
-            problems = differences(self.driver, s, state) + leftover_types(s, state)
+            if not problems:
+                problems = [f"drift: {line}" for line in differences(self.driver, s, state)]
+            problems += leftover_types(s, state)
         if problems:
             raise AssertionError(f"after {what}: " + "; ".join(problems))
 

@@ -284,7 +284,7 @@ class SqliteDriver(SqlDriver):
     info = DriverInfo("sqlite", ("sqlite",), "sql", "SQLite 3.35+ through the standard library's sqlite3")
     # what ALTER TABLE cannot do (alter a column, add or drop a constraint) is done
     # by rebuilding the table: the features say what the driver can run
-    features = SqlDriver.features
+    features = SqlDriver.features.but(enforces_length=False)  # VARCHAR(n) stores a longer value whole
     dialect = "sqlite"
     renderer_class = "modelmig_sqlite.render:SqliteRenderer"
     reflection_class = "modelmig_sqlite.reflect:SqliteReflection"

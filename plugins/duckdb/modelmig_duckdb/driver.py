@@ -127,6 +127,7 @@ class DuckdbDriver(SqlDriver):
         alter_constrained_column=False,  # nor an FK's own columns, nor a type under a CHECK ("cannot change the type")
         add_not_null_column_to_indexed_table=False,  # re-indexing rows a default filled fails in a transaction
         constraint_names=False,  # DuckDB names constraints itself
+        enforces_length=False,  # VARCHAR(n) stores a longer value whole
     )
     dialect = "duckdb"
     renderer_class = "modelmig_duckdb.render:DuckdbRenderer"
