@@ -497,17 +497,26 @@ def test_a_project_without_chains_keeps_its_folder_files_and_ledger_rows(tmp_pat
 # ---------------------------------------------------------------- the README's example, as written
 
 
-def readme_section() -> str:
-    text = (ROOT / "README.md").read_text()
-    return text.split("## Several chains in one project\n", 1)[1].split("\n## ", 1)[0]
+#: the two-chain example, as the README and the driver guide each give it
+EXAMPLES = {
+    "readme": ("README.md", "## Several chains in one project\n"),
+    "guide": ("docs/writing-a-driver.md", "## Beside the main database: a chain of its own\n"),
+}
+
+
+def example_section(document: str) -> str:
+    path, heading = EXAMPLES[document]
+    text = (ROOT / path).read_text()
+    return text.split(heading, 1)[1].split("\n## ", 1)[0]
 
 
 def blocks(section: str, language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", section, flags=re.S)
 
 
-def test_the_readme_two_chain_example_runs_as_written(tmp_path: Path) -> None:
-    section = readme_section()
+@pytest.mark.parametrize("document", sorted(EXAMPLES))
+def test_the_two_chain_example_runs_as_written(tmp_path: Path, document: str) -> None:
+    section = example_section(document)
     root = tmp_path / "app"
     root.mkdir()
     (toml,) = blocks(section, "toml")
