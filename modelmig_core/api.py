@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         StatusResult,
         StatusRow,
         fresh,
+        lint,
         open_project,
         reset,
         rollback,
@@ -55,9 +56,11 @@ if TYPE_CHECKING:
         LEDGER,
         LOCK_NOTICE_SECONDS,
         Backup,
+        Cost,
         Driver,
         DriverInfo,
         Features,
+        Finding,
         LedgerRow,
         LedgerStore,
         LockWait,
@@ -85,6 +88,7 @@ if TYPE_CHECKING:
     from .guard import in_production
     from .hookspecs import HookContext, hookimpl
     from .kinds import Kind
+    from .lint import LintFinding
     from .migrations import Migration
     from .model import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Model, RelationSpec
     from .naming import enum_check_name, index_name
@@ -133,6 +137,10 @@ if TYPE_CHECKING:
 _WHERE: dict[str, str] = {
     "API_VERSION": ".driver",
     "Backup": ".driver",
+    "Cost": ".driver",
+    "Finding": ".driver",
+    "LintFinding": ".lint",
+    "lint": ".commands",
     "Check": ".state",
     "CheckSpec": ".model",
     "Column": ".state",
@@ -310,6 +318,10 @@ __all__ = [
     "Recorder",
     "Reflection",
     "Refusal",
+    "Cost",
+    "Finding",
+    "LintFinding",
+    "lint",
     "RelationSpec",
     "RenameColumn",
     "RenameTable",
