@@ -467,7 +467,9 @@ class Driver:
         the driver knows of no risk."""
         return []
 
-    def lint_plan(self, plan: Sequence[tuple[Step | None, str]], server: str | None, atomic: bool) -> list[list[Finding]]:
+    def lint_plan(
+        self, plan: Sequence[tuple[Step | None, str]], server: str | None, atomic: bool
+    ) -> list[list[Finding]]:
         """The findings of each statement of one migration's plan (``(step, text)``,
         in order; ``atomic``: it runs in one transaction), one list per statement.
         Default: ``cost`` of each statement on its own; a driver overrides it where

@@ -535,3 +535,31 @@ def write(planned: list[Planned]) -> None:
         tmp = p.path.with_suffix(".tmp")
         tmp.write_text(p.source, encoding="utf-8")
         tmp.replace(p.path)
+
+
+def lint_written(config: Config, plugins: Registry, planned: Sequence[Planned]) -> list[str]:
+    """The lint of each written migration for every configured connection of its
+    family, without a connection: its steps rendered from the states alone by
+    each driver (``Driver.plan_offline``) and costed at the server the connection
+    declares (the driver's oldest when it declares none). One line per finding,
+    naming the connection, the migration, the rule, the statement, the lock and
+    the safe form; a driver that cannot render without a connection is passed over."""
+    from .errors import ModelmigError
+    from .lint import lint_statements
+
+    lines: list[str] = []
+    for p in planned:
+        steps = _steps([p])
+        if not steps:
+            continue
+        for conn, driver in family_drivers(config, plugins, p.family):
+            try:
+                statements = driver.plan_offline(steps, plugins.hook)
+            except ModelmigError as exc:  # what only the live database settles (a view): said, not fatal
+                lines.append(f"{conn.name}: {p.id}: not linted: {exc}")
+                continue
+            if statements is None:
+                continue
+            for finding in lint_statements(driver, conn.server, conn.name, p.id, statements, before=p.before):
+                lines.append(finding.line())
+    return lines

@@ -145,6 +145,8 @@ def _modify(step: Step | None, server: str | None) -> list[Finding]:
     op = getattr(step, "op", None)
     old, new = getattr(op, "old", None), getattr(op, "new", None)
     where = f" (on {server_name(server)})"
+    if getattr(op, "column", None) is not None and old is None:  # an added column's backfill, then NOT NULL
+        return [_finding("set_not_null")]
     if old is None or new is None or not hasattr(old, "type"):  # raw SQL: the statement alone cannot tell
         return [_finding("change_type", "MODIFY COLUMN may change the type: then the table is copied" + where)]
     typed = (old.type, getattr(old, "length", None), getattr(old, "precision", None), getattr(old, "scale", None))
@@ -206,8 +208,6 @@ def lint_plan(plan: Sequence[tuple[Step | None, str]], server: str | None, atomi
         bounded = bounded or _sets_lock_wait(tree)
         found = cost(step, text, server)
         if _is_ddl(tree) and not bounded:
-            lock = found[0].cost.lock if found else "a metadata lock"
-            out_lock = Cost(lock, rewrites=bool(found and found[0].cost.rewrites))
-            found.append(Finding(TIMEOUT[0], out_lock, TIMEOUT[1], TIMEOUT[2]))
+            found.append(Finding(TIMEOUT[0], Cost("an exclusive metadata lock"), TIMEOUT[1], TIMEOUT[2]))
         out.append(found)
     return out

@@ -481,7 +481,9 @@ class MysqlDriver(SqlDriver):
 
         return cost(step, statement, server)
 
-    def lint_plan(self, plan: Sequence[tuple[Step | None, str]], server: str | None, atomic: bool) -> list[list[Finding]]:
+    def lint_plan(
+        self, plan: Sequence[tuple[Step | None, str]], server: str | None, atomic: bool
+    ) -> list[list[Finding]]:
         """``cost`` of each statement, and lock_wait_timeout where no ``SET`` earlier
         in the migration bounds a DDL statement (``costs.py``)."""
         from .costs import lint_plan

@@ -260,7 +260,9 @@ def _add_column(column: exp.ColumnDef, version: tuple[int, int]) -> list[Finding
         return [COSTS["add_required_field"].finding()] if _not_null(column) else []
     calls = {f.name.lower() for f in default.find_all(exp.Anonymous)}
     if calls & VOLATILE or default.find(exp.Rand, exp.Uuid):
-        return [COSTS["add_field_with_default"].finding(why="a volatile default is computed and written into every row")]
+        return [
+            COSTS["add_field_with_default"].finding(why="a volatile default is computed and written into every row")
+        ]
     if version < (11, 0):
         return [
             COSTS["add_field_with_default"].finding(
