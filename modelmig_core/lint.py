@@ -70,7 +70,7 @@ class LintFinding:
         }
 
 
-def _touches_new_table(step: Step | None, existing: set[str] | None) -> bool:
+def touches_new_table(step: Step | None, existing: set[str] | None) -> bool:
     """Whether ``step`` works on a table the migration itself created (or creates it):
     an empty table, which no statement can keep busy."""
     if step is None or existing is None:
@@ -99,7 +99,7 @@ def lint_statements(
     plan = [
         (s.step, s.text)
         for s in statements
-        if s.action is None and s.text.strip() and not _touches_new_table(s.step, existing)
+        if s.action is None and s.text.strip() and not touches_new_table(s.step, existing)
     ]
     ignore = ignore or {}
     out = []

@@ -545,12 +545,13 @@ def lint_written(config: Config, plugins: Registry, planned: Sequence[Planned]) 
     naming the connection, the migration, the rule, the statement, the lock and
     the safe form; a driver that cannot render without a connection is passed over."""
     from .errors import ModelmigError
-    from .lint import lint_statements
+    from .lint import lint_statements, touches_new_table
 
     lines: list[str] = []
     for p in planned:
         steps = _steps([p])
-        if not steps:
+        existing = set(getattr(p.before, "tables", None) or ())
+        if all(touches_new_table(s, existing) for s in steps):  # new tables only: nothing to lock, nothing rendered
             continue
         for conn, driver in family_drivers(config, plugins, p.family):
             try:
