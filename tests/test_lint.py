@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.support.servers import ServerDb
 
@@ -371,3 +373,54 @@ def test_mariadb_copy_only_changes_are_named_and_the_server_agrees(make_project:
             mysql_db.execute(_with_algorithm(text, "ALGORITHM=INPLACE, LOCK=NONE"))
     assert risky - set(copies)  # the rebuilds named (NOT NULL) ran in place above
     assert mysql_db.scalar("SELECT COUNT(*) FROM items WHERE due = '2026-01-01' AND note IS NOT NULL") == ROWS
+
+
+# ---------------------------------------------------------------- hostile names (Hypothesis)
+
+NAMES = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=20).filter(
+    lambda name: name.strip() == name and "\x00" not in name
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(table=NAMES, column=NAMES, index=NAMES, constraint=NAMES)
+def test_the_cost_tables_read_what_the_renderers_write_for_any_name(
+    table: str, column: str, index: str, constraint: str
+) -> None:
+    """Whatever the names (quotes, semicolons, keywords, non-ASCII), each driver
+    reads the statements its renderer writes as what they are: the same rules."""
+    from modelmig_mysql.driver import driver as mysql
+    from modelmig_pg.driver import driver as pg
+
+    from modelmig_core.api import AddCheck, AddUnique, Check, Column, CreateIndex, Index, State, Step, Table, Unique
+    from modelmig_core.lint import lint_statements
+
+    before = State({table: Table(table, [Column("id", "increments", primary=True), Column(column, "integer")])})
+    ops = [
+        CreateIndex(table, Index(index, (column,))),
+        AddUnique(table, Unique(constraint + "_u", (column,))),
+        AddCheck(table, Check(constraint, "1 = 1")),
+    ]
+    steps, state = [], before
+    for op in ops:
+        after = op.state_forwards(state)
+        steps.append(Step(op, state, after))
+        state = after
+    expected = {
+        "pg": [
+            {"require-concurrent-index-creation", "require-lock-timeout", "require-statement-timeout"},
+            {"disallowed-unique-constraint", "constraint-missing-not-valid", "require-lock-timeout"}
+            | {"require-statement-timeout"},
+            {"constraint-missing-not-valid", "require-lock-timeout", "require-statement-timeout"},
+        ],
+        "mysql": [
+            {"require-lock-timeout"},
+            {"require-lock-timeout"},
+            {"constraint-missing-not-valid", "require-lock-timeout"},
+        ],
+    }
+    for driver in (pg, mysql):
+        statements = driver.plan_offline(steps)
+        found = lint_statements(driver, None, "main", "m", statements, before=before)
+        rules = [{f.rule for f in found if f.statement == s.text} for s in statements]
+        assert rules == expected[driver.name], [s.text for s in statements]
