@@ -249,6 +249,12 @@ def test_lint_ignore_acknowledges_a_rule(make_project: Any, pg_db: ServerDb) -> 
     assert {f["rule"]: f["acknowledged"] for f in document["connections"][0]["findings"]} == reasons
     text = p.ok("migrate:lint").stdout
     assert "(acknowledged: accepted: require-lock-timeout)" in text
+    # from Python (modelmig_core.api): the same findings, as values
+    from modelmig_core import api
+
+    [result] = api.lint(api.open_project(p.root / "pyproject.toml"), connections=["main"])
+    assert (result.connection, result.error, result.unacknowledged) == ("main", None, [])
+    assert {f.rule: f.acknowledged for f in result.findings} == reasons
     # one rule left unacknowledged: exit 1 again
     path.write_text(source + f"\nlint_ignore = {dict(list(reasons.items())[:2])!r}\n")
     assert p.run("migrate:lint").exit_code == 1
