@@ -145,8 +145,3 @@ def lint_pending(runner: Runner) -> list[LintFinding]:
             before=first,
         )
     return out
-
-
-def unacknowledged(findings: Sequence[LintFinding]) -> list[LintFinding]:
-    """The findings no migration acknowledged: ``migrate:lint`` exits 1 on any."""
-    return [f for f in findings if f.acknowledged is None]
