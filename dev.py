@@ -22,7 +22,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PACKAGES = [".", "drivers/sqlite", "drivers/pg", "drivers/mysql", "drivers/mongo", "plugins/pytest", "plugins/duckdb"]
-TOOLS = ["pytest>=8", "sqlalchemy>=2.0", "mongomock>=4.1", "hypothesis>=6.100", "ruff>=0.6", "nox>=2024.4"]
+TOOLS = [
+    "pytest>=8",
+    "sqlalchemy>=2.0",
+    "mongomock>=4.1",
+    "hypothesis>=6.100",
+    "ruff>=0.6",
+    "nox>=2024.4",
+    "squawk-cli>=2.70",  # the outside oracle of tests/test_lint.py: a PostgreSQL migration linter (a binary)
+]
 
 
 def bin_path(name: str) -> Path:

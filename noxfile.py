@@ -24,7 +24,7 @@ import nox
 
 ROOT = Path(__file__).resolve().parent
 DRIVERS = ["drivers/sqlite", "drivers/pg", "drivers/mysql", "drivers/mongo", "plugins/pytest", "plugins/duckdb"]
-TEST_TOOLS = ["pytest>=8", "sqlalchemy>=2.0", "mongomock>=4.1", "hypothesis>=6.100"]
+TEST_TOOLS = ["pytest>=8", "sqlalchemy>=2.0", "mongomock>=4.1", "hypothesis>=6.100", "squawk-cli>=2.70"]
 PG_URL = os.environ.get("MODELMIG_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/modelmig_test")
 MYSQL_URL = os.environ.get("MODELMIG_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/modelmig_test")
 EXAMPLE = ROOT / "examples" / "blog"

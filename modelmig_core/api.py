@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         StatusResult,
         StatusRow,
         fresh,
+        lint,
         open_project,
         reset,
         rollback,
@@ -59,9 +60,11 @@ if TYPE_CHECKING:
         LEDGER,
         LOCK_NOTICE_SECONDS,
         Backup,
+        Cost,
         Driver,
         DriverInfo,
         Features,
+        Finding,
         LedgerRow,
         LedgerStore,
         LockWait,
@@ -89,6 +92,7 @@ if TYPE_CHECKING:
     from .guard import in_production
     from .hookspecs import HookContext, hookimpl
     from .kinds import Kind
+    from .lint import LintFinding
     from .migrations import Migration
     from .model import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Model, RelationSpec
     from .naming import enum_check_name, index_name
@@ -140,6 +144,10 @@ _WHERE: dict[str, str] = {
     "run_scenario": ".conformance",
     "API_VERSION": ".driver",
     "Backup": ".driver",
+    "Cost": ".driver",
+    "Finding": ".driver",
+    "LintFinding": ".lint",
+    "lint": ".commands",
     "Check": ".state",
     "CheckSpec": ".model",
     "Column": ".state",
@@ -279,6 +287,7 @@ __all__ = [
     "ConfigError",
     "ConformanceOutcome",
     "ConformanceScenario",
+    "Cost",
     "CreateIndex",
     "CreateTable",
     "DiffHints",
@@ -296,6 +305,7 @@ __all__ = [
     "Expression",
     "Family",
     "Features",
+    "Finding",
     "ForeignKey",
     "ForeignKeySpec",
     "GuardError",
@@ -306,6 +316,7 @@ __all__ = [
     "Kind",
     "LedgerRow",
     "LedgerStore",
+    "LintFinding",
     "LockError",
     "LockWait",
     "Migration",
@@ -356,6 +367,7 @@ __all__ = [
     "index_name",
     "inverse_operations",
     "ledger_int",
+    "lint",
     "normalize_sql",
     "open_project",
     "parse_default",

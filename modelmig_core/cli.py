@@ -339,7 +339,7 @@ def make_migration(
     (only the named MODELs' changes, and the pivots between them, when given)."""
     from .app import open_app
     from .dataloss import destructive_ops, what
-    from .make import Refused, chain_problems, plan_empty, plan_refusals, write
+    from .make import Refused, chain_problems, lint_written, plan_empty, plan_refusals, write
 
     out = Output()
     if empty and check:
@@ -384,6 +384,20 @@ def make_migration(
             out.data(f"Created {rel} ({len(p.up)} operation(s))")
         for op in destructive_ops(p.up):
             out.warn(f"{rel} drops data when it runs: {what(op)}")
+    if not empty:
+        _print_lint(out, lint_written(config, plugins, planned))
+
+
+def _print_lint(out: Output, lines: list[str]) -> None:
+    """make:migration's lint of what it wrote: each finding on stderr, then how to
+    acknowledge one (``migrate:lint`` exits 1 on those not acknowledged)."""
+    for line in lines:
+        out.warn(f"lint: {line}")
+    if lines:
+        out.warn(
+            f"lint: {len(lines)} finding(s) on a busy database; acknowledge each rule you accept with "
+            'lint_ignore = {"rule": "reason"} in the migration file (modelmig migrate:lint checks them)'
+        )
 
 
 @cli.command("migrate:run")
@@ -406,6 +420,52 @@ def migrate_run(obj: dict[str, Any], pretend: bool, force: bool, yes: bool, as_j
             reports,
             **_parallel(obj),
         )
+
+
+@cli.command("migrate:lint")
+@target_options
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as one JSON document.")
+@click.pass_obj
+@handle_errors
+def migrate_lint(obj: dict[str, Any], as_json: bool, **kw: Any) -> None:
+    """Name what the pending migrations would cost a busy database: each statement
+    that locks, rewrites or scans a table with rows, with its safe form (nothing is
+    executed). Exit 1 on a finding no migration acknowledges in its
+    ``lint_ignore = {"rule": "reason"}``."""
+    from .commands import lint_outcomes
+
+    out = Output(json_mode=as_json)
+    config, plugins, targets = _targets(obj, kw)
+    results = lint_outcomes(config, plugins, targets, on_event=_renderer(out, len(targets) > 1), **_parallel(obj))
+    if len(results) == 1 and results[0].exception is not None:
+        raise results[0].exception
+    open_findings = sum(len(r.unacknowledged) for r in results)
+    acknowledged = sum(len(r.findings) for r in results) - open_findings
+    failed = [r for r in results if r.error is not None]
+    if as_json:
+        out.json(
+            {
+                "command": "migrate:lint",
+                "ok": not failed and open_findings == 0,
+                "findings": open_findings,
+                "acknowledged": acknowledged,
+                "connections": [r.as_json() for r in results],
+            }
+        )
+    else:
+        for r in results:
+            if r.error is not None:
+                out.error(f"{r.connection}: FAILED: {r.error}")
+            for f in r.findings:
+                out.data(f.line())
+        out.info(
+            f"{open_findings} finding(s) not acknowledged, {acknowledged} acknowledged (lint_ignore), "
+            f"over {len(results)} connection(s)"
+        )
+    if failed:
+        _fail(f"{len(failed)} of {len(results)} connection(s) failed", 1)
+    if open_findings:
+        sys.exit(1)
 
 
 def _positive(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:

@@ -67,6 +67,7 @@ __all__ = [
     "ConnectionFinished",
     "ConnectionStarted",
     "Event",
+    "LintResult",
     "LockWaiting",
     "MigrationApplied",
     "MigrationFailure",
@@ -80,6 +81,7 @@ __all__ = [
     "Warned",
     "each",
     "fresh",
+    "lint",
     "open_project",
     "reset",
     "rollback",
@@ -300,6 +302,70 @@ class StatusResult:
     driver: str
     test: bool
     migrations: list[StatusRow]
+
+
+@dataclass
+class LintResult:
+    """``migrate:lint`` on one connection: every finding of its pending migrations
+    (``LintFinding``), acknowledged ones included; ``error`` when it could not be linted."""
+
+    connection: str
+    driver: str
+    test: bool
+    findings: list[Any]
+    error: str | None = None
+    exception: BaseException | None = field(default=None, repr=False)
+
+    @property
+    def unacknowledged(self) -> list[Any]:
+        return [f for f in self.findings if f.acknowledged is None]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "connection": self.connection,
+            "driver": self.driver,
+            "test": self.test,
+            "ok": self.error is None,
+            "error": self.error,
+            "findings": [f.as_json() for f in self.findings],
+        }
+
+
+def lint_outcomes(
+    config: Config,
+    registry: Registry,
+    targets: list[Target],
+    *,
+    on_event: Subscriber | None = None,
+    jobs: int = 1,
+    fail_fast: bool = False,
+) -> list[LintResult]:
+    """``migrate:lint`` through the one loop: each target's pending migrations planned
+    as ``--pretend`` plans them (nothing executed) and linted by its driver; a
+    connection that fails is kept in its result (``error``)."""
+    from .lint import lint_pending
+
+    outcomes = each(config, registry, targets, lint_pending, jobs=jobs, fail_fast=fail_fast, on_event=on_event)
+    return [
+        LintResult(
+            o.target.name, o.target.driver.name, o.target.test, list(o.result or []), o.report.error, o.exception
+        )
+        for o in outcomes
+    ]
+
+
+def lint(
+    project: Project, *, on_event: Subscriber | None = None, jobs: int = 1, fail_fast: bool = False, **targets: Any
+) -> list[LintResult]:
+    """The lint findings of each target's pending migrations (``migrate:lint``);
+    the first failure is raised once every connection has been linted."""
+    results = lint_outcomes(
+        project.config, project.registry, project.targets(**targets), on_event=on_event, jobs=jobs, fail_fast=fail_fast
+    )
+    for r in results:
+        if r.exception is not None:
+            raise r.exception
+    return results
 
 
 def open_project(config_path: str | Path | None = None) -> Project:

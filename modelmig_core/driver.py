@@ -21,7 +21,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -198,6 +198,45 @@ class Statement:
     text: str
     action: Callable[[Any], None] | None = None
     label: str = ""  # a short name for errors ("create activity"); default: the text's first line
+    #: the step it was rendered from (None: a check the core adds, such as a narrowing's);
+    #: what ``migrate:lint`` hands the driver's ``cost`` with the statement
+    step: Step | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What one statement costs a table that holds rows, in the database's own
+    words: ``lock`` is the lock it takes and holds while it works
+    (``"ACCESS EXCLUSIVE"``, ``"SHARE"``; MySQL: ``"ALGORITHM=COPY, LOCK=SHARED"``),
+    ``rewrites`` whether it writes the table anew, ``scans`` whether it reads every
+    row (to build an index, to validate a constraint)."""
+
+    lock: str
+    rewrites: bool = False
+    scans: bool = False
+
+    def describe(self) -> str:
+        """``takes ACCESS EXCLUSIVE, scans the table``."""
+        parts = [f"takes {self.lock}"]
+        if self.rewrites:
+            parts.append("rewrites the table")
+        elif self.scans:
+            parts.append("scans the table")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One risk a driver's cost table sees in one statement, on a busy database:
+    ``rule`` is its name (squawk's names where one maps:
+    ``require-concurrent-index-creation``, ``constraint-missing-not-valid``...),
+    ``cost`` what the statement takes, ``why`` in a few words what it does to the
+    application's traffic, ``safe_form`` what to write instead."""
+
+    rule: str
+    cost: Cost
+    why: str
+    safe_form: str
 
 
 #: a table or collection in a backup's counts: ``(schema, name)`` (the schema is
@@ -420,6 +459,30 @@ class Driver:
             f"column type {column.type!r} has no rendering for {self.name}: install or configure the plugin "
             f"that renders it for {self.name}, or use another type",
         )
+
+    def cost(self, step: Step | None, statement: str, server: str | None) -> list[Finding]:
+        """The risks of sending ``statement`` (rendered from ``step``; None for a
+        check the core adds) to a busy database of the ``server`` a connection
+        declares (None: the driver's oldest supported server): the driver's cost
+        table, read for this one statement. Raw SQL (``RunSQL``) comes here too,
+        one statement at a time, for the driver to read (with sqlglot). Default:
+        the driver knows of no risk."""
+        return []
+
+    def lint_plan(
+        self, plan: Sequence[tuple[Step | None, str]], server: str | None, atomic: bool
+    ) -> list[list[Finding]]:
+        """The findings of each statement of one migration's plan (``(step, text)``,
+        in order; ``atomic``: it runs in one transaction), one list per statement.
+        Default: ``cost`` of each statement on its own; a driver overrides it where
+        what came before matters (a ``SET lock_timeout`` earlier in the migration)."""
+        return [self.cost(step, text, server) for step, text in plan]
+
+    def plan_offline(self, steps: Sequence[Step], hook: Any = None) -> list[Statement] | None:
+        """The statements of ``steps`` rendered from the states alone, without a
+        connection (``make:migration`` lints what it wrote); None when the driver
+        cannot render without one (the default)."""
+        return None
 
     def comparable(self, state: Any) -> Any:
         """``state`` as this driver's database can hold it, spelled one way (what the

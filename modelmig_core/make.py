@@ -571,3 +571,34 @@ def write(planned: list[Planned]) -> None:
         tmp = p.path.with_suffix(".tmp")
         tmp.write_text(p.source, encoding="utf-8")
         tmp.replace(p.path)
+
+
+def lint_written(config: Config, plugins: Registry, planned: Sequence[Planned]) -> list[str]:
+    """The lint of each written migration for every configured connection of its
+    chain, without a connection: its steps rendered from the states alone by
+    each driver (``Driver.plan_offline``) and costed at the server the connection
+    declares (the driver's oldest when it declares none). One line per finding,
+    naming the connection, the migration, the rule, the statement, the lock and
+    the safe form; a driver that cannot render without a connection is passed over."""
+    from .errors import ModelmigError
+    from .lint import lint_statements, touches_new_table
+
+    lines: list[str] = []
+    declared = chain_map(config, plugins).declared if config.chains else {}
+    for p in planned:
+        steps = _steps([p])
+        existing = set(getattr(p.before, "tables", None) or ())
+        if all(touches_new_table(s, existing) for s in steps):  # new tables only: nothing to lock, nothing rendered
+            continue
+        chain = declared.get(p.chain_name) or Chain.default(config.migrations, p.family)
+        for conn, driver in chain_drivers(config, plugins, chain):
+            try:
+                statements = driver.plan_offline(steps, plugins.hook)
+            except ModelmigError as exc:  # what only the live database settles (a view): said, not fatal
+                lines.append(f"{conn.name}: {p.id}: not linted: {exc}")
+                continue
+            if statements is None:
+                continue
+            for finding in lint_statements(driver, conn.server, conn.name, p.id, statements, before=p.before):
+                lines.append(finding.line())
+    return lines

@@ -60,6 +60,8 @@ class Migration:
     checksum: str
     atomic: bool = True
     extra: dict[str, object] = field(default_factory=dict)
+    #: the lint findings this migration acknowledges: ``{rule: reason}`` (``lint_ignore``)
+    lint_ignore: dict[str, str] = field(default_factory=dict)
 
     @property
     def destructive_up(self) -> bool:
@@ -300,7 +302,26 @@ def load(file: MigrationFile) -> Migration:
         raise MigrationFileError(f"{path}: 'atomic' must be True or False")
     if atomic:
         refuse_transaction_control(path, ops)
-    return Migration(mid, family, parent, ops["up"], ops["down"], path, file.checksum, atomic)
+    ignore = lint_ignore_of(path, getattr(module, "lint_ignore", {}))
+    return Migration(mid, family, parent, ops["up"], ops["down"], path, file.checksum, atomic, lint_ignore=ignore)
+
+
+def lint_ignore_of(path: Path, value: object) -> dict[str, str]:
+    """A migration's ``lint_ignore``: a dict of rule names to the reason each finding
+    of that rule is acceptable here (``{"require-concurrent-index-creation": "the
+    table is empty"}``); anything else is one error naming the file."""
+    if not isinstance(value, dict):
+        raise MigrationFileError(
+            f"{path}: 'lint_ignore' must be a dict of rule name to reason, got {type(value).__name__}"
+        )
+    for rule, reason in value.items():
+        if not isinstance(rule, str) or not rule.strip():
+            raise MigrationFileError(f"{path}: 'lint_ignore' has a key {rule!r} that is not a rule name (a string)")
+        if not isinstance(reason, str) or not reason.strip():
+            raise MigrationFileError(
+                f"{path}: 'lint_ignore' of rule {rule!r} must give the reason as a non-empty string, got {reason!r}"
+            )
+    return dict(value)
 
 
 def refuse_transaction_control(path: Path, ops: dict[str, list[Operation]]) -> None:

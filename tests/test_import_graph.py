@@ -68,6 +68,7 @@ LAYER: dict[str, str] = {
     "report": "run",
     "resolve": "run",
     "shared": "run",
+    "lint": "run",
     # live: the live database as an input
     "drift": "live",
     "modelgen": "live",

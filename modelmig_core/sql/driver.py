@@ -380,19 +380,7 @@ class SqlSession(Session):
             yield from self.shared.statements(key, steps, facts, lambda: self._render(steps, facts))
 
     def _render(self, steps: Sequence[Step], facts: Any) -> Iterator[Statement]:
-        from ..dataloss import fit_checks
-        from ..operations import RunPython
-
-        renderer = self.renderer()
-        first, before = fit_checks(steps, renderer)  # a narrowed column's rows must fit its new type
-        yield from first
-        for i, step in enumerate(steps):
-            yield from before.get(i, ())
-            if isinstance(step.op, RunPython):
-                yield Statement(f"-- {step.op.describe()}", action=step.op.forward)
-            else:
-                for sql in renderer.statements(step, facts):
-                    yield Statement(sql)
+        return render_steps(self.renderer(), steps, facts)
 
     def perform(self, statement: Statement) -> None:
         """One statement of a migration. Inside a transaction of a session that
@@ -484,6 +472,23 @@ class SqlSession(Session):
         self.raw.close()
 
 
+def render_steps(renderer: Renderer, steps: Sequence[Step], facts: Any) -> Iterator[Statement]:
+    """The statements of ``steps`` through ``renderer``, each naming its step, with
+    the checks that a narrowed column's rows fit its new type before them."""
+    from ..dataloss import fit_checks
+    from ..operations import RunPython
+
+    first, before = fit_checks(steps, renderer)  # a narrowed column's rows must fit its new type
+    yield from first
+    for i, step in enumerate(steps):
+        yield from before.get(i, ())
+        if isinstance(step.op, RunPython):
+            yield Statement(f"-- {step.op.describe()}", action=step.op.forward, step=step)
+        else:
+            for sql in renderer.statements(step, facts):
+                yield Statement(sql, step=step)
+
+
 class SqlDriver(Driver):
     """The base of the SQL drivers."""
 
@@ -543,6 +548,11 @@ class SqlDriver(Driver):
         renderer = getattr(importlib.import_module(module), cls)(hook=hook)
         renderer.native_enum = self.features.native_enum  # enums without a type get a CHECK of their values
         return renderer
+
+    def plan_offline(self, steps: Sequence[Step], hook: Any = None) -> list[Statement]:
+        """The statements of ``steps`` from the states alone (no live facts): what
+        ``make:migration`` lints for a connection it does not open."""
+        return list(render_steps(self.renderer(hook), steps, None))
 
     # ------------------------------------------------------------ the live schema (drift, make:models, baseline)
 

@@ -29,6 +29,7 @@ from modelmig_core.api import (
     ConfigError,
     DriverInfo,
     DropColumn,
+    Finding,
     LockError,
     LockWait,
     MigrationFailed,
@@ -472,6 +473,22 @@ class MysqlDriver(SqlDriver):
             raw.close()
             raise
         return raw
+
+    def cost(self, step: Step | None, statement: str, server: str | None) -> list[Finding]:
+        """The statement's risks on a busy table at the declared server: the
+        algorithm and lock InnoDB takes (``costs.py``)."""
+        from .costs import cost
+
+        return cost(step, statement, server)
+
+    def lint_plan(
+        self, plan: Sequence[tuple[Step | None, str]], server: str | None, atomic: bool
+    ) -> list[list[Finding]]:
+        """``cost`` of each statement, and lock_wait_timeout where no ``SET`` earlier
+        in the migration bounds a DDL statement (``costs.py``)."""
+        from .costs import lint_plan
+
+        return lint_plan(plan, server, atomic)
 
     def refusals(self, state: Any, server: str | None, steps: Sequence[Step] = ()) -> list[Refusal]:
         """The SQL base's, and MySQL's key and enum rules (``rules.py``)."""

@@ -28,6 +28,7 @@ from modelmig_core.api import (
     ConfigError,
     DriverInfo,
     DropColumn,
+    Finding,
     LockError,
     LockWait,
     ModelmigError,
@@ -337,6 +338,21 @@ class PgDriver(SqlDriver):
 
         url_options(url)
         return psycopg.connect(conninfo(url), autocommit=True, application_name="modelmig")
+
+    def cost(self, step: Step | None, statement: str, server: str | None) -> list[Finding]:
+        """The statement's risks on a busy table, from the cost table (``costs.py``)."""
+        from .costs import cost
+
+        return cost(step, statement, server)
+
+    def lint_plan(
+        self, plan: Sequence[tuple[Step | None, str]], server: str | None, atomic: bool
+    ) -> list[list[Finding]]:
+        """``cost`` of each statement, and lock_timeout/statement_timeout where no
+        ``SET`` earlier in the migration bounds a DDL statement (``costs.py``)."""
+        from .costs import lint_plan
+
+        return lint_plan(plan, server, atomic)
 
     def backup(self, session: Session, directory: Path, label: str) -> Backup:
         """pg_dump's custom format of one exported snapshot, then pg_restore reads it
