@@ -9,10 +9,18 @@ and register the driver object or class in the ``modelmig.drivers`` entry-point
 group. ``docs/writing-a-driver.md`` walks through it; ``modelmig_core.conformance``
 (and ``modelmig drivers:check URL``) is the kit of scenarios every driver must pass.
 
+SQL drivers also have ``modelmig_core.api_sql`` (public like this module): the
+helpers that read SQL text (``function_called``, ``normalize_sql``,
+``parse_default``, ``generic_type``, ``raw_type``, views' columns) and run a
+database's command-line tools (``find_tool``, ``run_tool``, ...).
+
 Plugin authors: ``hookimpl``, ``HookContext`` and the hooks in ``hookspecs`` (diff,
 render_column, apply, record_state, column_types, families,
-before_destructive). A new column type is a ``ColumnType`` returned from the
-``column_types`` hook; ``type_of(name)`` is the registered type of a name.
+before_destructive, on_event). A new column type is a ``ColumnType`` returned from the
+``column_types`` hook; ``type_of(name)`` is the registered type of a name. A new
+kind of schema object is compared by a ``Comparator`` (``fn(old_table, new_table,
+DiffContext) -> list[Node]``, each ``Node`` with the ``Obj`` it removes and creates)
+added with ``register_comparator``.
 
 Apps: ``open_project``, then ``run``/``rollback``/``reset``/``fresh``/``status``
 on the project's connections, with results as values, and the events they report
@@ -45,7 +53,7 @@ if TYPE_CHECKING:
         subscribe,
     )
     from .compile import column_specs, compile_column, table_name, where
-    from .diff import DiffHints, Recorder, inverse_operations
+    from .diff import Comparator, DiffContext, DiffHints, Node, Obj, Recorder, register_comparator
     from .differences import Comparison, Difference
     from .driver import (
         API_VERSION,
@@ -106,20 +114,8 @@ if TYPE_CHECKING:
     )
     from .operations.base import has_named, replace_named
     from .sql.driver import SqlDriver, SqlLedgerStore, SqlSession
-    from .sql.reflect import (
-        NOW,
-        Catalogue,
-        Expression,
-        Reflection,
-        function_called,
-        generic_type,
-        normalize_sql,
-        parse_default,
-        raw_type,
-    )
+    from .sql.reflect import Catalogue, Reflection
     from .sql.render import Renderer, renders_operation
-    from .sql.tools import find_tool, run_tool, tool_lines, tool_writing
-    from .sql.views import ViewColumns, views_using
     from .state import Check, Column, ForeignKey, Index, State, Table, Unique, Value
 
 # each public name -> the private module that defines it; imported on first use,
@@ -136,6 +132,11 @@ _WHERE: dict[str, str] = {
     "ConfigError": ".errors",
     "Comparison": ".differences",
     "DiffHints": ".diff",
+    "DiffContext": ".diff",
+    "Comparator": ".diff",
+    "Node": ".diff",
+    "Obj": ".diff",
+    "register_comparator": ".diff",
     "Difference": ".differences",
     "Driver": ".driver",
     "DriverInfo": ".driver",
@@ -188,13 +189,6 @@ _WHERE: dict[str, str] = {
     "renders_operation": ".sql.render",
     "Reflection": ".sql.reflect",
     "Catalogue": ".sql.reflect",
-    "NOW": ".sql.reflect",
-    "Expression": ".sql.reflect",
-    "function_called": ".sql.reflect",
-    "generic_type": ".sql.reflect",
-    "normalize_sql": ".sql.reflect",
-    "parse_default": ".sql.reflect",
-    "raw_type": ".sql.reflect",
     "RunPython": ".operations",
     "RunSQL": ".operations",
     "Session": ".driver",
@@ -210,19 +204,15 @@ _WHERE: dict[str, str] = {
     "TableKey": ".driver",
     "Unique": ".state",
     "Value": ".state",
-    "ViewColumns": ".sql.views",
-    "views_using": ".sql.views",
     "enum_check_name": ".naming",
     "column_specs": ".compile",
     "compile_column": ".compile",
-    "find_tool": ".sql.tools",
     "fresh": ".commands",
     "has_named": ".operations.base",
     "hookimpl": ".hookspecs",
     "HookContext": ".hookspecs",
     "in_production": ".guard",
     "index_name": ".naming",
-    "inverse_operations": ".diff",
     "open_project": ".commands",
     "redact": ".driver",
     "scrub": ".driver",
@@ -230,12 +220,9 @@ _WHERE: dict[str, str] = {
     "reset": ".commands",
     "rollback": ".commands",
     "run": ".commands",
-    "run_tool": ".sql.tools",
     "server_version": ".driver",
     "status": ".commands",
     "table_name": ".compile",
-    "tool_lines": ".sql.tools",
-    "tool_writing": ".sql.tools",
     "type_of": ".column_types",
     "where": ".compile",
 }
@@ -244,7 +231,6 @@ __all__ = [
     "API_VERSION",
     "LEDGER",
     "LOCK_NOTICE_SECONDS",
-    "NOW",
     "AddCheck",
     "AddColumn",
     "AddForeignKey",
@@ -257,10 +243,12 @@ __all__ = [
     "Column",
     "ColumnSpec",
     "ColumnType",
+    "Comparator",
     "Comparison",
     "ConfigError",
     "CreateIndex",
     "CreateTable",
+    "DiffContext",
     "DiffHints",
     "Difference",
     "Driver",
@@ -272,7 +260,6 @@ __all__ = [
     "DropTable",
     "DropUnique",
     "Event",
-    "Expression",
     "Family",
     "Features",
     "ForeignKey",
@@ -294,6 +281,8 @@ __all__ = [
     "Model",
     "ModelError",
     "ModelmigError",
+    "Node",
+    "Obj",
     "Operation",
     "Project",
     "Recorder",
@@ -318,40 +307,29 @@ __all__ = [
     "TableKey",
     "Unique",
     "Value",
-    "ViewColumns",
     "column_specs",
     "compile_column",
     "enum_check_name",
-    "find_tool",
     "fresh",
-    "function_called",
-    "generic_type",
     "has_named",
     "hookimpl",
     "in_production",
     "index_name",
-    "inverse_operations",
     "ledger_int",
-    "normalize_sql",
     "open_project",
-    "parse_default",
-    "raw_type",
     "redact",
+    "register_comparator",
     "renders_operation",
     "replace_named",
     "reset",
     "rollback",
     "run",
-    "run_tool",
     "scrub",
     "server_version",
     "status",
     "subscribe",
     "table_name",
-    "tool_lines",
-    "tool_writing",
     "type_of",
-    "views_using",
     "where",
 ]
 

@@ -24,7 +24,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from modelmig_core.api import Catalogue, Column, Index, Reflection, Table, function_called
+from modelmig_core.api import Catalogue, Column, Index, Reflection, Table
+from modelmig_core.api_sql import function_called
 
 #: sqlglot's type -> (logical type, use_tz)
 TYPES = {
