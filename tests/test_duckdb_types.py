@@ -13,35 +13,35 @@ import duckdb
 from modelmig_core.column_types import STATE_TYPES
 from modelmig_core.registry import Registry
 
-#: a ``money`` type on the public api only: DECIMAL(19,4) on DuckDB, read back as money
-MONEY_PLUGIN = """
+#: a ``duck_amount`` type on the public api only: DECIMAL(17,5) on DuckDB, read back as duck_amount
+AMOUNT_PLUGIN = """
 from modelmig_core.api import ColumnType, hookimpl
 
 
 def _ddl(column):
     import sqlalchemy as sa
 
-    return sa.DECIMAL(19, 4)
+    return sa.DECIMAL(17, 5)
 
 
 def _read(t):
     import sqlalchemy as sa
 
-    same = isinstance(t, sa.Numeric) and (t.precision, t.scale) == (19, 4)
-    return {"type": "money"} if same else None
+    same = isinstance(t, sa.Numeric) and (t.precision, t.scale) == (17, 5)
+    return {"type": "duck_amount"} if same else None
 
 
-class Money(ColumnType):
+class Amount(ColumnType):
     def value_problem(self, column, value):
         return None if isinstance(value, int) and not isinstance(value, bool) else f"{value!r} is not a whole amount"
 
 
-MONEY = Money("money", zero=0, ddl={"duckdb": _ddl}, reflects={"duckdb": _read})
+AMOUNT = Amount("duck_amount", zero=0, ddl={"duckdb": _ddl}, reflects={"duckdb": _read})
 
 
 @hookimpl
 def column_types():
-    return [MONEY]
+    return [AMOUNT]
 """
 
 MODELS = """
@@ -50,7 +50,7 @@ class Account(Model):
     schema = {
         "id": column("increments"),
         "name": column("string", 50),
-        "balance": column("money", nullable=True),
+        "balance": column("duck_amount", nullable=True),
         "limit_": column("decimal", (10, 2), nullable=True),
         "seen_at": column("timestamp", use_tz=True, default_now=False),
     }
@@ -68,8 +68,8 @@ def test_every_builtin_type_has_an_entry_in_the_duckdb_table() -> None:
 
 
 def test_a_plugin_type_round_trips_on_duckdb(make_project: Any) -> None:
-    p = make_project({"main": {"url": "duckdb:///app.duckdb"}}, extra_config='plugins = ["money"]')
-    (p.root / "money.py").write_text(MONEY_PLUGIN, encoding="utf-8")
+    p = make_project({"main": {"url": "duckdb:///app.duckdb"}}, extra_config='plugins = ["duck_amount"]')
+    (p.root / "duck_amount.py").write_text(AMOUNT_PLUGIN, encoding="utf-8")
     db = str(p.root / "app.duckdb")
     p.models(MODELS)
     p.ok("make:migration")
@@ -85,18 +85,18 @@ def test_a_plugin_type_round_trips_on_duckdb(make_project: Any) -> None:
     assert types == {
         "id": "INTEGER",
         "name": "VARCHAR",
-        "balance": "DECIMAL(19,4)",
+        "balance": "DECIMAL(17,5)",
         "limit_": "DECIMAL(10,2)",
         "seen_at": "TIMESTAMP WITH TIME ZONE",
     }
-    duck(db, "INSERT INTO accounts (name, balance) VALUES ('ann', 12.3456)")
-    assert [str(b) for (b,) in duck(db, "SELECT balance FROM accounts")] == ["12.3456"]
+    duck(db, "INSERT INTO accounts (name, balance) VALUES ('ann', 12.34567)")
+    assert [str(b) for (b,) in duck(db, "SELECT balance FROM accounts")] == ["12.34567"]
     status = p.run("migrate:status", "--drift")
     assert status.exit_code == 0, status.output
 
     # make:models reads the plugin's type back (the plugin's reflects before the built-in decimal)
     source = p.ok("make:models", "--out", "-").output
-    assert '"balance": column("money", nullable=True)' in source, source
+    assert '"balance": column("duck_amount", nullable=True)' in source, source
     assert '"limit_": column("decimal", (10, 2), nullable=True)' in source, source
 
     # adopt the database afresh: the models make:models wrote, a new chain, baseline
@@ -112,4 +112,4 @@ def test_a_plugin_type_round_trips_on_duckdb(make_project: Any) -> None:
     duck(db, "ALTER TABLE accounts ALTER COLUMN balance TYPE DECIMAL(18,3)")
     drift = p.run("migrate:status", "--drift")
     assert drift.exit_code != 0, drift.output
-    assert "accounts.balance" in drift.output and "money" in drift.output, drift.output
+    assert "accounts.balance" in drift.output and "duck_amount" in drift.output, drift.output
