@@ -10,13 +10,20 @@ group. ``docs/writing-a-driver.md`` walks through it; ``check_driver`` (and
 ``modelmig drivers:check URL``) runs the conformance kit, the scenarios every driver
 must pass (``conformance_scenarios``, ``run_scenario`` for one per test).
 
+SQL drivers also have ``modelmig_core.api_sql`` (public like this module): the
+helpers that read SQL text (``function_called``, ``normalize_sql``,
+``parse_default``, ``generic_type``, ``raw_type``, views' columns) and run a
+database's command-line tools (``find_tool``, ``run_tool``, ...).
+
 Plugin authors: ``hookimpl``, ``HookContext`` and the hooks in ``hookspecs`` (diff,
 render_column, apply, record_state, column_types, kinds, families,
-before_destructive). A new column type is a ``ColumnType`` returned from the
+before_destructive, on_event). A new column type is a ``ColumnType`` returned from the
 ``column_types`` hook; ``type_of(name)`` is the registered type of a name. A new
 kind of key, constraint or index is a ``Kind`` returned from the ``kinds`` hook,
 its operations ``AddMember``/``DropMember`` subclasses; a table holds its values
-under the kind's name (``Table.member(name)``).
+under the kind's name (``Table.member(name)``). Another kind of schema object is
+compared by a ``Comparator`` (``fn(old_table, new_table, DiffContext) -> list[Node]``,
+each ``Node`` with the ``Obj`` it removes and creates) added with ``register_comparator``.
 
 Apps: ``open_project``, then ``run``/``rollback``/``reset``/``fresh``/``status``
 on the project's connections, with results as values, and the events they report
@@ -53,7 +60,7 @@ if TYPE_CHECKING:
     from .conformance import Outcome as ConformanceOutcome
     from .conformance import Scenario as ConformanceScenario
     from .conformance import check_driver, conformance_scenarios, run_scenario
-    from .diff import DiffHints, Recorder, inverse_operations
+    from .diff import Comparator, DiffContext, DiffHints, Node, Obj, Recorder, register_comparator
     from .differences import Comparison, Difference
     from .driver import (
         API_VERSION,
@@ -119,20 +126,8 @@ if TYPE_CHECKING:
     from .operations.base import has_named, replace_named
     from .operations.constraints import AddMember, DropMember
     from .sql.driver import SqlDriver, SqlLedgerStore, SqlSession
-    from .sql.reflect import (
-        NOW,
-        Catalogue,
-        Expression,
-        Reflection,
-        function_called,
-        generic_type,
-        normalize_sql,
-        parse_default,
-        raw_type,
-    )
+    from .sql.reflect import Catalogue, Reflection
     from .sql.render import Renderer, renders_operation
-    from .sql.tools import find_tool, run_tool, tool_lines, tool_writing
-    from .sql.views import ViewColumns, views_using
     from .state import Check, Column, ForeignKey, Index, State, Table, Unique, Value
 
 # each public name -> the private module that defines it; imported on first use,
@@ -158,6 +153,11 @@ _WHERE: dict[str, str] = {
     "ConformanceScenario": ".conformance",
     "Comparison": ".differences",
     "DiffHints": ".diff",
+    "DiffContext": ".diff",
+    "Comparator": ".diff",
+    "Node": ".diff",
+    "Obj": ".diff",
+    "register_comparator": ".diff",
     "Difference": ".differences",
     "Driver": ".driver",
     "DriverInfo": ".driver",
@@ -213,13 +213,6 @@ _WHERE: dict[str, str] = {
     "renders_operation": ".sql.render",
     "Reflection": ".sql.reflect",
     "Catalogue": ".sql.reflect",
-    "NOW": ".sql.reflect",
-    "Expression": ".sql.reflect",
-    "function_called": ".sql.reflect",
-    "generic_type": ".sql.reflect",
-    "normalize_sql": ".sql.reflect",
-    "parse_default": ".sql.reflect",
-    "raw_type": ".sql.reflect",
     "RunPython": ".operations",
     "RunSQL": ".operations",
     "Session": ".driver",
@@ -235,19 +228,15 @@ _WHERE: dict[str, str] = {
     "TableKey": ".driver",
     "Unique": ".state",
     "Value": ".state",
-    "ViewColumns": ".sql.views",
-    "views_using": ".sql.views",
     "enum_check_name": ".naming",
     "column_specs": ".compile",
     "compile_column": ".compile",
-    "find_tool": ".sql.tools",
     "fresh": ".commands",
     "has_named": ".operations.base",
     "hookimpl": ".hookspecs",
     "HookContext": ".hookspecs",
     "in_production": ".guard",
     "index_name": ".naming",
-    "inverse_operations": ".diff",
     "open_project": ".commands",
     "redact": ".driver",
     "scrub": ".driver",
@@ -255,12 +244,9 @@ _WHERE: dict[str, str] = {
     "reset": ".commands",
     "rollback": ".commands",
     "run": ".commands",
-    "run_tool": ".sql.tools",
     "server_version": ".driver",
     "status": ".commands",
     "table_name": ".compile",
-    "tool_lines": ".sql.tools",
-    "tool_writing": ".sql.tools",
     "type_of": ".column_types",
     "where": ".compile",
 }
@@ -269,7 +255,6 @@ __all__ = [
     "API_VERSION",
     "LEDGER",
     "LOCK_NOTICE_SECONDS",
-    "NOW",
     "AddCheck",
     "AddColumn",
     "AddForeignKey",
@@ -283,6 +268,7 @@ __all__ = [
     "Column",
     "ColumnSpec",
     "ColumnType",
+    "Comparator",
     "Comparison",
     "ConfigError",
     "ConformanceOutcome",
@@ -290,6 +276,7 @@ __all__ = [
     "Cost",
     "CreateIndex",
     "CreateTable",
+    "DiffContext",
     "DiffHints",
     "Difference",
     "Driver",
@@ -302,7 +289,6 @@ __all__ = [
     "DropTable",
     "DropUnique",
     "Event",
-    "Expression",
     "Family",
     "Features",
     "Finding",
@@ -327,6 +313,8 @@ __all__ = [
     "Model",
     "ModelError",
     "ModelmigError",
+    "Node",
+    "Obj",
     "Operation",
     "Project",
     "Recorder",
@@ -351,44 +339,33 @@ __all__ = [
     "TableKey",
     "Unique",
     "Value",
-    "ViewColumns",
     "check_driver",
     "column_specs",
     "compile_column",
     "conformance_scenarios",
     "enum_check_name",
-    "find_tool",
     "fresh",
-    "function_called",
-    "generic_type",
     "has_named",
     "hookimpl",
     "in_production",
     "index_name",
-    "inverse_operations",
     "ledger_int",
     "lint",
-    "normalize_sql",
     "open_project",
-    "parse_default",
-    "raw_type",
     "redact",
+    "register_comparator",
     "renders_operation",
     "replace_named",
     "reset",
     "rollback",
     "run",
     "run_scenario",
-    "run_tool",
     "scrub",
     "server_version",
     "status",
     "subscribe",
     "table_name",
-    "tool_lines",
-    "tool_writing",
     "type_of",
-    "views_using",
     "where",
 ]
 

@@ -28,7 +28,7 @@ each connection runs, reports and compares its own.
 ``ConnectionFinished``), each naming its connection and carrying the line the
 command line prints for it. A command's ``on_event`` takes them, and so does every
 subscriber added with ``subscribe`` (a pytest plugin, a web hook, a metrics
-exporter)::
+exporter), and every installed plugin's ``on_event`` hook (``hookspecs.py``)::
 
     unsubscribe = commands.subscribe(lambda event: print(event))
 
@@ -112,7 +112,7 @@ def subscribe(subscriber: Subscriber) -> Callable[[], None]:
     return unsubscribe
 
 
-def _dispatcher(on_event: Subscriber | None) -> Subscriber:
+def _dispatcher(on_event: Subscriber | None, registry: Registry) -> Subscriber:
     def dispatch(event: Event) -> None:
         if on_event is not None:
             on_event(event)
@@ -120,6 +120,7 @@ def _dispatcher(on_event: Subscriber | None) -> Subscriber:
             subscribers = list(_subscribers)
         for subscriber in subscribers:
             subscriber(event)
+        registry.broadcast_event(event)  # the plugins' on_event hook
 
     return dispatch
 
@@ -194,7 +195,7 @@ def each(
     own session, after ``prepare_threads``. Outcomes come in the targets' order.
     ``render`` False: the work renders nothing (status, drift); ``reflect``: it
     reads the live schema (drift, baseline)."""
-    emit = _dispatcher(on_event)
+    emit = _dispatcher(on_event, registry)
     shared = None
     if len(targets) > 1:  # a fleet: the chain replayed once, each migration rendered once
         from .shared import Shared

@@ -17,6 +17,7 @@ plugin implements any subset of a hook's arguments.
 | kinds           | contribution: Kind objects (the core's too)            |
 | families        | contribution: state families besides the relational    |
 | before_destructive | broadcast before anything is dropped                |
+| on_event        | broadcast: every event a command reports               |
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from .ledger import MigrationRecord
     from .migrations import Migration
     from .operations import Operation
+    from .report import Event
     from .state import Column
 
 hookspec = pluggy.HookspecMarker("modelmig")
@@ -131,3 +133,14 @@ def before_destructive(command: str, session: Session, target: Any, echo: Any, c
     returns its path (reported by ``--json``); a plugin may do more, and raises a
     ModelmigError to refuse. Called once per command and connection; ``context``
     says which."""
+
+
+@hookspec
+def on_event(event: Event) -> None:
+    """Every event a command reports (``report.py``: ``ConnectionStarted``,
+    ``MigrationStarted``, ``MigrationApplied``, ``MigrationFailure``, ``Warned``,
+    ``LockWaiting``, ``Progress``, ``ConnectionFinished``), given to each installed
+    plugin exactly as to a callable added with ``commands.subscribe``: as it
+    happens, after the command's own ``on_event``, in the thread that reported it
+    (under ``--jobs`` several at once). ``event.connection`` names the connection.
+    An exception raised here is the command's, as a subscriber's is."""

@@ -288,6 +288,14 @@ class Registry:
                     self._core_registered = True  # only once the hooks are there to call
         return self.pm.hook
 
+    def broadcast_event(self, event: Any) -> None:
+        """Give a command's ``event`` to every plugin's ``on_event`` hook. Only a
+        plugin manager that exists is asked (one is made when a plugin or a driver's
+        hooks are registered): without plugins, the nothing-pending path stays
+        without pluggy."""
+        if self._pm is not None:
+            self._pm.hook.on_event(event=event)
+
     def use_core(self, plugin: Any, name: str) -> Any:
         """The hooks, with ``plugin`` (one of the core's own, from a layer above this
         one: the runner's ``builtin``) registered once under ``name``."""

@@ -118,8 +118,9 @@ class Event:
     """Something a command did on one connection, reported as it happens (like
     Django's ``progress_callback``). ``connection`` is the configured name;
     ``text`` is the line the command line prints for it (empty: it prints none).
-    Subscribe through ``modelmig_core.commands.subscribe`` or a command's
-    ``on_event``. Fields are stable: new ones are only ever added."""
+    Subscribe through ``modelmig_core.commands.subscribe`` (``api.subscribe``), a
+    command's ``on_event``, or a plugin's ``on_event`` hook. Fields are stable: new
+    ones are only ever added."""
 
     connection: str
     text: str

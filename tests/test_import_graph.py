@@ -1,7 +1,8 @@
 """The import map of the core, read from the source (never by importing it):
 no import cycle, no import against DESIGN.md's layer order, nothing in the core
-imports the public ``api``, and drivers/ and plugins/ import only
-``modelmig_core.api``.
+imports the public ``api`` (or ``api_sql``), and drivers/ and plugins/ import only
+``modelmig_core.api`` and ``modelmig_core.api_sql`` (the public SQL-text and tool
+helpers of SQL drivers).
 
 The graph is built from the AST of every module of ``modelmig_core``: every
 ``import``/``from ... import`` wherever it is written (module level, inside a
@@ -40,9 +41,13 @@ TIERS: list[tuple[str, ...]] = [
     ("errors",),
 ]
 
+#: The public modules: they re-export from any layer and are no layer; nothing in
+#: the core imports them, and they are all that drivers and plugins may import.
+PUBLIC = ("api", "api_sql")
+
 #: Every module of the core, in the layer it belongs to (the packages of
 #: DESIGN.md's Layout that today's flat modules will move into). A new module
-#: must be placed here. ``api`` re-exports from any layer and is no layer.
+#: must be placed here. The ``PUBLIC`` modules are no layer.
 LAYER: dict[str, str] = {
     # cli: parse options, render
     "__main__": "cli",
@@ -288,7 +293,7 @@ CORE_IMPORTS = imports_of(CORE)
 
 
 def test_every_module_of_the_core_has_one_layer() -> None:
-    modules = set(_modules(CORE)) - {"api"}
+    modules = set(_modules(CORE)) - set(PUBLIC)
     assert sorted(modules - set(LAYER)) == [], "place each new module in LAYER"
     assert sorted(set(LAYER) - modules) == [], "LAYER names modules that do not exist"
     assert set(LAYER.values()) == set(TIER)
@@ -303,7 +308,7 @@ def test_no_module_imports_against_the_layer_order() -> None:
     upward = [
         f"{i} ({LAYER[i.source]} may not import {LAYER[i.target]})"
         for i in CORE_IMPORTS
-        if i.source != "api" and i.target != "api" and TIER[LAYER[i.source]] < TIER[LAYER[i.target]]
+        if i.source not in PUBLIC and i.target not in PUBLIC and TIER[LAYER[i.source]] < TIER[LAYER[i.target]]
     ]
     assert upward == [], "\n".join(upward)
 
@@ -312,7 +317,7 @@ def test_the_layers_of_one_tier_import_one_way() -> None:
     between = [
         (LAYER[i.source], LAYER[i.target])
         for i in CORE_IMPORTS
-        if "api" not in (i.source, i.target) and LAYER[i.source] != LAYER[i.target]
+        if i.source not in PUBLIC and i.target not in PUBLIC and LAYER[i.source] != LAYER[i.target]
     ]
     components = cycles(between)
     assert components == [], "\n".join(
@@ -320,7 +325,8 @@ def test_the_layers_of_one_tier_import_one_way() -> None:
         + "\n".join(
             f"  {i}"
             for i in CORE_IMPORTS
-            if "api" not in (i.source, i.target)
+            if i.source not in PUBLIC
+            and i.target not in PUBLIC
             and LAYER[i.source] != LAYER[i.target]
             and {LAYER[i.source], LAYER[i.target]} <= set(c)
         )
@@ -329,14 +335,17 @@ def test_the_layers_of_one_tier_import_one_way() -> None:
 
 
 def test_nothing_in_the_core_imports_the_api() -> None:
-    assert [str(i) for i in CORE_IMPORTS if i.target == "api"] == []
+    assert [str(i) for i in CORE_IMPORTS if i.target in PUBLIC] == []
 
 
 # ---------------------------------------------------------------- drivers and plugins
 
 
+ALLOWED = {f"modelmig_core.{name}" for name in PUBLIC}
+
+
 def _outside_imports(folder: Path) -> list[str]:
-    """Each import of ``modelmig_core`` other than ``modelmig_core.api`` under ``folder``."""
+    """Each import of ``modelmig_core`` other than its ``PUBLIC`` modules under ``folder``."""
     bad = []
     for path in sorted(folder.rglob("*.py")):
         if any(part.startswith(".") or part in {"build", "tests"} for part in path.relative_to(folder).parts):
@@ -350,7 +359,7 @@ def _outside_imports(folder: Path) -> list[str]:
                     [node.module] if node.module != "modelmig_core" else [f"modelmig_core.{a.name}" for a in node.names]
                 )
             for imported in names:
-                if imported.split(".")[0] == "modelmig_core" and imported != "modelmig_core.api":
+                if imported.split(".")[0] == "modelmig_core" and imported not in ALLOWED:
                     bad.append(f"{path.relative_to(folder.parent)}:{node.lineno}: imports {imported}")
     return bad
 
@@ -403,7 +412,10 @@ def test_the_map_reads_function_level_relative_and_dynamic_imports(tmp_path: Pat
 
 def test_the_map_finds_a_driver_importing_a_private_module(tmp_path: Path) -> None:
     (tmp_path / "drv").mkdir()
-    (tmp_path / "drv" / "ok.py").write_text("from modelmig_core.api import Driver\nfrom modelmig_core import api\n")
+    (tmp_path / "drv" / "ok.py").write_text(
+        "from modelmig_core.api import Driver\nfrom modelmig_core import api, api_sql\n"
+        "from modelmig_core.api_sql import normalize_sql\n"
+    )
     (tmp_path / "drv" / "bad.py").write_text(
         "def f():\n    from modelmig_core.state import State\n    from modelmig_core import runner\n"
     )

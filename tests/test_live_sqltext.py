@@ -10,7 +10,7 @@ from modelmig_mysql.reflect import MysqlReflection
 from modelmig_pg.reflect import PgReflection
 from modelmig_sqlite.reflect import SqliteReflection
 
-from modelmig_core.sql.reflect import NOW, Expression, parse_default
+from modelmig_core.api_sql import NOW, Expression, parse_default
 
 READERS = {"postgres": PgReflection(), "mysql": MysqlReflection(), "sqlite": SqliteReflection()}
 

@@ -39,10 +39,9 @@ from modelmig_core.api import (
     SqlSession,
     Step,
     TableKey,
-    find_tool,
     redact,
-    tool_writing,
 )
+from modelmig_core.api_sql import find_tool, tool_writing
 
 ER_NO_SUCH_TABLE = 1146
 #: server errors after which a statement may have done part of its work: shutdown,

@@ -28,7 +28,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-from modelmig_core.api import Column, ForeignKey, Reflection, Table, Unique, raw_type
+from modelmig_core.api import Column, ForeignKey, Reflection, Table, Unique
+from modelmig_core.api_sql import raw_type
 
 OWN_TEXT_TYPES = (mysql.TINYTEXT, mysql.MEDIUMTEXT, mysql.LONGTEXT)
 

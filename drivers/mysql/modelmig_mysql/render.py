@@ -26,7 +26,8 @@ from typing import Any
 from sqlalchemy.dialects import mysql
 
 from modelmig_core import api
-from modelmig_core.api import Column, MigrationFailed, Renderer, Step, Table, ViewColumns, renders_operation
+from modelmig_core.api import Column, MigrationFailed, Renderer, Step, Table, renders_operation
+from modelmig_core.api_sql import ViewColumns
 
 
 def explicit_null_compiler(base: type) -> type:

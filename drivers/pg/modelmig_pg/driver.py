@@ -37,11 +37,9 @@ from modelmig_core.api import (
     SqlSession,
     Step,
     TableKey,
-    find_tool,
     redact,
-    run_tool,
-    tool_lines,
 )
+from modelmig_core.api_sql import find_tool, run_tool, tool_lines
 
 POLL_SECONDS = 0.05
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelmig_core.api import Reflection, function_called
+from modelmig_core.api import Reflection
+from modelmig_core.api_sql import function_called
 
 
 class PgReflection(Reflection):

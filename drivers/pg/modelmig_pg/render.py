@@ -22,7 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from modelmig_core import api
-from modelmig_core.api import Column, MigrationFailed, Renderer, Step, Table, ViewColumns, renders_operation
+from modelmig_core.api import Column, MigrationFailed, Renderer, Step, Table, renders_operation
+from modelmig_core.api_sql import ViewColumns
 
 MAX_NAME = 63
 

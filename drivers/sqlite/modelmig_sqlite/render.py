@@ -16,17 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from modelmig_core import api
-from modelmig_core.api import (
-    Check,
-    Column,
-    MigrationFailed,
-    Renderer,
-    Step,
-    Table,
-    ViewColumns,
-    enum_check_name,
-    renders_operation,
-)
+from modelmig_core.api import Check, Column, MigrationFailed, Renderer, Step, Table, enum_check_name, renders_operation
+from modelmig_core.api_sql import ViewColumns
 
 
 def named_checks(create_sql: str) -> list[Check]:

@@ -7,8 +7,12 @@ own catalogue, one query per kind for every table: ``duckdb_columns()``,
 ``expression``, unique constraints) and ``duckdb_indexes()``, whose ``CREATE
 INDEX`` text is parsed by sqlglot for the indexed columns (exact for any quoted
 name). Types are DuckDB's names (``VARCHAR``, ``DECIMAL(10,3)``, ``TIMESTAMP
-WITH TIME ZONE``), parsed by sqlglot into the logical types; an integer key
-whose default is ``nextval(...)`` of its sequence is auto-increment.
+WITH TIME ZONE``), parsed by sqlglot and read as the SQLAlchemy type of that name
+(``SA_TYPES``): from there the core's own path reads them, as it does every
+driver's (a registered type's ``reflects["duckdb"]`` first, then the driver's
+``type_table``, then the generic table back), so a plugin's column type
+round-trips here too. A name neither knows keeps DuckDB's spelling in lower case.
+An integer key whose default is ``nextval(...)`` of its sequence is auto-increment.
 
 What DuckDB cannot say is not compared (``comparable``, both sides): a VARCHAR
 has no length and no enum values (string, text and enum are all text); unique
@@ -20,33 +24,54 @@ are, not by name.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
-from modelmig_core.api import Catalogue, Column, Index, Reflection, Table, function_called
+import sqlalchemy as sa
 
-#: sqlglot's type -> (logical type, use_tz)
-TYPES = {
-    "INT": ("integer", False),
-    "BIGINT": ("bigInteger", False),
-    "SMALLINT": ("smallInteger", False),
-    "BOOLEAN": ("boolean", False),
-    "TEXT": ("text", False),
-    "VARCHAR": ("text", False),
-    "FLOAT": ("float", False),
-    "DOUBLE": ("double", False),
-    "DATE": ("date", False),
-    "TIME": ("time", False),
-    "TIMETZ": ("time", True),
-    "TIMESTAMP": ("timestamp", False),
-    "TIMESTAMPTZ": ("timestamp", True),
-    "JSON": ("json", False),
-    "UUID": ("uuid", False),
-    "VARBINARY": ("binary", False),
-    "BLOB": ("binary", False),
+from modelmig_core.api import Catalogue, Column, Index, Reflection, Table
+from modelmig_core.api_sql import function_called
+
+#: DuckDB's type (as sqlglot names what the catalogue reports) -> the SQLAlchemy type
+#: of that name, from its arguments (DECIMAL without them is DuckDB's DECIMAL(18,3))
+SA_TYPES: dict[str, Callable[[list[int]], Any]] = {
+    "INT": lambda args: sa.INTEGER(),
+    "BIGINT": lambda args: sa.BIGINT(),
+    "SMALLINT": lambda args: sa.SMALLINT(),
+    "BOOLEAN": lambda args: sa.BOOLEAN(),
+    "TEXT": lambda args: sa.TEXT(),
+    "VARCHAR": lambda args: sa.TEXT(),  # DuckDB keeps no length
+    "FLOAT": lambda args: sa.REAL(),
+    "DOUBLE": lambda args: sa.DOUBLE(),
+    "DECIMAL": lambda args: sa.DECIMAL(*args) if len(args) == 2 else sa.DECIMAL(18, 3),
+    "DATE": lambda args: sa.DATE(),
+    "TIME": lambda args: sa.TIME(),
+    "TIMETZ": lambda args: sa.TIME(timezone=True),
+    "TIMESTAMP": lambda args: sa.TIMESTAMP(),
+    "TIMESTAMPTZ": lambda args: sa.TIMESTAMP(timezone=True),
+    "JSON": lambda args: sa.JSON(),
+    "UUID": lambda args: sa.UUID(),
+    "VARBINARY": lambda args: sa.LargeBinary(),
+    "BLOB": lambda args: sa.LargeBinary(),
 }
 TEXT_TYPES = ("string", "text", "enum")
+
+
+def sa_type(text: str) -> Any:
+    """The SQLAlchemy type of a DuckDB type name, or None when it has none here."""
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    try:
+        t = exp.DataType.build(text, dialect="duckdb")
+    except (SqlglotError, ValueError):
+        return None
+    make = SA_TYPES.get(t.this.name)
+    if make is None:
+        return None
+    args = [int(p.this.this) for p in t.expressions if isinstance(p.this, exp.Literal)]
+    return make(args)
 
 
 def index_columns(sql: str) -> tuple[str, ...] | None:
@@ -129,21 +154,14 @@ class DuckdbReflection(Reflection):
         return found
 
     def logical_type(self, table: str, info: dict[str, Any], extra: Any) -> dict[str, Any]:
-        from sqlglot import exp
-        from sqlglot.errors import SqlglotError
-
+        """DuckDB's type name read as its SQLAlchemy type, then the core's reading of it."""
         text = str(info["type"])
-        try:
-            t = exp.DataType.build(text, dialect="duckdb")
-        except (SqlglotError, ValueError):
+        t = sa_type(text)
+        if t is None:
             return {"type": text.lower()}
-        if t.this == exp.DataType.Type.DECIMAL:
-            precision, scale = (int(p.this.this) for p in t.expressions) if len(t.expressions) == 2 else (18, 3)
-            return {"type": "decimal", "precision": precision, "scale": scale}
-        logical = TYPES.get(t.this.name)
-        if logical is None:
-            return {"type": text.lower()}
-        return {"type": logical[0], "use_tz": logical[1]} if logical[1] else {"type": logical[0]}
+        if self.sa_dialect is None:  # no Inspector here: the dialect the types are read for
+            self.sa_dialect = sa.dialects.registry.load("duckdb")()
+        return super().logical_type(table, {**info, "type": t}, extra)
 
     def autoincrement(self, table: str, info: dict[str, Any], pk: tuple[str, ...], type_: str) -> bool:
         """An integer key that numbers itself from its sequence: ``DEFAULT nextval('t_id_seq')``."""

@@ -1,8 +1,11 @@
 """DuckDB DDL through SQLAlchemy Core (duckdb-engine's dialect).
 
-- Types are DuckDB's own names (what its catalogue reports): VARCHAR for strings,
+- Types are DuckDB's own names (what its catalogue reports), in the driver's type
+  table (``DuckdbRenderer.types``, as every driver keeps one): VARCHAR for strings,
   text and enums (DuckDB ignores a VARCHAR length; enum values are not enforced,
-  see ``DuckdbRenderer.enum_checks``), DECIMAL(p,s), DOUBLE, BLOB...
+  see ``DuckdbRenderer.enum_checks``), DECIMAL(p,s), DOUBLE, BLOB... A type the
+  table has no entry for is a ``render_column`` hook's or the registered type's own
+  ``ddl["duckdb"]``, through the core's ``column_type``.
 - Auto-increment keys: a sequence per column, ``DEFAULT nextval('<table>_<column>_seq')``.
 - DuckDB cannot alter a table that has indexes: those are dropped before and
   made again after a rename, an alteration or a dropped column, in the same
@@ -13,6 +16,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -21,22 +25,6 @@ from sqlalchemy.schema import CreateIndex
 
 from modelmig_core import api
 from modelmig_core.api import Column, Index, Renderer, Step, Table, renders_operation
-
-NAMES = {
-    "integer": "INTEGER",
-    "bigInteger": "BIGINT",
-    "smallInteger": "SMALLINT",
-    "string": "VARCHAR",
-    "text": "VARCHAR",
-    "enum": "VARCHAR",
-    "boolean": "BOOLEAN",
-    "float": "FLOAT",
-    "double": "DOUBLE",
-    "date": "DATE",
-    "json": "JSON",
-    "uuid": "UUID",
-    "binary": "BLOB",
-}
 
 
 class Named(sa.types.UserDefinedType[Any]):
@@ -49,6 +37,35 @@ class Named(sa.types.UserDefinedType[Any]):
 
     def get_col_spec(self, **kw: Any) -> str:
         return self.name
+
+
+def named(name: str) -> Callable[[Column], Any]:
+    return lambda col: Named(name)
+
+
+def with_tz(name: str) -> Callable[[Column], Any]:
+    return lambda col: Named(f"{name} WITH TIME ZONE" if col.use_tz else name)
+
+
+#: modelmig type -> DuckDB DDL type (the driver's type table; back: ``reflect.py``)
+TYPES: dict[str, Callable[[Column], Any]] = {
+    "integer": named("INTEGER"),
+    "bigInteger": named("BIGINT"),
+    "smallInteger": named("SMALLINT"),
+    "string": named("VARCHAR"),
+    "text": named("VARCHAR"),
+    "enum": named("VARCHAR"),
+    "boolean": named("BOOLEAN"),
+    "decimal": lambda col: Named(f"DECIMAL({col.precision},{col.scale})"),
+    "float": named("FLOAT"),
+    "double": named("DOUBLE"),
+    "date": named("DATE"),
+    "time": with_tz("TIME"),
+    "timestamp": with_tz("TIMESTAMP"),
+    "json": named("JSON"),
+    "uuid": named("UUID"),
+    "binary": named("BLOB"),
+}
 
 
 def sequence(table: str, column: str) -> str:
@@ -66,6 +83,7 @@ class DuckdbRenderer(Renderer):
     dialect_name = "duckdb"
     table = ""  # the table whose columns are being rendered (sequence names)
     unique_constraints_as_indexes = True
+    types = TYPES
 
     def __init__(self, hook: Any = None) -> None:
         super().__init__(hook)
@@ -74,13 +92,6 @@ class DuckdbRenderer(Renderer):
         keywords = "SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category <> 'unreserved'"
         preparer = self.dialect.identifier_preparer
         preparer.reserved_words = preparer.reserved_words | {w for (w,) in duckdb.sql(keywords).fetchall()}
-
-    def column_type(self, col: Column) -> Any:
-        if col.type == "decimal":
-            return Named(f"DECIMAL({col.precision},{col.scale})")
-        if col.type in ("timestamp", "time"):
-            return Named(f"{col.type.upper()}{' WITH TIME ZONE' if col.use_tz else ''}")
-        return Named(NAMES[col.type]) if col.type in NAMES else super().column_type(col)
 
     def enum_checks(self, table: Table) -> list[Any]:
         """None: enums stay VARCHAR without the CHECK that holds their values on other

@@ -1,0 +1,115 @@
+"""The DuckDB plugin keeps its types the way every driver does: a table from type
+to DDL (``DuckdbRenderer.types``) and the core's reading back (a registered type's
+``reflects["duckdb"]``, the driver's ``type_table``, the generic table), so a
+plugin's column type round-trips on DuckDB as on the other databases."""
+
+from __future__ import annotations
+
+import shutil
+from typing import Any
+
+import duckdb
+
+from modelmig_core.column_types import STATE_TYPES
+from modelmig_core.registry import Registry
+
+#: a ``duck_amount`` type on the public api only: DECIMAL(17,5) on DuckDB, read back as duck_amount
+AMOUNT_PLUGIN = """
+from modelmig_core.api import ColumnType, hookimpl
+
+
+def _ddl(column):
+    import sqlalchemy as sa
+
+    return sa.DECIMAL(17, 5)
+
+
+def _read(t):
+    import sqlalchemy as sa
+
+    same = isinstance(t, sa.Numeric) and (t.precision, t.scale) == (17, 5)
+    return {"type": "duck_amount"} if same else None
+
+
+class Amount(ColumnType):
+    def value_problem(self, column, value):
+        return None if isinstance(value, int) and not isinstance(value, bool) else f"{value!r} is not a whole amount"
+
+
+AMOUNT = Amount("duck_amount", zero=0, ddl={"duckdb": _ddl}, reflects={"duckdb": _read})
+
+
+@hookimpl
+def column_types():
+    return [AMOUNT]
+"""
+
+MODELS = """
+class Account(Model):
+    table = "accounts"
+    schema = {
+        "id": column("increments"),
+        "name": column("string", 50),
+        "balance": column("duck_amount", nullable=True),
+        "limit_": column("decimal", (10, 2), nullable=True),
+        "seen_at": column("timestamp", use_tz=True, default_now=False),
+    }
+"""
+
+
+def duck(db: str, sql: str) -> list[Any]:
+    with duckdb.connect(db) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_every_builtin_type_has_an_entry_in_the_duckdb_table() -> None:
+    driver = Registry().driver("duckdb")
+    assert sorted(t for t in STATE_TYPES if not driver.renders(t)) == []
+
+
+def test_a_plugin_type_round_trips_on_duckdb(make_project: Any) -> None:
+    p = make_project({"main": {"url": "duckdb:///app.duckdb"}}, extra_config='plugins = ["duck_amount"]')
+    (p.root / "duck_amount.py").write_text(AMOUNT_PLUGIN, encoding="utf-8")
+    db = str(p.root / "app.duckdb")
+    p.models(MODELS)
+    p.ok("make:migration")
+    p.ok("migrate:run")
+
+    # the driver's table and the plugin's ddl, as DuckDB's catalogue reports them
+    types = dict(
+        duck(
+            db,
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = 'accounts' ORDER BY column_index",
+        )
+    )
+    assert types == {
+        "id": "INTEGER",
+        "name": "VARCHAR",
+        "balance": "DECIMAL(17,5)",
+        "limit_": "DECIMAL(10,2)",
+        "seen_at": "TIMESTAMP WITH TIME ZONE",
+    }
+    duck(db, "INSERT INTO accounts (name, balance) VALUES ('ann', 12.34567)")
+    assert [str(b) for (b,) in duck(db, "SELECT balance FROM accounts")] == ["12.34567"]
+    status = p.run("migrate:status", "--drift")
+    assert status.exit_code == 0, status.output
+
+    # make:models reads the plugin's type back (the plugin's reflects before the built-in decimal)
+    source = p.ok("make:models", "--out", "-").output
+    assert '"balance": column("duck_amount", nullable=True)' in source, source
+    assert '"limit_": column("decimal", (10, 2), nullable=True)' in source, source
+
+    # adopt the database afresh: the models make:models wrote, a new chain, baseline
+    duck(db, "DROP TABLE modelmig_migrations")
+    shutil.rmtree(p.root / "migrations")
+    p.ok("make:models", "--force")
+    p.ok("make:migration", env={"MODELMIG_NOW": "2026-01-03T00:00:00"})
+    assert "marked" in p.ok("migrate:baseline").output
+    status = p.run("migrate:status", "--drift")
+    assert status.exit_code == 0, status.output
+
+    # changed by hand to the built-in it is made of: drift names the column and both types
+    duck(db, "ALTER TABLE accounts ALTER COLUMN balance TYPE DECIMAL(18,3)")
+    drift = p.run("migrate:status", "--drift")
+    assert drift.exit_code != 0, drift.output
+    assert "accounts.balance" in drift.output and "duck_amount" in drift.output, drift.output
