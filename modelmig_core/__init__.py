@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .model import Model, check, column, foreign_key, index, relation, unique
+    from .model.dsl import Model, check, column, foreign_key, index, relation, unique
 
 __all__ = ["Model", "check", "column", "foreign_key", "index", "relation", "unique"]
 
@@ -16,7 +16,7 @@ __all__ = ["Model", "check", "column", "foreign_key", "index", "relation", "uniq
 def __getattr__(name: str) -> Any:
     if name not in __all__:
         raise AttributeError(f"module 'modelmig_core' has no attribute {name!r}")
-    from . import model
+    from .model import dsl as model
 
     value = getattr(model, name)
     globals()[name] = value

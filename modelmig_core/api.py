@@ -39,7 +39,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .column_types import ColumnType, type_of
     from .commands import (
         Event,
         MigrationApplied,
@@ -56,12 +55,9 @@ if TYPE_CHECKING:
         status,
         subscribe,
     )
-    from .compile import column_specs, compile_column, table_name, where
     from .conformance import Outcome as ConformanceOutcome
     from .conformance import Scenario as ConformanceScenario
     from .conformance import check_driver, conformance_scenarios, run_scenario
-    from .diff import Comparator, DiffContext, DiffHints, Node, Obj, Recorder, register_comparator
-    from .differences import Comparison, Difference
     from .driver import (
         API_VERSION,
         LEDGER,
@@ -95,15 +91,16 @@ if TYPE_CHECKING:
         ModelError,
         ModelmigError,
     )
-    from .family import Family
-    from .guard import in_production
+    from .history.migrations import Migration
     from .hookspecs import HookContext, hookimpl
-    from .kinds import Kind
-    from .lint import LintFinding
-    from .migrations import Migration
-    from .model import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Model, RelationSpec
-    from .naming import enum_check_name, index_name
-    from .operations import (
+    from .model.compile import column_specs, compile_column, table_name, where
+    from .model.dsl import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Model, RelationSpec
+    from .model.family import Family
+    from .run.guard import in_production
+    from .run.lint import LintFinding
+    from .schema.diff import Comparator, DiffContext, DiffHints, Node, Obj, Recorder, register_comparator
+    from .schema.differences import Comparison, Difference
+    from .schema.operations import (
         AddCheck,
         AddColumn,
         AddForeignKey,
@@ -123,12 +120,15 @@ if TYPE_CHECKING:
         RunPython,
         RunSQL,
     )
-    from .operations.base import has_named, replace_named
-    from .operations.constraints import AddMember, DropMember
+    from .schema.operations.base import has_named, replace_named
+    from .schema.operations.constraints import AddMember, DropMember
+    from .schema.state import Check, Column, ForeignKey, Index, State, Table, Unique, Value
     from .sql.driver import SqlDriver, SqlLedgerStore, SqlSession
     from .sql.reflect import Catalogue, Reflection
     from .sql.render import Renderer, renders_operation
-    from .state import Check, Column, ForeignKey, Index, State, Table, Unique, Value
+    from .vocabulary.column_types import ColumnType, type_of
+    from .vocabulary.kinds import Kind
+    from .vocabulary.naming import enum_check_name, index_name
 
 # each public name -> the private module that defines it; imported on first use,
 # so that a driver importing a few names loads only what they need (the
@@ -141,33 +141,33 @@ _WHERE: dict[str, str] = {
     "Backup": ".driver",
     "Cost": ".driver",
     "Finding": ".driver",
-    "LintFinding": ".lint",
+    "LintFinding": ".run.lint",
     "lint": ".commands",
-    "Check": ".state",
-    "CheckSpec": ".model",
-    "Column": ".state",
-    "ColumnSpec": ".model",
-    "ColumnType": ".column_types",
+    "Check": ".schema.state",
+    "CheckSpec": ".model.dsl",
+    "Column": ".schema.state",
+    "ColumnSpec": ".model.dsl",
+    "ColumnType": ".vocabulary.column_types",
     "ConfigError": ".errors",
     "ConformanceOutcome": ".conformance",
     "ConformanceScenario": ".conformance",
-    "Comparison": ".differences",
-    "DiffHints": ".diff",
-    "DiffContext": ".diff",
-    "Comparator": ".diff",
-    "Node": ".diff",
-    "Obj": ".diff",
-    "register_comparator": ".diff",
-    "Difference": ".differences",
+    "Comparison": ".schema.differences",
+    "DiffHints": ".schema.diff",
+    "DiffContext": ".schema.diff",
+    "Comparator": ".schema.diff",
+    "Node": ".schema.diff",
+    "Obj": ".schema.diff",
+    "register_comparator": ".schema.diff",
+    "Difference": ".schema.differences",
     "Driver": ".driver",
     "DriverInfo": ".driver",
-    "Family": ".family",
+    "Family": ".model.family",
     "Features": ".driver",
-    "ForeignKey": ".state",
-    "ForeignKeySpec": ".model",
+    "ForeignKey": ".schema.state",
+    "ForeignKeySpec": ".model.dsl",
     "GuardError": ".errors",
-    "Index": ".state",
-    "IndexSpec": ".model",
+    "Index": ".schema.state",
+    "IndexSpec": ".model.dsl",
     "InterruptedMigration": ".errors",
     "LEDGER": ".driver",
     "LOCK_NOTICE_SECONDS": ".driver",
@@ -176,79 +176,79 @@ _WHERE: dict[str, str] = {
     "LedgerRow": ".driver",
     "LedgerStore": ".driver",
     "LockError": ".errors",
-    "Migration": ".migrations",
+    "Migration": ".history.migrations",
     "MigrationFailed": ".errors",
     "MigrationFileError": ".errors",
     "MigrationResult": ".commands",
     "Event": ".commands",
     "MigrationApplied": ".commands",
     "subscribe": ".commands",
-    "Model": ".model",
+    "Model": ".model.dsl",
     "ModelError": ".errors",
     "ModelmigError": ".errors",
-    "AddCheck": ".operations",
-    "AddColumn": ".operations",
-    "AddForeignKey": ".operations",
-    "AddMember": ".operations.constraints",
-    "DropMember": ".operations.constraints",
-    "Kind": ".kinds",
-    "AddUnique": ".operations",
-    "AlterColumn": ".operations",
-    "CreateIndex": ".operations",
-    "CreateTable": ".operations",
-    "DropCheck": ".operations",
-    "DropColumn": ".operations",
-    "DropForeignKey": ".operations",
-    "DropIndex": ".operations",
-    "DropTable": ".operations",
-    "DropUnique": ".operations",
-    "RenameColumn": ".operations",
-    "RenameTable": ".operations",
-    "Operation": ".operations",
+    "AddCheck": ".schema.operations",
+    "AddColumn": ".schema.operations",
+    "AddForeignKey": ".schema.operations",
+    "AddMember": ".schema.operations.constraints",
+    "DropMember": ".schema.operations.constraints",
+    "Kind": ".vocabulary.kinds",
+    "AddUnique": ".schema.operations",
+    "AlterColumn": ".schema.operations",
+    "CreateIndex": ".schema.operations",
+    "CreateTable": ".schema.operations",
+    "DropCheck": ".schema.operations",
+    "DropColumn": ".schema.operations",
+    "DropForeignKey": ".schema.operations",
+    "DropIndex": ".schema.operations",
+    "DropTable": ".schema.operations",
+    "DropUnique": ".schema.operations",
+    "RenameColumn": ".schema.operations",
+    "RenameTable": ".schema.operations",
+    "Operation": ".schema.operations",
     "Project": ".commands",
-    "Recorder": ".diff",
+    "Recorder": ".schema.diff",
     "Refusal": ".driver",
-    "RelationSpec": ".model",
+    "RelationSpec": ".model.dsl",
     "Renderer": ".sql.render",
     "renders_operation": ".sql.render",
     "Reflection": ".sql.reflect",
     "Catalogue": ".sql.reflect",
-    "RunPython": ".operations",
-    "RunSQL": ".operations",
+    "RunPython": ".schema.operations",
+    "RunSQL": ".schema.operations",
     "Session": ".driver",
     "SqlDriver": ".sql.driver",
     "SqlLedgerStore": ".sql.driver",
     "SqlSession": ".sql.driver",
-    "State": ".state",
+    "State": ".schema.state",
     "Statement": ".driver",
     "StatusResult": ".commands",
     "StatusRow": ".commands",
     "Step": ".driver",
-    "Table": ".state",
+    "Table": ".schema.state",
     "TableKey": ".driver",
-    "Unique": ".state",
-    "Value": ".state",
-    "enum_check_name": ".naming",
-    "column_specs": ".compile",
-    "compile_column": ".compile",
+    "Unique": ".schema.state",
+    "Value": ".schema.state",
+    "enum_check_name": ".vocabulary.naming",
+    "column_specs": ".model.compile",
+    "compile_column": ".model.compile",
     "fresh": ".commands",
-    "has_named": ".operations.base",
+    "has_named": ".schema.operations.base",
     "hookimpl": ".hookspecs",
     "HookContext": ".hookspecs",
-    "in_production": ".guard",
-    "index_name": ".naming",
+    "in_production": ".run.guard",
+    "index_name": ".vocabulary.naming",
     "open_project": ".commands",
     "redact": ".driver",
     "scrub": ".driver",
-    "replace_named": ".operations.base",
+    "replace_named": ".schema.operations.base",
     "reset": ".commands",
     "rollback": ".commands",
     "run": ".commands",
     "server_version": ".driver",
     "status": ".commands",
-    "table_name": ".compile",
-    "type_of": ".column_types",
-    "where": ".compile",
+    "table_name": ".model.compile",
+    "type_of": ".vocabulary.column_types",
+    "where": ".model.compile",
 }
 
 __all__ = [

@@ -30,9 +30,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .schema.views import ViewColumns, views_using
     from .sql.reflect import NOW, Expression, function_called, generic_type, normalize_sql, parse_default, raw_type
     from .sql.tools import find_tool, run_tool, tool_lines, tool_writing
-    from .sql.views import ViewColumns, views_using
 
 # each public name -> the private module that defines it, imported on first use
 _WHERE: dict[str, str] = {
@@ -47,8 +47,8 @@ _WHERE: dict[str, str] = {
     "run_tool": ".sql.tools",
     "tool_lines": ".sql.tools",
     "tool_writing": ".sql.tools",
-    "ViewColumns": ".sql.views",
-    "views_using": ".sql.views",
+    "ViewColumns": ".schema.views",
+    "views_using": ".schema.views",
 }
 
 __all__ = [

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from .config import Config, load_config
-from .guard import set_production_envs
 from .registry import Registry
+from .run.guard import set_production_envs
 
 
 def open_app(config_path: Path | None = None) -> tuple[Config, Registry]:

@@ -17,7 +17,7 @@ from .errors import ModelmigError
 from .output import Output, silence_stdout
 
 if TYPE_CHECKING:
-    from .report import ConnectionReport
+    from .run.report import ConnectionReport
 
 DRIVER_FLAGS = ("sqlite", "pg", "mysql", "mongo")
 
@@ -150,7 +150,7 @@ def _targets(ctx_obj: dict[str, Any], kw: dict[str, Any]) -> tuple[Any, Any, lis
 
 def _warn_app_env() -> None:
     """One line on stderr when APP_ENV looks like production but is not taken as it."""
-    from .guard import lookalike_warning
+    from .run.guard import lookalike_warning
 
     warning = lookalike_warning()
     if warning:
@@ -194,7 +194,7 @@ def _renderer(out: Output, several: bool) -> Callable[[Any], None]:
     """The command line's subscriber: each event's line, as the runner always
     printed it (warnings on stderr); with several connections, a failed one's
     traceback under MODELMIG_DEBUG=1 (one connection's is printed by handle_errors)."""
-    from .report import ConnectionFinished
+    from .run.report import ConnectionFinished
 
     def render(event: Any) -> None:
         if event.text:
@@ -338,8 +338,8 @@ def make_migration(
     """Diff the models against the migrations and write the next migration
     (only the named MODELs' changes, and the pivots between them, when given)."""
     from .app import open_app
-    from .dataloss import destructive_ops, what
     from .make import Refused, chain_problems, lint_written, plan_empty, plan_refusals, write
+    from .sql.dataloss import destructive_ops, what
 
     out = Output()
     if empty and check:
@@ -501,7 +501,7 @@ def migrate_rollback(
 
 
 def _confirm(what: str, force: bool, yes: bool, pretend: bool) -> None:
-    from .guard import confirm_destructive
+    from .run.guard import confirm_destructive
 
     if pretend:
         return
@@ -822,7 +822,7 @@ def drivers_check(url: str, names: tuple[str, ...], plugin: str | None, as_json:
 def migrate_resolve(obj: dict[str, Any], migration_id: str, outcome: str | None, **kw: Any) -> None:
     """Settle a migration interrupted on a database without transactional DDL,
     after repairing the schema by hand."""
-    from .resolve import resolve
+    from .run.resolve import resolve
 
     if outcome is None:
         raise click.UsageError("say how the interrupted migration ended: --applied or --rolled-back")
@@ -843,8 +843,8 @@ def migrate_resolve(obj: dict[str, Any], migration_id: str, outcome: str | None,
 def _status_with_drift(obj: dict[str, Any], as_json: bool, kw: dict[str, Any]) -> None:
     """``migrate:status --drift``: the status of each migration and how the live
     schema differs from the applied ones. Exit 0: no drift; 1: drift; 2: error."""
-    from .drift import drift
     from .driver import redact
+    from .live.drift import drift
 
     out = Output(json_mode=as_json)
     try:
@@ -912,7 +912,7 @@ def migrate_baseline(obj: dict[str, Any], to: str | None, **kw: Any) -> None:
     """Adopt an existing database: mark the migrations up to --to (default: all)
     as applied without running them, once the live schema is what they add up to.
     Refuses, listing the drift, otherwise. Only the ledger changes."""
-    from .baseline import baseline
+    from .live.baseline import baseline
 
     config, plugins, targets = _targets(obj, kw)
     _each(
@@ -944,7 +944,7 @@ def make_models(
 ) -> None:
     """Write a models module (Model classes with schema and database blocks) from a
     live database, in the style a person would write it."""
-    from .modelgen import write_models
+    from .live.modelgen import write_models
 
     config, _, targets = _targets(
         obj,

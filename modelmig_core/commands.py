@@ -48,7 +48,7 @@ from typing import Any, Generic, TypeVar
 from .config import Config
 from .errors import ModelmigError
 from .registry import Registry
-from .report import (
+from .run.report import (
     ConnectionFinished,
     ConnectionReport,
     ConnectionStarted,
@@ -60,7 +60,7 @@ from .report import (
     Progress,
     Warned,
 )
-from .runner import Runner, StatusRow
+from .run.runner import Runner, StatusRow
 from .targets import Target, select_targets
 
 __all__ = [
@@ -157,12 +157,13 @@ def prepare_threads(registry: Registry, targets: list[Target], render: bool, ref
     renderer is made once: SQLAlchemy and the dialect are imported only then; with
     ``reflect`` (drift, baseline), each driver's reflection likewise. A read-only
     command (status) imports neither: its threads read the ledger only."""
-    from . import ledger  # noqa: F401 - each thread records its migrations through it
+    from .run import ledger  # noqa: F401 - each thread records its migrations through it
 
     registry.hook  # noqa: B018 - the core's hooks registered once, before any thread uses them
     if not (render or reflect):
         return
-    from . import dataloss, history  # noqa: F401 - each thread replays and counts through them
+    from .history import replay as history  # noqa: F401 - each thread replays and counts through them
+    from .sql import dataloss  # noqa: F401 - each thread replays and counts through them
 
     seen: set[int] = set()
     for target in targets:
@@ -198,7 +199,7 @@ def each(
     emit = _dispatcher(on_event, registry)
     shared = None
     if len(targets) > 1:  # a fleet: the chain replayed once, each migration rendered once
-        from .shared import Shared
+        from .run.shared import Shared
 
         shared = Shared()
     threaded = jobs > 1 and len(targets) > 1
@@ -344,7 +345,7 @@ def lint_outcomes(
     """``migrate:lint`` through the one loop: each target's pending migrations planned
     as ``--pretend`` plans them (nothing executed) and linted by its driver; a
     connection that fails is kept in its result (``error``)."""
-    from .lint import lint_pending
+    from .run.lint import lint_pending
 
     outcomes = each(config, registry, targets, lint_pending, jobs=jobs, fail_fast=fail_fast, on_event=on_event)
     return [
@@ -472,7 +473,7 @@ def reset(
     **targets: Any,
 ) -> list[MigrationResult]:
     """Roll back every migration on each target (guarded as ``migrate:reset``)."""
-    from .guard import check_production
+    from .run.guard import check_production
 
     check_production("migrate:reset", force=force, yes=yes)
     return _each(
@@ -499,7 +500,7 @@ def fresh(
 ) -> list[MigrationResult]:
     """Drop everything, then run every migration, on each target (guarded as
     ``migrate:fresh``)."""
-    from .guard import check_production
+    from .run.guard import check_production
 
     check_production("migrate:fresh", force=force, yes=yes)
     return _each(project, project.targets(**targets), lambda r: r.fresh(), echo, on_event, jobs, fail_fast)

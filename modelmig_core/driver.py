@@ -29,7 +29,7 @@ from .errors import ModelmigError
 from .redaction import redact, scrub  # noqa: F401 - part of the driver API (api.py)
 
 if TYPE_CHECKING:
-    from .operations import Operation
+    from .schema.operations import Operation
 
 #: The version of the driver API (``modelmig_core.api``). A driver declares the
 #: version it was written for in ``Driver.api_version``; the core refuses, in one

@@ -29,16 +29,16 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from .column_types import ColumnType
-    from .diff import DiffHints
     from .driver import Session, Step
-    from .family import Family
-    from .kinds import Kind
-    from .ledger import MigrationRecord
-    from .migrations import Migration
-    from .operations import Operation
-    from .report import Event
-    from .state import Column
+    from .history.migrations import Migration
+    from .model.family import Family
+    from .run.ledger import MigrationRecord
+    from .run.report import Event
+    from .schema.diff import DiffHints
+    from .schema.operations import Operation
+    from .schema.state import Column
+    from .vocabulary.column_types import ColumnType
+    from .vocabulary.kinds import Kind
 
 hookspec = pluggy.HookspecMarker("modelmig")
 hookimpl = pluggy.HookimplMarker("modelmig")

@@ -16,20 +16,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .compile import table_name, where
 from .config import Chain, Config, ConnectionConfig
-from .diff import DiffHints, inverse_operations
 from .driver import Driver, Features, Refusal, Step, refusals_of
 from .errors import ConfigError, ModelError
-from .history import chain_head, replay_chain
-from .migrations import render
-from .model import Model
-from .naming import slug
-from .operations import AlterColumn, Operation, RunPython
-from .project import Desired, desired_states
+from .history.migrations import render
+from .history.project import Desired, desired_states
+from .history.replay import chain_head, replay_chain
+from .model.compile import table_name, where
+from .model.dsl import Model
 from .registry import Registry
-from .state import Column, State
+from .schema.diff import DiffHints, inverse_operations
+from .schema.operations import AlterColumn, Operation, RunPython
+from .schema.state import Column, State
 from .targets import chain_map, driver_of
+from .vocabulary.naming import slug
 
 STAMP = "%Y%m%d%H%M%S"
 
@@ -581,7 +581,7 @@ def lint_written(config: Config, plugins: Registry, planned: Sequence[Planned]) 
     naming the connection, the migration, the rule, the statement, the lock and
     the safe form; a driver that cannot render without a connection is passed over."""
     from .errors import ModelmigError
-    from .lint import lint_statements, touches_new_table
+    from .run.lint import lint_statements, touches_new_table
 
     lines: list[str] = []
     declared = chain_map(config, plugins).declared if config.chains else {}

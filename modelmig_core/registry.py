@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     import pluggy
 
-    from .family import Family
+    from .model.family import Family
 
 DRIVER_GROUP = "modelmig.drivers"
 #: URL schemes declared in entry-point metadata, so that finding the driver of a
@@ -282,7 +282,7 @@ class Registry:
         if not self._core_registered:
             with self._loading:
                 if not self._core_registered:
-                    from . import relational
+                    from .model import relational
 
                     self.pm.register(relational, name="modelmig.relational")
                     self._core_registered = True  # only once the hooks are there to call

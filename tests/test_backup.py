@@ -12,8 +12,8 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
-from modelmig_core.backup import backup_before_drop
 from modelmig_core.errors import GuardError
+from modelmig_core.run.backup import backup_before_drop
 from tests.support.servers import ServerDb
 
 MODELS = """

@@ -127,7 +127,7 @@ def test_builtin_types_come_through_the_hook() -> None:
 
 def test_every_builtin_type_has_an_entry_in_every_driver_table() -> None:
     """A built-in type missing from a driver's table fails here, not at run time."""
-    from modelmig_core.column_types import STATE_TYPES
+    from modelmig_core.vocabulary.column_types import STATE_TYPES
 
     registry = Registry()
     for name in ("sqlite", "pg", "mysql", "mongo"):
@@ -174,8 +174,8 @@ def test_a_type_compares_its_own_values() -> None:
 
 
 def test_zero_values_come_from_the_types() -> None:
-    from modelmig_core.diff import zero_value
-    from modelmig_core.state import Column
+    from modelmig_core.schema.diff import zero_value
+    from modelmig_core.schema.state import Column
 
     assert zero_value(Column("n", "bigInteger")) == 0
     assert zero_value(Column("s", "enum", values=("b", "a"))) == "b"
@@ -191,7 +191,7 @@ def _citext() -> ColumnType:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    from modelmig_core.column_types import register
+    from modelmig_core.vocabulary.column_types import register
 
     register([module.column_types()])
     return module.CITEXT
@@ -202,7 +202,7 @@ def test_mongo_refuses_a_type_it_has_no_entry_for_and_renders_one_it_has() -> No
     from modelmig_mongo.schema import build_collections
 
     from modelmig_core.api import Model, ModelError
-    from modelmig_core.model import column
+    from modelmig_core.model.dsl import column
 
     citext = _citext()
 

@@ -187,7 +187,7 @@ def test_duckdb_constraints_are_matched_by_what_they_are(tmp_path: Path) -> None
     from dataclasses import replace
 
     from modelmig_core.conformance.compare import compare_states
-    from modelmig_core.state import Check
+    from modelmig_core.schema.state import Check
 
     driver = Registry().driver("duckdb")
     with driver.connect(f"duckdb:///{tmp_path / 'c.duckdb'}") as session:

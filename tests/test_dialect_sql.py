@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from modelmig_core.conformance import fixtures
-from modelmig_core.history import replay
+from modelmig_core.history.replay import replay
 from modelmig_core.registry import Registry
 from tests.support.servers import ServerDb
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from modelmig_core import Model, column, foreign_key, index, unique
-from modelmig_core.compile import compile_sql_models, renames
-from modelmig_core.diff import DiffHints, diff_states, inverse_operations
+from modelmig_core.model.compile import compile_sql_models, renames
 from modelmig_core.operations import (
     AddColumn,
     AddForeignKey,
@@ -19,7 +18,8 @@ from modelmig_core.operations import (
     RenameColumn,
     RenameTable,
 )
-from modelmig_core.state import State
+from modelmig_core.schema.diff import DiffHints, diff_states, inverse_operations
+from modelmig_core.schema.state import State
 
 
 def state(*models: type[Model]) -> State:

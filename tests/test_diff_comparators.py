@@ -13,11 +13,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from modelmig_core import diff as diff_module
-from modelmig_core.diff import COMPARATORS, PHASES, Comparator, DiffHints, Node, diff_states, register_comparator
 from modelmig_core.errors import ModelError
 from modelmig_core.operations import Operation, RunSQL
-from modelmig_core.state import Check, Column, ForeignKey, State, Table, Unique
+from modelmig_core.schema import diff as diff_module
+from modelmig_core.schema.diff import COMPARATORS, PHASES, Comparator, DiffHints, Node, diff_states, register_comparator
+from modelmig_core.schema.state import Check, Column, ForeignKey, State, Table, Unique
 from tests.support.fuzz import Change, changes, schemas
 from tests.support.old_diff import old_diff_states
 

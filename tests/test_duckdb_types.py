@@ -10,8 +10,8 @@ from typing import Any
 
 import duckdb
 
-from modelmig_core.column_types import STATE_TYPES
 from modelmig_core.registry import Registry
+from modelmig_core.vocabulary.column_types import STATE_TYPES
 
 #: a ``duck_amount`` type on the public api only: DECIMAL(17,5) on DuckDB, read back as duck_amount
 AMOUNT_PLUGIN = """

@@ -10,10 +10,10 @@ import pytest
 import sqlalchemy as sa
 
 from modelmig_core import Model, column, foreign_key
-from modelmig_core.compile import compile_sql_models, diff_hints
-from modelmig_core.diff import diff_states, inverse_operations
+from modelmig_core.model.compile import compile_sql_models, diff_hints
 from modelmig_core.operations import AddColumn, CreateTable, DropColumn, DropTable, DropUnique
-from modelmig_core.state import ForeignKey, Index, State
+from modelmig_core.schema.diff import diff_states, inverse_operations
+from modelmig_core.schema.state import ForeignKey, Index, State
 from tests.support.schema import check, states
 from tests.support.servers import ServerDb
 from tests.test_bad_input import one_error_line

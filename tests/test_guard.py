@@ -97,7 +97,7 @@ def test_outside_production_no_terminal_needs_yes(applied, command) -> None:
 
 
 def test_outside_production_asks_on_a_terminal(applied, monkeypatch) -> None:
-    from modelmig_core import guard
+    from modelmig_core.run import guard
 
     asked: list[str] = []
 

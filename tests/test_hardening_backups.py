@@ -32,9 +32,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from modelmig_core.api import Backup
-from modelmig_core.backup import PARTIAL, backup_before_drop, slug, verify
 from modelmig_core.errors import MigrationFailed
 from modelmig_core.registry import Registry
+from modelmig_core.run.backup import PARTIAL, backup_before_drop, slug, verify
 from tests.support.servers import ServerDb
 
 PROD = {"APP_ENV": "production", "MODELMIG_ALLOW_PROD_DESTRUCTIVE": "true"}

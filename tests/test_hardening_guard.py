@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from modelmig_core import guard
 from modelmig_core.errors import MigrationFileError
 from modelmig_core.operations import RunPython, RunSQL
-from modelmig_core.sqltext import destructive_statements
+from modelmig_core.run import guard
+from modelmig_core.schema.sqltext import destructive_statements
 from tests.support.servers import ServerDb
 
 PROD = {"APP_ENV": "production"}

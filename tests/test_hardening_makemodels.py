@@ -34,15 +34,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from modelmig_core.errors import ModelmigError
-from modelmig_core.modelgen import (
-    NOTES_NAME,
-    UnwritableValue,
-    class_name,
-    describe,
-    literal,
-    read_back,
-)
-from modelmig_core.state import Check, Column, ForeignKey, Index, State, Table, Unique
+from modelmig_core.live.modelgen import NOTES_NAME, UnwritableValue, class_name, describe, literal, read_back
+from modelmig_core.schema.state import Check, Column, ForeignKey, Index, State, Table, Unique
 from tests.conftest import Project
 from tests.support.servers import ServerDb, mysql_admin, pg_admin, scratch_name, with_database
 
@@ -178,7 +171,7 @@ def test_every_text_from_the_database_is_a_literal(t: str, c: str, i: str, k: st
     assert read_back(source) == g.shape()
     assert_only_literals(source, [t, c, i, k, f, text, bad])
     models = {m.table.name: m.model() for m in g.models}
-    from modelmig_core.compile import compile_sql_models
+    from modelmig_core.model.compile import compile_sql_models
 
     state = compile_sql_models(list(models.values()))
     parent = state.tables[t]

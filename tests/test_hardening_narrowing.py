@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modelmig_core import guard
-from modelmig_core.column_types import fits, narrowing
-from modelmig_core.state import Column
+from modelmig_core.run import guard
+from modelmig_core.schema.state import Column
+from modelmig_core.vocabulary.column_types import fits, narrowing
 from tests.support.servers import ServerDb
 
 PROD = {"APP_ENV": "production"}
@@ -346,8 +346,8 @@ def test_rows_dropped_after_a_rename_are_counted(make_project: Any, any_db: Serv
 
 
 def test_drops_follow_renames_and_new_tables() -> None:
-    from modelmig_core.dataloss import drops
     from modelmig_core.operations import CreateTable, DropColumn, DropTable, RenameTable, RunSQL, Table
+    from modelmig_core.sql.dataloss import drops
 
     c = Column("x", "integer")
     ops = [

@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from modelmig_core import guard
 from modelmig_core.config import load_config
 from modelmig_core.errors import ConfigError
+from modelmig_core.run import guard
 from tests.support.servers import ServerDb
 
 SETTINGS = settings(

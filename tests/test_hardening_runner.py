@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from modelmig_core.sqlcontrol import transaction_control
+from modelmig_core.history.sqlcontrol import transaction_control
 from tests.support.servers import ServerDb
 
 MODELS = """
@@ -242,7 +242,7 @@ def test_pg_sql_that_ends_the_transaction_past_the_load_check_is_never_claimed_r
     """Defence in depth: with the load-time check out of the way, PostgreSQL's
     batched statements commit half-way and then fail; the runner sees the ended
     transaction and says so instead of "rolled back: nothing was changed"."""
-    import modelmig_core.migrations as migrations
+    import modelmig_core.history.migrations as migrations
 
     monkeypatch.setattr(migrations, "refuse_transaction_control", lambda path, ops: None)
     p = project(make_project, pg_db)
@@ -257,7 +257,7 @@ def test_pg_sql_that_ends_the_transaction_past_the_load_check_is_never_claimed_r
 def test_sqlite_sql_that_commits_past_the_load_check_is_stopped_at_once(
     make_project: Any, sqlite_db: ServerDb, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import modelmig_core.migrations as migrations
+    import modelmig_core.history.migrations as migrations
 
     monkeypatch.setattr(migrations, "refuse_transaction_control", lambda path, ops: None)
     p = project(make_project, sqlite_db)

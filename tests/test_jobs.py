@@ -137,7 +137,7 @@ def test_a_fleet_replays_the_chain_once_and_renders_each_migration_once(make_pro
     server's. Each still gets every statement."""
     import sqlite3
 
-    from modelmig_core import history
+    from modelmig_core.history import replay as history
     from modelmig_core.sql.render import Renderer
 
     p = fleet(make_project, 4)

@@ -14,16 +14,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modelmig_core import diff as diff_module
-from modelmig_core import statecache
 from modelmig_core.api import AddMember, ConfigError, DropMember, Kind, Value
-from modelmig_core.diff import BUILTIN_KINDS, diff_states, inverse_operations
-from modelmig_core.kinds import kind_named, register_kinds
-from modelmig_core.migrations import render
+from modelmig_core.history import statecache
+from modelmig_core.history.migrations import render
+from modelmig_core.history.source import to_source
 from modelmig_core.operations import AddColumn, DropColumn
 from modelmig_core.registry import Registry
-from modelmig_core.source import to_source
-from modelmig_core.state import Check, Column, ForeignKey, Index, State, Table, Unique
+from modelmig_core.schema import diff as diff_module
+from modelmig_core.schema.diff import BUILTIN_KINDS, diff_states, inverse_operations
+from modelmig_core.schema.state import Check, Column, ForeignKey, Index, State, Table, Unique
+from modelmig_core.vocabulary.kinds import kind_named, register_kinds
 from tests.plugins import exclusion
 from tests.plugins.exclusion import EXCLUSIONS, AddExclusion, DropExclusion, Exclusion
 
@@ -96,7 +96,7 @@ def test_migration_files_write_a_table_as_before() -> None:
     assert text.index("indexes=") < text.index("foreign_keys=") < text.index("checks=")
     assert text.index("checks=") < text.index("comment=") < text.index("uniques=")
     assert "members" not in text
-    assert eval(text, {"op": __import__("modelmig_core.operations", fromlist=["x"])}) == t
+    assert eval(text, {"op": __import__("modelmig_core.schema.operations", fromlist=["x"])}) == t
     assert (
         to_source(Table("t", (ID,)), 0)
         == 'op.Table("t", columns=[op.Column("id", "integer", primary=True, autoincrement=True)])'

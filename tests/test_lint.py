@@ -399,7 +399,7 @@ def test_the_cost_tables_read_what_the_renderers_write_for_any_name(
     from modelmig_pg.driver import driver as pg
 
     from modelmig_core.api import AddCheck, AddUnique, Check, Column, CreateIndex, Index, State, Step, Table, Unique
-    from modelmig_core.lint import lint_statements
+    from modelmig_core.run.lint import lint_statements
 
     before = State({table: Table(table, [Column("id", "increments", primary=True), Column(column, "integer")])})
     ops = [

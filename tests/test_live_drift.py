@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from modelmig_core.history import replay
+from modelmig_core.history.replay import replay
 from modelmig_core.registry import Registry
-from modelmig_core.state import State
+from modelmig_core.schema.state import State
 from tests.conftest import Project
 from tests.support.servers import ServerDb
 

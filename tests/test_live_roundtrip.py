@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from modelmig_core.differences import compare_relational
 from modelmig_core.registry import Registry
-from modelmig_core.state import State
+from modelmig_core.schema.differences import compare_relational
+from modelmig_core.schema.state import State
 from tests.conftest import Project
 from tests.support.servers import ServerDb, mysql_admin, pg_admin, scratch_name, with_database
 

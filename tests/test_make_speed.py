@@ -6,11 +6,11 @@ that ``==`` confuses (``1``, ``1.0``, ``True``)."""
 from __future__ import annotations
 
 from modelmig_core import Model, column
-from modelmig_core.compile import compile_sql_models
-from modelmig_core.diff import diff_states, inverse_operations
-from modelmig_core.migrations import render
-from modelmig_core.source import to_source
-from modelmig_core.state import State
+from modelmig_core.history.migrations import render
+from modelmig_core.history.source import to_source
+from modelmig_core.model.compile import compile_sql_models
+from modelmig_core.schema.diff import diff_states, inverse_operations
+from modelmig_core.schema.state import State
 
 
 def models() -> list[type[Model]]:

@@ -314,7 +314,7 @@ down = [op.RunPython(slow, lambda c: None, destructive=False)]
 def test_sqlite_losers_of_concurrent_rollbacks_say_so_and_exit_3(make_project: Any) -> None:
     from modelmig_core.app import open_app
     from modelmig_core.errors import LockError
-    from modelmig_core.runner import Runner
+    from modelmig_core.run.runner import Runner
     from modelmig_core.targets import select_targets
 
     p, (m1, m2) = two_migrations(make_project)

@@ -375,7 +375,7 @@ def test_mysql_killed_runner_leaves_statement_k_recorded_as_sent(make_project: A
 
 def test_the_sent_note_is_worded_honestly() -> None:
     """What a 'running' row's progress says, in status, run and resolve."""
-    from modelmig_core.runner import sent_note
+    from modelmig_core.run.runner import sent_note
 
     assert sent_note(0) == "no statement had been sent"
     assert sent_note(1) == "statement 1 was sent and may or may not have completed (it was the first)"

@@ -66,14 +66,14 @@ def test_drivers_come_from_entry_points() -> None:
 PROBE = textwrap.dedent(
     """
     import json, sys
-    import modelmig_core.migrations as migrations
+    import modelmig_core.history.migrations as migrations
     loaded = []
     real_load = migrations.load
     def spy(f):
         loaded.append(f.id)
         return real_load(f)
     migrations.load = spy
-    import modelmig_core.history as history
+    import modelmig_core.history.replay as history
     history.load = spy
     from modelmig_core.cli import cli
     try:
@@ -118,14 +118,14 @@ def test_nothing_pending_reads_only_the_ledger(make_project) -> None:
 #: the e-mail parser importlib.metadata uses to read a distribution's METADATA
 #: (the name of a driver's distribution is read only for an error message)
 NOT_ON_THE_NOTHING_PENDING_PATH = (
-    "modelmig_core.model",
-    "modelmig_core.operations",
-    "modelmig_core.diff",
+    "modelmig_core.model.dsl",
+    "modelmig_core.schema.operations",
+    "modelmig_core.schema.diff",
     "modelmig_core.make",
-    "modelmig_core.compile",
-    "modelmig_core.history",
-    "modelmig_core.statecache",
-    "modelmig_core.builtin",
+    "modelmig_core.model.compile",
+    "modelmig_core.history.replay",
+    "modelmig_core.history.statecache",
+    "modelmig_core.run.builtin",
     "modelmig_core.hookspecs",
     "pluggy",
     "sqlglot",
@@ -158,9 +158,9 @@ def test_nothing_pending_loads_no_operation_diff_or_hook_implementation(make_pro
 def test_the_model_dsl_is_importable_from_the_package_and_loaded_on_first_use() -> None:
     code = (
         "import sys, modelmig_core\n"
-        "print('modelmig_core.model' in sys.modules)\n"
+        "print('modelmig_core.model.dsl' in sys.modules)\n"
         "from modelmig_core import Model, check, column, foreign_key, index, relation, unique\n"
-        "from modelmig_core import model\n"
+        "from modelmig_core.model import dsl as model\n"
         "print(all(a is b for a, b in zip((Model, check, column, foreign_key, index, relation, unique), "
         "(model.Model, model.check, model.column, model.foreign_key, model.index, model.relation, model.unique))))\n"
         "print(sorted(set(modelmig_core.__all__) - set(dir(modelmig_core))))\n"

@@ -26,10 +26,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from modelmig_core import commands
-from modelmig_core.diff import DiffHints, diff_states, inverse_operations
 from modelmig_core.driver import LEDGER
-from modelmig_core.migrations import MigrationFile, load, render
-from modelmig_core.state import State
+from modelmig_core.history.migrations import MigrationFile, load, render
+from modelmig_core.schema.diff import DiffHints, diff_states, inverse_operations
+from modelmig_core.schema.state import State
 from tests.support.fuzz import Change, changes, plain, schemas, value
 from tests.support.schema import check, renderer, types
 from tests.support.servers import ServerDb

@@ -202,7 +202,7 @@ def test_runners_released_at_one_instant_on_a_database_without_ledger(
     import threading
 
     from modelmig_core.app import open_app
-    from modelmig_core.runner import Runner
+    from modelmig_core.run.runner import Runner
     from modelmig_core.targets import select_targets
 
     db: ServerDb = request.getfixturevalue(f"{driver}_db")

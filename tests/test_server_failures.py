@@ -16,7 +16,7 @@ import pytest
 
 from modelmig_core.app import open_app
 from modelmig_core.errors import MigrationFailed
-from modelmig_core.runner import Runner
+from modelmig_core.run.runner import Runner
 from modelmig_core.targets import select_targets
 from tests.support.servers import ServerDb
 

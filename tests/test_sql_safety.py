@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from modelmig_core import guard
 from modelmig_core.errors import MigrationFileError
-from modelmig_core.migrations import Migration
+from modelmig_core.history.migrations import Migration
 from modelmig_core.operations import DropTable, RunSQL, Table
-from modelmig_core.sqltext import check_expression_problem, destructive_statements
+from modelmig_core.run import guard
+from modelmig_core.schema.sqltext import check_expression_problem, destructive_statements
 from tests.support.servers import ServerDb
 
 PROD = {"APP_ENV": "production"}

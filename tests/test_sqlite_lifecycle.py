@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from modelmig_core.history import replay
-from modelmig_core.state import State
+from modelmig_core.history.replay import replay
+from modelmig_core.schema.state import State
 from tests.support.schema import assert_schema
 
 BLOG_V1 = """
@@ -235,7 +235,7 @@ def test_one_column_change_makes_one_alter_and_down_restores(make_project) -> No
     files = p.migration_files()
     assert len(files) == 2
     assert files[1].name == "20260102000000_alter_body_on_posts.py"
-    from modelmig_core.migrations import MigrationFile, load
+    from modelmig_core.history.migrations import MigrationFile, load
     from modelmig_core.operations import AlterColumn
 
     m = load(MigrationFile(files[1].stem, files[1], "sql"))

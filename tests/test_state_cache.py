@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
-from modelmig_core import history, statecache
 from modelmig_core.conformance.fixtures import V1, V2
-from modelmig_core.history import head, replay
-from modelmig_core.migrations import list_files
-from modelmig_core.state import State
+from modelmig_core.history import replay as history
+from modelmig_core.history import statecache
+from modelmig_core.history.migrations import list_files
+from modelmig_core.history.replay import head, replay
+from modelmig_core.schema.state import State
 
 
 @pytest.fixture
@@ -134,7 +135,7 @@ def test_the_document_chain_is_cached_too(make_project: Any) -> None:
 def test_equal_values_are_stored_once_and_decoded_equal_but_kept_apart_by_type(tmp_path: Path) -> None:
     """The cache writes a value equal to one before it as a reference (an ``id``
     column of many tables once), yet never merges values ``==`` confuses."""
-    from modelmig_core.state import Column, Table
+    from modelmig_core.schema.state import Column, Table
 
     def table(name: str, default: Any) -> Table:
         return Table(name, (Column("id", "integer", primary=True), Column("n", "float", default=default)))

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..differences import compare_relational
-from ..state import State
+from ..schema.differences import compare_relational
+from ..schema.state import State
 
 
 def differences(driver: Any, session: Any, state: State) -> list[str]:

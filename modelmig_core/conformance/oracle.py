@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..driver import LEDGER, Driver, Session
-from ..state import State, Table
+from ..schema.state import State, Table
 
 #: foreign key actions that mean "refuse": the same everywhere but in their spelling
 _NO_ACTION = {None, "", "NO ACTION", "RESTRICT"}

@@ -330,7 +330,7 @@ def backup_holds_every_table(ws: Workspace) -> None:
 def pretend_equals_run(ws: Workspace) -> None:
     """--pretend prints exactly the statements that run performs, up and down"""
     from ..commands import open_project
-    from ..runner import Runner
+    from ..run.runner import Runner
 
     def compare(direction: str, command: str) -> None:
         project = open_project(ws.config)
@@ -379,7 +379,7 @@ def pretend_equals_run(ws: Workspace) -> None:
 PROBE = textwrap.dedent(
     """
     import json, sys
-    import modelmig_core.migrations as migrations, modelmig_core.history as history
+    import modelmig_core.history.migrations as migrations, modelmig_core.history.replay as history
     import modelmig_core.registry as registry
     registry._DRIVERS_ONLY = 1  # the driver under test alone, as in the kit's own process
     loaded = []

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ..driver import LEDGER, Driver
-from ..history import replay
-from ..state import State
+from ..history.replay import replay
+from ..schema.state import State
 from . import fixtures, oracle
 from .compare import differences, leftover_types
 

@@ -120,9 +120,9 @@ def follow_views(facts: Any, steps: Sequence[Step], dialect: str) -> None:
     """``--pretend`` over several migrations: the views a migration's RunSQL creates
     or drops (read with sqlglot) are carried into the facts the next one reads, as
     ``run`` would read them after performing it."""
-    from ..operations import RunSQL
-    from ..sqltext import _quiet
-    from .views import ViewColumns
+    from ..schema.operations import RunSQL
+    from ..schema.sqltext import _quiet
+    from ..schema.views import ViewColumns
 
     views = getattr(facts, "views", None)
     if not isinstance(views, ViewColumns):
@@ -475,8 +475,8 @@ class SqlSession(Session):
 def render_steps(renderer: Renderer, steps: Sequence[Step], facts: Any) -> Iterator[Statement]:
     """The statements of ``steps`` through ``renderer``, each naming its step, with
     the checks that a narrowed column's rows fit its new type before them."""
-    from ..dataloss import fit_checks
-    from ..operations import RunPython
+    from ..schema.operations import RunPython
+    from .dataloss import fit_checks
 
     first, before = fit_checks(steps, renderer)  # a narrowed column's rows must fit its new type
     yield from first
@@ -561,8 +561,8 @@ class SqlDriver(Driver):
         read back through their ``reflects``."""
         hook = getattr(session, "hook", None)
         if hook is not None:
-            from ..column_types import register
-            from ..kinds import register_kinds
+            from ..vocabulary.column_types import register
+            from ..vocabulary.kinds import register_kinds
 
             register(hook.column_types())
             register_kinds(hook.kinds())

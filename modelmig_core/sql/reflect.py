@@ -40,9 +40,9 @@ import sqlalchemy as sa
 from sqlalchemy.pool import StaticPool
 
 from ..driver import LEDGER, Session
-from ..kinds import plugin_kinds
-from ..naming import check_name, enum_check_name, foreign_key_name, index_name
-from ..state import Check, Column, ForeignKey, Index, State, Table, Unique
+from ..schema.state import Check, Column, ForeignKey, Index, State, Table, Unique
+from ..vocabulary.kinds import plugin_kinds
+from ..vocabulary.naming import check_name, enum_check_name, foreign_key_name, index_name
 
 INTEGER_TYPES = ("integer", "bigInteger", "smallInteger")
 NUMERIC_TYPES = ("decimal", "float", "double")
@@ -544,7 +544,7 @@ def registered_type(t: Any, dialect: Any) -> dict[str, Any] | None:
     """A registered type's own reading of ``t`` for this dialect (its ``reflects``),
     before any driver table: a plugin type is more specific than the built-in it is
     made of (``citext`` before ``text``)."""
-    from ..column_types import registered_types
+    from ..vocabulary.column_types import registered_types
 
     for ctype in registered_types():
         read = ctype.reflects.get(dialect.name)

@@ -32,15 +32,15 @@ from sqlalchemy.schema import (
     SetColumnComment,
 )
 
-from .. import operations as ops
-from ..column_types import type_of
 from ..driver import Step
 from ..errors import MigrationFailed
-from ..kinds import kind_named, kind_of, register_kinds
-from ..naming import enum_check_name
-from ..operations import AddColumn, AlterColumn, Operation
-from ..state import Check, Column, ForeignKey, Index, State, Table, Unique
-from .views import views_using
+from ..schema import operations as ops
+from ..schema.operations import AddColumn, AlterColumn, Operation
+from ..schema.state import Check, Column, ForeignKey, Index, State, Table, Unique
+from ..schema.views import views_using
+from ..vocabulary.column_types import type_of
+from ..vocabulary.kinds import kind_named, kind_of, register_kinds
+from ..vocabulary.naming import enum_check_name
 
 
 def standard_string(value: str) -> str:

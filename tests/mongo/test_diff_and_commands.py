@@ -27,11 +27,11 @@ from modelmig_mongo.operations import (
 )
 from modelmig_mongo.state import Collection, CollectionIndex, DocumentState
 
-from modelmig_core.diff import DiffHints, inverse_operations
 from modelmig_core.driver import Step
 from modelmig_core.errors import MigrationFailed, MigrationFileError
 from modelmig_core.operations import CreateTable, Operation, RunSQL
-from modelmig_core.state import Column, State, Table
+from modelmig_core.schema.diff import DiffHints, inverse_operations
+from modelmig_core.schema.state import Column, State, Table
 
 
 def schema(props: dict[str, Any], required: list[str]) -> dict[str, Any]:

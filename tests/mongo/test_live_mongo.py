@@ -30,7 +30,7 @@ from modelmig_mongo.reflect import collection_from_info, index_from_info, reflec
 from modelmig_mongo.state import Collection, CollectionIndex, DocumentState
 
 from modelmig_core.cli import cli
-from modelmig_core.history import replay
+from modelmig_core.history.replay import replay
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "blog"

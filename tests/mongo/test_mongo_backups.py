@@ -14,8 +14,8 @@ from bson import json_util
 from conftest import Backend
 from modelmig_mongo.driver import backup_file, driver
 
-from modelmig_core.backup import backup_before_drop
 from modelmig_core.errors import MigrationFailed
+from modelmig_core.run.backup import backup_before_drop
 
 #: pymongo refuses ".." and a leading or trailing dot; "/" and "\\" are allowed
 NAMES = ["/tmp/evil", "x/./y/", "a/b", "a\\b", "%2F", "_collections", "plain", "é x;#*/", "-"]

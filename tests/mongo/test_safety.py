@@ -375,7 +375,7 @@ def test_concurrent_runners_apply_each_migration_once(make_project: Any, backend
     """Four runners at once on one database: one batch, each command sent once."""
     from modelmig_core.config import load_config
     from modelmig_core.registry import Registry
-    from modelmig_core.runner import Runner
+    from modelmig_core.run.runner import Runner
     from modelmig_core.targets import select_targets
 
     p = project(make_project, backend)

@@ -124,7 +124,7 @@ def test_state_equals_its_replay_from_a_migration_file() -> None:
     from modelmig_mongo import operations as op
     from modelmig_mongo.operations import CreateCollection
 
-    from modelmig_core.source import to_source
+    from modelmig_core.history.source import to_source
 
     coll = build(
         {"kind": column("enum", ("a", "b")), "at": column("timestamp")},

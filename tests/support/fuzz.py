@@ -21,9 +21,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from modelmig_core.diff import DiffHints
-from modelmig_core.naming import foreign_key_name, index_name
-from modelmig_core.state import Check, Column, ForeignKey, Index, State, Table, Unique
+from modelmig_core.schema.diff import DiffHints
+from modelmig_core.schema.state import Check, Column, ForeignKey, Index, State, Table, Unique
+from modelmig_core.vocabulary.naming import foreign_key_name, index_name
 
 TABLES = ["alpha", "beta", "gamma", "delta"]
 COLUMNS = ["c1", "c2", "c3", "c4", "c5", "c6"]

@@ -12,23 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from modelmig_core.diff import (
-    TYPE_FIELDS,
-    DiffHints,
-    Key,
-    Node,
-    Obj,
-    Recorder,
-    _key,
-    _order,
-    column_obj,
-    dependency_order,
-    fk_obj,
-    index_obj,
-    needs_value,
-    table_objs,
-    zero_value,
-)
 from modelmig_core.errors import ModelError
 from modelmig_core.operations import (
     AddCheck,
@@ -48,7 +31,24 @@ from modelmig_core.operations import (
     RenameColumn,
     RenameTable,
 )
-from modelmig_core.state import ForeignKey, State
+from modelmig_core.schema.diff import (
+    TYPE_FIELDS,
+    DiffHints,
+    Key,
+    Node,
+    Obj,
+    Recorder,
+    _key,
+    _order,
+    column_obj,
+    dependency_order,
+    fk_obj,
+    index_obj,
+    needs_value,
+    table_objs,
+    zero_value,
+)
+from modelmig_core.schema.state import ForeignKey, State
 
 
 def old_diff_states(old: State, new: State, hints: DiffHints | None = None) -> list[Operation]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from modelmig_core.conformance import compare
 from modelmig_core.registry import Registry
-from modelmig_core.state import State
+from modelmig_core.schema.state import State
 
 
 def reflect(driver: str, url: str) -> State:
@@ -51,7 +51,7 @@ def renderer(driver: str) -> Any:
 
 def states(project: Any) -> list[State]:
     """The states a project's SQL chain goes through (the replay of its files)."""
-    from modelmig_core.history import replay
+    from modelmig_core.history.replay import replay
 
     return replay(project.root / "migrations", "sql").states
 

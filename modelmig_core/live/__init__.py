@@ -1,0 +1,1 @@
+"""The live database as an input: drift, make:models (``modelgen``) and baseline."""

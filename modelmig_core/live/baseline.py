@@ -1,0 +1,100 @@
+"""``migrate:baseline``: adopt an existing database.
+
+Every migration of the chain up to ``--to`` (default: all) is marked as applied
+without running it, once the live schema is what those migrations add up to
+(the drift comparison, ``drift.py``). Otherwise nothing is written and the
+drift is listed. Only the ledger changes: its rows are written through the
+session's ``LedgerStore`` as one batch, in one transaction where the database
+has transactional DDL.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..driver import LedgerRow
+from ..errors import InterruptedMigration, MigrationFileError, ModelmigError
+from ..run.ledger import now
+from .drift import compare_live
+from .modelgen import shown
+
+if TYPE_CHECKING:
+    from ..run.runner import Runner
+
+
+class BaselineRefused(ModelmigError):
+    """The live schema is not what the migrations add up to."""
+
+    exit_code = 1
+
+
+def baseline(runner: Runner, to: str | None = None) -> int:
+    """Mark the migrations through ``to`` as applied; returns how many were marked."""
+    name = runner.target.name
+    history = runner.history()
+    if not history.migrations:
+        raise MigrationFileError(
+            f"{name}: there is no migration to baseline: run make:migration first (make:models writes the models)"
+        )
+    if to is None:
+        last = len(history.migrations) - 1
+    else:
+        ids = [m.id for m in history.migrations]
+        if to not in ids:
+            raise MigrationFileError(
+                f"{name}: --to {to}: no such migration in the {history.chain or history.family} chain"
+            )
+        last = ids.index(to)
+    chosen = history.migrations[: last + 1]
+    expected = history.states[last + 1]
+    runner.registry.refuse_broken_vetoes("migrate:baseline")
+    session = runner.connection
+    session.lock(runner.config.lock_timeout)
+    try:
+        rows = runner.ledger()
+        for r in rows:
+            if r.status == "running":
+                raise InterruptedMigration(
+                    f"{name}: migration {r.id} is running or was interrupted; settle it with migrate:resolve first"
+                )
+        applied = {r.id for r in rows}
+        later = [m.id for m in history.migrations[last + 1 :] if m.id in applied]
+        if later:
+            raise MigrationFileError(
+                f"{name}: {later[0]} is applied already, after {chosen[-1].id}: a baseline only marks "
+                "migrations at the start of the chain"
+            )
+        todo = [m for m in chosen if m.id not in applied]
+        if not todo:
+            runner.echo(f"{name}: nothing to baseline: every migration through {chosen[-1].id} is applied")
+            return 0
+        family = runner.registry.family(runner.family)
+        comparison = compare_live(runner, expected, family)
+        if comparison.differences:
+            runner.echo(f"{name}: the live schema differs from what the migrations through {chosen[-1].id} add up to:")
+            for d in comparison.differences:  # names from the database: one printable line each
+                runner.echo(shown(f"  {d.line}"))
+            raise BaselineRefused(
+                f"{name}: baseline refused: {len(comparison.differences)} difference(s) between the live schema "
+                f"and the migrations through {chosen[-1].id}; nothing was marked"
+            )
+        batch = max((r.batch for r in rows), default=0) + 1
+        store = session.ledger
+        store.ensure()
+
+        def mark() -> None:
+            for m in todo:
+                store.insert(LedgerRow(m.id, batch, m.checksum, now(), 0, "applied", 0))
+
+        if runner.driver.features.transactional_ddl:
+            with session.transaction():
+                mark()
+        else:
+            mark()
+    finally:
+        session.unlock()
+    for m in todo:
+        runner.echo(f"{name}: marked {m.id} as applied (batch {batch}, not run)")
+    for table in comparison.unmanaged:
+        runner.echo(shown(f"{name}: unmanaged {comparison.unmanaged_kind} {table} (no model or migration knows it)"))
+    return len(todo)

@@ -1,0 +1,813 @@
+"""``make:models``: a models module from a live SQL database, in the style a
+person would write it.
+
+The database is reflected (``Driver.reflect``, the same state values replay
+produces) and each table becomes a ``Model``: the class named after the table
+(singular, CamelCase), ``increments``/``bigIncrements`` for identity, serial
+and auto-increment keys, ``column("timestamp")`` for a timestamp that defaults
+to now, ``softDeletes`` for a nullable ``deleted_at``, ``use_tz`` where the
+database keeps a time zone, ``unique=True``/``index=True`` for one-column
+indexes with modelmig's names, and in ``database`` the named foreign keys,
+indexes, unique constraints and checks; a ``belongsTo`` relation per
+one-column foreign key. The module imports only ``modelmig_core``.
+
+Everything read from the database (names, expressions, defaults, comments, enum
+values) is hostile text. The models are first described as data (``Call``: a
+DSL function and the Python values of its arguments); the module is rendered
+from that description with every such value a Python literal (``literal``: no
+line break or control character is ever written raw, so nothing can leave its
+string), and class names are built from ASCII letters and digits only. The
+generated source is never executed: it is parsed (``ast.parse``) and read back
+(``read_back``, literals only) to prove it says exactly what was described, and
+the models built from the description itself are compared with the live schema
+(``drift.py``). What the models cannot say (a type modelmig has no name for, an
+expression default, an expression index, a table whose name a model cannot
+hold) is reported as a warning, and listed in the module's ``UNMANAGED`` tuple
+of string literals. The file is formatted with ``ruff format`` when ruff is
+installed, and kept unformatted if the formatted file does not read back the
+same.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import keyword
+import math
+import os
+import shutil
+import subprocess
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ..config import Config
+from ..errors import ConfigError, ModelError, ModelmigError
+from ..model.compile import check_references, compile_column, compile_sql_models, compile_table
+from ..model.dsl import Model, check, column, foreign_key, index, relation, unique
+from ..schema.sqltext import check_expression_problem
+from ..schema.state import Column, ForeignKey, Index, State, Table, Unique
+from ..targets import Target
+from ..vocabulary.column_types import DEFAULT_STRING_LENGTH, STATE_TYPES, is_registered, registered_types
+from ..vocabulary.kinds import kind_named, plugin_kinds
+from ..vocabulary.naming import index_name
+
+Echo = Callable[[str], None]
+DSL_NAMES = ("Model", "check", "column", "foreign_key", "index", "relation", "unique")
+DSL: dict[str, Callable[..., Any]] = {
+    "check": check,
+    "column": column,
+    "foreign_key": foreign_key,
+    "index": index,
+    "relation": relation,
+    "unique": unique,
+}
+#: the module-level tuple of what the models cannot say
+NOTES_NAME = "UNMANAGED"
+#: the ``__module__`` of the models built from a description (never imported)
+MODULE = "modelmig_make_models"
+
+
+class UnwritableValue(ModelmigError):
+    """A value read from the database that has no Python literal (NaN, an object)."""
+
+
+# ---------------------------------------------------------------- literals
+
+
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_char(ch: str) -> str:
+    known = _ESCAPES.get(ch)
+    if known is not None:
+        return known
+    if ch.isprintable():
+        return ch
+    code = ord(ch)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def escape(text: str) -> str:
+    """The body of a double-quoted Python string literal of ``text``: quotes and
+    backslashes escaped, and every character that is not printable (line breaks of
+    every kind: ``\\n \\r \\x0b \\x0c \\x1c-\\x1e \\x85 U+2028 U+2029``; NUL,
+    control, format and surrogate characters) written as an escape, so the literal
+    is one line of printable text that ends where it should."""
+    return "".join(_escape_char(ch) for ch in text)
+
+
+def shown(text: str) -> str:
+    """``text`` for a line of terminal output: unprintable characters escaped."""
+    return "".join(ch if ch.isprintable() else _escape_char(ch) for ch in str(text))
+
+
+def literal(value: Any) -> str:
+    """Python source for ``value`` (None, bool, int, finite float, str, and lists
+    and tuples of those), which ``ast.literal_eval`` reads back equal; anything
+    else is refused (``UnwritableValue``)."""
+    if value is None or type(value) is bool or type(value) is int:
+        return repr(value)
+    if type(value) is float:
+        if not math.isfinite(value):
+            raise UnwritableValue(f"{value!r} is not a finite number")
+        return repr(value)
+    if type(value) is str:
+        return '"' + escape(value) + '"'
+    if type(value) is list:
+        return "[" + ", ".join(literal(v) for v in value) + "]"
+    if type(value) is tuple:
+        inner = ", ".join(literal(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    raise UnwritableValue(f"a {type(value).__name__} value has no Python literal")
+
+
+# kept for callers of the old name
+py = literal
+
+
+# ---------------------------------------------------------------- names
+
+
+def singular(word: str) -> str:
+    """posts -> post, categories -> category, addresses -> address, status -> status."""
+    low = word.lower()
+    if low.endswith("ies") and len(word) > 3:
+        return word[:-3] + "y"
+    if low.endswith(("sses", "shes", "ches", "xes", "zzes")):
+        return word[:-2]
+    if low.endswith("s") and not low.endswith(("ss", "us", "is")) and len(word) > 1:
+        return word[:-1]
+    return word
+
+
+def class_name(table: str) -> str:
+    """post_tag -> PostTag, categories -> Category, ``a.b c'd`` -> ABCD: CamelCase
+    of the table name's ASCII letters and digits only (every other character
+    separates words), so a class name is always a plain identifier."""
+    parts = "".join(ch if ch.isascii() and ch.isalnum() else " " for ch in table).split()
+    if not parts:
+        return "Table"
+    parts[-1] = singular(parts[-1])
+    name = "".join(p[:1].upper() + p[1:] for p in parts)
+    if not name[:1].isalpha() or keyword.iskeyword(name):
+        name = "T" + name
+    return name
+
+
+def _names(columns: tuple[str, ...]) -> str | list[str]:
+    return columns[0] if len(columns) == 1 else list(columns)
+
+
+# ---------------------------------------------------------------- the description
+
+
+@dataclass(frozen=True)
+class Call:
+    """``fn(*args, **kwargs)``, one DSL call, its arguments as Python values."""
+
+    fn: str
+    args: tuple[Any, ...] = ()
+    kwargs: tuple[tuple[str, Any], ...] = ()
+    #: the module ``fn`` comes from when it is no DSL function (a plugin kind's ``model_module``)
+    module: str | None = None
+
+    def source(self) -> str:
+        parts = [literal(a) for a in self.args] + [f"{k}={literal(v)}" for k, v in self.kwargs]
+        return f"{self.fn}({', '.join(parts)})"
+
+    def build(self) -> Any:
+        if self.module is not None:  # a registered plugin kind's: its module is imported already
+            return getattr(sys.modules[self.module], self.fn)(*self.args, **dict(self.kwargs))
+        return DSL[self.fn](*self.args, **dict(self.kwargs))
+
+
+@dataclass
+class ModelSource:
+    """One model, described: its class, table, ``schema`` and ``database`` entries."""
+
+    table: Table
+    cls: str
+    schema: list[tuple[str, Call]] = field(default_factory=list)
+    database: list[tuple[str, list[Call]]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the models cannot say
+
+    @property
+    def uses(self) -> set[str]:
+        return {c.fn for _, c in self.schema} | {c.fn for _, calls in self.database for c in calls}
+
+    def shape(self) -> tuple[Any, ...]:
+        return (self.cls, self.table.name, list(self.schema), [(k, list(calls)) for k, calls in self.database])
+
+    def lines(self) -> list[str]:
+        out = [f"class {self.cls}(Model):", f"    table = {literal(self.table.name)}", "    schema = {"]
+        out += [f"        {literal(key)}: {call.source()}," for key, call in self.schema]
+        out.append("    }")
+        if self.database:
+            out.append("    database = {")
+            for key, calls in self.database:
+                out.append(f"        {literal(key)}: [")
+                out += [f"            {c.source()}," for c in calls]
+                out.append("        ],")
+            out.append("    }")
+        return out
+
+    def model(self) -> type[Model]:
+        """The model class itself, built from the description (nothing is executed)."""
+        body: dict[str, Any] = {
+            "__module__": MODULE,
+            "__qualname__": self.cls,
+            "table": self.table.name,
+            "schema": {key: call.build() for key, call in self.schema},
+        }
+        if self.database:
+            body["database"] = {key: [c.build() for c in calls] for key, calls in self.database}
+        return type(self.cls, (Model,), body)
+
+
+@dataclass
+class Generated:
+    connection: str
+    models: list[ModelSource]
+    left_out: list[str] = field(default_factory=list)  # notes on tables the models leave out
+
+    @property
+    def notes(self) -> list[str]:
+        return [*self.left_out, *(n for m in self.models for n in m.notes)]
+
+    def shape(self) -> tuple[Any, ...]:
+        return (self.notes, [m.shape() for m in self.models])
+
+    def source(self) -> str:
+        uses = {"Model"} | {u for m in self.models for u in m.uses}
+        out = [
+            '"""'
+            + escape(f"The tables of connection {self.connection} as models (written by modelmig make:models).")
+            + '"""',
+            "",
+            f"from modelmig_core import {', '.join(n for n in DSL_NAMES if n in uses)}",
+        ]
+        plugin_calls = {
+            (c.module, c.fn) for m in self.models for _, calls in m.database for c in calls if c.module is not None
+        }
+        out += [f"from {module} import {fn}" for module, fn in sorted(plugin_calls)]
+        if self.notes:
+            out += ["", "#: what these models cannot say (make:models left it out; drift reports it)"]
+            out += [f"{NOTES_NAME} = ("] + [f"    {literal(n)}," for n in self.notes] + [")"]
+        for m in self.models:
+            out += ["", "", *m.lines()]
+        return "\n".join(out) + "\n"
+
+    def build(self) -> list[type[Model]]:
+        return [m.model() for m in self.models]
+
+
+# ---------------------------------------------------------------- one model
+
+
+def column_call(m: ModelSource, col: Column, expressions: dict[tuple[str, str], str]) -> Call:
+    """``column(...)`` for one column, as a person would write it."""
+    t = m.table
+    args: list[Any] = []
+    kw: list[tuple[str, Any]] = []
+    where = f"{t.name}.{col.name}"
+    default = col.default
+    if (t.name, col.name) in expressions:
+        m.notes.append(f"{where}: default {expressions[(t.name, col.name)]} is an SQL expression, left out")
+        default = None
+    if default is not None:
+        try:
+            literal(default)
+        except UnwritableValue as exc:
+            m.notes.append(f"{where}: default {default!r} cannot be written in a model ({exc}), left out")
+            default = None
+    single_pk = t.primary_key == (col.name,)
+    if col.autoincrement and single_pk and col.type in ("integer", "bigInteger"):
+        typ = "increments" if col.type == "integer" else "bigIncrements"
+    elif col.type not in STATE_TYPES and not is_registered(col.type):  # a plugin's type is written as itself
+        m.notes.append(f"{where}: database type {col.type} has no modelmig type; written as text")
+        typ = "text"
+        if col.nullable:
+            kw.append(("nullable", True))
+        if col.primary:
+            kw.append(("primary", True))
+    elif col.type == "timestamp":
+        if col.default_now:
+            typ = "timestamp"
+            if col.nullable:
+                kw.append(("nullable", True))
+        elif default is None and col.nullable and col.name == "deleted_at":
+            typ = "softDeletes"
+        else:
+            typ = "timestamp"
+            if default is not None:
+                kw.append(("default", default))
+            else:
+                kw.append(("default_now", False))
+            if not col.nullable:
+                kw.append(("nullable", False))
+        if col.use_tz:
+            kw.append(("use_tz", True))
+    else:
+        typ = col.type
+        if col.type == "string" and col.length is not None and col.length != DEFAULT_STRING_LENGTH:
+            args.append(col.length)
+        elif col.type == "decimal":
+            args.append((col.precision, col.scale))
+        elif col.type == "enum":
+            args.append(list(col.values or ()))
+        if col.nullable and not col.primary:
+            kw.append(("nullable", True))
+        if col.default_now:
+            m.notes.append(f"{where}: a {col.type} column that defaults to the current time; default left out")
+        elif default is not None:
+            kw.append(("default", default))
+        if col.use_tz:
+            kw.append(("use_tz", True))
+        if col.primary:
+            kw.append(("primary", True))
+        if col.autoincrement:
+            kw.append(("autoincrement", True))
+    unique_keys = (*t.uniques, *(i for i in t.indexes if i.unique))
+    if any(_column_level(t, u, True) for u in unique_keys if u.columns == (col.name,)):
+        kw.append(("unique", True))
+    if any(_column_level(t, ix, False) for ix in t.indexes if ix.columns == (col.name,) and not ix.unique):
+        kw.append(("index", True))
+    if col.comment:
+        kw.append(("comment", col.comment))
+    return Call("column", (typ, *args), tuple(kw))
+
+
+def _column_level(t: Table, ix: Index | Unique, unique: bool) -> bool:
+    return len(ix.columns) == 1 and ix.name == index_name(t.name, ix.columns, unique)
+
+
+def fk_call(fk: ForeignKey) -> Call:
+    kw: list[tuple[str, Any]] = [("name", fk.name)]
+    if fk.on_delete:
+        kw.append(("on_delete", fk.on_delete.lower()))
+    if fk.on_update:
+        kw.append(("on_update", fk.on_update.lower()))
+    return Call("foreign_key", (_names(fk.columns), fk.ref_table, _names(fk.ref_columns)), tuple(kw))
+
+
+def relation_name(fk: ForeignKey, taken: set[str]) -> str | None:
+    column = fk.columns[0]
+    name = column[:-3] if column.endswith("_id") and len(column) > 3 else singular(fk.ref_table)
+    ok = name.isascii() and name.isidentifier() and not keyword.iskeyword(name)
+    return None if name in taken or not ok else name
+
+
+def describe_model(m: ModelSource, classes: dict[str, str], expressions: dict[tuple[str, str], str]) -> ModelSource:
+    """Fill ``m``'s schema and database entries from its table; ``classes`` are the
+    tables that get a model (foreign keys to any other are left out, noted)."""
+    t = m.table
+    m.schema, m.database = [], []
+    taken = set(t.column_names)
+    for col in t.columns:
+        m.schema.append((col.name, column_call(m, col, expressions)))
+    fks = []
+    for fk in t.foreign_keys:
+        if fk.ref_table not in classes:
+            m.notes.append(f"{t.name}.{fk.name}: a foreign key to table {fk.ref_table}, which has no model; left out")
+            continue
+        fks.append(fk)
+        name = relation_name(fk, taken) if len(fk.columns) == 1 else None
+        if name is None:
+            continue
+        taken.add(name)
+        call = Call("relation", ("belongsTo", classes[fk.ref_table]), (("foreign_key", fk.columns[0]),))
+        m.schema.append((name, call))
+    if fks:
+        m.database.append(("foreign_keys", [fk_call(fk) for fk in fks]))
+    columns = set(t.column_names)
+    for ix in t.indexes:
+        if ix.unique:
+            m.notes.append(
+                f"{t.name}.{ix.name}: a unique index; the models declare a unique constraint instead "
+                "(drift reports the difference until the index is replaced)"
+            )
+    kinds: tuple[tuple[str, str, bool, Sequence[Index | Unique]], ...] = (
+        ("unique", "unique", True, (*t.uniques, *(i for i in t.indexes if i.unique))),
+        ("indexes", "index", False, tuple(i for i in t.indexes if not i.unique)),
+    )
+    for key, fn, is_unique, members in kinds:
+        entries = []
+        for ix in members:
+            if _column_level(t, ix, is_unique):
+                continue
+            if not set(ix.columns) <= columns:
+                m.notes.append(f"{t.name}.{ix.name}: an index on expressions, left out")
+                continue
+            entries.append(Call(fn, (_names(ix.columns),), (("name", ix.name),)))
+        if entries:
+            m.database.append((key, entries))
+    checks = []
+    for c in t.checks:
+        problem = check_expression_problem(c.expression)
+        if problem is not None:
+            m.notes.append(
+                f"{t.name}.{c.name}: check {c.expression} cannot be written in a model ({problem}), left out"
+            )
+            continue
+        checks.append(Call("check", (c.expression,), (("name", c.name),)))
+    if checks:
+        m.database.append(("checks", checks))
+    for kind_name, values in t.extra_members:  # a plugin's kinds, in their own syntax
+        kind = kind_named(kind_name)
+        if kind is None or kind.syntax is None or kind.model_call is None or kind.model_module is None:
+            names = ", ".join(v.name for v in values)
+            m.notes.append(f"{t.name}: {kind_name} {names}: no registered kind writes them in a model, left out")
+            continue
+        calls = []
+        for value in values:
+            fn, args, kwargs = kind.model_call(value)
+            calls.append(Call(fn, tuple(args), tuple((k, v) for k, v in kwargs), module=kind.model_module))
+        m.database.append((kind.syntax, calls))
+    return m
+
+
+def _drop_unwritable_defaults(m: ModelSource) -> str | None:
+    """Each column compiled on its own: a default the models cannot hold is left
+    out (noted) rather than losing the table; the problem of a column that does not
+    compile even so, else None."""
+    probe = ModelSource(m.table, m.cls).model()
+    for i, (name, call) in enumerate(m.schema):
+        if call.fn != "column":
+            continue
+        try:
+            compile_column(probe, name, call.build(), registered_types())
+        except ModelError as exc:
+            kwargs = dict(call.kwargs)
+            if "default" not in kwargs:
+                return _reason(exc)
+            m.notes.append(f"{m.table.name}.{name}: default {kwargs['default']!r} {_reason(exc)}; left out")
+            m.schema[i] = (name, Call("column", call.args, tuple((k, v) for k, v in call.kwargs if k != "default")))
+    return None
+
+
+def table_problem(table: Table, cls: str, expressions: dict[tuple[str, str], str]) -> str | None:
+    """Why ``table`` gets no model (its model does not compile on its own: a name
+    with a line break, a reserved name, ...), or None."""
+    every = {table.name: cls, **{fk.ref_table: "Model" for fk in table.foreign_keys}}
+    m = describe_model(ModelSource(table, cls), every, expressions)
+    problem = _drop_unwritable_defaults(m)
+    if problem is not None:
+        return problem
+    try:
+        compile_table(m.model(), registered_types())
+    except ModelError as exc:
+        return _reason(exc)
+    return None
+
+
+def _reason(exc: ModelError) -> str:
+    """A compile error without its 'file: model X[, field y]: ' prefix."""
+    text = str(exc)
+    if text.startswith(f"{MODULE}: model "):
+        text = text.split(": ", 2)[-1]
+    return text
+
+
+def _keep_references(models: list[ModelSource]) -> None:
+    """Foreign keys the models cannot declare (the two columns' types differ, the
+    target is not a key) and indexes or constraints whose name another one has
+    already (names are schema-wide on several databases) are left out, noted."""
+    tables = {m.table.name: m for m in models}
+    seen: set[str] = set()
+    for m in models:
+        built = compile_table(m.model(), registered_types())
+        for key, calls in list(m.database):
+            kept = []
+            for call in calls:
+                name = dict(call.kwargs).get("name")
+                if call.fn == "foreign_key":
+                    fk = next(f for f in built.foreign_keys if f.name == name)
+                    target = tables[fk.ref_table]
+                    alone = replace(built, foreign_keys=(fk,))
+                    pair = {
+                        built.name: alone,
+                        fk.ref_table: replace(compile_table(target.model(), registered_types()), foreign_keys=()),
+                    }
+                    if fk.ref_table == built.name:
+                        pair = {built.name: alone}
+                    try:
+                        check_references(State(pair), {n: tables[n].model() for n in pair})
+                    except ModelError as exc:
+                        m.notes.append(f"{m.table.name}.{name}: {_reason(exc)}; left out")
+                        if len(fk.columns) == 1:  # and its relation
+                            m.schema = [
+                                (k, c)
+                                for k, c in m.schema
+                                if c.fn != "relation" or dict(c.kwargs).get("foreign_key") != fk.columns[0]
+                            ]
+                        continue
+                if name in seen:
+                    m.notes.append(f"{m.table.name}.{name}: another index or constraint has this name; left out")
+                    continue
+                seen.add(str(name))
+                kept.append(call)
+            m.database = [(k, c if k != key else kept) for k, c in m.database if k != key or kept]
+        for ix in built.indexes + built.uniques:  # column-level ones (index=True, unique=True)
+            seen.add(ix.name)
+
+
+def generate(
+    state: State, connection: str, expressions: dict[tuple[str, str], str] | None = None
+) -> tuple[str, list[str]]:
+    """The models module of ``state``'s tables, and what it cannot say (notes)."""
+    g = describe(state, connection, expressions)
+    return g.source(), g.notes
+
+
+def describe(state: State, connection: str, expressions: dict[tuple[str, str], str] | None = None) -> Generated:
+    """The models of ``state``'s tables, as data. A table whose model would not
+    compile is left out (noted), and so are foreign keys to it: one table never
+    stops the others."""
+    expressions = expressions or {}
+    classes: dict[str, str] = {}
+    used = {*DSL_NAMES, NOTES_NAME}
+    for name in sorted(state.tables):
+        cls = class_name(name)
+        base, n = cls, 2
+        while cls in used:
+            cls, n = f"{base}{n}", n + 1
+        used.add(cls)
+        classes[name] = cls
+    left_out: list[str] = []
+    for name in sorted(state.tables):
+        problem = table_problem(state.tables[name], classes[name], expressions)
+        if problem is not None:
+            left_out.append(f"table {name}: {problem}; no model written")
+            del classes[name]
+    while True:
+        models = [describe_model(ModelSource(state.tables[n], classes[n]), classes, expressions) for n in classes]
+        for m in models:
+            _drop_unwritable_defaults(m)
+        _keep_references(models)
+        try:
+            compile_sql_models([m.model() for m in models], registered_types())
+        except ModelError as exc:  # what no single table shows: the table it names goes
+            text = str(exc)
+            culprit = next(
+                (m for m in models if text.startswith((f"{MODULE}: model {m.cls}:", f"{MODULE}: model {m.cls},"))), None
+            )
+            if culprit is None:
+                raise ModelmigError(shown(f"make:models cannot write models for this database: {text}")) from None
+            left_out.append(f"table {culprit.table.name}: {_reason(exc)}; no model written")
+            del classes[culprit.table.name]
+            continue
+        return Generated(connection, models, left_out)
+
+
+# ---------------------------------------------------------------- reading the source back (parsed, never run)
+
+
+class Unreadable(ModelmigError):
+    """Generated source that is not the literal-only module make:models writes."""
+
+
+def _value(node: ast.expr) -> Any:
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        raise Unreadable(f"line {getattr(node, 'lineno', '?')}: not a literal") from None
+
+
+def _call(node: ast.expr, plugin_fns: dict[str, str] | None = None) -> Call:
+    """A DSL call, or (in ``database``) a call of a function a registered kind's
+    ``model_module`` gives (``plugin_fns``: {function: module}, as imported)."""
+    plugin_fns = plugin_fns or {}
+    if not (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and (node.func.id in DSL or node.func.id in plugin_fns)
+    ):
+        raise Unreadable(f"line {getattr(node, 'lineno', '?')}: not a call of the model DSL")
+    if any(k.arg is None for k in node.keywords):
+        raise Unreadable(f"line {node.lineno}: ** in a call")
+    return Call(
+        node.func.id,
+        tuple(_value(a) for a in node.args),
+        tuple((str(k.arg), _value(k.value)) for k in node.keywords),
+        module=plugin_fns.get(node.func.id) if node.func.id not in DSL else None,
+    )
+
+
+def _dict(node: ast.expr) -> list[tuple[Any, ast.expr]]:
+    if not isinstance(node, ast.Dict) or any(k is None for k in node.keys):
+        raise Unreadable(f"line {getattr(node, 'lineno', '?')}: not a dict literal")
+    return [(_value(k), v) for k, v in zip(node.keys, node.values, strict=True) if k is not None]
+
+
+def read_back(source: str) -> tuple[Any, ...]:
+    """What a generated models module says, read from its syntax tree (``ast``)
+    without running a line of it: only a docstring, the import of the DSL, the
+    ``UNMANAGED`` tuple of strings and model classes of literal-only DSL calls are
+    accepted. The answer has the shape of ``Generated.shape``."""
+    tree = ast.parse(source, "<make:models>")
+    notes: list[str] = []
+    models: list[tuple[Any, ...]] = []
+    kind_modules = {k.model_module for k in plugin_kinds() if k.model_module}
+    plugin_fns: dict[str, str] = {}
+    for i, node in enumerate(tree.body):
+        if i == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module == "modelmig_core" and not node.level:
+            if any(a.name not in DSL_NAMES or a.asname for a in node.names):
+                raise Unreadable(f"line {node.lineno}: imports something else")
+            continue
+        if isinstance(node, ast.ImportFrom) and node.module in kind_modules and not node.level:
+            if any(a.asname or a.name in DSL for a in node.names):  # a registered kind's model syntax
+                raise Unreadable(f"line {node.lineno}: imports something else")
+            plugin_fns.update({a.name: str(node.module) for a in node.names})
+            continue
+        if (
+            isinstance(node, ast.Assign)
+            and [t.id for t in node.targets if isinstance(t, ast.Name)] == [NOTES_NAME]
+            and len(node.targets) == 1
+        ):
+            value = _value(node.value)
+            if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
+                raise Unreadable(f"line {node.lineno}: {NOTES_NAME} is not a tuple of strings")
+            notes += value
+            continue
+        if isinstance(node, ast.ClassDef):
+            models.append(_model(node, plugin_fns))
+            continue
+        raise Unreadable(f"line {node.lineno}: unexpected {type(node).__name__}")
+    return (notes, models)
+
+
+def _model(node: ast.ClassDef, plugin_fns: dict[str, str] | None = None) -> tuple[Any, ...]:
+    bases = [b.id for b in node.bases if isinstance(b, ast.Name)]
+    if bases != ["Model"] or len(node.bases) != 1 or node.keywords or node.decorator_list:
+        raise Unreadable(f"line {node.lineno}: class {node.name} is not a plain Model")
+    found: dict[str, ast.expr] = {}
+    for stmt in node.body:
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+            raise Unreadable(f"line {stmt.lineno}: unexpected {type(stmt).__name__} in class {node.name}")
+        found[stmt.targets[0].id] = stmt.value
+    if set(found) - {"table", "schema", "database"} or "table" not in found or "schema" not in found:
+        raise Unreadable(f"line {node.lineno}: class {node.name} has other attributes")
+    schema = [(k, _call(v)) for k, v in _dict(found["schema"])]
+    database = []
+    for key, value in _dict(found["database"]) if "database" in found else []:
+        if not isinstance(value, ast.List):
+            raise Unreadable(f"line {value.lineno}: database[{key!r}] is not a list")
+        database.append((key, [_call(e, plugin_fns) for e in value.elts]))
+    return (node.name, _value(found["table"]), schema, database)
+
+
+# ---------------------------------------------------------------- the command
+
+
+def _selection(state: State, tables: list[str], warn: Echo) -> State:
+    """The tables asked for, with the tables their foreign keys reference."""
+    if not tables:
+        return state
+    unknown = [t for t in tables if t not in state.tables]
+    if unknown:
+        raise ConfigError(f"--table {shown(unknown[0])}: no such table in the database")
+    chosen: list[str] = []
+    todo = list(tables)
+    while todo:
+        name = todo.pop(0)
+        if name in chosen or name not in state.tables:
+            continue
+        chosen.append(name)
+        for fk in state.tables[name].foreign_keys:
+            if fk.ref_table not in chosen and fk.ref_table not in todo:
+                if fk.ref_table not in tables:
+                    warn(shown(f"warning: including table {fk.ref_table}: {name}.{fk.name} references it"))
+                todo.append(fk.ref_table)
+    return State({n: state.tables[n] for n in sorted(chosen)})
+
+
+def default_path(config: Config, target: Target | None = None) -> Path:
+    """The file of the first models module (blog.models -> blog/models.py) of the
+    target's chain: a declared chain's own models, else the top-level ``models``."""
+    chain = target.chain if target is not None else None
+    models = chain.models if chain is not None and chain.declared else config.models
+    if not models:
+        raise ConfigError(f"{config.path}: no models module is configured: pass --out FILE")
+    return config.root / (models[0].replace(".", "/") + ".py")
+
+
+def ruff_format(path: Path, cwd: Path) -> bool:
+    """``ruff format`` the file when ruff is installed (the project's ruff settings
+    apply); False when it is not. The path is absolute and follows ``--``: it is
+    never read as an option."""
+    exe = shutil.which("ruff")
+    if exe is not None:
+        command = [exe, "format"]
+    elif importlib.util.find_spec("ruff") is not None:
+        command = [sys.executable, "-m", "ruff", "format"]
+    else:
+        return False
+    result = subprocess.run([*command, "--", str(path.absolute())], cwd=cwd, capture_output=True, text=True)
+    return result.returncode == 0
+
+
+def reflect_for_models(target: Target, warn: Echo | None = None) -> tuple[State, dict[tuple[str, str], str]]:
+    driver = target.driver
+    if not driver.features.sql:
+        raise ModelmigError(
+            f"make:models reads SQL databases; connection {target.name} uses the {driver.name} driver "
+            f"({driver.info.family} family)"
+        )
+    with driver.connect(target.url) as session, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        reflection = getattr(driver, "reflection", None)
+        if reflection is not None:
+            r = reflection(session)
+            found = r.state(), dict(r.expression_defaults)
+        else:
+            found = driver.reflect(session), {}
+    for message in dict.fromkeys(str(w.message) for w in caught):  # never silently: what could not be read
+        if warn is not None:
+            warn(shown(f"warning: reflection could not read part of the schema ({message}); the models may miss it"))
+    return found
+
+
+def unsaid(models: list[type[Model]], live: State, target: Target) -> list[str]:
+    """What the generated models (built from their description, never executed)
+    say differently from the live schema."""
+    from ..schema.differences import compare_relational
+
+    compiled = compile_sql_models(models, registered_types())  # a plugin's types too
+    driver = target.driver
+    # the database as "expected", the models as "live": missing = not in the models
+    comparison = compare_relational(driver.comparable(live), driver.comparable(compiled), set(compiled.tables))
+    swap = {"in the database": "in the models", "in the migrations": "in the database"}
+    out = []
+    for d in comparison.differences:
+        line = d.line
+        for old, new in swap.items():
+            line = line.replace(old, "\0" + new)
+        out.append(line.replace("\0", "") + (" (not in the models)" if d.change == "missing" else ""))
+    return out
+
+
+def checked_source(g: Generated) -> str:
+    """The module's source, parsed and read back equal to its description."""
+    source = g.source()
+    try:
+        said = read_back(source)
+    except (SyntaxError, Unreadable) as exc:
+        raise ModelmigError(f"make:models wrote a module it cannot read back ({exc}); please report this") from None
+    if said != g.shape():
+        raise ModelmigError("make:models wrote a module that reads back differently; please report this")
+    return source
+
+
+def write_models(
+    config: Config, target: Target, out: str | None, tables: list[str], force: bool, echo: Echo, warn: Echo
+) -> Path | None:
+    live, expressions = reflect_for_models(target, warn)
+    if not live.tables:
+        raise ModelmigError(f"{target.name}: the database has no table to write a model for")
+    state = _selection(live, tables, warn)
+    g = describe(state, target.name, expressions)
+    if not g.models:
+        raise ModelmigError(f"{target.name}: no table of the database can be written as a model: {shown(g.notes[0])}")
+    for note in g.notes:
+        warn(shown(f"warning: {note}"))
+    source = checked_source(g)
+    try:
+        mismatches = unsaid(g.build(), State({m.table.name: m.table for m in g.models}), target)
+    except ModelError as exc:
+        raise ModelmigError(
+            shown(f"make:models wrote models that do not compile ({exc}); please report this")
+        ) from None
+    for line in mismatches:
+        warn(shown(f"warning: the models differ from the database: {line}"))
+    if out == "-":
+        echo(source.rstrip("\n"))
+        return None
+    path = Path(out) if out else default_path(config, target)
+    if not path.is_absolute():
+        path = Path(os.getcwd()) / path
+    if path.exists() and not force:
+        raise ConfigError(f"{path} exists: pass --force to overwrite it (or --out FILE)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(source, encoding="utf-8")
+    tmp.replace(path)
+    if ruff_format(path, config.root):
+        try:
+            same = read_back(path.read_text(encoding="utf-8")) == g.shape()
+        except (SyntaxError, Unreadable, ValueError):
+            same = False
+        if not same:  # the formatter changed what the module says: keep what was checked
+            path.write_text(source, encoding="utf-8")
+    rel = os.path.relpath(path, Path.cwd())
+    echo(f"Wrote {rel}: {len(g.models)} model(s) from connection {target.name}")
+    return path

@@ -1,0 +1,637 @@
+"""Models -> state. Validates every model and names the file, model and field of
+any problem it finds."""
+
+from __future__ import annotations
+
+import inspect
+import weakref
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ..errors import ModelError
+from ..schema.sqltext import check_expression_problem
+from ..schema.state import Check, Column, ForeignKey, Index, State, Table, Unique
+from ..vocabulary.column_types import BUILTIN_TYPES, COLUMN_OPTIONS, INTEGER_RANGES, ColumnType, register, type_of
+from ..vocabulary.kinds import CORE_SYNTAX, plugin_kinds
+from ..vocabulary.naming import check_name, foreign_key_name, index_name, snake
+from .dsl import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Model, RelationSpec
+
+RELATION_KINDS = frozenset({"belongsTo", "hasOne", "hasMany", "belongsToMany", "morphTo", "morphMany"})
+DATABASE_KEYS = CORE_SYNTAX  # a plugin's kinds add theirs
+#: table names modelmig keeps for itself (the ledger, the Mongo lock, rebuild scratch tables)
+RESERVED_PREFIXES = ("modelmig_", "_modelmig_")
+REFERENTIAL_ACTIONS = {
+    "cascade": "CASCADE",
+    "set null": "SET NULL",
+    "set_null": "SET NULL",
+    "restrict": "RESTRICT",
+    "no action": "NO ACTION",
+    "no_action": "NO ACTION",
+    "set default": "SET DEFAULT",
+    "set_default": "SET DEFAULT",
+}
+
+
+_SOURCES: weakref.WeakKeyDictionary[type, str] = weakref.WeakKeyDictionary()
+
+
+def _source(model: type[Model]) -> str:
+    """The model's source file (looked up once per class: this prefixes every column)."""
+    path = _SOURCES.get(model)
+    if path is None:
+        try:
+            path = inspect.getsourcefile(model) or model.__module__
+        except (TypeError, OSError):
+            path = model.__module__
+        _SOURCES[model] = path
+    return path
+
+
+def where(model: type[Model], field: str | None = None) -> str:
+    """'blog/models.py: model Post, field title' — the prefix of every model error."""
+    text = f"{_source(model)}: model {model.__name__}"
+    return f"{text}, field {field!r}" if field else text
+
+
+def name_problem(model: type[Model], name: Any) -> str | None:
+    """Why ``name`` cannot name a table or column of ``model``, or None. An SQL table
+    or column may hold any printable text (it is quoted wherever it reaches SQL and
+    written as a literal wherever it reaches Python: a name read from a live
+    database, ``a.b c'd``); a line break or control character is refused, and the
+    other stores keep to identifiers."""
+    if not isinstance(name, str) or not name:
+        return "is not a valid identifier"
+    if (getattr(model, "store", "sql") or "sql") == "sql":
+        return None if name.isprintable() else "holds a line break or control character"
+    return None if name.isidentifier() else "is not a valid identifier"
+
+
+def table_name(model: type[Model]) -> str:
+    if "table" in model.__dict__:
+        name = model.__dict__["table"]
+        if isinstance(name, str) and not name.strip():
+            raise ModelError(f"{where(model)}: table name is empty (leave 'table' out to get {snake(model.__name__)}s)")
+    else:
+        name = getattr(model, "table", "") or snake(model.__name__) + "s"
+    problem = name_problem(model, name)
+    if problem:
+        raise ModelError(f"{where(model)}: table name {name!r} {problem}")
+    if name.lower().startswith(RESERVED_PREFIXES):
+        raise ModelError(
+            f"{where(model)}: table name {name!r} is reserved: modelmig keeps names starting with "
+            "'modelmig_' for its own tables (modelmig_migrations, modelmig_lock)"
+        )
+    return name
+
+
+def value_problem(col: Column, value: Any) -> str | None:
+    """Why ``value`` cannot be stored in ``col`` (as a default or backfill), or None
+    (its type object's ``value_problem``)."""
+    return type_of(col.type).value_problem(col, value)
+
+
+_COLUMNS: dict[str, Column] = {}
+
+
+def compile_column(
+    model: type[Model], name: str, spec: ColumnSpec, extra_types: Iterable[ColumnType | str] = ()
+) -> Column:
+    """One ``column(...)`` -> a normalized state Column. The same declaration
+    (name, type, argument, options) compiles once per process: a schema repeats its
+    ``id`` and timestamp columns in every model, and the file renderer then writes
+    each shared Column once. Only valid declarations are remembered, so an error
+    always names the model it is in. The key is the declaration's ``repr``, which
+    tells apart what ``==`` does not (``1``, ``1.0`` and ``True``; a list and a tuple)."""
+    problem = name_problem(model, name)
+    if problem:
+        raise ModelError(f"{where(model, name)}: column name {problem}")
+    extra = tuple(extra_types)
+    key = repr((name, spec.type, spec.arg, spec.options, tuple(getattr(t, "name", t) for t in extra)))
+    known = _COLUMNS.get(key)
+    if known is not None:
+        return known
+    col = _compile_column(model, name, spec, extra)
+    _COLUMNS[key] = col
+    return col
+
+
+def _registry(extra_types: Iterable[ColumnType | str]) -> dict[str, ColumnType]:
+    """The types a model may use: the built-in ones, and those the ``column_types``
+    hook answered (``extra_types``: its entries; built-in ones among them too)."""
+    return {t.name: t for t in BUILTIN_TYPES} | register([tuple(extra_types)])
+
+
+def _compile_column(model: type[Model], name: str, spec: ColumnSpec, extra_types: Iterable[ColumnType | str]) -> Column:
+    loc = where(model, name)
+    registered = _registry(extra_types)
+    ctype = registered.get(spec.type)
+    if ctype is None:
+        known = ", ".join(sorted(registered))
+        raise ModelError(f"{loc}: unknown column type {spec.type!r} (known: {known})")
+    state_type, implied = ctype.state, ctype.implied
+    unknown = sorted(set(spec.options) - COLUMN_OPTIONS)
+    if unknown:
+        raise ModelError(f"{loc}: unknown column option {unknown[0]!r}")
+    opts: dict[str, Any] = {**implied, **spec.options}
+    try:
+        kw: dict[str, Any] = ctype.arguments(spec.arg, opts)
+    except ValueError as exc:
+        raise ModelError(f"{loc}: {exc}") from None
+
+    for flag in ("nullable", "unique", "index", "primary", "use_tz", "default_now", "autoincrement"):
+        if flag in opts and not isinstance(opts[flag], bool):
+            raise ModelError(f"{loc}: option {flag!r} must be True or False")
+    if opts.get("use_tz") and state_type not in ("timestamp", "time"):
+        raise ModelError(f"{loc}: use_tz only applies to timestamp columns")
+    if opts.get("autoincrement") and state_type not in INTEGER_RANGES:
+        raise ModelError(f"{loc}: autoincrement needs an integer column")
+
+    default = opts.get("default")
+    if default is not None and not isinstance(default, (str, int, float, bool)):
+        raise ModelError(f"{loc}: default must be a str, int, float or bool literal")
+
+    default_now = False
+    nullable = bool(opts.get("nullable", False))
+    if spec.type == "softDeletes":
+        if opts.get("default_now"):
+            raise ModelError(f"{loc}: softDeletes never defaults to the current time")
+        if opts.get("nullable") is False:
+            raise ModelError(f"{loc}: softDeletes is always nullable")
+        nullable = True
+    elif state_type == "timestamp":
+        default_now = bool(opts.get("default_now", default is None))
+        if default_now and default is not None:
+            raise ModelError(f"{loc}: give either default or default_now, not both")
+        if not default_now and "nullable" not in opts:
+            nullable = True  # a business timestamp starts empty until the app sets it
+    elif "default_now" in opts:
+        raise ModelError(f"{loc}: default_now only applies to timestamp columns")
+
+    primary = bool(opts.get("primary", False))
+    if primary and nullable:
+        raise ModelError(f"{loc}: a primary key column cannot be nullable")
+    comment = opts.get("comment")
+    if comment is not None and not isinstance(comment, str):
+        raise ModelError(f"{loc}: comment must be a string")
+    renamed_from = opts.get("renamed_from")
+    if renamed_from is not None and (not isinstance(renamed_from, str) or not renamed_from.isidentifier()):
+        raise ModelError(f"{loc}: renamed_from must be a column name")
+
+    col = Column(
+        name=name,
+        type=state_type,
+        nullable=nullable,
+        default=default,
+        default_now=default_now,
+        primary=primary,
+        autoincrement=bool(opts.get("autoincrement", False)),
+        use_tz=bool(opts.get("use_tz", False)),
+        comment=comment,
+        **kw,
+    )
+    for what in ("default", "backfill"):
+        value = opts.get(what)
+        if value is None:
+            continue
+        if not isinstance(value, (str, int, float, bool)):
+            raise ModelError(f"{loc}: {what} must be a str, int, float or bool literal")
+        problem = ctype.value_problem(col, value)
+        if problem:
+            raise ModelError(f"{loc}: {what} {problem}")
+    return col
+
+
+def _database_block(model: type[Model]) -> dict[str, list[Any]]:
+    block = getattr(model, "database", {}) or {}
+    if not isinstance(block, dict):
+        raise ModelError(f"{where(model)}: database must be a dict")
+    keys = DATABASE_KEYS | {k.syntax for k in plugin_kinds() if k.syntax}
+    unknown = sorted(set(block) - keys, key=str)
+    if unknown:
+        raise ModelError(f"{where(model)}: unknown database key {unknown[0]!r} (known: {', '.join(sorted(keys))})")
+    out: dict[str, list[Any]] = {}
+    for key in keys:
+        value = block.get(key, [])
+        if not isinstance(value, (list, tuple)):
+            raise ModelError(f"{where(model)}: database[{key!r}] must be a list")
+        out[key] = list(value)
+    return out
+
+
+def _action(model: type[Model], fk_name: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    action = REFERENTIAL_ACTIONS.get(str(value).lower())
+    if action is None:
+        raise ModelError(f"{where(model)}: foreign key {fk_name}: unknown referential action {value!r}")
+    return action
+
+
+_SPECS: weakref.WeakKeyDictionary[type, tuple[Any, dict[str, ColumnSpec]]] = weakref.WeakKeyDictionary()
+
+
+def column_specs(model: type[Model]) -> dict[str, ColumnSpec]:
+    """The columns of a model's schema, validating the other entries (relations).
+    Read once per class and schema object (a make reads each model's columns for
+    its table, its relations, renames and backfills)."""
+    schema = getattr(model, "schema", None)
+    known = _SPECS.get(model)
+    if known is not None and known[0] is schema:
+        return known[1]
+    cols = _column_specs(model, schema)
+    _SPECS[model] = (schema, cols)
+    return cols
+
+
+def _column_specs(model: type[Model], schema: Any) -> dict[str, ColumnSpec]:
+    if not isinstance(schema, dict) or not schema:
+        raise ModelError(f"{where(model)}: schema must be a non-empty dict of column(...) and relation(...)")
+    cols: dict[str, ColumnSpec] = {}
+    for name, spec in schema.items():
+        if isinstance(spec, ColumnSpec):
+            cols[name] = spec
+        elif isinstance(spec, RelationSpec):
+            if spec.kind not in RELATION_KINDS:
+                raise ModelError(f"{where(model, name)}: unknown relation kind {spec.kind!r}")
+        else:
+            raise ModelError(f"{where(model, name)}: expected column(...) or relation(...), got {type(spec).__name__}")
+    if not cols:
+        raise ModelError(f"{where(model)}: schema declares no column")
+    return cols
+
+
+def compile_table(model: type[Model], extra_types: Iterable[ColumnType | str] = ()) -> Table:
+    """One SQL model -> a state Table (checked on its own; cross-model checks follow)."""
+    name = table_name(model)
+    specs = column_specs(model)
+    columns = tuple(compile_column(model, n, s, extra_types) for n, s in specs.items())
+    colnames = {c.name for c in columns}
+    if sum(1 for c in columns if c.autoincrement) > 1:
+        raise ModelError(f"{where(model)}: more than one auto-increment column")
+    block = _database_block(model)
+
+    def known(cols: tuple[str, ...], what: str) -> None:
+        if not cols:
+            raise ModelError(f"{where(model)}: {what} names no column")
+        for c in cols:
+            if c not in colnames:
+                raise ModelError(f"{where(model, c)}: {what} names a column the schema does not declare")
+
+    indexes: list[Index] = []
+    uniques: list[Unique] = []
+    for col in columns:
+        opts = specs[col.name].options
+        if opts.get("unique"):
+            uniques.append(Unique(index_name(name, (col.name,), True), (col.name,)))
+        if opts.get("index"):
+            indexes.append(Index(index_name(name, (col.name,), False), (col.name,), False))
+    for key in ("unique", "indexes"):
+        for spec in block[key]:
+            if not isinstance(spec, IndexSpec):
+                raise ModelError(f"{where(model)}: database[{key!r}] entries must be index(...) or unique(...)")
+            is_unique = spec.unique or key == "unique"
+            known(spec.columns, f"{'unique' if is_unique else 'index'} {spec.name or ''}".strip())
+            if spec.options:
+                raise ModelError(
+                    f"{where(model)}: index option {sorted(spec.options)[0]!r} is not supported on SQL models"
+                )
+            label = spec.name or index_name(name, spec.columns, is_unique)
+            if is_unique:
+                uniques.append(Unique(label, spec.columns))
+            else:
+                indexes.append(Index(label, spec.columns, False))
+
+    fks: list[ForeignKey] = []
+    for spec in block["foreign_keys"]:
+        if not isinstance(spec, ForeignKeySpec):
+            raise ModelError(f"{where(model)}: database['foreign_keys'] entries must be foreign_key(...)")
+        fk_name = spec.name or foreign_key_name(name, spec.columns, spec.ref_table)
+        known(spec.columns, f"foreign key {fk_name}")
+        if len(spec.columns) != len(spec.ref_columns):
+            raise ModelError(
+                f"{where(model)}: foreign key {fk_name} has {len(spec.columns)} columns "
+                f"but references {len(spec.ref_columns)}"
+            )
+        fks.append(
+            ForeignKey(
+                fk_name,
+                spec.columns,
+                spec.ref_table,
+                spec.ref_columns,
+                _action(model, fk_name, spec.on_delete),
+                _action(model, fk_name, spec.on_update),
+            )
+        )
+
+    checks: list[Check] = []
+    for spec in block["checks"]:
+        if not isinstance(spec, CheckSpec) or not isinstance(spec.expression, str) or not spec.expression.strip():
+            raise ModelError(f"{where(model)}: database['checks'] entries must be check('<sql expression>')")
+        ck_name = spec.name or check_name(name, spec.expression)
+        problem = check_expression_problem(spec.expression)
+        if problem is not None:
+            raise ModelError(
+                f"{where(model)}, check {ck_name!r}: a check must be one SQL expression; this one {problem}"
+            )
+        checks.append(Check(ck_name, spec.expression))
+    check_actions_against_checks(model, fks, checks)
+
+    members: dict[str, tuple[Any, ...]] = {}
+    for kind in plugin_kinds():  # a plugin's kinds, declared under their database key
+        if not kind.syntax or not block.get(kind.syntax):
+            continue
+        if kind.compile is None:
+            raise ModelError(f"{where(model)}: database[{kind.syntax!r}]: the kind {kind.name!r} has no model syntax")
+        values = []
+        for entry in block[kind.syntax]:
+            try:
+                value = kind.compile(entry, name)
+            except (ValueError, TypeError) as exc:
+                raise ModelError(f"{where(model)}: database[{kind.syntax!r}]: {exc}") from None
+            used = tuple(kind.columns(value))
+            if used:
+                known(used, f"{kind.title} {value.name}")
+            values.append(value)
+        members[kind.name] = tuple(values)
+    return Table(name, columns, tuple(indexes), tuple(fks), tuple(checks), uniques=tuple(uniques), **members)
+
+
+def check_actions_against_checks(model: type[Model], fks: list[ForeignKey], checks: list[Check]) -> None:
+    """MySQL refuses a CHECK on a column whose foreign key has an ON DELETE/UPDATE
+    action (the others accept it): refused here, for every database."""
+    acting = {
+        c: fk
+        for fk in fks
+        if (fk.on_delete or "NO ACTION") not in ("NO ACTION", "RESTRICT")
+        or (fk.on_update or "NO ACTION") not in ("NO ACTION", "RESTRICT")
+        for c in fk.columns
+    }
+    if not acting or not checks:
+        return
+    from ..schema.views import expression_columns
+
+    for ck in checks:
+        for c in sorted(expression_columns(ck.expression)):
+            if c in acting:
+                fk = acting[c]
+                raise ModelError(
+                    f"{where(model, c)}: check {ck.name} uses column {c!r}, which foreign key {fk.name} changes "
+                    f"(ON DELETE {fk.on_delete or 'NO ACTION'}, ON UPDATE {fk.on_update or 'NO ACTION'}); "
+                    "MySQL refuses a check on such a column: drop the check or the referential action"
+                )
+
+
+def check_names_unique(state: State, models: dict[str, type[Model]]) -> None:
+    """Index and constraint names are schema-wide on several databases: one name, one object."""
+    seen: dict[str, str] = {}
+    for table in state.tables.values():
+        names = [m.name for _, values in table.members for m in values]
+        for n in names:
+            if n in seen:
+                other = seen[n]
+                raise ModelError(
+                    f"{_where_table(models, table.name)}: two indexes or constraints are named {n!r}"
+                    + (f" (also on table {other!r})" if other != table.name else "")
+                )
+            seen[n] = table.name
+
+
+def _where_table(models: dict[str, Any], table: str, field: str | None = None) -> str:
+    """``where`` of the model behind ``table``; a generated pivot names the relation
+    that asked for it."""
+    owner = models[table]
+    if isinstance(owner, tuple):
+        model, relation_field = owner
+        return f"{where(model, relation_field)}: pivot table {table!r}" + (f", column {field!r}" if field else "")
+    return where(owner, field)
+
+
+def type_signature(col: Column) -> tuple[Any, ...]:
+    """What must be equal between a foreign key's column and the column it
+    references (MySQL refuses integers of different sizes, decimals of different
+    precision; lengths of strings may differ)."""
+    if col.type == "decimal":
+        return (col.type, col.precision, col.scale)
+    if col.type == "enum":
+        return (col.type, col.values)
+    return (col.type,)
+
+
+def check_references(state: State, models: dict[str, Any]) -> None:
+    for table in state.tables.values():
+        for fk in table.foreign_keys:
+            target = state.tables.get(fk.ref_table)
+            if target is None:
+                raise ModelError(
+                    f"{_where_table(models, table.name)}: foreign key {fk.name} references table {fk.ref_table!r}, "
+                    "which no model defines"
+                )
+            for c in fk.ref_columns:
+                if target.column(c) is None:
+                    raise ModelError(
+                        f"{_where_table(models, table.name)}: foreign key {fk.name} references column "
+                        f"{fk.ref_table}.{c}, which does not exist"
+                    )
+            for mine, theirs in zip(fk.columns, fk.ref_columns, strict=True):
+                a, b = table.column(mine), target.column(theirs)
+                assert a is not None and b is not None
+                if type_signature(a) != type_signature(b):
+                    raise ModelError(
+                        f"{_where_table(models, table.name, mine)}: foreign key {fk.name}: column "
+                        f"{table.name}.{mine} is {_type_text(a)} but {fk.ref_table}.{theirs} is {_type_text(b)}; "
+                        "a foreign key needs the same type on both sides"
+                    )
+            if set(fk.ref_columns) not in [set(k) for k in target.unique_keys()]:
+                raise ModelError(
+                    f"{_where_table(models, table.name)}: foreign key {fk.name} references "
+                    f"{fk.ref_table}({', '.join(fk.ref_columns)}), which is neither the primary key nor unique "
+                    "(MySQL 8.4 and PostgreSQL refuse it): reference the primary key, or make those columns unique"
+                )
+
+
+def _type_text(col: Column) -> str:
+    if col.type == "decimal":
+        return f"decimal({col.precision}, {col.scale})"
+    return col.type
+
+
+def check_relations(models: Iterable[type[Model]]) -> None:
+    models = list(models)
+    names = {m.__name__ for m in models}
+    for m in models:
+        column_specs(m)  # a schema that is not a dict is one error line, before its relations are read
+        for field, spec in m.schema.items():
+            if isinstance(spec, RelationSpec) and spec.target not in names:
+                raise ModelError(f"{where(m, field)}: relation targets model {spec.target!r}, which is not defined")
+
+
+def compile_sql_models(models: list[type[Model]], extra_types: Iterable[ColumnType | str] = ()) -> State:
+    by_table: dict[str, Any] = {}
+    tables: dict[str, Table] = {}
+    extra = tuple(extra_types)
+    for m in models:
+        t = compile_table(m, extra)
+        if t.name in by_table:
+            raise ModelError(f"{where(m)}: table {t.name!r} is already defined by model {by_table[t.name].__name__}")
+        by_table[t.name] = m
+        tables[t.name] = t
+    for pivot in pivots(models, tables).values():
+        tables[pivot.table.name] = pivot.table
+        by_table[pivot.table.name] = (pivot.model, pivot.field)
+    state = State(tables=dict(sorted(tables.items())))
+    check_references(state, by_table)
+    check_names_unique(state, by_table)
+    return state
+
+
+# ---------------------------------------------------------------- pivot tables from belongsToMany
+
+
+def singular(table: str) -> str:
+    """posts -> post, categories -> category, boxes -> box, people -> people."""
+    for plural, one in (("ies", "y"), ("sses", "ss"), ("shes", "sh"), ("ches", "ch"), ("xes", "x"), ("zes", "z")):
+        if table.endswith(plural) and len(table) > len(plural):
+            return table[: -len(plural)] + one
+    if table.endswith("s") and not table.endswith("ss") and len(table) > 1:
+        return table[:-1]
+    return table
+
+
+@dataclass(frozen=True)
+class Pivot:
+    """A pivot table generated for a belongsToMany relation (no model declares it)."""
+
+    table: Table
+    sides: tuple[str, str]  # the two tables it joins
+    model: type[Model]  # the first model (by name) whose relation asks for it
+    field: str
+
+
+def _pk(model: type[Model], field: str, target: type[Model], table: Table) -> Column:
+    pk = [c for c in table.columns if c.primary]
+    if len(pk) != 1:
+        raise ModelError(
+            f"{where(model, field)}: belongsToMany needs model {target.__name__} to have a one-column "
+            f"primary key (it has {len(pk)})"
+        )
+    return pk[0]
+
+
+def pivots(models: list[type[Model]], tables: dict[str, Table]) -> dict[str, Pivot]:
+    """{pivot table: Pivot} for every belongsToMany whose ``through`` table no model
+    declares: one column per side named ``<singular table>_id`` (or
+    ``foreign_pivot_key=`` / ``related_pivot_key=``), of the type of that side's
+    primary key, both forming the primary key; ON DELETE CASCADE to both sides; an
+    index on the second column. Sides are ordered by table name."""
+    by_class = {m.__name__: m for m in models}
+    wanted: dict[str, dict[str, Any]] = {}  # pivot -> {table: (key column), "origin": (model, field)}
+    for m in sorted(models, key=lambda m: m.__name__):
+        schema = m.schema if isinstance(m.schema, dict) else {}
+        for field, spec in schema.items():
+            if not isinstance(spec, RelationSpec) or spec.kind != "belongsToMany":
+                continue
+            target = by_class.get(spec.target)
+            if target is None:
+                raise ModelError(f"{where(m, field)}: belongsToMany targets {spec.target!r}, which is not a SQL model")
+            unknown = sorted(set(spec.options) - {"through", "foreign_pivot_key", "related_pivot_key", "foreign_key"})
+            if unknown:
+                raise ModelError(f"{where(m, field)}: unknown belongsToMany option {unknown[0]!r}")
+            mine, theirs = table_name(m), table_name(target)
+            through = spec.options.get("through") or "_".join(sorted((singular(mine), singular(theirs))))
+            if not isinstance(through, str) or not through.isidentifier():
+                raise ModelError(f"{where(m, field)}: through must be a table name")
+            if through in tables:
+                continue  # a declared model for the pivot wins
+            my_key = spec.options.get("foreign_pivot_key") or f"{singular(mine)}_id"
+            their_key = spec.options.get("related_pivot_key") or f"{singular(theirs)}_id"
+            for key in (my_key, their_key):
+                if not isinstance(key, str) or not key.isidentifier():
+                    raise ModelError(f"{where(m, field)}: pivot key {key!r} is not a column name")
+            if my_key == their_key:
+                raise ModelError(
+                    f"{where(m, field)}: both pivot columns of {through!r} are named {my_key!r}; "
+                    "set foreign_pivot_key= and related_pivot_key="
+                )
+            entry = wanted.setdefault(through, {"origin": (m, field), "sides": {}})
+            sides = entry["sides"]
+            for side_table, side_model, key in ((mine, m, my_key), (theirs, target, their_key)):
+                if mine == theirs:  # a self-referencing pivot: both columns on one table
+                    continue
+                if side_table in sides and sides[side_table][0] != key:
+                    raise ModelError(
+                        f"{where(m, field)}: pivot {through!r} names the {side_table} column {key!r} here "
+                        f"but {sides[side_table][0]!r} elsewhere"
+                    )
+                sides[side_table] = (key, side_model)
+            if mine == theirs:
+                sides.setdefault(f"{mine}#1", (my_key, m))
+                sides.setdefault(f"{mine}#2", (their_key, m))
+            if len(sides) > 2:
+                raise ModelError(f"{where(m, field)}: pivot {through!r} joins more than two tables")
+    out: dict[str, Pivot] = {}
+    for through, entry in sorted(wanted.items()):
+        model, field = entry["origin"]
+        sides = sorted(entry["sides"].items())
+        columns: list[Column] = []
+        fks: list[ForeignKey] = []
+        for side, (key, side_model) in sides:
+            ref = side.split("#")[0]
+            pk = _pk(model, field, side_model, tables[ref])
+            columns.append(
+                replace(pk, name=key, primary=True, autoincrement=False, default=None, nullable=False, comment=None)
+            )
+            fks.append(ForeignKey(foreign_key_name(through, (key,), ref), (key,), ref, (pk.name,), "CASCADE"))
+        second = columns[-1].name
+        table = Table(through, tuple(columns), (Index(index_name(through, (second,), False), (second,)),), tuple(fks))
+        out[through] = Pivot(table, (sides[0][0].split("#")[0], sides[-1][0].split("#")[0]), model, field)
+    return out
+
+
+def renames(models: list[type[Model]]) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """Declared renames: {new_table: old_table}, {table: {new_column: old_column}}."""
+    tables: dict[str, str] = {}
+    columns: dict[str, dict[str, str]] = {}
+    for m in models:
+        name = table_name(m)
+        if m.__dict__.get("renamed_from"):
+            tables[name] = m.renamed_from  # type: ignore[assignment]
+        for col, spec in column_specs(m).items():
+            old = spec.options.get("renamed_from")
+            if old:
+                columns.setdefault(name, {})[col] = old
+    return tables, columns
+
+
+class Origins(Mapping[str, str]):
+    """{table: "file: model Name"}, each looked up when an error needs it (finding a
+    model's source file costs more than the rest of a make's use of the model)."""
+
+    def __init__(self, models: dict[str, type[Model]]) -> None:
+        self.models = models
+
+    def __getitem__(self, table: str) -> str:
+        return where(self.models[table])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.models)
+
+    def __len__(self) -> int:
+        return len(self.models)
+
+
+def diff_hints(models: list[type[Model]]) -> Any:
+    """What the models tell the diff beyond the state: declared renames, one-off
+    backfills, and where each table's model lives (for errors)."""
+    from ..schema.diff import DiffHints
+
+    table_renames, column_renames = renames(models)
+    backfills: dict[str, dict[str, Any]] = {}
+    origins = Origins({})
+    for m in models:
+        name = table_name(m)
+        origins.models[name] = m
+        for col, spec in column_specs(m).items():
+            if spec.options.get("backfill") is not None:
+                backfills.setdefault(name, {})[col] = spec.options["backfill"]
+    return DiffHints(table_renames, column_renames, backfills, origins)

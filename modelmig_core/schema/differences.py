@@ -1,0 +1,253 @@
+"""How two states of the relational family differ, named for the operator: each
+difference is one ``Difference`` naming the object (missing: the expected state
+has it and the other does not; extra: the other way round; changed). Drift
+(``drift.py``) compares the applied migrations with the live database through it,
+``make:models`` its output with the database, and the relational family
+(``family.py``) offers it as its ``compare``; a family without a comparison of its
+own is compared as a whole (``compare_whole``). It reads two states and nothing
+else: no connection, no runner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..vocabulary.kinds import kind_named
+
+if TYPE_CHECKING:
+    from .state import Column, ForeignKey, State, Table
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One difference between the expected and the live schema."""
+
+    change: str  # "missing" (not in the database), "extra" (only in the database), "changed"
+    kind: str  # "table", "column", "index", "unique constraint", "foreign key", "check", "enum values", ...
+    name: str  # the object: "posts", "posts.title", "posts.ix_posts_user_created"
+    detail: str = ""
+
+    @property
+    def line(self) -> str:
+        text = f"{self.change} {self.kind} {self.name}"
+        return f"{text}: {self.detail}" if self.detail else text
+
+    def as_json(self) -> dict[str, str]:
+        return {"change": self.change, "kind": self.kind, "name": self.name, "detail": self.detail, "line": self.line}
+
+
+@dataclass
+class Comparison:
+    differences: list[Difference] = field(default_factory=list)
+    unmanaged: list[str] = field(default_factory=list)  # names no model or migration knows
+    unmanaged_kind: str = "table"
+
+
+# ---------------------------------------------------------------- the relational comparison
+
+
+def describe_type(col: Column) -> str:
+    if col.type == "string" and col.length is not None:
+        return f"string({col.length})"
+    if col.type == "decimal":
+        return f"decimal({col.precision}, {col.scale})"
+    if col.type == "enum" and col.values is not None:
+        return f"enum({', '.join(col.values)})"
+    if col.use_tz:
+        return f"{col.type} with time zone"
+    return col.type
+
+
+def describe_default(col: Column) -> str:
+    if col.default_now:
+        return "now"
+    if col.default is None:
+        return "none"
+    return repr(col.default)
+
+
+def describe_column(col: Column) -> str:
+    parts = [describe_type(col), "NULL" if col.nullable else "NOT NULL"]
+    if col.default_now or col.default is not None:
+        parts.append(f"DEFAULT {describe_default(col)}")
+    if col.autoincrement:
+        parts.append("auto-increment")
+    return " ".join(parts)
+
+
+def _columns(cols: Iterable[str]) -> str:
+    return "(" + ", ".join(cols) + ")"
+
+
+def describe_fk(fk: ForeignKey) -> str:
+    text = f"{_columns(fk.columns)} -> {fk.ref_table}{_columns(fk.ref_columns)}"
+    if fk.on_delete:
+        text += f" ON DELETE {fk.on_delete}"
+    if fk.on_update:
+        text += f" ON UPDATE {fk.on_update}"
+    return text
+
+
+def _was(label: str, live: str, expected: str) -> str:
+    """``<label> <live> in the database, <expected> in the migrations``."""
+    return f"{label} {live} in the database, {expected} in the migrations".strip()
+
+
+def _same_default(want: Column, have: Column) -> bool:
+    """The same default, as the column's type compares its values (``ColumnType.same``)."""
+    if want.default is None or have.default is None:
+        return want.default is have.default
+    from ..vocabulary.column_types import type_of
+
+    return type_of(want.type).same(want.default, have.default)
+
+
+def _compare_columns(table: str, a: Table, b: Table, out: list[Difference]) -> None:
+    for col in a.columns:
+        if b.column(col.name) is None:
+            out.append(Difference("missing", "column", f"{table}.{col.name}", describe_column(col)))
+    for col in b.columns:
+        if a.column(col.name) is None:
+            out.append(Difference("extra", "column", f"{table}.{col.name}", describe_column(col)))
+    for want in a.columns:
+        have = b.column(want.name)
+        if have is None or have == want:
+            continue
+        name = f"{table}.{want.name}"
+        if want.type == have.type == "enum" and want.values != have.values:
+            values = ", ".join(have.values or ()), ", ".join(want.values or ())
+            out.append(Difference("changed", "enum values", name, _was("", *values)))
+        elif describe_type(want) != describe_type(have):
+            out.append(Difference("changed", "column", name, _was("type", describe_type(have), describe_type(want))))
+        if want.nullable != have.nullable:
+            null = {True: "NULL", False: "NOT NULL"}
+            out.append(Difference("changed", "column", name, _was("null", null[have.nullable], null[want.nullable])))
+        if want.default_now != have.default_now or not _same_default(want, have):
+            out.append(
+                Difference("changed", "column", name, _was("default", describe_default(have), describe_default(want)))
+            )
+        if want.autoincrement != have.autoincrement:
+            yes = {True: "on", False: "off"}
+            out.append(
+                Difference(
+                    "changed", "column", name, _was("auto-increment", yes[have.autoincrement], yes[want.autoincrement])
+                )
+            )
+        if want.comment != have.comment:
+            out.append(Difference("changed", "column", name, _was("comment", repr(have.comment), repr(want.comment))))
+    if a.primary_key != b.primary_key:
+        out.append(
+            Difference(
+                "changed", "primary key", table, _was("columns", _columns(b.primary_key), _columns(a.primary_key))
+            )
+        )
+
+
+def _compare_named(
+    table: str,
+    kind: str,
+    a: Iterable[Any],
+    b: Iterable[Any],
+    describe: Callable[[Any], str],
+    out: list[Difference],
+) -> None:
+    """Objects matched by name: missing, extra, or changed (described both ways)."""
+    want = {x.name: x for x in a}
+    have = {x.name: x for x in b}
+    for name in sorted(set(want) | set(have)):
+        w, h = want.get(name), have.get(name)
+        label = f"{table}.{name}"
+        if h is None:
+            out.append(Difference("missing", kind, label, describe(w)))
+        elif w is None:
+            out.append(Difference("extra", kind, label, describe(h)))
+        elif w != h:
+            out.append(Difference("changed", kind, label, _was("", describe(h), describe(w))))
+
+
+def _describe_index(ix: Any) -> str:
+    return ("unique " if ix.unique else "") + _columns(ix.columns)
+
+
+def _indexes(table: str, a: Table, b: Table, out: list[Difference]) -> None:
+    """Indexes (plain, and the unique indexes older migration files made)."""
+    _compare_named(table, "index", a.indexes, b.indexes, _describe_index, out)
+
+
+def _uniques(table: str, a: Table, b: Table, out: list[Difference]) -> None:
+    """Unique constraints (``Table.uniques``)."""
+    _compare_named(table, "unique constraint", a.uniques, b.uniques, lambda u: _columns(u.columns), out)
+
+
+def _index_kind_changes(table: str, a: Table, b: Table, out: list[Difference]) -> None:
+    """An index that became unique (or stopped being) is reported once, as changed."""
+    want = {i.name: i for i in a.indexes}
+    have = {i.name: i for i in b.indexes}
+    for name in sorted(set(want) & set(have)):
+        if want[name].unique != have[name].unique:
+            kind = {True: "unique", False: "not unique"}
+            out.append(
+                Difference(
+                    "changed", "index", f"{table}.{name}", _was("", kind[have[name].unique], kind[want[name].unique])
+                )
+            )
+
+
+def compare_tables(table: str, a: Table, b: Table) -> list[Difference]:
+    """Every difference between table ``a`` (expected) and ``b`` (live)."""
+    out: list[Difference] = []
+    _compare_columns(table, a, b, out)
+    flipped = {i.name for i in a.indexes for j in b.indexes if i.name == j.name and i.unique != j.unique}
+    _index_kind_changes(table, a, b, out)
+    _indexes(table, _without(a, flipped), _without(b, flipped), out)
+    _uniques(table, a, b, out)
+    _compare_named(table, "foreign key", a.foreign_keys, b.foreign_keys, describe_fk, out)
+    _compare_named(table, "check", a.checks, b.checks, lambda c: c.expression, out)
+    for name in sorted({k for k, _ in a.extra_members} | {k for k, _ in b.extra_members}):
+        kind = kind_named(name)  # a plugin's kind
+        label = kind.title if kind is not None else name
+        describe = kind.describe if kind is not None and kind.describe is not None else _describe_value
+        _compare_named(table, label, a.member(name), b.member(name), describe, out)
+    return out
+
+
+def _describe_value(value: Any) -> str:
+    """A state value by its fields other than its name."""
+    return ", ".join(f"{k}={v!r}" for k, v in vars(value).items() if k != "name")
+
+
+def _without(table: Table, names: set[str]) -> Table:
+    from dataclasses import replace
+
+    return replace(table, indexes=tuple(i for i in table.indexes if i.name not in names))
+
+
+def compare_relational(expected: State, live: State, known: set[str]) -> Comparison:
+    """The relational family's drift: ``expected`` (the applied migrations) against
+    ``live`` (the database), both already comparable."""
+    unmanaged = sorted(n for n in live.tables if n not in expected.tables and n not in known)
+    out: list[Difference] = []
+    for name in sorted(set(expected.tables) | set(live.tables)):
+        if name in unmanaged:
+            continue
+        a, b = expected.tables.get(name), live.tables.get(name)
+        if b is None:
+            assert a is not None
+            out.append(Difference("missing", "table", name, f"{len(a.columns)} column(s)"))
+        elif a is None:
+            out.append(Difference("extra", "table", name, f"{len(b.columns)} column(s)"))
+        elif a != b:
+            out.extend(compare_tables(name, a, b))
+    return Comparison(out, unmanaged, "table")
+
+
+def compare_whole(family: str) -> Callable[[Any, Any, set[str]], Comparison]:
+    """For a family without a comparison of its own: equal or not, as a whole."""
+
+    def compare(expected: Any, live: Any, known: set[str]) -> Comparison:
+        if expected.canonical() == live.canonical():
+            return Comparison()
+        return Comparison([Difference("changed", "schema", family, "the live schema differs from the migrations")])
+
+    return compare

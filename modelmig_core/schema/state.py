@@ -1,0 +1,227 @@
+"""Relational schema state: plain, comparable values.
+
+State is never read from a database to write a migration: it is the replay of the
+migration files in order (see ``history.py``). This is the ``sql`` family's state;
+other families (the mongo driver's documents) bring their own. Everything here is
+immutable; operations return new states.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import MISSING, dataclass, field, replace
+from typing import Any
+
+
+def _tuple(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_tuple(v) for v in value)
+    return value
+
+
+class Value:
+    """Base for state values: lists given by migration files become tuples."""
+
+    def __post_init__(self) -> None:
+        # the instance dict holds exactly the dataclass fields; this runs for every
+        # column of every replayed or compiled state, so it stays this lean
+        for name, v in self.__dict__.items():
+            if type(v) is list:
+                object.__setattr__(self, name, _tuple(v))
+
+
+@dataclass(frozen=True)
+class Column(Value):
+    """A column in its normalized, dialect-neutral form."""
+
+    name: str
+    type: str
+    length: int | None = None
+    precision: int | None = None
+    scale: int | None = None
+    values: tuple[str, ...] | None = None
+    nullable: bool = False
+    default: str | int | float | bool | None = None
+    default_now: bool = False
+    primary: bool = False
+    autoincrement: bool = False
+    use_tz: bool = False
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class Index(Value):
+    """An index. ``unique=True`` is what migration files written before unique
+    constraints existed say: it keeps meaning a unique index (models now give a
+    ``Unique`` constraint instead)."""
+
+    name: str
+    columns: tuple[str, ...]
+    unique: bool = False
+
+
+@dataclass(frozen=True)
+class Unique(Value):
+    """A named UNIQUE constraint (MySQL: a unique key)."""
+
+    name: str
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ForeignKey(Value):
+    name: str
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    on_delete: str | None = None
+    on_update: str | None = None
+
+
+@dataclass(frozen=True)
+class Check(Value):
+    name: str
+    expression: str
+
+
+#: the core's kinds, in the order a migration file writes them on a Table
+BUILTIN_MEMBERS = ("indexes", "foreign_keys", "checks", "uniques")
+
+Members = tuple[tuple[str, tuple[Any, ...]], ...]
+
+
+def _members(pairs: Iterable[tuple[str, Any]]) -> Members:
+    """Members as stored: (kind name, values) pairs, empty ones left out, in name order."""
+    found = {k: v if type(v) is tuple else _tuple(list(v)) for k, v in pairs}
+    return tuple((k, v) for k, v in sorted(found.items()) if v)
+
+
+@dataclass(frozen=True, init=False)
+class Table(Value):
+    """A table: its columns, and what it holds of every registered kind of key,
+    constraint and index (``members``: kind name -> tuple of values). The core's
+    kinds read as ``indexes``, ``foreign_keys``, ``checks`` and ``uniques``; a
+    plugin's kind as ``table.member("exclusions")``. ``Table(name, columns,
+    indexes=..., exclusions=...)`` takes any kind's values by its name."""
+
+    name: str
+    columns: tuple[Column, ...]
+    members: Members
+    comment: str | None
+
+    def __init__(
+        self,
+        name: str,
+        columns: Iterable[Column] = (),
+        indexes: Iterable[Index] | None = None,
+        foreign_keys: Iterable[ForeignKey] | None = None,
+        checks: Iterable[Check] | None = None,
+        comment: str | None = None,
+        uniques: Iterable[Unique] | None = None,
+        members: Members | Mapping[str, Any] = (),
+        **kinds: Iterable[Any],
+    ) -> None:
+        given = dict(members.items() if isinstance(members, Mapping) else members)
+        named = {"indexes": indexes, "foreign_keys": foreign_keys, "checks": checks, "uniques": uniques}
+        for key, values in (*named.items(), *kinds.items()):
+            if values is not None:  # given (a ``replace`` passes the members, then what changes)
+                given[key] = values
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "columns", columns if type(columns) is tuple else _tuple(list(columns)))
+        object.__setattr__(self, "members", _members(given.items()))
+        object.__setattr__(self, "comment", comment)
+
+    def member(self, kind: str) -> tuple[Any, ...]:
+        """The values of kind ``kind`` (its registered name) this table holds."""
+        for key, values in self.members:
+            if key == kind:
+                return values
+        return ()
+
+    def with_member(self, kind: str, values: Iterable[Any]) -> Table:
+        """This table with the values of ``kind`` replaced."""
+        return replace(self, members=_members([*self.members, (kind, tuple(values))]))
+
+    @property
+    def indexes(self) -> tuple[Index, ...]:
+        return self.member("indexes")
+
+    @property
+    def foreign_keys(self) -> tuple[ForeignKey, ...]:
+        return self.member("foreign_keys")
+
+    @property
+    def checks(self) -> tuple[Check, ...]:
+        return self.member("checks")
+
+    @property
+    def uniques(self) -> tuple[Unique, ...]:
+        return self.member("uniques")
+
+    @property
+    def extra_members(self) -> Members:
+        """The members of kinds that are not the core's own (a plugin's)."""
+        return tuple((k, v) for k, v in self.members if k not in BUILTIN_MEMBERS)
+
+    def source_fields(self) -> list[tuple[str, Any, Any]]:
+        """(name, value, default) as a migration file writes this table: the core's
+        kinds where they always stood, a plugin's kinds after them by name."""
+        out: list[tuple[str, Any, Any]] = [("name", self.name, MISSING), ("columns", self.columns, ())]
+        out += [(k, self.member(k), ()) for k in ("indexes", "foreign_keys", "checks")]
+        out += [("comment", self.comment, None), ("uniques", self.uniques, ())]
+        return out + [(k, v, ()) for k, v in self.extra_members]
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def primary_key(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.primary)
+
+    def unique_keys(self) -> list[tuple[str, ...]]:
+        """Column sets that are unique: the primary key, unique constraints, unique indexes."""
+        keys = [u.columns for u in self.uniques] + [i.columns for i in self.indexes if i.unique]
+        return [self.primary_key, *keys] if self.primary_key else keys
+
+
+@dataclass(frozen=True)
+class State:
+    """The whole relational schema of one migration chain."""
+
+    tables: dict[str, Table] = field(default_factory=dict)
+
+    def with_table(self, table: Table) -> State:
+        return replace(self, tables={**self.tables, table.name: table})
+
+    def without_table(self, name: str) -> State:
+        return replace(self, tables={k: v for k, v in self.tables.items() if k != name})
+
+    def canonical(self) -> State:
+        """The same schema with members sorted by name: equal canonical forms mean
+        equal schemas (a column added later sits last in the database, wherever the
+        model declares it)."""
+
+        def by_name(items: tuple[Any, ...]) -> tuple[Any, ...]:
+            return tuple(sorted(items, key=lambda i: i.name))
+
+        tables = {
+            n: replace(
+                t,
+                columns=by_name(t.columns),
+                members=tuple((k, by_name(v)) for k, v in t.members),
+            )
+            for n, t in sorted(self.tables.items())
+        }
+        return State(tables)
+
+    def table(self, name: str) -> Table:
+        try:
+            return self.tables[name]
+        except KeyError:
+            from ..errors import MigrationFileError
+
+            raise MigrationFileError(f"table {name!r} does not exist in the migration state") from None
