@@ -191,8 +191,14 @@ def test_enum_values_and_check_constants_read_back_from_the_server(db: ServerDb,
     if db.driver == "mysql":  # MySQL drops an ENUM value's trailing spaces: refused at make (test_mysql8_rules)
         value = value.filter(lambda v: not v.endswith(" "))
 
+    values_of = st.lists(value, min_size=2, max_size=4, unique=True)
+    if db.driver == "mysql":  # values one to its collation are refused at make (test_mysql8_rules)
+        from modelmig_mysql.rules import collation_key
+
+        values_of = values_of.filter(lambda vs: len({collation_key(v) for v in vs}) == len(vs))
+
     @SETTINGS
-    @given(values=st.lists(value, min_size=2, max_size=4, unique=True), constant=texts(nul))
+    @given(values=values_of, constant=texts(nul))
     def check(values: list[str], constant: str) -> None:
         name = fresh("e")
         p = session.param

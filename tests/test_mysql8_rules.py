@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from modelmig_mysql.driver import SANDBOX_LINE, connect_args, portable_dump, tls_args
 
 from modelmig_core.errors import ConfigError
@@ -219,11 +221,49 @@ class Doc(Model):
     ("values", "needle"),
     [
         (["on", "off "], "enum value 'off ' ends in a space, which MySQL drops"),
-        (["On", "on"], "enum values differ only in case or trailing spaces"),
+        (["On", "on"], "enum values 'On' and 'on' are one value to MySQL's collation"),
+        (["e", "\u00e9"], "enum values 'e' and '\u00e9' are one value"),
+        (["a", "a\x00"], "enum values 'a' and 'a\\x00' are one value"),  # Hypothesis found this one
+        (["fi", "\ufb01"], "are one value"),
     ],
 )
 def test_enum_values_mysql_would_change_are_refused(make_project: Any, values: list[str], needle: str) -> None:
     refused(make_project, ENUMS.format(values=values), "field 'state'", needle)
+
+
+#: letters, accents, ligatures, spaces, line breaks, controls and invisible characters
+ENUM_ALPHABET = list(
+    "aAeE\u00e9\u00c9\u00e4\u00c4\u00df\u0153\u00f8\u0131\u0130i '\\\t\n\r\x00\x01\x1f\x7f\x85\u00a0\u00ad\u0301"
+)
+ENUM_ALPHABET += ["\u200b", "\ufeff", "\u2028", "\u2060", "\ufb01", "fi", "ss", "ae", "oe"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    pair=st.lists(
+        st.lists(st.sampled_from(ENUM_ALPHABET), max_size=3).map("".join), min_size=2, max_size=2, unique=True
+    )
+)
+def test_the_enum_rule_is_the_servers_own(mysql_db: ServerDb, pair: list[str]) -> None:
+    """MariaDB refuses an ENUM of two values (error 1291) exactly when the rule
+    gives them one collation key: the rule is held against the server, not
+    against a list of cases."""
+    from modelmig_mysql.rules import collation_key
+
+    def literal(v: str) -> str:
+        return "'" + v.replace("\\", "\\\\").replace("'", "''").replace("\x00", "\\0") + "'"
+
+    mysql_db.execute("DROP TABLE IF EXISTS enum_probe")
+    try:
+        mysql_db.execute(
+            f"CREATE TABLE enum_probe (e ENUM({literal(pair[0])}, {literal(pair[1])})) "
+            "CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci"
+        )
+        server_refuses = False
+    except Exception as exc:  # noqa: BLE001 - the server's refusal, checked by its code
+        assert "1291" in str(exc), exc
+        server_refuses = True
+    assert server_refuses == (collation_key(pair[0]) == collation_key(pair[1])), pair
 
 
 def test_literals_are_pinned_for_each_sql_mode() -> None:
