@@ -383,18 +383,18 @@ def check_actions_against_checks(model: type[Model], fks: list[ForeignKey], chec
 
 
 def check_names_unique(state: State, models: dict[str, type[Model]]) -> None:
-    """Index and constraint names are schema-wide on several databases: one name, one object."""
-    seen: dict[str, str] = {}
+    """Two indexes or constraints of one table never share a name. Across tables,
+    each database scopes names its own way (``Driver.name_scopes``): its driver
+    refuses a clash at make time, naming the connection."""
     for table in state.tables.values():
-        names = [m.name for _, values in table.members for m in values]
-        for n in names:
-            if n in seen:
-                other = seen[n]
-                raise ModelError(
-                    f"{_where_table(models, table.name)}: two indexes or constraints are named {n!r}"
-                    + (f" (also on table {other!r})" if other != table.name else "")
-                )
-            seen[n] = table.name
+        seen: set[str] = set()
+        for _, values in table.members:
+            for m in values:
+                if m.name in seen:
+                    raise ModelError(
+                        f"{_where_table(models, table.name)}: two indexes or constraints are named {m.name!r}"
+                    )
+                seen.add(m.name)
 
 
 def _where_table(models: dict[str, Any], table: str, field: str | None = None) -> str:

@@ -39,7 +39,7 @@ import shutil
 import subprocess
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -476,14 +476,26 @@ def _reason(exc: ModelError) -> str:
     return text
 
 
-def _keep_references(models: list[ModelSource]) -> None:
+#: the database key of each core kind in a model's ``database``, to its kind name
+_KIND_OF_KEY = {"foreign_keys": "foreign_keys", "unique": "uniques", "indexes": "indexes", "checks": "checks"}
+
+
+def _keep_references(models: list[ModelSource], scopes: Mapping[str, str] | None = None) -> None:
     """Foreign keys the models cannot declare (the two columns' types differ, the
     target is not a key) and indexes or constraints whose name another one has
-    already (names are schema-wide on several databases) are left out, noted."""
+    already in the database's namespace (``Driver.name_scopes``: per table, or
+    schema-wide; without them, every name is schema-wide) are left out, noted."""
+    scopes = scopes or {}
     tables = {m.table.name: m for m in models}
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
+
+    def namespace(kind: str, table: str) -> str:
+        scope = scopes.get(kind, "schema")
+        return "\0table\0" + table if scope == "table" else scope
+
     for m in models:
         built = compile_table(m.model(), registered_types())
+        here: set[str] = set()  # one table: never two members of one name
         for key, calls in list(m.database):
             kept = []
             for call in calls:
@@ -509,14 +521,18 @@ def _keep_references(models: list[ModelSource]) -> None:
                                 if c.fn != "relation" or dict(c.kwargs).get("foreign_key") != fk.columns[0]
                             ]
                         continue
-                if name in seen:
+                space = namespace(_KIND_OF_KEY.get(key, key), m.table.name)
+                if (space, str(name)) in seen or str(name) in here:
                     m.notes.append(f"{m.table.name}.{name}: another index or constraint has this name; left out")
                     continue
-                seen.add(str(name))
+                seen.add((space, str(name)))
+                here.add(str(name))
                 kept.append(call)
             m.database = [(k, c if k != key else kept) for k, c in m.database if k != key or kept]
-        for ix in built.indexes + built.uniques:  # column-level ones (index=True, unique=True)
-            seen.add(ix.name)
+        for kind, members in (("indexes", built.indexes), ("uniques", built.uniques)):  # column-level ones too
+            for ix in members:
+                seen.add((namespace(kind, m.table.name), ix.name))
+                here.add(ix.name)
 
 
 def generate(
@@ -527,10 +543,15 @@ def generate(
     return g.source(), g.notes
 
 
-def describe(state: State, connection: str, expressions: dict[tuple[str, str], str] | None = None) -> Generated:
+def describe(
+    state: State,
+    connection: str,
+    expressions: dict[tuple[str, str], str] | None = None,
+    scopes: Mapping[str, str] | None = None,
+) -> Generated:
     """The models of ``state``'s tables, as data. A table whose model would not
     compile is left out (noted), and so are foreign keys to it: one table never
-    stops the others."""
+    stops the others. ``scopes``: the database's ``Driver.name_scopes``."""
     expressions = expressions or {}
     classes: dict[str, str] = {}
     used = {*DSL_NAMES, NOTES_NAME}
@@ -551,7 +572,7 @@ def describe(state: State, connection: str, expressions: dict[tuple[str, str], s
         models = [describe_model(ModelSource(state.tables[n], classes[n]), classes, expressions) for n in classes]
         for m in models:
             _drop_unwritable_defaults(m)
-        _keep_references(models)
+        _keep_references(models, scopes)
         try:
             compile_sql_models([m.model() for m in models], registered_types())
         except ModelError as exc:  # what no single table shows: the table it names goes
@@ -772,7 +793,7 @@ def write_models(
     if not live.tables:
         raise ModelmigError(f"{target.name}: the database has no table to write a model for")
     state = _selection(live, tables, warn)
-    g = describe(state, target.name, expressions)
+    g = describe(state, target.name, expressions, target.driver.name_scopes)
     if not g.models:
         raise ModelmigError(f"{target.name}: no table of the database can be written as a model: {shown(g.notes[0])}")
     for note in g.notes:
