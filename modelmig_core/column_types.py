@@ -85,6 +85,8 @@ def _builtin_label(col: Any) -> str:
     t = col.type
     if t == "string":
         return f"string({_length(col)})"
+    if t == "char":
+        return f"char({_length(col)})"
     if t == "decimal":
         p, s = _decimal_args(col)
         return f"decimal({p}, {s})"
@@ -119,7 +121,7 @@ def _integer_digits(col: Any) -> int | None:
 
 
 def _text_width(col: Any) -> int | None:
-    if col.type == "string":
+    if col.type in ("string", "char"):
         return _length(col)
     if col.type == "enum":
         return max((len(v) for v in col.values or ()), default=0)
@@ -146,6 +148,8 @@ def _builtin_widens(old: Any, new: Any) -> bool:
     if n == "string":
         width = _text_width(old)
         return width is not None and width <= _length(new)
+    if n == "char":  # blank-padded: only a char as long or shorter keeps its values as they were
+        return o == "char" and _length(old) <= _length(new)
     if n in INTEGER_RANGES:
         if o == "boolean":
             return True
@@ -192,7 +196,7 @@ def _builtin_fits(old: Any, new: Any) -> Callable[[Any, str | None], bool]:
     decimal places or digits than the new type keeps, a timestamp at midnight for a
     date, an enum value the new enum has, text that parses as JSON or a UUID."""
     n = new.type
-    if n == "string":
+    if n in ("string", "char"):
         limit = _length(new)
         return lambda value, text: text is not None and len(text) <= limit
     if n == "text":
@@ -502,7 +506,7 @@ def _builtin_value_problem(col: Any, value: Any) -> str | None:
     else:
         if not isinstance(value, str):
             return f"{value!r} is not a string"
-        if t == "string" and col.length is not None and len(value) > col.length:
+        if t in ("string", "char") and col.length is not None and len(value) > col.length:
             return f"{value!r} is longer than {col.length} characters"
         if t == "enum" and col.values is not None and value not in col.values:
             return f"{value!r} is not one of the enum values"
@@ -582,6 +586,8 @@ BUILTIN_TYPES: tuple[ColumnType, ...] = (
     BuiltinType("smallInteger", zero=0, key_size=2),
     BuiltinType("string", zero="", arguments=_string_arguments, key_bytes=lambda c: 4 * (c.length or 255)),
     BuiltinType("text", zero="", key_size=None),
+    # fixed-length text, blank-padded by the database: CHAR(n)
+    BuiltinType("char", zero="", arguments=_string_arguments, key_bytes=lambda c: 4 * (c.length or 255)),
     BuiltinType("boolean", zero=False, key_size=1),
     BuiltinType("decimal", zero=0, arguments=_decimal_arguments, key_bytes=lambda c: (c.precision or 8) // 2 + 1),
     BuiltinType("float", zero=0, key_size=4),

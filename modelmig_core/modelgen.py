@@ -319,6 +319,8 @@ def column_call(m: ModelSource, col: Column, expressions: dict[tuple[str, str], 
         typ = col.type
         if col.type == "string" and col.length is not None and col.length != DEFAULT_STRING_LENGTH:
             args.append(col.length)
+        elif col.type == "char":
+            args.append(col.length)
         elif col.type == "decimal":
             args.append((col.precision, col.scale))
         elif col.type == "enum":

@@ -525,6 +525,7 @@ GENERIC_TYPES: tuple[TypeReading, ...] = (
     (sa.JSON, lambda t, seen: {"type": "json"}),
     (sa.LargeBinary, lambda t, seen: {"type": "binary"}),
     (sa.Text, lambda t, seen: {"type": "text"}),
+    ((sa.CHAR, sa.NCHAR), lambda t, seen: {"type": "char", "length": t.length} if t.length is not None else None),
     (sa.String, _string),
 )
 

@@ -168,6 +168,7 @@ class Renderer:
         "smallInteger": lambda c: sa.SmallInteger(),
         "string": lambda c: sa.String(c.length),
         "text": lambda c: sa.Text(),
+        "char": lambda c: sa.CHAR(c.length),
         "boolean": lambda c: sa.Boolean(create_constraint=False),
         "decimal": lambda c: sa.Numeric(c.precision, c.scale),
         "float": lambda c: sa.Float(),
