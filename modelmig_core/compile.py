@@ -291,16 +291,19 @@ def compile_table(model: type[Model], extra_types: Iterable[ColumnType | str] = 
             if not isinstance(spec, IndexSpec):
                 raise ModelError(f"{where(model)}: database[{key!r}] entries must be index(...) or unique(...)")
             is_unique = spec.unique or key == "unique"
+            options = dict(spec.options)
+            # index(..., unique=True) in "indexes": a unique index, which is not a unique constraint
+            unique_index = not is_unique and options.pop("unique", False)
+            if not isinstance(unique_index, bool):
+                raise ModelError(f"{where(model)}: index {spec.name or ''} option unique must be True or False")
             known(spec.columns, f"{'unique' if is_unique else 'index'} {spec.name or ''}".strip())
-            if spec.options:
-                raise ModelError(
-                    f"{where(model)}: index option {sorted(spec.options)[0]!r} is not supported on SQL models"
-                )
-            label = spec.name or index_name(name, spec.columns, is_unique)
+            if options:
+                raise ModelError(f"{where(model)}: index option {sorted(options)[0]!r} is not supported on SQL models")
+            label = spec.name or index_name(name, spec.columns, is_unique or unique_index)
             if is_unique:
                 uniques.append(Unique(label, spec.columns))
             else:
-                indexes.append(Index(label, spec.columns, False))
+                indexes.append(Index(label, spec.columns, unique_index))
 
     fks: list[ForeignKey] = []
     for spec in block["foreign_keys"]:

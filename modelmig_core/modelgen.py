@@ -337,8 +337,7 @@ def column_call(m: ModelSource, col: Column, expressions: dict[tuple[str, str], 
             kw.append(("primary", True))
         if col.autoincrement:
             kw.append(("autoincrement", True))
-    unique_keys = (*t.uniques, *(i for i in t.indexes if i.unique))
-    if any(_column_level(t, u, True) for u in unique_keys if u.columns == (col.name,)):
+    if any(_column_level(t, u, True) for u in t.uniques if u.columns == (col.name,)):
         kw.append(("unique", True))
     if any(_column_level(t, ix, False) for ix in t.indexes if ix.columns == (col.name,) and not ix.unique):
         kw.append(("index", True))
@@ -390,25 +389,22 @@ def describe_model(m: ModelSource, classes: dict[str, str], expressions: dict[tu
     if fks:
         m.database.append(("foreign_keys", [fk_call(fk) for fk in fks]))
     columns = set(t.column_names)
-    for ix in t.indexes:
-        if ix.unique:
-            m.notes.append(
-                f"{t.name}.{ix.name}: a unique index; the models declare a unique constraint instead "
-                "(drift reports the difference until the index is replaced)"
-            )
+    # a unique index stays a unique index (index(..., unique=True)), not a unique constraint
     kinds: tuple[tuple[str, str, bool, Sequence[Index | Unique]], ...] = (
-        ("unique", "unique", True, (*t.uniques, *(i for i in t.indexes if i.unique))),
-        ("indexes", "index", False, tuple(i for i in t.indexes if not i.unique)),
+        ("unique", "unique", True, t.uniques),
+        ("indexes", "index", False, t.indexes),
     )
     for key, fn, is_unique, members in kinds:
         entries = []
         for ix in members:
-            if _column_level(t, ix, is_unique):
+            unique_index = isinstance(ix, Index) and ix.unique
+            if not unique_index and _column_level(t, ix, is_unique):
                 continue
             if not set(ix.columns) <= columns:
                 m.notes.append(f"{t.name}.{ix.name}: an index on expressions, left out")
                 continue
-            entries.append(Call(fn, (_names(ix.columns),), (("name", ix.name),)))
+            kwargs: tuple[tuple[str, Any], ...] = (("name", ix.name),)
+            entries.append(Call(fn, (_names(ix.columns),), (*kwargs, ("unique", True)) if unique_index else kwargs))
         if entries:
             m.database.append((key, entries))
     checks = []
