@@ -732,7 +732,11 @@ def ruff_format(path: Path, cwd: Path) -> bool:
     return result.returncode == 0
 
 
-def reflect_for_models(target: Target, warn: Echo | None = None) -> tuple[State, dict[tuple[str, str], str]]:
+def reflect_for_models(
+    target: Target, warn: Echo | None = None
+) -> tuple[State, dict[tuple[str, str], str], list[tuple[str, str]]]:
+    """The live schema, its expression defaults, and what the reflection saw that
+    no state value says (the driver's ``Reflection.unsaid``)."""
     driver = target.driver
     if not driver.features.sql:
         raise ModelmigError(
@@ -744,9 +748,9 @@ def reflect_for_models(target: Target, warn: Echo | None = None) -> tuple[State,
         reflection = getattr(driver, "reflection", None)
         if reflection is not None:
             r = reflection(session)
-            found = r.state(), dict(r.expression_defaults)
+            found = r.state(), dict(r.expression_defaults), list(getattr(r, "unsaid", ()))
         else:
-            found = driver.reflect(session), {}
+            found = driver.reflect(session), {}, []
     for message in dict.fromkeys(str(w.message) for w in caught):  # never silently: what could not be read
         if warn is not None:
             warn(shown(f"warning: reflection could not read part of the schema ({message}); the models may miss it"))
@@ -787,11 +791,12 @@ def checked_source(g: Generated) -> str:
 def write_models(
     config: Config, target: Target, out: str | None, tables: list[str], force: bool, echo: Echo, warn: Echo
 ) -> Path | None:
-    live, expressions = reflect_for_models(target, warn)
+    live, expressions, seen = reflect_for_models(target, warn)
     if not live.tables:
         raise ModelmigError(f"{target.name}: the database has no table to write a model for")
     state = _selection(live, tables, warn)
     g = describe(state, target.name, expressions, target.driver.name_scopes)
+    g.left_out += [line for table, line in seen if table in state.tables]
     if not g.models:
         raise ModelmigError(f"{target.name}: no table of the database can be written as a model: {shown(g.notes[0])}")
     for note in g.notes:

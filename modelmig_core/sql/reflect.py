@@ -105,6 +105,9 @@ class Reflection:
         #: (table, column) -> SQL text of defaults that are expressions, not literals
         #: (the state holds their text as the default; make:models must not quote it)
         self.expression_defaults: dict[tuple[str, str], str] = {}
+        #: what the database holds of the tables that no state value says (a column's
+        #: own character set or collation, ...): (table, one line) each; make:models lists them
+        self.unsaid: list[tuple[str, str]] = []
 
     # ------------------------------------------------------------ the walk
 
@@ -234,6 +237,17 @@ class Reflection:
 
     # ------------------------------------------------------------ one method per kind
 
+    def index_note(self, table: str, info: dict[str, Any]) -> str | None:
+        """Why the index is of a kind the state cannot hold (dialect hook: MySQL's
+        FULLTEXT), which leaves it out of the state and names it; None: it is a
+        plain or unique index."""
+        return None
+
+    def column_notes(self, table: str, info: dict[str, Any]) -> list[str]:
+        """What the column holds that its state value cannot say (dialect hook), one
+        note each; the default: nothing."""
+        return []
+
     def primary_key(self, table: str, info: dict[str, Any]) -> tuple[str, ...]:
         return tuple(info.get("constrained_columns") or ())
 
@@ -242,6 +256,7 @@ class Reflection:
 
     def column(self, table: str, info: dict[str, Any], pk: tuple[str, ...], extra: Any) -> Column:
         name = info["name"]
+        self.unsaid += [(table, f"{table}.{name}: {note}") for note in self.column_notes(table, info)]
         logical = self.logical_type(table, info, extra)
         kw: dict[str, Any] = {"type": logical.pop("type"), **logical}
         primary = name in pk
@@ -283,6 +298,10 @@ class Reflection:
             if info.get("duplicates_constraint") or (info.get("unique") and info["name"] in backing):
                 continue
             if self.own_index(table, info, fks):
+                continue
+            note = self.index_note(table, info)
+            if note is not None:  # a kind of index the state cannot hold: named, never a plain index
+                self.unsaid.append((table, f"{table}.{info['name']}: {note}"))
                 continue
             cols = tuple(c if c is not None else str(e) for c, e in zip(*self._index_parts(info), strict=True))
             out.append(Index(info["name"], cols, bool(info.get("unique"))))

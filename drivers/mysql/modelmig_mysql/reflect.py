@@ -185,6 +185,25 @@ class MysqlReflection(Reflection):
         ),
     )
 
+    def index_note(self, table: str, info: dict[str, Any]) -> str | None:
+        """FULLTEXT and SPATIAL indexes are no plain index (the models cannot say them yet)."""
+        prefix = str((info.get("dialect_options") or {}).get("mysql_prefix") or "").upper()
+        if prefix in ("FULLTEXT", "SPATIAL"):
+            return (
+                f"a {prefix} index on ({', '.join(info.get('column_names') or ())}); the models cannot say it, left out"
+            )
+        return None
+
+    def column_notes(self, table: str, info: dict[str, Any]) -> list[str]:
+        """A column's own character set or collation (SHOW CREATE TABLE names them only
+        where they differ from the table's default): the models cannot say it yet."""
+        t = info["type"]
+        charset, collation = getattr(t, "charset", None), getattr(t, "collation", None)
+        if not charset and not collation:
+            return []
+        said = ", ".join(f"{k} {v}" for k, v in (("character set", charset), ("collation", collation)) if v)
+        return [f"{said} of its own; the models cannot say it (a new column takes the table's default)"]
+
     def own_index(self, table: str, info: dict[str, Any], fks: list[ForeignKey]) -> bool:
         cols = tuple(info.get("column_names") or ())
         return not info.get("unique") and any(fk.name == info["name"] and fk.columns == cols for fk in fks)
