@@ -250,7 +250,9 @@ class Difference:
         return f"{self.category} {self.key}: {self.original!r} -> {self.copy!r}"
 
 
-def compare(a: dict[str, dict[Any, Any]], b: dict[str, dict[Any, Any]]) -> tuple[dict[str, tuple[int, int]], list[Difference]]:
+def compare(
+    a: dict[str, dict[Any, Any]], b: dict[str, dict[Any, Any]]
+) -> tuple[dict[str, tuple[int, int]], list[Difference]]:
     """Per category, (preserved, total) of A's objects in B, and every difference
     (an object of A that B lacks or holds otherwise, and one that only B has)."""
     table: dict[str, tuple[int, int]] = {}
