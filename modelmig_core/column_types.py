@@ -60,12 +60,19 @@ INTEGER_RANGES: dict[str, tuple[int, int]] = {
     "smallInteger": (-(2**15), 2**15 - 1),
     "integer": (-(2**31), 2**31 - 1),
     "bigInteger": (-(2**63), 2**63 - 1),
+    # UNSIGNED integers (MySQL/MariaDB): refused on the databases without them
+    "unsignedSmallInteger": (0, 2**16 - 1),
+    "unsignedInteger": (0, 2**32 - 1),
+    "unsignedBigInteger": (0, 2**64 - 1),
 }
 #: the most characters a value of a type takes as text, where that is known
 _TEXT_WIDTH: dict[str, int] = {
     "smallInteger": 6,
     "integer": 11,
     "bigInteger": 20,
+    "unsignedSmallInteger": 5,
+    "unsignedInteger": 10,
+    "unsignedBigInteger": 20,
     "boolean": 5,
     "uuid": 36,
     "date": 10,
@@ -584,6 +591,9 @@ BUILTIN_TYPES: tuple[ColumnType, ...] = (
     BuiltinType("integer", zero=0, key_size=4),
     BuiltinType("bigInteger", zero=0, key_size=8),
     BuiltinType("smallInteger", zero=0, key_size=2),
+    BuiltinType("unsignedSmallInteger", zero=0, key_size=2),
+    BuiltinType("unsignedInteger", zero=0, key_size=4),
+    BuiltinType("unsignedBigInteger", zero=0, key_size=8),
     BuiltinType("string", zero="", arguments=_string_arguments, key_bytes=lambda c: 4 * (c.length or 255)),
     BuiltinType("text", zero="", key_size=None),
     # fixed-length text, blank-padded by the database: CHAR(n)

@@ -289,7 +289,7 @@ def column_call(m: ModelSource, col: Column, expressions: dict[tuple[str, str], 
             m.notes.append(f"{where}: default {default!r} cannot be written in a model ({exc}), left out")
             default = None
     single_pk = t.primary_key == (col.name,)
-    if col.autoincrement and single_pk and col.type in ("integer", "bigInteger"):
+    if col.autoincrement and single_pk and col.type in ("integer", "bigInteger"):  # unsigned ones keep their type
         typ = "increments" if col.type == "integer" else "bigIncrements"
     elif col.type not in STATE_TYPES and not is_registered(col.type):  # a plugin's type is written as itself
         m.notes.append(f"{where}: database type {col.type} has no modelmig type; written as text")

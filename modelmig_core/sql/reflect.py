@@ -44,7 +44,14 @@ from ..kinds import plugin_kinds
 from ..naming import check_name, enum_check_name, foreign_key_name, index_name
 from ..state import Check, Column, ForeignKey, Index, State, Table, Unique
 
-INTEGER_TYPES = ("integer", "bigInteger", "smallInteger")
+INTEGER_TYPES = (
+    "integer",
+    "bigInteger",
+    "smallInteger",
+    "unsignedSmallInteger",
+    "unsignedInteger",
+    "unsignedBigInteger",
+)
 NUMERIC_TYPES = ("decimal", "float", "double")
 ACTIONS = {"CASCADE", "SET NULL", "SET DEFAULT", "RESTRICT", "NO ACTION"}
 

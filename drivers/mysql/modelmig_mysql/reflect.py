@@ -175,6 +175,9 @@ class MysqlReflection(Reflection):
             (mysql.TINYINT, mysql.MEDIUMINT, mysql.YEAR, mysql.BIT, *OWN_TEXT_TYPES),
             lambda t, seen: {"type": raw_type(t, seen.dialect)},
         ),
+        (mysql.SMALLINT, lambda t, seen: {"type": "unsignedSmallInteger"} if t.unsigned else None),
+        (mysql.BIGINT, lambda t, seen: {"type": "unsignedBigInteger"} if t.unsigned else None),
+        (mysql.INTEGER, lambda t, seen: {"type": "unsignedInteger"} if t.unsigned else None),
         (sa.CHAR, lambda t, seen: {"type": "uuid"} if t.length == 36 else None),
         (sa.DateTime, lambda t, seen: {"type": "timestamp"}),
         (

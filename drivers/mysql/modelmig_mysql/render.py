@@ -114,6 +114,9 @@ class MysqlRenderer(Renderer):
         "float": lambda c: mysql.FLOAT(),
         "json": lambda c: mysql.JSON(),
         "enum": lambda c: mysql.ENUM(*c.values or ()),
+        "unsignedSmallInteger": lambda c: mysql.SMALLINT(unsigned=True),
+        "unsignedInteger": lambda c: mysql.INTEGER(unsigned=True),
+        "unsignedBigInteger": lambda c: mysql.BIGINT(unsigned=True),
     }
 
     def __init__(self, hook: Any = None) -> None:
