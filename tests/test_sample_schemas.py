@@ -267,9 +267,9 @@ def compare(
     return table, found
 
 
-def render_table(case: str, table: dict[str, tuple[int, int]]) -> str:
+def render_table(case: str, table: dict[str, tuple[int, int]], baseline: str) -> str:
     cells = " | ".join(f"{kept}/{total}" for kept, total in table.values())
-    return f"| {case} | {cells} |"
+    return f"| {case} | {cells} | {baseline} |"
 
 
 def reported(diff: Difference, said: str) -> bool:
@@ -328,6 +328,7 @@ class Adoption:
     differences: list[Difference]
     said: str  # everything make:models, baseline and drift printed, and the UNMANAGED tuple
     by_models: str  # what make:models alone said (its warnings and the models it wrote)
+    baseline: str  # what migrate:baseline on the original answered, in a word
 
 
 def adopt(case: Case, make_project: Any, databases: Callable[[str], Databases]) -> Adoption:
@@ -352,9 +353,15 @@ def adopt(case: Case, make_project: Any, databases: Callable[[str], Databases]) 
 
     table, differences = compare(snapshot(original), snapshot(copy))
     by_models = "\n".join(said[:2])
-    said.append(p.run("migrate:baseline").output)
-    said.append(p.run("migrate:status", "--drift").output)
-    return Adoption(table, differences, "\n".join(said), by_models)
+    baseline = p.run("migrate:baseline")
+    said.append(baseline.output)
+    drift = p.run("migrate:status", "--drift")
+    said.append(drift.output)
+    if baseline.exit_code != 0:
+        verdict = "refused"
+    else:
+        verdict = "drift 0" if "drift: none" in drift.output else "drift"
+    return Adoption(table, differences, "\n".join(said), by_models, verdict)
 
 
 @pytest.mark.parametrize("case", params())
@@ -363,7 +370,9 @@ def test_adopting_a_public_schema_loses_nothing_silently(
 ) -> None:
     result = adopt(case, make_project, databases)
     with capsys.disabled():
-        print(f"\n| case | {' | '.join(CATEGORIES)} |\n{render_table(case.id, result.table)}")
+        print(
+            f"\n| case | {' | '.join(CATEGORIES)} | baseline |\n{render_table(case.id, result.table, result.baseline)}"
+        )
     assert result.table["tables"][1] > 0  # the fixture was loaded and read
     if case in SLICE:  # what the language holds, kept exactly: a difference is only what make:models named
         assert [d.line() for d in result.differences if not reported(d, result.by_models)] == []

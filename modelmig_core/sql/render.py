@@ -17,6 +17,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, TypeVar
 
 import sqlalchemy as sa
@@ -45,6 +46,18 @@ from .views import views_using
 
 def standard_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def _decimal_text(col: Column) -> str | None:
+    """A decimal column's default given as text (``"4.99"``) as a numeric literal,
+    or None when it is no finite number written plainly."""
+    if not isinstance(col.default, str):
+        return None
+    try:
+        number = Decimal(col.default.strip())
+    except InvalidOperation:
+        return None
+    return str(number) if number.is_finite() and "E" not in str(number) else None
 
 
 def literal_compiler(base: type, renderer: Renderer) -> type:
@@ -299,6 +312,9 @@ class Renderer:
             return sa.text(self.now_default(col))
         if col.default is None:
             return None
+        number = _decimal_text(col) if type_of(col.type).state == "decimal" else None
+        if number is not None:  # a decimal's default is a number, not a string the database converts
+            return sa.literal_column(number)
         return sa.literal_column(self.literal(col.default))
 
     def sa_column(self, col: Column) -> sa.Column[Any]:

@@ -31,6 +31,8 @@ from sqlalchemy.dialects import mysql
 from modelmig_core.api import Column, ForeignKey, Reflection, Table, Unique, raw_type
 
 OWN_TEXT_TYPES = (mysql.TINYTEXT, mysql.MEDIUMTEXT, mysql.LONGTEXT)
+#: the fractional seconds precision of the DATETIME and TIME columns the driver makes (render.py)
+FSP = 6
 
 
 #: the escapes SHOW CREATE TABLE writes in an ENUM value (besides a doubled quote)
@@ -172,7 +174,7 @@ class MysqlReflection(Reflection):
         (mysql.TINYINT, lambda t, seen: {"type": "boolean"} if t.display_width == 1 else None),
         (mysql.LONGTEXT, lambda t, seen: {"type": "json"} if (seen.table, seen.column) in seen.extra else None),
         (
-            (mysql.TINYINT, mysql.MEDIUMINT, mysql.YEAR, mysql.BIT, *OWN_TEXT_TYPES),
+            (mysql.TINYINT, mysql.MEDIUMINT, mysql.YEAR, mysql.BIT, mysql.SET, *OWN_TEXT_TYPES),
             lambda t, seen: {"type": raw_type(t, seen.dialect)},
         ),
         (mysql.SMALLINT, lambda t, seen: {"type": "unsignedSmallInteger"} if t.unsigned else None),
@@ -201,11 +203,17 @@ class MysqlReflection(Reflection):
         """A column's own character set or collation (SHOW CREATE TABLE names them only
         where they differ from the table's default): the models cannot say it yet."""
         t = info["type"]
+        out = []
         charset, collation = getattr(t, "charset", None), getattr(t, "collation", None)
-        if not charset and not collation:
-            return []
-        said = ", ".join(f"{k} {v}" for k, v in (("character set", charset), ("collation", collation)) if v)
-        return [f"{said} of its own; the models cannot say it (a new column takes the table's default)"]
+        if charset or collation:
+            said = ", ".join(f"{k} {v}" for k, v in (("character set", charset), ("collation", collation)) if v)
+            out.append(f"{said} of its own; the models cannot say it (a new column takes the table's default)")
+        if isinstance(t, (mysql.DATETIME, mysql.TIMESTAMP, mysql.TIME)) and (t.fsp or 0) != FSP:
+            out.append(
+                f"fractional seconds precision {t.fsp or 0}; the models cannot say it "
+                f"(a new column has precision {FSP})"
+            )
+        return out
 
     def own_index(self, table: str, info: dict[str, Any], fks: list[ForeignKey]) -> bool:
         cols = tuple(info.get("column_names") or ())
