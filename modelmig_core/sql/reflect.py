@@ -30,6 +30,7 @@ new state value for a kind changes one method.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
@@ -599,13 +600,37 @@ def raw_type(t: Any, dialect: Any) -> str:
 
 
 def _parse(sql: str, dialect: str) -> Any:
+    """One SQL expression (a default, a check) parsed in the dialect it came from.
+    An expression that starts with a word the dialect also reads as a command (a
+    column named ``lock``, ``analyze``) is read as the expression it is: the text
+    as the one parenthesized item of a SELECT and nothing else; None when it is
+    not one expression."""
     import sqlglot
+    from sqlglot import exp
     from sqlglot.errors import SqlglotError
 
+    log = logging.getLogger("sqlglot")
+    level = log.level
+    log.setLevel(logging.ERROR)  # sqlglot's "falling back to parsing as a Command" is handled here
     try:
-        return sqlglot.parse_one(sql, read=dialect)
-    except (SqlglotError, ValueError):
-        return None
+        try:
+            tree = sqlglot.parse_one(sql, read=dialect)
+        except (SqlglotError, ValueError):
+            tree = None
+        if tree is not None and not isinstance(tree, exp.Command):
+            return tree
+        try:
+            wrapped = sqlglot.parse_one(f"SELECT ({sql})", read=dialect)
+        except (SqlglotError, ValueError):
+            return None
+    finally:
+        log.setLevel(level)
+    used = {k for k, v in wrapped.args.items() if v}
+    if isinstance(wrapped, exp.Select) and used == {"expressions"} and len(wrapped.expressions) == 1:
+        only = wrapped.expressions[0]
+        if isinstance(only, exp.Paren):
+            return only.this
+    return None
 
 
 def function_called(sql: str, dialect: str) -> str | None:

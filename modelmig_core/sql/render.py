@@ -116,7 +116,15 @@ class Renderer:
         # SQLAlchemy leaves a name bare when it matches ``^[A-Z0-9_$]+$``, and ``$``
         # matches before a trailing newline: "k\n" would be written bare, read as "k"
         self.dialect.identifier_preparer.legal_characters = re.compile(r"\A[A-Z0-9_$]+\Z", re.I)
+        # the server's own keyword list: a name it reserves is always quoted
+        preparer = self.dialect.identifier_preparer
+        preparer.reserved_words = frozenset(preparer.reserved_words) | self.reserved_words  # type: ignore[misc]
         self._types: dict[Any, Any] = {}
+
+    #: words the database reserves beyond SQLAlchemy's list for its dialect (lower
+    #: case): a table, column, index or constraint so named is quoted (a driver's
+    #: renderer extends it from its server's own keyword list)
+    reserved_words: ClassVar[frozenset[str]] = frozenset()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
