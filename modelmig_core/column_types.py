@@ -79,6 +79,10 @@ _TEXT_WIDTH: dict[str, int] = {
 }
 #: exactly representable significant digits: float (4 bytes) and double (8 bytes)
 _FLOAT_DIGITS = {"float": 6, "double": 15}
+#: text and binary types by size, smallest first (MySQL's TEXT/MEDIUMTEXT/LONGTEXT,
+#: BLOB/MEDIUMBLOB/LONGBLOB): a type holds every value of the ones before it
+TEXT_SIZES = ("text", "mediumText", "longText")
+BINARY_SIZES = ("binary", "mediumBinary", "longBinary")
 _TYPED = ("type", "length", "precision", "scale", "values", "use_tz")
 
 
@@ -150,8 +154,10 @@ def narrowing(old: Any, new: Any) -> str | None:
 
 def _builtin_widens(old: Any, new: Any) -> bool:
     o, n = old.type, new.type
-    if n == "text":
-        return o != "binary"  # bytes need not be text
+    if n in TEXT_SIZES:  # bytes need not be text; a larger text need not fit a smaller one
+        return o not in BINARY_SIZES and (o not in TEXT_SIZES or TEXT_SIZES.index(o) <= TEXT_SIZES.index(n))
+    if n in BINARY_SIZES[1:]:
+        return o in BINARY_SIZES and BINARY_SIZES.index(o) <= BINARY_SIZES.index(n)
     if n == "string":
         width = _text_width(old)
         return width is not None and width <= _length(new)
@@ -206,7 +212,7 @@ def _builtin_fits(old: Any, new: Any) -> Callable[[Any, str | None], bool]:
     if n in ("string", "char"):
         limit = _length(new)
         return lambda value, text: text is not None and len(text) <= limit
-    if n == "text":
+    if n in TEXT_SIZES:
         return lambda value, text: _as_text(value, text) is not None
     if n in INTEGER_RANGES:
         low, high = INTEGER_RANGES[n]
@@ -256,7 +262,7 @@ def _builtin_fits(old: Any, new: Any) -> Callable[[Any, str | None], bool]:
         return lambda value, text: (
             isinstance(value, uuid.UUID) or _parses(lambda: uuid.UUID((text or "").strip()), value)
         )
-    if n == "binary":
+    if n in BINARY_SIZES:
         return lambda value, text: isinstance(value, (bytes, bytearray, memoryview)) or "\\" not in (text or "\\")
     return lambda value, text: False  # a type this table does not know: no value is known to fit
 
@@ -608,6 +614,11 @@ BUILTIN_TYPES: tuple[ColumnType, ...] = (
     BuiltinType("json", zero="{}", key_size=None),
     BuiltinType("uuid", zero="00000000-0000-0000-0000-000000000000", key_size=36 * 4),  # CHAR(36) in utf8mb4
     BuiltinType("binary", zero="", key_size=None),
+    # MySQL's larger text and blob sizes (16 MB, 4 GB): refused on the databases without them
+    BuiltinType("mediumText", zero="", key_size=None),
+    BuiltinType("longText", zero="", key_size=None),
+    BuiltinType("mediumBinary", zero="", key_size=None),
+    BuiltinType("longBinary", zero="", key_size=None),
     BuiltinType("enum", arguments=_enum_arguments, key_size=2),
     # aliases: a state type with implied options
     *(

@@ -399,6 +399,10 @@ APPLICATION = {
         "CONSTRAINT ck_owners_lock CHECK (`lock` >= 0))",
         "CREATE TABLE shops (id INT AUTO_INCREMENT PRIMARY KEY, city_id INT UNSIGNED NOT NULL, "
         "KEY idx_city (city_id), UNIQUE KEY uq_code (city_id, id))",
+        # the sizes and signs MySQL has: UNSIGNED integers, MEDIUM/LONG text and blobs
+        "CREATE TABLE blobs (id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY, "
+        "qty SMALLINT UNSIGNED NOT NULL DEFAULT 40000, body MEDIUMTEXT NULL, log LONGTEXT NULL, "
+        "img MEDIUMBLOB NULL, raw LONGBLOB NULL)",
     ],
 }
 
@@ -419,6 +423,14 @@ def test_make_models_keeps_the_names_each_server_allows(
         assert source.count('name="idx_city"') == 2
         assert '"city_id": column("unsignedInteger")' in source
         assert '"code": column("char", 3)' in source
+        assert '"qty": column("unsignedSmallInteger", default=40000)' in source
+        for name, type_ in (
+            ("body", "mediumText"),
+            ("log", "longText"),
+            ("img", "mediumBinary"),
+            ("raw", "longBinary"),
+        ):
+            assert f'"{name}": column("{type_}", nullable=True)' in source
     else:
         assert 'check("lock >= 0", name="ck_collation_lock")' in source
     p.ok("make:migration")
@@ -463,3 +475,30 @@ def test_an_index_name_two_tables_share_is_refused_only_where_names_are_per_sche
     assert any("connection 'lite', driver sqlite" in line for line in lines)
     assert any("connection 'pg', driver pg" in line for line in lines)
     assert not (both.root / "migrations" / "sql").exists() or not both.migration_files()
+
+
+MYSQL_TYPES = """
+class Blob(Model):
+    table = "blobs"
+    schema = {
+        "id": column("increments"),
+        "qty": column("unsignedSmallInteger", default=40000),
+        "body": column("mediumText", nullable=True),
+    }
+"""
+
+
+def test_mysql_sizes_and_signs_are_refused_where_the_database_lacks_them(make_project: Any) -> None:
+    p = make_project({"lite": {"url": "sqlite:///app.sqlite3"}, "pg": {"url": PG_URL}, "my": {"url": MYSQL_URL}})
+    p.models(MYSQL_TYPES)
+    result = p.run("make:migration")
+    assert result.exit_code == 2, result.output
+    refused = [line for line in result.output.splitlines() if line.startswith("error: ") and "field" in line]
+    assert len(refused) == 4, result.output  # two types on each of SQLite and PostgreSQL, none on MySQL
+    assert sum("'unsignedSmallInteger' has no rendering for sqlite" in line for line in refused) == 1
+    assert sum("'mediumText' has no rendering for pg" in line for line in refused) == 1
+    assert not any("connection 'my'" in line for line in refused)
+    only_mysql = make_project({"my": {"url": MYSQL_URL}})
+    only_mysql.models(MYSQL_TYPES.replace("default=40000", "default=70000"))
+    result = only_mysql.run("make:migration")
+    assert result.exit_code != 0 and "70000 is outside the range of unsignedSmallInteger (0..65535)" in result.output

@@ -173,6 +173,11 @@ class MysqlReflection(Reflection):
     type_table = (
         (mysql.TINYINT, lambda t, seen: {"type": "boolean"} if t.display_width == 1 else None),
         (mysql.LONGTEXT, lambda t, seen: {"type": "json"} if (seen.table, seen.column) in seen.extra else None),
+        (mysql.MEDIUMTEXT, lambda t, seen: {"type": "mediumText"}),
+        (mysql.LONGTEXT, lambda t, seen: {"type": "longText"}),
+        (mysql.MEDIUMBLOB, lambda t, seen: {"type": "mediumBinary"}),
+        (mysql.LONGBLOB, lambda t, seen: {"type": "longBinary"}),
+        (mysql.TINYBLOB, lambda t, seen: {"type": raw_type(t, seen.dialect)}),
         (
             (mysql.TINYINT, mysql.MEDIUMINT, mysql.YEAR, mysql.BIT, mysql.SET, *OWN_TEXT_TYPES),
             lambda t, seen: {"type": raw_type(t, seen.dialect)},

@@ -50,7 +50,7 @@ def explicit_null_compiler(base: type) -> type:
     return ExplicitNullDDLCompiler
 
 
-EXPRESSION_DEFAULT_TYPES = frozenset({"text", "binary", "json"})
+EXPRESSION_DEFAULT_TYPES = frozenset({"text", "mediumText", "longText", "binary", "mediumBinary", "longBinary", "json"})
 
 
 @dataclass
@@ -117,6 +117,10 @@ class MysqlRenderer(Renderer):
         "unsignedSmallInteger": lambda c: mysql.SMALLINT(unsigned=True),
         "unsignedInteger": lambda c: mysql.INTEGER(unsigned=True),
         "unsignedBigInteger": lambda c: mysql.BIGINT(unsigned=True),
+        "mediumText": lambda c: mysql.MEDIUMTEXT(),
+        "longText": lambda c: mysql.LONGTEXT(),
+        "mediumBinary": lambda c: mysql.MEDIUMBLOB(),
+        "longBinary": lambda c: mysql.LONGBLOB(),
     }
 
     def __init__(self, hook: Any = None) -> None:
