@@ -60,7 +60,9 @@ INTEGER_RANGES: dict[str, tuple[int, int]] = {
     "smallInteger": (-(2**15), 2**15 - 1),
     "integer": (-(2**31), 2**31 - 1),
     "bigInteger": (-(2**63), 2**63 - 1),
-    # UNSIGNED integers (MySQL/MariaDB): refused on the databases without them
+    # one-byte and UNSIGNED integers (MySQL/MariaDB): refused on the databases without them
+    "tinyInteger": (-(2**7), 2**7 - 1),
+    "unsignedTinyInteger": (0, 2**8 - 1),
     "unsignedSmallInteger": (0, 2**16 - 1),
     "unsignedInteger": (0, 2**32 - 1),
     "unsignedBigInteger": (0, 2**64 - 1),
@@ -70,6 +72,8 @@ _TEXT_WIDTH: dict[str, int] = {
     "smallInteger": 6,
     "integer": 11,
     "bigInteger": 20,
+    "tinyInteger": 4,
+    "unsignedTinyInteger": 3,
     "unsignedSmallInteger": 5,
     "unsignedInteger": 10,
     "unsignedBigInteger": 20,
@@ -597,6 +601,8 @@ BUILTIN_TYPES: tuple[ColumnType, ...] = (
     BuiltinType("integer", zero=0, key_size=4),
     BuiltinType("bigInteger", zero=0, key_size=8),
     BuiltinType("smallInteger", zero=0, key_size=2),
+    BuiltinType("tinyInteger", zero=0, key_size=1),
+    BuiltinType("unsignedTinyInteger", zero=0, key_size=1),
     BuiltinType("unsignedSmallInteger", zero=0, key_size=2),
     BuiltinType("unsignedInteger", zero=0, key_size=4),
     BuiltinType("unsignedBigInteger", zero=0, key_size=8),

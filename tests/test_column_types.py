@@ -127,7 +127,8 @@ def test_builtin_types_come_through_the_hook() -> None:
 
 #: built-in types only some databases have: the others refuse them at make time
 MYSQL_ONLY = sorted(
-    {"unsignedBigInteger", "unsignedInteger", "unsignedSmallInteger", "mediumText", "longText"}
+    {"tinyInteger", "unsignedTinyInteger", "unsignedBigInteger", "unsignedInteger", "unsignedSmallInteger"}
+    | {"mediumText", "longText"}
     | {"mediumBinary", "longBinary"}
 )
 LACKING = {"sqlite": MYSQL_ONLY, "pg": MYSQL_ONLY, "mysql": [], "mongo": MYSQL_ONLY}

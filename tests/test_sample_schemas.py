@@ -272,13 +272,33 @@ def render_table(case: str, table: dict[str, tuple[int, int]], baseline: str) ->
     return f"| {case} | {cells} | {baseline} |"
 
 
+#: the words a line must hold to speak of a difference of each category (besides its
+#: table and object): a line about a column's default does not report its type
+SPOKEN = {
+    "types": ("type", "precision", "character set", "collation", "enum"),
+    "nullability": ("null",),
+    "defaults": ("default", "enum type"),  # an enum's default is cast to the enum type by name
+    "primary keys": ("primary key",),
+    "foreign keys": ("foreign key", "fk_", "references"),
+    "uniques": ("unique",),
+    "indexes": ("index",),
+    "checks": ("check",),
+}
+
+
 def reported(diff: Difference, said: str) -> bool:
     """Whether make:models, baseline or drift named the object of ``diff``: a line
-    naming its table and (for a column, index or constraint) its name."""
+    naming its table, (for a column, index or constraint) its name, and a word of
+    its category (``SPOKEN``); a line that leaves the whole table out speaks of all of it."""
+    words = SPOKEN.get(diff.category, ())
     for line in said.splitlines():
         if diff.table not in line:
             continue
-        if diff.name is None or all(part in line for part in diff.name.split(", ")):
+        if f"table {diff.table}:" in line and "no model written" in line:
+            return True
+        if diff.name is not None and not all(part in line for part in diff.name.split(", ")):
+            continue
+        if not words or any(w in line.lower() for w in words):
             return True
     return False
 
@@ -309,7 +329,13 @@ REST = [
     Case("employees", "mysql"),
 ]
 #: what is lost without a word today (issue 19), per case: the strict xfails
-LOST_TODAY: dict[str, str] = {}
+LOST_TODAY: dict[str, str] = {
+    "pagila-postgresql": (
+        "13 serial columns (DEFAULT nextval('<table>_<column>_seq'::regclass)) become identity columns: the "
+        "sequence and its current value are replaced without a word from make:models, baseline or drift "
+        "(make:models writes increments; drift compares an identity and a serial as the same)"
+    ),
+}
 
 
 def params() -> list[Any]:
@@ -402,6 +428,7 @@ APPLICATION = {
         # the sizes and signs MySQL has: UNSIGNED integers, MEDIUM/LONG text and blobs
         "CREATE TABLE blobs (id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY, "
         "qty SMALLINT UNSIGNED NOT NULL DEFAULT 40000, body MEDIUMTEXT NULL, log LONGTEXT NULL, "
+        "tiny TINYINT NOT NULL DEFAULT -5, utiny TINYINT UNSIGNED NOT NULL DEFAULT 200, "
         "img MEDIUMBLOB NULL, raw LONGBLOB NULL)",
     ],
 }
@@ -424,6 +451,8 @@ def test_make_models_keeps_the_names_each_server_allows(
         assert '"city_id": column("unsignedInteger")' in source
         assert '"code": column("char", 3)' in source
         assert '"qty": column("unsignedSmallInteger", default=40000)' in source
+        assert '"tiny": column("tinyInteger", default=-5)' in source
+        assert '"utiny": column("unsignedTinyInteger", default=200)' in source
         for name, type_ in (
             ("body", "mediumText"),
             ("log", "longText"),

@@ -49,6 +49,8 @@ INTEGER_TYPES = (
     "integer",
     "bigInteger",
     "smallInteger",
+    "tinyInteger",
+    "unsignedTinyInteger",
     "unsignedSmallInteger",
     "unsignedInteger",
     "unsignedBigInteger",

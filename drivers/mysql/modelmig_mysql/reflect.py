@@ -172,6 +172,7 @@ class MysqlReflection(Reflection):
     #: MySQL's own entries of the table back, before the generic ones
     type_table = (
         (mysql.TINYINT, lambda t, seen: {"type": "boolean"} if t.display_width == 1 else None),
+        (mysql.TINYINT, lambda t, seen: {"type": "unsignedTinyInteger" if t.unsigned else "tinyInteger"}),
         (mysql.LONGTEXT, lambda t, seen: {"type": "json"} if (seen.table, seen.column) in seen.extra else None),
         (mysql.MEDIUMTEXT, lambda t, seen: {"type": "mediumText"}),
         (mysql.LONGTEXT, lambda t, seen: {"type": "longText"}),
@@ -213,6 +214,11 @@ class MysqlReflection(Reflection):
         if charset or collation:
             said = ", ".join(f"{k} {v}" for k, v in (("character set", charset), ("collation", collation)) if v)
             out.append(f"{said} of its own; the models cannot say it (a new column takes the table's default)")
+        if isinstance(t, mysql.TIMESTAMP):
+            out.append(
+                "type TIMESTAMP (kept in UTC, 1970 to 2038); the models cannot say it "
+                "(a timestamp column is a DATETIME)"
+            )
         if isinstance(t, (mysql.DATETIME, mysql.TIMESTAMP, mysql.TIME)) and (t.fsp or 0) != FSP:
             out.append(
                 f"fractional seconds precision {t.fsp or 0}; the models cannot say it "

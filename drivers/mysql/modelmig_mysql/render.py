@@ -114,6 +114,8 @@ class MysqlRenderer(Renderer):
         "float": lambda c: mysql.FLOAT(),
         "json": lambda c: mysql.JSON(),
         "enum": lambda c: mysql.ENUM(*c.values or ()),
+        "tinyInteger": lambda c: mysql.TINYINT(),
+        "unsignedTinyInteger": lambda c: mysql.TINYINT(unsigned=True),
         "unsignedSmallInteger": lambda c: mysql.SMALLINT(unsigned=True),
         "unsignedInteger": lambda c: mysql.INTEGER(unsigned=True),
         "unsignedBigInteger": lambda c: mysql.BIGINT(unsigned=True),
