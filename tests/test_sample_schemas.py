@@ -329,13 +329,7 @@ REST = [
     Case("employees", "mysql"),
 ]
 #: what is lost without a word today (issue 19), per case: the strict xfails
-LOST_TODAY: dict[str, str] = {
-    "pagila-postgresql": (
-        "13 serial columns (DEFAULT nextval('<table>_<column>_seq'::regclass)) become identity columns: the "
-        "sequence and its current value are replaced without a word from make:models, baseline or drift "
-        "(make:models writes increments; drift compares an identity and a serial as the same)"
-    ),
-}
+LOST_TODAY: dict[str, str] = {}
 
 
 def params() -> list[Any]:

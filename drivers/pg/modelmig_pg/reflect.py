@@ -53,9 +53,16 @@ class PgReflection(Reflection):
         from .render import enum_type_name
 
         t = info["type"]
+        out = []
         if isinstance(t, postgresql.ENUM) and t.name and t.name != enum_type_name(table, info["name"]):
-            return [f"enum type {t.name}; the models cannot say its name (a new column gets a type of its own)"]
-        return []
+            out.append(f"enum type {t.name}; the models cannot say its name (a new column gets a type of its own)")
+        default = info.get("default")
+        if default is not None and function_called(default, self.sqlglot_dialect) == "nextval":
+            out.append(
+                f"default {' '.join(str(default).split())} from a sequence; the models cannot say the sequence "
+                "(an increments column is an identity column, numbered from 1)"
+            )
+        return out
 
     def autoincrement(self, table: str, info: dict[str, Any], pk: tuple[str, ...], type_: str) -> bool:
         default = info.get("default")
