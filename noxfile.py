@@ -5,6 +5,7 @@
     nox -s migrations         # make -> run -> status -> rollback -> run -> reset -> fresh
                               # on sqlite, pg and mysql (real servers)
     nox -s "migrations(driver='pg')"
+    nox -s samples            # the public sample schemas adopted, each table of what was preserved
     nox --no-venv -s tests    # in the current environment (e.g. ./.venv from dev.py)
 
 Server URLs: MODELMIG_TEST_PG_URL / MODELMIG_TEST_MYSQL_URL (defaults: localhost,
@@ -54,6 +55,17 @@ def tests(session: nox.Session) -> None:
     """The whole test suite (server tests skip locally without servers, fail under CI=true)."""
     install(session, *TEST_TOOLS)
     session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session
+def samples(session: nox.Session) -> None:
+    """Adopting every public sample schema of tests/fixtures/schemas (pagila, sakila,
+    chinook, northwind, employees) on the real servers, each case's table of what
+    was preserved printed (``-m samples``: the cases the default run deselects)."""
+    install(session, *TEST_TOOLS)
+    session.run(
+        "python", "-m", "pytest", "-m", "samples or not samples", "-s", "tests/test_sample_schemas.py", *session.posargs
+    )
 
 
 @nox.session

@@ -19,7 +19,7 @@ backup. Nothing here imports a database library or SQLAlchemy.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -423,6 +423,16 @@ class Driver:
         """The live schema as the family's state value."""
         raise NotImplementedError(f"driver {self.name} cannot reflect a database")
 
+    #: How the database scopes the names of indexes and constraints, per kind name
+    #: (``"indexes"``, ``"uniques"``, ``"foreign_keys"``, ``"checks"``, a plugin's):
+    #: ``"table"``, the name need only be unique on its table (MySQL's indexes), or
+    #: the name of a schema-wide namespace that the kinds mapped to it share
+    #: (PostgreSQL's indexes and unique constraints are both relations). A kind not
+    #: listed is in the ``"schema"`` namespace. Two members of one table never share
+    #: a name (the core refuses that for every database); ``name_clashes`` finds the
+    #: rest, and the SQL drivers refuse them at make time.
+    name_scopes: ClassVar[Mapping[str, str]] = {}
+
     def refusals(self, state: Any, server: str | None, steps: Sequence[Step] = ()) -> list[Refusal]:
         """What the database would refuse, known at make time: in ``state`` (the
         models' state) or in ``steps`` (the planned steps that lead there, each with
@@ -499,6 +509,30 @@ class Refusal:
     table: str
     field: str | None
     reason: str
+
+
+def name_clashes(state: Any, scopes: Mapping[str, str]) -> list[Refusal]:
+    """Indexes and constraints of different tables that share a name in one of the
+    database's schema-wide namespaces (``Driver.name_scopes``), one refusal each."""
+    seen: dict[tuple[str, str], str] = {}
+    out = []
+    for table in state.tables.values():
+        for kind, values in table.members:
+            namespace = scopes.get(kind, "schema")
+            if namespace == "table":
+                continue
+            for member in values:
+                other = seen.setdefault((namespace, member.name), table.name)
+                if other != table.name:
+                    out.append(
+                        Refusal(
+                            table.name,
+                            None,
+                            f"{member.name!r} names an index or constraint of table {other!r} too; "
+                            "the database keeps these names per schema: rename one",
+                        )
+                    )
+    return out
 
 
 def refusals_of(driver: Driver, state: Any, server: str | None, steps: Sequence[Step] = ()) -> list[Refusal]:

@@ -125,15 +125,26 @@ def test_builtin_types_come_through_the_hook() -> None:
     assert type_of("text").key_bytes(None) is None
 
 
+#: built-in types only some databases have: the others refuse them at make time
+MYSQL_ONLY = sorted(
+    {"tinyInteger", "unsignedTinyInteger", "unsignedBigInteger", "unsignedInteger", "unsignedSmallInteger"}
+    | {"mediumText", "longText"}
+    | {"mediumBinary", "longBinary"}
+)
+LACKING = {"sqlite": MYSQL_ONLY, "pg": MYSQL_ONLY, "mysql": [], "mongo": MYSQL_ONLY}
+
+
 def test_every_builtin_type_has_an_entry_in_every_driver_table() -> None:
-    """A built-in type missing from a driver's table fails here, not at run time."""
+    """A built-in type missing from a driver's table fails here, not at run time;
+    the ones a database lacks (UNSIGNED integers, MEDIUM/LONG text and blobs off
+    MySQL) are known here."""
     from modelmig_core.vocabulary.column_types import STATE_TYPES
 
     registry = Registry()
     for name in ("sqlite", "pg", "mysql", "mongo"):
         driver = registry.driver(name)
         missing = sorted(t for t in STATE_TYPES if not driver.renders(t))
-        assert missing == [], (name, missing)
+        assert missing == LACKING[name], (name, missing)
 
 
 UNRENDERED = """

@@ -39,7 +39,7 @@ import shutil
 import subprocess
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -289,7 +289,7 @@ def column_call(m: ModelSource, col: Column, expressions: dict[tuple[str, str], 
             m.notes.append(f"{where}: default {default!r} cannot be written in a model ({exc}), left out")
             default = None
     single_pk = t.primary_key == (col.name,)
-    if col.autoincrement and single_pk and col.type in ("integer", "bigInteger"):
+    if col.autoincrement and single_pk and col.type in ("integer", "bigInteger"):  # unsigned ones keep their type
         typ = "increments" if col.type == "integer" else "bigIncrements"
     elif col.type not in STATE_TYPES and not is_registered(col.type):  # a plugin's type is written as itself
         m.notes.append(f"{where}: database type {col.type} has no modelmig type; written as text")
@@ -319,6 +319,8 @@ def column_call(m: ModelSource, col: Column, expressions: dict[tuple[str, str], 
         typ = col.type
         if col.type == "string" and col.length is not None and col.length != DEFAULT_STRING_LENGTH:
             args.append(col.length)
+        elif col.type == "char":
+            args.append(col.length)
         elif col.type == "decimal":
             args.append((col.precision, col.scale))
         elif col.type == "enum":
@@ -335,8 +337,7 @@ def column_call(m: ModelSource, col: Column, expressions: dict[tuple[str, str], 
             kw.append(("primary", True))
         if col.autoincrement:
             kw.append(("autoincrement", True))
-    unique_keys = (*t.uniques, *(i for i in t.indexes if i.unique))
-    if any(_column_level(t, u, True) for u in unique_keys if u.columns == (col.name,)):
+    if any(_column_level(t, u, True) for u in t.uniques if u.columns == (col.name,)):
         kw.append(("unique", True))
     if any(_column_level(t, ix, False) for ix in t.indexes if ix.columns == (col.name,) and not ix.unique):
         kw.append(("index", True))
@@ -388,25 +389,22 @@ def describe_model(m: ModelSource, classes: dict[str, str], expressions: dict[tu
     if fks:
         m.database.append(("foreign_keys", [fk_call(fk) for fk in fks]))
     columns = set(t.column_names)
-    for ix in t.indexes:
-        if ix.unique:
-            m.notes.append(
-                f"{t.name}.{ix.name}: a unique index; the models declare a unique constraint instead "
-                "(drift reports the difference until the index is replaced)"
-            )
+    # a unique index stays a unique index (index(..., unique=True)), not a unique constraint
     kinds: tuple[tuple[str, str, bool, Sequence[Index | Unique]], ...] = (
-        ("unique", "unique", True, (*t.uniques, *(i for i in t.indexes if i.unique))),
-        ("indexes", "index", False, tuple(i for i in t.indexes if not i.unique)),
+        ("unique", "unique", True, t.uniques),
+        ("indexes", "index", False, t.indexes),
     )
     for key, fn, is_unique, members in kinds:
         entries = []
         for ix in members:
-            if _column_level(t, ix, is_unique):
+            unique_index = isinstance(ix, Index) and ix.unique
+            if not unique_index and _column_level(t, ix, is_unique):
                 continue
             if not set(ix.columns) <= columns:
                 m.notes.append(f"{t.name}.{ix.name}: an index on expressions, left out")
                 continue
-            entries.append(Call(fn, (_names(ix.columns),), (("name", ix.name),)))
+            kwargs: tuple[tuple[str, Any], ...] = (("name", ix.name),)
+            entries.append(Call(fn, (_names(ix.columns),), (*kwargs, ("unique", True)) if unique_index else kwargs))
         if entries:
             m.database.append((key, entries))
     checks = []
@@ -476,14 +474,26 @@ def _reason(exc: ModelError) -> str:
     return text
 
 
-def _keep_references(models: list[ModelSource]) -> None:
+#: the database key of each core kind in a model's ``database``, to its kind name
+_KIND_OF_KEY = {"foreign_keys": "foreign_keys", "unique": "uniques", "indexes": "indexes", "checks": "checks"}
+
+
+def _keep_references(models: list[ModelSource], scopes: Mapping[str, str] | None = None) -> None:
     """Foreign keys the models cannot declare (the two columns' types differ, the
     target is not a key) and indexes or constraints whose name another one has
-    already (names are schema-wide on several databases) are left out, noted."""
+    already in the database's namespace (``Driver.name_scopes``: per table, or
+    schema-wide; without them, every name is schema-wide) are left out, noted."""
+    scopes = scopes or {}
     tables = {m.table.name: m for m in models}
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
+
+    def namespace(kind: str, table: str) -> str:
+        scope = scopes.get(kind, "schema")
+        return "\0table\0" + table if scope == "table" else scope
+
     for m in models:
         built = compile_table(m.model(), registered_types())
+        here: set[str] = set()  # one table: never two members of one name
         for key, calls in list(m.database):
             kept = []
             for call in calls:
@@ -509,14 +519,18 @@ def _keep_references(models: list[ModelSource]) -> None:
                                 if c.fn != "relation" or dict(c.kwargs).get("foreign_key") != fk.columns[0]
                             ]
                         continue
-                if name in seen:
+                space = namespace(_KIND_OF_KEY.get(key, key), m.table.name)
+                if (space, str(name)) in seen or str(name) in here:
                     m.notes.append(f"{m.table.name}.{name}: another index or constraint has this name; left out")
                     continue
-                seen.add(str(name))
+                seen.add((space, str(name)))
+                here.add(str(name))
                 kept.append(call)
             m.database = [(k, c if k != key else kept) for k, c in m.database if k != key or kept]
-        for ix in built.indexes + built.uniques:  # column-level ones (index=True, unique=True)
-            seen.add(ix.name)
+        for kind, members in (("indexes", built.indexes), ("uniques", built.uniques)):  # column-level ones too
+            for ix in members:
+                seen.add((namespace(kind, m.table.name), ix.name))
+                here.add(ix.name)
 
 
 def generate(
@@ -527,10 +541,15 @@ def generate(
     return g.source(), g.notes
 
 
-def describe(state: State, connection: str, expressions: dict[tuple[str, str], str] | None = None) -> Generated:
+def describe(
+    state: State,
+    connection: str,
+    expressions: dict[tuple[str, str], str] | None = None,
+    scopes: Mapping[str, str] | None = None,
+) -> Generated:
     """The models of ``state``'s tables, as data. A table whose model would not
     compile is left out (noted), and so are foreign keys to it: one table never
-    stops the others."""
+    stops the others. ``scopes``: the database's ``Driver.name_scopes``."""
     expressions = expressions or {}
     classes: dict[str, str] = {}
     used = {*DSL_NAMES, NOTES_NAME}
@@ -551,7 +570,7 @@ def describe(state: State, connection: str, expressions: dict[tuple[str, str], s
         models = [describe_model(ModelSource(state.tables[n], classes[n]), classes, expressions) for n in classes]
         for m in models:
             _drop_unwritable_defaults(m)
-        _keep_references(models)
+        _keep_references(models, scopes)
         try:
             compile_sql_models([m.model() for m in models], registered_types())
         except ModelError as exc:  # what no single table shows: the table it names goes
@@ -716,7 +735,11 @@ def ruff_format(path: Path, cwd: Path) -> bool:
     return result.returncode == 0
 
 
-def reflect_for_models(target: Target, warn: Echo | None = None) -> tuple[State, dict[tuple[str, str], str]]:
+def reflect_for_models(
+    target: Target, warn: Echo | None = None
+) -> tuple[State, dict[tuple[str, str], str], list[tuple[str, str]]]:
+    """The live schema, its expression defaults, and what the reflection saw that
+    no state value says (the driver's ``Reflection.unsaid``)."""
     driver = target.driver
     if not driver.features.sql:
         raise ModelmigError(
@@ -728,9 +751,9 @@ def reflect_for_models(target: Target, warn: Echo | None = None) -> tuple[State,
         reflection = getattr(driver, "reflection", None)
         if reflection is not None:
             r = reflection(session)
-            found = r.state(), dict(r.expression_defaults)
+            found = r.state(), dict(r.expression_defaults), list(getattr(r, "unsaid", ()))
         else:
-            found = driver.reflect(session), {}
+            found = driver.reflect(session), {}, []
     for message in dict.fromkeys(str(w.message) for w in caught):  # never silently: what could not be read
         if warn is not None:
             warn(shown(f"warning: reflection could not read part of the schema ({message}); the models may miss it"))
@@ -771,11 +794,12 @@ def checked_source(g: Generated) -> str:
 def write_models(
     config: Config, target: Target, out: str | None, tables: list[str], force: bool, echo: Echo, warn: Echo
 ) -> Path | None:
-    live, expressions = reflect_for_models(target, warn)
+    live, expressions, seen = reflect_for_models(target, warn)
     if not live.tables:
         raise ModelmigError(f"{target.name}: the database has no table to write a model for")
     state = _selection(live, tables, warn)
-    g = describe(state, target.name, expressions)
+    g = describe(state, target.name, expressions, target.driver.name_scopes)
+    g.left_out += [line for table, line in seen if table in state.tables]
     if not g.models:
         raise ModelmigError(f"{target.name}: no table of the database can be written as a model: {shown(g.notes[0])}")
     for note in g.notes:

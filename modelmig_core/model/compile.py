@@ -291,16 +291,19 @@ def compile_table(model: type[Model], extra_types: Iterable[ColumnType | str] = 
             if not isinstance(spec, IndexSpec):
                 raise ModelError(f"{where(model)}: database[{key!r}] entries must be index(...) or unique(...)")
             is_unique = spec.unique or key == "unique"
+            options = dict(spec.options)
+            # index(..., unique=True) in "indexes": a unique index, which is not a unique constraint
+            unique_index = not is_unique and options.pop("unique", False)
+            if not isinstance(unique_index, bool):
+                raise ModelError(f"{where(model)}: index {spec.name or ''} option unique must be True or False")
             known(spec.columns, f"{'unique' if is_unique else 'index'} {spec.name or ''}".strip())
-            if spec.options:
-                raise ModelError(
-                    f"{where(model)}: index option {sorted(spec.options)[0]!r} is not supported on SQL models"
-                )
-            label = spec.name or index_name(name, spec.columns, is_unique)
+            if options:
+                raise ModelError(f"{where(model)}: index option {sorted(options)[0]!r} is not supported on SQL models")
+            label = spec.name or index_name(name, spec.columns, is_unique or unique_index)
             if is_unique:
                 uniques.append(Unique(label, spec.columns))
             else:
-                indexes.append(Index(label, spec.columns, False))
+                indexes.append(Index(label, spec.columns, unique_index))
 
     fks: list[ForeignKey] = []
     for spec in block["foreign_keys"]:
@@ -383,18 +386,18 @@ def check_actions_against_checks(model: type[Model], fks: list[ForeignKey], chec
 
 
 def check_names_unique(state: State, models: dict[str, type[Model]]) -> None:
-    """Index and constraint names are schema-wide on several databases: one name, one object."""
-    seen: dict[str, str] = {}
+    """Two indexes or constraints of one table never share a name. Across tables,
+    each database scopes names its own way (``Driver.name_scopes``): its driver
+    refuses a clash at make time, naming the connection."""
     for table in state.tables.values():
-        names = [m.name for _, values in table.members for m in values]
-        for n in names:
-            if n in seen:
-                other = seen[n]
-                raise ModelError(
-                    f"{_where_table(models, table.name)}: two indexes or constraints are named {n!r}"
-                    + (f" (also on table {other!r})" if other != table.name else "")
-                )
-            seen[n] = table.name
+        seen: set[str] = set()
+        for _, values in table.members:
+            for m in values:
+                if m.name in seen:
+                    raise ModelError(
+                        f"{_where_table(models, table.name)}: two indexes or constraints are named {m.name!r}"
+                    )
+                seen.add(m.name)
 
 
 def _where_table(models: dict[str, Any], table: str, field: str | None = None) -> str:

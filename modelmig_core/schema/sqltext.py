@@ -481,7 +481,7 @@ def check_expression_problem(expr: str) -> str | None:
                 return problem
         for dialect in DIALECTS:
             try:
-                parsed = [e for e in sqlglot.parse(expr, read=dialect) if e is not None]
+                parsed = [e for e in sqlglot.parse(_as_expression(expr, dialect), read=dialect) if e is not None]
             except sqlglot.errors.SqlglotError:
                 continue
             statement = _statement_in(parsed)
@@ -492,12 +492,49 @@ def check_expression_problem(expr: str) -> str | None:
     return "does not parse as one expression"
 
 
+def _starts_a_command(expr: str, dialect: str | None) -> bool:
+    """Whether ``dialect``'s tokenizer reads ``expr`` as a command (its first word is
+    one, ``lock`` on PostgreSQL) and so takes the rest for the command's text: an
+    expression on a column named so is read in parentheses instead."""
+    import sqlglot
+
+    d = sqlglot.Dialect.get_or_raise(dialect)
+    try:
+        tokens = d.tokenize(expr)
+    except sqlglot.errors.SqlglotError:
+        return False
+    return bool(tokens) and tokens[0].token_type in d.tokenizer_class.COMMANDS
+
+
+def _as_expression(expr: str, dialect: str | None) -> str:
+    return f"({expr})" if _starts_a_command(expr, dialect) else expr
+
+
+def _tokens(expr: str, dialect: str | None) -> list[Any]:
+    """``expr``'s tokens in ``dialect``, positions in ``expr``; an expression that
+    starts with a command word is tokenized in parentheses (which are then left out,
+    when the closing one is the one added)."""
+    import sqlglot
+    from sqlglot.tokens import TokenType
+
+    d = sqlglot.Dialect.get_or_raise(dialect)
+    if not _starts_a_command(expr, dialect):
+        return list(d.tokenize(expr))
+    tokens = list(d.tokenize(f"({expr})"))
+    last = tokens[-1] if tokens else None
+    if last is None or last.token_type != TokenType.R_PAREN or last.start != len(expr) + 1 or last.comments:
+        return list(d.tokenize(expr))  # the added parenthesis is in a comment or a string: as it was
+    for token in tokens:
+        token.start, token.end = token.start - 1, token.end - 1
+    return tokens[1:-1]
+
+
 def _token_problem(expr: str, dialect: str | None) -> str | None:
     import sqlglot
     from sqlglot.tokens import TokenType
 
     try:
-        tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(expr)
+        tokens = _tokens(expr, dialect)
     except sqlglot.errors.SqlglotError:
         return f"cannot be read as SQL{f' by {dialect}' if dialect else ''}"
     if any(token.token_type == TokenType.SEMICOLON for token in tokens):

@@ -37,6 +37,7 @@ from ..driver import (
     Step,
     TransactionEnded,
     ledger_int,
+    name_clashes,
     redact,
 )
 from ..errors import ModelmigError
@@ -512,8 +513,9 @@ class SqlDriver(Driver):
         return None
 
     def refusals(self, state: Any, server: str | None, steps: Sequence[Step] = ()) -> list[Refusal]:
-        """Defaults, comments, enum values and checks the database cannot hold."""
-        out = []
+        """Defaults, comments, enum values and checks the database cannot hold, and
+        names of indexes and constraints its namespaces cannot (``name_scopes``)."""
+        out = name_clashes(state, self.name_scopes)
         for table in state.tables.values():
             texts: list[tuple[str | None, str, Any]] = [(None, "comment", table.comment)]
             for c in table.columns:

@@ -30,6 +30,7 @@ new state value for a kind changes one method.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
@@ -44,7 +45,16 @@ from ..schema.state import Check, Column, ForeignKey, Index, State, Table, Uniqu
 from ..vocabulary.kinds import plugin_kinds
 from ..vocabulary.naming import check_name, enum_check_name, foreign_key_name, index_name
 
-INTEGER_TYPES = ("integer", "bigInteger", "smallInteger")
+INTEGER_TYPES = (
+    "integer",
+    "bigInteger",
+    "smallInteger",
+    "tinyInteger",
+    "unsignedTinyInteger",
+    "unsignedSmallInteger",
+    "unsignedInteger",
+    "unsignedBigInteger",
+)
 NUMERIC_TYPES = ("decimal", "float", "double")
 ACTIONS = {"CASCADE", "SET NULL", "SET DEFAULT", "RESTRICT", "NO ACTION"}
 
@@ -105,6 +115,9 @@ class Reflection:
         #: (table, column) -> SQL text of defaults that are expressions, not literals
         #: (the state holds their text as the default; make:models must not quote it)
         self.expression_defaults: dict[tuple[str, str], str] = {}
+        #: what the database holds of the tables that no state value says (a column's
+        #: own character set or collation, ...): (table, one line) each; make:models lists them
+        self.unsaid: list[tuple[str, str]] = []
 
     # ------------------------------------------------------------ the walk
 
@@ -234,6 +247,17 @@ class Reflection:
 
     # ------------------------------------------------------------ one method per kind
 
+    def index_note(self, table: str, info: dict[str, Any]) -> str | None:
+        """Why the index is of a kind the state cannot hold (dialect hook: MySQL's
+        FULLTEXT), which leaves it out of the state and names it; None: it is a
+        plain or unique index."""
+        return None
+
+    def column_notes(self, table: str, info: dict[str, Any]) -> list[str]:
+        """What the column holds that its state value cannot say (dialect hook), one
+        note each; the default: nothing."""
+        return []
+
     def primary_key(self, table: str, info: dict[str, Any]) -> tuple[str, ...]:
         return tuple(info.get("constrained_columns") or ())
 
@@ -242,6 +266,7 @@ class Reflection:
 
     def column(self, table: str, info: dict[str, Any], pk: tuple[str, ...], extra: Any) -> Column:
         name = info["name"]
+        self.unsaid += [(table, f"{table}.{name}: {note}") for note in self.column_notes(table, info)]
         logical = self.logical_type(table, info, extra)
         kw: dict[str, Any] = {"type": logical.pop("type"), **logical}
         primary = name in pk
@@ -283,6 +308,10 @@ class Reflection:
             if info.get("duplicates_constraint") or (info.get("unique") and info["name"] in backing):
                 continue
             if self.own_index(table, info, fks):
+                continue
+            note = self.index_note(table, info)
+            if note is not None:  # a kind of index the state cannot hold: named, never a plain index
+                self.unsaid.append((table, f"{table}.{info['name']}: {note}"))
                 continue
             cols = tuple(c if c is not None else str(e) for c, e in zip(*self._index_parts(info), strict=True))
             out.append(Index(info["name"], cols, bool(info.get("unique"))))
@@ -525,6 +554,7 @@ GENERIC_TYPES: tuple[TypeReading, ...] = (
     (sa.JSON, lambda t, seen: {"type": "json"}),
     (sa.LargeBinary, lambda t, seen: {"type": "binary"}),
     (sa.Text, lambda t, seen: {"type": "text"}),
+    ((sa.CHAR, sa.NCHAR), lambda t, seen: {"type": "char", "length": t.length} if t.length is not None else None),
     (sa.String, _string),
 )
 
@@ -572,13 +602,37 @@ def raw_type(t: Any, dialect: Any) -> str:
 
 
 def _parse(sql: str, dialect: str) -> Any:
+    """One SQL expression (a default, a check) parsed in the dialect it came from.
+    An expression that starts with a word the dialect also reads as a command (a
+    column named ``lock``, ``analyze``) is read as the expression it is: the text
+    as the one parenthesized item of a SELECT and nothing else; None when it is
+    not one expression."""
     import sqlglot
+    from sqlglot import exp
     from sqlglot.errors import SqlglotError
 
+    log = logging.getLogger("sqlglot")
+    level = log.level
+    log.setLevel(logging.ERROR)  # sqlglot's "falling back to parsing as a Command" is handled here
     try:
-        return sqlglot.parse_one(sql, read=dialect)
-    except (SqlglotError, ValueError):
-        return None
+        try:
+            tree = sqlglot.parse_one(sql, read=dialect)
+        except (SqlglotError, ValueError):
+            tree = None
+        if tree is not None and not isinstance(tree, exp.Command):
+            return tree
+        try:
+            wrapped = sqlglot.parse_one(f"SELECT ({sql})", read=dialect)
+        except (SqlglotError, ValueError):
+            return None
+    finally:
+        log.setLevel(level)
+    used = {k for k, v in wrapped.args.items() if v}
+    if isinstance(wrapped, exp.Select) and used == {"expressions"} and len(wrapped.expressions) == 1:
+        only = wrapped.expressions[0]
+        if isinstance(only, exp.Paren):
+            return only.this
+    return None
 
 
 def function_called(sql: str, dialect: str) -> str | None:

@@ -17,6 +17,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import replace
+from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, TypeVar
 
 import sqlalchemy as sa
@@ -45,6 +46,18 @@ from ..vocabulary.naming import enum_check_name
 
 def standard_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def _decimal_text(col: Column) -> str | None:
+    """A decimal column's default given as text (``"4.99"``) as a numeric literal,
+    or None when it is no finite number written plainly."""
+    if not isinstance(col.default, str):
+        return None
+    try:
+        number = Decimal(col.default.strip())
+    except InvalidOperation:
+        return None
+    return str(number) if number.is_finite() and "E" not in str(number) else None
 
 
 def literal_compiler(base: type, renderer: Renderer) -> type:
@@ -103,7 +116,15 @@ class Renderer:
         # SQLAlchemy leaves a name bare when it matches ``^[A-Z0-9_$]+$``, and ``$``
         # matches before a trailing newline: "k\n" would be written bare, read as "k"
         self.dialect.identifier_preparer.legal_characters = re.compile(r"\A[A-Z0-9_$]+\Z", re.I)
+        # the server's own keyword list: a name it reserves is always quoted
+        preparer = self.dialect.identifier_preparer
+        preparer.reserved_words = frozenset(preparer.reserved_words) | self.reserved_words  # type: ignore[misc]
         self._types: dict[Any, Any] = {}
+
+    #: words the database reserves beyond SQLAlchemy's list for its dialect (lower
+    #: case): a table, column, index or constraint so named is quoted (a driver's
+    #: renderer extends it from its server's own keyword list)
+    reserved_words: ClassVar[frozenset[str]] = frozenset()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -168,6 +189,7 @@ class Renderer:
         "smallInteger": lambda c: sa.SmallInteger(),
         "string": lambda c: sa.String(c.length),
         "text": lambda c: sa.Text(),
+        "char": lambda c: sa.CHAR(c.length),
         "boolean": lambda c: sa.Boolean(create_constraint=False),
         "decimal": lambda c: sa.Numeric(c.precision, c.scale),
         "float": lambda c: sa.Float(),
@@ -298,6 +320,9 @@ class Renderer:
             return sa.text(self.now_default(col))
         if col.default is None:
             return None
+        number = _decimal_text(col) if type_of(col.type).state == "decimal" else None
+        if number is not None:  # a decimal's default is a number, not a string the database converts
+            return sa.literal_column(number)
         return sa.literal_column(self.literal(col.default))
 
     def sa_column(self, col: Column) -> sa.Column[Any]:

@@ -60,18 +60,33 @@ INTEGER_RANGES: dict[str, tuple[int, int]] = {
     "smallInteger": (-(2**15), 2**15 - 1),
     "integer": (-(2**31), 2**31 - 1),
     "bigInteger": (-(2**63), 2**63 - 1),
+    # one-byte and UNSIGNED integers (MySQL/MariaDB): refused on the databases without them
+    "tinyInteger": (-(2**7), 2**7 - 1),
+    "unsignedTinyInteger": (0, 2**8 - 1),
+    "unsignedSmallInteger": (0, 2**16 - 1),
+    "unsignedInteger": (0, 2**32 - 1),
+    "unsignedBigInteger": (0, 2**64 - 1),
 }
 #: the most characters a value of a type takes as text, where that is known
 _TEXT_WIDTH: dict[str, int] = {
     "smallInteger": 6,
     "integer": 11,
     "bigInteger": 20,
+    "tinyInteger": 4,
+    "unsignedTinyInteger": 3,
+    "unsignedSmallInteger": 5,
+    "unsignedInteger": 10,
+    "unsignedBigInteger": 20,
     "boolean": 5,
     "uuid": 36,
     "date": 10,
 }
 #: exactly representable significant digits: float (4 bytes) and double (8 bytes)
 _FLOAT_DIGITS = {"float": 6, "double": 15}
+#: text and binary types by size, smallest first (MySQL's TEXT/MEDIUMTEXT/LONGTEXT,
+#: BLOB/MEDIUMBLOB/LONGBLOB): a type holds every value of the ones before it
+TEXT_SIZES = ("text", "mediumText", "longText")
+BINARY_SIZES = ("binary", "mediumBinary", "longBinary")
 _TYPED = ("type", "length", "precision", "scale", "values", "use_tz")
 
 
@@ -85,6 +100,8 @@ def _builtin_label(col: Any) -> str:
     t = col.type
     if t == "string":
         return f"string({_length(col)})"
+    if t == "char":
+        return f"char({_length(col)})"
     if t == "decimal":
         p, s = _decimal_args(col)
         return f"decimal({p}, {s})"
@@ -119,7 +136,7 @@ def _integer_digits(col: Any) -> int | None:
 
 
 def _text_width(col: Any) -> int | None:
-    if col.type == "string":
+    if col.type in ("string", "char"):
         return _length(col)
     if col.type == "enum":
         return max((len(v) for v in col.values or ()), default=0)
@@ -141,11 +158,15 @@ def narrowing(old: Any, new: Any) -> str | None:
 
 def _builtin_widens(old: Any, new: Any) -> bool:
     o, n = old.type, new.type
-    if n == "text":
-        return o != "binary"  # bytes need not be text
+    if n in TEXT_SIZES:  # bytes need not be text; a larger text need not fit a smaller one
+        return o not in BINARY_SIZES and (o not in TEXT_SIZES or TEXT_SIZES.index(o) <= TEXT_SIZES.index(n))
+    if n in BINARY_SIZES[1:]:
+        return o in BINARY_SIZES and BINARY_SIZES.index(o) <= BINARY_SIZES.index(n)
     if n == "string":
         width = _text_width(old)
         return width is not None and width <= _length(new)
+    if n == "char":  # blank-padded: only a char as long or shorter keeps its values as they were
+        return o == "char" and _length(old) <= _length(new)
     if n in INTEGER_RANGES:
         if o == "boolean":
             return True
@@ -192,10 +213,10 @@ def _builtin_fits(old: Any, new: Any) -> Callable[[Any, str | None], bool]:
     decimal places or digits than the new type keeps, a timestamp at midnight for a
     date, an enum value the new enum has, text that parses as JSON or a UUID."""
     n = new.type
-    if n == "string":
+    if n in ("string", "char"):
         limit = _length(new)
         return lambda value, text: text is not None and len(text) <= limit
-    if n == "text":
+    if n in TEXT_SIZES:
         return lambda value, text: _as_text(value, text) is not None
     if n in INTEGER_RANGES:
         low, high = INTEGER_RANGES[n]
@@ -245,7 +266,7 @@ def _builtin_fits(old: Any, new: Any) -> Callable[[Any, str | None], bool]:
         return lambda value, text: (
             isinstance(value, uuid.UUID) or _parses(lambda: uuid.UUID((text or "").strip()), value)
         )
-    if n == "binary":
+    if n in BINARY_SIZES:
         return lambda value, text: isinstance(value, (bytes, bytearray, memoryview)) or "\\" not in (text or "\\")
     return lambda value, text: False  # a type this table does not know: no value is known to fit
 
@@ -502,7 +523,7 @@ def _builtin_value_problem(col: Any, value: Any) -> str | None:
     else:
         if not isinstance(value, str):
             return f"{value!r} is not a string"
-        if t == "string" and col.length is not None and len(value) > col.length:
+        if t in ("string", "char") and col.length is not None and len(value) > col.length:
             return f"{value!r} is longer than {col.length} characters"
         if t == "enum" and col.values is not None and value not in col.values:
             return f"{value!r} is not one of the enum values"
@@ -580,8 +601,15 @@ BUILTIN_TYPES: tuple[ColumnType, ...] = (
     BuiltinType("integer", zero=0, key_size=4),
     BuiltinType("bigInteger", zero=0, key_size=8),
     BuiltinType("smallInteger", zero=0, key_size=2),
+    BuiltinType("tinyInteger", zero=0, key_size=1),
+    BuiltinType("unsignedTinyInteger", zero=0, key_size=1),
+    BuiltinType("unsignedSmallInteger", zero=0, key_size=2),
+    BuiltinType("unsignedInteger", zero=0, key_size=4),
+    BuiltinType("unsignedBigInteger", zero=0, key_size=8),
     BuiltinType("string", zero="", arguments=_string_arguments, key_bytes=lambda c: 4 * (c.length or 255)),
     BuiltinType("text", zero="", key_size=None),
+    # fixed-length text, blank-padded by the database: CHAR(n)
+    BuiltinType("char", zero="", arguments=_string_arguments, key_bytes=lambda c: 4 * (c.length or 255)),
     BuiltinType("boolean", zero=False, key_size=1),
     BuiltinType("decimal", zero=0, arguments=_decimal_arguments, key_bytes=lambda c: (c.precision or 8) // 2 + 1),
     BuiltinType("float", zero=0, key_size=4),
@@ -592,6 +620,11 @@ BUILTIN_TYPES: tuple[ColumnType, ...] = (
     BuiltinType("json", zero="{}", key_size=None),
     BuiltinType("uuid", zero="00000000-0000-0000-0000-000000000000", key_size=36 * 4),  # CHAR(36) in utf8mb4
     BuiltinType("binary", zero="", key_size=None),
+    # MySQL's larger text and blob sizes (16 MB, 4 GB): refused on the databases without them
+    BuiltinType("mediumText", zero="", key_size=None),
+    BuiltinType("longText", zero="", key_size=None),
+    BuiltinType("mediumBinary", zero="", key_size=None),
+    BuiltinType("longBinary", zero="", key_size=None),
     BuiltinType("enum", arguments=_enum_arguments, key_size=2),
     # aliases: a state type with implied options
     *(

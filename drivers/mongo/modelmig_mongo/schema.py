@@ -76,6 +76,7 @@ BSON_TYPES: dict[str, tuple[list[str], dict[str, Any]]] = {
     "time": (["string"], {"pattern": TIME_PATTERN}),
     "string": (["string"], {}),
     "text": (["string"], {}),
+    "char": (["string"], {}),
     "enum": (["string"], {}),
     "json": (["object"], {}),
     "uuid": (["string"], {"pattern": UUID_PATTERN}),
@@ -115,7 +116,7 @@ def field_schema(column: Column) -> dict[str, Any]:
     types = [*types, "null"] if column.nullable else list(types)
     out: dict[str, Any] = {"bsonType": types[0] if len(types) == 1 else types}
     out.update(extra)
-    if column.type == "string" and column.length is not None:
+    if column.type in ("string", "char") and column.length is not None:
         out["maxLength"] = column.length
     if column.type == "enum" and column.values is not None:
         out["enum"] = [*column.values, None] if column.nullable else list(column.values)

@@ -454,6 +454,9 @@ class MysqlDriver(SqlDriver):
         progress_ledger=True,
         max_identifier_length=64,
     )
+    #: index names (a unique key is an index) are per table; foreign key names are
+    #: per database, and so are check names on MySQL 8 (MariaDB keeps them per table)
+    name_scopes = {"indexes": "table", "uniques": "table", "foreign_keys": "foreign_keys", "checks": "checks"}
     dialect = "mysql"
     renderer_class = "modelmig_mysql.render:MysqlRenderer"
     reflection_class = "modelmig_mysql.reflect:MysqlReflection"

@@ -32,6 +32,8 @@ from modelmig_core.api import Column, ForeignKey, Reflection, Table, Unique
 from modelmig_core.api_sql import raw_type
 
 OWN_TEXT_TYPES = (mysql.TINYTEXT, mysql.MEDIUMTEXT, mysql.LONGTEXT)
+#: the fractional seconds precision of the DATETIME and TIME columns the driver makes (render.py)
+FSP = 6
 
 
 #: the escapes SHOW CREATE TABLE writes in an ENUM value (besides a doubled quote)
@@ -171,11 +173,20 @@ class MysqlReflection(Reflection):
     #: MySQL's own entries of the table back, before the generic ones
     type_table = (
         (mysql.TINYINT, lambda t, seen: {"type": "boolean"} if t.display_width == 1 else None),
+        (mysql.TINYINT, lambda t, seen: {"type": "unsignedTinyInteger" if t.unsigned else "tinyInteger"}),
         (mysql.LONGTEXT, lambda t, seen: {"type": "json"} if (seen.table, seen.column) in seen.extra else None),
+        (mysql.MEDIUMTEXT, lambda t, seen: {"type": "mediumText"}),
+        (mysql.LONGTEXT, lambda t, seen: {"type": "longText"}),
+        (mysql.MEDIUMBLOB, lambda t, seen: {"type": "mediumBinary"}),
+        (mysql.LONGBLOB, lambda t, seen: {"type": "longBinary"}),
+        (mysql.TINYBLOB, lambda t, seen: {"type": raw_type(t, seen.dialect)}),
         (
-            (mysql.TINYINT, mysql.MEDIUMINT, mysql.YEAR, mysql.BIT, *OWN_TEXT_TYPES),
+            (mysql.TINYINT, mysql.MEDIUMINT, mysql.YEAR, mysql.BIT, mysql.SET, *OWN_TEXT_TYPES),
             lambda t, seen: {"type": raw_type(t, seen.dialect)},
         ),
+        (mysql.SMALLINT, lambda t, seen: {"type": "unsignedSmallInteger"} if t.unsigned else None),
+        (mysql.BIGINT, lambda t, seen: {"type": "unsignedBigInteger"} if t.unsigned else None),
+        (mysql.INTEGER, lambda t, seen: {"type": "unsignedInteger"} if t.unsigned else None),
         (sa.CHAR, lambda t, seen: {"type": "uuid"} if t.length == 36 else None),
         (sa.DateTime, lambda t, seen: {"type": "timestamp"}),
         (
@@ -185,6 +196,36 @@ class MysqlReflection(Reflection):
             ),
         ),
     )
+
+    def index_note(self, table: str, info: dict[str, Any]) -> str | None:
+        """FULLTEXT and SPATIAL indexes are no plain index (the models cannot say them yet)."""
+        prefix = str((info.get("dialect_options") or {}).get("mysql_prefix") or "").upper()
+        if prefix in ("FULLTEXT", "SPATIAL"):
+            return (
+                f"a {prefix} index on ({', '.join(info.get('column_names') or ())}); the models cannot say it, left out"
+            )
+        return None
+
+    def column_notes(self, table: str, info: dict[str, Any]) -> list[str]:
+        """A column's own character set or collation (SHOW CREATE TABLE names them only
+        where they differ from the table's default): the models cannot say it yet."""
+        t = info["type"]
+        out = []
+        charset, collation = getattr(t, "charset", None), getattr(t, "collation", None)
+        if charset or collation:
+            said = ", ".join(f"{k} {v}" for k, v in (("character set", charset), ("collation", collation)) if v)
+            out.append(f"{said} of its own; the models cannot say it (a new column takes the table's default)")
+        if isinstance(t, mysql.TIMESTAMP):
+            out.append(
+                "type TIMESTAMP (kept in UTC, 1970 to 2038); the models cannot say it "
+                "(a timestamp column is a DATETIME)"
+            )
+        if isinstance(t, (mysql.DATETIME, mysql.TIMESTAMP, mysql.TIME)) and (t.fsp or 0) != FSP:
+            out.append(
+                f"fractional seconds precision {t.fsp or 0}; the models cannot say it "
+                f"(a new column has precision {FSP})"
+            )
+        return out
 
     def own_index(self, table: str, info: dict[str, Any], fks: list[ForeignKey]) -> bool:
         cols = tuple(info.get("column_names") or ())

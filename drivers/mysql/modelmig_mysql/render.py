@@ -51,7 +51,7 @@ def explicit_null_compiler(base: type) -> type:
     return ExplicitNullDDLCompiler
 
 
-EXPRESSION_DEFAULT_TYPES = frozenset({"text", "binary", "json"})
+EXPRESSION_DEFAULT_TYPES = frozenset({"text", "mediumText", "longText", "binary", "mediumBinary", "longBinary", "json"})
 
 
 @dataclass
@@ -115,6 +115,15 @@ class MysqlRenderer(Renderer):
         "float": lambda c: mysql.FLOAT(),
         "json": lambda c: mysql.JSON(),
         "enum": lambda c: mysql.ENUM(*c.values or ()),
+        "tinyInteger": lambda c: mysql.TINYINT(),
+        "unsignedTinyInteger": lambda c: mysql.TINYINT(unsigned=True),
+        "unsignedSmallInteger": lambda c: mysql.SMALLINT(unsigned=True),
+        "unsignedInteger": lambda c: mysql.INTEGER(unsigned=True),
+        "unsignedBigInteger": lambda c: mysql.BIGINT(unsigned=True),
+        "mediumText": lambda c: mysql.MEDIUMTEXT(),
+        "longText": lambda c: mysql.LONGTEXT(),
+        "mediumBinary": lambda c: mysql.MEDIUMBLOB(),
+        "longBinary": lambda c: mysql.LONGBLOB(),
     }
 
     def __init__(self, hook: Any = None) -> None:

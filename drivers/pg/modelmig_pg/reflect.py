@@ -45,6 +45,26 @@ class PgReflection(Reflection):
                 return exp.In(this=node.this, expressions=list(values.expressions))
         return node
 
+    def column_notes(self, table: str, info: dict[str, Any]) -> list[str]:
+        """An enum type of another name than the one the driver gives a column's enum
+        (``<table>_<column>_enum``): the models cannot say the name, nor that several
+        columns share the type."""
+        from sqlalchemy.dialects import postgresql
+
+        from .render import enum_type_name
+
+        t = info["type"]
+        out = []
+        if isinstance(t, postgresql.ENUM) and t.name and t.name != enum_type_name(table, info["name"]):
+            out.append(f"enum type {t.name}; the models cannot say its name (a new column gets a type of its own)")
+        default = info.get("default")
+        if default is not None and function_called(default, self.sqlglot_dialect) == "nextval":
+            out.append(
+                f"default {' '.join(str(default).split())} from a sequence; the models cannot say the sequence "
+                "(an increments column is an identity column, numbered from 1)"
+            )
+        return out
+
     def autoincrement(self, table: str, info: dict[str, Any], pk: tuple[str, ...], type_: str) -> bool:
         default = info.get("default")
         automatic = bool(info.get("identity")) or (

@@ -44,9 +44,26 @@ class PgFacts:
     views: ViewColumns = field(default_factory=ViewColumns)
 
 
+#: the words PostgreSQL reserves, or allows only as function or type names
+#: (``pg_get_keywords()`` catcode R and T, PostgreSQL 12 to 17): a name among them is
+#: quoted even where SQLAlchemy's list lacks it (``collation``, ``tablesample``)
+PG_RESERVED = frozenset(
+    """all analyse analyze and any array as asc asymmetric authorization binary both case cast check
+    collate collation column concurrently constraint create cross current_catalog current_date
+    current_role current_schema current_time current_timestamp current_user default deferrable desc
+    distinct do else end except false fetch for foreign freeze from full grant group having ilike in
+    initially inner intersect into is isnull join lateral leading left like limit localtime
+    localtimestamp natural not notnull null offset on only or order outer overlaps placing primary
+    references returning right select session_user similar some symmetric system_user table
+    tablesample then to trailing true union unique user using variadic verbose when where window
+    with""".split()
+)
+
+
 class PgRenderer(Renderer):
     dialect_name = "postgresql"
     native_enum = True
+    reserved_words = PG_RESERVED
 
     def __init__(self, hook: Any = None) -> None:
         super().__init__(hook)

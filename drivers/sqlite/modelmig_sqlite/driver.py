@@ -285,6 +285,9 @@ class SqliteDriver(SqlDriver):
     # what ALTER TABLE cannot do (alter a column, add or drop a constraint) is done
     # by rebuilding the table: the features say what the driver can run
     features = SqlDriver.features.but(enforces_length=False)  # VARCHAR(n) stores a longer value whole
+    #: index names (unique ones too) are per database; constraint names inside a
+    #: CREATE TABLE are only labels
+    name_scopes = {"indexes": "indexes", "uniques": "indexes", "foreign_keys": "table", "checks": "table"}
     dialect = "sqlite"
     renderer_class = "modelmig_sqlite.render:SqliteRenderer"
     reflection_class = "modelmig_sqlite.reflect:SqliteReflection"
