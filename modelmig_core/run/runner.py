@@ -144,7 +144,7 @@ class Runner:
         """What the hooks are told of where they run (``context``)."""
         from ..hookspecs import HookContext
 
-        return HookContext(self.target.name, self.driver.name, self.target.test)
+        return HookContext(self.target.name, self.driver.name, self.target.test, self.target.chain_name)
 
     # ------------------------------------------------------------ reading
 
