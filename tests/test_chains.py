@@ -398,7 +398,12 @@ def test_a_bad_chain_config_is_one_error_line_and_changes_nothing(tmp_path: Path
     else:
         p = project(tmp_path / "app", "sqlite:///blog.sqlite3", "duckdb:///w.duckdb", chains)
     config = p.root / "pyproject.toml"
-    for args in (["make:migration"], ["migrate:run", "--all-connections"], ["migrate:status", "--all-connections"]):
+    for args in (
+        ["make:migration"],
+        ["make:migration", "--empty", "--name", "backfill"],  # no chain resolved by it: refused at load
+        ["migrate:run", "--all-connections"],
+        ["migrate:status", "--all-connections"],
+    ):
         result = p.sh(*args)
         assert result.returncode != 0, (args, result.stdout, result.stderr)
         assert result.stdout == ""
