@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -664,3 +665,68 @@ def test_hooks_results_events_and_text_name_each_connections_chain(tmp_path: Pat
     assert ran.returncode == 0, ran.stderr
     assert [c["chain"] for c in json.loads(ran.stdout)["connections"]] == ["sql"]
     assert "main: applied " in ran.stderr and "chain" not in ran.stderr
+
+
+# ---------------------------------------------------------------- a connection moved into a declared chain
+
+
+def test_a_connection_moved_into_a_declared_chain_with_its_ledger_is_named_never_reapplied(tmp_path: Path) -> None:
+    """``warehouse`` ran the default sql chain; then the config puts it in chain
+    ``analytics``. Its ledger rows are not "missing" rows and a chain to apply from
+    scratch: status says in one line what happened and what to do, migrate:run
+    refuses it with that line (the ledger and the tables untouched), the other
+    connection still runs; taken back out of the chain, it is as it was."""
+    plain = config_text("sqlite:///blog.sqlite3", "sqlite:///warehouse.sqlite3", chains="")
+    p = project(tmp_path / "app", "sqlite:///blog.sqlite3", "sqlite:///warehouse.sqlite3", chains="")
+    p.ok("make:migration")
+    (blog_id,) = [f.stem for f in files(p, "sql")]
+    p.ok("migrate:run", "--all-connections")
+    db = p.root / "warehouse.sqlite3"
+
+    def snapshot() -> tuple[list[Any], set[str]]:
+        with sqlite3.connect(db) as con:
+            rows = con.execute("SELECT id, batch, checksum, status FROM modelmig_migrations").fetchall()
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return rows, tables
+
+    before = snapshot()
+    (p.root / "pyproject.toml").write_text(plain + CHAIN)  # warehouse moves into chain analytics
+    p.ok("make:migration")
+    (views_id,) = [f.stem for f in files(p, "analytics")]
+    moved = (
+        f"warehouse (chain analytics): its ledger lists 1 migration(s) of the default sql chain "
+        f"(migrations/sql: {blog_id}), but the connection is now in chain 'analytics': it was moved there with its "
+        "database; run `modelmig migrate:baseline --connection warehouse` once its schema is what chain "
+        "'analytics''s migrations make, or keep it in the default chain (take 'warehouse' out of "
+        "chains.analytics.connections)"
+    )
+    status = p.sh("migrate:status", "--connection", "warehouse", "--json")
+    assert status.returncode == 0, status.stderr
+    assert status.stderr.splitlines() == [f"warning: {moved}"]
+    (conn,) = json.loads(status.stdout)["connections"]
+    assert conn["chain"] == "analytics"
+    assert sorted((m["id"], m["status"]) for m in conn["migrations"]) == sorted(
+        [(blog_id, "missing"), (views_id, "pending")]
+    )
+
+    ran = p.sh("migrate:run", "--connection", "warehouse")
+    assert ran.returncode != 0 and ran.stdout == ""
+    assert ran.stderr.splitlines() == [f"error: {moved}; nothing was run"]
+    assert snapshot() == before  # nothing re-applied, nothing dropped, the ledger as it was
+
+    fleet = p.sh("migrate:run", "--all-connections")
+    assert fleet.returncode == 1
+    assert "main (chain sql): nothing to migrate" in fleet.stdout
+    assert f"warehouse (chain analytics) [sqlite sqlite:///warehouse.sqlite3]: FAILED: {moved}" in fleet.stdout
+    assert snapshot() == before
+
+    # kept in the default chain: as it was, nothing said
+    (p.root / "pyproject.toml").write_text(plain)
+    shutil.rmtree(p.root / "migrations" / "analytics")
+    again = p.sh("migrate:status", "--connection", "warehouse", "--json")
+    assert again.returncode == 0 and again.stderr == ""
+    assert [(m["id"], m["status"]) for m in json.loads(again.stdout)["connections"][0]["migrations"]] == [
+        (blog_id, "applied")
+    ]
+    assert p.sh("migrate:run", "--connection", "warehouse").returncode == 0
+    assert snapshot() == before
