@@ -15,7 +15,8 @@ helpers that read SQL text (``function_called``, ``normalize_sql``,
 ``parse_default``, ``generic_type``, ``raw_type``, views' columns) and run a
 database's command-line tools (``find_tool``, ``run_tool``, ...).
 
-Plugin authors: ``hookimpl``, ``HookContext`` and the hooks in ``hookspecs`` (diff,
+Plugin authors: ``hookimpl``, ``HookContext`` (where a hook runs: ``connection``,
+``driver``, ``test`` and ``chain``, the name of the chain it runs) and the hooks in ``hookspecs`` (diff,
 render_column, apply, record_state, column_types, kinds, families,
 before_destructive, on_event). A new column type is a ``ColumnType`` returned from the
 ``column_types`` hook; ``type_of(name)`` is the registered type of a name. A new

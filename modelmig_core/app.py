@@ -17,4 +17,12 @@ def open_app(config_path: Path | None = None) -> tuple[Config, Registry]:
     os.chdir(config.root)  # relative paths (models, sqlite files) are the app's
     if str(config.root) not in sys.path:
         sys.path.insert(0, str(config.root))
-    return config, Registry(list(config.plugins))
+    registry = Registry(list(config.plugins))
+    if config.chains:
+        # the declared chains resolved against the drivers' families now, for every
+        # command: a chain in the folder of a default chain still in use (``[chains.sql]``
+        # beside a connection in no chain) is refused before anything is written
+        from .targets import chain_map
+
+        chain_map(config, registry)
+    return config, registry

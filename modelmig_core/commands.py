@@ -41,7 +41,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
@@ -196,7 +196,15 @@ def each(
     own session, after ``prepare_threads``. Outcomes come in the targets' order.
     ``render`` False: the work renders nothing (status, drift); ``reflect``: it
     reads the live schema (drift, baseline)."""
-    emit = _dispatcher(on_event, registry)
+    dispatch = _dispatcher(on_event, registry)
+    chain_of = {t.name: t.chain_name for t in targets}
+
+    def emit(event: Event) -> None:
+        """Every event names its connection's chain."""
+        if not event.chain and event.connection in chain_of:
+            event = replace(event, chain=chain_of[event.connection])
+        dispatch(event)
+
     shared = None
     if len(targets) > 1:  # a fleet: the chain replayed once, each migration rendered once
         from .run.shared import Shared
@@ -296,6 +304,7 @@ class MigrationResult:
     test: bool
     count: int  # migrations applied or rolled back
     lines: list[str] = field(default_factory=list)  # what the command printed
+    chain: str = ""  # the chain it ran: a declared chain's name, or its family's (``sql``)
 
 
 @dataclass
@@ -304,6 +313,7 @@ class StatusResult:
     driver: str
     test: bool
     migrations: list[StatusRow]
+    chain: str = ""  # the chain it reads: a declared chain's name, or its family's (``sql``)
 
 
 @dataclass
@@ -407,7 +417,7 @@ def _each(
         if o.exception is not None:
             raise o.exception
     return [
-        MigrationResult(t.name, t.driver.name, t.url, t.test, o.result or 0, lines[t.name])
+        MigrationResult(t.name, t.driver.name, t.url, t.test, o.result or 0, lines[t.name], t.chain_name)
         for t, o in zip(targets, outcomes, strict=True)
     ]
 
@@ -518,4 +528,7 @@ def status(
     for o in outcomes:
         if o.exception is not None:
             raise o.exception
-    return [StatusResult(t.name, t.driver.name, t.test, o.result or []) for t, o in zip(chosen, outcomes, strict=True)]
+    return [
+        StatusResult(t.name, t.driver.name, t.test, o.result or [], t.chain_name)
+        for t, o in zip(chosen, outcomes, strict=True)
+    ]

@@ -3,8 +3,8 @@
 Drivers are not hooks: a driver is an object the core calls directly (see
 ``driver.py``). The hooks are the design card's four, with stable argument
 names (``migration`` has ``.id``; ``direction`` is ``"up"`` or ``"down"``;
-``context`` is a ``HookContext``: the connection's name, its driver's name, and
-whether it is the test connection), and the contribution hooks beside them. A
+``context`` is a ``HookContext``: the connection's name, its driver's name,
+whether it is the test connection, and the name of the chain it runs), and the contribution hooks beside them. A
 plugin implements any subset of a hook's arguments.
 
 | hook            | kind                                                   |
@@ -50,11 +50,14 @@ class HookContext:
     ``before_destructive``, so an audit or policy plugin can say which database it
     acted on. ``connection`` is the connection's name in the config (``main``),
     ``driver`` its driver's name (``pg``), ``test`` True on the connection's test
-    database (``--test``)."""
+    database (``--test``), ``chain`` the name of the chain of migrations it runs: a
+    declared ``[chains.<name>]``'s name (``analytics``), or the default chain's,
+    which is its family's (``sql``)."""
 
     connection: str
     driver: str
     test: bool = False
+    chain: str = ""
 
 
 @hookspec

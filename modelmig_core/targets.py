@@ -21,14 +21,24 @@ class Target:
     test: bool = False
     server: str | None = None  # what the connection declares it targets ("mysql-8.4")
     chain: Chain | None = None  # its chain; None: the default chain of its driver's family
+    #: the project declares ``[chains]``: every line a command prints names the chain
+    chains_declared: bool = False
 
     def __post_init__(self) -> None:
         remember_url(self.url)  # whatever the driver or its client library says of it, no output shows its secrets
 
     @property
+    def chain_name(self) -> str:
+        """The name of its chain: a declared chain's (``analytics``), or a default
+        chain's, which is its family's (``sql``)."""
+        return self.chain.name if self.chain is not None else self.driver.info.family
+
+    @property
     def tag(self) -> str:
-        """The name on every line a command prints: ``main``, or ``main (test)``."""
-        return f"{self.name}{' (test)' if self.test else ''}"
+        """The name on every line a command prints: ``main``, or ``main (test)``;
+        in a project that declares chains, with its chain: ``warehouse (chain analytics)``."""
+        chain = f" (chain {self.chain_name})" if self.chains_declared else ""
+        return f"{self.name}{' (test)' if self.test else ''}{chain}"
 
     @property
     def label(self) -> str:
@@ -127,5 +137,5 @@ def select_targets(
         url = conn.resolved_url(test)
         driver = driver_of(conn, plugins)
         chain = chains.of_connection(name, driver.info.family)
-        out.append(Target(name, url, driver, test, conn.server, chain))
+        out.append(Target(name, url, driver, test, conn.server, chain, bool(config.chains)))
     return out

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -398,7 +399,12 @@ def test_a_bad_chain_config_is_one_error_line_and_changes_nothing(tmp_path: Path
     else:
         p = project(tmp_path / "app", "sqlite:///blog.sqlite3", "duckdb:///w.duckdb", chains)
     config = p.root / "pyproject.toml"
-    for args in (["make:migration"], ["migrate:run", "--all-connections"], ["migrate:status", "--all-connections"]):
+    for args in (
+        ["make:migration"],
+        ["make:migration", "--empty", "--name", "backfill"],  # no chain resolved by it: refused at load
+        ["migrate:run", "--all-connections"],
+        ["migrate:status", "--all-connections"],
+    ):
         result = p.sh(*args)
         assert result.returncode != 0, (args, result.stdout, result.stderr)
         assert result.stdout == ""
@@ -488,7 +494,7 @@ def test_a_project_without_chains_keeps_its_folder_files_and_ledger_rows(tmp_pat
     assert "migrations/analytics/" in made and "migrations/sql" not in made
     assert files(plain, "sql") == [sql_file] and sql_file.read_bytes() == source
     run = plain.ok("migrate:run", "--all-connections").output
-    assert "main: nothing to migrate" in run
+    assert "main (chain sql): nothing to migrate" in run  # a project with chains names each line's chain
     assert ledger() == rows
     status = json.loads(plain.ok("migrate:status", "--connection", "main", "--json").output)
     assert [(m["id"], m["status"]) for m in status["connections"][0]["migrations"]] == [(sql_file.stem, "applied")]
@@ -585,3 +591,142 @@ def test_every_model_in_a_chain_of_its_own_with_a_folder_of_its_own(tmp_path: Pa
     ]
     assert p.run("migrate:status", "--all-connections", "--drift").exit_code == 0
     assert p.ok("make:migration").output.strip() == "No changes: the models match the migrations."
+
+
+# ---------------------------------------------------------------- the chain, named wherever a connection is
+
+AUDIT = """
+import json
+import os
+
+from modelmig_core.api import hookimpl
+
+
+@hookimpl
+def record_state(migration, direction, context):
+    with open(os.environ["CHAIN_LOG"], "a") as log:
+        log.write(json.dumps([context.connection, context.chain, migration.id, direction]) + "\\n")
+"""
+
+
+def test_hooks_results_events_and_text_name_each_connections_chain(tmp_path: Path) -> None:
+    """A hook's ``context.chain``, ``--json`` results, the Python API's results and
+    events, and every text line of a project with chains name the chain; a project
+    without chains says ``sql`` in its values and prints what it always printed."""
+    from modelmig_core import commands
+
+    p = project(tmp_path / "app", "sqlite:///blog.sqlite3", "duckdb:///w.duckdb")
+    config = p.root / "pyproject.toml"
+    config.write_text(
+        config.read_text().replace('default = "main"\n', 'default = "main"\nplugins = ["chain_audit"]\n', 1)
+    )
+    (p.root / "chain_audit.py").write_text(AUDIT)
+    log = tmp_path / "chains.jsonl"
+    p.ok("make:migration")
+    ((blog_id,), (views_id,)) = ([f.stem for f in files(p, chain)] for chain in ("sql", "analytics"))
+    ran = p.sh("migrate:run", "--all-connections", "--json", env={"CHAIN_LOG": str(log)})
+    assert ran.returncode == 0, ran.stderr
+    document = json.loads(ran.stdout)
+    assert [(c["connection"], c["chain"], [m["id"] for m in c["applied"]]) for c in document["connections"]] == [
+        ("main", "sql", [blog_id]),
+        ("warehouse", "analytics", [views_id]),
+    ]
+    # progress on stderr: every line names its connection's chain
+    assert f"main (chain sql): applied {blog_id}" in ran.stderr
+    assert f"warehouse (chain analytics): applied {views_id}" in ran.stderr
+    hooks = [json.loads(line) for line in log.read_text().splitlines()]
+    assert hooks == [["main", "sql", blog_id, "up"], ["warehouse", "analytics", views_id, "up"]]
+    status = p.ok("migrate:status", "--all-connections").output
+    assert "main (chain sql) [sqlite sqlite:///blog.sqlite3]" in status
+    assert "warehouse (chain analytics) [duckdb duckdb:///w.duckdb]" in status
+
+    # the Python API: results and events carry the chain too
+    events: list[Any] = []
+    cwd = os.getcwd()
+    os.environ["CHAIN_LOG"] = str(log)
+    try:
+        api_project = commands.open_project(p.root / "pyproject.toml")
+        results = commands.rollback(api_project, all_connections=True, on_event=events.append)
+        statuses = commands.status(api_project, all_connections=True)
+    finally:
+        os.chdir(cwd)
+        os.environ.pop("CHAIN_LOG")
+    assert [(r.connection, r.chain, r.count) for r in results] == [("main", "sql", 1), ("warehouse", "analytics", 1)]
+    assert [(s.connection, s.chain) for s in statuses] == [("main", "sql"), ("warehouse", "analytics")]
+    assert events and {(e.connection, e.chain) for e in events} == {("main", "sql"), ("warehouse", "analytics")}
+    assert {type(e).__name__ for e in events} >= {"ConnectionStarted", "MigrationApplied", "ConnectionFinished"}
+    hooks = [json.loads(line) for line in log.read_text().splitlines()][2:]
+    assert hooks == [["main", "sql", blog_id, "down"], ["warehouse", "analytics", views_id, "down"]]
+
+    # without chains: the default chain's name in the values, the text as it always was
+    plain = project(tmp_path / "plain", "sqlite:///blog.sqlite3", None, chains="")
+    plain.ok("make:migration")
+    ran = plain.sh("migrate:run", "--json")
+    assert ran.returncode == 0, ran.stderr
+    assert [c["chain"] for c in json.loads(ran.stdout)["connections"]] == ["sql"]
+    assert "main: applied " in ran.stderr and "chain" not in ran.stderr
+
+
+# ---------------------------------------------------------------- a connection moved into a declared chain
+
+
+def test_a_connection_moved_into_a_declared_chain_with_its_ledger_is_named_never_reapplied(tmp_path: Path) -> None:
+    """``warehouse`` ran the default sql chain; then the config puts it in chain
+    ``analytics``. Its ledger rows are not "missing" rows and a chain to apply from
+    scratch: status says in one line what happened and what to do, migrate:run
+    refuses it with that line (the ledger and the tables untouched), the other
+    connection still runs; taken back out of the chain, it is as it was."""
+    plain = config_text("sqlite:///blog.sqlite3", "sqlite:///warehouse.sqlite3", chains="")
+    p = project(tmp_path / "app", "sqlite:///blog.sqlite3", "sqlite:///warehouse.sqlite3", chains="")
+    p.ok("make:migration")
+    (blog_id,) = [f.stem for f in files(p, "sql")]
+    p.ok("migrate:run", "--all-connections")
+    db = p.root / "warehouse.sqlite3"
+
+    def snapshot() -> tuple[list[Any], set[str]]:
+        with sqlite3.connect(db) as con:
+            rows = con.execute("SELECT id, batch, checksum, status FROM modelmig_migrations").fetchall()
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return rows, tables
+
+    before = snapshot()
+    (p.root / "pyproject.toml").write_text(plain + CHAIN)  # warehouse moves into chain analytics
+    p.ok("make:migration")
+    (views_id,) = [f.stem for f in files(p, "analytics")]
+    moved = (
+        f"warehouse (chain analytics): its ledger lists 1 migration(s) of the default sql chain "
+        f"(migrations/sql: {blog_id}), but the connection is now in chain 'analytics': it was moved there with its "
+        "database; run `modelmig migrate:baseline --connection warehouse` once its schema is what chain "
+        "'analytics''s migrations make, or keep it in the default chain (take 'warehouse' out of "
+        "chains.analytics.connections)"
+    )
+    status = p.sh("migrate:status", "--connection", "warehouse", "--json")
+    assert status.returncode == 0, status.stderr
+    assert status.stderr.splitlines() == [f"warning: {moved}"]
+    (conn,) = json.loads(status.stdout)["connections"]
+    assert conn["chain"] == "analytics"
+    assert sorted((m["id"], m["status"]) for m in conn["migrations"]) == sorted(
+        [(blog_id, "missing"), (views_id, "pending")]
+    )
+
+    ran = p.sh("migrate:run", "--connection", "warehouse")
+    assert ran.returncode != 0 and ran.stdout == ""
+    assert ran.stderr.splitlines() == [f"error: {moved}; nothing was run"]
+    assert snapshot() == before  # nothing re-applied, nothing dropped, the ledger as it was
+
+    fleet = p.sh("migrate:run", "--all-connections")
+    assert fleet.returncode == 1
+    assert "main (chain sql): nothing to migrate" in fleet.stdout
+    assert f"warehouse (chain analytics) [sqlite sqlite:///warehouse.sqlite3]: FAILED: {moved}" in fleet.stdout
+    assert snapshot() == before
+
+    # kept in the default chain: as it was, nothing said
+    (p.root / "pyproject.toml").write_text(plain)
+    shutil.rmtree(p.root / "migrations" / "analytics")
+    again = p.sh("migrate:status", "--connection", "warehouse", "--json")
+    assert again.returncode == 0 and again.stderr == ""
+    assert [(m["id"], m["status"]) for m in json.loads(again.stdout)["connections"][0]["migrations"]] == [
+        (blog_id, "applied")
+    ]
+    assert p.sh("migrate:run", "--connection", "warehouse").returncode == 0
+    assert snapshot() == before

@@ -54,7 +54,7 @@ def test_a_subscriber_receives_each_connections_events(make_project: Any, jobs: 
         results = commands.run(project, all_connections=True, jobs=jobs)
     finally:
         unsubscribe()
-    assert [(r.connection, r.count) for r in results] == [("t0", 1), ("t1", 1)]
+    assert [(r.connection, r.count, r.chain) for r in results] == [("t0", 1, "sql"), ("t1", 1, "sql")]
     for name in ("t0", "t1"):
         mine = [e for e in seen.events if e.connection == name]
         assert [type(e) for e in mine] == [
@@ -69,6 +69,7 @@ def test_a_subscriber_receives_each_connections_events(make_project: Any, jobs: 
         assert applied.text == f"{name}: applied {mid} ({applied.duration_ms} ms)"
         assert finished.error is None and finished.started is True
         assert mine[0].driver == "sqlite"
+        assert {e.chain for e in mine} == {"sql"}  # no [chains]: the default chain, named by its family
         # the lines the command returns are the events' lines
         assert next(r for r in results if r.connection == name).lines == [e.text for e in mine if e.text]
 

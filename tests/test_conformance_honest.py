@@ -172,6 +172,62 @@ class WrappingDriver(SqliteDriver):
     session_class = TextOnlySession
 
 
+# ---------------------------------------------------------------- lie 6: integers stored as strings
+
+
+def integers_as_strings(table: Any) -> Any:
+    """What the liar's ``comparable`` says of every plain integer column: a string."""
+    return replace(
+        table,
+        columns=tuple(
+            replace(c, type="string", length=20, default=None) if c.type == "integer" and not c.primary else c
+            for c in table.columns
+        ),
+    )
+
+
+class IntegerTextRenderer(SqliteRenderer):
+    """Every plain integer column is a VARCHAR(20): SQLite keeps the numbers, as text."""
+
+    def column_type(self, col: Any) -> Any:
+        import sqlalchemy as sa
+
+        return sa.String(20) if col.type == "integer" and not col.primary else super().column_type(col)
+
+
+class IntegerTextDriver(SqliteDriver):
+    info = api.DriverInfo("liar-integer-text", ("sqlite",), "sql", "renders integer columns as VARCHAR(20)")
+    renderer_class = f"{HERE}:IntegerTextRenderer"
+
+    def comparable(self, state: Any) -> Any:
+        return strip_tables(super().comparable(state), integers_as_strings)
+
+
+# ---------------------------------------------------------------- lie 7: check constraints dropped
+
+
+def no_checks(table: Any) -> Any:
+    return replace(table, checks=())
+
+
+class NoChecksRenderer(SqliteRenderer):
+    def sa_table(self, table: Any, md: Any = None, name: str | None = None) -> Any:
+        return super().sa_table(no_checks(table), md, name)
+
+    def create_table(self, table: Any, name: str | None = None) -> list[str]:
+        return super().create_table(no_checks(table), name)
+
+
+class NoChecksDriver(SqliteDriver):
+    """Declares check constraints (as SQLite does) and silently drops every one."""
+
+    info = api.DriverInfo("liar-checks", ("sqlite",), "sql", "drops check constraints")
+    renderer_class = f"{HERE}:NoChecksRenderer"
+
+    def comparable(self, state: Any) -> Any:
+        return strip_tables(super().comparable(state), no_checks)
+
+
 # ---------------------------------------------------------------- the kit on each lie
 
 
@@ -253,6 +309,34 @@ def test_a_narrowing_change_that_rewrites_values_fails(tmp_path: Path) -> None:
     assert found["narrowing_keeps_values"].detail == (
         "probes.amount after narrowing it to smallInteger: got [(4464,)], expected [(70000,)]"
     )
+
+
+def test_strings_rendered_as_text_fail_the_schema_comparison_on_postgresql(pg_db: Any) -> None:
+    """The kit reads each column's type itself: an unbounded TEXT is no string(n),
+    whatever the driver's own ``comparable`` says."""
+    found = outcomes(pg_db.url, "TextDriver", "fixture_schema")
+    assert found["fixture_schema"].result == "fail"
+    detail = found["fixture_schema"].detail
+    assert "column authors.name is text in the database, string(100) in the migrations" in detail
+    assert "column posts.slug is text in the database, string(64) in the migrations" in detail
+
+
+def test_integers_rendered_as_strings_fail(tmp_path: Path) -> None:
+    found = outcomes(sqlite_url(tmp_path), "IntegerTextDriver", "fixture_schema", "not_null_enforced")
+    assert found["fixture_schema"].result == "fail"
+    detail = found["fixture_schema"].detail
+    assert "column authors.counter is string(20) in the database, integer in the migrations" in detail
+    assert "column posts.author_id is string(20) in the database, integer in the migrations" in detail
+    assert found["not_null_enforced"].result == "pass"  # the one lie, not every check failing
+
+
+def test_dropped_check_constraints_fail(tmp_path: Path) -> None:
+    found = outcomes(sqlite_url(tmp_path), "NoChecksDriver", "fixture_schema", "unique_enforced")
+    assert found["fixture_schema"].result == "fail"
+    detail = found["fixture_schema"].detail
+    assert "check constraint authors.ck_authors_views is missing" in detail
+    assert "check constraint posts.ck_posts_title is missing" in detail
+    assert found["unique_enforced"].result == "pass"
 
 
 def test_pg_wrapper_scenarios_pass_where_it_does_not_lie(pg_db: Any) -> None:

@@ -71,6 +71,7 @@ LAYER: dict[str, str] = {
     "run.backup": "run",
     "run.builtin": "run",
     "run.report": "run",
+    "run.moved": "run",
     "run.resolve": "run",
     "run.shared": "run",
     "run.lint": "run",

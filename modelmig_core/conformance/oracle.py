@@ -8,9 +8,13 @@ itself, through the SQLAlchemy dialect the driver names (``Reflection.engine_url
 a dialect and DB-API module, no host; the session's own connection is lent to
 it), and compares the facts every relational database spells the same way with
 the state the migrations add up to: the tables, their columns and which of them
-are NOT NULL, primary keys, foreign keys (columns, target, actions), unique keys
-(constraints or unique indexes) and indexes. Types, lengths and increments are
-checked with rows by the behaviour probes (``scenarios.py``).
+are NOT NULL, each column's type by its SQLAlchemy generic affinity (an integer is
+an Integer, a ``string(n)`` a String of length n, never an unbounded TEXT; a
+boolean may be a small integer, an enum, JSON or uuid a string where the database
+has no such type), primary keys, foreign keys (columns, target, actions), unique
+keys (constraints or unique indexes), indexes, and, where the driver declares
+``check_constraints``, each named check constraint. Lengths enforced and
+increments are checked with rows by the behaviour probes (``scenarios.py``).
 
 Where SQLAlchemy cannot read the database (DuckDB's dialect cannot reflect over a
 lent connection), ``Inspected.unavailable`` says why, and the behaviour probes
@@ -39,6 +43,80 @@ class Shape:
     foreign_keys: frozenset[tuple[tuple[str, ...], str, tuple[str, ...], str, str]]
     uniques: frozenset[tuple[str, ...]]
     indexes: frozenset[tuple[str, ...]]
+    #: column -> its affinity (``AFFINITIES``; None: not compared), and a string's length
+    types: dict[str, tuple[str | None, int | None]] = field(default_factory=dict)
+    #: the names of its check constraints (None: not compared)
+    checks: frozenset[str] | None = None
+
+
+#: a state column type -> its generic affinity, as the oracle compares it; a type
+#: not listed here (a plugin's, an array) is not compared
+AFFINITIES = {
+    **dict.fromkeys(
+        ("integer", "bigInteger", "smallInteger", "tinyInteger", "mediumInteger", "unsignedTinyInteger"), "integer"
+    ),
+    **dict.fromkeys(("unsignedInteger", "unsignedBigInteger", "unsignedSmallInteger"), "integer"),
+    **dict.fromkeys(("string", "char"), "string"),
+    **dict.fromkeys(("text", "mediumText", "longText", "tinyText"), "text"),
+    **dict.fromkeys(("float", "double", "decimal"), "number"),
+    **dict.fromkeys(("timestamp", "datetime", "softDeletes"), "datetime"),
+    "date": "date",
+    "time": "time",
+    "boolean": "boolean",
+    "json": "json",
+    "uuid": "uuid",
+    "binary": "binary",
+    "enum": "enum",
+}
+
+#: the live affinities each expected one accepts: what an honest database may hold
+#: it as where it has no type of its own (MySQL's TINYINT(1) for a boolean, MariaDB's
+#: LONGTEXT for JSON, a CHAR for a uuid, a VARCHAR with a CHECK for an enum)
+ACCEPTED = {
+    "integer": {"integer"},
+    "string": {"string"},
+    "text": {"text", "string"},
+    "number": {"number"},
+    "datetime": {"datetime"},
+    "date": {"date", "datetime"},
+    "time": {"time"},
+    "boolean": {"boolean", "integer"},
+    "json": {"json", "text", "string"},
+    "uuid": {"uuid", "string"},
+    "binary": {"binary"},
+    "enum": {"enum", "string", "text"},
+}
+
+
+def live_affinity(type_: Any) -> tuple[str | None, int | None]:
+    """A reflected SQLAlchemy type's generic affinity and (a bounded string's) length:
+    ``("string", 10)`` for VARCHAR(10), ``("text", None)`` for TEXT or LONGTEXT,
+    ``(None, None)`` for a type SQLAlchemy does not know."""
+    import sqlalchemy as sa
+
+    checks: tuple[tuple[type[Any], str], ...] = (
+        (sa.Boolean, "boolean"),
+        (sa.Integer, "integer"),
+        (sa.Numeric, "number"),  # Float too
+        (sa.Enum, "enum"),
+        (sa.JSON, "json"),
+        (sa.Uuid, "uuid"),
+        (sa.DateTime, "datetime"),
+        (sa.Date, "date"),
+        (sa.Time, "time"),
+        (sa.types._Binary, "binary"),
+    )
+    for cls, name in checks:
+        if isinstance(type_, cls):
+            return name, None
+    if isinstance(type_, sa.String):
+        length = getattr(type_, "length", None)
+        return ("string", length) if length and not isinstance(type_, sa.Text) else ("text", None)
+    return None, None
+
+
+def _type_text(affinity: str | None, length: int | None) -> str:
+    return f"{affinity}({length})" if length else str(affinity)
 
 
 @dataclass
@@ -70,11 +148,13 @@ def engine_url(driver: Driver) -> str | None:
     return url
 
 
-def expected(state: State) -> dict[str, Shape]:
-    return {name: _expected_table(table) for name, table in state.tables.items()}
+def expected(state: State, checks: bool = True) -> dict[str, Shape]:
+    """The shapes ``state`` says; ``checks`` False: check constraints are not compared
+    (the driver does not declare ``check_constraints``)."""
+    return {name: _expected_table(table, checks) for name, table in state.tables.items()}
 
 
-def _expected_table(table: Table) -> Shape:
+def _expected_table(table: Table, checks: bool = True) -> Shape:
     pk = frozenset(table.primary_key)
     return Shape(
         columns={c.name: None if c.name in pk else not c.nullable for c in table.columns},
@@ -85,6 +165,11 @@ def _expected_table(table: Table) -> Shape:
         ),
         uniques=frozenset([u.columns for u in table.uniques] + [i.columns for i in table.indexes if i.unique]),
         indexes=frozenset(i.columns for i in table.indexes if not i.unique),
+        types={
+            c.name: (AFFINITIES.get(c.type), c.length if AFFINITIES.get(c.type) == "string" else None)
+            for c in table.columns
+        },
+        checks=frozenset(c.name for c in table.checks if c.name) if checks else None,
     )
 
 
@@ -114,11 +199,15 @@ def inspect(driver: Driver, session: Session) -> Inspected:
                     names_ = list(info.get("column_names") or [])
                     return tuple(c if c is not None else str(exprs[i]) for i, c in enumerate(names_))
 
+                columns = insp.get_columns(name)
+                try:
+                    checks: frozenset[str] | None = frozenset(
+                        c["name"] for c in insp.get_check_constraints(name) if c.get("name")
+                    )
+                except NotImplementedError:  # the dialect cannot read them: not compared
+                    checks = None
                 out[name] = Shape(
-                    columns={
-                        c["name"]: None if c["name"] in pk else not c.get("nullable", True)
-                        for c in insp.get_columns(name)
-                    },
+                    columns={c["name"]: None if c["name"] in pk else not c.get("nullable", True) for c in columns},
                     primary_key=pk,
                     foreign_keys=frozenset(
                         (
@@ -135,6 +224,8 @@ def inspect(driver: Driver, session: Session) -> Inspected:
                         + [cols(i) for i in indexes if i.get("unique")]
                     ),
                     indexes=frozenset(cols(i) for i in indexes if not i.get("unique")),
+                    types={c["name"]: live_affinity(c["type"]) for c in columns},
+                    checks=checks,
                 )
         return Inspected(out)  # the engine is not disposed: that would close the session's connection
     except Exception as exc:  # noqa: BLE001 - said in the table: the probes are then the oracle
@@ -166,6 +257,17 @@ def compare(want: dict[str, Shape], live: dict[str, Shape]) -> list[str]:
             if None not in (w.columns[col], g.columns[col]) and w.columns[col] != g.columns[col]:
                 have, want_ = ("NOT NULL" if x else "nullable" for x in (g.columns[col], w.columns[col]))
                 out.append(f"column {name}.{col} is {have} in the database, {want_} in the migrations")
+        for col in sorted(set(w.types) & set(g.types)):
+            (want_affinity, want_length), (got_affinity, got_length) = w.types[col], g.types[col]
+            if want_affinity is None or got_affinity is None:
+                continue  # a type the oracle does not know: the driver's drift comparison judges it
+            if got_affinity not in ACCEPTED[want_affinity] or (
+                want_affinity == "string" and want_length and got_length and got_length != want_length
+            ):
+                have, want_ = _type_text(got_affinity, got_length), _type_text(want_affinity, want_length)
+                out.append(f"column {name}.{col} is {have} in the database, {want_} in the migrations")
+        if w.checks is not None and g.checks is not None:
+            out += [f"check constraint {name}.{c} is missing" for c in sorted(w.checks - g.checks)]
         out += [f"{_fk(name, fk)} is missing" for fk in sorted(w.foreign_keys - g.foreign_keys)]
         out += [f"extra {_fk(name, fk)}" for fk in sorted(g.foreign_keys - w.foreign_keys)]
         out += [f"unique key {name}({_cols(k)}) is missing" for k in sorted(w.uniques - g.uniques)]

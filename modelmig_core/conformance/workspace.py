@@ -148,8 +148,9 @@ class Workspace:
 
     def check(self, state: State, what: str) -> None:
         """The live schema equals ``state``: read by the kit itself through
-        SQLAlchemy's Inspector (``oracle.py``: tables, columns, NOT NULL, keys and
-        indexes; not the driver's reflection, which could agree with its own lies),
+        SQLAlchemy's Inspector (``oracle.py``: tables, columns, their types by
+        affinity, NOT NULL, keys, indexes and named checks; not the driver's
+        reflection, which could agree with its own lies),
         then what ``migrate:status --drift`` says through the driver's ``reflect``
         (types, defaults, checks: a difference there fails too, it never excuses
         one), and no enum type outlives its column."""
@@ -159,7 +160,8 @@ class Workspace:
         finally:
             with contextlib.suppress(Exception):  # closed already
                 own.close()
-        problems = [] if seen.unavailable else oracle.compare(oracle.expected(state), seen.tables)
+        checks = bool(getattr(self.driver.features, "check_constraints", False))
+        problems = [] if seen.unavailable else oracle.compare(oracle.expected(state, checks), seen.tables)
         with self.session() as s:
             if not problems:
                 problems = [f"drift: {line}" for line in differences(self.driver, s, state)]

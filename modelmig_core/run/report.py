@@ -59,10 +59,11 @@ class ConnectionReport:
     pretended: list[dict[str, Any]] = field(default_factory=list)  # --pretend: what would run (id, direction)
     backup: str | None = None
     duration_ms: int = 0
+    chain: str = ""  # the chain it runs: a declared chain's name, or its family's (``sql``)
 
     @classmethod
     def of(cls, target: Target) -> ConnectionReport:
-        return cls(target.name, target.driver.name, redact(target.url), target.test)
+        return cls(target.name, target.driver.name, redact(target.url), target.test, chain=target.chain_name)
 
     def done(self, direction: str, migration: str, duration_ms: int) -> None:
         entry = {"id": migration, "duration_ms": duration_ms}
@@ -93,6 +94,7 @@ class ConnectionReport:
     def as_json(self) -> dict[str, Any]:
         return {
             "connection": self.connection,
+            "chain": self.chain,
             "driver": self.driver,
             "url": self.url,
             "test": self.test,
@@ -120,10 +122,13 @@ class Event:
     ``text`` is the line the command line prints for it (empty: it prints none).
     Subscribe through ``modelmig_core.commands.subscribe`` (``api.subscribe``), a
     command's ``on_event``, or a plugin's ``on_event`` hook. Fields are stable: new
-    ones are only ever added."""
+    ones are only ever added. ``chain`` names the chain the connection runs (a
+    declared ``[chains.<name>]``'s name, or its family's: ``sql``), set by the
+    command loop on every event it reports (a keyword-only field)."""
 
     connection: str
     text: str
+    chain: str = field(default="", kw_only=True)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from ..config import Chain
 from ..driver import LEDGER, LedgerRow, Session
 from ..errors import InterruptedMigration, LockError, MigrationFileError
 from ..history.migrations import MigrationFile, files_of, strays_of
+from .moved import moved_into_chain
 from .report import (
     ConnectionReport,
     Event,
@@ -144,7 +145,7 @@ class Runner:
         """What the hooks are told of where they run (``context``)."""
         from ..hookspecs import HookContext
 
-        return HookContext(self.target.name, self.driver.name, self.target.test)
+        return HookContext(self.target.name, self.driver.name, self.target.test, self.target.chain_name)
 
     # ------------------------------------------------------------ reading
 
@@ -229,6 +230,9 @@ class Runner:
         if self.database_missing():
             return [StatusRow(mid, "pending") for mid in sorted(files)]
         rows = {r.id: r for r in self.ledger()}
+        moved = moved_into_chain(self.target, self.config.migrations, rows.values(), files)
+        if moved:
+            self.warn(moved)
         # a 'running' row is a migration at work while its runner holds the lock,
         # and an interrupted one once nobody does
         started = any(r.status in ("running", "wiping") for r in rows.values())
@@ -433,6 +437,9 @@ class Runner:
         if pretend and self.database_missing() and not self._pretend_missing("migrate:run would create it and apply"):
             return 0
         todo, rows = self.pending()
+        moved = moved_into_chain(self.target, self.config.migrations, rows, (f.id for f in self.files()))
+        if moved:
+            raise MigrationFileError(f"{moved}; nothing was run")
         self._warn_drift(rows, self.files())
         # Before the lock, a 'running' row may be another runner at work right now;
         # only under the lock (in work()) does it mean an interrupted migration.
