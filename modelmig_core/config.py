@@ -298,9 +298,7 @@ def load_config(path: Path | None = None) -> Config:
         for key, fallback in (("lock_timeout", "2s"), ("statement_timeout", "30min")):
             value = conn.get(key, fallback)
             if not isinstance(value, str) or not DURATION_RE.match(value):
-                raise ConfigError(
-                    f'{where}: {key!r} must be a duration like "2s", "500ms" or "5min", got {value!r}'
-                )
+                raise ConfigError(f'{where}: {key!r} must be a duration like "2s", "500ms" or "5min", got {value!r}')
             durations[key] = value
         retries = conn.get("lock_retries", 5)
         if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 100:

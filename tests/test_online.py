@@ -274,3 +274,179 @@ def test_a_writer_is_never_blocked_by_an_online_migration(make_project: Any, pg_
     online, default = writer_check(make_project, pg_db, 120_000)
     assert online.timeouts == 0, f"online: {online.timeouts} timeout(s), longest wait {online.longest:.3f} s"
     assert default.timeouts > 0, f"default: longest wait {default.longest:.3f} s"
+
+
+# ---------------------------------------------------------------- an interrupted concurrent build
+
+INDEXED = WRITER_BEFORE.replace(
+    '"price": column("integer"),\n    }',
+    '"price": column("integer"),\n    }\n    database = {"indexes": [index(["note"], name="ix_items_note")]}',
+)
+
+
+def backend_waiting(db: ServerDb, prefix: str, timeout: float = 20.0) -> int:
+    """The pid of the server process running a statement starting with ``prefix``
+    once it waits on a lock."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pid = db.scalar(
+            "SELECT pid FROM pg_stat_activity WHERE query LIKE "
+            f"'{prefix}%%' AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        )
+        if pid is not None:
+            return int(pid)
+        time.sleep(0.05)
+    raise AssertionError(f"no statement {prefix!r} waited on a lock within {timeout} s")
+
+
+def test_an_interrupted_concurrent_build_is_repaired_by_the_next_run(make_project: Any, pg_db: ServerDb) -> None:
+    p = writer_project(make_project, pg_db, 2_000, True)
+    p.connections["main"]["lock_timeout"] = "60s"  # the build waits on the test's transaction, not on a timeout
+    p.write_config()
+    p.models(INDEXED)
+    path = p.migration_files()[-1]
+    path.unlink()
+    p.ok("make:migration", "--name", "note_index", env=LATER)
+    holder = psycopg.connect(pg_db.url)  # a transaction that has written to items, held open
+    holder.execute("UPDATE items SET price = price WHERE id = 1")
+    env = {**os.environ, "MODELMIG_NOW": LATER["MODELMIG_NOW"]}
+    modelmig = str(Path(sys.executable).parent / "modelmig")
+    runner = subprocess.Popen([modelmig, "migrate:run"], cwd=p.root, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        pid = backend_waiting(pg_db, "CREATE INDEX CONCURRENTLY ix_items_note")
+        # the runner dies, and its server process with it, while the build waits
+        runner.send_signal(signal.SIGKILL)
+        runner.wait(10)
+        assert pg_db.scalar(f"SELECT pg_terminate_backend({pid})") is True
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+        holder.rollback()
+        holder.close()
+    deadline = time.monotonic() + 10
+    while pg_db.scalar(f"SELECT COUNT(*) FROM pg_stat_activity WHERE pid = {pid}") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pg_db.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_items_note'::regclass") is False
+    mid = p.migration_files()[-1].stem
+    assert pg_db.scalar(f"SELECT status FROM modelmig_migrations WHERE id = '{mid}'") == "online"
+    status = p.run("migrate:status")
+    assert f"{mid}" in status.stdout and "interrupted" in status.stdout
+    # another command stops at it, naming what resumes it
+    refused = p.run("migrate:rollback")
+    assert refused.exit_code != 0 and "run `modelmig migrate:run`" in refused.output
+    # the next run drops the invalid index, builds it again, and finishes the migration
+    done = p.ok("migrate:run")
+    assert "repairing it first: DROP INDEX CONCURRENTLY IF EXISTS ix_items_note" in done.output
+    assert "resuming (after statement" in done.output
+    assert pg_db.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_items_note'::regclass") is True
+    assert pg_db.scalar(f"SELECT status FROM modelmig_migrations WHERE id = '{mid}'") == "applied"
+    assert p.run("migrate:status", "--drift").exit_code == 0
+
+
+def test_a_lock_not_granted_is_tried_again(make_project: Any, pg_db: ServerDb) -> None:
+    p = writer_project(make_project, pg_db, 100, True)
+    p.connections["main"]["lock_timeout"] = "100ms"
+    p.write_config()
+    holder = psycopg.connect(pg_db.url)
+    holder.execute("LOCK TABLE items IN ACCESS SHARE MODE")  # what every ALTER TABLE waits for
+    release = threading.Timer(1.2, holder.rollback)
+    release.start()
+    try:
+        done = p.ok("migrate:run")
+    finally:
+        release.join()
+        holder.close()
+    retries = [x for x in done.output.splitlines() if "did not get its lock within lock_timeout 100ms" in x]
+    assert retries and "retry 1 of 5" in retries[0], done.output
+    assert p.run("migrate:status", "--drift").exit_code == 0
+    # a lock never granted: bounded retries, then one error line; the ledger says where it stopped
+    p.ok("migrate:rollback")
+    p.connections["main"]["lock_retries"] = 1
+    p.write_config()
+    holder = psycopg.connect(pg_db.url)
+    holder.execute("LOCK TABLE items IN ACCESS SHARE MODE")
+    try:
+        failed = p.run("migrate:run")
+    finally:
+        holder.rollback()
+        holder.close()
+    assert failed.exit_code != 0
+    assert "retry 1 of 1" in failed.output and "canceling statement due to lock timeout" in failed.output
+    p.ok("migrate:run")
+    assert p.run("migrate:status", "--drift").exit_code == 0
+
+
+# ---------------------------------------------------------------- make-time refusals, configuration
+
+
+def test_changes_without_a_lock_safe_form_are_refused_at_make_time(make_project: Any, pg_db: ServerDb) -> None:
+    p = make_project({"main": {"url": pg_db.url, "online": True}})
+    p.models(BEFORE)
+    p.ok("make:migration", "--name", "start")
+    before = p.migration_files()
+    p.models(AFTER)  # the lint catalogue: it changes a type (a rewrite) and drops a column
+    made = p.run("make:migration", "--name", "catalogue", env=LATER)
+    assert made.exit_code != 0 and p.migration_files() == before  # nothing written
+    errors = [x for x in made.output.splitlines() if x.startswith("error:")]
+    assert any(x.startswith("error: drop label from items: connection 'main' is online") for x in errors), errors
+    assert any("alter qty on items" in x and "changing-column-type" in x and "rewrites the table" in x for x in errors)
+    assert all("lint_ignore" in x for x in errors[:-1]) and "2 refusal(s)" in errors[-1]
+
+
+def test_an_acknowledged_change_runs_online(make_project: Any, pg_db: ServerDb) -> None:
+    """A change make refuses is written by hand as a migration of its own that
+    acknowledges it (``lint_ignore``); migrate:lint then passes and it runs."""
+    p = make_project({"main": {"url": pg_db.url, "online": True}})
+    p.models(BEFORE)
+    p.ok("make:migration", "--name", "start")
+    p.ok("migrate:run")
+    fill(pg_db)
+    p.ok("make:migration", "--empty", "--name", "qty_bigint", env=LATER)
+    path = p.migration_files()[-1]
+    up = (
+        'up = [op.AlterColumn("items", op.Column("qty", "integer"), op.Column("qty", "bigInteger"))]\n'
+        'down = [op.AlterColumn("items", op.Column("qty", "bigInteger"), op.Column("qty", "integer"))]\n'
+        'lint_ignore = {"changing-column-type": "a maintenance window: items is small"}'
+    )
+    source = path.read_text().replace("up = []", up.split("\n")[0]).replace("down = []", up.split("\n")[1])
+    path.write_text(source + "\n" + up.split("\n")[2] + "\n")
+    lint = p.run("migrate:lint")
+    assert lint.exit_code == 0 and "(acknowledged: a maintenance window: items is small)" in lint.stdout
+    p.ok("migrate:run")
+    assert pg_db.scalar("SELECT data_type FROM information_schema.columns WHERE column_name = 'qty'") == "bigint"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "says"),
+    [
+        ("online", "yes", "'online' must be true or false, got 'yes'"),
+        ("lock_timeout", "2 seconds", "'lock_timeout' must be a duration like \"2s\""),
+        ("lock_timeout", 2, "'lock_timeout' must be a duration like \"2s\""),
+        ("statement_timeout", "1s'; DROP TABLE items; --", "'statement_timeout' must be a duration"),
+        ("lock_retries", -1, "'lock_retries' must be a whole number from 0 to 100, got -1"),
+        ("lock_retries", True, "'lock_retries' must be a whole number from 0 to 100, got True"),
+    ],
+)
+def test_bad_online_settings_are_one_error_naming_the_connection(
+    make_project: Any, pg_db: ServerDb, key: str, value: Any, says: str
+) -> None:
+    p = make_project({"main": {"url": pg_db.url, key: value}})
+    p.models(BEFORE)
+    result = p.run("migrate:run")
+    assert result.exit_code != 0
+    errors = [x for x in result.output.splitlines() if x.startswith("error:")]
+    assert len(errors) == 1 and "connection 'main'" in errors[0] and says in errors[0], result.output
+    assert pg_db.scalar("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'") == 0
+
+
+def test_a_bad_online_attribute_is_one_error_naming_the_file(make_project: Any, pg_db: ServerDb) -> None:
+    p = make_project({"main": {"url": pg_db.url}})
+    p.models(BEFORE)
+    p.ok("make:migration", "--name", "start")
+    path = p.migration_files()[-1]
+    path.write_text(path.read_text() + '\nonline = "yes"\n')
+    result = p.run("migrate:run")
+    assert result.exit_code != 0
+    errors = [x for x in result.output.splitlines() if x.startswith("error:")]
+    assert len(errors) == 1 and path.name in errors[0] and "'online' must be True or False, got str" in errors[0]
+    assert pg_db.scalar("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'") == 0

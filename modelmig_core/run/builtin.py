@@ -67,6 +67,7 @@ def _perform_online(session: Session, migration: Migration, record: MigrationRec
     context = session.context
     total = len(plan)
     noun = getattr(session, "statement_noun", "statement")
+    sending = False  # the first statement a resumed run sends is repaired first
     for number, statement in enumerate(plan, 1):
         if statement.setup:
             session.perform(statement)
@@ -74,7 +75,8 @@ def _perform_online(session: Session, migration: Migration, record: MigrationRec
         if number <= record.resume_from:
             continue
         label = statement.label or statement.text.splitlines()[0][:120]
-        if number == record.resume_from + 1 and record.resume_from and statement.repair:
+        first, sending = not sending, True
+        if record.resumed and first and statement.repair:
             for text in statement.repair:
                 record.tell(f"{migration.id}: {noun} {number} was cut short: repairing it first: {text}")
                 session.perform(Statement(text, outside=True))
@@ -116,7 +118,7 @@ def _perform_online(session: Session, migration: Migration, record: MigrationRec
                     f"{noun} {number} of {total} failed, the {done} before it completed and are recorded; "
                     f"{migration.id} stays marked as an interrupted online migration: the next run resumes it "
                     f"from {noun} {number} (or settle it with migrate:resolve)"
-                    if record.done or record.resume_from
+                    if record.done or record.resumed
                     else "nothing was changed"
                 )
                 raise MigrationFailed(f"{migration.path.name}: {label}: {detail} ({outcome})") from exc

@@ -84,6 +84,7 @@ class MigrationRecord:
         self.sent = 0  # statements sent (the last may not have completed)
         self.done = 0  # statements that completed
         self.online = False  # an online plan: statement by statement, each step recorded
+        self.resumed = False  # online: an interrupted run is resumed
         self.resume_from = 0  # online: the statements an interrupted run completed
         #: online: a line for each lock not granted (a retry) and each repair
         self.notify: Callable[[str], None] | None = None
@@ -197,7 +198,7 @@ def _online(store: LedgerStore, migration: Migration, direction: str, batch: int
     record.online = True
     if resumed:
         assert row is not None
-        record.resume_from = row.progress
+        record.resumed, record.resume_from = True, row.progress
     elif direction == "up":
         store.insert(LedgerRow(mid, batch, migration.checksum, now(), 0, status, 0))
     else:

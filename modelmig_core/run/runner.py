@@ -363,7 +363,7 @@ class Runner:
             with recording(session, migration, direction, batch, transactional, online) as record:
                 if record is None:
                     return False
-                if record.resume_from:
+                if record.resumed:
                     doing = f"resuming (after statement {record.resume_from}) the interrupted online {doing}"
                 record.notify = self._online_notice
                 self.emit(

@@ -566,7 +566,9 @@ class SqlDriver(Driver):
         renderer.native_enum = self.features.native_enum  # enums without a type get a CHECK of their values
         return renderer
 
-    def plan_offline(self, steps: Sequence[Step], hook: Any = None, context: PlanContext | None = None) -> list[Statement]:
+    def plan_offline(
+        self, steps: Sequence[Step], hook: Any = None, context: PlanContext | None = None
+    ) -> list[Statement]:
         """The statements of ``steps`` from the states alone (no live facts): what
         ``make:migration`` lints for a connection it does not open."""
         renderer = self.renderer(hook)

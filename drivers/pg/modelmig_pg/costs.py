@@ -371,8 +371,7 @@ def _set_not_null_columns(tree: exp.Expression | None) -> set[tuple[str, str]] |
         return None
     actions = tree.args.get("actions") or []
     if not actions or not all(
-        isinstance(a, exp.AlterColumn) and a.args.get("allow_null") is False and not a.args.get("drop")
-        for a in actions
+        isinstance(a, exp.AlterColumn) and a.args.get("allow_null") is False and not a.args.get("drop") for a in actions
     ):
         return None
     return {(tree.this.name, a.this.name) for a in actions}
