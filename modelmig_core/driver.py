@@ -226,6 +226,16 @@ class PlanContext:
     statement_timeout: str = "30min"
     lock_retries: int = 5
     retry_pause: float = 0.5
+    #: the server the connection declares (``"mariadb-10.11"``): which online forms it has
+    server: str | None = None
+
+    @staticmethod
+    def seconds(duration: str) -> float:
+        """``"2s"`` -> 2.0, ``"500ms"`` -> 0.5, ``"5min"`` -> 300.0, ``"1h"`` -> 3600.0."""
+        for unit, factor in (("ms", 0.001), ("min", 60.0), ("s", 1.0), ("h", 3600.0)):
+            if duration.endswith(unit) and duration[: -len(unit)].isdigit():
+                return int(duration[: -len(unit)]) * factor
+        raise ValueError(f"not a duration: {duration!r}")
 
 
 @dataclass(frozen=True)

@@ -576,7 +576,7 @@ def write(planned: list[Planned]) -> None:
 
 def plan_context(conn: ConnectionConfig) -> PlanContext:
     """The plan context a connection's configuration asks for (``online`` and its timeouts)."""
-    return PlanContext(conn.online, conn.lock_timeout, conn.statement_timeout, conn.lock_retries)
+    return PlanContext(conn.online, conn.lock_timeout, conn.statement_timeout, conn.lock_retries, server=conn.server)
 
 
 def online_refusals(config: Config, plugins: Registry, chain: Chain, planned: Sequence[Planned]) -> list[str]:

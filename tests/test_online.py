@@ -450,3 +450,53 @@ def test_a_bad_online_attribute_is_one_error_naming_the_file(make_project: Any, 
     errors = [x for x in result.output.splitlines() if x.startswith("error:")]
     assert len(errors) == 1 and path.name in errors[0] and "'online' must be True or False, got str" in errors[0]
     assert pg_db.scalar("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'") == 0
+
+
+# ---------------------------------------------------------------- MariaDB: explicit algorithms, executed
+
+MARIADB_AFTER = ONLINE_AFTER.replace(
+    '        "foreign_keys": [foreign_key("owner_id", "owners", "id", name="fk_items_owner")],\n'
+    '        "checks": [check("price >= 0", name="ck_items_price")],\n',
+    "",
+)
+
+
+def test_mariadb_online_plans_ask_for_instant_or_inplace_and_run(make_project: Any, mysql_db: ServerDb) -> None:
+    import sqlalchemy as sa
+
+    p = make_project({"main": {"url": mysql_db.url, "online": True, "server": "mariadb-10.11"}})
+    p.models(BEFORE)
+    p.ok("make:migration", "--name", "start")
+    p.ok("migrate:run")
+    fill(mysql_db)
+    # the lint catalogue: the changes only a table copy can do are refused at make time, one line each
+    p.models(AFTER)
+    made = p.run("make:migration", "--name", "catalogue", env=LATER)
+    assert made.exit_code != 0
+    errors = [x for x in made.output.splitlines() if x.startswith("error:")]
+    copies = [x for x in errors if "takes ALGORITHM=COPY, LOCK=SHARED" in x]
+    assert {x.split(":")[1].strip() for x in copies} == {
+        "alter qty on items",
+        "add ck_items_price to items",
+        "add fk_items_owner to items",
+    }
+    assert any(x.startswith("error: drop label from items:") for x in errors) and "4 refusal(s)" in errors[-1]
+    # the server agrees: it refuses to change the type in place, without a lock
+    with pytest.raises(sa.exc.DBAPIError) as refused:
+        mysql_db.execute("ALTER TABLE items MODIFY COLUMN qty BIGINT NOT NULL, ALGORITHM=INPLACE, LOCK=NONE")
+    assert refused.value.orig.args[0] in (1845, 1846)
+    # the rest, online: every ALTER and index names its algorithm, the server runs them all
+    p.models(MARIADB_AFTER)
+    p.ok("make:migration", "--name", "online", env=LATER)
+    for direction in ("migrate:run", "migrate:rollback", "migrate:run"):
+        plan = [x for x in pretend_sql(p, direction).splitlines() if x.strip()]
+        assert plan[0] == "SET SESSION lock_wait_timeout = 2;"
+        ddl = [x for x in plan if x.startswith(("ALTER", "CREATE", "DROP"))]
+        assert ddl and all(
+            x.endswith(("ALGORITHM=INSTANT;", "ALGORITHM=INPLACE, LOCK=NONE;", "ALGORITHM=INPLACE LOCK=NONE;"))
+            for x in ddl
+        ), plan
+        assert p.run("migrate:lint").exit_code == 0
+        p.ok(direction)
+        assert p.run("migrate:status", "--drift").exit_code == 0
+    assert mysql_db.scalar("SELECT COUNT(*) FROM items WHERE due = '2026-01-01' AND note IS NOT NULL") == 200

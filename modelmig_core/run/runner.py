@@ -320,7 +320,9 @@ class Runner:
         if conn is None:
             return PlanContext(online=bool(migration is not None and migration.online))
         online = conn.online if migration is None or migration.online is None else migration.online
-        return PlanContext(online, conn.lock_timeout, conn.statement_timeout, conn.lock_retries)
+        return PlanContext(
+            online, conn.lock_timeout, conn.statement_timeout, conn.lock_retries, server=self.target.server
+        )
 
     def _use_context(self, migration: Migration) -> bool:
         """Sets the session's plan context for ``migration``; whether its plan is an
