@@ -335,9 +335,11 @@ def test_an_interrupted_concurrent_build_is_repaired_by_the_next_run(make_projec
     refused = p.run("migrate:rollback")
     assert refused.exit_code != 0 and "run `modelmig migrate:run`" in refused.output
     # the next run drops the invalid index, builds it again, and finishes the migration
+    pretend = p.ok("migrate:run", "--pretend").output
+    assert f"would resume online migration {mid} where it stopped (0 statement(s) of its plan" in pretend
     done = p.ok("migrate:run")
     assert "repairing it first: DROP INDEX CONCURRENTLY IF EXISTS ix_items_note" in done.output
-    assert "resuming (after statement" in done.output
+    assert f"main: resuming {mid} (an interrupted online migration: 0 statement(s) of its plan" in done.output
     assert pg_db.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_items_note'::regclass") is True
     assert pg_db.scalar(f"SELECT status FROM modelmig_migrations WHERE id = '{mid}'") == "applied"
     assert p.run("migrate:status", "--drift").exit_code == 0
@@ -500,3 +502,29 @@ def test_mariadb_online_plans_ask_for_instant_or_inplace_and_run(make_project: A
         p.ok(direction)
         assert p.run("migrate:status", "--drift").exit_code == 0
     assert mysql_db.scalar("SELECT COUNT(*) FROM items WHERE due = '2026-01-01' AND note IS NOT NULL") == 200
+
+
+def test_an_interrupted_online_migration_can_be_resolved_instead(make_project: Any, pg_db: ServerDb) -> None:
+    p = writer_project(make_project, pg_db, 500, True)
+    p.connections["main"]["lock_retries"] = 0
+    p.connections["main"]["lock_timeout"] = "100ms"
+    p.write_config()
+    holder = psycopg.connect(pg_db.url)
+    holder.execute("SELECT 1")
+    try:
+        # the statements on items complete; the foreign key's lock on owners is not granted
+        holder.execute("LOCK TABLE owners IN SHARE MODE")
+        failed = p.run("migrate:run")
+    finally:
+        holder.rollback()
+        holder.close()
+    assert failed.exit_code != 0 and "stays marked as an interrupted online migration" in failed.output
+    mid = p.migration_files()[-1].stem
+    assert pg_db.scalar(f"SELECT status FROM modelmig_migrations WHERE id = '{mid}'") == "online"
+    assert pg_db.scalar(f"SELECT progress FROM modelmig_migrations WHERE id = '{mid}'") > 2
+    # the schema is finished by hand (here: the foreign key), and the migration marked applied
+    pg_db.execute("ALTER TABLE items ADD CONSTRAINT fk_items_owner FOREIGN KEY (owner_id) REFERENCES owners (id)")
+    resolved = p.ok("migrate:resolve", mid, "--applied")
+    assert "marked" in resolved.output and "online" in resolved.output
+    assert pg_db.scalar(f"SELECT status FROM modelmig_migrations WHERE id = '{mid}'") == "applied"
+    assert p.run("migrate:status", "--drift").exit_code == 0

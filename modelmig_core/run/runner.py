@@ -357,6 +357,7 @@ class Runner:
         session.hook = self.hook  # render_column for custom column types
         session.shared = self.shared  # rendered statements shared with the command's other connections
         online = self._use_context(migration)
+        resumed = ""
         steps = self.history().steps(migration, direction)
         transactional = self.driver.features.transactional_ddl
         doing, done = ("applying", "applied") if direction == "up" else ("rolling back", "rolled back")
@@ -366,11 +367,12 @@ class Runner:
                 if record is None:
                     return False
                 if record.resumed:
-                    doing = f"resuming (after statement {record.resume_from}) the interrupted online {doing}"
+                    doing = "resuming" if direction == "up" else "resuming the rollback of"
+                    resumed = f" (an interrupted online migration: {record.resume_from} statement(s) of its plan"
+                    resumed += " had completed)"
                 record.notify = self._online_notice
-                self.emit(
-                    MigrationStarted(self.target.name, f"{self.tag}: {doing} {migration.id}", migration.id, direction)
-                )
+                text = f"{self.tag}: {doing} {migration.id}{resumed}"
+                self.emit(MigrationStarted(self.target.name, text, migration.id, direction))
                 started = time.perf_counter()
                 self.hook.apply(
                     session=session,
@@ -508,7 +510,10 @@ class Runner:
         if pretend:
             for r in rows:
                 if r.status == "online":
-                    self.echo(f"-- {self.tag}: would resume online migration {r.id} after statement {r.progress}")
+                    self.echo(
+                        f"-- {self.tag}: would resume online migration {r.id} where it stopped "
+                        f"({r.progress} statement(s) of its plan had completed)"
+                    )
         if not self._prepare(migrations, "up", "migrate:run", pretend=pretend, force=force, yes=yes):
             return 0
 
