@@ -270,7 +270,8 @@ class Runner:
             if r.status in ("online", "online-down") and r.status != resumes:
                 again = "migrate:run" if r.status == "online" else "migrate:rollback"
                 raise InterruptedMigration(
-                    f"{self.tag}: online migration {r.id} was interrupted after statement {r.progress}: "
+                    f"{self.tag}: online migration {r.id} was interrupted ({r.progress} statement(s) of its plan "
+                    "had completed): "
                     f"run `modelmig {again}` --connection {self.target.name} to resume it, or settle it with "
                     f"`modelmig migrate:resolve {r.id} --applied` or `--rolled-back`"
                 )
@@ -421,8 +422,8 @@ class Runner:
             if f is None or f.checksum != r.checksum:
                 why = "its file is missing" if f is None else f"{self._rel(f)} was modified since it started"
                 raise InterruptedMigration(
-                    f"{self.tag}: online migration {r.id} was interrupted after statement {r.progress} and cannot "
-                    f"be resumed: {why}; restore it, or repair the schema by hand and run "
+                    f"{self.tag}: online migration {r.id} was interrupted ({r.progress} statement(s) of its plan "
+                    f"had completed) and cannot be resumed: {why}; restore it, or repair the schema by hand and run "
                     f"`modelmig migrate:resolve {r.id} --applied` or `--rolled-back` --connection {self.target.name}"
                 )
             if self._execute(self.history().migration(r.id), direction, r.batch):

@@ -482,8 +482,9 @@ class SqlSession(Session):
 def render_steps(renderer: Renderer, steps: Sequence[Step], facts: Any) -> Iterator[Statement]:
     """The statements of ``steps`` through ``renderer``, each naming its step, with
     the checks that a narrowed column's rows fit its new type before them. An
-    online plan starts with its session settings (the timeouts); a statement the
-    renderer marks ``Outside`` runs outside any transaction."""
+    online plan starts with its session settings (the timeouts) and ends by
+    resetting them; a statement the renderer marks ``Outside`` runs outside any
+    transaction."""
     from ..schema.operations import RunPython
     from .dataloss import fit_checks
     from .render import Outside
@@ -503,6 +504,9 @@ def render_steps(renderer: Renderer, steps: Sequence[Step], facts: Any) -> Itera
                     yield Statement(str(sql), step=step, outside=True, repair=sql.repair)
                 else:
                     yield Statement(sql, step=step)
+    if renderer.online and steps:
+        for sql in renderer.settings_reset():
+            yield Statement(sql, setup=True)
 
 
 class SqlDriver(Driver):

@@ -457,6 +457,11 @@ class Renderer:
         ``context``), rendered for the server. Default: none."""
         return []
 
+    def settings_reset(self) -> list[str]:
+        """What an online plan ends with: the session's settings as they were, so a
+        migration after it in the same run is not bound by them. Default: none."""
+        return []
+
     def statements(self, step: Step, facts: Any = None) -> list[str]:
         """The statements of one step. ``facts`` is what the session read of the live
         database before the migration; a renderer may keep it up to date as it goes."""

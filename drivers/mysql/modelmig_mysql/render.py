@@ -219,6 +219,9 @@ class MysqlRenderer(Renderer):
         seconds = max(1, math.ceil(self.context.seconds(self.context.lock_timeout)))
         return [f"SET SESSION lock_wait_timeout = {seconds}"]
 
+    def settings_reset(self) -> list[str]:
+        return ["SET SESSION lock_wait_timeout = DEFAULT"]
+
     def statements(self, step: Step, facts: Any = None) -> list[str]:
         out = super().statements(step, facts)
         if not self.online:

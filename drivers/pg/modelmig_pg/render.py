@@ -283,6 +283,9 @@ class PgRenderer(Renderer):
             f"SET statement_timeout = {self.literal(c.statement_timeout)}",
         ]
 
+    def settings_reset(self) -> list[str]:
+        return ["RESET lock_timeout", "RESET statement_timeout"]
+
     def validate(self, table: str, name: str) -> str:
         return f"ALTER TABLE {self.q(table)} VALIDATE CONSTRAINT {self.q(name)}"
 
