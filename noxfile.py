@@ -139,7 +139,9 @@ def wheel_problems(wheel: Path) -> list[str]:
 @nox.session
 def bench(session: nox.Session) -> None:
     """modelmig next to Alembic and psql (benchmarks/bench_vs_alembic.py), or the
-    scripts named after --: ``nox -s bench -- benchmarks/bench_drift.py``."""
+    scripts named after --: ``nox -s bench -- benchmarks/bench_drift.py``; a busy
+    table's writer under the default and the online plan:
+    ``nox -s bench -- benchmarks/online_writer.py [--rows 200000]``."""
     install(session, editable=False)  # as a user installs it: no editable-install finders at start-up
     if not isinstance(session.virtualenv, nox.virtualenv.PassthroughEnv):
         session.install("alembic>=1.13", "psycopg[binary]>=3.1")

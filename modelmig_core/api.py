@@ -72,6 +72,7 @@ if TYPE_CHECKING:
         LedgerRow,
         LedgerStore,
         LockWait,
+        PlanContext,
         Refusal,
         Session,
         Statement,
@@ -126,7 +127,7 @@ if TYPE_CHECKING:
     from .schema.state import Check, Column, ForeignKey, Index, State, Table, Unique, Value
     from .sql.driver import SqlDriver, SqlLedgerStore, SqlSession
     from .sql.reflect import Catalogue, Reflection
-    from .sql.render import Renderer, renders_operation
+    from .sql.render import Outside, Renderer, renders_operation
     from .vocabulary.column_types import ColumnType, type_of
     from .vocabulary.kinds import Kind
     from .vocabulary.naming import enum_check_name, index_name
@@ -211,6 +212,8 @@ _WHERE: dict[str, str] = {
     "Refusal": ".driver",
     "RelationSpec": ".model.dsl",
     "Renderer": ".sql.render",
+    "Outside": ".sql.render",
+    "PlanContext": ".driver",
     "renders_operation": ".sql.render",
     "Reflection": ".sql.reflect",
     "Catalogue": ".sql.reflect",
@@ -317,6 +320,8 @@ __all__ = [
     "Node",
     "Obj",
     "Operation",
+    "Outside",
+    "PlanContext",
     "Project",
     "Recorder",
     "Reflection",

@@ -30,7 +30,11 @@ from .errors import ConfigError
 from .redaction import remember, remember_url, split_url
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-CONNECTION_KEYS = frozenset({"url", "test_url", "driver", "server"})
+CONNECTION_KEYS = frozenset(
+    {"url", "test_url", "driver", "server", "online", "lock_timeout", "statement_timeout", "lock_retries"}
+)
+#: a duration the server reads (``lock_timeout = "2s"``): digits and a unit
+DURATION_RE = re.compile(r"^[0-9]{1,9}(ms|s|min|h)$")
 SERVER_RE = re.compile(r"^[a-z]+-\d+(\.\d+)?$")
 TOP_KEYS = frozenset(
     {"models", "migrations", "default", "connections", "plugins", "lock_timeout", "production_envs", "chains"}
@@ -58,6 +62,11 @@ class ConnectionConfig:
     url_error: str | None = None
     test_url_error: str | None = None
     server: str | None = None  # the server it targets, e.g. "mysql-8.4", "mongodb-6.0" (make-time rules)
+    #: render the lock-safe forms of every migration (one may say otherwise: ``online = False``)
+    online: bool = False
+    lock_timeout: str = "2s"  # online plans: how long a statement waits for its lock ("2s", "500ms")
+    statement_timeout: str = "30min"  # online plans: how long one statement may run
+    lock_retries: int = 5  # online plans: how often a statement whose lock was not granted is tried again
 
     @property
     def scheme(self) -> str:
@@ -282,7 +291,31 @@ def load_config(path: Path | None = None) -> Config:
         server = conn.get("server")
         if server is not None and (not isinstance(server, str) or not SERVER_RE.match(server)):
             raise ConfigError(f'{where}: \'server\' must look like "mysql-8.4" or "mongodb-6.0", got {server!r}')
-        connections[name] = ConnectionConfig(name, url, test_url, driver, url_error, test_url_error, server)
+        online = conn.get("online", False)
+        if not isinstance(online, bool):
+            raise ConfigError(f"{where}: 'online' must be true or false, got {online!r}")
+        durations = {}
+        for key, fallback in (("lock_timeout", "2s"), ("statement_timeout", "30min")):
+            value = conn.get(key, fallback)
+            if not isinstance(value, str) or not DURATION_RE.match(value):
+                raise ConfigError(f'{where}: {key!r} must be a duration like "2s", "500ms" or "5min", got {value!r}')
+            durations[key] = value
+        retries = conn.get("lock_retries", 5)
+        if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 100:
+            raise ConfigError(f"{where}: 'lock_retries' must be a whole number from 0 to 100, got {retries!r}")
+        connections[name] = ConnectionConfig(
+            name,
+            url,
+            test_url,
+            driver,
+            url_error,
+            test_url_error,
+            server,
+            online,
+            durations["lock_timeout"],
+            durations["statement_timeout"],
+            retries,
+        )
 
     default = section.get("default")
     if default is not None and default not in connections:

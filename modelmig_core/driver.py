@@ -201,6 +201,41 @@ class Statement:
     #: the step it was rendered from (None: a check the core adds, such as a narrowing's);
     #: what ``migrate:lint`` hands the driver's ``cost`` with the statement
     step: Step | None = field(default=None, compare=False, repr=False)
+    #: online plans: runs outside any transaction (PostgreSQL's CONCURRENTLY); the
+    #: runner records it on the ledger once it completed
+    outside: bool = False
+    #: what to send before running it again after an interruption left it half done
+    #: (an INVALID index of an interrupted concurrent build is dropped first)
+    repair: tuple[str, ...] = ()
+    #: a session setting the plan starts with (``SET lock_timeout``): sent again when
+    #: an interrupted online migration is resumed
+    setup: bool = False
+
+
+@dataclass(frozen=True)
+class PlanContext:
+    """What a connection asks of its plans besides the steps: ``online`` renders
+    the driver's lock-safe forms (the connection's ``online``, or the migration's,
+    which wins); ``lock_timeout`` and ``statement_timeout`` bound each statement
+    (``"2s"``, ``"500ms"``, ``"5min"``) and ``lock_retries`` how often a statement
+    whose lock was not granted is tried again, with a doubling pause from
+    ``retry_pause`` seconds."""
+
+    online: bool = False
+    lock_timeout: str = "2s"
+    statement_timeout: str = "30min"
+    lock_retries: int = 5
+    retry_pause: float = 0.5
+    #: the server the connection declares (``"mariadb-10.11"``): which online forms it has
+    server: str | None = None
+
+    @staticmethod
+    def seconds(duration: str) -> float:
+        """``"2s"`` -> 2.0, ``"500ms"`` -> 0.5, ``"5min"`` -> 300.0, ``"1h"`` -> 3600.0."""
+        for unit, factor in (("ms", 0.001), ("min", 60.0), ("s", 1.0), ("h", 3600.0)):
+            if duration.endswith(unit) and duration[: -len(unit)].isdigit():
+                return int(duration[: -len(unit)]) * factor
+        raise ValueError(f"not a duration: {duration!r}")
 
 
 @dataclass(frozen=True)
@@ -269,6 +304,9 @@ class Session:
     #: set by the core before a migration: what the connections of one command
     #: share (``modelmig_core.shared.Shared``), or None
     shared: Any = None
+    #: set by the core before a migration is planned: what its plan must honour
+    #: (``PlanContext``: online forms, timeouts)
+    context: PlanContext = PlanContext()
 
     # ---- the runner lock: one runner at a time per database
     def lock(self, timeout: float, on_wait: LockWait | None = None) -> None:
@@ -334,6 +372,17 @@ class Session:
         """Execute one statement on this session's connection (inside a transaction a
         session may defer it and send several together: see ``flush``)."""
         raise NotImplementedError
+
+    def online_forms(self) -> bool:
+        """Whether this session's plans have lock-safe forms for ``context.online``
+        (an online plan then runs step by step: see ``run/ledger.py``). Default: no."""
+        return False
+
+    def lock_not_granted(self, exc: BaseException) -> bool:
+        """Whether ``exc`` says a lock was not granted within the plan's lock
+        timeout (PostgreSQL's SQLSTATE 55P03): the statement is tried again after
+        a pause. Default: never."""
+        return False
 
     def refused(self, exc: BaseException) -> bool:
         """Whether ``exc``, raised by ``perform``, is the server's refusal of the
@@ -488,7 +537,9 @@ class Driver:
         what came before matters (a ``SET lock_timeout`` earlier in the migration)."""
         return [self.cost(step, text, server) for step, text in plan]
 
-    def plan_offline(self, steps: Sequence[Step], hook: Any = None) -> list[Statement] | None:
+    def plan_offline(
+        self, steps: Sequence[Step], hook: Any = None, context: PlanContext | None = None
+    ) -> list[Statement] | None:
         """The statements of ``steps`` rendered from the states alone, without a
         connection (``make:migration`` lints what it wrote); None when the driver
         cannot render without one (the default)."""

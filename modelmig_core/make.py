@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Chain, Config, ConnectionConfig
-from .driver import Driver, Features, Refusal, Step, refusals_of
+from .driver import Driver, Features, PlanContext, Refusal, Step, refusals_of
 from .errors import ConfigError, ModelError
 from .history.migrations import render
 from .history.project import Desired, desired_states
@@ -26,7 +26,7 @@ from .model.compile import table_name, where
 from .model.dsl import Model
 from .registry import Registry
 from .schema.diff import DiffHints, inverse_operations
-from .schema.operations import AlterColumn, Operation, RunPython
+from .schema.operations import AlterColumn, DropColumn, Operation, RunPython
 from .schema.state import Column, State
 from .targets import chain_map, driver_of
 from .vocabulary.naming import slug
@@ -432,6 +432,7 @@ def plan_refusals(
             mine.append(p)
             parent, state = p.id, stage
         refusals += check_servers(config, plugins, desired, mine)
+        refusals += online_refusals(config, plugins, chain, mine)
         refusals += unsupported(config, plugins, chain, [(p.id, p.before, p.up) for p in mine])
         out += mine
     return out, refusals
@@ -573,6 +574,62 @@ def write(planned: list[Planned]) -> None:
         tmp.replace(p.path)
 
 
+def plan_context(conn: ConnectionConfig) -> PlanContext:
+    """The plan context a connection's configuration asks for (``online`` and its timeouts)."""
+    return PlanContext(conn.online, conn.lock_timeout, conn.statement_timeout, conn.lock_retries, server=conn.server)
+
+
+def online_refusals(config: Config, plugins: Registry, chain: Chain, planned: Sequence[Planned]) -> list[str]:
+    """The changes that have no lock-safe form on a connection with ``online =
+    true`` (a type change that rewrites the table, a volatile default, a column
+    drop, a MySQL change only a table copy can do): what its driver's lint still
+    finds in the online plan, rendered from the states alone. One line each,
+    naming the model change, the rule and the statement; such a change is written
+    as a migration of its own that acknowledges it (``lint_ignore``)."""
+    from .errors import ModelmigError
+    from .run.lint import lint_statements
+
+    out: list[str] = []
+    for p in planned:
+        steps = _steps([p])
+        for conn, driver in chain_drivers(config, plugins, chain):
+            if not conn.online:
+                continue
+            try:
+                statements = driver.plan_offline(steps, plugins.hook, plan_context(conn))
+            except ModelmigError:  # what only the live database settles: said by the lint, not here
+                continue
+            if statements is None:
+                continue
+            for step in steps:
+                if isinstance(step.op, DropColumn):
+                    out.append(
+                        Line.on(
+                            f"{step.op.describe()}: connection {conn.name!r} is online but a column drop has no "
+                            "safe online form (ban-drop-column: clients that still read or write the column fail "
+                            "once it is gone); stop every client using it first, then drop it in a migration of "
+                            "its own (make:migration --empty) that acknowledges it with "
+                            'lint_ignore = {"ban-drop-column": "<why it is acceptable>"}',
+                            conn.name,
+                        )
+                    )
+            steps_of = {s.text: s.step for s in statements}
+            found = lint_statements(driver, conn.server, conn.name, p.id, statements, atomic=False, before=p.before)
+            for f in found:
+                if not (f.finding.cost.rewrites or f.finding.cost.scans):
+                    continue  # a short lock, bounded by lock_timeout
+                step = steps_of.get(f.statement)
+                change = step.op.describe() if step is not None else "a statement"
+                text = (
+                    f"{change}: connection {conn.name!r} is online but this change has no lock-safe form on "
+                    f"{driver.name} ({f.rule}: {' '.join(f.statement.split())}: {f.finding.cost.describe()}: "
+                    f"{f.finding.why}); make it a migration of its own (make:migration --empty) that acknowledges "
+                    f'it with lint_ignore = {{"{f.rule}": "<why it is acceptable>"}}, or {f.finding.safe_form}'
+                )
+                out.append(Line.on(text, conn.name))
+    return out
+
+
 def lint_written(config: Config, plugins: Registry, planned: Sequence[Planned]) -> list[str]:
     """The lint of each written migration for every configured connection of its
     chain, without a connection: its steps rendered from the states alone by
@@ -593,12 +650,15 @@ def lint_written(config: Config, plugins: Registry, planned: Sequence[Planned]) 
         chain = declared.get(p.chain_name) or Chain.default(config.migrations, p.family)
         for conn, driver in chain_drivers(config, plugins, chain):
             try:
-                statements = driver.plan_offline(steps, plugins.hook)
+                statements = driver.plan_offline(steps, plugins.hook, plan_context(conn))
             except ModelmigError as exc:  # what only the live database settles (a view): said, not fatal
                 lines.append(f"{conn.name}: {p.id}: not linted: {exc}")
                 continue
             if statements is None:
                 continue
-            for finding in lint_statements(driver, conn.server, conn.name, p.id, statements, before=p.before):
+            atomic = not (conn.online and driver.features.transactional_ddl)
+            for finding in lint_statements(
+                driver, conn.server, conn.name, p.id, statements, atomic=atomic, before=p.before
+            ):
                 lines.append(finding.line())
     return lines

@@ -62,6 +62,8 @@ class Migration:
     extra: dict[str, object] = field(default_factory=dict)
     #: the lint findings this migration acknowledges: ``{rule: reason}`` (``lint_ignore``)
     lint_ignore: dict[str, str] = field(default_factory=dict)
+    #: ``online = True/False`` in the file: wins over its connection's ``online``; None: not said
+    online: bool | None = None
 
     @property
     def destructive_up(self) -> bool:
@@ -303,7 +305,12 @@ def load(file: MigrationFile) -> Migration:
     if atomic:
         refuse_transaction_control(path, ops)
     ignore = lint_ignore_of(path, getattr(module, "lint_ignore", {}))
-    return Migration(mid, family, parent, ops["up"], ops["down"], path, file.checksum, atomic, lint_ignore=ignore)
+    online = getattr(module, "online", None)
+    if online is not None and not isinstance(online, bool):
+        raise MigrationFileError(f"{path}: 'online' must be True or False, got {type(online).__name__}")
+    return Migration(
+        mid, family, parent, ops["up"], ops["down"], path, file.checksum, atomic, lint_ignore=ignore, online=online
+    )
 
 
 def lint_ignore_of(path: Path, value: object) -> dict[str, str]:

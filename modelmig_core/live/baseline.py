@@ -53,7 +53,7 @@ def baseline(runner: Runner, to: str | None = None) -> int:
     try:
         rows = runner.ledger()
         for r in rows:
-            if r.status == "running":
+            if r.status in ("running", "online", "online-down"):  # an online migration cut short, too
                 raise InterruptedMigration(
                     f"{name}: migration {r.id} is running or was interrupted; settle it with migrate:resolve first"
                 )

@@ -54,6 +54,78 @@ def _perform(
     return number
 
 
+def _perform_online(session: Session, migration: Migration, record: MigrationRecord, plan: list[Statement]) -> bool:
+    """An online plan, step by step: the session settings first (again when
+    resumed), then each statement in a transaction of its own with the ledger's
+    progress, or alone when it cannot run in one (its progress written once it
+    completed). A statement an interrupted run did not finish is repaired first
+    (``Statement.repair``: an INVALID index dropped). A lock not granted within
+    the lock timeout is tried again, ``lock_retries`` times with a doubling pause,
+    each retry reported."""
+    import time
+
+    context = session.context
+    total = len(plan)
+    noun = getattr(session, "statement_noun", "statement")
+    sending = False  # the first statement a resumed run sends is repaired first
+    for number, statement in enumerate(plan, 1):
+        if statement.setup:
+            session.perform(statement)
+            continue
+        if number <= record.resume_from:
+            continue
+        label = statement.label or statement.text.splitlines()[0][:120]
+        first, sending = not sending, True
+        if record.resumed and first and statement.repair:
+            for text in statement.repair:
+                record.tell(f"{migration.id}: {noun} {number} was cut short: repairing it first: {text}")
+                session.perform(Statement(text, outside=True))
+        attempt = 0
+        while True:
+            record.sent = number
+            try:
+                if statement.outside:
+                    session.perform(statement)
+                    record.step_done(number)
+                else:
+                    with session.transaction():
+                        session.perform(statement)
+                        record.step_done(number)
+                break
+            except Exception as exc:
+                if isinstance(exc, ModelmigError) and not isinstance(exc, MigrationFailed):
+                    raise
+                detail = " ".join(str(exc).split()) or type(exc).__name__
+                if session.lock_not_granted(exc) and attempt < context.lock_retries:
+                    attempt += 1
+                    pause = context.retry_pause * 2 ** (attempt - 1)
+                    record.tell(
+                        f"{migration.id}: {noun} {number} of {total} did not get its lock within "
+                        f"lock_timeout {context.lock_timeout}: retry {attempt} of {context.lock_retries} "
+                        f"in {pause:g} s ({label})"
+                    )
+                    for text in statement.repair:  # a concurrent build cut short leaves an INVALID index
+                        session.perform(Statement(text, outside=True))
+                    time.sleep(pause)
+                    continue
+                for text in statement.repair:  # what a failed concurrent build left is not kept
+                    try:
+                        session.perform(Statement(text, outside=True))
+                    except Exception:  # noqa: BLE001 - the connection is gone: the next run repairs it
+                        break
+                done = number - 1
+                outcome = (
+                    f"{noun} {number} of {total} failed, the {done} before it completed and are recorded; "
+                    f"{migration.id} stays marked as an interrupted online migration: the next run resumes it "
+                    f"from {noun} {number} (or settle it with migrate:resolve)"
+                    if record.done or record.resumed
+                    else "nothing was changed"
+                )
+                raise MigrationFailed(f"{migration.path.name}: {label}: {detail} ({outcome})") from exc
+        record.statement_done()
+    return True
+
+
 @hookimpl(trylast=True)
 def apply(
     session: Session, migration: Migration, steps: Sequence[Step], direction: str, record: MigrationRecord
@@ -63,6 +135,8 @@ def apply(
     and counted when it completed. Inside a transaction the statements are taken
     as they are rendered (``Session.statements``): a session that sends them in the
     background overlaps the server's work with the rendering of the rest."""
+    if record.online:
+        return _perform_online(session, migration, record, session.plan(steps))
     statements: Sequence[Statement] | Iterator[Statement]
     statements = session.plan(steps) if record.tracked else session.statements(steps)
     try:

@@ -13,11 +13,21 @@ marked ``applied`` (up) or deleted (down) at the end. An interruption after a
 statement was sent leaves it ``running``: every later run and rollback reports
 it by name until ``migrate:resolve`` settles it. A failure before any statement
 completed (the first one failed) puts the ledger back as it was.
+
+Online plans (``PlanContext.online`` on a database with transactional DDL) run
+as several steps: each statement in a transaction of its own together with the
+row's ``progress`` (the statements completed), or, for one that cannot run in a
+transaction (``CREATE INDEX CONCURRENTLY``), alone, its progress recorded once it
+completed. The row says ``online`` (``online-down`` for a rollback) until the
+last step: an interrupted online migration is told apart from one interrupted
+outside a transaction, and the next run (or rollback) resumes it after its last
+recorded step, repairing the one that was cut short (an INVALID index is dropped
+and built again).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -32,7 +42,9 @@ if TYPE_CHECKING:
 #: the statuses a ledger row may have: ``applied``; ``running`` while a migration
 #: runs outside a transaction (and after it was interrupted); ``wiping`` while
 #: ``migrate:fresh`` drops every table (the ledger goes last)
-STATUSES = ("applied", "running", "wiping")
+STATUSES = ("applied", "running", "wiping", "online", "online-down")
+#: the statuses of an online migration cut short, by the direction it ran in
+ONLINE = {"up": "online", "down": "online-down"}
 
 
 def check_rows(rows: list[LedgerRow], where: str) -> list[LedgerRow]:
@@ -71,6 +83,11 @@ class MigrationRecord:
         self.tracked = tracked  # outside a transaction: progress is recorded
         self.sent = 0  # statements sent (the last may not have completed)
         self.done = 0  # statements that completed
+        self.online = False  # an online plan: statement by statement, each step recorded
+        self.resumed = False  # online: an interrupted run is resumed
+        self.resume_from = 0  # online: the statements an interrupted run completed
+        #: online: a line for each lock not granted (a retry) and each repair
+        self.notify: Callable[[str], None] | None = None
 
     @property
     def progress(self) -> int:
@@ -87,6 +104,15 @@ class MigrationRecord:
     def statement_done(self) -> None:
         """After each statement completed."""
         self.done += 1
+
+    def step_done(self, number: int) -> None:
+        """Online: statement ``number`` completed (written in its transaction, or
+        right after a statement that runs outside one)."""
+        self.store.update(self.migration.id, progress=number)
+
+    def tell(self, line: str) -> None:
+        if self.notify is not None:
+            self.notify(line)
 
     def finish(self, duration_ms: int) -> None:
         m = self.migration
@@ -110,12 +136,16 @@ def _pending(row: LedgerRow | None, direction: str) -> bool:
 
 @contextmanager
 def recording(
-    session: Session, migration: Migration, direction: str, batch: int, transactional: bool
+    session: Session, migration: Migration, direction: str, batch: int, transactional: bool, online: bool = False
 ) -> Iterator[MigrationRecord | None]:
     """Around one migration: yields None when it turns out to be done already
     (another runner did it), else the record to count statements on; the caller
     calls ``finish`` after the last statement."""
     store = session.ledger
+    if online:
+        with _online(store, migration, direction, batch) as record:
+            yield record
+        return
     if transactional and migration.atomic:
         record: MigrationRecord | None = None
         try:
@@ -150,6 +180,39 @@ def recording(
                 else:
                     store.update(mid, status="applied", progress=0)
             except Exception:  # noqa: BLE001 - the connection is gone: the row stays 'running', honestly
+                pass
+        raise
+
+
+@contextmanager
+def _online(store: LedgerStore, migration: Migration, direction: str, batch: int) -> Iterator[MigrationRecord | None]:
+    """An online plan's ledger row: ``online`` (or ``online-down``) with the
+    statements completed, resumed from there when an earlier run was cut short."""
+    mid, status = migration.id, ONLINE[direction]
+    row = store.find(mid)
+    resumed = row is not None and row.status == status
+    if not resumed and not _pending(row, direction):
+        yield None
+        return
+    record = MigrationRecord(store, migration, direction, batch, tracked=True)
+    record.online = True
+    if resumed:
+        assert row is not None
+        record.resumed, record.resume_from = True, row.progress
+    elif direction == "up":
+        store.insert(LedgerRow(mid, batch, migration.checksum, now(), 0, status, 0))
+    else:
+        store.update(mid, status=status, progress=0)
+    try:
+        yield record
+    except BaseException:
+        if record.done == 0 and not resumed:  # nothing completed: the ledger goes back to what it was
+            try:
+                if direction == "up":
+                    store.delete(mid, status=status)
+                else:
+                    store.update(mid, status="applied", progress=0)
+            except Exception:  # noqa: BLE001 - the connection is gone: the row stays, to be resumed
                 pass
         raise
 
@@ -190,9 +253,10 @@ def mark_wiping(store: LedgerStore) -> int:
 def resolve(store: LedgerStore, migration_id: str, applied: bool) -> None:
     """``migrate:resolve``: an interrupted migration counts as applied, or its row
     goes (it counts as rolled back)."""
+    row = store.find(migration_id)
+    if row is None or row.status not in ("running", *ONLINE.values()):
+        return
     if applied:
-        row = store.find(migration_id)
-        if row is not None and row.status == "running":
-            store.update(migration_id, status="applied")
+        store.update(migration_id, status="applied")
     else:
-        store.delete(migration_id, status="running")
+        store.delete(migration_id, status=row.status)

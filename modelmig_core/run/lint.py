@@ -122,14 +122,18 @@ def lint_pending(runner: Runner) -> list[LintFinding]:
     migrations = [history.migration(i) for i in ids]
     steps = {m.id: history.steps(m, "up") for m in migrations}
     plans: dict[str, list[Statement]] = {}
+    online: dict[str, bool] = {}
     if runner.database_missing():
         for m in migrations:
-            plans[m.id] = runner.driver.plan_offline(steps[m.id], runner.hook) or []
+            context = runner.plan_context(m)
+            plans[m.id] = runner.driver.plan_offline(steps[m.id], runner.hook, context) or []
+            online[m.id] = context.online and runner.driver.features.transactional_ddl
     else:
         session = runner.connection
         session.hook = runner.hook  # render_column for custom column types
         with session.carry_facts([s for m in migrations for s in steps[m.id]]):
             for m in migrations:
+                online[m.id] = runner._use_context(m)
                 plans[m.id] = session.plan(steps[m.id])
     out: list[LintFinding] = []
     for m in migrations:
@@ -140,7 +144,7 @@ def lint_pending(runner: Runner) -> list[LintFinding]:
             runner.target.name,
             m.id,
             plans[m.id],
-            atomic=m.atomic,
+            atomic=m.atomic and not online.get(m.id, False),
             ignore=m.lint_ignore,
             before=first,
         )

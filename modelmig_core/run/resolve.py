@@ -1,5 +1,7 @@
 """``migrate:resolve``: settle a migration that was interrupted on a database
-without transactional DDL (MySQL/MariaDB, or an ``atomic = False`` migration).
+without transactional DDL (MySQL/MariaDB, or an ``atomic = False`` migration),
+or an online migration cut short (status ``online``/``online-down``) that is not
+to be resumed.
 
 Such a migration leaves its ledger row with status ``running``; every later
 ``migrate:run``/``migrate:rollback`` refuses to go on until the user has
@@ -39,7 +41,7 @@ def resolve(runner: Runner, migration_id: str, applied: bool) -> str:
             f"{target.tag}: migrate:fresh was interrupted while it dropped every table; there is no migration to "
             f"resolve: run `modelmig migrate:fresh` --connection {target.name} again to finish it"
         )
-    if row.status != "running":
+    if row.status not in ("running", "online", "online-down"):
         raise ResolveError(f"{target.name}: migration {row.id} is {row.status}, not interrupted: nothing to resolve")
     runner.registry.refuse_broken_vetoes("migrate:resolve")
     session = runner.connection
@@ -50,5 +52,9 @@ def resolve(runner: Runner, migration_id: str, applied: bool) -> str:
         session.unlock()
     outcome = "applied" if applied else "rolled back"
     noun = getattr(session, "statement_noun", "statement")
-    runner.echo(f"{target.tag}: marked {row.id} as {outcome} (when it stopped, {sent_note(row.progress, noun)})")
+    if row.status != "running":  # an online migration records the statements that completed
+        when = f"online, {row.progress} {noun}(s) of its plan had completed"
+    else:
+        when = sent_note(row.progress, noun)
+    runner.echo(f"{target.tag}: marked {row.id} as {outcome} (when it stopped, {when})")
     return f"{row.id} {outcome}"

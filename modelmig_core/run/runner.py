@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..config import Chain
-from ..driver import LEDGER, LedgerRow, Session
+from ..driver import LEDGER, LedgerRow, PlanContext, Session
 from ..errors import InterruptedMigration, LockError, MigrationFileError
 from ..history.migrations import MigrationFile, files_of, strays_of
 from .moved import moved_into_chain
@@ -52,6 +52,8 @@ if TYPE_CHECKING:  # the rest is imported where a migration is replayed or appli
     from .shared import Shared
 
 Echo = Callable[[str], None]
+#: the ledger statuses of work under way (or cut short): running, a wipe, an online migration
+IN_PROGRESS = ("running", "wiping", "online", "online-down")
 Emit = Callable[[Event], None]
 
 
@@ -235,7 +237,7 @@ class Runner:
             self.warn(moved)
         # a 'running' row is a migration at work while its runner holds the lock,
         # and an interrupted one once nobody does
-        started = any(r.status in ("running", "wiping") for r in rows.values())
+        started = any(r.status in IN_PROGRESS for r in rows.values())
         running = "running" if started and self._another_runner_active() else "interrupted"
         out = []
         for mid in sorted(set(files) | set(rows)):
@@ -243,7 +245,7 @@ class Runner:
             if r is None:
                 out.append(StatusRow(mid, "pending"))
                 continue
-            if r.status in ("running", "wiping"):
+            if r.status in IN_PROGRESS:
                 status = running
             elif f is None:
                 status = "missing"
@@ -254,7 +256,10 @@ class Runner:
             out.append(StatusRow(mid, status, r.batch, r.applied_at, r.duration_ms))
         return out
 
-    def _check_interrupted(self, rows: list[LedgerRow]) -> None:
+    def _check_interrupted(self, rows: list[LedgerRow], resumes: str | None = None) -> None:
+        """Stops at a migration interrupted outside a transaction (or an interrupted
+        wipe); an interrupted online migration is resumed by the command that
+        ``resumes`` its status, and stops every other one."""
         wiping = [r for r in rows if r.status == "wiping"]
         if wiping:
             raise InterruptedMigration(
@@ -266,13 +271,21 @@ class Runner:
         for r in rows:
             if r.status == "running":
                 raise InterruptedMigration(_interrupted_message(self.target, r, noun))
+            if r.status in ("online", "online-down") and r.status != resumes:
+                again = "migrate:run" if r.status == "online" else "migrate:rollback"
+                raise InterruptedMigration(
+                    f"{self.tag}: online migration {r.id} was interrupted ({r.progress} statement(s) of its plan "
+                    "had completed): "
+                    f"run `modelmig {again}` --connection {self.target.name} to resume it, or settle it with "
+                    f"`modelmig migrate:resolve {r.id} --applied` or `--rolled-back`"
+                )
 
     def _warn_drift(self, rows: list[LedgerRow], files: list[MigrationFile]) -> None:
         """Every applied migration whose file is missing or changed since (checksums
         only: no migration module is imported)."""
         by_id = {f.id: f for f in files}
         for r in rows:
-            if r.status in ("running", "wiping"):
+            if r.status in IN_PROGRESS:
                 continue
             f = by_id.get(r.id)
             if f is None:
@@ -305,6 +318,24 @@ class Runner:
 
     # ------------------------------------------------------------ applying
 
+    def plan_context(self, migration: Migration | None = None) -> PlanContext:
+        """What the plans of ``migration`` honour: its ``online`` (or else its
+        connection's), and the connection's timeouts and retries."""
+        conn = self.config.connections.get(self.target.name)
+        if conn is None:
+            return PlanContext(online=bool(migration is not None and migration.online))
+        online = conn.online if migration is None or migration.online is None else migration.online
+        return PlanContext(
+            online, conn.lock_timeout, conn.statement_timeout, conn.lock_retries, server=self.target.server
+        )
+
+    def _use_context(self, migration: Migration) -> bool:
+        """Sets the session's plan context for ``migration``; whether its plan is an
+        online plan that runs step by step."""
+        session = self.connection
+        session.context = self.plan_context(migration)
+        return session.context.online and session.online_forms()
+
     def _report_data_loss(self, migration: Migration, direction: str) -> None:
         """Before a migration that drops data runs: which tables and columns lose
         data, with the rows they hold now (counted through the session)."""
@@ -330,17 +361,23 @@ class Runner:
         session = self.connection
         session.hook = self.hook  # render_column for custom column types
         session.shared = self.shared  # rendered statements shared with the command's other connections
+        online = self._use_context(migration)
+        resumed = ""
         steps = self.history().steps(migration, direction)
         transactional = self.driver.features.transactional_ddl
         doing, done = ("applying", "applied") if direction == "up" else ("rolling back", "rolled back")
         self._report_data_loss(migration, direction)
         try:
-            with recording(session, migration, direction, batch, transactional) as record:
+            with recording(session, migration, direction, batch, transactional, online) as record:
                 if record is None:
                     return False
-                self.emit(
-                    MigrationStarted(self.target.name, f"{self.tag}: {doing} {migration.id}", migration.id, direction)
-                )
+                if record.resumed:
+                    doing = "resuming" if direction == "up" else "resuming the rollback of"
+                    resumed = f" (an interrupted online migration: {record.resume_from} statement(s) of its plan"
+                    resumed += " had completed)"
+                record.notify = self._online_notice
+                text = f"{self.tag}: {doing} {migration.id}{resumed}"
+                self.emit(MigrationStarted(self.target.name, text, migration.id, direction))
                 started = time.perf_counter()
                 self.hook.apply(
                     session=session,
@@ -369,6 +406,33 @@ class Runner:
         text = f"{self.tag}: {done} {migration.id} ({duration} ms)"
         self.emit(MigrationApplied(self.target.name, text, migration.id, direction, duration))
         return True
+
+    def _online_notice(self, line: str) -> None:
+        """An online plan's lock not granted (a retry), or a repair, as an event."""
+        self.emit(LockWaiting(self.target.name, f"{self.tag}: {line}", line))
+
+    def _resume_online(self, rows: list[LedgerRow], direction: str) -> int:
+        """Finish the online migrations an earlier run (``direction``) left cut short,
+        from their last recorded step; their files must be as they were."""
+        from .ledger import ONLINE
+
+        status = ONLINE[direction]
+        count = 0
+        files = {f.id: f for f in self.files()}
+        for r in sorted(rows, key=lambda r: r.id, reverse=direction == "down"):
+            if r.status != status:
+                continue
+            f = files.get(r.id)
+            if f is None or f.checksum != r.checksum:
+                why = "its file is missing" if f is None else f"{self._rel(f)} was modified since it started"
+                raise InterruptedMigration(
+                    f"{self.tag}: online migration {r.id} was interrupted ({r.progress} statement(s) of its plan "
+                    f"had completed) and cannot be resumed: {why}; restore it, or repair the schema by hand and run "
+                    f"`modelmig migrate:resolve {r.id} --applied` or `--rolled-back` --connection {self.target.name}"
+                )
+            if self._execute(self.history().migration(r.id), direction, r.batch):
+                count += 1
+        return count
 
     def _locked(self, work: Callable[[], int]) -> int:
         """``work`` under the one-runner lock, with the ledger in place. The lock comes
@@ -443,24 +507,31 @@ class Runner:
         self._warn_drift(rows, self.files())
         # Before the lock, a 'running' row may be another runner at work right now;
         # only under the lock (in work()) does it mean an interrupted migration.
-        in_progress = any(r.status in ("running", "wiping") for r in rows)
+        in_progress = any(r.status in IN_PROGRESS for r in rows)
         if pretend:
-            self._check_interrupted(rows)
+            self._check_interrupted(rows, "online")
         if not todo and not in_progress:
             self.echo(f"{self.tag}: nothing to migrate")
             return 0
         history = self.history()  # every file loaded once, the chain checked
         migrations = [history.migration(f.id) for f in todo]
+        if pretend:
+            for r in rows:
+                if r.status == "online":
+                    self.echo(
+                        f"-- {self.tag}: would resume online migration {r.id} where it stopped "
+                        f"({r.progress} statement(s) of its plan had completed)"
+                    )
         if not self._prepare(migrations, "up", "migrate:run", pretend=pretend, force=force, yes=yes):
             return 0
 
         def work() -> int:
             # re-read under the lock: another runner may have applied some meanwhile
             current = self.ledger()
-            self._check_interrupted(current)
+            self._check_interrupted(current, "online")
+            count = self._resume_online(current, "up")
             done = {r.id for r in current}
             batch = max((r.batch for r in current), default=0) + 1
-            count = 0
             for m in migrations:
                 if m.id in done:
                     continue
@@ -503,7 +574,19 @@ class Runner:
             return 0
         rows = self.ledger()
         if pretend:  # otherwise checked under the lock: a 'running' row may be another runner at work
-            self._check_interrupted(rows)
+            self._check_interrupted(rows, "online-down")
+        if any(r.status == "online-down" for r in rows) and not pretend:
+
+            def finish() -> int:
+                current = self.ledger()
+                self._check_interrupted(current, "online-down")
+                return self._resume_online(current, "down")
+
+            self._prepare([], "down", command, pretend=False, force=force, yes=yes)
+            resumed = self._locked(finish)
+            rows = self.ledger()
+            if everything is False and step is None:
+                return resumed  # the interrupted rollback was the last batch's: it is finished now
         chosen = self._rollback_set(rows, step, everything)
         if not chosen:
             self.echo(f"{self.tag}: nothing to roll back")
@@ -520,7 +603,7 @@ class Runner:
 
         def work() -> int:
             rows = self.ledger()
-            self._check_interrupted(rows)
+            self._check_interrupted(rows, "online-down")
             if [r.id for r in self._rollback_set(rows, step, everything)] != [r.id for r in chosen]:
                 raise LockError(
                     f"{self.tag}: another runner changed the ledger while this one waited for the lock; "
@@ -597,7 +680,12 @@ class Runner:
         prints, taken by exactly the path that ``run`` performs."""
         steps = self.history().steps(migration, direction)
         self.connection.hook = self.hook  # render_column for custom column types
-        return [s.text for s in self.connection.plan(steps)]
+        online = self._use_context(migration)
+        plan = self.connection.plan(steps)
+        if not online:
+            return [s.text for s in plan]
+        # an online plan says which statements run outside a transaction
+        return [f"-- outside a transaction\n{s.text}" if s.outside else s.text for s in plan]
 
     def _pretend_all(self, migrations: list[Migration], direction: str) -> None:
         """Each migration's plan, in order, with the live facts read once before the

@@ -31,6 +31,7 @@ from ..driver import (
     Features,
     LedgerRow,
     LedgerStore,
+    PlanContext,
     Refusal,
     Session,
     Statement,
@@ -335,8 +336,13 @@ class SqlSession(Session):
         finally:
             self._in_transaction = False
 
+    def online_forms(self) -> bool:
+        return self.driver.features.transactional_ddl and self.renderer().online_forms
+
     def renderer(self) -> Renderer:
-        return self.driver.renderer(self.hook)
+        renderer = self.driver.renderer(self.hook)
+        renderer.context = self.context
+        return renderer
 
     def plan(self, steps: Sequence[Step]) -> list[Statement]:
         return list(self.statements(steps))
@@ -377,7 +383,7 @@ class SqlSession(Session):
         if self.shared is None or key is None:
             yield from self._render(steps, facts)
         else:
-            key = (type(self), key, id(self.hook))
+            key = (type(self), key, id(self.hook), self.context)
             yield from self.shared.statements(key, steps, facts, lambda: self._render(steps, facts))
 
     def _render(self, steps: Sequence[Step], facts: Any) -> Iterator[Statement]:
@@ -475,10 +481,17 @@ class SqlSession(Session):
 
 def render_steps(renderer: Renderer, steps: Sequence[Step], facts: Any) -> Iterator[Statement]:
     """The statements of ``steps`` through ``renderer``, each naming its step, with
-    the checks that a narrowed column's rows fit its new type before them."""
+    the checks that a narrowed column's rows fit its new type before them. An
+    online plan starts with its session settings (the timeouts) and ends by
+    resetting them; a statement the renderer marks ``Outside`` runs outside any
+    transaction."""
     from ..schema.operations import RunPython
     from .dataloss import fit_checks
+    from .render import Outside
 
+    if renderer.online and steps:
+        for sql in renderer.settings():
+            yield Statement(sql, setup=True)
     first, before = fit_checks(steps, renderer)  # a narrowed column's rows must fit its new type
     yield from first
     for i, step in enumerate(steps):
@@ -487,7 +500,13 @@ def render_steps(renderer: Renderer, steps: Sequence[Step], facts: Any) -> Itera
             yield Statement(f"-- {step.op.describe()}", action=step.op.forward, step=step)
         else:
             for sql in renderer.statements(step, facts):
-                yield Statement(sql, step=step)
+                if isinstance(sql, Outside):
+                    yield Statement(str(sql), step=step, outside=True, repair=sql.repair)
+                else:
+                    yield Statement(sql, step=step)
+    if renderer.online and steps:
+        for sql in renderer.settings_reset():
+            yield Statement(sql, setup=True)
 
 
 class SqlDriver(Driver):
@@ -551,10 +570,15 @@ class SqlDriver(Driver):
         renderer.native_enum = self.features.native_enum  # enums without a type get a CHECK of their values
         return renderer
 
-    def plan_offline(self, steps: Sequence[Step], hook: Any = None) -> list[Statement]:
+    def plan_offline(
+        self, steps: Sequence[Step], hook: Any = None, context: PlanContext | None = None
+    ) -> list[Statement]:
         """The statements of ``steps`` from the states alone (no live facts): what
         ``make:migration`` lints for a connection it does not open."""
-        return list(render_steps(self.renderer(hook), steps, None))
+        renderer = self.renderer(hook)
+        if context is not None:
+            renderer.context = context
+        return list(render_steps(renderer, steps, None))
 
     # ------------------------------------------------------------ the live schema (drift, make:models, baseline)
 

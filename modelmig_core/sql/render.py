@@ -33,7 +33,7 @@ from sqlalchemy.schema import (
     SetColumnComment,
 )
 
-from ..driver import Step
+from ..driver import PlanContext, Step
 from ..errors import MigrationFailed
 from ..schema import operations as ops
 from ..schema.operations import AddColumn, AlterColumn, Operation
@@ -42,6 +42,19 @@ from ..schema.views import views_using
 from ..vocabulary.column_types import type_of
 from ..vocabulary.kinds import kind_named, kind_of, register_kinds
 from ..vocabulary.naming import enum_check_name
+
+
+class Outside(str):
+    """A statement a renderer returns that must run outside any transaction (an
+    online plan's ``CREATE INDEX CONCURRENTLY``), with what to send before it is run
+    again after an interruption left it half done (``repair``)."""
+
+    repair: tuple[str, ...] = ()
+
+    def __new__(cls, text: str, repair: tuple[str, ...] | list[str] = ()) -> Outside:
+        made = super().__new__(cls, text)
+        made.repair = tuple(repair)
+        return made
 
 
 def standard_string(value: str) -> str:
@@ -105,9 +118,15 @@ class Renderer:
     #: ``features.native_enum``, set by ``SqlDriver.renderer``)
     native_enum = False
 
+    #: whether this renderer has lock-safe forms for ``context.online`` (a driver's
+    #: renderer that has sets it; the default forms are rendered otherwise)
+    online_forms: ClassVar[bool] = False
+
     def __init__(self, hook: Any = None) -> None:
         self.hook = hook
         self.facts: Any = None
+        #: the plan's context (``PlanContext``), set by the session before rendering
+        self.context = PlanContext()
         self.table_options: dict[str, Any] = {}  # SQLAlchemy Table kwargs (mysql_engine, mysql_collate...)
         # qmark: statements run without parameters, so a '%' in a literal stays one
         # '%' (the format paramstyles would double it in every literal SQLAlchemy writes)
@@ -427,6 +446,21 @@ class Renderer:
         return out
 
     # ------------------------------------------------------------ operations
+
+    @property
+    def online(self) -> bool:
+        """Whether the lock-safe forms are rendered (the context asks, and this renderer has them)."""
+        return self.online_forms and self.context.online
+
+    def settings(self) -> list[str]:
+        """The session settings an online plan starts with (the timeouts of
+        ``context``), rendered for the server. Default: none."""
+        return []
+
+    def settings_reset(self) -> list[str]:
+        """What an online plan ends with: the session's settings as they were, so a
+        migration after it in the same run is not bound by them. Default: none."""
+        return []
 
     def statements(self, step: Step, facts: Any = None) -> list[str]:
         """The statements of one step. ``facts`` is what the session read of the live

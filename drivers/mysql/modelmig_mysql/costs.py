@@ -160,10 +160,24 @@ def _modify(step: Step | None, server: str | None) -> list[Finding]:
     return []
 
 
+def _asks_online(tree: exp.Alter) -> bool:
+    """``ALGORITHM=INSTANT`` or ``LOCK=NONE`` said explicitly: the server runs the
+    statement without blocking writes, or refuses it."""
+    for option in tree.args.get("options") or ():
+        value = option.name.upper() if isinstance(option, exp.Expression) else ""
+        if (isinstance(option, exp.AlgorithmProperty) and value == "INSTANT") or (
+            isinstance(option, exp.LockProperty) and value == "NONE"
+        ):
+            return True
+    return False
+
+
 def cost(step: Step | None, statement: str, server: str | None) -> list[Finding]:
     """The findings of one statement on a table with rows (timeouts aside: see ``lint_plan``)."""
     tree = parse(statement)
     if not isinstance(tree, exp.Alter) or str(tree.args.get("kind") or "").upper() != "TABLE":
+        return []
+    if _asks_online(tree):
         return []
     out: list[Finding] = []
     for action in tree.args.get("actions") or ():
@@ -211,3 +225,37 @@ def lint_plan(plan: Sequence[tuple[Step | None, str]], server: str | None, atomi
             found.append(Finding(TIMEOUT[0], Cost("an exclusive metadata lock"), TIMEOUT[1], TIMEOUT[2]))
         out.append(found)
     return out
+
+
+INPLACE = "ALGORITHM=INPLACE, LOCK=NONE"
+
+
+def online_form(statement: str, step: Step | None, server: str | None) -> str:
+    """``statement`` asking the server explicitly for the form that lets writes go
+    on, where the declared server has one: ``ALGORITHM=INSTANT`` for an added (or
+    dropped) column it adds instantly, ``ALGORITHM=INPLACE, LOCK=NONE`` for the
+    rest; a change only a copy can do is left as it is (make refuses it on an
+    online connection unless its migration acknowledges it)."""
+    tree = parse(statement)
+    if isinstance(tree, exp.Command) and "INDEX" in _words(tree)[:3] and str(tree.this).upper() == "CREATE":
+        return f"{statement} {INPLACE.replace(',', '')}"
+    if isinstance(tree, exp.Create) and str(tree.args.get("kind") or "").upper() == "INDEX":
+        return f"{statement} {INPLACE.replace(',', '')}"
+    if not isinstance(tree, exp.Alter) or str(tree.args.get("kind") or "").upper() != "TABLE":
+        return statement
+    actions = tree.args.get("actions") or []
+    if not actions or any(isinstance(a, exp.AlterRename) for a in actions) or tree.args.get("options"):
+        return statement
+    if any(f.cost.lock == COPY for f in cost(step, statement, server)):
+        return statement
+    if all(isinstance(a, exp.ColumnDef) for a in actions) and instant_add(server):
+        return f"{statement}, ALGORITHM=INSTANT"
+    dropping = all(isinstance(a, exp.Drop) and str(a.args.get("kind") or "").upper() == "COLUMN" for a in actions)
+    if dropping and instant_drop(server):
+        return f"{statement}, ALGORITHM=INSTANT"
+    return f"{statement}, {INPLACE}"
+
+
+def _words(tree: exp.Command) -> list[str]:
+    rest = tree.expression if isinstance(tree.expression, str) else tree.text("expression")
+    return rest.upper().split()

@@ -20,6 +20,7 @@ dropped with ``DROP CONSTRAINT`` (MySQL 8.0.19+ and MariaDB), foreign keys with
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,6 +101,7 @@ class MysqlRenderer(Renderer):
 
     dialect_name = "mysql"
     native_enum = True
+    online_forms = True  # ALGORITHM=INSTANT / INPLACE, LOCK=NONE where the declared server has them
     requote_names = True
     backslash_escapes = True  # MySQL's and MariaDB's default sql_mode
 
@@ -210,6 +212,30 @@ class MysqlRenderer(Renderer):
         self.live.indexes = {(op.new if t == op.old else t, i) for t, i in self.live.indexes}
         return super().op_rename_table(op, step)
 
+    # ------------------------------------------------------------ online forms (context.online)
+
+    def settings(self) -> list[str]:
+        """How long a statement waits for its metadata lock (whole seconds, at least 1)."""
+        seconds = max(1, math.ceil(self.context.seconds(self.context.lock_timeout)))
+        return [f"SET SESSION lock_wait_timeout = {seconds}"]
+
+    def settings_reset(self) -> list[str]:
+        return ["SET SESSION lock_wait_timeout = DEFAULT"]
+
+    def statements(self, step: Step, facts: Any = None) -> list[str]:
+        out = super().statements(step, facts)
+        if not self.online:
+            return out
+        from .costs import online_form
+
+        return [online_form(text, step, self.context.server) for text in out]
+
+    def drop_index_sql(self, table: str, name: str) -> str:
+        """MariaDB's DROP INDEX takes no ALGORITHM: online, its ALTER TABLE form does."""
+        if self.online:
+            return f"ALTER TABLE {self.q(table)} DROP INDEX {self.q(name)}"
+        return f"DROP INDEX {self.q(name)} ON {self.q(table)}"
+
     @renders_operation(api.AddColumn)
     def op_add_column(self, op: Any, step: Step) -> list[str]:
         if self.backfilled(op):
@@ -231,9 +257,11 @@ class MysqlRenderer(Renderer):
 
     @renders_operation(api.DropIndex)
     def op_drop_index(self, op: Any, step: Step) -> list[str]:
+        if self.online:
+            return [*self.keep_fk_indexes(op.table, step), self.drop_index_sql(op.table, op.index.name)]
         return self.keep_fk_indexes(op.table, step) + super().op_drop_index(op, step)
 
     @renders_operation(api.DropUnique)
     def op_drop_unique(self, op: Any, step: Step) -> list[str]:
         out = self.keep_fk_indexes(op.table, step)
-        return [*out, f"DROP INDEX {self.q(op.unique.name)} ON {self.q(op.table)}"]
+        return [*out, self.drop_index_sql(op.table, op.unique.name)]

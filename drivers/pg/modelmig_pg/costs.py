@@ -21,6 +21,7 @@ from typing import Any
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.tokens import TokenType
 
 from modelmig_core.api import Cost, Finding, Step, server_version
 
@@ -332,16 +333,72 @@ def cost(step: Step | None, statement: str, server: str | None, *, atomic: bool 
     return []
 
 
+def _validated(tree: exp.Expression | None) -> tuple[str, str] | None:
+    """(table, constraint) of ``ALTER TABLE t VALIDATE CONSTRAINT c`` (which sqlglot
+    leaves a Command), read from its tokens."""
+    if not isinstance(tree, exp.Command) or str(tree.this).upper() != "ALTER":
+        return None
+    rest = tree.expression if isinstance(tree.expression, str) else tree.text("expression")
+    try:
+        tokens = sqlglot.tokenize(rest, read="postgres")
+    except sqlglot.errors.SqlglotError:
+        return None
+    words = [t.text for t in tokens]
+    upper = [w.upper() if t.token_type != TokenType.IDENTIFIER else "" for w, t in zip(words, tokens, strict=True)]
+    if len(words) == 5 and upper[0] == "TABLE" and upper[2:4] == ["VALIDATE", "CONSTRAINT"]:
+        return words[1], words[4]
+    return None
+
+
+def _not_null_checks(tree: exp.Expression | None) -> dict[tuple[str, str], str]:
+    """{(table, constraint): column} of ``ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID``."""
+    if not isinstance(tree, exp.Alter) or not tree.args.get("not_valid") or not isinstance(tree.this, exp.Table):
+        return {}
+    out = {}
+    for action in tree.args.get("actions") or ():
+        for constraint in action.expressions if isinstance(action, exp.AddConstraint) else ():
+            check = constraint.find(exp.CheckColumnConstraint)
+            test = check.this if check is not None else None
+            if isinstance(test, exp.Is) and test.args.get("negate") and isinstance(test.expression, exp.Null):
+                if isinstance(test.this, exp.Column) and isinstance(constraint, exp.Constraint):
+                    out[(tree.this.name, constraint.this.name)] = test.this.name
+    return out
+
+
+def _set_not_null_columns(tree: exp.Expression | None) -> set[tuple[str, str]] | None:
+    """(table, column) of each SET NOT NULL when that is all the statement does."""
+    if not isinstance(tree, exp.Alter) or not isinstance(tree.this, exp.Table):
+        return None
+    actions = tree.args.get("actions") or []
+    if not actions or not all(
+        isinstance(a, exp.AlterColumn) and a.args.get("allow_null") is False and not a.args.get("drop") for a in actions
+    ):
+        return None
+    return {(tree.this.name, a.this.name) for a in actions}
+
+
 def lint_plan(plan: Sequence[tuple[Step | None, str]], server: str | None, atomic: bool) -> list[list[Finding]]:
     """Each statement's findings, and squawk's require-lock-timeout /
     require-statement-timeout on each DDL statement that no ``SET lock_timeout``
-    / ``SET statement_timeout`` earlier in the migration bounds."""
+    / ``SET statement_timeout`` earlier in the migration bounds. A SET NOT NULL
+    that a validated ``CHECK (col IS NOT NULL)`` earlier in the migration proves
+    skips its scan (PostgreSQL 12+): no finding."""
     timeouts: set[str] = set()
+    checks: dict[tuple[str, str], str] = {}
+    proven: set[tuple[str, str]] = set()
+    version = server_version(server, "postgresql", OLDEST)
     out = []
     for step, text in plan:
         tree = parse(text)
         timeouts |= set_timeouts(tree)
+        checks.update(_not_null_checks(tree))
+        validated = _validated(tree)
+        if validated in checks:
+            proven.add((validated[0], checks[validated]))
         found = cost(step, text, server, atomic=atomic)
+        columns = _set_not_null_columns(tree)
+        if columns and columns <= proven and version >= (12, 0):
+            found = [f for f in found if f.rule != COSTS["set_not_null"].rule]
         if is_ddl(tree):
             assert tree is not None
             lock = _lock_of(tree)

@@ -204,6 +204,10 @@ class PgSession(SqlSession):
 
         return isinstance(exc, errors.UndefinedTable)
 
+    def lock_not_granted(self, exc: BaseException) -> bool:
+        """SQLSTATE 55P03 (lock_not_available): ``lock_timeout`` fired."""
+        return getattr(exc, "sqlstate", None) == "55P03"
+
     def render_key(self) -> Hashable:
         return ("postgresql",)  # the renderer reads nothing of the URL or the server
 

@@ -1,0 +1,532 @@
+"""Online plans (issue 20, item 3): ``online = true`` on a connection, or
+``online = True/False`` in a migration file (which wins), renders the lock-safe
+forms, and the runner runs them step by step.
+
+What is checked, against the real servers:
+
+- squawk (squawk-cli, the outside oracle) over what ``--pretend`` prints of the
+  online plans of a catalogue of thirteen changes to a table with rows, up and
+  down, finds nothing from the issue's locking rules; the same changes planned
+  the default way (``online = False`` in the file) fire them (the control);
+  the online plan runs, and the live schema ends as the models say;
+- a writer with ``lock_timeout = '200ms'`` updating rows throughout an online
+  migration never times out, and does under the default plan (the control);
+- an online index build interrupted mid-way (the runner killed while the build
+  waits on a transaction the test holds open) leaves ``indisvalid = false``; the
+  next run drops it, builds it again, and the schema ends as the models say;
+- a lock not granted within ``lock_timeout`` is tried again, each retry a line;
+- changes with no lock-safe form are refused at make time, naming them;
+- the configuration and the migration file attribute are validated.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.support.servers import ServerDb
+from tests.test_lint import AFTER, BEFORE, LOCKING_RULES, fill, squawk
+
+#: thirteen changes to ``items`` that have a lock-safe form: rename a column, drop
+#: an index, drop a unique constraint, add a column with a default, add a nullable
+#: column, add a NOT NULL column (backfilled), DROP NOT NULL, SET NOT NULL, change a
+#: default, add an index, a unique constraint, a check and a foreign key
+ONLINE_AFTER = """
+class Owner(Model):
+    table = "owners"
+    schema = {"id": column("increments"), "name": column("string", 50)}
+
+class Item(Model):
+    table = "items"
+    schema = {
+        "id": column("increments"),
+        "owner_id": column("integer"),
+        "code": column("string", 20, unique=True),
+        "qty": column("integer", nullable=True),
+        "note": column("string", 100),
+        "renamed": column("string", 20, nullable=True, renamed_from="old"),
+        "label": column("string", 20, nullable=True, default="none"),
+        "price": column("integer"),
+        "tag": column("string", 20, nullable=True),
+        "flag": column("boolean", default=False),
+        "extra": column("string", 10, nullable=True),
+        "due": column("date", backfill="2026-01-01"),
+    }
+    database = {
+        "indexes": [index(["price"], name="ix_items_price")],
+        "foreign_keys": [foreign_key("owner_id", "owners", "id", name="fk_items_owner")],
+        "checks": [check("price >= 0", name="ck_items_price")],
+    }
+"""
+
+LATER = {"MODELMIG_NOW": "2026-01-02T00:00:00"}
+
+
+def online_catalogue(make_project: Any, db: ServerDb, **conn: Any) -> Any:
+    p = make_project({"main": {"url": db.url, "online": True, **conn}})
+    p.models(BEFORE)
+    p.ok("make:migration", "--name", "start")
+    p.ok("migrate:run")
+    fill(db)
+    p.models(ONLINE_AFTER)
+    made = p.ok("make:migration", "--name", "catalogue", env=LATER)
+    assert "(13 operation(s))" in made.output
+    assert "warning: lint:" not in made.output  # the online plan make lints has nothing to say
+    return p
+
+
+def pretend_sql(p: Any, *args: str) -> str:
+    """What --pretend prints, less its header lines: the SQL modelmig sends, in order."""
+    lines = p.ok(*args, "--pretend").stdout.splitlines()
+    return "\n".join(x for x in lines if not x.startswith("-- main:") and not x.startswith("main:")) + "\n"
+
+
+def squawk_file(sql: str, path: Path) -> set[str]:
+    """squawk's rules over ``sql``, linted as one migration file (no ignore comments)."""
+    assert "squawk-ignore" not in sql
+    path.write_text(sql)
+    done = subprocess.run([squawk(), "--reporter", "json", str(path)], capture_output=True, text=True)
+    assert done.returncode in (0, 1), done.stderr
+    return {v["rule_name"] for v in json.loads(done.stdout or "[]")}
+
+
+def test_squawk_finds_no_locking_rule_in_the_online_plans(make_project: Any, pg_db: ServerDb, tmp_path: Path) -> None:
+    p = online_catalogue(make_project, pg_db)
+    up = pretend_sql(p, "migrate:run")
+    assert "CREATE INDEX CONCURRENTLY ix_items_price" in up and "NOT VALID" in up and "VALIDATE CONSTRAINT" in up
+    assert up.startswith("SET lock_timeout = '2s';\nSET statement_timeout = '30min';\n")
+    assert squawk_file(up, tmp_path / "up.sql") & LOCKING_RULES == set()
+    # modelmig's lint agrees: nothing to acknowledge
+    result = p.run("migrate:lint", "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["findings"] == 0
+    p.ok("migrate:run")
+    assert p.run("migrate:status", "--drift").exit_code == 0
+    assert pg_db.scalar("SELECT COUNT(*) FROM items WHERE due = '2026-01-01' AND note IS NOT NULL") == 200
+    # no temporary NOT NULL check and no invalid index is left behind
+    assert pg_db.scalar("SELECT COUNT(*) FROM pg_constraint WHERE conname LIKE '%%_not_null'") == 0
+    assert pg_db.scalar("SELECT COUNT(*) FROM pg_index WHERE NOT indisvalid") == 0
+    # the rollback plan is online too
+    down = pretend_sql(p, "migrate:rollback")
+    assert "DROP INDEX CONCURRENTLY IF EXISTS ix_items_price" in down
+    assert squawk_file(down, tmp_path / "down.sql") & LOCKING_RULES == set()
+    p.ok("migrate:rollback")
+    assert p.run("migrate:status", "--drift").exit_code == 0
+
+
+def test_online_false_in_the_file_wins_and_fires_the_rules(make_project: Any, pg_db: ServerDb, tmp_path: Path) -> None:
+    """The control: the same changes planned the default way fire squawk's locking rules."""
+    p = online_catalogue(make_project, pg_db)
+    path = p.migration_files()[-1]
+    path.write_text(path.read_text() + "\nonline = False\n")
+    default = pretend_sql(p, "migrate:run")
+    assert "CONCURRENTLY" not in default and "SET lock_timeout" not in default
+    fired = squawk_file(default, tmp_path / "default.sql") & LOCKING_RULES
+    assert fired == LOCKING_RULES - {"ban-concurrent-index-creation-in-transaction", "changing-column-type"}
+    result = p.run("migrate:lint")
+    assert result.exit_code == 1 and "require-concurrent-index-creation" in result.stdout
+    # and the other way round: online = True in a file on a connection that is not online
+    q = make_project({"main": {"url": pg_db.url}})
+    q.models(BEFORE)
+    q.ok("make:migration", "--name", "start", env={"MODELMIG_NOW": "2026-01-03T00:00:00"})
+    start = q.migration_files()[-1]
+    q.models(ONLINE_AFTER)
+    q.ok("make:migration", "--name", "catalogue", env={"MODELMIG_NOW": "2026-01-04T00:00:00"})
+    mine = q.migration_files()[-1]
+    assert mine != start
+    mine.write_text(mine.read_text() + "\nonline = True\n")
+    assert "CREATE INDEX CONCURRENTLY" in pretend_sql(q, "migrate:run")
+
+
+# ---------------------------------------------------------------- a writer that must not be blocked
+
+
+class Writer(threading.Thread):
+    """Single-row updates of ``items`` in a loop, each in its own transaction, with
+    ``lock_timeout = '200ms'``: the longest wait, and how many timed out."""
+
+    def __init__(self, url: str, rows: int) -> None:
+        super().__init__(daemon=True)
+        self.url, self.rows = url, rows
+        self.stop = threading.Event()
+        self.started_writing = threading.Event()
+        self.longest = 0.0
+        self.timeouts = 0
+        self.updates = 0
+        self.errors: list[str] = []
+
+    def run(self) -> None:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute("SET lock_timeout = '200ms'")
+            i = 0
+            while not self.stop.is_set():
+                i = (i * 7919 + 13) % self.rows
+                started = time.perf_counter()
+                try:
+                    conn.execute("UPDATE items SET price = price + 1 WHERE id = %s", (i + 1,))
+                    self.updates += 1
+                except psycopg.errors.LockNotAvailable:
+                    self.timeouts += 1
+                except psycopg.Error as exc:  # a statement the migration makes fail is a finding too
+                    self.errors.append(str(exc))
+                self.longest = max(self.longest, time.perf_counter() - started)
+                self.started_writing.set()
+
+
+WRITER_BEFORE = """
+class Owner(Model):
+    table = "owners"
+    schema = {"id": column("increments"), "name": column("string", 50)}
+
+class Item(Model):
+    table = "items"
+    schema = {
+        "id": column("increments"),
+        "owner_id": column("integer"),
+        "code": column("string", 20),
+        "note": column("string", 100, nullable=True),
+        "price": column("integer"),
+    }
+"""
+
+#: the issue's seven common operations but the type change (which has no online form):
+#: an index, a unique constraint, a foreign key, a check, SET NOT NULL, a column with a default
+WRITER_AFTER = """
+class Owner(Model):
+    table = "owners"
+    schema = {"id": column("increments"), "name": column("string", 50)}
+
+class Item(Model):
+    table = "items"
+    schema = {
+        "id": column("increments"),
+        "owner_id": column("integer"),
+        "code": column("string", 20, unique=True),
+        "note": column("string", 100),
+        "price": column("integer"),
+        "flag": column("boolean", default=False),
+    }
+    database = {
+        "indexes": [index(["note"], name="ix_items_note")],
+        "foreign_keys": [foreign_key("owner_id", "owners", "id", name="fk_items_owner")],
+        "checks": [check("price >= 0", name="ck_items_price")],
+    }
+"""
+
+
+def writer_project(make_project: Any, db: ServerDb, rows: int, online: bool) -> Any:
+    p = make_project({"main": {"url": db.url, "online": online}})
+    p.models(WRITER_BEFORE)
+    p.ok("make:migration", "--name", "start")
+    p.ok("migrate:run")
+    db.execute("INSERT INTO owners (id, name) VALUES (1, 'one'), (2, 'two')")
+    db.execute(
+        "INSERT INTO items (id, owner_id, code, note, price) "
+        f"SELECT i, 1 + i % 2, 'c' || i, 'note ' || md5(i::text), i FROM generate_series(1, {rows}) AS i"
+    )
+    db.execute("ANALYZE items")
+    p.models(WRITER_AFTER)
+    p.ok("make:migration", "--name", "busy", env=LATER)
+    return p
+
+
+def migrate_under_writer(p: Any, db: ServerDb, rows: int) -> Writer:
+    writer = Writer(db.url, rows)
+    writer.start()
+    assert writer.started_writing.wait(10)
+    try:
+        p.ok("migrate:run")
+    finally:
+        time.sleep(0.2)
+        writer.stop.set()
+        writer.join(10)
+    assert writer.updates > 0 and not writer.errors, writer.errors
+    assert p.run("migrate:status", "--drift").exit_code == 0
+    return writer
+
+
+def writer_check(make_project: Any, pg_db: ServerDb, rows: int) -> tuple[Writer, Writer]:
+    online = migrate_under_writer(writer_project(make_project, pg_db, rows, True), pg_db, rows)
+    pg_db.execute("DROP TABLE items, owners, modelmig_migrations")
+    default = migrate_under_writer(writer_project(make_project, pg_db, rows, False), pg_db, rows)
+    return online, default
+
+
+@pytest.mark.heavy
+def test_a_writer_is_never_blocked_by_an_online_migration_of_200k_rows(make_project: Any, pg_db: ServerDb) -> None:
+    online, default = writer_check(make_project, pg_db, 200_000)
+    assert online.timeouts == 0, f"online: {online.timeouts} timeout(s), longest wait {online.longest:.3f} s"
+    assert default.timeouts > 0, f"default: longest wait {default.longest:.3f} s"
+
+
+def test_a_writer_is_never_blocked_by_an_online_migration(make_project: Any, pg_db: ServerDb) -> None:
+    """The normal suite's version: 120,000 rows, enough for the default plan to hold
+    its locks past the writer's 200 ms."""
+    online, default = writer_check(make_project, pg_db, 120_000)
+    assert online.timeouts == 0, f"online: {online.timeouts} timeout(s), longest wait {online.longest:.3f} s"
+    assert default.timeouts > 0, f"default: longest wait {default.longest:.3f} s"
+
+
+# ---------------------------------------------------------------- an interrupted concurrent build
+
+INDEXED = WRITER_BEFORE.replace(
+    '"price": column("integer"),\n    }',
+    '"price": column("integer"),\n    }\n    database = {"indexes": [index(["note"], name="ix_items_note")]}',
+)
+
+
+def backend_waiting(db: ServerDb, prefix: str, timeout: float = 20.0) -> int:
+    """The pid of the server process running a statement starting with ``prefix``
+    once it waits on a lock."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pid = db.scalar(
+            "SELECT pid FROM pg_stat_activity WHERE query LIKE "
+            f"'{prefix}%%' AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+        )
+        if pid is not None:
+            return int(pid)
+        time.sleep(0.05)
+    raise AssertionError(f"no statement {prefix!r} waited on a lock within {timeout} s")
+
+
+def test_an_interrupted_concurrent_build_is_repaired_by_the_next_run(make_project: Any, pg_db: ServerDb) -> None:
+    p = writer_project(make_project, pg_db, 2_000, True)
+    p.connections["main"]["lock_timeout"] = "60s"  # the build waits on the test's transaction, not on a timeout
+    p.write_config()
+    p.models(INDEXED)
+    path = p.migration_files()[-1]
+    path.unlink()
+    p.ok("make:migration", "--name", "note_index", env=LATER)
+    holder = psycopg.connect(pg_db.url)  # a transaction that has written to items, held open
+    holder.execute("UPDATE items SET price = price WHERE id = 1")
+    env = {**os.environ, "MODELMIG_NOW": LATER["MODELMIG_NOW"]}
+    modelmig = str(Path(sys.executable).parent / "modelmig")
+    runner = subprocess.Popen([modelmig, "migrate:run"], cwd=p.root, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        pid = backend_waiting(pg_db, "CREATE INDEX CONCURRENTLY ix_items_note")
+        # the runner dies, and its server process with it, while the build waits
+        runner.send_signal(signal.SIGKILL)
+        runner.wait(10)
+        assert pg_db.scalar(f"SELECT pg_terminate_backend({pid})") is True
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+        holder.rollback()
+        holder.close()
+    deadline = time.monotonic() + 10
+    while pg_db.scalar(f"SELECT COUNT(*) FROM pg_stat_activity WHERE pid = {pid}") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pg_db.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_items_note'::regclass") is False
+    mid = p.migration_files()[-1].stem
+    assert pg_db.scalar(f"SELECT status FROM modelmig_migrations WHERE id = '{mid}'") == "online"
+    status = p.run("migrate:status")
+    assert f"{mid}" in status.stdout and "interrupted" in status.stdout
+    # another command stops at it, naming what resumes it
+    refused = p.run("migrate:rollback")
+    assert refused.exit_code != 0 and "run `modelmig migrate:run`" in refused.output
+    # the next run drops the invalid index, builds it again, and finishes the migration
+    pretend = p.ok("migrate:run", "--pretend").output
+    assert f"would resume online migration {mid} where it stopped (0 statement(s) of its plan" in pretend
+    done = p.ok("migrate:run")
+    assert "repairing it first: DROP INDEX CONCURRENTLY IF EXISTS ix_items_note" in done.output
+    assert f"main: resuming {mid} (an interrupted online migration: 0 statement(s) of its plan" in done.output
+    assert pg_db.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_items_note'::regclass") is True
+    assert pg_db.scalar(f"SELECT status FROM modelmig_migrations WHERE id = '{mid}'") == "applied"
+    assert p.run("migrate:status", "--drift").exit_code == 0
+
+
+def test_a_lock_not_granted_is_tried_again(make_project: Any, pg_db: ServerDb) -> None:
+    p = writer_project(make_project, pg_db, 100, True)
+    p.connections["main"]["lock_timeout"] = "100ms"
+    p.write_config()
+    holder = psycopg.connect(pg_db.url)
+    holder.execute("LOCK TABLE items IN ACCESS SHARE MODE")  # what every ALTER TABLE waits for
+    release = threading.Timer(1.2, holder.rollback)
+    release.start()
+    try:
+        done = p.ok("migrate:run")
+    finally:
+        release.join()
+        holder.close()
+    retries = [x for x in done.output.splitlines() if "did not get its lock within lock_timeout 100ms" in x]
+    assert retries and "retry 1 of 5" in retries[0], done.output
+    assert p.run("migrate:status", "--drift").exit_code == 0
+    # a lock never granted: bounded retries, then one error line; the ledger says where it stopped
+    p.ok("migrate:rollback")
+    p.connections["main"]["lock_retries"] = 1
+    p.write_config()
+    holder = psycopg.connect(pg_db.url)
+    holder.execute("LOCK TABLE items IN ACCESS SHARE MODE")
+    try:
+        failed = p.run("migrate:run")
+    finally:
+        holder.rollback()
+        holder.close()
+    assert failed.exit_code != 0
+    assert "retry 1 of 1" in failed.output and "canceling statement due to lock timeout" in failed.output
+    p.ok("migrate:run")
+    assert p.run("migrate:status", "--drift").exit_code == 0
+
+
+# ---------------------------------------------------------------- make-time refusals, configuration
+
+
+def test_changes_without_a_lock_safe_form_are_refused_at_make_time(make_project: Any, pg_db: ServerDb) -> None:
+    p = make_project({"main": {"url": pg_db.url, "online": True}})
+    p.models(BEFORE)
+    p.ok("make:migration", "--name", "start")
+    before = p.migration_files()
+    p.models(AFTER)  # the lint catalogue: it changes a type (a rewrite) and drops a column
+    made = p.run("make:migration", "--name", "catalogue", env=LATER)
+    assert made.exit_code != 0 and p.migration_files() == before  # nothing written
+    errors = [x for x in made.output.splitlines() if x.startswith("error:")]
+    assert any(x.startswith("error: drop label from items: connection 'main' is online") for x in errors), errors
+    assert any("alter qty on items" in x and "changing-column-type" in x and "rewrites the table" in x for x in errors)
+    assert all("lint_ignore" in x for x in errors[:-1]) and "2 refusal(s)" in errors[-1]
+
+
+def test_an_acknowledged_change_runs_online(make_project: Any, pg_db: ServerDb) -> None:
+    """A change make refuses is written by hand as a migration of its own that
+    acknowledges it (``lint_ignore``); migrate:lint then passes and it runs."""
+    p = make_project({"main": {"url": pg_db.url, "online": True}})
+    p.models(BEFORE)
+    p.ok("make:migration", "--name", "start")
+    p.ok("migrate:run")
+    fill(pg_db)
+    p.ok("make:migration", "--empty", "--name", "qty_bigint", env=LATER)
+    path = p.migration_files()[-1]
+    up = (
+        'up = [op.AlterColumn("items", op.Column("qty", "integer"), op.Column("qty", "bigInteger"))]\n'
+        'down = [op.AlterColumn("items", op.Column("qty", "bigInteger"), op.Column("qty", "integer"))]\n'
+        'lint_ignore = {"changing-column-type": "a maintenance window: items is small"}'
+    )
+    source = path.read_text().replace("up = []", up.split("\n")[0]).replace("down = []", up.split("\n")[1])
+    path.write_text(source + "\n" + up.split("\n")[2] + "\n")
+    lint = p.run("migrate:lint")
+    assert lint.exit_code == 0 and "(acknowledged: a maintenance window: items is small)" in lint.stdout
+    p.ok("migrate:run")
+    assert pg_db.scalar("SELECT data_type FROM information_schema.columns WHERE column_name = 'qty'") == "bigint"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "says"),
+    [
+        ("online", "yes", "'online' must be true or false, got 'yes'"),
+        ("lock_timeout", "2 seconds", "'lock_timeout' must be a duration like \"2s\""),
+        ("lock_timeout", 2, "'lock_timeout' must be a duration like \"2s\""),
+        ("statement_timeout", "1s'; DROP TABLE items; --", "'statement_timeout' must be a duration"),
+        ("lock_retries", -1, "'lock_retries' must be a whole number from 0 to 100, got -1"),
+        ("lock_retries", True, "'lock_retries' must be a whole number from 0 to 100, got True"),
+    ],
+)
+def test_bad_online_settings_are_one_error_naming_the_connection(
+    make_project: Any, pg_db: ServerDb, key: str, value: Any, says: str
+) -> None:
+    p = make_project({"main": {"url": pg_db.url, key: value}})
+    p.models(BEFORE)
+    result = p.run("migrate:run")
+    assert result.exit_code != 0
+    errors = [x for x in result.output.splitlines() if x.startswith("error:")]
+    assert len(errors) == 1 and "connection 'main'" in errors[0] and says in errors[0], result.output
+    assert pg_db.scalar("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'") == 0
+
+
+def test_a_bad_online_attribute_is_one_error_naming_the_file(make_project: Any, pg_db: ServerDb) -> None:
+    p = make_project({"main": {"url": pg_db.url}})
+    p.models(BEFORE)
+    p.ok("make:migration", "--name", "start")
+    path = p.migration_files()[-1]
+    path.write_text(path.read_text() + '\nonline = "yes"\n')
+    result = p.run("migrate:run")
+    assert result.exit_code != 0
+    errors = [x for x in result.output.splitlines() if x.startswith("error:")]
+    assert len(errors) == 1 and path.name in errors[0] and "'online' must be True or False, got str" in errors[0]
+    assert pg_db.scalar("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'") == 0
+
+
+# ---------------------------------------------------------------- MariaDB: explicit algorithms, executed
+
+MARIADB_AFTER = ONLINE_AFTER.replace(
+    '        "foreign_keys": [foreign_key("owner_id", "owners", "id", name="fk_items_owner")],\n'
+    '        "checks": [check("price >= 0", name="ck_items_price")],\n',
+    "",
+)
+
+
+def test_mariadb_online_plans_ask_for_instant_or_inplace_and_run(make_project: Any, mysql_db: ServerDb) -> None:
+    import sqlalchemy as sa
+
+    p = make_project({"main": {"url": mysql_db.url, "online": True, "server": "mariadb-10.11"}})
+    p.models(BEFORE)
+    p.ok("make:migration", "--name", "start")
+    p.ok("migrate:run")
+    fill(mysql_db)
+    # the lint catalogue: the changes only a table copy can do are refused at make time, one line each
+    p.models(AFTER)
+    made = p.run("make:migration", "--name", "catalogue", env=LATER)
+    assert made.exit_code != 0
+    errors = [x for x in made.output.splitlines() if x.startswith("error:")]
+    copies = [x for x in errors if "takes ALGORITHM=COPY, LOCK=SHARED" in x]
+    assert {x.split(":")[1].strip() for x in copies} == {
+        "alter qty on items",
+        "add ck_items_price to items",
+        "add fk_items_owner to items",
+    }
+    assert any(x.startswith("error: drop label from items:") for x in errors) and "4 refusal(s)" in errors[-1]
+    # the server agrees: it refuses to change the type in place, without a lock
+    with pytest.raises(sa.exc.DBAPIError) as refused:
+        mysql_db.execute("ALTER TABLE items MODIFY COLUMN qty BIGINT NOT NULL, ALGORITHM=INPLACE, LOCK=NONE")
+    assert refused.value.orig.args[0] in (1845, 1846)
+    # the rest, online: every ALTER and index names its algorithm, the server runs them all
+    p.models(MARIADB_AFTER)
+    p.ok("make:migration", "--name", "online", env=LATER)
+    for direction in ("migrate:run", "migrate:rollback", "migrate:run"):
+        plan = [x for x in pretend_sql(p, direction).splitlines() if x.strip()]
+        assert (
+            plan[0] == "SET SESSION lock_wait_timeout = 2;" and plan[-1] == "SET SESSION lock_wait_timeout = DEFAULT;"
+        )
+        ddl = [x for x in plan if x.startswith(("ALTER", "CREATE", "DROP"))]
+        assert ddl and all(
+            x.endswith(("ALGORITHM=INSTANT;", "ALGORITHM=INPLACE, LOCK=NONE;", "ALGORITHM=INPLACE LOCK=NONE;"))
+            for x in ddl
+        ), plan
+        assert p.run("migrate:lint").exit_code == 0
+        p.ok(direction)
+        assert p.run("migrate:status", "--drift").exit_code == 0
+    assert mysql_db.scalar("SELECT COUNT(*) FROM items WHERE due = '2026-01-01' AND note IS NOT NULL") == 200
+
+
+def test_an_interrupted_online_migration_can_be_resolved_instead(make_project: Any, pg_db: ServerDb) -> None:
+    p = writer_project(make_project, pg_db, 500, True)
+    p.connections["main"]["lock_retries"] = 0
+    p.connections["main"]["lock_timeout"] = "100ms"
+    p.write_config()
+    holder = psycopg.connect(pg_db.url)
+    holder.execute("SELECT 1")
+    try:
+        # the statements on items complete; the foreign key's lock on owners is not granted
+        holder.execute("LOCK TABLE owners IN SHARE MODE")
+        failed = p.run("migrate:run")
+    finally:
+        holder.rollback()
+        holder.close()
+    assert failed.exit_code != 0 and "stays marked as an interrupted online migration" in failed.output
+    mid = p.migration_files()[-1].stem
+    assert pg_db.scalar(f"SELECT status FROM modelmig_migrations WHERE id = '{mid}'") == "online"
+    assert pg_db.scalar(f"SELECT progress FROM modelmig_migrations WHERE id = '{mid}'") > 2
+    # the schema is finished by hand (here: the foreign key), and the migration marked applied
+    pg_db.execute("ALTER TABLE items ADD CONSTRAINT fk_items_owner FOREIGN KEY (owner_id) REFERENCES owners (id)")
+    resolved = p.ok("migrate:resolve", mid, "--applied")
+    assert "marked" in resolved.output and "online" in resolved.output
+    assert pg_db.scalar(f"SELECT status FROM modelmig_migrations WHERE id = '{mid}'") == "applied"
+    assert p.run("migrate:status", "--drift").exit_code == 0
