@@ -103,6 +103,7 @@ LAYER: dict[str, str] = {
     "__init__": "model",
     "model.dsl": "model",
     "model.compile": "model",
+    "model.kinds": "model",
     "model.family": "model",
     "model.relational": "model",
     # schema: state values, operations, the diff, the comparison of two states

@@ -18,10 +18,11 @@ from modelmig_core.api import AddMember, ConfigError, DropMember, Kind, Value
 from modelmig_core.history import statecache
 from modelmig_core.history.migrations import render
 from modelmig_core.history.source import to_source
+from modelmig_core.model.kinds import BUILTIN_KINDS
 from modelmig_core.operations import AddColumn, DropColumn
 from modelmig_core.registry import Registry
 from modelmig_core.schema import diff as diff_module
-from modelmig_core.schema.diff import BUILTIN_KINDS, diff_states, inverse_operations
+from modelmig_core.schema.diff import diff_states, inverse_operations
 from modelmig_core.schema.state import Check, Column, ForeignKey, Index, State, Table, Unique
 from modelmig_core.vocabulary.kinds import kind_named, register_kinds
 from tests.plugins import exclusion

@@ -14,6 +14,9 @@ A package of small modules, a comparator per kind and one dependency ordering:
   the core's comparators, each module with its kind's (``COMPARATORS``);
 - ``members``: the generic comparators of a plugin's kind.
 
+The core's kinds themselves (``Kind`` objects with these comparators and their
+model syntax) are ``model/kinds.py``'s ``BUILTIN_KINDS``.
+
 Checks that go or change are dropped first (their SQL names columns as they are
 before any rename), then the declared renames run. Every comparator,
 ``fn(old_table, new_table, context) -> list[Node]``, is then asked phase by phase
@@ -31,21 +34,9 @@ refuse to change what a foreign key uses).
 
 from __future__ import annotations
 
-from typing import Any
-
-from ...vocabulary.kinds import Kind, plugin_kinds
-from ..operations import (
-    AddCheck,
-    AddForeignKey,
-    AddUnique,
-    CreateIndex,
-    DropCheck,
-    DropForeignKey,
-    DropIndex,
-    DropUnique,
-    Operation,
-)
-from ..state import Check, ForeignKey, Index, State, Unique
+from ...vocabulary.kinds import plugin_kinds
+from ..operations import Operation
+from ..state import State
 from . import checks, columns, foreign_keys, indexes, tables, uniques
 from .checks import checks_dropped_before_renames
 from .context import (
@@ -64,7 +55,6 @@ from .ordering import Key, Node, Obj, column_obj, dependency_order, fk_obj, inde
 from .tables import declared_renames
 
 __all__ = [
-    "BUILTIN_KINDS",
     "COMPARATORS",
     "PHASES",
     "TYPE_FIELDS",
@@ -144,36 +134,3 @@ def diff_states(old: State, new: State, hints: DiffHints | None = None) -> list[
 
 def inverse_operations(ops: list[Operation]) -> list[Operation]:
     return [op.inverse() for op in reversed(ops)]
-
-
-# ---------------------------------------------------------------- the core's kinds
-
-
-def _columns_of(value: Any) -> tuple[str, ...]:
-    return tuple(value.columns)
-
-
-#: The core's kinds, registered through the ``kinds`` hook (``relational.py``) as a
-#: plugin's are; in the order their comparators run within a phase. The core's
-#: model syntax (``compile.py``), renderers and reflection know them by their values.
-BUILTIN_KINDS: tuple[Kind, ...] = (
-    Kind(
-        "foreign_keys", ForeignKey, AddForeignKey, DropForeignKey, "foreign key", "foreign_keys",
-        columns=_columns_of, comparators=foreign_keys.COMPARATORS, requires=("add_constraint_to_existing_table",),
-        builtin=True,
-    ),
-    Kind(
-        "indexes", Index, CreateIndex, DropIndex, "index", "indexes",
-        columns=_columns_of, comparators=indexes.COMPARATORS, builtin=True,
-    ),
-    Kind(
-        "uniques", Unique, AddUnique, DropUnique, "unique constraint", "unique",
-        columns=_columns_of, comparators=uniques.COMPARATORS, requires=("add_unique_to_existing_table",),
-        builtin=True,
-    ),
-    Kind(
-        "checks", Check, AddCheck, DropCheck, "check constraint", "checks",
-        comparators=checks.COMPARATORS, requires=("add_constraint_to_existing_table", "check_constraints"),
-        builtin=True,
-    ),
-)  # fmt: skip
