@@ -18,8 +18,9 @@ from modelmig_core.api import AddMember, ConfigError, DropMember, Kind, Value
 from modelmig_core.history import statecache
 from modelmig_core.history.migrations import render
 from modelmig_core.history.source import to_source
+from modelmig_core.make import derive_name
 from modelmig_core.model.kinds import BUILTIN_KINDS
-from modelmig_core.operations import AddColumn, DropColumn, RenameColumn
+from modelmig_core.operations import AddColumn, CreateTable, DropColumn, RenameColumn
 from modelmig_core.registry import Registry
 from modelmig_core.schema import diff as diff_module
 from modelmig_core.schema.diff import DiffHints, diff_states, inverse_operations
@@ -253,3 +254,17 @@ def test_a_kind_without_its_own_rename_has_its_columns_field_rewritten(monkeypat
     new = State({"bookings": replace(got, checks=(Check("ck_room", "place > 0"),)), "rooms": rooms})
     ops = diff_states(State({"bookings": t, "rooms": rooms}), new, ROOM_RENAMED)
     assert [type(o).__name__ for o in ops] == ["DropCheck", "RenameColumn", "AddCheck"]
+
+
+def test_a_migration_creating_a_table_with_a_plugin_member_is_named_for_the_table() -> None:
+    ex = Exclusion("ex_b", (("room", "="),))
+    created = diff_states(State(), State({"bookings": booking(ex)}))
+    assert [type(o) for o in created] == [CreateTable, AddExclusion]
+    assert derive_name(created) == "create_bookings_table"
+    rooms = Table("rooms", (ID,))
+    both = diff_states(State(), State({"bookings": booking(ex), "rooms": rooms}))
+    assert derive_name(both) == "create_bookings_rooms_tables"
+    # on a table that exists, the member is the change
+    added = diff_states(State({"bookings": booking()}), State({"bookings": booking(ex)}))
+    assert derive_name(added) == "add_ex_b_to_bookings"
+    assert derive_name([*added, *diff_states(State(), State({"rooms": rooms}))]) == "update_schema"
