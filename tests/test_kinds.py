@@ -53,7 +53,7 @@ def replay(state: State, ops: list[Any]) -> State:
 
 def test_the_core_kinds_come_through_the_hook_as_a_plugins_do() -> None:
     answered = [k for kinds in Registry().hook.kinds() for k in kinds]
-    assert [k.name for k in answered if k.builtin] == ["foreign_keys", "indexes", "uniques", "checks"]
+    assert [k.name for k in answered if k.builtin] == ["foreign_keys", "uniques", "indexes", "checks"]
     assert all(isinstance(k, Kind) for k in answered)
     # each kind names its value, its operations (each the other's inverse) and its comparators
     for kind in BUILTIN_KINDS:

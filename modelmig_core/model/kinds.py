@@ -106,27 +106,64 @@ def compile_check(entry: Any, table: str) -> Check:
     return Check(ck_name, entry.expression)
 
 
+# ---------------------------------------------------------------- back into a model (make:models)
+
+ModelCall = tuple[str, tuple[Any, ...], tuple[tuple[str, Any], ...]]
+
+
+def _names(columns: tuple[str, ...]) -> str | list[str]:
+    return columns[0] if len(columns) == 1 else list(columns)
+
+
+def foreign_key_call(fk: ForeignKey) -> ModelCall:
+    kw: list[tuple[str, Any]] = [("name", fk.name)]
+    if fk.on_delete:
+        kw.append(("on_delete", fk.on_delete.lower()))
+    if fk.on_update:
+        kw.append(("on_update", fk.on_update.lower()))
+    return "foreign_key", (_names(fk.columns), fk.ref_table, _names(fk.ref_columns)), tuple(kw)
+
+
+def index_call(ix: Index) -> ModelCall:
+    """``index(...)``; a unique index stays a unique index (``unique=True``), not a unique constraint."""
+    kwargs: tuple[tuple[str, Any], ...] = (("name", ix.name),)
+    return "index", (_names(ix.columns),), (*kwargs, ("unique", True)) if ix.unique else kwargs
+
+
+def unique_call(uq: Unique) -> ModelCall:
+    return "unique", (_names(uq.columns),), (("name", uq.name),)
+
+
+def check_call(ck: Check) -> ModelCall:
+    problem = check_expression_problem(ck.expression)
+    if problem is not None:
+        raise ValueError(f"check {ck.expression} cannot be written in a model ({problem})")
+    return "check", (ck.expression,), (("name", ck.name),)
+
+
 #: The core's kinds, registered through the ``kinds`` hook (``relational.py``) as a
-#: plugin's are; in the order their comparators run within a phase. Renderers and
-#: reflection know them by their values.
+#: plugin's are; in the order a model's ``database`` block is compiled and written
+#: (the order their comparators run is ``diff.COMPARATORS``'). Renderers and
+#: reflection know them by their values; their ``model_call`` writes the model DSL.
 BUILTIN_KINDS: tuple[Kind, ...] = (
     Kind(
         "foreign_keys", ForeignKey, AddForeignKey, DropForeignKey, "foreign key", "foreign_keys",
-        compile=compile_foreign_key, columns=columns_field, comparators=foreign_keys.COMPARATORS,
-        requires=("add_constraint_to_existing_table",), builtin=True,
-    ),
-    Kind(
-        "indexes", Index, CreateIndex, DropIndex, "index", "indexes",
-        compile=compile_index, columns=columns_field, comparators=indexes.COMPARATORS, builtin=True,
+        compile=compile_foreign_key, columns=columns_field, model_call=foreign_key_call,
+        comparators=foreign_keys.COMPARATORS, requires=("add_constraint_to_existing_table",), builtin=True,
     ),
     Kind(
         "uniques", Unique, AddUnique, DropUnique, "unique constraint", "unique",
-        compile=compile_unique, columns=columns_field, comparators=uniques.COMPARATORS,
+        compile=compile_unique, columns=columns_field, model_call=unique_call, comparators=uniques.COMPARATORS,
         requires=("add_unique_to_existing_table",), builtin=True,
     ),
     Kind(
+        "indexes", Index, CreateIndex, DropIndex, "index", "indexes",
+        compile=compile_index, columns=columns_field, model_call=index_call, comparators=indexes.COMPARATORS,
+        builtin=True,
+    ),
+    Kind(
         "checks", Check, AddCheck, DropCheck, "check constraint", "checks",
-        compile=compile_check, comparators=checks.COMPARATORS,
+        compile=compile_check, model_call=check_call, comparators=checks.COMPARATORS,
         requires=("add_constraint_to_existing_table", "check_constraints"), builtin=True,
     ),
 )  # fmt: skip

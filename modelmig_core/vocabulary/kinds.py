@@ -84,7 +84,9 @@ class Kind:
     - ``model_call(value) -> (function, args, kwargs)``: the ``database`` entry
       make:models writes for a value, a call of ``function`` of module
       ``model_module`` (imported by the models file) with these Python values (each
-      written as a literal; kwargs as (name, value) pairs).
+      written as a literal; kwargs as (name, value) pairs); ``ValueError`` when a
+      model cannot say it (make:models notes it, left out). The core's kinds write
+      the model DSL's own functions (no ``model_module``).
     - ``rename_column(value, old, new) -> value``: the value once column ``old`` of
       its table is renamed ``new`` (a declared ``renamed_from``: the value is kept,
       never dropped and added again). Default: ``rename_in_columns``, which rewrites
