@@ -162,10 +162,6 @@ def class_name(table: str) -> str:
     return name
 
 
-def _names(columns: tuple[str, ...]) -> str | list[str]:
-    return columns[0] if len(columns) == 1 else list(columns)
-
-
 # ---------------------------------------------------------------- the description
 
 

@@ -19,7 +19,7 @@ reflection of this process know them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import ConfigError
@@ -50,7 +50,7 @@ def columns_field(value: Any) -> tuple[str, ...]:
 def rename_in_columns(value: Any, old: str, new: str) -> Any:
     """``value`` with column ``old`` renamed to ``new`` in its ``columns`` field, when it
     has one (a tuple of column names); otherwise ``value`` as it is."""
-    if "columns" not in {f.name for f in fields(value)}:
+    if "columns" not in getattr(value, "__dataclass_fields__", {}):
         return value
     columns = tuple(new if c == old else c for c in value.columns)
     return value if columns == tuple(value.columns) else replace(value, columns=columns)
