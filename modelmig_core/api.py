@@ -123,7 +123,7 @@ if TYPE_CHECKING:
         RunSQL,
     )
     from .schema.operations.base import has_named, replace_named
-    from .schema.operations.constraints import AddMember, DropMember
+    from .schema.operations.members import AddMember, DropMember
     from .schema.state import Check, Column, ForeignKey, Index, State, Table, Unique, Value
     from .sql.driver import SqlDriver, SqlLedgerStore, SqlSession
     from .sql.reflect import Catalogue, Reflection
@@ -191,8 +191,8 @@ _WHERE: dict[str, str] = {
     "AddCheck": ".schema.operations",
     "AddColumn": ".schema.operations",
     "AddForeignKey": ".schema.operations",
-    "AddMember": ".schema.operations.constraints",
-    "DropMember": ".schema.operations.constraints",
+    "AddMember": ".schema.operations.members",
+    "DropMember": ".schema.operations.members",
     "Kind": ".vocabulary.kinds",
     "AddUnique": ".schema.operations",
     "AlterColumn": ".schema.operations",

@@ -27,8 +27,10 @@ from .model.dsl import Model
 from .registry import Registry
 from .schema.diff import DiffHints, inverse_operations
 from .schema.operations import AlterColumn, DropColumn, Operation, RunPython
+from .schema.operations.members import AddMember
 from .schema.state import Column, State
 from .targets import chain_map, driver_of
+from .vocabulary.kinds import kind_of
 from .vocabulary.naming import slug
 
 STAMP = "%Y%m%d%H%M%S"
@@ -64,6 +66,10 @@ def now() -> datetime:
 
 
 def derive_name(ops: list[Operation]) -> str:
+    # a plugin kind's member added to a table created in the same migration is part
+    # of creating it (CreateTable holds the core's kinds, a plugin's follow it)
+    created = {o.subject for o in ops if o.creates == "table"}
+    ops = [o for o in ops if not (isinstance(o, AddMember) and o.subject in created)]
     if len(ops) == 1:
         return slug(ops[0].name_hint())
     kinds = {o.creates for o in ops}
@@ -322,14 +328,23 @@ def unsupported(
                     )
                     out.append(Line.on(text, conn.name))
                 elif not renders_operation(driver, op):
+                    why = _no_implementation(driver, op)
                     text = (
-                        f"{chain.name}: {mid}: {op.describe()}: connection {conn.name!r} (driver {driver.name}) "
-                        f"cannot run it (its renderer has no implementation of {type(op).__qualname__}): change "
-                        "the models so that no such step is needed"
+                        f"{chain.name}: {mid}: {op.describe()}: connection {conn.name!r}{why}: change the models "
+                        "so that no such step is needed"
                     )
                     out.append(Line.on(text, conn.name))
             state = op.state_forwards(state)
     return out
+
+
+def _no_implementation(driver: Driver, op: Operation) -> str:
+    """Why ``driver`` cannot run ``op``, after the connection's name: a plugin kind's
+    operation names the kind and the driver."""
+    kind = kind_of(type(op))
+    if kind is not None and not kind.builtin:
+        return f": driver {driver.name} has no implementation of kind {kind.name!r} ({type(op).__qualname__})"
+    return f" (driver {driver.name}) cannot run it (its renderer has no implementation of {type(op).__qualname__})"
 
 
 def renders_operation(driver: Driver, op: Operation) -> bool:

@@ -78,6 +78,8 @@ def test_exclusion_constraint_lifecycle(pg_project: tuple[Project, ServerDb]) ->
     p.models(MODELS)
     p.ok("make:migration")
     (path,) = p.migration_files()
+    # the table and its plugin member, made together: named for the table it creates
+    assert path.name.endswith("_create_bookings_table.py"), path.name
     source = path.read_text()
     # the plugin's classes, imported from the plugin's module; the file parses back
     assert "\nimport exclusion\n" in source, source
@@ -178,6 +180,42 @@ def test_a_driver_without_the_kind_is_refused_at_make(make_project: Any) -> None
     assert result.exit_code != 0, result.output
     refusals = [line for line in result.output.splitlines() if "exclusion constraint" in line]
     assert len(refusals) == 1, result.output
-    assert "ex_bookings_room" in refusals[0] and "driver sqlite" in refusals[0], result.output
-    assert "AddExclusion" in refusals[0], result.output
+    assert "add exclusion constraint ex_bookings_room to bookings" in refusals[0], result.output
+    assert "driver sqlite has no implementation of kind 'exclusions' (AddExclusion)" in refusals[0], result.output
     assert p.migration_files() == []
+
+
+def test_renaming_a_column_the_constraint_uses_keeps_it(pg_project: tuple[Project, ServerDb]) -> None:
+    """A declared rename of a column the exclusion constraint uses: the migration
+    renames the column alone (``Kind.rename_column``: the constraint is never
+    dropped and added again), the server's constraint follows it, drift is 0, the
+    constraint still refuses a conflicting row, and a rollback renames it back."""
+    p, db = pg_project
+    p.models(MODELS)
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    renamed = MODELS.replace('"room": column("integer")', '"place": column("integer", renamed_from="room")')
+    p.models(renamed.replace('("room", "=")', '("place", "=")'))
+    p.ok("make:migration", env={"MODELMIG_NOW": "2026-01-02T00:00:00"})
+    second = p.migration_files()[-1]
+    source = second.read_text()
+    assert 'op.RenameColumn("bookings", "room", "place")' in source, source
+    assert "Exclusion" not in source, source  # neither dropped nor added
+    p.ok("migrate:run")
+    assert constraints(db) == [("ex_bookings_room", "EXCLUDE USING gist (place WITH =, during WITH &&)")]
+    assert p.run("migrate:status", "--drift").exit_code == 0
+    query(
+        db, "INSERT INTO bookings (place, during) VALUES (1, CAST('[2026-01-01 10:00, 2026-01-01 12:00)' AS tsrange))"
+    )
+    with pytest.raises(sa.exc.IntegrityError) as caught:
+        query(
+            db,
+            "INSERT INTO bookings (place, during) VALUES (1, CAST('[2026-01-01 11:00, 2026-01-01 13:00)' AS tsrange))",
+        )
+    assert getattr(caught.value.orig, "sqlstate", None) == "23P01", caught.value
+    # the same models make nothing new
+    p.ok("make:migration", env={"MODELMIG_NOW": "2026-01-03T00:00:00"})
+    assert p.migration_files()[-1] == second
+    p.ok("migrate:rollback")
+    assert constraints(db) == [("ex_bookings_room", "EXCLUDE USING gist (room WITH =, during WITH &&)")]
+    assert p.run("migrate:status", "--drift").exit_code == 0

@@ -7,7 +7,7 @@ migration files like the core's, and conflicting registrations are one error."""
 from __future__ import annotations
 
 import ast
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -18,11 +18,14 @@ from modelmig_core.api import AddMember, ConfigError, DropMember, Kind, Value
 from modelmig_core.history import statecache
 from modelmig_core.history.migrations import render
 from modelmig_core.history.source import to_source
-from modelmig_core.operations import AddColumn, DropColumn
+from modelmig_core.make import derive_name
+from modelmig_core.model.kinds import BUILTIN_KINDS
+from modelmig_core.operations import AddColumn, CreateTable, DropColumn, RenameColumn
 from modelmig_core.registry import Registry
 from modelmig_core.schema import diff as diff_module
-from modelmig_core.schema.diff import BUILTIN_KINDS, diff_states, inverse_operations
+from modelmig_core.schema.diff import DiffHints, diff_states, inverse_operations
 from modelmig_core.schema.state import Check, Column, ForeignKey, Index, State, Table, Unique
+from modelmig_core.vocabulary import kinds as kinds_module
 from modelmig_core.vocabulary.kinds import kind_named, register_kinds
 from tests.plugins import exclusion
 from tests.plugins.exclusion import EXCLUSIONS, AddExclusion, DropExclusion, Exclusion
@@ -50,7 +53,7 @@ def replay(state: State, ops: list[Any]) -> State:
 
 def test_the_core_kinds_come_through_the_hook_as_a_plugins_do() -> None:
     answered = [k for kinds in Registry().hook.kinds() for k in kinds]
-    assert [k.name for k in answered if k.builtin] == ["foreign_keys", "indexes", "uniques", "checks"]
+    assert [k.name for k in answered if k.builtin] == ["foreign_keys", "uniques", "indexes", "checks"]
     assert all(isinstance(k, Kind) for k in answered)
     # each kind names its value, its operations (each the other's inverse) and its comparators
     for kind in BUILTIN_KINDS:
@@ -182,3 +185,86 @@ def test_conflicting_kinds_are_one_error() -> None:
         register_kinds([["exclusions"]])  # type: ignore[list-item]
     with pytest.raises(ConfigError, match="identifier"):
         Kind("not a name", Thing, AddThing, DropThing)
+
+
+# ---------------------------------------------------------------- a declared column rename keeps every kind's members
+
+ROOM_RENAMED = DiffHints(columns={"bookings": {"place": "room"}})
+
+
+def renamed(table: Table) -> Table:
+    """``table`` as the models say after ``room`` is renamed ``place``."""
+    columns = tuple(replace(c, name="place") if c.name == "room" else c for c in table.columns)
+    members = [
+        (k, tuple(EXCLUSIONS.rename_column(v, "room", "place") if k == "exclusions" else v for v in values))
+        for k, values in table.members
+    ]
+    return Table(table.name, columns, members=tuple(members))
+
+
+@settings(max_examples=60, deadline=None)
+@given(exclusions)
+def test_a_declared_rename_keeps_a_plugin_kinds_members(found: list[Exclusion]) -> None:
+    """The column a plugin's exclusion constraints use is renamed: one RenameColumn,
+    never a drop and an add of a constraint (``Kind.rename_column``), both ways."""
+    old = State({"bookings": booking(*found)})
+    new = State({"bookings": renamed(booking(*found))})
+    ops = diff_states(old, new, ROOM_RENAMED)
+    assert [type(o) for o in ops] == [RenameColumn]
+    assert replay(old, ops) == new and replay(new, inverse_operations(ops)) == old
+    back = diff_states(new, old, DiffHints(columns={"bookings": {"room": "place"}}))
+    assert [type(o) for o in back] == [RenameColumn] and replay(new, back) == old
+
+
+def test_a_kind_without_its_own_rename_has_its_columns_field_rewritten(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default ``rename_column`` rewrites a value's ``columns`` field, the core's
+    kinds' (an index, a unique constraint, a foreign key) as a plugin's; a check's SQL
+    is never rewritten: the diff drops it before the rename and adds it after."""
+    monkeypatch.setattr(kinds_module, "_REGISTERED", dict(kinds_module._REGISTERED))
+
+    @dataclass(frozen=True)
+    class Spread(Value):
+        name: str
+        columns: tuple[str, ...]
+
+    class AddSpread(AddMember):
+        """Add a spread."""
+
+    class DropSpread(DropMember):
+        """Drop a spread."""
+
+    register_kinds([[Kind("spreads", Spread, AddSpread, DropSpread, columns=lambda v: v.columns)]])
+    t = Table(
+        "bookings",
+        (ID, ROOM, SLOT),
+        indexes=[Index("ix_room", ("room", "slot"))],
+        uniques=[Unique("uq_room", ("room",))],
+        foreign_keys=[ForeignKey("fk_room", ("room",), "rooms", ("id",))],
+        checks=[Check("ck_room", "room > 0")],
+        spreads=[Spread("sp_room", ("slot", "room"))],
+    )
+    rooms = Table("rooms", (ID,))
+    (after,) = [RenameColumn("bookings", "room", "place")]
+    state = after.state_forwards(State({"bookings": t, "rooms": rooms}))
+    got = state.tables["bookings"]
+    assert got.indexes == (Index("ix_room", ("place", "slot")),) and got.uniques == (Unique("uq_room", ("place",)),)
+    assert got.foreign_keys == (ForeignKey("fk_room", ("place",), "rooms", ("id",)),)
+    assert got.member("spreads") == (Spread("sp_room", ("slot", "place")),)
+    assert got.checks == t.checks  # SQL text: the diff drops and adds it around the rename
+    new = State({"bookings": replace(got, checks=(Check("ck_room", "place > 0"),)), "rooms": rooms})
+    ops = diff_states(State({"bookings": t, "rooms": rooms}), new, ROOM_RENAMED)
+    assert [type(o).__name__ for o in ops] == ["DropCheck", "RenameColumn", "AddCheck"]
+
+
+def test_a_migration_creating_a_table_with_a_plugin_member_is_named_for_the_table() -> None:
+    ex = Exclusion("ex_b", (("room", "="),))
+    created = diff_states(State(), State({"bookings": booking(ex)}))
+    assert [type(o) for o in created] == [CreateTable, AddExclusion]
+    assert derive_name(created) == "create_bookings_table"
+    rooms = Table("rooms", (ID,))
+    both = diff_states(State(), State({"bookings": booking(ex), "rooms": rooms}))
+    assert derive_name(both) == "create_bookings_rooms_tables"
+    # on a table that exists, the member is the change
+    added = diff_states(State({"bookings": booking()}), State({"bookings": booking(ex)}))
+    assert derive_name(added) == "add_ex_b_to_bookings"
+    assert derive_name([*added, *diff_states(State(), State({"rooms": rooms}))]) == "update_schema"

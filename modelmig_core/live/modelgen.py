@@ -48,11 +48,11 @@ from ..config import Config
 from ..errors import ConfigError, ModelError, ModelmigError
 from ..model.compile import check_references, compile_column, compile_sql_models, compile_table
 from ..model.dsl import Model, check, column, foreign_key, index, relation, unique
-from ..schema.sqltext import check_expression_problem
+from ..model.kinds import BUILTIN_KINDS
 from ..schema.state import Column, ForeignKey, Index, State, Table, Unique
 from ..targets import Target
 from ..vocabulary.column_types import DEFAULT_STRING_LENGTH, STATE_TYPES, is_registered, registered_types
-from ..vocabulary.kinds import kind_named, plugin_kinds
+from ..vocabulary.kinds import Kind, kind_named, plugin_kinds
 from ..vocabulary.naming import index_name
 
 Echo = Callable[[str], None]
@@ -160,10 +160,6 @@ def class_name(table: str) -> str:
     if not name[:1].isalpha() or keyword.iskeyword(name):
         name = "T" + name
     return name
-
-
-def _names(columns: tuple[str, ...]) -> str | list[str]:
-    return columns[0] if len(columns) == 1 else list(columns)
 
 
 # ---------------------------------------------------------------- the description
@@ -350,15 +346,6 @@ def _column_level(t: Table, ix: Index | Unique, unique: bool) -> bool:
     return len(ix.columns) == 1 and ix.name == index_name(t.name, ix.columns, unique)
 
 
-def fk_call(fk: ForeignKey) -> Call:
-    kw: list[tuple[str, Any]] = [("name", fk.name)]
-    if fk.on_delete:
-        kw.append(("on_delete", fk.on_delete.lower()))
-    if fk.on_update:
-        kw.append(("on_update", fk.on_update.lower()))
-    return Call("foreign_key", (_names(fk.columns), fk.ref_table, _names(fk.ref_columns)), tuple(kw))
-
-
 def relation_name(fk: ForeignKey, taken: set[str]) -> str | None:
     column = fk.columns[0]
     name = column[:-3] if column.endswith("_id") and len(column) > 3 else singular(fk.ref_table)
@@ -386,50 +373,58 @@ def describe_model(m: ModelSource, classes: dict[str, str], expressions: dict[tu
         taken.add(name)
         call = Call("relation", ("belongsTo", classes[fk.ref_table]), (("foreign_key", fk.columns[0]),))
         m.schema.append((name, call))
-    if fks:
-        m.database.append(("foreign_keys", [fk_call(fk) for fk in fks]))
-    columns = set(t.column_names)
-    # a unique index stays a unique index (index(..., unique=True)), not a unique constraint
-    kinds: tuple[tuple[str, str, bool, Sequence[Index | Unique]], ...] = (
-        ("unique", "unique", True, t.uniques),
-        ("indexes", "index", False, t.indexes),
-    )
-    for key, fn, is_unique, members in kinds:
-        entries = []
-        for ix in members:
-            unique_index = isinstance(ix, Index) and ix.unique
-            if not unique_index and _column_level(t, ix, is_unique):
-                continue
-            if not set(ix.columns) <= columns:
-                m.notes.append(f"{t.name}.{ix.name}: an index on expressions, left out")
-                continue
-            kwargs: tuple[tuple[str, Any], ...] = (("name", ix.name),)
-            entries.append(Call(fn, (_names(ix.columns),), (*kwargs, ("unique", True)) if unique_index else kwargs))
+    # a value a column's own option declares (unique=True, index=True) is not written again
+    said = {u for u in t.uniques if _column_level(t, u, True)}
+    said |= {ix for ix in t.indexes if not ix.unique and _column_level(t, ix, False)}
+    writable = {"foreign_keys": tuple(fks)}  # those to a table with a model
+    for kind_name, values in written_members(t):
+        kind = BUILTIN_BY_NAME.get(kind_name) or kind_named(kind_name)
+        kept = [v for v in writable.get(kind_name, values) if v not in said]
+        entries = member_calls(t, kind_name, kind, kept, m.notes)
         if entries:
-            m.database.append((key, entries))
-    checks = []
-    for c in t.checks:
-        problem = check_expression_problem(c.expression)
-        if problem is not None:
-            m.notes.append(
-                f"{t.name}.{c.name}: check {c.expression} cannot be written in a model ({problem}), left out"
-            )
-            continue
-        checks.append(Call("check", (c.expression,), (("name", c.name),)))
-    if checks:
-        m.database.append(("checks", checks))
-    for kind_name, values in t.extra_members:  # a plugin's kinds, in their own syntax
-        kind = kind_named(kind_name)
-        if kind is None or kind.syntax is None or kind.model_call is None or kind.model_module is None:
-            names = ", ".join(v.name for v in values)
-            m.notes.append(f"{t.name}: {kind_name} {names}: no registered kind writes them in a model, left out")
-            continue
-        calls = []
-        for value in values:
-            fn, args, kwargs = kind.model_call(value)
-            calls.append(Call(fn, tuple(args), tuple((k, v) for k, v in kwargs), module=kind.model_module))
-        m.database.append((kind.syntax, calls))
+            m.database.append((kind.syntax if kind is not None and kind.syntax else kind_name, entries))
     return m
+
+
+#: the core's kinds by name (whether or not a registry has registered them in this process)
+BUILTIN_BY_NAME = {k.name: k for k in BUILTIN_KINDS}
+
+
+def written_members(t: Table) -> list[tuple[str, tuple[Any, ...]]]:
+    """What ``t`` holds of each kind, in the order a model's ``database`` block is
+    written: the core's kinds in their registration order, then a plugin's by name."""
+    order = {k.name: n for n, k in enumerate(BUILTIN_KINDS)}
+    return sorted(t.members, key=lambda kv: (order.get(kv[0], len(order)), kv[0]))
+
+
+def member_calls(t: Table, kind_name: str, kind: Kind | None, values: Sequence[Any], notes: list[str]) -> list[Call]:
+    """The ``database`` entries of one kind's values, each through its Kind's
+    ``model_call`` (the core's kinds as a plugin's); what a model cannot say is noted."""
+    if not values:
+        return []
+    if (
+        kind is None
+        or kind.syntax is None
+        or kind.model_call is None
+        or (kind.model_module is None and not kind.builtin)
+    ):
+        names = ", ".join(v.name for v in values)
+        notes.append(f"{t.name}: {kind_name} {names}: no registered kind writes them in a model, left out")
+        return []
+    columns = set(t.column_names)
+    calls = []
+    for value in values:
+        if not set(kind.columns(value)) <= columns:
+            article = "an" if kind.title[:1] in "aeiou" else "a"
+            notes.append(f"{t.name}.{value.name}: {article} {kind.title} on expressions, left out")
+            continue
+        try:
+            fn, args, kwargs = kind.model_call(value)
+        except ValueError as exc:
+            notes.append(f"{t.name}.{value.name}: {exc}, left out")
+            continue
+        calls.append(Call(fn, tuple(args), tuple((k, v) for k, v in kwargs), module=kind.model_module))
+    return calls
 
 
 def _drop_unwritable_defaults(m: ModelSource) -> str | None:

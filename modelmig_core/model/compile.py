@@ -10,27 +10,16 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import ModelError
-from ..schema.sqltext import check_expression_problem
 from ..schema.state import Check, Column, ForeignKey, Index, State, Table, Unique
 from ..vocabulary.column_types import BUILTIN_TYPES, COLUMN_OPTIONS, INTEGER_RANGES, ColumnType, register, type_of
-from ..vocabulary.kinds import CORE_SYNTAX, plugin_kinds
-from ..vocabulary.naming import check_name, foreign_key_name, index_name, snake
-from .dsl import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Model, RelationSpec
+from ..vocabulary.kinds import Kind, ModelProblem, plugin_kinds
+from ..vocabulary.naming import foreign_key_name, index_name, snake
+from .dsl import ColumnSpec, Model, RelationSpec
+from .kinds import BUILTIN_KINDS
 
 RELATION_KINDS = frozenset({"belongsTo", "hasOne", "hasMany", "belongsToMany", "morphTo", "morphMany"})
-DATABASE_KEYS = CORE_SYNTAX  # a plugin's kinds add theirs
 #: table names modelmig keeps for itself (the ledger, the Mongo lock, rebuild scratch tables)
 RESERVED_PREFIXES = ("modelmig_", "_modelmig_")
-REFERENTIAL_ACTIONS = {
-    "cascade": "CASCADE",
-    "set null": "SET NULL",
-    "set_null": "SET NULL",
-    "restrict": "RESTRICT",
-    "no action": "NO ACTION",
-    "no_action": "NO ACTION",
-    "set default": "SET DEFAULT",
-    "set_default": "SET DEFAULT",
-}
 
 
 _SOURCES: weakref.WeakKeyDictionary[type, str] = weakref.WeakKeyDictionary()
@@ -202,11 +191,17 @@ def _compile_column(model: type[Model], name: str, spec: ColumnSpec, extra_types
     return col
 
 
-def _database_block(model: type[Model]) -> dict[str, list[Any]]:
+def model_kinds() -> list[Kind]:
+    """The kinds a model's ``database`` block may declare: the core's (always), then
+    the plugins' registered in this process."""
+    return [*BUILTIN_KINDS, *plugin_kinds()]
+
+
+def _database_block(model: type[Model], kinds: list[Kind]) -> dict[str, list[Any]]:
     block = getattr(model, "database", {}) or {}
     if not isinstance(block, dict):
         raise ModelError(f"{where(model)}: database must be a dict")
-    keys = DATABASE_KEYS | {k.syntax for k in plugin_kinds() if k.syntax}
+    keys = {k.syntax for k in kinds if k.syntax}
     unknown = sorted(set(block) - keys, key=str)
     if unknown:
         raise ModelError(f"{where(model)}: unknown database key {unknown[0]!r} (known: {', '.join(sorted(keys))})")
@@ -217,15 +212,6 @@ def _database_block(model: type[Model]) -> dict[str, list[Any]]:
             raise ModelError(f"{where(model)}: database[{key!r}] must be a list")
         out[key] = list(value)
     return out
-
-
-def _action(model: type[Model], fk_name: str, value: str | None) -> str | None:
-    if value is None:
-        return None
-    action = REFERENTIAL_ACTIONS.get(str(value).lower())
-    if action is None:
-        raise ModelError(f"{where(model)}: foreign key {fk_name}: unknown referential action {value!r}")
-    return action
 
 
 _SPECS: weakref.WeakKeyDictionary[type, tuple[Any, dict[str, ColumnSpec]]] = weakref.WeakKeyDictionary()
@@ -262,105 +248,63 @@ def _column_specs(model: type[Model], schema: Any) -> dict[str, ColumnSpec]:
 
 
 def compile_table(model: type[Model], extra_types: Iterable[ColumnType | str] = ()) -> Table:
-    """One SQL model -> a state Table (checked on its own; cross-model checks follow)."""
+    """One SQL model -> a state Table (checked on its own; cross-model checks follow):
+    its columns, then what each registered kind compiles from its ``database`` key."""
     name = table_name(model)
     specs = column_specs(model)
     columns = tuple(compile_column(model, n, s, extra_types) for n, s in specs.items())
-    colnames = {c.name for c in columns}
     if sum(1 for c in columns if c.autoincrement) > 1:
         raise ModelError(f"{where(model)}: more than one auto-increment column")
-    block = _database_block(model)
+    kinds = model_kinds()
+    block = _database_block(model, kinds)
+    members = column_members(name, columns, specs)
+    given: dict[str, list[Any]] = {}  # values one kind's syntax gave another kind, after that kind's own
+    by_value = {k.value: k for k in kinds}
+    colnames = {c.name for c in columns}
+    for kind in kinds:
+        for entry in block.get(kind.syntax, ()) if kind.syntax else ():
+            value = _compile_entry(model, kind, entry, name)
+            target = by_value.get(type(value), kind)
+            for c in target.columns(value):
+                if c not in colnames:
+                    what = f"{target.title} {value.name}"
+                    raise ModelError(f"{where(model, c)}: {what} names a column the schema does not declare")
+            (members if target is kind else given).setdefault(target.name, []).append(value)
+    for kind_name, values in given.items():
+        members.setdefault(kind_name, []).extend(values)
+    table = Table(name, columns, members={k: tuple(v) for k, v in members.items()})
+    check_actions_against_checks(model, table.foreign_keys, table.checks)
+    return table
 
-    def known(cols: tuple[str, ...], what: str) -> None:
-        if not cols:
-            raise ModelError(f"{where(model)}: {what} names no column")
-        for c in cols:
-            if c not in colnames:
-                raise ModelError(f"{where(model, c)}: {what} names a column the schema does not declare")
 
-    indexes: list[Index] = []
-    uniques: list[Unique] = []
+def column_members(table: str, columns: tuple[Column, ...], specs: Mapping[str, ColumnSpec]) -> dict[str, list[Any]]:
+    """What a column's own options declare: ``unique=True`` a unique constraint,
+    ``index=True`` an index, each over the one column."""
+    out: dict[str, list[Any]] = {}
     for col in columns:
         opts = specs[col.name].options
         if opts.get("unique"):
-            uniques.append(Unique(index_name(name, (col.name,), True), (col.name,)))
+            out.setdefault("uniques", []).append(Unique(index_name(table, (col.name,), True), (col.name,)))
         if opts.get("index"):
-            indexes.append(Index(index_name(name, (col.name,), False), (col.name,), False))
-    for key in ("unique", "indexes"):
-        for spec in block[key]:
-            if not isinstance(spec, IndexSpec):
-                raise ModelError(f"{where(model)}: database[{key!r}] entries must be index(...) or unique(...)")
-            is_unique = spec.unique or key == "unique"
-            options = dict(spec.options)
-            # index(..., unique=True) in "indexes": a unique index, which is not a unique constraint
-            unique_index = not is_unique and options.pop("unique", False)
-            if not isinstance(unique_index, bool):
-                raise ModelError(f"{where(model)}: index {spec.name or ''} option unique must be True or False")
-            known(spec.columns, f"{'unique' if is_unique else 'index'} {spec.name or ''}".strip())
-            if options:
-                raise ModelError(f"{where(model)}: index option {sorted(options)[0]!r} is not supported on SQL models")
-            label = spec.name or index_name(name, spec.columns, is_unique or unique_index)
-            if is_unique:
-                uniques.append(Unique(label, spec.columns))
-            else:
-                indexes.append(Index(label, spec.columns, unique_index))
-
-    fks: list[ForeignKey] = []
-    for spec in block["foreign_keys"]:
-        if not isinstance(spec, ForeignKeySpec):
-            raise ModelError(f"{where(model)}: database['foreign_keys'] entries must be foreign_key(...)")
-        fk_name = spec.name or foreign_key_name(name, spec.columns, spec.ref_table)
-        known(spec.columns, f"foreign key {fk_name}")
-        if len(spec.columns) != len(spec.ref_columns):
-            raise ModelError(
-                f"{where(model)}: foreign key {fk_name} has {len(spec.columns)} columns "
-                f"but references {len(spec.ref_columns)}"
-            )
-        fks.append(
-            ForeignKey(
-                fk_name,
-                spec.columns,
-                spec.ref_table,
-                spec.ref_columns,
-                _action(model, fk_name, spec.on_delete),
-                _action(model, fk_name, spec.on_update),
-            )
-        )
-
-    checks: list[Check] = []
-    for spec in block["checks"]:
-        if not isinstance(spec, CheckSpec) or not isinstance(spec.expression, str) or not spec.expression.strip():
-            raise ModelError(f"{where(model)}: database['checks'] entries must be check('<sql expression>')")
-        ck_name = spec.name or check_name(name, spec.expression)
-        problem = check_expression_problem(spec.expression)
-        if problem is not None:
-            raise ModelError(
-                f"{where(model)}, check {ck_name!r}: a check must be one SQL expression; this one {problem}"
-            )
-        checks.append(Check(ck_name, spec.expression))
-    check_actions_against_checks(model, fks, checks)
-
-    members: dict[str, tuple[Any, ...]] = {}
-    for kind in plugin_kinds():  # a plugin's kinds, declared under their database key
-        if not kind.syntax or not block.get(kind.syntax):
-            continue
-        if kind.compile is None:
-            raise ModelError(f"{where(model)}: database[{kind.syntax!r}]: the kind {kind.name!r} has no model syntax")
-        values = []
-        for entry in block[kind.syntax]:
-            try:
-                value = kind.compile(entry, name)
-            except (ValueError, TypeError) as exc:
-                raise ModelError(f"{where(model)}: database[{kind.syntax!r}]: {exc}") from None
-            used = tuple(kind.columns(value))
-            if used:
-                known(used, f"{kind.title} {value.name}")
-            values.append(value)
-        members[kind.name] = tuple(values)
-    return Table(name, columns, tuple(indexes), tuple(fks), tuple(checks), uniques=tuple(uniques), **members)
+            out.setdefault("indexes", []).append(Index(index_name(table, (col.name,), False), (col.name,), False))
+    return out
 
 
-def check_actions_against_checks(model: type[Model], fks: list[ForeignKey], checks: list[Check]) -> None:
+def _compile_entry(model: type[Model], kind: Kind, entry: Any, table: str) -> Any:
+    """One entry of ``database[kind.syntax]`` through the kind's ``compile``; its
+    problem as one error line naming the model."""
+    if kind.compile is None:
+        raise ModelError(f"{where(model)}: database[{kind.syntax!r}]: the kind {kind.name!r} has no model syntax")
+    try:
+        return kind.compile(entry, table)
+    except ModelProblem as exc:
+        subject = f", {exc.subject}" if exc.subject else ""
+        raise ModelError(f"{where(model, exc.field)}{subject}: {exc}") from None
+    except (ValueError, TypeError) as exc:
+        raise ModelError(f"{where(model)}: database[{kind.syntax!r}]: {exc}") from None
+
+
+def check_actions_against_checks(model: type[Model], fks: Iterable[ForeignKey], checks: Iterable[Check]) -> None:
     """MySQL refuses a CHECK on a column whose foreign key has an ON DELETE/UPDATE
     action (the others accept it): refused here, for every database."""
     acting = {

@@ -9,12 +9,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..hookspecs import hookimpl
-from ..schema.diff import BUILTIN_KINDS, DiffHints, diff_states
+from ..schema.diff import DiffHints, diff_states
 from ..schema.operations import Operation
 from ..schema.state import State
 from ..vocabulary.column_types import BUILTIN_TYPES, ColumnType
 from ..vocabulary.kinds import Kind
 from .family import Family, relational
+from .kinds import BUILTIN_KINDS
 
 
 @hookimpl

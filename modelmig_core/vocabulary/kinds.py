@@ -19,7 +19,7 @@ reflection of this process know them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import ConfigError
@@ -28,6 +28,32 @@ from ..errors import ConfigError
 RenderFn = Callable[[Any, Any, Any], list[str]]
 #: ``reflect[dialect](connection, tables) -> {table: [values]}``: one query for every table
 ReflectFn = Callable[[Any, Sequence[str]], Mapping[str, Sequence[Any]]]
+
+
+class ModelProblem(ValueError):
+    """What a kind's ``compile`` raises when an entry of a model's ``database`` block
+    cannot compile and the message says on its own what it is about: the core
+    writes it after the model (``field``: the column it names; ``subject``: what
+    follows the model, ``check 'ck_x'``) instead of after ``database[key]``."""
+
+    def __init__(self, message: str, field: str | None = None, subject: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.subject = subject
+
+
+def columns_field(value: Any) -> tuple[str, ...]:
+    """The columns a value names in its ``columns`` field (none when it has no such field)."""
+    return tuple(getattr(value, "columns", ()) or ())
+
+
+def rename_in_columns(value: Any, old: str, new: str) -> Any:
+    """``value`` with column ``old`` renamed to ``new`` in its ``columns`` field, when it
+    has one (a tuple of column names); otherwise ``value`` as it is."""
+    if "columns" not in getattr(value, "__dataclass_fields__", {}):
+        return value
+    columns = tuple(new if c == old else c for c in value.columns)
+    return value if columns == tuple(value.columns) else replace(value, columns=columns)
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,8 +68,12 @@ class Kind:
     - ``label``: how messages name it (``"exclusion constraint"``).
     - ``syntax``: the key of a model's ``database`` block that declares it, and
       ``compile(entry, table) -> value`` what an entry there becomes (raise
-      ``ValueError`` with the reason: the core names the model); ``columns(value)``
-      the columns a value uses (checked against the model, and ordered after them).
+      ``ValueError`` with the reason: the core names the model and the key, or
+      ``ModelProblem`` with a message that says on its own what it is about); a
+      value of another registered kind's ``value`` class joins that kind (the core's
+      ``unique(...)`` under ``indexes``), after that kind's own entries.
+      ``columns(value)`` the columns a value uses (checked against the model, and
+      ordered after them). The core's four kinds compile their keys this way too.
     - ``render``: {SQLAlchemy dialect name: ``fn(renderer, op, step)``} for its add and
       drop operations (a driver's renderer may also mark its own method with
       ``@renders_operation``); a connection whose driver has neither is refused at
@@ -54,7 +84,13 @@ class Kind:
     - ``model_call(value) -> (function, args, kwargs)``: the ``database`` entry
       make:models writes for a value, a call of ``function`` of module
       ``model_module`` (imported by the models file) with these Python values (each
-      written as a literal; kwargs as (name, value) pairs).
+      written as a literal; kwargs as (name, value) pairs); ``ValueError`` when a
+      model cannot say it (make:models notes it, left out). The core's kinds write
+      the model DSL's own functions (no ``model_module``).
+    - ``rename_column(value, old, new) -> value``: the value once column ``old`` of
+      its table is renamed ``new`` (a declared ``renamed_from``: the value is kept,
+      never dropped and added again). Default: ``rename_in_columns``, which rewrites
+      a ``columns`` field; a value that names columns otherwise gives its own.
     - ``comparators``: ``diff.Comparator`` objects; empty gives the generic pair.
     - ``requires``: ``Features`` flags its operations need.
     """
@@ -74,8 +110,9 @@ class Kind:
     model_module: str | None = None
     comparators: tuple[Any, ...] = ()
     requires: tuple[str, ...] = ()
-    #: one of the core's kinds (rendered, reflected and compiled by the core itself)
+    #: one of the core's kinds (rendered and reflected by the core itself)
     builtin: bool = False
+    rename_column: Callable[[Any, str, str], Any] = field(default=rename_in_columns)
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():

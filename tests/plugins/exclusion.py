@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from modelmig_core.api import AddMember, ColumnType, DropMember, Kind, Value, hookimpl
@@ -129,6 +129,13 @@ def _reflect_postgresql(connection: Any, tables: Sequence[str]) -> Mapping[str, 
     return out
 
 
+def _rename_column(value: Exclusion, old: str, new: str) -> Exclusion:
+    """The constraint once column ``old`` is renamed ``new`` (PostgreSQL's constraint
+    follows the column: a declared rename keeps it, never drops and adds it)."""
+    elements = tuple((new if column == old else column, operator) for column, operator in value.elements)
+    return replace(value, elements=elements)
+
+
 def _model_call(value: Exclusion) -> tuple[str, list[Any], list[tuple[str, Any]]]:
     kwargs: list[tuple[str, Any]] = [("name", value.name)]
     if value.using != "gist":
@@ -150,6 +157,7 @@ EXCLUSIONS = Kind(
     describe=lambda v: f"EXCLUDE USING {v.using} ({', '.join(f'{c} WITH {o}' for c, o in v.elements)})",
     model_call=_model_call,
     model_module=__name__,
+    rename_column=_rename_column,
 )
 
 

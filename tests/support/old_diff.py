@@ -38,8 +38,6 @@ from modelmig_core.schema.diff import (
     Node,
     Obj,
     Recorder,
-    _key,
-    _order,
     column_obj,
     dependency_order,
     fk_obj,
@@ -48,6 +46,8 @@ from modelmig_core.schema.diff import (
     table_objs,
     zero_value,
 )
+from modelmig_core.schema.diff.ordering import _key
+from modelmig_core.schema.diff.ordering import table_order as _order
 from modelmig_core.schema.state import ForeignKey, State
 
 

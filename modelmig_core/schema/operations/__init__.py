@@ -1,5 +1,6 @@
-"""Relational operations, a module per kind: tables, columns, constraints
-(indexes, unique constraints, foreign keys, checks) and raw (RunSQL, RunPython).
+"""Relational operations, a module per kind: tables, columns, indexes, uniques
+(unique constraints), foreign_keys, checks, members (a plugin's kind: AddMember,
+DropMember) and raw (RunSQL, RunPython).
 
 Migration files use them as ``op.CreateTable(...)`` after ``from modelmig_core
 import operations as op``; the state values they hold are re-exported here for
@@ -8,19 +9,13 @@ that reason.
 
 from ..state import Check, Column, ForeignKey, Index, Table, Unique
 from .base import Operation
+from .checks import AddCheck, DropCheck
 from .columns import AddColumn, AlterColumn, DropColumn, RenameColumn
-from .constraints import (
-    AddCheck,
-    AddForeignKey,
-    AddUnique,
-    CreateIndex,
-    DropCheck,
-    DropForeignKey,
-    DropIndex,
-    DropUnique,
-)
+from .foreign_keys import AddForeignKey, DropForeignKey
+from .indexes import CreateIndex, DropIndex
 from .raw import RunPython, RunSQL
 from .tables import CreateTable, DropTable, RenameTable
+from .uniques import AddUnique, DropUnique
 
 __all__ = [
     "AddCheck",

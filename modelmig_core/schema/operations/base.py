@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from ...errors import MigrationFileError
-from ..state import Value
+from ..state import State, Value
 
 
 class Operation(Value):
@@ -74,3 +75,21 @@ def referenced(state: Any, table: str) -> bool:
 
 def fk_needs(fk: Any) -> tuple[str, ...]:
     return ("fk_actions",) if fk.on_delete or fk.on_update else ()
+
+
+def member_ops(kind: str, attr: str) -> tuple[Any, Any]:
+    """Build the Add/Drop pair for one kind of table member (index, FK, check)."""
+
+    def add_forwards(self: Any, state: State) -> State:
+        t = state.table(self.table)
+        item = getattr(self, kind)
+        if has_named(getattr(t, attr), item.name):
+            raise MigrationFileError(f"{type(self).__name__}: {item.name!r} already exists on {self.table}")
+        return state.with_table(replace(t, **{attr: (*getattr(t, attr), item)}))
+
+    def drop_forwards(self: Any, state: State) -> State:
+        t = state.table(self.table)
+        item = getattr(self, kind)
+        return state.with_table(replace(t, **{attr: replace_named(getattr(t, attr), item.name, None)}))
+
+    return add_forwards, drop_forwards

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from ...errors import MigrationFileError
+from ...vocabulary.kinds import kind_named, rename_in_columns
 from ..state import Column, State
 from .base import Operation, referenced, replace_named
 
@@ -128,7 +129,11 @@ class AlterColumn(Operation):
 @dataclass(frozen=True)
 class RenameColumn(Operation):
     """Rename column ``old`` of ``table`` to ``new`` (a declared ``renamed_from``,
-    never guessed); its rows are kept."""
+    never guessed); its rows are kept. What the table holds of every kind follows
+    the column (``Kind.rename_column``: an index, unique constraint, foreign key or a
+    plugin's exclusion constraint keeps its name and is never dropped and added
+    again), and so do the foreign keys of other tables that reference it; a check's
+    SQL text is not rewritten (the diff drops and adds it around the rename)."""
 
     table: str
     old: str
@@ -145,13 +150,13 @@ class RenameColumn(Operation):
         def ren(cols: tuple[str, ...]) -> tuple[str, ...]:
             return tuple(self.new if c == self.old else c for c in cols)
 
-        t = replace(
-            t,
-            columns=replace_named(t.columns, self.old, replace(col, name=self.new)),
-            indexes=tuple(replace(i, columns=ren(i.columns)) for i in t.indexes),
-            uniques=tuple(replace(u, columns=ren(u.columns)) for u in t.uniques),
-            foreign_keys=tuple(replace(f, columns=ren(f.columns)) for f in t.foreign_keys),
-        )
+        # every member of every kind that names the column follows it (``Kind.rename_column``)
+        members = []
+        for kind_name, values in t.members:
+            kind = kind_named(kind_name)
+            rename = kind.rename_column if kind is not None else rename_in_columns
+            members.append((kind_name, tuple(rename(v, self.old, self.new) for v in values)))
+        t = replace(t, columns=replace_named(t.columns, self.old, replace(col, name=self.new)), members=tuple(members))
         state = state.with_table(t)
         # foreign keys of other tables that point at the renamed column follow it
         for other in list(state.tables.values()):

@@ -1,0 +1,49 @@
+"""Whole tables: created with their foreign keys inline (but those that close a
+cycle), dropped children first; and the declared renames of tables and columns,
+which run before every comparator."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ..operations import CreateTable, DropTable, RenameColumn, RenameTable
+from ..state import BUILTIN_MEMBERS, State, Table
+from .context import Comparator, DiffContext, DiffHints, Recorder, const
+from .ordering import Node, table_objs
+
+
+def table_created(a: Table | None, b: Table | None, ctx: DiffContext) -> list[Node]:
+    """A new table with its foreign keys inline, but those that close a cycle (added after)."""
+    assert b is not None
+    table = replace(b, foreign_keys=tuple(fk for fk in b.foreign_keys if fk.name not in ctx.create_cycle_fks))
+    if table.extra_members:  # a plugin's kinds are added by their own operations (members_added)
+        table = replace(table, members=tuple((k, v) for k, v in table.members if k in BUILTIN_MEMBERS))
+    return [Node(const(CreateTable(table)), creates=table_objs(table))]
+
+
+def table_dropped(a: Table | None, b: Table | None, ctx: DiffContext) -> list[Node]:
+    """A dropped table, as it is when dropped (its cycle FKs are gone by then)."""
+    assert a is not None
+    live = replace(a, foreign_keys=tuple(f for f in a.foreign_keys if f.name not in ctx.drop_cycle_fks))
+    return [Node(lambda state, n=a.name: DropTable(state.tables[n]), removes=table_objs(live))]
+
+
+def declared_renames(rec: Recorder, new: State, hints: DiffHints) -> None:
+    """The declared renames of tables, then of columns (nothing is guessed)."""
+    for new_name, old_name in sorted(hints.tables.items()):
+        if old_name in rec.state.tables and new_name not in rec.state.tables and new_name in new.tables:
+            rec.emit(RenameTable(old_name, new_name))
+    for table_name, cols in sorted(hints.columns.items()):
+        if table_name not in rec.state.tables or table_name not in new.tables:
+            continue
+        for new_col, old_col in sorted(cols.items()):
+            t = rec.state.tables[table_name]
+            if t.column(old_col) and not t.column(new_col) and new.tables[table_name].column(new_col):
+                rec.emit(RenameColumn(table_name, old_col, new_col))
+
+
+#: the comparators of whole tables
+COMPARATORS = (
+    Comparator("tables", "create_tables", table_created),
+    Comparator("tables", "drop_tables", table_dropped),
+)
