@@ -236,6 +236,58 @@ def _read(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
 
 
+def _connection(name: str, conn: Any, where: str) -> ConnectionConfig:
+    """One ``[connections.<name>]`` table, validated: one error naming the connection
+    and the key."""
+    if not isinstance(conn, dict):
+        raise ConfigError(f"{where}: must be a table with a url")
+    unknown = sorted(set(conn) - CONNECTION_KEYS)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r}")
+    if not isinstance(conn.get("url"), str) or not conn["url"]:
+        raise ConfigError(f"{where}: 'url' is missing")
+    url, url_error = _deferred(conn["url"], f"{where} url")
+    if url_error is None and "://" not in url:
+        raise ConfigError(f"{where}: url is not a URL like scheme://... (it has no '://')")
+    test_url = conn.get("test_url")
+    test_url_error = None
+    if test_url is not None:
+        if not isinstance(test_url, str) or "://" not in test_url:
+            raise ConfigError(f"{where}: 'test_url' is not a URL")
+        test_url, test_url_error = _deferred(test_url, f"{where} test_url")
+    driver = conn.get("driver")
+    if driver is not None and not isinstance(driver, str):
+        raise ConfigError(f"{where}: 'driver' must be a driver name")
+    server = conn.get("server")
+    if server is not None and (not isinstance(server, str) or not SERVER_RE.match(server)):
+        raise ConfigError(f'{where}: \'server\' must look like "mysql-8.4" or "mongodb-6.0", got {server!r}')
+    online = conn.get("online", False)
+    if not isinstance(online, bool):
+        raise ConfigError(f"{where}: 'online' must be true or false, got {online!r}")
+    durations = {}
+    for key, fallback in (("lock_timeout", "2s"), ("statement_timeout", "30min")):
+        value = conn.get(key, fallback)
+        if not isinstance(value, str) or not DURATION_RE.match(value):
+            raise ConfigError(f'{where}: {key!r} must be a duration like "2s", "500ms" or "5min", got {value!r}')
+        durations[key] = value
+    retries = conn.get("lock_retries", 5)
+    if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 100:
+        raise ConfigError(f"{where}: 'lock_retries' must be a whole number from 0 to 100, got {retries!r}")
+    return ConnectionConfig(
+        name,
+        url,
+        test_url,
+        driver,
+        url_error,
+        test_url_error,
+        server,
+        online,
+        durations["lock_timeout"],
+        durations["statement_timeout"],
+        retries,
+    )
+
+
 def load_config(path: Path | None = None) -> Config:
     path = path.resolve() if path else find_config()
     if not path.is_file():
@@ -266,56 +318,9 @@ def load_config(path: Path | None = None) -> Config:
     raw_connections = section.get("connections")
     if not isinstance(raw_connections, dict) or not raw_connections:
         raise ConfigError(f"{path}: no connection configured; add [tool.modelmig.connections.<name>] with a url")
-    connections: dict[str, ConnectionConfig] = {}
-    for name, conn in raw_connections.items():
-        where = f"{path}: connection {name!r}"
-        if not isinstance(conn, dict):
-            raise ConfigError(f"{where}: must be a table with a url")
-        unknown = sorted(set(conn) - CONNECTION_KEYS)
-        if unknown:
-            raise ConfigError(f"{where}: unknown key {unknown[0]!r}")
-        if not isinstance(conn.get("url"), str) or not conn["url"]:
-            raise ConfigError(f"{where}: 'url' is missing")
-        url, url_error = _deferred(conn["url"], f"{where} url")
-        if url_error is None and "://" not in url:
-            raise ConfigError(f"{where}: url is not a URL like scheme://... (it has no '://')")
-        test_url = conn.get("test_url")
-        test_url_error = None
-        if test_url is not None:
-            if not isinstance(test_url, str) or "://" not in test_url:
-                raise ConfigError(f"{where}: 'test_url' is not a URL")
-            test_url, test_url_error = _deferred(test_url, f"{where} test_url")
-        driver = conn.get("driver")
-        if driver is not None and not isinstance(driver, str):
-            raise ConfigError(f"{where}: 'driver' must be a driver name")
-        server = conn.get("server")
-        if server is not None and (not isinstance(server, str) or not SERVER_RE.match(server)):
-            raise ConfigError(f'{where}: \'server\' must look like "mysql-8.4" or "mongodb-6.0", got {server!r}')
-        online = conn.get("online", False)
-        if not isinstance(online, bool):
-            raise ConfigError(f"{where}: 'online' must be true or false, got {online!r}")
-        durations = {}
-        for key, fallback in (("lock_timeout", "2s"), ("statement_timeout", "30min")):
-            value = conn.get(key, fallback)
-            if not isinstance(value, str) or not DURATION_RE.match(value):
-                raise ConfigError(f'{where}: {key!r} must be a duration like "2s", "500ms" or "5min", got {value!r}')
-            durations[key] = value
-        retries = conn.get("lock_retries", 5)
-        if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 100:
-            raise ConfigError(f"{where}: 'lock_retries' must be a whole number from 0 to 100, got {retries!r}")
-        connections[name] = ConnectionConfig(
-            name,
-            url,
-            test_url,
-            driver,
-            url_error,
-            test_url_error,
-            server,
-            online,
-            durations["lock_timeout"],
-            durations["statement_timeout"],
-            retries,
-        )
+    connections: dict[str, ConnectionConfig] = {
+        name: _connection(name, conn, f"{path}: connection {name!r}") for name, conn in raw_connections.items()
+    }
 
     default = section.get("default")
     if default is not None and default not in connections:
