@@ -123,6 +123,7 @@ if TYPE_CHECKING:
     from .schema.operations.base import has_named, replace_named
     from .schema.operations.constraints import AddMember, DropMember
     from .schema.state import Check, Column, ForeignKey, Index, State, Table, Unique, Value
+    from .schema.views import Unmanaged
     from .sql.driver import SqlDriver, SqlLedgerStore, SqlSession
     from .sql.reflect import Catalogue, Reflection
     from .sql.render import Renderer, renders_operation
@@ -212,6 +213,7 @@ _WHERE: dict[str, str] = {
     "Renderer": ".sql.render",
     "renders_operation": ".sql.render",
     "Reflection": ".sql.reflect",
+    "Unmanaged": ".schema.views",
     "Catalogue": ".sql.reflect",
     "RunPython": ".schema.operations",
     "RunSQL": ".schema.operations",
@@ -338,6 +340,7 @@ __all__ = [
     "Table",
     "TableKey",
     "Unique",
+    "Unmanaged",
     "Value",
     "check_driver",
     "column_specs",
