@@ -36,7 +36,7 @@ OBJECTS: dict[str, tuple[list[str], set[tuple[str, str]]]] = {
             "CREATE VIEW author_names AS SELECT a.id, a.name FROM authors AS a",
             "CREATE TRIGGER authors_named AFTER INSERT ON authors BEGIN SELECT 1; END",
             "CREATE VIRTUAL TABLE docs USING fts5(title, body)",
-            "CREATE VIEW \"" + HOSTILE.replace('"', '""') + '" AS SELECT id FROM authors',
+            'CREATE VIEW "' + HOSTILE.replace('"', '""') + '" AS SELECT id FROM authors',
         ],
         {
             ("view", "author_names"),
