@@ -74,7 +74,23 @@ UNMANAGED_QUERIES = {
     ),
     "extensions": "SELECT extname, extversion FROM pg_extension",
     "rules": "SELECT rulename, tablename FROM pg_rules WHERE schemaname = current_schema()",
+    "indexes": (
+        "SELECT i.relname, c.relname FROM pg_index AS x JOIN pg_class AS i ON i.oid = x.indexrelid "
+        "JOIN pg_class AS c ON c.oid = x.indrelid JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+        "WHERE c.relkind = 'm' AND n.nspname = current_schema() ORDER BY 1"
+    ),
 }
+#: the longest name PostgreSQL keeps (NAMEDATALEN - 1 bytes)
+MAX_NAME = 63
+
+
+def default_pkey_name(table: str) -> str:
+    """The name PostgreSQL gives a table's primary key: ``<table>_pkey``, the table's
+    part cut to fit 63 bytes."""
+    head = table.encode()
+    while len(head) + len(b"_pkey") > MAX_NAME:
+        head = head[:-1]
+    return head.decode(errors="ignore") + "_pkey"
 
 
 class PgReflection(Reflection):
@@ -108,6 +124,9 @@ class PgReflection(Reflection):
         def rows(key: str) -> list[Any]:
             return list(connection.exec_driver_sql(UNMANAGED_QUERIES[key]).all())
 
+        indexed: dict[str, list[str]] = {}
+        for index, relation in rows("indexes"):
+            indexed.setdefault(str(relation), []).append(str(index))
         reads: dict[str, list[str]] = {}
         for view, table in rows("reads"):
             reads.setdefault(str(view), []).append(str(table))
@@ -118,6 +137,8 @@ class PgReflection(Reflection):
                 "sequence": "a sequence no column owns",
                 "foreign table": "a table of a foreign server",
             }.get(kind, "")
+            if indexed.get(str(name)):
+                detail = f"with index {', '.join(indexed[str(name)])}"
             out.append(Unmanaged(kind, str(name), tuple(reads.get(str(name), ())), detail))
         for name, parent, bound in rows("partitions"):
             detail = f"partition of {parent} {bound}; the models make it a table of its own"
@@ -134,6 +155,17 @@ class PgReflection(Reflection):
         for name, table in rows("rules"):
             out.append(Unmanaged("rule", str(name), (str(table),)))
         return out
+
+    def primary_key(self, table: str, info: dict[str, Any]) -> tuple[str, ...]:
+        """A primary key of another name than PostgreSQL's own (``<table>_pkey``, what
+        a new table gets): the models cannot say the name, it is named."""
+        name = info.get("name")
+        own = default_pkey_name(table)
+        if name and info.get("constrained_columns") and name != own:
+            self.unsaid.append(
+                (table, f"{table}: primary key named {name}; the models cannot say its name (a new table's is {own})")
+            )
+        return super().primary_key(table, info)
 
     def column_notes(self, table: str, info: dict[str, Any]) -> list[str]:
         """An enum type of another name than the one the driver gives a column's enum
