@@ -263,3 +263,25 @@ def test_renaming_a_column_a_view_uses_carries_the_view_through_where_the_databa
     p.ok("migrate:run")
     assert columns(db, "authors") == ["id", "full_name"]
     assert db.rows("SELECT * FROM author_names") == [(1, "Ann")]
+
+
+def test_dropping_a_table_a_view_uses_is_refused_on_every_database_before_any_statement(
+    make_project: Any, any_db: ServerDb
+) -> None:
+    """SQLite and MariaDB would drop the table and leave the view broken; PostgreSQL
+    would refuse in its own words: the same one line everywhere, nothing changed."""
+    p = make_project({"main": {"url": any_db.url}})
+    book = '\n\nclass Book(Model):\n    table = "books"\n    schema = {"id": column("increments")}\n'
+    p.models(MODELS + book)
+    p.ok("make:migration", "--name", "v1")
+    p.ok("migrate:run")
+    any_db.execute("CREATE VIEW author_names AS SELECT a.id, a.name FROM authors AS a")
+    any_db.execute("INSERT INTO authors (name) VALUES ('Ann')")
+    p.models("from modelmig_core import Model, column\n" + book)
+    p.ok("make:migration", "--name", "drop_authors", env={"MODELMIG_NOW": "2026-01-05T00:00:00"})
+    refusal = "cannot drop table authors: view author_names uses it"
+    pretend = p.run("migrate:run", "--pretend")
+    assert pretend.exit_code != 0 and refusal in pretend.output, pretend.output
+    run = p.run("migrate:run", "--force", "--yes")
+    assert run.exit_code != 0 and refusal in run.output, run.output
+    assert any_db.rows("SELECT name FROM author_names") == [("Ann",)]

@@ -456,6 +456,12 @@ class Renderer:
 
     @renders_operation(ops.DropTable)
     def op_drop_table(self, op: Any, step: Step) -> list[str]:
+        views = views_reading(self.facts, op.table.name)
+        if views:  # the same refusal on every database, from the live facts
+            raise MigrationFailed(
+                f"cannot drop table {op.table.name}: view {views[0]} uses it; drop or change the view first "
+                "(RunSQL in an earlier migration), then drop the table"
+            )
         return [self.compile(DropTable(sa.Table(op.table.name, sa.MetaData())))]
 
     @renders_operation(ops.RenameTable)
