@@ -194,7 +194,10 @@ class Reflection:
 
     def objects(self) -> list[Unmanaged]:
         """Every object of the session's schema outside what the models hold
-        (``unmanaged_objects``), sorted by kind and name."""
+        (``unmanaged_objects``), sorted by kind and name. A driver that reads none
+        (it does not override the hook: DuckDB's) is not asked to connect."""
+        if type(self).unmanaged_objects is Reflection.unmanaged_objects:
+            return []
         engine = self.engine()
         with engine.connect() as connection:
             self.sa_dialect = connection.dialect
