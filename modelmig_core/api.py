@@ -125,6 +125,7 @@ if TYPE_CHECKING:
     from .schema.operations.base import has_named, replace_named
     from .schema.operations.members import AddMember, DropMember
     from .schema.state import Check, Column, ForeignKey, Index, State, Table, Unique, Value
+    from .schema.views import Unmanaged
     from .sql.driver import SqlDriver, SqlLedgerStore, SqlSession
     from .sql.reflect import Catalogue, Reflection
     from .sql.render import Outside, Renderer, renders_operation
@@ -216,6 +217,7 @@ _WHERE: dict[str, str] = {
     "PlanContext": ".driver",
     "renders_operation": ".sql.render",
     "Reflection": ".sql.reflect",
+    "Unmanaged": ".schema.views",
     "Catalogue": ".sql.reflect",
     "RunPython": ".schema.operations",
     "RunSQL": ".schema.operations",
@@ -344,6 +346,7 @@ __all__ = [
     "Table",
     "TableKey",
     "Unique",
+    "Unmanaged",
     "Value",
     "check_driver",
     "column_specs",

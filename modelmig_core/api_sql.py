@@ -15,7 +15,8 @@ SQL text (read with sqlglot, never with regular expressions):
 - ``generic_type(type, dialect)`` / ``raw_type(type, dialect)``: a reflected
   SQLAlchemy type as a modelmig type with arguments, or as its DDL text.
 - ``ViewColumns`` / ``views_using(facts, table, column)``: which views use which
-  columns (a renderer keeps them to carry views through a table rebuild).
+  columns (a renderer keeps them to carry views through a table rebuild);
+  ``columns_of_view(sql, dialect)``: the (table, column) pairs a view's SQL reads.
 
 Command-line tools (a backup through ``pg_dump``, ``mariadb-dump``):
 ``find_tool``, ``run_tool``, ``tool_lines``, ``tool_writing``.
@@ -30,7 +31,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .schema.views import ViewColumns, views_using
+    from .schema.views import ViewColumns, columns_of_view, views_using
     from .sql.reflect import NOW, Expression, function_called, generic_type, normalize_sql, parse_default, raw_type
     from .sql.tools import find_tool, run_tool, tool_lines, tool_writing
 
@@ -49,12 +50,14 @@ _WHERE: dict[str, str] = {
     "tool_writing": ".sql.tools",
     "ViewColumns": ".schema.views",
     "views_using": ".schema.views",
+    "columns_of_view": ".schema.views",
 }
 
 __all__ = [
     "NOW",
     "Expression",
     "ViewColumns",
+    "columns_of_view",
     "find_tool",
     "function_called",
     "generic_type",

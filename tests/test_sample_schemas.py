@@ -3,7 +3,11 @@ the fixture loaded into database A by the database's own client -> ``make:models
 -> ``make:migration`` -> ``migrate:run`` on an empty database B -> A and B compared
 through SQLAlchemy's Inspector, category by category (tables, columns, types,
 nullability, defaults, primary keys, foreign keys with their actions, uniques,
-indexes, checks) -> ``migrate:baseline`` and ``migrate:status --drift`` on A.
+indexes, checks) -> ``migrate:baseline`` and ``migrate:status --drift`` on A. A and B are also
+compared through each database's own dump (``pg_dump --schema-only``,
+``mariadb-dump --no-data``, SQLite's ``sqlite_master``): the objects each dump
+lists, by kind and name (their order and spelling normalized), an outside oracle
+of what the Inspector may not see.
 
 What is asserted:
 
@@ -11,6 +15,13 @@ What is asserted:
 - on chinook (all three databases, the normal suite's slice) the copy is exact
   but for what make:models itself names as beyond the models (MySQL's utf8mb3
   NVARCHAR columns);
+- every object of A outside what the models hold, as A's own dump lists it (views,
+  materialized views, functions, procedures, aggregates, triggers, standalone
+  sequences, domains, extensions, rules, partitions, virtual and shadow tables,
+  events), is named by make:models' ``UNMANAGED`` tuple: the table
+  schema x kind -> named/total is printed;
+- the objects the models hold (tables, indexes, constraints) are the same in both
+  dumps, or their difference is named;
 - everywhere, nothing is lost silently: each difference between A and B is named
   by make:models (its warnings and the models' ``UNMANAGED`` tuple), by baseline's
   refusal or by drift. Where that is not so today, the case is a strict xfail whose
@@ -22,6 +33,7 @@ chinook are marked ``samples`` (``nox -s samples``, or ``pytest -m samples``).
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 import sqlite3
@@ -283,6 +295,7 @@ SPOKEN = {
     "uniques": ("unique",),
     "indexes": ("index",),
     "checks": ("check",),
+    "dump": ("primary key", "index", "unique", "foreign key", "constraint", "check"),
 }
 
 
@@ -301,6 +314,189 @@ def reported(diff: Difference, said: str) -> bool:
         if not words or any(w in line.lower() for w in words):
             return True
     return False
+
+
+# ---------------------------------------------------------------- the dumps (outside oracles)
+
+
+#: the objects the models hold, as the dumps name their kinds
+HELD = ("table", "index", "constraint", "foreign key")
+#: pg_dump's TOC types -> the kinds make:models names (None: part of another
+#: object, or held by the models: compared, not counted as unmanaged)
+PG_DUMP_KINDS = {
+    "TABLE": "table",
+    "INDEX": "index",
+    "CONSTRAINT": "constraint",
+    "FK CONSTRAINT": "foreign key",
+    "VIEW": "view",
+    "MATERIALIZED VIEW": "materialized view",
+    "FUNCTION": "function",
+    "PROCEDURE": "procedure",
+    "AGGREGATE": "aggregate",
+    "TRIGGER": "trigger",
+    "SEQUENCE": "sequence",
+    "DOMAIN": "domain",
+    "EXTENSION": "extension",
+    "RULE": "rule",
+    "TABLE ATTACH": "partition",
+    "FOREIGN TABLE": "foreign table",
+}
+#: what a database has whatever its schema: not the schema's own
+BUILTIN = {("extension", "plpgsql"), ("schema", "public")}
+#: the TOC kinds whose name is ``<table> <name>``
+PER_TABLE = ("constraint", "foreign key", "trigger", "rule")
+
+
+def pg_dump_objects(db: ServerDb) -> set[tuple[str, str]]:
+    """(kind, name) of every object ``pg_dump --schema-only`` lists, from its
+    table of contents (the ``-- Name: ...; Type: ...;`` header of each entry): a
+    function by its name alone, an object of a table as ``table.name``; a
+    sequence an identity column makes is the column's."""
+    result = subprocess.run(
+        ["pg_dump", "--schema-only", "--no-owner", "--no-privileges", "-d", db.url], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    out: set[tuple[str, str]] = set()
+    lines = result.stdout.splitlines()
+    for i, line in enumerate(lines):
+        if not line.startswith("-- Name: "):
+            continue
+        fields = dict(part.split(": ", 1) for part in line[3:].split("; ") if ": " in part)
+        kind = PG_DUMP_KINDS.get(fields.get("Type", ""))
+        name = fields.get("Name", "")
+        if kind is None:
+            continue
+        body = next((x for x in lines[i + 1 :] if x and not x.startswith("--")), "")
+        if kind == "sequence" and body.startswith("ALTER TABLE"):  # ... ADD GENERATED AS IDENTITY
+            continue
+        if kind in ("function", "procedure", "aggregate"):
+            name = name.split("(", 1)[0]
+        elif kind in PER_TABLE and " " in name:
+            name = ".".join(name.split(" ", 1))
+        out.add((kind, name))
+    return out - BUILTIN
+
+
+def _mysql_tokens(text: str) -> list[Any]:
+    """sqlglot's tokens of a dump, the version comments (``/*!50003 CREATE*/``) read
+    as the SQL they hold."""
+    from sqlglot.dialects.mysql import MySQL
+
+    out: list[Any] = []
+    for token in MySQL().tokenize(text):
+        for comment in token.comments:
+            if comment.startswith("!"):
+                out += _mysql_tokens(comment.lstrip("!0123456789"))
+        out.append(token)
+    return out
+
+
+#: per mariadb-dump run (its options): the kinds it lists; each run holds no routine
+#: body, so a kind's word followed by a name is that object's CREATE
+MYSQL_DUMPS = {
+    ("TABLE", "VIEW", "SEQUENCE"): ["--no-data", "--skip-triggers"],
+    ("TRIGGER",): ["--no-data", "--no-create-info", "--triggers"],
+    ("FUNCTION", "PROCEDURE"): ["--no-data", "--no-create-info", "--skip-triggers", "--routines"],
+    ("EVENT",): ["--no-data", "--no-create-info", "--skip-triggers", "--events"],
+}
+
+
+def mysql_dump_objects(db: ServerDb) -> set[tuple[str, str]]:
+    """(kind, name) of every object ``mariadb-dump`` writes a CREATE for (tables,
+    views, sequences, triggers, routines, events), and each table's keys as
+    ``table.key`` (its CREATE TABLE read by sqlglot)."""
+    parts = urlsplit(db.url)
+    tool = shutil.which("mariadb-dump") or "mysqldump"
+    base = [tool, "-h", parts.hostname or "127.0.0.1", "-P", str(parts.port or 3306), "-u", parts.username or "root"]
+    base += [f"-p{parts.password}"] if parts.password else []
+    out: set[tuple[str, str]] = set()
+    for kinds, options in MYSQL_DUMPS.items():
+        result = subprocess.run([*base, "--skip-comments", *options, db.name], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        tokens = _mysql_tokens(result.stdout)
+        start = 0
+        for i, token in enumerate(tokens):
+            if token.text == ";":
+                start = i + 1
+                continue
+            word = token.text.upper()
+            if word not in kinds or i + 1 >= len(tokens) or tokens[start].text.upper() != "CREATE":
+                continue
+            name = tokens[i + 1].text
+            out.add((word.lower(), name))
+            if word == "TABLE":
+                end = next((j for j in range(i, len(tokens)) if tokens[j].text == ";"), len(tokens) - 1)
+                out |= _mysql_keys(name, result.stdout[tokens[start].start : tokens[end].start])
+    return out
+
+
+def _mysql_keys(table: str, sql: str) -> set[tuple[str, str]]:
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(sql, read="mysql")
+    except sqlglot.errors.SqlglotError:
+        return set()
+    out: set[tuple[str, str]] = set()
+    for node in tree.find_all(exp.Constraint, exp.IndexColumnConstraint, exp.PrimaryKey):
+        kind = (
+            "foreign key"
+            if node.find(exp.ForeignKey)
+            else "constraint"
+            if isinstance(node, exp.Constraint)
+            else "index"
+        )
+        if isinstance(node, exp.PrimaryKey):
+            out.add(("constraint", f"{table}.PRIMARY"))
+        elif node.this is not None and getattr(node.this, "name", ""):
+            out.add((kind, f"{table}.{node.this.name}"))
+    return out
+
+
+def sqlite_objects(db: ServerDb) -> set[tuple[str, str]]:
+    """(kind, name) of every object of ``sqlite_master`` (the indexes SQLite makes
+    for itself aside), virtual and shadow tables as ``pragma_table_list`` says."""
+    c = sqlite3.connect(db.name)
+    try:
+        listed = dict(c.execute("SELECT name, type FROM pragma_table_list WHERE schema = 'main'").fetchall())
+        rows = c.execute("SELECT type, name FROM sqlite_master").fetchall()
+    finally:
+        c.close()
+    kinds = {"virtual": "virtual table", "shadow": "shadow table"}
+    return {
+        (kinds.get(listed.get(name, ""), kind), name)
+        for kind, name in rows
+        if not name.startswith("sqlite_") and name != LEDGER
+    }
+
+
+def dump_objects(db: ServerDb) -> set[tuple[str, str]]:
+    found = {"pg": pg_dump_objects, "mysql": mysql_dump_objects, "sqlite": sqlite_objects}[db.driver](db)
+    return {(k, n) for k, n in found if n != LEDGER and not n.startswith(f"{LEDGER}.")}
+
+
+def unmanaged_named(source: str, objects: set[tuple[str, str]]) -> dict[str, tuple[int, int]]:
+    """Per kind outside the models: (named in the models' UNMANAGED tuple, total)."""
+    entries: tuple[str, ...] = ()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["UNMANAGED"]:
+            entries = ast.literal_eval(node.value)
+
+    def named(kind: str, name: str) -> bool:
+        short = name.split(".", 1)[1] if kind in PER_TABLE and "." in name else name
+        heads = (f"{kind} {short}", f"{kind} {short}(") if kind in ("function", "procedure", "aggregate") else ()
+        return any(
+            e == f"{kind} {short}" or e.startswith((f"{kind} {short} (on ", f"{kind} {short}: ", *heads[1:]))
+            for e in entries
+        )
+
+    out: dict[str, tuple[int, int]] = {}
+    for kind, name in sorted(objects):
+        if kind in HELD:
+            continue
+        kept, total = out.get(kind, (0, 0))
+        out[kind] = (kept + named(kind, name), total + 1)
+    return out
 
 
 # ---------------------------------------------------------------- the cases
@@ -349,6 +545,8 @@ class Adoption:
     said: str  # everything make:models, baseline and drift printed, and the UNMANAGED tuple
     by_models: str  # what make:models alone said (its warnings and the models it wrote)
     baseline: str  # what migrate:baseline on the original answered, in a word
+    unmanaged: dict[str, tuple[int, int]]  # per kind outside the models: (named by make:models, total)
+    dumped: list[Difference]  # the objects the models hold that one dump lists and the other does not
 
 
 def adopt(case: Case, make_project: Any, databases: Callable[[str], Databases]) -> Adoption:
@@ -372,6 +570,19 @@ def adopt(case: Case, make_project: Any, databases: Callable[[str], Databases]) 
     assert ran.exit_code == 0, f"the adopting migration of {case.id} failed on an empty database:\n{ran.output}"
 
     table, differences = compare(snapshot(original), snapshot(copy))
+    a_objects, b_objects = dump_objects(original), dump_objects(copy)
+    dumped = [
+        Difference(
+            "dump",
+            tuple(name.split(".", 1)) if "." in name else name,
+            kind if o in a_objects else None,
+            kind if o in b_objects else None,
+        )
+        for o in sorted(a_objects ^ b_objects)
+        for kind, name in [o]
+        if kind in HELD
+    ]
+    unmanaged = unmanaged_named(said[1], a_objects)
     by_models = "\n".join(said[:2])
     baseline = p.run("migrate:baseline")
     said.append(baseline.output)
@@ -381,7 +592,7 @@ def adopt(case: Case, make_project: Any, databases: Callable[[str], Databases]) 
         verdict = "refused"
     else:
         verdict = "drift 0" if "drift: none" in drift.output else "drift"
-    return Adoption(table, differences, "\n".join(said), by_models, verdict)
+    return Adoption(table, differences, "\n".join(said), by_models, verdict, unmanaged, dumped)
 
 
 @pytest.mark.parametrize("case", params())
@@ -393,10 +604,16 @@ def test_adopting_a_public_schema_loses_nothing_silently(
         print(
             f"\n| case | {' | '.join(CATEGORIES)} | baseline |\n{render_table(case.id, result.table, result.baseline)}"
         )
+        kinds = " | ".join(f"{kind} {kept}/{total}" for kind, (kept, total) in result.unmanaged.items())
+        print(f"| {case.id} | unmanaged named by make:models: {kinds or 'none'} |")
+        for d in result.dumped:
+            print(f"| {case.id} | dump: {d.line()} |")
     assert result.table["tables"][1] > 0  # the fixture was loaded and read
+    unnamed = {kind: total - kept for kind, (kept, total) in result.unmanaged.items() if kept != total}
+    assert unnamed == {}, f"{case.id}: objects outside the models that make:models does not name: {unnamed}"
     if case in SLICE:  # what the language holds, kept exactly: a difference is only what make:models named
         assert [d.line() for d in result.differences if not reported(d, result.by_models)] == []
-    silent = [d.line() for d in result.differences if not reported(d, result.said)]
+    silent = [d.line() for d in [*result.differences, *result.dumped] if not reported(d, result.said)]
     assert silent == [], f"{case.id}: lost without a word:\n" + "\n".join(silent)
 
 

@@ -3,7 +3,9 @@
 Every migration of the chain up to ``--to`` (default: all) is marked as applied
 without running it, once the live schema is what those migrations add up to
 (the drift comparison, ``drift.py``). Otherwise nothing is written and the
-drift is listed. Only the ledger changes: its rows are written through the
+drift is listed. The objects outside what the models hold (views, triggers,
+functions...) do not block it: each is named, with why and what to do (create it
+with RunSQL in a migration, or leave it unmanaged). Only the ledger changes: its rows are written through the
 session's ``LedgerStore`` as one batch, in one transaction where the database
 has transactional DDL.
 """
@@ -15,7 +17,8 @@ from typing import TYPE_CHECKING
 from ..driver import LedgerRow
 from ..errors import InterruptedMigration, MigrationFileError, ModelmigError
 from ..run.ledger import now
-from .drift import compare_live
+from ..schema.views import unmanaged_summary
+from .drift import compare_live, live_objects
 from .modelgen import shown
 
 if TYPE_CHECKING:
@@ -70,6 +73,17 @@ def baseline(runner: Runner, to: str | None = None) -> int:
             return 0
         family = runner.registry.family(runner.family)
         comparison = compare_live(runner, expected, family)
+        objects = live_objects(runner)
+        if objects:
+            runner.echo(
+                shown(
+                    f"{name}: {unmanaged_summary(objects)}; the models cannot hold them, so baseline leaves them "
+                    "as they are (they are not drift). To manage one, create it with RunSQL in a migration; "
+                    "otherwise leave it unmanaged (migrate:status --drift lists it):"
+                )
+            )
+            for o in objects:
+                runner.echo(shown(f"  unmanaged {o.line}"))
         if comparison.differences:
             runner.echo(f"{name}: the live schema differs from what the migrations through {chosen[-1].id} add up to:")
             for d in comparison.differences:  # names from the database: one printable line each

@@ -7,7 +7,9 @@ to what the database can hold (``Driver.comparable``), then compared by the
 family: each difference is one ``Difference`` naming the object (missing: the
 migrations have it and the database does not; extra: the other way round;
 changed). Tables (or collections) that no model and no migration knows are
-listed apart, as unmanaged, not as drift; modelmig's own ledger is neither.
+listed apart, as unmanaged, not as drift; modelmig's own ledger is neither. So
+are the objects outside what the models hold (views, triggers, functions,
+sequences..., the driver's ``Reflection.unmanaged_objects``): named, never drift.
 
 The relational comparison is ``differences.compare_relational``; a family compares
 its own states through ``Family.compare`` (the mongo driver's document family:
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import MigrationFileError, ModelmigError
 from ..schema.differences import Comparison, Difference, compare_whole
+from ..schema.views import Unmanaged, unmanaged_summary
 
 if TYPE_CHECKING:
     from ..history.replay import History
@@ -40,6 +43,8 @@ class DriftReport:
     differences: list[Difference] = field(default_factory=list)
     unmanaged: list[str] = field(default_factory=list)
     unmanaged_kind: str = "table"
+    #: the objects outside what the models hold (views, triggers, functions, ...)
+    objects: list[Unmanaged] = field(default_factory=list)
 
     @property
     def drifted(self) -> bool:
@@ -49,7 +54,8 @@ class DriftReport:
         return {
             "through": self.through,
             "drift": [d.as_json() for d in self.differences],
-            "unmanaged": [{"kind": self.unmanaged_kind, "name": n} for n in self.unmanaged],
+            "unmanaged": [{"kind": self.unmanaged_kind, "name": n} for n in self.unmanaged]
+            + [o.as_json() for o in self.objects],
         }
 
     def lines(self) -> list[str]:
@@ -60,7 +66,30 @@ class DriftReport:
             out = [f"drift: {len(self.differences)} difference(s) from the applied migrations{through}:"]
             out += [f"  {d.line}" for d in self.differences]
         out += [f"unmanaged {self.unmanaged_kind} {n} (no model or migration knows it)" for n in self.unmanaged]
+        if self.objects:
+            out.append(f"unmanaged: {unmanaged_summary(self.objects)} (not drift; the models cannot hold them)")
+            out += [printable(f"unmanaged {o.line}") for o in self.objects]
         return out
+
+
+def printable(text: str) -> str:
+    """``text`` for one line of output: a character that is not printable (a line
+    break in a name from the database) written as its escape."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
+def live_objects(runner: Runner) -> list[Unmanaged]:
+    """The objects of the runner's live database outside what the models hold
+    (its driver's ``Reflection.unmanaged_objects``); none for a driver without a
+    SQL reflection."""
+    return objects_of(runner.driver, runner.connection)
+
+
+def objects_of(driver: Any, session: Any) -> list[Unmanaged]:
+    reflection = getattr(driver, "reflection", None)
+    if reflection is None or not driver.features.sql:
+        return []
+    return list(reflection(session).objects())
 
 
 def state_through(history: History, applied: set[str]) -> Any:
@@ -145,4 +174,5 @@ def drift(runner: Runner) -> DriftReport:
         comparison.differences,
         comparison.unmanaged,
         comparison.unmanaged_kind,
+        live_objects(runner),
     )

@@ -23,8 +23,10 @@ the models built from the description itself are compared with the live schema
 (``drift.py``). What the models cannot say (a type modelmig has no name for, an
 expression default, an expression index, a table whose name a model cannot
 hold) is reported as a warning, and listed in the module's ``UNMANAGED`` tuple
-of string literals. The file is formatted with ``ruff format`` when ruff is
-installed, and kept unformatted if the formatted file does not read back the
+of string literals; so is every object of the database outside the models (views,
+triggers, functions, sequences, virtual tables... the driver's
+``Reflection.unmanaged_objects``), under a summary line, never as a model. The file is formatted with ``ruff
+format`` when ruff is installed, and kept unformatted if the formatted file does not read back the
 same.
 """
 
@@ -50,6 +52,7 @@ from ..model.compile import check_references, compile_column, compile_sql_models
 from ..model.dsl import Model, check, column, foreign_key, index, relation, unique
 from ..model.kinds import BUILTIN_KINDS
 from ..schema.state import Column, ForeignKey, Index, State, Table, Unique
+from ..schema.views import Unmanaged, unmanaged_summary
 from ..targets import Target
 from ..vocabulary.column_types import DEFAULT_STRING_LENGTH, STATE_TYPES, is_registered, registered_types
 from ..vocabulary.kinds import Kind, kind_named, plugin_kinds
@@ -233,10 +236,12 @@ class Generated:
     connection: str
     models: list[ModelSource]
     left_out: list[str] = field(default_factory=list)  # notes on tables the models leave out
+    #: the database's objects outside the models (views, triggers, functions, ...)
+    objects: list[Unmanaged] = field(default_factory=list)
 
     @property
     def notes(self) -> list[str]:
-        return [*self.left_out, *(n for m in self.models for n in m.notes)]
+        return [*self.left_out, *(n for m in self.models for n in m.notes), *(o.line for o in self.objects)]
 
     def shape(self) -> tuple[Any, ...]:
         return (self.notes, [m.shape() for m in self.models])
@@ -256,6 +261,8 @@ class Generated:
         out += [f"from {module} import {fn}" for module, fn in sorted(plugin_calls)]
         if self.notes:
             out += ["", "#: what these models cannot say (make:models left it out; drift reports it)"]
+            if self.objects:  # counts and the drivers' kind words only, unprintable characters escaped
+                out.append("#: " + shown(unmanaged_summary(self.objects)))
             out += [f"{NOTES_NAME} = ("] + [f"    {literal(n)}," for n in self.notes] + [")"]
         for m in self.models:
             out += ["", "", *m.lines()]
@@ -732,9 +739,10 @@ def ruff_format(path: Path, cwd: Path) -> bool:
 
 def reflect_for_models(
     target: Target, warn: Echo | None = None
-) -> tuple[State, dict[tuple[str, str], str], list[tuple[str, str]]]:
-    """The live schema, its expression defaults, and what the reflection saw that
-    no state value says (the driver's ``Reflection.unsaid``)."""
+) -> tuple[State, dict[tuple[str, str], str], list[tuple[str, str]], list[Unmanaged]]:
+    """The live schema, its expression defaults, what the reflection saw that no
+    state value says (the driver's ``Reflection.unsaid``), and the objects outside
+    the models (``Reflection.objects``)."""
     driver = target.driver
     if not driver.features.sql:
         raise ModelmigError(
@@ -746,9 +754,9 @@ def reflect_for_models(
         reflection = getattr(driver, "reflection", None)
         if reflection is not None:
             r = reflection(session)
-            found = r.state(), dict(r.expression_defaults), list(getattr(r, "unsaid", ()))
+            found = r.state(), dict(r.expression_defaults), list(getattr(r, "unsaid", ())), list(r.objects())
         else:
-            found = driver.reflect(session), {}, []
+            found = driver.reflect(session), {}, [], []
     for message in dict.fromkeys(str(w.message) for w in caught):  # never silently: what could not be read
         if warn is not None:
             warn(shown(f"warning: reflection could not read part of the schema ({message}); the models may miss it"))
@@ -789,16 +797,25 @@ def checked_source(g: Generated) -> str:
 def write_models(
     config: Config, target: Target, out: str | None, tables: list[str], force: bool, echo: Echo, warn: Echo
 ) -> Path | None:
-    live, expressions, seen = reflect_for_models(target, warn)
+    live, expressions, seen, objects = reflect_for_models(target, warn)
     if not live.tables:
         raise ModelmigError(f"{target.name}: the database has no table to write a model for")
     state = _selection(live, tables, warn)
     g = describe(state, target.name, expressions, target.driver.name_scopes)
     g.left_out += [line for table, line in seen if table in state.tables]
+    # with --table: the objects that depend on a chosen table
+    g.objects = [o for o in objects if not tables or set(o.tables) & set(state.tables)]
     if not g.models:
         raise ModelmigError(f"{target.name}: no table of the database can be written as a model: {shown(g.notes[0])}")
-    for note in g.notes:
+    for note in g.notes[: len(g.notes) - len(g.objects)]:
         warn(shown(f"warning: {note}"))
+    if g.objects:
+        warn(
+            shown(
+                f"warning: {unmanaged_summary(g.objects)}; listed in {NOTES_NAME}, left as they are "
+                "(migrate:status --drift lists them as unmanaged)"
+            )
+        )
     source = checked_source(g)
     try:
         mismatches = unsaid(g.build(), State({m.table.name: m.table for m in g.models}), target)

@@ -1,4 +1,6 @@
-"""Which columns the views of a live database use: read by each SQL session's
+"""The objects of a live database outside what the models hold (``Unmanaged``:
+views, triggers, functions, sequences..., read by each driver's reflection), and
+which columns the views of a live database use: read by each SQL session's
 ``live_facts`` before a migration (views are not in the models), so that
 dropping a column a view uses is refused the same way on every database.
 
@@ -10,11 +12,47 @@ column may be any of the view's tables', and ``*`` is every column.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 ALL = "*"
+
+
+@dataclass(frozen=True)
+class Unmanaged:
+    """An object of the live database outside what the models hold (a view, a
+    trigger, a function, a standalone sequence, a domain, an extension, a rule, a
+    partition, a virtual table, an event...): its kind (singular, lower case:
+    ``"view"``, ``"materialized view"``), its name, the tables it depends on, and
+    one line of detail. Read by the driver's ``Reflection.unmanaged_objects``;
+    listed by make:models, drift and baseline, never written as a model."""
+
+    kind: str
+    name: str
+    tables: tuple[str, ...] = ()
+    detail: str = ""
+
+    @property
+    def line(self) -> str:
+        """``view film_list (on film, actor): detail``, one line."""
+        on = f" (on {', '.join(self.tables)})" if self.tables else ""
+        return f"{self.kind} {self.name}{on}" + (f": {self.detail}" if self.detail else "")
+
+    def as_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "tables": list(self.tables), "detail": self.detail}
+
+
+def unmanaged_summary(objects: Sequence[Unmanaged]) -> str:
+    """``12 objects outside the models: 5 views, 3 triggers, ...`` (kinds by count,
+    most first)."""
+    counts: dict[str, int] = {}
+    for o in objects:
+        counts[o.kind] = counts.get(o.kind, 0) + 1
+    kinds = sorted(counts, key=lambda k: (-counts[k], k))
+    parts = ", ".join(f"{counts[k]} {k}{'s' if counts[k] != 1 else ''}" for k in kinds)
+    noun = "object" if len(objects) == 1 else "objects"
+    return f"{len(objects)} {noun} outside the models: {parts}"
 
 
 @dataclass
@@ -29,6 +67,9 @@ class ViewColumns:
     def using(self, table: str, column: str) -> list[str]:
         return sorted({v for v, t, c in self.uses if t == table and c in (column, ALL)})
 
+    def reading(self, table: str) -> list[str]:
+        return sorted({v for v, t, _c in self.uses if t == table})
+
     def rename_table(self, old: str, new: str) -> None:
         self.uses = {(v, new if t == old else t, c) for v, t, c in self.uses}
 
@@ -42,7 +83,7 @@ def columns_of_view(sql: str, dialect: str) -> set[tuple[str, str]]:
 
     try:
         tree = sqlglot.parse_one(sql, read=dialect)
-    except sqlglot.errors.ParseError:
+    except (sqlglot.errors.SqlglotError, ValueError):
         return set()
     if tree is None:
         return set()
@@ -73,6 +114,14 @@ def views_using(facts: Any, table: str, column: str) -> list[str]:
     views = getattr(facts, "views", None)
     if isinstance(views, ViewColumns):
         return views.using(table, column)
+    return []
+
+
+def views_reading(facts: Any, table: str) -> list[str]:
+    """The views that read ``table`` at all, from a session's live facts."""
+    views = getattr(facts, "views", None)
+    if isinstance(views, ViewColumns):
+        return views.reading(table)
     return []
 
 

@@ -42,6 +42,7 @@ from sqlalchemy.pool import StaticPool
 
 from ..driver import LEDGER, Session
 from ..schema.state import Check, Column, ForeignKey, Index, State, Table, Unique
+from ..schema.views import Unmanaged, unmanaged_summary  # noqa: F401 - what reflection reads outside the models
 from ..vocabulary.kinds import plugin_kinds
 from ..vocabulary.naming import check_name, enum_check_name, foreign_key_name, index_name
 
@@ -190,6 +191,24 @@ class Reflection:
                 extra=self.read_extra(connection, names),
                 members=self.read_members(connection, names),
             )
+
+    def objects(self) -> list[Unmanaged]:
+        """Every object of the session's schema outside what the models hold
+        (``unmanaged_objects``), sorted by kind and name. A driver that reads none
+        (it does not override the hook: DuckDB's) is not asked to connect."""
+        if type(self).unmanaged_objects is Reflection.unmanaged_objects:
+            return []
+        engine = self.engine()
+        with engine.connect() as connection:
+            self.sa_dialect = connection.dialect
+            found = self.unmanaged_objects(connection)
+        return sorted(dict.fromkeys(found), key=lambda o: (o.kind, o.name))
+
+    def unmanaged_objects(self, connection: sa.Connection) -> list[Unmanaged]:
+        """Dialect hook: the objects outside the models (views, triggers, functions,
+        standalone sequences, ...), read from the database's catalogue. Default:
+        none."""
+        return []
 
     def read_members(self, connection: sa.Connection, tables: Sequence[str]) -> dict[str, Mapping[str, Sequence[Any]]]:
         """The values of every plugin kind that reads itself back on this dialect

@@ -38,7 +38,7 @@ from ..errors import MigrationFailed
 from ..schema import operations as ops
 from ..schema.operations import AddColumn, AlterColumn, Operation
 from ..schema.state import Check, Column, ForeignKey, Index, State, Table, Unique
-from ..schema.views import views_using
+from ..schema.views import views_reading, views_using
 from ..vocabulary.column_types import type_of
 from ..vocabulary.kinds import kind_named, kind_of, register_kinds
 from ..vocabulary.naming import enum_check_name
@@ -144,6 +144,10 @@ class Renderer:
     #: case): a table, column, index or constraint so named is quoted (a driver's
     #: renderer extends it from its server's own keyword list)
     reserved_words: ClassVar[frozenset[str]] = frozenset()
+    #: a rename of a column or table leaves the views that use it broken (MySQL and
+    #: MariaDB keep the old name in a view's text): such a rename is refused from the
+    #: live facts, naming the view; PostgreSQL and SQLite carry their views through
+    renames_break_views: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -486,10 +490,17 @@ class Renderer:
 
     @renders_operation(ops.DropTable)
     def op_drop_table(self, op: Any, step: Step) -> list[str]:
+        views = views_reading(self.facts, op.table.name)
+        if views:  # the same refusal on every database, from the live facts
+            raise MigrationFailed(
+                f"cannot drop table {op.table.name}: view {views[0]} uses it; drop or change the view first "
+                "(RunSQL in an earlier migration), then drop the table"
+            )
         return [self.compile(DropTable(sa.Table(op.table.name, sa.MetaData())))]
 
     @renders_operation(ops.RenameTable)
     def op_rename_table(self, op: Any, step: Step) -> list[str]:
+        self.refuse_breaking_rename(op.old, None, op.new)
         return [f"ALTER TABLE {self.q(op.old)} RENAME TO {self.q(op.new)}"]
 
     def column_spec(self, table: str, col: Column) -> str:
@@ -537,8 +548,22 @@ class Renderer:
         self.refuse_view_dependents(op.table, op.column.name)
         return [f"ALTER TABLE {self.q(op.table)} DROP COLUMN {self.q(op.column.name)}"]
 
+    def refuse_breaking_rename(self, table: str, column: str | None, new: str) -> None:
+        """A rename that would leave a view broken (``renames_break_views``) is
+        refused before any statement is sent, naming the view (from the live facts)."""
+        if not self.renames_break_views:
+            return
+        views = views_using(self.facts, table, column) if column is not None else views_reading(self.facts, table)
+        if views:
+            what = f"column {table}.{column}" if column is not None else f"table {table}"
+            raise MigrationFailed(
+                f"cannot rename {what} to {new}: view {views[0]} uses it and the database would leave the view "
+                "broken; drop the view (RunSQL) before the rename and create it again after, in the same migration"
+            )
+
     @renders_operation(ops.RenameColumn)
     def op_rename_column(self, op: Any, step: Step) -> list[str]:
+        self.refuse_breaking_rename(op.table, op.old, op.new)
         return [f"ALTER TABLE {self.q(op.table)} RENAME COLUMN {self.q(op.old)} TO {self.q(op.new)}"]
 
     def _bound_index(self, table: str, ix: Index) -> sa.Index:

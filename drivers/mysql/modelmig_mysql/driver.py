@@ -29,11 +29,14 @@ from modelmig_core.api import (
     ConfigError,
     DriverInfo,
     DropColumn,
+    DropTable,
     Finding,
     LockError,
     LockWait,
     MigrationFailed,
     Refusal,
+    RenameColumn,
+    RenameTable,
     Session,
     SqlDriver,
     SqlSession,
@@ -290,7 +293,7 @@ class MysqlSession(SqlSession):
             "SELECT DISTINCT table_name, index_name FROM information_schema.statistics WHERE table_schema = DATABASE()"
         )
         facts = MysqlFacts({(str(t), str(i)) for t, i in rows or []})
-        if any(isinstance(s.op, DropColumn) for s in steps):
+        if any(isinstance(s.op, (DropColumn, DropTable, RenameColumn, RenameTable)) for s in steps):
             views = self.execute(
                 "SELECT table_name, view_definition FROM information_schema.views WHERE table_schema = DATABASE()"
             )

@@ -28,8 +28,25 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-from modelmig_core.api import Column, ForeignKey, Reflection, Table, Unique
-from modelmig_core.api_sql import raw_type
+from modelmig_core.api import Column, ForeignKey, Reflection, Table, Unique, Unmanaged
+from modelmig_core.api_sql import columns_of_view, raw_type
+
+#: the catalogue queries of the objects outside the models, in the current database
+#: (names come back as values, never spliced into SQL)
+UNMANAGED_QUERIES = {
+    "views": "SELECT table_name, view_definition FROM information_schema.views WHERE table_schema = DATABASE()",
+    "routines": (
+        "SELECT routine_name, routine_type FROM information_schema.routines WHERE routine_schema = DATABASE()"
+    ),
+    "triggers": (
+        "SELECT trigger_name, event_object_table, action_timing, event_manipulation "
+        "FROM information_schema.triggers WHERE trigger_schema = DATABASE()"
+    ),
+    "events": "SELECT event_name, status FROM information_schema.events WHERE event_schema = DATABASE()",
+    "sequences": (
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'SEQUENCE'"
+    ),
+}
 
 OWN_TEXT_TYPES = (mysql.TINYTEXT, mysql.MEDIUMTEXT, mysql.LONGTEXT)
 #: the fractional seconds precision of the DATETIME and TIME columns the driver makes (render.py)
@@ -128,6 +145,28 @@ class MysqlReflection(Reflection):
                 out.setdefault(table, []).append(fk)
             fk["constrained_columns"].append(column)
             fk["referred_columns"].append(ref_column)
+        return out
+
+    def unmanaged_objects(self, connection: sa.Connection) -> list[Unmanaged]:
+        """Views (the tables each reads, from its SQL through sqlglot), functions and
+        procedures, triggers, events and (MariaDB) sequences of the current
+        database, from information_schema."""
+
+        def rows(key: str) -> list[Any]:
+            return list(connection.exec_driver_sql(UNMANAGED_QUERIES[key]).all())
+
+        out = []
+        for name, sql in rows("views"):
+            tables = tuple(sorted({t for t, _c in columns_of_view(str(sql or ""), "mysql")}))
+            out.append(Unmanaged("view", str(name), tables))
+        for name, routine in rows("routines"):
+            out.append(Unmanaged(str(routine).lower(), str(name)))
+        for name, table, timing, event in rows("triggers"):
+            out.append(Unmanaged("trigger", str(name), (str(table),), f"{timing} {event}"))
+        for name, status in rows("events"):
+            out.append(Unmanaged("event", str(name), (), str(status).lower()))
+        for (name,) in rows("sequences"):
+            out.append(Unmanaged("sequence", str(name), (), "a sequence no column owns"))
         return out
 
     def inspector_name(self, name: str) -> str:

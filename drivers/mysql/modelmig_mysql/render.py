@@ -99,6 +99,9 @@ class MysqlRenderer(Renderer):
     check's double-quoted names are written in backticks too (a string without
     ANSI_QUOTES, a name with it: a backtick is a name under both)."""
 
+    #: a view keeps a renamed column's or table's old name and breaks: refused
+    renames_break_views = True
+
     dialect_name = "mysql"
     native_enum = True
     online_forms = True  # ALGORITHM=INSTANT / INPLACE, LOCK=NONE where the declared server has them

@@ -28,6 +28,7 @@ from modelmig_core.api import (
     ConfigError,
     DriverInfo,
     DropColumn,
+    DropTable,
     Finding,
     LockError,
     LockWait,
@@ -251,7 +252,7 @@ class PgSession(SqlSession):
         from .render import PgFacts
 
         facts = PgFacts()
-        if any(isinstance(s.op, DropColumn) for s in steps):
+        if any(isinstance(s.op, (DropColumn, DropTable)) for s in steps):
             rows = self.execute(
                 "SELECT view_name, table_name, column_name FROM information_schema.view_column_usage "
                 "WHERE view_schema = current_schema() AND table_schema = current_schema()"

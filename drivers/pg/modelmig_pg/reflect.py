@@ -19,8 +19,78 @@ from __future__ import annotations
 
 from typing import Any
 
-from modelmig_core.api import Reflection
+import sqlalchemy as sa
+
+from modelmig_core.api import Reflection, Unmanaged
 from modelmig_core.api_sql import function_called
+
+#: what is no object of the schema's own: an extension's members (``deptype 'e'``)
+NOT_OF_EXTENSION = (
+    "NOT EXISTS (SELECT 1 FROM pg_depend AS e WHERE e.classid = {cls}::regclass AND e.objid = {oid} "
+    "AND e.deptype = 'e')"
+)
+#: pg_class relkinds outside the models
+RELKINDS = {"v": "view", "m": "materialized view", "S": "sequence", "f": "foreign table"}
+PROKINDS = {"f": "function", "p": "procedure", "a": "aggregate", "w": "window function"}
+#: the extension every database has
+BUILTIN_EXTENSIONS = ("plpgsql",)
+
+#: the catalogue queries of the objects outside the models, in the current schema;
+#: names come back as values (never spliced into SQL)
+UNMANAGED_QUERIES = {
+    "relations": (
+        "SELECT c.relname, c.relkind FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = current_schema() AND c.relkind IN ('v', 'm', 'S', 'f') "
+        "AND NOT EXISTS (SELECT 1 FROM pg_depend AS d WHERE d.classid = 'pg_class'::regclass "
+        "AND d.objid = c.oid AND d.deptype IN ('a', 'i', 'e'))"
+    ),
+    "reads": (
+        "SELECT DISTINCT v.relname, t.relname FROM pg_depend AS d "
+        "JOIN pg_rewrite AS r ON r.oid = d.objid JOIN pg_class AS v ON v.oid = r.ev_class "
+        "JOIN pg_class AS t ON t.oid = d.refobjid JOIN pg_namespace AS n ON n.oid = v.relnamespace "
+        "WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass "
+        "AND t.oid <> v.oid AND n.nspname = current_schema() ORDER BY 1, 2"
+    ),
+    "partitions": (
+        "SELECT c.relname, p.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_class AS c "
+        "JOIN pg_inherits AS i ON i.inhrelid = c.oid JOIN pg_class AS p ON p.oid = i.inhparent "
+        "JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+        "WHERE c.relispartition AND c.relkind IN ('r', 'p') AND n.nspname = current_schema()"
+    ),
+    "routines": (
+        "SELECT p.proname, p.prokind, pg_get_function_identity_arguments(p.oid) FROM pg_proc AS p "
+        "JOIN pg_namespace AS n ON n.oid = p.pronamespace WHERE n.nspname = current_schema() AND "
+        + NOT_OF_EXTENSION.format(cls="'pg_proc'", oid="p.oid")
+    ),
+    "triggers": (
+        "SELECT t.tgname, c.relname, t.tgfoid::regproc::text FROM pg_trigger AS t "
+        "JOIN pg_class AS c ON c.oid = t.tgrelid JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+        "WHERE NOT t.tgisinternal AND n.nspname = current_schema()"
+    ),
+    "domains": (
+        "SELECT t.typname, format_type(t.typbasetype, t.typtypmod) FROM pg_type AS t "
+        "JOIN pg_namespace AS n ON n.oid = t.typnamespace WHERE t.typtype = 'd' AND n.nspname = current_schema() "
+        "AND " + NOT_OF_EXTENSION.format(cls="'pg_type'", oid="t.oid")
+    ),
+    "extensions": "SELECT extname, extversion FROM pg_extension",
+    "rules": "SELECT rulename, tablename FROM pg_rules WHERE schemaname = current_schema()",
+    "indexes": (
+        "SELECT i.relname, c.relname FROM pg_index AS x JOIN pg_class AS i ON i.oid = x.indexrelid "
+        "JOIN pg_class AS c ON c.oid = x.indrelid JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+        "WHERE c.relkind = 'm' AND n.nspname = current_schema() ORDER BY 1"
+    ),
+}
+#: the longest name PostgreSQL keeps (NAMEDATALEN - 1 bytes)
+MAX_NAME = 63
+
+
+def default_pkey_name(table: str) -> str:
+    """The name PostgreSQL gives a table's primary key: ``<table>_pkey``, the table's
+    part cut to fit 63 bytes."""
+    head = table.encode()
+    while len(head) + len(b"_pkey") > MAX_NAME:
+        head = head[:-1]
+    return head.decode(errors="ignore") + "_pkey"
 
 
 class PgReflection(Reflection):
@@ -44,6 +114,58 @@ class PgReflection(Reflection):
             if isinstance(values, exp.Array):
                 return exp.In(this=node.this, expressions=list(values.expressions))
         return node
+
+    def unmanaged_objects(self, connection: sa.Connection) -> list[Unmanaged]:
+        """Views, materialized views, standalone sequences (owned by no column),
+        foreign tables, partitions, functions and procedures, triggers, domains,
+        extensions and rules of the current schema, from pg_catalog (an
+        extension's own members are the extension's)."""
+
+        def rows(key: str) -> list[Any]:
+            return list(connection.exec_driver_sql(UNMANAGED_QUERIES[key]).all())
+
+        indexed: dict[str, list[str]] = {}
+        for index, relation in rows("indexes"):
+            indexed.setdefault(str(relation), []).append(str(index))
+        reads: dict[str, list[str]] = {}
+        for view, table in rows("reads"):
+            reads.setdefault(str(view), []).append(str(table))
+        out = []
+        for name, relkind in rows("relations"):
+            kind = RELKINDS[str(relkind)]
+            detail = {
+                "sequence": "a sequence no column owns",
+                "foreign table": "a table of a foreign server",
+            }.get(kind, "")
+            if indexed.get(str(name)):
+                detail = f"with index {', '.join(indexed[str(name)])}"
+            out.append(Unmanaged(kind, str(name), tuple(reads.get(str(name), ())), detail))
+        for name, parent, bound in rows("partitions"):
+            detail = f"partition of {parent} {bound}; the models make it a table of its own"
+            out.append(Unmanaged("partition", str(name), (str(parent),), detail))
+        for name, prokind, args in rows("routines"):
+            out.append(Unmanaged(PROKINDS.get(str(prokind), "function"), f"{name}({args})"))
+        for name, table, function in rows("triggers"):
+            out.append(Unmanaged("trigger", str(name), (str(table),), f"executes {function}()"))
+        for name, base in rows("domains"):
+            out.append(Unmanaged("domain", str(name), (), f"over {base}"))
+        for name, version in rows("extensions"):
+            if str(name) not in BUILTIN_EXTENSIONS:
+                out.append(Unmanaged("extension", str(name), (), f"version {version}"))
+        for name, table in rows("rules"):
+            out.append(Unmanaged("rule", str(name), (str(table),)))
+        return out
+
+    def primary_key(self, table: str, info: dict[str, Any]) -> tuple[str, ...]:
+        """A primary key of another name than PostgreSQL's own (``<table>_pkey``, what
+        a new table gets): the models cannot say the name, it is named."""
+        name = info.get("name")
+        own = default_pkey_name(table)
+        if name and info.get("constrained_columns") and name != own:
+            self.unsaid.append(
+                (table, f"{table}: primary key named {name}; the models cannot say its name (a new table's is {own})")
+            )
+        return super().primary_key(table, info)
 
     def column_notes(self, table: str, info: dict[str, Any]) -> list[str]:
         """An enum type of another name than the one the driver gives a column's enum

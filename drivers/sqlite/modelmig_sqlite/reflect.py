@@ -27,7 +27,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from modelmig_core.api import Column, Reflection, Table, Unique
+from modelmig_core.api import Column, Reflection, Table, Unique, Unmanaged
+from modelmig_core.api_sql import columns_of_view
 
 
 def column_collations(tables: Iterable[tuple[str, str | None]]) -> dict[tuple[str, str], str]:
@@ -56,7 +57,43 @@ class SqliteReflection(Reflection):
     sqlglot_dialect = "sqlite"
     enum_checks = True
 
+    def virtual_tables(self, connection: sa.Connection) -> dict[str, str | None]:
+        """{name: None} of the virtual tables (FTS, R*Tree...) and {name: its virtual
+        table} of their shadow tables (``docs_content`` of ``docs``), from
+        ``pragma_table_list`` (SQLite 3.37+; older: none known)."""
+        try:
+            listed = connection.exec_driver_sql("SELECT name, type FROM pragma_table_list WHERE schema = 'main'").all()
+        except sa.exc.DBAPIError:
+            return {}
+        virtual = sorted((str(n) for n, t in listed if t == "virtual"), key=len, reverse=True)
+        out: dict[str, str | None] = dict.fromkeys(virtual)
+        for name, kind in listed:
+            if kind == "shadow":
+                out[str(name)] = next((v for v in virtual if str(name).startswith(v + "_")), None)
+        return out
+
+    def unmanaged_objects(self, connection: sa.Connection) -> list[Unmanaged]:
+        """Views (the tables each reads, through sqlglot), triggers, virtual tables
+        and their shadow tables."""
+        out = []
+        for kind, name, table, sql in connection.exec_driver_sql(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('view', 'trigger')"
+        ):
+            if kind == "view":
+                tables = tuple(sorted({t for t, _c in columns_of_view(str(sql or ""), "sqlite")}))
+                out.append(Unmanaged("view", str(name), tables))
+            else:
+                out.append(Unmanaged("trigger", str(name), (str(table),)))
+        for name, owner in self.virtual_tables(connection).items():
+            if owner is None:
+                out.append(Unmanaged("virtual table", name, (), "the models cannot hold a virtual table"))
+            else:
+                out.append(Unmanaged("shadow table", name, (owner,), f"kept by virtual table {owner} itself"))
+        return out
+
     def read(self, tables: Any = None) -> Any:
+        with self.engine().connect() as connection:
+            self._outside = set(self.virtual_tables(connection))
         found = super().read(tables)
         if found.tables:
             self.names_from_sql(found)
@@ -108,7 +145,7 @@ class SqliteReflection(Reflection):
                     info["name"] = uniques[tuple(info["column_names"])]
 
     def skip_table(self, name: str) -> bool:
-        return super().skip_table(name) or name.startswith("sqlite_")
+        return super().skip_table(name) or name.startswith("sqlite_") or name in getattr(self, "_outside", ())
 
     def read_extra(self, connection: sa.Connection, tables: Sequence[str]) -> Any:
         """The column sets of the UNIQUE constraints written without a name
