@@ -31,6 +31,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .schema.sqltext import parse_statement
     from .schema.views import ViewColumns, columns_of_view, views_using
     from .sql.reflect import NOW, Expression, function_called, generic_type, normalize_sql, parse_default, raw_type
     from .sql.tools import find_tool, run_tool, tool_lines, tool_writing
@@ -51,6 +52,7 @@ _WHERE: dict[str, str] = {
     "ViewColumns": ".schema.views",
     "views_using": ".schema.views",
     "columns_of_view": ".schema.views",
+    "parse_statement": ".schema.sqltext",
 }
 
 __all__ = [
@@ -63,6 +65,7 @@ __all__ = [
     "generic_type",
     "normalize_sql",
     "parse_default",
+    "parse_statement",
     "raw_type",
     "run_tool",
     "tool_lines",

@@ -44,6 +44,21 @@ def _quiet() -> Iterator[None]:
         logger.removeFilter(_QUIET)
 
 
+def parse_statement(statement: str, dialect: str) -> Any:
+    """One SQL statement read with sqlglot in ``dialect`` (a sqlglot dialect name),
+    or None when it is not exactly one statement sqlglot can read; sqlglot's
+    "falling back to parsing as a Command" warnings are not printed (such a
+    statement comes back as the ``exp.Command`` it is)."""
+    import sqlglot
+
+    with _quiet():
+        try:
+            found = sqlglot.parse(statement, read=dialect)
+        except sqlglot.errors.SqlglotError:
+            return None
+    return found[0] if len(found) == 1 and found[0] is not None else None
+
+
 def snippet(text: str) -> str:
     """``text`` on one line, shortened and quoted, for a message."""
     flat = " ".join(text.split())

@@ -17,14 +17,13 @@ by tests/test_lint.py.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import Any
 
-import sqlglot
 from sqlglot import exp
 
 from modelmig_core.api import Cost, Finding, Step, server_version
+from modelmig_core.api_sql import parse_statement
 
 #: the oldest server of each product the driver supports; undeclared: MySQL 8.0
 OLDEST = {"mysql": (8, 0), "mariadb": (10, 11)}
@@ -90,25 +89,10 @@ def _finding(kind: str, why: str | None = None) -> Finding:
     return Finding(rule, cost, why or default_why, safe)
 
 
-class _Quiet(logging.Filter):
-    """sqlglot's "falling back to parsing as a Command" warnings: such a statement
-    is read here as the command it is."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return False
-
-
 def parse(statement: str) -> exp.Expression | None:
     """The statement read with sqlglot (MySQL), or None when it cannot be."""
-    logger, quiet = logging.getLogger("sqlglot"), _Quiet()
-    logger.addFilter(quiet)
-    try:
-        found = sqlglot.parse(statement, read="mysql")
-    except sqlglot.errors.SqlglotError:
-        return None
-    finally:
-        logger.removeFilter(quiet)
-    return found[0] if len(found) == 1 and found[0] is not None else None
+    found: exp.Expression | None = parse_statement(statement, "mysql")
+    return found
 
 
 def product_version(server: str | None) -> tuple[str, tuple[int, int]]:

@@ -14,7 +14,6 @@ SET NOT NULL uses a validated ``CHECK (col IS NOT NULL)`` from 12).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from sqlglot import exp
 from sqlglot.tokens import TokenType
 
 from modelmig_core.api import Cost, Finding, Step, server_version
+from modelmig_core.api_sql import parse_statement
 
 #: the oldest server the driver supports, for a connection that declares none
 OLDEST = (12, 0)
@@ -152,25 +152,10 @@ TIMEOUTS = (
 VOLATILE = frozenset({"random", "clock_timestamp", "gen_random_uuid", "uuid_generate_v4", "timeofday", "nextval"})
 
 
-class _Quiet(logging.Filter):
-    """sqlglot's "falling back to parsing as a Command" warnings: such a statement
-    is read here as the command it is."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return False
-
-
 def parse(statement: str) -> exp.Expression | None:
     """The statement read with sqlglot (PostgreSQL), or None when it cannot be."""
-    logger, quiet = logging.getLogger("sqlglot"), _Quiet()
-    logger.addFilter(quiet)
-    try:
-        found = sqlglot.parse(statement, read="postgres")
-    except sqlglot.errors.SqlglotError:
-        return None
-    finally:
-        logger.removeFilter(quiet)
-    return found[0] if len(found) == 1 and found[0] is not None else None
+    found: exp.Expression | None = parse_statement(statement, "postgres")
+    return found
 
 
 def _command_words(tree: exp.Expression) -> list[str]:
