@@ -6,6 +6,7 @@
                               # on sqlite, pg and mysql (real servers)
     nox -s "migrations(driver='pg')"
     nox -s samples            # the public sample schemas adopted, each table of what was preserved
+    nox -s heavy              # the online writer test on a 2,000,000-row table
     nox --no-venv -s tests    # in the current environment (e.g. ./.venv from dev.py)
 
 Server URLs: MODELMIG_TEST_PG_URL / MODELMIG_TEST_MYSQL_URL (defaults: localhost,
@@ -66,6 +67,15 @@ def samples(session: nox.Session) -> None:
     session.run(
         "python", "-m", "pytest", "-m", "samples or not samples", "-s", "tests/test_sample_schemas.py", *session.posargs
     )
+
+
+@nox.session
+def heavy(session: nox.Session) -> None:
+    """The big-table online run: a writer with lock_timeout 200ms updates a
+    2,000,000-row table throughout an online migration and never times out, and
+    times out under the default plan (``-m heavy``: deselected by default)."""
+    install(session, *TEST_TOOLS)
+    session.run("python", "-m", "pytest", "-m", "heavy", "tests/test_online.py", *session.posargs)
 
 
 @nox.session
