@@ -22,15 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 PACKAGES = [".", "drivers/sqlite", "drivers/pg", "drivers/mysql", "drivers/mongo", "plugins/pytest", "plugins/duckdb"]
-TOOLS = [
-    "pytest>=8",
-    "sqlalchemy>=2.0",
-    "mongomock>=4.1",
-    "hypothesis>=6.100",
-    "ruff>=0.6",
-    "nox>=2024.4",
-    "squawk-cli>=2.70",  # the outside oracle of tests/test_lint.py: a PostgreSQL migration linter (a binary)
-]
+#: the test tools are the core's ``test`` extra (pyproject.toml): one list, read by pip
 
 
 def bin_path(name: str) -> Path:
@@ -42,15 +34,21 @@ def ensure_venv() -> None:
     digest = hashlib.sha256()
     for p in packages:
         digest.update((ROOT / p / "pyproject.toml").read_bytes())
-    digest.update(" ".join(TOOLS).encode())
     stamp = VENV / ".modelmig-installed"
     if stamp.exists() and stamp.read_text() == digest.hexdigest() and bin_path("modelmig").exists():
         return
+    first = not bin_path("modelmig").exists()
+    print(
+        f"installing modelmig, its drivers and the test tools into {VENV.name}"
+        + (" (first run, about a minute)..." if first else " (a pyproject.toml changed)..."),
+        flush=True,
+    )
     if not bin_path("python").exists():
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
     pip = [str(bin_path("python")), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    editable = [arg for p in packages for arg in ("-e", str(ROOT / p))]
-    subprocess.run([*pip, *editable, *TOOLS], check=True)
+    # the core with its test extra; the drivers it names come from their folders here
+    editable = [arg for p in packages for arg in ("-e", str(ROOT / p) + ("[test]" if p == "." else ""))]
+    subprocess.run([*pip, *editable], check=True)
     stamp.write_text(digest.hexdigest())
 
 
@@ -66,10 +64,17 @@ def example(modelmig_exe: Path | None = None) -> int:
     then change a model and let make:migration write the migration for it."""
     exe = str(modelmig_exe or bin_path("modelmig"))
     work = Path(tempfile.mkdtemp(prefix="modelmig-blog-"))
+    try:
+        return _example(exe, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _example(exe: str, work: Path) -> int:
     app = work / "blog"
     ignore = shutil.ignore_patterns("*.sqlite3", "__pycache__", "modelmig-backups")
     shutil.copytree(ROOT / "examples" / "blog", app, ignore=ignore)
-    print(f"example app copied to {app}")
+    print(f"example app copied to {app} (a scratch folder, removed at the end)")
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("MODELMIG_NOW", None)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tomllib
 import uuid
 from pathlib import Path
 
@@ -26,7 +27,12 @@ import nox
 
 ROOT = Path(__file__).resolve().parent
 DRIVERS = ["drivers/sqlite", "drivers/pg", "drivers/mysql", "drivers/mongo", "plugins/pytest", "plugins/duckdb"]
-TEST_TOOLS = ["pytest>=8", "sqlalchemy>=2.0", "mongomock>=4.1", "hypothesis>=6.100", "squawk-cli>=2.70"]
+#: the core's test extra (the drivers it names are installed from their folders by install())
+TEST_TOOLS = [
+    r
+    for r in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["test"]
+    if not r.startswith("modelmig[")
+]
 PG_URL = os.environ.get("MODELMIG_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/modelmig_test")
 MYSQL_URL = os.environ.get("MODELMIG_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/modelmig_test")
 EXAMPLE = ROOT / "examples" / "blog"

@@ -313,6 +313,23 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
     ctx.obj = {"config": config_path}
 
 
+@cli.command("init")
+@click.option(
+    "--url", metavar="URL", help="The main connection's URL (default: sqlite:///app.sqlite3); a password as ${VAR}."
+)
+@click.option("--driver", metavar="NAME", help="The driver of the connection (default: chosen by the URL's scheme).")
+@click.option("--pyproject", "where", flag_value="pyproject", help="Write [tool.modelmig] into pyproject.toml.")
+@click.option("--toml", "where", flag_value="toml", help="Write modelmig.toml (even beside a pyproject.toml).")
+@handle_errors
+def init(url: str | None, driver: str | None, where: str | None) -> None:
+    """Start a project here: the configuration, a models module with an example model,
+    and the migrations folder. Never overwrites anything."""
+    from .init import init as run_init
+
+    out = Output()
+    run_init(Path.cwd(), url, driver, where, out.data)
+
+
 @cli.command("make:migration")
 @click.argument("models", nargs=-1, metavar="[MODEL]...")
 @click.option("--name", help="Name of the migration (default: derived from the change).")

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -69,6 +70,26 @@ class Project:
     def migration_files(self, family: str = "sql") -> list[Path]:
         folder = self.root / "migrations" / family
         return sorted(folder.glob("*.py")) if folder.is_dir() else []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def scratch_in_basetemp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Every scratch folder of the run (``tempfile.mkdtemp`` in a test, a fixture,
+    the conformance workspace, ``dev.py example``, and the commands a test starts,
+    through TMPDIR) goes under pytest's own temporary folder, which pytest prunes:
+    a folder a test forgets to remove is not left in /tmp."""
+    folder = tmp_path_factory.mktemp("scratch")
+    before, env_before = tempfile.tempdir, os.environ.get("TMPDIR")
+    tempfile.tempdir = str(folder)
+    os.environ["TMPDIR"] = str(folder)
+    try:
+        yield folder
+    finally:
+        tempfile.tempdir = before
+        if env_before is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = env_before
 
 
 @pytest.fixture

@@ -57,6 +57,7 @@ LAYER: dict[str, str] = {
     "commands": "commands",
     "app": "commands",
     "make": "commands",
+    "init": "commands",
     # conformance: the kit every driver passes (it drives the installed command)
     "conformance": "conformance",
     "conformance.compare": "conformance",

@@ -101,7 +101,7 @@ ROWS = 200
 
 def squawk() -> str:
     found = shutil.which("squawk", path=str(Path(sys.executable).parent)) or shutil.which("squawk")
-    assert found, "squawk-cli is a test dependency (dev.py TOOLS, noxfile TEST_TOOLS): install it"
+    assert found, "squawk-cli is a test dependency (the test extra of pyproject.toml): install it"
     return found
 
 

@@ -17,6 +17,7 @@ finds is shrunk and kept as a regular test below.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -200,6 +201,7 @@ def lifecycle(db: ServerDb, a: State, change: Change) -> None:
             engine.dispose()
     finally:
         os.chdir(cwd)
+        shutil.rmtree(root, ignore_errors=True)  # Hypothesis runs it many times: never leave a folder behind
 
 
 @given(case=schema_and_change())
