@@ -494,9 +494,9 @@ def test_mariadb_online_plans_ask_for_instant_or_inplace_and_run(make_project: A
     p.ok("make:migration", "--name", "online", env=LATER)
     for direction in ("migrate:run", "migrate:rollback", "migrate:run"):
         plan = [x for x in pretend_sql(p, direction).splitlines() if x.strip()]
-        assert (
-            plan[0] == "SET SESSION lock_wait_timeout = 2;" and plan[-1] == "SET SESSION lock_wait_timeout = DEFAULT;"
-        )
+        # MariaDB bounds each statement too (max_statement_time, seconds): statement_timeout's 30min
+        assert plan[:2] == ["SET SESSION lock_wait_timeout = 2;", "SET SESSION max_statement_time = 1800;"]
+        assert plan[-2:] == ["SET SESSION lock_wait_timeout = DEFAULT;", "SET SESSION max_statement_time = DEFAULT;"]
         ddl = [x for x in plan if x.startswith(("ALTER", "CREATE", "DROP"))]
         assert ddl and all(
             x.endswith(("ALGORITHM=INSTANT;", "ALGORITHM=INPLACE, LOCK=NONE;", "ALGORITHM=INPLACE LOCK=NONE;"))
