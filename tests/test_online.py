@@ -666,3 +666,38 @@ def test_mariadb_an_interrupted_online_migration_is_resumed_by_the_next_run(
     assert f"main: resuming {mid} (an interrupted online migration: 3 statement(s) of its plan" in done.output
     assert mysql_db.scalar(f"SELECT status FROM modelmig_migrations WHERE id = '{mid}'") == "applied"
     assert p.run("migrate:status", "--drift").exit_code == 0
+
+
+def test_an_interrupted_online_rollback_is_resumed_by_the_next_rollback(make_project: Any, pg_db: ServerDb) -> None:
+    p = make_project({"main": {"url": pg_db.url, "online": True, "lock_timeout": "100ms", "lock_retries": 0}})
+    p.models(WRITER_BEFORE)
+    p.ok("make:migration", "--name", "start")
+    p.ok("migrate:run")
+    p.models(MARIADB_BUSY)  # owners gains a column, items an index
+    p.ok("make:migration", "--name", "busy", env=LATER)
+    p.ok("migrate:run")
+    plan = [x for x in pretend_sql(p, "migrate:rollback").splitlines() if x.startswith(("ALTER", "DROP"))]
+    assert plan == ["DROP INDEX CONCURRENTLY IF EXISTS ix_items_note;", "ALTER TABLE owners DROP COLUMN email;"]
+    holder = psycopg.connect(pg_db.url)
+    holder.execute("LOCK TABLE owners IN ACCESS SHARE MODE")  # the column's drop waits, the index's does not
+    try:
+        failed = p.run("migrate:rollback")
+    finally:
+        holder.rollback()
+        holder.close()
+    assert failed.exit_code != 0 and "canceling statement due to lock timeout" in failed.output, failed.output
+    assert "stays marked as an interrupted online migration: the next run resumes it from statement 4" in failed.output
+    mid = p.migration_files()[-1].stem
+    assert pg_db.scalar(f"SELECT status FROM modelmig_migrations WHERE id = '{mid}'") == "online-down"
+    assert pg_db.scalar(f"SELECT progress FROM modelmig_migrations WHERE id = '{mid}'") == 3
+    assert pg_db.scalar("SELECT to_regclass('ix_items_note')") is None  # the index is gone already
+    status = p.run("migrate:status")
+    assert mid in status.stdout and "interrupted" in status.stdout
+    refused = p.run("migrate:run")  # another command stops at it, naming what resumes it
+    assert refused.exit_code != 0 and "run `modelmig migrate:rollback`" in refused.output, refused.output
+    done = p.ok("migrate:rollback")  # from statement 4: the index is not dropped again
+    assert f"main: resuming the rollback of {mid} (an interrupted online migration: 3 statement(s)" in done.output
+    assert pg_db.scalar(f"SELECT COUNT(*) FROM modelmig_migrations WHERE id = '{mid}'") == 0
+    assert pg_db.scalar("SELECT COUNT(*) FROM information_schema.columns WHERE column_name = 'email'") == 0
+    p.models(WRITER_BEFORE)
+    assert p.run("migrate:status", "--drift").exit_code == 0
