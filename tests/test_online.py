@@ -587,7 +587,9 @@ def test_mariadb_a_lock_not_granted_is_tried_again(make_project: Any, mysql_db: 
         holder.close()
     retries = [x for x in done.output.splitlines() if "did not get its lock within lock_timeout 1s" in x]
     assert retries and "statement 4 of 6" in retries[0] and "retry 1 of 5" in retries[0], done.output
-    assert mysql_db.scalar("SELECT COUNT(*) FROM information_schema.statistics WHERE index_name = 'ix_items_note'")
+    assert mysql_db.scalar(
+        "SELECT COUNT(*) FROM information_schema.statistics WHERE table_schema = DATABASE() AND index_name = 'ix_items_note'"
+    )
     assert p.run("migrate:status", "--drift").exit_code == 0
     # a lock never granted: bounded retries, then one error line naming the server's error;
     # the column on owners completed and is recorded (statement 3: the plan starts with
@@ -619,7 +621,7 @@ def mysql_waiting(db: ServerDb, name: str, timeout: float = 20.0) -> int:
     while time.monotonic() < deadline:
         found = db.scalar(
             "SELECT id FROM information_schema.processlist WHERE state LIKE 'Waiting for table metadata lock%%' "
-            f"AND info LIKE '%%{name}%%'"
+            f"AND info LIKE '%%{name}%%' AND db = DATABASE()"
         )
         if found is not None:
             return int(found)
@@ -654,8 +656,15 @@ def test_mariadb_an_interrupted_online_migration_is_resumed_by_the_next_run(
     # the column on owners completed and was recorded; the index was never built
     assert mysql_db.scalar(f"SELECT status FROM modelmig_migrations WHERE id = '{mid}'") == "online"
     assert mysql_db.scalar(f"SELECT progress FROM modelmig_migrations WHERE id = '{mid}'") == 3
-    assert mysql_db.scalar("SELECT COUNT(*) FROM information_schema.columns WHERE column_name = 'email'") == 1
-    assert not mysql_db.scalar("SELECT COUNT(*) FROM information_schema.statistics WHERE index_name = 'ix_items_note'")
+    assert (
+        mysql_db.scalar(
+            "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = DATABASE() AND column_name = 'email'"
+        )
+        == 1
+    )
+    assert not mysql_db.scalar(
+        "SELECT COUNT(*) FROM information_schema.statistics WHERE table_schema = DATABASE() AND index_name = 'ix_items_note'"
+    )
     status = p.run("migrate:status")
     assert mid in status.stdout and "interrupted" in status.stdout
     refused = p.run("migrate:rollback")  # another command stops at it, naming what resumes it

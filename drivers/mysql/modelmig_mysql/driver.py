@@ -366,6 +366,12 @@ class MysqlSession(SqlSession):
         except Exception:  # noqa: BLE001 - closing the session releases the lock too
             self.raw.close()
 
+    def close(self) -> None:
+        """Closed once: ``unlock`` closes a connection that failed, and PyMySQL's
+        second ``close`` would raise ("Already closed") over the error that counts."""
+        if getattr(self.raw, "open", True):
+            self.raw.close()
+
 
 def dump_table(line: str) -> str | None:
     """The table a dump's ``CREATE TABLE `name` (`` line creates, read by sqlglot's
