@@ -1,7 +1,9 @@
 """docs/deploying-to-a-busy-database.md is executed on PostgreSQL: its config,
 its models before and after, the online plan it prints (exactly what --pretend
 prints), the retry and repair lines it quotes (produced by a held lock and by a
-killed runner), the refusal it quotes and the migration that acknowledges it."""
+killed runner), the refusal it quotes and the migration that acknowledges it;
+and on MariaDB: the plan it prints and the retry line it quotes (a metadata lock
+held by an open transaction)."""
 
 from __future__ import annotations
 
@@ -47,7 +49,7 @@ def guide_project(make_project: Any, db: ServerDb) -> Any:
 
 def test_the_guides_plan_is_what_pretend_prints_and_it_runs(make_project: Any, pg_db: ServerDb) -> None:
     p = guide_project(make_project, pg_db)
-    [plan] = blocks("sql")
+    [plan] = [b for b in blocks("sql") if b.startswith("SET lock_timeout")]
     assert pretend_sql(p, "migrate:run") == plan
     # the file wins: online = False plans the default way
     [flag] = [b for b in blocks("python") if b.startswith("online = False")]
@@ -57,7 +59,7 @@ def test_the_guides_plan_is_what_pretend_prints_and_it_runs(make_project: Any, p
     assert "CONCURRENTLY" not in pretend_sql(p, "migrate:run")
     path.write_text(source)
     # a lock held past lock_timeout (2s): the retry line the guide quotes, then the run completes
-    retry, _, _ = blocks("text")
+    retry, _, _, _ = blocks("text")
     holder = psycopg.connect(pg_db.url)
     holder.execute("LOCK TABLE items IN ACCESS SHARE MODE")
     release = threading.Timer(2.6, holder.rollback)
@@ -75,7 +77,7 @@ def test_the_guides_repair_line_after_a_killed_run(make_project: Any, pg_db: Ser
     p = guide_project(make_project, pg_db)
     p.connections["main"]["lock_timeout"] = "60s"
     p.write_config()
-    _, repair, _ = blocks("text")
+    _, repair, _, _ = blocks("text")
     # a transaction whose snapshot is older than the build's: the build waits for it at its end, with
     # its index in the catalogue but not valid yet (the statements before it take no lock it holds)
     holder = psycopg.connect(pg_db.url)
@@ -101,7 +103,7 @@ def test_the_guides_repair_line_after_a_killed_run(make_project: Any, pg_db: Ser
 
 
 def test_the_guides_refusal_and_acknowledgement(make_project: Any, pg_db: ServerDb) -> None:
-    *_, refusal = blocks("text")
+    _, _, refusal, _ = blocks("text")
     [ack] = [b for b in blocks("python") if "lint_ignore" in b]
     p = make_project({"main": {"url": pg_db.url, "online": True}})
     p.models(
@@ -122,4 +124,34 @@ def test_the_guides_refusal_and_acknowledgement(make_project: Any, pg_db: Server
     lint = p.run("migrate:lint")
     assert lint.exit_code == 0 and "(acknowledged: run in the Sunday window: items is small)" in lint.stdout
     p.ok("migrate:run")
+    assert p.run("migrate:status", "--drift").exit_code == 0
+
+
+def test_the_guides_mariadb_plan_and_retry_line(make_project: Any, mysql_db: ServerDb) -> None:
+    import sqlalchemy as sa
+
+    [plan] = [b for b in blocks("sql") if b.startswith("SET SESSION")]
+    *_, retry = blocks("text")
+    p = make_project({"main": {"url": mysql_db.url, "online": True, "server": "mariadb-10.11"}})
+    items = 'class Item(Model):\n    table = "items"\n    schema = {"id": column("increments"), "price": column("integer")}\n'
+    p.models(items)
+    p.ok("make:migration", "--name", "start")
+    p.ok("migrate:run")
+    mysql_db.execute("INSERT INTO items (price) VALUES " + ", ".join(f"({i})" for i in range(500)))
+    p.models(items + '    database = {"indexes": [index(["price"], name="ix_items_price")]}\n')
+    p.ok("make:migration", "--name", "items", env=LATER)
+    assert pretend_sql(p, "migrate:run") == plan
+    # an open transaction that has read items holds its metadata lock past lock_wait_timeout (2 s)
+    engine = mysql_db.engine()
+    holder = engine.connect()
+    holder.execute(sa.text("SELECT COUNT(*) FROM items")).scalar()
+    release = threading.Timer(2.6, holder.rollback)
+    release.start()
+    try:
+        done = p.ok("migrate:run")
+    finally:
+        release.join()
+        holder.close()
+        engine.dispose()
+    assert retry.strip() in done.output.splitlines(), done.output
     assert p.run("migrate:status", "--drift").exit_code == 0

@@ -494,9 +494,9 @@ def test_mariadb_online_plans_ask_for_instant_or_inplace_and_run(make_project: A
     p.ok("make:migration", "--name", "online", env=LATER)
     for direction in ("migrate:run", "migrate:rollback", "migrate:run"):
         plan = [x for x in pretend_sql(p, direction).splitlines() if x.strip()]
-        assert (
-            plan[0] == "SET SESSION lock_wait_timeout = 2;" and plan[-1] == "SET SESSION lock_wait_timeout = DEFAULT;"
-        )
+        # MariaDB bounds each statement too (max_statement_time, seconds): statement_timeout's 30min
+        assert plan[:2] == ["SET SESSION lock_wait_timeout = 2;", "SET SESSION max_statement_time = 1800;"]
+        assert plan[-2:] == ["SET SESSION lock_wait_timeout = DEFAULT;", "SET SESSION max_statement_time = DEFAULT;"]
         ddl = [x for x in plan if x.startswith(("ALTER", "CREATE", "DROP"))]
         assert ddl and all(
             x.endswith(("ALGORITHM=INSTANT;", "ALGORITHM=INPLACE, LOCK=NONE;", "ALGORITHM=INPLACE LOCK=NONE;"))
@@ -531,4 +531,182 @@ def test_an_interrupted_online_migration_can_be_resolved_instead(make_project: A
     resolved = p.ok("migrate:resolve", mid, "--applied")
     assert "marked" in resolved.output and "online" in resolved.output
     assert pg_db.scalar(f"SELECT status FROM modelmig_migrations WHERE id = '{mid}'") == "applied"
+    assert p.run("migrate:status", "--drift").exit_code == 0
+
+
+# ---------------------------------------------------------------- MariaDB: retries, resumed runs
+
+#: owners gains a column, items an index: two statements, on two tables
+MARIADB_BUSY = (
+    WRITER_BEFORE.replace(
+        '    schema = {"id": column("increments"), "name": column("string", 50)}',
+        '    schema = {"id": column("increments"), "name": column("string", 50), "email": column("string", 80, nullable=True)}',
+    )
+    + '    database = {"indexes": [index(["note"], name="ix_items_note")]}\n'
+)
+
+
+def mariadb_busy_project(make_project: Any, db: ServerDb, **conn: Any) -> Any:
+    """An online MariaDB project whose pending migration adds a column to owners,
+    then an index to items (which holds rows)."""
+    p = make_project({"main": {"url": db.url, "online": True, "server": "mariadb-10.11", **conn}})
+    p.models(WRITER_BEFORE)
+    p.ok("make:migration", "--name", "start")
+    p.ok("migrate:run")
+    db.execute("INSERT INTO owners (id, name) VALUES (1, 'one'), (2, 'two')")
+    values = ", ".join(f"({i}, {1 + i % 2}, 'c{i}', 'note {i}', {i})" for i in range(1, 501))
+    db.execute(f"INSERT INTO items (id, owner_id, code, note, price) VALUES {values}")
+    p.models(MARIADB_BUSY)
+    p.ok("make:migration", "--name", "busy", env=LATER)
+    plan = [x for x in pretend_sql(p, "migrate:run").splitlines() if x.startswith(("ALTER", "CREATE"))]
+    assert len(plan) == 2 and plan[0].startswith("ALTER TABLE owners ADD COLUMN email"), plan  # the order relied on
+    assert plan[1].startswith("CREATE INDEX ix_items_note ON items"), plan
+    return p
+
+
+def metadata_lock_holder(db: ServerDb) -> Any:
+    """A session in an open transaction that has read items: it holds a shared
+    metadata lock on the table until it ends, and every ALTER of items waits for it."""
+    import sqlalchemy as sa
+
+    engine = db.engine()
+    holder = engine.connect()
+    holder.execute(sa.text("SELECT COUNT(*) FROM items")).scalar()
+    return holder
+
+
+def test_mariadb_a_lock_not_granted_is_tried_again(make_project: Any, mysql_db: ServerDb) -> None:
+    p = mariadb_busy_project(make_project, mysql_db, lock_timeout="1s")
+    holder = metadata_lock_holder(mysql_db)
+    release = threading.Timer(1.5, holder.rollback)
+    release.start()
+    try:
+        done = p.ok("migrate:run")
+    finally:
+        release.join()
+        holder.close()
+    retries = [x for x in done.output.splitlines() if "did not get its lock within lock_timeout 1s" in x]
+    assert retries and "statement 4 of 6" in retries[0] and "retry 1 of 5" in retries[0], done.output
+    assert mysql_db.scalar(
+        "SELECT COUNT(*) FROM information_schema.statistics WHERE table_schema = DATABASE() AND index_name = 'ix_items_note'"
+    )
+    assert p.run("migrate:status", "--drift").exit_code == 0
+    # a lock never granted: bounded retries, then one error line naming the server's error;
+    # the column on owners completed and is recorded (statement 3: the plan starts with
+    # lock_wait_timeout and max_statement_time), the next run resumes after it
+    p.ok("migrate:rollback")
+    p.connections["main"]["lock_retries"] = 1
+    p.write_config()
+    holder = metadata_lock_holder(mysql_db)
+    try:
+        failed = p.run("migrate:run")
+    finally:
+        holder.rollback()
+        holder.close()
+    assert failed.exit_code != 0
+    assert "retry 1 of 1" in failed.output and "Lock wait timeout exceeded" in failed.output, failed.output
+    assert "stays marked as an interrupted online migration: the next run resumes it from statement 4" in failed.output
+    mid = p.migration_files()[-1].stem
+    assert mysql_db.scalar(f"SELECT status FROM modelmig_migrations WHERE id = '{mid}'") == "online"
+    assert mysql_db.scalar(f"SELECT progress FROM modelmig_migrations WHERE id = '{mid}'") == 3
+    resumed = p.ok("migrate:run")
+    assert f"resuming {mid} (an interrupted online migration: 3 statement(s) of its plan" in resumed.output
+    assert p.run("migrate:status", "--drift").exit_code == 0
+
+
+def mysql_waiting(db: ServerDb, name: str, timeout: float = 20.0) -> int:
+    """The id of the server thread running a statement that names ``name`` once
+    it waits for a metadata lock."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = db.scalar(
+            "SELECT id FROM information_schema.processlist WHERE state LIKE 'Waiting for table metadata lock%%' "
+            f"AND info LIKE '%%{name}%%' AND db = DATABASE()"
+        )
+        if found is not None:
+            return int(found)
+        time.sleep(0.05)
+    raise AssertionError(f"no statement naming {name!r} waited on a metadata lock within {timeout} s")
+
+
+def test_mariadb_an_interrupted_online_migration_is_resumed_by_the_next_run(
+    make_project: Any, mysql_db: ServerDb
+) -> None:
+    p = mariadb_busy_project(make_project, mysql_db, lock_timeout="60s")  # the ALTER waits on the test, not a timeout
+    holder = metadata_lock_holder(mysql_db)
+    env = {**os.environ, "MODELMIG_NOW": LATER["MODELMIG_NOW"]}
+    modelmig = str(Path(sys.executable).parent / "modelmig")
+    runner = subprocess.Popen([modelmig, "migrate:run"], cwd=p.root, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        thread = mysql_waiting(mysql_db, "ix_items_note")
+        # the runner dies while its ALTER waits; its server thread is ended with it
+        runner.send_signal(signal.SIGKILL)
+        runner.wait(10)
+        mysql_db.execute(f"KILL {thread}")
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+        holder.rollback()
+        holder.close()
+    deadline = time.monotonic() + 10
+    while mysql_db.scalar(f"SELECT COUNT(*) FROM information_schema.processlist WHERE id = {thread}"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    mid = p.migration_files()[-1].stem
+    # the column on owners completed and was recorded; the index was never built
+    assert mysql_db.scalar(f"SELECT status FROM modelmig_migrations WHERE id = '{mid}'") == "online"
+    assert mysql_db.scalar(f"SELECT progress FROM modelmig_migrations WHERE id = '{mid}'") == 3
+    assert (
+        mysql_db.scalar(
+            "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = DATABASE() AND column_name = 'email'"
+        )
+        == 1
+    )
+    assert not mysql_db.scalar(
+        "SELECT COUNT(*) FROM information_schema.statistics WHERE table_schema = DATABASE() AND index_name = 'ix_items_note'"
+    )
+    status = p.run("migrate:status")
+    assert mid in status.stdout and "interrupted" in status.stdout
+    refused = p.run("migrate:rollback")  # another command stops at it, naming what resumes it
+    assert refused.exit_code != 0 and "run `modelmig migrate:run`" in refused.output
+    pretend = p.ok("migrate:run", "--pretend").output
+    assert f"would resume online migration {mid} where it stopped (3 statement(s) of its plan" in pretend
+    done = p.ok("migrate:run")  # from statement 4 (the two settings, then the column): the column is not added twice
+    assert f"main: resuming {mid} (an interrupted online migration: 3 statement(s) of its plan" in done.output
+    assert mysql_db.scalar(f"SELECT status FROM modelmig_migrations WHERE id = '{mid}'") == "applied"
+    assert p.run("migrate:status", "--drift").exit_code == 0
+
+
+def test_an_interrupted_online_rollback_is_resumed_by_the_next_rollback(make_project: Any, pg_db: ServerDb) -> None:
+    p = make_project({"main": {"url": pg_db.url, "online": True, "lock_timeout": "100ms", "lock_retries": 0}})
+    p.models(WRITER_BEFORE)
+    p.ok("make:migration", "--name", "start")
+    p.ok("migrate:run")
+    p.models(MARIADB_BUSY)  # owners gains a column, items an index
+    p.ok("make:migration", "--name", "busy", env=LATER)
+    p.ok("migrate:run")
+    plan = [x for x in pretend_sql(p, "migrate:rollback").splitlines() if x.startswith(("ALTER", "DROP"))]
+    assert plan == ["DROP INDEX CONCURRENTLY IF EXISTS ix_items_note;", "ALTER TABLE owners DROP COLUMN email;"]
+    holder = psycopg.connect(pg_db.url)
+    holder.execute("LOCK TABLE owners IN ACCESS SHARE MODE")  # the column's drop waits, the index's does not
+    try:
+        failed = p.run("migrate:rollback")
+    finally:
+        holder.rollback()
+        holder.close()
+    assert failed.exit_code != 0 and "canceling statement due to lock timeout" in failed.output, failed.output
+    assert "stays marked as an interrupted online migration: the next run resumes it from statement 4" in failed.output
+    mid = p.migration_files()[-1].stem
+    assert pg_db.scalar(f"SELECT status FROM modelmig_migrations WHERE id = '{mid}'") == "online-down"
+    assert pg_db.scalar(f"SELECT progress FROM modelmig_migrations WHERE id = '{mid}'") == 3
+    assert pg_db.scalar("SELECT to_regclass('ix_items_note')") is None  # the index is gone already
+    status = p.run("migrate:status")
+    assert mid in status.stdout and "interrupted" in status.stdout
+    refused = p.run("migrate:run")  # another command stops at it, naming what resumes it
+    assert refused.exit_code != 0 and "run `modelmig migrate:rollback`" in refused.output, refused.output
+    done = p.ok("migrate:rollback")  # from statement 4: the index is not dropped again
+    assert f"main: resuming the rollback of {mid} (an interrupted online migration: 3 statement(s)" in done.output
+    assert pg_db.scalar(f"SELECT COUNT(*) FROM modelmig_migrations WHERE id = '{mid}'") == 0
+    assert pg_db.scalar("SELECT COUNT(*) FROM information_schema.columns WHERE column_name = 'email'") == 0
+    p.models(WRITER_BEFORE)
     assert p.run("migrate:status", "--drift").exit_code == 0

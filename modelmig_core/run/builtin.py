@@ -58,10 +58,11 @@ def _perform_online(session: Session, migration: Migration, record: MigrationRec
     """An online plan, step by step: the session settings first (again when
     resumed), then each statement in a transaction of its own with the ledger's
     progress, or alone when it cannot run in one (its progress written once it
-    completed). A statement an interrupted run did not finish is repaired first
+    completed; every statement so on a database without transactional DDL). A
+    statement an interrupted run did not finish is repaired first
     (``Statement.repair``: an INVALID index dropped). A lock not granted within
-    the lock timeout is tried again, ``lock_retries`` times with a doubling pause,
-    each retry reported."""
+    the lock timeout (``Session.lock_not_granted``) is tried again,
+    ``lock_retries`` times with a doubling pause, each retry reported."""
     import time
 
     context = session.context
@@ -84,7 +85,7 @@ def _perform_online(session: Session, migration: Migration, record: MigrationRec
         while True:
             record.sent = number
             try:
-                if statement.outside:
+                if statement.outside or not record.step_transactions:
                     session.perform(statement)
                     record.step_done(number)
                 else:

@@ -14,10 +14,11 @@ statement was sent leaves it ``running``: every later run and rollback reports
 it by name until ``migrate:resolve`` settles it. A failure before any statement
 completed (the first one failed) puts the ledger back as it was.
 
-Online plans (``PlanContext.online`` on a database with transactional DDL) run
-as several steps: each statement in a transaction of its own together with the
+Online plans (``PlanContext.online`` on a driver with online forms) run as
+several steps: each statement in a transaction of its own together with the
 row's ``progress`` (the statements completed), or, for one that cannot run in a
-transaction (``CREATE INDEX CONCURRENTLY``), alone, its progress recorded once it
+transaction (``CREATE INDEX CONCURRENTLY``, and every statement on a database
+without transactional DDL: MySQL/MariaDB), alone, its progress recorded once it
 completed. The row says ``online`` (``online-down`` for a rollback) until the
 last step: an interrupted online migration is told apart from one interrupted
 outside a transaction, and the next run (or rollback) resumes it after its last
@@ -86,6 +87,8 @@ class MigrationRecord:
         self.online = False  # an online plan: statement by statement, each step recorded
         self.resumed = False  # online: an interrupted run is resumed
         self.resume_from = 0  # online: the statements an interrupted run completed
+        #: online: a step runs in a transaction of its own with its progress (transactional DDL)
+        self.step_transactions = True
         #: online: a line for each lock not granted (a retry) and each repair
         self.notify: Callable[[str], None] | None = None
 
@@ -143,7 +146,13 @@ def recording(
     calls ``finish`` after the last statement."""
     store = session.ledger
     if online:
-        with _online(store, migration, direction, batch) as record:
+        if transactional:
+            with _online(store, migration, direction, batch) as record:
+                yield record
+            return
+        with session.without_transaction(), _online(store, migration, direction, batch) as record:
+            if record is not None:
+                record.step_transactions = False  # DDL commits by itself: each step recorded once it completed
             yield record
         return
     if transactional and migration.atomic:

@@ -337,7 +337,7 @@ class SqlSession(Session):
             self._in_transaction = False
 
     def online_forms(self) -> bool:
-        return self.driver.features.transactional_ddl and self.renderer().online_forms
+        return self.renderer().online_forms
 
     def renderer(self) -> Renderer:
         renderer = self.driver.renderer(self.hook)

@@ -47,6 +47,9 @@ from modelmig_core.api import (
 from modelmig_core.api_sql import find_tool, tool_writing
 
 ER_NO_SUCH_TABLE = 1146
+#: a lock not granted in time: 1205 (lock_wait_timeout / innodb_lock_wait_timeout
+#: fired, a metadata lock included), 3572 (NOWAIT, MySQL 8)
+LOCK_NOT_GRANTED = frozenset({1205, 3572})
 #: server errors after which a statement may have done part of its work: shutdown,
 #: query interrupted (KILL QUERY), connection killed, statement timeouts
 MIDWAY_ERRORS = frozenset({1053, 1317, 1927, 1969, 3024})
@@ -214,6 +217,14 @@ class MysqlSession(SqlSession):
         args = getattr(exc, "args", ())
         return bool(args) and args[0] == ER_NO_SUCH_TABLE
 
+    def lock_not_granted(self, exc: BaseException) -> bool:
+        """Error 1205 (Lock wait timeout exceeded: the plan's lock_wait_timeout
+        fired) or 3572 (NOWAIT): the statement did not run, and is tried again."""
+        import pymysql
+
+        args = getattr(exc, "args", ())
+        return isinstance(exc, pymysql.err.MySQLError) and bool(args) and args[0] in LOCK_NOT_GRANTED
+
     def refused(self, exc: BaseException) -> bool:
         """An error the server replied with (its numbers; 2000-2999 are the
         client's own: a lost connection), but for the ones that stop a statement
@@ -353,6 +364,12 @@ class MysqlSession(SqlSession):
         try:
             self.execute("SELECT RELEASE_LOCK(%s)", [name])
         except Exception:  # noqa: BLE001 - closing the session releases the lock too
+            self.raw.close()
+
+    def close(self) -> None:
+        """Closed once: ``unlock`` closes a connection that failed, and PyMySQL's
+        second ``close`` would raise ("Already closed") over the error that counts."""
+        if getattr(self.raw, "open", True):
             self.raw.close()
 
 

@@ -218,12 +218,26 @@ class MysqlRenderer(Renderer):
     # ------------------------------------------------------------ online forms (context.online)
 
     def settings(self) -> list[str]:
-        """How long a statement waits for its metadata lock (whole seconds, at least 1)."""
+        """How long a statement waits for its metadata lock (whole seconds, at
+        least 1), and on MariaDB how long one may run (``max_statement_time``, in
+        seconds: MariaDB 10.1+). MySQL has no such bound for DDL (its
+        ``max_execution_time`` applies to SELECT only): no statement_timeout there."""
+        from .costs import product_version
+
         seconds = max(1, math.ceil(self.context.seconds(self.context.lock_timeout)))
-        return [f"SET SESSION lock_wait_timeout = {seconds}"]
+        out = [f"SET SESSION lock_wait_timeout = {seconds}"]
+        if product_version(self.context.server)[0] == "mariadb":
+            limit = self.context.seconds(self.context.statement_timeout)
+            out.append(f"SET SESSION max_statement_time = {limit:g}")
+        return out
 
     def settings_reset(self) -> list[str]:
-        return ["SET SESSION lock_wait_timeout = DEFAULT"]
+        from .costs import product_version
+
+        out = ["SET SESSION lock_wait_timeout = DEFAULT"]
+        if product_version(self.context.server)[0] == "mariadb":
+            out.append("SET SESSION max_statement_time = DEFAULT")
+        return out
 
     def statements(self, step: Step, facts: Any = None) -> list[str]:
         out = super().statements(step, facts)
