@@ -85,13 +85,13 @@ def test_the_guides_code_runs_and_its_driver_passes_the_kit(guide: Path, tmp_pat
 
 
 def test_the_guides_python_imports_only_the_api(guide: Path) -> None:
-    """The guide's code imports nothing of modelmig_core but its public api and api_sql (and the DSL)."""
+    """The guide's code imports nothing of modelmig_core but its api (and the DSL)."""
     import ast
 
     for path in guide.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("modelmig_core"):
-                assert node.module in ("modelmig_core.api", "modelmig_core.api_sql") or (
+                assert node.module == "modelmig_core.api" or (
                     node.module == "modelmig_core" and {a.name for a in node.names} <= {"api", "Model", "column"}
                 ), f"{path.name}: from {node.module} import ..."
             if isinstance(node, ast.Import):

@@ -31,7 +31,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from modelmig_core.api import Catalogue, Column, Index, Reflection, Table
-from modelmig_core.api_sql import function_called
 
 #: DuckDB's type (as sqlglot names what the catalogue reports) -> the SQLAlchemy type
 #: of that name, from its arguments (DECIMAL without them is DuckDB's DECIMAL(18,3))
@@ -72,6 +71,24 @@ def sa_type(text: str) -> Any:
         return None
     args = [int(p.this.this) for p in t.expressions if isinstance(p.this, exp.Literal)]
     return make(args)
+
+
+def calls(default: str) -> str | None:
+    """The name (lower case) of the function a column default calls as a whole
+    (``nextval('t_id_seq')`` -> ``"nextval"``), read with sqlglot as DuckDB; None
+    for anything else (a third party's own reading: the plugin needs only the api)."""
+    from sqlglot import exp, parse_one
+    from sqlglot.errors import SqlglotError
+
+    try:
+        tree = parse_one(" ".join(str(default).split()), read="duckdb")
+    except (SqlglotError, ValueError):
+        return None
+    if isinstance(tree, exp.Anonymous):
+        return str(tree.name).lower()
+    if isinstance(tree, exp.Func):
+        return str(tree.sql_name()).lower()
+    return None
 
 
 def index_columns(sql: str) -> tuple[str, ...] | None:
@@ -167,7 +184,7 @@ class DuckdbReflection(Reflection):
         """An integer key that numbers itself from its sequence: ``DEFAULT nextval('t_id_seq')``."""
         if pk != (info["name"],) or type_ not in ("integer", "bigInteger", "smallInteger") or not info["default"]:
             return False
-        return function_called(info["default"], self.sqlglot_dialect) == "nextval"
+        return calls(info["default"]) == "nextval"
 
     # ------------------------------------------------------------ comparing
 
