@@ -129,3 +129,32 @@ def test_a_plugin_type_round_trips_on_duckdb(make_project: Any) -> None:
     drift = p.run("migrate:status", "--drift")
     assert drift.exit_code != 0, drift.output
     assert "accounts.balance" in drift.output and "duck_amount" in drift.output, drift.output
+
+
+def test_renderers_made_in_threads_share_no_duckdb_connection() -> None:
+    """`--jobs` makes a renderer per DuckDB connection in threads at once: reading
+    DuckDB's keywords on its module-level default connection failed there with
+    "connection is busy with another call" (test_a_fleet_across_chains_with_jobs,
+    now and then)."""
+    import threading
+
+    from modelmig_duckdb.render import DuckdbRenderer, reserved_words
+
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def make() -> None:
+        start.wait()
+        try:
+            for _ in range(20):
+                reserved_words.cache_clear()
+                assert "at" in {w.lower() for w in DuckdbRenderer().dialect.identifier_preparer.reserved_words}
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=make) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []

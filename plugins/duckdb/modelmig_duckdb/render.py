@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -68,6 +69,19 @@ TYPES: dict[str, Callable[[Column], Any]] = {
 }
 
 
+@functools.lru_cache(maxsize=1)
+def reserved_words() -> frozenset[str]:
+    """The words DuckDB reserves (more than PostgreSQL does: AT, ...), quoted too.
+    Read once, on a private in-memory connection: DuckDB's module-level default
+    connection is one object for every thread, and renderers are made in the
+    threads of `--jobs` ("connection is busy with another call")."""
+    import duckdb
+
+    keywords = "SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category <> 'unreserved'"
+    with duckdb.connect(":memory:") as con:
+        return frozenset(w for (w,) in con.execute(keywords).fetchall())
+
+
 def sequence(table: str, column: str) -> str:
     return f"{table}_{column}_seq"
 
@@ -87,11 +101,8 @@ class DuckdbRenderer(Renderer):
 
     def __init__(self, hook: Any = None) -> None:
         super().__init__(hook)
-        import duckdb  # DuckDB reserves words PostgreSQL does not (AT...): quote them too
-
-        keywords = "SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category <> 'unreserved'"
         preparer = self.dialect.identifier_preparer
-        preparer.reserved_words = preparer.reserved_words | {w for (w,) in duckdb.sql(keywords).fetchall()}
+        preparer.reserved_words = preparer.reserved_words | reserved_words()
 
     def enum_checks(self, table: Table) -> list[Any]:
         """None: enums stay VARCHAR without the CHECK that holds their values on other
