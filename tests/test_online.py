@@ -286,19 +286,25 @@ INDEXED = WRITER_BEFORE.replace(
 )
 
 
+def first_row(db: ServerDb, query: str, what: str, timeout: float = 20.0) -> int:
+    """The integer ``query`` returns once it returns one, polled every 50 ms."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = db.scalar(query)
+        if found is not None:
+            return int(found)
+        time.sleep(0.05)
+    raise AssertionError(f"no {what} within {timeout} s")
+
+
 def backend_waiting(db: ServerDb, prefix: str, timeout: float = 20.0) -> int:
     """The pid of the server process running a statement starting with ``prefix``
     once it waits on a lock."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        pid = db.scalar(
-            "SELECT pid FROM pg_stat_activity WHERE query LIKE "
-            f"'{prefix}%%' AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
-        )
-        if pid is not None:
-            return int(pid)
-        time.sleep(0.05)
-    raise AssertionError(f"no statement {prefix!r} waited on a lock within {timeout} s")
+    query = (
+        "SELECT pid FROM pg_stat_activity WHERE query LIKE "
+        f"'{prefix}%%' AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+    )
+    return first_row(db, query, f"statement {prefix!r} waited on a lock", timeout)
 
 
 def test_an_interrupted_concurrent_build_is_repaired_by_the_next_run(make_project: Any, pg_db: ServerDb) -> None:
@@ -617,16 +623,11 @@ def test_mariadb_a_lock_not_granted_is_tried_again(make_project: Any, mysql_db: 
 def mysql_waiting(db: ServerDb, name: str, timeout: float = 20.0) -> int:
     """The id of the server thread running a statement that names ``name`` once
     it waits for a metadata lock."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = db.scalar(
-            "SELECT id FROM information_schema.processlist WHERE state LIKE 'Waiting for table metadata lock%%' "
-            f"AND info LIKE '%%{name}%%' AND db = DATABASE()"
-        )
-        if found is not None:
-            return int(found)
-        time.sleep(0.05)
-    raise AssertionError(f"no statement naming {name!r} waited on a metadata lock within {timeout} s")
+    query = (
+        "SELECT id FROM information_schema.processlist WHERE state LIKE 'Waiting for table metadata lock%%' "
+        f"AND info LIKE '%%{name}%%' AND db = DATABASE()"
+    )
+    return first_row(db, query, f"statement naming {name!r} waited on a metadata lock", timeout)
 
 
 def test_mariadb_an_interrupted_online_migration_is_resumed_by_the_next_run(
