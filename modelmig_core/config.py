@@ -5,6 +5,7 @@
 models = ["blog.models"]          # modules that define the models
 migrations = "migrations"         # folder; the sql chain lives in migrations/sql
 default = "main"                  # connection used when no target is given
+sql_dialect = "postgres"          # the dialect the models' SQL text is written in (default: standard SQL)
 [tool.modelmig.connections.main]
 url = "sqlite:///${BLOG_DB:-blog.sqlite3}"
 test_url = "sqlite:///blog_test.sqlite3"
@@ -37,9 +38,22 @@ CONNECTION_KEYS = frozenset(
 DURATION_RE = re.compile(r"^[0-9]{1,9}(ms|s|min|h)$")
 SERVER_RE = re.compile(r"^[a-z]+-\d+(\.\d+)?$")
 TOP_KEYS = frozenset(
-    {"models", "migrations", "default", "connections", "plugins", "lock_timeout", "production_envs", "chains"}
+    {
+        "models",
+        "migrations",
+        "default",
+        "connections",
+        "plugins",
+        "lock_timeout",
+        "production_envs",
+        "chains",
+        "sql_dialect",
+    }
 )
-CHAIN_KEYS = frozenset({"models", "connections", "family", "folder"})
+CHAIN_KEYS = frozenset({"models", "connections", "family", "folder", "sql_dialect"})
+#: a sqlglot dialect's name (``postgres``, ``mysql``, ``sqlite``); checked against
+#: sqlglot's dialects when make first reads model SQL in it
+SQL_DIALECT_RE = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 #: a chain's name is the name of its folder (and of its state cache file): nothing
 #: a file system, a shell or a URL could read as anything else
 CHAIN_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -96,6 +110,7 @@ class ChainConfig:
     connections: tuple[str, ...]
     folder: Path
     family: str | None = None
+    sql_dialect: str | None = None  # the dialect its models' SQL text is written in; None: the project's
 
 
 @dataclass(frozen=True)
@@ -137,6 +152,16 @@ class Config:
     lock_timeout: float = 60.0
     production_envs: tuple[str, ...] = ()  # APP_ENV values that mean production, besides production and prod
     chains: dict[str, ChainConfig] = field(default_factory=dict)  # [chains.<name>]; none: one chain per family
+    #: the sqlglot dialect the models' SQL text is written in (checks, generated
+    #: columns, index predicates, views); None: standard SQL
+    sql_dialect: str | None = None
+
+    def sql_dialect_of(self, chain: Any) -> str:
+        """The dialect the SQL text of ``chain``'s models is written in (a declared
+        chain's own, else the project's; ``""``: standard SQL)."""
+        spec = self.chains.get(getattr(chain, "name", "")) if getattr(chain, "declared", False) else None
+        own = spec.sql_dialect if spec is not None else None
+        return own or self.sql_dialect or ""
 
     def chain_of_module(self, module: str) -> str | None:
         """The declared chain whose ``models`` list ``module`` (or a package above
@@ -332,6 +357,7 @@ def load_config(path: Path | None = None) -> Config:
     production_envs = section.get("production_envs", [])
     if not isinstance(production_envs, list) or not all(isinstance(e, str) and e.strip() for e in production_envs):
         raise ConfigError(f"{path}: 'production_envs' must be a list of APP_ENV names, e.g. [\"live\"]")
+    sql_dialect = _sql_dialect(section.get("sql_dialect"), f"{path}: 'sql_dialect'")
     root = path.parent
     migrations_dir = (root / migrations).resolve()
     chains = _chains(path, root, migrations_dir, section.get("chains"), tuple(models), connections)
@@ -346,7 +372,17 @@ def load_config(path: Path | None = None) -> Config:
         lock_timeout=float(lock_timeout),
         production_envs=tuple(production_envs),
         chains=chains,
+        sql_dialect=sql_dialect,
     )
+
+
+def _sql_dialect(value: object, where: str) -> str | None:
+    """A declared ``sql_dialect``: a sqlglot dialect's name, or absent."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not SQL_DIALECT_RE.match(value):
+        raise ConfigError(f'{where} must name a SQL dialect as sqlglot spells it ("postgres", "mysql", "sqlite")')
+    return value
 
 
 def _chain_key(name: str) -> str:
@@ -435,7 +471,8 @@ def _chains(
                     f"{where}: folder {folder} overlaps the folder of {_chain_key(other.name)}: "
                     "each chain has a folder of its own"
                 )
-        out[name] = ChainConfig(name, tuple(models), tuple(dict.fromkeys(names)), folder, family)
+        dialect = _sql_dialect(table.get("sql_dialect"), f"{where}: 'sql_dialect'")
+        out[name] = ChainConfig(name, tuple(models), tuple(dict.fromkeys(names)), folder, family, dialect)
     _refuse_shared_databases(path, out, connections)
     return out
 

@@ -228,6 +228,8 @@ class PlanContext:
     retry_pause: float = 0.5
     #: the server the connection declares (``"mariadb-10.11"``): which online forms it has
     server: str | None = None
+    #: the sqlglot dialect the models' SQL text is written in (``sql_dialect``; ``""``: standard SQL)
+    sql_dialect: str = ""
 
     @staticmethod
     def seconds(duration: str) -> float:

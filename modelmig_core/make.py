@@ -263,6 +263,22 @@ def feature_refusals(features: Features, state: Any, steps: Sequence[Step] = ())
     return out
 
 
+def sql_text_refusals(driver: Driver, state: Any, source: str) -> list[Refusal]:
+    """The models' SQL text (written in ``source``, the chain's ``sql_dialect``)
+    that cannot be written faithfully in ``driver``'s dialect (``schema.transpile``)."""
+    from .schema import transpile
+
+    target = getattr(driver, "sqlglot_dialect", None)
+    if target is None:
+        return []  # not a SQL driver: its family reads no SQL text
+    if source and not transpile.known_dialect(source):
+        return [Refusal("", None, f"sql_dialect {source!r} is no SQL dialect sqlglot knows")]
+    return [
+        Refusal(item.table, item.field, f"{item.what} ({item.text!r}) {why}")
+        for item, why in transpile.refusals(state, source, target)
+    ]
+
+
 def _steps(planned: Sequence[Planned]) -> list[Step]:
     """The planned migrations' up operations as steps, each with its states."""
     out = []
@@ -284,11 +300,13 @@ def check_servers(config: Config, plugins: Registry, desired: Desired, planned: 
     by_table = {table_name(m): m for m in desired.models}
     steps = _steps(planned)
     out = []
-    for conn, driver in chain_drivers(config, plugins, chain_of(config, desired)):
+    chain = chain_of(config, desired)
+    for conn, driver in chain_drivers(config, plugins, chain):
         server = f"server {conn.server}" if conn.server else f"the oldest server {driver.name} supports"
         found = [(r, "") for r in type_refusals(plugins, driver, desired.state)]
         found += [(r, "") for r in feature_refusals(driver.features, desired.state, steps)]
         found += [(r, f", {server}") for r in refusals_of(driver, desired.state, conn.server, steps)]
+        found += [(r, "") for r in sql_text_refusals(driver, desired.state, config.sql_dialect_of(chain))]
         for refusal, at in found:
             model = by_table.get(refusal.table)
             prefix = where(model, refusal.field) if model else f"table {refusal.table}"
@@ -589,9 +607,17 @@ def write(planned: list[Planned]) -> None:
         tmp.replace(p.path)
 
 
-def plan_context(conn: ConnectionConfig) -> PlanContext:
-    """The plan context a connection's configuration asks for (``online`` and its timeouts)."""
-    return PlanContext(conn.online, conn.lock_timeout, conn.statement_timeout, conn.lock_retries, server=conn.server)
+def plan_context(conn: ConnectionConfig, sql_dialect: str = "") -> PlanContext:
+    """The plan context a connection's configuration asks for (``online`` and its
+    timeouts), with the dialect its chain's model SQL is written in."""
+    return PlanContext(
+        conn.online,
+        conn.lock_timeout,
+        conn.statement_timeout,
+        conn.lock_retries,
+        server=conn.server,
+        sql_dialect=sql_dialect,
+    )
 
 
 def online_refusals(config: Config, plugins: Registry, chain: Chain, planned: Sequence[Planned]) -> list[str]:
@@ -611,7 +637,7 @@ def online_refusals(config: Config, plugins: Registry, chain: Chain, planned: Se
             if not conn.online:
                 continue
             try:
-                statements = driver.plan_offline(steps, plugins.hook, plan_context(conn))
+                statements = driver.plan_offline(steps, plugins.hook, plan_context(conn, config.sql_dialect_of(chain)))
             except ModelmigError:  # what only the live database settles: said by the lint, not here
                 continue
             if statements is None:
@@ -665,7 +691,7 @@ def lint_written(config: Config, plugins: Registry, planned: Sequence[Planned]) 
         chain = declared.get(p.chain_name) or Chain.default(config.migrations, p.family)
         for conn, driver in chain_drivers(config, plugins, chain):
             try:
-                statements = driver.plan_offline(steps, plugins.hook, plan_context(conn))
+                statements = driver.plan_offline(steps, plugins.hook, plan_context(conn, config.sql_dialect_of(chain)))
             except ModelmigError as exc:  # what only the live database settles (a view): said, not fatal
                 lines.append(f"{conn.name}: {p.id}: not linted: {exc}")
                 continue

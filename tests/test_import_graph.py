@@ -132,6 +132,7 @@ LAYER: dict[str, str] = {
     "schema.operations.tables": "schema",
     "schema.operations.uniques": "schema",
     "schema.sqltext": "schema",
+    "schema.transpile": "schema",
     "schema.views": "schema",
     # vocabulary: column types (the registries of item 1 land here), names
     "vocabulary.column_types": "vocabulary",

@@ -323,10 +323,18 @@ class Runner:
         connection's), and the connection's timeouts and retries."""
         conn = self.config.connections.get(self.target.name)
         if conn is None:
-            return PlanContext(online=bool(migration is not None and migration.online))
+            return PlanContext(
+                online=bool(migration is not None and migration.online),
+                sql_dialect=self.config.sql_dialect_of(self.chain),
+            )
         online = conn.online if migration is None or migration.online is None else migration.online
         return PlanContext(
-            online, conn.lock_timeout, conn.statement_timeout, conn.lock_retries, server=self.target.server
+            online,
+            conn.lock_timeout,
+            conn.statement_timeout,
+            conn.lock_retries,
+            server=self.target.server,
+            sql_dialect=self.config.sql_dialect_of(self.chain),
         )
 
     def _use_context(self, migration: Migration) -> bool:

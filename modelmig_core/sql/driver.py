@@ -43,6 +43,7 @@ from ..driver import (
 )
 from ..errors import ModelmigError
 from ..redaction import scrub
+from ..schema.transpile import sqlglot_name
 
 if TYPE_CHECKING:
     from .render import Renderer
@@ -115,9 +116,6 @@ class SqlLedgerStore(LedgerStore):
             s.execute(f"DELETE FROM {LEDGER} WHERE id = {s.param} AND status = {s.param}", [migration_id, status])
 
 
-SQLGLOT_DIALECTS = {"postgresql": "postgres"}  # SQLAlchemy's dialect names that sqlglot spells otherwise
-
-
 def follow_views(facts: Any, steps: Sequence[Step], dialect: str) -> None:
     """``--pretend`` over several migrations: the views a migration's RunSQL creates
     or drops (read with sqlglot) are carried into the facts the next one reads, as
@@ -132,7 +130,7 @@ def follow_views(facts: Any, steps: Sequence[Step], dialect: str) -> None:
     import sqlglot
     from sqlglot import exp
 
-    read = SQLGLOT_DIALECTS.get(dialect, dialect) or None
+    read = sqlglot_name(dialect) or None
     for step in steps:
         if not isinstance(step.op, RunSQL):
             continue
@@ -514,6 +512,12 @@ class SqlDriver(Driver):
 
     features: ClassVar[Features] = Features(sql=True, transactional_ddl=True)
     dialect: ClassVar[str] = ""  # the SQLAlchemy dialect name
+
+    @property
+    def sqlglot_dialect(self) -> str:
+        """The sqlglot dialect the driver's database reads (its model SQL is written in it)."""
+        return sqlglot_name(self.dialect)
+
     renderer_class: ClassVar[str] = "modelmig_core.sql.render:Renderer"
     #: the driver's ``Reflection`` subclass ("module:Class"), loaded for reflect and drift
     reflection_class: ClassVar[str] = "modelmig_core.sql.reflect:Reflection"

@@ -38,6 +38,7 @@ from ..errors import MigrationFailed
 from ..schema import operations as ops
 from ..schema.operations import AddColumn, AlterColumn, Operation
 from ..schema.state import Check, Column, ForeignKey, Index, State, Table, Unique
+from ..schema.transpile import NotFaithful, sqlglot_name, transpile
 from ..schema.views import views_reading, views_using
 from ..vocabulary.column_types import type_of
 from ..vocabulary.kinds import kind_named, kind_of, register_kinds
@@ -330,6 +331,17 @@ class Renderer:
             position = token.end + 1
         out.append(expression[position:])
         return "".join(out)
+
+    def model_sql(self, text: str, *, query: bool = False) -> str:
+        """SQL text from the models (a generated column's expression, an index's
+        predicate or expression, a view's SELECT; ``query``: a SELECT), written in
+        the chain's ``sql_dialect`` (``context.sql_dialect``), as this dialect
+        reads it (``schema.transpile``); make refuses what has no faithful form,
+        so this fails only for a file edited by hand."""
+        try:
+            return transpile(text, self.context.sql_dialect, sqlglot_name(self.dialect_name), query=query)
+        except NotFaithful as exc:
+            raise MigrationFailed(f"model SQL {text!r}: {exc}") from None
 
     #: whether ``check_sql`` writes double-quoted names again with ``q`` (MySQL:
     #: a double-quoted word is a string there unless the sql_mode has ANSI_QUOTES)
