@@ -17,6 +17,8 @@ the built site):
 - ``same-as=GLOB``: on a Python block: it is, byte for byte, the one project
   file matching GLOB (a generated migration).
 - ``env=NAME=VALUE``: set for the block's commands.
+- ``setup=COMMAND``: a shell command run (exit 0) before the block, for a state
+  the page describes in words (e.g. "once the first migration is applied").
 - ``skip=REASON``: needs a server that is not here (MySQL 8, MongoDB): counted
   as a skipped test with that reason.
 
@@ -143,6 +145,8 @@ def commands(body: str) -> list[str]:
 def run_block(scratch: Scratch, block: Block) -> None:
     marks = block.marks
     env = dict([marks["env"].split("=", 1)]) if "env" in marks else None
+    if "setup" in marks:
+        scratch.sh(marks["setup"], 0, f"{block.where} (setup)")
     path = marks.get("file")
     if not path and block.lang == "python" and re.match(r"# [\w./-]+\.py\n", block.body):
         path = block.body.split("\n", 1)[0].removeprefix("# ")
@@ -206,7 +210,7 @@ def test_every_command_block_of_the_guide_is_run_or_marked() -> None:
                 assert not block.body.startswith("$ "), f"{block.where}: a transcript; write its commands as bash"
             if "output" in block.marks or "same-as" in block.marks:
                 continue
-            known = {"project", "file", "exit", "env", "skip"}
+            known = {"project", "file", "exit", "env", "skip", "setup"}
             assert set(block.marks) <= known, f"{block.where}: unknown marks {set(block.marks) - known}"
     for page, test in OWN_TESTS.items():
         assert (DOCS / page).exists() and (ROOT / test).exists(), (page, test)
