@@ -66,7 +66,7 @@ class Block:
 
     @property
     def where(self) -> str:
-        return f"docs/{self.page}:{self.line}"
+        return f"{self.page if '/' in self.page or self.page == 'README.md' else 'docs/' + self.page}:{self.line}"
 
 
 def parse_marks(text: str | None) -> dict[str, str]:
@@ -78,9 +78,13 @@ def parse_marks(text: str | None) -> dict[str, str]:
 
 
 def page_blocks(page: str) -> list[Block]:
-    text = (DOCS / page).read_text()
+    return blocks_in((DOCS / page).read_text(), page)
+
+
+def blocks_in(text: str, page: str, offset: int = 0) -> list[Block]:
+    """The fenced blocks of ``text`` (``offset``: the line ``text`` starts at, less one)."""
     return [
-        Block(page, text.count("\n", 0, m.start("lang")) + 1, m["lang"], m["body"], parse_marks(m["marks"]))
+        Block(page, offset + text.count("\n", 0, m.start("lang")) + 1, m["lang"], m["body"], parse_marks(m["marks"]))
         for m in FENCE.finditer(text)
     ]
 
