@@ -51,7 +51,9 @@ OWN_TESTS = {
 #: the generated page (its fences are usage lines, made from the click definitions)
 GENERATED = {"reference.md"}
 RUN = {"bash", "python"}
-FENCE = re.compile(r"(?:<!-- guide: (?P<marks>[^\n]*?) -->\n)?```(?P<lang>[\w-]*)\n(?P<body>.*?)^```[ \t]*$", re.S | re.M)
+FENCE = re.compile(
+    r"(?:<!-- guide: (?P<marks>[^\n]*?) -->\n)?```(?P<lang>[\w-]*)\n(?P<body>.*?)^```[ \t]*$", re.S | re.M
+)
 #: the only servers a block may be skipped for
 ABSENT_SERVERS = ("MySQL 8", "MongoDB")
 
