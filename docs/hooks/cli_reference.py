@@ -43,6 +43,7 @@ def _param_row(ctx: click.Context, param: click.Parameter) -> str:
     extra = []
     if param.multiple and "repeatable" not in help_text:
         extra.append("repeatable")
+    help_text = help_text.rstrip(".")
     if param.show_default and param.default not in (None, False, ()):
         extra.append(f"default: `{param.default}`")
     if param.required:
@@ -50,7 +51,7 @@ def _param_row(ctx: click.Context, param: click.Parameter) -> str:
     if isinstance(param.type, click.Choice):
         extra.append("one of " + ", ".join(f"`{c}`" for c in param.type.choices))
     suffix = f" ({'; '.join(extra)})" if extra else ""
-    return f"| {_option_names(ctx, param)} | {_cell(help_text)}{suffix} |"
+    return f"| {_option_names(ctx, param)} | {_cell(help_text)}{suffix}. |"
 
 
 def _takes_ctx(method: Any) -> bool:
