@@ -1,5 +1,5 @@
 """nox sessions: tests, migrations (the example app's lifecycle per driver), fuzz
-(the property tests with 500 examples per driver), lint, build, bench.
+(the property tests with 500 examples per driver), lint, build, bench, docs.
 
     nox                       # lint + tests
     nox -s migrations         # make -> run -> status -> rollback -> run -> reset -> fresh
@@ -8,6 +8,7 @@
     nox -s samples            # the public sample schemas adopted, each table of what was preserved
     nox -s heavy              # the online writer test on a 2,000,000-row table
     nox --no-venv -s tests    # in the current environment (e.g. ./.venv from dev.py)
+    nox -s docs               # the user guide (docs/, mkdocs.yml), strictly: a warning fails it
 
 Server URLs: MODELMIG_TEST_PG_URL / MODELMIG_TEST_MYSQL_URL (defaults: localhost,
 database modelmig_test); the migrations session creates and drops its own
@@ -33,6 +34,8 @@ TEST_TOOLS = [
     for r in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["test"]
     if not r.startswith("modelmig[")
 ]
+#: the core's docs extra: MkDocs and its theme
+DOCS_TOOLS = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["docs"]
 PG_URL = os.environ.get("MODELMIG_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/modelmig_test")
 MYSQL_URL = os.environ.get("MODELMIG_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/modelmig_test")
 EXAMPLE = ROOT / "examples" / "blog"
@@ -110,6 +113,15 @@ def lint(session: nox.Session) -> None:
     if not isinstance(session.virtualenv, nox.virtualenv.PassthroughEnv):
         session.install("ruff>=0.6")
     session.run("ruff", "check", ".")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the user guide into ./site in strict mode (any warning fails the build);
+    the command reference is generated from the click definitions by
+    docs/hooks/cli_reference.py, so modelmig itself is installed too."""
+    install(session, *DOCS_TOOLS)
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(ROOT / "site"), env={"NO_MKDOCS_2_WARNING": "1"})
 
 
 @nox.session

@@ -503,9 +503,9 @@ def test_a_project_without_chains_keeps_its_folder_files_and_ledger_rows(tmp_pat
 # ---------------------------------------------------------------- the README's example, as written
 
 
-#: the two-chain example, as the README and the driver guide each give it
+#: the two-chain example, as the guide's configuration page and the driver guide each give it
 EXAMPLES = {
-    "readme": ("README.md", "## Several chains in one project\n"),
+    "configuration": ("docs/configuration.md", "## Several chains in one project\n"),
     "guide": ("docs/writing-a-driver.md", "## Beside the main database: a chain of its own\n"),
 }
 

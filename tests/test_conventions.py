@@ -95,10 +95,11 @@ def test_completion_completes_the_commands_and_their_options() -> None:
     assert {"--url", "--driver", "--pyproject", "--toml"} <= set(complete("init", "--"))
 
 
-def test_readme_documents_completion_and_init() -> None:
-    readme = (ROOT / "README.md").read_text()
-    assert 'eval "$(_MODELMIG_COMPLETE=bash_source modelmig)"' in readme
-    assert "modelmig init" in readme and "id: modelmig-check" in readme
+def test_the_guide_documents_completion_init_and_the_hook() -> None:
+    started = (ROOT / "docs" / "getting-started.md").read_text()
+    assert 'eval "$(_MODELMIG_COMPLETE=bash_source modelmig)"' in started and "modelmig init" in started
+    assert "id: modelmig-check" in (ROOT / "docs" / "drift-in-ci.md").read_text()
+    assert "modelmig init" in (ROOT / "README.md").read_text()
 
 
 # ------------------------------------------------------------ dependencies

@@ -1,6 +1,7 @@
-"""The README's sections "Adopting an existing database" and "Checking for drift
-in CI": their commands run as written, and the sample output is what modelmig
-prints for those hand changes."""
+"""The guide's pages "Adopting an existing database" (docs/adopting-a-database.md)
+and "Drift in CI" (docs/drift-in-ci.md): their commands run as written in a
+project of the test servers, and the sample output is what modelmig prints on
+PostgreSQL for those hand changes."""
 
 from __future__ import annotations
 
@@ -19,9 +20,14 @@ from tests.test_live_roundtrip import SCHEMAS, run_sql
 ROOT = Path(__file__).resolve().parent.parent
 
 
+#: the guide's pages, by their title
+PAGES = {"Adopting an existing database": "adopting-a-database.md", "Checking for drift in CI": "drift-in-ci.md"}
+
+
 def block(heading: str, language: str) -> str:
-    section = (ROOT / "README.md").read_text().split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
-    return section.split(f"```{language}\n", 1)[1].split("```", 1)[0]
+    """The page's first block in ``language``."""
+    page = (ROOT / "docs" / PAGES[heading]).read_text()
+    return page.split(f"```{language}\n", 1)[1].split("```", 1)[0]
 
 
 def commands(heading: str) -> list[str]:
