@@ -61,10 +61,13 @@ def test_declared_features_make_exactly_the_scenarios_that_need_them_not_applica
     assert details["duckdb", "full_chain"].detail == "declared add_constraint_to_existing_table=False"
 
 
-def test_drivers_check_from_a_plain_shell(tmp_path: Path) -> None:
-    """No pytest: the installed command runs every scenario and prints the table."""
+@pytest.mark.parametrize("where", ["absolute", "relative"])
+def test_drivers_check_from_a_plain_shell(tmp_path: Path, where: str) -> None:
+    """No pytest: the installed command runs every scenario and prints the table; a
+    relative file URL names the same file for the kit's own reads as for the
+    commands it runs (both from the scratch app's folder)."""
     exe = Path(sys.executable).parent / "modelmig"
-    url = f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
+    url = f"sqlite:///{tmp_path / 'scratch.sqlite3'}" if where == "absolute" else "sqlite:///scratch.sqlite3"
     result = subprocess.run([str(exe), "drivers:check", url], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     rows = [line.split() for line in result.stdout.splitlines() if line.startswith("  ")]

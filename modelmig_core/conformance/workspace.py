@@ -116,9 +116,20 @@ class Workspace:
 
     # ------------------------------------------------------------ the database
 
+    def connect(self) -> Any:
+        """A session of the kit's own on the database under test, opened from the
+        scratch app's folder as the app's commands open it (``app.py`` runs them
+        there): a relative file URL names the same file for both."""
+        cwd = os.getcwd()
+        os.chdir(self.root)
+        try:
+            return self.driver.connect(self.url)
+        finally:
+            os.chdir(cwd)
+
     @contextmanager
     def session(self) -> Iterator[Any]:
-        session = self.driver.connect(self.url)
+        session = self.connect()
         try:
             yield session
         finally:
@@ -154,7 +165,7 @@ class Workspace:
         then what ``migrate:status --drift`` says through the driver's ``reflect``
         (types, defaults, checks: a difference there fails too, it never excuses
         one), and no enum type outlives its column."""
-        own = self.driver.connect(self.url)  # its own: SQLAlchemy closes a connection that failed
+        own = self.connect()  # its own: SQLAlchemy closes a connection that failed
         try:
             seen = oracle.inspect(self.driver, own)
         finally:
