@@ -81,8 +81,21 @@ def online_catalogue(make_project: Any, db: ServerDb, **conn: Any) -> Any:
     p.models(ONLINE_AFTER)
     made = p.ok("make:migration", "--name", "catalogue", env=LATER)
     assert "(13 operation(s))" in made.output
-    assert "warning: lint:" not in made.output  # the online plan make lints has nothing to say
+    lint = [x for x in made.output.splitlines() if x.startswith("warning: lint: main: ")]
+    # the online plan make lints has nothing to say; its down plan drops the three columns it adds
+    assert all(x.startswith("warning: lint: main: 20260102000000_catalogue (down): ban-drop-column: ") for x in lint)
+    dropped = {x.split("DROP COLUMN ")[1].split(":")[0] for x in lint}
+    assert dropped == {"flag", "extra", "due"}, lint
+    assert all("migrate:rollback refuses it on online connection 'main'" in x for x in lint)
     return p
+
+
+def acknowledge_drops(p: Any) -> None:
+    """The rollback of the last migration drops the columns it added: acknowledged before it runs."""
+    path = p.migration_files()[-1]
+    path.write_text(
+        path.read_text() + '\nlint_ignore = {"ban-drop-column": "rolled back before any client reads them"}\n'
+    )
 
 
 def pretend_sql(p: Any, *args: str) -> str:
@@ -102,6 +115,7 @@ def squawk_file(sql: str, path: Path) -> set[str]:
 
 def test_squawk_finds_no_locking_rule_in_the_online_plans(make_project: Any, pg_db: ServerDb, tmp_path: Path) -> None:
     p = online_catalogue(make_project, pg_db)
+    acknowledge_drops(p)
     up = pretend_sql(p, "migrate:run")
     assert "CREATE INDEX CONCURRENTLY ix_items_price" in up and "NOT VALID" in up and "VALIDATE CONSTRAINT" in up
     assert up.startswith("SET lock_timeout = '2s';\nSET statement_timeout = '30min';\n")
@@ -236,6 +250,7 @@ def writer_project(make_project: Any, db: ServerDb, rows: int, online: bool) -> 
     db.execute("ANALYZE items")
     p.models(WRITER_AFTER)
     p.ok("make:migration", "--name", "busy", env=LATER)
+    acknowledge_drops(p)  # its rollback drops flag
     return p
 
 
@@ -498,6 +513,7 @@ def test_mariadb_online_plans_ask_for_instant_or_inplace_and_run(make_project: A
     # the rest, online: every ALTER and index names its algorithm, the server runs them all
     p.models(MARIADB_AFTER)
     p.ok("make:migration", "--name", "online", env=LATER)
+    acknowledge_drops(p)  # its rollback drops the columns it adds
     for direction in ("migrate:run", "migrate:rollback", "migrate:run"):
         plan = [x for x in pretend_sql(p, direction).splitlines() if x.strip()]
         # MariaDB bounds each statement too (max_statement_time, seconds): statement_timeout's 30min
@@ -564,6 +580,7 @@ def mariadb_busy_project(make_project: Any, db: ServerDb, **conn: Any) -> Any:
     db.execute(f"INSERT INTO items (id, owner_id, code, note, price) VALUES {values}")
     p.models(MARIADB_BUSY)
     p.ok("make:migration", "--name", "busy", env=LATER)
+    acknowledge_drops(p)  # its rollback drops owners.email
     plan = [x for x in pretend_sql(p, "migrate:run").splitlines() if x.startswith(("ALTER", "CREATE"))]
     assert len(plan) == 2 and plan[0].startswith("ALTER TABLE owners ADD COLUMN email"), plan  # the order relied on
     assert plan[1].startswith("CREATE INDEX ix_items_note ON items"), plan
@@ -685,6 +702,7 @@ def test_an_interrupted_online_rollback_is_resumed_by_the_next_rollback(make_pro
     p.ok("migrate:run")
     p.models(MARIADB_BUSY)  # owners gains a column, items an index
     p.ok("make:migration", "--name", "busy", env=LATER)
+    acknowledge_drops(p)  # its rollback drops owners.email
     p.ok("migrate:run")
     plan = [x for x in pretend_sql(p, "migrate:rollback").splitlines() if x.startswith(("ALTER", "DROP"))]
     assert plan == ["DROP INDEX CONCURRENTLY IF EXISTS ix_items_note;", "ALTER TABLE owners DROP COLUMN email;"]
@@ -709,5 +727,54 @@ def test_an_interrupted_online_rollback_is_resumed_by_the_next_rollback(make_pro
     assert f"main: resuming the rollback of {mid} (an interrupted online migration: 3 statement(s)" in done.output
     assert pg_db.scalar(f"SELECT COUNT(*) FROM modelmig_migrations WHERE id = '{mid}'") == 0
     assert pg_db.scalar("SELECT COUNT(*) FROM information_schema.columns WHERE column_name = 'email'") == 0
+    p.models(WRITER_BEFORE)
+    assert p.run("migrate:status", "--drift").exit_code == 0
+
+
+# ---------------------------------------------------------------- refused at plan time: down plans, hand-written files
+
+
+def ledger_of(db: ServerDb) -> list[tuple[str, str]]:
+    return [(str(r[0]), str(r[1])) for r in db.rows("SELECT id, status FROM modelmig_migrations ORDER BY id")]
+
+
+@pytest.mark.parametrize("server", ["pg", "mariadb"])
+def test_a_down_plan_without_a_lock_safe_form_is_refused_by_rollback(
+    make_project: Any, pg_db: ServerDb, mysql_db: ServerDb, server: str
+) -> None:
+    """strong_migrations' check_down: the rollback of a migration that adds a column
+    drops it, which clients that read it by then cannot survive. make prints it
+    (marked down); migrate:rollback, and --pretend, refuse it before any statement,
+    naming the migration, the statement and the rule, until the migration acknowledges it."""
+    db = pg_db if server == "pg" else mysql_db
+    extra = {"server": "mariadb-10.11"} if server == "mariadb" else {}
+    here = "table_schema = DATABASE()" if server == "mariadb" else "table_schema = 'public'"
+    p = make_project({"main": {"url": db.url, "online": True, **extra}})
+    p.models(WRITER_BEFORE)
+    p.ok("make:migration", "--name", "start")
+    p.ok("migrate:run")
+    db.execute("INSERT INTO owners (id, name) VALUES (1, 'one'), (2, 'two')")
+    p.models(MARIADB_BUSY)  # owners gains a column, items an index
+    made = p.ok("make:migration", "--name", "busy", env=LATER)
+    down = [x for x in made.output.splitlines() if "(down): " in x]
+    assert len(down) == 1 and "ban-drop-column: ALTER TABLE owners DROP COLUMN email" in down[0], made.output
+    assert "migrate:rollback refuses it on online connection 'main'" in down[0]
+    path = p.migration_files()[-1]
+    p.ok("migrate:run")
+    ledger = ledger_of(db)
+    for args in (("migrate:rollback", "--pretend"), ("migrate:rollback",)):
+        refused = p.run(*args)
+        assert refused.exit_code != 0
+        errors = [x for x in refused.output.splitlines() if x.startswith("error:")]
+        assert len(errors) == 1, refused.output
+        assert f"migrate:rollback refused on an online connection, nothing was sent: {path.name}: down:" in errors[0]
+        assert "drop email from owners: ban-drop-column: ALTER TABLE owners DROP COLUMN email" in errors[0]
+        assert "DROP" not in refused.stdout  # no plan printed, nothing sent
+    assert ledger_of(db) == ledger  # nothing changed
+    assert db.scalar(f"SELECT COUNT(*) FROM information_schema.columns WHERE {here} AND column_name = 'email'") == 1
+    # acknowledged (the file edited after it ran: --force says so), the rollback runs online
+    path.write_text(path.read_text() + '\nlint_ignore = {"ban-drop-column": "no client reads email yet"}\n')
+    p.ok("migrate:rollback", "--force")
+    assert db.scalar(f"SELECT COUNT(*) FROM information_schema.columns WHERE {here} AND column_name = 'email'") == 0
     p.models(WRITER_BEFORE)
     assert p.run("migrate:status", "--drift").exit_code == 0
