@@ -778,3 +778,73 @@ def test_a_down_plan_without_a_lock_safe_form_is_refused_by_rollback(
     assert db.scalar(f"SELECT COUNT(*) FROM information_schema.columns WHERE {here} AND column_name = 'email'") == 0
     p.models(WRITER_BEFORE)
     assert p.run("migrate:status", "--drift").exit_code == 0
+
+
+#: hand-written migrations (not make's) with a change that has no lock-safe form, per server
+HAND_WRITTEN = {
+    ("pg", "sql"): (
+        'up = [op.RunSQL("ALTER TABLE items ALTER COLUMN qty TYPE BIGINT", '
+        '"ALTER TABLE items ALTER COLUMN qty TYPE INTEGER")]',
+        "changing-column-type",
+        "ALTER TABLE items ALTER COLUMN qty TYPE BIGINT",
+    ),
+    ("mariadb", "sql"): (
+        'up = [op.RunSQL("ALTER TABLE items MODIFY COLUMN qty BIGINT NOT NULL", '
+        '"ALTER TABLE items MODIFY COLUMN qty INT NOT NULL")]',
+        "changing-column-type",
+        "ALTER TABLE items MODIFY COLUMN qty BIGINT NOT NULL",
+    ),
+    ("pg", "op"): (
+        'up = [op.AlterColumn("items", op.Column("qty", "integer"), op.Column("qty", "bigInteger"))]',
+        "changing-column-type",
+        "ALTER TABLE items ALTER COLUMN qty TYPE BIGINT",
+    ),
+    ("mariadb", "op"): (
+        'up = [op.DropColumn("items", op.Column("tag", "string", 20, nullable=True))]',
+        "ban-drop-column",
+        "ALTER TABLE items DROP COLUMN tag",
+    ),
+}
+
+
+@pytest.mark.parametrize(("server", "kind"), list(HAND_WRITTEN))
+def test_a_hand_written_change_without_a_lock_safe_form_is_refused_at_plan_time(
+    make_project: Any, pg_db: ServerDb, mysql_db: ServerDb, server: str, kind: str
+) -> None:
+    """A migration make did not write (raw SQL, or operations written by hand) is
+    held to make's rule set on an online connection: migrate:run, --pretend and
+    migrate:lint refuse it before any statement, naming the file, the statement
+    and the rule, until it acknowledges the rule."""
+    db = pg_db if server == "pg" else mysql_db
+    extra = {"server": "mariadb-10.11"} if server == "mariadb" else {}
+    p = make_project({"main": {"url": db.url, "online": True, **extra}})
+    p.models(BEFORE)
+    p.ok("make:migration", "--name", "start")
+    p.ok("migrate:run")
+    fill(db)
+    p.ok("make:migration", "--empty", "--name", "by_hand", env=LATER)
+    path = p.migration_files()[-1]
+    up, rule, statement = HAND_WRITTEN[(server, kind)]
+    path.write_text(path.read_text().replace("up = []", up))
+    ledger = ledger_of(db)
+    for args in (("migrate:run", "--pretend"), ("migrate:run",)):
+        refused = p.run(*args)
+        assert refused.exit_code != 0
+        errors = [x for x in refused.output.splitlines() if x.startswith("error:")]
+        assert len(errors) == 1, refused.output
+        assert f"migrate:run refused on an online connection, nothing was sent: {path.name}: up: " in errors[0]
+        assert f"{rule}: {statement}" in errors[0] and "lint_ignore" in errors[0], errors[0]
+        assert "ALTER TABLE" not in refused.stdout  # no plan printed, nothing sent
+    lint = p.run("migrate:lint", "--json")
+    found = json.loads(lint.stdout)
+    assert lint.exit_code == 1 and any(
+        f["rule"] == rule and f["statement"].startswith(statement) and f["acknowledged"] is None
+        for c in found["connections"]
+        for f in c["findings"]
+    ), found
+    assert ledger_of(db) == ledger  # nothing changed
+    # acknowledged, it lints clean and runs
+    path.write_text(path.read_text() + f'\nlint_ignore = {{"{rule}": "a quiet hour"}}\n')
+    assert p.run("migrate:lint").exit_code == 0
+    p.ok("migrate:run")
+    assert len(ledger_of(db)) == len(ledger) + 1

@@ -235,9 +235,25 @@ def online_form(statement: str, step: Step | None, server: str | None) -> str:
     if all(isinstance(a, exp.ColumnDef) for a in actions) and instant_add(server):
         return f"{statement}, ALGORITHM=INSTANT"
     dropping = all(isinstance(a, exp.Drop) and str(a.args.get("kind") or "").upper() == "COLUMN" for a in actions)
-    if dropping and instant_drop(server):
+    dropped = {c.name for a in actions for c in a.args.get("tables") or ()}
+    if dropping and instant_drop(server) and not _indexed(step, dropped):
         return f"{statement}, ALGORITHM=INSTANT"
     return f"{statement}, {INPLACE}"
+
+
+def _indexed(step: Step | None, columns: set[str]) -> bool:
+    """Whether one of ``columns`` is in a key or index of its table before ``step``:
+    dropping such a column drops the index with it, which the server cannot do
+    INSTANT (MariaDB: "ALGORITHM=INSTANT is not supported. Reason: DROP INDEX")."""
+    table = getattr(getattr(step, "op", None), "table", None)
+    tables = getattr(getattr(step, "before", None), "tables", None)
+    found = tables.get(table) if isinstance(tables, dict) and isinstance(table, str) else None
+    if found is None:
+        return False
+    keyed = [set(k.columns) for k in (*found.indexes, *found.uniques, *found.foreign_keys)]
+    keyed.append(set(found.primary_key))
+    unique = {c.name for c in found.columns if getattr(c, "unique", False)}
+    return bool(columns & unique) or any(columns & k for k in keyed)
 
 
 def _words(tree: exp.Command) -> list[str]:
