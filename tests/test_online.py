@@ -848,3 +848,42 @@ def test_a_hand_written_change_without_a_lock_safe_form_is_refused_at_plan_time(
     assert p.run("migrate:lint").exit_code == 0
     p.ok("migrate:run")
     assert len(ledger_of(db)) == len(ledger) + 1
+
+
+# ---------------------------------------------------------------- MariaDB: a statement completed, not recorded
+
+
+#: the plan: two settings, the column (3), the index (4), two settings; the settings are not progress
+@pytest.mark.parametrize(
+    ("number", "recorded", "effect"),
+    [(3, 0, "column owners.email exists"), (4, 3, "index items.ix_items_note exists")],
+)
+def test_mariadb_a_statement_that_completed_unrecorded_is_recorded_not_sent_again(
+    make_project: Any, mysql_db: ServerDb, number: int, recorded: int, effect: str
+) -> None:
+    """The runner dies after the server completed a statement, before the ledger
+    recorded it (MODELMIG_TESTING_DIE_BEFORE_RECORDING stops it exactly there). The
+    resumed run reads the live schema, finds the statement's effect in place, and
+    records it instead of sending it again (which the server would refuse: a
+    duplicate column or index)."""
+    p = mariadb_busy_project(make_project, mysql_db)
+    mid = p.migration_files()[-1].stem
+    env = {
+        **os.environ,
+        "MODELMIG_NOW": LATER["MODELMIG_NOW"],
+        "MODELMIG_TESTING_DIE_BEFORE_RECORDING": f"{mid}:{number}",
+    }
+    modelmig = str(Path(sys.executable).parent / "modelmig")
+    died = subprocess.run([modelmig, "migrate:run"], cwd=p.root, env=env, capture_output=True, text=True, timeout=120)
+    assert died.returncode == -signal.SIGKILL, died.stderr
+    assert mysql_db.scalar(f"SELECT status FROM modelmig_migrations WHERE id = '{mid}'") == "online"
+    assert mysql_db.scalar(f"SELECT progress FROM modelmig_migrations WHERE id = '{mid}'") == recorded
+    table, name = effect.split()[1].split(".")
+    kind = "columns WHERE column_name" if effect.startswith("column") else "statistics WHERE index_name"
+    where = f"table_schema = DATABASE() AND table_name = '{table}'"
+    assert mysql_db.scalar(f"SELECT COUNT(*) FROM information_schema.{kind} = '{name}' AND {where}")  # it completed
+    done = p.ok("migrate:run")
+    said = f"main: {mid}: statement {number} of 6 had completed before the run was cut short ({effect}): recorded"
+    assert said in done.output, done.output
+    assert mysql_db.scalar(f"SELECT status FROM modelmig_migrations WHERE id = '{mid}'") == "applied"
+    assert p.run("migrate:status", "--drift").exit_code == 0
