@@ -799,6 +799,18 @@ HAND_WRITTEN = {
         "changing-column-type",
         "ALTER TABLE items ALTER COLUMN qty TYPE BIGINT",
     ),
+    ("pg", "volatile"): (
+        'up = [op.RunSQL("ALTER TABLE items ADD COLUMN token UUID DEFAULT gen_random_uuid()", '
+        '"ALTER TABLE items DROP COLUMN token")]',
+        "adding-field-with-default",
+        "ALTER TABLE items ADD COLUMN token UUID DEFAULT gen_random_uuid()",
+    ),
+    ("mariadb", "volatile"): (
+        'up = [op.RunSQL("ALTER TABLE items ADD COLUMN token VARCHAR(40) NULL DEFAULT (UUID())", '
+        '"ALTER TABLE items DROP COLUMN token")]',
+        "adding-field-with-default",
+        "ALTER TABLE items ADD COLUMN token VARCHAR(40) NULL DEFAULT (UUID())",
+    ),
     ("mariadb", "op"): (
         'up = [op.DropColumn("items", op.Column("tag", "string", 20, nullable=True))]',
         "ban-drop-column",
@@ -887,3 +899,26 @@ def test_mariadb_a_statement_that_completed_unrecorded_is_recorded_not_sent_agai
     assert said in done.output, done.output
     assert mysql_db.scalar(f"SELECT status FROM modelmig_migrations WHERE id = '{mid}'") == "applied"
     assert p.run("migrate:status", "--drift").exit_code == 0
+
+
+@pytest.mark.parametrize("default", ["UUID()", "UUID_SHORT()", "SYSDATE()"])
+def test_mariadb_has_no_online_form_for_a_column_with_a_volatile_default(mysql_db: ServerDb, default: str) -> None:
+    """The server is the oracle of the cost table: for what the cost table calls a
+    volatile default, MariaDB refuses both INSTANT and INPLACE; what the table lets
+    through (NOW(), RAND()) it adds instantly."""
+    import sqlalchemy as sa
+    from modelmig_mysql.costs import cost
+
+    mysql_db.execute("CREATE TABLE vt (id INT PRIMARY KEY)")
+    mysql_db.execute("INSERT INTO vt VALUES (1), (2)")
+    statement = f"ALTER TABLE vt ADD COLUMN c VARCHAR(60) NULL DEFAULT ({default})"
+    assert [f.rule for f in cost(None, statement, "mariadb-10.11")] == ["adding-field-with-default"]
+    for algorithm in ("ALGORITHM=INSTANT", "ALGORITHM=INPLACE, LOCK=NONE"):
+        with pytest.raises(sa.exc.DBAPIError) as refused:
+            mysql_db.execute(f"{statement}, {algorithm}")
+        assert refused.value.orig.args[0] == 1845
+    for fine in ("NOW()", "RAND()"):
+        statement = f"ALTER TABLE vt ADD COLUMN c VARCHAR(60) NULL DEFAULT ({fine})"
+        assert cost(None, statement, "mariadb-10.11") == []
+        mysql_db.execute(f"{statement}, ALGORITHM=INSTANT")
+        mysql_db.execute("ALTER TABLE vt DROP COLUMN c")
