@@ -146,7 +146,7 @@ def _plans(runner: Runner, migrations: Sequence[Any], direction: str) -> dict[st
     return out
 
 
-def _starts_from(runner: Runner, migration: Any, direction: str) -> Any:
+def _starts_from(runner: Runner, migration: Any) -> Any:
     """The state whose tables a migration's plan may find rows in: the state before
     its up (the tables it creates are its own in both directions)."""
     steps = runner.history().steps(migration, "up")
@@ -171,7 +171,7 @@ def lint_pending(runner: Runner) -> list[LintFinding]:
     out: list[LintFinding] = []
     for m in migrations:
         plan, online = plans[m.id]
-        first = _starts_from(runner, m, "up")
+        first = _starts_from(runner, m)
         if online:
             drops = unsafe_online(
                 runner.driver, runner.target.server, runner.target.name, m.id, plan, ignore=m.lint_ignore, before=first
@@ -208,7 +208,7 @@ def unsafe_pending(runner: Runner, migrations: Sequence[Any], direction: str) ->
             plan,
             direction=direction,
             ignore=m.lint_ignore,
-            before=_starts_from(runner, m, direction),
+            before=_starts_from(runner, m),
         )
         out += [u for u in found if u.acknowledged is None]
     return out
