@@ -922,3 +922,35 @@ def test_mariadb_has_no_online_form_for_a_column_with_a_volatile_default(mysql_d
         assert cost(None, statement, "mariadb-10.11") == []
         mysql_db.execute(f"{statement}, ALGORITHM=INSTANT")
         mysql_db.execute("ALTER TABLE vt DROP COLUMN c")
+
+
+def test_a_concurrent_build_that_completed_unrecorded_is_recorded_not_built_again(
+    make_project: Any, pg_db: ServerDb
+) -> None:
+    """PostgreSQL: the runner dies after a concurrent index build completed, before
+    its progress was written (outside a transaction the two cannot commit
+    together). The resumed run finds the index valid and records it: no repair,
+    no second build of a table's whole index."""
+    p = make_project({"main": {"url": pg_db.url, "online": True}})
+    items = 'class Item(Model):\n    table = "items"\n    schema = {"id": column("increments"), "price": column("integer")}\n'
+    p.models(items)
+    p.ok("make:migration", "--name", "start")
+    p.ok("migrate:run")
+    pg_db.execute("INSERT INTO items (price) SELECT i FROM generate_series(1, 500) AS i")
+    p.models(items + '    database = {"indexes": [index(["price"], name="ix_items_price")]}\n')
+    p.ok("make:migration", "--name", "items", env=LATER)
+    plan = [x for x in pretend_sql(p, "migrate:run").splitlines() if x.strip() and not x.startswith("--")]
+    assert plan[2] == "CREATE INDEX CONCURRENTLY ix_items_price ON items (price);", plan  # statement 3
+    mid = p.migration_files()[-1].stem
+    modelmig = str(Path(sys.executable).parent / "modelmig")
+    env = {**os.environ, **LATER, "MODELMIG_TESTING_DIE_BEFORE_RECORDING": f"{mid}:3"}
+    died = subprocess.run([modelmig, "migrate:run"], cwd=p.root, env=env, capture_output=True, timeout=120)
+    assert died.returncode == -signal.SIGKILL
+    assert pg_db.scalar(f"SELECT progress FROM modelmig_migrations WHERE id = '{mid}'") == 0
+    oid = pg_db.scalar("SELECT indexrelid FROM pg_index WHERE indexrelid = 'ix_items_price'::regclass AND indisvalid")
+    done = p.ok("migrate:run")
+    said = f"main: {mid}: statement 3 of {len(plan)} had completed before the run was cut short"
+    assert f"{said} (index items.ix_items_price exists and is valid): recorded" in done.output, done.output
+    assert "repairing" not in done.output
+    assert pg_db.scalar("SELECT indexrelid FROM pg_index WHERE indexrelid = 'ix_items_price'::regclass") == oid
+    assert p.run("migrate:status", "--drift").exit_code == 0
