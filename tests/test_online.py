@@ -759,6 +759,7 @@ def test_a_down_plan_without_a_lock_safe_form_is_refused_by_rollback(
     down = [x for x in made.output.splitlines() if "(down): " in x]
     assert len(down) == 1 and "ban-drop-column: ALTER TABLE owners DROP COLUMN email" in down[0], made.output
     assert "migrate:rollback refuses it on online connection 'main'" in down[0]
+    assert "lint: 1 finding(s) on a busy database (1 in the rollback's plan, marked (down))" in made.output
     path = p.migration_files()[-1]
     p.ok("migrate:run")
     ledger = ledger_of(db)
