@@ -16,6 +16,13 @@ What is checked, against the real servers:
   next run drops it, builds it again, and the schema ends as the models say;
 - a lock not granted within ``lock_timeout`` is tried again, each retry a line;
 - changes with no lock-safe form are refused at make time, naming them;
+- and at plan time, before any statement, by migrate:run / migrate:rollback (and
+  --pretend, and migrate:lint): a hand-written migration's (raw SQL, operations
+  by hand, a volatile default) and a down plan's (the drop of a column the
+  migration added), until the migration acknowledges the rule (``lint_ignore``);
+- a statement that completed after its runner died, before the ledger recorded it
+  (MariaDB: a column or an index; PostgreSQL: a concurrent build), is found in the
+  live schema by the resumed run and recorded, not sent again;
 - the configuration and the migration file attribute are validated.
 """
 
