@@ -410,9 +410,11 @@ def _print_lint(out: Output, lines: list[str]) -> None:
     acknowledge one (``migrate:lint`` exits 1 on those not acknowledged)."""
     for line in lines:
         out.warn(f"lint: {line}")
+    down = sum(1 for line in lines if " (down): " in line)
     if lines:
+        of_down = f" ({down} in the rollback's plan, marked (down))" if down else ""
         out.warn(
-            f"lint: {len(lines)} finding(s) on a busy database; acknowledge each rule you accept with "
+            f"lint: {len(lines)} finding(s) on a busy database{of_down}; acknowledge each rule you accept with "
             'lint_ignore = {"rule": "reason"} in the migration file (modelmig migrate:lint checks them)'
         )
 

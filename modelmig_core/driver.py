@@ -380,6 +380,15 @@ class Session:
         (an online plan then runs step by step: see ``run/ledger.py``). Default: no."""
         return False
 
+    def completed(self, statement: Statement) -> str | None:
+        """Whether the effect of ``statement`` is already in place, read from the
+        live database (``"column owners.email exists"``), or None when it is not or
+        cannot be told. Asked of the first statement a resumed online migration
+        sends: on a database without transactional DDL a statement can complete
+        after its runner died, before its progress was written; such a statement
+        is recorded and not sent again. Default: None (sent again)."""
+        return None
+
     def lock_not_granted(self, exc: BaseException) -> bool:
         """Whether ``exc`` says a lock was not granted within the plan's lock
         timeout (PostgreSQL's SQLSTATE 55P03): the statement is tried again after

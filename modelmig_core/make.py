@@ -26,7 +26,7 @@ from .model.compile import table_name, where
 from .model.dsl import Model
 from .registry import Registry
 from .schema.diff import DiffHints, inverse_operations
-from .schema.operations import AlterColumn, DropColumn, Operation, RunPython
+from .schema.operations import AlterColumn, Operation, RunPython
 from .schema.operations.members import AddMember
 from .schema.state import Column, State
 from .targets import chain_map, driver_of
@@ -288,6 +288,19 @@ def _steps(planned: Sequence[Planned]) -> list[Step]:
             after = op.state_forwards(state)
             out.append(Step(op, state, after))
             state = after
+    return out
+
+
+def _down_steps(p: Planned) -> list[Step]:
+    """A planned migration's down operations as steps, from the state its up leaves."""
+    state = p.before
+    for op in p.up:
+        state = op.state_forwards(state)
+    out = []
+    for op in p.down:
+        after = op.state_forwards(state)
+        out.append(Step(op, state, after))
+        state = after
     return out
 
 
@@ -623,12 +636,12 @@ def plan_context(conn: ConnectionConfig, sql_dialect: str = "") -> PlanContext:
 def online_refusals(config: Config, plugins: Registry, chain: Chain, planned: Sequence[Planned]) -> list[str]:
     """The changes that have no lock-safe form on a connection with ``online =
     true`` (a type change that rewrites the table, a volatile default, a column
-    drop, a MySQL change only a table copy can do): what its driver's lint still
+    drop, a MySQL change only a table copy can do): what ``run.lint.unsafe_online``
     finds in the online plan, rendered from the states alone. One line each,
     naming the model change, the rule and the statement; such a change is written
     as a migration of its own that acknowledges it (``lint_ignore``)."""
     from .errors import ModelmigError
-    from .run.lint import lint_statements
+    from .run.lint import DROP_COLUMN, unsafe_online
 
     out: list[str] = []
     for p in planned:
@@ -642,31 +655,24 @@ def online_refusals(config: Config, plugins: Registry, chain: Chain, planned: Se
                 continue
             if statements is None:
                 continue
-            for step in steps:
-                if isinstance(step.op, DropColumn):
-                    out.append(
-                        Line.on(
-                            f"{step.op.describe()}: connection {conn.name!r} is online but a column drop has no "
-                            "safe online form (ban-drop-column: clients that still read or write the column fail "
-                            "once it is gone); stop every client using it first, then drop it in a migration of "
-                            "its own (make:migration --empty) that acknowledges it with "
-                            'lint_ignore = {"ban-drop-column": "<why it is acceptable>"}',
-                            conn.name,
-                        )
+            for u in unsafe_online(driver, conn.server, conn.name, p.id, statements, before=p.before):
+                f = u.lint
+                if u.rule == DROP_COLUMN:
+                    text = (
+                        f"{u.change}: connection {conn.name!r} is online but a column drop has no "
+                        "safe online form (ban-drop-column: clients that still read or write the column fail "
+                        "once it is gone); stop every client using it first, then drop it in a migration of "
+                        "its own (make:migration --empty) that acknowledges it with "
+                        'lint_ignore = {"ban-drop-column": "<why it is acceptable>"}'
                     )
-            steps_of = {s.text: s.step for s in statements}
-            found = lint_statements(driver, conn.server, conn.name, p.id, statements, atomic=False, before=p.before)
-            for f in found:
-                if not (f.finding.cost.rewrites or f.finding.cost.scans):
-                    continue  # a short lock, bounded by lock_timeout
-                step = steps_of.get(f.statement)
-                change = step.op.describe() if step is not None else "a statement"
-                text = (
-                    f"{change}: connection {conn.name!r} is online but this change has no lock-safe form on "
-                    f"{driver.name} ({f.rule}: {' '.join(f.statement.split())}: {f.finding.cost.describe()}: "
-                    f"{f.finding.why}); make it a migration of its own (make:migration --empty) that acknowledges "
-                    f'it with lint_ignore = {{"{f.rule}": "<why it is acceptable>"}}, or {f.finding.safe_form}'
-                )
+                else:
+                    text = (
+                        f"{u.change}: connection {conn.name!r} is online but this change has no lock-safe form on "
+                        f"{driver.name} ({f.rule}: {' '.join(f.statement.split())}: {f.finding.cost.describe()}: "
+                        f"{f.finding.why}); make it a migration of its own (make:migration --empty) that "
+                        f'acknowledges it with lint_ignore = {{"{f.rule}": "<why it is acceptable>"}}, or '
+                        f"{f.finding.safe_form}"
+                    )
                 out.append(Line.on(text, conn.name))
     return out
 
@@ -677,29 +683,54 @@ def lint_written(config: Config, plugins: Registry, planned: Sequence[Planned]) 
     each driver (``Driver.plan_offline``) and costed at the server the connection
     declares (the driver's oldest when it declares none). One line per finding,
     naming the connection, the migration, the rule, the statement, the lock and
-    the safe form; a driver that cannot render without a connection is passed over."""
+    the safe form; a driver that cannot render without a connection is passed over.
+    The down plan is linted too on an online connection, its lines marked ``(down)``: on an online
+    connection what has no lock-safe form there (a column drop, a rewrite) is what
+    ``migrate:rollback`` will refuse unless the migration acknowledges it."""
     from .errors import ModelmigError
-    from .run.lint import lint_statements, touches_new_table
+    from .run.lint import DROP_COLUMN, lint_statements, touches_new_table, unsafe_online
 
     lines: list[str] = []
     declared = chain_map(config, plugins).declared if config.chains else {}
     for p in planned:
-        steps = _steps([p])
-        existing = set(getattr(p.before, "tables", None) or ())
-        if all(touches_new_table(s, existing) for s in steps):  # new tables only: nothing to lock, nothing rendered
-            continue
         chain = declared.get(p.chain_name) or Chain.default(config.migrations, p.family)
-        for conn, driver in chain_drivers(config, plugins, chain):
-            try:
-                statements = driver.plan_offline(steps, plugins.hook, plan_context(conn, config.sql_dialect_of(chain)))
-            except ModelmigError as exc:  # what only the live database settles (a view): said, not fatal
-                lines.append(f"{conn.name}: {p.id}: not linted: {exc}")
+        for direction, steps in (("up", _steps([p])), ("down", _down_steps(p))):
+            # the tables the migration creates are its own in both directions: empty when made, dropped when undone
+            before = p.before
+            existing = set(getattr(before, "tables", None) or ())
+            if all(touches_new_table(s, existing) for s in steps):  # new tables only: nothing to lock, nothing rendered
                 continue
-            if statements is None:
-                continue
-            atomic = not (conn.online and driver.features.transactional_ddl)
-            for finding in lint_statements(
-                driver, conn.server, conn.name, p.id, statements, atomic=atomic, before=p.before
-            ):
-                lines.append(finding.line())
+            for conn, driver in chain_drivers(config, plugins, chain):
+                if direction == "down" and not conn.online:
+                    continue  # a rollback's lint matters where rollback refuses what has no lock-safe form
+                try:
+                    statements = driver.plan_offline(
+                        steps, plugins.hook, plan_context(conn, config.sql_dialect_of(chain))
+                    )
+                except ModelmigError as exc:  # what only the live database settles (a view): said, not fatal
+                    lines.append(f"{conn.name}: {p.id}{' (down)' if direction == 'down' else ''}: not linted: {exc}")
+                    continue
+                if statements is None:
+                    continue
+                atomic = not (conn.online and driver.features.transactional_ddl)
+                found = lint_statements(driver, conn.server, conn.name, p.id, statements, atomic=atomic, before=before)
+                if direction == "down" and conn.online:
+                    unsafe = unsafe_online(driver, conn.server, conn.name, p.id, statements, before=before)
+                    found = [u.lint for u in unsafe if u.rule == DROP_COLUMN] + found
+                for finding in found:
+                    line = replace(finding, direction=direction).line()
+                    if direction == "down" and conn.online and _refused_down(finding):
+                        line += (
+                            f"; migrate:rollback refuses it on online connection {conn.name!r} unless the migration "
+                            f'acknowledges it: lint_ignore = {{"{finding.rule}": "<why it is acceptable>"}}'
+                        )
+                    lines.append(line)
     return lines
+
+
+def _refused_down(finding: Any) -> bool:
+    """Whether a down plan's finding has no lock-safe form (what rollback refuses online)."""
+    from .run.lint import DROP_COLUMN
+
+    cost = finding.finding.cost
+    return bool(finding.rule == DROP_COLUMN or cost.rewrites or cost.scans)

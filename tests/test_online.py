@@ -16,6 +16,13 @@ What is checked, against the real servers:
   next run drops it, builds it again, and the schema ends as the models say;
 - a lock not granted within ``lock_timeout`` is tried again, each retry a line;
 - changes with no lock-safe form are refused at make time, naming them;
+- and at plan time, before any statement, by migrate:run / migrate:rollback (and
+  --pretend, and migrate:lint): a hand-written migration's (raw SQL, operations
+  by hand, a volatile default) and a down plan's (the drop of a column the
+  migration added), until the migration acknowledges the rule (``lint_ignore``);
+- a statement that completed after its runner died, before the ledger recorded it
+  (MariaDB: a column or an index; PostgreSQL: a concurrent build), is found in the
+  live schema by the resumed run and recorded, not sent again;
 - the configuration and the migration file attribute are validated.
 """
 
@@ -81,8 +88,21 @@ def online_catalogue(make_project: Any, db: ServerDb, **conn: Any) -> Any:
     p.models(ONLINE_AFTER)
     made = p.ok("make:migration", "--name", "catalogue", env=LATER)
     assert "(13 operation(s))" in made.output
-    assert "warning: lint:" not in made.output  # the online plan make lints has nothing to say
+    lint = [x for x in made.output.splitlines() if x.startswith("warning: lint: main: ")]
+    # the online plan make lints has nothing to say; its down plan drops the three columns it adds
+    assert all(x.startswith("warning: lint: main: 20260102000000_catalogue (down): ban-drop-column: ") for x in lint)
+    dropped = {x.split("DROP COLUMN ")[1].split(":")[0] for x in lint}
+    assert dropped == {"flag", "extra", "due"}, lint
+    assert all("migrate:rollback refuses it on online connection 'main'" in x for x in lint)
     return p
+
+
+def acknowledge_drops(p: Any) -> None:
+    """The rollback of the last migration drops the columns it added: acknowledged before it runs."""
+    path = p.migration_files()[-1]
+    path.write_text(
+        path.read_text() + '\nlint_ignore = {"ban-drop-column": "rolled back before any client reads them"}\n'
+    )
 
 
 def pretend_sql(p: Any, *args: str) -> str:
@@ -102,6 +122,7 @@ def squawk_file(sql: str, path: Path) -> set[str]:
 
 def test_squawk_finds_no_locking_rule_in_the_online_plans(make_project: Any, pg_db: ServerDb, tmp_path: Path) -> None:
     p = online_catalogue(make_project, pg_db)
+    acknowledge_drops(p)
     up = pretend_sql(p, "migrate:run")
     assert "CREATE INDEX CONCURRENTLY ix_items_price" in up and "NOT VALID" in up and "VALIDATE CONSTRAINT" in up
     assert up.startswith("SET lock_timeout = '2s';\nSET statement_timeout = '30min';\n")
@@ -236,6 +257,7 @@ def writer_project(make_project: Any, db: ServerDb, rows: int, online: bool) -> 
     db.execute("ANALYZE items")
     p.models(WRITER_AFTER)
     p.ok("make:migration", "--name", "busy", env=LATER)
+    acknowledge_drops(p)  # its rollback drops flag
     return p
 
 
@@ -498,6 +520,7 @@ def test_mariadb_online_plans_ask_for_instant_or_inplace_and_run(make_project: A
     # the rest, online: every ALTER and index names its algorithm, the server runs them all
     p.models(MARIADB_AFTER)
     p.ok("make:migration", "--name", "online", env=LATER)
+    acknowledge_drops(p)  # its rollback drops the columns it adds
     for direction in ("migrate:run", "migrate:rollback", "migrate:run"):
         plan = [x for x in pretend_sql(p, direction).splitlines() if x.strip()]
         # MariaDB bounds each statement too (max_statement_time, seconds): statement_timeout's 30min
@@ -564,6 +587,7 @@ def mariadb_busy_project(make_project: Any, db: ServerDb, **conn: Any) -> Any:
     db.execute(f"INSERT INTO items (id, owner_id, code, note, price) VALUES {values}")
     p.models(MARIADB_BUSY)
     p.ok("make:migration", "--name", "busy", env=LATER)
+    acknowledge_drops(p)  # its rollback drops owners.email
     plan = [x for x in pretend_sql(p, "migrate:run").splitlines() if x.startswith(("ALTER", "CREATE"))]
     assert len(plan) == 2 and plan[0].startswith("ALTER TABLE owners ADD COLUMN email"), plan  # the order relied on
     assert plan[1].startswith("CREATE INDEX ix_items_note ON items"), plan
@@ -685,6 +709,7 @@ def test_an_interrupted_online_rollback_is_resumed_by_the_next_rollback(make_pro
     p.ok("migrate:run")
     p.models(MARIADB_BUSY)  # owners gains a column, items an index
     p.ok("make:migration", "--name", "busy", env=LATER)
+    acknowledge_drops(p)  # its rollback drops owners.email
     p.ok("migrate:run")
     plan = [x for x in pretend_sql(p, "migrate:rollback").splitlines() if x.startswith(("ALTER", "DROP"))]
     assert plan == ["DROP INDEX CONCURRENTLY IF EXISTS ix_items_note;", "ALTER TABLE owners DROP COLUMN email;"]
@@ -710,4 +735,230 @@ def test_an_interrupted_online_rollback_is_resumed_by_the_next_rollback(make_pro
     assert pg_db.scalar(f"SELECT COUNT(*) FROM modelmig_migrations WHERE id = '{mid}'") == 0
     assert pg_db.scalar("SELECT COUNT(*) FROM information_schema.columns WHERE column_name = 'email'") == 0
     p.models(WRITER_BEFORE)
+    assert p.run("migrate:status", "--drift").exit_code == 0
+
+
+# ---------------------------------------------------------------- refused at plan time: down plans, hand-written files
+
+
+def ledger_of(db: ServerDb) -> list[tuple[str, str]]:
+    return [(str(r[0]), str(r[1])) for r in db.rows("SELECT id, status FROM modelmig_migrations ORDER BY id")]
+
+
+@pytest.mark.parametrize("server", ["pg", "mariadb"])
+def test_a_down_plan_without_a_lock_safe_form_is_refused_by_rollback(
+    make_project: Any, pg_db: ServerDb, mysql_db: ServerDb, server: str
+) -> None:
+    """strong_migrations' check_down: the rollback of a migration that adds a column
+    drops it, which clients that read it by then cannot survive. make prints it
+    (marked down); migrate:rollback, and --pretend, refuse it before any statement,
+    naming the migration, the statement and the rule, until the migration acknowledges it."""
+    db = pg_db if server == "pg" else mysql_db
+    extra = {"server": "mariadb-10.11"} if server == "mariadb" else {}
+    here = "table_schema = DATABASE()" if server == "mariadb" else "table_schema = 'public'"
+    p = make_project({"main": {"url": db.url, "online": True, **extra}})
+    p.models(WRITER_BEFORE)
+    p.ok("make:migration", "--name", "start")
+    p.ok("migrate:run")
+    db.execute("INSERT INTO owners (id, name) VALUES (1, 'one'), (2, 'two')")
+    p.models(MARIADB_BUSY)  # owners gains a column, items an index
+    made = p.ok("make:migration", "--name", "busy", env=LATER)
+    down = [x for x in made.output.splitlines() if "(down): " in x]
+    assert len(down) == 1 and "ban-drop-column: ALTER TABLE owners DROP COLUMN email" in down[0], made.output
+    assert "migrate:rollback refuses it on online connection 'main'" in down[0]
+    assert "lint: 1 finding(s) on a busy database (1 in the rollback's plan, marked (down))" in made.output
+    path = p.migration_files()[-1]
+    p.ok("migrate:run")
+    ledger = ledger_of(db)
+    for args in (("migrate:rollback", "--pretend"), ("migrate:rollback",)):
+        refused = p.run(*args)
+        assert refused.exit_code != 0
+        errors = [x for x in refused.output.splitlines() if x.startswith("error:")]
+        assert len(errors) == 1, refused.output
+        assert f"migrate:rollback refused on an online connection, nothing was sent: {path.name}: down:" in errors[0]
+        assert "drop email from owners: ban-drop-column: ALTER TABLE owners DROP COLUMN email" in errors[0]
+        assert "DROP" not in refused.stdout  # no plan printed, nothing sent
+    assert ledger_of(db) == ledger  # nothing changed
+    assert db.scalar(f"SELECT COUNT(*) FROM information_schema.columns WHERE {here} AND column_name = 'email'") == 1
+    # acknowledged (the file edited after it ran: --force says so), the rollback runs online
+    path.write_text(path.read_text() + '\nlint_ignore = {"ban-drop-column": "no client reads email yet"}\n')
+    p.ok("migrate:rollback", "--force")
+    assert db.scalar(f"SELECT COUNT(*) FROM information_schema.columns WHERE {here} AND column_name = 'email'") == 0
+    p.models(WRITER_BEFORE)
+    assert p.run("migrate:status", "--drift").exit_code == 0
+
+
+#: hand-written migrations (not make's) with a change that has no lock-safe form, per server
+HAND_WRITTEN = {
+    ("pg", "sql"): (
+        'up = [op.RunSQL("ALTER TABLE items ALTER COLUMN qty TYPE BIGINT", '
+        '"ALTER TABLE items ALTER COLUMN qty TYPE INTEGER")]',
+        "changing-column-type",
+        "ALTER TABLE items ALTER COLUMN qty TYPE BIGINT",
+    ),
+    ("mariadb", "sql"): (
+        'up = [op.RunSQL("ALTER TABLE items MODIFY COLUMN qty BIGINT NOT NULL", '
+        '"ALTER TABLE items MODIFY COLUMN qty INT NOT NULL")]',
+        "changing-column-type",
+        "ALTER TABLE items MODIFY COLUMN qty BIGINT NOT NULL",
+    ),
+    ("pg", "op"): (
+        'up = [op.AlterColumn("items", op.Column("qty", "integer"), op.Column("qty", "bigInteger"))]',
+        "changing-column-type",
+        "ALTER TABLE items ALTER COLUMN qty TYPE BIGINT",
+    ),
+    ("pg", "volatile"): (
+        'up = [op.RunSQL("ALTER TABLE items ADD COLUMN token UUID DEFAULT gen_random_uuid()", '
+        '"ALTER TABLE items DROP COLUMN token")]',
+        "adding-field-with-default",
+        "ALTER TABLE items ADD COLUMN token UUID DEFAULT gen_random_uuid()",
+    ),
+    ("mariadb", "volatile"): (
+        'up = [op.RunSQL("ALTER TABLE items ADD COLUMN token VARCHAR(40) NULL DEFAULT (UUID())", '
+        '"ALTER TABLE items DROP COLUMN token")]',
+        "adding-field-with-default",
+        "ALTER TABLE items ADD COLUMN token VARCHAR(40) NULL DEFAULT (UUID())",
+    ),
+    ("mariadb", "op"): (
+        'up = [op.DropColumn("items", op.Column("tag", "string", 20, nullable=True))]',
+        "ban-drop-column",
+        "ALTER TABLE items DROP COLUMN tag",
+    ),
+}
+
+
+@pytest.mark.parametrize(("server", "kind"), list(HAND_WRITTEN))
+def test_a_hand_written_change_without_a_lock_safe_form_is_refused_at_plan_time(
+    make_project: Any, pg_db: ServerDb, mysql_db: ServerDb, server: str, kind: str
+) -> None:
+    """A migration make did not write (raw SQL, or operations written by hand) is
+    held to make's rule set on an online connection: migrate:run, --pretend and
+    migrate:lint refuse it before any statement, naming the file, the statement
+    and the rule, until it acknowledges the rule."""
+    db = pg_db if server == "pg" else mysql_db
+    extra = {"server": "mariadb-10.11"} if server == "mariadb" else {}
+    p = make_project({"main": {"url": db.url, "online": True, **extra}})
+    p.models(BEFORE)
+    p.ok("make:migration", "--name", "start")
+    p.ok("migrate:run")
+    fill(db)
+    p.ok("make:migration", "--empty", "--name", "by_hand", env=LATER)
+    path = p.migration_files()[-1]
+    up, rule, statement = HAND_WRITTEN[(server, kind)]
+    path.write_text(path.read_text().replace("up = []", up))
+    ledger = ledger_of(db)
+    for args in (("migrate:run", "--pretend"), ("migrate:run",)):
+        refused = p.run(*args)
+        assert refused.exit_code != 0
+        errors = [x for x in refused.output.splitlines() if x.startswith("error:")]
+        assert len(errors) == 1, refused.output
+        assert f"migrate:run refused on an online connection, nothing was sent: {path.name}: up: " in errors[0]
+        assert f"{rule}: {statement}" in errors[0] and "lint_ignore" in errors[0], errors[0]
+        assert "ALTER TABLE" not in refused.stdout  # no plan printed, nothing sent
+    lint = p.run("migrate:lint", "--json")
+    found = json.loads(lint.stdout)
+    assert lint.exit_code == 1 and any(
+        f["rule"] == rule and f["statement"].startswith(statement) and f["acknowledged"] is None
+        for c in found["connections"]
+        for f in c["findings"]
+    ), found
+    assert ledger_of(db) == ledger  # nothing changed
+    # acknowledged, it lints clean and runs
+    path.write_text(path.read_text() + f'\nlint_ignore = {{"{rule}": "a quiet hour"}}\n')
+    assert p.run("migrate:lint").exit_code == 0
+    p.ok("migrate:run")
+    assert len(ledger_of(db)) == len(ledger) + 1
+
+
+# ---------------------------------------------------------------- MariaDB: a statement completed, not recorded
+
+
+#: the plan: two settings, the column (3), the index (4), two settings; the settings are not progress
+@pytest.mark.parametrize(
+    ("number", "recorded", "effect"),
+    [(3, 0, "column owners.email exists"), (4, 3, "index items.ix_items_note exists")],
+)
+def test_mariadb_a_statement_that_completed_unrecorded_is_recorded_not_sent_again(
+    make_project: Any, mysql_db: ServerDb, number: int, recorded: int, effect: str
+) -> None:
+    """The runner dies after the server completed a statement, before the ledger
+    recorded it (MODELMIG_TESTING_DIE_BEFORE_RECORDING stops it exactly there). The
+    resumed run reads the live schema, finds the statement's effect in place, and
+    records it instead of sending it again (which the server would refuse: a
+    duplicate column or index)."""
+    p = mariadb_busy_project(make_project, mysql_db)
+    mid = p.migration_files()[-1].stem
+    env = {
+        **os.environ,
+        "MODELMIG_NOW": LATER["MODELMIG_NOW"],
+        "MODELMIG_TESTING_DIE_BEFORE_RECORDING": f"{mid}:{number}",
+    }
+    modelmig = str(Path(sys.executable).parent / "modelmig")
+    died = subprocess.run([modelmig, "migrate:run"], cwd=p.root, env=env, capture_output=True, text=True, timeout=120)
+    assert died.returncode == -signal.SIGKILL, died.stderr
+    assert mysql_db.scalar(f"SELECT status FROM modelmig_migrations WHERE id = '{mid}'") == "online"
+    assert mysql_db.scalar(f"SELECT progress FROM modelmig_migrations WHERE id = '{mid}'") == recorded
+    table, name = effect.split()[1].split(".")
+    kind = "columns WHERE column_name" if effect.startswith("column") else "statistics WHERE index_name"
+    where = f"table_schema = DATABASE() AND table_name = '{table}'"
+    assert mysql_db.scalar(f"SELECT COUNT(*) FROM information_schema.{kind} = '{name}' AND {where}")  # it completed
+    done = p.ok("migrate:run")
+    said = f"main: {mid}: statement {number} of 6 had completed before the run was cut short ({effect}): recorded"
+    assert said in done.output, done.output
+    assert mysql_db.scalar(f"SELECT status FROM modelmig_migrations WHERE id = '{mid}'") == "applied"
+    assert p.run("migrate:status", "--drift").exit_code == 0
+
+
+@pytest.mark.parametrize("default", ["UUID()", "UUID_SHORT()", "SYSDATE()"])
+def test_mariadb_has_no_online_form_for_a_column_with_a_volatile_default(mysql_db: ServerDb, default: str) -> None:
+    """The server is the oracle of the cost table: for what the cost table calls a
+    volatile default, MariaDB refuses both INSTANT and INPLACE; what the table lets
+    through (NOW(), RAND()) it adds instantly."""
+    import sqlalchemy as sa
+    from modelmig_mysql.costs import cost
+
+    mysql_db.execute("CREATE TABLE vt (id INT PRIMARY KEY)")
+    mysql_db.execute("INSERT INTO vt VALUES (1), (2)")
+    statement = f"ALTER TABLE vt ADD COLUMN c VARCHAR(60) NULL DEFAULT ({default})"
+    assert [f.rule for f in cost(None, statement, "mariadb-10.11")] == ["adding-field-with-default"]
+    for algorithm in ("ALGORITHM=INSTANT", "ALGORITHM=INPLACE, LOCK=NONE"):
+        with pytest.raises(sa.exc.DBAPIError) as refused:
+            mysql_db.execute(f"{statement}, {algorithm}")
+        assert refused.value.orig.args[0] == 1845
+    for fine in ("NOW()", "RAND()"):
+        statement = f"ALTER TABLE vt ADD COLUMN c VARCHAR(60) NULL DEFAULT ({fine})"
+        assert cost(None, statement, "mariadb-10.11") == []
+        mysql_db.execute(f"{statement}, ALGORITHM=INSTANT")
+        mysql_db.execute("ALTER TABLE vt DROP COLUMN c")
+
+
+def test_a_concurrent_build_that_completed_unrecorded_is_recorded_not_built_again(
+    make_project: Any, pg_db: ServerDb
+) -> None:
+    """PostgreSQL: the runner dies after a concurrent index build completed, before
+    its progress was written (outside a transaction the two cannot commit
+    together). The resumed run finds the index valid and records it: no repair,
+    no second build of a table's whole index."""
+    p = make_project({"main": {"url": pg_db.url, "online": True}})
+    items = 'class Item(Model):\n    table = "items"\n    schema = {"id": column("increments"), "price": column("integer")}\n'
+    p.models(items)
+    p.ok("make:migration", "--name", "start")
+    p.ok("migrate:run")
+    pg_db.execute("INSERT INTO items (price) SELECT i FROM generate_series(1, 500) AS i")
+    p.models(items + '    database = {"indexes": [index(["price"], name="ix_items_price")]}\n')
+    p.ok("make:migration", "--name", "items", env=LATER)
+    plan = [x for x in pretend_sql(p, "migrate:run").splitlines() if x.strip() and not x.startswith("--")]
+    assert plan[2] == "CREATE INDEX CONCURRENTLY ix_items_price ON items (price);", plan  # statement 3
+    mid = p.migration_files()[-1].stem
+    modelmig = str(Path(sys.executable).parent / "modelmig")
+    env = {**os.environ, **LATER, "MODELMIG_TESTING_DIE_BEFORE_RECORDING": f"{mid}:3"}
+    died = subprocess.run([modelmig, "migrate:run"], cwd=p.root, env=env, capture_output=True, timeout=120)
+    assert died.returncode == -signal.SIGKILL
+    assert pg_db.scalar(f"SELECT progress FROM modelmig_migrations WHERE id = '{mid}'") == 0
+    oid = pg_db.scalar("SELECT indexrelid FROM pg_index WHERE indexrelid = 'ix_items_price'::regclass AND indisvalid")
+    done = p.ok("migrate:run")
+    said = f"main: {mid}: statement 3 of {len(plan)} had completed before the run was cut short"
+    assert f"{said} (index items.ix_items_price exists and is valid): recorded" in done.output, done.output
+    assert "repairing" not in done.output
+    assert pg_db.scalar("SELECT indexrelid FROM pg_index WHERE indexrelid = 'ix_items_price'::regclass") == oid
     assert p.run("migrate:status", "--drift").exit_code == 0

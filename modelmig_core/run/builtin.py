@@ -5,6 +5,8 @@ registers it (``Runner.hook``); the relational family and its diff, which
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Generator, Iterator, Sequence
 from typing import Any
 
@@ -54,6 +56,17 @@ def _perform(
     return number
 
 
+#: for tests only: ``MIGRATION_ID:N`` kills the runner (SIGKILL) right after statement N
+#: of that migration's online plan completed, before its progress is written, as a
+#: runner killed at the worst moment would be; a full migration id is needed to reach it
+DIE_BEFORE_RECORDING = "MODELMIG_TESTING_DIE_BEFORE_RECORDING"
+
+
+def _die_before_recording(migration: Migration, number: int) -> None:
+    if os.environ.get(DIE_BEFORE_RECORDING) == f"{migration.id}:{number}":
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def _perform_online(session: Session, migration: Migration, record: MigrationRecord, plan: list[Statement]) -> bool:
     """An online plan, step by step: the session settings first (again when
     resumed), then each statement in a transaction of its own with the ledger's
@@ -77,6 +90,14 @@ def _perform_online(session: Session, migration: Migration, record: MigrationRec
             continue
         label = statement.label or statement.text.splitlines()[0][:120]
         first, sending = not sending, True
+        if record.resumed and first and (effect := session.completed(statement)):
+            record.tell(
+                f"{migration.id}: {noun} {number} of {total} had completed before the run was cut short "
+                f"({effect}): recorded, not sent again ({label})"
+            )
+            record.step_done(number)
+            record.statement_done()
+            continue
         if record.resumed and first and statement.repair:
             for text in statement.repair:
                 record.tell(f"{migration.id}: {noun} {number} was cut short: repairing it first: {text}")
@@ -87,6 +108,7 @@ def _perform_online(session: Session, migration: Migration, record: MigrationRec
             try:
                 if statement.outside or not record.step_transactions:
                     session.perform(statement)
+                    _die_before_recording(migration, number)
                     record.step_done(number)
                 else:
                     with session.transaction():

@@ -344,6 +344,34 @@ class Runner:
         session.context = self.plan_context(migration)
         return session.context.online and session.online_forms()
 
+    def _refuse_unsafe_online(self, migrations: list[Migration], direction: str) -> None:
+        """Before anything is sent (with --pretend too): the online plans of
+        ``migrations`` in ``direction`` must hold no change without a lock-safe
+        form that the migration does not acknowledge in ``lint_ignore`` (the rule
+        set make:migration refuses; here for a hand-written file, or a down plan).
+        Each refusal is a warning line; the error names the first and how many."""
+        from .lint import UnsafeOnline, unsafe_pending
+
+        if not migrations or not any(self.plan_context(m).online for m in migrations):
+            return
+        found = unsafe_pending(self, migrations, direction)
+        if not found:
+            return
+        command = "migrate:run" if direction == "up" else "migrate:rollback"
+        for u in found:
+            self.warn(f"{self.tag}: refused: {u.line()}")
+        first = found[0]
+        more = f" (and {len(found) - 1} more, above)" if len(found) > 1 else ""
+        path = next((m.path.name for m in migrations if m.id == first.lint.migration), first.lint.migration)
+        statement, finding = " ".join(first.lint.statement.split()), first.lint.finding
+        raise UnsafeOnline(
+            f"{self.tag}: {command} refused on an online connection, nothing was sent: {path}: {direction}: "
+            f"{first.change}: {first.rule}: {statement}: {finding.cost.describe()}: {finding.why}; "
+            "this change has no lock-safe form: acknowledge it in the migration with "
+            f'lint_ignore = {{"{first.rule}": "<why it is acceptable>"}} (before it is applied), or run it with '
+            f"online = False{more}"
+        )
+
     def _report_data_loss(self, migration: Migration, direction: str) -> None:
         """Before a migration that drops data runs: which tables and columns lose
         data, with the rows they hold now (counted through the session)."""
@@ -523,6 +551,8 @@ class Runner:
             return 0
         history = self.history()  # every file loaded once, the chain checked
         migrations = [history.migration(f.id) for f in todo]
+        if not self._after_wipe:  # after migrate:fresh's wipe every table is empty: nothing to keep busy
+            self._refuse_unsafe_online(migrations, "up")
         if pretend:
             for r in rows:
                 if r.status == "online":
@@ -606,6 +636,8 @@ class Runner:
         self._check_modified(chosen, force if allow_modified is None else allow_modified)
         history = self.history()
         migrations = [history.migration(r.id) for r in chosen]
+        if command == "migrate:rollback":  # migrate:reset takes everything down: no client is served meanwhile
+            self._refuse_unsafe_online(migrations, "down")
         if not self._prepare(migrations, "down", command, pretend=pretend, force=force, yes=yes):
             return 0
 

@@ -62,6 +62,13 @@ COSTS: dict[str, tuple[str, Cost, str, str]] = {
         "there is no NOT VALID here: the table is copied and every row checked while every write waits",
         "pt-online-schema-change or gh-ost, or enforce the check in the application first",
     ),
+    "add_volatile_default": (
+        "adding-field-with-default",
+        Cost(COPY, rewrites=True),
+        "a default computed per row (UUID(), UUID_SHORT(), SYSDATE()) is written into every row by copying the "
+        "table while every write waits: the server has no INSTANT or INPLACE form for it",
+        "add the column without that default (nullable), backfill it in batches, then set the default",
+    ),
     "add_column": (
         "adding-column-rebuilds-table",
         Cost(REBUILD, rewrites=True),
@@ -82,6 +89,20 @@ TIMEOUT = (
     "(lock_wait_timeout defaults to a year)",
     "SET SESSION lock_wait_timeout (e.g. 5) at the start of the migration, and retry when it fires",
 )
+
+
+#: functions whose default makes an added column COPY-only (MariaDB 10.11 refuses INSTANT
+#: and INPLACE for them, measured; RAND() and NOW() it adds instantly)
+VOLATILE = frozenset({"UUID", "UUID_SHORT", "SYSDATE"})
+
+
+def _volatile_default(column: exp.ColumnDef) -> bool:
+    for c in column.args.get("constraints") or ():
+        kind = c.args.get("kind")
+        if isinstance(kind, exp.DefaultColumnConstraint) and isinstance(kind.this, exp.Expression):
+            if kind.this.find(exp.Uuid) or any(f.name.upper() in VOLATILE for f in kind.this.find_all(exp.Anonymous)):
+                return True
+    return False
 
 
 def _finding(kind: str, why: str | None = None) -> Finding:
@@ -167,6 +188,8 @@ def cost(step: Step | None, statement: str, server: str | None) -> list[Finding]
     for action in tree.args.get("actions") or ():
         if isinstance(action, exp.ModifyColumn) or (isinstance(action, exp.AlterColumn) and action.args.get("dtype")):
             out += _modify(step, server)
+        elif isinstance(action, exp.ColumnDef) and _volatile_default(action):
+            out.append(_finding("add_volatile_default"))
         elif isinstance(action, exp.ColumnDef) and not instant_add(server):
             out.append(_finding("add_column", f"{server_name(server)} has no INSTANT ADD COLUMN: the table is rebuilt"))
         elif isinstance(action, exp.Drop) and str(action.args.get("kind") or "").upper() == "COLUMN":
@@ -235,9 +258,25 @@ def online_form(statement: str, step: Step | None, server: str | None) -> str:
     if all(isinstance(a, exp.ColumnDef) for a in actions) and instant_add(server):
         return f"{statement}, ALGORITHM=INSTANT"
     dropping = all(isinstance(a, exp.Drop) and str(a.args.get("kind") or "").upper() == "COLUMN" for a in actions)
-    if dropping and instant_drop(server):
+    dropped = {c.name for a in actions for c in a.args.get("tables") or ()}
+    if dropping and instant_drop(server) and not _indexed(step, dropped):
         return f"{statement}, ALGORITHM=INSTANT"
     return f"{statement}, {INPLACE}"
+
+
+def _indexed(step: Step | None, columns: set[str]) -> bool:
+    """Whether one of ``columns`` is in a key or index of its table before ``step``:
+    dropping such a column drops the index with it, which the server cannot do
+    INSTANT (MariaDB: "ALGORITHM=INSTANT is not supported. Reason: DROP INDEX")."""
+    table = getattr(getattr(step, "op", None), "table", None)
+    tables = getattr(getattr(step, "before", None), "tables", None)
+    found = tables.get(table) if isinstance(tables, dict) and isinstance(table, str) else None
+    if found is None:
+        return False
+    keyed = [set(k.columns) for k in (*found.indexes, *found.uniques, *found.foreign_keys)]
+    keyed.append(set(found.primary_key))
+    unique = {c.name for c in found.columns if getattr(c, "unique", False)}
+    return bool(columns & unique) or any(columns & k for k in keyed)
 
 
 def _words(tree: exp.Command) -> list[str]:

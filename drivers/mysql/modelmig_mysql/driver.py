@@ -241,6 +241,21 @@ class MysqlSession(SqlSession):
             and code not in MIDWAY_ERRORS
         )
 
+    def completed(self, statement: Any) -> str | None:
+        """Whether the effects of ``statement`` (``resume.effects``: a column, an
+        index, a named constraint added, renamed or dropped) are all in place now:
+        then it completed after an earlier runner died, before the ledger recorded it."""
+        from .resume import COUNTS, effects
+
+        found = effects(statement.text)
+        if not found:
+            return None
+        for e in found:
+            rows = self.execute(COUNTS[e.kind], (e.table, e.name))
+            if bool(rows and rows[0][0]) != e.present:
+                return None
+        return ", ".join(e.describe() for e in found)
+
     def ledger_ddl(self) -> str:
         return super().ledger_ddl() + " ENGINE=InnoDB"
 

@@ -209,6 +209,38 @@ class PgSession(SqlSession):
         """SQLSTATE 55P03 (lock_not_available): ``lock_timeout`` fired."""
         return getattr(exc, "sqlstate", None) == "55P03"
 
+    def completed(self, statement: Any) -> str | None:
+        """A concurrent index build (the one statement of an online plan that runs,
+        and is recorded, outside a transaction) that finished after its runner died:
+        its index exists and is valid, so it is recorded instead of dropped and built
+        again. An INVALID one is left to ``Statement.repair``."""
+        from sqlglot import exp
+
+        from modelmig_core.api_sql import parse_statement
+
+        if not statement.outside:
+            return None
+        tree = parse_statement(statement.text, "postgres")
+        if not (isinstance(tree, exp.Create) and tree.args.get("concurrently") and isinstance(tree.this, exp.Index)):
+            return None
+        index, table = tree.this.this, tree.this.args.get("table")
+        if not isinstance(index, exp.Identifier) or not isinstance(table, exp.Table):
+            return None
+
+        def folded(ident: Any) -> str | None:  # unquoted identifiers are folded to lower case
+            return None if ident is None else (ident.this if ident.quoted else ident.this.lower())
+
+        name, relation, schema = folded(index), folded(table.this), folded(table.args.get("db"))
+        rows = self.execute(
+            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relname = %s AND t.relname = %s AND n.nspname = coalesce(%s, current_schema())",
+            (name, relation, schema),
+        )
+        if rows and rows[0][0]:
+            return f"index {relation}.{name} exists and is valid"
+        return None
+
     def render_key(self) -> Hashable:
         return ("postgresql",)  # the renderer reads nothing of the URL or the server
 
