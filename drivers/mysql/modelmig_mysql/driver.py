@@ -473,6 +473,7 @@ class MysqlDriver(SqlDriver):
         advisory_lock=True,
         progress_ledger=True,
         max_identifier_length=64,
+        fractional_seconds=True,
     )
     #: index names (a unique key is an index) are per table; foreign key names are
     #: per database, and so are check names on MySQL 8 (MariaDB keeps them per table)

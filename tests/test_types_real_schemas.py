@@ -1,0 +1,252 @@
+"""The column types real schemas use (issue 19, item 2), on the servers that have them:
+MySQL's SET, YEAR, TIMESTAMP (``utcTimestamp``, apart from DATETIME), VARBINARY(n)
+and BINARY(n) (``varbinary``, ``fixedBinary``) with their defaults; PostgreSQL's
+plain json (``jsonText``; modelmig's ``json`` is jsonb there), inet, cidr, macaddr,
+tsvector, interval, arrays of any type (``array=True``) and bytea defaults; time and
+timestamp fractional seconds (``column("timestamp", 3)``) on both.
+
+Each case: models -> make:migration -> migrate:run -> the live schema reflected
+and compared with the models (``migrate:status --drift`` exits 0) -> make:models
+reads the live schema back into models that ask for no migration and say the same
+types -> a change planted by hand on the live database is reported by drift ->
+rollback leaves no table. A database without the type refuses the models at make
+time, one line naming the model, field and connection, and writes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import Project
+from tests.support.servers import ServerDb
+
+HOSTILE = "it's \\ a `tick`; DROP TABLE x; --"
+
+PG_MODELS = """
+class Thing(Model):
+    table = "things"
+    schema = {
+        "id": column("increments"),
+        "doc": column("json", nullable=True),
+        "raw": column("jsonText", nullable=True),
+        "addr": column("inet", default="10.0.0.1"),
+        "net": column("cidr", nullable=True),
+        "mac": column("macaddr", nullable=True),
+        "search": column("tsvector", nullable=True),
+        "span": column("interval", nullable=True),
+        "tags": column("string", 20, array=True, nullable=True),
+        "scores": column("integer", array=True, default="{1,2}"),
+        "moods": column("enum", ["ok", "it's"], array=True, nullable=True),
+        "at": column("timestamp", 3),
+        "zoned": column("timestamp", 0, use_tz=True, default_now=False),
+        "clock": column("time", 2, nullable=True),
+        "plain": column("timestamp", default_now=False),
+        "blob": column("binary", default="abc"),
+    }
+"""
+
+MYSQL_MODELS = f"""
+class Thing(Model):
+    table = "things"
+    schema = {{
+        "id": column("increments"),
+        "flags": column("set", ["a", "b", {HOSTILE!r}], default="a,b"),
+        "picked": column("set", ["x", "y"], nullable=True),
+        "born": column("year", default=2024),
+        "hash": column("varbinary", 16, default="ab"),
+        "code": column("fixedBinary", 4, nullable=True),
+        "created": column("utcTimestamp"),
+        "seen": column("utcTimestamp", 3, default_now=False),
+        "at": column("timestamp", 0),
+        "fine": column("timestamp", 3, default_now=False),
+        "plain": column("timestamp", default_now=False),
+        "clock": column("time", 2, nullable=True),
+        "mood": column("enum", ["ok", {HOSTILE!r}], default="ok"),
+    }}
+"""
+
+#: per database: the models, what make:models must write for them, and the hand
+#: changes drift must report (SQL, the column it names)
+CASES: dict[str, dict[str, Any]] = {
+    "pg": {
+        "models": PG_MODELS,
+        "written": [
+            '"moods": column("enum", ["ok", "it\'s"], nullable=True, array=True)',
+            '"doc": column("json", nullable=True)',
+            '"raw": column("jsonText", nullable=True)',
+            '"addr": column("inet", default="10.0.0.1")',
+            '"net": column("cidr", nullable=True)',
+            '"mac": column("macaddr", nullable=True)',
+            '"search": column("tsvector", nullable=True)',
+            '"span": column("interval", nullable=True)',
+            '"tags": column("string", 20, nullable=True, array=True)',
+            '"scores": column("integer", default="{1,2}", array=True)',
+            '"at": column("timestamp", 3)',
+            '"zoned": column("timestamp", 0, default_now=False, use_tz=True)',
+            '"clock": column("time", 2, nullable=True)',
+            '"blob": column("binary", default="abc")',
+        ],
+        "planted": [
+            ("ALTER TABLE things ALTER COLUMN doc TYPE json", "doc"),  # jsonb -> json
+            ("ALTER TABLE things ALTER COLUMN raw TYPE jsonb", "raw"),  # json -> jsonb
+            ("ALTER TABLE things ALTER COLUMN at TYPE timestamp(6)", "at"),  # precision changed
+            ("ALTER TABLE things ALTER COLUMN tags TYPE varchar(20)", "tags"),  # no longer an array
+            ("ALTER TABLE things ALTER COLUMN addr TYPE text", "addr"),  # inet -> text
+            ("ALTER TABLE things ALTER COLUMN span TYPE text", "span"),  # interval -> text
+        ],
+    },
+    "mysql": {
+        "models": MYSQL_MODELS,
+        "written": [
+            repr(HOSTILE),  # in the set's and the enum's values, as a Python literal
+            '"picked": column("set", ["x", "y"], nullable=True)',
+            '"born": column("year", default=2024)',
+            '"hash": column("varbinary", 16, default="ab")',
+            '"code": column("fixedBinary", 4, nullable=True)',
+            '"created": column("utcTimestamp")',
+            '"seen": column("utcTimestamp", 3, default_now=False)',
+            '"at": column("timestamp", 0)',
+            '"fine": column("timestamp", 3, default_now=False)',
+            '"plain": column("timestamp", default_now=False)',
+            '"clock": column("time", 2, nullable=True)',
+        ],
+        "planted": [
+            ("ALTER TABLE things MODIFY fine DATETIME(6) NULL", "fine"),  # precision changed
+            ("ALTER TABLE things MODIFY created DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)", "created"),
+            ("ALTER TABLE things MODIFY picked SET('x', 'y', 'z') NULL", "picked"),  # a member added
+            ("ALTER TABLE things MODIFY born SMALLINT NOT NULL DEFAULT 2024", "born"),  # YEAR -> integer
+            ("ALTER TABLE things MODIFY hash VARBINARY(32) NOT NULL DEFAULT 'ab'", "hash"),  # length changed
+            ("ALTER TABLE things MODIFY code BINARY(8) NULL", "code"),  # fixed length changed
+            (
+                "ALTER TABLE things MODIFY at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP",
+                "at",
+            ),  # DATETIME -> TIMESTAMP
+        ],
+    },
+}
+
+
+def project(make_project: Any, db: ServerDb, models: str) -> Project:
+    p: Project = make_project({"main": {"url": db.url}})
+    p.models(models)
+    return p
+
+
+def drift(p: Project) -> tuple[int, str]:
+    result = p.run("migrate:status", "--drift")
+    return result.exit_code, result.output
+
+
+@pytest.fixture(params=["pg", "mysql"])
+def server_db(request: pytest.FixtureRequest) -> ServerDb:
+    db: ServerDb = request.getfixturevalue(f"{request.param}_db")
+    return db
+
+
+def test_each_type_round_trips_through_the_live_database(make_project: Any, server_db: ServerDb) -> None:
+    db = server_db
+    case = CASES[db.driver]
+    p = project(make_project, db, case["models"])
+    p.ok("make:migration", "--name", "things")
+    p.ok("migrate:run")
+
+    code, out = drift(p)
+    assert code == 0, out  # every column reflects back as the models say it
+
+    written = p.ok("make:models", "--force").output
+    assert "Wrote models.py" in written
+    source = (p.root / "models.py").read_text()
+    for call in filter(None, case["written"]):
+        assert call in source, f"{call} not in\n{source}"
+    assert "has no modelmig type" not in source and "cannot say" not in source, source
+    again = p.run("make:migration", "--check")
+    assert again.exit_code == 0, again.output  # the written models ask for nothing: the same state
+
+    p.ok("migrate:rollback")
+    assert (
+        db.scalar(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'things' AND table_schema = "
+            + ("current_schema()" if db.driver == "pg" else "DATABASE()")
+        )
+        == 0
+    )
+
+
+def test_a_hand_change_of_each_category_is_drift(make_project: Any, server_db: ServerDb) -> None:
+    db = server_db
+    case = CASES[db.driver]
+    p = project(make_project, db, case["models"])
+    p.ok("make:migration", "--name", "things")
+    p.ok("migrate:run")
+    for statement, column in case["planted"]:
+        db.execute(statement)
+        code, out = drift(p)
+        assert code == 1, f"{statement}: drift exited {code}\n{out}"
+        assert f"things.{column}" in out or f"column {column}" in out, f"{statement}:\n{out}"
+
+
+def test_hostile_set_and_enum_values_reach_mysql_quoted(make_project: Any, mysql_db: ServerDb) -> None:
+    p = project(make_project, mysql_db, MYSQL_MODELS)
+    p.ok("make:migration", "--name", "things")
+    p.ok("migrate:run")
+    row = mysql_db.rows(
+        "SELECT column_type FROM information_schema.columns WHERE table_schema = DATABASE() "
+        "AND table_name = 'things' AND column_name = 'flags'"
+    )
+    assert row and "DROP TABLE x" in row[0][0]  # the value is inside the type, as a string
+    mysql_db.execute("INSERT INTO things (flags, born, hash) VALUES ('a,b', 2001, 'ab')")
+    assert mysql_db.scalar("SELECT count(*) FROM things") == 1
+
+
+@pytest.mark.parametrize(
+    ("models", "driver", "type_"),
+    [
+        ('"x": column("set", ["a"])', "pg", "set"),
+        ('"x": column("year")', "sqlite", "year"),
+        ('"x": column("utcTimestamp")', "pg", "utcTimestamp"),
+        ('"x": column("varbinary", 8)', "pg", "varbinary"),
+        ('"x": column("inet")', "mysql", "inet"),
+        ('"x": column("jsonText")', "mysql", "jsonText"),
+        ('"x": column("tsvector")', "sqlite", "tsvector"),
+        ('"x": column("integer", array=True)', "mysql", "array"),
+        ('"x": column("timestamp", 3)', "sqlite", "fractional"),
+    ],
+)
+def test_a_database_without_the_type_refuses_it_at_make_time(
+    make_project: Any, models: str, driver: str, type_: str, request: pytest.FixtureRequest
+) -> None:
+    url = "sqlite:///app.sqlite3" if driver == "sqlite" else request.getfixturevalue(f"{driver}_db").url
+    p: Project = make_project({"edge": {"url": url}})
+    p.models(f'class T(Model):\n    table = "t"\n    schema = {{"id": column("increments"), {models}}}\n')
+    result = p.run("make:migration", "--name", "t")
+    assert result.exit_code != 0
+    lines = [line for line in result.output.splitlines() if "model T, field 'x'" in line]
+    assert len(lines) == 1, result.output
+    assert "connection 'edge'" in lines[0], lines[0]
+    assert not p.migration_files()
+
+
+@pytest.mark.parametrize(
+    ("declaration", "problem"),
+    [
+        ('column("set", ["a", "a"])', "set values repeat"),
+        ('column("set", ["a,b"])', "holds a comma"),
+        ('column("set", ["a"], default="a,z")', "'z' is not one of the set values"),
+        ('column("year", default=1800)', "is not a year"),
+        ('column("timestamp", 7)', "from 0 to 6"),
+        ('column("timestamp", 2, default="2020-01-01 00:00:00.123")', "more fractional digits than 2"),
+        ('column("varbinary", 2, default="abc")', "longer than 2 bytes"),
+        ('column("inet", default="999.1.1.1")', "not a valid inet"),
+        ('column("integer", array=True, primary=True)', "array column cannot be a primary key"),
+    ],
+)
+def test_bad_declarations_are_one_line_naming_the_field(make_project: Any, declaration: str, problem: str) -> None:
+    p: Project = make_project()
+    p.models(f'class T(Model):\n    table = "t"\n    schema = {{"id": column("increments"), "x": {declaration}}}\n')
+    result = p.run("make:migration")
+    assert result.exit_code != 0
+    assert "model T, field 'x'" in result.output and problem in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert "Traceback" not in result.output
