@@ -15,10 +15,15 @@ time, one line naming the model, field and connection, and writes nothing.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from modelmig_core.schema.state import Column
+from modelmig_core.vocabulary.column_types import fits, narrowing
 from tests.conftest import Project
 from tests.support.servers import ServerDb
 
@@ -250,3 +255,78 @@ def test_bad_declarations_are_one_line_naming_the_field(make_project: Any, decla
     assert "model T, field 'x'" in result.output and problem in result.output, result.output
     assert len(result.output.strip().splitlines()) == 1, result.output
     assert "Traceback" not in result.output
+
+
+# ---------------------------------------------------------------- what a type change keeps
+
+
+def col(type_: str, **kw: Any) -> Column:
+    return Column("x", type_, **kw)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "narrows"),
+    [
+        (col("timestamp"), col("timestamp", precision=3), True),  # 6 digits -> 3
+        (col("timestamp", precision=0), col("timestamp"), False),
+        (col("timestamp", precision=3), col("utcTimestamp", precision=3), True),  # 1970..2038 only
+        (col("utcTimestamp", precision=3), col("timestamp", precision=3), False),
+        (col("time", precision=2), col("time", precision=1), True),
+        (col("set", values=("a", "b")), col("set", values=("a", "b", "c")), False),
+        (col("set", values=("a", "b")), col("set", values=("a",)), True),
+        (col("varbinary", length=16), col("varbinary", length=32), False),
+        (col("varbinary", length=16), col("varbinary", length=8), True),
+        (col("fixedBinary", length=4), col("fixedBinary", length=8), True),  # zero padding changes the value
+        (col("varbinary", length=16), col("binary"), False),
+        (col("year"), col("smallInteger"), False),
+        (col("smallInteger"), col("year"), True),
+        (col("json"), col("jsonText"), False),
+        (col("jsonText"), col("json"), True),  # key order and duplicates are lost
+        (col("integer"), col("integer", array=True), True),
+        (col("inet"), col("inet"), False),
+        (col("cidr"), col("inet"), True),
+    ],
+)
+def test_narrowing_names_the_changes_that_lose_data(old: Column, new: Column, narrows: bool) -> None:
+    assert (narrowing(old, new) is not None) is narrows, narrowing(old, new)
+
+
+def test_a_narrowing_type_change_is_named_at_make_time(make_project: Any, pg_db: ServerDb) -> None:
+    p = project(make_project, pg_db, 'class T(Model):\n    table = "t"\n    schema = {"at": column("time", 4)}\n')
+    p.ok("make:migration", "--name", "t")
+    p.models('class T(Model):\n    table = "t"\n    schema = {"at": column("time", 1)}\n')
+    out = p.ok("make:migration", "--name", "less").output
+    assert "time(4) to time(1)" in out, out
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    micro=st.integers(min_value=0, max_value=999_999),
+    keeps=st.integers(min_value=0, max_value=6),
+    as_text=st.booleans(),
+)
+def test_a_value_fits_fewer_fractional_digits_only_when_it_loses_none(micro: int, keeps: int, as_text: bool) -> None:
+    moment = datetime(2024, 5, 6, 7, 8, 9, micro)
+    test = fits(col("timestamp"), col("timestamp", precision=keeps))
+    text = moment.isoformat(sep=" ")
+    kept = micro == int(str(micro).zfill(6)[:keeps].ljust(6, "0"))
+    assert test(text if as_text else moment, text) is kept
+
+
+@pytest.mark.parametrize(
+    ("new", "value", "ok"),
+    [
+        (col("set", values=("a", "b")), "a,b", True),
+        (col("set", values=("a", "b")), "a,c", False),
+        (col("year"), "2155", True),
+        (col("year"), "1900", False),
+        (col("varbinary", length=2), b"ab", True),
+        (col("varbinary", length=2), b"abc", False),
+        (col("utcTimestamp"), "2038-01-19 03:14:07", True),
+        (col("utcTimestamp"), "2038-01-19 03:14:08", False),
+        (col("utcTimestamp"), "1969-12-31 23:59:59", False),
+    ],
+)
+def test_fits_reads_each_value(new: Column, value: Any, ok: bool) -> None:
+    text = value.decode() if isinstance(value, bytes) else value
+    assert fits(col("text"), new)(value, text) is ok

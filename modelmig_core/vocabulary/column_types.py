@@ -203,6 +203,8 @@ def _builtin_widens(old: Any, new: Any) -> bool:
     if n in INTEGER_RANGES:
         if o == "boolean":
             return True
+        if o == "year":  # 0 and 1901..2155
+            return INTEGER_RANGES[n][0] <= 0 and 2155 <= INTEGER_RANGES[n][1]
         if o in INTEGER_RANGES:
             low, high = INTEGER_RANGES[o]
             return INTEGER_RANGES[n][0] <= low and high <= INTEGER_RANGES[n][1]
