@@ -144,6 +144,11 @@ class PgReflection(Reflection):
         t = info["type"]
         if isinstance(t, postgresql.ARRAY):
             return {**super().logical_type(table, {**info, "type": t.item_type}, extra), "array": True}
+        if isinstance(t, postgresql.DOMAIN):  # its base type; the domain itself is named (unmanaged_objects)
+            self.unsaid.append(
+                (table, f"{table}.{info['name']}: of domain {t.name}; the models say its base type, not the domain")
+            )
+            return super().logical_type(table, {**info, "type": t.data_type}, extra)
         return super().logical_type(table, info, extra)
 
     def rewrite(self, node: Any, compare: bool) -> Any:
