@@ -22,6 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from modelmig_core.driver import Step
 from modelmig_core.schema.state import Column
 from modelmig_core.vocabulary.column_types import fits, narrowing
 from tests.conftest import Project
@@ -330,3 +331,24 @@ def test_a_value_fits_fewer_fractional_digits_only_when_it_loses_none(micro: int
 def test_fits_reads_each_value(new: Column, value: Any, ok: bool) -> None:
     text = value.decode() if isinstance(value, bytes) else value
     assert fits(col("text"), new)(value, text) is ok
+
+
+def test_mysql_timestamp_never_gets_an_implicit_on_update(mysql_db: ServerDb) -> None:
+    """A session whose server has explicit_defaults_for_timestamp OFF (MariaDB before
+    10.10's default) turns it on before it renders: a TIMESTAMP NOT NULL column
+    without a default gets no implicit DEFAULT/ON UPDATE."""
+    from modelmig_core.registry import Registry
+    from modelmig_core.schema.operations import CreateTable
+    from modelmig_core.schema.state import State, Table
+
+    driver = Registry().driver("mysql")
+    table = Table("stamps", (Column("at", "utcTimestamp", precision=0), Column("n", "integer")))
+    op = CreateTable(table)
+    with driver.connect(mysql_db.url) as session:
+        session.execute("SET SESSION explicit_defaults_for_timestamp = 0")
+        renderer = session.renderer()
+        assert not renderer.implicit_timestamps
+        for statement in renderer.statements(Step(op, State({}), op.state_forwards(State({})))):
+            session.execute(statement)
+        created = session.execute("SHOW CREATE TABLE stamps")[0][1]
+    assert "on update" not in created.lower() and "default" not in created.lower().split("`at`")[1].split(",")[0]

@@ -164,6 +164,20 @@ class MysqlRenderer(Renderer):
             return super().string_literal(value)
         return "'" + value.replace("\\", "\\\\").replace("'", "''").replace("\0", "\\0") + "'"
 
+    #: the session's server would give a TIMESTAMP NOT NULL column without a default
+    #: an implicit default and ON UPDATE (``MysqlSession.implicit_timestamps``)
+    implicit_timestamps = False
+
+    def sa_column(self, col: Column) -> Any:
+        if self.implicit_timestamps and col.type == "utcTimestamp" and not col.nullable:
+            if col.default is None and not col.default_now:
+                raise MigrationFailed(
+                    f"column {col.name}: a TIMESTAMP NOT NULL column without a default would get an implicit "
+                    "DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP (explicit_defaults_for_timestamp is OFF "
+                    "and the session may not turn it on): turn it on for the server, or give the column a default"
+                )
+        return super().sa_column(col)
+
     def now_default(self, col: Column) -> str:
         """The current time at the column's own fractional seconds (a DATETIME(0)
         refuses CURRENT_TIMESTAMP(6) as its default)."""
