@@ -283,7 +283,9 @@ def col(type_: str, **kw: Any) -> Column:
         (col("smallInteger"), col("year"), True),
         (col("json"), col("jsonText"), False),
         (col("jsonText"), col("json"), True),  # key order and duplicates are lost
-        (col("integer"), col("integer", array=True), True),
+        (col("integer"), col("integer", array=True), False),  # each value a one-element array
+        (col("integer", array=True), col("integer"), True),  # all but the first element lost
+        (col("bigInteger"), col("integer", array=True), True),
         (col("inet"), col("inet"), False),
         (col("cidr"), col("inet"), True),
     ],
@@ -352,3 +354,26 @@ def test_mysql_timestamp_never_gets_an_implicit_on_update(mysql_db: ServerDb) ->
             session.execute(statement)
         created = session.execute("SHOW CREATE TABLE stamps")[0][1]
     assert "on update" not in created.lower() and "default" not in created.lower().split("`at`")[1].split(",")[0]
+
+
+def test_a_column_becomes_an_array_and_back_with_its_rows(make_project: Any, pg_db: ServerDb) -> None:
+    """integer -> integer[] keeps each value as a one-element array (NULL stays NULL);
+    the way back keeps them as their one element (checked row by row before it runs)."""
+    head = 'class T(Model):\n    table = "t"\n    schema = {"id": column("increments"), '
+    p = project(make_project, pg_db, head + '"n": column("integer", nullable=True)}\n')
+    p.ok("make:migration", "--name", "t")
+    p.ok("migrate:run")
+    pg_db.execute("INSERT INTO t (n) VALUES (7), (NULL), (-3)")
+    p.models(head + '"n": column("integer", nullable=True, array=True)}\n')
+    p.ok("make:migration", "--name", "arrays")
+    p.ok("migrate:run")
+    assert pg_db.rows("SELECT n FROM t ORDER BY id") == [([7],), (None,), ([-3],)]
+    code, out = drift(p)
+    assert code == 0, out
+    pg_db.execute("INSERT INTO t (n) VALUES ('{1,2}')")
+    refused = p.run("migrate:rollback", "--force")
+    assert refused.exit_code != 0 and "do not fit integer" in refused.output, refused.output
+    assert pg_db.rows("SELECT n FROM t ORDER BY id") == [([7],), (None,), ([-3],), ([1, 2],)]  # nothing changed
+    pg_db.execute("DELETE FROM t WHERE n = '{1,2}'")
+    p.ok("migrate:rollback", "--force")
+    assert pg_db.rows("SELECT n FROM t ORDER BY id") == [(7,), (None,), (-3,)]

@@ -18,6 +18,7 @@ import json
 import struct
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -180,8 +181,12 @@ def _fraction(col: Any) -> int:
 
 
 def _builtin_widens(old: Any, new: Any) -> bool:
-    if getattr(old, "array", False) != getattr(new, "array", False):
-        return False  # a value becomes an array of values, or an array one value: never kept as it was
+    old_array, new_array = getattr(old, "array", False), getattr(new, "array", False)
+    if old_array and not new_array:
+        return False  # an array becomes one value: the other elements are lost
+    if new_array and not old_array:  # a value becomes a one-element array of the element type
+        element = replace(new, array=False)
+        return all(getattr(old, k) == getattr(element, k) for k in _TYPED) or _builtin_widens(old, element)
     o, n = old.type, new.type
     if n in BYTE_STRINGS:  # zero-padded BINARY(n) changes what a shorter value reads back as
         return o == n and _length(old) <= _length(new) and (n == "varbinary" or _length(old) == _length(new))
@@ -254,9 +259,16 @@ def _builtin_fits(old: Any, new: Any) -> Callable[[Any, str | None], bool]:
     decimal places or digits than the new type keeps, a timestamp at midnight for a
     date, an enum value the new enum has, text that parses as JSON or a UUID."""
     n = new.type
-    if getattr(old, "array", False) != getattr(new, "array", False):
-        return lambda value, text: value is None
-    if getattr(new, "array", False):
+    old_array, new_array = getattr(old, "array", False), getattr(new, "array", False)
+    if new_array and not old_array:  # each value becomes a one-element array
+        element = replace(new, array=False)
+        if all(getattr(old, k) == getattr(element, k) for k in _TYPED):
+            return lambda value, text: True
+        return _builtin_fits(old, element)
+    if old_array and not new_array:  # an array keeps its value only as its one element
+        one = _builtin_fits(replace(old, array=False), new)
+        return lambda value, text: isinstance(value, (list, tuple)) and len(value) == 1 and one(value[0], str(value[0]))
+    if new_array:
         return lambda value, text: False  # arrays are checked element by element nowhere yet: none is known to fit
     if n in BYTE_STRINGS:
         limit = _length(new)

@@ -266,6 +266,13 @@ class PgRenderer(Renderer):
                     using = f" USING {c}::text"
                 if not using and old.type != new.type:
                     using = f" USING {c}::{target}"
+                if old.array != new.array:  # a value becomes a one-element array, or an array its first element
+                    element = self.type_sql(replace(new, array=False))
+                    using = (
+                        f" USING CASE WHEN {c} IS NULL THEN NULL ELSE ARRAY[{c}::{element}] END"
+                        if new.array
+                        else f" USING ({c})[1]::{target}"
+                    )
                 out.append(f"{alter} TYPE {target}{using}")
                 if old.type == "enum":
                     out.append(f"DROP TYPE {self.q(enum_name)}")
