@@ -62,7 +62,7 @@ class Thing(Model):
         "picked": column("set", ["x", "y"], nullable=True),
         "born": column("year", default=2024),
         "hash": column("varbinary", 16, default="ab"),
-        "code": column("fixedBinary", 4, nullable=True),
+        "code": column("fixedBinary", 4, nullable=True, default="ab"),
         "created": column("utcTimestamp"),
         "seen": column("utcTimestamp", 3, default_now=False),
         "at": column("timestamp", 0),
@@ -70,6 +70,7 @@ class Thing(Model):
         "plain": column("timestamp", default_now=False),
         "clock": column("time", 2, nullable=True),
         "mood": column("enum", ["ok", {HOSTILE!r}], default="ok"),
+        "hits": column("unsignedInteger", default=0),
     }}
 """
 
@@ -110,7 +111,7 @@ CASES: dict[str, dict[str, Any]] = {
             '"picked": column("set", ["x", "y"], nullable=True)',
             '"born": column("year", default=2024)',
             '"hash": column("varbinary", 16, default="ab")',
-            '"code": column("fixedBinary", 4, nullable=True)',
+            '"code": column("fixedBinary", 4, nullable=True, default="ab")',
             '"created": column("utcTimestamp")',
             '"seen": column("utcTimestamp", 3, default_now=False)',
             '"at": column("timestamp", 0)',
@@ -124,7 +125,11 @@ CASES: dict[str, dict[str, Any]] = {
             ("ALTER TABLE things MODIFY picked SET('x', 'y', 'z') NULL", "picked"),  # a member added
             ("ALTER TABLE things MODIFY born SMALLINT NOT NULL DEFAULT 2024", "born"),  # YEAR -> integer
             ("ALTER TABLE things MODIFY hash VARBINARY(32) NOT NULL DEFAULT 'ab'", "hash"),  # length changed
-            ("ALTER TABLE things MODIFY code BINARY(8) NULL", "code"),  # fixed length changed
+            ("ALTER TABLE things MODIFY code BINARY(8) NULL DEFAULT 'ab'", "code"),
+            (
+                "ALTER TABLE things MODIFY hits INT NOT NULL DEFAULT 0",
+                "hits",
+            ),  # unsigned dropped  # fixed length changed
             (
                 "ALTER TABLE things MODIFY at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP",
                 "at",

@@ -275,10 +275,14 @@ class MysqlReflection(Reflection):
         return out
 
     def default(self, text: str | None, type_: str, autoincrement: bool) -> Any:
-        """A YEAR's default is a number (the server writes it as a string)."""
+        """A YEAR's default is a number (the server writes it as a string); a
+        BINARY(n)'s is the value the models gave, without the zero bytes that pad it
+        to n (the same value there)."""
         value = super().default(text, type_, autoincrement)
         if type_ == "year" and isinstance(value, str) and value.isdigit():
             return int(value)
+        if type_ == "fixedBinary" and isinstance(value, str):
+            return value.rstrip("\0")
         return value
 
     def own_index(self, table: str, info: dict[str, Any], fks: list[ForeignKey]) -> bool:
@@ -307,6 +311,8 @@ class MysqlReflection(Reflection):
 
     def comparable_column(self, table: Table, col: Column) -> Column:
         col = super().comparable_column(table, col)
+        if col.type == "fixedBinary" and isinstance(col.default, str) and col.default.endswith("\0"):
+            col = replace(col, default=col.default.rstrip("\0"))  # zero bytes pad every BINARY(n) value
         if col.precision == FSP and col.type in ("timestamp", "time", "utcTimestamp"):
             col = replace(col, precision=None)  # the precision a column that says none gets
         return replace(col, use_tz=False) if col.use_tz else col
