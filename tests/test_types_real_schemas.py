@@ -403,7 +403,6 @@ def test_any_set_members_reach_mysql_quoted_and_read_back(values: list[str]) -> 
     from modelmig_core.registry import Registry
     from modelmig_core.schema.operations import CreateTable, DropTable
     from modelmig_core.schema.state import State, Table
-
     from tests.support.servers import MYSQL_URL
 
     driver = Registry().driver("mysql")

@@ -99,8 +99,9 @@ def collation_key(value: str) -> str:
 
 def enum_refusals(state: Any) -> list[Refusal]:
     """ENUM and SET values MySQL would change silently: MariaDB keeps no character
-    beyond U+FFFF in them (it writes '?'), both drop their trailing spaces, and compares them by the table's collation (case, accents, ligatures and
-    ignorable characters such as NUL do not count), so two values equal by it are one."""
+    beyond U+FFFF in them (it writes '?'); both drop their trailing spaces and
+    compare them by the table's collation (case, accents, ligatures and ignorable
+    characters such as NUL do not count), so two values equal by it are one."""
     out = []
     for table in state.tables.values():
         for col in table.columns:
