@@ -321,6 +321,7 @@ def test_make_models_says_what_the_models_cannot_say(make_project: Any, pg_db: S
         pg_db,
         [
             "CREATE TABLE things (id SERIAL PRIMARY KEY, code CHAR(3) NOT NULL, addr INET NOT NULL, cash MONEY NOT NULL, "
+            "purse MONEY[], "
             "ref UUID NOT NULL DEFAULT gen_random_uuid(), ts TIMESTAMP)"
         ],
     )
@@ -331,5 +332,6 @@ def test_make_models_says_what_the_models_cannot_say(make_project: Any, pg_db: S
     source = (p.root / "models.py").read_text()
     assert '    "things.cash: database type money has no modelmig type; written as text",' in source  # UNMANAGED
     assert '"addr": column("inet")' in source  # inet is a type of the language (issue 19)
+    assert "things.purse: database type money[] has no modelmig type; written as text" in result.output
     assert '"code": column("char", 3)' in source  # char(n) is a type of the language
     assert '"ts": column("timestamp", default_now=False)' in source

@@ -295,7 +295,8 @@ def column_call(m: ModelSource, col: Column, expressions: dict[tuple[str, str], 
     if col.autoincrement and single_pk and col.type in ("integer", "bigInteger"):  # unsigned ones keep their type
         typ = "increments" if col.type == "integer" else "bigIncrements"
     elif col.type not in STATE_TYPES and not is_registered(col.type):  # a plugin's type is written as itself
-        m.notes.append(f"{where}: database type {col.type} has no modelmig type; written as text")
+        shown = f"{col.type}[]" if col.array else col.type  # an array of a type without a name: said whole
+        m.notes.append(f"{where}: database type {shown} has no modelmig type; written as text")
         typ = "text"
         if col.nullable:
             kw.append(("nullable", True))
