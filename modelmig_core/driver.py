@@ -69,6 +69,9 @@ class Features:
     check_constraints: bool = True  # CHECK constraints (database["checks"])
     fk_actions: bool = True  # ON DELETE / ON UPDATE of a foreign key
     native_enum: bool = False  # enum types of the database's own (else: a string and a CHECK of its values)
+    arrays: bool = False  # array columns (column(..., array=True): PostgreSQL's integer[])
+    # a time or timestamp column's fractional seconds precision (column("timestamp", 3))
+    fractional_seconds: bool = False
     # a string column refuses a value longer than its length (SQLite and DuckDB store it whole: False)
     enforces_length: bool = True
     #

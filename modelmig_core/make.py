@@ -30,6 +30,7 @@ from .schema.operations import AlterColumn, Operation, RunPython
 from .schema.operations.members import AddMember
 from .schema.state import Column, State
 from .targets import chain_map, driver_of
+from .vocabulary.column_types import FRACTIONAL_TYPES
 from .vocabulary.kinds import kind_of
 from .vocabulary.naming import slug
 
@@ -189,7 +190,7 @@ def type_refusals(plugins: Registry, driver: Driver, state: Any) -> list[Refusal
 
 
 #: what makes an AlterColumn a type change
-_TYPED = ("type", "length", "precision", "scale", "values", "use_tz")
+_TYPED = ("type", "length", "precision", "scale", "values", "use_tz", "array")
 
 
 def _type_of(col: Column) -> str:
@@ -236,6 +237,23 @@ def feature_refusals(features: Features, state: Any, steps: Sequence[Step] = ())
                 )
                 for c in t.columns
                 if c.autoincrement
+            ]
+        if not features.arrays:
+            out += [
+                Refusal(t.name, c.name, f"an array of {c.type}: the database has no array columns (arrays=False)")
+                for c in t.columns
+                if c.array
+            ]
+        if not features.fractional_seconds:
+            out += [
+                Refusal(
+                    t.name,
+                    c.name,
+                    f"fractional seconds precision {c.precision}: the database keeps none of its own "
+                    "(fractional_seconds=False); leave the precision out",
+                )
+                for c in t.columns
+                if c.type in FRACTIONAL_TYPES and c.precision is not None
             ]
         if not features.check_constraints:
             out += [

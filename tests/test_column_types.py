@@ -130,8 +130,15 @@ MYSQL_ONLY = sorted(
     {"tinyInteger", "unsignedTinyInteger", "unsignedBigInteger", "unsignedInteger", "unsignedSmallInteger"}
     | {"mediumText", "longText"}
     | {"mediumBinary", "longBinary"}
+    | {"set", "year", "utcTimestamp", "varbinary", "fixedBinary"}
 )
-LACKING = {"sqlite": MYSQL_ONLY, "pg": MYSQL_ONLY, "mysql": [], "mongo": MYSQL_ONLY}
+PG_ONLY = sorted({"jsonText", "inet", "cidr", "macaddr", "tsvector", "interval"})
+LACKING = {
+    "sqlite": sorted(MYSQL_ONLY + PG_ONLY),
+    "pg": MYSQL_ONLY,
+    "mysql": PG_ONLY,
+    "mongo": sorted(MYSQL_ONLY + PG_ONLY),
+}
 
 
 def test_every_builtin_type_has_an_entry_in_every_driver_table() -> None:

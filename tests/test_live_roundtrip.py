@@ -320,15 +320,18 @@ def test_make_models_says_what_the_models_cannot_say(make_project: Any, pg_db: S
     run_sql(
         pg_db,
         [
-            "CREATE TABLE things (id SERIAL PRIMARY KEY, code CHAR(3) NOT NULL, addr INET NOT NULL, "
+            "CREATE TABLE things (id SERIAL PRIMARY KEY, code CHAR(3) NOT NULL, addr INET NOT NULL, cash MONEY NOT NULL, "
+            "purse MONEY[], "
             "ref UUID NOT NULL DEFAULT gen_random_uuid(), ts TIMESTAMP)"
         ],
     )
     result = p.run("make:models")
     assert result.exit_code == 0, result.output
-    assert "warning: things.addr: database type inet has no modelmig type; written as text" in result.output
+    assert "warning: things.cash: database type money has no modelmig type; written as text" in result.output
     assert "warning: things.ref: default gen_random_uuid() is an SQL expression, left out" in result.output
     source = (p.root / "models.py").read_text()
-    assert '    "things.addr: database type inet has no modelmig type; written as text",' in source  # UNMANAGED
+    assert '    "things.cash: database type money has no modelmig type; written as text",' in source  # UNMANAGED
+    assert '"addr": column("inet")' in source  # inet is a type of the language (issue 19)
+    assert "things.purse: database type money[] has no modelmig type; written as text" in result.output
     assert '"code": column("char", 3)' in source  # char(n) is a type of the language
     assert '"ts": column("timestamp", default_now=False)' in source

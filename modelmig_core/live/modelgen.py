@@ -295,21 +295,24 @@ def column_call(m: ModelSource, col: Column, expressions: dict[tuple[str, str], 
     if col.autoincrement and single_pk and col.type in ("integer", "bigInteger"):  # unsigned ones keep their type
         typ = "increments" if col.type == "integer" else "bigIncrements"
     elif col.type not in STATE_TYPES and not is_registered(col.type):  # a plugin's type is written as itself
-        m.notes.append(f"{where}: database type {col.type} has no modelmig type; written as text")
+        shown = f"{col.type}[]" if col.array else col.type  # an array of a type without a name: said whole
+        m.notes.append(f"{where}: database type {shown} has no modelmig type; written as text")
         typ = "text"
         if col.nullable:
             kw.append(("nullable", True))
         if col.primary:
             kw.append(("primary", True))
-    elif col.type == "timestamp":
+    elif col.type in ("timestamp", "utcTimestamp"):
+        if col.precision is not None:
+            args.append(col.precision)
         if col.default_now:
-            typ = "timestamp"
+            typ = col.type
             if col.nullable:
                 kw.append(("nullable", True))
-        elif default is None and col.nullable and col.name == "deleted_at":
+        elif default is None and col.nullable and col.name == "deleted_at" and col.type == "timestamp":
             typ = "softDeletes"
         else:
-            typ = "timestamp"
+            typ = col.type
             if default is not None:
                 kw.append(("default", default))
             else:
@@ -326,8 +329,12 @@ def column_call(m: ModelSource, col: Column, expressions: dict[tuple[str, str], 
             args.append(col.length)
         elif col.type == "decimal":
             args.append((col.precision, col.scale))
-        elif col.type == "enum":
+        elif col.type in ("enum", "set"):
             args.append(list(col.values or ()))
+        elif col.type in ("varbinary", "fixedBinary"):
+            args.append(col.length)
+        elif col.type == "time" and col.precision is not None:
+            args.append(col.precision)
         if col.nullable and not col.primary:
             kw.append(("nullable", True))
         if col.default_now:
@@ -340,6 +347,8 @@ def column_call(m: ModelSource, col: Column, expressions: dict[tuple[str, str], 
             kw.append(("primary", True))
         if col.autoincrement:
             kw.append(("autoincrement", True))
+    if col.array and (col.type in STATE_TYPES or is_registered(col.type)):
+        kw.append(("array", True))
     if any(_column_level(t, u, True) for u in t.uniques if u.columns == (col.name,)):
         kw.append(("unique", True))
     if any(_column_level(t, ix, False) for ix in t.indexes if ix.columns == (col.name,) and not ix.unique):

@@ -128,13 +128,15 @@ def _compile_column(model: type[Model], name: str, spec: ColumnSpec, extra_types
     except ValueError as exc:
         raise ModelError(f"{loc}: {exc}") from None
 
-    for flag in ("nullable", "unique", "index", "primary", "use_tz", "default_now", "autoincrement"):
+    for flag in ("nullable", "unique", "index", "primary", "use_tz", "default_now", "autoincrement", "array"):
         if flag in opts and not isinstance(opts[flag], bool):
             raise ModelError(f"{loc}: option {flag!r} must be True or False")
     if opts.get("use_tz") and state_type not in ("timestamp", "time"):
         raise ModelError(f"{loc}: use_tz only applies to timestamp columns")
     if opts.get("autoincrement") and state_type not in INTEGER_RANGES:
         raise ModelError(f"{loc}: autoincrement needs an integer column")
+    if opts.get("array") and (opts.get("autoincrement") or opts.get("primary")):
+        raise ModelError(f"{loc}: an array column cannot be a primary key or auto-increment")
 
     default = opts.get("default")
     if default is not None and not isinstance(default, (str, int, float, bool)):
@@ -148,7 +150,7 @@ def _compile_column(model: type[Model], name: str, spec: ColumnSpec, extra_types
         if opts.get("nullable") is False:
             raise ModelError(f"{loc}: softDeletes is always nullable")
         nullable = True
-    elif state_type == "timestamp":
+    elif state_type in ("timestamp", "utcTimestamp"):
         default_now = bool(opts.get("default_now", default is None))
         if default_now and default is not None:
             raise ModelError(f"{loc}: give either default or default_now, not both")
@@ -177,6 +179,7 @@ def _compile_column(model: type[Model], name: str, spec: ColumnSpec, extra_types
         autoincrement=bool(opts.get("autoincrement", False)),
         use_tz=bool(opts.get("use_tz", False)),
         comment=comment,
+        array=bool(opts.get("array", False)),
         **kw,
     )
     for what in ("default", "backfill"):

@@ -48,6 +48,17 @@ class Comparison:
 
 
 def describe_type(col: Column) -> str:
+    scalar = _describe_scalar(col)
+    return f"{scalar}[]" if col.array else scalar
+
+
+def _describe_scalar(col: Column) -> str:
+    if col.type in ("time", "timestamp", "utcTimestamp") and col.precision is not None:
+        return f"{col.type}({col.precision})" + (" with time zone" if col.use_tz else "")
+    if col.type in ("varbinary", "fixedBinary") and col.length is not None:
+        return f"{col.type}({col.length})"
+    if col.type == "set" and col.values is not None:
+        return f"set({', '.join(col.values)})"
     if col.type == "string" and col.length is not None:
         return f"string({col.length})"
     if col.type == "decimal":

@@ -47,6 +47,9 @@ class Column(Value):
     autoincrement: bool = False
     use_tz: bool = False
     comment: str | None = None
+    #: an array of values of ``type`` (PostgreSQL's ``integer[]``; it keeps no
+    #: dimension count, so neither does the state): refused where there are no arrays
+    array: bool = False
 
 
 @dataclass(frozen=True)

@@ -266,6 +266,7 @@ class Renderer:
             col.primary,
             col.autoincrement,
             col.use_tz,
+            col.array,
             col.default_now,
             type(col.default),
             col.default,

@@ -13,10 +13,12 @@ carries no rendering of its own for that driver) is refused at make time.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import struct
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -40,6 +42,7 @@ COLUMN_OPTIONS = frozenset(
         "values",
         "autoincrement",
         "backfill",  # a one-off value for the rows that exist when the column is added (never a default)
+        "array",  # an array of the type (PostgreSQL's ``integer[]``): refused where the database has none
     }
 )
 
@@ -87,7 +90,16 @@ _FLOAT_DIGITS = {"float": 6, "double": 15}
 #: BLOB/MEDIUMBLOB/LONGBLOB): a type holds every value of the ones before it
 TEXT_SIZES = ("text", "mediumText", "longText")
 BINARY_SIZES = ("binary", "mediumBinary", "longBinary")
-_TYPED = ("type", "length", "precision", "scale", "values", "use_tz")
+#: byte strings of a bounded length (MySQL's VARBINARY(n) and BINARY(n), zero-padded)
+BYTE_STRINGS = ("varbinary", "fixedBinary")
+#: the types whose ``precision`` is the fractional seconds kept (0..6; None: the
+#: database's default, 6 everywhere modelmig renders it)
+FRACTIONAL_TYPES = ("time", "timestamp", "utcTimestamp")
+MAX_FRACTION = 6
+#: types that take no argument and keep exactly their own values (PostgreSQL's
+#: network, text-search and interval types; MySQL's YEAR and PostgreSQL's plain json)
+SELF_TYPES = ("inet", "cidr", "macaddr", "tsvector", "interval", "year", "jsonText")
+_TYPED = ("type", "length", "precision", "scale", "values", "use_tz", "array")
 
 
 def type_label(col: Any) -> str:
@@ -97,7 +109,15 @@ def type_label(col: Any) -> str:
 
 
 def _builtin_label(col: Any) -> str:
+    label = _scalar_label(col)
+    return f"{label}[]" if getattr(col, "array", False) else label
+
+
+def _scalar_label(col: Any) -> str:
     t = col.type
+    if t in FRACTIONAL_TYPES:
+        args = f"({col.precision})" if col.precision is not None else ""
+        return f"{t}{args} with time zone" if col.use_tz else f"{t}{args}"
     if t == "string":
         return f"string({_length(col)})"
     if t == "char":
@@ -105,10 +125,8 @@ def _builtin_label(col: Any) -> str:
     if t == "decimal":
         p, s = _decimal_args(col)
         return f"decimal({p}, {s})"
-    if t == "enum":
-        return f"enum({', '.join(repr(v) for v in col.values or ())})"
-    if t == "timestamp" and col.use_tz:
-        return "timestamp with time zone"
+    if t in ("enum", "set"):
+        return f"{t}({', '.join(repr(v) for v in col.values or ())})"
     args = [str(a) for a in (col.length, col.precision, col.scale) if a is not None]
     return f"{t}({', '.join(args)})" if args else t
 
@@ -138,6 +156,8 @@ def _integer_digits(col: Any) -> int | None:
 def _text_width(col: Any) -> int | None:
     if col.type in ("string", "char"):
         return _length(col)
+    if col.type == "year":
+        return 4
     if col.type == "enum":
         return max((len(v) for v in col.values or ()), default=0)
     if col.type == "decimal":
@@ -156,8 +176,26 @@ def narrowing(old: Any, new: Any) -> str | None:
     return f"{type_label(old)} to {type_label(new)}"
 
 
+def _fraction(col: Any) -> int:
+    return MAX_FRACTION if col.precision is None else int(col.precision)
+
+
 def _builtin_widens(old: Any, new: Any) -> bool:
+    old_array, new_array = getattr(old, "array", False), getattr(new, "array", False)
+    if old_array and not new_array:
+        return False  # an array becomes one value: the other elements are lost
+    if new_array and not old_array:  # a value becomes a one-element array of the element type
+        element = replace(new, array=False)
+        return all(getattr(old, k) == getattr(element, k) for k in _TYPED) or _builtin_widens(old, element)
     o, n = old.type, new.type
+    if n in BYTE_STRINGS:  # zero-padded BINARY(n) changes what a shorter value reads back as
+        return o == n and _length(old) <= _length(new) and (n == "varbinary" or _length(old) == _length(new))
+    if n in BINARY_SIZES and o in BYTE_STRINGS:
+        return True  # a blob holds any VARBINARY/BINARY value
+    if n == "set":
+        return o == "set" and set(old.values or ()) <= set(new.values or ())
+    if n == "utcTimestamp":  # 1970..2038 in UTC: a DATETIME need not fit
+        return o == "utcTimestamp" and _fraction(old) <= _fraction(new)
     if n in TEXT_SIZES:  # bytes need not be text; a larger text need not fit a smaller one
         return o not in BINARY_SIZES and (o not in TEXT_SIZES or TEXT_SIZES.index(o) <= TEXT_SIZES.index(n))
     if n in BINARY_SIZES[1:]:
@@ -170,6 +208,8 @@ def _builtin_widens(old: Any, new: Any) -> bool:
     if n in INTEGER_RANGES:
         if o == "boolean":
             return True
+        if o == "year":  # 0 and 1901..2155
+            return INTEGER_RANGES[n][0] <= 0 and 2155 <= INTEGER_RANGES[n][1]
         if o in INTEGER_RANGES:
             low, high = INTEGER_RANGES[o]
             return INTEGER_RANGES[n][0] <= low and high <= INTEGER_RANGES[n][1]
@@ -194,10 +234,16 @@ def _builtin_widens(old: Any, new: Any) -> bool:
     if n == "timestamp":
         if o == "date":
             return True
-        return o == "timestamp" and (new.use_tz or not old.use_tz)  # the offset would be lost
+        if o not in ("timestamp", "utcTimestamp") or _fraction(old) > _fraction(new):
+            return False  # fractional seconds would be cut
+        return new.use_tz or not old.use_tz  # the offset would be lost
+    if n == "time":
+        return o == "time" and _fraction(old) <= _fraction(new) and (new.use_tz or not old.use_tz)
     if n == "enum":
         return o == "enum" and set(old.values or ()) <= set(new.values or ())
-    return n == o and n in ("boolean", "date", "time", "json", "uuid", "binary")
+    if n == "jsonText":  # json kept as written: any json value is text of json
+        return o in ("json", "jsonText")
+    return n == o and n in ("boolean", "date", "json", "uuid", "binary", *SELF_TYPES)
 
 
 def fits(old: Any, new: Any) -> Callable[[Any, str | None], bool]:
@@ -213,6 +259,35 @@ def _builtin_fits(old: Any, new: Any) -> Callable[[Any, str | None], bool]:
     decimal places or digits than the new type keeps, a timestamp at midnight for a
     date, an enum value the new enum has, text that parses as JSON or a UUID."""
     n = new.type
+    old_array, new_array = getattr(old, "array", False), getattr(new, "array", False)
+    if new_array and not old_array:  # each value becomes a one-element array
+        element = replace(new, array=False)
+        if all(getattr(old, k) == getattr(element, k) for k in _TYPED):
+            return lambda value, text: True
+        return _builtin_fits(old, element)
+    if old_array and not new_array:  # an array keeps its value only as its one element
+        one = _builtin_fits(replace(old, array=False), new)
+        return lambda value, text: isinstance(value, (list, tuple)) and len(value) == 1 and one(value[0], str(value[0]))
+    if new_array:
+        return lambda value, text: False  # arrays are checked element by element nowhere yet: none is known to fit
+    if n in BYTE_STRINGS:
+        limit = _length(new)
+        return lambda value, text: (
+            _byte_length(value, text) <= limit
+            and (n == "varbinary" or old.type != "fixedBinary" or _length(old) == limit)
+        )
+    if n == "set":
+        allowed_set = frozenset(new.values or ())
+        return lambda value, text: text is not None and all(v in allowed_set for v in text.split(",") if v)
+    if n == "year":
+        return lambda value, text: _year(value, text) is not None
+    if n in FRACTIONAL_TYPES and old.type in (*FRACTIONAL_TYPES, "date") and _fraction(new) < _fraction(old):
+        keeps = _fraction(new)
+        return lambda value, text: _fraction_fits(value, text, keeps)
+    if n == "utcTimestamp":
+        return lambda value, text: _in_utc_range(value, text)
+    if n in SELF_TYPES:
+        return lambda value, text: old.type == n
     if n in ("string", "char"):
         limit = _length(new)
         return lambda value, text: text is not None and len(text) <= limit
@@ -269,6 +344,56 @@ def _builtin_fits(old: Any, new: Any) -> Callable[[Any, str | None], bool]:
     if n in BINARY_SIZES:
         return lambda value, text: isinstance(value, (bytes, bytearray, memoryview)) or "\\" not in (text or "\\")
     return lambda value, text: False  # a type this table does not know: no value is known to fit
+
+
+def _byte_length(value: Any, text: str | None) -> int:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return len(bytes(value))
+    return len((text if text is not None else str(value)).encode("utf-8"))
+
+
+def _year(value: Any, text: str | None) -> int | None:
+    """A YEAR value (1901..2155, or 0), else None."""
+    raw = value if isinstance(value, int) and not isinstance(value, bool) else (text or "").strip()
+    try:
+        year = int(raw)
+    except ValueError:
+        return None
+    return year if year == 0 or 1901 <= year <= 2155 else None
+
+
+def _fraction_fits(value: Any, text: str | None, keeps: int) -> bool:
+    """Whether a time or timestamp keeps its value with ``keeps`` fractional digits."""
+    micro: int | None = None
+    if isinstance(value, (datetime, time)):
+        micro = value.microsecond
+    else:
+        raw = (text if text is not None else str(value)).strip()
+        _head, dot, tail = raw.partition(".")
+        digits = ""
+        for ch in tail if dot else "":
+            if not ch.isdigit():
+                break
+            digits += ch
+        if len(digits.rstrip("0")) > MAX_FRACTION:
+            return False
+        micro = int((digits + "000000")[:MAX_FRACTION]) if digits else 0
+    return micro % 10 ** (MAX_FRACTION - keeps) == 0
+
+
+def _in_utc_range(value: Any, text: str | None) -> bool:
+    """Whether a timestamp lies in MySQL TIMESTAMP's range (1970-01-01 00:00:01 to
+    2038-01-19 03:14:07 UTC), read as UTC."""
+    if isinstance(value, datetime):
+        moment = value.replace(tzinfo=None) if value.utcoffset() is None else value
+    else:
+        try:
+            moment = datetime.fromisoformat((text or "").strip())
+        except ValueError:
+            return False
+    if moment.utcoffset() is not None:
+        moment = (moment - moment.utcoffset()).replace(tzinfo=None)  # type: ignore[operator]
+    return datetime(1970, 1, 1, 0, 0, 1) <= moment <= datetime(2038, 1, 19, 3, 14, 7)
 
 
 def _parses(parse: Callable[[], Any], value: Any, kind: type | None = None) -> bool:
@@ -489,8 +614,39 @@ def _enum_arguments(arg: Any, options: Mapping[str, Any]) -> dict[str, Any]:
     return {"values": tuple(values)}
 
 
+#: the most members a MySQL SET has
+MAX_SET_MEMBERS = 64
+
+
+def _set_arguments(arg: Any, options: Mapping[str, Any]) -> dict[str, Any]:
+    values = arg if arg is not None else options.get("values")
+    if not isinstance(values, (list, tuple)) or not values or not all(isinstance(v, str) for v in values):
+        raise ValueError("set needs a non-empty list of string values")
+    if len(set(values)) != len(values):
+        raise ValueError("set values repeat")
+    if len(values) > MAX_SET_MEMBERS:
+        raise ValueError(f"a set has at most {MAX_SET_MEMBERS} values, got {len(values)}")
+    bad = next((v for v in values if "," in v), None)
+    if bad is not None:
+        raise ValueError(f"set value {bad!r} holds a comma (a set's value is its members joined by commas)")
+    return {"values": tuple(values)}
+
+
+def _fraction_arguments(arg: Any, options: Mapping[str, Any]) -> dict[str, Any]:
+    """A time or timestamp's fractional seconds: ``column("timestamp", 3)`` or
+    ``precision=3`` (0..6); none given: the database's default (6)."""
+    precision = arg if arg is not None else options.get("precision")
+    if precision is None:
+        return {}
+    if not isinstance(precision, int) or isinstance(precision, bool) or not 0 <= precision <= MAX_FRACTION:
+        raise ValueError(f"fractional seconds precision must be an integer from 0 to {MAX_FRACTION}, got {precision!r}")
+    return {"precision": precision}
+
+
 def _builtin_value_problem(col: Any, value: Any) -> str | None:
     t = col.type
+    if getattr(col, "array", False):  # an array's default is the database's text of it ('{1,2}')
+        return None if isinstance(value, str) else f"{value!r} is not the text of an array"
     if isinstance(value, bool) and t != "boolean":
         return f"{value!r} is a boolean, the column is {t}"
     if t in INTEGER_RANGES:
@@ -520,18 +676,35 @@ def _builtin_value_problem(col: Any, value: Any) -> str | None:
     elif t == "boolean":
         if not isinstance(value, bool):
             return f"{value!r} is not True or False"
+    elif t == "year":
+        if _year(value, str(value)) is None:
+            return f"{value!r} is not a year (1901..2155, or 0)"
     else:
         if not isinstance(value, str):
             return f"{value!r} is not a string"
+        if t in BYTE_STRINGS and col.length is not None and len(value.encode("utf-8")) > col.length:
+            return f"{value!r} is longer than {col.length} bytes"
+        if t == "set" and col.values is not None:
+            stray = next((v for v in value.split(",") if v and v not in col.values), None)
+            if stray is not None:
+                return f"{value!r}: {stray!r} is not one of the set values"
+        if t in ("inet", "cidr"):
+            try:
+                (ipaddress.ip_interface if t == "inet" else ipaddress.ip_network)(value)
+            except ValueError:
+                return f"{value!r} is not a valid {t}"
         if t in ("string", "char") and col.length is not None and len(value) > col.length:
             return f"{value!r} is longer than {col.length} characters"
         if t == "enum" and col.values is not None and value not in col.values:
             return f"{value!r} is not one of the enum values"
+        if t in FRACTIONAL_TYPES and not _fraction_fits(None, value, _fraction(col)):
+            return f"{value!r} has more fractional digits than {_fraction(col)}"
         parse = {
             "uuid": uuid.UUID,
             "date": date.fromisoformat,
             "time": time.fromisoformat,
             "timestamp": datetime.fromisoformat,
+            "utcTimestamp": datetime.fromisoformat,
         }.get(t)
         if parse is not None:
             try:
@@ -569,6 +742,8 @@ class BuiltinType(ColumnType):
         return _builtin_value_problem(column, value)
 
     def zero_value(self, column: Any) -> Any:
+        if getattr(column, "array", False):
+            return "{}"  # the empty array
         if self.state == "enum":
             return column.values[0] if column.values else None
         return self.zero
@@ -615,8 +790,10 @@ BUILTIN_TYPES: tuple[ColumnType, ...] = (
     BuiltinType("float", zero=0, key_size=4),
     BuiltinType("double", zero=0, key_size=8),
     BuiltinType("date", zero="1970-01-01", key_size=3),
-    BuiltinType("time", zero="00:00:00", key_size=6),
-    BuiltinType("timestamp", zero="1970-01-01 00:00:00", key_size=8),
+    BuiltinType("time", zero="00:00:00", key_size=6, arguments=_fraction_arguments),
+    BuiltinType("timestamp", zero="1970-01-01 00:00:00", key_size=8, arguments=_fraction_arguments),
+    # MySQL's TIMESTAMP (kept in UTC, 1970 to 2038) as distinct from its DATETIME: refused elsewhere
+    BuiltinType("utcTimestamp", zero="1970-01-01 00:00:01", key_size=4, arguments=_fraction_arguments),
     BuiltinType("json", zero="{}", key_size=None),
     BuiltinType("uuid", zero="00000000-0000-0000-0000-000000000000", key_size=36 * 4),  # CHAR(36) in utf8mb4
     BuiltinType("binary", zero="", key_size=None),
@@ -626,12 +803,26 @@ BUILTIN_TYPES: tuple[ColumnType, ...] = (
     BuiltinType("mediumBinary", zero="", key_size=None),
     BuiltinType("longBinary", zero="", key_size=None),
     BuiltinType("enum", arguments=_enum_arguments, key_size=2),
+    # MySQL's SET and YEAR: refused on the databases without them
+    BuiltinType("set", zero="", arguments=_set_arguments, key_size=8),
+    BuiltinType("year", zero=1970, key_size=1),
+    # byte strings of a bounded length, MySQL's VARBINARY(n) and (zero-padded) BINARY(n)
+    BuiltinType("varbinary", zero="", arguments=_string_arguments, key_bytes=lambda c: c.length or 255),
+    BuiltinType("fixedBinary", zero="", arguments=_string_arguments, key_bytes=lambda c: c.length or 255),
+    # PostgreSQL's own: json kept as written (``json``; modelmig's json is jsonb there),
+    # network addresses, text search vectors and intervals
+    BuiltinType("jsonText", zero="{}", key_size=None),
+    BuiltinType("inet", zero="0.0.0.0", key_size=19),
+    BuiltinType("cidr", zero="0.0.0.0/32", key_size=19),
+    BuiltinType("macaddr", zero="00:00:00:00:00:00", key_size=6),
+    BuiltinType("tsvector", zero="", key_size=None),
+    BuiltinType("interval", zero="0", key_size=16),
     # aliases: a state type with implied options
     *(
         BuiltinType(alias, state=state, implied={"primary": True, "autoincrement": True}, zero=0)
         for alias, state in _INTEGER.items()
     ),
-    BuiltinType("softDeletes", state="timestamp"),
+    BuiltinType("softDeletes", state="timestamp", arguments=_fraction_arguments),
 )
 
 # logical type -> (state type, implied options), kept for readers of the old table

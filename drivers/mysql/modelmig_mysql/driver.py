@@ -270,9 +270,29 @@ class MysqlSession(SqlSession):
         written the way it reads them (``MysqlRenderer.read_sql_mode``)."""
         mode = getattr(self, "_sql_mode", None)
         if mode is None:
-            rows = self.execute("SELECT @@SESSION.sql_mode")
+            rows = self.execute("SELECT @@SESSION.sql_mode, @@SESSION.explicit_defaults_for_timestamp")
             mode = self._sql_mode = str(rows[0][0]) if rows else ""
+            self.implicit_timestamps = bool(rows) and not int(rows[0][1] or 0)
+            if self.implicit_timestamps:
+                self.explicit_timestamps()
         return mode
+
+    #: the server gives the first TIMESTAMP NOT NULL column without a default an
+    #: implicit DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP (MariaDB before
+    #: 10.10 and MySQL 5.7 by default): never wanted, so the session turns it off
+    implicit_timestamps = False
+
+    def explicit_timestamps(self) -> None:
+        """``explicit_defaults_for_timestamp`` on for this session; where the server
+        refuses (MySQL 8 without SESSION_VARIABLES_ADMIN) the renderer refuses such a
+        column instead (``MysqlRenderer.implicit_timestamps``)."""
+        import pymysql
+
+        try:
+            self.execute("SET SESSION explicit_defaults_for_timestamp = 1")
+        except (pymysql.err.MySQLError, MigrationFailed):
+            return
+        self.implicit_timestamps = False
 
     def render_key(self) -> Hashable:
         """The renderer reads the charset and collation of the URL and the session's
@@ -286,6 +306,7 @@ class MysqlSession(SqlSession):
         compare 'a' and 'a ' differently, so neither default is left to the server."""
         renderer = super().renderer()
         renderer.read_sql_mode(self.sql_mode())
+        renderer.implicit_timestamps = self.implicit_timestamps
         args = connect_args(self.url)
         renderer.table_options = {"mysql_engine": "InnoDB", "mysql_charset": args["charset"]}
         if "collation" in args:
@@ -488,6 +509,7 @@ class MysqlDriver(SqlDriver):
         advisory_lock=True,
         progress_ledger=True,
         max_identifier_length=64,
+        fractional_seconds=True,
     )
     #: index names (a unique key is an index) are per table; foreign key names are
     #: per database, and so are check names on MySQL 8 (MariaDB keeps them per table)

@@ -95,6 +95,13 @@ def json_valid_column(sqltext: str) -> str | None:
     return None
 
 
+def fractional(t: Any) -> dict[str, Any]:
+    """A DATETIME, TIME or TIMESTAMP column's fractional seconds as the state says
+    them: none for the precision the driver gives a column that says none (6)."""
+    digits = int(getattr(t, "fsp", None) or 0)
+    return {} if digits == FSP else {"precision": digits}
+
+
 class MysqlReflection(Reflection):
     engine_url = "mysql+pymysql://"
     sqlglot_dialect = "mysql"
@@ -219,15 +226,26 @@ class MysqlReflection(Reflection):
         (mysql.MEDIUMBLOB, lambda t, seen: {"type": "mediumBinary"}),
         (mysql.LONGBLOB, lambda t, seen: {"type": "longBinary"}),
         (mysql.TINYBLOB, lambda t, seen: {"type": raw_type(t, seen.dialect)}),
+        (mysql.YEAR, lambda t, seen: {"type": "year"}),
         (
-            (mysql.TINYINT, mysql.MEDIUMINT, mysql.YEAR, mysql.BIT, mysql.SET, *OWN_TEXT_TYPES),
+            mysql.SET,
+            lambda t, seen: (
+                {"type": "set", "values": tuple(show_create_value(v) for v in t.values)} if t.values else None
+            ),
+        ),
+        (sa.VARBINARY, lambda t, seen: {"type": "varbinary", "length": t.length} if t.length is not None else None),
+        (sa.BINARY, lambda t, seen: {"type": "fixedBinary", "length": t.length} if t.length is not None else None),
+        (
+            (mysql.TINYINT, mysql.MEDIUMINT, mysql.BIT, mysql.SET, *OWN_TEXT_TYPES),
             lambda t, seen: {"type": raw_type(t, seen.dialect)},
         ),
         (mysql.SMALLINT, lambda t, seen: {"type": "unsignedSmallInteger"} if t.unsigned else None),
         (mysql.BIGINT, lambda t, seen: {"type": "unsignedBigInteger"} if t.unsigned else None),
         (mysql.INTEGER, lambda t, seen: {"type": "unsignedInteger"} if t.unsigned else None),
         (sa.CHAR, lambda t, seen: {"type": "uuid"} if t.length == 36 else None),
-        (sa.DateTime, lambda t, seen: {"type": "timestamp"}),
+        (mysql.TIMESTAMP, lambda t, seen: {"type": "utcTimestamp", **fractional(t)}),
+        (sa.DateTime, lambda t, seen: {"type": "timestamp", **fractional(t)}),
+        (sa.Time, lambda t, seen: {"type": "time", **fractional(t)}),
         (
             sa.Enum,
             lambda t, seen: (
@@ -254,17 +272,18 @@ class MysqlReflection(Reflection):
         if charset or collation:
             said = ", ".join(f"{k} {v}" for k, v in (("character set", charset), ("collation", collation)) if v)
             out.append(f"{said} of its own; the models cannot say it (a new column takes the table's default)")
-        if isinstance(t, mysql.TIMESTAMP):
-            out.append(
-                "type TIMESTAMP (kept in UTC, 1970 to 2038); the models cannot say it "
-                "(a timestamp column is a DATETIME)"
-            )
-        if isinstance(t, (mysql.DATETIME, mysql.TIMESTAMP, mysql.TIME)) and (t.fsp or 0) != FSP:
-            out.append(
-                f"fractional seconds precision {t.fsp or 0}; the models cannot say it "
-                f"(a new column has precision {FSP})"
-            )
         return out
+
+    def default(self, text: str | None, type_: str, autoincrement: bool) -> Any:
+        """A YEAR's default is a number (the server writes it as a string); a
+        BINARY(n)'s is the value the models gave, without the zero bytes that pad it
+        to n (the same value there)."""
+        value = super().default(text, type_, autoincrement)
+        if type_ == "year" and isinstance(value, str) and value.isdigit():
+            return int(value)
+        if type_ == "fixedBinary" and isinstance(value, str):
+            return value.rstrip("\0")
+        return value
 
     def own_index(self, table: str, info: dict[str, Any], fks: list[ForeignKey]) -> bool:
         cols = tuple(info.get("column_names") or ())
@@ -292,4 +311,8 @@ class MysqlReflection(Reflection):
 
     def comparable_column(self, table: Table, col: Column) -> Column:
         col = super().comparable_column(table, col)
+        if col.type == "fixedBinary" and isinstance(col.default, str) and col.default.endswith("\0"):
+            col = replace(col, default=col.default.rstrip("\0"))  # zero bytes pad every BINARY(n) value
+        if col.precision == FSP and col.type in ("timestamp", "time", "utcTimestamp"):
+            col = replace(col, precision=None)  # the precision a column that says none gets
         return replace(col, use_tz=False) if col.use_tz else col

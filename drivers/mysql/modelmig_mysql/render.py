@@ -84,6 +84,15 @@ def enum_literal_compiler(base: type, renderer: Renderer) -> type:
     return EnumLiteralTypeCompiler
 
 
+#: the fractional seconds of a DATETIME, TIME or TIMESTAMP column that says none
+FSP = 6
+
+
+def fraction(col: Column) -> int:
+    """The fractional seconds precision the column is rendered with."""
+    return FSP if col.precision is None else int(col.precision)
+
+
 def sql_mode_flags(sql_mode: str) -> tuple[bool, bool]:
     """(backslash escapes, ANSI_QUOTES) of a session's ``@@SESSION.sql_mode``."""
     modes = {m.strip().upper() for m in sql_mode.split(",")}
@@ -111,8 +120,14 @@ class MysqlRenderer(Renderer):
     #: state type -> MySQL/MariaDB DDL type
     types = {
         **Renderer.types,
-        "timestamp": lambda c: mysql.DATETIME(fsp=6),
-        "time": lambda c: mysql.TIME(fsp=6),
+        # fractional seconds: 6 unless the column says (DATETIME(0) is written DATETIME)
+        "timestamp": lambda c: mysql.DATETIME(fsp=fraction(c) or None),
+        "time": lambda c: mysql.TIME(fsp=fraction(c) or None),
+        "utcTimestamp": lambda c: mysql.TIMESTAMP(fsp=fraction(c) or None),
+        "set": lambda c: mysql.SET(*c.values or (), retrieve_as_bitwise=False),
+        "year": lambda c: mysql.YEAR(),
+        "varbinary": lambda c: mysql.VARBINARY(c.length),
+        "fixedBinary": lambda c: mysql.BINARY(c.length),
         "boolean": lambda c: mysql.TINYINT(1),
         "decimal": lambda c: mysql.DECIMAL(c.precision, c.scale),
         "uuid": lambda c: mysql.CHAR(36),
@@ -149,8 +164,25 @@ class MysqlRenderer(Renderer):
             return super().string_literal(value)
         return "'" + value.replace("\\", "\\\\").replace("'", "''").replace("\0", "\\0") + "'"
 
+    #: the session's server would give a TIMESTAMP NOT NULL column without a default
+    #: an implicit default and ON UPDATE (``MysqlSession.implicit_timestamps``)
+    implicit_timestamps = False
+
+    def sa_column(self, col: Column) -> Any:
+        if self.implicit_timestamps and col.type == "utcTimestamp" and not col.nullable:
+            if col.default is None and not col.default_now:
+                raise MigrationFailed(
+                    f"column {col.name}: a TIMESTAMP NOT NULL column without a default would get an implicit "
+                    "DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP (explicit_defaults_for_timestamp is OFF "
+                    "and the session may not turn it on): turn it on for the server, or give the column a default"
+                )
+        return super().sa_column(col)
+
     def now_default(self, col: Column) -> str:
-        return "CURRENT_TIMESTAMP(6)"
+        """The current time at the column's own fractional seconds (a DATETIME(0)
+        refuses CURRENT_TIMESTAMP(6) as its default)."""
+        digits = fraction(col)
+        return f"CURRENT_TIMESTAMP({digits})" if digits else "CURRENT_TIMESTAMP"
 
     def server_default(self, col: Column) -> Any:
         """TEXT, BLOB and JSON columns take a default only as an expression on MySQL 8

@@ -98,17 +98,30 @@ def collation_key(value: str) -> str:
 
 
 def enum_refusals(state: Any) -> list[Refusal]:
-    """ENUM values MySQL would change silently: it drops their trailing spaces, and
-    compares them by the table's collation (case, accents, ligatures and ignorable
+    """ENUM and SET values MySQL would change silently: MariaDB keeps no character
+    beyond U+FFFF in them (it writes '?'); both drop their trailing spaces and
+    compare them by the table's collation (case, accents, ligatures and ignorable
     characters such as NUL do not count), so two values equal by it are one."""
     out = []
     for table in state.tables.values():
         for col in table.columns:
-            if col.type != "enum" or not col.values:
+            if col.type not in ("enum", "set") or not col.values:
                 continue
+            kind = col.type
+            wide = next((v for v in col.values if any(ord(ch) > 0xFFFF for ch in v)), None)
+            if wide is not None:  # MariaDB keeps ENUM/SET definitions in 3-byte UTF-8 (measured on 10.11)
+                out.append(
+                    Refusal(
+                        table.name,
+                        col.name,
+                        f"{kind} value {wide!r} holds a character beyond U+FFFF, which MariaDB stores as '?'",
+                    )
+                )
             trailing = next((v for v in col.values if v != v.rstrip(" ")), None)
             if trailing is not None:
-                out.append(Refusal(table.name, col.name, f"enum value {trailing!r} ends in a space, which MySQL drops"))
+                out.append(
+                    Refusal(table.name, col.name, f"{kind} value {trailing!r} ends in a space, which MySQL drops")
+                )
             seen: dict[str, str] = {}
             for value in col.values:
                 other = seen.setdefault(collation_key(value), value)
@@ -117,7 +130,7 @@ def enum_refusals(state: Any) -> list[Refusal]:
                         Refusal(
                             table.name,
                             col.name,
-                            f"enum values {other!r} and {value!r} are one value to MySQL's collation "
+                            f"{kind} values {other!r} and {value!r} are one value to MySQL's collation "
                             "(it ignores case, accents, trailing spaces and invisible characters)",
                         )
                     )

@@ -93,9 +93,63 @@ def default_pkey_name(table: str) -> str:
     return head.decode(errors="ignore") + "_pkey"
 
 
+def bytea_text(value: str) -> str:
+    """``\\x616263`` (bytea's hex output) -> ``abc`` where the bytes are UTF-8 text
+    without a backslash (what a string literal default makes); else as it is."""
+    if not value.startswith("\\x"):
+        return value
+    try:
+        decoded = bytes.fromhex(value[2:]).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return value
+    return value if "\\" in decoded or "\0" in decoded else decoded
+
+
+def fractional(t: Any) -> dict[str, Any]:
+    """A time or timestamp's fractional seconds, where the column says them."""
+    precision = getattr(t, "precision", None)
+    return {} if precision is None else {"precision": int(precision)}
+
+
+def _pg_types() -> tuple[Any, ...]:
+    from sqlalchemy.dialects import postgresql
+
+    return (
+        (postgresql.JSONB, lambda t, seen: {"type": "json"}),
+        (postgresql.JSON, lambda t, seen: {"type": "jsonText"}),
+        (postgresql.INET, lambda t, seen: {"type": "inet"}),
+        (postgresql.CIDR, lambda t, seen: {"type": "cidr"}),
+        (postgresql.MACADDR, lambda t, seen: {"type": "macaddr"} if type(t) is postgresql.MACADDR else None),
+        (postgresql.TSVECTOR, lambda t, seen: {"type": "tsvector"}),
+        (
+            postgresql.INTERVAL,
+            lambda t, seen: {"type": "interval"} if t.fields is None and t.precision is None else None,
+        ),
+        (sa.DateTime, lambda t, seen: {"type": "timestamp", "use_tz": bool(t.timezone), **fractional(t)}),
+        (sa.Time, lambda t, seen: {"type": "time", "use_tz": bool(t.timezone), **fractional(t)}),
+    )
+
+
 class PgReflection(Reflection):
     engine_url = "postgresql+psycopg://"
     sqlglot_dialect = "postgres"
+    #: PostgreSQL's own entries of the table back, before the generic ones
+    type_table = _pg_types()
+
+    def logical_type(self, table: str, info: dict[str, Any], extra: Any) -> dict[str, Any]:
+        """An array column is its element's type with ``array``; a multi-dimensional
+        one reads the same (PostgreSQL keeps no dimension count)."""
+        from sqlalchemy.dialects import postgresql
+
+        t = info["type"]
+        if isinstance(t, postgresql.ARRAY):
+            return {**super().logical_type(table, {**info, "type": t.item_type}, extra), "array": True}
+        if isinstance(t, postgresql.DOMAIN):  # its base type; the domain itself is named (unmanaged_objects)
+            self.unsaid.append(
+                (table, f"{table}.{info['name']}: of domain {t.name}; the models say its base type, not the domain")
+            )
+            return super().logical_type(table, {**info, "type": t.data_type}, extra)
+        return super().logical_type(table, info, extra)
 
     def rewrite(self, node: Any, compare: bool) -> Any:
         """``x = ANY (ARRAY['a', 'b'])``, PostgreSQL's spelling of ``x IN ('a', 'b')``;
@@ -186,6 +240,15 @@ class PgReflection(Reflection):
                 "(an increments column is an identity column, numbered from 1)"
             )
         return out
+
+    def default(self, text: str | None, type_: str, autoincrement: bool) -> Any:
+        """A bytea default as the text the models gave it: PostgreSQL keeps
+        ``'abc'`` as ``'\\x616263'::bytea``; bytes that are no UTF-8 text keep that
+        spelling (the models write it so too)."""
+        value = super().default(text, type_, autoincrement)
+        if type_ == "binary" and isinstance(value, str):
+            return bytea_text(value)
+        return value
 
     def autoincrement(self, table: str, info: dict[str, Any], pk: tuple[str, ...], type_: str) -> bool:
         default = info.get("default")

@@ -100,9 +100,20 @@ class PgRenderer(Renderer):
         "double": lambda c: postgresql.DOUBLE_PRECISION(),
         "binary": lambda c: postgresql.BYTEA(),
         "enum": lambda c: postgresql.ENUM(*c.values or (), name=f"{c.name}_enum", create_type=False),
+        # time and timestamp with their fractional seconds: the bare type when none is said (6)
+        "time": lambda c: postgresql.TIME(timezone=c.use_tz, precision=c.precision),
+        "timestamp": lambda c: postgresql.TIMESTAMP(timezone=c.use_tz, precision=c.precision),
+        "jsonText": lambda c: postgresql.JSON(),
+        "inet": lambda c: postgresql.INET(),
+        "cidr": lambda c: postgresql.CIDR(),
+        "macaddr": lambda c: postgresql.MACADDR(),
+        "tsvector": lambda c: postgresql.TSVECTOR(),
+        "interval": lambda c: postgresql.INTERVAL(),
     }
 
     def column_type(self, col: Column) -> Any:
+        if col.array:  # an array of the element type (PostgreSQL keeps no dimension count)
+            return postgresql.ARRAY(self.column_type(replace(col, array=False, default=None)))
         if col.type == "enum" and self._table:  # the type's name depends on the table
             return postgresql.ENUM(*col.values or (), name=enum_type_name(self._table, col.name), create_type=False)
         return super().column_type(col)
@@ -255,6 +266,13 @@ class PgRenderer(Renderer):
                     using = f" USING {c}::text"
                 if not using and old.type != new.type:
                     using = f" USING {c}::{target}"
+                if old.array != new.array:  # a value becomes a one-element array, or an array its first element
+                    element = self.type_sql(replace(new, array=False))
+                    using = (
+                        f" USING CASE WHEN {c} IS NULL THEN NULL ELSE ARRAY[{c}::{element}] END"
+                        if new.array
+                        else f" USING ({c})[1]::{target}"
+                    )
                 out.append(f"{alter} TYPE {target}{using}")
                 if old.type == "enum":
                     out.append(f"DROP TYPE {self.q(enum_name)}")

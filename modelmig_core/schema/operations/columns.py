@@ -110,7 +110,7 @@ class AlterColumn(Operation):
         if referenced(before, self.table):
             needs.append("alter_referenced_table")
         table = before.tables.get(self.table)
-        typed = ("type", "length", "precision", "scale", "values", "use_tz")
+        typed = ("type", "length", "precision", "scale", "values", "use_tz", "array")
         retyped = any(getattr(self.old, k) != getattr(self.new, k) for k in typed)
         name = self.old.name
         if table is not None and (
