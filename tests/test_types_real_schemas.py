@@ -453,3 +453,18 @@ def test_migration_files_of_the_new_types_rewrite_byte_for_byte(make_project: An
         assert "array=False" not in text
     own = files[0].path.read_text()
     assert ("array=True" in own) is (driver == "pg")
+
+
+def test_six_fractional_digits_is_one_state_with_none_said() -> None:
+    """A timestamp that says 6 and one that says none keep microseconds both: one
+    state, so drift never reports ``timestamp(6)`` against ``timestamp`` on PostgreSQL."""
+    from modelmig_pg.reflect import fractional
+    from sqlalchemy.dialects import postgresql
+
+    from modelmig_core.vocabulary.column_types import type_of
+
+    for name in ("time", "timestamp"):
+        assert type_of(name).arguments(6, {}) == type_of(name).arguments(None, {}) == {}
+        assert type_of(name).arguments(3, {}) == {"precision": 3}
+    assert fractional(postgresql.TIMESTAMP(precision=6)) == fractional(postgresql.TIMESTAMP()) == {}
+    assert fractional(postgresql.TIME(precision=0)) == {"precision": 0}

@@ -640,7 +640,8 @@ def _fraction_arguments(arg: Any, options: Mapping[str, Any]) -> dict[str, Any]:
         return {}
     if not isinstance(precision, int) or isinstance(precision, bool) or not 0 <= precision <= MAX_FRACTION:
         raise ValueError(f"fractional seconds precision must be an integer from 0 to {MAX_FRACTION}, got {precision!r}")
-    return {"precision": precision}
+    # 6 is what a time or timestamp that says none keeps wherever modelmig renders it: one state for both
+    return {} if precision == MAX_FRACTION else {"precision": precision}
 
 
 def _builtin_value_problem(col: Any, value: Any) -> str | None:

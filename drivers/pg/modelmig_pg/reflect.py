@@ -106,9 +106,10 @@ def bytea_text(value: str) -> str:
 
 
 def fractional(t: Any) -> dict[str, Any]:
-    """A time or timestamp's fractional seconds, where the column says them."""
+    """A time or timestamp's fractional seconds, where the column says them: none
+    for 6, which a column that says none keeps too (microseconds)."""
     precision = getattr(t, "precision", None)
-    return {} if precision is None else {"precision": int(precision)}
+    return {} if precision is None or int(precision) == 6 else {"precision": int(precision)}
 
 
 def _pg_types() -> tuple[Any, ...]:
