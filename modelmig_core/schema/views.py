@@ -140,3 +140,22 @@ def expression_columns(expression: str) -> set[str]:
     except sqlglot.errors.ParseError:
         return set()
     return {c.name for c in tree.find_all(exp.Column)} if tree is not None else set()
+
+
+def tables_read(select: str, dialect: str = "") -> set[str]:
+    """The tables (and views) a SELECT reads, by name: its CTEs' own names left
+    out; empty when sqlglot cannot parse it."""
+    import sqlglot
+    from sqlglot import exp
+
+    from .sqltext import _quiet
+
+    try:
+        with _quiet():
+            tree = sqlglot.parse_one(select, read=dialect or None)
+    except (sqlglot.errors.SqlglotError, ValueError):
+        return set()
+    if tree is None:
+        return set()
+    ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+    return {t.name for t in tree.find_all(exp.Table) if t.name and t.name not in ctes}

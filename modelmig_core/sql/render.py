@@ -634,6 +634,46 @@ class Renderer:
     def op_drop_unique(self, op: Any, step: Step) -> list[str]:
         return [self.compile(DropConstraint(self._bound_unique(op.table, op.unique)))]
 
+    # ------------------------------------------------------------ views the models declare
+
+    def view_sql(self, view: Any) -> str:
+        """``CREATE VIEW name AS <the SELECT in this dialect>``."""
+        return f"CREATE VIEW {self.q(view.name)} AS {self.model_sql(view.select, query=True)}"
+
+    def view_created(self, name: str, sql: str) -> None:
+        """Keep the live facts up to date: view ``name`` now exists (``sql`` creates it)."""
+        views = getattr(self.facts, "views", None)
+        if views is not None and hasattr(views, "add_sql"):
+            views.uses = {u for u in views.uses if u[0] != name}
+            views.add_sql(name, sql, sqlglot_name(self.dialect_name))
+
+    def view_dropped(self, name: str) -> None:
+        """Keep the live facts up to date: view ``name`` is gone (a later drop of a
+        column it used is no longer refused)."""
+        views = getattr(self.facts, "views", None)
+        if views is not None and hasattr(views, "uses"):
+            views.uses = {u for u in views.uses if u[0] != name}
+
+    @renders_operation(ops.CreateView)
+    def op_create_view(self, op: Any, step: Step) -> list[str]:
+        sql = self.view_sql(op.view)
+        self.view_created(op.view.name, sql)
+        return [sql]
+
+    @renders_operation(ops.DropView)
+    def op_drop_view(self, op: Any, step: Step) -> list[str]:
+        self.view_dropped(op.view.name)
+        return [f"DROP VIEW {self.q(op.view.name)}"]
+
+    @renders_operation(ops.ReplaceView)
+    def op_replace_view(self, op: Any, step: Step) -> list[str]:
+        """Dropped and created again (CREATE OR REPLACE cannot change a view's columns
+        on PostgreSQL; the diff drops the views that read this one first)."""
+        sql = self.view_sql(op.new)
+        self.view_dropped(op.old.name)
+        self.view_created(op.new.name, sql)
+        return [f"DROP VIEW {self.q(op.old.name)}", sql]
+
     @renders_operation(ops.RunSQL)
     def op_run_sql(self, op: Any, step: Step) -> list[str]:
         return op.statements

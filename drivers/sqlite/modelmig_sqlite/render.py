@@ -135,6 +135,13 @@ class SqliteFacts:
         self.objects = [o for o in self.objects if o[2] != table]
         self.checks.pop(table, None)
 
+    def drop_view(self, name: str) -> None:
+        self.objects = [o for o in self.objects if not (o[0] == "view" and o[1] == name)]
+
+    def create_view(self, name: str, sql: str) -> None:
+        self.drop_view(name)
+        self.objects.append(("view", name, name, sql))
+
 
 def declared_checks(table: Table) -> set[str]:
     """Names of the checks the state accounts for: declared ones and enum checks."""
@@ -156,6 +163,14 @@ class SqliteRenderer(Renderer):
         if col.autoincrement and col.primary and col.type in ("bigInteger", "smallInteger"):
             return sa.Integer()  # only INTEGER PRIMARY KEY is SQLite's auto-increment rowid
         return super().column_type(col)
+
+    def view_created(self, name: str, sql: str) -> None:
+        super().view_created(name, sql)
+        self.live.create_view(name, sql)  # a later rebuild drops and creates it again
+
+    def view_dropped(self, name: str) -> None:
+        super().view_dropped(name)
+        self.live.drop_view(name)
 
     # ------------------------------------------------------------ rebuild
 
