@@ -1,0 +1,182 @@
+"""Views declared as models (issue 19, item 3): a ``View`` model's SELECT is
+parsed with sqlglot, created after the tables it reads, dropped and created again
+around a change to a table it reads (on every database: MariaDB would keep a
+broken view, PostgreSQL refuses the change), read back by reflection and compared
+by drift (SELECTs normalized through sqlglot), written by make:models; hostile
+SELECTs are refused in one line naming the model."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from tests.support.servers import ServerDb
+
+USERS = """
+from modelmig_core import Model, View, column
+
+
+class User(Model):
+    table = "users"
+    schema = {{
+        "id": column("increments"),
+        "{email}": column("string", 100{renamed}),
+        "deleted_at": column("softDeletes"),
+    }}
+
+
+class ActiveUsers(View):
+    view = "active_users"
+    select = "SELECT id, {email} FROM users WHERE deleted_at IS NULL"
+
+
+class ActiveEmails(View):
+    view = "active_emails"
+    select = "SELECT {email} FROM active_users"
+"""
+
+
+def models(email: str = "email", renamed_from: str | None = None) -> str:
+    renamed = f", renamed_from={renamed_from!r}" if renamed_from else ""
+    return USERS.format(email=email, renamed=renamed)
+
+
+def view_names(db: ServerDb) -> set[str]:
+    engine = db.engine()
+    try:
+        return set(sa.inspect(engine).get_view_names())
+    finally:
+        engine.dispose()
+
+
+def checksum(db: ServerDb, sql: str) -> str:
+    return hashlib.sha256(repr(sorted(db.rows(sql))).encode()).hexdigest()
+
+
+@pytest.mark.parametrize("driver", ["sqlite", "pg", "mysql"])
+def test_view_models_round_trip_drift_and_a_rename_that_recreates_them(
+    make_project: Any, request: pytest.FixtureRequest, driver: str
+) -> None:
+    db: ServerDb = request.getfixturevalue(f"{driver}_db")
+    p = make_project({"main": {"url": db.url}})
+    p.models(models())
+    p.ok("make:migration", "--name", "v1")
+    first = p.migration_files()[-1].read_text()
+    assert first.index("op.CreateTable(") < first.index('op.CreateView(\n        op.View("active_users"')
+    assert first.index('op.View("active_users"') < first.index('op.CreateView(op.View("active_emails"')
+    p.ok("migrate:run")
+    assert view_names(db) >= {"active_users", "active_emails"}
+    db.execute("INSERT INTO users (email) VALUES ('a@x'), ('b@x')")
+    db.execute("UPDATE users SET deleted_at = CURRENT_TIMESTAMP WHERE email = 'b@x'")
+    assert db.rows("SELECT email FROM active_emails") == [("a@x",)]
+
+    # reflect: drift 0, and the views are managed, not listed as unmanaged
+    status = p.ok("migrate:status", "--drift")
+    assert "drift: none" in status.output, status.output
+    assert "unmanaged view" not in status.output, status.output
+
+    # a rename of a column both views use: dropped before, created after, rows kept
+    before = checksum(db, "SELECT id, email FROM users")
+    p.models(models("address", renamed_from="email"))
+    p.ok("make:migration", "--name", "rename", env={"MODELMIG_NOW": "2026-12-31T00:00:00"})
+    second = p.migration_files()[-1].read_text()
+    drop = second.index("op.DropView(")
+    assert drop < second.index("op.RenameColumn(") < second.index("op.CreateView(")
+    pretend = p.ok("migrate:run", "--pretend")
+    assert "DROP VIEW" in pretend.output and "CREATE VIEW" in pretend.output
+    p.ok("migrate:run")
+    assert checksum(db, "SELECT id, address FROM users") == before
+    assert db.rows("SELECT address FROM active_emails") == [("a@x",)]
+    status = p.ok("migrate:status", "--drift")
+    assert "drift: none" in status.output, status.output
+
+    # a change made by hand on the live view is reported by drift
+    db.execute("DROP VIEW active_emails")
+    db.execute("CREATE VIEW active_emails AS SELECT address, id FROM active_users")
+    status = p.run("migrate:status", "--drift")
+    assert "changed view active_emails" in status.output, status.output
+    db.execute("DROP VIEW active_emails")
+    status = p.run("migrate:status", "--drift")
+    assert "missing view active_emails" in status.output, status.output
+    db.execute("CREATE VIEW active_emails AS SELECT address FROM active_users")
+    assert "drift: none" in p.ok("migrate:status", "--drift").output
+
+    # rollback: the views go back to the old column, the rows stay
+    p.ok("migrate:rollback")
+    assert checksum(db, "SELECT id, email FROM users") == before
+    assert db.rows("SELECT email FROM active_emails") == [("a@x",)]
+    assert "drift: none" in p.ok("migrate:status", "--drift").output
+
+
+@pytest.mark.parametrize("driver", ["sqlite", "pg", "mysql"])
+def test_make_models_writes_view_models_and_baseline_accepts_them(
+    make_project: Any, request: pytest.FixtureRequest, driver: str
+) -> None:
+    db: ServerDb = request.getfixturevalue(f"{driver}_db")
+    key = "INTEGER PRIMARY KEY" if driver == "sqlite" else "INT PRIMARY KEY"
+    db.execute(f"CREATE TABLE authors (id {key}, name VARCHAR(100) NOT NULL)")
+    db.execute("CREATE VIEW author_names AS SELECT a.id, a.name FROM authors AS a WHERE a.id > 0")
+    p = make_project({"main": {"url": db.url}})
+    made = p.ok("make:models")
+    source = (p.root / "models.py").read_text()
+    tree = ast.parse(source)
+    views = {
+        stmt.targets[0].id: ast.literal_eval(stmt.value)  # type: ignore[attr-defined]
+        for node in tree.body
+        if isinstance(node, ast.ClassDef) and any(getattr(b, "id", "") == "View" for b in node.bases)
+        for stmt in node.body
+        if isinstance(stmt, ast.Assign)
+    }
+    assert views["view"] == "author_names", source
+    assert "author_names" not in str([n for n in tree.body if isinstance(n, ast.Assign)]), source
+    assert "outside the models" not in made.output
+    p.ok("make:migration")
+    p.ok("migrate:baseline")
+    status = p.ok("migrate:status", "--drift")
+    assert "drift: none" in status.output, status.output
+    assert "unmanaged" not in status.output, status.output
+
+
+HOSTILE = {
+    "two statements": "SELECT 1; DROP TABLE users",
+    "a comment": "SELECT id FROM users -- DROP TABLE users",
+    "a block comment": "SELECT id /* x */ FROM users",
+    "a CTE that deletes": "WITH gone AS (DELETE FROM users RETURNING id) SELECT id FROM gone",
+    "no SELECT": "DELETE FROM users",
+    "an empty text": "  ",
+}
+
+
+@pytest.mark.parametrize("what", sorted(HOSTILE))
+def test_hostile_selects_are_refused_in_one_line_naming_the_model(make_project: Any, what: str) -> None:
+    p = make_project()
+    p.models(
+        "from modelmig_core import Model, View, column\n\n\n"
+        'class User(Model):\n    table = "users"\n    schema = {"id": column("increments")}\n\n\n'
+        f"class Bad(View):\n    view = 'bad'\n    select = {HOSTILE[what]!r}\n"
+    )
+    result = p.run("make:migration")
+    assert result.exit_code != 0
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "model Bad" in lines[0], result.output
+    assert "Traceback" not in result.output
+    assert not p.migration_files()
+
+
+def test_a_hostile_view_name_is_quoted_and_read_back(make_project: Any, any_db: ServerDb) -> None:
+    name = "v\"'` ; DROP TABLE users"
+    p = make_project({"main": {"url": any_db.url}})
+    p.models(
+        "from modelmig_core import Model, View, column\n\n\n"
+        'class User(Model):\n    table = "users"\n    schema = {"id": column("increments")}\n\n\n'
+        f"class Odd(View):\n    view = {name!r}\n    select = 'SELECT id FROM users'\n"
+    )
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    assert name in view_names(any_db)
+    assert "users" in sa.inspect(any_db.engine()).get_table_names()
+    assert "drift: none" in p.ok("migrate:status", "--drift").output
