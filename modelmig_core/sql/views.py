@@ -41,7 +41,18 @@ def select_of(definition: str, dialect: str) -> str | None:
         tree = tree.expression
     if not isinstance(tree, exp.Query):
         return None
+    _unqualified(tree)
     return str(tree.sql(dialect=dialect or None))
+
+
+def _unqualified(tree: Any) -> None:
+    """Names without their schema (MariaDB writes ``db.table.column`` in its copy)."""
+    from sqlglot import exp
+
+    for node in tree.find_all(exp.Table, exp.Column):
+        for key in ("db", "catalog"):
+            if node.args.get(key) is not None:
+                node.set(key, None)
 
 
 def read_views(insp: Any, dialect: str, skip: Callable[[str], bool]) -> dict[str, View]:
@@ -93,10 +104,7 @@ def normalized_select(
             tree = sqlglot.parse_one(select, read=dialect or None)
             if isinstance(tree, exp.Create):
                 tree = tree.expression
-            for node in tree.find_all(exp.Table, exp.Column):
-                for key in ("db", "catalog"):
-                    if node.args.get(key) is not None:
-                        node.set(key, None)
+            _unqualified(tree)
             _unwrap_joins(tree)
             tree = qualify(tree, schema=schema, dialect=dialect or None, validate_qualify_columns=False, identify=False)
             columns = list(tree.named_selects) if isinstance(tree, exp.Query) else []
