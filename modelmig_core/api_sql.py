@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .schema.sqltext import parse_statement
-    from .schema.views import ViewColumns, columns_of_view, views_using
+    from .schema.views import Bodies, ViewColumns, bodies_using, columns_of_view, views_using
     from .sql.reflect import NOW, Expression, function_called, generic_type, normalize_sql, parse_default, raw_type
     from .sql.tools import find_tool, run_tool, tool_lines, tool_writing
 
@@ -50,6 +50,8 @@ _WHERE: dict[str, str] = {
     "tool_lines": ".sql.tools",
     "tool_writing": ".sql.tools",
     "ViewColumns": ".schema.views",
+    "Bodies": ".schema.views",
+    "bodies_using": ".schema.views",
     "views_using": ".schema.views",
     "columns_of_view": ".schema.views",
     "parse_statement": ".schema.sqltext",
@@ -57,8 +59,10 @@ _WHERE: dict[str, str] = {
 
 __all__ = [
     "NOW",
+    "Bodies",
     "Expression",
     "ViewColumns",
+    "bodies_using",
     "columns_of_view",
     "find_tool",
     "function_called",

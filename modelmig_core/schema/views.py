@@ -159,3 +159,73 @@ def tables_read(select: str, dialect: str = "") -> set[str]:
         return set()
     ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
     return {t.name for t in tree.find_all(exp.Table) if t.name and t.name not in ctes}
+
+
+@dataclass
+class Bodies:
+    """The bodies of a live database's triggers, functions and procedures, read by
+    a session's ``live_facts`` before a migration that renames or drops a column:
+    (kind, name, the table a trigger is on or ``""``, body), and the sqlglot
+    dialect they are written in. A column a body names is found in the body's
+    tokens (sqlglot's tokenizer: a word that is the column's name, outside strings
+    and comments), never by a regex over the text."""
+
+    items: list[tuple[str, str, str, str]] = field(default_factory=list)
+    dialect: str = ""
+
+    def add(self, kind: str, name: str, table: str, body: str) -> None:
+        self.items.append((kind, name, table, body))
+
+    def using(self, table: str, column: str) -> list[str]:
+        """``trigger name`` / ``function name`` of each body that names ``column``
+        and is on ``table`` or names it too."""
+        out = []
+        for kind, name, on, body in self.items:
+            words = body_words(body, self.dialect)
+            if column.lower() in words and (on == table or table.lower() in words):
+                out.append(f"{kind} {name}")
+        return sorted(set(out))
+
+
+def body_words(body: str, dialect: str) -> set[str]:
+    """The names a body's tokens hold (identifiers and words, lower case), through
+    sqlglot's tokenizer of ``dialect``; a body it cannot tokenize is read with the
+    generic tokenizer, and as holding every word of its dollar-quoted or quoted
+    parts otherwise (a PL/pgSQL body inside ``$$``)."""
+    from sqlglot.dialects.dialect import Dialect
+    from sqlglot.errors import SqlglotError
+    from sqlglot.tokens import Tokenizer, TokenType
+
+    from .sqltext import _quiet
+
+    kinds = {TokenType.VAR, TokenType.IDENTIFIER}
+    words: set[str] = set()
+    todo = [body]
+    while todo:
+        text = todo.pop()
+        try:
+            with _quiet():
+                tokenizer = Dialect.get_or_raise(dialect).tokenizer() if dialect else Tokenizer()
+                tokens = tokenizer.tokenize(text)
+        except (SqlglotError, ValueError):
+            try:
+                tokens = Tokenizer().tokenize(text)
+            except (SqlglotError, ValueError):
+                continue
+        for token in tokens:
+            if token.token_type in kinds:
+                words.add(token.text.lower())
+            elif token.token_type in (TokenType.HEREDOC_STRING, TokenType.RAW_STRING) and token.text != text:
+                todo.append(token.text)  # a dollar-quoted body: its own words
+            elif token.text.isidentifier():  # a keyword used as a name (NEW, OLD, a column named like a keyword)
+                words.add(token.text.lower())
+    return words
+
+
+def bodies_using(facts: Any, table: str, column: str) -> list[str]:
+    """The triggers, functions and procedures whose bodies use ``table.column``,
+    from a session's live facts (those that carry ``bodies: Bodies``)."""
+    bodies = getattr(facts, "bodies", None)
+    if isinstance(bodies, Bodies):
+        return bodies.using(table, column)
+    return []

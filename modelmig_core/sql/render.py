@@ -39,7 +39,7 @@ from ..schema import operations as ops
 from ..schema.operations import AddColumn, AlterColumn, Operation
 from ..schema.state import Check, Column, ForeignKey, Index, State, Table, Unique
 from ..schema.transpile import NotFaithful, sqlglot_name, transpile
-from ..schema.views import views_reading, views_using
+from ..schema.views import bodies_using, views_reading, views_using
 from ..vocabulary.column_types import type_of
 from ..vocabulary.kinds import kind_named, kind_of, register_kinds
 from ..vocabulary.naming import enum_check_name
@@ -554,6 +554,29 @@ class Renderer:
                 f"cannot drop column {table}.{column}: view {views[0]} uses it; drop or change the view first "
                 "(RunSQL in an earlier migration), then drop the column"
             )
+        users = bodies_using(self.facts, table, column)
+        if users:
+            raise MigrationFailed(
+                f"cannot drop column {table}.{column}: {users[0]} uses it in its body; change or drop it first "
+                "(RunSQL in an earlier migration), then drop the column"
+            )
+
+    #: whether the database rewrites trigger bodies when a column is renamed (SQLite
+    #: does); otherwise a rename of a column a trigger or function body uses is refused
+    renames_rewrite_bodies = False
+
+    def refuse_breaking_body_rename(self, table: str, column: str, new: str) -> None:
+        """A column a trigger's or function's body names is not renamed under it
+        (the body keeps the old name): refused before any statement, naming it."""
+        if self.renames_rewrite_bodies:
+            return
+        users = bodies_using(self.facts, table, column)
+        if users:
+            raise MigrationFailed(
+                f"cannot rename column {table}.{column} to {new}: {users[0]} uses it in its body, which the "
+                "database does not rewrite; drop it (RunSQL) before the rename and create it again after, "
+                "in the same migration"
+            )
 
     @renders_operation(ops.DropColumn)
     def op_drop_column(self, op: Any, step: Step) -> list[str]:
@@ -576,6 +599,7 @@ class Renderer:
     @renders_operation(ops.RenameColumn)
     def op_rename_column(self, op: Any, step: Step) -> list[str]:
         self.refuse_breaking_rename(op.table, op.old, op.new)
+        self.refuse_breaking_body_rename(op.table, op.old, op.new)
         return [f"ALTER TABLE {self.q(op.table)} RENAME COLUMN {self.q(op.old)} TO {self.q(op.new)}"]
 
     def _bound_index(self, table: str, ix: Index) -> sa.Index:
