@@ -23,7 +23,7 @@ from .history.migrations import render
 from .history.project import Desired, desired_states
 from .history.replay import chain_head, replay_chain
 from .model.compile import table_name, where
-from .model.dsl import Model
+from .model.dsl import Model, is_view
 from .registry import Registry
 from .schema.diff import DiffHints, inverse_operations
 from .schema.operations import AlterColumn, DropColumn, Operation, RunPython
@@ -525,7 +525,7 @@ def only_models(head: State, desired: Desired, named: list[type[Model]]) -> tupl
     """The state the migrations have, with only the ``named`` models' tables (and
     the pivots generated between two of them) brought to what the models say."""
     target: State = desired.state
-    tables = {table_name(m) for m in named}
+    tables = {table_name(m) for m in named if not is_view(m)}
     tables |= {p for p, sides in generated_pivots(desired).items() if sides <= tables}
     hints: DiffHints = desired.hints
     out = dict(head.tables)
@@ -534,7 +534,9 @@ def only_models(head: State, desired: Desired, named: list[type[Model]]) -> tupl
         if old is not None:
             out.pop(old, None)
         out[t] = target.tables[t]
-    state = State(dict(sorted(out.items())))
+    views = dict(head.views)  # the named view models' views as the models say, the others as they are
+    views.update({v: target.views[v] for v in (table_name(m) for m in named if is_view(m))})
+    state = State(dict(sorted(out.items())), dict(sorted(views.items())))
     origins = hints.origins
     for t in sorted(tables):
         for fk in state.tables[t].foreign_keys:
@@ -559,7 +561,7 @@ def without_new_pivots(head: State, target: State, generated: set[str]) -> State
     """``target`` with the generated pivot tables as the migrations have them now."""
     tables = {n: t for n, t in target.tables.items() if n not in generated}
     tables |= {n: head.tables[n] for n in generated if n in head.tables}
-    return State(dict(sorted(tables.items())))
+    return State(dict(sorted(tables.items())), target.views)
 
 
 def plan_empty(

@@ -180,3 +180,65 @@ def test_a_hostile_view_name_is_quoted_and_read_back(make_project: Any, any_db: 
     assert name in view_names(any_db)
     assert "users" in sa.inspect(any_db.engine()).get_table_names()
     assert "drift: none" in p.ok("migrate:status", "--drift").output
+
+
+def test_a_changed_select_replaces_the_view_and_rolls_back(make_project: Any, any_db: ServerDb) -> None:
+    p = make_project({"main": {"url": any_db.url}})
+    p.models(models())
+    p.ok("make:migration", "--name", "v1")
+    p.ok("migrate:run")
+    any_db.execute("INSERT INTO users (email) VALUES ('a@x')")
+    p.models(models().replace("SELECT id, email FROM users WHERE", "SELECT id, email, deleted_at FROM users WHERE"))
+    p.ok("make:migration", "--name", "more", env={"MODELMIG_NOW": "2026-12-31T00:00:00"})
+    source = p.migration_files()[-1].read_text()
+    # the view that reads it goes first and comes back after; the view itself is replaced in place
+    assert source.index('op.DropView(op.View("active_emails"') < source.index("op.ReplaceView(")
+    assert source.index("op.ReplaceView(") < source.index('op.CreateView(op.View("active_emails"')
+    p.ok("migrate:run")
+    assert any_db.rows("SELECT email, deleted_at FROM active_users") == [("a@x", None)]
+    assert "drift: none" in p.ok("migrate:status", "--drift").output
+    p.ok("migrate:rollback")
+    with pytest.raises(sa.exc.DBAPIError):
+        any_db.rows("SELECT deleted_at FROM active_users")
+    assert any_db.rows("SELECT email FROM active_emails") == [("a@x",)]
+    assert "drift: none" in p.ok("migrate:status", "--drift").output
+
+
+def test_a_model_with_view_is_a_view_model_too(make_project: Any) -> None:
+    p = make_project()
+    p.models(
+        "from modelmig_core import Model, column\n\n\n"
+        'class User(Model):\n    table = "users"\n    schema = {"id": column("increments")}\n\n\n'
+        "class Ids(Model):\n    view = 'user_ids'\n    select = 'SELECT id FROM users'\n"
+    )
+    p.ok("make:migration")
+    assert 'op.CreateView(op.View("user_ids", "SELECT id FROM users"))' in p.migration_files()[-1].read_text()
+    p.ok("migrate:run")
+    assert "drift: none" in p.ok("migrate:status", "--drift").output
+
+
+def test_a_rename_the_view_select_does_not_follow_is_refused_at_make_time(make_project: Any) -> None:
+    p = make_project()
+    p.models(models())
+    p.ok("make:migration", "--name", "v1")
+    stale = models("address", renamed_from="email").replace(
+        "SELECT id, address FROM users", "SELECT id, email FROM users"
+    )
+    p.models(stale)
+    result = p.run("make:migration", "--name", "rename")
+    assert result.exit_code != 0
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "model ActiveUsers, field 'select'" in lines[0] and "email" in lines[0], lines
+    assert len(p.migration_files()) == 1
+
+
+def test_make_migration_for_one_view_model_keeps_the_others(make_project: Any) -> None:
+    p = make_project()
+    p.models(models())
+    p.ok("make:migration", "--name", "v1")
+    p.models(models().replace("SELECT id, email FROM users WHERE", "SELECT id, email, deleted_at FROM users WHERE"))
+    p.ok("make:migration", "ActiveUsers", "--name", "one", env={"MODELMIG_NOW": "2026-12-31T00:00:00"})
+    source = p.migration_files()[-1].read_text()
+    assert "op.ReplaceView(" in source and "DropTable" not in source
+    p.ok("migrate:run")
+    assert "drift: none" in p.ok("migrate:status", "--drift").output

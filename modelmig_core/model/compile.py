@@ -346,6 +346,25 @@ def _compile_entry(model: type[Model], kind: Kind, entry: Any, table: str) -> An
         raise ModelError(f"{where(model)}: database[{kind.syntax!r}]: {exc}") from None
 
 
+def check_view_columns(views: dict[str, View], tables: dict[str, Table], models: dict[str, type[Model]]) -> None:
+    """A view's SELECT names only columns the tables (and views) it reads have, where
+    the models declare all of them: a column a rename or drop leaves out is refused
+    here, naming the view model, before any migration is written."""
+    from ..schema.diff.views import view_order
+    from ..schema.views import unresolved_column
+
+    schema = {t.name: {c.name: "int" for c in t.columns} for t in tables.values()}
+    for name in view_order(views):
+        problem, columns = unresolved_column(views[name].select, schema)
+        if problem is not None:
+            raise ModelError(
+                f"{where(models[name], 'select')}: view {name}: {problem} (a column its tables do not have: "
+                "change the SELECT with the rename or drop)"
+            )
+        if columns:
+            schema[name] = {c: "int" for c in columns}
+
+
 def check_actions_against_checks(model: type[Model], fks: Iterable[ForeignKey], checks: Iterable[Check]) -> None:
     """MySQL refuses a CHECK on a column whose foreign key has an ON DELETE/UPDATE
     action (the others accept it): refused here, for every database."""
@@ -480,6 +499,7 @@ def compile_sql_models(models: list[type[Model]], extra_types: Iterable[ColumnTy
     for name in views:
         if name in tables:
             raise ModelError(f"{where(view_models[name])}: view {name!r} has the name of a table")
+    check_view_columns(views, tables, view_models)
     state = State(tables=dict(sorted(tables.items())), views=dict(sorted(views.items())))
     check_references(state, by_table)
     check_names_unique(state, by_table)

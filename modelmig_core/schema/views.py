@@ -229,3 +229,26 @@ def bodies_using(facts: Any, table: str, column: str) -> list[str]:
     if isinstance(bodies, Bodies):
         return bodies.using(table, column)
     return []
+
+
+def unresolved_column(select: str, schema: dict[str, dict[str, str]]) -> tuple[str | None, list[str]]:
+    """(why a column the SELECT names is in none of the tables it reads, or None;
+    the SELECT's output columns). Checked only when every table it reads is in
+    ``schema`` ({table or view: {column: type}}) and sqlglot reads it."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import OptimizeError, SqlglotError
+    from sqlglot.optimizer.qualify import qualify
+
+    from .sqltext import _quiet
+
+    if not tables_read(select) <= set(schema):
+        return None, []
+    try:
+        with _quiet():
+            tree = qualify(sqlglot.parse_one(select), schema=schema, validate_qualify_columns=True, identify=False)
+    except OptimizeError as exc:
+        return str(exc).split(". Line:")[0], []
+    except (SqlglotError, ValueError, KeyError, AttributeError):
+        return None, []
+    return None, list(tree.named_selects) if isinstance(tree, exp.Query) else []
