@@ -162,7 +162,11 @@ class Reflection:
 
     def views(self) -> dict[str, Any]:
         """The views of the session's schema whose definition reads as one SELECT
-        (``sql/views.py``), by name: what view models are compared with."""
+        (``sql/views.py``), by name: what view models are compared with. Read
+        through the Inspector; a driver that reads its catalogue itself (it
+        overrides ``read``) reads none unless it overrides this too."""
+        if type(self).read is not Reflection.read:
+            return {}
         engine = self.engine()
         with engine.connect() as connection:
             insp = sa.inspect(connection)
