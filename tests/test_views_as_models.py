@@ -135,7 +135,8 @@ def test_make_models_writes_view_models_and_baseline_accepts_them(
     assert "author_names" not in str([n for n in tree.body if isinstance(n, ast.Assign)]), source
     assert "outside the models" not in made.output
     p.ok("make:migration")
-    p.ok("migrate:baseline")
+    baseline = p.ok("migrate:baseline")
+    assert "unmanaged" not in baseline.output and "marked" in baseline.output, baseline.output
     status = p.ok("migrate:status", "--drift")
     assert "drift: none" in status.output, status.output
     assert "unmanaged" not in status.output, status.output
@@ -242,3 +243,37 @@ def test_make_migration_for_one_view_model_keeps_the_others(make_project: Any) -
     assert "op.ReplaceView(" in source and "DropTable" not in source
     p.ok("migrate:run")
     assert "drift: none" in p.ok("migrate:status", "--drift").output
+
+
+def test_a_view_the_history_knows_and_the_models_dropped_is_extra_when_it_comes_back(make_project: Any) -> None:
+    p = make_project()
+    p.models(models())
+    p.ok("make:migration", "--name", "v1")
+    p.models(models().split("class ActiveEmails")[0])
+    p.ok("make:migration", "--name", "drop", env={"MODELMIG_NOW": "2026-12-31T00:00:00"})
+    assert 'op.DropView(op.View("active_emails"' in p.migration_files()[-1].read_text()
+    p.ok("migrate:run")
+    db = p.root / "app.sqlite3"
+    engine = sa.create_engine(f"sqlite:///{db}")
+    try:
+        with engine.begin() as c:
+            c.exec_driver_sql("CREATE VIEW active_emails AS SELECT email FROM active_users")
+            c.exec_driver_sql("CREATE VIEW by_hand AS SELECT id FROM users")
+    finally:
+        engine.dispose()
+    status = p.run("migrate:status", "--drift")
+    assert "extra view active_emails" in status.output, status.output
+    assert "unmanaged view by_hand" in status.output and "extra view by_hand" not in status.output
+
+
+def test_a_select_with_no_faithful_form_for_a_connection_is_refused_naming_the_model(make_project: Any) -> None:
+    p = make_project(extra_config='sql_dialect = "postgres"')
+    p.models(
+        'class User(Model):\n    table = "users"\n    schema = {"id": column("increments")}\n\n\n'
+        "from modelmig_core import View\n\n\n"
+        "class Odd(View):\n    view = 'odd'\n    select = 'SELECT my_own_function(id) FROM users'\n"
+    )
+    result = p.run("make:migration")
+    assert result.exit_code != 0
+    assert "model Odd" in result.output and "my_own_function()" in result.output and "sqlite" in result.output
+    assert not p.migration_files()

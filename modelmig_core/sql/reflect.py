@@ -163,9 +163,10 @@ class Reflection:
     def views(self) -> dict[str, Any]:
         """The views of the session's schema whose definition reads as one SELECT
         (``sql/views.py``), by name: what view models are compared with. Read
-        through the Inspector; a driver that reads its catalogue itself (it
-        overrides ``read``) reads none unless it overrides this too."""
-        if type(self).read is not Reflection.read:
+        through the Inspector of the SQLAlchemy dialect the driver names
+        (``engine_url``); a driver that names none (it reads its catalogue
+        itself: DuckDB's) reads none unless it overrides this."""
+        if not any("engine_url" in vars(c) for c in type(self).__mro__ if c is not Reflection):
             return {}
         engine = self.engine()
         with engine.connect() as connection:
