@@ -13,7 +13,14 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from modelmig_core.schema.diff import DiffHints, diff_states, inverse_operations
+from modelmig_core.schema.diff.views import touched_tables as touched
+from modelmig_core.schema.operations import CreateView, DropView, ReplaceView
+from modelmig_core.schema.state import Column, State, Table, View
+from modelmig_core.schema.views import tables_read
 from tests.support.servers import ServerDb
 
 USERS = """
@@ -277,3 +284,45 @@ def test_a_select_with_no_faithful_form_for_a_connection_is_refused_naming_the_m
     assert result.exit_code != 0
     assert "model Odd" in result.output and "my_own_function()" in result.output and "sqlite" in result.output
     assert not p.migration_files()
+
+
+# ---------------------------------------------------------------- the diff's order, for any views (Hypothesis)
+
+TABLES = ("t0", "t1", "t2")
+
+
+@st.composite
+def states(draw: Any) -> State:
+    tables = {}
+    for t in draw(st.lists(st.sampled_from(TABLES), min_size=1, unique=True)):  # a table may come or go
+        extra = draw(st.lists(st.sampled_from(("a", "b", "c")), unique=True))
+        cols = (Column("id", "integer", primary=True), *(Column(c, "integer", nullable=True) for c in sorted(extra)))
+        tables[t] = Table(t, cols)
+    views: dict[str, View] = {}
+    for i in range(draw(st.integers(0, 4))):
+        reads = draw(st.lists(st.sampled_from([*sorted(tables), *views]), min_size=1, max_size=3, unique=True))
+        shape = draw(st.sampled_from(("1 AS x", "2 AS x")))
+        joins = " CROSS JOIN ".join(reads)
+        views[f"v{i}"] = View(f"v{i}", f"SELECT {shape} FROM {joins}")
+    return State(tables, views)
+
+
+@settings(max_examples=150, deadline=None)
+@given(states(), states())
+def test_views_are_dropped_before_and_created_after_every_change_to_what_they_read(old: State, new: State) -> None:
+    ops = diff_states(old, new, DiffHints())
+    state = old
+    for op in ops:
+        if not isinstance(op, (CreateView, DropView, ReplaceView)):
+            changed = touched([op])
+            standing = [n for n, v in state.views.items() if tables_read(v.select) & changed]
+            assert standing == [], (op, standing)  # no view stands on a table while it changes
+        if isinstance(op, (CreateView, ReplaceView)):
+            view = op.view if isinstance(op, CreateView) else op.new
+            assert tables_read(view.select) <= {*state.tables, *state.views}, op  # what it reads exists
+        state = op.state_forwards(state)
+    assert state.canonical() == new.canonical()
+    back = new
+    for op in inverse_operations(ops):
+        back = op.state_forwards(back)
+    assert back.canonical() == old.canonical()
