@@ -22,11 +22,11 @@ from .errors import ConfigError, ModelError
 from .history.migrations import render
 from .history.project import Desired, desired_states
 from .history.replay import chain_head, replay_chain
-from .model.compile import table_name, where
+from .model.compile import check_view_columns, table_name, where
 from .model.dsl import Model, is_view
 from .registry import Registry
 from .schema.diff import DiffHints, inverse_operations
-from .schema.operations import AlterColumn, DropColumn, Operation, RunPython
+from .schema.operations import AlterColumn, CreateView, DropColumn, Operation, ReplaceView, RunPython
 from .schema.operations.members import AddMember
 from .schema.state import Column, State
 from .targets import chain_map, driver_of
@@ -492,6 +492,11 @@ def _planned(
     ops = [op for result in plugins.hook.diff(old=head, new=target, hints=hints) for op in result]
     if not ops:
         return None
+    created = {op.view.name for op in ops if isinstance(op, CreateView)}
+    created |= {op.new.name for op in ops if isinstance(op, ReplaceView)}
+    if created:  # a view made again must read columns that exist
+        models = {table_name(m): m for m in desired.models if is_view(m)}
+        check_view_columns(target.views, target.tables, models, created & set(models))
     state: Any = head
     for op in ops:
         state = op.state_forwards(state)

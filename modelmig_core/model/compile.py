@@ -346,15 +346,19 @@ def _compile_entry(model: type[Model], kind: Kind, entry: Any, table: str) -> An
         raise ModelError(f"{where(model)}: database[{kind.syntax!r}]: {exc}") from None
 
 
-def check_view_columns(views: dict[str, View], tables: dict[str, Table], models: dict[str, type[Model]]) -> None:
-    """A view's SELECT names only columns the tables (and views) it reads have, where
-    the models declare all of them: a column a rename or drop leaves out is refused
-    here, naming the view model, before any migration is written."""
+def check_view_columns(
+    views: dict[str, View], tables: dict[str, Table], models: Mapping[str, type[Model]], only: set[str]
+) -> None:
+    """The SELECT of each view in ``only`` (those a migration creates or replaces)
+    names only columns the tables (and views among them) it reads have, where the
+    models declare all of them: a column a rename or drop leaves out is refused,
+    naming the view model, before any migration is written. (sqlglot's
+    ``qualify`` costs milliseconds a view: only what a migration creates is read.)"""
     from ..schema.diff.views import view_order
     from ..schema.views import unresolved_column
 
     schema = {t.name: {c.name: "int" for c in t.columns} for t in tables.values()}
-    for name in view_order(views):
+    for name in view_order({n: v for n, v in views.items() if n in only}):
         problem, columns = unresolved_column(views[name].select, schema)
         if problem is not None:
             raise ModelError(
@@ -499,7 +503,6 @@ def compile_sql_models(models: list[type[Model]], extra_types: Iterable[ColumnTy
     for name in views:
         if name in tables:
             raise ModelError(f"{where(view_models[name])}: view {name!r} has the name of a table")
-    check_view_columns(views, tables, view_models)
     state = State(tables=dict(sorted(tables.items())), views=dict(sorted(views.items())))
     check_references(state, by_table)
     check_names_unique(state, by_table)

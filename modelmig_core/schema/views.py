@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 ALL = "*"
@@ -142,9 +143,15 @@ def expression_columns(expression: str) -> set[str]:
     return {c.name for c in tree.find_all(exp.Column)} if tree is not None else set()
 
 
-def tables_read(select: str, dialect: str = "") -> set[str]:
+def tables_read(select: str, dialect: str = "") -> frozenset[str]:
     """The tables (and views) a SELECT reads, by name: its CTEs' own names left
-    out; empty when sqlglot cannot parse it."""
+    out; empty when sqlglot cannot parse it. Parsed once per text (the diff asks
+    about each view several times)."""
+    return _tables_read(select, dialect)
+
+
+@lru_cache(maxsize=4096)
+def _tables_read(select: str, dialect: str) -> frozenset[str]:
     import sqlglot
     from sqlglot import exp
 
@@ -154,11 +161,11 @@ def tables_read(select: str, dialect: str = "") -> set[str]:
         with _quiet():
             tree = sqlglot.parse_one(select, read=dialect or None)
     except (sqlglot.errors.SqlglotError, ValueError):
-        return set()
+        return frozenset()
     if tree is None:
-        return set()
+        return frozenset()
     ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
-    return {t.name for t in tree.find_all(exp.Table) if t.name and t.name not in ctes}
+    return frozenset(t.name for t in tree.find_all(exp.Table) if t.name and t.name not in ctes)
 
 
 @dataclass
