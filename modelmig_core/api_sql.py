@@ -17,6 +17,9 @@ SQL text (read with sqlglot, never with regular expressions):
 - ``ViewColumns`` / ``views_using(facts, table, column)``: which views use which
   columns (a renderer keeps them to carry views through a table rebuild);
   ``columns_of_view(sql, dialect)``: the (table, column) pairs a view's SQL reads.
+- ``Bodies`` / ``bodies_using(facts, table, column)``: the triggers, functions and
+  procedures whose bodies name a column (a session's ``live_facts`` carries
+  ``bodies``; the base renderer then refuses a drop or rename of that column).
 
 Command-line tools (a backup through ``pg_dump``, ``mariadb-dump``):
 ``find_tool``, ``run_tool``, ``tool_lines``, ``tool_writing``.
