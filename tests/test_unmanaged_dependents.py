@@ -13,7 +13,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from modelmig_core.schema.views import Bodies
 from tests.support.servers import ServerDb
 
 MODELS = """
@@ -138,7 +141,7 @@ def test_renaming_a_column_a_body_uses_is_refused_where_the_database_keeps_the_o
     assert columns(db, "authors")[:2] == ["id", "name"]
 
 
-def test_a_body_that_names_the_column_only_in_a_string_or_another_table_is_not_refused(
+def test_a_body_that_names_the_column_only_in_a_string_or_of_another_table_is_not_refused(
     make_project: Any, pg_db: ServerDb
 ) -> None:
     p = started(
@@ -148,6 +151,9 @@ def test_a_body_that_names_the_column_only_in_a_string_or_another_table_is_not_r
             "CREATE TABLE pets (id integer PRIMARY KEY, name text)",
             "CREATE FUNCTION pet_names() RETURNS SETOF text LANGUAGE sql AS 'SELECT name FROM pets'",
             "CREATE FUNCTION said() RETURNS text LANGUAGE sql AS $$ SELECT 'authors.name' $$",
+            # parsed with sqlglot: its name is the pets' one, authors gives only its id
+            "CREATE FUNCTION pet_of(n integer) RETURNS SETOF text LANGUAGE sql AS "
+            "'SELECT p.name FROM pets AS p JOIN authors AS a ON a.id = p.id WHERE a.id = n'",
         ],
     )
     p.models(models("full_name", ", renamed_from='name'"))
@@ -191,3 +197,23 @@ def test_a_sqlite_rebuild_keeps_the_tables_triggers_and_every_row(make_project: 
     sqlite_db.execute("INSERT INTO authors (name) VALUES ('Eve')")
     assert sqlite_db.rows("SELECT what FROM audit") == [("Di",), ("Eve",)]  # the trigger fired before and after
     assert "drift: none" in p.ok("migrate:status", "--drift").output
+
+
+# ---------------------------------------------------------------- the body reader, for any names (Hypothesis)
+
+NAMES = st.from_regex(r"[a-z][a-z0-9_]{0,12}", fullmatch=True).filter(lambda n: n not in {"new", "old"})
+
+
+@settings(max_examples=200, deadline=None)
+@given(column=NAMES, dialect=st.sampled_from(["postgres", "mysql", "sqlite"]))
+def test_a_name_in_a_string_or_a_comment_is_never_a_use_and_new_dot_name_always_is(column: str, dialect: str) -> None:
+    quoted = column.replace("'", "''")
+    plpgsql = f"BEGIN RAISE NOTICE '%', '{quoted}'; -- {column}\n RETURN NEW; END"  # no SQL parser reads it
+    statement = f"SELECT 'authors.{quoted}' /* {column} */ FROM audit"
+    for body in (plpgsql, statement):
+        bodies = Bodies(dialect=dialect)
+        bodies.add("function", "f", "authors", body)
+        assert bodies.using("authors", column) == [], body
+    used = Bodies(dialect=dialect)
+    used.add("trigger", "t", "authors", f"BEGIN NEW.{column} := 1; RETURN NEW; END")
+    assert used.using("authors", column) == ["trigger t"]

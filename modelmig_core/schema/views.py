@@ -184,14 +184,62 @@ class Bodies:
         self.items.append((kind, name, table, body))
 
     def using(self, table: str, column: str) -> list[str]:
-        """``trigger name`` / ``function name`` of each body that names ``column``
-        and is on ``table`` or names it too."""
+        """``trigger name`` / ``function name`` of each body that uses
+        ``table.column``: read with sqlglot where the body parses (a column named
+        with a table or alias is that table's, ``NEW.x``/``OLD.x`` the trigger's
+        table's, a bare one any of the statement's tables'); where it does not
+        (PL/pgSQL, a whole CREATE TRIGGER), a body that holds the column's name as
+        a word and is on ``table`` or names it too."""
         out = []
         for kind, name, on, body in self.items:
-            words = body_words(body, self.dialect)
-            if column.lower() in words and (on == table or table.lower() in words):
+            pairs = body_columns(body, self.dialect, on)
+            if pairs is not None:
+                used = (table, column) in pairs or (table, ALL) in pairs
+            else:
+                words = body_words(body, self.dialect)
+                used = column.lower() in words and (on == table or table.lower() in words)
+            if used:
                 out.append(f"{kind} {name}")
         return sorted(set(out))
+
+
+def body_columns(body: str, dialect: str, on: str) -> set[tuple[str, str]] | None:
+    """{(table, column)} the statements of a body use (``on``: the table a trigger
+    is on, for NEW and OLD), or None when sqlglot does not parse every statement."""
+    import sqlglot
+    from sqlglot import exp
+
+    from .sqltext import _quiet
+
+    try:
+        with _quiet():
+            trees = [t for t in sqlglot.parse(body, read=dialect or None) if t is not None]
+    except (sqlglot.errors.SqlglotError, ValueError):
+        return None
+    if not trees or any(isinstance(t, exp.Command) or t.find(exp.Command) for t in trees):
+        return None
+    out: set[tuple[str, str]] = set()
+    for tree in trees:
+        aliases: dict[str, str] = {}
+        tables: set[str] = {on} if on else set()
+        for t in tree.find_all(exp.Table):
+            tables.add(t.name)
+            aliases[t.alias_or_name.lower()] = t.name
+            aliases[t.name.lower()] = t.name
+        for col in tree.find_all(exp.Column):
+            qualifier = col.table.lower()
+            if qualifier in ("new", "old") and on:
+                targets = [on]
+            elif qualifier and qualifier in aliases:
+                targets = [aliases[qualifier]]
+            else:
+                targets = sorted(tables)
+            name = ALL if isinstance(col.this, exp.Star) else col.name
+            out |= {(t, name) for t in targets}
+        for star in tree.find_all(exp.Star):
+            if not isinstance(star.parent, (exp.Column, exp.Count)):
+                out |= {(t, ALL) for t in tables}
+    return out
 
 
 def body_words(body: str, dialect: str) -> set[str]:
@@ -206,6 +254,11 @@ def body_words(body: str, dialect: str) -> set[str]:
     from .sqltext import _quiet
 
     kinds = {TokenType.VAR, TokenType.IDENTIFIER}
+    literals = {
+        getattr(TokenType, n)
+        for n in ("STRING", "NATIONAL_STRING", "BIT_STRING", "HEX_STRING", "BYTE_STRING", "UNICODE_STRING", "NUMBER")
+        if hasattr(TokenType, n)
+    }
     words: set[str] = set()
     todo = [body]
     while todo:
@@ -224,7 +277,7 @@ def body_words(body: str, dialect: str) -> set[str]:
                 words.add(token.text.lower())
             elif token.token_type in (TokenType.HEREDOC_STRING, TokenType.RAW_STRING) and token.text != text:
                 todo.append(token.text)  # a dollar-quoted body: its own words
-            elif token.text.isidentifier():  # a keyword used as a name (NEW, OLD, a column named like a keyword)
+            elif token.token_type not in literals and token.text.isidentifier():  # a keyword used as a name
                 words.add(token.text.lower())
     return words
 
