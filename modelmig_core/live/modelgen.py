@@ -923,5 +923,6 @@ def write_models(
         if not same:  # the formatter changed what the module says: keep what was checked
             path.write_text(source, encoding="utf-8")
     rel = os.path.relpath(path, Path.cwd())
-    echo(f"Wrote {rel}: {len(g.models)} model(s) from connection {target.name}")
+    views = f" and {len(g.views)} view model(s)" if g.views else ""
+    echo(f"Wrote {rel}: {len(g.models)} model(s){views} from connection {target.name}")
     return path
