@@ -336,6 +336,7 @@ SHAPES = {
     "cte": "WITH recent AS (SELECT user_id FROM posts WHERE id > 10) SELECT DISTINCT user_id FROM recent",
     "subquery": "SELECT id FROM users WHERE id IN (SELECT user_id FROM posts)",
     "left join": "SELECT u.email, coalesce(p.title, '') AS title FROM users u LEFT JOIN posts p ON p.user_id = u.id",
+    "literals": "SELECT id, 'a\\b' AS slash, 'it''s' AS quote FROM users",
 }
 
 POSTS = """
@@ -381,3 +382,6 @@ def test_selects_of_every_common_shape_read_back_with_no_drift(
     assert "drift: none" in status.output, status.output
     if shape == "star":
         assert db.rows("SELECT nick FROM shape") == []
+    if shape == "literals":  # a backslash and a quote kept as written, on MariaDB too
+        db.execute("INSERT INTO users (email) VALUES ('a@x')")
+        assert db.rows("SELECT slash, quote FROM shape") == [("a\\b", "it's")]
