@@ -204,6 +204,17 @@ def feature_refusals(features: Features, state: Any, steps: Sequence[Step] = ())
     if not isinstance(state, State):
         return []  # another family's state: its driver says what it refuses
     out = []
+    if not features.materialized_views:
+        out += [
+            Refusal(
+                v.name,
+                "materialized",
+                f"materialized view {v.name}: the database has no materialized views (materialized_views=False); "
+                "make it a plain view (leave materialized out)",
+            )
+            for v in state.views.values()
+            if v.materialized
+        ]
     for t in state.tables.values():
         if not features.foreign_keys:
             out += [

@@ -385,3 +385,58 @@ def test_selects_of_every_common_shape_read_back_with_no_drift(
     if shape == "literals":  # a backslash and a quote kept as written, on MariaDB too
         db.execute("INSERT INTO users (email) VALUES ('a@x')")
         assert db.rows("SELECT slash, quote FROM shape") == [("a\\b", "it's")]
+
+
+MATERIALIZED = """
+
+class EmailCount(View):
+    view = "email_counts"
+    select = "SELECT count(*) AS n FROM users"
+    materialized = True
+"""
+
+
+def test_a_materialized_view_model_on_postgresql(make_project: Any, pg_db: ServerDb) -> None:
+    p = make_project({"main": {"url": pg_db.url}})
+    pg_db.execute("SELECT 1")
+    p.models(models() + MATERIALIZED)
+    p.ok("make:migration", "--name", "v1")
+    assert "materialized=True" in p.migration_files()[-1].read_text()
+    p.ok("migrate:run")
+    assert pg_db.rows("SELECT matviewname FROM pg_matviews") == [("email_counts",)]
+    status = p.ok("migrate:status", "--drift")
+    assert "drift: none" in status.output and "unmanaged" not in status.output, status.output
+    pg_db.execute("INSERT INTO users (email) VALUES ('a@x'), ('b@x')")
+    # a change to the table it reads: dropped and made again, its rows computed again
+    p.models(models("address", renamed_from="email") + MATERIALIZED)
+    p.ok("make:migration", "--name", "rename", env={"MODELMIG_NOW": "2026-12-31T00:00:00"})
+    p.ok("migrate:run")
+    assert pg_db.rows("SELECT n FROM email_counts") == [(2,)]
+    assert "drift: none" in p.ok("migrate:status", "--drift").output
+    # made a plain view by hand: drift says so
+    pg_db.execute("DROP MATERIALIZED VIEW email_counts")
+    pg_db.execute("CREATE VIEW email_counts AS SELECT count(*) AS n FROM users")
+    status = p.run("migrate:status", "--drift")
+    assert "changed view email_counts: materialized, now not materialized" in status.output, status.output
+    pg_db.execute("DROP VIEW email_counts")
+    pg_db.execute("CREATE MATERIALIZED VIEW email_counts AS SELECT count(*) AS n FROM users")
+    p.ok("migrate:rollback")
+    assert pg_db.rows("SELECT n FROM email_counts") == [(2,)]
+    assert "drift: none" in p.ok("migrate:status", "--drift").output
+    # make:models writes it back as a materialized view model
+    other = make_project({"main": {"url": pg_db.url}})
+    other.ok("make:models")
+    assert "materialized = True" in (other.root / "models.py").read_text()
+
+
+@pytest.mark.parametrize("driver", ["sqlite", "mysql"])
+def test_a_materialized_view_is_refused_at_make_time_where_the_database_has_none(
+    make_project: Any, request: pytest.FixtureRequest, driver: str
+) -> None:
+    db: ServerDb = request.getfixturevalue(f"{driver}_db")
+    p = make_project({"main": {"url": db.url}})
+    p.models(models() + MATERIALIZED)
+    result = p.run("make:migration")
+    assert result.exit_code != 0
+    assert "model EmailCount" in result.output and "materialized_views" in result.output, result.output
+    assert not p.migration_files()

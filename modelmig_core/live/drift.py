@@ -168,7 +168,12 @@ def views_for(state: Any, source: str, driver: Any) -> Any:
 def managed_views(objects: list[Unmanaged], state: Any) -> list[Unmanaged]:
     """``objects`` but the views ``state`` holds (a view model's view is managed)."""
     views = getattr(state, "views", None) or {}
-    return [o for o in objects if not (o.kind == "view" and o.name in views)]
+
+    def managed(o: Unmanaged) -> bool:
+        view = views.get(o.name)
+        return view is not None and o.kind == ("materialized view" if view.materialized else "view")
+
+    return [o for o in objects if not managed(o)]
 
 
 def drift(runner: Runner) -> DriftReport:

@@ -238,18 +238,20 @@ class ViewSource:
     cls: str
     name: str
     select: str
+    materialized: bool = False
 
     def shape(self) -> tuple[Any, ...]:
-        return (self.cls, self.name, self.select)
+        return (self.cls, self.name, self.select, self.materialized)
 
     def lines(self) -> list[str]:
-        return [f"class {self.cls}(View):", f"    view = {literal(self.name)}", f"    select = {literal(self.select)}"]
+        out = [f"class {self.cls}(View):", f"    view = {literal(self.name)}", f"    select = {literal(self.select)}"]
+        return out + (["    materialized = True"] if self.materialized else [])
 
     def model(self) -> type[Model]:
         from ..model.dsl import View
 
         body = {"__module__": MODULE, "__qualname__": self.cls, "view": self.name, "select": self.select}
-        return type(self.cls, (View,), body)
+        return type(self.cls, (View,), {**body, "materialized": self.materialized})
 
 
 @dataclass
@@ -705,9 +707,12 @@ def _view(node: ast.ClassDef) -> tuple[Any, ...]:
         if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
             raise Unreadable(f"line {stmt.lineno}: unexpected {type(stmt).__name__} in class {node.name}")
         found[stmt.targets[0].id] = _value(stmt.value)
+    materialized = found.pop("materialized", False)
     if set(found) != {"view", "select"} or not all(isinstance(v, str) for v in found.values()):
         raise Unreadable(f"line {node.lineno}: class {node.name} is not a view and its SELECT")
-    return (node.name, found["view"], found["select"])
+    if materialized is not True and materialized is not False:
+        raise Unreadable(f"line {node.lineno}: class {node.name}: materialized is not True")
+    return (node.name, found["view"], found["select"], materialized)
 
 
 def _model(node: ast.ClassDef, plugin_fns: dict[str, str] | None = None) -> tuple[Any, ...]:
@@ -847,7 +852,7 @@ def view_models(live: State, target: Target, source: str, taken: set[str], table
         base, n = cls, 2
         while cls in used:
             cls, n = f"{base}{n}", n + 1
-        made = ViewSource(cls, name, select)
+        made = ViewSource(cls, name, select, view.materialized)
         try:
             compile_view(made.model())
         except ModelError:
@@ -881,8 +886,8 @@ def write_models(
     # with --table: the objects that depend on a chosen table
     g.objects = [o for o in objects if not tables or set(o.tables) & set(state.tables)]
     g.views = view_models(live, target, config.sql_dialect_of(target.chain), {m.cls for m in g.models}, tables)
-    written = {v.name for v in g.views}
-    g.objects = [o for o in g.objects if not (o.kind == "view" and o.name in written)]
+    written = {(v.name, "materialized view" if v.materialized else "view") for v in g.views}
+    g.objects = [o for o in g.objects if (o.name, o.kind) not in written]
     if not g.models:
         raise ModelmigError(f"{target.name}: no table of the database can be written as a model: {shown(g.notes[0])}")
     for note in g.notes[: len(g.notes) - len(g.objects)]:

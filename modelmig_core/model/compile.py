@@ -111,7 +111,10 @@ def compile_view(model: type[Model]) -> View:
     except NotFaithful as exc:
         if not str(exc).startswith("cannot be read as"):  # a dialect's own syntax: make checks it per connection
             raise ModelError(f"{where(model, 'select')}: view {name}: the SELECT {exc}") from None
-    return View(name, select)
+    materialized = getattr(model, "materialized", False)
+    if not isinstance(materialized, bool):
+        raise ModelError(f"{where(model, 'materialized')}: materialized must be True or False")
+    return View(name, select, materialized)
 
 
 def value_problem(col: Column, value: Any) -> str | None:

@@ -125,6 +125,8 @@ class View(Model):
     abstract: ClassVar[bool] = True
     view: ClassVar[str] = ""
     select: ClassVar[str] = ""
+    #: a materialized view (its rows stored; PostgreSQL: refused at make time where the database has none)
+    materialized: ClassVar[bool] = False
 
 
 def is_view(model: type[Model]) -> bool:

@@ -255,6 +255,9 @@ def compare_views(expected: State, live: State, known: set[str]) -> list[Differe
         elif a is None:
             if name in known:
                 out.append(Difference("extra", "view", name, b.select))
+        elif a.materialized != b.materialized:
+            said = {True: "materialized", False: "not materialized"}
+            out.append(Difference("changed", "view", name, f"{said[a.materialized]}, now {said[b.materialized]}"))
         elif a.select != b.select:
             out.append(Difference("changed", "view", name, f"SELECT {a.select!r} is now {b.select!r}"))
     return out

@@ -91,6 +91,8 @@ class View(Value):
 
     name: str
     select: str
+    #: a materialized view (PostgreSQL's: its rows are stored, computed when it is created)
+    materialized: bool = False
 
 
 #: the core's kinds, in the order a migration file writes them on a Table

@@ -661,8 +661,12 @@ class Renderer:
     # ------------------------------------------------------------ views the models declare
 
     def view_sql(self, view: Any) -> str:
-        """``CREATE VIEW name AS <the SELECT in this dialect>``."""
-        return f"CREATE VIEW {self.q(view.name)} AS {self.model_sql(view.select, query=True)}"
+        """``CREATE [MATERIALIZED] VIEW name AS <the SELECT in this dialect>``."""
+        kind = "MATERIALIZED VIEW" if view.materialized else "VIEW"
+        return f"CREATE {kind} {self.q(view.name)} AS {self.model_sql(view.select, query=True)}"
+
+    def drop_view_sql(self, view: Any) -> str:
+        return f"DROP {'MATERIALIZED VIEW' if view.materialized else 'VIEW'} {self.q(view.name)}"
 
     def view_created(self, name: str, sql: str) -> None:
         """Keep the live facts up to date: view ``name`` now exists (``sql`` creates it)."""
@@ -687,7 +691,7 @@ class Renderer:
     @renders_operation(ops.DropView)
     def op_drop_view(self, op: Any, step: Step) -> list[str]:
         self.view_dropped(op.view.name)
-        return [f"DROP VIEW {self.q(op.view.name)}"]
+        return [self.drop_view_sql(op.view)]
 
     @renders_operation(ops.ReplaceView)
     def op_replace_view(self, op: Any, step: Step) -> list[str]:
@@ -696,7 +700,7 @@ class Renderer:
         sql = self.view_sql(op.new)
         self.view_dropped(op.old.name)
         self.view_created(op.new.name, sql)
-        return [f"DROP VIEW {self.q(op.old.name)}", sql]
+        return [self.drop_view_sql(op.old), sql]
 
     @renders_operation(ops.RunSQL)
     def op_run_sql(self, op: Any, step: Step) -> list[str]:

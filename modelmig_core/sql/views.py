@@ -73,6 +73,25 @@ def read_views(insp: Any, dialect: str, skip: Callable[[str], bool]) -> dict[str
         select = select_of(str(definition), dialect) if definition else None
         if select is not None:
             out[name] = View(name, select)
+    return out | read_materialized(insp, dialect, skip)
+
+
+def read_materialized(insp: Any, dialect: str, skip: Callable[[str], bool]) -> dict[str, View]:
+    """The materialized views (where the dialect has them) whose definition reads as
+    one SELECT and that have no index (an index on one is not held by a View model:
+    it stays an unmanaged object, named with its index)."""
+    out: dict[str, View] = {}
+    try:
+        names = sorted(insp.get_materialized_view_names())
+    except (NotImplementedError, AttributeError):
+        return out
+    for name in names:
+        if skip(name) or insp.get_indexes(name):
+            continue
+        definition = insp.get_view_definition(name)
+        select = select_of(str(definition), dialect) if definition else None
+        if select is not None:
+            out[name] = View(name, select, materialized=True)
     return out
 
 
@@ -129,5 +148,5 @@ def comparable_views(state: State, dialect: str, normalize: Callable[[str], str]
     for name in view_order(state.views):
         text, columns = normalized_select(state.views[name].select, dialect, schema, normalize)
         schema[name] = {c: "int" for c in columns}
-        out[name] = View(name, text)
+        out[name] = View(name, text, state.views[name].materialized)
     return dict(sorted(out.items()))

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ...errors import MigrationFileError
 from ..state import State, View
 from .base import Operation
+
+
+def _kind(view: View) -> str:
+    return "materialized view" if view.materialized else "view"
 
 
 def _view_of(state: State, name: str) -> View:
@@ -32,7 +37,10 @@ class CreateView(Operation):
         return DropView(self.view)
 
     def describe(self) -> str:
-        return f"create view {self.view.name}"
+        return f"create {_kind(self.view)} {self.view.name}"
+
+    def requires(self, before: Any) -> tuple[str, ...]:
+        return ("materialized_views",) if self.view.materialized else ()
 
     @property
     def subject(self) -> str | None:
@@ -53,7 +61,7 @@ class DropView(Operation):
         return CreateView(self.view)
 
     def describe(self) -> str:
-        return f"drop view {self.view.name}"
+        return f"drop {_kind(self.view)} {self.view.name}"
 
     @property
     def subject(self) -> str | None:
@@ -78,7 +86,10 @@ class ReplaceView(Operation):
         return ReplaceView(self.new, self.old)
 
     def describe(self) -> str:
-        return f"replace view {self.new.name}"
+        return f"replace {_kind(self.new)} {self.new.name}"
+
+    def requires(self, before: Any) -> tuple[str, ...]:
+        return ("materialized_views",) if self.new.materialized else ()
 
     @property
     def subject(self) -> str | None:
