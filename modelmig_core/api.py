@@ -96,7 +96,7 @@ if TYPE_CHECKING:
     from .history.migrations import Migration
     from .hookspecs import HookContext, hookimpl
     from .model.compile import column_specs, compile_column, table_name, where
-    from .model.dsl import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Model, RelationSpec
+    from .model.dsl import CheckSpec, ColumnSpec, ForeignKeySpec, IndexSpec, Model, RelationSpec, View
     from .model.family import Family
     from .run.guard import in_production
     from .run.lint import LintFinding
@@ -110,15 +110,18 @@ if TYPE_CHECKING:
         AlterColumn,
         CreateIndex,
         CreateTable,
+        CreateView,
         DropCheck,
         DropColumn,
         DropForeignKey,
         DropIndex,
         DropTable,
         DropUnique,
+        DropView,
         Operation,
         RenameColumn,
         RenameTable,
+        ReplaceView,
         RunPython,
         RunSQL,
     )
@@ -187,6 +190,10 @@ _WHERE: dict[str, str] = {
     "MigrationApplied": ".commands",
     "subscribe": ".commands",
     "Model": ".model.dsl",
+    "View": ".model.dsl",
+    "CreateView": ".schema.operations",
+    "DropView": ".schema.operations",
+    "ReplaceView": ".schema.operations",
     "ModelError": ".errors",
     "ModelmigError": ".errors",
     "AddCheck": ".schema.operations",
@@ -282,6 +289,7 @@ __all__ = [
     "Cost",
     "CreateIndex",
     "CreateTable",
+    "CreateView",
     "DiffContext",
     "DiffHints",
     "Difference",
@@ -294,6 +302,7 @@ __all__ = [
     "DropMember",
     "DropTable",
     "DropUnique",
+    "DropView",
     "Event",
     "Family",
     "Features",
@@ -332,6 +341,7 @@ __all__ = [
     "RenameColumn",
     "RenameTable",
     "Renderer",
+    "ReplaceView",
     "RunPython",
     "RunSQL",
     "Session",
@@ -348,6 +358,7 @@ __all__ = [
     "Unique",
     "Unmanaged",
     "Value",
+    "View",
     "check_driver",
     "column_specs",
     "compile_column",

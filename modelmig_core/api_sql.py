@@ -17,6 +17,9 @@ SQL text (read with sqlglot, never with regular expressions):
 - ``ViewColumns`` / ``views_using(facts, table, column)``: which views use which
   columns (a renderer keeps them to carry views through a table rebuild);
   ``columns_of_view(sql, dialect)``: the (table, column) pairs a view's SQL reads.
+- ``Bodies`` / ``bodies_using(facts, table, column)``: the triggers, functions and
+  procedures whose bodies name a column (a session's ``live_facts`` carries
+  ``bodies``; the base renderer then refuses a drop or rename of that column).
 
 Command-line tools (a backup through ``pg_dump``, ``mariadb-dump``):
 ``find_tool``, ``run_tool``, ``tool_lines``, ``tool_writing``.
@@ -32,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .schema.sqltext import parse_statement
-    from .schema.views import ViewColumns, columns_of_view, views_using
+    from .schema.views import Bodies, ViewColumns, bodies_using, columns_of_view, views_using
     from .sql.reflect import NOW, Expression, function_called, generic_type, normalize_sql, parse_default, raw_type
     from .sql.tools import find_tool, run_tool, tool_lines, tool_writing
 
@@ -50,6 +53,8 @@ _WHERE: dict[str, str] = {
     "tool_lines": ".sql.tools",
     "tool_writing": ".sql.tools",
     "ViewColumns": ".schema.views",
+    "Bodies": ".schema.views",
+    "bodies_using": ".schema.views",
     "views_using": ".schema.views",
     "columns_of_view": ".schema.views",
     "parse_statement": ".schema.sqltext",
@@ -57,8 +62,10 @@ _WHERE: dict[str, str] = {
 
 __all__ = [
     "NOW",
+    "Bodies",
     "Expression",
     "ViewColumns",
+    "bodies_using",
     "columns_of_view",
     "find_tool",
     "function_called",

@@ -96,6 +96,7 @@ class Features:
     progress_ledger: bool = False  # the ledger counts statements done (no transactional DDL)
     backup: bool = True  # Driver.backup works (the production guard refuses destructive commands without it)
     max_identifier_length: int | None = None
+    materialized_views: bool = False  # CREATE MATERIALIZED VIEW (a View model with materialized = True)
 
     def but(self, **changes: Any) -> Features:
         """A copy with ``changes``; an unknown flag name is an error, not a new flag."""

@@ -22,11 +22,11 @@ from .errors import ConfigError, ModelError
 from .history.migrations import render
 from .history.project import Desired, desired_states
 from .history.replay import chain_head, replay_chain
-from .model.compile import table_name, where
-from .model.dsl import Model
+from .model.compile import check_view_columns, table_name, where
+from .model.dsl import Model, is_view
 from .registry import Registry
 from .schema.diff import DiffHints, inverse_operations
-from .schema.operations import AlterColumn, Operation, RunPython
+from .schema.operations import AlterColumn, CreateView, Operation, ReplaceView, RunPython
 from .schema.operations.members import AddMember
 from .schema.state import Column, State
 from .targets import chain_map, driver_of
@@ -205,6 +205,17 @@ def feature_refusals(features: Features, state: Any, steps: Sequence[Step] = ())
     if not isinstance(state, State):
         return []  # another family's state: its driver says what it refuses
     out = []
+    if not features.materialized_views:
+        out += [
+            Refusal(
+                v.name,
+                "materialized",
+                f"materialized view {v.name}: the database has no materialized views (materialized_views=False); "
+                "make it a plain view (leave materialized out)",
+            )
+            for v in state.views.values()
+            if v.materialized
+        ]
     for t in state.tables.values():
         if not features.foreign_keys:
             out += [
@@ -523,6 +534,11 @@ def _planned(
     ops = [op for result in plugins.hook.diff(old=head, new=target, hints=hints) for op in result]
     if not ops:
         return None
+    created = {op.view.name for op in ops if isinstance(op, CreateView)}
+    created |= {op.new.name for op in ops if isinstance(op, ReplaceView)}
+    if created:  # a view made again must read columns that exist
+        models = {table_name(m): m for m in desired.models if is_view(m)}
+        check_view_columns(target.views, target.tables, models, created & set(models))
     state: Any = head
     for op in ops:
         state = op.state_forwards(state)
@@ -556,7 +572,7 @@ def only_models(head: State, desired: Desired, named: list[type[Model]]) -> tupl
     """The state the migrations have, with only the ``named`` models' tables (and
     the pivots generated between two of them) brought to what the models say."""
     target: State = desired.state
-    tables = {table_name(m) for m in named}
+    tables = {table_name(m) for m in named if not is_view(m)}
     tables |= {p for p, sides in generated_pivots(desired).items() if sides <= tables}
     hints: DiffHints = desired.hints
     out = dict(head.tables)
@@ -565,7 +581,9 @@ def only_models(head: State, desired: Desired, named: list[type[Model]]) -> tupl
         if old is not None:
             out.pop(old, None)
         out[t] = target.tables[t]
-    state = State(dict(sorted(out.items())))
+    views = dict(head.views)  # the named view models' views as the models say, the others as they are
+    views.update({v: target.views[v] for v in (table_name(m) for m in named if is_view(m))})
+    state = State(dict(sorted(out.items())), dict(sorted(views.items())))
     origins = hints.origins
     for t in sorted(tables):
         for fk in state.tables[t].foreign_keys:
@@ -590,7 +608,7 @@ def without_new_pivots(head: State, target: State, generated: set[str]) -> State
     """``target`` with the generated pivot tables as the migrations have them now."""
     tables = {n: t for n, t in target.tables.items() if n not in generated}
     tables |= {n: head.tables[n] for n in generated if n in head.tables}
-    return State(dict(sorted(tables.items())))
+    return State(dict(sorted(tables.items())), target.views)
 
 
 def plan_empty(

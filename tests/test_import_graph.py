@@ -94,6 +94,7 @@ LAYER: dict[str, str] = {
     "sql.driver": "sql",
     "sql.render": "sql",
     "sql.reflect": "sql",
+    "sql.views": "sql",
     "sql.tools": "sql",
     "sql.dataloss": "sql",
     # registry: drivers and plugins found by name, and the driver contract they meet
@@ -112,6 +113,7 @@ LAYER: dict[str, str] = {
     "schema.state": "schema",
     "schema.diff": "schema",
     "schema.diff.checks": "schema",
+    "schema.diff.views": "schema",
     "schema.diff.columns": "schema",
     "schema.diff.context": "schema",
     "schema.diff.foreign_keys": "schema",
@@ -130,6 +132,7 @@ LAYER: dict[str, str] = {
     "schema.operations.members": "schema",
     "schema.operations.raw": "schema",
     "schema.operations.tables": "schema",
+    "schema.operations.views": "schema",
     "schema.operations.uniques": "schema",
     "schema.sqltext": "schema",
     "schema.transpile": "schema",

@@ -295,7 +295,7 @@ SPOKEN = {
     "uniques": ("unique",),
     "indexes": ("index",),
     "checks": ("check",),
-    "dump": ("primary key", "index", "unique", "foreign key", "constraint", "check"),
+    "dump": ("primary key", "index", "unique", "foreign key", "constraint", "check", "view"),
 }
 
 
@@ -320,7 +320,8 @@ def reported(diff: Difference, said: str) -> bool:
 
 
 #: the objects the models hold, as the dumps name their kinds
-HELD = ("table", "index", "constraint", "foreign key")
+#: (a view is a View model when its SELECT reads as one SELECT: test_views_as_models.py)
+HELD = ("table", "index", "constraint", "foreign key", "view")
 #: pg_dump's TOC types -> the kinds make:models names (None: part of another
 #: object, or held by the models: compared, not counted as unmanaged)
 PG_DUMP_KINDS = {

@@ -128,11 +128,17 @@ def test_every_object_outside_the_models_is_named_by_make_models_drift_and_basel
 ) -> None:
     db: ServerDb = request.getfixturevalue(f"{driver}_db")
     expected = make_database(db)
+    # a view (a materialized one without an index too) whose SELECT reads as one SELECT
+    # becomes a view model (test_views_as_models.py);
+    # the view with a line break in its name cannot be a model's name and stays unmanaged
+    expected = expected - {("view", "author_names"), ("materialized view", "author_count")}
     p = make_project({"main": {"url": db.url}})
 
     made = p.ok("make:models")
     source = (p.root / "models.py").read_text()
+    assert "class AuthorName(View):" in source
     entries = unmanaged_of(source)
+    assert not named(entries, "view", "author_names")
     missing = sorted(o for o in expected if not named(entries, *o))
     assert missing == [], f"not in UNMANAGED: {missing}\n{entries}"
     kinds: dict[str, int] = {}
@@ -151,7 +157,7 @@ def test_every_object_outside_the_models_is_named_by_make_models_drift_and_basel
         for stmt in node.body
         if isinstance(stmt, ast.Assign) and getattr(stmt.targets[0], "id", None) == "table"
     ]
-    assert tables == ["authors"]  # no model for a view, a virtual table or its shadow tables
+    assert tables == ["authors"]  # no table model for a view, a virtual table or its shadow tables
 
     p.ok("make:migration")
     baseline = p.ok("migrate:baseline")
@@ -170,7 +176,7 @@ def test_every_object_outside_the_models_is_named_by_make_models_drift_and_basel
     assert as_json.exit_code == 0, as_json.output
     found = json.loads(as_json.stdout)["connections"][0]["unmanaged"]
     assert {(o["kind"], o["name"]) for o in found} == expected
-    view = next(o for o in found if o["name"] == "author_names")
+    view = next(o for o in found if o["name"] == HOSTILE)
     assert view["tables"] == ["authors"]
 
 

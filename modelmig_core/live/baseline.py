@@ -18,7 +18,7 @@ from ..driver import LedgerRow
 from ..errors import InterruptedMigration, MigrationFileError, ModelmigError
 from ..run.ledger import now
 from ..schema.views import unmanaged_summary
-from .drift import compare_live, live_objects
+from .drift import compare_live, live_objects, managed_views
 from .modelgen import shown
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ def baseline(runner: Runner, to: str | None = None) -> int:
             return 0
         family = runner.registry.family(runner.family)
         comparison = compare_live(runner, expected, family)
-        objects = live_objects(runner)
+        objects = managed_views(live_objects(runner), expected)  # a view model's view is not listed
         if objects:
             runner.echo(
                 shown(

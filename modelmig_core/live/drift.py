@@ -140,7 +140,40 @@ def compare_live(runner: Runner, expected: Any, family: Family) -> Comparison:
         raise ModelmigError(f"{runner.target.name}: {exc}") from None
     compare = family.compare or compare_whole(family.name)
     known = known_names(family, expected, live, runner)
+    expected = views_for(expected, runner.config.sql_dialect_of(runner.chain), driver)
     return compare(driver.comparable(expected), driver.comparable(live), known)
+
+
+def views_for(state: Any, source: str, driver: Any) -> Any:
+    """``state`` with its views' SELECTs written in ``driver``'s dialect (from the
+    chain's ``sql_dialect``), as the driver created them; one that has no faithful
+    form is left as written (make refused it)."""
+    views = getattr(state, "views", None)
+    target = getattr(driver, "sqlglot_dialect", None)
+    if not views or target is None:
+        return state
+    from dataclasses import replace
+
+    from ..schema.transpile import NotFaithful, transpile
+
+    out = {}
+    for name, view in views.items():
+        try:
+            out[name] = replace(view, select=transpile(view.select, source, target, query=True))
+        except NotFaithful:
+            out[name] = view
+    return replace(state, views=out)
+
+
+def managed_views(objects: list[Unmanaged], state: Any) -> list[Unmanaged]:
+    """``objects`` but the views ``state`` holds (a view model's view is managed)."""
+    views = getattr(state, "views", None) or {}
+
+    def managed(o: Unmanaged) -> bool:
+        view = views.get(o.name)
+        return view is not None and o.kind == ("materialized view" if view.materialized else "view")
+
+    return [o for o in objects if not managed(o)]
 
 
 def drift(runner: Runner) -> DriftReport:
@@ -174,5 +207,5 @@ def drift(runner: Runner) -> DriftReport:
         comparison.differences,
         comparison.unmanaged,
         comparison.unmanaged_kind,
-        live_objects(runner),
+        managed_views(live_objects(runner), expected),
     )

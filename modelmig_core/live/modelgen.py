@@ -59,7 +59,7 @@ from ..vocabulary.kinds import Kind, kind_named, plugin_kinds
 from ..vocabulary.naming import index_name
 
 Echo = Callable[[str], None]
-DSL_NAMES = ("Model", "check", "column", "foreign_key", "index", "relation", "unique")
+DSL_NAMES = ("Model", "View", "check", "column", "foreign_key", "index", "relation", "unique")
 DSL: dict[str, Callable[..., Any]] = {
     "check": check,
     "column": column,
@@ -231,6 +231,29 @@ class ModelSource:
         return type(self.cls, (Model,), body)
 
 
+@dataclass(frozen=True)
+class ViewSource:
+    """One view model: its class, the view's name and its SELECT."""
+
+    cls: str
+    name: str
+    select: str
+    materialized: bool = False
+
+    def shape(self) -> tuple[Any, ...]:
+        return (self.cls, self.name, self.select, self.materialized)
+
+    def lines(self) -> list[str]:
+        out = [f"class {self.cls}(View):", f"    view = {literal(self.name)}", f"    select = {literal(self.select)}"]
+        return out + (["    materialized = True"] if self.materialized else [])
+
+    def model(self) -> type[Model]:
+        from ..model.dsl import View
+
+        body = {"__module__": MODULE, "__qualname__": self.cls, "view": self.name, "select": self.select}
+        return type(self.cls, (View,), {**body, "materialized": self.materialized})
+
+
 @dataclass
 class Generated:
     connection: str
@@ -238,16 +261,18 @@ class Generated:
     left_out: list[str] = field(default_factory=list)  # notes on tables the models leave out
     #: the database's objects outside the models (views, triggers, functions, ...)
     objects: list[Unmanaged] = field(default_factory=list)
+    #: the views written as view models (their SELECT read as one SELECT)
+    views: list[ViewSource] = field(default_factory=list)
 
     @property
     def notes(self) -> list[str]:
         return [*self.left_out, *(n for m in self.models for n in m.notes), *(o.line for o in self.objects)]
 
     def shape(self) -> tuple[Any, ...]:
-        return (self.notes, [m.shape() for m in self.models])
+        return (self.notes, [m.shape() for m in self.models], [v.shape() for v in self.views])
 
     def source(self) -> str:
-        uses = {"Model"} | {u for m in self.models for u in m.uses}
+        uses = {"Model"} | {u for m in self.models for u in m.uses} | ({"View"} if self.views else set())
         out = [
             '"""'
             + escape(f"The tables of connection {self.connection} as models (written by modelmig make:models).")
@@ -266,6 +291,8 @@ class Generated:
             out += [f"{NOTES_NAME} = ("] + [f"    {literal(n)}," for n in self.notes] + [")"]
         for m in self.models:
             out += ["", "", *m.lines()]
+        for v in self.views:
+            out += ["", "", *v.lines()]
         return "\n".join(out) + "\n"
 
     def build(self) -> list[type[Model]]:
@@ -645,6 +672,7 @@ def read_back(source: str) -> tuple[Any, ...]:
     tree = ast.parse(source, "<make:models>")
     notes: list[str] = []
     models: list[tuple[Any, ...]] = []
+    views: list[tuple[Any, ...]] = []
     kind_modules = {k.model_module for k in plugin_kinds() if k.model_module}
     plugin_fns: dict[str, str] = {}
     for i, node in enumerate(tree.body):
@@ -669,11 +697,31 @@ def read_back(source: str) -> tuple[Any, ...]:
                 raise Unreadable(f"line {node.lineno}: {NOTES_NAME} is not a tuple of strings")
             notes += value
             continue
+        if isinstance(node, ast.ClassDef) and [getattr(b, "id", None) for b in node.bases] == ["View"]:
+            views.append(_view(node))
+            continue
         if isinstance(node, ast.ClassDef):
             models.append(_model(node, plugin_fns))
             continue
         raise Unreadable(f"line {node.lineno}: unexpected {type(node).__name__}")
-    return (notes, models)
+    return (notes, models, views)
+
+
+def _view(node: ast.ClassDef) -> tuple[Any, ...]:
+    """A view model: ``view`` and ``select`` string literals, nothing else."""
+    if node.keywords or node.decorator_list:
+        raise Unreadable(f"line {node.lineno}: class {node.name} is not a plain View")
+    found: dict[str, Any] = {}
+    for stmt in node.body:
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+            raise Unreadable(f"line {stmt.lineno}: unexpected {type(stmt).__name__} in class {node.name}")
+        found[stmt.targets[0].id] = _value(stmt.value)
+    materialized = found.pop("materialized", False)
+    if set(found) != {"view", "select"} or not all(isinstance(v, str) for v in found.values()):
+        raise Unreadable(f"line {node.lineno}: class {node.name} is not a view and its SELECT")
+    if materialized is not True and materialized is not False:
+        raise Unreadable(f"line {node.lineno}: class {node.name}: materialized is not True")
+    return (node.name, found["view"], found["select"], materialized)
 
 
 def _model(node: ast.ClassDef, plugin_fns: dict[str, str] | None = None) -> tuple[Any, ...]:
@@ -791,6 +839,38 @@ def unsaid(models: list[type[Model]], live: State, target: Target) -> list[str]:
     return out
 
 
+def view_models(live: State, target: Target, source: str, taken: set[str], tables: list[str]) -> list[ViewSource]:
+    """The live views as view models: each SELECT written in the chain's
+    ``sql_dialect`` (a view with no faithful form there stays an unmanaged object);
+    with ``--table``, the views that read a chosen table."""
+    from ..model.compile import compile_view
+    from ..schema.transpile import NotFaithful, transpile
+    from ..schema.views import tables_read
+
+    dialect = getattr(target.driver, "sqlglot_dialect", "") or ""
+    used = {*DSL_NAMES, NOTES_NAME, *taken}
+    out: list[ViewSource] = []
+    for name, view in sorted(live.views.items()):
+        if tables and not tables_read(view.select, dialect) & set(tables):
+            continue
+        try:
+            select = transpile(view.select, dialect, source, query=True)
+        except NotFaithful:
+            continue
+        cls = class_name(name)
+        base, n = cls, 2
+        while cls in used:
+            cls, n = f"{base}{n}", n + 1
+        made = ViewSource(cls, name, select, view.materialized)
+        try:
+            compile_view(made.model())
+        except ModelError:
+            continue
+        used.add(cls)
+        out.append(made)
+    return out
+
+
 def checked_source(g: Generated) -> str:
     """The module's source, parsed and read back equal to its description."""
     source = g.source()
@@ -814,6 +894,9 @@ def write_models(
     g.left_out += [line for table, line in seen if table in state.tables]
     # with --table: the objects that depend on a chosen table
     g.objects = [o for o in objects if not tables or set(o.tables) & set(state.tables)]
+    g.views = view_models(live, target, config.sql_dialect_of(target.chain), {m.cls for m in g.models}, tables)
+    written = {(v.name, "materialized view" if v.materialized else "view") for v in g.views}
+    g.objects = [o for o in g.objects if (o.name, o.kind) not in written]
     if not g.models:
         raise ModelmigError(f"{target.name}: no table of the database can be written as a model: {shown(g.notes[0])}")
     for note in g.notes[: len(g.notes) - len(g.objects)]:
@@ -854,5 +937,6 @@ def write_models(
         if not same:  # the formatter changed what the module says: keep what was checked
             path.write_text(source, encoding="utf-8")
     rel = os.path.relpath(path, Path.cwd())
-    echo(f"Wrote {rel}: {len(g.models)} model(s) from connection {target.name}")
+    views = f" and {len(g.views)} view model(s)" if g.views else ""
+    echo(f"Wrote {rel}: {len(g.models)} model(s){views} from connection {target.name}")
     return path

@@ -10,11 +10,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import ModelError
-from ..schema.state import Check, Column, ForeignKey, Index, State, Table, Unique
+from ..schema.state import Check, Column, ForeignKey, Index, State, Table, Unique, View
 from ..vocabulary.column_types import BUILTIN_TYPES, COLUMN_OPTIONS, INTEGER_RANGES, ColumnType, register, type_of
 from ..vocabulary.kinds import Kind, ModelProblem, plugin_kinds
 from ..vocabulary.naming import foreign_key_name, index_name, snake
-from .dsl import ColumnSpec, Model, RelationSpec
+from .dsl import ColumnSpec, Model, RelationSpec, is_view
 from .kinds import BUILTIN_KINDS
 
 RELATION_KINDS = frozenset({"belongsTo", "hasOne", "hasMany", "belongsToMany", "morphTo", "morphMany"})
@@ -57,6 +57,9 @@ def name_problem(model: type[Model], name: Any) -> str | None:
 
 
 def table_name(model: type[Model]) -> str:
+    """The table a model declares (a view model: its view's name)."""
+    if is_view(model):
+        return view_name(model)
     if "table" in model.__dict__:
         name = model.__dict__["table"]
         if isinstance(name, str) and not name.strip():
@@ -72,6 +75,46 @@ def table_name(model: type[Model]) -> str:
             "'modelmig_' for its own tables (modelmig_migrations, modelmig_lock)"
         )
     return name
+
+
+def view_name(model: type[Model]) -> str:
+    """The name a view model gives its view (``view = ...``), checked as a table's is."""
+    name = getattr(model, "view", None)
+    if not isinstance(name, str) or not name.strip():
+        raise ModelError(f'{where(model)}: a view model names its view: view = "active_users"')
+    problem = name_problem(model, name)
+    if problem:
+        raise ModelError(f"{where(model)}: view name {name!r} {problem}")
+    if name.lower().startswith(RESERVED_PREFIXES):
+        raise ModelError(f"{where(model)}: view name {name!r} is reserved: modelmig keeps names starting 'modelmig_'")
+    return name
+
+
+def compile_view(model: type[Model]) -> View:
+    """A view model -> a state View: its name, and its SELECT as written, which must
+    read as one SELECT that writes nothing (no ';', no comment, no statement inside:
+    ``schema.transpile``'s rules; the chain's dialect is checked per connection at
+    make time)."""
+    from ..schema.transpile import NotFaithful, _read
+
+    name = view_name(model)
+    for block in ("schema", "database"):
+        if getattr(model, block, None):
+            raise ModelError(f"{where(model)}: a view has no {block} block: its columns are what its SELECT gives")
+    if model.__dict__.get("renamed_from"):
+        raise ModelError(f"{where(model)}: a view is not renamed: drop it (remove the model) and declare the new one")
+    select = getattr(model, "select", None)
+    if not isinstance(select, str) or not select.strip():
+        raise ModelError(f"{where(model, 'select')}: a view model gives its SELECT as a string")
+    try:
+        _read(select, "", True)
+    except NotFaithful as exc:
+        if not str(exc).startswith("cannot be read as"):  # a dialect's own syntax: make checks it per connection
+            raise ModelError(f"{where(model, 'select')}: view {name}: the SELECT {exc}") from None
+    materialized = getattr(model, "materialized", False)
+    if not isinstance(materialized, bool):
+        raise ModelError(f"{where(model, 'materialized')}: materialized must be True or False")
+    return View(name, select, materialized)
 
 
 def value_problem(col: Column, value: Any) -> str | None:
@@ -224,6 +267,8 @@ def column_specs(model: type[Model]) -> dict[str, ColumnSpec]:
     """The columns of a model's schema, validating the other entries (relations).
     Read once per class and schema object (a make reads each model's columns for
     its table, its relations, renames and backfills)."""
+    if is_view(model):
+        return {}  # a view's columns are what its SELECT gives
     schema = getattr(model, "schema", None)
     known = _SPECS.get(model)
     if known is not None and known[0] is schema:
@@ -305,6 +350,29 @@ def _compile_entry(model: type[Model], kind: Kind, entry: Any, table: str) -> An
         raise ModelError(f"{where(model, exc.field)}{subject}: {exc}") from None
     except (ValueError, TypeError) as exc:
         raise ModelError(f"{where(model)}: database[{kind.syntax!r}]: {exc}") from None
+
+
+def check_view_columns(
+    views: dict[str, View], tables: dict[str, Table], models: Mapping[str, type[Model]], only: set[str]
+) -> None:
+    """The SELECT of each view in ``only`` (those a migration creates or replaces)
+    names only columns the tables (and views among them) it reads have, where the
+    models declare all of them: a column a rename or drop leaves out is refused,
+    naming the view model, before any migration is written. (sqlglot's
+    ``qualify`` costs milliseconds a view: only what a migration creates is read.)"""
+    from ..schema.diff.views import view_order
+    from ..schema.views import unresolved_column
+
+    schema = {t.name: {c.name: "int" for c in t.columns} for t in tables.values()}
+    for name in view_order({n: v for n, v in views.items() if n in only}):
+        problem, columns = unresolved_column(views[name].select, schema)
+        if problem is not None:
+            raise ModelError(
+                f"{where(models[name], 'select')}: view {name}: {problem} (a column its tables do not have: "
+                "change the SELECT with the rename or drop)"
+            )
+        if columns:
+            schema[name] = {c: "int" for c in columns}
 
 
 def check_actions_against_checks(model: type[Model], fks: Iterable[ForeignKey], checks: Iterable[Check]) -> None:
@@ -419,8 +487,17 @@ def check_relations(models: Iterable[type[Model]]) -> None:
 def compile_sql_models(models: list[type[Model]], extra_types: Iterable[ColumnType | str] = ()) -> State:
     by_table: dict[str, Any] = {}
     tables: dict[str, Table] = {}
+    views: dict[str, View] = {}
+    view_models: dict[str, type[Model]] = {}
     extra = tuple(extra_types)
     for m in models:
+        if is_view(m):
+            v = compile_view(m)
+            if v.name in by_table:
+                raise ModelError(f"{where(m)}: {v.name!r} is already defined by model {by_table[v.name].__name__}")
+            by_table[v.name] = view_models[v.name] = m
+            views[v.name] = v
+            continue
         t = compile_table(m, extra)
         if t.name in by_table:
             raise ModelError(f"{where(m)}: table {t.name!r} is already defined by model {by_table[t.name].__name__}")
@@ -429,7 +506,10 @@ def compile_sql_models(models: list[type[Model]], extra_types: Iterable[ColumnTy
     for pivot in pivots(models, tables).values():
         tables[pivot.table.name] = pivot.table
         by_table[pivot.table.name] = (pivot.model, pivot.field)
-    state = State(tables=dict(sorted(tables.items())))
+    for name in views:
+        if name in tables:
+            raise ModelError(f"{where(view_models[name])}: view {name!r} has the name of a table")
+    state = State(tables=dict(sorted(tables.items())), views=dict(sorted(views.items())))
     check_references(state, by_table)
     check_names_unique(state, by_table)
     return state
@@ -477,6 +557,8 @@ def pivots(models: list[type[Model]], tables: dict[str, Table]) -> dict[str, Piv
     by_class = {m.__name__: m for m in models}
     wanted: dict[str, dict[str, Any]] = {}  # pivot -> {table: (key column), "origin": (model, field)}
     for m in sorted(models, key=lambda m: m.__name__):
+        if is_view(m):
+            continue
         schema = m.schema if isinstance(m.schema, dict) else {}
         for field, spec in schema.items():
             if not isinstance(spec, RelationSpec) or spec.kind != "belongsToMany":
@@ -543,6 +625,8 @@ def renames(models: list[type[Model]]) -> tuple[dict[str, str], dict[str, dict[s
     tables: dict[str, str] = {}
     columns: dict[str, dict[str, str]] = {}
     for m in models:
+        if is_view(m):
+            continue
         name = table_name(m)
         if m.__dict__.get("renamed_from"):
             tables[name] = m.renamed_from  # type: ignore[assignment]
@@ -581,6 +665,8 @@ def diff_hints(models: list[type[Model]]) -> Any:
     for m in models:
         name = table_name(m)
         origins.models[name] = m
+        if is_view(m):
+            continue
         for col, spec in column_specs(m).items():
             if spec.options.get("backfill") is not None:
                 backfills.setdefault(name, {})[col] = spec.options["backfill"]

@@ -108,3 +108,27 @@ class Model:
     store: ClassVar[str] = "sql"
     renamed_from: ClassVar[str | None] = None
     abstract: ClassVar[bool] = False
+
+
+class View(Model):
+    """A view declared as a model: ``view`` names it, ``select`` is its one SELECT
+    (written in the chain's ``sql_dialect``; sqlglot reads it, each connection
+    gets it in its own dialect). It has no ``schema`` or ``database`` block: its
+    columns are what the SELECT gives::
+
+        class ActiveUsers(View):
+            view = "active_users"
+            select = "SELECT id, email FROM users WHERE deleted_at IS NULL"
+
+    (A ``Model`` with ``view = ...`` and ``select = ...`` is a view too.)"""
+
+    abstract: ClassVar[bool] = True
+    view: ClassVar[str] = ""
+    select: ClassVar[str] = ""
+    #: a materialized view (its rows stored; PostgreSQL: refused at make time where the database has none)
+    materialized: ClassVar[bool] = False
+
+
+def is_view(model: type[Model]) -> bool:
+    """Whether ``model`` declares a view (a ``View``, or a ``Model`` with ``view =``)."""
+    return issubclass(model, View) or "view" in vars(model) or bool(getattr(model, "view", None))

@@ -52,5 +52,5 @@ def relational() -> Family:
         operations_module="modelmig_core.operations",
         identifiers=relational_identifiers,
         compare=compare_relational,
-        names=lambda state: state.tables,
+        names=lambda state: [*state.tables, *state.views],
     )

@@ -250,7 +250,28 @@ def compare_relational(expected: State, live: State, known: set[str]) -> Compari
             out.append(Difference("extra", "table", name, f"{len(b.columns)} column(s)"))
         elif a != b:
             out.extend(compare_tables(name, a, b))
+    out += compare_views(expected, live, known)
     return Comparison(out, unmanaged, "table")
+
+
+def compare_views(expected: State, live: State, known: set[str]) -> list[Difference]:
+    """The views the migrations created against the live ones (SELECTs as each side's
+    driver normalized them). A live view no model or migration knows is not drift:
+    the driver names it as an unmanaged object."""
+    out: list[Difference] = []
+    for name in sorted(set(expected.views) | set(live.views)):
+        a, b = expected.views.get(name), live.views.get(name)
+        if b is None:
+            out.append(Difference("missing", "view", name))
+        elif a is None:
+            if name in known:
+                out.append(Difference("extra", "view", name, b.select))
+        elif a.materialized != b.materialized:
+            said = {True: "materialized", False: "not materialized"}
+            out.append(Difference("changed", "view", name, f"{said[a.materialized]}, now {said[b.materialized]}"))
+        elif a.select != b.select:
+            out.append(Difference("changed", "view", name, f"SELECT {a.select!r} is now {b.select!r}"))
+    return out
 
 
 def compare_whole(family: str) -> Callable[[Any, Any, set[str]], Comparison]:

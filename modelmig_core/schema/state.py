@@ -87,6 +87,17 @@ class Check(Value):
     expression: str
 
 
+@dataclass(frozen=True)
+class View(Value):
+    """A view a model declares: its name and its SELECT, as the model wrote it (in
+    the chain's ``sql_dialect``; each connection's renderer transpiles it)."""
+
+    name: str
+    select: str
+    #: a materialized view (PostgreSQL's: its rows are stored, computed when it is created)
+    materialized: bool = False
+
+
 #: the core's kinds, in the order a migration file writes them on a Table
 BUILTIN_MEMBERS = ("indexes", "foreign_keys", "checks", "uniques")
 
@@ -196,6 +207,14 @@ class State:
     """The whole relational schema of one migration chain."""
 
     tables: dict[str, Table] = field(default_factory=dict)
+    #: the views the models declare (a chain without any: empty)
+    views: dict[str, View] = field(default_factory=dict)
+
+    def with_view(self, view: View) -> State:
+        return replace(self, views={**self.views, view.name: view})
+
+    def without_view(self, name: str) -> State:
+        return replace(self, views={k: v for k, v in self.views.items() if k != name})
 
     def with_table(self, table: Table) -> State:
         return replace(self, tables={**self.tables, table.name: table})
@@ -219,7 +238,7 @@ class State:
             )
             for n, t in sorted(self.tables.items())
         }
-        return State(tables)
+        return State(tables, dict(sorted(self.views.items())))
 
     def table(self, name: str) -> Table:
         try:

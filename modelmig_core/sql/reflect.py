@@ -45,6 +45,7 @@ from ..schema.state import Check, Column, ForeignKey, Index, State, Table, Uniqu
 from ..schema.views import Unmanaged, unmanaged_summary  # noqa: F401 - what reflection reads outside the models
 from ..vocabulary.kinds import plugin_kinds
 from ..vocabulary.naming import check_name, enum_check_name, foreign_key_name, index_name
+from .views import comparable_views, read_views
 
 INTEGER_TYPES = (
     "integer",
@@ -157,7 +158,20 @@ class Reflection:
                 uniques=tuple(table_uniques),
                 **{kind: tuple(by_table.get(name, ())) for kind, by_table in found.members.items()},
             )
-        return State(out)
+        return State(out, self.views() if tables is None else {})
+
+    def views(self) -> dict[str, Any]:
+        """The views of the session's schema whose definition reads as one SELECT
+        (``sql/views.py``), by name: what view models are compared with. Read
+        through the Inspector of the SQLAlchemy dialect the driver names
+        (``engine_url``); a driver that names none (it reads its catalogue
+        itself: DuckDB's) reads none unless it overrides this."""
+        if not any("engine_url" in vars(c) for c in type(self).__mro__ if c is not Reflection):
+            return {}
+        engine = self.engine()
+        with engine.connect() as connection:
+            insp = sa.inspect(connection)
+            return read_views(insp, self.sqlglot_dialect, self.skip_table)
 
     def read(self, tables: Iterable[str] | None = None) -> Catalogue:
         """The catalogue of every table (or only ``tables``), in one batched
@@ -440,7 +454,15 @@ class Reflection:
     def comparable(self, state: State) -> State:
         """``state`` as this dialect can hold it, spelled one way: applied to both the
         live and the expected state before drift compares them."""
-        return State({name: self.comparable_table(t) for name, t in state.tables.items()})
+        tables = {name: self.comparable_table(t) for name, t in state.tables.items()}
+        if not state.views:
+            return State(tables)
+        dialect = self.sqlglot_dialect
+
+        def normalize(text: str) -> str:
+            return normalize_sql(text, dialect, compare=True, rewrite=self.rewrite)
+
+        return State(tables, comparable_views(state, dialect, normalize))
 
     def comparable_table(self, table: Table) -> Table:
         return replace(
@@ -479,7 +501,8 @@ def named_by_content(state: State) -> State:
                 checks=tuple(replace(c, name=c.expression) for c in t.checks),
             )
             for name, t in state.tables.items()
-        }
+        },
+        state.views,
     )
 
 

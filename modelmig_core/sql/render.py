@@ -39,7 +39,7 @@ from ..schema import operations as ops
 from ..schema.operations import AddColumn, AlterColumn, Operation
 from ..schema.state import Check, Column, ForeignKey, Index, State, Table, Unique
 from ..schema.transpile import NotFaithful, sqlglot_name, transpile
-from ..schema.views import views_reading, views_using
+from ..schema.views import bodies_using, views_reading, views_using
 from ..vocabulary.column_types import type_of
 from ..vocabulary.kinds import kind_named, kind_of, register_kinds
 from ..vocabulary.naming import enum_check_name
@@ -555,6 +555,29 @@ class Renderer:
                 f"cannot drop column {table}.{column}: view {views[0]} uses it; drop or change the view first "
                 "(RunSQL in an earlier migration), then drop the column"
             )
+        users = bodies_using(self.facts, table, column)
+        if users:
+            raise MigrationFailed(
+                f"cannot drop column {table}.{column}: {users[0]} uses it in its body; change or drop it first "
+                "(RunSQL in an earlier migration), then drop the column"
+            )
+
+    #: whether the database rewrites trigger bodies when a column is renamed (SQLite
+    #: does); otherwise a rename of a column a trigger or function body uses is refused
+    renames_rewrite_bodies = False
+
+    def refuse_breaking_body_rename(self, table: str, column: str, new: str) -> None:
+        """A column a trigger's or function's body names is not renamed under it
+        (the body keeps the old name): refused before any statement, naming it."""
+        if self.renames_rewrite_bodies:
+            return
+        users = bodies_using(self.facts, table, column)
+        if users:
+            raise MigrationFailed(
+                f"cannot rename column {table}.{column} to {new}: {users[0]} uses it in its body, which the "
+                "database does not rewrite; drop it (RunSQL) before the rename and create it again after, "
+                "in the same migration"
+            )
 
     @renders_operation(ops.DropColumn)
     def op_drop_column(self, op: Any, step: Step) -> list[str]:
@@ -577,6 +600,7 @@ class Renderer:
     @renders_operation(ops.RenameColumn)
     def op_rename_column(self, op: Any, step: Step) -> list[str]:
         self.refuse_breaking_rename(op.table, op.old, op.new)
+        self.refuse_breaking_body_rename(op.table, op.old, op.new)
         return [f"ALTER TABLE {self.q(op.table)} RENAME COLUMN {self.q(op.old)} TO {self.q(op.new)}"]
 
     def _bound_index(self, table: str, ix: Index) -> sa.Index:
@@ -634,6 +658,50 @@ class Renderer:
     @renders_operation(ops.DropUnique)
     def op_drop_unique(self, op: Any, step: Step) -> list[str]:
         return [self.compile(DropConstraint(self._bound_unique(op.table, op.unique)))]
+
+    # ------------------------------------------------------------ views the models declare
+
+    def view_sql(self, view: Any) -> str:
+        """``CREATE [MATERIALIZED] VIEW name AS <the SELECT in this dialect>``."""
+        kind = "MATERIALIZED VIEW" if view.materialized else "VIEW"
+        return f"CREATE {kind} {self.q(view.name)} AS {self.model_sql(view.select, query=True)}"
+
+    def drop_view_sql(self, view: Any) -> str:
+        return f"DROP {'MATERIALIZED VIEW' if view.materialized else 'VIEW'} {self.q(view.name)}"
+
+    def view_created(self, name: str, sql: str) -> None:
+        """Keep the live facts up to date: view ``name`` now exists (``sql`` creates it)."""
+        views = getattr(self.facts, "views", None)
+        if views is not None and hasattr(views, "add_sql"):
+            views.uses = {u for u in views.uses if u[0] != name}
+            views.add_sql(name, sql, sqlglot_name(self.dialect_name))
+
+    def view_dropped(self, name: str) -> None:
+        """Keep the live facts up to date: view ``name`` is gone (a later drop of a
+        column it used is no longer refused)."""
+        views = getattr(self.facts, "views", None)
+        if views is not None and hasattr(views, "uses"):
+            views.uses = {u for u in views.uses if u[0] != name}
+
+    @renders_operation(ops.CreateView)
+    def op_create_view(self, op: Any, step: Step) -> list[str]:
+        sql = self.view_sql(op.view)
+        self.view_created(op.view.name, sql)
+        return [sql]
+
+    @renders_operation(ops.DropView)
+    def op_drop_view(self, op: Any, step: Step) -> list[str]:
+        self.view_dropped(op.view.name)
+        return [self.drop_view_sql(op.view)]
+
+    @renders_operation(ops.ReplaceView)
+    def op_replace_view(self, op: Any, step: Step) -> list[str]:
+        """Dropped and created again (CREATE OR REPLACE cannot change a view's columns
+        on PostgreSQL; the diff drops the views that read this one first)."""
+        sql = self.view_sql(op.new)
+        self.view_dropped(op.old.name)
+        self.view_created(op.new.name, sql)
+        return [self.drop_view_sql(op.old), sql]
 
     @renders_operation(ops.RunSQL)
     def op_run_sql(self, op: Any, step: Step) -> list[str]:

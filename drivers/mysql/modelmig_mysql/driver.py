@@ -346,6 +346,19 @@ class MysqlSession(SqlSession):
             )
             for name, sql in views or []:
                 facts.views.add_sql(str(name), str(sql), "mysql")
+        if any(isinstance(s.op, (DropColumn, RenameColumn)) for s in steps):
+            triggers = self.execute(
+                "SELECT trigger_name, event_object_table, action_statement FROM information_schema.triggers "
+                "WHERE trigger_schema = DATABASE()"
+            )
+            for name, table, body in triggers or []:
+                facts.bodies.add("trigger", str(name), str(table), str(body or ""))
+            routines = self.execute(
+                "SELECT LOWER(routine_type), routine_name, routine_definition FROM information_schema.routines "
+                "WHERE routine_schema = DATABASE()"
+            )
+            for kind, name, body in routines or []:
+                facts.bodies.add(str(kind), str(name), "", str(body or ""))
         return facts
 
     # ------------------------------------------------------------ lock

@@ -209,11 +209,14 @@ class MysqlReflection(Reflection):
         return getattr(self, "_json_columns", set())
 
     def rewrite(self, node: Any, compare: bool) -> Any:
-        """MariaDB stores ``LENGTH(x)`` as ``octet_length(x)``: the same function."""
+        """MariaDB stores ``LENGTH(x)`` as ``octet_length(x)``: the same function; and
+        a view's ``count(*)`` as ``count(0)``: the same count."""
         from sqlglot import exp
 
         if compare and isinstance(node, exp.Anonymous) and node.name.lower() == "octet_length" and node.expressions:
             return exp.Length(this=node.expressions[0])
+        if compare and isinstance(node, exp.Count) and isinstance(node.this, exp.Literal) and node.this.this == "0":
+            return exp.Count(this=exp.Star())
         return node
 
     #: MySQL's own entries of the table back, before the generic ones

@@ -28,7 +28,7 @@ from sqlalchemy.dialects import mysql
 
 from modelmig_core import api
 from modelmig_core.api import Column, MigrationFailed, Renderer, Step, Table, renders_operation
-from modelmig_core.api_sql import ViewColumns
+from modelmig_core.api_sql import Bodies, ViewColumns
 
 
 def explicit_null_compiler(base: type) -> type:
@@ -62,6 +62,8 @@ class MysqlFacts:
 
     indexes: set[tuple[str, str]] = field(default_factory=set)
     views: ViewColumns = field(default_factory=ViewColumns)
+    #: the bodies of the schema's triggers, functions and procedures
+    bodies: Bodies = field(default_factory=lambda: Bodies(dialect="mysql"))
 
 
 def covered(table: Table, columns: tuple[str, ...]) -> bool:

@@ -33,6 +33,7 @@ from modelmig_core.api import (
     LockError,
     LockWait,
     ModelmigError,
+    RenameColumn,
     Session,
     SqlDriver,
     SqlSession,
@@ -290,6 +291,20 @@ class PgSession(SqlSession):
                 "WHERE view_schema = current_schema() AND table_schema = current_schema()"
             )
             facts.views.uses = {(str(v), str(t), str(c)) for v, t, c in rows or []}
+        if any(isinstance(s.op, (DropColumn, RenameColumn)) for s in steps):
+            # functions and procedures of the schema (not an extension's), each with the
+            # tables whose triggers run it (its NEW.x and OLD.x are theirs)
+            rows = self.execute(
+                "SELECT CASE p.prokind WHEN 'p' THEN 'procedure' ELSE 'function' END, p.proname, "
+                "COALESCE(c.relname, ''), p.prosrc "
+                "FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace "
+                "LEFT JOIN pg_trigger AS t ON t.tgfoid = p.oid AND NOT t.tgisinternal "
+                "LEFT JOIN pg_class AS c ON c.oid = t.tgrelid "
+                "WHERE n.nspname = current_schema() AND p.prokind IN ('f', 'p') "
+                "AND NOT EXISTS (SELECT 1 FROM pg_depend AS d WHERE d.objid = p.oid AND d.deptype = 'e')"
+            )
+            for kind, name, table, body in rows or []:
+                facts.bodies.add(str(kind), str(name), str(table), str(body or ""))
         return facts
 
     def ensure_ledger_table(self) -> None:
@@ -363,7 +378,12 @@ class PgDriver(SqlDriver):
     api_version = API_VERSION  # the driver API it was written for (required)
     info = DriverInfo("pg", ("postgresql", "postgres"), "sql", "PostgreSQL 12+ through psycopg 3")
     features = SqlDriver.features.but(
-        native_enum=True, advisory_lock=True, max_identifier_length=63, arrays=True, fractional_seconds=True
+        native_enum=True,
+        advisory_lock=True,
+        max_identifier_length=63,
+        arrays=True,
+        fractional_seconds=True,
+        materialized_views=True,
     )
     #: indexes and unique constraints are relations of the schema; foreign keys and
     #: checks are named per table

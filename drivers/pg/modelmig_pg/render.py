@@ -33,7 +33,7 @@ from sqlalchemy.schema import AddConstraint, CreateIndex, DropIndex
 
 from modelmig_core import api
 from modelmig_core.api import Column, MigrationFailed, Outside, Renderer, Step, Table, renders_operation
-from modelmig_core.api_sql import ViewColumns
+from modelmig_core.api_sql import Bodies, ViewColumns
 
 MAX_NAME = 63
 
@@ -61,6 +61,8 @@ class PgFacts:
     view uses (``information_schema.view_column_usage``)."""
 
     views: ViewColumns = field(default_factory=ViewColumns)
+    #: the bodies of the schema's functions and procedures (triggers run functions)
+    bodies: Bodies = field(default_factory=lambda: Bodies(dialect="postgres"))
 
 
 #: the words PostgreSQL reserves, or allows only as function or type names

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from modelmig_core import api
 from modelmig_core.api import Check, Column, MigrationFailed, Renderer, Step, Table, enum_check_name, renders_operation
-from modelmig_core.api_sql import ViewColumns
+from modelmig_core.api_sql import Bodies, ViewColumns
 
 
 def named_checks(create_sql: str) -> list[Check]:
@@ -89,6 +89,7 @@ class SqliteFacts:
     checks: dict[str, list[Check]] = field(default_factory=dict)  # named checks made by hand, per table
     moved: set[str] = field(default_factory=set)  # tables renamed earlier in this migration
     views: ViewColumns = field(default_factory=ViewColumns)  # the columns each view uses
+    bodies: Bodies = field(default_factory=lambda: Bodies(dialect="sqlite"))  # the triggers' SQL
 
     @classmethod
     def from_rows(cls, rows: Iterable[Any], before: Any) -> SqliteFacts:
@@ -96,6 +97,7 @@ class SqliteFacts:
         tables = before.tables
         objects, checks = [], {}
         views = ViewColumns()
+        bodies = Bodies(dialect="sqlite")
         for t, n, tb, sql in rows:
             declared = tables.get(tb)
             if t == "index" and declared is not None and any(ix.name == n for ix in declared.indexes):
@@ -105,8 +107,10 @@ class SqliteFacts:
                 checks[str(n)] = [c for c in named_checks(str(sql)) if c.name not in names]
             if t == "view":
                 views.add_sql(str(n), str(sql), "sqlite")
+            if t == "trigger":
+                bodies.add("trigger", str(n), str(tb), str(sql))
             objects.append((str(t), str(n), str(tb), str(sql)))
-        return cls(objects, checks, views=views)
+        return cls(objects, checks, views=views, bodies=bodies)
 
     def of_table(self, table: str, kinds: tuple[str, ...]) -> list[tuple[str, str, str]]:
         return [(k, n, sql) for k, n, tb, sql in self.objects if tb == table and k in kinds]
@@ -135,6 +139,13 @@ class SqliteFacts:
         self.objects = [o for o in self.objects if o[2] != table]
         self.checks.pop(table, None)
 
+    def drop_view(self, name: str) -> None:
+        self.objects = [o for o in self.objects if not (o[0] == "view" and o[1] == name)]
+
+    def create_view(self, name: str, sql: str) -> None:
+        self.drop_view(name)
+        self.objects.append(("view", name, name, sql))
+
 
 def declared_checks(table: Table) -> set[str]:
     """Names of the checks the state accounts for: declared ones and enum checks."""
@@ -144,6 +155,8 @@ def declared_checks(table: Table) -> set[str]:
 
 class SqliteRenderer(Renderer):
     dialect_name = "sqlite"
+    #: ALTER TABLE RENAME COLUMN rewrites the triggers that name the column
+    renames_rewrite_bodies = True
 
     def string_literal(self, value: str) -> str:
         """Standard strings (SQLite reads no backslash escapes); SQL text holds no
@@ -156,6 +169,14 @@ class SqliteRenderer(Renderer):
         if col.autoincrement and col.primary and col.type in ("bigInteger", "smallInteger"):
             return sa.Integer()  # only INTEGER PRIMARY KEY is SQLite's auto-increment rowid
         return super().column_type(col)
+
+    def view_created(self, name: str, sql: str) -> None:
+        super().view_created(name, sql)
+        self.live.create_view(name, sql)  # a later rebuild drops and creates it again
+
+    def view_dropped(self, name: str) -> None:
+        super().view_dropped(name)
+        self.live.drop_view(name)
 
     # ------------------------------------------------------------ rebuild
 

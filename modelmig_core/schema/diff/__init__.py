@@ -12,7 +12,9 @@ A package of small modules, a comparator per kind and one dependency ordering:
   ``dependency_order``, the one place the result is ordered;
 - ``tables``, ``columns``, ``indexes``, ``uniques``, ``foreign_keys``, ``checks``:
   the core's comparators, each module with its kind's (``COMPARATORS``);
-- ``members``: the generic comparators of a plugin's kind.
+- ``members``: the generic comparators of a plugin's kind;
+- ``views``: the views the models declare, dropped before and created after
+  the operations on the tables they read.
 
 The core's kinds themselves (``Kind`` objects with these comparators and their
 model syntax) are ``model/kinds.py``'s ``BUILTIN_KINDS``.
@@ -34,6 +36,8 @@ refuse to change what a foreign key uses).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ...vocabulary.kinds import plugin_kinds
 from ..operations import Operation
 from ..state import State
@@ -53,6 +57,7 @@ from .context import (
 from .members import kind_comparators, members_added, members_dropped
 from .ordering import Key, Node, Obj, column_obj, dependency_order, fk_obj, index_obj, member_obj, table_objs
 from .tables import declared_renames
+from .views import views_around
 
 __all__ = [
     "COMPARATORS",
@@ -113,6 +118,14 @@ def register_comparator(comparator: Comparator) -> None:
 
 def diff_states(old: State, new: State, hints: DiffHints | None = None) -> list[Operation]:
     if old == new:  # the every-day "no change": nothing to compare table by table
+        return []
+    if old.views or new.views:  # the views around the tables' operations (``views.py``)
+        return views_around(old, new, _table_operations(replace(old, views={}), replace(new, views={}), hints))
+    return _table_operations(old, new, hints)
+
+
+def _table_operations(old: State, new: State, hints: DiffHints | None) -> list[Operation]:
+    if old == new:
         return []
     hints = hints or DiffHints()
     rec = Recorder(old)

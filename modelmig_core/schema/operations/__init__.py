@@ -1,5 +1,5 @@
 """Relational operations, a module per kind: tables, columns, indexes, uniques
-(unique constraints), foreign_keys, checks, members (a plugin's kind: AddMember,
+(unique constraints), foreign_keys, checks, views, members (a plugin's kind: AddMember,
 DropMember) and raw (RunSQL, RunPython).
 
 Migration files use them as ``op.CreateTable(...)`` after ``from modelmig_core
@@ -7,7 +7,7 @@ import operations as op``; the state values they hold are re-exported here for
 that reason.
 """
 
-from ..state import Check, Column, ForeignKey, Index, Table, Unique
+from ..state import Check, Column, ForeignKey, Index, Table, Unique, View
 from .base import Operation
 from .checks import AddCheck, DropCheck
 from .columns import AddColumn, AlterColumn, DropColumn, RenameColumn
@@ -16,6 +16,7 @@ from .indexes import CreateIndex, DropIndex
 from .raw import RunPython, RunSQL
 from .tables import CreateTable, DropTable, RenameTable
 from .uniques import AddUnique, DropUnique
+from .views import CreateView, DropView, ReplaceView
 
 __all__ = [
     "AddCheck",
@@ -27,19 +28,23 @@ __all__ = [
     "Column",
     "CreateIndex",
     "CreateTable",
+    "CreateView",
     "DropCheck",
     "DropColumn",
     "DropForeignKey",
     "DropIndex",
     "DropTable",
     "DropUnique",
+    "DropView",
     "ForeignKey",
     "Index",
     "Operation",
     "RenameColumn",
     "RenameTable",
+    "ReplaceView",
     "RunPython",
     "RunSQL",
     "Table",
     "Unique",
+    "View",
 ]
