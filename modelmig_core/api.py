@@ -121,6 +121,7 @@ if TYPE_CHECKING:
         RenameTable,
         RunPython,
         RunSQL,
+        SetTableComment,
     )
     from .schema.operations.base import has_named, replace_named
     from .schema.operations.members import AddMember, DropMember
@@ -197,6 +198,7 @@ _WHERE: dict[str, str] = {
     "Kind": ".vocabulary.kinds",
     "AddUnique": ".schema.operations",
     "AlterColumn": ".schema.operations",
+    "SetTableComment": ".schema.operations",
     "CreateIndex": ".schema.operations",
     "CreateTable": ".schema.operations",
     "DropCheck": ".schema.operations",
@@ -335,6 +337,7 @@ __all__ = [
     "RunPython",
     "RunSQL",
     "Session",
+    "SetTableComment",
     "SqlDriver",
     "SqlLedgerStore",
     "SqlSession",

@@ -64,6 +64,12 @@ KEYWORDS = {
     "on_delete",
     "on_update",
     "foreign_key",
+    "identity",
+    "collation",
+    "charset",
+    "on_update_now",
+    "deferrable",
+    "initially",
 }
 
 

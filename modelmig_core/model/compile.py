@@ -163,6 +163,7 @@ def _compile_column(model: type[Model], name: str, spec: ColumnSpec, extra_types
     comment = opts.get("comment")
     if comment is not None and not isinstance(comment, str):
         raise ModelError(f"{loc}: comment must be a string")
+    attributes = column_attributes(loc, state_type, opts, default_now)
     renamed_from = opts.get("renamed_from")
     if renamed_from is not None and (not isinstance(renamed_from, str) or not renamed_from.isidentifier()):
         raise ModelError(f"{loc}: renamed_from must be a column name")
@@ -177,6 +178,7 @@ def _compile_column(model: type[Model], name: str, spec: ColumnSpec, extra_types
         autoincrement=bool(opts.get("autoincrement", False)),
         use_tz=bool(opts.get("use_tz", False)),
         comment=comment,
+        **attributes,
         **kw,
     )
     for what in ("default", "backfill"):
@@ -189,6 +191,45 @@ def _compile_column(model: type[Model], name: str, spec: ColumnSpec, extra_types
         if problem:
             raise ModelError(f"{loc}: {what} {problem}")
     return col
+
+
+#: the state types that hold text: a collation or character set applies to them
+TEXT_STATES = frozenset({"string", "char", "text", "tinyText", "mediumText", "longText", "enum", "set"})
+#: ``identity=`` values -> the state's (None: the driver's own numbering)
+IDENTITIES = {"always": "always", "by default": None, "by_default": None, "serial": "serial"}
+
+
+def column_attributes(loc: str, state_type: str, opts: dict[str, Any], default_now: bool) -> dict[str, Any]:
+    """The column attributes beside its type: ``collation``, ``charset``,
+    ``on_update_now`` and ``identity``, validated (one error line naming the
+    field); only those given, so a column without them equals one compiled before."""
+    out: dict[str, Any] = {}
+    for what in ("collation", "charset"):
+        value = opts.get(what)
+        if value is None:
+            continue
+        if not isinstance(value, str) or not value.strip() or not value.isprintable():
+            raise ModelError(f"{loc}: {what} must be a name (printable text, not empty)")
+        if state_type not in TEXT_STATES:
+            raise ModelError(f"{loc}: {what} only applies to text columns (string, char, text, enum), not {state_type}")
+        out[what] = value
+    on_update = opts.get("on_update_now")
+    if on_update is not None:
+        if not isinstance(on_update, bool):
+            raise ModelError(f"{loc}: option 'on_update_now' must be True or False")
+        if on_update and state_type != "timestamp":
+            raise ModelError(f"{loc}: on_update_now only applies to timestamp columns")
+        if on_update:
+            out["on_update_now"] = True
+    identity = opts.get("identity")
+    if identity is not None:
+        if not isinstance(identity, str) or identity.lower() not in IDENTITIES:
+            raise ModelError(f"{loc}: identity must be one of 'always', 'by default', 'serial', not {identity!r}")
+        if not opts.get("autoincrement"):
+            raise ModelError(f"{loc}: identity only applies to auto-increment columns (increments, bigIncrements)")
+        if IDENTITIES[identity.lower()] is not None:
+            out["identity"] = IDENTITIES[identity.lower()]
+    return out
 
 
 def model_kinds() -> list[Kind]:
@@ -272,7 +313,10 @@ def compile_table(model: type[Model], extra_types: Iterable[ColumnType | str] = 
             (members if target is kind else given).setdefault(target.name, []).append(value)
     for kind_name, values in given.items():
         members.setdefault(kind_name, []).extend(values)
-    table = Table(name, columns, members={k: tuple(v) for k, v in members.items()})
+    comment = getattr(model, "comment", None)
+    if comment is not None and not isinstance(comment, str):
+        raise ModelError(f"{where(model)}: comment must be a string")
+    table = Table(name, columns, members={k: tuple(v) for k, v in members.items()}, comment=comment)
     check_actions_against_checks(model, table.foreign_keys, table.checks)
     return table
 
@@ -526,7 +570,16 @@ def pivots(models: list[type[Model]], tables: dict[str, Table]) -> dict[str, Piv
             ref = side.split("#")[0]
             pk = _pk(model, field, side_model, tables[ref])
             columns.append(
-                replace(pk, name=key, primary=True, autoincrement=False, default=None, nullable=False, comment=None)
+                replace(
+                    pk,
+                    name=key,
+                    primary=True,
+                    autoincrement=False,
+                    default=None,
+                    nullable=False,
+                    comment=None,
+                    identity=None,
+                )
             )
             fks.append(ForeignKey(foreign_key_name(through, (key,), ref), (key,), ref, (pk.name,), "CASCADE"))
         second = columns[-1].name

@@ -39,6 +39,10 @@ COLUMN_OPTIONS = frozenset(
         "scale",
         "values",
         "autoincrement",
+        "collation",
+        "charset",
+        "on_update_now",
+        "identity",
         "backfill",  # a one-off value for the rows that exist when the column is added (never a default)
     }
 )

@@ -474,6 +474,12 @@ class MysqlDriver(SqlDriver):
         progress_ledger=True,
         max_identifier_length=64,
     )
+    #: a column's own character set and collation, ON UPDATE CURRENT_TIMESTAMP,
+    #: table comments; no deferrable keys, no identity ALWAYS or serial
+    column_charsets = True
+    column_collations = True
+    on_update_now = True
+    table_comments = True
     #: index names (a unique key is an index) are per table; foreign key names are
     #: per database, and so are check names on MySQL 8 (MariaDB keeps them per table)
     name_scopes = {"indexes": "table", "uniques": "table", "foreign_keys": "foreign_keys", "checks": "checks"}

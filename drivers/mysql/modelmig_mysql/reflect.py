@@ -48,6 +48,28 @@ UNMANAGED_QUERIES = {
     ),
 }
 
+#: each column's character set and collation (with whether the collation is its
+#: character set's default), its table's default collation, EXTRA (ON UPDATE) and
+#: its default as information_schema spells it
+COLUMN_FACTS = (
+    "SELECT c.table_name, c.column_name, c.character_set_name, c.collation_name, co.is_default, "
+    "t.table_collation, c.extra, c.column_default FROM information_schema.columns AS c "
+    "JOIN information_schema.tables AS t ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
+    "LEFT JOIN information_schema.collations AS co ON co.collation_name = c.collation_name "
+    "WHERE c.table_schema = DATABASE()"
+)
+
+
+class ColumnFacts(set[tuple[str, str]]):
+    """What ``read_extra`` found: the JSON columns (the set itself, as the type
+    table reads it), each column's own charset/collation and its ON UPDATE default."""
+
+    def __init__(self, json_columns: Any = ()) -> None:
+        super().__init__(json_columns)
+        self.collations: dict[tuple[str, str], dict[str, str]] = {}
+        self.on_update: dict[tuple[str, str], str | None] = {}
+
+
 OWN_TEXT_TYPES = (mysql.TINYTEXT, mysql.MEDIUMTEXT, mysql.LONGTEXT)
 #: the fractional seconds precision of the DATETIME and TIME columns the driver makes (render.py)
 FSP = 6
@@ -199,7 +221,46 @@ class MysqlReflection(Reflection):
         return checks
 
     def read_extra(self, connection: sa.Connection, tables: Sequence[str]) -> Any:
-        return getattr(self, "_json_columns", set())
+        """MariaDB's JSON columns (their ``json_valid`` checks), and each column's
+        character set, collation and ON UPDATE from information_schema, in one query."""
+        extra = ColumnFacts(getattr(self, "_json_columns", set()))
+        wanted = set(tables)
+        for table, column, charset, collation, is_default, table_collation, more, default in connection.exec_driver_sql(
+            COLUMN_FACTS
+        ).all():
+            if table not in wanted:
+                continue
+            key = (str(table), str(column))
+            if collation and collation != table_collation:  # the column's own, not the table's default
+                own = {"charset": str(charset)}
+                if str(is_default or "").lower() != "yes":  # a collation other than its charset's default
+                    own["collation"] = str(collation)
+                extra.collations[key] = own
+            if "on update" in str(more or "").lower():
+                extra.on_update[key] = None if default is None else str(default)
+        return extra
+
+    def column(self, table: str, info: dict[str, Any], pk: tuple[str, ...], extra: Any) -> Column:
+        """ON UPDATE CURRENT_TIMESTAMP is an attribute of its own, not part of the
+        default (SQLAlchemy reads both as the default's text)."""
+        key = (table, info["name"])
+        if isinstance(extra, ColumnFacts) and key in extra.on_update:
+            info = {**info, "default": extra.on_update[key]}
+        return super().column(table, info, pk, extra)
+
+    def attributes(
+        self, table: str, info: dict[str, Any], extra: Any, type_: str, autoincrement: bool
+    ) -> dict[str, Any]:
+        """The column's own character set and collation (where they differ from the
+        table's default: charset alone when the collation is its charset's default),
+        and ON UPDATE CURRENT_TIMESTAMP."""
+        if not isinstance(extra, ColumnFacts):
+            return {}
+        key = (table, info["name"])
+        out: dict[str, Any] = dict(extra.collations.get(key, {}))
+        if key in extra.on_update:
+            out["on_update_now"] = True
+        return out
 
     def rewrite(self, node: Any, compare: bool) -> Any:
         """MariaDB stores ``LENGTH(x)`` as ``octet_length(x)``: the same function."""
@@ -250,10 +311,6 @@ class MysqlReflection(Reflection):
         where they differ from the table's default): the models cannot say it yet."""
         t = info["type"]
         out = []
-        charset, collation = getattr(t, "charset", None), getattr(t, "collation", None)
-        if charset or collation:
-            said = ", ".join(f"{k} {v}" for k, v in (("character set", charset), ("collation", collation)) if v)
-            out.append(f"{said} of its own; the models cannot say it (a new column takes the table's default)")
         if isinstance(t, mysql.TIMESTAMP):
             out.append(
                 "type TIMESTAMP (kept in UTC, 1970 to 2038); the models cannot say it "
@@ -291,5 +348,9 @@ class MysqlReflection(Reflection):
         )
 
     def comparable_column(self, table: Table, col: Column) -> Column:
+        """No time zone; a collation names its character set (``utf8mb4_bin`` is
+        utf8mb4's), so a charset beside a collation says nothing more."""
         col = super().comparable_column(table, col)
+        if col.collation is not None and col.charset is not None:
+            col = replace(col, charset=None)
         return replace(col, use_tz=False) if col.use_tz else col

@@ -47,6 +47,8 @@ def explicit_null_compiler(base: type) -> type:
                 rest = spec[len(head) :]
                 if spec.startswith(head) and not rest.startswith(" NULL"):
                     spec = head + " NULL" + rest
+            if column.info.get("on_update_now"):  # asked for explicitly, never implicit
+                spec += " ON UPDATE CURRENT_TIMESTAMP(6)"
             return spec
 
     return ExplicitNullDDLCompiler
@@ -151,6 +153,30 @@ class MysqlRenderer(Renderer):
 
     def now_default(self, col: Column) -> str:
         return "CURRENT_TIMESTAMP(6)"
+
+    def collated(self, t: Any, col: Column) -> Any:
+        """A text column's own ``CHARACTER SET`` and ``COLLATE``, their names in
+        backticks (SQLAlchemy's MySQL compiler writes them bare)."""
+        if col.collation is None and col.charset is None:
+            return t
+        if not hasattr(t, "collation"):
+            raise MigrationFailed(f"column {col.name}: type {col.type!r} takes no character set or collation")
+        t = t.copy()
+        if col.collation is not None:
+            t.collation = self.q_always(col.collation)
+        if col.charset is not None:
+            t.charset = self.q_always(col.charset)
+        return t
+
+    def q_always(self, name: str) -> str:
+        """A name in backticks whatever it is (a collation or character set)."""
+        return "`" + name.replace("`", "``") + "`"
+
+    def sa_column(self, col: Column) -> Any:
+        column = super().sa_column(col)
+        if col.on_update_now:
+            column.info["on_update_now"] = True
+        return column
 
     def server_default(self, col: Column) -> Any:
         """TEXT, BLOB and JSON columns take a default only as an expression on MySQL 8

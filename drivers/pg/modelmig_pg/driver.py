@@ -331,6 +331,12 @@ class PgDriver(SqlDriver):
     api_version = API_VERSION  # the driver API it was written for (required)
     info = DriverInfo("pg", ("postgresql", "postgres"), "sql", "PostgreSQL 12+ through psycopg 3")
     features = SqlDriver.features.but(native_enum=True, advisory_lock=True, max_identifier_length=63)
+    #: column collations (no character sets: a database has one encoding), table
+    #: comments, deferrable keys, identity ALWAYS and serial columns
+    column_collations = True
+    deferrable_keys = True
+    table_comments = True
+    identities = frozenset({"always", "serial"})
     #: indexes and unique constraints are relations of the schema; foreign keys and
     #: checks are named per table
     name_scopes = {"indexes": "relations", "uniques": "relations", "foreign_keys": "table", "checks": "table"}

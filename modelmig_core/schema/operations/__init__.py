@@ -14,7 +14,7 @@ from .columns import AddColumn, AlterColumn, DropColumn, RenameColumn
 from .foreign_keys import AddForeignKey, DropForeignKey
 from .indexes import CreateIndex, DropIndex
 from .raw import RunPython, RunSQL
-from .tables import CreateTable, DropTable, RenameTable
+from .tables import CreateTable, DropTable, RenameTable, SetTableComment
 from .uniques import AddUnique, DropUnique
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "RenameTable",
     "RunPython",
     "RunSQL",
+    "SetTableComment",
     "Table",
     "Unique",
 ]
