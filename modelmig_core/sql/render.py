@@ -421,7 +421,7 @@ class Renderer:
     def sa_table(self, table: Table, md: sa.MetaData | None = None, name: str | None = None) -> sa.Table:
         md = md or sa.MetaData()
         for fk in table.foreign_keys:
-            if fk.ref_table != table.name:
+            if fk.ref_table != (name or table.name):  # a rebuild's copy references the table it replaces
                 self._stub(md, fk.ref_table, fk.ref_columns)
         items: list[Any] = [self.column(c) for c in table.columns]
         items += [self.unique_constraint(uq) for uq in table.uniques]

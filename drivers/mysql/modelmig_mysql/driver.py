@@ -522,7 +522,19 @@ class MysqlDriver(SqlDriver):
         """The SQL base's, and MySQL's key and enum rules (``rules.py``)."""
         from .rules import enum_refusals, index_refusals
 
-        return super().refusals(state, server, steps) + index_refusals(state) + enum_refusals(state)
+        out = super().refusals(state, server, steps) + index_refusals(state) + enum_refusals(state)
+        for table in state.tables.values():
+            for c in table.columns:
+                if c.charset is not None and c.collation is None:
+                    out.append(
+                        Refusal(
+                            table.name,
+                            c.name,
+                            f"charset {c.charset!r} without a collation: its default collation differs between "
+                            "MySQL and MariaDB versions; give collation= too",
+                        )
+                    )
+        return out
 
     def backup(self, session: Session, directory: Path, label: str) -> Backup:
         """mariadb-dump (or mysqldump) in one consistent snapshot, one INSERT per row;

@@ -31,6 +31,10 @@ from sqlalchemy.dialects import mysql
 from modelmig_core.api import Column, ForeignKey, Reflection, Table, Unique, Unmanaged
 from modelmig_core.api_sql import columns_of_view, raw_type
 
+from .driver import DEFAULT_COLLATION
+
+DEFAULT_CHARSET = "utf8mb4"
+
 #: the catalogue queries of the objects outside the models, in the current database
 #: (names come back as values, never spliced into SQL)
 UNMANAGED_QUERIES = {
@@ -48,14 +52,12 @@ UNMANAGED_QUERIES = {
     ),
 }
 
-#: each column's character set and collation (with whether the collation is its
-#: character set's default), its table's default collation, EXTRA (ON UPDATE) and
-#: its default as information_schema spells it
+#: each column's character set and collation, its table's default collation,
+#: EXTRA (ON UPDATE) and its default as information_schema spells it
 COLUMN_FACTS = (
-    "SELECT c.table_name, c.column_name, c.character_set_name, c.collation_name, co.is_default, "
+    "SELECT c.table_name, c.column_name, c.character_set_name, c.collation_name, "
     "t.table_collation, c.extra, c.column_default FROM information_schema.columns AS c "
     "JOIN information_schema.tables AS t ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
-    "LEFT JOIN information_schema.collations AS co ON co.collation_name = c.collation_name "
     "WHERE c.table_schema = DATABASE()"
 )
 
@@ -225,17 +227,14 @@ class MysqlReflection(Reflection):
         character set, collation and ON UPDATE from information_schema, in one query."""
         extra = ColumnFacts(getattr(self, "_json_columns", set()))
         wanted = set(tables)
-        for table, column, charset, collation, is_default, table_collation, more, default in connection.exec_driver_sql(
+        for table, column, charset, collation, table_collation, more, default in connection.exec_driver_sql(
             COLUMN_FACTS
         ).all():
             if table not in wanted:
                 continue
             key = (str(table), str(column))
             if collation and collation != table_collation:  # the column's own, not the table's default
-                own = {"charset": str(charset)}
-                if str(is_default or "").lower() != "yes":  # a collation other than its charset's default
-                    own["collation"] = str(collation)
-                extra.collations[key] = own
+                extra.collations[key] = {"charset": str(charset), "collation": str(collation)}
             if "on update" in str(more or "").lower():
                 extra.on_update[key] = None if default is None else str(default)
         return extra
@@ -252,8 +251,7 @@ class MysqlReflection(Reflection):
         self, table: str, info: dict[str, Any], extra: Any, type_: str, autoincrement: bool
     ) -> dict[str, Any]:
         """The column's own character set and collation (where they differ from the
-        table's default: charset alone when the collation is its charset's default),
-        and ON UPDATE CURRENT_TIMESTAMP."""
+        table's default), and ON UPDATE CURRENT_TIMESTAMP."""
         if not isinstance(extra, ColumnFacts):
             return {}
         key = (table, info["name"])
@@ -349,8 +347,13 @@ class MysqlReflection(Reflection):
 
     def comparable_column(self, table: Table, col: Column) -> Column:
         """No time zone; a collation names its character set (``utf8mb4_bin`` is
-        utf8mb4's), so a charset beside a collation says nothing more."""
+        utf8mb4's), so a charset beside a collation says nothing more. The live
+        database names a column's own collation only where it differs from its
+        table's: a column declared with the driver's table default
+        (``utf8mb4_unicode_ci``, ``utf8mb4``) is a column without one."""
         col = super().comparable_column(table, col)
+        if col.collation == DEFAULT_COLLATION:  # the collation of every table the driver makes
+            col = replace(col, collation=None, charset=None if col.charset == DEFAULT_CHARSET else col.charset)
         if col.collation is not None and col.charset is not None:
             col = replace(col, charset=None)
         return replace(col, use_tz=False) if col.use_tz else col
