@@ -122,6 +122,7 @@ if TYPE_CHECKING:
         RunPython,
         RunSQL,
         SetTableComment,
+        SetTableOptions,
     )
     from .schema.operations.base import has_named, replace_named
     from .schema.operations.members import AddMember, DropMember
@@ -199,6 +200,7 @@ _WHERE: dict[str, str] = {
     "AddUnique": ".schema.operations",
     "AlterColumn": ".schema.operations",
     "SetTableComment": ".schema.operations",
+    "SetTableOptions": ".schema.operations",
     "CreateIndex": ".schema.operations",
     "CreateTable": ".schema.operations",
     "DropCheck": ".schema.operations",
@@ -338,6 +340,7 @@ __all__ = [
     "RunSQL",
     "Session",
     "SetTableComment",
+    "SetTableOptions",
     "SqlDriver",
     "SqlLedgerStore",
     "SqlSession",

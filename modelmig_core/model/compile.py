@@ -316,9 +316,33 @@ def compile_table(model: type[Model], extra_types: Iterable[ColumnType | str] = 
     comment = getattr(model, "comment", None)
     if comment is not None and not isinstance(comment, str):
         raise ModelError(f"{where(model)}: comment must be a string")
-    table = Table(name, columns, members={k: tuple(v) for k, v in members.items()}, comment=comment)
+    options = table_options(model)
+    table = Table(name, columns, members={k: tuple(v) for k, v in members.items()}, comment=comment, options=options)
     check_actions_against_checks(model, table.foreign_keys, table.checks)
     return table
+
+
+#: the table options a model may give (which databases have them is their drivers' to say)
+TABLE_OPTIONS = ("engine", "charset", "collation")
+
+
+def table_options(model: type[Model]) -> dict[str, str]:
+    """``Model.options``, validated: known names, values that are plain names
+    (letters, digits, underscores), charset and collation together."""
+    options = getattr(model, "options", None) or {}
+    if not isinstance(options, dict):
+        raise ModelError(f"{where(model)}: options must be a dict")
+    for key, value in options.items():
+        if key not in TABLE_OPTIONS:
+            raise ModelError(f"{where(model)}: unknown table option {key!r} (known: {', '.join(TABLE_OPTIONS)})")
+        if not isinstance(value, str) or not value.isascii() or not value.replace("_", "").isalnum():
+            raise ModelError(f"{where(model)}: table option {key} must be a name (letters, digits, _), not {value!r}")
+    if ("charset" in options) != ("collation" in options):
+        raise ModelError(
+            f"{where(model)}: table options charset and collation go together (a charset's default collation "
+            "differs between servers)"
+        )
+    return dict(options)
 
 
 def column_members(table: str, columns: tuple[Column, ...], specs: Mapping[str, ColumnSpec]) -> dict[str, list[Any]]:

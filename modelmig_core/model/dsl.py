@@ -120,3 +120,6 @@ class Model:
     abstract: ClassVar[bool] = False
     #: the table's comment (PostgreSQL, MySQL; refused on SQLite, which keeps none)
     comment: ClassVar[str | None] = None
+    #: the table's physical options: MySQL's ``engine``, ``charset`` and
+    #: ``collation`` (the last two together); refused where the database has none
+    options: ClassVar[dict[str, str]] = {}

@@ -205,6 +205,9 @@ def compare_tables(table: str, a: Table, b: Table) -> list[Difference]:
     out: list[Difference] = []
     if a.comment != b.comment:
         out.append(Difference("changed", "table", table, _was("comment", repr(b.comment), repr(a.comment))))
+    for key in sorted({k for k, _ in a.options} | {k for k, _ in b.options}):
+        if a.option(key) != b.option(key):
+            out.append(Difference("changed", "table", table, _was(key, repr(b.option(key)), repr(a.option(key)))))
     _compare_columns(table, a, b, out)
     flipped = {i.name for i in a.indexes for j in b.indexes if i.name == j.name and i.unique != j.unique}
     _index_kind_changes(table, a, b, out)

@@ -122,6 +122,9 @@ class Table(Value):
     columns: tuple[Column, ...]
     members: Members
     comment: str | None
+    #: the table's physical options, (name, value) pairs in name order (MySQL's
+    #: ``engine``, ``charset`` and ``collation``)
+    options: tuple[tuple[str, str], ...]
 
     def __init__(
         self,
@@ -133,6 +136,7 @@ class Table(Value):
         comment: str | None = None,
         uniques: Iterable[Unique] | None = None,
         members: Members | Mapping[str, Any] = (),
+        options: Iterable[Iterable[str]] | Mapping[str, str] = (),
         **kinds: Iterable[Any],
     ) -> None:
         given = dict(members.items() if isinstance(members, Mapping) else members)
@@ -144,6 +148,8 @@ class Table(Value):
         object.__setattr__(self, "columns", columns if type(columns) is tuple else _tuple(list(columns)))
         object.__setattr__(self, "members", _members(given.items()))
         object.__setattr__(self, "comment", comment)
+        pairs = options.items() if isinstance(options, Mapping) else options
+        object.__setattr__(self, "options", tuple(sorted((str(k), str(v)) for k, v in pairs)))
 
     def member(self, kind: str) -> tuple[Any, ...]:
         """The values of kind ``kind`` (its registered name) this table holds."""
@@ -183,7 +189,11 @@ class Table(Value):
         out: list[tuple[str, Any, Any]] = [("name", self.name, MISSING), ("columns", self.columns, ())]
         out += [(k, self.member(k), ()) for k in ("indexes", "foreign_keys", "checks")]
         out += [("comment", self.comment, None), ("uniques", self.uniques, ())]
-        return out + [(k, v, ()) for k, v in self.extra_members]
+        return out + [(k, v, ()) for k, v in self.extra_members] + [("options", self.options, ())]
+
+    def option(self, name: str) -> str | None:
+        """The value of option ``name``, or None."""
+        return dict(self.options).get(name)
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)

@@ -542,6 +542,8 @@ class SqlDriver(Driver):
     deferrable_keys: ClassVar[bool] = False
     table_comments: ClassVar[bool] = False
     identities: ClassVar[frozenset[str]] = frozenset()
+    #: the table options (``Model.options``) the database has
+    table_options: ClassVar[frozenset[str]] = frozenset()
 
     def attribute_refusals(self, state: Any) -> list[Refusal]:
         """The column and table attributes of ``state`` this database does not hold."""
@@ -550,6 +552,9 @@ class SqlDriver(Driver):
         for table in state.tables.values():
             if table.comment is not None and not self.table_comments:
                 out.append(Refusal(table.name, None, f"table comment: {lacks} table comments"))
+            for key, value in table.options:
+                if key not in self.table_options:
+                    out.append(Refusal(table.name, None, f"table option {key}={value!r}: {lacks} table {key}"))
             for c in table.columns:
                 if c.charset is not None and not self.column_charsets:
                     out.append(Refusal(table.name, c.name, f"charset {c.charset!r}: {lacks} column character sets"))

@@ -96,6 +96,8 @@ class Catalogue:
     members: dict[str, Mapping[str, Sequence[Any]]] = field(default_factory=dict)
     #: each table's comment, where it has one
     comments: dict[str, str] = field(default_factory=dict)
+    #: each table's physical options (``Table.options``), where the dialect has them
+    options: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 class Reflection:
@@ -159,6 +161,7 @@ class Reflection:
                 tuple(table_fks),
                 tuple(table_checks),
                 comment=found.comments.get(name),
+                options=found.options.get(name, {}),
                 uniques=tuple(table_uniques),
                 **{kind: tuple(by_table.get(name, ())) for kind, by_table in found.members.items()},
             )
@@ -194,6 +197,7 @@ class Reflection:
                 foreign_keys=by_table(names_of(insp.get_multi_foreign_keys(**kw))),
                 checks=by_table(self.read_checks(insp, kw)),
                 comments=self.read_comments(insp, kw),
+                options=self.read_options(insp, kw),
                 extra=self.read_extra(connection, names),
                 members=self.read_members(connection, names),
             )
@@ -232,6 +236,10 @@ class Reflection:
             return {}
         found = self.inspector_names(insp.get_multi_table_comment(**kw))
         return {key[1]: info["text"] for key, info in found.items() if info and info.get("text")}
+
+    def read_options(self, insp: Any, kw: dict[str, Any]) -> dict[str, dict[str, str]]:
+        """Each table's physical options (``Table.options``): dialect hook; none by default."""
+        return {}
 
     def read_checks(self, insp: Any, kw: dict[str, Any]) -> dict[Any, list[dict[str, Any]]]:
         try:

@@ -649,6 +649,13 @@ class Renderer:
     def op_set_table_comment(self, op: Any, step: Step) -> list[str]:
         return self.table_comment(op.table, op.new)
 
+    @renders_operation(ops.SetTableOptions)
+    def op_set_table_options(self, op: Any, step: Step) -> list[str]:
+        """Options are a dialect's own (refused at make time where it has none)."""
+        if op.old == op.new:
+            return []
+        raise MigrationFailed(f"{self.dialect_name}: table {op.table} has options {dict(op.new)} it cannot hold")
+
     @renders_operation(ops.RunSQL)
     def op_run_sql(self, op: Any, step: Step) -> list[str]:
         return op.statements

@@ -480,6 +480,7 @@ class MysqlDriver(SqlDriver):
     column_collations = True
     on_update_now = True
     table_comments = True
+    table_options = frozenset({"engine", "charset", "collation"})
     #: index names (a unique key is an index) are per table; foreign key names are
     #: per database, and so are check names on MySQL 8 (MariaDB keeps them per table)
     name_scopes = {"indexes": "table", "uniques": "table", "foreign_keys": "foreign_keys", "checks": "checks"}

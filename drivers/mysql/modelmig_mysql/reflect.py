@@ -34,6 +34,14 @@ from modelmig_core.api_sql import columns_of_view, raw_type
 from .driver import DEFAULT_COLLATION
 
 DEFAULT_CHARSET = "utf8mb4"
+#: each table's engine, collation and that collation's character set (SHOW CREATE
+#: TABLE leaves out a collation that is its charset's default)
+TABLE_FACTS = (
+    "SELECT t.table_name, t.engine, t.table_collation, MIN(a.character_set_name) FROM information_schema.tables AS t "
+    "LEFT JOIN information_schema.collation_character_set_applicability AS a ON a.collation_name = t.table_collation "
+    "WHERE t.table_schema = DATABASE() AND t.table_type = 'BASE TABLE' "
+    "GROUP BY t.table_name, t.engine, t.table_collation"
+)
 
 #: the catalogue queries of the objects outside the models, in the current database
 #: (names come back as values, never spliced into SQL)
@@ -334,8 +342,9 @@ class MysqlReflection(Reflection):
         return None if action == "RESTRICT" else action
 
     def comparable_table(self, table: Table) -> Table:
-        """A unique index is a unique key here, as a unique constraint is."""
-        table = super().comparable_table(table)
+        """A unique index is a unique key here, as a unique constraint is; the
+        table's options and collations as ``comparable_attributes`` says."""
+        table = self.comparable_attributes(super().comparable_table(table))
         keys = [i for i in table.indexes if i.unique]
         if not keys:
             return table
@@ -345,15 +354,49 @@ class MysqlReflection(Reflection):
             uniques=(*table.uniques, *(Unique(i.name, i.columns) for i in keys)),
         )
 
+    def read_options(self, insp: Any, kw: dict[str, Any]) -> dict[str, dict[str, str]]:
+        """ENGINE, DEFAULT CHARSET and COLLATE of every table, in one query;
+        those the driver gives every table it makes (InnoDB, its default charset
+        and collation) are left out, as a model leaves them out."""
+        out: dict[str, dict[str, str]] = {}
+        wanted = set(kw.get("filter_names") or ()) or None
+        for table, engine, collation, charset in insp.bind.execute(sa.text(TABLE_FACTS)):
+            if wanted is not None and table not in wanted:
+                continue
+            found = {"engine": engine, "collation": collation, "charset": charset}
+            options = {k: str(v) for k, v in found.items() if v}
+            if options.get("engine", "").lower() == "innodb":  # the driver's own: no option of the models
+                del options["engine"]
+            if options.get("collation") in (None, DEFAULT_COLLATION):
+                options.pop("collation", None)
+                options.pop("charset", None)
+            out[str(table)] = options
+        return out
+
+    def comparable_attributes(self, table: Table) -> Table:
+        """The driver's own table options (InnoDB, its default charset and
+        collation) are no option of the models; a column whose collation is its
+        table's is a column without one of its own (the database says none)."""
+        collation = table.option("collation") or DEFAULT_COLLATION
+        columns = tuple(
+            replace(c, collation=None, charset=None) if c.collation == collation else c for c in table.columns
+        )
+        options = dict(table.options)
+        if options.get("engine", "").lower() == "innodb":
+            del options["engine"]
+        if options.get("collation") == DEFAULT_COLLATION:
+            options.pop("collation")
+            options.pop("charset", None)
+        if "collation" in options:  # a collation names its charset
+            options.pop("charset", None)
+        if options.get("charset") == DEFAULT_CHARSET and "collation" not in options:
+            options.pop("charset")
+        return replace(table, columns=columns, options=options)
+
     def comparable_column(self, table: Table, col: Column) -> Column:
         """No time zone; a collation names its character set (``utf8mb4_bin`` is
-        utf8mb4's), so a charset beside a collation says nothing more. The live
-        database names a column's own collation only where it differs from its
-        table's: a column declared with the driver's table default
-        (``utf8mb4_unicode_ci``, ``utf8mb4``) is a column without one."""
+        utf8mb4's), so a charset beside a collation says nothing more."""
         col = super().comparable_column(table, col)
-        if col.collation == DEFAULT_COLLATION:  # the collation of every table the driver makes
-            col = replace(col, collation=None, charset=None if col.charset == DEFAULT_CHARSET else col.charset)
         if col.collation is not None and col.charset is not None:
             col = replace(col, charset=None)
         return replace(col, use_tz=False) if col.use_tz else col

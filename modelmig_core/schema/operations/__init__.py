@@ -14,7 +14,7 @@ from .columns import AddColumn, AlterColumn, DropColumn, RenameColumn
 from .foreign_keys import AddForeignKey, DropForeignKey
 from .indexes import CreateIndex, DropIndex
 from .raw import RunPython, RunSQL
-from .tables import CreateTable, DropTable, RenameTable, SetTableComment
+from .tables import CreateTable, DropTable, RenameTable, SetTableComment, SetTableOptions
 from .uniques import AddUnique, DropUnique
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "RunPython",
     "RunSQL",
     "SetTableComment",
+    "SetTableOptions",
     "Table",
     "Unique",
 ]
