@@ -14,6 +14,7 @@ line naming the connection.
 
 from __future__ import annotations
 
+import ast
 import sqlite3
 from dataclasses import replace
 from typing import Any
@@ -451,3 +452,98 @@ def test_new_fields_are_omitted_from_migration_files_when_default() -> None:
     assert to_source(fk) == 'op.ForeignKey("fk", ["a"], "t", ["id"])'
     kept = replace(plain, collation="C", charset="x", on_update_now=False, identity=None)
     assert to_source(kept) == 'op.Column("code", "string", length=50, collation="C", charset="x")'
+
+
+ENUM_NAME = 'mpaa\'s "rating"'
+SHARED = f"""
+class Film(Model):
+    table = "films"
+    schema = {{"id": column("increments"), "rating": column("enum", ["G", "PG"], enum_name={ENUM_NAME!r}, default="G")}}
+
+class Show(Model):
+    table = "shows"
+    schema = {{"id": column("increments"), "rating": column("enum", ["G", "PG"], enum_name={ENUM_NAME!r}, nullable=True)}}
+"""
+
+
+def enum_types(db: ServerDb) -> dict[str, int]:
+    """Each enum type of the database and how many columns use it."""
+    rows = db.rows(
+        "SELECT t.typname, count(a.attname) FROM pg_type AS t LEFT JOIN pg_attribute AS a ON a.atttypid = t.oid "
+        "AND a.attnum > 0 AND NOT a.attisdropped WHERE t.typtype = 'e' GROUP BY t.typname"
+    )
+    return {str(name): int(count) for name, count in rows}
+
+
+def test_named_enum_types_are_kept_shared_and_dropped_with_their_last_user(make_project: Any, pg_db: ServerDb) -> None:
+    db = pg_db
+    p = make_project({"main": {"url": db.url}})
+    p.models(SHARED)
+    p.ok("make:migration")
+    pretend = p.ok("migrate:run", "--pretend").output
+    assert pretend.count("CREATE TYPE") == 1 and 'CREATE TYPE "mpaa\'s ""rating"""' in pretend, pretend
+    p.ok("migrate:run")
+    assert enum_types(db) == {ENUM_NAME: 2}
+    live = live_state(db)
+    assert {live.tables[t].column("rating").enum_name for t in ("films", "shows")} == {ENUM_NAME}  # type: ignore[union-attr]
+    code, out = drift(p)
+    assert code == 0 and "drift: none" in out, out
+    adopt = make_project({"main": {"url": db.url}})
+    adopt.ok("make:models")
+    source = (adopt.root / "models.py").read_text()
+    written = [k.value for k in ast.walk(ast.parse(source)) if isinstance(k, ast.keyword) and k.arg == "enum_name"]
+    assert [ast.literal_eval(v) for v in written] == [ENUM_NAME, ENUM_NAME], source
+
+    # one user goes: the type stays; the last one leaves it: the type goes
+    p.models(SHARED.split("class Show")[0])
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    assert enum_types(db) == {ENUM_NAME: 1}
+    p.models(SHARED.split("class Show")[0].replace(f", enum_name={ENUM_NAME!r}", ""))
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    assert enum_types(db) == {"films_rating_enum": 1}
+    code, out = drift(p)
+    assert code == 0 and "drift: none" in out, out
+    # a planted change: the column moved back to the shared type by hand
+    by_hand(
+        db,
+        f"CREATE TYPE {ENUM_NAME.replace(chr(34), chr(34) * 2).join(chr(34) * 2)} AS ENUM ('G', 'PG')",
+        "ALTER TABLE films ALTER COLUMN rating DROP DEFAULT",
+        'ALTER TABLE films ALTER COLUMN rating TYPE "mpaa\'s ""rating""" USING rating::text::"mpaa\'s ""rating"""',
+        "ALTER TABLE films ALTER COLUMN rating SET DEFAULT 'G'",
+    )
+    code, out = drift(p)
+    assert code == 1 and "enum name" in out, out
+    by_hand(
+        db,
+        "ALTER TABLE films ALTER COLUMN rating DROP DEFAULT",
+        "ALTER TABLE films ALTER COLUMN rating TYPE films_rating_enum USING rating::text::films_rating_enum",
+        "ALTER TABLE films ALTER COLUMN rating SET DEFAULT 'G'",
+        'DROP TYPE "mpaa\'s ""rating"""',
+    )
+    for _ in range(3):
+        p.ok("migrate:rollback")
+        code, out = drift(p)
+        assert code == 0, out
+    assert enum_types(db) == {}
+
+
+def test_shared_enum_types_must_agree_on_their_values(make_project: Any) -> None:
+    p = make_project()
+    p.models(SHARED.replace('["G", "PG"], enum_name', '["G", "PG", "R"], enum_name', 1))
+    result = p.run("make:migration")
+    assert result.exit_code != 0
+    (line,) = [line for line in result.output.splitlines() if line.strip()]
+    assert "model Show, field 'rating'" in line and "columns that share a type share its values" in line, line
+
+
+def test_enum_names_are_faithful_where_enums_are_per_column(make_project: Any, sqlite_db: ServerDb) -> None:
+    """SQLite (a CHECK of the values) and MySQL (a column's ENUM) have no enum types:
+    the values are all there is, and drift compares those."""
+    p = make_project({"main": {"url": sqlite_db.url}})
+    p.models(SHARED)
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    code, out = drift(p)
+    assert code == 0 and "drift: none" in out, out

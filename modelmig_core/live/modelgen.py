@@ -357,7 +357,7 @@ def column_call(m: ModelSource, col: Column, expressions: dict[tuple[str, str], 
         kw.append(("index", True))
     if col.comment:
         kw.append(("comment", col.comment))
-    kw += [(attr, getattr(col, attr)) for attr in ("collation", "charset", "identity") if getattr(col, attr)]
+    kw += [(a, getattr(col, a)) for a in ("collation", "charset", "identity", "enum_name") if getattr(col, a)]
     if col.on_update_now:
         kw.append(("on_update_now", True))
     return Call("column", (typ, *args), tuple(kw))

@@ -221,6 +221,13 @@ def column_attributes(loc: str, state_type: str, opts: dict[str, Any], default_n
             raise ModelError(f"{loc}: on_update_now only applies to timestamp columns")
         if on_update:
             out["on_update_now"] = True
+    enum_name = opts.get("enum_name")
+    if enum_name is not None:
+        if not isinstance(enum_name, str) or not enum_name.strip() or not enum_name.isprintable():
+            raise ModelError(f"{loc}: enum_name must be a name (printable text, not empty)")
+        if state_type != "enum":
+            raise ModelError(f"{loc}: enum_name only applies to enum columns")
+        out["enum_name"] = enum_name
     identity = opts.get("identity")
     if identity is not None:
         if not isinstance(identity, str) or identity.lower() not in IDENTITIES:
@@ -471,6 +478,24 @@ def _type_text(col: Column) -> str:
     return col.type
 
 
+def check_shared_enums(state: State, models: dict[str, Any]) -> None:
+    """Columns that name the same enum type (``enum_name``) share it: their values
+    must agree, in the same order."""
+    seen: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+    for table in state.tables.values():
+        for col in table.columns:
+            if col.enum_name is None:
+                continue
+            values = tuple(col.values or ())
+            first = seen.setdefault(col.enum_name, (table.name, col.name, values))
+            if first[2] != values:
+                raise ModelError(
+                    f"{_where_table(models, table.name, col.name)}: enum type {col.enum_name!r} has values "
+                    f"{list(values)} here but {list(first[2])} in {first[0]}.{first[1]}; columns that share a type "
+                    "share its values"
+                )
+
+
 def check_relations(models: Iterable[type[Model]]) -> None:
     models = list(models)
     names = {m.__name__ for m in models}
@@ -497,6 +522,7 @@ def compile_sql_models(models: list[type[Model]], extra_types: Iterable[ColumnTy
     state = State(tables=dict(sorted(tables.items())))
     check_references(state, by_table)
     check_names_unique(state, by_table)
+    check_shared_enums(state, by_table)
     return state
 
 

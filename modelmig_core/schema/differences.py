@@ -138,7 +138,7 @@ def _compare_columns(table: str, a: Table, b: Table, out: list[Difference]) -> N
             )
         if want.comment != have.comment:
             out.append(Difference("changed", "column", name, _was("comment", repr(have.comment), repr(want.comment))))
-        for attr in ("collation", "charset", "on_update_now", "identity"):
+        for attr in ("collation", "charset", "on_update_now", "identity", "enum_name"):
             if getattr(want, attr) != getattr(have, attr):
                 said = _was(attr.replace("_", " "), repr(getattr(have, attr)), repr(getattr(want, attr)))
                 out.append(Difference("changed", "column", name, said))

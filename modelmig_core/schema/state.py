@@ -58,6 +58,9 @@ class Column(Value):
     #: ``"always"`` GENERATED ALWAYS AS IDENTITY, ``"serial"`` a sequence the column
     #: owns with its nextval default (PostgreSQL's serial)
     identity: str | None = None
+    #: the name of the enum type (PostgreSQL's CREATE TYPE), shared by every column
+    #: that names it; None: a type of the column's own (``<table>_<column>_enum``)
+    enum_name: str | None = None
 
 
 @dataclass(frozen=True)

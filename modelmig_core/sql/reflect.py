@@ -341,7 +341,7 @@ class Reflection:
         the Inspector put on a text type (a dialect that reads them from its own
         catalogue overrides it)."""
         collation = getattr(info["type"], "collation", None)
-        return {"collation": collation} if collation else {}
+        return {"collation": str(collation)} if collation else {}
 
     def indexes(
         self,

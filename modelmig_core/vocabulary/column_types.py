@@ -43,6 +43,7 @@ COLUMN_OPTIONS = frozenset(
         "charset",
         "on_update_now",
         "identity",
+        "enum_name",
         "backfill",  # a one-off value for the rows that exist when the column is added (never a default)
     }
 )

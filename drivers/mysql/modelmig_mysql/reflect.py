@@ -399,4 +399,6 @@ class MysqlReflection(Reflection):
         col = super().comparable_column(table, col)
         if col.collation is not None and col.charset is not None:
             col = replace(col, charset=None)
+        if col.enum_name is not None:  # an ENUM is the column's own here: its values are all there is to it
+            col = replace(col, enum_name=None)
         return replace(col, use_tz=False) if col.use_tz else col

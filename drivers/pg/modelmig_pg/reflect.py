@@ -184,17 +184,9 @@ class PgReflection(Reflection):
         return super().primary_key(table, info)
 
     def column_notes(self, table: str, info: dict[str, Any]) -> list[str]:
-        """An enum type of another name than the one the driver gives a column's enum
-        (``<table>_<column>_enum``): the models cannot say the name, nor that several
-        columns share the type."""
-        from sqlalchemy.dialects import postgresql
-
-        from .render import enum_type_name
-
-        t = info["type"]
+        """A nextval default from a sequence the column does not own, or a serial
+        column whose sequence has another name than PostgreSQL would give it."""
         out = []
-        if isinstance(t, postgresql.ENUM) and t.name and t.name != enum_type_name(table, info["name"]):
-            out.append(f"enum type {t.name}; the models cannot say its name (a new column gets a type of its own)")
         default = info.get("default")
         if default is not None and function_called(default, self.sqlglot_dialect) == "nextval":
             owned = getattr(self, "_owned", {}).get((table, info["name"]))
@@ -218,7 +210,14 @@ class PgReflection(Reflection):
         """The collation, and how an auto-increment column is numbered: identity
         ALWAYS, or serial (a sequence the column owns, its nextval default); BY
         DEFAULT is the driver's own way (None)."""
+        from sqlalchemy.dialects import postgresql
+
+        from .render import enum_type_name
+
         out = super().attributes(table, info, extra, type_, autoincrement)
+        t = info["type"]
+        if isinstance(t, postgresql.ENUM) and t.name and t.name != enum_type_name(table, info["name"]):
+            out["enum_name"] = str(t.name)  # a type of its own name, which other columns may share
         if autoincrement:
             identity = info.get("identity")
             if identity and identity.get("always"):

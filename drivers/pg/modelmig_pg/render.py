@@ -50,6 +50,21 @@ def enum_type_name(table: str, column: str) -> str:
     return bounded_name(f"{table}_{column}_enum")
 
 
+def type_name_of(table: str, col: Column) -> str:
+    """The enum type of ``col``: the one it names (``enum_name``, shared by every
+    column that names it), else its own ``<table>_<column>_enum``."""
+    return col.enum_name if col.enum_name is not None else enum_type_name(table, col.name)
+
+
+def type_users(state: Any, name: str) -> int:
+    """How many columns of ``state`` use the enum type ``name``."""
+    if state is None:
+        return 0
+    return sum(
+        1 for t in state.tables.values() for c in t.columns if c.type == "enum" and type_name_of(t.name, c) == name
+    )
+
+
 def not_null_check_name(table: str, column: str) -> str:
     """The temporary check an online SET NOT NULL is validated through."""
     return bounded_name(f"{table}_{column}_not_null")
@@ -88,6 +103,7 @@ class PgRenderer(Renderer):
     def __init__(self, hook: Any = None) -> None:
         super().__init__(hook)
         self._table: str | None = None  # the table whose columns are being rendered (enum type names)
+        self._step: Step | None = None  # the step being rendered (which enum types exist before and after it)
 
     # ------------------------------------------------------------ types
 
@@ -104,7 +120,7 @@ class PgRenderer(Renderer):
 
     def column_type(self, col: Column) -> Any:
         if col.type == "enum" and self._table:  # the type's name depends on the table
-            return postgresql.ENUM(*col.values or (), name=enum_type_name(self._table, col.name), create_type=False)
+            return postgresql.ENUM(*col.values or (), name=type_name_of(self._table, col), create_type=False)
         return super().column_type(col)
 
     def type_sql(self, col: Column) -> str:
@@ -154,6 +170,7 @@ class PgRenderer(Renderer):
     def statements(self, step: Step, facts: Any = None) -> list[str]:
         table = getattr(step.op, "table", None)
         self._table = table.name if isinstance(table, Table) else table
+        self._step = step
         return super().statements(step, facts)
 
     def sa_table(self, table: Table, md: sa.MetaData | None = None, name: str | None = None) -> sa.Table:
@@ -168,10 +185,36 @@ class PgRenderer(Renderer):
 
     def create_enum(self, table: str, col: Column) -> str:
         values = ", ".join(self.literal(v) for v in col.values or ())
-        return f"CREATE TYPE {self.q(enum_type_name(table, col.name))} AS ENUM ({values})"
+        return f"CREATE TYPE {self.q(type_name_of(table, col))} AS ENUM ({values})"
 
     def drop_enum(self, table: str, col: Column) -> str:
-        return f"DROP TYPE IF EXISTS {self.q(enum_type_name(table, col.name))}"
+        return f"DROP TYPE IF EXISTS {self.q(type_name_of(table, col))}"
+
+    def enums_created(self, table: str, columns: Any) -> list[str]:
+        """CREATE TYPE for each enum type of ``columns`` that no column used before
+        the step (a shared, named type is created once, by its first user)."""
+        before = self._step.before if self._step is not None else None
+        out, done = [], set()
+        for c in columns:
+            name = type_name_of(table, c) if c.type == "enum" else None
+            if name is None or name in done or (c.enum_name is not None and type_users(before, name)):
+                continue
+            done.add(name)
+            out.append(self.create_enum(table, c))
+        return out
+
+    def enums_dropped(self, table: str, columns: Any) -> list[str]:
+        """DROP TYPE for each enum type of ``columns`` that no column uses after the
+        step (a shared type goes with its last user)."""
+        after = self._step.after if self._step is not None else None
+        out, done = [], set()
+        for c in columns:
+            name = type_name_of(table, c) if c.type == "enum" else None
+            if name is None or name in done or (c.enum_name is not None and type_users(after, name)):
+                continue
+            done.add(name)
+            out.append(self.drop_enum(table, c))
+        return out
 
     def rename_enum(self, old_table: str, old_col: str, new_table: str, new_col: str) -> str:
         old, new = enum_type_name(old_table, old_col), enum_type_name(new_table, new_col)
@@ -181,19 +224,18 @@ class PgRenderer(Renderer):
 
     def create_table(self, table: Table, name: str | None = None) -> list[str]:
         tname = name or table.name
-        enums = [self.create_enum(tname, c) for c in table.columns if c.type == "enum"]
-        return enums + super().create_table(table, name)
+        return self.enums_created(tname, table.columns) + super().create_table(table, name)
 
     @renders_operation(api.DropTable)
     def op_drop_table(self, op: Any, step: Step) -> list[str]:
         out = super().op_drop_table(op, step)
-        return out + [self.drop_enum(op.table.name, c) for c in op.table.columns if c.type == "enum"]
+        return out + self.enums_dropped(op.table.name, op.table.columns)
 
     @renders_operation(api.RenameTable)
     def op_rename_table(self, op: Any, step: Step) -> list[str]:
         out = super().op_rename_table(op, step)
         for c in step.before.table(op.old).columns:
-            if c.type == "enum":
+            if c.type == "enum" and c.enum_name is None:  # a named type keeps its name
                 out.append(self.rename_enum(op.old, c.name, op.new, c.name))
         return out
 
@@ -201,21 +243,17 @@ class PgRenderer(Renderer):
     def op_add_column(self, op: Any, step: Step) -> list[str]:
         if self.backfilled(op):
             return self.add_with_backfill(op, step)
-        pre = [self.create_enum(op.table, op.column)] if op.column.type == "enum" else []
-        return pre + super().op_add_column(op, step)
+        return self.enums_created(op.table, [op.column]) + super().op_add_column(op, step)
 
     @renders_operation(api.DropColumn)
     def op_drop_column(self, op: Any, step: Step) -> list[str]:
-        out = super().op_drop_column(op, step)
-        if op.column.type == "enum":
-            out.append(self.drop_enum(op.table, op.column))
-        return out
+        return super().op_drop_column(op, step) + self.enums_dropped(op.table, [op.column])
 
     @renders_operation(api.RenameColumn)
     def op_rename_column(self, op: Any, step: Step) -> list[str]:
         out = super().op_rename_column(op, step)
         col = step.before.table(op.table).column(op.old)
-        if col is not None and col.type == "enum":
+        if col is not None and col.type == "enum" and col.enum_name is None:
             out.append(self.rename_enum(op.table, op.old, op.table, op.new))
         return out
 
@@ -242,6 +280,8 @@ class PgRenderer(Renderer):
         out: list[str] = []
         old_default, new_default = self.default_sql(old), self.default_sql(new)
         type_changed = self.type_sql(old) != self.type_sql(new) or (old.type == "enum" and old.values != new.values)
+        if type_changed and (old.enum_name is not None or new.enum_name is not None):
+            return self.alter_named_enum(op, step)
 
         if old.autoincrement and new.autoincrement and old.identity != new.identity:
             if "serial" in (old.identity, new.identity):
@@ -291,6 +331,34 @@ class PgRenderer(Renderer):
         if old.comment != new.comment:
             comment = self.literal(new.comment) if new.comment is not None else "NULL"
             out.append(f"COMMENT ON COLUMN {t}.{c} IS {comment}")
+        return out
+
+    def alter_named_enum(self, op: Any, step: Step) -> list[str]:
+        """A column that comes to use, or leaves, a named (shared) enum type: the new
+        type is made if no column has it yet, the column converted through text, the
+        old type dropped when no column uses it any more. The values of a named type
+        do not change here (every column sharing it would change at once)."""
+        old, new, table = op.old, op.new, op.table
+        if old.enum_name is not None and old.enum_name == new.enum_name:
+            raise MigrationFailed(
+                f"{table}.{new.name}: the values of the shared enum type {new.enum_name} change; "
+                "change the type by hand (make:migration --empty, then op.RunSQL with ALTER TYPE ... ADD VALUE)"
+            )
+        if old.primary != new.primary or old.nullable != new.nullable or old.comment != new.comment:
+            raise MigrationFailed(f"{table}.{new.name}: change the enum type in a migration of its own")
+        t, c = self.q(table), self.q(new.name)
+        alter = f"ALTER TABLE {t} ALTER COLUMN {c}"
+        out = []
+        if self.default_sql(old) is not None:
+            out.append(f"{alter} DROP DEFAULT")
+        if new.type == "enum":
+            out += self.enums_created(table, [new])
+        target = self.type_sql(new)
+        out.append(f"{alter} TYPE {target} USING {c}::text::{target}")
+        if old.type == "enum":
+            out += self.enums_dropped(table, [old])
+        if self.default_sql(new) is not None:
+            out.append(f"{alter} SET DEFAULT {self.default_sql(new)}")
         return out
 
     # ------------------------------------------------------------ online forms (context.online)

@@ -225,11 +225,12 @@ class SqliteReflection(Reflection):
     ) -> dict[str, Any]:
         """A column's COLLATE, read from the table's SQL by sqlglot (the Inspector drops it)."""
         collation = getattr(self, "_collations", {}).get((table, info["name"]))
-        return {"collation": collation} if collation else {}
+        return {"collation": str(collation)} if collation else {}
 
     def comparable_column(self, table: Table, col: Column) -> Column:
         col = super().comparable_column(table, col)
-        changes: dict[str, Any] = {"use_tz": False, "comment": None}
+        # no comments; an enum is a CHECK of its values, whatever its type's name
+        changes: dict[str, Any] = {"use_tz": False, "comment": None, "enum_name": None}
         if table.primary_key == (col.name,):
             if col.autoincrement and col.type in ("bigInteger", "smallInteger"):
                 changes["type"] = "integer"
