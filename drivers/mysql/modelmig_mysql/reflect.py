@@ -323,8 +323,10 @@ class MysqlReflection(Reflection):
                 "(a timestamp column is a DATETIME)"
             )
         if isinstance(t, (mysql.DATETIME, mysql.TIMESTAMP, mysql.TIME)) and (t.fsp or 0) != FSP:
+            # a CURRENT_TIMESTAMP default (and ON UPDATE) carries the column's precision
+            also = " (and of its CURRENT_TIMESTAMP default)" if info.get("default") is not None else ""
             out.append(
-                f"fractional seconds precision {t.fsp or 0}; the models cannot say it "
+                f"fractional seconds precision {t.fsp or 0}{also}; the models cannot say it "
                 f"(a new column has precision {FSP})"
             )
         return out
