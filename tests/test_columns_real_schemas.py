@@ -314,6 +314,7 @@ REFUSED = {
     "pg": [
         ('"code": column("string", 50, charset="latin1")', "charset 'latin1': pg has no column character sets"),
         ('"at": column("timestamp", on_update_now=True)', "on_update_now: pg has no ON UPDATE CURRENT_TIMESTAMP"),
+        ('"mood": column("enum", ["a"], collation="C")', "collation 'C': a pg enum type has no collation"),
     ],
     "mysql": [
         ('"id": column("increments", identity="serial")', "identity 'serial': mysql has no such column numbering"),
