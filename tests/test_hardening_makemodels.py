@@ -77,6 +77,7 @@ KEYWORDS = {
     "on_update",
     "foreign_key",
     "identity",
+    "enum_name",
     "collation",
     "charset",
     "on_update_now",
