@@ -124,6 +124,8 @@ if TYPE_CHECKING:
         ReplaceView,
         RunPython,
         RunSQL,
+        SetTableComment,
+        SetTableOptions,
     )
     from .schema.operations.base import has_named, replace_named
     from .schema.operations.members import AddMember, DropMember
@@ -204,6 +206,8 @@ _WHERE: dict[str, str] = {
     "Kind": ".vocabulary.kinds",
     "AddUnique": ".schema.operations",
     "AlterColumn": ".schema.operations",
+    "SetTableComment": ".schema.operations",
+    "SetTableOptions": ".schema.operations",
     "CreateIndex": ".schema.operations",
     "CreateTable": ".schema.operations",
     "DropCheck": ".schema.operations",
@@ -345,6 +349,8 @@ __all__ = [
     "RunPython",
     "RunSQL",
     "Session",
+    "SetTableComment",
+    "SetTableOptions",
     "SqlDriver",
     "SqlLedgerStore",
     "SqlSession",

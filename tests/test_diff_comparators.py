@@ -133,7 +133,8 @@ def test_a_registered_comparator_runs_after_the_builtins_of_its_phase(monkeypatc
     t = Table("t", (pk(), Column("n", "integer", nullable=True)))
     new = replace(t, columns=(pk(),), comment="hello")
     ops = diff_states(State({"t": t}), State({"t": new}))
-    assert [type(op).__name__ for op in ops] == ["DropColumn", "RunSQL"]
+    # the core's own table comment comparator (phase "columns") before the plugin's (phase "add")
+    assert [type(op).__name__ for op in ops] == ["DropColumn", "SetTableComment", "RunSQL"]
     assert diff_module.COMPARATORS[-1].kind == "comments" and len(diff_module.COMPARATORS) == len(COMPARATORS) + 1
     with pytest.raises(ValueError, match="unknown phase 'later'"):
         register_comparator(Comparator("x", "later", note))

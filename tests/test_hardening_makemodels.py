@@ -49,7 +49,19 @@ LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 ATTACK = ["\\", "'", '"', "*/", "/*!", "--", "#", ";", "`", ".", " ", "(", ")", "a", "Z", "é"]
 FIXED_COMMENT = "#: what these models cannot say (make:models left it out; drift reports it)"
 DSL_WORDS = {"Model", "check", "column", "foreign_key", "index", "relation", "unique", NOTES_NAME}
-GRAMMAR_WORDS = {"from", "import", "modelmig_core", "class", "table", "schema", "database", "True", "False", "None"}
+GRAMMAR_WORDS = {
+    "from",
+    "import",
+    "modelmig_core",
+    "class",
+    "table",
+    "options",
+    "schema",
+    "database",
+    "True",
+    "False",
+    "None",
+}
 KEYWORDS = {
     "nullable",
     "default",
@@ -64,6 +76,13 @@ KEYWORDS = {
     "on_delete",
     "on_update",
     "foreign_key",
+    "identity",
+    "enum_name",
+    "collation",
+    "charset",
+    "on_update_now",
+    "deferrable",
+    "initially",
 }
 
 

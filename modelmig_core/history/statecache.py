@@ -25,8 +25,9 @@ from ..schema.state import Value
 from .migrations import MigrationFile
 
 #: 2: equal values stored once (SHARE/REF); 3: files with local imports are refused when
-#: loaded; 4: a Table holds its members by kind (``Table.members``); 5: a State holds views
-FORMAT = 5
+#: loaded; 4: a Table holds its members by kind (``Table.members``); 5: a State holds views;
+#: 6: columns, keys and tables hold their attributes (collation, identity, deferrable, options, ...)
+FORMAT = 6
 FOLDER = ".modelmig-cache"
 
 

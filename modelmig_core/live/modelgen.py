@@ -203,10 +203,17 @@ class ModelSource:
         return {c.fn for _, c in self.schema} | {c.fn for _, calls in self.database for c in calls}
 
     def shape(self) -> tuple[Any, ...]:
-        return (self.cls, self.table.name, list(self.schema), [(k, list(calls)) for k, calls in self.database])
+        database = [(k, list(calls)) for k, calls in self.database]
+        return (self.cls, self.table.name, list(self.schema), database, self.table.comment, dict(self.table.options))
 
     def lines(self) -> list[str]:
-        out = [f"class {self.cls}(Model):", f"    table = {literal(self.table.name)}", "    schema = {"]
+        out = [f"class {self.cls}(Model):", f"    table = {literal(self.table.name)}"]
+        if self.table.comment is not None:
+            out.append(f"    comment = {literal(self.table.comment)}")
+        if self.table.options:
+            pairs = ", ".join(f"{literal(k)}: {literal(v)}" for k, v in self.table.options)
+            out.append(f"    options = {{{pairs}}}")
+        out.append("    schema = {")
         out += [f"        {literal(key)}: {call.source()}," for key, call in self.schema]
         out.append("    }")
         if self.database:
@@ -226,6 +233,10 @@ class ModelSource:
             "table": self.table.name,
             "schema": {key: call.build() for key, call in self.schema},
         }
+        if self.table.comment is not None:
+            body["comment"] = self.table.comment
+        if self.table.options:
+            body["options"] = dict(self.table.options)
         if self.database:
             body["database"] = {key: [c.build() for c in calls] for key, calls in self.database}
         return type(self.cls, (Model,), body)
@@ -382,6 +393,9 @@ def column_call(m: ModelSource, col: Column, expressions: dict[tuple[str, str], 
         kw.append(("index", True))
     if col.comment:
         kw.append(("comment", col.comment))
+    kw += [(a, getattr(col, a)) for a in ("collation", "charset", "identity", "enum_name") if getattr(col, a)]
+    if col.on_update_now:
+        kw.append(("on_update_now", True))
     return Call("column", (typ, *args), tuple(kw))
 
 
@@ -733,7 +747,8 @@ def _model(node: ast.ClassDef, plugin_fns: dict[str, str] | None = None) -> tupl
         if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
             raise Unreadable(f"line {stmt.lineno}: unexpected {type(stmt).__name__} in class {node.name}")
         found[stmt.targets[0].id] = stmt.value
-    if set(found) - {"table", "schema", "database"} or "table" not in found or "schema" not in found:
+    attributes = {"table", "comment", "options", "schema", "database"}
+    if set(found) - attributes or "table" not in found or "schema" not in found:
         raise Unreadable(f"line {node.lineno}: class {node.name} has other attributes")
     schema = [(k, _call(v)) for k, v in _dict(found["schema"])]
     database = []
@@ -741,7 +756,13 @@ def _model(node: ast.ClassDef, plugin_fns: dict[str, str] | None = None) -> tupl
         if not isinstance(value, ast.List):
             raise Unreadable(f"line {value.lineno}: database[{key!r}] is not a list")
         database.append((key, [_call(e, plugin_fns) for e in value.elts]))
-    return (node.name, _value(found["table"]), schema, database)
+    comment = _value(found["comment"]) if "comment" in found else None
+    if comment is not None and not isinstance(comment, str):
+        raise Unreadable(f"line {node.lineno}: class {node.name} has a comment that is not a string")
+    options = _value(found["options"]) if "options" in found else {}
+    if not isinstance(options, dict) or not all(isinstance(v, str) for v in options.values()):
+        raise Unreadable(f"line {node.lineno}: class {node.name} has options that are not a dict of strings")
+    return (node.name, _value(found["table"]), schema, database, comment, options)
 
 
 # ---------------------------------------------------------------- the command

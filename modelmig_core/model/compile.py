@@ -208,6 +208,7 @@ def _compile_column(model: type[Model], name: str, spec: ColumnSpec, extra_types
     comment = opts.get("comment")
     if comment is not None and not isinstance(comment, str):
         raise ModelError(f"{loc}: comment must be a string")
+    attributes = column_attributes(loc, state_type, opts, default_now)
     renamed_from = opts.get("renamed_from")
     if renamed_from is not None and (not isinstance(renamed_from, str) or not renamed_from.isidentifier()):
         raise ModelError(f"{loc}: renamed_from must be a column name")
@@ -223,6 +224,7 @@ def _compile_column(model: type[Model], name: str, spec: ColumnSpec, extra_types
         use_tz=bool(opts.get("use_tz", False)),
         comment=comment,
         array=bool(opts.get("array", False)),
+        **attributes,
         **kw,
     )
     for what in ("default", "backfill"):
@@ -235,6 +237,52 @@ def _compile_column(model: type[Model], name: str, spec: ColumnSpec, extra_types
         if problem:
             raise ModelError(f"{loc}: {what} {problem}")
     return col
+
+
+#: the state types that hold text: a collation or character set applies to them
+TEXT_STATES = frozenset({"string", "char", "text", "tinyText", "mediumText", "longText", "enum", "set"})
+#: ``identity=`` values -> the state's (None: the driver's own numbering)
+IDENTITIES = {"always": "always", "by default": None, "by_default": None, "serial": "serial"}
+
+
+def column_attributes(loc: str, state_type: str, opts: dict[str, Any], default_now: bool) -> dict[str, Any]:
+    """The column attributes beside its type: ``collation``, ``charset``,
+    ``on_update_now`` and ``identity``, validated (one error line naming the
+    field); only those given, so a column without them equals one compiled before."""
+    out: dict[str, Any] = {}
+    for what in ("collation", "charset"):
+        value = opts.get(what)
+        if value is None:
+            continue
+        if not isinstance(value, str) or not value.strip() or not value.isprintable():
+            raise ModelError(f"{loc}: {what} must be a name (printable text, not empty)")
+        if state_type not in TEXT_STATES:
+            raise ModelError(f"{loc}: {what} only applies to text columns (string, char, text, enum), not {state_type}")
+        out[what] = value
+    on_update = opts.get("on_update_now")
+    if on_update is not None:
+        if not isinstance(on_update, bool):
+            raise ModelError(f"{loc}: option 'on_update_now' must be True or False")
+        if on_update and state_type != "timestamp":
+            raise ModelError(f"{loc}: on_update_now only applies to timestamp columns")
+        if on_update:
+            out["on_update_now"] = True
+    enum_name = opts.get("enum_name")
+    if enum_name is not None:
+        if not isinstance(enum_name, str) or not enum_name.strip() or not enum_name.isprintable():
+            raise ModelError(f"{loc}: enum_name must be a name (printable text, not empty)")
+        if state_type != "enum":
+            raise ModelError(f"{loc}: enum_name only applies to enum columns")
+        out["enum_name"] = enum_name
+    identity = opts.get("identity")
+    if identity is not None:
+        if not isinstance(identity, str) or identity.lower() not in IDENTITIES:
+            raise ModelError(f"{loc}: identity must be one of 'always', 'by default', 'serial', not {identity!r}")
+        if not opts.get("autoincrement"):
+            raise ModelError(f"{loc}: identity only applies to auto-increment columns (increments, bigIncrements)")
+        if IDENTITIES[identity.lower()] is not None:
+            out["identity"] = IDENTITIES[identity.lower()]
+    return out
 
 
 def model_kinds() -> list[Kind]:
@@ -320,9 +368,36 @@ def compile_table(model: type[Model], extra_types: Iterable[ColumnType | str] = 
             (members if target is kind else given).setdefault(target.name, []).append(value)
     for kind_name, values in given.items():
         members.setdefault(kind_name, []).extend(values)
-    table = Table(name, columns, members={k: tuple(v) for k, v in members.items()})
+    comment = getattr(model, "comment", None)
+    if comment is not None and not isinstance(comment, str):
+        raise ModelError(f"{where(model)}: comment must be a string")
+    options = table_options(model)
+    table = Table(name, columns, members={k: tuple(v) for k, v in members.items()}, comment=comment, options=options)
     check_actions_against_checks(model, table.foreign_keys, table.checks)
     return table
+
+
+#: the table options a model may give (which databases have them is their drivers' to say)
+TABLE_OPTIONS = ("engine", "charset", "collation")
+
+
+def table_options(model: type[Model]) -> dict[str, str]:
+    """``Model.options``, validated: known names, values that are plain names
+    (letters, digits, underscores), charset and collation together."""
+    options = getattr(model, "options", None) or {}
+    if not isinstance(options, dict):
+        raise ModelError(f"{where(model)}: options must be a dict")
+    for key, value in options.items():
+        if key not in TABLE_OPTIONS:
+            raise ModelError(f"{where(model)}: unknown table option {key!r} (known: {', '.join(TABLE_OPTIONS)})")
+        if not isinstance(value, str) or not value.isascii() or not value.replace("_", "").isalnum():
+            raise ModelError(f"{where(model)}: table option {key} must be a name (letters, digits, _), not {value!r}")
+    if ("charset" in options) != ("collation" in options):
+        raise ModelError(
+            f"{where(model)}: table options charset and collation go together (a charset's default collation "
+            "differs between servers)"
+        )
+    return dict(options)
 
 
 def column_members(table: str, columns: tuple[Column, ...], specs: Mapping[str, ColumnSpec]) -> dict[str, list[Any]]:
@@ -474,6 +549,24 @@ def _type_text(col: Column) -> str:
     return col.type
 
 
+def check_shared_enums(state: State, models: dict[str, Any]) -> None:
+    """Columns that name the same enum type (``enum_name``) share it: their values
+    must agree, in the same order."""
+    seen: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+    for table in state.tables.values():
+        for col in table.columns:
+            if col.enum_name is None:
+                continue
+            values = tuple(col.values or ())
+            first = seen.setdefault(col.enum_name, (table.name, col.name, values))
+            if first[2] != values:
+                raise ModelError(
+                    f"{_where_table(models, table.name, col.name)}: enum type {col.enum_name!r} has values "
+                    f"{list(values)} here but {list(first[2])} in {first[0]}.{first[1]}; columns that share a type "
+                    "share its values"
+                )
+
+
 def check_relations(models: Iterable[type[Model]]) -> None:
     models = list(models)
     names = {m.__name__ for m in models}
@@ -512,6 +605,7 @@ def compile_sql_models(models: list[type[Model]], extra_types: Iterable[ColumnTy
     state = State(tables=dict(sorted(tables.items())), views=dict(sorted(views.items())))
     check_references(state, by_table)
     check_names_unique(state, by_table)
+    check_shared_enums(state, by_table)
     return state
 
 
@@ -611,7 +705,16 @@ def pivots(models: list[type[Model]], tables: dict[str, Table]) -> dict[str, Piv
             ref = side.split("#")[0]
             pk = _pk(model, field, side_model, tables[ref])
             columns.append(
-                replace(pk, name=key, primary=True, autoincrement=False, default=None, nullable=False, comment=None)
+                replace(
+                    pk,
+                    name=key,
+                    primary=True,
+                    autoincrement=False,
+                    default=None,
+                    nullable=False,
+                    comment=None,
+                    identity=None,
+                )
             )
             fks.append(ForeignKey(foreign_key_name(through, (key,), ref), (key,), ref, (pk.name,), "CASCADE"))
         second = columns[-1].name

@@ -6,7 +6,7 @@ into state, so that every error can name the model and field it comes from.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 
@@ -32,6 +32,8 @@ class ForeignKeySpec:
     name: str | None = None
     on_delete: str | None = None
     on_update: str | None = None
+    deferrable: Any = False
+    initially: Any = None
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,10 @@ def column(type: str, arg: Any = None, /, **options: Any) -> ColumnSpec:
 
     ``arg`` is the length of a string, ``(precision, scale)`` of a decimal, the values
     of an enum. Options: nullable, default, unique, index, primary, comment, use_tz,
-    default_now, renamed_from, length, precision, scale, values.
+    default_now, renamed_from, length, precision, scale, values; collation and
+    charset (text columns), on_update_now (a timestamp that MySQL sets on every
+    update, asked for explicitly), identity ("always", "by default" or "serial": how
+    PostgreSQL numbers an auto-increment column).
     """
     return ColumnSpec(type, arg, dict(options))
 
@@ -75,8 +80,13 @@ def foreign_key(
     name: str | None = None,
     on_delete: str | None = None,
     on_update: str | None = None,
+    deferrable: bool = False,
+    initially: str | None = None,
 ) -> ForeignKeySpec:
-    return ForeignKeySpec(_names(columns), ref_table, _names(ref_columns), name, on_delete, on_update)
+    """A foreign key; ``deferrable=True`` (with ``initially="deferred"``) is checked
+    at commit where the database can (PostgreSQL, SQLite; MySQL refuses it)."""
+    spec = ForeignKeySpec(_names(columns), ref_table, _names(ref_columns), name, on_delete, on_update)
+    return replace(spec, deferrable=deferrable, initially=initially) if deferrable or initially else spec
 
 
 def index(columns: str | list[str], *, name: str | None = None, **options: Any) -> IndexSpec:
@@ -108,6 +118,11 @@ class Model:
     store: ClassVar[str] = "sql"
     renamed_from: ClassVar[str | None] = None
     abstract: ClassVar[bool] = False
+    #: the table's comment (PostgreSQL, MySQL; refused on SQLite, which keeps none)
+    comment: ClassVar[str | None] = None
+    #: the table's physical options: MySQL's ``engine``, ``charset`` and
+    #: ``collation`` (the last two together); refused where the database has none
+    options: ClassVar[dict[str, str]] = {}
 
 
 class View(Model):

@@ -92,7 +92,18 @@ def compile_foreign_key(entry: Any, table: str) -> ForeignKey:
             f"foreign key {fk_name} has {len(entry.columns)} columns but references {len(entry.ref_columns)}"
         )
     on_delete, on_update = _action(fk_name, entry.on_delete), _action(fk_name, entry.on_update)
-    return ForeignKey(fk_name, entry.columns, entry.ref_table, entry.ref_columns, on_delete, on_update)
+    if not isinstance(entry.deferrable, bool):
+        raise ModelProblem(f"foreign key {fk_name}: deferrable must be True or False")
+    initially = entry.initially
+    if initially is not None:
+        if not isinstance(initially, str) or initially.lower() not in ("deferred", "immediate"):
+            raise ModelProblem(f"foreign key {fk_name}: initially must be 'deferred' or 'immediate', not {initially!r}")
+        if not entry.deferrable:
+            raise ModelProblem(f"foreign key {fk_name}: initially={initially!r} needs deferrable=True")
+        initially = "deferred" if initially.lower() == "deferred" else None  # immediate is the default
+    return ForeignKey(
+        fk_name, entry.columns, entry.ref_table, entry.ref_columns, on_delete, on_update, entry.deferrable, initially
+    )
 
 
 def compile_check(entry: Any, table: str) -> Check:
@@ -121,6 +132,10 @@ def foreign_key_call(fk: ForeignKey) -> ModelCall:
         kw.append(("on_delete", fk.on_delete.lower()))
     if fk.on_update:
         kw.append(("on_update", fk.on_update.lower()))
+    if fk.deferrable:
+        kw.append(("deferrable", True))
+    if fk.initially:
+        kw.append(("initially", fk.initially))
     return "foreign_key", (_names(fk.columns), fk.ref_table, _names(fk.ref_columns)), tuple(kw)
 
 

@@ -97,6 +97,8 @@ def describe_fk(fk: ForeignKey) -> str:
         text += f" ON DELETE {fk.on_delete}"
     if fk.on_update:
         text += f" ON UPDATE {fk.on_update}"
+    if fk.deferrable:
+        text += " DEFERRABLE" + (" INITIALLY DEFERRED" if fk.initially == "deferred" else "")
     return text
 
 
@@ -147,6 +149,10 @@ def _compare_columns(table: str, a: Table, b: Table, out: list[Difference]) -> N
             )
         if want.comment != have.comment:
             out.append(Difference("changed", "column", name, _was("comment", repr(have.comment), repr(want.comment))))
+        for attr in ("collation", "charset", "on_update_now", "identity", "enum_name"):
+            if getattr(want, attr) != getattr(have, attr):
+                said = _was(attr.replace("_", " "), repr(getattr(have, attr)), repr(getattr(want, attr)))
+                out.append(Difference("changed", "column", name, said))
     if a.primary_key != b.primary_key:
         out.append(
             Difference(
@@ -208,6 +214,11 @@ def _index_kind_changes(table: str, a: Table, b: Table, out: list[Difference]) -
 def compare_tables(table: str, a: Table, b: Table) -> list[Difference]:
     """Every difference between table ``a`` (expected) and ``b`` (live)."""
     out: list[Difference] = []
+    if a.comment != b.comment:
+        out.append(Difference("changed", "table", table, _was("comment", repr(b.comment), repr(a.comment))))
+    for key in sorted({k for k, _ in a.options} | {k for k, _ in b.options}):
+        if a.option(key) != b.option(key):
+            out.append(Difference("changed", "table", table, _was(key, repr(b.option(key)), repr(a.option(key)))))
     _compare_columns(table, a, b, out)
     flipped = {i.name for i in a.indexes for j in b.indexes if i.name == j.name and i.unique != j.unique}
     _index_kind_changes(table, a, b, out)

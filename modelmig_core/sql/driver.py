@@ -535,10 +535,48 @@ class SqlDriver(Driver):
             return f"holds a NUL character, which {self.name} cannot store"
         return None
 
+    #: the column and table attributes the database holds (a model that uses one
+    #: it lacks is refused at make time, naming the connection): a column's own
+    #: character set, MySQL's ON UPDATE CURRENT_TIMESTAMP, deferrable foreign keys,
+    #: table comments, and the ways of numbering an auto-increment column beside
+    #: the driver's own (``"always"``, ``"serial"``)
+    column_charsets: ClassVar[bool] = False
+    column_collations: ClassVar[bool] = False
+    on_update_now: ClassVar[bool] = False
+    deferrable_keys: ClassVar[bool] = False
+    table_comments: ClassVar[bool] = False
+    identities: ClassVar[frozenset[str]] = frozenset()
+    #: the table options (``Model.options``) the database has
+    table_options: ClassVar[frozenset[str]] = frozenset()
+
+    def attribute_refusals(self, state: Any) -> list[Refusal]:
+        """The column and table attributes of ``state`` this database does not hold."""
+        out = []
+        lacks = f"{self.name} has no"
+        for table in state.tables.values():
+            if table.comment is not None and not self.table_comments:
+                out.append(Refusal(table.name, None, f"table comment: {lacks} table comments"))
+            for key, value in table.options:
+                if key not in self.table_options:
+                    out.append(Refusal(table.name, None, f"table option {key}={value!r}: {lacks} table {key}"))
+            for c in table.columns:
+                if c.charset is not None and not self.column_charsets:
+                    out.append(Refusal(table.name, c.name, f"charset {c.charset!r}: {lacks} column character sets"))
+                if c.collation is not None and not self.column_collations:
+                    out.append(Refusal(table.name, c.name, f"collation {c.collation!r}: {lacks} column collations"))
+                if c.on_update_now and not self.on_update_now:
+                    out.append(Refusal(table.name, c.name, f"on_update_now: {lacks} ON UPDATE CURRENT_TIMESTAMP"))
+                if c.identity is not None and c.identity not in self.identities:
+                    out.append(Refusal(table.name, c.name, f"identity {c.identity!r}: {lacks} such column numbering"))
+            for fk in table.foreign_keys:
+                if fk.deferrable and not self.deferrable_keys:
+                    out.append(Refusal(table.name, fk.columns[0], f"foreign key {fk.name}: {lacks} deferrable keys"))
+        return out
+
     def refusals(self, state: Any, server: str | None, steps: Sequence[Step] = ()) -> list[Refusal]:
         """Defaults, comments, enum values and checks the database cannot hold, and
         names of indexes and constraints its namespaces cannot (``name_scopes``)."""
-        out = name_clashes(state, self.name_scopes)
+        out = name_clashes(state, self.name_scopes) + self.attribute_refusals(state)
         for table in state.tables.values():
             texts: list[tuple[str | None, str, Any]] = [(None, "comment", table.comment)]
             for c in table.columns:

@@ -58,6 +58,8 @@ INTEGER_TYPES = (
     "unsignedBigInteger",
 )
 NUMERIC_TYPES = ("decimal", "float", "double")
+#: the state types that hold text (a collation or character set applies to them)
+TEXT_TYPES = frozenset({"string", "char", "text", "tinyText", "mediumText", "longText", "enum", "set"})
 ACTIONS = {"CASCADE", "SET NULL", "SET DEFAULT", "RESTRICT", "NO ACTION"}
 
 
@@ -93,6 +95,10 @@ class Catalogue:
     extra: Any = None
     #: a plugin's kinds: {kind name: {table: [state values]}} (``Kind.reflect``)
     members: dict[str, Mapping[str, Sequence[Any]]] = field(default_factory=dict)
+    #: each table's comment, where it has one
+    comments: dict[str, str] = field(default_factory=dict)
+    #: each table's physical options (``Table.options``), where the dialect has them
+    options: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 class Reflection:
@@ -155,6 +161,8 @@ class Reflection:
                 tuple(table_indexes),
                 tuple(table_fks),
                 tuple(table_checks),
+                comment=found.comments.get(name),
+                options=found.options.get(name, {}),
                 uniques=tuple(table_uniques),
                 **{kind: tuple(by_table.get(name, ())) for kind, by_table in found.members.items()},
             )
@@ -202,6 +210,8 @@ class Reflection:
                 uniques=by_table(names_of(insp.get_multi_unique_constraints(**kw))),
                 foreign_keys=by_table(names_of(insp.get_multi_foreign_keys(**kw))),
                 checks=by_table(self.read_checks(insp, kw)),
+                comments=self.read_comments(insp, kw),
+                options=self.read_options(insp, kw),
                 extra=self.read_extra(connection, names),
                 members=self.read_members(connection, names),
             )
@@ -233,6 +243,17 @@ class Reflection:
             if read is not None:
                 out[kind.name] = read(connection, tables)
         return out
+
+    def read_comments(self, insp: Any, kw: dict[str, Any]) -> dict[str, str]:
+        """Each table's comment (one batched call), where the dialect has them."""
+        if not getattr(self.sa_dialect, "supports_comments", False):
+            return {}
+        found = self.inspector_names(insp.get_multi_table_comment(**kw))
+        return {key[1]: info["text"] for key, info in found.items() if info and info.get("text")}
+
+    def read_options(self, insp: Any, kw: dict[str, Any]) -> dict[str, dict[str, str]]:
+        """Each table's physical options (``Table.options``): dialect hook; none by default."""
+        return {}
 
     def read_checks(self, insp: Any, kw: dict[str, Any]) -> dict[Any, list[dict[str, Any]]]:
         try:
@@ -313,14 +334,28 @@ class Reflection:
         elif default is not None:
             kw["default"] = default
         comment = info.get("comment") or None
+        attributes = self.attributes(table, info, extra, kw["type"], autoincrement)
+        if kw["type"] not in TEXT_TYPES:  # a JSON kept as text (MariaDB's) has a collation of its type's own
+            attributes = {k: v for k, v in attributes.items() if k not in ("collation", "charset")}
         return Column(
             name,
             nullable=bool(info.get("nullable", True)) and not primary,
             primary=primary,
             autoincrement=autoincrement,
             comment=comment,
+            **attributes,
             **kw,
         )
+
+    def attributes(
+        self, table: str, info: dict[str, Any], extra: Any, type_: str, autoincrement: bool
+    ) -> dict[str, Any]:
+        """The column's attributes beside its type (``collation``, ``charset``,
+        ``on_update_now``, ``identity``), only those it has. Default: the collation
+        the Inspector put on a text type (a dialect that reads them from its own
+        catalogue overrides it)."""
+        collation = getattr(info["type"], "collation", None)
+        return {"collation": str(collation)} if collation else {}
 
     def indexes(
         self,
@@ -379,6 +414,7 @@ class Reflection:
             cols = tuple(info["constrained_columns"])
             ref = info["referred_table"]
             options = info.get("options") or {}
+            initially = str(options.get("initially") or "").lower()
             out.append(
                 ForeignKey(
                     info.get("name") or foreign_key_name(table, cols, ref),
@@ -387,6 +423,8 @@ class Reflection:
                     tuple(info["referred_columns"]),
                     self.action(options.get("ondelete")),
                     self.action(options.get("onupdate")),
+                    bool(options.get("deferrable")),
+                    "deferred" if initially == "deferred" and options.get("deferrable") else None,
                 )
             )
         return out
@@ -473,7 +511,6 @@ class Reflection:
                 for fk in table.foreign_keys
             ),
             checks=tuple(replace(c, expression=self.comparable_check(c.expression)) for c in table.checks),
-            comment=None,
         )
 
     def comparable_column(self, table: Table, col: Column) -> Column:

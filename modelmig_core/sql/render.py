@@ -30,7 +30,9 @@ from sqlalchemy.schema import (
     DropConstraint,
     DropIndex,
     DropTable,
+    DropTableComment,
     SetColumnComment,
+    SetTableComment,
 )
 
 from ..driver import PlanContext, Step
@@ -245,7 +247,16 @@ class Renderer:
         make = self.types.get(col.type) or type_of(col.type).ddl.get(self.dialect_name)
         if make is None:
             raise MigrationFailed(f"column {col.name}: type {col.type!r} has no rendering for {self.dialect_name}")
-        return make(col)
+        return self.collated(make(col), col)
+
+    def collated(self, t: Any, col: Column) -> Any:
+        """``t`` with the column's own collation (SQLAlchemy's string types carry one
+        and quote it as the dialect does). A dialect with character sets, or whose
+        compiler leaves the name bare (MySQL's), overrides it."""
+        if col.collation is not None and hasattr(t, "collation"):
+            t = t.copy() if hasattr(t, "copy") else t
+            t.collation = col.collation
+        return t
 
     def type_key(self, col: Column) -> Any:
         """What ``column_type`` may depend on: the whole column but its name and
@@ -270,6 +281,8 @@ class Renderer:
             col.default_now,
             type(col.default),
             col.default,
+            col.collation,
+            col.charset,
         )
 
     def sa_type(self, col: Column) -> Any:
@@ -397,6 +410,8 @@ class Renderer:
             name=fk.name,
             ondelete=fk.on_delete,
             onupdate=fk.on_update,
+            deferrable=True if fk.deferrable else None,
+            initially="DEFERRED" if fk.initially == "deferred" else None,
         )
 
     def check_constraint(self, ck: Check) -> sa.CheckConstraint:
@@ -419,14 +434,14 @@ class Renderer:
     def sa_table(self, table: Table, md: sa.MetaData | None = None, name: str | None = None) -> sa.Table:
         md = md or sa.MetaData()
         for fk in table.foreign_keys:
-            if fk.ref_table != table.name:
+            if fk.ref_table != (name or table.name):  # a rebuild's copy references the table it replaces
                 self._stub(md, fk.ref_table, fk.ref_columns)
         items: list[Any] = [self.column(c) for c in table.columns]
         items += [self.unique_constraint(uq) for uq in table.uniques]
         items += [self.fk_constraint(fk) for fk in table.foreign_keys]
         items += [self.check_constraint(ck) for ck in table.checks]
         items += [self.check_constraint(ck) for ck in self.enum_checks(table)]  # named after the table, not a temp name
-        return sa.Table(name or table.name, md, *items, **self.table_options)
+        return sa.Table(name or table.name, md, *items, comment=table.comment, **self.table_options)
 
     def sa_index(self, table: sa.Table, ix: Index) -> sa.Index:
         return sa.Index(ix.name, *[table.c[c] for c in ix.columns], unique=ix.unique)
@@ -434,7 +449,15 @@ class Renderer:
     def comment_statements(self, t: sa.Table) -> list[str]:
         if not self.dialect.supports_comments or self.dialect.inline_comments:
             return []
-        return [self.compile(SetColumnComment(c)) for c in t.columns if c.comment]
+        table = [self.compile(SetTableComment(t))] if t.comment else []
+        return table + [self.compile(SetColumnComment(c)) for c in t.columns if c.comment]
+
+    def table_comment(self, table: str, comment: str | None) -> list[str]:
+        """The statements that set (or, with None, remove) a table's comment."""
+        if not self.dialect.supports_comments:
+            return []
+        t = sa.Table(table, sa.MetaData(), comment=comment)
+        return [self.compile(SetTableComment(t) if comment is not None else DropTableComment(t))]
 
     def create_table(self, table: Table, name: str | None = None) -> list[str]:
         t = self.sa_table(table, name=name)
@@ -702,6 +725,17 @@ class Renderer:
         self.view_dropped(op.old.name)
         self.view_created(op.new.name, sql)
         return [self.drop_view_sql(op.old), sql]
+
+    @renders_operation(ops.SetTableComment)
+    def op_set_table_comment(self, op: Any, step: Step) -> list[str]:
+        return self.table_comment(op.table, op.new)
+
+    @renders_operation(ops.SetTableOptions)
+    def op_set_table_options(self, op: Any, step: Step) -> list[str]:
+        """Options are a dialect's own (refused at make time where it has none)."""
+        if op.old == op.new:
+            return []
+        raise MigrationFailed(f"{self.dialect_name}: table {op.table} has options {dict(op.new)} it cannot hold")
 
     @renders_operation(ops.RunSQL)
     def op_run_sql(self, op: Any, step: Step) -> list[str]:

@@ -41,6 +41,11 @@ COLUMN_OPTIONS = frozenset(
         "scale",
         "values",
         "autoincrement",
+        "collation",
+        "charset",
+        "on_update_now",
+        "identity",
+        "enum_name",
         "backfill",  # a one-off value for the rows that exist when the column is added (never a default)
         "array",  # an array of the type (PostgreSQL's ``integer[]``): refused where the database has none
     }

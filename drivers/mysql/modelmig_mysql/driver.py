@@ -524,6 +524,13 @@ class MysqlDriver(SqlDriver):
         max_identifier_length=64,
         fractional_seconds=True,
     )
+    #: a column's own character set and collation, ON UPDATE CURRENT_TIMESTAMP,
+    #: table comments; no deferrable keys, no identity ALWAYS or serial
+    column_charsets = True
+    column_collations = True
+    on_update_now = True
+    table_comments = True
+    table_options = frozenset({"engine", "charset", "collation"})
     #: index names (a unique key is an index) are per table; foreign key names are
     #: per database, and so are check names on MySQL 8 (MariaDB keeps them per table)
     name_scopes = {"indexes": "table", "uniques": "table", "foreign_keys": "foreign_keys", "checks": "checks"}
@@ -566,7 +573,19 @@ class MysqlDriver(SqlDriver):
         """The SQL base's, and MySQL's key and enum rules (``rules.py``)."""
         from .rules import enum_refusals, index_refusals
 
-        return super().refusals(state, server, steps) + index_refusals(state) + enum_refusals(state)
+        out = super().refusals(state, server, steps) + index_refusals(state) + enum_refusals(state)
+        for table in state.tables.values():
+            for c in table.columns:
+                if c.charset is not None and c.collation is None:
+                    out.append(
+                        Refusal(
+                            table.name,
+                            c.name,
+                            f"charset {c.charset!r} without a collation: its default collation differs between "
+                            "MySQL and MariaDB versions; give collation= too",
+                        )
+                    )
+        return out
 
     def backup(self, session: Session, directory: Path, label: str) -> Backup:
         """mariadb-dump (or mysqldump) in one consistent snapshot, one INSERT per row;

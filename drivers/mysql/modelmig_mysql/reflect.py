@@ -31,6 +31,18 @@ from sqlalchemy.dialects import mysql
 from modelmig_core.api import Column, ForeignKey, Reflection, Table, Unique, Unmanaged
 from modelmig_core.api_sql import columns_of_view, raw_type
 
+from .driver import DEFAULT_COLLATION
+
+DEFAULT_CHARSET = "utf8mb4"
+#: each table's engine, collation and that collation's character set (SHOW CREATE
+#: TABLE leaves out a collation that is its charset's default)
+TABLE_FACTS = (
+    "SELECT t.table_name, t.engine, t.table_collation, MIN(a.character_set_name) FROM information_schema.tables AS t "
+    "LEFT JOIN information_schema.collation_character_set_applicability AS a ON a.collation_name = t.table_collation "
+    "WHERE t.table_schema = DATABASE() AND t.table_type = 'BASE TABLE' "
+    "GROUP BY t.table_name, t.engine, t.table_collation"
+)
+
 #: the catalogue queries of the objects outside the models, in the current database
 #: (names come back as values, never spliced into SQL)
 UNMANAGED_QUERIES = {
@@ -47,6 +59,26 @@ UNMANAGED_QUERIES = {
         "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'SEQUENCE'"
     ),
 }
+
+#: each column's character set and collation, its table's default collation,
+#: EXTRA (ON UPDATE) and its default as information_schema spells it
+COLUMN_FACTS = (
+    "SELECT c.table_name, c.column_name, c.character_set_name, c.collation_name, "
+    "t.table_collation, c.extra, c.column_default FROM information_schema.columns AS c "
+    "JOIN information_schema.tables AS t ON t.table_schema = c.table_schema AND t.table_name = c.table_name "
+    "WHERE c.table_schema = DATABASE()"
+)
+
+
+class ColumnFacts(set[tuple[str, str]]):
+    """What ``read_extra`` found: the JSON columns (the set itself, as the type
+    table reads it), each column's own charset/collation and its ON UPDATE default."""
+
+    def __init__(self, json_columns: Any = ()) -> None:
+        super().__init__(json_columns)
+        self.collations: dict[tuple[str, str], dict[str, str]] = {}
+        self.on_update: dict[tuple[str, str], str | None] = {}
+
 
 OWN_TEXT_TYPES = (mysql.TINYTEXT, mysql.MEDIUMTEXT, mysql.LONGTEXT)
 #: the fractional seconds precision of the DATETIME and TIME columns the driver makes (render.py)
@@ -206,7 +238,42 @@ class MysqlReflection(Reflection):
         return checks
 
     def read_extra(self, connection: sa.Connection, tables: Sequence[str]) -> Any:
-        return getattr(self, "_json_columns", set())
+        """MariaDB's JSON columns (their ``json_valid`` checks), and each column's
+        character set, collation and ON UPDATE from information_schema, in one query."""
+        extra = ColumnFacts(getattr(self, "_json_columns", set()))
+        wanted = set(tables)
+        for table, column, charset, collation, table_collation, more, default in connection.exec_driver_sql(
+            COLUMN_FACTS
+        ).all():
+            if table not in wanted:
+                continue
+            key = (str(table), str(column))
+            if collation and collation != table_collation:  # the column's own, not the table's default
+                extra.collations[key] = {"charset": str(charset), "collation": str(collation)}
+            if "on update" in str(more or "").lower():
+                extra.on_update[key] = None if default is None else str(default)
+        return extra
+
+    def column(self, table: str, info: dict[str, Any], pk: tuple[str, ...], extra: Any) -> Column:
+        """ON UPDATE CURRENT_TIMESTAMP is an attribute of its own, not part of the
+        default (SQLAlchemy reads both as the default's text)."""
+        key = (table, info["name"])
+        if isinstance(extra, ColumnFacts) and key in extra.on_update:
+            info = {**info, "default": extra.on_update[key]}
+        return super().column(table, info, pk, extra)
+
+    def attributes(
+        self, table: str, info: dict[str, Any], extra: Any, type_: str, autoincrement: bool
+    ) -> dict[str, Any]:
+        """The column's own character set and collation (where they differ from the
+        table's default), and ON UPDATE CURRENT_TIMESTAMP."""
+        if not isinstance(extra, ColumnFacts):
+            return {}
+        key = (table, info["name"])
+        out: dict[str, Any] = dict(extra.collations.get(key, {}))
+        if key in extra.on_update:
+            out["on_update_now"] = True
+        return out
 
     def rewrite(self, node: Any, compare: bool) -> Any:
         """MariaDB stores ``LENGTH(x)`` as ``octet_length(x)``: the same function; and
@@ -266,17 +333,6 @@ class MysqlReflection(Reflection):
             )
         return None
 
-    def column_notes(self, table: str, info: dict[str, Any]) -> list[str]:
-        """A column's own character set or collation (SHOW CREATE TABLE names them only
-        where they differ from the table's default): the models cannot say it yet."""
-        t = info["type"]
-        out = []
-        charset, collation = getattr(t, "charset", None), getattr(t, "collation", None)
-        if charset or collation:
-            said = ", ".join(f"{k} {v}" for k, v in (("character set", charset), ("collation", collation)) if v)
-            out.append(f"{said} of its own; the models cannot say it (a new column takes the table's default)")
-        return out
-
     def default(self, text: str | None, type_: str, autoincrement: bool) -> Any:
         """A YEAR's default is a number (the server writes it as a string); a
         BINARY(n)'s is the value the models gave, without the zero bytes that pad it
@@ -301,8 +357,9 @@ class MysqlReflection(Reflection):
         return None if action == "RESTRICT" else action
 
     def comparable_table(self, table: Table) -> Table:
-        """A unique index is a unique key here, as a unique constraint is."""
-        table = super().comparable_table(table)
+        """A unique index is a unique key here, as a unique constraint is; the
+        table's options and collations as ``comparable_attributes`` says."""
+        table = self.comparable_attributes(super().comparable_table(table))
         keys = [i for i in table.indexes if i.unique]
         if not keys:
             return table
@@ -312,10 +369,55 @@ class MysqlReflection(Reflection):
             uniques=(*table.uniques, *(Unique(i.name, i.columns) for i in keys)),
         )
 
+    def read_options(self, insp: Any, kw: dict[str, Any]) -> dict[str, dict[str, str]]:
+        """ENGINE, DEFAULT CHARSET and COLLATE of every table, in one query;
+        those the driver gives every table it makes (InnoDB, its default charset
+        and collation) are left out, as a model leaves them out."""
+        out: dict[str, dict[str, str]] = {}
+        wanted = set(kw.get("filter_names") or ()) or None
+        for table, engine, collation, charset in insp.bind.execute(sa.text(TABLE_FACTS)):
+            if wanted is not None and table not in wanted:
+                continue
+            found = {"engine": engine, "collation": collation, "charset": charset}
+            options = {k: str(v) for k, v in found.items() if v}
+            if options.get("engine", "").lower() == "innodb":  # the driver's own: no option of the models
+                del options["engine"]
+            if options.get("collation") in (None, DEFAULT_COLLATION):
+                options.pop("collation", None)
+                options.pop("charset", None)
+            out[str(table)] = options
+        return out
+
+    def comparable_attributes(self, table: Table) -> Table:
+        """The driver's own table options (InnoDB, its default charset and
+        collation) are no option of the models; a column whose collation is its
+        table's is a column without one of its own (the database says none)."""
+        collation = table.option("collation") or DEFAULT_COLLATION
+        columns = tuple(
+            replace(c, collation=None, charset=None) if c.collation == collation else c for c in table.columns
+        )
+        options = dict(table.options)
+        if options.get("engine", "").lower() == "innodb":
+            del options["engine"]
+        if options.get("collation") == DEFAULT_COLLATION:
+            options.pop("collation")
+            options.pop("charset", None)
+        if "collation" in options:  # a collation names its charset
+            options.pop("charset", None)
+        if options.get("charset") == DEFAULT_CHARSET and "collation" not in options:
+            options.pop("charset")
+        return replace(table, columns=columns, options=options)
+
     def comparable_column(self, table: Table, col: Column) -> Column:
+        """No time zone; a collation names its character set (``utf8mb4_bin`` is
+        utf8mb4's), so a charset beside a collation says nothing more."""
         col = super().comparable_column(table, col)
         if col.type == "fixedBinary" and isinstance(col.default, str) and col.default.endswith("\0"):
             col = replace(col, default=col.default.rstrip("\0"))  # zero bytes pad every BINARY(n) value
         if col.precision == FSP and col.type in ("timestamp", "time", "utcTimestamp"):
             col = replace(col, precision=None)  # the precision a column that says none gets
+        if col.collation is not None and col.charset is not None:
+            col = replace(col, charset=None)
+        if col.enum_name is not None:  # an ENUM is the column's own here: its values are all there is to it
+            col = replace(col, enum_name=None)
         return replace(col, use_tz=False) if col.use_tz else col

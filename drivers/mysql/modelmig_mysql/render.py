@@ -47,11 +47,15 @@ def explicit_null_compiler(base: type) -> type:
                 rest = spec[len(head) :]
                 if spec.startswith(head) and not rest.startswith(" NULL"):
                     spec = head + " NULL" + rest
+            if column.info.get("on_update_now"):  # asked for explicitly, never implicit
+                spec += " ON UPDATE CURRENT_TIMESTAMP(6)"
             return spec
 
     return ExplicitNullDDLCompiler
 
 
+#: the state types that take a character set and collation (made again after a CONVERT TO)
+TEXT_TYPES = frozenset({"string", "char", "text", "tinyText", "mediumText", "longText", "enum", "set", "uuid"})
 EXPRESSION_DEFAULT_TYPES = frozenset({"text", "mediumText", "longText", "binary", "mediumBinary", "longBinary", "json"})
 
 
@@ -178,13 +182,73 @@ class MysqlRenderer(Renderer):
                     "DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP (explicit_defaults_for_timestamp is OFF "
                     "and the session may not turn it on): turn it on for the server, or give the column a default"
                 )
-        return super().sa_column(col)
+        column = super().sa_column(col)
+        if col.on_update_now:
+            column.info["on_update_now"] = True
+        return column
 
     def now_default(self, col: Column) -> str:
         """The current time at the column's own fractional seconds (a DATETIME(0)
         refuses CURRENT_TIMESTAMP(6) as its default)."""
         digits = fraction(col)
         return f"CURRENT_TIMESTAMP({digits})" if digits else "CURRENT_TIMESTAMP"
+
+    def collated(self, t: Any, col: Column) -> Any:
+        """A text column's own ``CHARACTER SET`` and ``COLLATE``, their names in
+        backticks (SQLAlchemy's MySQL compiler writes them bare)."""
+        if col.collation is None and col.charset is None:
+            return t
+        if not hasattr(t, "collation"):
+            raise MigrationFailed(f"column {col.name}: type {col.type!r} takes no character set or collation")
+        t = t.copy()
+        if col.collation is not None:
+            t.collation = self.q_always(col.collation)
+        if col.charset is not None:
+            t.charset = self.q_always(col.charset)
+        return t
+
+    def q_always(self, name: str) -> str:
+        """A name in backticks whatever it is (a collation or character set)."""
+        return "`" + name.replace("`", "``") + "`"
+
+    #: ``Table.options`` -> SQLAlchemy's MySQL table keywords
+    OPTION_KEYWORDS = {"engine": "mysql_engine", "charset": "mysql_charset", "collation": "mysql_collate"}
+
+    def sa_table(self, table: Table, md: Any = None, name: str | None = None) -> Any:
+        """The table with its own options (engine, charset, collation) over the
+        connection's (validated as plain names at make time)."""
+        if not table.options:
+            return super().sa_table(table, md, name)
+        saved = self.table_options
+        self.table_options = {**saved, **{self.OPTION_KEYWORDS[k]: v for k, v in table.options}}
+        try:
+            return super().sa_table(table, md, name)
+        finally:
+            self.table_options = saved
+
+    @renders_operation(api.SetTableOptions)
+    def op_set_table_options(self, op: Any, step: Step) -> list[str]:
+        """ENGINE; a new charset and collation converts every text column (CONVERT TO,
+        which may also widen TEXT types), then each is made again as the state says
+        (its own collation, its type)."""
+        old, new = dict(op.old), dict(op.new)
+        t = self.q(op.table)
+        out = []
+        engine = new.get("engine") or str(self.table_options.get("mysql_engine", "InnoDB"))
+        if old.get("engine") != new.get("engine"):
+            out.append(f"ALTER TABLE {t} ENGINE = {self.q(engine)}")
+        if (old.get("charset"), old.get("collation")) != (new.get("charset"), new.get("collation")):
+            charset = new.get("charset") or str(self.table_options.get("mysql_charset", "utf8mb4"))
+            collation = new.get("collation") or self.table_options.get("mysql_collate")
+            convert = f"ALTER TABLE {t} CONVERT TO CHARACTER SET {self.q(charset)}"
+            out.append(convert + (f" COLLATE {self.q(str(collation))}" if collation else ""))
+            after = step.after.table(op.table)
+            out += [
+                f"ALTER TABLE {t} MODIFY COLUMN {self.column_spec(op.table, c)}"
+                for c in after.columns
+                if c.type in TEXT_TYPES
+            ]
+        return out
 
     def server_default(self, col: Column) -> Any:
         """TEXT, BLOB and JSON columns take a default only as an expression on MySQL 8

@@ -33,6 +33,7 @@ from modelmig_core.api import (
     LockError,
     LockWait,
     ModelmigError,
+    Refusal,
     RenameColumn,
     Session,
     SqlDriver,
@@ -385,6 +386,24 @@ class PgDriver(SqlDriver):
         fractional_seconds=True,
         materialized_views=True,
     )
+    #: column collations (no character sets: a database has one encoding), table
+    #: comments, deferrable keys, identity ALWAYS and serial columns
+    column_collations = True
+    deferrable_keys = True
+    table_comments = True
+    identities = frozenset({"always", "serial"})
+
+    def refusals(self, state: Any, server: str | None, steps: Sequence[Step] = ()) -> list[Refusal]:
+        """The SQL base's, and a collation on an enum column (an enum type has none)."""
+        out = super().refusals(state, server, steps)
+        for table in state.tables.values():
+            for c in table.columns:
+                if c.type == "enum" and c.collation is not None:
+                    out.append(
+                        Refusal(table.name, c.name, f"collation {c.collation!r}: a pg enum type has no collation")
+                    )
+        return out
+
     #: indexes and unique constraints are relations of the schema; foreign keys and
     #: checks are named per table
     name_scopes = {"indexes": "relations", "uniques": "relations", "foreign_keys": "table", "checks": "table"}

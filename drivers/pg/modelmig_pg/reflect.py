@@ -80,6 +80,16 @@ UNMANAGED_QUERIES = {
         "WHERE c.relkind = 'm' AND n.nspname = current_schema() ORDER BY 1"
     ),
 }
+#: the sequences a column owns (``deptype 'a'``: serial columns, ``OWNED BY``; an
+#: identity's is ``'i'``), per table and column
+OWNED_SEQUENCES = (
+    "SELECT c.relname, a.attname, s.relname FROM pg_depend AS d "
+    "JOIN pg_class AS s ON s.oid = d.objid AND s.relkind = 'S' "
+    "JOIN pg_class AS c ON c.oid = d.refobjid JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+    "JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum = d.refobjsubid "
+    "WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a' "
+    "AND n.nspname = current_schema()"
+)
 #: the longest name PostgreSQL keeps (NAMEDATALEN - 1 bytes)
 MAX_NAME = 63
 
@@ -129,6 +139,12 @@ def _pg_types() -> tuple[Any, ...]:
         (sa.DateTime, lambda t, seen: {"type": "timestamp", "use_tz": bool(t.timezone), **fractional(t)}),
         (sa.Time, lambda t, seen: {"type": "time", "use_tz": bool(t.timezone), **fractional(t)}),
     )
+
+
+def serial_sequence_name(table: str, column: str) -> str:
+    """The name PostgreSQL gives a serial column's sequence when it fits
+    (``<table>_<column>_seq``; a longer one is cut, which is not rebuilt here)."""
+    return f"{table}_{column}_seq"
 
 
 class PgReflection(Reflection):
@@ -223,23 +239,46 @@ class PgReflection(Reflection):
         return super().primary_key(table, info)
 
     def column_notes(self, table: str, info: dict[str, Any]) -> list[str]:
-        """An enum type of another name than the one the driver gives a column's enum
-        (``<table>_<column>_enum``): the models cannot say the name, nor that several
-        columns share the type."""
+        """A nextval default from a sequence the column does not own, or a serial
+        column whose sequence has another name than PostgreSQL would give it."""
+        out = []
+        default = info.get("default")
+        if default is not None and function_called(default, self.sqlglot_dialect) == "nextval":
+            owned = getattr(self, "_owned", {}).get((table, info["name"]))
+            if owned is None:
+                out.append(
+                    f"default {' '.join(str(default).split())} from a sequence the column does not own; the models "
+                    "cannot say the sequence"
+                )
+            elif owned != serial_sequence_name(table, info["name"]):
+                out.append(f"serial over sequence {owned}; a new serial column's sequence is named by PostgreSQL")
+        return out
+
+    def read_extra(self, connection: sa.Connection, tables: Any) -> Any:
+        """The sequences columns own (serial columns), in one query."""
+        self._owned = {(str(t), str(c)): str(q) for t, c, q in connection.exec_driver_sql(OWNED_SEQUENCES).all()}
+        return None
+
+    def attributes(
+        self, table: str, info: dict[str, Any], extra: Any, type_: str, autoincrement: bool
+    ) -> dict[str, Any]:
+        """The collation, and how an auto-increment column is numbered: identity
+        ALWAYS, or serial (a sequence the column owns, its nextval default); BY
+        DEFAULT is the driver's own way (None)."""
         from sqlalchemy.dialects import postgresql
 
         from .render import enum_type_name
 
+        out = super().attributes(table, info, extra, type_, autoincrement)
         t = info["type"]
-        out = []
         if isinstance(t, postgresql.ENUM) and t.name and t.name != enum_type_name(table, info["name"]):
-            out.append(f"enum type {t.name}; the models cannot say its name (a new column gets a type of its own)")
-        default = info.get("default")
-        if default is not None and function_called(default, self.sqlglot_dialect) == "nextval":
-            out.append(
-                f"default {' '.join(str(default).split())} from a sequence; the models cannot say the sequence "
-                "(an increments column is an identity column, numbered from 1)"
-            )
+            out["enum_name"] = str(t.name)  # a type of its own name, which other columns may share
+        if autoincrement:
+            identity = info.get("identity")
+            if identity and identity.get("always"):
+                out["identity"] = "always"
+            elif not identity and (table, info["name"]) in getattr(self, "_owned", {}):
+                out["identity"] = "serial"
         return out
 
     def default(self, text: str | None, type_: str, autoincrement: bool) -> Any:

@@ -285,6 +285,10 @@ class SqliteDriver(SqlDriver):
     # what ALTER TABLE cannot do (alter a column, add or drop a constraint) is done
     # by rebuilding the table: the features say what the driver can run
     features = SqlDriver.features.but(enforces_length=False)  # VARCHAR(n) stores a longer value whole
+    #: COLLATE (NOCASE, BINARY, RTRIM or one the application registers) and
+    #: deferrable keys; no character sets, comments or ON UPDATE
+    column_collations = True
+    deferrable_keys = True
     #: index names (unique ones too) are per database; constraint names inside a
     #: CREATE TABLE are only labels
     name_scopes = {"indexes": "indexes", "uniques": "indexes", "foreign_keys": "table", "checks": "table"}

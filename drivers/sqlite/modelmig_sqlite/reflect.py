@@ -52,6 +52,15 @@ def column_collations(tables: Iterable[tuple[str, str | None]]) -> dict[tuple[st
     return out
 
 
+def fk_deferral(options: Iterable[Any]) -> dict[str, Any]:
+    """``deferrable``/``initially`` of a foreign key from the options sqlglot
+    parsed after its REFERENCES (``DEFERRABLE``, ``INITIALLY DEFERRED``)."""
+    said = {" ".join(str(o).upper().split()) for o in options}
+    if "DEFERRABLE" not in said:
+        return {}
+    return {"deferrable": True, "initially": "DEFERRED" if "INITIALLY DEFERRED" in said else None}
+
+
 class SqliteReflection(Reflection):
     engine_url = "sqlite://"
     sqlglot_dialect = "sqlite"
@@ -120,18 +129,22 @@ class SqliteReflection(Reflection):
             except (sqlglot.errors.SqlglotError, ValueError):
                 continue
             checks, fks, uniques = [], {}, {}
+            deferral: dict[tuple[Any, ...], dict[str, Any]] = {}
             for kind in tree.find_all(exp.CheckColumnConstraint, exp.ForeignKey, exp.UniqueColumnConstraint):
                 parent = kind.parent
                 named = isinstance(parent, (exp.Constraint, exp.ColumnConstraint))
                 name = parent.this.name if named and isinstance(parent.this, exp.Identifier) else None
                 if isinstance(kind, exp.CheckColumnConstraint):
                     checks.append({"name": name, "sqltext": kind.this.sql(dialect="sqlite")})
-                elif isinstance(kind, exp.ForeignKey) and name is not None:
+                elif isinstance(kind, exp.ForeignKey):
                     ref = kind.args.get("reference")
                     target = ref.this if ref is not None else None
                     if isinstance(target, exp.Schema) and isinstance(target.this, exp.Table):
                         local = tuple(e.name for e in kind.expressions)
-                        fks[(local, target.this.name, tuple(e.name for e in target.expressions))] = name
+                        key = (local, target.this.name, tuple(e.name for e in target.expressions))
+                        if name is not None:
+                            fks[key] = name
+                        deferral[key] = fk_deferral(ref.args.get("options") or ())
                 elif isinstance(kind, exp.UniqueColumnConstraint) and name is not None:
                     if isinstance(kind.this, exp.Schema):
                         uniques[tuple(e.name for e in kind.this.expressions)] = name
@@ -140,6 +153,7 @@ class SqliteReflection(Reflection):
                 key = (tuple(info["constrained_columns"]), info["referred_table"], tuple(info["referred_columns"]))
                 if key in fks:
                     info["name"] = fks[key]
+                info["options"] = {**(info.get("options") or {}), **deferral.get(key, {})}
             for info in found.uniques.get(table, []):
                 if tuple(info["column_names"]) in uniques:
                     info["name"] = uniques[tuple(info["column_names"])]
@@ -202,9 +216,21 @@ class SqliteReflection(Reflection):
         # only a column declared exactly INTEGER is the rowid
         return pk == (info["name"],) and type(info["type"]) is sa.INTEGER
 
+    def comparable_table(self, table: Table) -> Table:
+        """SQLite keeps no comments (a model's table comment is refused at make time)."""
+        return replace(super().comparable_table(table), comment=None)
+
+    def attributes(
+        self, table: str, info: dict[str, Any], extra: Any, type_: str, autoincrement: bool
+    ) -> dict[str, Any]:
+        """A column's COLLATE, read from the table's SQL by sqlglot (the Inspector drops it)."""
+        collation = getattr(self, "_collations", {}).get((table, info["name"]))
+        return {"collation": str(collation)} if collation else {}
+
     def comparable_column(self, table: Table, col: Column) -> Column:
         col = super().comparable_column(table, col)
-        changes: dict[str, Any] = {"use_tz": False, "comment": None}
+        # no comments; an enum is a CHECK of its values, whatever its type's name
+        changes: dict[str, Any] = {"use_tz": False, "comment": None, "enum_name": None}
         if table.primary_key == (col.name,):
             if col.autoincrement and col.type in ("bigInteger", "smallInteger"):
                 changes["type"] = "integer"

@@ -15,7 +15,19 @@ from .ordering import Key, Node, _key, fk_obj, table_order
 
 #: Column fields whose change alters what the database stores (foreign keys over
 #: such a column are dropped and added back around the change)
-TYPE_FIELDS = ("type", "length", "precision", "scale", "values", "autoincrement", "primary", "use_tz", "array")
+TYPE_FIELDS = (
+    "type",
+    "length",
+    "precision",
+    "scale",
+    "values",
+    "autoincrement",
+    "primary",
+    "use_tz",
+    "collation",
+    "charset",
+    "array",
+)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..operations import CreateTable, DropTable, RenameColumn, RenameTable
+from ..operations import CreateTable, DropTable, RenameColumn, RenameTable, SetTableComment, SetTableOptions
 from ..state import BUILTIN_MEMBERS, State, Table
 from .context import Comparator, DiffContext, DiffHints, Recorder, const
 from .ordering import Node, table_objs
@@ -42,8 +42,26 @@ def declared_renames(rec: Recorder, new: State, hints: DiffHints) -> None:
                 rec.emit(RenameColumn(table_name, old_col, new_col))
 
 
+def table_commented(a: Table | None, b: Table | None, ctx: DiffContext) -> list[Node]:
+    """A kept table whose comment changed."""
+    assert a is not None and b is not None
+    if a.comment == b.comment:
+        return []
+    return [Node(const(SetTableComment(b.name, a.comment, b.comment)))]
+
+
+def table_options_changed(a: Table | None, b: Table | None, ctx: DiffContext) -> list[Node]:
+    """A kept table whose physical options (engine, charset, collation) changed."""
+    assert a is not None and b is not None
+    if a.options == b.options:
+        return []
+    return [Node(const(SetTableOptions(b.name, a.options, b.options)))]
+
+
 #: the comparators of whole tables
 COMPARATORS = (
+    Comparator("tables", "columns", table_commented),
+    Comparator("tables", "columns", table_options_changed),
     Comparator("tables", "create_tables", table_created),
     Comparator("tables", "drop_tables", table_dropped),
 )

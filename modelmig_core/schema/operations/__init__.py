@@ -14,7 +14,7 @@ from .columns import AddColumn, AlterColumn, DropColumn, RenameColumn
 from .foreign_keys import AddForeignKey, DropForeignKey
 from .indexes import CreateIndex, DropIndex
 from .raw import RunPython, RunSQL
-from .tables import CreateTable, DropTable, RenameTable
+from .tables import CreateTable, DropTable, RenameTable, SetTableComment, SetTableOptions
 from .uniques import AddUnique, DropUnique
 from .views import CreateView, DropView, ReplaceView
 
@@ -44,6 +44,8 @@ __all__ = [
     "ReplaceView",
     "RunPython",
     "RunSQL",
+    "SetTableComment",
+    "SetTableOptions",
     "Table",
     "Unique",
     "View",

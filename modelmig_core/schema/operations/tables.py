@@ -1,4 +1,4 @@
-"""Operations on whole tables: create, drop, rename."""
+"""Operations on whole tables: create, drop, rename, comment, options."""
 
 from __future__ import annotations
 
@@ -84,3 +84,41 @@ class RenameTable(Operation):
 
     def describe(self) -> str:
         return f"rename {self.old} to {self.new}"
+
+
+@dataclass(frozen=True)
+class SetTableComment(Operation):
+    """Set (``new``), change or remove (``new`` None) the comment of ``table``;
+    ``old`` is the comment it had, for the inverse."""
+
+    table: str
+    old: str | None = None
+    new: str | None = None
+
+    def state_forwards(self, state: State) -> State:
+        return state.with_table(replace(state.table(self.table), comment=self.new))
+
+    def inverse(self) -> Operation:
+        return SetTableComment(self.table, self.new, self.old)
+
+    def describe(self) -> str:
+        return f"{'comment on' if self.new is not None else 'drop the comment of'} {self.table}"
+
+
+@dataclass(frozen=True)
+class SetTableOptions(Operation):
+    """Change the physical options of ``table`` (``Table.options``: MySQL's engine,
+    charset and collation) from ``old`` to ``new``, (name, value) pairs."""
+
+    table: str
+    old: tuple[tuple[str, str], ...] = ()
+    new: tuple[tuple[str, str], ...] = ()
+
+    def state_forwards(self, state: State) -> State:
+        return state.with_table(replace(state.table(self.table), options=self.new))
+
+    def inverse(self) -> Operation:
+        return SetTableOptions(self.table, self.new, self.old)
+
+    def describe(self) -> str:
+        return f"set options of {self.table}"
