@@ -468,3 +468,22 @@ def test_six_fractional_digits_is_one_state_with_none_said() -> None:
         assert type_of(name).arguments(3, {}) == {"precision": 3}
     assert fractional(postgresql.TIMESTAMP(precision=6)) == fractional(postgresql.TIMESTAMP()) == {}
     assert fractional(postgresql.TIME(precision=0)) == {"precision": 0}
+
+
+def test_a_binary_default_that_is_no_text_is_named_not_a_crash(make_project: Any, mysql_db: ServerDb) -> None:
+    """MariaDB writes a VARBINARY default such as 0xFF00 raw in SHOW CREATE TABLE:
+    reflection read it as UTF-8 and failed mid-packet, so make:models and drift
+    aborted. Now it is read, named in UNMANAGED and left out; the rest is kept."""
+    mysql_db.execute("CREATE TABLE blobs (id INT PRIMARY KEY, b VARBINARY(4) DEFAULT 0xFF00, c BINARY(2) DEFAULT 'ab')")
+    p = make_project({"main": {"url": mysql_db.url}})
+    r = p.run("make:models")
+    assert r.exit_code == 0, r.output
+    source = (p.root / "models.py").read_text()
+    assert "blobs.b: a default of bytes that are no UTF-8 text" in source
+    assert '"b": column("varbinary", 4, nullable=True)' in source
+    assert '"c": column("fixedBinary", 2, nullable=True, default="ab")' in source
+    drift = p.run("migrate:status", "--drift")
+    assert drift.exit_code in (0, 1) and "extra table blobs" in drift.output, drift.output
+    assert mysql_db.scalar("SELECT HEX(b) FROM (SELECT DEFAULT(b) AS b FROM blobs RIGHT JOIN (SELECT 1) x ON 1) d") == (
+        "FF00"
+    )

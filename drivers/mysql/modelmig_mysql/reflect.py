@@ -20,8 +20,10 @@ walk itself is the core's ``Reflection``).
 
 from __future__ import annotations
 
+import codecs
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -104,6 +106,47 @@ def show_create_value(text: str) -> str:
     return "".join(out)
 
 
+#: the codec reflection reads the server's text with: UTF-8, and any byte that is not
+#: UTF-8 (a BINARY/VARBINARY default such as 0xFF00, which SHOW CREATE TABLE writes
+#: raw) kept as a lone surrogate instead of failing mid-packet (PyMySQL then loses
+#: its place in the protocol and the connection with it)
+LOSSLESS = "modelmig_utf8_lossless"
+
+
+def _lossless(name: str) -> codecs.CodecInfo | None:
+    if name != LOSSLESS:
+        return None
+    utf8 = codecs.lookup("utf-8")
+    return codecs.CodecInfo(
+        name=LOSSLESS,
+        encode=lambda text, errors="strict": utf8.encode(text, "surrogateescape"),
+        decode=lambda data, errors="strict": utf8.decode(data, "surrogateescape"),
+    )
+
+
+codecs.register(_lossless)
+
+
+@contextmanager
+def lossless_text(raw: Any) -> Iterator[None]:
+    """Text the server sends on ``raw`` (a PyMySQL connection) read with ``LOSSLESS``
+    meanwhile; other client libraries as they are."""
+    encoding = getattr(raw, "encoding", None)
+    if not isinstance(encoding, str) or codecs.lookup(encoding).name != "utf-8":
+        yield
+        return
+    raw.encoding = LOSSLESS
+    try:
+        yield
+    finally:
+        raw.encoding = encoding
+
+
+def not_text(value: Any) -> bool:
+    """Whether ``value`` holds bytes that are no UTF-8 text (read through ``LOSSLESS``)."""
+    return isinstance(value, str) and any("\udc80" <= ch <= "\udcff" for ch in value)
+
+
 def json_valid_column(sqltext: str) -> str | None:
     """The column of a ``json_valid(col)`` check (MariaDB's JSON type), else None."""
     import sqlglot
@@ -143,7 +186,8 @@ class MysqlReflection(Reflection):
         SQLAlchemy finds them in SHOW CREATE TABLE with regular expressions, which
         miss one whose target table or name holds a backtick (it warns; that warning
         is not passed on, the key is read here)."""
-        with warnings.catch_warnings(record=True) as caught:
+        raw = self.session.raw if self.session is not None else None
+        with warnings.catch_warnings(record=True) as caught, lossless_text(raw):
             warnings.simplefilter("always")
             found = super().read(tables)
         for w in caught:
@@ -333,10 +377,19 @@ class MysqlReflection(Reflection):
             )
         return None
 
+    def column_notes(self, table: str, info: dict[str, Any]) -> list[str]:
+        """A binary default that is no UTF-8 text (``0xFF00``): the models hold a
+        default as text, so it is named and left out, never written as another value."""
+        if not_text(info.get("default")):
+            return ["a default of bytes that are no UTF-8 text; the models cannot say it, left out"]
+        return super().column_notes(table, info)
+
     def default(self, text: str | None, type_: str, autoincrement: bool) -> Any:
         """A YEAR's default is a number (the server writes it as a string); a
         BINARY(n)'s is the value the models gave, without the zero bytes that pad it
         to n (the same value there)."""
+        if not_text(text):
+            return None  # named by column_notes
         value = super().default(text, type_, autoincrement)
         if type_ == "year" and isinstance(value, str) and value.isdigit():
             return int(value)
