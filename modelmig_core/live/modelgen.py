@@ -49,7 +49,7 @@ from typing import Any
 from ..config import Config
 from ..errors import ConfigError, ModelError, ModelmigError
 from ..model.compile import check_references, compile_column, compile_sql_models, compile_table
-from ..model.dsl import Model, check, column, foreign_key, index, relation, unique
+from ..model.dsl import KeyPart, Model, check, column, foreign_key, index, part, relation, unique
 from ..model.kinds import BUILTIN_KINDS
 from ..schema.state import Column, ForeignKey, Index, State, Table, Unique
 from ..schema.views import Unmanaged, unmanaged_summary
@@ -59,12 +59,13 @@ from ..vocabulary.kinds import Kind, kind_named, plugin_kinds
 from ..vocabulary.naming import index_name
 
 Echo = Callable[[str], None]
-DSL_NAMES = ("Model", "check", "column", "foreign_key", "index", "relation", "unique")
+DSL_NAMES = ("Model", "check", "column", "foreign_key", "index", "part", "relation", "unique")
 DSL: dict[str, Callable[..., Any]] = {
     "check": check,
     "column": column,
     "foreign_key": foreign_key,
     "index": index,
+    "part": part,
     "relation": relation,
     "unique": unique,
 }
@@ -124,6 +125,8 @@ def literal(value: Any) -> str:
         return repr(value)
     if type(value) is str:
         return '"' + escape(value) + '"'
+    if isinstance(value, Call):  # a nested DSL call (an index's part(...)), its arguments literals
+        return value.source()
     if type(value) is list:
         return "[" + ", ".join(literal(v) for v in value) + "]"
     if type(value) is tuple:
@@ -183,9 +186,42 @@ class Call:
         return f"{self.fn}({', '.join(parts)})"
 
     def build(self) -> Any:
+        args, kwargs = [built(a) for a in self.args], {k: built(v) for k, v in self.kwargs}
         if self.module is not None:  # a registered plugin kind's: its module is imported already
-            return getattr(sys.modules[self.module], self.fn)(*self.args, **dict(self.kwargs))
-        return DSL[self.fn](*self.args, **dict(self.kwargs))
+            return getattr(sys.modules[self.module], self.fn)(*args, **kwargs)
+        return DSL[self.fn](*args, **kwargs)
+
+    def nested(self) -> set[str]:
+        """The DSL functions this call's arguments call (``part``)."""
+        found: set[str] = set()
+        for v in (*self.args, *(v for _, v in self.kwargs)):
+            for item in v if isinstance(v, list) else [v]:
+                if isinstance(item, Call):
+                    found |= {item.fn, *item.nested()}
+        return found
+
+
+def built(value: Any) -> Any:
+    """An argument of a ``Call`` as the DSL takes it: nested calls made."""
+    if isinstance(value, Call):
+        return value.build()
+    if isinstance(value, list):
+        return [built(v) for v in value]
+    return value
+
+
+def part_call(value: Any) -> Any:
+    """A ``KeyPart`` a kind's ``model_call`` gave as the ``part(...)`` call that makes it
+    (lists of them too); anything else as it is."""
+    if isinstance(value, list):
+        return [part_call(v) for v in value]
+    if not isinstance(value, KeyPart):
+        return value
+    args = (value.column,) if value.column is not None else ()
+    kw = [("sql", value.sql)] if value.sql is not None else []
+    kw += [("desc", True)] if value.desc else []
+    kw += [("length", value.length)] if value.length is not None else []
+    return Call("part", args, tuple(kw))
 
 
 @dataclass
@@ -200,7 +236,8 @@ class ModelSource:
 
     @property
     def uses(self) -> set[str]:
-        return {c.fn for _, c in self.schema} | {c.fn for _, calls in self.database for c in calls}
+        calls = [c for _, c in self.schema] + [c for _, cs in self.database for c in cs]
+        return {c.fn for c in calls}.union(*(c.nested() for c in calls))
 
     def shape(self) -> tuple[Any, ...]:
         return (self.cls, self.table.name, list(self.schema), [(k, list(calls)) for k, calls in self.database])
@@ -350,7 +387,8 @@ def column_call(m: ModelSource, col: Column, expressions: dict[tuple[str, str], 
 
 
 def _column_level(t: Table, ix: Index | Unique, unique: bool) -> bool:
-    return len(ix.columns) == 1 and ix.name == index_name(t.name, ix.columns, unique)
+    plain = not isinstance(ix, Index) or ix == Index(ix.name, ix.columns, ix.unique)  # no option to say
+    return plain and len(ix.columns) == 1 and ix.name == index_name(t.name, ix.columns, unique)
 
 
 def relation_name(fk: ForeignKey, taken: set[str]) -> str | None:
@@ -430,7 +468,8 @@ def member_calls(t: Table, kind_name: str, kind: Kind | None, values: Sequence[A
         except ValueError as exc:
             notes.append(f"{t.name}.{value.name}: {exc}, left out")
             continue
-        calls.append(Call(fn, tuple(args), tuple((k, v) for k, v in kwargs), module=kind.model_module))
+        args = tuple(part_call(a) for a in args)
+        calls.append(Call(fn, args, tuple((k, v) for k, v in kwargs), module=kind.model_module))
     return calls
 
 
@@ -602,6 +641,18 @@ def _value(node: ast.expr) -> Any:
         raise Unreadable(f"line {getattr(node, 'lineno', '?')}: not a literal") from None
 
 
+def _argument(node: ast.expr) -> Any:
+    """A literal, or an index key's ``part(...)`` call of literals (alone or in a list)."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "part":
+        if any(k.arg is None for k in node.keywords):
+            raise Unreadable(f"line {node.lineno}: ** in a call")
+        args = tuple(_value(a) for a in node.args)
+        return Call("part", args, tuple((str(k.arg), _value(k.value)) for k in node.keywords))
+    if isinstance(node, ast.List) and any(isinstance(e, ast.Call) for e in node.elts):
+        return [_argument(e) for e in node.elts]
+    return _value(node)
+
+
 def _call(node: ast.expr, plugin_fns: dict[str, str] | None = None) -> Call:
     """A DSL call, or (in ``database``) a call of a function a registered kind's
     ``model_module`` gives (``plugin_fns``: {function: module}, as imported)."""
@@ -616,7 +667,7 @@ def _call(node: ast.expr, plugin_fns: dict[str, str] | None = None) -> Call:
         raise Unreadable(f"line {node.lineno}: ** in a call")
     return Call(
         node.func.id,
-        tuple(_value(a) for a in node.args),
+        tuple(_argument(a) for a in node.args),
         tuple((str(k.arg), _value(k.value)) for k in node.keywords),
         module=plugin_fns.get(node.func.id) if node.func.id not in DSL else None,
     )

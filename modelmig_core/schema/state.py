@@ -58,6 +58,34 @@ class Index(Value):
     name: str
     columns: tuple[str, ...]
     unique: bool = False
+    #: a partial index's predicate (model SQL, in the chain's ``sql_dialect``)
+    where: str | None = None
+    #: the key's parts when some are SQL expressions: one entry per part, the
+    #: expression's text, or None for the next of ``columns``; empty: the key is ``columns``
+    expressions: tuple[str | None, ...] = ()
+    #: the key parts (0-based) in descending order
+    descending: tuple[int, ...] = ()
+    #: columns stored in the index beside its key (PostgreSQL's INCLUDE)
+    include: tuple[str, ...] = ()
+    #: the access method (PostgreSQL: btree, hash, gin, gist, brin, spgist); None: the default
+    method: str | None = None
+    #: MySQL's FULLTEXT or SPATIAL index ("fulltext", "spatial"); None: a plain one
+    kind: str | None = None
+    #: a prefix length per column of ``columns`` (MySQL ``KEY (path(768))``), None for a whole column
+    lengths: tuple[int | None, ...] = ()
+
+    @property
+    def parts(self) -> tuple[tuple[str, bool], ...]:
+        """The key's parts in order: (column name or expression text, is an expression)."""
+        if not self.expressions:
+            return tuple((c, False) for c in self.columns)
+        names = iter(self.columns)
+        return tuple((next(names), False) if e is None else (e, True) for e in self.expressions)
+
+    @property
+    def plain(self) -> bool:
+        """A key over whole columns, all of the table's rows: a unique one is a key others may reference."""
+        return not (self.where or self.expressions or self.lengths or self.kind)
 
 
 @dataclass(frozen=True)
@@ -184,7 +212,7 @@ class Table(Value):
 
     def unique_keys(self) -> list[tuple[str, ...]]:
         """Column sets that are unique: the primary key, unique constraints, unique indexes."""
-        keys = [u.columns for u in self.uniques] + [i.columns for i in self.indexes if i.unique]
+        keys = [u.columns for u in self.uniques] + [i.columns for i in self.indexes if i.unique and i.plain]
         return [self.primary_key, *keys] if self.primary_key else keys
 
 

@@ -332,9 +332,49 @@ class Reflection:
             if note is not None:  # a kind of index the state cannot hold: named, never a plain index
                 self.unsaid.append((table, f"{table}.{info['name']}: {note}"))
                 continue
-            cols = tuple(c if c is not None else str(e) for c, e in zip(*self._index_parts(info), strict=True))
-            out.append(Index(info["name"], cols, bool(info.get("unique"))))
+            out.append(Index(info["name"], unique=bool(info.get("unique")), **self.index_fields(table, info)))
         return out
+
+    def index_fields(self, table: str, info: dict[str, Any]) -> dict[str, Any]:
+        """The ``Index`` fields of one index the Inspector read: its key parts in
+        order (``column_names``, with None where ``expressions`` has an expression),
+        the descending ones (``column_sorting``), and the dialect's options
+        (``index_options``). Expressions and predicates are read as the database
+        spells them (``check_text``)."""
+        names, exprs = self._index_parts(info)
+        sorting = info.get("column_sorting") or {}
+        columns: list[str] = []
+        expressions: list[str | None] = []
+        descending: list[int] = []
+        for i, (name, expression) in enumerate(zip(names, exprs, strict=True)):
+            key = name if name is not None else expression
+            order = tuple(sorting.get(key) or ())
+            if "desc" in order:
+                descending.append(i)
+            if any(o.startswith("nulls") for o in order):
+                self.unsaid.append(
+                    (table, f"{table}.{info['name']}: NULLS FIRST/LAST on {key}; the models cannot say it")
+                )
+            if name is not None:
+                columns.append(name)
+                expressions.append(None)
+            else:
+                expressions.append(self.check_text(str(expression)))
+        fields: dict[str, Any] = {
+            "columns": tuple(columns),
+            "expressions": tuple(expressions) if any(e is not None for e in expressions) else (),
+            "descending": tuple(descending),
+        }
+        fields.update(self.index_options(table, info, tuple(columns)))
+        if fields.get("where") is not None:
+            fields["where"] = self.check_text(fields["where"])
+        return fields
+
+    def index_options(self, table: str, info: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any]:
+        """The dialect's options of one index (dialect hook): ``where``, ``include``,
+        ``method``, ``kind``, ``lengths`` (one per column of ``columns``), from its
+        ``dialect_options``. Default: none."""
+        return {}
 
     @staticmethod
     def _index_parts(info: dict[str, Any]) -> tuple[list[Any], list[Any]]:
@@ -342,7 +382,7 @@ class Reflection:
         exprs = list(info.get("expressions") or [None] * len(names))
         if len(exprs) < len(names):
             exprs += [None] * (len(names) - len(exprs))
-        return names, exprs[: len(names)]
+        return names, [None if n is not None else e for n, e in zip(names, exprs[: len(names)], strict=True)]
 
     def unique_constraints(self, table: str, infos: list[dict[str, Any]]) -> list[Unique]:
         """UNIQUE constraints (MySQL: every unique key), as ``Unique`` values; an
@@ -451,8 +491,17 @@ class Reflection:
                 for fk in table.foreign_keys
             ),
             checks=tuple(replace(c, expression=self.comparable_check(c.expression)) for c in table.checks),
+            indexes=tuple(self.comparable_index(ix) for ix in table.indexes),
             comment=None,
         )
+
+    def comparable_index(self, ix: Index) -> Index:
+        """An index's predicate and expressions in one spelling (as checks are)."""
+        if ix.where is None and not ix.expressions:
+            return ix
+        where = None if ix.where is None else self.comparable_check(ix.where)
+        expressions = tuple(None if e is None else self.comparable_check(e) for e in ix.expressions)
+        return replace(ix, where=where, expressions=expressions)
 
     def comparable_column(self, table: Table, col: Column) -> Column:
         default = comparable_default(col)

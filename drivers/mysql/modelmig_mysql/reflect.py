@@ -113,7 +113,42 @@ class MysqlReflection(Reflection):
                 warnings.warn(w.message, w.category, stacklevel=2)
         if found.tables:
             found.foreign_keys = self.catalogue_foreign_keys(set(found.tables))
+            self.index_details(found)
         return found
+
+    def index_details(self, found: Any) -> None:
+        """What the Inspector leaves out of MySQL's indexes, from
+        information_schema.STATISTICS in one query: the descending key parts
+        (COLLATION 'D') and the prefix lengths (SUB_PART) of every key, the
+        primary key's included. A unique key with a prefix is no unique
+        constraint over whole columns: it is kept as a unique index."""
+        with self.engine().connect() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT table_name, index_name, column_name, collation, sub_part FROM information_schema.statistics "
+                "WHERE table_schema = DATABASE() ORDER BY table_name, index_name, seq_in_index"
+            ).all()
+        wanted = set(found.tables)
+        keys: dict[tuple[str, str], list[tuple[str, str | None, int | None]]] = {}
+        for table, index, column, collation, sub_part in rows:
+            if table in wanted:
+                keys.setdefault((table, index), []).append((column, collation, sub_part))
+        for (t, i), parts in keys.items():
+            if i == "PRIMARY" and any(p for _, _, p in parts):
+                said = ", ".join(f"{c}({p})" if p else str(c) for c, _, p in parts)
+                self.unsaid.append((t, f"{t}: primary key ({said}) on column prefixes; the models cannot say it"))
+        for table in found.tables:
+            prefixed = set()
+            for info in found.indexes.get(table, []):
+                parts = keys.get((table, info["name"]), [])
+                desc = {c: ("desc",) for c, collation, _ in parts if collation == "D" and c}
+                if desc:
+                    info["column_sorting"] = desc
+                lengths = {c: p for c, _, p in parts if p and c}
+                if lengths:
+                    info.setdefault("dialect_options", {})["mysql_length"] = lengths
+                if desc or lengths:
+                    prefixed.add(info["name"])
+            found.uniques[table] = [u for u in found.uniques.get(table, []) if u.get("name") not in prefixed]
 
     def catalogue_foreign_keys(self, tables: set[str]) -> dict[str, list[dict[str, Any]]]:
         """Every foreign key of ``tables``, in the Inspector's shape, in one query."""
@@ -236,14 +271,19 @@ class MysqlReflection(Reflection):
         ),
     )
 
-    def index_note(self, table: str, info: dict[str, Any]) -> str | None:
-        """FULLTEXT and SPATIAL indexes are no plain index (the models cannot say them yet)."""
-        prefix = str((info.get("dialect_options") or {}).get("mysql_prefix") or "").upper()
-        if prefix in ("FULLTEXT", "SPATIAL"):
-            return (
-                f"a {prefix} index on ({', '.join(info.get('column_names') or ())}); the models cannot say it, left out"
-            )
-        return None
+    def index_options(self, table: str, info: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any]:
+        """FULLTEXT or SPATIAL, and the prefix length of each column (``KEY (path(768))``)."""
+        options = info.get("dialect_options") or {}
+        out: dict[str, Any] = {}
+        prefix = str(options.get("mysql_prefix") or "").lower()
+        if prefix in ("fulltext", "spatial"):
+            out["kind"] = prefix
+        lengths = options.get("mysql_length") or {}
+        if isinstance(lengths, int):  # SQLAlchemy gives a bare number for a one-column key
+            lengths = {columns[0]: lengths} if columns else {}
+        if any(lengths.get(c) for c in columns):
+            out["lengths"] = tuple(lengths.get(c) or None for c in columns)
+        return out
 
     def column_notes(self, table: str, info: dict[str, Any]) -> list[str]:
         """A column's own character set or collation (SHOW CREATE TABLE names them only
@@ -281,12 +321,12 @@ class MysqlReflection(Reflection):
     def comparable_table(self, table: Table) -> Table:
         """A unique index is a unique key here, as a unique constraint is."""
         table = super().comparable_table(table)
-        keys = [i for i in table.indexes if i.unique]
+        keys = [i for i in table.indexes if i.unique and i.plain and not i.descending]
         if not keys:
             return table
         return replace(
             table,
-            indexes=tuple(i for i in table.indexes if not i.unique),
+            indexes=tuple(i for i in table.indexes if i not in keys),
             uniques=(*table.uniques, *(Unique(i.name, i.columns) for i in keys)),
         )
 

@@ -99,6 +99,18 @@ class MysqlRenderer(Renderer):
     check's double-quoted names are written in backticks too (a string without
     ANSI_QUOTES, a name with it: a backtick is a name under both)."""
 
+    def index_kwargs(self, table: Any, ix: Any) -> dict[str, Any]:
+        """FULLTEXT or SPATIAL."""
+        return {} if ix.kind is None else {"mysql_prefix": ix.kind.upper()}
+
+    def index_column(self, column: Any, length: int | None) -> Any:
+        """``path(768)``: a prefix of the column (its length an int, checked at make time)."""
+        if length is None:
+            return column
+        from sqlalchemy import literal_column
+
+        return literal_column(f"{self.q(column.name)}({int(length)})")
+
     #: a view keeps a renamed column's or table's old name and breaks: refused
     renames_break_views = True
 

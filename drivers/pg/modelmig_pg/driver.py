@@ -334,6 +334,8 @@ class PgDriver(SqlDriver):
     #: indexes and unique constraints are relations of the schema; foreign keys and
     #: checks are named per table
     name_scopes = {"indexes": "relations", "uniques": "relations", "foreign_keys": "table", "checks": "table"}
+    index_options = frozenset({"where", "expressions", "descending", "include", "method"})
+    index_methods = ("btree", "hash", "gin", "gist", "brin", "spgist")
     dialect = "postgresql"
     renderer_class = "modelmig_pg.render:PgRenderer"
     reflection_class = "modelmig_pg.reflect:PgReflection"

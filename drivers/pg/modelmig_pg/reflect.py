@@ -97,6 +97,19 @@ class PgReflection(Reflection):
     engine_url = "postgresql+psycopg://"
     sqlglot_dialect = "postgres"
 
+    def index_options(self, table: str, info: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any]:
+        """A partial index's WHERE, its INCLUDE columns and its access method (btree, the default, is none)."""
+        options = info.get("dialect_options") or {}
+        out: dict[str, Any] = {}
+        if options.get("postgresql_where"):
+            out["where"] = str(options["postgresql_where"])
+        if options.get("postgresql_include"):
+            out["include"] = tuple(options["postgresql_include"])
+        method = str(options.get("postgresql_using") or "btree").lower()
+        if method != "btree":
+            out["method"] = method
+        return out
+
     def rewrite(self, node: Any, compare: bool) -> Any:
         """``x = ANY (ARRAY['a', 'b'])``, PostgreSQL's spelling of ``x IN ('a', 'b')``;
         ``(0)::numeric``, the cast it gives a number compared with a numeric column."""

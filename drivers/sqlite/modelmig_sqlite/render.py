@@ -145,6 +145,10 @@ def declared_checks(table: Table) -> set[str]:
 class SqliteRenderer(Renderer):
     dialect_name = "sqlite"
 
+    def index_kwargs(self, table: sa.Table, ix: Any) -> dict[str, Any]:
+        """A partial index's WHERE."""
+        return {} if ix.where is None else {"sqlite_where": self.index_where(ix)}
+
     def string_literal(self, value: str) -> str:
         """Standard strings (SQLite reads no backslash escapes); SQL text holds no
         NUL character (refused at make time, ``SqliteDriver.refusals``)."""
