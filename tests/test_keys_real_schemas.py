@@ -177,3 +177,142 @@ def models_state(path: Path) -> State:
     spec.loader.exec_module(module)
     models = [v for v in vars(module).values() if isinstance(v, type) and issubclass(v, Model) and v is not Model]
     return compile_sql_models(models)
+
+
+# ---------------------------------------------------------------- refused at make time
+
+
+def test_an_option_a_database_lacks_is_refused_naming_the_connection(make_project: Any) -> None:
+    """A chain served by SQLite and MySQL: INCLUDE and gin (PostgreSQL only), a
+    partial index (not MySQL), FULLTEXT and a prefix (MySQL only) are each refused
+    in one line naming the index and the connection; nothing is written."""
+    p: Project = make_project(
+        {"lite": {"url": "sqlite:///a.sqlite3"}, "my": {"url": "mysql://root@127.0.0.1:3306/never_connected"}}
+    )
+    (p.root / "models.py").write_text(
+        users_model(
+            """[
+            index("org", name="ix_incl", include=["email"]),
+            index("email", name="ix_live", where="deleted_at IS NULL"),
+            index("bio", name="ix_ft", kind="fulltext"),
+            index(part("email", length=20), name="ix_prefix"),
+            index("org", name="ix_gin", method="gin"),
+        ]""",
+            '"bio": column("text"),',
+        )
+    )
+    result = p.run("make:migration")
+    assert result.exit_code == 2, result.output
+    lines = result.output.splitlines()
+
+    def refused(index: str, connection: str) -> bool:
+        return any(f"index {index}" in line and f"connection '{connection}'" in line for line in lines)
+
+    assert refused("ix_incl", "lite") and refused("ix_incl", "my")
+    assert refused("ix_gin", "lite") and refused("ix_gin", "my")
+    assert refused("ix_live", "my") and not refused("ix_live", "lite")
+    assert refused("ix_ft", "lite") and not refused("ix_ft", "my")
+    assert refused("ix_prefix", "lite") and not refused("ix_prefix", "my")
+    assert not p.migration_files()
+
+
+@pytest.mark.parametrize(
+    ("entry", "why"),
+    [
+        ('index("email", where="org > 1; DROP TABLE users")', "where must be one SQL expression"),
+        ('index("email", where="org > 1 -- hidden")', "where must be one SQL expression"),
+        ('index(expressions=["lower(email)); DROP TABLE users; --"])', "a key expression must be one SQL expression"),
+        ('index(expressions=["/* x */ lower(email)"])', "a key expression must be one SQL expression"),
+        ('index("email", method="btree; DROP")', "method 'btree; DROP' is none of"),
+        ('index("email", kind="unique")', "kind 'unique' is none of"),
+        ('index(part("email", length=-1))', "prefix length of email must be a positive integer"),
+        ('index(part("email", sql="x"))', "names a column or an sql= expression, exactly one"),
+        ('index("email", include=["nope"])', "names a column the schema does not declare"),
+    ],
+)
+def test_hostile_or_malformed_index_options_are_one_line(make_project: Any, entry: str, why: str) -> None:
+    p: Project = make_project()
+    (p.root / "models.py").write_text(users_model(f"[{entry}]"))
+    result = p.run("make:migration")
+    assert result.exit_code != 0
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.output
+    assert "model User" in errors[0] and why in errors[0], errors[0]
+    assert "Traceback" not in result.output
+    assert not p.migration_files()
+
+
+# ---------------------------------------------------------------- any combination: render -> reflect -> same
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from modelmig_core.schema.state import Column, Table  # noqa: E402
+
+COLUMNS = ("email", "org", "created_at")
+EXPRESSIONS = ("lower(email)", "org + 1", "coalesce(org, 0)", "upper(email)")
+PREDICATES = ("deleted_at IS NULL", "org > 1", "email <> ''", "org IN (1, 2)", "org > 1 AND deleted_at IS NULL")
+#: what each database can make (the others are refused at make time)
+OPTIONS = {"sqlite": {"where", "expressions"}, "pg": {"where", "expressions", "include", "method"}}
+
+
+@st.composite
+def indexes(draw: st.DrawFn, kind: str) -> Index:
+    can = OPTIONS[kind]
+    parts = draw(
+        st.lists(
+            st.one_of(st.sampled_from(COLUMNS), st.sampled_from(EXPRESSIONS).map(lambda e: ("sql", e)))
+            if "expressions" in can
+            else st.sampled_from(COLUMNS),
+            min_size=1,
+            max_size=3,
+            unique=True,
+        )
+    )
+    columns = tuple(p for p in parts if isinstance(p, str))
+    expressions = tuple(None if isinstance(p, str) else p[1] for p in parts) if len(columns) < len(parts) else ()
+    descending = tuple(i for i in range(len(parts)) if draw(st.booleans()))
+    method = draw(st.sampled_from([None, "hash", "brin"])) if "method" in can and len(parts) == 1 else None
+    if method == "hash":
+        descending = ()
+    unique = draw(st.booleans()) and method is None
+    include = ()
+    if "include" in can and method is None:
+        include = tuple(c for c in ("deleted_at",) if draw(st.booleans()))
+    where = draw(st.one_of(st.none(), st.sampled_from(PREDICATES)))
+    return Index("ix_any", columns, unique, where, expressions, descending if method != "brin" else (), include, method)
+
+
+def users_table(ix: Index) -> Table:
+    cols = (
+        Column("id", "integer", primary=True, autoincrement=True),
+        Column("email", "string", 100),
+        Column("org", "integer"),
+        Column("created_at", "timestamp", default_now=True),
+        Column("deleted_at", "timestamp", nullable=True),
+    )
+    return Table("users", cols, indexes=(ix,))
+
+
+def create_and_reflect(db: ServerDb, ix: Index) -> tuple[Index, Index]:
+    driver = Registry().driver(db.driver)
+    table = users_table(ix)
+    statements = driver.renderer().create_table(table)
+    sql(db, "DROP TABLE IF EXISTS users", *statements)
+    reflected = live(db)
+    want = driver.comparable(State({"users": table})).tables["users"].indexes
+    got = driver.comparable(reflected).tables["users"].indexes
+    return want[0], got[0]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "pg"])
+def test_any_combination_of_index_options_reflects_as_made(kind: str, request: pytest.FixtureRequest) -> None:
+    db: ServerDb = request.getfixturevalue(f"{kind}_db")
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @given(indexes(kind))
+    def check(ix: Index) -> None:
+        want, got = create_and_reflect(db, ix)
+        assert got == want
+
+    check()

@@ -446,7 +446,7 @@ class Renderer:
                 length = ix.lengths[columns] if ix.lengths else None
                 part = self.index_column(table.c[text], length)
                 columns += 1
-            key.append(part.desc() if i in ix.descending else part)
+            key.append(sa.desc(part) if i in ix.descending else part)
         return sa.Index(ix.name, *key, unique=ix.unique, _table=table, **self.index_kwargs(table, ix))
 
     def index_column(self, column: sa.Column[Any], length: int | None) -> Any:
