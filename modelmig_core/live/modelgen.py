@@ -421,7 +421,7 @@ def describe_model(m: ModelSource, classes: dict[str, str], expressions: dict[tu
     # a value a column's own option declares (unique=True, index=True) is not written again
     said = {u for u in t.uniques if _column_level(t, u, True)}
     said |= {ix for ix in t.indexes if not ix.unique and _column_level(t, ix, False)}
-    writable = {"foreign_keys": tuple(fks)}  # those to a table with a model
+    writable = {"foreign_keys": tuple(fks), "indexes": tuple(_index_methods_kept(m, t))}
     for kind_name, values in written_members(t):
         kind = BUILTIN_BY_NAME.get(kind_name) or kind_named(kind_name)
         kept = [v for v in writable.get(kind_name, values) if v not in said]
@@ -433,6 +433,24 @@ def describe_model(m: ModelSource, classes: dict[str, str], expressions: dict[tu
 
 #: the core's kinds by name (whether or not a registry has registered them in this process)
 BUILTIN_BY_NAME = {k.name: k for k in BUILTIN_KINDS}
+
+
+def _index_methods_kept(m: ModelSource, t: Table) -> list[Index]:
+    """The table's indexes as a model can make them: an access method (gist, gin)
+    or kind (fulltext) over a column written as text for want of its own type is
+    left out, and said (a text column has no gist operator class)."""
+    substituted = {c.name for c in t.columns if c.type not in STATE_TYPES and not is_registered(c.type)}
+    out = []
+    for ix in t.indexes:
+        odd = [c for c in ix.columns if c in substituted]
+        if odd and (ix.method or ix.kind):
+            what = f"USING {ix.method}" if ix.method else ix.kind
+            m.notes.append(
+                f"{t.name}.{ix.name}: {what} on {', '.join(odd)}, written as text; left out (a plain index is written)"
+            )
+            ix = replace(ix, method=None, kind=None)
+        out.append(ix)
+    return out
 
 
 def written_members(t: Table) -> list[tuple[str, tuple[Any, ...]]]:

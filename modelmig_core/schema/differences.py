@@ -167,7 +167,25 @@ def _compare_named(
 
 
 def _describe_index(ix: Any) -> str:
-    return ("unique " if ix.unique else "") + _columns(ix.columns)
+    """``unique (org, created_at DESC) using gin include (x) where <predicate>``: the
+    key in order with its expressions, orders and prefixes, and each option said."""
+    parts = getattr(ix, "parts", None)
+    if parts is None:  # a plugin's index-like value
+        return ("unique " if ix.unique else "") + _columns(ix.columns)
+    lengths = iter(ix.lengths or (None,) * len(ix.columns))
+    key = []
+    for i, (text, is_expression) in enumerate(parts):
+        item = f"({text})" if is_expression else text
+        if not is_expression:
+            length = next(lengths)
+            item += f"({length})" if length is not None else ""
+        key.append(item + (" DESC" if i in ix.descending else ""))
+    out = ("unique " if ix.unique else "") + (f"{ix.kind} " if ix.kind else "") + f"({', '.join(key)})"
+    if ix.method:
+        out += f" using {ix.method}"
+    if ix.include:
+        out += f" include ({', '.join(ix.include)})"
+    return out + (f" where {ix.where}" if ix.where is not None else "")
 
 
 def _indexes(table: str, a: Table, b: Table, out: list[Difference]) -> None:
