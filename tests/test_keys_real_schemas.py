@@ -316,3 +316,61 @@ def test_any_combination_of_index_options_reflects_as_made(kind: str, request: p
         assert got == want
 
     check()
+
+
+# ---------------------------------------------------------------- primary keys: any column types, in key order
+
+EVENTS = HEADER + (
+    "class Event(Model):\n"
+    '    table = "events"\n'
+    "    schema = {\n"
+    '        "tenant": column("integer"),\n'
+    '        "happened_at": column("timestamp"),\n'
+    '        "code": column("string", 40),\n'
+    '        "amount": column("decimal", (10, 2)),\n'
+    "    }\n"
+    '    database = {"primary_key": ["code", "happened_at", "tenant"]}\n'
+)
+
+
+@pytest.mark.parametrize("kind", ["pg", "mysql", "sqlite"])
+def test_a_composite_primary_key_keeps_its_columns_and_order(
+    make_project: Any, kind: str, request: pytest.FixtureRequest
+) -> None:
+    """PRIMARY KEY (code, happened_at, tenant) over columns tenant, happened_at,
+    code: made in that order, reflected in that order (a timestamp column in it
+    too), drift 0, and make:models writes database["primary_key"] back; the key
+    made in column order by hand is reported by drift."""
+    db: ServerDb = request.getfixturevalue(f"{kind}_db")
+    p = project(make_project, db, EVENTS)
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(db.sa_url)
+    try:
+        with engine.connect() as c:
+            assert sa.inspect(c).get_pk_constraint("events")["constrained_columns"] == ["code", "happened_at", "tenant"]
+    finally:
+        engine.dispose()
+    assert live(db).tables["events"].primary_key == ("code", "happened_at", "tenant")
+    assert p.run("migrate:status", "--drift").exit_code == 0
+
+    p.ok("make:models", "--out", "adopted.py", "--force")
+    source = (p.root / "adopted.py").read_text()
+    assert '"primary_key": [' in source
+    adopted = models_state(p.root / "adopted.py").tables["events"]
+    assert adopted.primary_key == ("code", "happened_at", "tenant")
+    assert adopted.column("happened_at").primary
+
+    if kind != "sqlite":  # SQLite cannot change a primary key in place
+        drop = (
+            "ALTER TABLE events DROP PRIMARY KEY"
+            if kind == "mysql"
+            else "ALTER TABLE events DROP CONSTRAINT events_pkey"
+        )
+        sql(db, drop, "ALTER TABLE events ADD PRIMARY KEY (tenant, happened_at, code)")
+        result = p.run("migrate:status", "--drift")
+        assert result.exit_code == 1 and "events" in result.output, result.output
+    p.ok("migrate:rollback")
+    assert "events" not in live(db).tables

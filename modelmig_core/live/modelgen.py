@@ -231,12 +231,12 @@ class ModelSource:
     table: Table
     cls: str
     schema: list[tuple[str, Call]] = field(default_factory=list)
-    database: list[tuple[str, list[Call]]] = field(default_factory=list)
+    database: list[tuple[str, list[Any]]] = field(default_factory=list)  # calls; a primary key: names
     notes: list[str] = field(default_factory=list)  # what the models cannot say
 
     @property
     def uses(self) -> set[str]:
-        calls = [c for _, c in self.schema] + [c for _, cs in self.database for c in cs]
+        calls = [c for _, c in self.schema] + [c for _, cs in self.database for c in cs if isinstance(c, Call)]
         return {c.fn for c in calls}.union(*(c.nested() for c in calls))
 
     def shape(self) -> tuple[Any, ...]:
@@ -250,7 +250,7 @@ class ModelSource:
             out.append("    database = {")
             for key, calls in self.database:
                 out.append(f"        {literal(key)}: [")
-                out += [f"            {c.source()}," for c in calls]
+                out += [f"            {literal(c)}," for c in calls]  # a call, or a primary key's column
                 out.append("        ],")
             out.append("    }")
         return out
@@ -264,7 +264,7 @@ class ModelSource:
             "schema": {key: call.build() for key, call in self.schema},
         }
         if self.database:
-            body["database"] = {key: [c.build() for c in calls] for key, calls in self.database}
+            body["database"] = {key: [built(c) for c in calls] for key, calls in self.database}
         return type(self.cls, (Model,), body)
 
 
@@ -293,7 +293,11 @@ class Generated:
             f"from modelmig_core import {', '.join(n for n in DSL_NAMES if n in uses)}",
         ]
         plugin_calls = {
-            (c.module, c.fn) for m in self.models for _, calls in m.database for c in calls if c.module is not None
+            (c.module, c.fn)
+            for m in self.models
+            for _, calls in m.database
+            for c in calls
+            if isinstance(c, Call) and c.module is not None
         }
         out += [f"from {module} import {fn}" for module, fn in sorted(plugin_calls)]
         if self.notes:
@@ -355,6 +359,8 @@ def column_call(m: ModelSource, col: Column, expressions: dict[tuple[str, str], 
                 kw.append(("nullable", False))
         if col.use_tz:
             kw.append(("use_tz", True))
+        if col.primary:  # a timestamp in a composite primary key
+            kw.append(("primary", True))
     else:
         typ = col.type
         if col.type == "string" and col.length is not None and col.length != DEFAULT_STRING_LENGTH:
@@ -421,6 +427,8 @@ def describe_model(m: ModelSource, classes: dict[str, str], expressions: dict[tu
     # a value a column's own option declares (unique=True, index=True) is not written again
     said = {u for u in t.uniques if _column_level(t, u, True)}
     said |= {ix for ix in t.indexes if not ix.unique and _column_level(t, ix, False)}
+    if t.primary_key != tuple(c.name for c in t.columns if c.primary):  # PRIMARY KEY (b, a) over columns a, b
+        m.database.append(("primary_key", list(t.primary_key)))
     writable = {"foreign_keys": tuple(fks), "indexes": tuple(_index_methods_kept(m, t))}
     for kind_name, values in written_members(t):
         kind = BUILTIN_BY_NAME.get(kind_name) or kind_named(kind_name)
@@ -556,6 +564,9 @@ def _keep_references(models: list[ModelSource], scopes: Mapping[str, str] | None
         for key, calls in list(m.database):
             kept = []
             for call in calls:
+                if not isinstance(call, Call):  # a primary key's column name
+                    kept.append(call)
+                    continue
                 name = dict(call.kwargs).get("name")
                 if call.fn == "foreign_key":
                     fk = next(f for f in built.foreign_keys if f.name == name)
@@ -752,6 +763,9 @@ def _model(node: ast.ClassDef, plugin_fns: dict[str, str] | None = None) -> tupl
     for key, value in _dict(found["database"]) if "database" in found else []:
         if not isinstance(value, ast.List):
             raise Unreadable(f"line {value.lineno}: database[{key!r}] is not a list")
+        if key == "primary_key":  # the primary key's columns in key order: names
+            database.append((key, [_value(e) for e in value.elts]))
+            continue
         database.append((key, [_call(e, plugin_fns) for e in value.elts]))
     return (node.name, _value(found["table"]), schema, database)
 

@@ -197,12 +197,45 @@ def model_kinds() -> list[Kind]:
     return [*BUILTIN_KINDS, *plugin_kinds()]
 
 
+#: the ``database`` key that orders a composite primary key: ``"primary_key": ["b", "a"]``
+PRIMARY_KEY = "primary_key"
+
+
+def primary_key_order(model: type[Model], columns: tuple[Column, ...]) -> tuple[Column, ...]:
+    """``database["primary_key"]``: the primary key's columns in key order (each
+    one declared; those not ``primary=True`` join it). Set as ``primary_position``
+    only where the order is not the columns' own."""
+    block = getattr(model, "database", {}) or {}
+    order = block.get(PRIMARY_KEY) if isinstance(block, dict) else None
+    if order is None:
+        return columns
+    if isinstance(order, str):
+        order = [order]
+    if not isinstance(order, (list, tuple)) or not order or not all(isinstance(c, str) for c in order):
+        raise ModelError(f"{where(model)}: database['primary_key'] must be a list of column names")
+    names = {c.name for c in columns}
+    for c in order:
+        if c not in names:
+            raise ModelError(f"{where(model, c)}: database['primary_key'] names a column the schema does not declare")
+    if len(set(order)) != len(order):
+        raise ModelError(f"{where(model)}: database['primary_key'] names a column twice")
+    stray = [c.name for c in columns if c.primary and c.name not in order]
+    if stray:
+        raise ModelError(f"{where(model, stray[0])}: primary=True, but database['primary_key'] leaves it out")
+    joined = tuple(replace(c, primary=True, nullable=False) if c.name in order else c for c in columns)
+    in_column_order = [c.name for c in joined if c.primary]
+    if in_column_order == list(order):
+        return joined
+    place = {c: i + 1 for i, c in enumerate(order)}
+    return tuple(replace(c, primary_position=place[c.name]) if c.name in place else c for c in joined)
+
+
 def _database_block(model: type[Model], kinds: list[Kind]) -> dict[str, list[Any]]:
     block = getattr(model, "database", {}) or {}
     if not isinstance(block, dict):
         raise ModelError(f"{where(model)}: database must be a dict")
     keys = {k.syntax for k in kinds if k.syntax}
-    unknown = sorted(set(block) - keys, key=str)
+    unknown = sorted(set(block) - keys - {PRIMARY_KEY}, key=str)
     if unknown:
         raise ModelError(f"{where(model)}: unknown database key {unknown[0]!r} (known: {', '.join(sorted(keys))})")
     out: dict[str, list[Any]] = {}
@@ -252,7 +285,7 @@ def compile_table(model: type[Model], extra_types: Iterable[ColumnType | str] = 
     its columns, then what each registered kind compiles from its ``database`` key."""
     name = table_name(model)
     specs = column_specs(model)
-    columns = tuple(compile_column(model, n, s, extra_types) for n, s in specs.items())
+    columns = primary_key_order(model, tuple(compile_column(model, n, s, extra_types) for n, s in specs.items()))
     if sum(1 for c in columns if c.autoincrement) > 1:
         raise ModelError(f"{where(model)}: more than one auto-increment column")
     kinds = model_kinds()

@@ -47,6 +47,9 @@ class Column(Value):
     autoincrement: bool = False
     use_tz: bool = False
     comment: str | None = None
+    #: the column's place (1-based) in a primary key whose order is not the columns'
+    #: order (``PRIMARY KEY (b, a)`` over columns a, b); None: the columns' order
+    primary_position: int | None = None
 
 
 @dataclass(frozen=True)
@@ -208,7 +211,11 @@ class Table(Value):
 
     @property
     def primary_key(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self.columns if c.primary)
+        """The primary key's columns in key order (``primary_position``, else the columns' order)."""
+        key = [c for c in self.columns if c.primary]
+        if any(c.primary_position is not None for c in key):
+            key.sort(key=lambda c: c.primary_position or 0)
+        return tuple(c.name for c in key)
 
     def unique_keys(self) -> list[tuple[str, ...]]:
         """Column sets that are unique: the primary key, unique constraints, unique indexes."""

@@ -119,6 +119,7 @@ class Reflection:
         #: what the database holds of the tables that no state value says (a column's
         #: own character set or collation, ...): (table, one line) each; make:models lists them
         self.unsaid: list[tuple[str, str]] = []
+        self.table_columns: dict[str, list[dict[str, Any]]] = {}
 
     # ------------------------------------------------------------ the walk
 
@@ -281,6 +282,7 @@ class Reflection:
         return tuple(info.get("constrained_columns") or ())
 
     def columns(self, table: str, infos: list[dict[str, Any]], pk: tuple[str, ...], extra: Any) -> list[Column]:
+        self.table_columns = {table: infos}  # the table's columns in order, for the primary key's order
         return [self.column(table, info, pk, extra) for info in infos]
 
     def column(self, table: str, info: dict[str, Any], pk: tuple[str, ...], extra: Any) -> Column:
@@ -299,6 +301,9 @@ class Reflection:
         elif default is not None:
             kw["default"] = default
         comment = info.get("comment") or None
+        in_column_order = [i["name"] for i in self.table_columns.get(table, ()) if i["name"] in pk]
+        if primary and in_column_order != list(pk):  # PRIMARY KEY (b, a) over columns a, b
+            kw["primary_position"] = pk.index(name) + 1
         return Column(
             name,
             nullable=bool(info.get("nullable", True)) and not primary,

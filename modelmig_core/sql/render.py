@@ -428,9 +428,10 @@ class Renderer:
         items += [self.unique_constraint(uq) for uq in table.uniques]
         items += [self.fk_constraint(fk) for fk in table.foreign_keys]
         items += [self.check_constraint(ck) for ck in table.checks]
-        items += [
-            self.check_constraint(ck, own=True) for ck in self.enum_checks(table)
-        ]  # named after the table, not a temp name
+        # an enum's check is named after the table, not a temp name
+        items += [self.check_constraint(ck, own=True) for ck in self.enum_checks(table)]
+        if any(c.primary_position is not None for c in table.columns):  # PRIMARY KEY (b, a) over columns a, b
+            items.append(sa.PrimaryKeyConstraint(*table.primary_key))
         return sa.Table(name or table.name, md, *items, **self.table_options)
 
     def sa_index(self, table: sa.Table, ix: Index) -> sa.Index:

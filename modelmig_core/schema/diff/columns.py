@@ -46,8 +46,14 @@ def columns_altered(a: Table | None, b: Table | None, ctx: DiffContext) -> list[
         before = a.column(col.name)
         if before is None or before == col:
             continue
-        if before.primary != col.primary:
-            change = "joins" if col.primary else "leaves"
+        if before.primary != col.primary or before.primary_position != col.primary_position:
+            change = (
+                "joins"
+                if col.primary and not before.primary
+                else "leaves"
+                if before.primary and not col.primary
+                else "moves in"
+            )
             raise ModelError(
                 f"{ctx.origin(name)}, field {col.name!r}: the column {change} the primary key of the existing table "
                 f"{name!r}, which an AlterColumn cannot do on every database: keep primary= as it was, "
