@@ -374,3 +374,99 @@ def test_a_composite_primary_key_keeps_its_columns_and_order(
         assert result.exit_code == 1 and "events" in result.output, result.output
     p.ok("migrate:rollback")
     assert "events" not in live(db).tables
+
+
+# ---------------------------------------------------------------- generated columns
+
+ORDERS = HEADER + (
+    "class Order(Model):\n"
+    '    table = "orders"\n'
+    "    schema = {\n"
+    '        "id": column("increments"),\n'
+    '        "price": column("integer"),\n'
+    '        "qty": column("integer"),\n'
+    '        "total": column("integer", generated="price * qty", stored=True),\n'
+    "        VIRTUAL\n"
+    "    }\n"
+)
+
+
+@pytest.mark.parametrize("kind", ["pg", "mysql", "sqlite"])
+def test_generated_columns_round_trip(make_project: Any, kind: str, request: pytest.FixtureRequest) -> None:
+    """A stored generated column everywhere, a virtual one where the database has
+    them: made, computed by the server, reflected with its expression, drift 0,
+    written back by make:models; a changed expression planted by hand is drift."""
+    db: ServerDb = request.getfixturevalue(f"{kind}_db")
+    virtual = '"twice": column("integer", nullable=True, generated="price * 2"),' if kind != "pg" else ""
+    p = project(
+        make_project, db, ORDERS.replace("VIRTUAL", virtual).replace("stored=True)", "stored=True, nullable=True)")
+    )
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    sql(db, "INSERT INTO orders (price, qty) VALUES (3, 4)")
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(db.sa_url)
+    try:
+        with engine.connect() as c:
+            assert c.execute(sa.text("SELECT total FROM orders")).scalar() == 12
+    finally:
+        engine.dispose()
+    table = live(db).tables["orders"]
+    assert table.column("total").generated is not None and table.column("total").stored
+    if kind != "pg":
+        assert table.column("twice").generated is not None and not table.column("twice").stored
+    assert p.run("migrate:status", "--drift").exit_code == 0
+
+    p.ok("make:models", "--out", "adopted.py", "--force")
+    adopted = models_state(p.root / "adopted.py").tables["orders"]
+    driver = Registry().driver(db.driver)
+    want = driver.comparable(State({"orders": table})).tables["orders"]
+    assert driver.comparable(State({"orders": adopted})).tables["orders"].column("total") == want.column("total")
+
+    if kind == "pg":
+        sql(
+            db,
+            "ALTER TABLE orders DROP COLUMN total",
+            "ALTER TABLE orders ADD COLUMN total integer GENERATED ALWAYS AS (price + qty) STORED",
+        )
+    elif kind == "mysql":
+        sql(db, "ALTER TABLE orders MODIFY total int GENERATED ALWAYS AS (price + qty) STORED")
+    else:
+        sql(
+            db,
+            "DROP TABLE orders",
+            "CREATE TABLE orders (id INTEGER PRIMARY KEY, price INTEGER NOT NULL, qty INTEGER NOT NULL, total INTEGER GENERATED ALWAYS AS (price + qty) STORED, twice INTEGER GENERATED ALWAYS AS (price * 2) VIRTUAL)",
+        )
+    result = p.run("migrate:status", "--drift")
+    assert result.exit_code == 1 and "orders.total" in result.output, result.output
+
+
+def test_a_virtual_generated_column_is_refused_on_postgresql(make_project: Any) -> None:
+    p: Project = make_project({"main": {"url": "postgresql://postgres@127.0.0.1:5432/never_connected"}})
+    (p.root / "models.py").write_text(ORDERS.replace("VIRTUAL", '"twice": column("integer", generated="price * 2"),'))
+    result = p.run("make:migration")
+    assert result.exit_code == 2
+    errors = [line for line in result.output.splitlines() if "twice" in line]
+    assert len(errors) == 1 and "pg has no virtual generated column" in errors[0] and "connection 'main'" in errors[0]
+    assert not p.migration_files()
+
+
+@pytest.mark.parametrize(
+    ("options", "why"),
+    [
+        ('generated="price * qty; DROP TABLE orders"', "generated must be one SQL expression"),
+        ('generated="price /* x */ * qty"', "generated must be one SQL expression"),
+        ('generated="price * qty", default=1', "a generated column takes no default"),
+        ("stored=True", "generated must be a non-empty SQL expression"),
+        ('generated="price * qty", stored="yes"', "stored must be True or False"),
+    ],
+)
+def test_hostile_or_malformed_generated_columns_are_one_line(make_project: Any, options: str, why: str) -> None:
+    p: Project = make_project()
+    (p.root / "models.py").write_text(ORDERS.replace("VIRTUAL", f'"bad": column("integer", {options}),'))
+    result = p.run("make:migration")
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert result.exit_code != 0 and len(errors) == 1, result.output
+    assert "model Order, field 'bad'" in errors[0] and why in errors[0], errors[0]
+    assert not p.migration_files()

@@ -389,6 +389,11 @@ def column_call(m: ModelSource, col: Column, expressions: dict[tuple[str, str], 
         kw.append(("index", True))
     if col.comment:
         kw.append(("comment", col.comment))
+    if col.generated is not None:  # the database computes it: no default of its own
+        kw = [(k, v) for k, v in kw if k not in ("default", "default_now")]
+        kw.append(("generated", col.generated))
+        if col.stored:
+            kw.append(("stored", True))
     return Call("column", (typ, *args), tuple(kw))
 
 

@@ -179,6 +179,8 @@ def _compile_column(model: type[Model], name: str, spec: ColumnSpec, extra_types
         comment=comment,
         **kw,
     )
+    if "generated" in opts or "stored" in opts:
+        col = generated_column(loc, col, opts)
     for what in ("default", "backfill"):
         value = opts.get(what)
         if value is None:
@@ -189,6 +191,26 @@ def _compile_column(model: type[Model], name: str, spec: ColumnSpec, extra_types
         if problem:
             raise ModelError(f"{loc}: {what} {problem}")
     return col
+
+
+def generated_column(loc: str, col: Column, opts: Mapping[str, Any]) -> Column:
+    """``column("integer", generated="price * qty", stored=True)``: one SQL
+    expression (the chain's ``sql_dialect``), no default, backfill, key or
+    auto-increment; virtual unless ``stored``."""
+    from ..schema.sqltext import check_expression_problem
+
+    text, stored = opts.get("generated"), opts.get("stored", False)
+    if not isinstance(text, str) or not text.strip():
+        raise ModelError(f"{loc}: generated must be a non-empty SQL expression (stored= alone generates nothing)")
+    problem = check_expression_problem(text)
+    if problem is not None:
+        raise ModelError(f"{loc}: generated must be one SQL expression; {text!r} {problem}")
+    if not isinstance(stored, bool):
+        raise ModelError(f"{loc}: stored must be True or False")
+    given = [k for k in ("default", "default_now", "backfill", "primary", "autoincrement") if opts.get(k)]
+    if given:
+        raise ModelError(f"{loc}: a generated column takes no {given[0]} (the database computes its value)")
+    return replace(col, generated=text, stored=stored, default_now=False)
 
 
 def model_kinds() -> list[Kind]:

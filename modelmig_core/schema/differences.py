@@ -136,12 +136,20 @@ def _compare_columns(table: str, a: Table, b: Table, out: list[Difference]) -> N
             )
         if want.comment != have.comment:
             out.append(Difference("changed", "column", name, _was("comment", repr(have.comment), repr(want.comment))))
+        if (want.generated, want.stored) != (have.generated, have.stored):
+            out.append(Difference("changed", "column", name, _was("generated", _generated(have), _generated(want))))
     if a.primary_key != b.primary_key:
         out.append(
             Difference(
                 "changed", "primary key", table, _was("columns", _columns(b.primary_key), _columns(a.primary_key))
             )
         )
+
+
+def _generated(col: Column) -> str:
+    if col.generated is None:
+        return "not generated"
+    return f"AS ({col.generated}) {'STORED' if col.stored else 'VIRTUAL'}"
 
 
 def _compare_named(

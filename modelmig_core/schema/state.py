@@ -50,6 +50,10 @@ class Column(Value):
     #: the column's place (1-based) in a primary key whose order is not the columns'
     #: order (``PRIMARY KEY (b, a)`` over columns a, b); None: the columns' order
     primary_position: int | None = None
+    #: a generated column's expression (model SQL, in the chain's ``sql_dialect``)
+    generated: str | None = None
+    #: a generated column is stored (computed on write); False: virtual (computed on read)
+    stored: bool = False
 
 
 @dataclass(frozen=True)

@@ -178,7 +178,7 @@ def refusals(state: Any, source: str, target: str) -> Iterator[tuple[ModelSql, s
 
 
 def state_for(state: Any, source: str, target: str) -> Any:
-    """``state`` with its SQL text (index predicates and expressions; checks when
+    """``state`` with its SQL text (generated columns, index predicates and expressions; checks when
     ``source`` is declared) as ``target`` reads it: what drift compares with what
     the database reflects. A text that has no faithful form is kept as written
     (make refused it; the comparison then reports it)."""
@@ -207,5 +207,6 @@ def state_for(state: Any, source: str, target: str) -> Any:
             for ix in table.indexes
         )
         checks = tuple(replace(c, expression=one(c.expression)) for c in table.checks) if source else table.checks
-        out[name] = replace(table, indexes=indexes, checks=checks)
+        columns = tuple(c if c.generated is None else replace(c, generated=one(c.generated)) for c in table.columns)
+        out[name] = replace(table, columns=columns, indexes=indexes, checks=checks)
     return replace(state, tables=out)

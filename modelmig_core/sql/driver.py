@@ -550,7 +550,21 @@ class SqlDriver(Driver):
                 if problem:
                     out.append(Refusal(table.name, field, f"{what} {problem}"))
             out += [Refusal(table.name, None, why) for ix in table.indexes for why in self.index_refusals(ix)]
+            for c in table.columns:
+                if c.generated is not None and ("stored" if c.stored else "virtual") not in self.generated_columns:
+                    how = "stored" if c.stored else "virtual"
+                    hint = " (it has stored ones: stored=True)" if "stored" in self.generated_columns else ""
+                    out.append(Refusal(table.name, c.name, f"{self.info.name} has no {how} generated column{hint}"))
+                elif c.generated is not None and not c.nullable and not self.generated_not_null:
+                    why = f"{self.info.name} cannot declare a generated column NOT NULL{self.generated_not_null_why}"
+                    out.append(Refusal(table.name, c.name, f"{why}: give it nullable=True"))
         return out
+
+    #: the generated columns this database has: "stored", "virtual"
+    generated_columns: ClassVar[tuple[str, ...]] = ()
+    #: whether a generated column may be NOT NULL (and why not, for the refusal)
+    generated_not_null: ClassVar[bool] = True
+    generated_not_null_why: ClassVar[str] = ""
 
     #: the index options this database has (``Index`` fields: where, expressions,
     #: descending, include, method, kind, lengths); the others are refused at make time

@@ -301,6 +301,12 @@ class Reflection:
         elif default is not None:
             kw["default"] = default
         comment = info.get("comment") or None
+        computed = info.get("computed")
+        if computed and computed.get("sqltext"):  # GENERATED ALWAYS AS (...) STORED|VIRTUAL
+            kw["generated"] = self.check_text(str(computed["sqltext"]))
+            kw["stored"] = bool(computed.get("persisted"))
+            kw.pop("default", None)
+            kw.pop("default_now", None)
         in_column_order = [i["name"] for i in self.table_columns.get(table, ()) if i["name"] in pk]
         if primary and in_column_order != list(pk):  # PRIMARY KEY (b, a) over columns a, b
             kw["primary_position"] = pk.index(name) + 1
@@ -509,6 +515,8 @@ class Reflection:
         return replace(ix, where=where, expressions=expressions)
 
     def comparable_column(self, table: Table, col: Column) -> Column:
+        if col.generated is not None:
+            col = replace(col, generated=self.comparable_check(col.generated))
         default = comparable_default(col)
         return col if default == col.default and type(default) is type(col.default) else replace(col, default=default)
 

@@ -362,15 +362,22 @@ class Renderer:
 
     def sa_column(self, col: Column) -> sa.Column[Any]:
         """A state Column as a SQLAlchemy Column (the driver's render_column)."""
+        computed = [] if col.generated is None else [self.computed(col)]
         return sa.Column(
             col.name,
             self.sa_type(col),
+            *computed,
             nullable=col.nullable,
             primary_key=col.primary,
             autoincrement=col.autoincrement if col.primary else False,
             server_default=self.server_default(col),
             comment=col.comment,
         )
+
+    def computed(self, col: Column) -> sa.Computed:
+        """A generated column's ``GENERATED ALWAYS AS (...) STORED|VIRTUAL``, its
+        expression written for this dialect (``model_sql``)."""
+        return sa.Computed(sa.text(self.model_sql(str(col.generated))), persisted=col.stored)
 
     def column(self, col: Column) -> sa.Column[Any]:
         """The column the core builds on every path: its type from ``column_type``

@@ -27,6 +27,8 @@ COLUMN_OPTIONS = frozenset(
     {
         "nullable",
         "default",
+        "generated",
+        "stored",
         "unique",
         "index",
         "primary",

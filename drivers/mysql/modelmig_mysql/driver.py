@@ -481,6 +481,9 @@ class MysqlDriver(SqlDriver):
     #: makes a B-tree whatever USING says, so neither is offered
     index_options = frozenset({"descending", "kind", "lengths"})
     index_kinds = ("fulltext", "spatial")
+    generated_columns = ("stored", "virtual")
+    generated_not_null = False
+    generated_not_null_why = " (MariaDB takes no NULL or NOT NULL on one)"
     dialect = "mysql"
     renderer_class = "modelmig_mysql.render:MysqlRenderer"
     reflection_class = "modelmig_mysql.reflect:MysqlReflection"

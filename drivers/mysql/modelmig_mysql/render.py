@@ -37,7 +37,7 @@ def explicit_null_compiler(base: type) -> type:
     class ExplicitNullDDLCompiler(base):  # type: ignore[valid-type,misc]
         def get_column_specification(self, column: Any, **kw: Any) -> str:
             spec: str = super().get_column_specification(column, **kw)
-            if column.nullable:
+            if column.nullable and column.computed is None:  # MariaDB takes no NULL on a generated column
                 head = " ".join(
                     [
                         self.preparer.format_column(column),

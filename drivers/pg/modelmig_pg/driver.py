@@ -336,6 +336,7 @@ class PgDriver(SqlDriver):
     name_scopes = {"indexes": "relations", "uniques": "relations", "foreign_keys": "table", "checks": "table"}
     index_options = frozenset({"where", "expressions", "descending", "include", "method"})
     index_methods = ("btree", "hash", "gin", "gist", "brin", "spgist")
+    generated_columns = ("stored",)  # PostgreSQL 15 has no virtual generated column
     dialect = "postgresql"
     renderer_class = "modelmig_pg.render:PgRenderer"
     reflection_class = "modelmig_pg.reflect:PgReflection"

@@ -289,6 +289,7 @@ class SqliteDriver(SqlDriver):
     #: CREATE TABLE are only labels
     name_scopes = {"indexes": "indexes", "uniques": "indexes", "foreign_keys": "table", "checks": "table"}
     index_options = frozenset({"where", "expressions", "descending"})
+    generated_columns = ("stored", "virtual")
     dialect = "sqlite"
     renderer_class = "modelmig_sqlite.render:SqliteRenderer"
     reflection_class = "modelmig_sqlite.reflect:SqliteReflection"

@@ -171,6 +171,18 @@ class SqliteReflection(Reflection):
                 tree = sqlglot.parse_one(sql, read="sqlite")
             except (sqlglot.errors.SqlglotError, ValueError):
                 continue
+            computed = {}
+            for cd in tree.find_all(exp.ColumnDef):
+                for constraint in cd.args.get("constraints") or []:
+                    kind = constraint.kind
+                    if isinstance(kind, exp.ComputedColumnConstraint):
+                        text = kind.this.sql(dialect="sqlite")
+                        computed[cd.name] = {"sqltext": text, "persisted": bool(kind.args.get("persisted"))}
+            for info in found.columns.get(table, []):  # the Inspector's regular expression misreads them
+                if info["name"] in computed:
+                    info["computed"] = computed[info["name"]]
+                else:
+                    info.pop("computed", None)
             checks, fks, uniques = [], {}, {}
             for kind in tree.find_all(exp.CheckColumnConstraint, exp.ForeignKey, exp.UniqueColumnConstraint):
                 parent = kind.parent

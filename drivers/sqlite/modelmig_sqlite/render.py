@@ -176,6 +176,8 @@ class SqliteRenderer(Renderer):
         column to the old column it is copied from; ``fills`` maps new columns to the
         SQL literal their rows get (a backfill); other new columns take their default."""
         fills = fills or {}
+        computed = {c.name for c in new.columns if c.generated is not None}  # SQLite computes them: never copied
+        sources = {k: v for k, v in sources.items() if k not in computed}
         name = new.name
         temp = f"_modelmig_new_{name}"
         declared_indexes = {i.name for i in old.indexes} | {i.name for i in new.indexes}
@@ -241,6 +243,8 @@ class SqliteRenderer(Renderer):
         # rebuild for those
         if self.backfilled(op):
             return self._rebuild_after(op, step, fills={col.name: self.literal(op.backfill)})
+        if col.generated is not None and not col.stored:  # ADD COLUMN takes a virtual one, never a stored one
+            return super().op_add_column(op, step)
         if col.primary or col.default_now or col.type == "enum" or (not col.nullable and col.default is None):
             return self._rebuild_after(op, step)
         return super().op_add_column(op, step)

@@ -60,6 +60,11 @@ def columns_altered(a: Table | None, b: Table | None, ctx: DiffContext) -> list[
                 "or change the key by hand (make:migration --empty, then op.RunSQL that drops and adds "
                 "the primary key)"
             )
+        if (before.generated, before.stored) != (col.generated, col.stored):
+            raise ModelError(
+                f"{ctx.origin(name)}, field {col.name!r}: a generated column's expression or storage cannot be "
+                f"altered in place on every database: drop the column in one migration and add it back in the next"
+            )
         objs = [column_obj(name, col)] if ("column", name, col.name) in ctx.changed_keys else []
         out.append(Node(const(AlterColumn(name, before, col)), removes=objs, creates=objs))
     return out
