@@ -470,3 +470,32 @@ def test_hostile_or_malformed_generated_columns_are_one_line(make_project: Any, 
     assert result.exit_code != 0 and len(errors) == 1, result.output
     assert "model Order, field 'bad'" in errors[0] and why in errors[0], errors[0]
     assert not p.migration_files()
+
+
+# ---------------------------------------------------------------- the declared dialect, both ways
+
+
+def test_sql_text_is_written_in_the_declared_dialect_and_read_back_into_it(make_project: Any, pg_db: ServerDb) -> None:
+    """The project writes its SQL in MySQL's dialect; PostgreSQL gets it
+    transpiled (CONCAT(a, b) -> a || b), drift compares it as PostgreSQL reads
+    it (0), and make:models writes what PostgreSQL reflects back in MySQL's
+    dialect; a removed predicate is drift."""
+    p: Project = make_project({"main": {"url": pg_db.url}}, 'sql_dialect = "mysql"')
+    models = ORDERS.replace(
+        "VIRTUAL",
+        '"code": column("string", 20), "tag": column("string", 40, nullable=True, generated="CONCAT(code, \'-x\')", stored=True),',
+    )
+    models += '    database = {"indexes": [index("code", name="ix_orders_tagged", where="CONCAT(code, \'-x\') <> \'a-x\'")]}\n'
+    (p.root / "models.py").write_text(models)
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    table = live(pg_db).tables["orders"]
+    assert "||" in str(table.column("tag").generated)
+    assert "||" in str(table.indexes[0].where)
+    assert p.run("migrate:status", "--drift").exit_code == 0
+    p.ok("make:models", "--out", "adopted.py", "--force")
+    source = (p.root / "adopted.py").read_text()
+    assert source.count("CONCAT(") == 2 and "||" not in source, source
+    sql(pg_db, "DROP INDEX ix_orders_tagged", "CREATE INDEX ix_orders_tagged ON orders (code)")
+    result = p.run("migrate:status", "--drift")
+    assert result.exit_code == 1 and "ix_orders_tagged" in result.output

@@ -851,13 +851,17 @@ def reflect_for_models(
     return found
 
 
-def unsaid(models: list[type[Model]], live: State, target: Target) -> list[str]:
+def unsaid(models: list[type[Model]], live: State, target: Target, declared: str = "") -> list[str]:
     """What the generated models (built from their description, never executed)
-    say differently from the live schema."""
+    say differently from the live schema (their SQL text, in the ``declared``
+    dialect, compared as the database reads it)."""
     from ..schema.differences import compare_relational
+    from ..schema.transpile import state_for
 
     compiled = compile_sql_models(models, registered_types())  # a plugin's types too
     driver = target.driver
+    if declared:
+        compiled = state_for(compiled, declared, getattr(driver, "sqlglot_dialect", declared))
     # the database as "expected", the models as "live": missing = not in the models
     comparison = compare_relational(driver.comparable(live), driver.comparable(compiled), set(compiled.tables))
     swap = {"in the database": "in the models", "in the migrations": "in the database"}
@@ -868,6 +872,39 @@ def unsaid(models: list[type[Model]], live: State, target: Target) -> list[str]:
             line = line.replace(old, "\0" + new)
         out.append(line.replace("\0", "") + (" (not in the models)" if d.change == "missing" else ""))
     return out
+
+
+def in_declared_dialect(state: State, source: str, target: str, notes: list[str]) -> State:
+    """The live schema's SQL text (checks, generated columns, index predicates and
+    expressions), read in the database's dialect, written in the chain's declared
+    ``sql_dialect`` (``schema.transpile``). A text with no faithful form there is
+    kept as the database spells it, and said."""
+    from ..schema.transpile import NotFaithful, transpile
+
+    def one(table: str, what: str, text: str) -> str:
+        try:
+            return transpile(text, source, target)
+        except NotFaithful as exc:
+            notes.append(f"{table}: {what} {text!r} is written as {source} spells it: {exc}")
+            return text
+
+    out = {}
+    for name, t in state.tables.items():
+        columns = tuple(
+            c if c.generated is None else replace(c, generated=one(name, f"column {c.name}", c.generated))
+            for c in t.columns
+        )
+        indexes = tuple(
+            replace(
+                ix,
+                where=None if ix.where is None else one(name, f"index {ix.name} predicate", ix.where),
+                expressions=tuple(None if e is None else one(name, f"index {ix.name}", e) for e in ix.expressions),
+            )
+            for ix in t.indexes
+        )
+        checks = tuple(replace(c, expression=one(name, f"check {c.name}", c.expression)) for c in t.checks)
+        out[name] = replace(t, columns=columns, indexes=indexes, checks=checks)
+    return State(out)
 
 
 def checked_source(g: Generated) -> str:
@@ -889,7 +926,13 @@ def write_models(
     if not live.tables:
         raise ModelmigError(f"{target.name}: the database has no table to write a model for")
     state = _selection(live, tables, warn)
+    declared = config.sql_dialect_of(target.chain) if target.chain is not None else config.sql_dialect or ""
+    written = getattr(target.driver, "sqlglot_dialect", declared)
+    notes: list[str] = []
+    if declared and declared != written:
+        state = in_declared_dialect(state, written, declared, notes)
     g = describe(state, target.name, expressions, target.driver.name_scopes)
+    g.left_out[:0] = notes
     g.left_out += [line for table, line in seen if table in state.tables]
     # with --table: the objects that depend on a chosen table
     g.objects = [o for o in objects if not tables or set(o.tables) & set(state.tables)]
@@ -906,7 +949,9 @@ def write_models(
         )
     source = checked_source(g)
     try:
-        mismatches = unsaid(g.build(), State({m.table.name: m.table for m in g.models}), target)
+        mismatches = unsaid(
+            g.build(), State({m.table.name: m.table for m in g.models}), target, declared if declared != written else ""
+        )
     except ModelError as exc:
         raise ModelmigError(
             shown(f"make:models wrote models that do not compile ({exc}); please report this")
