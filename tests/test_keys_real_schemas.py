@@ -499,3 +499,43 @@ def test_sql_text_is_written_in_the_declared_dialect_and_read_back_into_it(make_
     sql(pg_db, "DROP INDEX ix_orders_tagged", "CREATE INDEX ix_orders_tagged ON orders (code)")
     result = p.run("migrate:status", "--drift")
     assert result.exit_code == 1 and "ix_orders_tagged" in result.output
+
+
+def test_a_primary_key_on_a_column_prefix_on_mysql(make_project: Any, mysql_db: ServerDb) -> None:
+    """PRIMARY KEY (path(100), id) over a TEXT column: refused at make time without
+    the prefix (it half-applied a migration on MariaDB before), made with it,
+    reflected with it, drift 0, written back by make:models; a PostgreSQL
+    connection of the same chain refuses the prefix in one line."""
+    model = HEADER + (
+        "class Doc(Model):\n"
+        '    table = "docs"\n'
+        '    schema = {"id": column("integer"), "path": column("text"), "body": column("text", nullable=True)}\n'
+        '    database = {"primary_key": [KEY]}\n'
+    )
+    p = project(make_project, mysql_db, model.replace("KEY", '"path", "id"'))
+    result = p.run("make:migration")
+    assert result.exit_code == 2 and "the primary key is on a TEXT column" in result.output, result.output
+    (p.root / "models.py").write_text(model.replace("KEY", 'part("path", length=100), "id"'))
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    cols = live(mysql_db).tables["docs"].columns
+    assert [(c.name, c.primary, c.primary_length) for c in cols][:2] == [("id", True, None), ("path", True, 100)]
+    assert live(mysql_db).tables["docs"].primary_key == ("path", "id")
+    assert p.run("migrate:status", "--drift").exit_code == 0
+    p.ok("make:models", "--out", "adopted.py", "--force")
+    source = (p.root / "adopted.py").read_text()
+    assert 'part("path", length=100)' in source, source
+    adopted = models_state(p.root / "adopted.py").tables["docs"]
+    assert adopted.column("path").primary_length == 100 and adopted.primary_key == ("path", "id")
+    sql(mysql_db, "ALTER TABLE docs DROP PRIMARY KEY", "ALTER TABLE docs ADD PRIMARY KEY (path(50), id)")
+    drifted = p.run("migrate:status", "--drift")
+    assert drifted.exit_code == 1 and "docs.path" in drifted.output, drifted.output
+    p.ok("migrate:rollback")
+
+    both: Project = make_project(
+        {"my": {"url": mysql_db.url}, "pg": {"url": "postgresql://postgres@127.0.0.1:5432/never_connected"}}
+    )
+    (both.root / "models.py").write_text(model.replace("KEY", 'part("path", length=100), "id"'))
+    result = both.run("make:migration")
+    lines = [line for line in result.output.splitlines() if "prefix" in line]
+    assert result.exit_code == 2 and len(lines) == 1 and "connection 'pg'" in lines[0], result.output

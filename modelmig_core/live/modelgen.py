@@ -432,8 +432,10 @@ def describe_model(m: ModelSource, classes: dict[str, str], expressions: dict[tu
     # a value a column's own option declares (unique=True, index=True) is not written again
     said = {u for u in t.uniques if _column_level(t, u, True)}
     said |= {ix for ix in t.indexes if not ix.unique and _column_level(t, ix, False)}
-    if t.primary_key != tuple(c.name for c in t.columns if c.primary):  # PRIMARY KEY (b, a) over columns a, b
-        m.database.append(("primary_key", list(t.primary_key)))
+    prefixes = {c.name: c.primary_length for c in t.columns if c.primary and c.primary_length is not None}
+    if prefixes or t.primary_key != tuple(c.name for c in t.columns if c.primary):  # PRIMARY KEY (b, a(100))
+        key = [part_call(KeyPart(c, length=prefixes[c])) if c in prefixes else c for c in t.primary_key]
+        m.database.append(("primary_key", key))
     writable = {"foreign_keys": tuple(fks), "indexes": tuple(_index_methods_kept(m, t))}
     for kind_name, values in written_members(t):
         kind = BUILTIN_BY_NAME.get(kind_name) or kind_named(kind_name)
@@ -569,7 +571,7 @@ def _keep_references(models: list[ModelSource], scopes: Mapping[str, str] | None
         for key, calls in list(m.database):
             kept = []
             for call in calls:
-                if not isinstance(call, Call):  # a primary key's column name
+                if not isinstance(call, Call) or key == "primary_key":  # a primary key's column
                     kept.append(call)
                     continue
                 name = dict(call.kwargs).get("name")
@@ -768,8 +770,8 @@ def _model(node: ast.ClassDef, plugin_fns: dict[str, str] | None = None) -> tupl
     for key, value in _dict(found["database"]) if "database" in found else []:
         if not isinstance(value, ast.List):
             raise Unreadable(f"line {value.lineno}: database[{key!r}] is not a list")
-        if key == "primary_key":  # the primary key's columns in key order: names
-            database.append((key, [_value(e) for e in value.elts]))
+        if key == "primary_key":  # the primary key's columns in key order: names, part(name, length=n)
+            database.append((key, [_argument(e) for e in value.elts]))
             continue
         database.append((key, [_call(e, plugin_fns) for e in value.elts]))
     return (node.name, _value(found["table"]), schema, database)

@@ -13,6 +13,7 @@ from ..errors import ModelError
 from ..schema.state import Check, Column, ForeignKey, Index, State, Table, Unique
 from ..vocabulary.column_types import BUILTIN_TYPES, COLUMN_OPTIONS, INTEGER_RANGES, ColumnType, register, type_of
 from ..vocabulary.kinds import Kind, ModelProblem, plugin_kinds
+from .dsl import KeyPart
 from ..vocabulary.naming import foreign_key_name, index_name, snake
 from .dsl import ColumnSpec, Model, RelationSpec
 from .kinds import BUILTIN_KINDS
@@ -231,10 +232,29 @@ def primary_key_order(model: type[Model], columns: tuple[Column, ...]) -> tuple[
     order = block.get(PRIMARY_KEY) if isinstance(block, dict) else None
     if order is None:
         return columns
-    if isinstance(order, str):
+    if isinstance(order, (str, KeyPart)):
         order = [order]
-    if not isinstance(order, (list, tuple)) or not order or not all(isinstance(c, str) for c in order):
+    if not isinstance(order, (list, tuple)) or not order:
         raise ModelError(f"{where(model)}: database['primary_key'] must be a list of column names")
+    lengths: dict[str, int] = {}
+    names_in_order: list[str] = []
+    for entry in order:
+        if isinstance(entry, KeyPart) and entry.column is not None and entry.sql is None and not entry.desc:
+            if entry.length is not None:
+                if type(entry.length) is not int or not 0 < entry.length <= 65535:
+                    raise ModelError(
+                        f"{where(model, entry.column)}: primary key prefix length must be a positive integer, "
+                        f"not {entry.length!r}"
+                    )
+                lengths[entry.column] = entry.length
+            names_in_order.append(entry.column)
+        elif isinstance(entry, str):
+            names_in_order.append(entry)
+        else:
+            raise ModelError(
+                f"{where(model)}: database['primary_key'] entries are column names or part(column, length=n)"
+            )
+    order = names_in_order
     names = {c.name for c in columns}
     for c in order:
         if c not in names:
@@ -244,7 +264,10 @@ def primary_key_order(model: type[Model], columns: tuple[Column, ...]) -> tuple[
     stray = [c.name for c in columns if c.primary and c.name not in order]
     if stray:
         raise ModelError(f"{where(model, stray[0])}: primary=True, but database['primary_key'] leaves it out")
-    joined = tuple(replace(c, primary=True, nullable=False) if c.name in order else c for c in columns)
+    joined = tuple(
+        replace(c, primary=True, nullable=False, primary_length=lengths.get(c.name)) if c.name in order else c
+        for c in columns
+    )
     in_column_order = [c.name for c in joined if c.primary]
     if in_column_order == list(order):
         return joined

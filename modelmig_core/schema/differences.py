@@ -136,6 +136,9 @@ def _compare_columns(table: str, a: Table, b: Table, out: list[Difference]) -> N
             )
         if want.comment != have.comment:
             out.append(Difference("changed", "column", name, _was("comment", repr(have.comment), repr(want.comment))))
+        if want.primary_length != have.primary_length:
+            lengths = (str(n) if n is not None else "whole column" for n in (have.primary_length, want.primary_length))
+            out.append(Difference("changed", "column", name, _was("prefix in the primary key", *lengths)))
         if (want.generated, want.stored) != (have.generated, have.stored):
             out.append(Difference("changed", "column", name, _was("generated", _generated(have), _generated(want))))
     if a.primary_key != b.primary_key:

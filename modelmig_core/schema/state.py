@@ -50,6 +50,8 @@ class Column(Value):
     #: the column's place (1-based) in a primary key whose order is not the columns'
     #: order (``PRIMARY KEY (b, a)`` over columns a, b); None: the columns' order
     primary_position: int | None = None
+    #: the prefix (characters) of the column the primary key holds (MySQL ``PRIMARY KEY (id(100))``)
+    primary_length: int | None = None
     #: a generated column's expression (model SQL, in the chain's ``sql_dialect``)
     generated: str | None = None
     #: a generated column is stored (computed on write); False: virtual (computed on read)

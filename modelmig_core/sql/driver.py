@@ -551,6 +551,14 @@ class SqlDriver(Driver):
                     out.append(Refusal(table.name, field, f"{what} {problem}"))
             out += [Refusal(table.name, None, why) for ix in table.indexes for why in self.index_refusals(ix)]
             for c in table.columns:
+                if c.primary_length is not None and "lengths" not in self.index_options:
+                    out.append(
+                        Refusal(
+                            table.name,
+                            c.name,
+                            f"the primary key's prefix of {c.name}: {self.info.name} has no prefix keys",
+                        )
+                    )
                 if c.generated is not None and ("stored" if c.stored else "virtual") not in self.generated_columns:
                     how = "stored" if c.stored else "virtual"
                     hint = " (it has stored ones: stored=True)" if "stored" in self.generated_columns else ""

@@ -132,10 +132,10 @@ class MysqlReflection(Reflection):
         for table, index, column, collation, sub_part in rows:
             if table in wanted:
                 keys.setdefault((table, index), []).append((column, collation, sub_part))
-        for (t, i), parts in keys.items():
-            if i == "PRIMARY" and any(p for _, _, p in parts):
-                said = ", ".join(f"{c}({p})" if p else str(c) for c, _, p in parts)
-                self.unsaid.append((t, f"{t}: primary key ({said}) on column prefixes; the models cannot say it"))
+        #: (table, column) -> the prefix the primary key holds of it (``PRIMARY KEY (id(100))``)
+        self.primary_prefixes = {
+            (t, str(c)): int(p) for (t, i), parts in keys.items() if i == "PRIMARY" for c, _, p in parts if p
+        }
         for table in found.tables:
             prefixed = set()
             for info in found.indexes.get(table, []):
@@ -305,6 +305,11 @@ class MysqlReflection(Reflection):
                 f"(a new column has precision {FSP})"
             )
         return out
+
+    def column(self, table: str, info: dict[str, Any], pk: tuple[str, ...], extra: Any) -> Column:
+        col = super().column(table, info, pk, extra)
+        length = getattr(self, "primary_prefixes", {}).get((table, col.name))
+        return col if length is None or not col.primary else replace(col, primary_length=length)
 
     def own_index(self, table: str, info: dict[str, Any], fks: list[ForeignKey]) -> bool:
         cols = tuple(info.get("column_names") or ())

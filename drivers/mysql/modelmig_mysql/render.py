@@ -49,6 +49,18 @@ def explicit_null_compiler(base: type) -> type:
                     spec = head + " NULL" + rest
             return spec
 
+        def visit_primary_key_constraint(self, constraint: Any, **kw: Any) -> str:
+            """``PRIMARY KEY (path(768), id)``: a column's prefix from the constraint's
+            ``info["lengths"]`` (the core's renderer sets it), each length an int."""
+            lengths = constraint.info.get("lengths") or {}
+            if not lengths:
+                return str(super().visit_primary_key_constraint(constraint, **kw))
+            parts = [
+                self.preparer.quote(c.name) + (f"({int(lengths[c.name])})" if c.name in lengths else "")
+                for c in constraint.columns
+            ]
+            return f"PRIMARY KEY ({', '.join(parts)})"
+
     return ExplicitNullDDLCompiler
 
 

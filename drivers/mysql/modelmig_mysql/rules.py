@@ -47,11 +47,15 @@ def keys_of(table: Any) -> list[tuple[str, tuple[str, ...]]]:
 
 def prefixes_of(table: Any) -> dict[str, dict[str, int]]:
     """The prefix lengths (characters) of each index's columns, by the key's label."""
-    return {
+    out = {
         f"index {ix.name}": {c: n for c, n in zip(ix.columns, ix.lengths, strict=False) if n is not None}
         for ix in table.indexes
         if ix.lengths
     }
+    primary = {c.name: c.primary_length for c in table.columns if c.primary and c.primary_length is not None}
+    if primary:
+        out["the primary key"] = primary
+    return out
 
 
 def index_refusals(state: Any) -> list[Refusal]:

@@ -46,7 +46,8 @@ def columns_altered(a: Table | None, b: Table | None, ctx: DiffContext) -> list[
         before = a.column(col.name)
         if before is None or before == col:
             continue
-        if before.primary != col.primary or before.primary_position != col.primary_position:
+        key = ("primary", "primary_position", "primary_length")
+        if any(getattr(before, k) != getattr(col, k) for k in key):
             change = (
                 "joins"
                 if col.primary and not before.primary
