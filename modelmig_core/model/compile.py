@@ -13,9 +13,8 @@ from ..errors import ModelError
 from ..schema.state import Check, Column, ForeignKey, Index, State, Table, Unique
 from ..vocabulary.column_types import BUILTIN_TYPES, COLUMN_OPTIONS, INTEGER_RANGES, ColumnType, register, type_of
 from ..vocabulary.kinds import Kind, ModelProblem, plugin_kinds
-from .dsl import KeyPart
 from ..vocabulary.naming import foreign_key_name, index_name, snake
-from .dsl import ColumnSpec, Model, RelationSpec
+from .dsl import ColumnSpec, KeyPart, Model, RelationSpec
 from .kinds import BUILTIN_KINDS
 
 RELATION_KINDS = frozenset({"belongsTo", "hasOne", "hasMany", "belongsToMany", "morphTo", "morphMany"})
