@@ -10,6 +10,7 @@ order their comparators run within a phase.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ..schema.diff import checks, foreign_keys, indexes, uniques
@@ -25,7 +26,7 @@ from ..schema.operations import (
 )
 from ..schema.sqltext import check_expression_problem
 from ..schema.state import Check, ForeignKey, Index, Unique
-from ..vocabulary.kinds import Kind, ModelProblem, columns_field
+from ..vocabulary.kinds import Kind, ModelProblem, columns_field, rename_in_columns
 from ..vocabulary.naming import check_name, foreign_key_name, index_name
 from .dsl import CheckSpec, ForeignKeySpec, IndexSpec, KeyPart
 
@@ -251,6 +252,14 @@ def index_call(ix: Index) -> ModelCall:
     return "index", (key[0] if len(key) == 1 else key,), tuple(kwargs)
 
 
+def rename_index_column(value: Any, old: str, new: str) -> Any:
+    """An index with column ``old`` renamed in its key and its INCLUDE columns (the
+    database renames them itself; its SQL text names columns as the models wrote it)."""
+    value = rename_in_columns(value, old, new)
+    include = tuple(new if c == old else c for c in getattr(value, "include", ()) or ())
+    return value if include == tuple(getattr(value, "include", ()) or ()) else replace(value, include=include)
+
+
 def index_columns(value: Any) -> tuple[str, ...]:
     """The columns an index uses: its key's columns and its INCLUDE columns."""
     return (*columns_field(value), *(getattr(value, "include", ()) or ()))
@@ -285,6 +294,7 @@ BUILTIN_KINDS: tuple[Kind, ...] = (
     Kind(
         "indexes", Index, CreateIndex, DropIndex, "index", "indexes",
         compile=compile_index, columns=index_columns, model_call=index_call, comparators=indexes.COMPARATORS,
+        rename_column=rename_index_column,
         builtin=True,
     ),
     Kind(
