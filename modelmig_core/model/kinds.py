@@ -28,7 +28,8 @@ from ..schema.sqltext import check_expression_problem
 from ..schema.state import Check, ForeignKey, Index, Unique
 from ..vocabulary.kinds import Kind, ModelProblem, columns_field, rename_in_columns
 from ..vocabulary.naming import check_name, foreign_key_name, index_name
-from .dsl import CheckSpec, ForeignKeySpec, IndexSpec, KeyPart
+from .dsl import CheckSpec, ForeignKeySpec, IndexSpec
+from .index_keys import index_key, index_options, key_parts
 
 REFERENTIAL_ACTIONS = {
     "cascade": "CASCADE",
@@ -40,90 +41,6 @@ REFERENTIAL_ACTIONS = {
     "set default": "SET DEFAULT",
     "set_default": "SET DEFAULT",
 }
-
-
-#: PostgreSQL's index access methods; MySQL's index kinds
-INDEX_METHODS = ("btree", "hash", "gin", "gist", "brin", "spgist")
-INDEX_KINDS = ("fulltext", "spatial")
-
-
-def _sql_option(label: str, what: str, text: Any) -> str:
-    """A predicate or key expression: one SQL expression (no statement, comment or ';')."""
-    if not isinstance(text, str) or not text.strip():
-        raise ModelProblem(f"{label}: {what} must be a non-empty SQL expression")
-    problem = check_expression_problem(text)
-    if problem is not None:
-        raise ModelProblem(f"{label}: {what} must be one SQL expression; {text!r} {problem}")
-    return text
-
-
-def _key_parts(entry: IndexSpec, label: str, options: dict[str, Any]) -> dict[str, Any]:
-    """The key of ``entry`` (column names, ``part(...)`` entries, ``expressions=``)
-    as ``Index`` fields: columns, expressions, descending, lengths."""
-    parts = list(entry.columns)
-    extra = options.pop("expressions", None) or ()
-    if isinstance(extra, str) or not isinstance(extra, (list, tuple)):
-        raise ModelProblem(f"{label}: expressions must be a list of SQL expressions")
-    parts += [KeyPart(sql=e) for e in extra]
-    columns: list[str] = []
-    expressions: list[str | None] = []
-    descending: list[int] = []
-    lengths: list[int | None] = []
-    for i, p in enumerate(parts):
-        if isinstance(p, str):
-            p = KeyPart(p)
-        if not isinstance(p, KeyPart):
-            raise ModelProblem(f"{label}: key entries must be column names or part(...), not {p!r}")
-        if (p.column is None) == (p.sql is None):
-            raise ModelProblem(f"{label}: part(...) names a column or an sql= expression, exactly one")
-        if not isinstance(p.desc, bool):
-            raise ModelProblem(f"{label}: part(..., desc=) must be True or False")
-        if p.desc:
-            descending.append(i)
-        if p.sql is not None:
-            if p.length is not None:
-                raise ModelProblem(f"{label}: a prefix length applies to a column, not to an expression")
-            expressions.append(_sql_option(label, "a key expression", p.sql))
-            continue
-        if not isinstance(p.column, str) or not p.column:
-            raise ModelProblem(f"{label}: a key column must be a column name, not {p.column!r}")
-        if p.length is not None and (type(p.length) is not int or not 0 < p.length <= 65535):
-            raise ModelProblem(f"{label}: prefix length of {p.column} must be a positive integer, not {p.length!r}")
-        columns.append(p.column)
-        expressions.append(None)
-        lengths.append(p.length)
-    return {
-        "columns": tuple(columns),
-        "expressions": tuple(expressions) if any(e is not None for e in expressions) else (),
-        "descending": tuple(descending),
-        "lengths": tuple(lengths) if any(n is not None for n in lengths) else (),
-    }
-
-
-def _index_options(label: str, options: dict[str, Any]) -> dict[str, Any]:
-    """``where``, ``include``, ``method``, ``kind`` of an index, checked."""
-    out: dict[str, Any] = {}
-    where = options.pop("where", None)
-    if where is not None:
-        out["where"] = _sql_option(label, "where", where)
-    include = options.pop("include", None)
-    if include is not None:
-        names = (include,) if isinstance(include, str) else include
-        if not isinstance(names, (list, tuple)) or not names or not all(isinstance(n, str) and n for n in names):
-            raise ModelProblem(f"{label}: include must be a list of column names")
-        out["include"] = tuple(names)
-    method = options.pop("method", None)
-    if method is not None:
-        if not isinstance(method, str) or method.lower() not in INDEX_METHODS:
-            raise ModelProblem(f"{label}: method {method!r} is none of {', '.join(INDEX_METHODS)}")
-        if method.lower() != "btree":
-            out["method"] = method.lower()
-    kind = options.pop("kind", None)
-    if kind is not None:
-        if not isinstance(kind, str) or kind.lower() not in INDEX_KINDS:
-            raise ModelProblem(f"{label}: kind {kind!r} is none of {', '.join(INDEX_KINDS)}")
-        out["kind"] = kind.lower()
-    return out
 
 
 def _index_entry(entry: Any, table: str, key: str) -> Index | Unique:
@@ -143,8 +60,8 @@ def _index_entry(entry: Any, table: str, key: str) -> Index | Unique:
     if entry.name is not None and (not isinstance(entry.name, str) or not entry.name):
         raise ModelProblem(f"index name must be a non-empty string, not {entry.name!r}")
     label = f"{'unique' if is_unique else 'index'} {entry.name or ''}".strip()
-    fields = _key_parts(entry, label, options)
-    fields.update(_index_options(label, options))
+    fields = key_parts(entry, label, options)
+    fields.update(index_options(label, options))
     if not fields["columns"] and not fields["expressions"]:
         raise ModelProblem(f"{label} names no column")
     if options:
@@ -217,21 +134,6 @@ def foreign_key_call(fk: ForeignKey) -> ModelCall:
     if fk.on_update:
         kw.append(("on_update", fk.on_update.lower()))
     return "foreign_key", (_names(fk.columns), fk.ref_table, _names(fk.ref_columns)), tuple(kw)
-
-
-def index_key(ix: Index) -> list[str | KeyPart]:
-    """The key of ``ix`` as a model writes it: a column name, or ``part(...)``
-    (make:models writes the call) for a descending part, a prefix or an expression."""
-    lengths = iter(ix.lengths or (None,) * len(ix.columns))
-    out: list[str | KeyPart] = []
-    for i, (text, is_expression) in enumerate(ix.parts):
-        desc = i in ix.descending
-        if is_expression:
-            out.append(KeyPart(sql=text, desc=desc))
-            continue
-        length = next(lengths)
-        out.append(KeyPart(text, desc=desc, length=length) if desc or length is not None else text)
-    return out
 
 
 def index_call(ix: Index) -> ModelCall:
