@@ -499,7 +499,9 @@ def test_sql_text_is_written_in_the_declared_dialect_and_read_back_into_it(make_
         "VIRTUAL",
         '"code": column("string", 20), "tag": column("string", 40, nullable=True, generated="CONCAT(code, \'-x\')", stored=True),',
     )
-    models += '    database = {"indexes": [index("code", name="ix_orders_tagged", where="CONCAT(code, \'-x\') <> \'a-x\'")]}\n'
+    models += '    database = {"indexes": [index("code", name="ix_orders_tagged", where="CONCAT(code, \'-x\') <> \'a-x\'")],\n'
+    models += '                "checks": [check("CONCAT(code, \'!\') <> \'!\'", name="ck_orders_code")]}\n'
+    models = models.replace("import Model,", "import Model, check,")
     (p.root / "models.py").write_text(models)
     p.ok("make:migration")
     p.ok("migrate:run")
@@ -509,7 +511,8 @@ def test_sql_text_is_written_in_the_declared_dialect_and_read_back_into_it(make_
     assert p.run("migrate:status", "--drift").exit_code == 0
     p.ok("make:models", "--out", "adopted.py", "--force")
     source = (p.root / "adopted.py").read_text()
-    assert source.count("CONCAT(") == 2 and "||" not in source, source
+    assert source.count("CONCAT(") == 3 and "||" not in source, source
+    assert "||" in live(pg_db).tables["orders"].checks[0].expression
     sql(pg_db, "DROP INDEX ix_orders_tagged", "CREATE INDEX ix_orders_tagged ON orders (code)")
     result = p.run("migrate:status", "--drift")
     assert result.exit_code == 1 and "ix_orders_tagged" in result.output
