@@ -243,8 +243,8 @@ class SqliteRenderer(Renderer):
         # rebuild for those
         if self.backfilled(op):
             return self._rebuild_after(op, step, fills={col.name: self.literal(op.backfill)})
-        if col.generated is not None and not col.stored:  # ADD COLUMN takes a virtual one, never a stored one
-            return super().op_add_column(op, step)
+        if col.generated is not None:  # ADD COLUMN takes a virtual one, never a stored one
+            return super().op_add_column(op, step) if not col.stored else self._rebuild_after(op, step)
         if col.primary or col.default_now or col.type == "enum" or (not col.nullable and col.default is None):
             return self._rebuild_after(op, step)
         return super().op_add_column(op, step)
