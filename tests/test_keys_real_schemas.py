@@ -658,3 +658,21 @@ def test_a_generated_column_added_to_a_table_with_rows(
     assert p.run("migrate:status", "--drift").exit_code == 0
     p.ok("migrate:rollback")
     assert live(db).tables["orders"].column("total") is None
+
+
+def test_what_an_index_holds_beyond_the_models_is_named(make_project: Any, pg_db: ServerDb) -> None:
+    """An operator class of its own (trigram-style GIN, text_pattern_ops) and NULLS
+    LAST are not silently dropped: make:models names each index in UNMANAGED."""
+    sql(
+        pg_db,
+        "CREATE TABLE words (id integer PRIMARY KEY, w text NOT NULL, n integer)",
+        "CREATE INDEX ix_words_pattern ON words (w text_pattern_ops)",
+        "CREATE INDEX ix_words_n ON words (n DESC NULLS LAST)",
+    )
+    p: Project = make_project({"main": {"url": pg_db.url}})
+    result = p.ok("make:models", "--out", "adopted.py")
+    source = (p.root / "adopted.py").read_text()
+    unmanaged = source[source.index("UNMANAGED") : source.index("class ")]
+    assert "ix_words_pattern" in unmanaged and "text_pattern_ops" in unmanaged, source
+    assert "ix_words_n" in unmanaged and "NULLS" in unmanaged, source
+    assert "ix_words_pattern" in result.output

@@ -97,6 +97,16 @@ class PgReflection(Reflection):
     engine_url = "postgresql+psycopg://"
     sqlglot_dialect = "postgres"
 
+    def index_note(self, table: str, info: dict[str, Any]) -> str | None:
+        """An index with an operator class of its own (``gin (name gin_trgm_ops)``,
+        ``text_pattern_ops``) is left out and named: the models cannot say it, and
+        the index without it is another index (or none: gin has no text class)."""
+        ops = (info.get("dialect_options") or {}).get("postgresql_ops") or {}
+        if not ops:
+            return None
+        said = ", ".join(f"{k} {v}" for k, v in sorted(ops.items()))
+        return f"an index with operator classes ({said}); the models cannot say them, left out"
+
     def index_options(self, table: str, info: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any]:
         """A partial index's WHERE, its INCLUDE columns and its access method (btree, the default, is none)."""
         options = info.get("dialect_options") or {}
