@@ -83,6 +83,22 @@ class Index(Value):
     #: a prefix length per column of ``columns`` (MySQL ``KEY (path(768))``), None for a whole column
     lengths: tuple[int | None, ...] = ()
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.expressions and sum(e is None for e in self.expressions) != len(self.columns):
+            from ..errors import MigrationFileError
+
+            raise MigrationFileError(
+                f"index {self.name}: expressions has {sum(e is None for e in self.expressions)} column part(s) "
+                f"(None) for {len(self.columns)} column(s)"
+            )
+        if self.lengths and len(self.lengths) != len(self.columns):
+            from ..errors import MigrationFileError
+
+            raise MigrationFileError(
+                f"index {self.name}: {len(self.lengths)} prefix lengths for {len(self.columns)} columns"
+            )
+
     @property
     def parts(self) -> tuple[tuple[str, bool], ...]:
         """The key's parts in order: (column name or expression text, is an expression)."""

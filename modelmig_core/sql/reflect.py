@@ -307,8 +307,9 @@ class Reflection:
             kw["stored"] = bool(computed.get("persisted"))
             kw.pop("default", None)
             kw.pop("default_now", None)
-        in_column_order = [i["name"] for i in self.table_columns.get(table, ()) if i["name"] in pk]
-        if primary and in_column_order != list(pk):  # PRIMARY KEY (b, a) over columns a, b
+        infos = self.table_columns.get(table)  # None: a driver's own ``columns`` walk
+        in_column_order = [i["name"] for i in infos or () if i["name"] in pk]
+        if primary and infos is not None and in_column_order != list(pk):  # PRIMARY KEY (b, a) over columns a, b
             kw["primary_position"] = pk.index(name) + 1
         return Column(
             name,
