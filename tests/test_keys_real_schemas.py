@@ -676,3 +676,22 @@ def test_what_an_index_holds_beyond_the_models_is_named(make_project: Any, pg_db
     assert "ix_words_pattern" in unmanaged and "text_pattern_ops" in unmanaged, source
     assert "ix_words_n" in unmanaged and "NULLS" in unmanaged, source
     assert "ix_words_pattern" in result.output
+
+
+def test_comments_in_a_live_index_are_no_part_of_the_model(make_project: Any, sqlite_db: ServerDb) -> None:
+    """SQLite keeps a CREATE INDEX as written, comments included: make:models
+    writes the predicate and expression without them (a model's SQL never holds
+    one), and the models it wrote make the same indexes (drift 0 after baseline)."""
+    sql(
+        sqlite_db,
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER, b TEXT)",
+        'CREATE INDEX ix_t_a ON t (a) WHERE a > 1 -- evil """ comment\n',
+        "CREATE INDEX ix_t_b ON t (lower(b) /* x */, a DESC)",
+    )
+    p: Project = make_project({"main": {"url": sqlite_db.url}})
+    p.ok("make:models")
+    source = (p.root / "models.py").read_text()
+    assert 'where="a > 1"' in source and 'part(sql="lower(b)")' in source and "evil" not in source, source
+    p.ok("make:migration")
+    p.ok("migrate:baseline")
+    assert p.run("migrate:status", "--drift").exit_code == 0

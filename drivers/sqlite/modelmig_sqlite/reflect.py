@@ -106,7 +106,9 @@ class SqliteReflection(Reflection):
     def index_infos(self, found: Any) -> None:
         """Every index made by a CREATE INDEX, in the Inspector's shape, from its
         SQL parsed by sqlglot: the Inspector skips expression indexes and gives
-        neither the order of a key part nor a partial index's WHERE."""
+        neither the order of a key part nor a partial index's WHERE. Comments in
+        the stored text are no part of the index and are not kept; an index whose
+        SQL sqlglot cannot read is left out and named, never guessed."""
         import sqlglot
         from sqlglot import exp
 
@@ -121,10 +123,12 @@ class SqliteReflection(Reflection):
             try:
                 tree = sqlglot.parse_one(sql, read="sqlite")
             except (sqlglot.errors.SqlglotError, ValueError):
-                continue
+                tree = None
             index = tree.this if isinstance(tree, exp.Create) else None
             params = index.args.get("params") if isinstance(index, exp.Index) else None
-            if params is None:
+            if tree is None or params is None:
+                found.indexes[table] = [i for i in found.indexes.get(table, []) if i.get("name") != name]
+                self.unsaid.append((table, f"{table}.{name}: an index whose SQL cannot be read; left out"))
                 continue
             info: dict[str, Any] = {"name": name, "unique": bool(tree.args.get("unique"))}
             names: list[str | None] = []
@@ -134,7 +138,7 @@ class SqliteReflection(Reflection):
                 node = part.this if isinstance(part, exp.Ordered) else part
                 if isinstance(node, exp.Paren):
                     node = node.this
-                text = node.name if isinstance(node, exp.Column) else node.sql(dialect="sqlite")
+                text = node.name if isinstance(node, exp.Column) else node.sql(dialect="sqlite", comments=False)
                 names.append(node.name if isinstance(node, exp.Column) else None)
                 expressions.append(text)
                 if isinstance(part, exp.Ordered) and part.args.get("desc"):
@@ -142,7 +146,7 @@ class SqliteReflection(Reflection):
             info.update(column_names=names, expressions=expressions, column_sorting=sorting)
             where = params.args.get("where")
             if where is not None:
-                info["dialect_options"] = {"sqlite_where": where.this.sql(dialect="sqlite")}
+                info["dialect_options"] = {"sqlite_where": where.this.sql(dialect="sqlite", comments=False)}
             infos = [i for i in found.indexes.get(table, []) if i.get("name") != name]
             found.indexes[table] = [*infos, info]
 
@@ -176,7 +180,7 @@ class SqliteReflection(Reflection):
                 for constraint in cd.args.get("constraints") or []:
                     kind = constraint.kind
                     if isinstance(kind, exp.ComputedColumnConstraint):
-                        text = kind.this.sql(dialect="sqlite")
+                        text = kind.this.sql(dialect="sqlite", comments=False)
                         computed[cd.name] = {"sqltext": text, "persisted": bool(kind.args.get("persisted"))}
             for info in found.columns.get(table, []):  # the Inspector's regular expression misreads them
                 if info["name"] in computed:
