@@ -227,6 +227,8 @@ def test_an_option_a_database_lacks_is_refused_naming_the_connection(make_projec
         ('index("email", kind="unique")', "kind 'unique' is none of"),
         ('index(part("email", length=-1))', "prefix length of email must be a positive integer"),
         ('index(part("email", sql="x"))', "names a column or an sql= expression, exactly one"),
+        ('index(part("email", ops="text_ops; DROP TABLE users"))', "operator class of email must be a name"),
+        ('index(part(sql="lower(email)", ops="text_ops"))', "applies to a column, not to an expression"),
         ('index("email", include=["nope"])', "names a column the schema does not declare"),
     ],
 )
@@ -660,22 +662,31 @@ def test_a_generated_column_added_to_a_table_with_rows(
     assert live(db).tables["orders"].column("total") is None
 
 
-def test_what_an_index_holds_beyond_the_models_is_named(make_project: Any, pg_db: ServerDb) -> None:
-    """An operator class of its own (trigram-style GIN, text_pattern_ops) and NULLS
-    LAST are not silently dropped: make:models names each index in UNMANAGED."""
+def test_operator_classes_are_kept_and_what_is_beyond_the_models_named(make_project: Any, pg_db: ServerDb) -> None:
+    """An operator class on a key column (text_pattern_ops) is kept: make:models
+    writes part(..., ops=...), the models make the same index (drift 0 after
+    baseline), and one taken away by hand is drift; NULLS LAST and an operator
+    class on an expression are named in UNMANAGED, never silently dropped."""
     sql(
         pg_db,
         "CREATE TABLE words (id integer PRIMARY KEY, w text NOT NULL, n integer)",
         "CREATE INDEX ix_words_pattern ON words (w text_pattern_ops)",
         "CREATE INDEX ix_words_n ON words (n DESC NULLS LAST)",
+        "CREATE INDEX ix_words_lower ON words (lower(w) text_pattern_ops)",
     )
     p: Project = make_project({"main": {"url": pg_db.url}})
-    result = p.ok("make:models", "--out", "adopted.py")
-    source = (p.root / "adopted.py").read_text()
+    result = p.ok("make:models")
+    source = (p.root / "models.py").read_text()
     unmanaged = source[source.index("UNMANAGED") : source.index("class ")]
-    assert "ix_words_pattern" in unmanaged and "text_pattern_ops" in unmanaged, source
+    assert 'part("w", ops="text_pattern_ops")' in source, source
     assert "ix_words_n" in unmanaged and "NULLS" in unmanaged, source
-    assert "ix_words_pattern" in result.output
+    assert "ix_words_lower" in unmanaged and "ix_words_lower" in result.output, source
+    p.ok("make:migration")
+    p.ok("migrate:baseline")
+    assert p.run("migrate:status", "--drift").exit_code == 0
+    sql(pg_db, "DROP INDEX ix_words_pattern", "CREATE INDEX ix_words_pattern ON words (w)")
+    drifted = p.run("migrate:status", "--drift")
+    assert drifted.exit_code == 1 and "ix_words_pattern" in drifted.output and "text_pattern_ops" in drifted.output
 
 
 def test_comments_in_a_live_index_are_no_part_of_the_model(make_project: Any, sqlite_db: ServerDb) -> None:

@@ -221,6 +221,7 @@ def part_call(value: Any) -> Any:
     kw = [("sql", value.sql)] if value.sql is not None else []
     kw += [("desc", True)] if value.desc else []
     kw += [("length", value.length)] if value.length is not None else []
+    kw += [("ops", value.ops)] if value.ops is not None else []
     return Call("part", args, tuple(kw))
 
 

@@ -76,15 +76,23 @@ class KeyPart:
     sql: str | None = None
     desc: bool = False
     length: int | None = None
+    ops: str | None = None
 
 
 def part(
-    column: str | None = None, /, *, sql: str | None = None, desc: bool = False, length: int | None = None
+    column: str | None = None,
+    /,
+    *,
+    sql: str | None = None,
+    desc: bool = False,
+    length: int | None = None,
+    ops: str | None = None,
 ) -> KeyPart:
     """A key part of ``index``/``unique``: ``part("created_at", desc=True)``,
     ``part("path", length=768)`` (MySQL's prefix key), ``part(sql="lower(email)")``
-    (an expression, in the chain's ``sql_dialect``)."""
-    return KeyPart(column, sql, desc, length)
+    (an expression, in the chain's ``sql_dialect``), ``part("name", ops="text_pattern_ops")``
+    (PostgreSQL's operator class)."""
+    return KeyPart(column, sql, desc, length, ops)
 
 
 def foreign_key(

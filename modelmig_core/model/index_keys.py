@@ -17,6 +17,15 @@ INDEX_METHODS = ("btree", "hash", "gin", "gist", "brin", "spgist")
 INDEX_KINDS = ("fulltext", "spatial")
 
 
+def operator_class_name(text: str) -> bool:
+    """An operator class is a name, or schema.name, of letters, digits and '_' (it is
+    written into DDL as it is: nothing else may reach it)."""
+    parts = text.split(".") if isinstance(text, str) else []
+    return 0 < len(parts) <= 2 and all(
+        p and (p[0].isalpha() or p[0] == "_") and p.replace("_", "").isalnum() and p.isascii() for p in parts
+    )
+
+
 def sql_option(label: str, what: str, text: Any) -> str:
     """A predicate or key expression: one SQL expression (no statement, comment or ';')."""
     if not isinstance(text, str) or not text.strip():
@@ -39,6 +48,7 @@ def key_parts(entry: IndexSpec, label: str, options: dict[str, Any]) -> dict[str
     expressions: list[str | None] = []
     descending: list[int] = []
     lengths: list[int | None] = []
+    ops: list[str | None] = []
     for i, p in enumerate(parts):
         if isinstance(p, str):
             p = KeyPart(p)
@@ -51,22 +61,28 @@ def key_parts(entry: IndexSpec, label: str, options: dict[str, Any]) -> dict[str
         if p.desc:
             descending.append(i)
         if p.sql is not None:
-            if p.length is not None:
-                raise ModelProblem(f"{label}: a prefix length applies to a column, not to an expression")
+            if p.length is not None or p.ops is not None:
+                raise ModelProblem(
+                    f"{label}: a prefix length or operator class applies to a column, not to an expression"
+                )
             expressions.append(sql_option(label, "a key expression", p.sql))
             continue
         if not isinstance(p.column, str) or not p.column:
             raise ModelProblem(f"{label}: a key column must be a column name, not {p.column!r}")
         if p.length is not None and (type(p.length) is not int or not 0 < p.length <= 65535):
             raise ModelProblem(f"{label}: prefix length of {p.column} must be a positive integer, not {p.length!r}")
+        if p.ops is not None and not operator_class_name(p.ops):
+            raise ModelProblem(f"{label}: operator class of {p.column} must be a name (schema.name), not {p.ops!r}")
         columns.append(p.column)
         expressions.append(None)
         lengths.append(p.length)
+        ops.append(p.ops)
     return {
         "columns": tuple(columns),
         "expressions": tuple(expressions) if any(e is not None for e in expressions) else (),
         "descending": tuple(descending),
         "lengths": tuple(lengths) if any(n is not None for n in lengths) else (),
+        "operator_classes": tuple(ops) if any(o is not None for o in ops) else (),
     }
 
 
@@ -100,12 +116,14 @@ def index_key(ix: Index) -> list[str | KeyPart]:
     """The key of ``ix`` as a model writes it: a column name, or ``part(...)``
     (make:models writes the call) for a descending part, a prefix or an expression."""
     lengths = iter(ix.lengths or (None,) * len(ix.columns))
+    ops = iter(ix.operator_classes or (None,) * len(ix.columns))
     out: list[str | KeyPart] = []
     for i, (text, is_expression) in enumerate(ix.parts):
         desc = i in ix.descending
         if is_expression:
             out.append(KeyPart(sql=text, desc=desc))
             continue
-        length = next(lengths)
-        out.append(KeyPart(text, desc=desc, length=length) if desc or length is not None else text)
+        length, op = next(lengths), next(ops)
+        plain = not desc and length is None and op is None
+        out.append(text if plain else KeyPart(text, desc=desc, length=length, ops=op))
     return out

@@ -184,12 +184,13 @@ def _describe_index(ix: Any) -> str:
     if parts is None:  # a plugin's index-like value
         return ("unique " if ix.unique else "") + _columns(ix.columns)
     lengths = iter(ix.lengths or (None,) * len(ix.columns))
+    ops = iter(getattr(ix, "operator_classes", ()) or (None,) * len(ix.columns))
     key = []
     for i, (text, is_expression) in enumerate(parts):
         item = f"({text})" if is_expression else text
         if not is_expression:
-            length = next(lengths)
-            item += f"({length})" if length is not None else ""
+            length, op = next(lengths), next(ops)
+            item += (f"({length})" if length is not None else "") + (f" {op}" if op is not None else "")
         key.append(item + (" DESC" if i in ix.descending else ""))
     out = ("unique " if ix.unique else "") + (f"{ix.kind} " if ix.kind else "") + f"({', '.join(key)})"
     if ix.method:

@@ -82,6 +82,8 @@ class Index(Value):
     kind: str | None = None
     #: a prefix length per column of ``columns`` (MySQL ``KEY (path(768))``), None for a whole column
     lengths: tuple[int | None, ...] = ()
+    #: an operator class per column of ``columns`` (PostgreSQL ``name text_pattern_ops``), None for the default
+    operator_classes: tuple[str | None, ...] = ()
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -91,6 +93,12 @@ class Index(Value):
             raise MigrationFileError(
                 f"index {self.name}: expressions has {sum(e is None for e in self.expressions)} column part(s) "
                 f"(None) for {len(self.columns)} column(s)"
+            )
+        if self.operator_classes and len(self.operator_classes) != len(self.columns):
+            from ..errors import MigrationFileError
+
+            raise MigrationFileError(
+                f"index {self.name}: operator classes do not match its {len(self.columns)} columns"
             )
         if self.lengths and len(self.lengths) != len(self.columns):
             from ..errors import MigrationFileError

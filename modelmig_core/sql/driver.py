@@ -591,6 +591,7 @@ class SqlDriver(Driver):
             "method": ("an access method", ix.method is not None),
             "kind": ("a kind", ix.kind is not None),
             "lengths": ("prefix lengths", bool(ix.lengths)),
+            "operator_classes": ("operator classes", bool(ix.operator_classes)),
         }
         out = [
             f"index {ix.name} has {what}, which {self.info.name} cannot make"

@@ -98,14 +98,15 @@ class PgReflection(Reflection):
     sqlglot_dialect = "postgres"
 
     def index_note(self, table: str, info: dict[str, Any]) -> str | None:
-        """An index with an operator class of its own (``gin (name gin_trgm_ops)``,
-        ``text_pattern_ops``) is left out and named: the models cannot say it, and
-        the index without it is another index (or none: gin has no text class)."""
+        """An operator class on an expression of the key is left out and named (the
+        models say one on a column only)."""
         ops = (info.get("dialect_options") or {}).get("postgresql_ops") or {}
-        if not ops:
+        names = set(info.get("column_names") or ())
+        odd = {k: v for k, v in ops.items() if k not in names}
+        if not odd:
             return None
-        said = ", ".join(f"{k} {v}" for k, v in sorted(ops.items()))
-        return f"an index with operator classes ({said}); the models cannot say them, left out"
+        said = ", ".join(f"{k} {v}" for k, v in sorted(odd.items()))
+        return f"an index with operator classes on expressions ({said}); the models cannot say them, left out"
 
     def index_options(self, table: str, info: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any]:
         """A partial index's WHERE, its INCLUDE columns and its access method (btree, the default, is none)."""
@@ -115,6 +116,9 @@ class PgReflection(Reflection):
             out["where"] = str(options["postgresql_where"])
         if options.get("postgresql_include"):
             out["include"] = tuple(options["postgresql_include"])
+        ops = options.get("postgresql_ops") or {}
+        if any(ops.get(c) for c in columns):
+            out["operator_classes"] = tuple(ops.get(c) or None for c in columns)
         method = str(options.get("postgresql_using") or "btree").lower()
         if method != "btree":
             out["method"] = method

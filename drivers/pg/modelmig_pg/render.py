@@ -94,6 +94,9 @@ class PgRenderer(Renderer):
             kw["postgresql_include"] = list(ix.include)
         if ix.method is not None:
             kw["postgresql_using"] = ix.method
+        ops = {c: o for c, o in zip(ix.columns, ix.operator_classes, strict=False) if o is not None}
+        if ops:  # names only (checked at compile: letters, digits, '_', one dot)
+            kw["postgresql_ops"] = ops
         return kw
 
     def __init__(self, hook: Any = None) -> None:
