@@ -107,6 +107,7 @@ LAYER: dict[str, str] = {
     "model.dsl": "model",
     "model.compile": "model",
     "model.kinds": "model",
+    "model.index_keys": "model",
     "model.family": "model",
     "model.relational": "model",
     # schema: state values, operations, the diff, the comparison of two states

@@ -76,7 +76,7 @@ def test_each_key_compiles_through_its_kind_in_order() -> None:
         ({"indexes": ["room"]}, "model Booking: database['indexes'] entries must be index(...) or unique(...)"),
         ({"unique": [unique([])]}, "model Booking: unique names no column"),
         ({"indexes": [index("nope")]}, "model Booking, field 'nope': index ix_bookings_nope names a column"),
-        ({"indexes": [index("room", where="x")]}, "model Booking: index option 'where' is not supported"),
+        ({"indexes": [index("room", using="x")]}, "model Booking: index option 'using' is not supported"),
         ({"foreign_keys": [foreign_key("room", "bookings", ["id", "code"])]}, "has 1 columns but references 2"),
         ({"foreign_keys": [foreign_key("room", "x", "id", on_delete="boom")]}, "unknown referential action 'boom'"),
         ({"checks": [check("room > 0; DROP TABLE x", name="ck")]}, "model Booking, check 'ck': a check must be one"),

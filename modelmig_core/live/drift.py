@@ -141,6 +141,11 @@ def compare_live(runner: Runner, expected: Any, family: Family) -> Comparison:
     compare = family.compare or compare_whole(family.name)
     known = known_names(family, expected, live, runner)
     expected = views_for(expected, runner.config.sql_dialect_of(runner.chain), driver)
+    target = getattr(driver, "sqlglot_dialect", None)
+    if target is not None:  # the models' SQL text as this database reads it
+        from ..schema.transpile import state_for
+
+        expected = state_for(expected, runner.config.sql_dialect_of(runner.chain), target)
     return compare(driver.comparable(expected), driver.comparable(live), known)
 
 

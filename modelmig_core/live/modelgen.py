@@ -49,7 +49,7 @@ from typing import Any
 from ..config import Config
 from ..errors import ConfigError, ModelError, ModelmigError
 from ..model.compile import check_references, compile_column, compile_sql_models, compile_table
-from ..model.dsl import Model, check, column, foreign_key, index, relation, unique
+from ..model.dsl import KeyPart, Model, check, column, foreign_key, index, part, relation, unique
 from ..model.kinds import BUILTIN_KINDS
 from ..schema.state import Column, ForeignKey, Index, State, Table, Unique
 from ..schema.views import Unmanaged, unmanaged_summary
@@ -59,12 +59,13 @@ from ..vocabulary.kinds import Kind, kind_named, plugin_kinds
 from ..vocabulary.naming import index_name
 
 Echo = Callable[[str], None]
-DSL_NAMES = ("Model", "View", "check", "column", "foreign_key", "index", "relation", "unique")
+DSL_NAMES = ("Model", "View", "check", "column", "foreign_key", "index", "part", "relation", "unique")
 DSL: dict[str, Callable[..., Any]] = {
     "check": check,
     "column": column,
     "foreign_key": foreign_key,
     "index": index,
+    "part": part,
     "relation": relation,
     "unique": unique,
 }
@@ -124,6 +125,8 @@ def literal(value: Any) -> str:
         return repr(value)
     if type(value) is str:
         return '"' + escape(value) + '"'
+    if isinstance(value, Call):  # a nested DSL call (an index's part(...)), its arguments literals
+        return value.source()
     if type(value) is list:
         return "[" + ", ".join(literal(v) for v in value) + "]"
     if type(value) is tuple:
@@ -183,9 +186,43 @@ class Call:
         return f"{self.fn}({', '.join(parts)})"
 
     def build(self) -> Any:
+        args, kwargs = [built(a) for a in self.args], {k: built(v) for k, v in self.kwargs}
         if self.module is not None:  # a registered plugin kind's: its module is imported already
-            return getattr(sys.modules[self.module], self.fn)(*self.args, **dict(self.kwargs))
-        return DSL[self.fn](*self.args, **dict(self.kwargs))
+            return getattr(sys.modules[self.module], self.fn)(*args, **kwargs)
+        return DSL[self.fn](*args, **kwargs)
+
+    def nested(self) -> set[str]:
+        """The DSL functions this call's arguments call (``part``)."""
+        found: set[str] = set()
+        for v in (*self.args, *(v for _, v in self.kwargs)):
+            for item in v if isinstance(v, list) else [v]:
+                if isinstance(item, Call):
+                    found |= {item.fn, *item.nested()}
+        return found
+
+
+def built(value: Any) -> Any:
+    """An argument of a ``Call`` as the DSL takes it: nested calls made."""
+    if isinstance(value, Call):
+        return value.build()
+    if isinstance(value, list):
+        return [built(v) for v in value]
+    return value
+
+
+def part_call(value: Any) -> Any:
+    """A ``KeyPart`` a kind's ``model_call`` gave as the ``part(...)`` call that makes it
+    (lists of them too); anything else as it is."""
+    if isinstance(value, list):
+        return [part_call(v) for v in value]
+    if not isinstance(value, KeyPart):
+        return value
+    args = (value.column,) if value.column is not None else ()
+    kw = [("sql", value.sql)] if value.sql is not None else []
+    kw += [("desc", True)] if value.desc else []
+    kw += [("length", value.length)] if value.length is not None else []
+    kw += [("ops", value.ops)] if value.ops is not None else []
+    return Call("part", args, tuple(kw))
 
 
 @dataclass
@@ -195,12 +232,13 @@ class ModelSource:
     table: Table
     cls: str
     schema: list[tuple[str, Call]] = field(default_factory=list)
-    database: list[tuple[str, list[Call]]] = field(default_factory=list)
+    database: list[tuple[str, list[Any]]] = field(default_factory=list)  # calls; a primary key: names
     notes: list[str] = field(default_factory=list)  # what the models cannot say
 
     @property
     def uses(self) -> set[str]:
-        return {c.fn for _, c in self.schema} | {c.fn for _, calls in self.database for c in calls}
+        calls = [c for _, c in self.schema] + [c for _, cs in self.database for c in cs if isinstance(c, Call)]
+        return {c.fn for c in calls}.union(*(c.nested() for c in calls))
 
     def shape(self) -> tuple[Any, ...]:
         database = [(k, list(calls)) for k, calls in self.database]
@@ -220,7 +258,7 @@ class ModelSource:
             out.append("    database = {")
             for key, calls in self.database:
                 out.append(f"        {literal(key)}: [")
-                out += [f"            {c.source()}," for c in calls]
+                out += [f"            {literal(c)}," for c in calls]  # a call, or a primary key's column
                 out.append("        ],")
             out.append("    }")
         return out
@@ -238,7 +276,7 @@ class ModelSource:
         if self.table.options:
             body["options"] = dict(self.table.options)
         if self.database:
-            body["database"] = {key: [c.build() for c in calls] for key, calls in self.database}
+            body["database"] = {key: [built(c) for c in calls] for key, calls in self.database}
         return type(self.cls, (Model,), body)
 
 
@@ -292,7 +330,11 @@ class Generated:
             f"from modelmig_core import {', '.join(n for n in DSL_NAMES if n in uses)}",
         ]
         plugin_calls = {
-            (c.module, c.fn) for m in self.models for _, calls in m.database for c in calls if c.module is not None
+            (c.module, c.fn)
+            for m in self.models
+            for _, calls in m.database
+            for c in calls
+            if isinstance(c, Call) and c.module is not None
         }
         out += [f"from {module} import {fn}" for module, fn in sorted(plugin_calls)]
         if self.notes:
@@ -359,6 +401,8 @@ def column_call(m: ModelSource, col: Column, expressions: dict[tuple[str, str], 
                 kw.append(("nullable", False))
         if col.use_tz:
             kw.append(("use_tz", True))
+        if col.primary:  # a timestamp in a composite primary key
+            kw.append(("primary", True))
     else:
         typ = col.type
         if col.type == "string" and col.length is not None and col.length != DEFAULT_STRING_LENGTH:
@@ -396,11 +440,17 @@ def column_call(m: ModelSource, col: Column, expressions: dict[tuple[str, str], 
     kw += [(a, getattr(col, a)) for a in ("collation", "charset", "identity", "enum_name") if getattr(col, a)]
     if col.on_update_now:
         kw.append(("on_update_now", True))
+    if col.generated is not None:  # the database computes it: no default of its own
+        kw = [(k, v) for k, v in kw if k not in ("default", "default_now")]
+        kw.append(("generated", col.generated))
+        if col.stored:
+            kw.append(("stored", True))
     return Call("column", (typ, *args), tuple(kw))
 
 
 def _column_level(t: Table, ix: Index | Unique, unique: bool) -> bool:
-    return len(ix.columns) == 1 and ix.name == index_name(t.name, ix.columns, unique)
+    plain = not isinstance(ix, Index) or ix == Index(ix.name, ix.columns, ix.unique)  # no option to say
+    return plain and len(ix.columns) == 1 and ix.name == index_name(t.name, ix.columns, unique)
 
 
 def relation_name(fk: ForeignKey, taken: set[str]) -> str | None:
@@ -433,7 +483,11 @@ def describe_model(m: ModelSource, classes: dict[str, str], expressions: dict[tu
     # a value a column's own option declares (unique=True, index=True) is not written again
     said = {u for u in t.uniques if _column_level(t, u, True)}
     said |= {ix for ix in t.indexes if not ix.unique and _column_level(t, ix, False)}
-    writable = {"foreign_keys": tuple(fks)}  # those to a table with a model
+    prefixes = {c.name: c.primary_length for c in t.columns if c.primary and c.primary_length is not None}
+    if prefixes or t.primary_key != tuple(c.name for c in t.columns if c.primary):  # PRIMARY KEY (b, a(100))
+        key = [part_call(KeyPart(c, length=prefixes[c])) if c in prefixes else c for c in t.primary_key]
+        m.database.append(("primary_key", key))
+    writable = {"foreign_keys": tuple(fks), "indexes": tuple(_index_methods_kept(m, t))}
     for kind_name, values in written_members(t):
         kind = BUILTIN_BY_NAME.get(kind_name) or kind_named(kind_name)
         kept = [v for v in writable.get(kind_name, values) if v not in said]
@@ -445,6 +499,24 @@ def describe_model(m: ModelSource, classes: dict[str, str], expressions: dict[tu
 
 #: the core's kinds by name (whether or not a registry has registered them in this process)
 BUILTIN_BY_NAME = {k.name: k for k in BUILTIN_KINDS}
+
+
+def _index_methods_kept(m: ModelSource, t: Table) -> list[Index]:
+    """The table's indexes as a model can make them: an access method (gist, gin)
+    or kind (fulltext) over a column written as text for want of its own type is
+    left out, and said (a text column has no gist operator class)."""
+    substituted = {c.name for c in t.columns if c.type not in STATE_TYPES and not is_registered(c.type)}
+    out = []
+    for ix in t.indexes:
+        odd = [c for c in ix.columns if c in substituted]
+        if odd and (ix.method or ix.kind):
+            what = f"USING {ix.method}" if ix.method else ix.kind
+            m.notes.append(
+                f"{t.name}.{ix.name}: {what} on {', '.join(odd)}, written as text; left out (a plain index is written)"
+            )
+            ix = replace(ix, method=None, kind=None)
+        out.append(ix)
+    return out
 
 
 def written_members(t: Table) -> list[tuple[str, tuple[Any, ...]]]:
@@ -480,7 +552,8 @@ def member_calls(t: Table, kind_name: str, kind: Kind | None, values: Sequence[A
         except ValueError as exc:
             notes.append(f"{t.name}.{value.name}: {exc}, left out")
             continue
-        calls.append(Call(fn, tuple(args), tuple((k, v) for k, v in kwargs), module=kind.model_module))
+        args = tuple(part_call(a) for a in args)
+        calls.append(Call(fn, args, tuple((k, v) for k, v in kwargs), module=kind.model_module))
     return calls
 
 
@@ -549,6 +622,9 @@ def _keep_references(models: list[ModelSource], scopes: Mapping[str, str] | None
         for key, calls in list(m.database):
             kept = []
             for call in calls:
+                if not isinstance(call, Call) or key == "primary_key":  # a primary key's column
+                    kept.append(call)
+                    continue
                 name = dict(call.kwargs).get("name")
                 if call.fn == "foreign_key":
                     fk = next(f for f in built.foreign_keys if f.name == name)
@@ -652,6 +728,18 @@ def _value(node: ast.expr) -> Any:
         raise Unreadable(f"line {getattr(node, 'lineno', '?')}: not a literal") from None
 
 
+def _argument(node: ast.expr) -> Any:
+    """A literal, or an index key's ``part(...)`` call of literals (alone or in a list)."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "part":
+        if any(k.arg is None for k in node.keywords):
+            raise Unreadable(f"line {node.lineno}: ** in a call")
+        args = tuple(_value(a) for a in node.args)
+        return Call("part", args, tuple((str(k.arg), _value(k.value)) for k in node.keywords))
+    if isinstance(node, ast.List) and any(isinstance(e, ast.Call) for e in node.elts):
+        return [_argument(e) for e in node.elts]
+    return _value(node)
+
+
 def _call(node: ast.expr, plugin_fns: dict[str, str] | None = None) -> Call:
     """A DSL call, or (in ``database``) a call of a function a registered kind's
     ``model_module`` gives (``plugin_fns``: {function: module}, as imported)."""
@@ -666,7 +754,7 @@ def _call(node: ast.expr, plugin_fns: dict[str, str] | None = None) -> Call:
         raise Unreadable(f"line {node.lineno}: ** in a call")
     return Call(
         node.func.id,
-        tuple(_value(a) for a in node.args),
+        tuple(_argument(a) for a in node.args),
         tuple((str(k.arg), _value(k.value)) for k in node.keywords),
         module=plugin_fns.get(node.func.id) if node.func.id not in DSL else None,
     )
@@ -755,6 +843,9 @@ def _model(node: ast.ClassDef, plugin_fns: dict[str, str] | None = None) -> tupl
     for key, value in _dict(found["database"]) if "database" in found else []:
         if not isinstance(value, ast.List):
             raise Unreadable(f"line {value.lineno}: database[{key!r}] is not a list")
+        if key == "primary_key":  # the primary key's columns in key order: names, part(name, length=n)
+            database.append((key, [_argument(e) for e in value.elts]))
+            continue
         database.append((key, [_call(e, plugin_fns) for e in value.elts]))
     comment = _value(found["comment"]) if "comment" in found else None
     if comment is not None and not isinstance(comment, str):
@@ -841,13 +932,17 @@ def reflect_for_models(
     return found
 
 
-def unsaid(models: list[type[Model]], live: State, target: Target) -> list[str]:
+def unsaid(models: list[type[Model]], live: State, target: Target, declared: str = "") -> list[str]:
     """What the generated models (built from their description, never executed)
-    say differently from the live schema."""
+    say differently from the live schema (their SQL text, in the ``declared``
+    dialect, compared as the database reads it)."""
     from ..schema.differences import compare_relational
+    from ..schema.transpile import state_for
 
     compiled = compile_sql_models(models, registered_types())  # a plugin's types too
     driver = target.driver
+    if declared:
+        compiled = state_for(compiled, declared, getattr(driver, "sqlglot_dialect", declared))
     # the database as "expected", the models as "live": missing = not in the models
     comparison = compare_relational(driver.comparable(live), driver.comparable(compiled), set(compiled.tables))
     swap = {"in the database": "in the models", "in the migrations": "in the database"}
@@ -892,6 +987,39 @@ def view_models(live: State, target: Target, source: str, taken: set[str], table
     return out
 
 
+def in_declared_dialect(state: State, source: str, target: str, notes: list[str]) -> State:
+    """The live schema's SQL text (checks, generated columns, index predicates and
+    expressions), read in the database's dialect, written in the chain's declared
+    ``sql_dialect`` (``schema.transpile``). A text with no faithful form there is
+    kept as the database spells it, and said."""
+    from ..schema.transpile import NotFaithful, transpile
+
+    def one(table: str, what: str, text: str) -> str:
+        try:
+            return transpile(text, source, target)
+        except NotFaithful as exc:
+            notes.append(f"{table}: {what} {text!r} is written as {source} spells it: {exc}")
+            return text
+
+    out = {}
+    for name, t in state.tables.items():
+        columns = tuple(
+            c if c.generated is None else replace(c, generated=one(name, f"column {c.name}", c.generated))
+            for c in t.columns
+        )
+        indexes = tuple(
+            replace(
+                ix,
+                where=None if ix.where is None else one(name, f"index {ix.name} predicate", ix.where),
+                expressions=tuple(None if e is None else one(name, f"index {ix.name}", e) for e in ix.expressions),
+            )
+            for ix in t.indexes
+        )
+        checks = tuple(replace(c, expression=one(name, f"check {c.name}", c.expression)) for c in t.checks)
+        out[name] = replace(t, columns=columns, indexes=indexes, checks=checks)
+    return replace(state, tables=out)
+
+
 def checked_source(g: Generated) -> str:
     """The module's source, parsed and read back equal to its description."""
     source = g.source()
@@ -911,7 +1039,13 @@ def write_models(
     if not live.tables:
         raise ModelmigError(f"{target.name}: the database has no table to write a model for")
     state = _selection(live, tables, warn)
+    declared = config.sql_dialect_of(target.chain) if target.chain is not None else config.sql_dialect or ""
+    written = getattr(target.driver, "sqlglot_dialect", declared)
+    notes: list[str] = []
+    if declared and declared != written:
+        state = in_declared_dialect(state, written, declared, notes)
     g = describe(state, target.name, expressions, target.driver.name_scopes)
+    g.left_out[:0] = notes
     g.left_out += [line for table, line in seen if table in state.tables]
     # with --table: the objects that depend on a chosen table
     g.objects = [o for o in objects if not tables or set(o.tables) & set(state.tables)]
@@ -931,7 +1065,9 @@ def write_models(
         )
     source = checked_source(g)
     try:
-        mismatches = unsaid(g.build(), State({m.table.name: m.table for m in g.models}), target)
+        mismatches = unsaid(
+            g.build(), State({m.table.name: m.table for m in g.models}), target, declared if declared != written else ""
+        )
     except ModelError as exc:
         raise ModelmigError(
             shown(f"make:models wrote models that do not compile ({exc}); please report this")

@@ -14,7 +14,7 @@ from ..schema.state import Check, Column, ForeignKey, Index, State, Table, Uniqu
 from ..vocabulary.column_types import BUILTIN_TYPES, COLUMN_OPTIONS, INTEGER_RANGES, ColumnType, register, type_of
 from ..vocabulary.kinds import Kind, ModelProblem, plugin_kinds
 from ..vocabulary.naming import foreign_key_name, index_name, snake
-from .dsl import ColumnSpec, Model, RelationSpec, is_view
+from .dsl import ColumnSpec, KeyPart, Model, RelationSpec, is_view
 from .kinds import BUILTIN_KINDS
 
 RELATION_KINDS = frozenset({"belongsTo", "hasOne", "hasMany", "belongsToMany", "morphTo", "morphMany"})
@@ -227,6 +227,8 @@ def _compile_column(model: type[Model], name: str, spec: ColumnSpec, extra_types
         **attributes,
         **kw,
     )
+    if "generated" in opts or "stored" in opts:
+        col = generated_column(loc, col, opts)
     for what in ("default", "backfill"):
         value = opts.get(what)
         if value is None:
@@ -285,10 +287,85 @@ def column_attributes(loc: str, state_type: str, opts: dict[str, Any], default_n
     return out
 
 
+def generated_column(loc: str, col: Column, opts: Mapping[str, Any]) -> Column:
+    """``column("integer", generated="price * qty", stored=True)``: one SQL
+    expression (the chain's ``sql_dialect``), no default, backfill, key or
+    auto-increment; virtual unless ``stored``."""
+    from ..schema.sqltext import check_expression_problem
+
+    text, stored = opts.get("generated"), opts.get("stored", False)
+    if not isinstance(text, str) or not text.strip():
+        raise ModelError(f"{loc}: generated must be a non-empty SQL expression (stored= alone generates nothing)")
+    problem = check_expression_problem(text)
+    if problem is not None:
+        raise ModelError(f"{loc}: generated must be one SQL expression; {text!r} {problem}")
+    if not isinstance(stored, bool):
+        raise ModelError(f"{loc}: stored must be True or False")
+    given = [k for k in ("default", "default_now", "backfill", "primary", "autoincrement") if opts.get(k)]
+    if given:
+        raise ModelError(f"{loc}: a generated column takes no {given[0]} (the database computes its value)")
+    return replace(col, generated=text, stored=stored, default_now=False)
+
+
 def model_kinds() -> list[Kind]:
     """The kinds a model's ``database`` block may declare: the core's (always), then
     the plugins' registered in this process."""
     return [*BUILTIN_KINDS, *plugin_kinds()]
+
+
+#: the ``database`` key that orders a composite primary key: ``"primary_key": ["b", "a"]``
+PRIMARY_KEY = "primary_key"
+
+
+def primary_key_order(model: type[Model], columns: tuple[Column, ...]) -> tuple[Column, ...]:
+    """``database["primary_key"]``: the primary key's columns in key order (each
+    one declared; those not ``primary=True`` join it). Set as ``primary_position``
+    only where the order is not the columns' own."""
+    block = getattr(model, "database", {}) or {}
+    order = block.get(PRIMARY_KEY) if isinstance(block, dict) else None
+    if order is None:
+        return columns
+    if isinstance(order, (str, KeyPart)):
+        order = [order]
+    if not isinstance(order, (list, tuple)) or not order:
+        raise ModelError(f"{where(model)}: database['primary_key'] must be a list of column names")
+    lengths: dict[str, int] = {}
+    names_in_order: list[str] = []
+    for entry in order:
+        if isinstance(entry, KeyPart) and entry.column is not None and entry.sql is None and not entry.desc:
+            if entry.length is not None:
+                if type(entry.length) is not int or not 0 < entry.length <= 65535:
+                    raise ModelError(
+                        f"{where(model, entry.column)}: primary key prefix length must be a positive integer, "
+                        f"not {entry.length!r}"
+                    )
+                lengths[entry.column] = entry.length
+            names_in_order.append(entry.column)
+        elif isinstance(entry, str):
+            names_in_order.append(entry)
+        else:
+            raise ModelError(
+                f"{where(model)}: database['primary_key'] entries are column names or part(column, length=n)"
+            )
+    order = names_in_order
+    names = {c.name for c in columns}
+    for c in order:
+        if c not in names:
+            raise ModelError(f"{where(model, c)}: database['primary_key'] names a column the schema does not declare")
+    if len(set(order)) != len(order):
+        raise ModelError(f"{where(model)}: database['primary_key'] names a column twice")
+    stray = [c.name for c in columns if c.primary and c.name not in order]
+    if stray:
+        raise ModelError(f"{where(model, stray[0])}: primary=True, but database['primary_key'] leaves it out")
+    joined = tuple(
+        replace(c, primary=True, nullable=False, primary_length=lengths.get(c.name)) if c.name in order else c
+        for c in columns
+    )
+    in_column_order = [c.name for c in joined if c.primary]
+    if in_column_order == list(order):
+        return joined
+    place = {c: i + 1 for i, c in enumerate(order)}
+    return tuple(replace(c, primary_position=place[c.name]) if c.name in place else c for c in joined)
 
 
 def _database_block(model: type[Model], kinds: list[Kind]) -> dict[str, list[Any]]:
@@ -296,7 +373,7 @@ def _database_block(model: type[Model], kinds: list[Kind]) -> dict[str, list[Any
     if not isinstance(block, dict):
         raise ModelError(f"{where(model)}: database must be a dict")
     keys = {k.syntax for k in kinds if k.syntax}
-    unknown = sorted(set(block) - keys, key=str)
+    unknown = sorted(set(block) - keys - {PRIMARY_KEY}, key=str)
     if unknown:
         raise ModelError(f"{where(model)}: unknown database key {unknown[0]!r} (known: {', '.join(sorted(keys))})")
     out: dict[str, list[Any]] = {}
@@ -348,7 +425,7 @@ def compile_table(model: type[Model], extra_types: Iterable[ColumnType | str] = 
     its columns, then what each registered kind compiles from its ``database`` key."""
     name = table_name(model)
     specs = column_specs(model)
-    columns = tuple(compile_column(model, n, s, extra_types) for n, s in specs.items())
+    columns = primary_key_order(model, tuple(compile_column(model, n, s, extra_types) for n, s in specs.items()))
     if sum(1 for c in columns if c.autoincrement) > 1:
         raise ModelError(f"{where(model)}: more than one auto-increment column")
     kinds = model_kinds()

@@ -38,7 +38,7 @@ class ForeignKeySpec:
 
 @dataclass(frozen=True)
 class IndexSpec:
-    columns: tuple[str, ...]
+    columns: tuple[Any, ...]
     name: str | None = None
     unique: bool = False
     options: dict[str, Any] = field(default_factory=dict)
@@ -72,6 +72,34 @@ def _names(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
+@dataclass(frozen=True)
+class KeyPart:
+    """One part of an index's key that is more than a column name: a column in
+    descending order or with a prefix length, or an SQL expression."""
+
+    column: str | None = None
+    sql: str | None = None
+    desc: bool = False
+    length: int | None = None
+    ops: str | None = None
+
+
+def part(
+    column: str | None = None,
+    /,
+    *,
+    sql: str | None = None,
+    desc: bool = False,
+    length: int | None = None,
+    ops: str | None = None,
+) -> KeyPart:
+    """A key part of ``index``/``unique``: ``part("created_at", desc=True)``,
+    ``part("path", length=768)`` (MySQL's prefix key), ``part(sql="lower(email)")``
+    (an expression, in the chain's ``sql_dialect``), ``part("name", ops="text_pattern_ops")``
+    (PostgreSQL's operator class)."""
+    return KeyPart(column, sql, desc, length, ops)
+
+
 def foreign_key(
     columns: str | list[str],
     ref_table: str,
@@ -89,13 +117,25 @@ def foreign_key(
     return replace(spec, deferrable=deferrable, initially=initially) if deferrable or initially else spec
 
 
-def index(columns: str | list[str], *, name: str | None = None, **options: Any) -> IndexSpec:
-    """A (composite) index. Document stores also read ``partial`` and ``expire_after_seconds``."""
-    return IndexSpec(_names(columns), name, False, dict(options))
+def _key(value: Any) -> tuple[Any, ...]:
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, (str, KeyPart)) else tuple(value)
 
 
-def unique(columns: str | list[str], *, name: str | None = None, **options: Any) -> IndexSpec:
-    return IndexSpec(_names(columns), name, True, dict(options))
+def index(columns: Any = None, *, name: str | None = None, **options: Any) -> IndexSpec:
+    """A (composite) index: column names or ``part(...)`` entries. SQL options:
+    ``unique``, ``where`` (a partial index's predicate), ``expressions`` (SQL
+    expressions appended to the key), ``include`` (PostgreSQL), ``method``
+    (PostgreSQL: gin, gist, brin, hash, ...), ``kind`` (MySQL: "fulltext",
+    "spatial"). Document stores also read ``partial`` and ``expire_after_seconds``."""
+    return IndexSpec(_key(columns), name, False, dict(options))
+
+
+def unique(columns: Any = None, *, name: str | None = None, **options: Any) -> IndexSpec:
+    """A unique constraint; with ``where``, expressions or prefix lengths, a unique index
+    (a partial unique index stays one, never a constraint over every row)."""
+    return IndexSpec(_key(columns), name, True, dict(options))
 
 
 def check(expression: str, *, name: str | None = None) -> CheckSpec:

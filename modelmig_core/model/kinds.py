@@ -10,6 +10,7 @@ order their comparators run within a phase.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from ..schema.diff import checks, foreign_keys, indexes, uniques
@@ -25,9 +26,10 @@ from ..schema.operations import (
 )
 from ..schema.sqltext import check_expression_problem
 from ..schema.state import Check, ForeignKey, Index, Unique
-from ..vocabulary.kinds import Kind, ModelProblem, columns_field
+from ..vocabulary.kinds import Kind, ModelProblem, columns_field, rename_in_columns
 from ..vocabulary.naming import check_name, foreign_key_name, index_name
 from .dsl import CheckSpec, ForeignKeySpec, IndexSpec
+from .index_keys import index_key, index_options, key_parts
 
 REFERENTIAL_ACTIONS = {
     "cascade": "CASCADE",
@@ -44,7 +46,9 @@ REFERENTIAL_ACTIONS = {
 def _index_entry(entry: Any, table: str, key: str) -> Index | Unique:
     """An entry of ``database[key]`` (``"unique"`` or ``"indexes"``): ``unique(...)``
     anywhere, or any entry under ``"unique"``, is a unique constraint (a value of the
-    ``uniques`` kind); ``index(..., unique=True)`` under ``"indexes"`` a unique index."""
+    ``uniques`` kind); ``index(..., unique=True)`` under ``"indexes"`` a unique index,
+    and so is a unique key with a predicate, expressions, a prefix length, an order,
+    a method or a kind (a partial unique index is never a constraint over every row)."""
     if not isinstance(entry, IndexSpec):
         raise ModelProblem(f"database[{key!r}] entries must be index(...) or unique(...)")
     is_unique = entry.unique or key == "unique"
@@ -53,12 +57,20 @@ def _index_entry(entry: Any, table: str, key: str) -> Index | Unique:
     unique_index = not is_unique and options.pop("unique", False)
     if not isinstance(unique_index, bool):
         raise ModelProblem(f"index {entry.name or ''} option unique must be True or False")
-    if not entry.columns:
-        raise ModelProblem(f"{'unique' if is_unique else 'index'} {entry.name or ''}".strip() + " names no column")
+    if entry.name is not None and (not isinstance(entry.name, str) or not entry.name):
+        raise ModelProblem(f"index name must be a non-empty string, not {entry.name!r}")
+    label = f"{'unique' if is_unique else 'index'} {entry.name or ''}".strip()
+    fields = key_parts(entry, label, options)
+    fields.update(index_options(label, options))
+    if not fields["columns"] and not fields["expressions"]:
+        raise ModelProblem(f"{label} names no column")
     if options:
         raise ModelProblem(f"index option {sorted(options)[0]!r} is not supported on SQL models")
-    label = entry.name or index_name(table, entry.columns, is_unique or unique_index)
-    return Unique(label, entry.columns) if is_unique else Index(label, entry.columns, unique_index)
+    named = fields["columns"] or tuple(f"expr{i}" for i, e in enumerate(fields["expressions"]) if e)
+    name = entry.name or index_name(table, named, is_unique or unique_index)
+    if is_unique and all(not v for k, v in fields.items() if k != "columns"):
+        return Unique(name, fields["columns"])
+    return Index(name, unique=is_unique or unique_index, **fields)
 
 
 def compile_index(entry: Any, table: str) -> Index | Unique:
@@ -140,9 +152,34 @@ def foreign_key_call(fk: ForeignKey) -> ModelCall:
 
 
 def index_call(ix: Index) -> ModelCall:
-    """``index(...)``; a unique index stays a unique index (``unique=True``), not a unique constraint."""
-    kwargs: tuple[tuple[str, Any], ...] = (("name", ix.name),)
-    return "index", (_names(ix.columns),), (*kwargs, ("unique", True)) if ix.unique else kwargs
+    """``index(...)``; a unique index stays a unique index (``unique=True``), not a
+    unique constraint, and keeps its predicate, key parts and options."""
+    key = index_key(ix)
+    kwargs: list[tuple[str, Any]] = [("name", ix.name)]
+    if ix.unique:
+        kwargs.append(("unique", True))
+    if ix.where is not None:
+        kwargs.append(("where", ix.where))
+    if ix.include:
+        kwargs.append(("include", list(ix.include)))
+    if ix.method is not None:
+        kwargs.append(("method", ix.method))
+    if ix.kind is not None:
+        kwargs.append(("kind", ix.kind))
+    return "index", (key[0] if len(key) == 1 else key,), tuple(kwargs)
+
+
+def rename_index_column(value: Any, old: str, new: str) -> Any:
+    """An index with column ``old`` renamed in its key and its INCLUDE columns (the
+    database renames them itself; its SQL text names columns as the models wrote it)."""
+    value = rename_in_columns(value, old, new)
+    include = tuple(new if c == old else c for c in getattr(value, "include", ()) or ())
+    return value if include == tuple(getattr(value, "include", ()) or ()) else replace(value, include=include)
+
+
+def index_columns(value: Any) -> tuple[str, ...]:
+    """The columns an index uses: its key's columns and its INCLUDE columns."""
+    return (*columns_field(value), *(getattr(value, "include", ()) or ()))
 
 
 def unique_call(uq: Unique) -> ModelCall:
@@ -173,7 +210,8 @@ BUILTIN_KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         "indexes", Index, CreateIndex, DropIndex, "index", "indexes",
-        compile=compile_index, columns=columns_field, model_call=index_call, comparators=indexes.COMPARATORS,
+        compile=compile_index, columns=index_columns, model_call=index_call, comparators=indexes.COMPARATORS,
+        rename_column=rename_index_column,
         builtin=True,
     ),
     Kind(

@@ -153,12 +153,23 @@ def _compare_columns(table: str, a: Table, b: Table, out: list[Difference]) -> N
             if getattr(want, attr) != getattr(have, attr):
                 said = _was(attr.replace("_", " "), repr(getattr(have, attr)), repr(getattr(want, attr)))
                 out.append(Difference("changed", "column", name, said))
+        if want.primary_length != have.primary_length:
+            lengths = (str(n) if n is not None else "whole column" for n in (have.primary_length, want.primary_length))
+            out.append(Difference("changed", "column", name, _was("prefix in the primary key", *lengths)))
+        if (want.generated, want.stored) != (have.generated, have.stored):
+            out.append(Difference("changed", "column", name, _was("generated", _generated(have), _generated(want))))
     if a.primary_key != b.primary_key:
         out.append(
             Difference(
                 "changed", "primary key", table, _was("columns", _columns(b.primary_key), _columns(a.primary_key))
             )
         )
+
+
+def _generated(col: Column) -> str:
+    if col.generated is None:
+        return "not generated"
+    return f"AS ({col.generated}) {'STORED' if col.stored else 'VIRTUAL'}"
 
 
 def _compare_named(
@@ -184,7 +195,26 @@ def _compare_named(
 
 
 def _describe_index(ix: Any) -> str:
-    return ("unique " if ix.unique else "") + _columns(ix.columns)
+    """``unique (org, created_at DESC) using gin include (x) where <predicate>``: the
+    key in order with its expressions, orders and prefixes, and each option said."""
+    parts = getattr(ix, "parts", None)
+    if parts is None:  # a plugin's index-like value
+        return ("unique " if ix.unique else "") + _columns(ix.columns)
+    lengths = iter(ix.lengths or (None,) * len(ix.columns))
+    ops = iter(getattr(ix, "operator_classes", ()) or (None,) * len(ix.columns))
+    key = []
+    for i, (text, is_expression) in enumerate(parts):
+        item = f"({text})" if is_expression else text
+        if not is_expression:
+            length, op = next(lengths), next(ops)
+            item += (f"({length})" if length is not None else "") + (f" {op}" if op is not None else "")
+        key.append(item + (" DESC" if i in ix.descending else ""))
+    out = ("unique " if ix.unique else "") + (f"{ix.kind} " if ix.kind else "") + f"({', '.join(key)})"
+    if ix.method:
+        out += f" using {ix.method}"
+    if ix.include:
+        out += f" include ({', '.join(ix.include)})"
+    return out + (f" where {ix.where}" if ix.where is not None else "")
 
 
 def _indexes(table: str, a: Table, b: Table, out: list[Difference]) -> None:

@@ -64,6 +64,15 @@ class Column(Value):
     #: the name of the enum type (PostgreSQL's CREATE TYPE), shared by every column
     #: that names it; None: a type of the column's own (``<table>_<column>_enum``)
     enum_name: str | None = None
+    #: the column's place (1-based) in a primary key whose order is not the columns'
+    #: order (``PRIMARY KEY (b, a)`` over columns a, b); None: the columns' order
+    primary_position: int | None = None
+    #: the prefix (characters) of the column the primary key holds (MySQL ``PRIMARY KEY (id(100))``)
+    primary_length: int | None = None
+    #: a generated column's expression (model SQL, in the chain's ``sql_dialect``)
+    generated: str | None = None
+    #: a generated column is stored (computed on write); False: virtual (computed on read)
+    stored: bool = False
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,58 @@ class Index(Value):
     name: str
     columns: tuple[str, ...]
     unique: bool = False
+    #: a partial index's predicate (model SQL, in the chain's ``sql_dialect``)
+    where: str | None = None
+    #: the key's parts when some are SQL expressions: one entry per part, the
+    #: expression's text, or None for the next of ``columns``; empty: the key is ``columns``
+    expressions: tuple[str | None, ...] = ()
+    #: the key parts (0-based) in descending order
+    descending: tuple[int, ...] = ()
+    #: columns stored in the index beside its key (PostgreSQL's INCLUDE)
+    include: tuple[str, ...] = ()
+    #: the access method (PostgreSQL: btree, hash, gin, gist, brin, spgist); None: the default
+    method: str | None = None
+    #: MySQL's FULLTEXT or SPATIAL index ("fulltext", "spatial"); None: a plain one
+    kind: str | None = None
+    #: a prefix length per column of ``columns`` (MySQL ``KEY (path(768))``), None for a whole column
+    lengths: tuple[int | None, ...] = ()
+    #: an operator class per column of ``columns`` (PostgreSQL ``name text_pattern_ops``), None for the default
+    operator_classes: tuple[str | None, ...] = ()
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.expressions and sum(e is None for e in self.expressions) != len(self.columns):
+            from ..errors import MigrationFileError
+
+            raise MigrationFileError(
+                f"index {self.name}: expressions has {sum(e is None for e in self.expressions)} column part(s) "
+                f"(None) for {len(self.columns)} column(s)"
+            )
+        if self.operator_classes and len(self.operator_classes) != len(self.columns):
+            from ..errors import MigrationFileError
+
+            raise MigrationFileError(
+                f"index {self.name}: operator classes do not match its {len(self.columns)} columns"
+            )
+        if self.lengths and len(self.lengths) != len(self.columns):
+            from ..errors import MigrationFileError
+
+            raise MigrationFileError(
+                f"index {self.name}: {len(self.lengths)} prefix lengths for {len(self.columns)} columns"
+            )
+
+    @property
+    def parts(self) -> tuple[tuple[str, bool], ...]:
+        """The key's parts in order: (column name or expression text, is an expression)."""
+        if not self.expressions:
+            return tuple((c, False) for c in self.columns)
+        names = iter(self.columns)
+        return tuple((next(names), False) if e is None else (e, True) for e in self.expressions)
+
+    @property
+    def plain(self) -> bool:
+        """A key over whole columns, all of the table's rows: a unique one is a key others may reference."""
+        return not (self.where or self.expressions or self.lengths or self.kind)
 
 
 @dataclass(frozen=True)
@@ -221,11 +282,15 @@ class Table(Value):
 
     @property
     def primary_key(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self.columns if c.primary)
+        """The primary key's columns in key order (``primary_position``, else the columns' order)."""
+        key = [c for c in self.columns if c.primary]
+        if any(c.primary_position is not None for c in key):
+            key.sort(key=lambda c: c.primary_position or 0)
+        return tuple(c.name for c in key)
 
     def unique_keys(self) -> list[tuple[str, ...]]:
         """Column sets that are unique: the primary key, unique constraints, unique indexes."""
-        keys = [u.columns for u in self.uniques] + [i.columns for i in self.indexes if i.unique]
+        keys = [u.columns for u in self.uniques] + [i.columns for i in self.indexes if i.unique and i.plain]
         return [self.primary_key, *keys] if self.primary_key else keys
 
 

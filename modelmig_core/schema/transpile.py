@@ -175,3 +175,38 @@ def refusals(state: Any, source: str, target: str) -> Iterator[tuple[ModelSql, s
             transpile(item.text, source, target, query=item.query)
         except NotFaithful as exc:
             yield item, str(exc)
+
+
+def state_for(state: Any, source: str, target: str) -> Any:
+    """``state`` with its SQL text (generated columns, index predicates and expressions; checks when
+    ``source`` is declared) as ``target`` reads it: what drift compares with what
+    the database reflects. A text that has no faithful form is kept as written
+    (make refused it; the comparison then reports it)."""
+    from dataclasses import replace
+
+    tables = getattr(state, "tables", None)
+    if not isinstance(tables, dict) or source == target:
+        return state
+
+    def one(text: str) -> str:
+        try:
+            return transpile(text, source, target)
+        except NotFaithful:
+            return text
+
+    out = {}
+    for name, table in tables.items():
+        indexes = tuple(
+            replace(
+                ix,
+                where=None if ix.where is None else one(ix.where),
+                expressions=tuple(None if e is None else one(e) for e in ix.expressions),
+            )
+            if ix.where is not None or ix.expressions
+            else ix
+            for ix in table.indexes
+        )
+        checks = tuple(replace(c, expression=one(c.expression)) for c in table.checks) if source else table.checks
+        columns = tuple(c if c.generated is None else replace(c, generated=one(c.generated)) for c in table.columns)
+        out[name] = replace(table, columns=columns, indexes=indexes, checks=checks)
+    return replace(state, tables=out)

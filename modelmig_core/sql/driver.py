@@ -587,6 +587,59 @@ class SqlDriver(Driver):
                 problem = self.value_problem(value)
                 if problem:
                     out.append(Refusal(table.name, field, f"{what} {problem}"))
+            out += [Refusal(table.name, None, why) for ix in table.indexes for why in self.index_refusals(ix)]
+            for c in table.columns:
+                if c.primary_length is not None and "lengths" not in self.index_options:
+                    out.append(
+                        Refusal(
+                            table.name,
+                            c.name,
+                            f"the primary key's prefix of {c.name}: {self.info.name} has no prefix keys",
+                        )
+                    )
+                if c.generated is not None and ("stored" if c.stored else "virtual") not in self.generated_columns:
+                    how = "stored" if c.stored else "virtual"
+                    hint = " (it has stored ones: stored=True)" if "stored" in self.generated_columns else ""
+                    out.append(Refusal(table.name, c.name, f"{self.info.name} has no {how} generated column{hint}"))
+                elif c.generated is not None and not c.nullable and not self.generated_not_null:
+                    why = f"{self.info.name} cannot declare a generated column NOT NULL{self.generated_not_null_why}"
+                    out.append(Refusal(table.name, c.name, f"{why}: give it nullable=True"))
+        return out
+
+    #: the generated columns this database has: "stored", "virtual"
+    generated_columns: ClassVar[tuple[str, ...]] = ()
+    #: whether a generated column may be NOT NULL (and why not, for the refusal)
+    generated_not_null: ClassVar[bool] = True
+    generated_not_null_why: ClassVar[str] = ""
+
+    #: the index options this database has (``Index`` fields: where, expressions,
+    #: descending, include, method, kind, lengths); the others are refused at make time
+    index_options: ClassVar[frozenset[str]] = frozenset()
+    #: the access methods (``Index.method``) and kinds (``Index.kind``) it has
+    index_methods: ClassVar[tuple[str, ...]] = ()
+    index_kinds: ClassVar[tuple[str, ...]] = ()
+
+    def index_refusals(self, ix: Any) -> list[str]:
+        """Why this database cannot make index ``ix`` as the models say it (one line each)."""
+        said = {
+            "where": ("a predicate (a partial index)", ix.where is not None),
+            "expressions": ("expressions in its key", bool(ix.expressions)),
+            "descending": ("a descending key part", bool(ix.descending)),
+            "include": ("INCLUDE columns", bool(ix.include)),
+            "method": ("an access method", ix.method is not None),
+            "kind": ("a kind", ix.kind is not None),
+            "lengths": ("prefix lengths", bool(ix.lengths)),
+            "operator_classes": ("operator classes", bool(ix.operator_classes)),
+        }
+        out = [
+            f"index {ix.name} has {what}, which {self.info.name} cannot make"
+            for option, (what, given) in said.items()
+            if given and option not in self.index_options
+        ]
+        if ix.method is not None and "method" in self.index_options and ix.method not in self.index_methods:
+            out.append(f"index {ix.name}: {self.info.name} has no index method {ix.method!r}")
+        if ix.kind is not None and "kind" in self.index_options and ix.kind not in self.index_kinds:
+            out.append(f"index {ix.name}: {self.info.name} has no {ix.kind} index")
         return out
 
     def renders(self, type_name: str) -> bool:

@@ -126,6 +126,7 @@ class Reflection:
         #: what the database holds of the tables that no state value says (a column's
         #: own character set or collation, ...): (table, one line) each; make:models lists them
         self.unsaid: list[tuple[str, str]] = []
+        self.table_columns: dict[str, list[dict[str, Any]]] = {}
 
     # ------------------------------------------------------------ the walk
 
@@ -316,6 +317,7 @@ class Reflection:
         return tuple(info.get("constrained_columns") or ())
 
     def columns(self, table: str, infos: list[dict[str, Any]], pk: tuple[str, ...], extra: Any) -> list[Column]:
+        self.table_columns = {table: infos}  # the table's columns in order, for the primary key's order
         return [self.column(table, info, pk, extra) for info in infos]
 
     def column(self, table: str, info: dict[str, Any], pk: tuple[str, ...], extra: Any) -> Column:
@@ -337,6 +339,16 @@ class Reflection:
         attributes = self.attributes(table, info, extra, kw["type"], autoincrement)
         if kw["type"] not in TEXT_TYPES:  # a JSON kept as text (MariaDB's) has a collation of its type's own
             attributes = {k: v for k, v in attributes.items() if k not in ("collation", "charset")}
+        computed = info.get("computed")
+        if computed and computed.get("sqltext"):  # GENERATED ALWAYS AS (...) STORED|VIRTUAL
+            kw["generated"] = self.check_text(str(computed["sqltext"]))
+            kw["stored"] = bool(computed.get("persisted"))
+            kw.pop("default", None)
+            kw.pop("default_now", None)
+        infos = self.table_columns.get(table)  # None: a driver's own ``columns`` walk
+        in_column_order = [i["name"] for i in infos or () if i["name"] in pk]
+        if primary and infos is not None and in_column_order != list(pk):  # PRIMARY KEY (b, a) over columns a, b
+            kw["primary_position"] = pk.index(name) + 1
         return Column(
             name,
             nullable=bool(info.get("nullable", True)) and not primary,
@@ -381,9 +393,49 @@ class Reflection:
             if note is not None:  # a kind of index the state cannot hold: named, never a plain index
                 self.unsaid.append((table, f"{table}.{info['name']}: {note}"))
                 continue
-            cols = tuple(c if c is not None else str(e) for c, e in zip(*self._index_parts(info), strict=True))
-            out.append(Index(info["name"], cols, bool(info.get("unique"))))
+            out.append(Index(info["name"], unique=bool(info.get("unique")), **self.index_fields(table, info)))
         return out
+
+    def index_fields(self, table: str, info: dict[str, Any]) -> dict[str, Any]:
+        """The ``Index`` fields of one index the Inspector read: its key parts in
+        order (``column_names``, with None where ``expressions`` has an expression),
+        the descending ones (``column_sorting``), and the dialect's options
+        (``index_options``). Expressions and predicates are read as the database
+        spells them (``check_text``)."""
+        names, exprs = self._index_parts(info)
+        sorting = info.get("column_sorting") or {}
+        columns: list[str] = []
+        expressions: list[str | None] = []
+        descending: list[int] = []
+        for i, (name, expression) in enumerate(zip(names, exprs, strict=True)):
+            key = name if name is not None else expression
+            order = tuple(sorting.get(key) or ())
+            if "desc" in order:
+                descending.append(i)
+            if any(o.startswith("nulls") for o in order):
+                self.unsaid.append(
+                    (table, f"{table}.{info['name']}: NULLS FIRST/LAST on {key}; the models cannot say it")
+                )
+            if name is not None:
+                columns.append(name)
+                expressions.append(None)
+            else:
+                expressions.append(self.check_text(str(expression)))
+        fields: dict[str, Any] = {
+            "columns": tuple(columns),
+            "expressions": tuple(expressions) if any(e is not None for e in expressions) else (),
+            "descending": tuple(descending),
+        }
+        fields.update(self.index_options(table, info, tuple(columns)))
+        if fields.get("where") is not None:
+            fields["where"] = self.check_text(fields["where"])
+        return fields
+
+    def index_options(self, table: str, info: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any]:
+        """The dialect's options of one index (dialect hook): ``where``, ``include``,
+        ``method``, ``kind``, ``lengths`` (one per column of ``columns``), from its
+        ``dialect_options``. Default: none."""
+        return {}
 
     @staticmethod
     def _index_parts(info: dict[str, Any]) -> tuple[list[Any], list[Any]]:
@@ -391,7 +443,7 @@ class Reflection:
         exprs = list(info.get("expressions") or [None] * len(names))
         if len(exprs) < len(names):
             exprs += [None] * (len(names) - len(exprs))
-        return names, exprs[: len(names)]
+        return names, [None if n is not None else e for n, e in zip(names, exprs[: len(names)], strict=True)]
 
     def unique_constraints(self, table: str, infos: list[dict[str, Any]]) -> list[Unique]:
         """UNIQUE constraints (MySQL: every unique key), as ``Unique`` values; an
@@ -511,9 +563,20 @@ class Reflection:
                 for fk in table.foreign_keys
             ),
             checks=tuple(replace(c, expression=self.comparable_check(c.expression)) for c in table.checks),
+            indexes=tuple(self.comparable_index(ix) for ix in table.indexes),
         )
 
+    def comparable_index(self, ix: Index) -> Index:
+        """An index's predicate and expressions in one spelling (as checks are)."""
+        if ix.where is None and not ix.expressions:
+            return ix
+        where = None if ix.where is None else self.comparable_check(ix.where)
+        expressions = tuple(None if e is None else self.comparable_check(e) for e in ix.expressions)
+        return replace(ix, where=where, expressions=expressions)
+
     def comparable_column(self, table: Table, col: Column) -> Column:
+        if col.generated is not None:
+            col = replace(col, generated=self.comparable_check(col.generated))
         default = comparable_default(col)
         return col if default == col.default and type(default) is type(col.default) else replace(col, default=default)
 

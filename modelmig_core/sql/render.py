@@ -376,15 +376,22 @@ class Renderer:
 
     def sa_column(self, col: Column) -> sa.Column[Any]:
         """A state Column as a SQLAlchemy Column (the driver's render_column)."""
+        computed = [] if col.generated is None else [self.computed(col)]
         return sa.Column(
             col.name,
             self.sa_type(col),
+            *computed,
             nullable=col.nullable,
             primary_key=col.primary,
             autoincrement=col.autoincrement if col.primary else False,
             server_default=self.server_default(col),
             comment=col.comment,
         )
+
+    def computed(self, col: Column) -> sa.Computed:
+        """A generated column's ``GENERATED ALWAYS AS (...) STORED|VIRTUAL``, its
+        expression written for this dialect (``model_sql``)."""
+        return sa.Computed(sa.text(self.model_sql(str(col.generated))), persisted=col.stored)
 
     def column(self, col: Column) -> sa.Column[Any]:
         """The column the core builds on every path: its type from ``column_type``
@@ -414,8 +421,12 @@ class Renderer:
             initially="DEFERRED" if fk.initially == "deferred" else None,
         )
 
-    def check_constraint(self, ck: Check) -> sa.CheckConstraint:
-        return sa.CheckConstraint(sa.literal_column(self.check_sql(ck.expression)), name=ck.name)
+    def check_constraint(self, ck: Check, own: bool = False) -> sa.CheckConstraint:
+        """A check of the models: written in the chain's declared ``sql_dialect``,
+        transpiled for this dialect (``model_sql``); undeclared (standard SQL) or
+        ``own`` (a check the renderer makes, an enum's), through ``check_sql``."""
+        text = self.model_sql(ck.expression) if self.context.sql_dialect and not own else self.check_sql(ck.expression)
+        return sa.CheckConstraint(sa.literal_column(text), name=ck.name)
 
     def unique_constraint(self, uq: Unique) -> sa.UniqueConstraint:
         return sa.UniqueConstraint(*uq.columns, name=uq.name)
@@ -440,11 +451,44 @@ class Renderer:
         items += [self.unique_constraint(uq) for uq in table.uniques]
         items += [self.fk_constraint(fk) for fk in table.foreign_keys]
         items += [self.check_constraint(ck) for ck in table.checks]
-        items += [self.check_constraint(ck) for ck in self.enum_checks(table)]  # named after the table, not a temp name
+        # an enum's check is named after the table, not a temp name
+        items += [self.check_constraint(ck, own=True) for ck in self.enum_checks(table)]
+        if any(c.primary_position is not None or c.primary_length is not None for c in table.columns):
+            # PRIMARY KEY (b, a) over columns a, b; a prefix's length for the dialect's compiler (MySQL's)
+            lengths = {c.name: c.primary_length for c in table.columns if c.primary_length is not None}
+            items.append(sa.PrimaryKeyConstraint(*table.primary_key, info={"lengths": lengths}))
         return sa.Table(name or table.name, md, *items, comment=table.comment, **self.table_options)
 
     def sa_index(self, table: sa.Table, ix: Index) -> sa.Index:
-        return sa.Index(ix.name, *[table.c[c] for c in ix.columns], unique=ix.unique)
+        """The index: its key parts in order (a column, or a model SQL expression
+        written for this dialect, in parentheses; DESC where said), with the
+        dialect's own options (``index_kwargs``)."""
+        key: list[Any] = []
+        columns = 0
+        for i, (text, is_expression) in enumerate(ix.parts):
+            if is_expression:
+                part: Any = sa.text(f"({self.model_sql(text)})")
+            else:
+                length = ix.lengths[columns] if ix.lengths else None
+                part = self.index_column(table.c[text], length)
+                columns += 1
+            key.append(sa.desc(part) if i in ix.descending else part)
+        return sa.Index(ix.name, *key, unique=ix.unique, _table=table, **self.index_kwargs(table, ix))
+
+    def index_column(self, column: sa.Column[Any], length: int | None) -> Any:
+        """One column of an index's key, with its prefix length (refused at make time
+        where the driver has none, ``SqlDriver.index_options``)."""
+        return column
+
+    def index_kwargs(self, table: sa.Table, ix: Index) -> dict[str, Any]:
+        """The dialect's keyword arguments of ``sa.Index`` for ``ix``'s options
+        (``postgresql_where``, ``mysql_length``...). The driver refuses at make time
+        what it has not (``SqlDriver.index_options``); default: none."""
+        return {}
+
+    def index_where(self, ix: Index) -> Any:
+        """A partial index's predicate written for this dialect (None: none)."""
+        return None if ix.where is None else sa.text(self.model_sql(ix.where))
 
     def comment_statements(self, t: sa.Table) -> list[str]:
         if not self.dialect.supports_comments or self.dialect.inline_comments:
@@ -627,7 +671,7 @@ class Renderer:
         return [f"ALTER TABLE {self.q(op.table)} RENAME COLUMN {self.q(op.old)} TO {self.q(op.new)}"]
 
     def _bound_index(self, table: str, ix: Index) -> sa.Index:
-        t = self._stub(sa.MetaData(), table, ix.columns)
+        t = self._stub(sa.MetaData(), table, tuple(dict.fromkeys((*ix.columns, *ix.include))))
         return self.sa_index(t, ix)
 
     @renders_operation(ops.CreateIndex)

@@ -29,6 +29,8 @@ COLUMN_OPTIONS = frozenset(
     {
         "nullable",
         "default",
+        "generated",
+        "stored",
         "unique",
         "index",
         "primary",

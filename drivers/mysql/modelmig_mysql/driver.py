@@ -534,6 +534,13 @@ class MysqlDriver(SqlDriver):
     #: index names (a unique key is an index) are per table; foreign key names are
     #: per database, and so are check names on MySQL 8 (MariaDB keeps them per table)
     name_scopes = {"indexes": "table", "uniques": "table", "foreign_keys": "foreign_keys", "checks": "checks"}
+    #: no partial index, no INCLUDE; MariaDB has no functional key part and InnoDB
+    #: makes a B-tree whatever USING says, so neither is offered
+    index_options = frozenset({"descending", "kind", "lengths"})
+    index_kinds = ("fulltext", "spatial")
+    generated_columns = ("stored", "virtual")
+    generated_not_null = False
+    generated_not_null_why = " (MariaDB takes no NULL or NOT NULL on one)"
     dialect = "mysql"
     renderer_class = "modelmig_mysql.render:MysqlRenderer"
     reflection_class = "modelmig_mysql.reflect:MysqlReflection"

@@ -196,7 +196,42 @@ class MysqlReflection(Reflection):
                 warnings.warn(w.message, w.category, stacklevel=2)
         if found.tables:
             found.foreign_keys = self.catalogue_foreign_keys(set(found.tables))
+            self.index_details(found)
         return found
+
+    def index_details(self, found: Any) -> None:
+        """What the Inspector leaves out of MySQL's indexes, from
+        information_schema.STATISTICS in one query: the descending key parts
+        (COLLATION 'D') and the prefix lengths (SUB_PART) of every key, the
+        primary key's included. A unique key with a prefix is no unique
+        constraint over whole columns: it is kept as a unique index."""
+        with self.engine().connect() as connection:
+            rows = connection.exec_driver_sql(
+                "SELECT table_name, index_name, column_name, collation, sub_part FROM information_schema.statistics "
+                "WHERE table_schema = DATABASE() ORDER BY table_name, index_name, seq_in_index"
+            ).all()
+        wanted = set(found.tables)
+        keys: dict[tuple[str, str], list[tuple[str, str | None, int | None]]] = {}
+        for table, index, column, collation, sub_part in rows:
+            if table in wanted:
+                keys.setdefault((table, index), []).append((column, collation, sub_part))
+        #: (table, column) -> the prefix the primary key holds of it (``PRIMARY KEY (id(100))``)
+        self.primary_prefixes = {
+            (t, str(c)): int(p) for (t, i), parts in keys.items() if i == "PRIMARY" for c, _, p in parts if p
+        }
+        for table in found.tables:
+            prefixed = set()
+            for info in found.indexes.get(table, []):
+                parts = keys.get((table, info["name"]), [])
+                desc = {c: ("desc",) for c, collation, _ in parts if collation == "D" and c}
+                if desc:
+                    info["column_sorting"] = desc
+                lengths = {c: p for c, _, p in parts if p and c}
+                if lengths:
+                    info.setdefault("dialect_options", {})["mysql_length"] = lengths
+                if desc or lengths:
+                    prefixed.add(info["name"])
+            found.uniques[table] = [u for u in found.uniques.get(table, []) if u.get("name") not in prefixed]
 
     def catalogue_foreign_keys(self, tables: set[str]) -> dict[str, list[dict[str, Any]]]:
         """Every foreign key of ``tables``, in the Inspector's shape, in one query."""
@@ -300,11 +335,14 @@ class MysqlReflection(Reflection):
 
     def column(self, table: str, info: dict[str, Any], pk: tuple[str, ...], extra: Any) -> Column:
         """ON UPDATE CURRENT_TIMESTAMP is an attribute of its own, not part of the
-        default (SQLAlchemy reads both as the default's text)."""
+        default (SQLAlchemy reads both as the default's text); a primary key's
+        prefix length (``PRIMARY KEY (id(100))``) from the catalogue."""
         key = (table, info["name"])
         if isinstance(extra, ColumnFacts) and key in extra.on_update:
             info = {**info, "default": extra.on_update[key]}
-        return super().column(table, info, pk, extra)
+        col = super().column(table, info, pk, extra)
+        length = getattr(self, "primary_prefixes", {}).get((table, col.name))
+        return col if length is None or not col.primary else replace(col, primary_length=length)
 
     def attributes(
         self, table: str, info: dict[str, Any], extra: Any, type_: str, autoincrement: bool
@@ -368,14 +406,19 @@ class MysqlReflection(Reflection):
         ),
     )
 
-    def index_note(self, table: str, info: dict[str, Any]) -> str | None:
-        """FULLTEXT and SPATIAL indexes are no plain index (the models cannot say them yet)."""
-        prefix = str((info.get("dialect_options") or {}).get("mysql_prefix") or "").upper()
-        if prefix in ("FULLTEXT", "SPATIAL"):
-            return (
-                f"a {prefix} index on ({', '.join(info.get('column_names') or ())}); the models cannot say it, left out"
-            )
-        return None
+    def index_options(self, table: str, info: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any]:
+        """FULLTEXT or SPATIAL, and the prefix length of each column (``KEY (path(768))``)."""
+        options = info.get("dialect_options") or {}
+        out: dict[str, Any] = {}
+        prefix = str(options.get("mysql_prefix") or "").lower()
+        if prefix in ("fulltext", "spatial"):
+            out["kind"] = prefix
+        lengths = options.get("mysql_length") or {}
+        if isinstance(lengths, int):  # SQLAlchemy gives a bare number for a one-column key
+            lengths = {columns[0]: lengths} if columns else {}
+        if any(lengths.get(c) for c in columns):
+            out["lengths"] = tuple(lengths.get(c) or None for c in columns)
+        return out
 
     def column_notes(self, table: str, info: dict[str, Any]) -> list[str]:
         """A binary default that is no UTF-8 text (``0xFF00``): the models hold a
@@ -413,12 +456,12 @@ class MysqlReflection(Reflection):
         """A unique index is a unique key here, as a unique constraint is; the
         table's options and collations as ``comparable_attributes`` says."""
         table = self.comparable_attributes(super().comparable_table(table))
-        keys = [i for i in table.indexes if i.unique]
+        keys = [i for i in table.indexes if i.unique and i.plain and not i.descending]
         if not keys:
             return table
         return replace(
             table,
-            indexes=tuple(i for i in table.indexes if not i.unique),
+            indexes=tuple(i for i in table.indexes if i not in keys),
             uniques=(*table.uniques, *(Unique(i.name, i.columns) for i in keys)),
         )
 

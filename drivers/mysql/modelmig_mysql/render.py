@@ -37,7 +37,7 @@ def explicit_null_compiler(base: type) -> type:
     class ExplicitNullDDLCompiler(base):  # type: ignore[valid-type,misc]
         def get_column_specification(self, column: Any, **kw: Any) -> str:
             spec: str = super().get_column_specification(column, **kw)
-            if column.nullable:
+            if column.nullable and column.computed is None:  # MariaDB takes no NULL on a generated column
                 head = " ".join(
                     [
                         self.preparer.format_column(column),
@@ -50,6 +50,18 @@ def explicit_null_compiler(base: type) -> type:
             if column.info.get("on_update_now"):  # asked for explicitly, never implicit
                 spec += " ON UPDATE CURRENT_TIMESTAMP(6)"
             return spec
+
+        def visit_primary_key_constraint(self, constraint: Any, **kw: Any) -> str:
+            """``PRIMARY KEY (path(768), id)``: a column's prefix from the constraint's
+            ``info["lengths"]`` (the core's renderer sets it), each length an int."""
+            lengths = constraint.info.get("lengths") or {}
+            if not lengths:
+                return str(super().visit_primary_key_constraint(constraint, **kw))
+            parts = [
+                self.preparer.quote(c.name) + (f"({int(lengths[c.name])})" if c.name in lengths else "")
+                for c in constraint.columns
+            ]
+            return f"PRIMARY KEY ({', '.join(parts)})"
 
     return ExplicitNullDDLCompiler
 
@@ -113,6 +125,18 @@ class MysqlRenderer(Renderer):
     doubled. Names are always in backticks, which ANSI_QUOTES leaves names; a
     check's double-quoted names are written in backticks too (a string without
     ANSI_QUOTES, a name with it: a backtick is a name under both)."""
+
+    def index_kwargs(self, table: Any, ix: Any) -> dict[str, Any]:
+        """FULLTEXT or SPATIAL."""
+        return {} if ix.kind is None else {"mysql_prefix": ix.kind.upper()}
+
+    def index_column(self, column: Any, length: int | None) -> Any:
+        """``path(768)``: a prefix of the column (its length an int, checked at make time)."""
+        if length is None:
+            return column
+        from sqlalchemy import literal_column
+
+        return literal_column(f"{self.q(column.name)}({int(length)})")
 
     #: a view keeps a renamed column's or table's old name and breaks: refused
     renames_break_views = True

@@ -38,20 +38,35 @@ def keys_of(table: Any) -> list[tuple[str, tuple[str, ...]]]:
     """Every key of a table, as (what it is, its columns): indexes, unique
     constraints (a ``unique=True`` column is one) and the primary key. The rules
     hold for each alike: MySQL builds every one of them as an index."""
-    keys = [(f"index {ix.name}", ix.columns) for ix in table.indexes]
+    keys = [(f"index {ix.name}", ix.columns) for ix in table.indexes if not ix.kind]  # FULLTEXT/SPATIAL: no key
     keys += [(f"unique key {u.name}", u.columns) for u in table.uniques]
     if table.primary_key:
         keys.append(("the primary key", table.primary_key))
     return keys
 
 
+def prefixes_of(table: Any) -> dict[str, dict[str, int]]:
+    """The prefix lengths (characters) of each index's columns, by the key's label."""
+    out = {
+        f"index {ix.name}": {c: n for c, n in zip(ix.columns, ix.lengths, strict=False) if n is not None}
+        for ix in table.indexes
+        if ix.lengths
+    }
+    primary = {c.name: c.primary_length for c in table.columns if c.primary and c.primary_length is not None}
+    if primary:
+        out["the primary key"] = primary
+    return out
+
+
 def index_refusals(state: Any) -> list[Refusal]:
     out = []
     for table in state.tables.values():
         columns = {c.name: c for c in table.columns}
+        prefixes = prefixes_of(table)
         for key, names in keys_of(table):
             cols = [columns[c] for c in names if c in columns]
-            bad = next((c for c in cols if key_bytes(c) is None), None)
+            prefix = prefixes.get(key, {})
+            bad = next((c for c in cols if key_bytes(c) is None and c.name not in prefix), None)
             if bad is not None:
                 kind = ddl_name(bad)
                 out.append(
@@ -63,7 +78,7 @@ def index_refusals(state: Any) -> list[Refusal]:
                     )
                 )
                 continue
-            total = sum(key_bytes(c) or 0 for c in cols)
+            total = sum(4 * prefix[c.name] if c.name in prefix else key_bytes(c) or 0 for c in cols)
             if total > MAX_KEY_BYTES:
                 out.append(
                     Refusal(

@@ -407,6 +407,9 @@ class PgDriver(SqlDriver):
     #: indexes and unique constraints are relations of the schema; foreign keys and
     #: checks are named per table
     name_scopes = {"indexes": "relations", "uniques": "relations", "foreign_keys": "table", "checks": "table"}
+    index_options = frozenset({"where", "expressions", "descending", "include", "method", "operator_classes"})
+    index_methods = ("btree", "hash", "gin", "gist", "brin", "spgist")
+    generated_columns = ("stored",)  # PostgreSQL 15 has no virtual generated column
     dialect = "postgresql"
     renderer_class = "modelmig_pg.render:PgRenderer"
     reflection_class = "modelmig_pg.reflect:PgReflection"

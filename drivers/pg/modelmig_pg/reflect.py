@@ -168,6 +168,33 @@ class PgReflection(Reflection):
             return super().logical_type(table, {**info, "type": t.data_type}, extra)
         return super().logical_type(table, info, extra)
 
+    def index_note(self, table: str, info: dict[str, Any]) -> str | None:
+        """An operator class on an expression of the key is left out and named (the
+        models say one on a column only)."""
+        ops = (info.get("dialect_options") or {}).get("postgresql_ops") or {}
+        names = set(info.get("column_names") or ())
+        odd = {k: v for k, v in ops.items() if k not in names}
+        if not odd:
+            return None
+        said = ", ".join(f"{k} {v}" for k, v in sorted(odd.items()))
+        return f"an index with operator classes on expressions ({said}); the models cannot say them, left out"
+
+    def index_options(self, table: str, info: dict[str, Any], columns: tuple[str, ...]) -> dict[str, Any]:
+        """A partial index's WHERE, its INCLUDE columns and its access method (btree, the default, is none)."""
+        options = info.get("dialect_options") or {}
+        out: dict[str, Any] = {}
+        if options.get("postgresql_where"):
+            out["where"] = str(options["postgresql_where"])
+        if options.get("postgresql_include"):
+            out["include"] = tuple(options["postgresql_include"])
+        ops = options.get("postgresql_ops") or {}
+        if any(ops.get(c) for c in columns):
+            out["operator_classes"] = tuple(ops.get(c) or None for c in columns)
+        method = str(options.get("postgresql_using") or "btree").lower()
+        if method != "btree":
+            out["method"] = method
+        return out
+
     def rewrite(self, node: Any, compare: bool) -> Any:
         """``x = ANY (ARRAY['a', 'b'])``, PostgreSQL's spelling of ``x IN ('a', 'b')``;
         ``(0)::numeric``, the cast it gives a number compared with a numeric column."""

@@ -102,6 +102,20 @@ class PgRenderer(Renderer):
     online_forms = True
     reserved_words = PG_RESERVED
 
+    def index_kwargs(self, table: sa.Table, ix: Any) -> dict[str, Any]:
+        """A partial index's WHERE, INCLUDE columns, the access method (USING)."""
+        kw: dict[str, Any] = {}
+        if ix.where is not None:
+            kw["postgresql_where"] = self.index_where(ix)
+        if ix.include:
+            kw["postgresql_include"] = list(ix.include)
+        if ix.method is not None:
+            kw["postgresql_using"] = ix.method
+        ops = {c: o for c, o in zip(ix.columns, ix.operator_classes, strict=False) if o is not None}
+        if ops:  # names only (checked at compile: letters, digits, '_', one dot)
+            kw["postgresql_ops"] = ops
+        return kw
+
     def __init__(self, hook: Any = None) -> None:
         super().__init__(hook)
         self._table: str | None = None  # the table whose columns are being rendered (enum type names)

@@ -292,6 +292,8 @@ class SqliteDriver(SqlDriver):
     #: index names (unique ones too) are per database; constraint names inside a
     #: CREATE TABLE are only labels
     name_scopes = {"indexes": "indexes", "uniques": "indexes", "foreign_keys": "table", "checks": "table"}
+    index_options = frozenset({"where", "expressions", "descending"})
+    generated_columns = ("stored", "virtual")
     dialect = "sqlite"
     renderer_class = "modelmig_sqlite.render:SqliteRenderer"
     reflection_class = "modelmig_sqlite.reflect:SqliteReflection"

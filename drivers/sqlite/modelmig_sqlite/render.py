@@ -158,6 +158,10 @@ class SqliteRenderer(Renderer):
     #: ALTER TABLE RENAME COLUMN rewrites the triggers that name the column
     renames_rewrite_bodies = True
 
+    def index_kwargs(self, table: sa.Table, ix: Any) -> dict[str, Any]:
+        """A partial index's WHERE."""
+        return {} if ix.where is None else {"sqlite_where": self.index_where(ix)}
+
     def string_literal(self, value: str) -> str:
         """Standard strings (SQLite reads no backslash escapes); SQL text holds no
         NUL character (refused at make time, ``SqliteDriver.refusals``)."""
@@ -193,6 +197,8 @@ class SqliteRenderer(Renderer):
         column to the old column it is copied from; ``fills`` maps new columns to the
         SQL literal their rows get (a backfill); other new columns take their default."""
         fills = fills or {}
+        computed = {c.name for c in new.columns if c.generated is not None}  # SQLite computes them: never copied
+        sources = {k: v for k, v in sources.items() if k not in computed}
         name = new.name
         temp = f"_modelmig_new_{name}"
         declared_indexes = {i.name for i in old.indexes} | {i.name for i in new.indexes}
@@ -258,6 +264,8 @@ class SqliteRenderer(Renderer):
         # rebuild for those
         if self.backfilled(op):
             return self._rebuild_after(op, step, fills={col.name: self.literal(op.backfill)})
+        if col.generated is not None:  # ADD COLUMN takes a virtual one, never a stored one
+            return super().op_add_column(op, step) if not col.stored else self._rebuild_after(op, step)
         if col.primary or col.default_now or col.type == "enum" or (not col.nullable and col.default is None):
             return self._rebuild_after(op, step)
         return super().op_add_column(op, step)

@@ -46,13 +46,25 @@ def columns_altered(a: Table | None, b: Table | None, ctx: DiffContext) -> list[
         before = a.column(col.name)
         if before is None or before == col:
             continue
-        if before.primary != col.primary:
-            change = "joins" if col.primary else "leaves"
+        key = ("primary", "primary_position", "primary_length")
+        if any(getattr(before, k) != getattr(col, k) for k in key):
+            change = (
+                "joins"
+                if col.primary and not before.primary
+                else "leaves"
+                if before.primary and not col.primary
+                else "moves in"
+            )
             raise ModelError(
                 f"{ctx.origin(name)}, field {col.name!r}: the column {change} the primary key of the existing table "
                 f"{name!r}, which an AlterColumn cannot do on every database: keep primary= as it was, "
                 "or change the key by hand (make:migration --empty, then op.RunSQL that drops and adds "
                 "the primary key)"
+            )
+        if (before.generated, before.stored) != (col.generated, col.stored):
+            raise ModelError(
+                f"{ctx.origin(name)}, field {col.name!r}: a generated column's expression or storage cannot be "
+                f"altered in place on every database: drop the column in one migration and add it back in the next"
             )
         objs = [column_obj(name, col)] if ("column", name, col.name) in ctx.changed_keys else []
         out.append(Node(const(AlterColumn(name, before, col)), removes=objs, creates=objs))

@@ -52,9 +52,11 @@ def column_obj(table: str, col: Column) -> Obj:
     return Obj(frozenset({("column", table, col.name)}), frozenset({("table", table)}))
 
 
-def index_obj(table: str, columns: tuple[str, ...], name: str, unique: bool) -> Obj:
+def index_obj(table: str, columns: tuple[str, ...], name: str, unique: bool, also: tuple[str, ...] = ()) -> Obj:
+    """An index or unique key over ``columns`` (a key others may need when ``unique``),
+    using ``also`` besides (INCLUDE columns)."""
     provides = frozenset({_key(table, columns)}) if unique else frozenset()
-    return Obj(provides, frozenset({("table", table), *_cols(table, columns)}), ("name", name))
+    return Obj(provides, frozenset({("table", table), *_cols(table, (*columns, *also))}), ("name", name))
 
 
 def fk_obj(table: str, fk: ForeignKey) -> Obj:
@@ -72,7 +74,7 @@ def table_objs(t: Table) -> list[Obj]:
     out += [column_obj(t.name, c) for c in t.columns]
     if t.primary_key:
         out.append(Obj(frozenset({_key(t.name, t.primary_key)}), frozenset(_cols(t.name, t.primary_key))))
-    out += [index_obj(t.name, i.columns, i.name, i.unique) for i in t.indexes]
+    out += [index_obj(t.name, i.columns, i.name, i.unique and i.plain, i.include) for i in t.indexes]
     out += [index_obj(t.name, u.columns, u.name, True) for u in t.uniques]
     out += [fk_obj(t.name, f) for f in t.foreign_keys]
     out += [Obj(frozenset(), frozenset({("table", t.name)}), ("name", c.name)) for c in t.checks]
