@@ -516,6 +516,12 @@ class Case:
     def id(self) -> str:
         return f"{self.schema}-{self.database}"
 
+    @property
+    def config(self) -> str:
+        """The project adopts the database with its SQL text in the database's own
+        dialect (``sql_dialect``): its views, checks and index predicates as written there."""
+        return f'sql_dialect = "{ {"sqlite": "sqlite", "postgresql": "postgres", "mysql": "mysql"}[self.database] }"'
+
 
 SLICE = [Case("chinook", "sqlite"), Case("chinook", "postgresql"), Case("chinook", "mysql")]
 REST = [
@@ -555,7 +561,7 @@ def adopt(case: Case, make_project: Any, databases: Callable[[str], Databases]) 
     original, copy = dbs.new("mm_sample_a"), dbs.new("mm_sample_b")
     load(original, FIXTURES / case.schema / f"{case.database}.sql")
 
-    p: Project = make_project({"main": {"url": original.url}})
+    p: Project = make_project({"main": {"url": original.url}}, extra_config=case.config)
     made = p.run("make:models")
     assert made.exit_code == 0, f"make:models aborted on {case.id}:\n{made.output}"
     said = [made.output, (p.root / "models.py").read_text()]
@@ -563,7 +569,7 @@ def adopt(case: Case, make_project: Any, databases: Callable[[str], Databases]) 
     said.append(migration.output)
     assert migration.exit_code == 0, f"make:migration refused the models of {case.id}:\n{migration.output}"
 
-    other = make_project({"main": {"url": copy.url}})
+    other = make_project({"main": {"url": copy.url}}, extra_config=case.config)
     (other.root / "models.py").write_text((p.root / "models.py").read_text())
     (other.root / "migrations").mkdir()
     shutil.copytree(p.root / "migrations" / "sql", other.root / "migrations" / "sql")

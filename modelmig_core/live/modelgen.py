@@ -955,10 +955,14 @@ def unsaid(models: list[type[Model]], live: State, target: Target, declared: str
     return out
 
 
-def view_models(live: State, target: Target, source: str, taken: set[str], tables: list[str]) -> list[ViewSource]:
+def view_models(
+    live: State, target: Target, source: str, taken: set[str], tables: list[str], modeled: set[str] | None = None
+) -> list[ViewSource]:
     """The live views as view models: each SELECT written in the chain's
     ``sql_dialect`` (a view with no faithful form there stays an unmanaged object);
-    with ``--table``, the views that read a chosen table."""
+    with ``--table``, the views that read a chosen table. A view that reads a
+    table no written model holds (``modeled``) stays an unmanaged object too: its
+    migration would create it before, or without, what it reads."""
     from ..model.compile import compile_view
     from ..schema.transpile import NotFaithful, transpile
     from ..schema.views import tables_read
@@ -984,7 +988,16 @@ def view_models(live: State, target: Target, source: str, taken: set[str], table
             continue
         used.add(cls)
         out.append(made)
-    return out
+    if modeled is None:
+        return out
+    reads = {v.name: tables_read(live.views[v.name].select, dialect) for v in out}
+    kept = list(out)
+    while True:  # a view that reads a view left out is left out too
+        names = {v.name for v in kept}
+        now = [v for v in kept if reads[v.name] <= modeled | names]
+        if len(now) == len(kept):
+            return now
+        kept = now
 
 
 def in_declared_dialect(state: State, source: str, target: str, notes: list[str]) -> State:
@@ -1049,7 +1062,14 @@ def write_models(
     g.left_out += [line for table, line in seen if table in state.tables]
     # with --table: the objects that depend on a chosen table
     g.objects = [o for o in objects if not tables or set(o.tables) & set(state.tables)]
-    g.views = view_models(live, target, config.sql_dialect_of(target.chain), {m.cls for m in g.models}, tables)
+    g.views = view_models(
+        live,
+        target,
+        config.sql_dialect_of(target.chain),
+        {m.cls for m in g.models},
+        tables,
+        {m.table.name for m in g.models},
+    )
     written = {(v.name, "materialized view" if v.materialized else "view") for v in g.views}
     g.objects = [o for o in g.objects if (o.name, o.kind) not in written]
     if not g.models:

@@ -265,7 +265,7 @@ def column_attributes(loc: str, state_type: str, opts: dict[str, Any], default_n
     if on_update is not None:
         if not isinstance(on_update, bool):
             raise ModelError(f"{loc}: option 'on_update_now' must be True or False")
-        if on_update and state_type != "timestamp":
+        if on_update and state_type not in ("timestamp", "utcTimestamp"):
             raise ModelError(f"{loc}: on_update_now only applies to timestamp columns")
         if on_update:
             out["on_update_now"] = True
@@ -513,10 +513,16 @@ def check_view_columns(
     naming the view model, before any migration is written. (sqlglot's
     ``qualify`` costs milliseconds a view: only what a migration creates is read.)"""
     from ..schema.diff.views import view_order
-    from ..schema.views import unresolved_column
+    from ..schema.views import tables_read, unresolved_column
 
     schema = {t.name: {c.name: "int" for c in t.columns} for t in tables.values()}
     for name in view_order({n: v for n, v in views.items() if n in only}):
+        missing = sorted(tables_read(views[name].select) - set(schema) - set(views))
+        if missing:
+            raise ModelError(
+                f"{where(models[name], 'select')}: view {name} reads {', '.join(missing)}, which no model declares "
+                "(a view is created after the tables it reads: declare them as models)"
+            )
         problem, columns = unresolved_column(views[name].select, schema)
         if problem is not None:
             raise ModelError(

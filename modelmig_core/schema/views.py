@@ -146,8 +146,16 @@ def expression_columns(expression: str) -> set[str]:
 def tables_read(select: str, dialect: str = "") -> frozenset[str]:
     """The tables (and views) a SELECT reads, by name: its CTEs' own names left
     out; empty when sqlglot cannot parse it. Parsed once per text (the diff asks
-    about each view several times)."""
-    return _tables_read(select, dialect)
+    about each view several times). Without a dialect (the diff does not know the
+    chain's ``sql_dialect``): standard SQL, else the first of the SQL drivers'
+    dialects that reads it (backquoted names are MySQL's)."""
+    if dialect:
+        return _tables_read(select, dialect)
+    for each in ("", "mysql", "postgres", "sqlite"):
+        found = _tables_read(select, each)
+        if found:
+            return found
+    return frozenset()
 
 
 @lru_cache(maxsize=4096)
