@@ -34,6 +34,7 @@ chinook are marked ``samples`` (``nox -s samples``, or ``pytest -m samples``).
 from __future__ import annotations
 
 import ast
+import os
 import re
 import shutil
 import sqlite3
@@ -615,6 +616,9 @@ def test_adopting_a_public_schema_loses_nothing_silently(
         print(f"| {case.id} | unmanaged named by make:models: {kinds or 'none'} |")
         for d in result.dumped:
             print(f"| {case.id} | dump: {d.line()} |")
+        if os.environ.get("MODELMIG_SAMPLES_DETAIL"):
+            for d in result.differences:
+                print(f"| {case.id} | differs: {d.line()} |")
     assert result.table["tables"][1] > 0  # the fixture was loaded and read
     unnamed = {kind: total - kept for kind, (kept, total) in result.unmanaged.items() if kept != total}
     assert unnamed == {}, f"{case.id}: objects outside the models that make:models does not name: {unnamed}"
