@@ -548,3 +548,60 @@ def test_enum_names_are_faithful_where_enums_are_per_column(make_project: Any, s
     p.ok("migrate:run")
     code, out = drift(p)
     assert code == 0 and "drift: none" in out, out
+
+
+def test_a_deferrable_key_in_sqlites_column_form_is_kept(make_project: Any, tmp_path: Any) -> None:
+    """``author_id INTEGER REFERENCES authors (id) DEFERRABLE INITIALLY DEFERRED``
+    (the column form, which modelmig itself never writes) read back as a plain key
+    before: make:models lost the deferral and drift said nothing."""
+    import sqlite3
+
+    p = make_project({"main": {"url": "sqlite:///app.sqlite3"}})
+    with sqlite3.connect(p.root / "app.sqlite3") as db:
+        db.executescript(
+            "CREATE TABLE authors (id INTEGER PRIMARY KEY);"
+            "CREATE TABLE books (id INTEGER PRIMARY KEY,"
+            " author_id INTEGER REFERENCES authors (id) DEFERRABLE INITIALLY DEFERRED,"
+            " editor_id INTEGER REFERENCES authors (id));"
+        )
+    p.ok("make:models")
+    source = " ".join((p.root / "models.py").read_text().split())
+    assert 'name="fk_books_author_id_authors", deferrable=True, initially="deferred",' in source
+    assert 'foreign_key( "editor_id", "authors", "id", name="fk_books_editor_id_authors" )' in source
+    p.ok("make:migration")
+    p.ok("migrate:baseline")
+    assert "drift: none" in p.ok("migrate:status", "--drift").output
+
+
+def test_on_update_now_is_at_the_columns_own_precision(make_project: Any, mysql_db: Any) -> None:
+    """``ON UPDATE CURRENT_TIMESTAMP`` at the column's precision: a DATETIME(3) got
+    ``ON UPDATE CURRENT_TIMESTAMP(6)``, which MariaDB quietly narrows and MySQL 8
+    refuses (``Invalid ON UPDATE clause``)."""
+    p = make_project({"main": {"url": mysql_db.url}})
+    p.models(
+        """
+        class Tick(Model):
+            table = "ticks"
+            schema = {
+                "id": column("increments"),
+                "at3": column("timestamp", 3, on_update_now=True),
+                "at0": column("timestamp", 0, on_update_now=True),
+                "at6": column("timestamp", on_update_now=True),
+            }
+        """
+    )
+    p.ok("make:migration")
+    sql = " ".join(p.ok("migrate:run", "--pretend").output.split())
+    assert "at3 DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)" in sql
+    assert "at0 DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP," in sql
+    assert "at6 DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6)" in sql
+    p.ok("migrate:run")
+    extra = {
+        r[0]: r[1]
+        for r in mysql_db.rows(
+            "SELECT column_name, extra FROM information_schema.columns "
+            "WHERE table_schema = DATABASE() AND table_name = 'ticks'"
+        )
+    }
+    assert extra["at3"].lower().endswith("on update current_timestamp(3)")
+    assert "drift: none" in p.ok("migrate:status", "--drift").output

@@ -47,8 +47,9 @@ def explicit_null_compiler(base: type) -> type:
                 rest = spec[len(head) :]
                 if spec.startswith(head) and not rest.startswith(" NULL"):
                     spec = head + " NULL" + rest
-            if column.info.get("on_update_now"):  # asked for explicitly, never implicit
-                spec += " ON UPDATE CURRENT_TIMESTAMP(6)"
+            digits = column.info.get("on_update_now")
+            if digits is not None:  # asked for explicitly, never implicit; at the column's own precision
+                spec += f" ON UPDATE CURRENT_TIMESTAMP({int(digits)})" if digits else " ON UPDATE CURRENT_TIMESTAMP"
             return spec
 
         def visit_primary_key_constraint(self, constraint: Any, **kw: Any) -> str:
@@ -208,7 +209,7 @@ class MysqlRenderer(Renderer):
                 )
         column = super().sa_column(col)
         if col.on_update_now:
-            column.info["on_update_now"] = True
+            column.info["on_update_now"] = fraction(col)  # MySQL refuses ON UPDATE at another precision
         return column
 
     def now_default(self, col: Column) -> str:

@@ -198,7 +198,9 @@ class SqliteReflection(Reflection):
                     info.pop("computed", None)
             checks, fks, uniques = [], {}, {}
             deferral: dict[tuple[Any, ...], dict[str, Any]] = {}
-            for kind in tree.find_all(exp.CheckColumnConstraint, exp.ForeignKey, exp.UniqueColumnConstraint):
+            for kind in tree.find_all(
+                exp.CheckColumnConstraint, exp.ForeignKey, exp.Reference, exp.UniqueColumnConstraint
+            ):
                 parent = kind.parent
                 named = isinstance(parent, (exp.Constraint, exp.ColumnConstraint))
                 name = parent.this.name if named and isinstance(parent.this, exp.Identifier) else None
@@ -213,6 +215,19 @@ class SqliteReflection(Reflection):
                         if name is not None:
                             fks[key] = name
                         deferral[key] = fk_deferral(ref.args.get("options") or ())
+                elif isinstance(kind, exp.Reference):  # the column form: author_id INTEGER REFERENCES authors (id)
+                    target = kind.this
+                    column = kind.find_ancestor(exp.ColumnDef)
+                    if (
+                        isinstance(kind.parent, exp.ColumnConstraint)
+                        and column is not None
+                        and isinstance(target, exp.Schema)
+                        and isinstance(target.this, exp.Table)
+                    ):
+                        key = ((column.name,), target.this.name, tuple(e.name for e in target.expressions))
+                        if name is not None:
+                            fks[key] = name
+                        deferral[key] = fk_deferral(kind.args.get("options") or ())
                 elif isinstance(kind, exp.UniqueColumnConstraint) and name is not None:
                     if isinstance(kind.this, exp.Schema):
                         uniques[tuple(e.name for e in kind.this.expressions)] = name
