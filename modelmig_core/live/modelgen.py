@@ -241,7 +241,9 @@ class ModelSource:
         return {c.fn for c in calls}.union(*(c.nested() for c in calls))
 
     def shape(self) -> tuple[Any, ...]:
-        database = [(k, list(calls)) for k, calls in self.database]
+        database: list[tuple[str, Any]] = [(k, list(calls)) for k, calls in self.database]
+        if self.table.primary_name is not None:
+            database.append(("primary_key_name", self.table.primary_name))
         return (self.cls, self.table.name, list(self.schema), database, self.table.comment, dict(self.table.options))
 
     def lines(self) -> list[str]:
@@ -254,12 +256,14 @@ class ModelSource:
         out.append("    schema = {")
         out += [f"        {literal(key)}: {call.source()}," for key, call in self.schema]
         out.append("    }")
-        if self.database:
+        if self.database or self.table.primary_name is not None:
             out.append("    database = {")
             for key, calls in self.database:
                 out.append(f"        {literal(key)}: [")
                 out += [f"            {literal(c)}," for c in calls]  # a call, or a primary key's column
                 out.append("        ],")
+            if self.table.primary_name is not None:
+                out.append(f'        "primary_key_name": {literal(self.table.primary_name)},')
             out.append("    }")
         return out
 
@@ -275,8 +279,11 @@ class ModelSource:
             body["comment"] = self.table.comment
         if self.table.options:
             body["options"] = dict(self.table.options)
-        if self.database:
-            body["database"] = {key: [built(c) for c in calls] for key, calls in self.database}
+        if self.database or self.table.primary_name is not None:
+            database: dict[str, Any] = {key: [built(c) for c in calls] for key, calls in self.database}
+            if self.table.primary_name is not None:
+                database["primary_key_name"] = self.table.primary_name
+            body["database"] = database
         return type(self.cls, (Model,), body)
 
 
@@ -841,6 +848,9 @@ def _model(node: ast.ClassDef, plugin_fns: dict[str, str] | None = None) -> tupl
     schema = [(k, _call(v)) for k, v in _dict(found["schema"])]
     database = []
     for key, value in _dict(found["database"]) if "database" in found else []:
+        if key == "primary_key_name" and isinstance(value, ast.Constant) and isinstance(value.value, str):
+            database.append((key, value.value))
+            continue
         if not isinstance(value, ast.List):
             raise Unreadable(f"line {value.lineno}: database[{key!r}] is not a list")
         if key == "primary_key":  # the primary key's columns in key order: names, part(name, length=n)

@@ -315,6 +315,21 @@ def model_kinds() -> list[Kind]:
 
 #: the ``database`` key that orders a composite primary key: ``"primary_key": ["b", "a"]``
 PRIMARY_KEY = "primary_key"
+#: the ``database`` key that names the primary key constraint: ``"primary_key_name": "pk_users"``
+PRIMARY_KEY_NAME = "primary_key_name"
+
+
+def primary_key_name(model: type[Model], columns: tuple[Column, ...]) -> str | None:
+    """``database["primary_key_name"]``: the primary key constraint's own name."""
+    block = getattr(model, "database", {}) or {}
+    name = block.get(PRIMARY_KEY_NAME) if isinstance(block, dict) else None
+    if name is None:
+        return None
+    if not isinstance(name, str) or not name.strip() or not name.isprintable():
+        raise ModelError(f"{where(model)}: database['primary_key_name'] must be a name (printable text, not empty)")
+    if not any(c.primary for c in columns):
+        raise ModelError(f"{where(model)}: database['primary_key_name'] names a primary key the model does not have")
+    return name
 
 
 def primary_key_order(model: type[Model], columns: tuple[Column, ...]) -> tuple[Column, ...]:
@@ -373,7 +388,7 @@ def _database_block(model: type[Model], kinds: list[Kind]) -> dict[str, list[Any
     if not isinstance(block, dict):
         raise ModelError(f"{where(model)}: database must be a dict")
     keys = {k.syntax for k in kinds if k.syntax}
-    unknown = sorted(set(block) - keys - {PRIMARY_KEY}, key=str)
+    unknown = sorted(set(block) - keys - {PRIMARY_KEY, PRIMARY_KEY_NAME}, key=str)
     if unknown:
         raise ModelError(f"{where(model)}: unknown database key {unknown[0]!r} (known: {', '.join(sorted(keys))})")
     out: dict[str, list[Any]] = {}
@@ -449,7 +464,14 @@ def compile_table(model: type[Model], extra_types: Iterable[ColumnType | str] = 
     if comment is not None and not isinstance(comment, str):
         raise ModelError(f"{where(model)}: comment must be a string")
     options = table_options(model)
-    table = Table(name, columns, members={k: tuple(v) for k, v in members.items()}, comment=comment, options=options)
+    table = Table(
+        name,
+        columns,
+        members={k: tuple(v) for k, v in members.items()},
+        comment=comment,
+        options=options,
+        primary_name=primary_key_name(model, columns),
+    )
     check_actions_against_checks(model, table.foreign_keys, table.checks)
     return table
 

@@ -246,6 +246,9 @@ def compare_tables(table: str, a: Table, b: Table) -> list[Difference]:
     out: list[Difference] = []
     if a.comment != b.comment:
         out.append(Difference("changed", "table", table, _was("comment", repr(b.comment), repr(a.comment))))
+    if a.primary_name is not None and a.primary_name != b.primary_name:  # None: whatever the database named it
+        names = (repr(n) if n is not None else "the database's own" for n in (b.primary_name, a.primary_name))
+        out.append(Difference("changed", "table", table, _was("primary key name", *names)))
     for key in sorted({k for k, _ in a.options} | {k for k, _ in b.options}):
         if a.option(key) != b.option(key):
             out.append(Difference("changed", "table", table, _was(key, repr(b.option(key)), repr(a.option(key)))))

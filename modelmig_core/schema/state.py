@@ -203,6 +203,9 @@ class Table(Value):
     #: the table's physical options, (name, value) pairs in name order (MySQL's
     #: ``engine``, ``charset`` and ``collation``)
     options: tuple[tuple[str, str], ...]
+    #: the primary key constraint's own name (PostgreSQL's ``pk_categories``; None:
+    #: the database's own, ``<table>_pkey``)
+    primary_name: str | None
 
     def __init__(
         self,
@@ -215,6 +218,7 @@ class Table(Value):
         uniques: Iterable[Unique] | None = None,
         members: Members | Mapping[str, Any] = (),
         options: Iterable[Iterable[str]] | Mapping[str, str] = (),
+        primary_name: str | None = None,
         **kinds: Iterable[Any],
     ) -> None:
         given = dict(members.items() if isinstance(members, Mapping) else members)
@@ -228,6 +232,7 @@ class Table(Value):
         object.__setattr__(self, "comment", comment)
         pairs = options.items() if isinstance(options, Mapping) else options
         object.__setattr__(self, "options", tuple(sorted((str(k), str(v)) for k, v in pairs)))
+        object.__setattr__(self, "primary_name", primary_name)
 
     def member(self, kind: str) -> tuple[Any, ...]:
         """The values of kind ``kind`` (its registered name) this table holds."""
@@ -267,7 +272,8 @@ class Table(Value):
         out: list[tuple[str, Any, Any]] = [("name", self.name, MISSING), ("columns", self.columns, ())]
         out += [(k, self.member(k), ()) for k in ("indexes", "foreign_keys", "checks")]
         out += [("comment", self.comment, None), ("uniques", self.uniques, ())]
-        return out + [(k, v, ()) for k, v in self.extra_members] + [("options", self.options, ())]
+        out += [(k, v, ()) for k, v in self.extra_members] + [("options", self.options, ())]
+        return [*out, ("primary_name", self.primary_name, None)]
 
     def option(self, name: str) -> str | None:
         """The value of option ``name``, or None."""

@@ -545,6 +545,8 @@ class SqlDriver(Driver):
     on_update_now: ClassVar[bool] = False
     deferrable_keys: ClassVar[bool] = False
     table_comments: ClassVar[bool] = False
+    #: a primary key constraint of its own name (``database["primary_key_name"]``)
+    named_primary_keys: ClassVar[bool] = False
     identities: ClassVar[frozenset[str]] = frozenset()
     #: the table options (``Model.options``) the database has
     table_options: ClassVar[frozenset[str]] = frozenset()
@@ -556,6 +558,10 @@ class SqlDriver(Driver):
         for table in state.tables.values():
             if table.comment is not None and not self.table_comments:
                 out.append(Refusal(table.name, None, f"table comment: {lacks} table comments"))
+            if table.primary_name is not None and not self.named_primary_keys:
+                out.append(
+                    Refusal(table.name, None, f"primary key name {table.primary_name!r}: {lacks} named primary keys")
+                )
             for key, value in table.options:
                 if key not in self.table_options:
                     out.append(Refusal(table.name, None, f"table option {key}={value!r}: {lacks} table {key}"))

@@ -165,6 +165,7 @@ class Reflection:
                 comment=found.comments.get(name),
                 options=found.options.get(name, {}),
                 uniques=tuple(table_uniques),
+                primary_name=self.primary_name(name, found.primary_keys.get(name) or {}) if pk else None,
                 **{kind: tuple(by_table.get(name, ())) for kind, by_table in found.members.items()},
             )
         return State(out, self.views() if tables is None else {})
@@ -315,6 +316,12 @@ class Reflection:
 
     def primary_key(self, table: str, info: dict[str, Any]) -> tuple[str, ...]:
         return tuple(info.get("constrained_columns") or ())
+
+    def primary_name(self, table: str, info: dict[str, Any]) -> str | None:
+        """The primary key constraint's own name, None where it is the database's
+        own (dialect hook; the default: the name the Inspector reports, if any)."""
+        name = info.get("name")
+        return str(name) if name else None
 
     def columns(self, table: str, infos: list[dict[str, Any]], pk: tuple[str, ...], extra: Any) -> list[Column]:
         self.table_columns = {table: infos}  # the table's columns in order, for the primary key's order

@@ -453,10 +453,15 @@ class Renderer:
         items += [self.check_constraint(ck) for ck in table.checks]
         # an enum's check is named after the table, not a temp name
         items += [self.check_constraint(ck, own=True) for ck in self.enum_checks(table)]
-        if any(c.primary_position is not None or c.primary_length is not None for c in table.columns):
-            # PRIMARY KEY (b, a) over columns a, b; a prefix's length for the dialect's compiler (MySQL's)
+        if table.primary_name is not None or any(
+            c.primary_position is not None or c.primary_length is not None for c in table.columns
+        ):
+            # PRIMARY KEY (b, a) over columns a, b; a prefix's length for the dialect's compiler (MySQL's);
+            # CONSTRAINT pk_users PRIMARY KEY (...)
             lengths = {c.name: c.primary_length for c in table.columns if c.primary_length is not None}
-            items.append(sa.PrimaryKeyConstraint(*table.primary_key, info={"lengths": lengths}))
+            items.append(
+                sa.PrimaryKeyConstraint(*table.primary_key, name=table.primary_name, info={"lengths": lengths})
+            )
         return sa.Table(name or table.name, md, *items, comment=table.comment, **self.table_options)
 
     def sa_index(self, table: sa.Table, ix: Index) -> sa.Index:

@@ -181,6 +181,10 @@ class MysqlReflection(Reflection):
     engine_url = "mysql+pymysql://"
     sqlglot_dialect = "mysql"
 
+    def primary_name(self, table: str, info: dict[str, Any]) -> str | None:
+        """Every primary key is named PRIMARY here: no name of its own."""
+        return None
+
     def read(self, tables: Any = None) -> Any:
         """The Inspector's catalogue, but foreign keys from information_schema:
         SQLAlchemy finds them in SHOW CREATE TABLE with regular expressions, which

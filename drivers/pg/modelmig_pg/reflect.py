@@ -254,16 +254,11 @@ class PgReflection(Reflection):
             out.append(Unmanaged("rule", str(name), (str(table),)))
         return out
 
-    def primary_key(self, table: str, info: dict[str, Any]) -> tuple[str, ...]:
-        """A primary key of another name than PostgreSQL's own (``<table>_pkey``, what
-        a new table gets): the models cannot say the name, it is named."""
+    def primary_name(self, table: str, info: dict[str, Any]) -> str | None:
+        """A primary key of another name than PostgreSQL's own (``<table>_pkey``,
+        what a new table gets) is kept by that name."""
         name = info.get("name")
-        own = default_pkey_name(table)
-        if name and info.get("constrained_columns") and name != own:
-            self.unsaid.append(
-                (table, f"{table}: primary key named {name}; the models cannot say its name (a new table's is {own})")
-            )
-        return super().primary_key(table, info)
+        return str(name) if name and name != default_pkey_name(table) else None
 
     def column_notes(self, table: str, info: dict[str, Any]) -> list[str]:
         """A nextval default from a sequence the column does not own, or a serial

@@ -289,6 +289,7 @@ class SqliteDriver(SqlDriver):
     #: deferrable keys; no character sets, comments or ON UPDATE
     column_collations = True
     deferrable_keys = True
+    named_primary_keys = True
     #: index names (unique ones too) are per database; constraint names inside a
     #: CREATE TABLE are only labels
     name_scopes = {"indexes": "indexes", "uniques": "indexes", "foreign_keys": "table", "checks": "table"}

@@ -58,8 +58,24 @@ def table_options_changed(a: Table | None, b: Table | None, ctx: DiffContext) ->
     return [Node(const(SetTableOptions(b.name, a.options, b.options)))]
 
 
+def table_primary_renamed(a: Table | None, b: Table | None, ctx: DiffContext) -> list[Node]:
+    """A kept table whose primary key constraint's name changed: refused (no
+    operation renames it on every database)."""
+    assert a is not None and b is not None
+    if a.primary_name == b.primary_name or not a.primary_key or not b.primary_key:
+        return []
+    from ...errors import ModelError
+
+    raise ModelError(
+        f"{ctx.origin(b.name)}: database['primary_key_name'] of the existing table {b.name!r} changes "
+        f"({a.primary_name!r} to {b.primary_name!r}), which no operation does on every database: keep the name "
+        "it has, or rename the constraint with RunSQL in a migration of its own (make:migration --empty)"
+    )
+
+
 #: the comparators of whole tables
 COMPARATORS = (
+    Comparator("tables", "columns", table_primary_renamed),
     Comparator("tables", "columns", table_commented),
     Comparator("tables", "columns", table_options_changed),
     Comparator("tables", "create_tables", table_created),
