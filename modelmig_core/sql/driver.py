@@ -548,6 +548,8 @@ class SqlDriver(Driver):
     identities: ClassVar[frozenset[str]] = frozenset()
     #: the table options (``Model.options``) the database has
     table_options: ClassVar[frozenset[str]] = frozenset()
+    #: declarative partitioning (``Model.partition_by``, ``Model.partitions``)
+    partitioning: ClassVar[bool] = False
 
     def attribute_refusals(self, state: Any) -> list[Refusal]:
         """The column and table attributes of ``state`` this database does not hold."""
@@ -556,6 +558,10 @@ class SqlDriver(Driver):
         for table in state.tables.values():
             if table.comment is not None and not self.table_comments:
                 out.append(Refusal(table.name, None, f"table comment: {lacks} table comments"))
+            if table.partition_by is not None and not self.partitioning:
+                out.append(
+                    Refusal(table.name, None, f"partition_by {table.partition_by[0]}: {lacks} declarative partitioning")
+                )
             for key, value in table.options:
                 if key not in self.table_options:
                     out.append(Refusal(table.name, None, f"table option {key}={value!r}: {lacks} table {key}"))

@@ -391,6 +391,7 @@ class PgDriver(SqlDriver):
     column_collations = True
     deferrable_keys = True
     table_comments = True
+    partitioning = True
     identities = frozenset({"always", "serial"})
 
     def refusals(self, state: Any, server: str | None, steps: Sequence[Step] = ()) -> list[Refusal]:

@@ -21,8 +21,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from modelmig_core.api import Reflection, Unmanaged
-from modelmig_core.api_sql import function_called
+from modelmig_core.api import Partition, Reflection, Unmanaged
+from modelmig_core.api_sql import Partitioning, canonical_bound, canonical_key, function_called
 
 #: what is no object of the schema's own: an extension's members (``deptype 'e'``)
 NOT_OF_EXTENSION = (
@@ -56,6 +56,11 @@ UNMANAGED_QUERIES = {
         "JOIN pg_inherits AS i ON i.inhrelid = c.oid JOIN pg_class AS p ON p.oid = i.inhparent "
         "JOIN pg_namespace AS n ON n.oid = c.relnamespace "
         "WHERE c.relispartition AND c.relkind IN ('r', 'p') AND n.nspname = current_schema()"
+    ),
+    "partitioned": (
+        "SELECT c.relname, pg_get_partkeydef(c.oid), c.relispartition FROM pg_partitioned_table AS t "
+        "JOIN pg_class AS c ON c.oid = t.partrelid JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = current_schema()"
     ),
     "routines": (
         "SELECT p.proname, p.prokind, pg_get_function_identity_arguments(p.oid) FROM pg_proc AS p "
@@ -186,6 +191,48 @@ class PgReflection(Reflection):
                 return exp.In(this=node.this, expressions=list(values.expressions))
         return node
 
+    def partition_facts(self, connection: sa.Connection, note: bool = False) -> tuple[Partitioning, list[Unmanaged]]:
+        """The partitioned tables the models can say (a key of plain columns, a table
+        that is no partition itself) with their partitions (each a plain table with a
+        bound of literals), and the partitions they cannot say, named as before (a
+        partition of its own partitions, one of a table keyed by an expression)."""
+
+        def rows(key: str) -> list[Any]:
+            return list(connection.exec_driver_sql(UNMANAGED_QUERIES[key]).all())
+
+        keys: dict[str, tuple[str, tuple[str, ...]]] = {}
+        subpartitioned = set()
+        for name, keydef, is_partition in rows("partitioned"):
+            key = canonical_key(str(keydef))
+            if is_partition:
+                subpartitioned.add(str(name))
+            elif key is None:
+                if note:
+                    self.unsaid.append(
+                        (str(name), f"{name}: partitioned by {keydef}; the models say plain columns only")
+                    )
+            else:
+                keys[str(name)] = key
+        found: dict[str, list[Partition]] = {}
+        outside = []
+        for name, parent, bound in rows("partitions"):
+            text = None
+            if str(parent) in keys and str(name) not in subpartitioned:
+                try:
+                    text = canonical_bound(str(bound))
+                except ValueError:
+                    text = None
+            if text is None:
+                detail = f"partition of {parent} {bound}; the models cannot say it"
+                outside.append(Unmanaged("partition", str(name), (str(parent),), detail))
+            else:
+                found.setdefault(str(parent), []).append(Partition(str(name), text))
+        parts = Partitioning(keys, {k: tuple(v) for k, v in found.items()})
+        return parts, outside
+
+    def read_partitions(self, connection: sa.Connection) -> Partitioning:
+        return self.partition_facts(connection, note=True)[0]
+
     def unmanaged_objects(self, connection: sa.Connection) -> list[Unmanaged]:
         """Views, materialized views, standalone sequences (owned by no column),
         foreign tables, partitions, functions and procedures, triggers, domains,
@@ -211,9 +258,7 @@ class PgReflection(Reflection):
             if indexed.get(str(name)):
                 detail = f"with index {', '.join(indexed[str(name)])}"
             out.append(Unmanaged(kind, str(name), tuple(reads.get(str(name), ())), detail))
-        for name, parent, bound in rows("partitions"):
-            detail = f"partition of {parent} {bound}; the models make it a table of its own"
-            out.append(Unmanaged("partition", str(name), (str(parent),), detail))
+        out += self.partition_facts(connection)[1]
         for name, prokind, args in rows("routines"):
             out.append(Unmanaged(PROKINDS.get(str(prokind), "function"), f"{name}({args})"))
         for name, table, function in rows("triggers"):
