@@ -57,6 +57,17 @@ UNMANAGED_QUERIES = {
         "JOIN pg_namespace AS n ON n.oid = c.relnamespace "
         "WHERE c.relispartition AND c.relkind IN ('r', 'p') AND n.nspname = current_schema()"
     ),
+    "partition_indexes": (
+        "SELECT i.relname, c.relname FROM pg_index AS x JOIN pg_class AS i ON i.oid = x.indexrelid "
+        "JOIN pg_class AS c ON c.oid = x.indrelid JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+        "WHERE c.relispartition AND NOT i.relispartition AND n.nspname = current_schema() "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint AS k WHERE k.conindid = i.oid AND k.conrelid = c.oid) ORDER BY 1"
+    ),
+    "partition_constraints": (
+        "SELECT k.conname, c.relname, k.contype FROM pg_constraint AS k JOIN pg_class AS c ON c.oid = k.conrelid "
+        "JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.relispartition AND k.conparentid = 0 "
+        "AND k.conislocal AND k.contype IN ('f', 'c', 'u', 'p', 'x') AND n.nspname = current_schema() ORDER BY 1"
+    ),
     "partitioned": (
         "SELECT c.relname, pg_get_partkeydef(c.oid), c.relispartition FROM pg_partitioned_table AS t "
         "JOIN pg_class AS c ON c.oid = t.partrelid JOIN pg_namespace AS n ON n.oid = c.relnamespace "
@@ -94,6 +105,16 @@ OWNED_SEQUENCES = (
     "JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum = d.refobjsubid "
     "WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a' "
     "AND n.nspname = current_schema()"
+)
+#: the primary keys whose columns are in another order than the table's, per table
+#: (the state says a key's columns in table order)
+PK_ORDERS = (
+    "SELECT c.relname, array_agg(a.attname::text ORDER BY k.ord) FROM pg_constraint AS p "
+    "JOIN pg_class AS c ON c.oid = p.conrelid JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+    "CROSS JOIN LATERAL unnest(p.conkey) WITH ORDINALITY AS k(attnum, ord) "
+    "JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum = k.attnum "
+    "WHERE p.contype = 'p' AND n.nspname = current_schema() "
+    "AND p.conkey <> (SELECT array_agg(x ORDER BY x) FROM unnest(p.conkey) AS x) GROUP BY c.relname"
 )
 #: the longest name PostgreSQL keeps (NAMEDATALEN - 1 bytes)
 MAX_NAME = 63
@@ -228,10 +249,33 @@ class PgReflection(Reflection):
             else:
                 found.setdefault(str(parent), []).append(Partition(str(name), text))
         parts = Partitioning(keys, {k: tuple(v) for k, v in found.items()})
+        kept = parts.children
+        held = "the models hold the partitioned table's keys and indexes, not a partition's own"
+        for name, table in rows("partition_indexes"):
+            if str(table) in kept:
+                outside.append(Unmanaged("index", str(name), (str(table),), f"on partition {table}; {held}"))
+        for name, table, contype in rows("partition_constraints"):
+            if str(table) in kept:
+                kind = "foreign key" if contype == "f" else "constraint"
+                outside.append(Unmanaged(kind, str(name), (str(table),), f"of partition {table}; {held}"))
         return parts, outside
 
     def read_partitions(self, connection: sa.Connection) -> Partitioning:
         return self.partition_facts(connection, note=True)[0]
+
+    def state(self, tables: Any = None) -> Any:
+        """The core's walk; what the models cannot say of a partitioned table's
+        columns (a default left out...) is said of each partition too, whose
+        columns are its table's."""
+        out = super().state(tables)
+        for name, table in out.tables.items():
+            if not table.partitions:
+                continue
+            said = [line for t, line in self.unsaid if t == name and line.startswith((f"{name}.", f"{name}:"))]
+            for p in table.partitions:
+                rest = [line[len(name) :] for line in said]
+                self.unsaid += [(name, f"{p.name}{r} (partition of {name})") for r in rest]
+        return out
 
     def unmanaged_objects(self, connection: sa.Connection) -> list[Unmanaged]:
         """Views, materialized views, standalone sequences (owned by no column),
@@ -277,6 +321,15 @@ class PgReflection(Reflection):
         a new table gets): the models cannot say the name, it is named."""
         name = info.get("name")
         own = default_pkey_name(table)
+        order = getattr(self, "_pk_orders", {}).get(table)
+        if order:
+            self.unsaid.append(
+                (
+                    table,
+                    f"{table}: primary key ({', '.join(order)}) in another order than its columns; the models "
+                    "say a key's columns in table order",
+                )
+            )
         if name and info.get("constrained_columns") and name != own:
             self.unsaid.append(
                 (table, f"{table}: primary key named {name}; the models cannot say its name (a new table's is {own})")
@@ -302,6 +355,7 @@ class PgReflection(Reflection):
     def read_extra(self, connection: sa.Connection, tables: Any) -> Any:
         """The sequences columns own (serial columns), in one query."""
         self._owned = {(str(t), str(c)): str(q) for t, c, q in connection.exec_driver_sql(OWNED_SEQUENCES).all()}
+        self._pk_orders = {str(t): [str(c) for c in cols] for t, cols in connection.exec_driver_sql(PK_ORDERS).all()}
         return None
 
     def attributes(
