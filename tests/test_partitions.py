@@ -14,10 +14,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from modelmig_core.history.replay import replay
 from modelmig_core.registry import Registry
-from modelmig_core.schema.partitions import BoundError, canonical_bound
+from modelmig_core.schema.partitions import BoundError, _date_text, canonical_bound
 from modelmig_core.schema.state import Partition, State
 from tests.support.servers import ServerDb
 
@@ -279,3 +281,80 @@ def test_bounds_read_into_one_canonical_text(text: str, canonical: str) -> None:
 def test_a_bound_of_two_statements_is_refused() -> None:
     with pytest.raises(BoundError):
         canonical_bound("IN (1); SELECT 1")
+
+
+def test_a_partition_named_as_a_table_is_refused(make_project: Any) -> None:
+    models = """
+    class Tag(Model):
+        table = "tags"
+        schema = {"id": column("increments")}
+
+    class Event(Model):
+        table = "events"
+        partition_by = ("list", ["kind"])
+        partitions = {"tags": "IN ('a')"}
+        schema = {"id": column("integer"), "kind": column("string", 10)}
+    """
+    (line,) = refused(make_project, "postgresql://u@h/db", models)
+    assert "model Event, field 'partitions'" in line and "partition 'tags' has the name of table 'tags'" in line
+
+
+ADOPTED = [
+    "CREATE TABLE payment (payment_id integer NOT NULL, amount numeric(5,2) NOT NULL, "
+    "payment_date timestamp with time zone NOT NULL, PRIMARY KEY (payment_date, payment_id)) "
+    "PARTITION BY RANGE (payment_date)",
+    "CREATE TABLE payment_p2022_01 PARTITION OF payment FOR VALUES FROM ('2022-01-01 00:00:00+00') "
+    "TO ('2022-02-01 00:00:00+00')",
+    "CREATE TABLE payment_p2022_02 PARTITION OF payment FOR VALUES FROM ('2022-02-01 00:00:00+00') "
+    "TO ('2022-03-01 00:00:00+00')",
+    "CREATE INDEX idx_own ON payment_p2022_01 (amount)",
+    "CREATE TABLE logs (id integer NOT NULL, msg text NOT NULL) PARTITION BY LIST (lower(msg))",
+    "CREATE TABLE logs_a PARTITION OF logs FOR VALUES IN ('a')",
+]
+
+
+def test_a_partitioned_database_is_adopted_baselined_with_drift_zero(make_project: Any, pg_db: ServerDb) -> None:
+    """Partitions the server made (bounds it writes as '2022-01-01 00:00:00+00') are
+    written back by make:models, baseline accepts them and drift is zero; a key of an
+    expression and a partition's own index are named, not lost."""
+    for statement in ADOPTED:
+        pg_db.execute(statement)
+    p = make_project({"main": {"url": pg_db.url}})
+    made = p.ok("make:models")
+    source = (p.root / "models.py").read_text()
+    flat = "".join(source.split())
+    assert "".join("\"payment_p2022_01\": \"FROM ('2022-01-01') TO ('2022-02-01')\",".split()) in flat, source
+    assert "partition logs_a" in source and "index idx_own" in source, source
+    assert "partitioned by LIST (lower(msg))" in made.output + source, made.output + source
+    p.ok("make:migration")
+    p.ok("migrate:baseline")
+    code, out = drift(p)
+    assert code == 0 and "drift: none" in out, out
+    live = live_state(pg_db)
+    assert "payment_p2022_01" not in live.tables and "logs_a" in live.tables  # kept, or named as before
+    assert [x.name for x in live.tables["payment"].partitions] == ["payment_p2022_01", "payment_p2022_02"]
+
+
+def _quoted(value: str | int) -> str:
+    return str(value) if isinstance(value, int) else "'" + value.replace("'", "''") + "'"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.text(), st.integers(-(10**12), 10**12)), min_size=1, max_size=5))
+def test_any_list_of_literals_reads_back_to_its_own_values(values: list[str | int]) -> None:
+    """Any text (quotes, semicolons, comment marks, newlines) or number in a LIST
+    bound stays one literal of the same value: the canonical text reads back to the
+    same values, and is its own canonical text."""
+    import sqlglot
+    from sqlglot import exp
+
+    values = [v for v in values if not isinstance(v, str) or ("\x00" not in v and _date_text(v) == v)]
+    if not values:
+        return
+    bound = canonical_bound("IN (" + ", ".join(_quoted(v) for v in values) + ")")
+    assert canonical_bound(bound) == bound
+    parsed = sqlglot.parse_one(f"CREATE TABLE _p PARTITION OF _t FOR VALUES {bound}", read="postgres")
+    spec = parsed.find(exp.PartitionBoundSpec)
+    assert spec is not None
+    back = [-int(n.this.this) if isinstance(n, exp.Neg) else n.this if n.is_string else int(n.this) for n in spec.this]
+    assert back == values

@@ -676,7 +676,20 @@ def compile_sql_models(models: list[type[Model]], extra_types: Iterable[ColumnTy
     check_references(state, by_table)
     check_names_unique(state, by_table)
     check_shared_enums(state, by_table)
+    check_partition_names(state, by_table)
     return state
+
+
+def check_partition_names(state: State, models: dict[str, Any]) -> None:
+    """A partition is a table of the schema: its name is no other table's, view's
+    or partition's."""
+    seen = {name: f"table {name!r}" for name in state.tables} | {name: f"view {name!r}" for name in state.views}
+    for table in state.tables.values():
+        for p in table.partitions:
+            if p.name in seen:
+                loc = _where_table(models, table.name, "partitions")
+                raise ModelError(f"{loc}: partition {p.name!r} has the name of {seen[p.name]}")
+            seen[p.name] = f"a partition of {table.name}"
 
 
 # ---------------------------------------------------------------- pivot tables from belongsToMany
