@@ -358,3 +358,39 @@ def test_any_list_of_literals_reads_back_to_its_own_values(values: list[str | in
     assert spec is not None
     back = [-int(n.this.this) if isinstance(n, exp.Neg) else n.this if n.is_string else int(n.this) for n in spec.this]
     assert back == values
+
+
+def test_a_renamed_key_column_keeps_the_partitions_and_a_dropped_partition_counts_its_own_rows(
+    make_project: Any, pg_db: ServerDb
+) -> None:
+    """RenameColumn carries the partition key (PostgreSQL renames a key column);
+    DropPartition names the partition's rows as what it drops, not its table's."""
+    models = """
+    class Event(Model):
+        table = "events"
+        partition_by = ("list", ["kind"])
+        partitions = {"events_a": "IN ('a')", "events_b": "IN ('b')"}
+        schema = {"id": column("integer"), "kind": column("string", 10)}
+    """
+    p = make_project({"main": {"url": pg_db.url}})
+    p.models(models)
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    pg_db.execute("INSERT INTO events VALUES (1, 'a'), (2, 'b'), (3, 'b')")
+    renamed = models.replace('"kind": column("string", 10)', '"sort": column("string", 10, renamed_from="kind")')
+    p.models(renamed.replace('["kind"]', '["sort"]'))
+    p.ok("make:migration")
+    assert "op.RenameColumn(" in p.migration_files()[1].read_text()
+    p.ok("migrate:run")
+    assert live_state(pg_db).tables["events"].partition_by == ("list", ("sort",))
+    code, out = drift(p)
+    assert code == 0 and "drift: none" in out, out
+    p.models(renamed.replace('["kind"]', '["sort"]').replace(', "events_b": "IN (\'b\')"', ""))
+    made = p.ok("make:migration")
+    assert "drop partition events_b of events" in made.output, made.output
+    result = p.ok("migrate:run", "--force")
+    assert "drops data: table events_b (2 row(s))" in result.output, result.output
+    assert pg_db.rows("SELECT id FROM events ORDER BY id") == [(1,)]
+    p.ok("migrate:rollback", "--force")
+    p.ok("migrate:rollback", "--force")
+    assert live_state(pg_db).tables["events"].partition_by == ("list", ("kind",))

@@ -52,5 +52,9 @@ class DropPartition(Operation):
     def inverse(self) -> Operation:
         return AddPartition(self.table, self.partition)
 
+    def drops(self) -> list[tuple[str, None]]:
+        """The rows it drops are the partition's own (a table of its own name)."""
+        return [(self.partition.name, None)]
+
     def describe(self) -> str:
         return f"drop partition {self.partition.name} of {self.table}"
