@@ -141,6 +141,10 @@ def test_partitions_make_run_reflect_route_write_back_change_drift_and_roll_back
     db.execute("ALTER TABLE events DETACH PARTITION events_b")
     code, out = drift(p)
     assert code == 1 and "missing partition events.events_b" in out, out
+    db.execute("ALTER TABLE events ATTACH PARTITION events_b FOR VALUES IN ('b', 'c')")
+    code, out = drift(p)
+    assert code == 1 and "changed partition events.events_b: bound IN ('b', 'c') in the database, IN ('b')" in out, out
+    db.execute("ALTER TABLE events DETACH PARTITION events_b")
     db.execute("ALTER TABLE events ATTACH PARTITION events_b FOR VALUES IN ('b')")
     code, out = drift(p)
     assert code == 0, out

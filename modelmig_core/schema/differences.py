@@ -226,7 +226,7 @@ def _compare_partitions(table: str, a: Table, b: Table, out: list[Difference]) -
         elif name not in want:
             out.append(Difference("extra", "partition", f"{table}.{name}", have[name]))
         elif have[name] != want[name]:
-            out.append(Difference("changed", "partition", f"{table}.{name}", _was("bound", want[name], have[name])))
+            out.append(Difference("changed", "partition", f"{table}.{name}", _was("bound", have[name], want[name])))
 
 
 def compare_tables(table: str, a: Table, b: Table) -> list[Difference]:
