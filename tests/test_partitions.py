@@ -177,6 +177,7 @@ def refused(make_project: Any, url: str, models: str) -> list[str]:
         ("IN (1) ; DROP TABLE x", "is not one partition bound"),
         ("", "a bound is a non-empty string"),
         ("WITH (MODULUS 2, REMAINDER 0)", "is no range bound"),
+        ("FROM (1, 2) TO (3, 4)", "gives 2 and 2 value(s), the key has 1 column(s)"),
     ],
 )
 def test_hostile_bounds_are_one_error_line_naming_model_and_partition(

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import ModelError
-from ..schema.partitions import METHODS, BoundError, bound_method, canonical_bound
+from ..schema.partitions import METHODS, BoundError, bound_method, canonical_bound, range_widths
 from ..schema.state import Check, Column, ForeignKey, Index, Partition, State, Table, Unique, View
 from ..vocabulary.column_types import BUILTIN_TYPES, COLUMN_OPTIONS, INTEGER_RANGES, ColumnType, register, type_of
 from ..vocabulary.kinds import Kind, ModelProblem, plugin_kinds
@@ -429,6 +429,12 @@ def table_partitions(
         kind = bound_method(bound)
         if (kind is None and method == "hash") or (kind is not None and kind != method):
             raise ModelError(f"{where(model, 'partitions')}: partition {pname}: bound {bound} is no {method} bound")
+        widths = range_widths(bound)
+        if widths is not None and widths != (len(names), len(names)):
+            raise ModelError(
+                f"{where(model, 'partitions')}: partition {pname}: bound {bound} gives {widths[0]} and {widths[1]} "
+                f"value(s), the key has {len(names)} column(s)"
+            )
         out.append(Partition(pname, bound))
     return (str(method), tuple(names)), out
 

@@ -71,9 +71,8 @@ def _values(nodes: Any) -> str:
     return "(" + ", ".join(_literal(n) for n in (nodes or [])) + ")"
 
 
-def canonical_bound(text: str) -> str:
-    """``text`` (with or without ``FOR VALUES``) as one canonical bound; BoundError
-    for anything else (more than one statement, an expression, a subquery...)."""
+def _spec(text: str) -> Any:
+    """The parsed bound (sqlglot's ``PartitionBoundSpec``), or the word DEFAULT."""
     import sqlglot
     from sqlglot import exp
     from sqlglot.errors import SqlglotError
@@ -99,6 +98,15 @@ def canonical_bound(text: str) -> str:
         return DEFAULT
     if not isinstance(spec, exp.PartitionBoundSpec):
         raise BoundError("is not one partition bound")
+    return spec
+
+
+def canonical_bound(text: str) -> str:
+    """``text`` (with or without ``FOR VALUES``) as one canonical bound; BoundError
+    for anything else (more than one statement, an expression, a subquery...)."""
+    spec = _spec(text)
+    if spec == DEFAULT:
+        return DEFAULT
     if spec.args.get("from_expressions") is not None:
         return f"FROM {_values(spec.args['from_expressions'])} TO {_values(spec.args.get('to_expressions'))}"
     if spec.args.get("expression") is not None:
@@ -108,6 +116,15 @@ def canonical_bound(text: str) -> str:
         return f"WITH (MODULUS {modulus}, REMAINDER {remainder})"
     values = spec.this if isinstance(spec.this, list) else [spec.this]
     return f"IN {_values(values)}"
+
+
+def range_widths(bound: str) -> tuple[int, int] | None:
+    """How many values a RANGE bound gives FROM and TO (one per key column); None
+    for another bound."""
+    spec = _spec(bound)
+    if spec == DEFAULT or spec.args.get("from_expressions") is None:
+        return None
+    return len(spec.args["from_expressions"]), len(spec.args.get("to_expressions") or [])
 
 
 def bound_method(bound: str) -> str | None:

@@ -189,7 +189,7 @@ class Table(Value):
             method, columns_ = partition_by
             key = (str(method), tuple(str(c) for c in columns_))
         object.__setattr__(self, "partition_by", key)
-        object.__setattr__(self, "partitions", tuple(sorted(partitions, key=lambda p: p.name)))
+        object.__setattr__(self, "partitions", tuple(sorted(partitions, key=lambda p: p.name)) if partitions else ())
 
     def member(self, kind: str) -> tuple[Any, ...]:
         """The values of kind ``kind`` (its registered name) this table holds."""
