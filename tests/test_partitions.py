@@ -36,7 +36,18 @@ class Payment(Model):
         "id": column("bigInteger", primary=True),
         "paid_at": column("timestamp", use_tz=True, primary=True),
         "amount": column("decimal", (8, 2)),
+        "bucket_id": column("integer", nullable=True),
     }
+    database = {
+        "indexes": [index("amount")],
+        "foreign_keys": [foreign_key("bucket_id", "tags", "id")],
+        "unique": [unique(["paid_at", "amount"])],
+        "checks": [check("amount >= 0")],
+    }
+
+class Tag(Model):
+    table = "tags"
+    schema = {"id": column("increments")}
 
 class Event(Model):
     table = "events"
@@ -83,7 +94,7 @@ def test_partitions_make_run_reflect_route_write_back_change_drift_and_roll_back
     p.ok("migrate:run")
 
     live = live_state(db)
-    assert set(live.tables) == {"payments", "events", "buckets"}  # partitions are no tables of their own
+    assert set(live.tables) == {"payments", "events", "buckets", "tags"}  # partitions are no tables of their own
     payments = live.tables["payments"]
     assert payments.partition_by == ("range", ("paid_at",))
     assert payments.partitions == (
@@ -99,7 +110,7 @@ def test_partitions_make_run_reflect_route_write_back_change_drift_and_roll_back
 
     # rows route to their partitions
     db.execute(
-        "INSERT INTO payments VALUES (1, '2022-01-15', 1.5), (2, '2022-02-03', 2.5), (3, '2022-02-28', 3), "
+        "INSERT INTO payments (id, paid_at, amount) VALUES (1, '2022-01-15', 1.5), (2, '2022-02-03', 2.5), (3, '2022-02-28', 3), "
         "(4, '2023-06-01', 4)"
     )
     assert routed(db) == {"payments_2022_01": 1, "payments_2022_02": 2, "payments_rest": 1}
@@ -130,7 +141,7 @@ def test_partitions_make_run_reflect_route_write_back_change_drift_and_roll_back
     p.ok("migrate:run", "--force")
     assert db.rows("SELECT id, paid_at, amount FROM payments WHERE paid_at >= '2022-02-01' ORDER BY id") == before
     assert routed(db) == {"payments_2022_02": 2, "payments_rest": 1}
-    db.execute("INSERT INTO payments VALUES (5, '2022-03-10', 5)")
+    db.execute("INSERT INTO payments (id, paid_at, amount) VALUES (5, '2022-03-10', 5)")
     assert routed(db)["payments_2022_03"] == 1
     names = [t.name for t in live_state(db).tables["payments"].partitions]
     assert names == ["payments_2022_02", "payments_2022_03", "payments_rest"]
