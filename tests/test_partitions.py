@@ -256,12 +256,13 @@ def test_a_changed_partition_key_is_refused_at_make_time_naming_the_table(make_p
 
 def test_hostile_partition_names_reach_sql_quoted(make_project: Any, pg_db: ServerDb) -> None:
     name = 'p"; DROP TABLE t; --'
+    key = 'ki"nd) ; --'
     models = f"""
     class Thing(Model):
         table = "t"
-        partition_by = ("list", ["kind"])
+        partition_by = ("list", [{key!r}])
         partitions = {{{name!r}: "IN ('x'';--')", "rest": "DEFAULT"}}
-        schema = {{"id": column("integer"), "kind": column("string", 10)}}
+        schema = {{"id": column("integer"), {key!r}: column("string", 10)}}
     """
     p = make_project({"main": {"url": pg_db.url}})
     p.models(models)
@@ -271,7 +272,7 @@ def test_hostile_partition_names_reach_sql_quoted(make_project: Any, pg_db: Serv
     rows = pg_db.rows("SELECT tableoid::regclass::text, id FROM t ORDER BY id")
     assert [r[1] for r in rows] == [1, 2] and rows[1][0] == "rest"
     live = live_state(pg_db).tables["t"]
-    assert [x.name for x in live.partitions] == sorted(["rest", name])
+    assert [x.name for x in live.partitions] == sorted(["rest", name]) and live.partition_by == ("list", (key,))
     code, out = drift(p)
     assert code == 0, out
 

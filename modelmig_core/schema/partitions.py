@@ -136,24 +136,32 @@ def bound_method(bound: str) -> str | None:
 
 def canonical_key(text: str) -> tuple[str, tuple[str, ...]] | None:
     """A partition key as PostgreSQL writes it (``RANGE (payment_date)``,
-    ``pg_get_partkeydef``) as (method, columns); None where it is more than plain
-    columns (an expression, an operator class, a collation)."""
+    ``pg_get_partkeydef``), read by sqlglot as the key of a CREATE TABLE, as
+    (method, columns); None where it is more than plain columns (an expression, an
+    operator class, a collation)."""
     import sqlglot
     from sqlglot import exp
     from sqlglot.errors import SqlglotError
 
-    method, _, rest = text.strip().partition(" ")
-    if method.lower() not in METHODS:
-        return None
     try:
-        parsed = sqlglot.parse_one(f"SELECT {rest.strip()[1:-1]}", read="postgres")
+        parsed = sqlglot.parse(f"CREATE TABLE _t (_x INT) PARTITION BY {text}", read="postgres")
     except SqlglotError:
         return None
-    if not (rest.strip().startswith("(") and rest.strip().endswith(")")) or not isinstance(parsed, exp.Select):
+    if len(parsed) != 1 or not isinstance(parsed[0], exp.Create):
+        return None
+    keys = list(parsed[0].find_all(exp.PartitionedByProperty))
+    if len(keys) != 1:
+        return None
+    key = keys[0].this
+    if isinstance(key, exp.List):
+        method = "list"
+    elif isinstance(key, exp.Anonymous) and str(key.this).lower() in METHODS:
+        method = str(key.this).lower()
+    else:
         return None
     columns = []
-    for node in parsed.expressions:
+    for node in key.expressions:
         if not isinstance(node, exp.Column) or node.table:
             return None
         columns.append(node.name)
-    return (method.lower(), tuple(columns))
+    return (method, tuple(columns)) if columns else None
