@@ -129,7 +129,8 @@ if TYPE_CHECKING:
     )
     from .schema.operations.base import has_named, replace_named
     from .schema.operations.members import AddMember, DropMember
-    from .schema.state import Check, Column, ForeignKey, Index, State, Table, Unique, Value
+    from .schema.operations.partitions import AddPartition, DropPartition
+    from .schema.state import Check, Column, ForeignKey, Index, Partition, State, Table, Unique, Value
     from .schema.views import Unmanaged
     from .sql.driver import SqlDriver, SqlLedgerStore, SqlSession
     from .sql.reflect import Catalogue, Reflection
@@ -208,6 +209,9 @@ _WHERE: dict[str, str] = {
     "AlterColumn": ".schema.operations",
     "SetTableComment": ".schema.operations",
     "SetTableOptions": ".schema.operations",
+    "AddPartition": ".schema.operations",
+    "DropPartition": ".schema.operations",
+    "Partition": ".schema.state",
     "CreateIndex": ".schema.operations",
     "CreateTable": ".schema.operations",
     "DropCheck": ".schema.operations",
@@ -276,6 +280,7 @@ __all__ = [
     "AddColumn",
     "AddForeignKey",
     "AddMember",
+    "AddPartition",
     "AddUnique",
     "AlterColumn",
     "Backup",
@@ -304,6 +309,7 @@ __all__ = [
     "DropForeignKey",
     "DropIndex",
     "DropMember",
+    "DropPartition",
     "DropTable",
     "DropUnique",
     "DropView",
@@ -336,6 +342,7 @@ __all__ = [
     "Obj",
     "Operation",
     "Outside",
+    "Partition",
     "PlanContext",
     "Project",
     "Recorder",

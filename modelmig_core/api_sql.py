@@ -34,15 +34,26 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .schema.partitions import canonical_bound, canonical_key
     from .schema.sqltext import parse_statement
     from .schema.views import Bodies, ViewColumns, bodies_using, columns_of_view, views_using
-    from .sql.reflect import NOW, Expression, function_called, generic_type, normalize_sql, parse_default, raw_type
+    from .sql.reflect import (
+        NOW,
+        Expression,
+        Partitioning,
+        function_called,
+        generic_type,
+        normalize_sql,
+        parse_default,
+        raw_type,
+    )
     from .sql.tools import find_tool, run_tool, tool_lines, tool_writing
 
 # each public name -> the private module that defines it, imported on first use
 _WHERE: dict[str, str] = {
     "NOW": ".sql.reflect",
     "Expression": ".sql.reflect",
+    "Partitioning": ".sql.reflect",
     "function_called": ".sql.reflect",
     "generic_type": ".sql.reflect",
     "normalize_sql": ".sql.reflect",
@@ -58,14 +69,19 @@ _WHERE: dict[str, str] = {
     "views_using": ".schema.views",
     "columns_of_view": ".schema.views",
     "parse_statement": ".schema.sqltext",
+    "canonical_bound": ".schema.partitions",
+    "canonical_key": ".schema.partitions",
 }
 
 __all__ = [
     "NOW",
     "Bodies",
     "Expression",
+    "Partitioning",
     "ViewColumns",
     "bodies_using",
+    "canonical_bound",
+    "canonical_key",
     "columns_of_view",
     "find_tool",
     "function_called",

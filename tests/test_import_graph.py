@@ -127,6 +127,7 @@ LAYER: dict[str, str] = {
     "schema.operations": "schema",
     "schema.operations.base": "schema",
     "schema.operations.columns": "schema",
+    "schema.operations.partitions": "schema",
     "schema.operations.checks": "schema",
     "schema.operations.foreign_keys": "schema",
     "schema.operations.indexes": "schema",
@@ -136,6 +137,7 @@ LAYER: dict[str, str] = {
     "schema.operations.views": "schema",
     "schema.operations.uniques": "schema",
     "schema.sqltext": "schema",
+    "schema.partitions": "schema",
     "schema.transpile": "schema",
     "schema.views": "schema",
     # vocabulary: column types (the registries of item 1 land here), names

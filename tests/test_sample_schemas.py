@@ -322,7 +322,7 @@ def reported(diff: Difference, said: str) -> bool:
 
 #: the objects the models hold, as the dumps name their kinds
 #: (a view is a View model when its SELECT reads as one SELECT: test_views_as_models.py)
-HELD = ("table", "index", "constraint", "foreign key", "view")
+HELD = ("table", "index", "constraint", "foreign key", "view", "partition")
 #: pg_dump's TOC types -> the kinds make:models names (None: part of another
 #: object, or held by the models: compared, not counted as unmanaged)
 PG_DUMP_KINDS = {

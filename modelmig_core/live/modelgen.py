@@ -244,7 +244,18 @@ class ModelSource:
         database: list[tuple[str, Any]] = [(k, list(calls)) for k, calls in self.database]
         if self.table.primary_name is not None:
             database.append(("primary_key_name", self.table.primary_name))
-        return (self.cls, self.table.name, list(self.schema), database, self.table.comment, dict(self.table.options))
+        parts = {p.name: p.bound for p in self.table.partitions}
+        table = self.table
+        return (
+            self.cls,
+            table.name,
+            list(self.schema),
+            database,
+            table.comment,
+            dict(table.options),
+            table.partition_by,
+            parts,
+        )
 
     def lines(self) -> list[str]:
         out = [f"class {self.cls}(Model):", f"    table = {literal(self.table.name)}"]
@@ -253,6 +264,13 @@ class ModelSource:
         if self.table.options:
             pairs = ", ".join(f"{literal(k)}: {literal(v)}" for k, v in self.table.options)
             out.append(f"    options = {{{pairs}}}")
+        if self.table.partition_by is not None:
+            method, columns = self.table.partition_by
+            out.append(f"    partition_by = ({literal(method)}, [{', '.join(literal(c) for c in columns)}])")
+        if self.table.partitions:
+            out.append("    partitions = {")
+            out += [f"        {literal(p.name)}: {literal(p.bound)}," for p in self.table.partitions]
+            out.append("    }")
         out.append("    schema = {")
         out += [f"        {literal(key)}: {call.source()}," for key, call in self.schema]
         out.append("    }")
@@ -279,6 +297,9 @@ class ModelSource:
             body["comment"] = self.table.comment
         if self.table.options:
             body["options"] = dict(self.table.options)
+        if self.table.partition_by is not None:
+            body["partition_by"] = (self.table.partition_by[0], list(self.table.partition_by[1]))
+            body["partitions"] = {p.name: p.bound for p in self.table.partitions}
         if self.database or self.table.primary_name is not None:
             database: dict[str, Any] = {key: [built(c) for c in calls] for key, calls in self.database}
             if self.table.primary_name is not None:
@@ -842,7 +863,7 @@ def _model(node: ast.ClassDef, plugin_fns: dict[str, str] | None = None) -> tupl
         if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
             raise Unreadable(f"line {stmt.lineno}: unexpected {type(stmt).__name__} in class {node.name}")
         found[stmt.targets[0].id] = stmt.value
-    attributes = {"table", "comment", "options", "schema", "database"}
+    attributes = {"table", "comment", "options", "partition_by", "partitions", "schema", "database"}
     if set(found) - attributes or "table" not in found or "schema" not in found:
         raise Unreadable(f"line {node.lineno}: class {node.name} has other attributes")
     schema = [(k, _call(v)) for k, v in _dict(found["schema"])]
@@ -863,7 +884,17 @@ def _model(node: ast.ClassDef, plugin_fns: dict[str, str] | None = None) -> tupl
     options = _value(found["options"]) if "options" in found else {}
     if not isinstance(options, dict) or not all(isinstance(v, str) for v in options.values()):
         raise Unreadable(f"line {node.lineno}: class {node.name} has options that are not a dict of strings")
-    return (node.name, _value(found["table"]), schema, database, comment, options)
+    key = _value(found["partition_by"]) if "partition_by" in found else None
+    if key is not None:
+        if not (isinstance(key, tuple) and len(key) == 2 and isinstance(key[1], list)):
+            raise Unreadable(
+                f"line {node.lineno}: class {node.name} has a partition_by that is not (method, [columns])"
+            )
+        key = (key[0], tuple(key[1]))
+    parts = _value(found["partitions"]) if "partitions" in found else {}
+    if not isinstance(parts, dict) or not all(isinstance(v, str) for v in parts.values()):
+        raise Unreadable(f"line {node.lineno}: class {node.name} has partitions that are not a dict of strings")
+    return (node.name, _value(found["table"]), schema, database, comment, options, key, parts)
 
 
 # ---------------------------------------------------------------- the command

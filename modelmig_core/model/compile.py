@@ -10,7 +10,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import ModelError
-from ..schema.state import Check, Column, ForeignKey, Index, State, Table, Unique, View
+from ..schema.partitions import METHODS, BoundError, bound_method, canonical_bound, range_widths
+from ..schema.state import Check, Column, ForeignKey, Index, Partition, State, Table, Unique, View
 from ..vocabulary.column_types import BUILTIN_TYPES, COLUMN_OPTIONS, INTEGER_RANGES, ColumnType, register, type_of
 from ..vocabulary.kinds import Kind, ModelProblem, plugin_kinds
 from ..vocabulary.naming import foreign_key_name, index_name, snake
@@ -464,6 +465,7 @@ def compile_table(model: type[Model], extra_types: Iterable[ColumnType | str] = 
     if comment is not None and not isinstance(comment, str):
         raise ModelError(f"{where(model)}: comment must be a string")
     options = table_options(model)
+    partition_by, partitions = table_partitions(model, name, columns)
     table = Table(
         name,
         columns,
@@ -471,9 +473,77 @@ def compile_table(model: type[Model], extra_types: Iterable[ColumnType | str] = 
         comment=comment,
         options=options,
         primary_name=primary_key_name(model, columns),
+        partition_by=partition_by,
+        partitions=partitions,
     )
+    check_partition_keys(model, table)
     check_actions_against_checks(model, table.foreign_keys, table.checks)
     return table
+
+
+def table_partitions(
+    model: type[Model], table: str, columns: tuple[Column, ...]
+) -> tuple[tuple[str, tuple[str, ...]] | None, list[Partition]]:
+    """``Model.partition_by`` and ``Model.partitions``, validated: a known method over
+    the table's own columns, partition names that are names, bounds of literals that
+    fit the method (``schema/partitions.py``)."""
+    key = getattr(model, "partition_by", None)
+    given = getattr(model, "partitions", None) or {}
+    if key is None:
+        if given:
+            raise ModelError(f"{where(model, 'partitions')}: partitions need a partition_by key")
+        return None, []
+    if not (isinstance(key, (tuple, list)) and len(key) == 2 and isinstance(key[1], (tuple, list)) and key[1]):
+        raise ModelError(f'{where(model, "partition_by")}: partition_by is ("range"|"list"|"hash", [columns])')
+    method, names = key
+    if method not in METHODS:
+        raise ModelError(
+            f"{where(model, 'partition_by')}: unknown partitioning method {method!r} (known: range, list, hash)"
+        )
+    known = {c.name for c in columns}
+    for col in names:
+        if not isinstance(col, str) or col not in known:
+            raise ModelError(f"{where(model, 'partition_by')}: partition key column {col!r} is not a column of {table}")
+    if method == "list" and len(names) != 1:
+        raise ModelError(f"{where(model, 'partition_by')}: a list partition key is one column")
+    if not isinstance(given, dict):
+        raise ModelError(f"{where(model, 'partitions')}: partitions is a dict of name -> bound")
+    out = []
+    for pname, text in given.items():
+        problem = None if isinstance(pname, str) else "is not a string"
+        if problem is None:
+            problem = name_problem(model, pname)
+        if problem:
+            raise ModelError(f"{where(model, 'partitions')}: partition name {pname!r} {problem}")
+        try:
+            bound = canonical_bound(text)
+        except BoundError as exc:
+            raise ModelError(f"{where(model, 'partitions')}: partition {pname}: bound {text!r} {exc}") from None
+        kind = bound_method(bound)
+        if (kind is None and method == "hash") or (kind is not None and kind != method):
+            raise ModelError(f"{where(model, 'partitions')}: partition {pname}: bound {bound} is no {method} bound")
+        widths = range_widths(bound)
+        if widths is not None and widths != (len(names), len(names)):
+            raise ModelError(
+                f"{where(model, 'partitions')}: partition {pname}: bound {bound} gives {widths[0]} and {widths[1]} "
+                f"value(s), the key has {len(names)} column(s)"
+            )
+        out.append(Partition(pname, bound))
+    return (str(method), tuple(names)), out
+
+
+def check_partition_keys(model: type[Model], table: Table) -> None:
+    """PostgreSQL's rule: a primary or unique key of a partitioned table holds every
+    column of the partition key."""
+    if table.partition_by is None:
+        return
+    need = set(table.partition_by[1])
+    for key in table.unique_keys():
+        if not need <= set(key):
+            raise ModelError(
+                f"{where(model, 'partition_by')}: the key ({', '.join(key)}) of partitioned table {table.name} "
+                f"must hold the partition key columns ({', '.join(table.partition_by[1])})"
+            )
 
 
 #: the table options a model may give (which databases have them is their drivers' to say)
@@ -711,7 +781,20 @@ def compile_sql_models(models: list[type[Model]], extra_types: Iterable[ColumnTy
     check_references(state, by_table)
     check_names_unique(state, by_table)
     check_shared_enums(state, by_table)
+    check_partition_names(state, by_table)
     return state
+
+
+def check_partition_names(state: State, models: dict[str, Any]) -> None:
+    """A partition is a table of the schema: its name is no other table's, view's
+    or partition's."""
+    seen = {name: f"table {name!r}" for name in state.tables} | {name: f"view {name!r}" for name in state.views}
+    for table in state.tables.values():
+        for p in table.partitions:
+            if p.name in seen:
+                loc = _where_table(models, table.name, "partitions")
+                raise ModelError(f"{loc}: partition {p.name!r} has the name of {seen[p.name]}")
+            seen[p.name] = f"a partition of {table.name}"
 
 
 # ---------------------------------------------------------------- pivot tables from belongsToMany

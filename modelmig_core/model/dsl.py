@@ -163,6 +163,12 @@ class Model:
     #: the table's physical options: MySQL's ``engine``, ``charset`` and
     #: ``collation`` (the last two together); refused where the database has none
     options: ClassVar[dict[str, str]] = {}
+    #: PostgreSQL declarative partitioning: the key, ``("range", ["payment_date"])``
+    #: (range, list or hash over columns), and the declared partitions by name, each
+    #: with its bound: ``{"payment_p2022_01": "FROM ('2022-01-01') TO ('2022-02-01')"}``,
+    #: ``"IN ('a', 'b')"``, ``"WITH (MODULUS 4, REMAINDER 0)"``, ``"DEFAULT"``
+    partition_by: ClassVar[tuple[str, list[str]] | None] = None
+    partitions: ClassVar[dict[str, str]] = {}
 
 
 class View(Model):

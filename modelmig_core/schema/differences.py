@@ -241,6 +241,24 @@ def _index_kind_changes(table: str, a: Table, b: Table, out: list[Difference]) -
             )
 
 
+def _compare_partitions(table: str, a: Table, b: Table, out: list[Difference]) -> None:
+    """The partition key and each declared partition (``a`` what the migrations
+    say, ``b`` what is): a partition missing, extra, or of another bound."""
+    if a.partition_by != b.partition_by:
+        out.append(
+            Difference("changed", "table", table, _was("partition_by", repr(b.partition_by), repr(a.partition_by)))
+        )
+    want = {p.name: p.bound for p in a.partitions}
+    have = {p.name: p.bound for p in b.partitions}
+    for name in sorted(set(have) | set(want)):
+        if name not in have:
+            out.append(Difference("missing", "partition", f"{table}.{name}", want[name]))
+        elif name not in want:
+            out.append(Difference("extra", "partition", f"{table}.{name}", have[name]))
+        elif have[name] != want[name]:
+            out.append(Difference("changed", "partition", f"{table}.{name}", _was("bound", have[name], want[name])))
+
+
 def compare_tables(table: str, a: Table, b: Table) -> list[Difference]:
     """Every difference between table ``a`` (expected) and ``b`` (live)."""
     out: list[Difference] = []
@@ -252,6 +270,7 @@ def compare_tables(table: str, a: Table, b: Table) -> list[Difference]:
     for key in sorted({k for k, _ in a.options} | {k for k, _ in b.options}):
         if a.option(key) != b.option(key):
             out.append(Difference("changed", "table", table, _was(key, repr(b.option(key)), repr(a.option(key)))))
+    _compare_partitions(table, a, b, out)
     _compare_columns(table, a, b, out)
     flipped = {i.name for i in a.indexes for j in b.indexes if i.name == j.name and i.unique != j.unique}
     _index_kind_changes(table, a, b, out)

@@ -176,6 +176,17 @@ class View(Value):
     materialized: bool = False
 
 
+@dataclass(frozen=True)
+class Partition(Value):
+    """A declared partition of a partitioned table (PostgreSQL's ``PARTITION OF``):
+    its name and its bound in canonical text (``schema/partitions.py``):
+    ``FROM ('2022-01-01') TO ('2022-02-01')``, ``IN ('a', 'b')``,
+    ``WITH (MODULUS 4, REMAINDER 0)`` or ``DEFAULT``."""
+
+    name: str
+    bound: str
+
+
 #: the core's kinds, in the order a migration file writes them on a Table
 BUILTIN_MEMBERS = ("indexes", "foreign_keys", "checks", "uniques")
 
@@ -206,6 +217,10 @@ class Table(Value):
     #: the primary key constraint's own name (PostgreSQL's ``pk_categories``; None:
     #: the database's own, ``<table>_pkey``)
     primary_name: str | None
+    #: the partition key, (method, columns): ``("range", ("payment_date",))``; None: not partitioned
+    partition_by: tuple[str, tuple[str, ...]] | None
+    #: the declared partitions (of a table with a partition key), in name order
+    partitions: tuple[Partition, ...]
 
     def __init__(
         self,
@@ -219,6 +234,8 @@ class Table(Value):
         members: Members | Mapping[str, Any] = (),
         options: Iterable[Iterable[str]] | Mapping[str, str] = (),
         primary_name: str | None = None,
+        partition_by: Iterable[Any] | None = None,
+        partitions: Iterable[Partition] = (),
         **kinds: Iterable[Any],
     ) -> None:
         given = dict(members.items() if isinstance(members, Mapping) else members)
@@ -233,6 +250,12 @@ class Table(Value):
         pairs = options.items() if isinstance(options, Mapping) else options
         object.__setattr__(self, "options", tuple(sorted((str(k), str(v)) for k, v in pairs)))
         object.__setattr__(self, "primary_name", primary_name)
+        key = None
+        if partition_by is not None:
+            method, columns_ = partition_by
+            key = (str(method), tuple(str(c) for c in columns_))
+        object.__setattr__(self, "partition_by", key)
+        object.__setattr__(self, "partitions", tuple(sorted(partitions, key=lambda p: p.name)) if partitions else ())
 
     def member(self, kind: str) -> tuple[Any, ...]:
         """The values of kind ``kind`` (its registered name) this table holds."""
@@ -273,7 +296,12 @@ class Table(Value):
         out += [(k, self.member(k), ()) for k in ("indexes", "foreign_keys", "checks")]
         out += [("comment", self.comment, None), ("uniques", self.uniques, ())]
         out += [(k, v, ()) for k, v in self.extra_members] + [("options", self.options, ())]
-        return [*out, ("primary_name", self.primary_name, None)]
+        return [
+            *out,
+            ("primary_name", self.primary_name, None),
+            ("partition_by", self.partition_by, None),
+            ("partitions", self.partitions, ()),
+        ]
 
     def option(self, name: str) -> str | None:
         """The value of option ``name``, or None."""

@@ -550,6 +550,8 @@ class SqlDriver(Driver):
     identities: ClassVar[frozenset[str]] = frozenset()
     #: the table options (``Model.options``) the database has
     table_options: ClassVar[frozenset[str]] = frozenset()
+    #: declarative partitioning (``Model.partition_by``, ``Model.partitions``)
+    partitioning: ClassVar[bool] = False
 
     def attribute_refusals(self, state: Any) -> list[Refusal]:
         """The column and table attributes of ``state`` this database does not hold."""
@@ -561,6 +563,10 @@ class SqlDriver(Driver):
             if table.primary_name is not None and not self.named_primary_keys:
                 out.append(
                     Refusal(table.name, None, f"primary key name {table.primary_name!r}: {lacks} named primary keys")
+                )
+            if table.partition_by is not None and not self.partitioning:
+                out.append(
+                    Refusal(table.name, None, f"partition_by {table.partition_by[0]}: {lacks} declarative partitioning")
                 )
             for key, value in table.options:
                 if key not in self.table_options:

@@ -99,6 +99,22 @@ class Catalogue:
     comments: dict[str, str] = field(default_factory=dict)
     #: each table's physical options (``Table.options``), where the dialect has them
     options: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: each partitioned table's key, (method, columns), and its declared partitions
+    partitioning: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    partitions: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+
+
+@dataclass
+class Partitioning:
+    """What ``Reflection.read_partitions`` found: each partitioned table's key and
+    ``Partition`` values, by table; the partitions are no tables of their own."""
+
+    keys: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
+    partitions: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+
+    @property
+    def children(self) -> set[str]:
+        return {p.name for parts in self.partitions.values() for p in parts}
 
 
 class Reflection:
@@ -164,6 +180,8 @@ class Reflection:
                 tuple(table_checks),
                 comment=found.comments.get(name),
                 options=found.options.get(name, {}),
+                partition_by=found.partitioning.get(name),
+                partitions=found.partitions.get(name, ()),
                 uniques=tuple(table_uniques),
                 primary_name=self.primary_name(name, found.primary_keys.get(name) or {}) if pk else None,
                 **{kind: tuple(by_table.get(name, ())) for kind, by_table in found.members.items()},
@@ -192,7 +210,9 @@ class Reflection:
         with engine.connect() as connection:
             self.sa_dialect = connection.dialect
             insp = sa.inspect(connection)
-            names = sorted(t for t in insp.get_table_names() if not self.skip_table(t))
+            parts = self.read_partitions(connection)
+            children = parts.children
+            names = sorted(t for t in insp.get_table_names() if not self.skip_table(t) and t not in children)
             if tables is not None:
                 wanted = set(tables)
                 names = [n for n in names if n in wanted]
@@ -214,6 +234,8 @@ class Reflection:
                 checks=by_table(self.read_checks(insp, kw)),
                 comments=self.read_comments(insp, kw),
                 options=self.read_options(insp, kw),
+                partitioning={k: v for k, v in parts.keys.items() if k in names},
+                partitions={k: v for k, v in parts.partitions.items() if k in names},
                 extra=self.read_extra(connection, names),
                 members=self.read_members(connection, names),
             )
@@ -252,6 +274,11 @@ class Reflection:
             return {}
         found = self.inspector_names(insp.get_multi_table_comment(**kw))
         return {key[1]: info["text"] for key, info in found.items() if info and info.get("text")}
+
+    def read_partitions(self, connection: sa.Connection) -> Partitioning:
+        """The partitioned tables the models can say and their partitions (dialect
+        hook; none by default)."""
+        return Partitioning()
 
     def read_options(self, insp: Any, kw: dict[str, Any]) -> dict[str, dict[str, str]]:
         """Each table's physical options (``Table.options``): dialect hook; none by default."""

@@ -786,6 +786,15 @@ class Renderer:
             return []
         raise MigrationFailed(f"{self.dialect_name}: table {op.table} has options {dict(op.new)} it cannot hold")
 
+    @renders_operation(ops.AddPartition)
+    def op_add_partition(self, op: Any, step: Step) -> list[str]:
+        """Partitions are a dialect's own (refused at make time where it has none)."""
+        raise MigrationFailed(f"{self.dialect_name}: table {op.table} is partitioned, which it cannot hold")
+
+    @renders_operation(ops.DropPartition)
+    def op_drop_partition(self, op: Any, step: Step) -> list[str]:
+        raise MigrationFailed(f"{self.dialect_name}: table {op.table} is partitioned, which it cannot hold")
+
     @renders_operation(ops.RunSQL)
     def op_run_sql(self, op: Any, step: Step) -> list[str]:
         return op.statements

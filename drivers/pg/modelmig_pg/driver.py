@@ -392,6 +392,7 @@ class PgDriver(SqlDriver):
     deferrable_keys = True
     table_comments = True
     named_primary_keys = True
+    partitioning = True
     identities = frozenset({"always", "serial"})
 
     def refusals(self, state: Any, server: str | None, steps: Sequence[Step] = ()) -> list[Refusal]:

@@ -21,8 +21,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from modelmig_core.api import Reflection, Unmanaged
-from modelmig_core.api_sql import function_called
+from modelmig_core.api import Partition, Reflection, Unmanaged
+from modelmig_core.api_sql import Partitioning, canonical_bound, canonical_key, function_called
 
 #: what is no object of the schema's own: an extension's members (``deptype 'e'``)
 NOT_OF_EXTENSION = (
@@ -57,6 +57,22 @@ UNMANAGED_QUERIES = {
         "JOIN pg_namespace AS n ON n.oid = c.relnamespace "
         "WHERE c.relispartition AND c.relkind IN ('r', 'p') AND n.nspname = current_schema()"
     ),
+    "partition_indexes": (
+        "SELECT i.relname, c.relname FROM pg_index AS x JOIN pg_class AS i ON i.oid = x.indexrelid "
+        "JOIN pg_class AS c ON c.oid = x.indrelid JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+        "WHERE c.relispartition AND NOT i.relispartition AND n.nspname = current_schema() "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint AS k WHERE k.conindid = i.oid AND k.conrelid = c.oid) ORDER BY 1"
+    ),
+    "partition_constraints": (
+        "SELECT k.conname, c.relname, k.contype FROM pg_constraint AS k JOIN pg_class AS c ON c.oid = k.conrelid "
+        "JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.relispartition AND k.conparentid = 0 "
+        "AND k.conislocal AND k.contype IN ('f', 'c', 'u', 'p', 'x') AND n.nspname = current_schema() ORDER BY 1"
+    ),
+    "partitioned": (
+        "SELECT c.relname, pg_get_partkeydef(c.oid), c.relispartition FROM pg_partitioned_table AS t "
+        "JOIN pg_class AS c ON c.oid = t.partrelid JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = current_schema()"
+    ),
     "routines": (
         "SELECT p.proname, p.prokind, pg_get_function_identity_arguments(p.oid) FROM pg_proc AS p "
         "JOIN pg_namespace AS n ON n.oid = p.pronamespace WHERE n.nspname = current_schema() AND "
@@ -89,6 +105,16 @@ OWNED_SEQUENCES = (
     "JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum = d.refobjsubid "
     "WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a' "
     "AND n.nspname = current_schema()"
+)
+#: the primary keys whose columns are in another order than the table's, per table
+#: (the state says a key's columns in table order)
+PK_ORDERS = (
+    "SELECT c.relname, array_agg(a.attname::text ORDER BY k.ord) FROM pg_constraint AS p "
+    "JOIN pg_class AS c ON c.oid = p.conrelid JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+    "CROSS JOIN LATERAL unnest(p.conkey) WITH ORDINALITY AS k(attnum, ord) "
+    "JOIN pg_attribute AS a ON a.attrelid = c.oid AND a.attnum = k.attnum "
+    "WHERE p.contype = 'p' AND n.nspname = current_schema() "
+    "AND p.conkey <> (SELECT array_agg(x ORDER BY x) FROM unnest(p.conkey) AS x) GROUP BY c.relname"
 )
 #: the longest name PostgreSQL keeps (NAMEDATALEN - 1 bytes)
 MAX_NAME = 63
@@ -213,6 +239,71 @@ class PgReflection(Reflection):
                 return exp.In(this=node.this, expressions=list(values.expressions))
         return node
 
+    def partition_facts(self, connection: sa.Connection, note: bool = False) -> tuple[Partitioning, list[Unmanaged]]:
+        """The partitioned tables the models can say (a key of plain columns, a table
+        that is no partition itself) with their partitions (each a plain table with a
+        bound of literals), and the partitions they cannot say, named as before (a
+        partition of its own partitions, one of a table keyed by an expression)."""
+
+        def rows(key: str) -> list[Any]:
+            return list(connection.exec_driver_sql(UNMANAGED_QUERIES[key]).all())
+
+        keys: dict[str, tuple[str, tuple[str, ...]]] = {}
+        subpartitioned = set()
+        for name, keydef, is_partition in rows("partitioned"):
+            key = canonical_key(str(keydef))
+            if is_partition:
+                subpartitioned.add(str(name))
+            elif key is None:
+                if note:
+                    self.unsaid.append(
+                        (str(name), f"{name}: partitioned by {keydef}; the models say plain columns only")
+                    )
+            else:
+                keys[str(name)] = key
+        found: dict[str, list[Partition]] = {}
+        outside = []
+        for name, parent, bound in rows("partitions"):
+            text = None
+            if str(parent) in keys and str(name) not in subpartitioned:
+                try:
+                    text = canonical_bound(str(bound))
+                except ValueError:
+                    text = None
+            if text is None:
+                detail = f"partition of {parent} {bound}; the models cannot say it"
+                outside.append(Unmanaged("partition", str(name), (str(parent),), detail))
+            else:
+                found.setdefault(str(parent), []).append(Partition(str(name), text))
+        parts = Partitioning(keys, {k: tuple(v) for k, v in found.items()})
+        kept = parts.children
+        held = "the models hold the partitioned table's keys and indexes, not a partition's own"
+        for name, table in rows("partition_indexes"):
+            if str(table) in kept:
+                outside.append(Unmanaged("index", str(name), (str(table),), f"on partition {table}; {held}"))
+        for name, table, contype in rows("partition_constraints"):
+            if str(table) in kept:
+                kind = "foreign key" if contype == "f" else "constraint"
+                outside.append(Unmanaged(kind, str(name), (str(table),), f"of partition {table}; {held}"))
+        return parts, outside
+
+    def read_partitions(self, connection: sa.Connection) -> Partitioning:
+        return self.partition_facts(connection, note=True)[0]
+
+    def state(self, tables: Any = None) -> Any:
+        """The core's walk; what the models cannot say of a partitioned table's
+        columns (a default left out...) is said of each partition too, whose
+        columns are its table's."""
+        out = super().state(tables)
+        for name, table in out.tables.items():
+            if not table.partitions:
+                continue
+            said = [line for t, line in self.unsaid if t == name and line.startswith((f"{name}.", f"{name}:"))]
+            for p in table.partitions:
+                rest = [line[len(name) :] for line in said]
+                self.unsaid += [(name, f"{p.name}{r} (partition of {name})") for r in rest]
+        return out
+
     def unmanaged_objects(self, connection: sa.Connection) -> list[Unmanaged]:
         """Views, materialized views, standalone sequences (owned by no column),
         foreign tables, partitions, functions and procedures, triggers, domains,
@@ -238,9 +329,7 @@ class PgReflection(Reflection):
             if indexed.get(str(name)):
                 detail = f"with index {', '.join(indexed[str(name)])}"
             out.append(Unmanaged(kind, str(name), tuple(reads.get(str(name), ())), detail))
-        for name, parent, bound in rows("partitions"):
-            detail = f"partition of {parent} {bound}; the models make it a table of its own"
-            out.append(Unmanaged("partition", str(name), (str(parent),), detail))
+        out += self.partition_facts(connection)[1]
         for name, prokind, args in rows("routines"):
             out.append(Unmanaged(PROKINDS.get(str(prokind), "function"), f"{name}({args})"))
         for name, table, function in rows("triggers"):
@@ -279,6 +368,7 @@ class PgReflection(Reflection):
     def read_extra(self, connection: sa.Connection, tables: Any) -> Any:
         """The sequences columns own (serial columns), in one query."""
         self._owned = {(str(t), str(c)): str(q) for t, c, q in connection.exec_driver_sql(OWNED_SEQUENCES).all()}
+        self._pk_orders = {str(t): [str(c) for c in cols] for t, cols in connection.exec_driver_sql(PK_ORDERS).all()}
         return None
 
     def attributes(

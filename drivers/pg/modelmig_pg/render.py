@@ -33,7 +33,7 @@ from sqlalchemy.schema import AddConstraint, CreateIndex, DropIndex
 
 from modelmig_core import api
 from modelmig_core.api import Column, MigrationFailed, Outside, Renderer, Step, Table, renders_operation
-from modelmig_core.api_sql import Bodies, ViewColumns
+from modelmig_core.api_sql import Bodies, ViewColumns, canonical_bound
 
 MAX_NAME = 63
 
@@ -201,8 +201,39 @@ class PgRenderer(Renderer):
         return super().statements(step, facts)
 
     def sa_table(self, table: Table, md: sa.MetaData | None = None, name: str | None = None) -> sa.Table:
+        """The table, with its partition key (``PARTITION BY RANGE ("col", ...)``:
+        the method one of three words, the columns quoted)."""
         self._table = name or table.name
-        return super().sa_table(table, md, name)
+        if table.partition_by is None:
+            return super().sa_table(table, md, name)
+        method, columns = table.partition_by
+        if method not in ("range", "list", "hash"):
+            raise MigrationFailed(f"table {table.name}: unknown partitioning method {method!r}")
+        saved = self.table_options
+        key = f"{method.upper()} ({', '.join(self.q(c) for c in columns)})"
+        self.table_options = {**saved, "postgresql_partition_by": key}
+        try:
+            return super().sa_table(table, md, name)
+        finally:
+            self.table_options = saved
+
+    def partition_sql(self, table: str, partition: api.Partition) -> str:
+        """``CREATE TABLE p PARTITION OF t FOR VALUES ...``: the bound read again
+        (a migration file may have been edited) and written as literals only."""
+        try:
+            bound = canonical_bound(partition.bound)
+        except ValueError as exc:
+            raise MigrationFailed(f"partition {partition.name} of {table}: bound {partition.bound!r} {exc}") from None
+        spec = "DEFAULT" if bound == "DEFAULT" else f"FOR VALUES {bound}"
+        return f"CREATE TABLE {self.q(partition.name)} PARTITION OF {self.q(table)} {spec}"
+
+    @renders_operation(api.AddPartition)
+    def op_add_partition(self, op: Any, step: Step) -> list[str]:
+        return [self.partition_sql(op.table, op.partition)]
+
+    @renders_operation(api.DropPartition)
+    def op_drop_partition(self, op: Any, step: Step) -> list[str]:
+        return [f"DROP TABLE {self.q(op.partition.name)}"]
 
     def column_spec(self, table: str, col: Column) -> str:
         self._table = table
@@ -251,7 +282,8 @@ class PgRenderer(Renderer):
 
     def create_table(self, table: Table, name: str | None = None) -> list[str]:
         tname = name or table.name
-        return self.enums_created(tname, table.columns) + super().create_table(table, name)
+        out = self.enums_created(tname, table.columns) + super().create_table(table, name)
+        return out + [self.partition_sql(tname, p) for p in table.partitions]
 
     @renders_operation(api.DropTable)
     def op_drop_table(self, op: Any, step: Step) -> list[str]:

@@ -6,7 +6,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..operations import CreateTable, DropTable, RenameColumn, RenameTable, SetTableComment, SetTableOptions
+from ...errors import ModelError
+from ..operations import (
+    AddPartition,
+    CreateTable,
+    DropPartition,
+    DropTable,
+    RenameColumn,
+    RenameTable,
+    SetTableComment,
+    SetTableOptions,
+)
 from ..state import BUILTIN_MEMBERS, State, Table
 from .context import Comparator, DiffContext, DiffHints, Recorder, const
 from .ordering import Node, table_objs
@@ -73,11 +83,36 @@ def table_primary_renamed(a: Table | None, b: Table | None, ctx: DiffContext) ->
     )
 
 
+def table_partitions_changed(a: Table | None, b: Table | None, ctx: DiffContext) -> list[Node]:
+    """A kept table's declared partitions: one dropped, added, or given another bound
+    (dropped, then added). Its partition key never changes: PostgreSQL cannot alter
+    one, so a changed (added, removed) key is refused, naming the table."""
+    assert a is not None and b is not None
+    if a.partition_by != b.partition_by:
+
+        def say(key: tuple[str, tuple[str, ...]] | None) -> str:
+            return "none" if key is None else f"{key[0]} ({', '.join(key[1])})"
+
+        raise ModelError(
+            f"table {b.name}: its partition key changes from {say(a.partition_by)} to {say(b.partition_by)}; "
+            "a partition key cannot be altered: make a new table and move the rows"
+        )
+    if a.partitions == b.partitions:
+        return []
+    old = {p.name: p for p in a.partitions}
+    new = {p.name: p for p in b.partitions}
+    drops = [p for n, p in old.items() if new.get(n) != p]
+    adds = [p for n, p in new.items() if old.get(n) != p]
+    nodes = [Node(const(DropPartition(b.name, p))) for p in drops]
+    return nodes + [Node(const(AddPartition(b.name, p))) for p in adds]
+
+
 #: the comparators of whole tables
 COMPARATORS = (
     Comparator("tables", "columns", table_primary_renamed),
     Comparator("tables", "columns", table_commented),
     Comparator("tables", "columns", table_options_changed),
+    Comparator("tables", "columns", table_partitions_changed),
     Comparator("tables", "create_tables", table_created),
     Comparator("tables", "drop_tables", table_dropped),
 )

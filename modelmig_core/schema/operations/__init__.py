@@ -7,12 +7,13 @@ import operations as op``; the state values they hold are re-exported here for
 that reason.
 """
 
-from ..state import Check, Column, ForeignKey, Index, Table, Unique, View
+from ..state import Check, Column, ForeignKey, Index, Partition, Table, Unique, View
 from .base import Operation
 from .checks import AddCheck, DropCheck
 from .columns import AddColumn, AlterColumn, DropColumn, RenameColumn
 from .foreign_keys import AddForeignKey, DropForeignKey
 from .indexes import CreateIndex, DropIndex
+from .partitions import AddPartition, DropPartition
 from .raw import RunPython, RunSQL
 from .tables import CreateTable, DropTable, RenameTable, SetTableComment, SetTableOptions
 from .uniques import AddUnique, DropUnique
@@ -22,6 +23,7 @@ __all__ = [
     "AddCheck",
     "AddColumn",
     "AddForeignKey",
+    "AddPartition",
     "AddUnique",
     "AlterColumn",
     "Check",
@@ -33,12 +35,14 @@ __all__ = [
     "DropColumn",
     "DropForeignKey",
     "DropIndex",
+    "DropPartition",
     "DropTable",
     "DropUnique",
     "DropView",
     "ForeignKey",
     "Index",
     "Operation",
+    "Partition",
     "RenameColumn",
     "RenameTable",
     "ReplaceView",

@@ -157,6 +157,8 @@ class RenameColumn(Operation):
             rename = kind.rename_column if kind is not None else rename_in_columns
             members.append((kind_name, tuple(rename(v, self.old, self.new) for v in values)))
         t = replace(t, columns=replace_named(t.columns, self.old, replace(col, name=self.new)), members=tuple(members))
+        if t.partition_by is not None:  # a partition key names the column too
+            t = replace(t, partition_by=(t.partition_by[0], ren(t.partition_by[1])))
         state = state.with_table(t)
         # foreign keys of other tables that point at the renamed column follow it
         for other in list(state.tables.values()):

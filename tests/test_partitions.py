@@ -1,0 +1,413 @@
+"""PostgreSQL declarative partitioning (issue 19, item 2): the partition key and the
+declared partitions of a table, kept instead of named as unmanaged.
+
+make -> run -> reflect (the key and partitions are there, the partitions are no
+tables of their own) and drift 0 -> rows route to their partitions -> make:models
+writes them back and its models make the same schema -> a partition added and one
+dropped by a model change (the rows of the others kept) -> a partition detached by
+hand is reported by drift -> rollback. Hostile names and bounds, a changed key,
+a primary key without the key columns and MySQL/SQLite are refused at make time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from modelmig_core.history.replay import replay
+from modelmig_core.registry import Registry
+from modelmig_core.schema.partitions import BoundError, _date_text, canonical_bound
+from modelmig_core.schema.state import Partition, State
+from tests.support.servers import ServerDb
+
+MODELS = """
+class Payment(Model):
+    table = "payments"
+    partition_by = ("range", ["paid_at"])
+    partitions = {
+        "payments_2022_01": "FROM ('2022-01-01') TO ('2022-02-01')",
+        "payments_2022_02": "FOR VALUES FROM ('2022-02-01 00:00:00+00') TO ('2022-03-01')",
+        "payments_rest": "DEFAULT",
+    }
+    schema = {
+        "id": column("bigInteger", primary=True),
+        "paid_at": column("timestamp", use_tz=True, primary=True),
+        "amount": column("decimal", (8, 2)),
+        "bucket_id": column("integer", nullable=True),
+    }
+    database = {
+        "indexes": [index("amount")],
+        "foreign_keys": [foreign_key("bucket_id", "tags", "id")],
+        "unique": [unique(["paid_at", "amount"])],
+        "checks": [check("amount >= 0")],
+    }
+
+class Tag(Model):
+    table = "tags"
+    schema = {"id": column("increments")}
+
+class Event(Model):
+    table = "events"
+    partition_by = ("list", ["kind"])
+    partitions = {"events_a": "IN ('a', 'it''s')", "events_b": "IN ('b')"}
+    schema = {"id": column("integer"), "kind": column("string", 10)}
+
+class Bucket(Model):
+    table = "buckets"
+    partition_by = ("hash", ["id"])
+    partitions = {"buckets_0": "WITH (MODULUS 2, REMAINDER 0)", "buckets_1": "WITH (MODULUS 2, REMAINDER 1)"}
+    schema = {"id": column("integer"), "label": column("text", nullable=True)}
+"""
+
+
+def live_state(db: ServerDb) -> State:
+    driver = Registry().driver(db.driver)
+    with driver.connect(db.url) as session:
+        return driver.reflect(session)
+
+
+def comparable(db: ServerDb, state: State) -> State:
+    return Registry().driver(db.driver).comparable(state).canonical()
+
+
+def drift(p: Any) -> tuple[int, str]:
+    result = p.run("migrate:status", "--drift")
+    return result.exit_code, result.output
+
+
+def routed(db: ServerDb) -> dict[str, int]:
+    """Rows per physical partition (tableoid names where each row went)."""
+    rows = db.rows("SELECT tableoid::regclass::text, count(*) FROM payments GROUP BY 1")
+    return {str(name): int(n) for name, n in rows}
+
+
+def test_partitions_make_run_reflect_route_write_back_change_drift_and_roll_back(
+    make_project: Any, pg_db: ServerDb
+) -> None:
+    db = pg_db
+    p = make_project({"main": {"url": db.url}})
+    p.models(MODELS)
+    p.ok("make:migration")
+    p.ok("migrate:run")
+
+    live = live_state(db)
+    assert set(live.tables) == {"payments", "events", "buckets", "tags"}  # partitions are no tables of their own
+    payments = live.tables["payments"]
+    assert payments.partition_by == ("range", ("paid_at",))
+    assert payments.partitions == (
+        Partition("payments_2022_01", "FROM ('2022-01-01') TO ('2022-02-01')"),
+        Partition("payments_2022_02", "FROM ('2022-02-01') TO ('2022-03-01')"),
+        Partition("payments_rest", "DEFAULT"),
+    )
+    assert live.tables["events"].partitions[0].bound == "IN ('a', 'it''s')"
+    assert live.tables["buckets"].partition_by == ("hash", ("id",))
+    assert comparable(db, live) == comparable(db, replay(p.root / "migrations", "sql").head)
+    code, out = drift(p)
+    assert code == 0 and "drift: none" in out and "partition" not in out, out
+
+    # rows route to their partitions
+    db.execute(
+        "INSERT INTO payments (id, paid_at, amount) VALUES (1, '2022-01-15', 1.5), (2, '2022-02-03', 2.5), (3, '2022-02-28', 3), "
+        "(4, '2023-06-01', 4)"
+    )
+    assert routed(db) == {"payments_2022_01": 1, "payments_2022_02": 2, "payments_rest": 1}
+
+    # make:models writes them back as literals, and its models make the same schema
+    adopt = make_project({"main": {"url": db.url}})
+    result = adopt.ok("make:models")
+    source = (adopt.root / "models.py").read_text()
+    flat = "".join(source.split())
+    assert "".join('partition_by = ("range", ["paid_at"])'.split()) in flat, source
+    assert "".join("\"payments_2022_02\": \"FROM ('2022-02-01') TO ('2022-03-01')\",".split()) in flat, source
+    assert "".join('"payments_rest": "DEFAULT",'.split()) in flat, source
+    assert "payments_2022_01" not in result.output.split("unmanaged")[-1] or "partition" not in result.output
+    adopt.ok("make:migration")
+    assert comparable(db, replay(adopt.root / "migrations", "sql").head) == comparable(db, live)
+
+    # a partition added and one dropped by a model change: the other rows stay
+    changed = MODELS.replace(
+        "\"payments_2022_01\": \"FROM ('2022-01-01') TO ('2022-02-01')\",",
+        "\"payments_2022_03\": \"FROM ('2022-03-01') TO ('2022-04-01')\",",
+    )
+    assert changed != MODELS
+    before = db.rows("SELECT id, paid_at, amount FROM payments WHERE paid_at >= '2022-02-01' ORDER BY id")
+    p.models(changed)
+    p.ok("make:migration")
+    text = p.migration_files()[1].read_text()
+    assert "op.AddPartition(" in text and "op.DropPartition(" in text, text
+    p.ok("migrate:run", "--force")
+    assert db.rows("SELECT id, paid_at, amount FROM payments WHERE paid_at >= '2022-02-01' ORDER BY id") == before
+    assert routed(db) == {"payments_2022_02": 2, "payments_rest": 1}
+    db.execute("INSERT INTO payments (id, paid_at, amount) VALUES (5, '2022-03-10', 5)")
+    assert routed(db)["payments_2022_03"] == 1
+    names = [t.name for t in live_state(db).tables["payments"].partitions]
+    assert names == ["payments_2022_02", "payments_2022_03", "payments_rest"]
+    code, out = drift(p)
+    assert code == 0 and "drift: none" in out, out
+
+    # a partition detached by hand is reported by drift
+    db.execute("ALTER TABLE events DETACH PARTITION events_b")
+    code, out = drift(p)
+    assert code == 1 and "missing partition events.events_b" in out, out
+    db.execute("ALTER TABLE events ATTACH PARTITION events_b FOR VALUES IN ('b', 'c')")
+    code, out = drift(p)
+    assert code == 1 and "changed partition events.events_b: bound IN ('b', 'c') in the database, IN ('b')" in out, out
+    db.execute("ALTER TABLE events DETACH PARTITION events_b")
+    db.execute("ALTER TABLE events ATTACH PARTITION events_b FOR VALUES IN ('b')")
+    code, out = drift(p)
+    assert code == 0, out
+
+    p.ok("migrate:rollback", "--force")
+    assert [t.name for t in live_state(db).tables["payments"].partitions] == [
+        "payments_2022_01",
+        "payments_2022_02",
+        "payments_rest",
+    ]
+    p.ok("migrate:rollback", "--force")
+    assert set(live_state(db).tables) == set()
+
+
+def refused(make_project: Any, url: str, models: str) -> list[str]:
+    p = make_project({"main": {"url": url}})
+    p.models(models)
+    result = p.run("make:migration")
+    assert result.exit_code != 0, result.output
+    assert not p.migration_files()
+    return [line for line in result.output.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize(
+    ("bound", "words"),
+    [
+        ("FROM (1) TO (2)); DROP TABLE payments; --", "is not one partition bound"),
+        ("IN ((SELECT 1))", "is not a literal"),
+        ("IN (now())", "is not a literal"),
+        ("IN (1) ; DROP TABLE x", "is not one partition bound"),
+        ("", "a bound is a non-empty string"),
+        ("WITH (MODULUS 2, REMAINDER 0)", "is no range bound"),
+        ("FROM (1, 2) TO (3, 4)", "gives 2 and 2 value(s), the key has 1 column(s)"),
+    ],
+)
+def test_hostile_bounds_are_one_error_line_naming_model_and_partition(
+    make_project: Any, bound: str, words: str
+) -> None:
+    models = f"""
+    class Payment(Model):
+        table = "payments"
+        partition_by = ("range", ["id"])
+        partitions = {{"p1": {bound!r}}}
+        schema = {{"id": column("integer")}}
+    """
+    (line,) = refused(make_project, "postgresql://u@h/db", models)
+    assert "model Payment, field 'partitions'" in line and "partition p1" in line and words in line, line
+
+
+@pytest.mark.parametrize(
+    ("attrs", "words"),
+    [
+        ('partition_by = ("range", ["nope"])', "partition key column 'nope' is not a column of things"),
+        ('partition_by = ("interval", ["id"])', "unknown partitioning method 'interval'"),
+        ('partition_by = "id"', 'partition_by is ("range"|"list"|"hash", [columns])'),
+        ('partitions = {"p": "DEFAULT"}', "partitions need a partition_by key"),
+        ('partition_by = ("range", ["at"])\n        partitions = {"bad\\nname": "DEFAULT"}', "partition name"),
+        ('partition_by = ("range", ["at"])', "the key (id) of partitioned table things must hold the partition key"),
+    ],
+)
+def test_bad_partitioning_is_one_error_line_naming_the_field(make_project: Any, attrs: str, words: str) -> None:
+    models = f"""
+    class Thing(Model):
+        table = "things"
+        {attrs}
+        schema = {{"id": column("increments"), "at": column("date")}}
+    """
+    (line,) = refused(make_project, "postgresql://u@h/db", models)
+    assert "model Thing" in line and words in line, line
+
+
+@pytest.mark.parametrize("url", ["sqlite:///app.sqlite3", "mysql://u@h/db"])
+def test_partitioning_is_refused_where_the_database_has_none(make_project: Any, url: str) -> None:
+    models = """
+    class Thing(Model):
+        table = "things"
+        partition_by = ("list", ["kind"])
+        partitions = {"things_a": "IN ('a')"}
+        schema = {"id": column("integer"), "kind": column("string", 5)}
+    """
+    driver = "sqlite" if url.startswith("sqlite") else "mysql"
+    lines = refused(make_project, url, models)
+    (line,) = [line for line in lines if "partition_by list" in line]
+    assert "connection 'main'" in line and "model Thing" in line and f"{driver} has no declarative partitioning" in line
+
+
+def test_a_changed_partition_key_is_refused_at_make_time_naming_the_table(make_project: Any) -> None:
+    p = make_project({"main": {"url": "postgresql://u@h/db"}})
+    p.models(MODELS)
+    p.ok("make:migration")
+    p.models(MODELS.replace('partition_by = ("hash", ["id"])', 'partition_by = ("hash", ["label"])'))
+    result = p.run("make:migration")
+    assert result.exit_code != 0
+    (line,) = [line for line in result.output.splitlines() if line.strip()]
+    assert "table buckets: its partition key changes from hash (id) to hash (label)" in line, line
+    assert len(p.migration_files()) == 1
+
+
+def test_hostile_partition_names_reach_sql_quoted(make_project: Any, pg_db: ServerDb) -> None:
+    name = 'p"; DROP TABLE t; --'
+    key = 'ki"nd) ; --'
+    models = f"""
+    class Thing(Model):
+        table = "t"
+        partition_by = ("list", [{key!r}])
+        partitions = {{{name!r}: "IN ('x'';--')", "rest": "DEFAULT"}}
+        schema = {{"id": column("integer"), {key!r}: column("string", 10)}}
+    """
+    p = make_project({"main": {"url": pg_db.url}})
+    p.models(models)
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    pg_db.execute("INSERT INTO t VALUES (1, 'x'';--'), (2, 'y')")
+    rows = pg_db.rows("SELECT tableoid::regclass::text, id FROM t ORDER BY id")
+    assert [r[1] for r in rows] == [1, 2] and rows[1][0] == "rest"
+    live = live_state(pg_db).tables["t"]
+    assert [x.name for x in live.partitions] == sorted(["rest", name]) and live.partition_by == ("list", (key,))
+    code, out = drift(p)
+    assert code == 0, out
+
+
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [
+        (
+            "FOR VALUES FROM ('2022-01-01 00:00:00+00') TO ('2022-02-01 12:30:00+00')",
+            "FROM ('2022-01-01') TO ('2022-02-01 12:30:00')",
+        ),
+        ("from (minvalue, -3) to (5, maxvalue)", "FROM (MINVALUE, -3) TO (5, MAXVALUE)"),
+        ("in ('a', NULL, 1.5)", "IN ('a', NULL, 1.5)"),
+        ("default", "DEFAULT"),
+        ("WITH (modulus 4, remainder 3)", "WITH (MODULUS 4, REMAINDER 3)"),
+    ],
+)
+def test_bounds_read_into_one_canonical_text(text: str, canonical: str) -> None:
+    assert canonical_bound(text) == canonical
+    assert canonical_bound(canonical) == canonical
+
+
+def test_a_bound_of_two_statements_is_refused() -> None:
+    with pytest.raises(BoundError):
+        canonical_bound("IN (1); SELECT 1")
+
+
+def test_a_partition_named_as_a_table_is_refused(make_project: Any) -> None:
+    models = """
+    class Tag(Model):
+        table = "tags"
+        schema = {"id": column("increments")}
+
+    class Event(Model):
+        table = "events"
+        partition_by = ("list", ["kind"])
+        partitions = {"tags": "IN ('a')"}
+        schema = {"id": column("integer"), "kind": column("string", 10)}
+    """
+    (line,) = refused(make_project, "postgresql://u@h/db", models)
+    assert "model Event, field 'partitions'" in line and "partition 'tags' has the name of table 'tags'" in line
+
+
+ADOPTED = [
+    "CREATE TABLE payment (payment_id integer NOT NULL, amount numeric(5,2) NOT NULL, "
+    "payment_date timestamp with time zone NOT NULL, PRIMARY KEY (payment_date, payment_id)) "
+    "PARTITION BY RANGE (payment_date)",
+    "CREATE TABLE payment_p2022_01 PARTITION OF payment FOR VALUES FROM ('2022-01-01 00:00:00+00') "
+    "TO ('2022-02-01 00:00:00+00')",
+    "CREATE TABLE payment_p2022_02 PARTITION OF payment FOR VALUES FROM ('2022-02-01 00:00:00+00') "
+    "TO ('2022-03-01 00:00:00+00')",
+    "CREATE INDEX idx_own ON payment_p2022_01 (amount)",
+    "CREATE TABLE logs (id integer NOT NULL, msg text NOT NULL) PARTITION BY LIST (lower(msg))",
+    "CREATE TABLE logs_a PARTITION OF logs FOR VALUES IN ('a')",
+]
+
+
+def test_a_partitioned_database_is_adopted_baselined_with_drift_zero(make_project: Any, pg_db: ServerDb) -> None:
+    """Partitions the server made (bounds it writes as '2022-01-01 00:00:00+00') are
+    written back by make:models, baseline accepts them and drift is zero; a key of an
+    expression and a partition's own index are named, not lost."""
+    for statement in ADOPTED:
+        pg_db.execute(statement)
+    p = make_project({"main": {"url": pg_db.url}})
+    made = p.ok("make:models")
+    source = (p.root / "models.py").read_text()
+    flat = "".join(source.split())
+    assert "".join("\"payment_p2022_01\": \"FROM ('2022-01-01') TO ('2022-02-01')\",".split()) in flat, source
+    assert "partition logs_a" in source and "index idx_own" in source, source
+    assert "partitioned by LIST (lower(msg))" in made.output + source, made.output + source
+    p.ok("make:migration")
+    p.ok("migrate:baseline")
+    code, out = drift(p)
+    assert code == 0 and "drift: none" in out, out
+    live = live_state(pg_db)
+    assert "payment_p2022_01" not in live.tables and "logs_a" in live.tables  # kept, or named as before
+    assert [x.name for x in live.tables["payment"].partitions] == ["payment_p2022_01", "payment_p2022_02"]
+
+
+def _quoted(value: str | int) -> str:
+    return str(value) if isinstance(value, int) else "'" + value.replace("'", "''") + "'"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.text(), st.integers(-(10**12), 10**12)), min_size=1, max_size=5))
+def test_any_list_of_literals_reads_back_to_its_own_values(values: list[str | int]) -> None:
+    """Any text (quotes, semicolons, comment marks, newlines) or number in a LIST
+    bound stays one literal of the same value: the canonical text reads back to the
+    same values, and is its own canonical text."""
+    import sqlglot
+    from sqlglot import exp
+
+    values = [v for v in values if not isinstance(v, str) or ("\x00" not in v and _date_text(v) == v)]
+    if not values:
+        return
+    bound = canonical_bound("IN (" + ", ".join(_quoted(v) for v in values) + ")")
+    assert canonical_bound(bound) == bound
+    parsed = sqlglot.parse_one(f"CREATE TABLE _p PARTITION OF _t FOR VALUES {bound}", read="postgres")
+    spec = parsed.find(exp.PartitionBoundSpec)
+    assert spec is not None
+    back = [-int(n.this.this) if isinstance(n, exp.Neg) else n.this if n.is_string else int(n.this) for n in spec.this]
+    assert back == values
+
+
+def test_a_renamed_key_column_keeps_the_partitions_and_a_dropped_partition_counts_its_own_rows(
+    make_project: Any, pg_db: ServerDb
+) -> None:
+    """RenameColumn carries the partition key (PostgreSQL renames a key column);
+    DropPartition names the partition's rows as what it drops, not its table's."""
+    models = """
+    class Event(Model):
+        table = "events"
+        partition_by = ("list", ["kind"])
+        partitions = {"events_a": "IN ('a')", "events_b": "IN ('b')"}
+        schema = {"id": column("integer"), "kind": column("string", 10)}
+    """
+    p = make_project({"main": {"url": pg_db.url}})
+    p.models(models)
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    pg_db.execute("INSERT INTO events VALUES (1, 'a'), (2, 'b'), (3, 'b')")
+    renamed = models.replace('"kind": column("string", 10)', '"sort": column("string", 10, renamed_from="kind")')
+    p.models(renamed.replace('["kind"]', '["sort"]'))
+    p.ok("make:migration")
+    assert "op.RenameColumn(" in p.migration_files()[1].read_text()
+    p.ok("migrate:run")
+    assert live_state(pg_db).tables["events"].partition_by == ("list", ("sort",))
+    code, out = drift(p)
+    assert code == 0 and "drift: none" in out, out
+    p.models(renamed.replace('["kind"]', '["sort"]').replace(', "events_b": "IN (\'b\')"', ""))
+    made = p.ok("make:migration")
+    assert "drop partition events_b of events" in made.output, made.output
+    result = p.ok("migrate:run", "--force")
+    assert "drops data: table events_b (2 row(s))" in result.output, result.output
+    assert pg_db.rows("SELECT id FROM events ORDER BY id") == [(1,)]
+    p.ok("migrate:rollback", "--force")
+    p.ok("migrate:rollback", "--force")
+    assert live_state(pg_db).tables["events"].partition_by == ("list", ("kind",))
