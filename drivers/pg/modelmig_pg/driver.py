@@ -27,14 +27,11 @@ from modelmig_core.api import (
     Backup,
     ConfigError,
     DriverInfo,
-    DropColumn,
-    DropTable,
     Finding,
     LockError,
     LockWait,
     ModelmigError,
     Refusal,
-    RenameColumn,
     Session,
     SqlDriver,
     SqlSession,
@@ -283,6 +280,8 @@ class PgSession(SqlSession):
 
     def live_facts(self, steps: Sequence[Step]) -> Any:
         """The columns each view uses, when the migration drops a column."""
+        from modelmig_core.api import DropColumn, DropTable, RenameColumn  # off the nothing-pending path
+
         from .render import PgFacts
 
         facts = PgFacts()
