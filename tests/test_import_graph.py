@@ -96,6 +96,7 @@ LAYER: dict[str, str] = {
     "sql.reflect": "sql",
     "sql.tools": "sql",
     "sql.dataloss": "sql",
+    "sql.plancache": "sql",
     # registry: drivers and plugins found by name, and the driver contract they meet
     "registry": "registry",
     "driver": "registry",
