@@ -121,13 +121,20 @@ def _origin(module: str) -> str | None:
     return spec.origin if spec is not None else None
 
 
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("modelmig")
+    except Exception:  # noqa: BLE001 - running from a source tree
+        return "unknown"
+
+
 @functools.cache
 def code_key(modules: tuple[str, ...]) -> str:
     """A digest of the files of the packages that render: each of ``modules``'s
     package, the core's SQL and schema layers, SQLAlchemy and sqlglot; and modelmig's
     version (once per process)."""
-    from ..history.statecache import _version
-
     here = os.path.dirname(__file__)
     parts = [_version()]
     parts += _package_files(os.path.join(here, "render.py"))
