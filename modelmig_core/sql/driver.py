@@ -653,14 +653,27 @@ class SqlDriver(Driver):
         return renderer.renders(type_name)
 
     def connect(self, url: str) -> SqlSession:
+        return self.session_class(self, url, self._opened(self.open, url))
+
+    def open_for_ledger(self, url: str) -> Any | None:
+        """A DB-API connection (autocommit) only for reading the ledger, through a
+        lighter client than ``open``'s with the same URL semantics; None (the
+        default): none, ``open`` serves (``Driver.ledger_session``)."""
+        return None
+
+    def ledger_session(self, url: str) -> SqlSession | None:
+        raw = self._opened(self.open_for_ledger, url)
+        return None if raw is None else self.session_class(self, url, raw)
+
+    @staticmethod
+    def _opened(open_: Any, url: str) -> Any:
         try:
-            raw = self.open(url)
+            return open_(url)
         except ModelmigError:
             raise
         except Exception as exc:  # noqa: BLE001 - one line naming the (redacted) URL
             detail = " ".join(str(exc).split()) or type(exc).__name__
             raise ModelmigError(scrub(f"cannot connect to {redact(url)}: {detail}", url)) from None
-        return self.session_class(self, url, raw)
 
     def renderer(self, hook: Any = None) -> Renderer:
         module, _, cls = self.renderer_class.partition(":")
