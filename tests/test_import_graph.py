@@ -73,6 +73,7 @@ LAYER: dict[str, str] = {
     "run.builtin": "run",
     "run.report": "run",
     "run.moved": "run",
+    "run.fleet": "run",
     "run.resolve": "run",
     "run.shared": "run",
     "run.lint": "run",
