@@ -25,6 +25,7 @@ try:
 except SystemExit as exc:
     assert not exc.code, exc.code
 print("LOADED:", sorted({m.split(".")[0] for m in sys.modules} & {"psycopg", "psycopg2", "sqlalchemy"}))
+print("SCHEMA:", sorted(m for m in sys.modules if m.startswith(("modelmig_core.schema", "modelmig_core.vocabulary"))))
 """
 
 
@@ -45,6 +46,7 @@ def test_nothing_pending_reads_the_ledger_through_psycopg2(make_project: Any, pg
     for command in ("migrate:run", "migrate:status"):
         out = probe(p.root, command)
         assert "LOADED: ['psycopg2']" in out, out
+        assert "SCHEMA: []" in out, out  # no operation, state or SQL-text module either
     assert "nothing to migrate" in probe(p.root, "migrate:run")
 
 

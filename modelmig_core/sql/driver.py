@@ -43,7 +43,6 @@ from ..driver import (
 )
 from ..errors import ModelmigError
 from ..redaction import scrub
-from ..schema.transpile import sqlglot_name
 
 if TYPE_CHECKING:
     from .plancache import PlanSlot
@@ -123,6 +122,7 @@ def follow_views(facts: Any, steps: Sequence[Step], dialect: str) -> None:
     ``run`` would read them after performing it."""
     from ..schema.operations import RunSQL
     from ..schema.sqltext import _quiet
+    from ..schema.transpile import sqlglot_name
     from ..schema.views import ViewColumns
 
     views = getattr(facts, "views", None)
@@ -610,6 +610,8 @@ class SqlDriver(Driver):
     @property
     def sqlglot_dialect(self) -> str:
         """The sqlglot dialect the driver's database reads (its model SQL is written in it)."""
+        from ..schema.transpile import sqlglot_name  # off the nothing-pending path
+
         return sqlglot_name(self.dialect)
 
     renderer_class: ClassVar[str] = "modelmig_core.sql.render:Renderer"

@@ -28,15 +28,11 @@ from modelmig_core.api import (
     Backup,
     ConfigError,
     DriverInfo,
-    DropColumn,
-    DropTable,
     Finding,
     LockError,
     LockWait,
     MigrationFailed,
     Refusal,
-    RenameColumn,
-    RenameTable,
     Session,
     SqlDriver,
     SqlSession,
@@ -298,6 +294,8 @@ class MysqlSession(SqlSession):
     def live_facts(self, steps: Sequence[Step]) -> Any:
         """The indexes that exist now, per table: dropping a foreign key also drops
         the index the server made for it, if it made one."""
+        from modelmig_core.api import DropColumn, DropTable, RenameColumn, RenameTable  # off the nothing-pending path
+
         from .render import MysqlFacts
 
         rows = self.execute(

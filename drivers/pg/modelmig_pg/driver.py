@@ -27,8 +27,6 @@ from modelmig_core.api import (
     Backup,
     ConfigError,
     DriverInfo,
-    DropColumn,
-    DropTable,
     Finding,
     LockError,
     LockWait,
@@ -249,6 +247,8 @@ class PgSession(SqlSession):
 
     def live_facts(self, steps: Sequence[Step]) -> Any:
         """The columns each view uses, when the migration drops a column."""
+        from modelmig_core.api import DropColumn, DropTable  # off the nothing-pending path
+
         from .render import PgFacts
 
         facts = PgFacts()
