@@ -625,8 +625,6 @@ def migrate_status(obj: dict[str, Any], as_json: bool, drift: bool, **kw: Any) -
         from .run.fleet import glance, read
 
         fleet = read(config.migrations)
-        if fleet is not None and not as_json:
-            out.data(glance(fleet))
     if as_json:
         out.json(
             {
@@ -662,6 +660,10 @@ def migrate_status(obj: dict[str, Any], as_json: bool, drift: bool, **kw: Any) -
             width = max((len(r.id) for r in rows), default=0)
             for r in rows:
                 out.data(f"  {r.id.ljust(width)}  {_status_text(out, r)}")
+        if fleet is not None:
+            from .run.fleet import glance
+
+            out.info(glance(fleet))  # after the table, on stderr: how far the last fleet run got
     _fail_some(outcomes)
 
 

@@ -99,7 +99,8 @@ def test_a_fleet_killed_midway_is_finished_by_a_rerun_and_each_migration_runs_on
     status = p.sh("migrate:status", "--all-connections", "--json", env={"PYTHONPATH": str(p.root)})
     fleet = json.loads(status.stdout)["fleet"]
     assert fleet["state"] == "interrupted" and fleet["counts"]["done"] == finished_before
-    text = p.sh("migrate:status", "--all-connections", env={"PYTHONPATH": str(p.root)}).stdout
+    shown = p.sh("migrate:status", "--all-connections", env={"PYTHONPATH": str(p.root)})
+    text = shown.stdout + shown.stderr
     assert f"was interrupted: {finished_before} of {COUNT} done" in text
 
     again = subprocess.run([*run, "--json"], cwd=p.root, env=env, capture_output=True, text=True)

@@ -58,6 +58,7 @@ LAYER: dict[str, str] = {
     "app": "commands",
     "make": "commands",
     "init": "commands",
+    "jobs": "commands",
     # conformance: the kit every driver passes (it drives the installed command)
     "conformance": "conformance",
     "conformance.compare": "conformance",
