@@ -101,6 +101,13 @@ def alembic_project(root: Path, tables: int, url: str) -> Path:
 # ---------------------------------------------------------------- measuring
 
 
+def pretended_sql(output: str) -> str:
+    """The SQL of ``migrate:run --pretend`` output: its ``--`` headers and its
+    connection's own lines (``main: would apply 1 ...``) left out."""
+    lines = [x for x in output.splitlines() if not x.startswith("--") and not x.split(" ", 1)[0].endswith(":")]
+    return "\n".join(lines) + "\n"
+
+
 def run(args: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> float:
     start = time.perf_counter()
     result = subprocess.run(list(args), cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True)
@@ -219,7 +226,7 @@ def apply_measures(work: Path, tables: int, repeat: int, admin: object, base: st
         (ours / "pyproject.toml").read_text().split("url =")[0] + f'url = "{pretend_url}"\n'
     )
     out = subprocess.run([MODELMIG, "migrate:run", "--pretend"], cwd=ours, capture_output=True, text=True, check=True)
-    sql_file.write_text("\n".join(line for line in out.stdout.splitlines() if not line.startswith("--")) + "\n")
+    sql_file.write_text(pretended_sql(out.stdout))
     t_rendered = median(lambda: ours_run({"MODELMIG_NO_CACHE": "1"}), repeat)
     ours_run()  # plans the migration (the plan cache)
     t_ours, t_alembic, t_psql = median(ours_run, repeat), median(theirs_run, repeat), median(floor, repeat)
@@ -303,7 +310,7 @@ def fleet_measure(work: Path, dbs: int, repeat: int, admin: object, base: str) -
     (root / "pyproject.toml").write_text(config)
     out = subprocess.run([MODELMIG, "migrate:run", "--pretend"], cwd=root, capture_output=True, text=True, check=True)
     sql_file = work / f"fleet{dbs}.sql"
-    sql_file.write_text("\n".join(line for line in out.stdout.splitlines() if not line.startswith("--")) + "\n")
+    sql_file.write_text(pretended_sql(out.stdout))
     drop_pg_dbs(admin)
 
     def psql_fleet(at_once: int) -> float:
