@@ -247,7 +247,15 @@ def each(
 
         if workers.wanted(jobs, len(targets), render):  # rendering on several cores: forked workers
             workers.run_in_processes(
-                runners, outcomes, work, jobs=jobs, fail_fast=fail_fast, emit=emit, skip=skip, failed=failed
+                runners,
+                outcomes,
+                work,
+                jobs=jobs,
+                fail_fast=fail_fast,
+                emit=emit,
+                skip=skip,
+                failed=failed,
+                one_line=one_line,
             )
             return outcomes
 

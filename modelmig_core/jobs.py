@@ -66,10 +66,10 @@ def _worker(i: int) -> None:
     """One connection, in a worker process: its events, then its end, on the queue."""
     import time
 
-    from .commands import one_line
     from .run.report import ConnectionStarted
 
     runners, work, queue = _INHERITED["runners"], _INHERITED["work"], _INHERITED["queue"]
+    one_line: Callable[[BaseException], str] = _INHERITED["one_line"]
     runner = runners[i]
     runner._emit = lambda event: queue.put(("event", event))
     queue.put(("event", ConnectionStarted(runner.target.name, "", runner.driver.name)))
@@ -102,11 +102,13 @@ def run_in_processes(
     emit: Callable[[Event], None],
     skip: Callable[[int], None],
     failed: threading.Event,
+    one_line: Callable[[BaseException], str],
 ) -> None:
-    """``each``'s loop over ``runners``, ``jobs`` worker processes at a time."""
+    """``each``'s loop over ``runners``, ``jobs`` worker processes at a time;
+    ``one_line`` words a failed connection's error as ``each`` does."""
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
-    _INHERITED.update(runners=runners, work=work, queue=queue)
+    _INHERITED.update(runners=runners, work=work, queue=queue, one_line=one_line)
     ended = [threading.Event() for _ in runners]
 
     def end(i: int, report: ConnectionReport, result: Any, exc_data: bytes | None) -> None:
