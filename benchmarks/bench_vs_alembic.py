@@ -1,13 +1,16 @@
 """modelmig next to Alembic and the psql floor, on the same schemas, in one run.
 
     python benchmarks/bench_vs_alembic.py [--tables 100 1000] [--apply-tables 200]
-        [--status 1000 10000] [--fleet 16] [--repeat 5] [--pg postgresql://postgres@127.0.0.1:5432/postgres]
+        [--status 1000 10000] [--fleet 16] [--crash-sqlite 200] [--crash-pg 50] [--repeat 5]
+        [--pg postgresql://postgres@127.0.0.1:5432/postgres]
 
 Every measure is a whole process, as a user runs it, with bytecode caches on.
 The schema: N tables of 20 columns (strings, integers, a timestamp, a boolean),
 each with a composite index and a foreign key to the previous table. The same
-schema is given to Alembic as SQLAlchemy metadata. Prints a Markdown table:
-measure, modelmig, the peer, the ratio (modelmig / peer). Needs alembic and psql
+schema is given to Alembic as SQLAlchemy metadata. Prints the machine, the command
+and a Markdown table: measure, modelmig, the peer, the ratio (modelmig / peer), the
+issue's target. The fleet crash measure kills (SIGKILL) a fleet run midway and
+times the re-run that finishes it, checking every ledger after. Needs alembic and psql
 (``nox -s bench`` installs alembic); PostgreSQL measures are skipped without a
 server.
 """
@@ -31,7 +34,7 @@ from urllib.parse import urlsplit, urlunsplit
 BIN = Path(sys.executable).parent
 MODELMIG = str(BIN / "modelmig")
 ALEMBIC = str(BIN / "alembic")
-ROWS: list[tuple[str, str, str, str]] = []
+ROWS: list[tuple[str, str, str, str, str]] = []
 
 
 # ---------------------------------------------------------------- schemas
@@ -98,6 +101,13 @@ def alembic_project(root: Path, tables: int, url: str) -> Path:
 # ---------------------------------------------------------------- measuring
 
 
+def pretended_sql(output: str) -> str:
+    """The SQL of ``migrate:run --pretend`` output: its ``--`` headers and its
+    connection's own lines (``main: would apply 1 ...``) left out."""
+    lines = [x for x in output.splitlines() if not x.startswith("--") and not x.split(" ", 1)[0].endswith(":")]
+    return "\n".join(lines) + "\n"
+
+
 def run(args: Sequence[str], cwd: Path, env: dict[str, str] | None = None) -> float:
     start = time.perf_counter()
     result = subprocess.run(list(args), cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True)
@@ -111,10 +121,10 @@ def median(fn: Callable[[], float], repeat: int) -> float:
     return statistics.median(fn() for _ in range(repeat))
 
 
-def row(measure: str, ours: float | None, peer: float | None, peer_name: str) -> None:
+def row(measure: str, ours: float | None, peer: float | None, peer_name: str, target: str = "") -> None:
     fmt = lambda v: "n/a" if v is None else (f"{v * 1000:.0f} ms" if v < 1 else f"{v:.2f} s")  # noqa: E731
     ratio = f"{ours / peer:.2f}" if ours is not None and peer else "n/a"
-    ROWS.append((measure, fmt(ours), f"{fmt(peer)} ({peer_name})" if peer_name else fmt(peer), ratio))
+    ROWS.append((measure, fmt(ours), f"{fmt(peer)} ({peer_name})" if peer_name else fmt(peer), ratio, target))
     print(f"  {measure}: modelmig {fmt(ours)}, {peer_name or 'peer'} {fmt(peer)}, ratio {ratio}", flush=True)
 
 
@@ -168,11 +178,19 @@ def make_measures(work: Path, tables: int, repeat: int) -> None:
         return run([ALEMBIC, "revision", "--autogenerate", "-m", "init"], theirs)
 
     first, peer = median(ours_first, repeat), median(theirs_first, repeat)
-    row(f"first make:migration, {tables} tables vs alembic revision --autogenerate", first, peer, "alembic")
+    target = "<= 0.05" if tables >= 1000 else ""
+    row(f"first make:migration, {tables} tables vs alembic revision --autogenerate", first, peer, "alembic", target)
     run([MODELMIG, "make:migration"], ours)  # the first no-change make replays and caches the head
     nochange = median(lambda: run([MODELMIG, "make:migration"], ours), repeat)
     nochange_uncached = median(lambda: run([MODELMIG, "make:migration"], ours, {"MODELMIG_NO_CACHE": "1"}), repeat)
-    row(f"make:migration with no change, {tables} tables (cached / replayed)", nochange, nochange_uncached, "replayed")
+    target = "<= 0.2 s" if tables >= 1000 else ""
+    row(
+        f"make:migration with no change, {tables} tables (cached / replayed)",
+        nochange,
+        nochange_uncached,
+        "replayed",
+        target,
+    )
 
 
 def apply_measures(work: Path, tables: int, repeat: int, admin: object, base: str) -> None:
@@ -181,12 +199,12 @@ def apply_measures(work: Path, tables: int, repeat: int, admin: object, base: st
     theirs = alembic_project(work / f"alapply{tables}", tables, sa_pg(pg_db(admin, base)))
     run([ALEMBIC, "revision", "--autogenerate", "-m", "init"], theirs)
 
-    def ours_run() -> float:
+    def ours_run(env: dict[str, str] | None = None) -> float:
         url = pg_db(admin, base)
         (ours / "pyproject.toml").write_text(
             (ours / "pyproject.toml").read_text().split("url =")[0] + f'url = "{url}"\n'
         )
-        return run([MODELMIG, "migrate:run"], ours)
+        return run([MODELMIG, "migrate:run"], ours, env)
 
     def theirs_run() -> float:
         url = sa_pg(pg_db(admin, base))
@@ -208,16 +226,25 @@ def apply_measures(work: Path, tables: int, repeat: int, admin: object, base: st
         (ours / "pyproject.toml").read_text().split("url =")[0] + f'url = "{pretend_url}"\n'
     )
     out = subprocess.run([MODELMIG, "migrate:run", "--pretend"], cwd=ours, capture_output=True, text=True, check=True)
-    sql_file.write_text("\n".join(line for line in out.stdout.splitlines() if not line.startswith("--")) + "\n")
+    sql_file.write_text(pretended_sql(out.stdout))
+    t_rendered = median(lambda: ours_run({"MODELMIG_NO_CACHE": "1"}), repeat)
+    ours_run()  # plans the migration (the plan cache)
     t_ours, t_alembic, t_psql = median(ours_run, repeat), median(theirs_run, repeat), median(floor, repeat)
-    row(f"migrate:run of {tables} tables on PostgreSQL vs psql -1 -f of its --pretend SQL", t_ours, t_psql, "psql")
+    row(
+        f"migrate:run of {tables} tables on PostgreSQL, planned (plan cache) vs psql -1 -f of its --pretend SQL",
+        t_ours,
+        t_psql,
+        "psql",
+        "<= 1.0",
+    )
+    row(f"migrate:run of {tables} tables on PostgreSQL, rendered (no cache) vs psql", t_rendered, t_psql, "psql")
     row(f"migrate:run of {tables} tables on PostgreSQL vs alembic upgrade head", t_ours, t_alembic, "alembic")
 
     # nothing pending: the every-deploy path
     noop = median(lambda: run([MODELMIG, "migrate:run"], ours), repeat * 2)
     current = median(lambda: run([ALEMBIC, "current"], theirs), repeat * 2)
     select1 = median(lambda: run(["psql", "-X", "-c", "select 1", pretend_url], work), repeat * 2)
-    row("migrate:run with nothing pending vs psql -c 'select 1'", noop, select1, "psql")
+    row("migrate:run with nothing pending vs psql -c 'select 1'", noop, select1, "psql", "<= 4")
     row("migrate:run with nothing pending vs alembic current", noop, current, "alembic")
 
 
@@ -275,7 +302,7 @@ def fleet_measure(work: Path, dbs: int, repeat: int, admin: object, base: str) -
         times[jobs] = median(fleet, repeat)
         drop_pg_dbs(admin)
     row(f"{dbs} PostgreSQL databases x 50 tables, --jobs 4 vs --jobs 1", times[4], times[1], "--jobs 1")
-    row(f"{dbs} PostgreSQL databases x 50 tables, --jobs 8 vs --jobs 1", times[8], times[1], "--jobs 1")
+    row(f"{dbs} PostgreSQL databases x 50 tables, --jobs 8 vs --jobs 1", times[8], times[1], "--jobs 1", "<= 0.5")
 
     # the floor: the same SQL by psql, one database at a time and 8 at a time
     url = pg_db(admin, base)
@@ -283,7 +310,7 @@ def fleet_measure(work: Path, dbs: int, repeat: int, admin: object, base: str) -
     (root / "pyproject.toml").write_text(config)
     out = subprocess.run([MODELMIG, "migrate:run", "--pretend"], cwd=root, capture_output=True, text=True, check=True)
     sql_file = work / f"fleet{dbs}.sql"
-    sql_file.write_text("\n".join(line for line in out.stdout.splitlines() if not line.startswith("--")) + "\n")
+    sql_file.write_text(pretended_sql(out.stdout))
     drop_pg_dbs(admin)
 
     def psql_fleet(at_once: int) -> float:
@@ -304,12 +331,119 @@ def fleet_measure(work: Path, dbs: int, repeat: int, admin: object, base: str) -
     row(f"{dbs} PostgreSQL databases: modelmig --jobs 8 vs psql 8 at a time", times[8], eight, "psql, 8 at a time")
 
 
+def fleet_crash_measure(work: Path, sqlite_dbs: int, pg_dbs: int, admin: object | None, base: str) -> None:
+    """A fleet run killed (SIGKILL) once half its databases are done, then run again:
+    the re-run's time next to an uninterrupted run's, and every ledger checked (each
+    migration applied once). SQLite databases in a folder; PostgreSQL scratch
+    databases made here and dropped after."""
+    import json
+    import signal
+
+    def project(kind: str, count: int) -> tuple[Path, Callable[[], list[str]], Callable[[], Callable[[], int]]]:
+        root = work / f"crash-{kind}{count}"
+        modelmig_project(root, 20, "sqlite:///unused.sqlite3")
+        run([MODELMIG, "make:migration"], root)
+
+        def fresh() -> list[str]:
+            if kind == "sqlite":
+                for old in root.glob("db*.sqlite3"):
+                    old.unlink()
+                urls = [f"sqlite:///db{i}.sqlite3" for i in range(count)]
+            else:
+                drop_pg_dbs(admin)
+                urls = [pg_db(admin, base) for _ in range(count)]
+            conns = "".join(f'[tool.modelmig.connections.db{i}]\nurl = "{u}"\n' for i, u in enumerate(urls))
+            (root / "pyproject.toml").write_text('[tool.modelmig]\nmodels = ["models"]\ndefault = "db0"\n' + conns)
+            return urls
+
+        def ledgers() -> Callable[[], int]:
+            def count_rows() -> int:
+                total = 0
+                for i in range(count):
+                    if kind == "sqlite":
+                        with sqlite3.connect(root / f"db{i}.sqlite3") as db:
+                            total += db.execute("SELECT count(*) FROM modelmig_migrations").fetchone()[0]
+                    else:
+                        import psycopg
+
+                        text = (root / "pyproject.toml").read_text().split(f"[tool.modelmig.connections.db{i}]")[1]
+                        url = text.split('"')[1]
+                        with psycopg.connect(url) as db:
+                            total += db.execute("SELECT count(*) FROM modelmig_migrations").fetchone()[0]
+                return total
+
+            return count_rows
+
+        return root, fresh, ledgers
+
+    kinds = [("sqlite", sqlite_dbs)] + ([("pg", pg_dbs)] if admin is not None and pg_dbs else [])
+    for kind, count in kinds:
+        if not count:
+            continue
+        root, fresh, ledgers = project(kind, count)
+        command = [MODELMIG, "migrate:run", "--all-connections", "--jobs", "8"]
+        fresh()
+        whole = run(command, root)
+        fresh()
+        report = root / "migrations" / ".modelmig-cache" / "fleet.json"
+        report.unlink(missing_ok=True)
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        done = 0
+        while proc.poll() is None and done < count // 2:
+            try:
+                states = json.loads(report.read_text())["databases"].values()
+                done = sum(1 for d in states if d.get("state") == "done")
+            except (OSError, ValueError, KeyError):
+                pass
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        killed_after = time.perf_counter() - started
+        again = run([*command, "--json"], root)
+        rows = ledgers()()
+        verdict = "each migration once" if rows == count else f"LEDGER ROWS {rows} != {count}"
+        label = "SQLite databases" if kind == "sqlite" else "PostgreSQL scratch databases"
+        row(
+            f"fleet crash, {count} {label} x 20 tables, --jobs 8: killed at {done} done "
+            f"({killed_after:.2f} s), re-run vs an uninterrupted run ({verdict})",
+            again,
+            whole,
+            "uninterrupted",
+        )
+        if kind == "pg":
+            drop_pg_dbs(admin)
+
+
+def machine() -> str:
+    import platform
+
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    psql = (
+        subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()
+        if shutil.which("psql")
+        else "no psql"
+    )
+    return f"{cores} cores ({cpu}), Python {platform.python_version()}, {psql}; load average {load}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tables", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--apply-tables", type=int, default=200)
     parser.add_argument("--status", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--fleet", type=int, default=16)
+    parser.add_argument("--crash-sqlite", type=int, default=200)
+    parser.add_argument("--crash-pg", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument(
         "--pg", default=os.environ.get("MODELMIG_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -320,6 +454,10 @@ def main() -> None:
     if not shutil.which(ALEMBIC):
         raise SystemExit("alembic is not installed in this environment (nox -s bench installs it)")
     work = Path(tempfile.mkdtemp(prefix="modelmig-bench-"))
+    command = " ".join(["python", *sys.argv])
+    at_start = machine()
+    print(f"machine: {at_start}\ncommand: {command}", flush=True)
+    admin = None
     try:
         for tables in args.tables:
             make_measures(work, tables, args.repeat)
@@ -333,13 +471,20 @@ def main() -> None:
                 fleet_measure(work, args.fleet, max(1, args.repeat // 2), admin, args.pg)
             finally:
                 drop_pg_dbs(admin)
+        fleet_crash_measure(work, args.crash_sqlite, args.crash_pg, admin, args.pg)
     finally:
+        if admin is not None:
+            drop_pg_dbs(admin)
         shutil.rmtree(work, ignore_errors=True)
     print()
-    print("| measure | modelmig | peer | ratio |")
-    print("|---|---|---|---|")
-    for measure, ours, peer, ratio in ROWS:
-        print(f"| {measure} | {ours} | {peer} | {ratio} |")
+    print(f"machine: {at_start}")
+    print(f"at the end: load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"command: {command}")
+    print()
+    print("| measure | modelmig | peer | ratio | target |")
+    print("|---|---|---|---|---|")
+    for measure, ours, peer, ratio, target in ROWS:
+        print(f"| {measure} | {ours} | {peer} | {ratio} | {target or '—'} |")
 
 
 if __name__ == "__main__":

@@ -216,9 +216,17 @@ def _loop(
     fail_fast: bool = False,
     render: bool = True,
     reflect: bool = False,
+    also: Callable[[Any], None] | None = None,
 ) -> list[Any]:
-    """``commands.each`` with its events printed."""
+    """``commands.each`` with its events printed (and given to ``also``: the fleet report)."""
     from .commands import each
+
+    printed = _renderer(out, len(targets) > 1)
+
+    def on_event(event: Any) -> None:
+        printed(event)
+        if also is not None:
+            also(event)
 
     return each(
         config,
@@ -227,7 +235,7 @@ def _loop(
         work,
         jobs=jobs,
         fail_fast=fail_fast,
-        on_event=_renderer(out, len(targets) > 1),
+        on_event=on_event,
         render=render,
         reflect=reflect,
     )
@@ -243,13 +251,14 @@ def _each(
     jobs: int = 1,
     fail_fast: bool = False,
     reflect: bool = False,
+    also: Callable[[Any], None] | None = None,
 ) -> None:
     """Run ``work`` on each target through the one loop (``commands.each``) and close
     with a summary: one line for one connection (when it did something), a block
     for several. One connection's failure is raised as it is; with several, the
     others still run (unless ``fail_fast``: then no more are started) and the
     command fails at the end."""
-    outcomes = _loop(config, plugins, targets, work, out, jobs=jobs, fail_fast=fail_fast, reflect=reflect)
+    outcomes = _loop(config, plugins, targets, work, out, jobs=jobs, fail_fast=fail_fast, reflect=reflect, also=also)
     if reports is not None:
         reports.extend(o.report for o in outcomes)
     summary = []
@@ -430,15 +439,29 @@ def migrate_run(obj: dict[str, Any], pretend: bool, force: bool, yes: bool, as_j
     out = Output(json_mode=as_json)
     with _json_result("migrate:run", out) as reports:
         config, plugins, targets = _targets(obj, kw)
-        _each(
-            config,
-            plugins,
-            targets,
-            lambda r: r.run(pretend=pretend, force=force, yes=yes),
-            out,
-            reports,
-            **_parallel(obj),
-        )
+        fleet = None
+        if len(targets) > 1 and not pretend:  # which databases are done, kept as each finishes
+            from .run.fleet import FleetReport
+
+            fleet = FleetReport(config.migrations, "migrate:run", [t.name for t in targets])
+        interrupted = False
+        try:
+            _each(
+                config,
+                plugins,
+                targets,
+                lambda r: r.run(pretend=pretend, force=force, yes=yes),
+                out,
+                reports,
+                **_parallel(obj),
+                also=fleet.event if fleet is not None else None,
+            )
+        except KeyboardInterrupt:
+            interrupted = True
+            raise
+        finally:
+            if fleet is not None and not interrupted:  # the loop went through every database
+                fleet.finish()
 
 
 @cli.command("migrate:lint")
@@ -599,10 +622,16 @@ def migrate_status(obj: dict[str, Any], as_json: bool, drift: bool, **kw: Any) -
     )
     if len(outcomes) == 1 and outcomes[0].exception is not None:
         raise outcomes[0].exception
+    fleet = None
+    if len(targets) > 1:  # how far the last fleet run got, at a glance
+        from .run.fleet import glance, read
+
+        fleet = read(config.migrations)
     if as_json:
         out.json(
             {
                 "ok": all(o.ok for o in outcomes),
+                "fleet": fleet,
                 "connections": [
                     {
                         "connection": o.target.name,
@@ -633,6 +662,10 @@ def migrate_status(obj: dict[str, Any], as_json: bool, drift: bool, **kw: Any) -
             width = max((len(r.id) for r in rows), default=0)
             for r in rows:
                 out.data(f"  {r.id.ljust(width)}  {_status_text(out, r)}")
+        if fleet is not None:
+            from .run.fleet import glance
+
+            out.info(glance(fleet))  # after the table, on stderr: how far the last fleet run got
     _fail_some(outcomes)
 
 

@@ -242,6 +242,23 @@ def each(
         runners[i].report.error = NOT_STARTED
         emit(ConnectionFinished(runners[i].target.name, "", NOT_STARTED, 0, started=False))
 
+    if threaded:
+        from . import jobs as workers
+
+        if workers.wanted(jobs, len(targets), render):  # rendering on several cores: forked workers
+            workers.run_in_processes(
+                runners,
+                outcomes,
+                work,
+                jobs=jobs,
+                fail_fast=fail_fast,
+                emit=emit,
+                skip=skip,
+                failed=failed,
+                one_line=one_line,
+            )
+            return outcomes
+
     if not threaded:
         for i in range(len(runners)):
             if failed.is_set() and fail_fast:

@@ -460,6 +460,13 @@ class Driver:
     def connect(self, url: str) -> Session:
         raise NotImplementedError
 
+    def ledger_session(self, url: str) -> Session | None:
+        """A session only for reading the ledger (``ledger.rows()``), through a client
+        lighter to load than ``connect``'s that keeps its guarantees for that read
+        (the same URL semantics, the same errors): what ``migrate:run`` and
+        ``migrate:status`` with nothing pending use. None (the default): ``connect``'s."""
+        return None
+
     def exists(self, url: str) -> bool | None:
         """Whether the database of ``url`` exists, when that can be told without
         creating it (an embedded database file); None when it cannot be told

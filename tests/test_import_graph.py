@@ -58,6 +58,7 @@ LAYER: dict[str, str] = {
     "app": "commands",
     "make": "commands",
     "init": "commands",
+    "jobs": "commands",
     # conformance: the kit every driver passes (it drives the installed command)
     "conformance": "conformance",
     "conformance.compare": "conformance",
@@ -73,6 +74,7 @@ LAYER: dict[str, str] = {
     "run.builtin": "run",
     "run.report": "run",
     "run.moved": "run",
+    "run.fleet": "run",
     "run.resolve": "run",
     "run.shared": "run",
     "run.lint": "run",
@@ -97,6 +99,7 @@ LAYER: dict[str, str] = {
     "sql.views": "sql",
     "sql.tools": "sql",
     "sql.dataloss": "sql",
+    "sql.plancache": "sql",
     # registry: drivers and plugins found by name, and the driver contract they meet
     "registry": "registry",
     "driver": "registry",

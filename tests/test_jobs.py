@@ -140,6 +140,7 @@ def test_a_fleet_replays_the_chain_once_and_renders_each_migration_once(make_pro
     from modelmig_core.history import replay as history
     from modelmig_core.sql.render import Renderer
 
+    monkeypatch.setenv("MODELMIG_JOBS_MODE", "threads")  # counted in this process (workers would count apart)
     p = fleet(make_project, 4)
     loads: list[str] = []
     renders: list[str] = []

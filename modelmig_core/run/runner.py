@@ -48,6 +48,7 @@ if TYPE_CHECKING:  # the rest is imported where a migration is replayed or appli
     from ..history.replay import History
     from ..hookspecs import HookContext
     from ..registry import Registry
+    from ..sql.plancache import PlanSlot
     from ..targets import Target
     from .shared import Shared
 
@@ -202,6 +203,13 @@ class Runner:
         """The ledger's rows; a row with an unknown status is an error naming it."""
         from .ledger import check_rows
 
+        if self.session is None:  # nothing opened yet: the driver's lightest client for this one read
+            light = self.driver.ledger_session(self.target.url)
+            if light is not None:
+                try:
+                    return check_rows(light.ledger.rows(), f"of {self.tag}")
+                finally:
+                    light.close()
         return check_rows(self.connection.ledger.rows(), f"of {self.tag}")
 
     def history(self) -> History:
@@ -397,6 +405,7 @@ class Runner:
         session = self.connection
         session.hook = self.hook  # render_column for custom column types
         session.shared = self.shared  # rendered statements shared with the command's other connections
+        session.plan_slot = self._plan_slot(migration, direction)  # its plan cached on disk (sql/plancache.py)
         online = self._use_context(migration)
         resumed = ""
         steps = self.history().steps(migration, direction)
@@ -442,6 +451,22 @@ class Runner:
         text = f"{self.tag}: {done} {migration.id} ({duration} ms)"
         self.emit(MigrationApplied(self.target.name, text, migration.id, direction, duration))
         return True
+
+    def _plan_slot(self, migration: Migration, direction: str) -> PlanSlot | None:
+        """Where the plan of ``migration`` in ``direction`` is cached, keyed by the
+        chain's files up to it and the plugins loaded (the session adds the rest)."""
+        from ..sql.plancache import PlanSlot, base_key, folder_of, plugin_label
+
+        prefix: list[tuple[str, str]] = []
+        for f in self.files():
+            prefix.append((f.path.name, f.checksum))
+            if f.id == migration.id:
+                break
+        else:
+            return None
+        plugins = sorted(plugin_label(name, plugin) for name, plugin in self.registry.pm.list_name_plugin())
+        base = base_key(self.family, prefix, direction, plugins)
+        return PlanSlot(folder_of(self.chain.folder), base)
 
     def _online_notice(self, line: str) -> None:
         """An online plan's lock not granted (a retry), or a repair, as an event."""

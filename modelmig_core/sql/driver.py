@@ -43,9 +43,9 @@ from ..driver import (
 )
 from ..errors import ModelmigError
 from ..redaction import scrub
-from ..schema.transpile import sqlglot_name
 
 if TYPE_CHECKING:
+    from .plancache import PlanSlot
     from .render import Renderer
 
 LEDGER_COLUMNS = ("id", "batch", "checksum", "applied_at", "duration_ms", "status", "progress")
@@ -122,6 +122,7 @@ def follow_views(facts: Any, steps: Sequence[Step], dialect: str) -> None:
     ``run`` would read them after performing it."""
     from ..schema.operations import RunSQL
     from ..schema.sqltext import _quiet
+    from ..schema.transpile import sqlglot_name
     from ..schema.views import ViewColumns
 
     views = getattr(facts, "views", None)
@@ -376,13 +377,96 @@ class SqlSession(Session):
             yield from self._render(steps, facts)
             follow_views(facts, steps, self.driver.dialect)
             return
-        facts = self.live_facts(steps)
+        slot = getattr(self, "plan_slot", None)
+        if slot is not None:
+            yield from self._through_cache(slot, steps)
+            return
+        yield from self._fresh(steps, self.live_facts(steps))
+
+    def _fresh(self, steps: Sequence[Step], facts: Any, outcome: dict[str, Any] | None = None) -> Iterator[Statement]:
+        """The statements rendered now (or taken from a fleet's session that rendered
+        them for equal facts); with ``outcome``, the facts are watched while rendering
+        (``plancache.watched``)."""
+
+        def render() -> Iterator[Statement]:
+            if outcome is None:
+                return self._render(steps, facts)
+            from .plancache import watched
+
+            return watched(facts, self._render(steps, facts), outcome)
+
         key = self.render_key()
         if self.shared is None or key is None:
-            yield from self._render(steps, facts)
+            yield from render()
         else:
             key = (type(self), key, id(self.hook), self.context)
-            yield from self.shared.statements(key, steps, facts, lambda: self._render(steps, facts))
+            yield from self.shared.statements(key, steps, facts, render)
+
+    def server_version(self) -> str:
+        """``server()``, read once per session (part of a cached plan's key)."""
+        known = getattr(self, "_server_version", None)
+        if known is None:
+            try:
+                known = repr(self.server())
+            except Exception as exc:  # noqa: BLE001 - a server that cannot say: keyed as such
+                known = f"unknown ({type(exc).__name__})"
+            self._server_version: str | None = known
+        return known
+
+    def plan_key(self, slot: PlanSlot) -> str | None:
+        """The key of this session's plan of the migration ``slot`` names: everything
+        it is rendered from but the live facts (``plancache``). None: never cached (a
+        session whose ``render_key`` is None renders from more than it says)."""
+        import hashlib
+
+        from .plancache import code_key
+
+        render_key = self.render_key()
+        if render_key is None:
+            return None
+        modules = (type(self.driver).__module__, type(self).__module__, self.driver.renderer_class.partition(":")[0])
+        parts = [
+            slot.base,
+            code_key(modules),
+            f"{type(self).__module__}:{type(self).__qualname__} {self.driver.name}",
+            repr(render_key),
+            repr(self.context),
+            self.server_version(),
+        ]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+    def _through_cache(self, slot: PlanSlot, steps: Sequence[Step]) -> Iterator[Statement]:
+        """The plan from the plan cache when an entry for this key (and, when the plan
+        consulted the live facts, for facts with the same digest) is there; else
+        rendered, and stored once it was rendered whole."""
+        from . import plancache
+
+        key = self.plan_key(slot) if plancache.enabled() else None
+        if key is None:
+            yield from self._fresh(steps, self.live_facts(steps))
+            return
+        hit = plancache.load(slot.folder, key)
+        facts: Any = None
+        read = False
+        if hit is not None:
+            needs, statements = hit
+            if needs is not None:
+                facts, read = self.live_facts(steps), True
+            if needs is None or _digest(facts) == needs:
+                self.plans_cached = getattr(self, "plans_cached", 0) + 1
+                yield from statements
+                return
+        if not read:
+            facts = self.live_facts(steps)
+        digest = _digest(facts)  # before rendering: a renderer may update the facts as it goes
+        outcome: dict[str, Any] = {}
+        out: list[Statement] = []
+        for statement in self._fresh(steps, facts, outcome):
+            out.append(statement)
+            yield statement
+        consulted = outcome.get("consulted")
+        if consulted is not None and (digest is not None or not consulted):
+            plancache.store(slot.folder, key, digest if consulted else None, out)
 
     def _render(self, steps: Sequence[Step], facts: Any) -> Iterator[Statement]:
         return render_steps(self.renderer(), steps, facts)
@@ -477,6 +561,16 @@ class SqlSession(Session):
         self.raw.close()
 
 
+def _digest(facts: Any) -> str | None:
+    """The live facts' digest (``plancache.facts_digest``); None when they cannot be keyed."""
+    from .plancache import Uncacheable, facts_digest
+
+    try:
+        return facts_digest(facts)
+    except Uncacheable:
+        return None
+
+
 def render_steps(renderer: Renderer, steps: Sequence[Step], facts: Any) -> Iterator[Statement]:
     """The statements of ``steps`` through ``renderer``, each naming its step, with
     the checks that a narrowed column's rows fit its new type before them. An
@@ -516,6 +610,8 @@ class SqlDriver(Driver):
     @property
     def sqlglot_dialect(self) -> str:
         """The sqlglot dialect the driver's database reads (its model SQL is written in it)."""
+        from ..schema.transpile import sqlglot_name  # off the nothing-pending path
+
         return sqlglot_name(self.dialect)
 
     renderer_class: ClassVar[str] = "modelmig_core.sql.render:Renderer"
@@ -662,14 +758,27 @@ class SqlDriver(Driver):
         return renderer.renders(type_name)
 
     def connect(self, url: str) -> SqlSession:
+        return self.session_class(self, url, self._opened(self.open, url))
+
+    def open_for_ledger(self, url: str) -> Any | None:
+        """A DB-API connection (autocommit) only for reading the ledger, through a
+        lighter client than ``open``'s with the same URL semantics; None (the
+        default): none, ``open`` serves (``Driver.ledger_session``)."""
+        return None
+
+    def ledger_session(self, url: str) -> SqlSession | None:
+        raw = self._opened(self.open_for_ledger, url)
+        return None if raw is None else self.session_class(self, url, raw)
+
+    @staticmethod
+    def _opened(open_: Any, url: str) -> Any:
         try:
-            raw = self.open(url)
+            return open_(url)
         except ModelmigError:
             raise
         except Exception as exc:  # noqa: BLE001 - one line naming the (redacted) URL
             detail = " ".join(str(exc).split()) or type(exc).__name__
             raise ModelmigError(scrub(f"cannot connect to {redact(url)}: {detail}", url)) from None
-        return self.session_class(self, url, raw)
 
     def renderer(self, hook: Any = None) -> Renderer:
         module, _, cls = self.renderer_class.partition(":")

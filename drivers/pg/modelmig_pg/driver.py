@@ -200,9 +200,9 @@ class PgSession(SqlSession):
     overlap_every = 32  # psycopg connections may be used from another thread: the server works while we render
 
     def is_missing_table(self, exc: Exception) -> bool:
-        from psycopg import errors
-
-        return isinstance(exc, errors.UndefinedTable)
+        """SQLSTATE 42P01 (undefined_table), from psycopg (``sqlstate``) or from
+        psycopg2 (``pgcode``), which reads the ledger when nothing is pending."""
+        return (getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)) == "42P01"
 
     def lock_not_granted(self, exc: BaseException) -> bool:
         """SQLSTATE 55P03 (lock_not_available): ``lock_timeout`` fired."""
@@ -421,6 +421,20 @@ class PgDriver(SqlDriver):
 
         url_options(url)
         return psycopg.connect(conninfo(url), autocommit=True, application_name="modelmig")
+
+    def open_for_ledger(self, url: str) -> Any | None:
+        """psycopg2 where it is installed: libpq as psycopg's, so the same URI, service
+        and password files, environment and TLS settings, with about a quarter of
+        psycopg's import (asyncio, its adapters): the nothing-pending read of every
+        deploy. Without it, psycopg serves (None)."""
+        try:
+            import psycopg2
+        except ImportError:
+            return None
+        url_options(url)
+        raw = psycopg2.connect(conninfo(url), application_name="modelmig")
+        raw.autocommit = True
+        return raw
 
     def cost(self, step: Step | None, statement: str, server: str | None) -> list[Finding]:
         """The statement's risks on a busy table, from the cost table (``costs.py``)."""
