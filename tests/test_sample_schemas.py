@@ -753,3 +753,104 @@ def test_mysql_sizes_and_signs_are_refused_where_the_database_lacks_them(make_pr
     only_mysql.models(MYSQL_TYPES.replace("default=40000", "default=70000"))
     result = only_mysql.run("make:migration")
     assert result.exit_code != 0 and "70000 is outside the range of unsignedSmallInteger (0..65535)" in result.output
+
+
+# ---------------------------------------------------------------- planted changes on the originals
+
+#: one change per category the language holds, made by hand on the adopted original
+#: after baseline; each must be reported by drift: (case, statements, needles of its line)
+PLANTED: dict[str, list[tuple[str, list[str], tuple[str, ...]]]] = {
+    "sakila-mysql": [
+        ("unsigned dropped", ["ALTER TABLE film MODIFY length SMALLINT DEFAULT NULL"], ("film.length", "type")),
+        (
+            "set member added",
+            [
+                "ALTER TABLE film MODIFY special_features SET('Trailers','Commentaries','Deleted Scenes',"
+                "'Behind the Scenes','Bloopers') DEFAULT NULL"
+            ],
+            ("film.special_features", "Bloopers"),
+        ),
+        ("year to integer", ["ALTER TABLE film MODIFY release_year INT DEFAULT NULL"], ("film.release_year", "type")),
+        (
+            "on update removed",
+            ["ALTER TABLE actor MODIFY last_update TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP"],
+            ("actor.last_update", "on update"),
+        ),
+        (
+            "precision changed",
+            ["ALTER TABLE payment MODIFY payment_date DATETIME(3) NOT NULL"],
+            ("payment.payment_date", "type"),
+        ),
+        (
+            "collation changed",
+            ["ALTER TABLE actor MODIFY first_name VARCHAR(45) CHARACTER SET utf8mb3 COLLATE utf8mb3_bin NOT NULL"],
+            ("actor.first_name", "collation"),
+        ),
+        (
+            "fulltext made plain",
+            ["ALTER TABLE film_text DROP INDEX idx_title_description, ADD INDEX idx_title_description (title)"],
+            ("idx_title_description",),
+        ),
+        (
+            "default changed",
+            ["ALTER TABLE film ALTER rental_duration SET DEFAULT 4"],
+            ("film.rental_duration", "default"),
+        ),
+        ("table comment", ["ALTER TABLE language COMMENT = 'planted'"], ("language", "comment")),
+        (
+            "view changed",
+            ["CREATE OR REPLACE VIEW sales_by_store AS SELECT 1 AS store, 2 AS manager, 3 AS total_sales"],
+            ("sales_by_store",),
+        ),
+    ],
+    "sakila-sqlite": [
+        (
+            "index order",
+            ["DROP INDEX idx_rental_fk_staff_id", "CREATE INDEX idx_rental_fk_staff_id ON rental (staff_id DESC)"],
+            ("idx_rental_fk_staff_id",),
+        ),
+        (
+            "partial index",
+            [
+                "DROP INDEX idx_rental_fk_customer_id",
+                "CREATE INDEX idx_rental_fk_customer_id ON rental (customer_id) WHERE customer_id > 0",
+            ],
+            ("idx_rental_fk_customer_id",),
+        ),
+        ("view changed", ["DROP VIEW staff_list", "CREATE VIEW staff_list AS SELECT 1 AS id"], ("staff_list",)),
+    ],
+    "northwind-postgresql": [
+        (
+            "primary key renamed",
+            ["ALTER TABLE categories RENAME CONSTRAINT pk_categories TO categories_pk_planted"],
+            ("categories", "primary key name"),
+        ),
+        ("column type", ["ALTER TABLE categories ALTER description TYPE varchar(300)"], ("categories.description",)),
+        ("nullability", ["ALTER TABLE shippers ALTER phone SET NOT NULL"], ("shippers.phone",)),
+    ],
+}
+
+
+@pytest.mark.parametrize("case_id", sorted(PLANTED))
+def test_a_planted_change_of_each_category_is_reported_by_drift(
+    case_id: str, make_project: Any, databases: Callable[[str], Databases]
+) -> None:
+    case = next(c for c in SLICE + REST if c.id == case_id)
+    original = databases(case.driver).new("mm_planted")
+    load(original, FIXTURES / case.schema / f"{case.database}.sql")
+    p: Project = make_project({"main": {"url": original.url}}, extra_config=case.config)
+    p.ok("make:models")
+    p.ok("make:migration")
+    p.ok("migrate:baseline")
+    assert "drift: none" in p.ok("migrate:status", "--drift").output
+    for _category, statements, _needles in PLANTED[case_id]:
+        for statement in statements:
+            original.execute(statement)
+    report = p.run("migrate:status", "--drift").output
+    lines = [line.lower() for line in report.splitlines()]
+    missing = [
+        category
+        for category, _statements, needles in PLANTED[case_id]
+        if not any(all(n.lower() in line for n in needles) for line in lines)
+    ]
+    assert missing == [], f"not reported by drift: {missing}\n{report}"
