@@ -127,6 +127,21 @@ def value_problem(col: Column, value: Any) -> str | None:
 _COLUMNS: dict[str, Column] = {}
 
 
+_TYPE_NAMES: dict[int, tuple[tuple[Any, ...], tuple[str, ...]]] = {}
+
+
+def _type_names(extra: tuple[Any, ...]) -> tuple[str, ...]:
+    """The names of the extra types, computed once per tuple (a schema of 1,000
+    tables asks for them for each of its 22,000 columns)."""
+    known = _TYPE_NAMES.get(id(extra))
+    if known is not None and known[0] is extra:
+        return known[1]
+    names = tuple(getattr(t, "name", t) for t in extra)
+    _TYPE_NAMES.clear()  # one tuple is in use at a time: keep only it (and never a stale id)
+    _TYPE_NAMES[id(extra)] = (extra, names)
+    return names
+
+
 def compile_column(
     model: type[Model], name: str, spec: ColumnSpec, extra_types: Iterable[ColumnType | str] = ()
 ) -> Column:
@@ -139,8 +154,8 @@ def compile_column(
     problem = name_problem(model, name)
     if problem:
         raise ModelError(f"{where(model, name)}: column name {problem}")
-    extra = tuple(extra_types)
-    key = repr((name, spec.type, spec.arg, spec.options, tuple(getattr(t, "name", t) for t in extra)))
+    extra = extra_types if type(extra_types) is tuple else tuple(extra_types)
+    key = repr((name, spec.type, spec.arg, spec.options, _type_names(extra)))
     known = _COLUMNS.get(key)
     if known is not None:
         return known
@@ -441,7 +456,8 @@ def compile_table(model: type[Model], extra_types: Iterable[ColumnType | str] = 
     its columns, then what each registered kind compiles from its ``database`` key."""
     name = table_name(model)
     specs = column_specs(model)
-    columns = primary_key_order(model, tuple(compile_column(model, n, s, extra_types) for n, s in specs.items()))
+    extra = tuple(extra_types)
+    columns = primary_key_order(model, tuple(compile_column(model, n, s, extra) for n, s in specs.items()))
     if sum(1 for c in columns if c.autoincrement) > 1:
         raise ModelError(f"{where(model)}: more than one auto-increment column")
     kinds = model_kinds()

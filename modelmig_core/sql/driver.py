@@ -20,6 +20,7 @@ checksums) must stay light. The renderer is imported when a migration is planned
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
@@ -152,6 +153,15 @@ def follow_views(facts: Any, steps: Sequence[Step], dialect: str) -> None:
                     if tree.this is not None:
                         gone |= {t.name for t in tree.find_all(exp.Table)}
                     views.uses = {u for u in views.uses if u[0] not in gone}
+
+
+@functools.lru_cache(maxsize=64)
+def _renderer_type(spec: str) -> type[Renderer]:
+    """The renderer class ``module:Class`` names, imported once (make asks for every
+    column of every model whether its driver renders the column's type)."""
+    module, _, cls = spec.partition(":")
+    renderer: type[Renderer] = getattr(importlib.import_module(module), cls)
+    return renderer
 
 
 class TransactionControlRefused(RuntimeError):
@@ -753,9 +763,7 @@ class SqlDriver(Driver):
     def renders(self, type_name: str) -> bool:
         """Whether this driver has a DDL type for the state type ``type_name``: its
         renderer's type table, or the registered type's own ``ddl`` for its dialect."""
-        module, _, cls = self.renderer_class.partition(":")
-        renderer: type[Renderer] = getattr(importlib.import_module(module), cls)
-        return renderer.renders(type_name)
+        return _renderer_type(self.renderer_class).renders(type_name)
 
     def connect(self, url: str) -> SqlSession:
         return self.session_class(self, url, self._opened(self.open, url))
