@@ -25,7 +25,7 @@ from modelmig_core.history.replay import replay
 from modelmig_core.history.source import to_source
 from modelmig_core.registry import Registry
 from modelmig_core.schema.state import Column, ForeignKey, State
-from tests.conftest import Project
+from tests.support.schema import by_hand, drift, sqlite_edit_table
 from tests.support.servers import ServerDb
 
 MODELS = {
@@ -121,41 +121,6 @@ def live_state(db: ServerDb) -> State:
 
 def comparable(db: ServerDb, state: State) -> State:
     return Registry().driver(db.driver).comparable(state).canonical()
-
-
-def drift(p: Project) -> tuple[int, str]:
-    result = p.run("migrate:status", "--drift")
-    return result.exit_code, result.output
-
-
-def by_hand(db: ServerDb, *statements: str) -> None:
-    if db.driver == "sqlite":
-        c = sqlite3.connect(db.name, isolation_level=None)
-        try:
-            for s in statements:
-                c.execute(s)
-        finally:
-            c.close()
-        return
-    for s in statements:
-        db.execute(s)
-
-
-def sqlite_edit_table(db: ServerDb, table: str, old: str, new: str) -> None:
-    """Change a table's stored CREATE TABLE text by hand (writable_schema), as a
-    person repairing a schema would."""
-    c = sqlite3.connect(db.name, isolation_level=None)
-    try:
-        (text,) = c.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
-        assert old in text, text
-        version = c.execute("PRAGMA schema_version").fetchone()[0]
-        c.execute("PRAGMA writable_schema = ON")
-        c.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?", (text.replace(old, new), table))
-        c.execute(f"PRAGMA schema_version = {version + 1}")
-        c.execute("PRAGMA writable_schema = OFF")
-        assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    finally:
-        c.close()
 
 
 def check_attributes(driver: str, live: State) -> None:
@@ -554,7 +519,6 @@ def test_a_deferrable_key_in_sqlites_column_form_is_kept(make_project: Any, tmp_
     """``author_id INTEGER REFERENCES authors (id) DEFERRABLE INITIALLY DEFERRED``
     (the column form, which modelmig itself never writes) read back as a plain key
     before: make:models lost the deferral and drift said nothing."""
-    import sqlite3
 
     p = make_project({"main": {"url": "sqlite:///app.sqlite3"}})
     with sqlite3.connect(p.root / "app.sqlite3") as db:

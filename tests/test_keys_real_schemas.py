@@ -19,6 +19,7 @@ import pytest
 from modelmig_core.registry import Registry
 from modelmig_core.schema.state import Index, State
 from tests.conftest import Project
+from tests.support.schema import by_hand as sql
 from tests.support.servers import ServerDb
 
 HEADER = "from modelmig_core import Model, column, index, part, unique\n\n"
@@ -99,21 +100,6 @@ def live(db: ServerDb) -> State:
     driver = Registry().driver(db.driver)
     with driver.connect(db.url) as session:
         return driver.reflect(session)
-
-
-def sql(db: ServerDb, *statements: str) -> None:
-    if db.driver == "sqlite":
-        import sqlite3
-
-        c = sqlite3.connect(db.name, isolation_level=None)
-        try:
-            for s in statements:
-                c.execute(s)
-        finally:
-            c.close()
-        return
-    for s in statements:
-        db.execute(s)
 
 
 def by_name(state: State, table: str) -> dict[str, Index]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,8 @@ from modelmig_core.history.replay import replay
 from modelmig_core.registry import Registry
 from modelmig_core.schema.state import State
 from tests.conftest import Project
+from tests.support.schema import by_hand as sql
+from tests.support.schema import drift, sqlite_edit_table
 from tests.support.servers import ServerDb
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,41 +51,6 @@ def live_state(db: ServerDb) -> State:
     driver = Registry().driver(db.driver)
     with driver.connect(db.url) as session:
         return driver.reflect(session)
-
-
-def drift(p: Project, *args: str) -> tuple[int, str]:
-    result = p.run("migrate:status", "--drift", *args)
-    return result.exit_code, result.output
-
-
-def sql(db: ServerDb, *statements: str) -> None:
-    if db.driver == "sqlite":
-        c = sqlite3.connect(db.name, isolation_level=None)
-        try:
-            for s in statements:
-                c.execute(s)
-        finally:
-            c.close()
-        return
-    for s in statements:
-        db.execute(s)
-
-
-def sqlite_edit_table(db: ServerDb, table: str, old: str, new: str) -> None:
-    """Change a table's declaration by hand the way SQLite allows it (its stored
-    CREATE TABLE text, with writable_schema), as a person repairing a schema would."""
-    c = sqlite3.connect(db.name, isolation_level=None)
-    try:
-        (text,) = c.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
-        assert old in text, text
-        version = c.execute("PRAGMA schema_version").fetchone()[0]
-        c.execute("PRAGMA writable_schema = ON")
-        c.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?", (text.replace(old, new), table))
-        c.execute(f"PRAGMA schema_version = {version + 1}")
-        c.execute("PRAGMA writable_schema = OFF")
-        assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    finally:
-        c.close()
 
 
 # ---------------------------------------------------------------- reflection

@@ -21,6 +21,7 @@ from modelmig_core.history.replay import replay
 from modelmig_core.registry import Registry
 from modelmig_core.schema.partitions import BoundError, _date_text, canonical_bound
 from modelmig_core.schema.state import Partition, State
+from tests.support.schema import drift
 from tests.support.servers import ServerDb
 
 MODELS = """
@@ -71,11 +72,6 @@ def live_state(db: ServerDb) -> State:
 
 def comparable(db: ServerDb, state: State) -> State:
     return Registry().driver(db.driver).comparable(state).canonical()
-
-
-def drift(p: Any) -> tuple[int, str]:
-    result = p.run("migrate:status", "--drift")
-    return result.exit_code, result.output
 
 
 def routed(db: ServerDb) -> dict[str, int]:

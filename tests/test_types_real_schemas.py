@@ -26,6 +26,7 @@ from modelmig_core.driver import Step
 from modelmig_core.schema.state import Column
 from modelmig_core.vocabulary.column_types import fits, narrowing
 from tests.conftest import Project
+from tests.support.schema import drift
 from tests.support.servers import ServerDb
 
 HOSTILE = "it's \\ a `tick`; DROP TABLE x; --"
@@ -143,11 +144,6 @@ def project(make_project: Any, db: ServerDb, models: str) -> Project:
     p: Project = make_project({"main": {"url": db.url}})
     p.models(models)
     return p
-
-
-def drift(p: Project) -> tuple[int, str]:
-    result = p.run("migrate:status", "--drift")
-    return result.exit_code, result.output
 
 
 @pytest.fixture(params=["pg", "mysql"])

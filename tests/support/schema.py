@@ -63,3 +63,48 @@ def check(db: Any, state: State) -> None:
     with d.connect(db.url) as session:
         problems = compare.differences(d, session, state) + compare.leftover_types(session, state)
     assert not problems, "; ".join(problems)
+
+
+# ---------------------------------------------------------------- changes made by hand, and drift
+
+
+def by_hand(db: Any, *statements: str) -> None:
+    """Run ``statements`` on a test database as a person would, outside modelmig
+    (SQLite through Python's sqlite3, in autocommit; a server through its session)."""
+    if db.driver == "sqlite":
+        import sqlite3
+
+        c = sqlite3.connect(db.name, isolation_level=None)
+        try:
+            for s in statements:
+                c.execute(s)
+        finally:
+            c.close()
+        return
+    for s in statements:
+        db.execute(s)
+
+
+def sqlite_edit_table(db: Any, table: str, old: str, new: str) -> None:
+    """Change a table's declaration by hand the way SQLite allows it (its stored
+    CREATE TABLE text, with writable_schema), as a person repairing a schema would."""
+    import sqlite3
+
+    c = sqlite3.connect(db.name, isolation_level=None)
+    try:
+        (text,) = c.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
+        assert old in text, text
+        version = c.execute("PRAGMA schema_version").fetchone()[0]
+        c.execute("PRAGMA writable_schema = ON")
+        c.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?", (text.replace(old, new), table))
+        c.execute(f"PRAGMA schema_version = {version + 1}")
+        c.execute("PRAGMA writable_schema = OFF")
+        assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        c.close()
+
+
+def drift(p: Any, *args: str) -> tuple[int, str]:
+    """``migrate:status --drift`` of project ``p``: (exit code, output)."""
+    result = p.run("migrate:status", "--drift", *args)
+    return result.exit_code, result.output

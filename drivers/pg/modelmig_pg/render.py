@@ -252,26 +252,25 @@ class PgRenderer(Renderer):
         """CREATE TYPE for each enum type of ``columns`` that no column used before
         the step (a shared, named type is created once, by its first user)."""
         before = self._step.before if self._step is not None else None
-        out, done = [], set()
-        for c in columns:
-            name = type_name_of(table, c) if c.type == "enum" else None
-            if name is None or name in done or (c.enum_name is not None and type_users(before, name)):
-                continue
-            done.add(name)
-            out.append(self.create_enum(table, c))
-        return out
+        return [self.create_enum(table, c) for c in self._enum_owners(table, columns, before)]
 
     def enums_dropped(self, table: str, columns: Any) -> list[str]:
         """DROP TYPE for each enum type of ``columns`` that no column uses after the
         step (a shared type goes with its last user)."""
         after = self._step.after if self._step is not None else None
+        return [self.drop_enum(table, c) for c in self._enum_owners(table, columns, after)]
+
+    @staticmethod
+    def _enum_owners(table: str, columns: Any, other: Any) -> list[Any]:
+        """The first column of each enum type of ``columns`` whose type no column of
+        the ``other`` state uses (a named type another table shares stays)."""
         out, done = [], set()
         for c in columns:
             name = type_name_of(table, c) if c.type == "enum" else None
-            if name is None or name in done or (c.enum_name is not None and type_users(after, name)):
+            if name is None or name in done or (c.enum_name is not None and type_users(other, name)):
                 continue
             done.add(name)
-            out.append(self.drop_enum(table, c))
+            out.append(c)
         return out
 
     def rename_enum(self, old_table: str, old_col: str, new_table: str, new_col: str) -> str:
