@@ -362,8 +362,12 @@ class Reflection:
         primary = name in pk
         autoincrement = self.autoincrement(table, info, pk, kw["type"])
         default = self.default(info.get("default"), kw["type"], autoincrement)
+        if isinstance(default, Now) and kw["type"] not in ("timestamp", "utcTimestamp"):
+            default = Expression(" ".join(str(info.get("default")).split()))  # CURRENT_DATE on a date column
         if isinstance(default, Now):
             kw["default_now"] = True
+        elif isinstance(default, Expression) and self.expression_default(default.sql):
+            kw["default_sql"] = self.check_text(default.sql)
         elif isinstance(default, Expression):
             kw["default"] = default.sql
             self.expression_defaults[(table, name)] = default.sql
@@ -379,6 +383,7 @@ class Reflection:
             kw["stored"] = bool(computed.get("persisted"))
             kw.pop("default", None)
             kw.pop("default_now", None)
+            kw.pop("default_sql", None)
         infos = self.table_columns.get(table)  # None: a driver's own ``columns`` walk
         in_column_order = [i["name"] for i in infos or () if i["name"] in pk]
         if primary and infos is not None and in_column_order != list(pk):  # PRIMARY KEY (b, a) over columns a, b
@@ -549,6 +554,12 @@ class Reflection:
             return None
         return parse_default(text, type_, self.sqlglot_dialect)
 
+    def expression_default(self, sql: str) -> bool:
+        """Whether a default that is an SQL expression is one the models hold
+        (``Column.default_sql``): not a ``nextval(...)`` of a sequence, which the
+        models do not hold (it stays named by make:models)."""
+        return function_called(sql, self.sqlglot_dialect) != "nextval"
+
     def own_index(self, table: str, info: dict[str, Any], fks: list[ForeignKey]) -> bool:
         """An index the database made by itself (MySQL's for a foreign key)."""
         return False
@@ -611,6 +622,8 @@ class Reflection:
     def comparable_column(self, table: Table, col: Column) -> Column:
         if col.generated is not None:
             col = replace(col, generated=self.comparable_check(col.generated))
+        if col.default_sql is not None:
+            col = replace(col, default_sql=self.comparable_check(col.default_sql))
         default = comparable_default(col)
         return col if default == col.default and type(default) is type(col.default) else replace(col, default=default)
 

@@ -1,0 +1,158 @@
+"""Expression defaults (issue 19): ``column("date", default_sql="CURRENT_DATE")``.
+
+make -> run -> the server fills the default -> reflect (the expression is read back)
+and drift 0 -> a default changed by hand is reported by drift -> make:models writes
+``default_sql`` back and its models make the same schema. Bad input (not one
+expression, given with ``default``) is one error line; a ``nextval`` of a sequence
+the models do not hold stays named, never modelled.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import pytest
+
+from modelmig_core.history.replay import replay
+from modelmig_core.registry import Registry
+from modelmig_core.schema.state import State
+from tests.support.servers import ServerDb
+
+#: per driver: the models' own extra column, its default, and what a row gets from it
+OWN = {
+    "sqlite": ('"token": column("bigInteger", default_sql="abs(random())")', "token >= 0"),
+    "pg": ('"token": column("uuid", default_sql="gen_random_uuid()")', "token IS NOT NULL"),
+    "mysql": ('"token": column("string", 40, default_sql="uuid()")', "length(token) = 36"),
+}
+
+MODELS = """
+class Item(Model):
+    table = "items"
+    schema = {
+        "id": column("increments"),
+        "name": column("string", 20),
+        "created": column("date", default_sql="CURRENT_DATE"),
+        "code": column("string", 20, default_sql="lower('ABC')"),
+        "total": column("integer", default_sql="%s"),
+        %s,
+    }
+"""
+
+
+def live_state(db: ServerDb) -> State:
+    driver = Registry().driver(db.driver)
+    with driver.connect(db.url) as session:
+        return driver.reflect(session)
+
+
+def comparable(db: ServerDb, state: State) -> State:
+    return Registry().driver(db.driver).comparable(state).canonical()
+
+
+def test_expression_defaults_make_run_fill_reflect_drift_and_write_back(make_project: Any, any_db: ServerDb) -> None:
+    db = any_db
+    own, filled = OWN[db.driver]
+    p = make_project({"main": {"url": db.url}})
+    p.models(MODELS % ("2 * 3 + 1", own))
+    p.ok("make:migration")
+    text = p.migration_files()[0].read_text()
+    assert 'default_sql="CURRENT_DATE"' in text, text
+    p.ok("migrate:run")
+
+    db.execute("INSERT INTO items (name) VALUES ('a')")
+    assert db.rows(f"SELECT created IS NOT NULL, code, total, {filled} FROM items") in (
+        [(True, "abc", 7, True)],
+        [(1, "abc", 7, 1)],
+    )
+
+    live = live_state(db)
+    columns = {c.name: c for c in live.tables["items"].columns}
+    assert columns["created"].default_sql is not None and not columns["created"].default_now
+    assert columns["token"].default_sql is not None and columns["token"].default is None
+    assert comparable(db, live) == comparable(db, replay(p.root / "migrations", "sql").head)
+    status = p.run("migrate:status", "--drift")
+    assert status.exit_code == 0 and "drift: none" in status.output, status.output
+
+    # make:models writes default_sql back, and its models make the same schema
+    adopt = make_project({"main": {"url": db.url}})
+    adopt.ok("make:models")
+    source = (adopt.root / "models.py").read_text()
+    assert "default_sql=" in source and "SQL expression, left out" not in source, source
+    adopt.ok("make:migration")
+    assert comparable(db, replay(adopt.root / "migrations", "sql").head) == comparable(db, live)
+
+    # a default changed by hand (the same text but one number) is drift
+    if db.driver == "sqlite":
+        with sqlite3.connect(db.name) as raw:  # one connection: the pragma holds for it only
+            raw.execute("PRAGMA writable_schema = ON")
+            raw.execute("UPDATE sqlite_master SET sql = replace(sql, '2 * 3 + 1', '2 * 3 + 2') WHERE name = 'items'")
+        raw.close()
+    elif db.driver == "pg":
+        db.execute("ALTER TABLE items ALTER COLUMN total SET DEFAULT 2 * 3 + 2")
+    else:
+        db.execute("ALTER TABLE items ALTER COLUMN total SET DEFAULT (2 * 3 + 2)")
+    status = p.run("migrate:status", "--drift")
+    assert status.exit_code != 0 and "items.total" in status.output and "default" in status.output, status.output
+
+
+def test_an_expression_default_changed_in_the_models_is_altered(make_project: Any, any_db: ServerDb) -> None:
+    db = any_db
+    own, _ = OWN[db.driver]
+    p = make_project({"main": {"url": db.url}})
+    p.models(MODELS % ("1", own))
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    db.execute("INSERT INTO items (name) VALUES ('a')")
+    p.models(MODELS % ("40 + 2", own))
+    p.ok("make:migration")
+    assert "AlterColumn" in p.migration_files()[1].read_text()
+    p.ok("migrate:run")
+    db.execute("INSERT INTO items (name) VALUES ('b')")
+    assert db.rows("SELECT name, total FROM items ORDER BY name") == [("a", 1), ("b", 42)]
+    status = p.run("migrate:status", "--drift")
+    assert status.exit_code == 0 and "drift: none" in status.output, status.output
+
+
+@pytest.mark.parametrize(
+    ("options", "needle"),
+    [
+        ('default_sql="1; DROP TABLE items"', "default_sql must be one SQL expression"),
+        ('default_sql=""', "default_sql must be a non-empty SQL expression"),
+        ('default_sql="1", default=2', "give either default_sql or default, not both"),
+        ('default_sql="1", generated="2"', "give either default_sql or generated"),
+        ("default_sql=3", "default_sql must be a non-empty SQL expression"),
+    ],
+)
+def test_bad_expression_defaults_are_one_error_line(make_project: Any, options: str, needle: str) -> None:
+    p = make_project({"main": {"url": "sqlite:///app.sqlite3"}})
+    p.models(f'class Item(Model):\n    table = "items"\n    schema = {{"n": column("integer", {options})}}\n')
+    r = p.run("make:migration")
+    assert r.exit_code != 0
+    lines = [line for line in r.output.splitlines() if needle in line]
+    assert len(lines) == 1 and "model Item, field 'n'" in lines[0], r.output
+    assert p.migration_files() == []
+
+
+def test_a_timestamp_with_an_expression_default_is_not_the_current_time(make_project: Any, pg_db: ServerDb) -> None:
+    p = make_project({"main": {"url": pg_db.url}}, extra_config='sql_dialect = "postgres"')
+    p.models(
+        'class Item(Model):\n    table = "items"\n    schema = {"id": column("increments"), '
+        '"due": column("timestamp", use_tz=True, default_sql="now() + interval \'1 day\'")}\n'
+    )
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    pg_db.execute("INSERT INTO items DEFAULT VALUES")
+    assert pg_db.rows("SELECT due > now() + interval '23 hours' FROM items") == [(True,)]
+    status = p.run("migrate:status", "--drift")
+    assert status.exit_code == 0 and "drift: none" in status.output, status.output
+
+
+def test_a_sequence_default_the_models_do_not_hold_stays_named(make_project: Any, pg_db: ServerDb) -> None:
+    pg_db.execute("CREATE SEQUENCE tickets_seq")
+    pg_db.execute("CREATE TABLE items (id integer PRIMARY KEY, ticket bigint NOT NULL DEFAULT nextval('tickets_seq'))")
+    adopt = make_project({"main": {"url": pg_db.url}})
+    result = adopt.ok("make:models")
+    source = (adopt.root / "models.py").read_text()
+    assert "default_sql" not in source, source
+    assert "nextval" in result.output + source and "tickets_seq" in source, result.output + source
