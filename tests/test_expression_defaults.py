@@ -156,3 +156,79 @@ def test_a_sequence_default_the_models_do_not_hold_stays_named(make_project: Any
     source = (adopt.root / "models.py").read_text()
     assert "default_sql" not in source, source
     assert "nextval" in result.output + source and "tickets_seq" in source, result.output + source
+
+
+# ---------------------------------------------------------------- casts in comparisons
+
+
+@pytest.mark.parametrize(
+    ("stored", "texts", "written"),
+    [
+        ("((n)::text < '5'::text)", {"name"}, "CAST(n AS TEXT) < '5'"),  # an integer as text: kept
+        ("((name)::text < '5'::text)", {"name"}, "name < '5'"),  # a varchar as text: what PostgreSQL adds
+        ("(length((name)::text) > 0)", {"name"}, "length(name) > 0"),
+        ("((n + 1))::text = 'x'::text", {"name"}, "CAST(n + 1 AS TEXT) = 'x'"),
+        (
+            "((status)::text = ANY ((ARRAY['a'::character varying, 'b'::character varying])::text[]))",
+            {"status"},
+            "status IN ('a', 'b')",
+        ),
+    ],
+)
+def test_only_the_casts_the_database_adds_are_stripped(stored: str, texts: set[str], written: str) -> None:
+    from modelmig_pg.reflect import PgReflection
+
+    from modelmig_core.api_sql import normalize_sql
+
+    reader = PgReflection()
+    assert normalize_sql(stored, "postgres", rewrite=reader.rewrite, text_columns=texts) == written
+    again = normalize_sql(written, "postgres", rewrite=reader.rewrite, text_columns=texts)
+    assert again == written  # idempotent
+
+
+CAST_MODELS = """
+class Item(Model):
+    table = "items"
+    schema = {"id": column("increments"), "n": column("integer"), "m": column("integer"), "name": column("string", 20)}
+    database = {"checks": [check(%r, name="ck_items_cast")]}
+"""
+
+
+def test_a_check_rebuilt_without_its_cast_is_drift_on_sqlite(make_project: Any, sqlite_db: ServerDb) -> None:
+    p = make_project({"main": {"url": sqlite_db.url}})
+    p.models(CAST_MODELS % "CAST(n AS TEXT) < '5' AND CAST(name AS TEXT) <> ''")
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    status = p.run("migrate:status", "--drift")
+    assert status.exit_code == 0 and "drift: none" in status.output, status.output
+    with sqlite3.connect(sqlite_db.name) as raw:  # the table rebuilt by hand, the check without the cast
+        raw.executescript(
+            "CREATE TABLE items_new (id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, n INTEGER NOT NULL, "
+            "m INTEGER NOT NULL, name VARCHAR(20) NOT NULL, "
+            "CONSTRAINT ck_items_cast CHECK (n < '5' AND CAST(name AS TEXT) <> ''));"
+            "DROP TABLE items; ALTER TABLE items_new RENAME TO items;"
+        )
+    raw.close()
+    status = p.run("migrate:status", "--drift")
+    assert status.exit_code != 0 and "ck_items_cast" in status.output, status.output
+
+
+def test_a_check_rebuilt_without_its_cast_is_drift_on_postgres(make_project: Any, pg_db: ServerDb) -> None:
+    p = make_project({"main": {"url": pg_db.url}})
+    p.models(CAST_MODELS % "CAST(n AS TEXT) < CAST(m AS TEXT) AND CAST(name AS TEXT) <> ''")
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    pg_db.execute("INSERT INTO items (n, m, name) VALUES (10, 9, 'a')")  # '10' < '9' as text
+    status = p.run("migrate:status", "--drift")
+    assert status.exit_code == 0 and "drift: none" in status.output, status.output
+
+    adopt = make_project({"main": {"url": pg_db.url}})
+    adopt.ok("make:models")
+    source = (adopt.root / "models.py").read_text()
+    assert "CAST(n AS TEXT) < CAST(m AS TEXT) AND name <> ''" in source, source
+
+    pg_db.execute("DELETE FROM items")
+    pg_db.execute("ALTER TABLE items DROP CONSTRAINT ck_items_cast")
+    pg_db.execute("ALTER TABLE items ADD CONSTRAINT ck_items_cast CHECK (n < m AND name <> '')")
+    status = p.run("migrate:status", "--drift")
+    assert status.exit_code != 0 and "ck_items_cast" in status.output, status.output

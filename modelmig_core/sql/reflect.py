@@ -31,7 +31,7 @@ new state value for a kind changes one method.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -143,6 +143,8 @@ class Reflection:
         #: own character set or collation, ...): (table, one line) each; make:models lists them
         self.unsaid: list[tuple[str, str]] = []
         self.table_columns: dict[str, list[dict[str, Any]]] = {}
+        #: the columns of a text type of the table being read (``added_cast``); None: not known
+        self.text_columns: frozenset[str] | None = None
 
     # ------------------------------------------------------------ the walk
 
@@ -164,6 +166,7 @@ class Reflection:
         found = self.read(tables)
         out: dict[str, Table] = {}
         for name in found.tables:
+            self.text_columns = reflected_text_columns(found.columns.get(name, []))
             pk = self.primary_key(name, found.primary_keys.get(name) or {})
             table_fks = self.foreign_keys(name, found.foreign_keys.get(name, []))
             table_uniques = self.unique_constraints(name, found.uniques.get(name, []))
@@ -576,7 +579,7 @@ class Reflection:
         return None if action == "NO ACTION" or action not in ACTIONS else action
 
     def check_text(self, sql: str) -> str:
-        return normalize_sql(sql, self.sqlglot_dialect, rewrite=self.rewrite)
+        return normalize_sql(sql, self.sqlglot_dialect, rewrite=self.rewrite, text_columns=self.text_columns)
 
     def rewrite(self, node: Any, compare: bool) -> Any:
         """The dialect's own spelling of one parsed node (sqlglot) back into the
@@ -600,6 +603,7 @@ class Reflection:
         return State(tables, comparable_views(state, dialect, normalize))
 
     def comparable_table(self, table: Table) -> Table:
+        texts = state_text_columns(table)
         return replace(
             table,
             columns=tuple(self.comparable_column(table, c) for c in table.columns),
@@ -607,28 +611,54 @@ class Reflection:
                 replace(fk, on_delete=self.action(fk.on_delete), on_update=self.action(fk.on_update))
                 for fk in table.foreign_keys
             ),
-            checks=tuple(replace(c, expression=self.comparable_check(c.expression)) for c in table.checks),
-            indexes=tuple(self.comparable_index(ix) for ix in table.indexes),
+            checks=tuple(replace(c, expression=self.comparable_check(c.expression, texts)) for c in table.checks),
+            indexes=tuple(self.comparable_index(ix, texts) for ix in table.indexes),
         )
 
-    def comparable_index(self, ix: Index) -> Index:
+    def comparable_index(self, ix: Index, text_columns: Collection[str] | None = None) -> Index:
         """An index's predicate and expressions in one spelling (as checks are)."""
         if ix.where is None and not ix.expressions:
             return ix
-        where = None if ix.where is None else self.comparable_check(ix.where)
-        expressions = tuple(None if e is None else self.comparable_check(e) for e in ix.expressions)
+        where = None if ix.where is None else self.comparable_check(ix.where, text_columns)
+        expressions = tuple(None if e is None else self.comparable_check(e, text_columns) for e in ix.expressions)
         return replace(ix, where=where, expressions=expressions)
 
     def comparable_column(self, table: Table, col: Column) -> Column:
+        texts = state_text_columns(table)
         if col.generated is not None:
-            col = replace(col, generated=self.comparable_check(col.generated))
+            col = replace(col, generated=self.comparable_check(col.generated, texts))
         if col.default_sql is not None:
-            col = replace(col, default_sql=self.comparable_check(col.default_sql))
+            col = replace(col, default_sql=self.comparable_check(col.default_sql, texts))
         default = comparable_default(col)
         return col if default == col.default and type(default) is type(col.default) else replace(col, default=default)
 
-    def comparable_check(self, expression: str) -> str:
-        return normalize_sql(expression, self.sqlglot_dialect, compare=True, rewrite=self.rewrite)
+    def comparable_check(self, expression: str, text_columns: Collection[str] | None = None) -> str:
+        return normalize_sql(
+            expression, self.sqlglot_dialect, compare=True, rewrite=self.rewrite, text_columns=text_columns
+        )
+
+
+#: the state types whose values are text as they are (a cast to text changes nothing);
+#: an enum or set is not (PostgreSQL's enum types compare by their order)
+PLAIN_TEXT_TYPES = frozenset({"string", "char", "text", "tinyText", "mediumText", "longText"})
+
+
+def state_text_columns(table: Table) -> frozenset[str]:
+    """The table's columns of a plain text type (``added_cast``)."""
+    return frozenset(c.name for c in table.columns if c.type in PLAIN_TEXT_TYPES and not c.array)
+
+
+def reflected_text_columns(infos: Sequence[dict[str, Any]]) -> frozenset[str] | None:
+    """The columns of a plain text type among the Inspector's ``infos`` (SQLAlchemy
+    types); None where a type is none of SQLAlchemy's (a driver that reads its own
+    catalogue): not known."""
+    if any(not isinstance(i.get("type"), sa.types.TypeEngine) for i in infos):
+        return None
+    return frozenset(
+        str(i["name"])
+        for i in infos
+        if isinstance(i["type"], sa.String) and not isinstance(i["type"], (sa.Enum, sa.ARRAY))
+    )
 
 
 def named_by_content(state: State) -> State:
@@ -871,12 +901,16 @@ def _operator(node: Any) -> bool:
     return isinstance(node, (exp.Binary, exp.Unary, exp.Connector, exp.Not, exp.Predicate))
 
 
-def _strip(tree: Any, compare: bool, rewrite: Rewrite | None = None) -> Any:
-    """Remove what a database adds to an expression it stores: casts to text,
-    parentheses that change nothing, identifier quotes; then the dialect's own
-    ``rewrite`` of a node (its synonyms, its spellings). Bottom-up, with each
-    node's parent known."""
+def _strip(
+    tree: Any, compare: bool, rewrite: Rewrite | None = None, text_columns: Collection[str] | None = None
+) -> Any:
+    """Remove what a database adds to an expression it stores: casts to text of
+    what is text already (``added_cast``), parentheses that change nothing,
+    identifier quotes; then the dialect's own ``rewrite`` of a node (its synonyms,
+    its spellings). Bottom-up, with each node's parent known."""
     from sqlglot import exp
+
+    texts = None if text_columns is None else {c.lower() for c in text_columns}
 
     def redundant(inner: Any, parent: Any, key: str) -> bool:
         if parent is None or not _operator(parent):
@@ -889,12 +923,13 @@ def _strip(tree: Any, compare: bool, rewrite: Rewrite | None = None) -> Any:
             return node.this
         if isinstance(node, exp.Cast):
             to = node.args.get("to")
-            if to is not None and to.this.name in _TEXT_TYPES:
+            if to is not None and to.this.name in _TEXT_TYPES and added_cast(node.this, texts):
                 return node.this
             if (
                 to is not None
                 and to.is_type(exp.DataType.Type.ARRAY)
                 and all(e.this.name in _TEXT_TYPES for e in to.expressions)
+                and added_cast(node.this, texts)
             ):
                 return node.this
         if isinstance(node, exp.Identifier):
@@ -917,16 +952,42 @@ def _strip(tree: Any, compare: bool, rewrite: Rewrite | None = None) -> Any:
     return walk(tree.copy(), None, "")
 
 
-def normalize_sql(sql: str, dialect: str, compare: bool = False, rewrite: Rewrite | None = None) -> str:
+def added_cast(operand: Any, text_columns: Collection[str] | None) -> bool:
+    """Whether a cast to text of ``operand`` is one the database adds (it changes
+    nothing): of a string literal (PostgreSQL's ``'a'::text``), of an array of
+    them, of a column whose type is text already (``(name)::text`` on a varchar).
+    ``text_columns`` None: the column types are not known, every cast to text of a
+    column is taken for an added one (a view's text). A cast of anything else (an
+    integer column, an expression) changes what it compares, and is kept."""
+    from sqlglot import exp
+
+    if isinstance(operand, exp.Literal):
+        return bool(operand.is_string)
+    if isinstance(operand, exp.Array):
+        return all(added_cast(e, text_columns) for e in operand.expressions)
+    if isinstance(operand, exp.Column):
+        return text_columns is None or operand.name.lower() in text_columns
+    return text_columns is None
+
+
+def normalize_sql(
+    sql: str,
+    dialect: str,
+    compare: bool = False,
+    rewrite: Rewrite | None = None,
+    text_columns: Collection[str] | None = None,
+) -> str:
     """A check expression as modelmig writes it: parsed in ``dialect`` and written
     back without the casts, parentheses and quotes the database added, and with
     the dialect's ``rewrite`` of each node (a driver's ``Reflection.rewrite``).
-    With ``compare``, in one spelling for comparison (lower case)."""
+    With ``compare``, in one spelling for comparison (lower case). ``text_columns``:
+    the table's columns of a text type (a cast to text of another is kept)."""
     text = " ".join(str(sql).split())
     tree = _parse(text, dialect)
     if tree is None:
         return text.lower() if compare else text
-    out = _strip(tree, compare, rewrite).sql(dialect="" if compare else dialect, normalize_functions="lower")
+    stripped = _strip(tree, compare, rewrite, text_columns)
+    out = stripped.sql(dialect="" if compare else dialect, normalize_functions="lower")
     return out.lower() if compare else out
 
 
