@@ -232,3 +232,20 @@ def test_a_check_rebuilt_without_its_cast_is_drift_on_postgres(make_project: Any
     pg_db.execute("ALTER TABLE items ADD CONSTRAINT ck_items_cast CHECK (n < m AND name <> '')")
     status = p.run("migrate:status", "--drift")
     assert status.exit_code != 0 and "ck_items_cast" in status.output, status.output
+
+
+def test_a_volatile_expression_default_is_refused_on_an_online_connection(make_project: Any, pg_db: ServerDb) -> None:
+    """Adding a column whose default is computed per row (``gen_random_uuid()``)
+    rewrites the table: the online lint refuses it, naming the rule."""
+    p = make_project({"main": {"url": pg_db.url, "online": True}})
+    base = 'class Item(Model):\n    table = "items"\n    schema = {"id": column("increments")%s}\n'
+    p.models(base % "")
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    p.models(base % ', "token": column("uuid", nullable=True, default_sql="gen_random_uuid()")')
+    result = p.run("make:migration")
+    assert result.exit_code != 0 and "adding-field-with-default" in result.output, result.output
+    assert len(p.migration_files()) == 1
+    stable = base % ', "created": column("date", nullable=True, default_sql="CURRENT_DATE")'
+    p.models(stable)
+    p.ok("make:migration")
