@@ -249,3 +249,32 @@ def test_a_volatile_expression_default_is_refused_on_an_online_connection(make_p
     stable = base % ', "created": column("date", nullable=True, default_sql="CURRENT_DATE")'
     p.models(stable)
     p.ok("make:migration")
+
+
+def test_pagila_create_date_is_adopted_and_an_unknown_function_stays_named(make_project: Any, pg_db: ServerDb) -> None:
+    """pagila's ``create_date date DEFAULT ('now'::text)::date`` (a conversion on
+    every insert, not the literal 'now'), adopted and made again the same; a
+    default calling a function sqlglot cannot check is named, never written."""
+    pg_db.execute("CREATE FUNCTION next_code() RETURNS integer LANGUAGE sql AS 'SELECT 42'")
+    pg_db.execute(
+        "CREATE TABLE customer (id integer PRIMARY KEY, create_date date NOT NULL DEFAULT ('now'::text)::date, "
+        "code integer NOT NULL DEFAULT next_code())"
+    )
+    original = pg_db.rows(
+        "SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE adrelid = 'customer'::regclass ORDER BY adnum"
+    )
+    adopt = make_project({"main": {"url": pg_db.url}})
+    result = adopt.ok("make:models")
+    source = (adopt.root / "models.py").read_text()
+    assert "default_sql=\"CAST(CAST('now' AS TEXT) AS DATE)\"" in source, source
+    assert "customer.code: default next_code() is an SQL expression make cannot check" in result.output, result.output
+    assert "next_code()" not in source.split("class Customer")[1], source
+    adopt.ok("make:migration")
+    pg_db.execute("DROP TABLE customer")
+    adopt.ok("migrate:run")
+    made = pg_db.rows(
+        "SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE adrelid = 'customer'::regclass ORDER BY adnum"
+    )
+    assert made == original[:1], made  # the same conversion; next_code() left out
+    pg_db.execute("INSERT INTO customer (id, code) VALUES (1, 1)")
+    assert pg_db.rows("SELECT create_date = CURRENT_DATE FROM customer") == [(True,)]

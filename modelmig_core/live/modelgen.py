@@ -1050,6 +1050,29 @@ def view_models(
         kept = now
 
 
+def checkable_defaults(state: State, declared: str, dialect: str, notes: list[str]) -> State:
+    """The expression defaults make can check for the connection (written in the
+    ``declared`` dialect, read by the database's ``dialect``); one it cannot (a
+    function of the database's own that sqlglot does not know) is left out and
+    said, as before ``default_sql``, so the models make:models writes still make."""
+    from ..schema.transpile import NotFaithful, transpile
+
+    out = {}
+    for name, t in state.tables.items():
+        columns = []
+        for c in t.columns:
+            if c.default_sql is not None:
+                try:
+                    transpile(c.default_sql, declared, dialect)
+                except NotFaithful as exc:
+                    why = f"is an SQL expression make cannot check: {exc}; left out"
+                    notes.append(f"{name}.{c.name}: default {c.default_sql} {why}")
+                    c = replace(c, default_sql=None)
+            columns.append(c)
+        out[name] = replace(t, columns=tuple(columns))
+    return replace(state, tables=out)
+
+
 def in_declared_dialect(state: State, source: str, target: str, notes: list[str]) -> State:
     """The live schema's SQL text (checks, generated columns, expression defaults, index predicates and
     expressions), read in the database's dialect, written in the chain's declared
@@ -1113,6 +1136,7 @@ def write_models(
     notes: list[str] = []
     if declared and declared != written:
         state = in_declared_dialect(state, written, declared, notes)
+    state = checkable_defaults(state, declared or "", written, notes)
     g = describe(state, target.name, expressions, target.driver.name_scopes)
     g.left_out[:0] = notes
     g.left_out += [line for table, line in seen if table in state.tables]

@@ -921,7 +921,7 @@ def _strip(
     def visit(node: Any, parent: Any, key: str) -> Any:
         if isinstance(node, exp.Paren) and redundant(node.this, parent, key):
             return node.this
-        if isinstance(node, exp.Cast):
+        if isinstance(node, exp.Cast) and not _cast_operand(parent):  # ('now'::text)::date: not added
             to = node.args.get("to")
             if to is not None and to.this.name in _TEXT_TYPES and added_cast(node.this, texts):
                 return node.this
@@ -950,6 +950,15 @@ def _strip(
         return out
 
     return walk(tree.copy(), None, "")
+
+
+def _cast_operand(parent: Any) -> bool:
+    """Whether a node under ``parent`` is what a cast converts (through parentheses)."""
+    from sqlglot import exp
+
+    while isinstance(parent, exp.Paren):
+        parent = parent.parent
+    return isinstance(parent, exp.Cast)
 
 
 def added_cast(operand: Any, text_columns: Collection[str] | None) -> bool:
@@ -1001,8 +1010,12 @@ def parse_default(text: str, type_: str, dialect: str) -> Any:
     tree = _parse(str(text).strip(), dialect)
     if tree is None:
         return Expression(" ".join(str(text).split()))
+    casts = 0
     while isinstance(tree, (exp.Paren, exp.Cast)):
+        casts += isinstance(tree, exp.Cast)
         tree = tree.this
+    if casts > 1:  # ('now'::text)::date: a conversion made on every insert, no literal
+        return Expression(" ".join(str(text).split()))
     if isinstance(tree, (exp.CurrentTimestamp, exp.CurrentDate, exp.CurrentTime)) or (
         isinstance(tree, exp.Anonymous) and tree.name.lower() in ("now", "localtimestamp", "current_timestamp")
     ):
