@@ -13,6 +13,8 @@ import sqlite3
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from modelmig_core.history.replay import replay
 from modelmig_core.registry import Registry
@@ -278,3 +280,35 @@ def test_pagila_create_date_is_adopted_and_an_unknown_function_stays_named(make_
     assert made == original[:1], made  # the same conversion; next_code() left out
     pg_db.execute("INSERT INTO customer (id, code) VALUES (1, 1)")
     assert pg_db.rows("SELECT create_date = CURRENT_DATE FROM customer") == [(True,)]
+
+
+#: column -> whether its type is text (a cast of it to text is one PostgreSQL adds)
+TYPED = {"n": False, "m": False, "name": True, "code": True}
+
+
+@st.composite
+def comparisons(draw: st.DrawFn, depth: int = 0) -> tuple[str, int]:
+    """An expression over ``TYPED`` columns, and how many casts of a non-text
+    column (or of an expression) to text it holds: those must stay."""
+    if depth > 2 or draw(st.booleans()):
+        column = draw(st.sampled_from(sorted(TYPED)))
+        if draw(st.booleans()):
+            return f"CAST({column} AS TEXT)", 0 if TYPED[column] else 1
+        return column, 0
+    (left, a), (right, b) = draw(comparisons(depth + 1)), draw(comparisons(depth + 1))
+    if draw(st.booleans()):
+        return f"CAST({left} || {right} AS TEXT)", a + b + 1
+    return draw(st.sampled_from(["{} < {}", "{} = {}", "{} || {}"])).format(left, right), a + b
+
+
+@settings(max_examples=200, deadline=None)
+@given(comparisons())
+def test_every_cast_that_changes_a_value_is_kept(case: tuple[str, int]) -> None:
+    from modelmig_core.api_sql import normalize_sql
+
+    text, kept = case
+    texts = {c for c, is_text in TYPED.items() if is_text}
+    for compare in (False, True):
+        out = normalize_sql(text, "postgres", compare=compare, text_columns=texts)
+        assert out.lower().count("cast(") == kept, (text, out)
+        assert normalize_sql(out, "postgres", compare=compare, text_columns=texts) == out  # idempotent
