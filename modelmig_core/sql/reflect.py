@@ -166,7 +166,7 @@ class Reflection:
         found = self.read(tables)
         out: dict[str, Table] = {}
         for name in found.tables:
-            self.text_columns = reflected_text_columns(found.columns.get(name, []))
+            self.text_columns = self.reflected_text_columns(found.columns.get(name, []))
             pk = self.primary_key(name, found.primary_keys.get(name) or {})
             table_fks = self.foreign_keys(name, found.foreign_keys.get(name, []))
             table_uniques = self.unique_constraints(name, found.uniques.get(name, []))
@@ -563,6 +563,20 @@ class Reflection:
         models do not hold (it stays named by make:models)."""
         return function_called(sql, self.sqlglot_dialect) != "nextval"
 
+    def reflected_text_columns(self, infos: Sequence[dict[str, Any]]) -> frozenset[str] | None:
+        """The columns of a plain text type among the Inspector's ``infos``
+        (``plain_text``); None where a type is none of SQLAlchemy's (a driver that
+        reads its own catalogue): not known."""
+        if any(not isinstance(i.get("type"), sa.types.TypeEngine) for i in infos):
+            return None
+        return frozenset(str(i["name"]) for i in infos if self.plain_text(i["type"]))
+
+    def plain_text(self, t: Any) -> bool:
+        """Whether a column of SQLAlchemy type ``t`` holds text as it is, so that a
+        cast of it to text changes nothing (dialect hook: a driver excludes its own
+        text types that compare otherwise). Default: a string, not an enum."""
+        return isinstance(t, sa.String) and not isinstance(t, sa.Enum)
+
     def own_index(self, table: str, info: dict[str, Any], fks: list[ForeignKey]) -> bool:
         """An index the database made by itself (MySQL's for a foreign key)."""
         return False
@@ -646,19 +660,6 @@ PLAIN_TEXT_TYPES = frozenset({"string", "char", "text", "tinyText", "mediumText"
 def state_text_columns(table: Table) -> frozenset[str]:
     """The table's columns of a plain text type (``added_cast``)."""
     return frozenset(c.name for c in table.columns if c.type in PLAIN_TEXT_TYPES and not c.array)
-
-
-def reflected_text_columns(infos: Sequence[dict[str, Any]]) -> frozenset[str] | None:
-    """The columns of a plain text type among the Inspector's ``infos`` (SQLAlchemy
-    types); None where a type is none of SQLAlchemy's (a driver that reads its own
-    catalogue): not known."""
-    if any(not isinstance(i.get("type"), sa.types.TypeEngine) for i in infos):
-        return None
-    return frozenset(
-        str(i["name"])
-        for i in infos
-        if isinstance(i["type"], sa.String) and not isinstance(i["type"], (sa.Enum, sa.ARRAY))
-    )
 
 
 def named_by_content(state: State) -> State:

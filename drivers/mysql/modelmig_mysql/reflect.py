@@ -441,6 +441,10 @@ class MysqlReflection(Reflection):
             return ["a default of bytes that are no UTF-8 text; the models cannot say it, left out"]
         return super().column_notes(table, info)
 
+    def plain_text(self, t: Any) -> bool:
+        """A SET is no plain text (its values are a set of members)."""
+        return super().plain_text(t) and not isinstance(t, mysql.SET)
+
     def default(self, text: str | None, type_: str, autoincrement: bool) -> Any:
         """A YEAR's default is a number (the server writes it as a string); a
         BINARY(n)'s is the value the models gave, without the zero bytes that pad it

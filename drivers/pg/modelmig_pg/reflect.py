@@ -399,6 +399,12 @@ class PgReflection(Reflection):
                 out["identity"] = "serial"
         return out
 
+    def plain_text(self, t: Any) -> bool:
+        """citext compares without case: a cast of it to text changes a comparison."""
+        from sqlalchemy.dialects import postgresql
+
+        return super().plain_text(t) and not isinstance(t, postgresql.CITEXT)
+
     def default(self, text: str | None, type_: str, autoincrement: bool) -> Any:
         """A bytea default as the text the models gave it: PostgreSQL keeps
         ``'abc'`` as ``'\\x616263'::bytea``; bytes that are no UTF-8 text keep that
