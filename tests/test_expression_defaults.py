@@ -314,3 +314,19 @@ def test_every_cast_that_changes_a_value_is_kept(case: tuple[str, int]) -> None:
         out = normalize_sql(text, "postgres", compare=compare, text_columns=texts)
         assert out.lower().count("cast(") == kept, (text, out)
         assert normalize_sql(out, "postgres", compare=compare, text_columns=texts) == out  # idempotent
+
+
+def test_an_expression_default_a_connection_cannot_read_is_refused_at_make_time(make_project: Any) -> None:
+    p = make_project(
+        {"main": {"url": "sqlite:///app.sqlite3"}, "other": {"url": "mysql://root@127.0.0.1:3306/never_used"}},
+        extra_config='sql_dialect = "postgres"',
+    )
+    p.models(
+        'class Item(Model):\n    table = "items"\n    schema = {"id": column("increments"), '
+        '"due": column("date", default_sql="age(now(), now()) > interval \'1 day\'")}\n'
+    )
+    r = p.run("make:migration")
+    assert r.exit_code != 0
+    refused = [line for line in r.output.splitlines() if "field 'due'" in line and "default expression" in line]
+    assert any("connection 'main'" in line and "model Item" in line for line in refused), r.output
+    assert p.migration_files() == []
