@@ -28,7 +28,8 @@ from .migrations import MigrationFile
 #: loaded; 4: a Table holds its members by kind (``Table.members``); 5: a State holds views;
 #: 6: columns, keys and tables hold their attributes (collation, identity, deferrable, options, ...);
 #: 7: a table holds its primary key constraint's own name; 8: a Table holds its partition key and partitions
-FORMAT = 8
+#: 9: a column holds an expression default (``default_sql``)
+FORMAT = 9
 FOLDER = ".modelmig-cache"
 
 

@@ -417,7 +417,13 @@ def column_call(m: ModelSource, col: Column, expressions: dict[tuple[str, str], 
             typ = col.type
             if col.nullable:
                 kw.append(("nullable", True))
-        elif default is None and col.nullable and col.name == "deleted_at" and col.type == "timestamp":
+        elif (
+            default is None
+            and col.default_sql is None
+            and col.nullable
+            and col.name == "deleted_at"
+            and col.type == "timestamp"
+        ):
             typ = "softDeletes"
         else:
             typ = col.type
@@ -468,8 +474,11 @@ def column_call(m: ModelSource, col: Column, expressions: dict[tuple[str, str], 
     kw += [(a, getattr(col, a)) for a in ("collation", "charset", "identity", "enum_name") if getattr(col, a)]
     if col.on_update_now:
         kw.append(("on_update_now", True))
-    if col.generated is not None:  # the database computes it: no default of its own
+    if col.default_sql is not None:  # an expression default says itself, in the declared dialect
         kw = [(k, v) for k, v in kw if k not in ("default", "default_now")]
+        kw.append(("default_sql", col.default_sql))
+    if col.generated is not None:  # the database computes it: no default of its own
+        kw = [(k, v) for k, v in kw if k not in ("default", "default_now", "default_sql")]
         kw.append(("generated", col.generated))
         if col.stored:
             kw.append(("stored", True))
@@ -1041,8 +1050,31 @@ def view_models(
         kept = now
 
 
+def checkable_defaults(state: State, declared: str, dialect: str, notes: list[str]) -> State:
+    """The expression defaults make can check for the connection (written in the
+    ``declared`` dialect, read by the database's ``dialect``); one it cannot (a
+    function of the database's own that sqlglot does not know) is left out and
+    said, as before ``default_sql``, so the models make:models writes still make."""
+    from ..schema.transpile import NotFaithful, transpile
+
+    out = {}
+    for name, t in state.tables.items():
+        columns = []
+        for c in t.columns:
+            if c.default_sql is not None:
+                try:
+                    transpile(c.default_sql, declared, dialect)
+                except NotFaithful as exc:
+                    why = f"is an SQL expression make cannot check: {exc}; left out"
+                    notes.append(f"{name}.{c.name}: default {c.default_sql} {why}")
+                    c = replace(c, default_sql=None)
+            columns.append(c)
+        out[name] = replace(t, columns=tuple(columns))
+    return replace(state, tables=out)
+
+
 def in_declared_dialect(state: State, source: str, target: str, notes: list[str]) -> State:
-    """The live schema's SQL text (checks, generated columns, index predicates and
+    """The live schema's SQL text (checks, generated columns, expression defaults, index predicates and
     expressions), read in the database's dialect, written in the chain's declared
     ``sql_dialect`` (``schema.transpile``). A text with no faithful form there is
     kept as the database spells it, and said."""
@@ -1058,7 +1090,13 @@ def in_declared_dialect(state: State, source: str, target: str, notes: list[str]
     out = {}
     for name, t in state.tables.items():
         columns = tuple(
-            c if c.generated is None else replace(c, generated=one(name, f"column {c.name}", c.generated))
+            replace(
+                c,
+                generated=None if c.generated is None else one(name, f"column {c.name}", c.generated),
+                default_sql=None if c.default_sql is None else one(name, f"column {c.name} default", c.default_sql),
+            )
+            if c.generated is not None or c.default_sql is not None
+            else c
             for c in t.columns
         )
         indexes = tuple(
@@ -1098,6 +1136,7 @@ def write_models(
     notes: list[str] = []
     if declared and declared != written:
         state = in_declared_dialect(state, written, declared, notes)
+    state = checkable_defaults(state, declared or "", written, notes)
     g = describe(state, target.name, expressions, target.driver.name_scopes)
     g.left_out[:0] = notes
     g.left_out += [line for table, line in seen if table in state.tables]

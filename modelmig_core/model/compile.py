@@ -210,7 +210,7 @@ def _compile_column(model: type[Model], name: str, spec: ColumnSpec, extra_types
             raise ModelError(f"{loc}: softDeletes is always nullable")
         nullable = True
     elif state_type in ("timestamp", "utcTimestamp"):
-        default_now = bool(opts.get("default_now", default is None))
+        default_now = bool(opts.get("default_now", default is None and opts.get("default_sql") is None))
         if default_now and default is not None:
             raise ModelError(f"{loc}: give either default or default_now, not both")
         if not default_now and "nullable" not in opts:
@@ -245,6 +245,8 @@ def _compile_column(model: type[Model], name: str, spec: ColumnSpec, extra_types
     )
     if "generated" in opts or "stored" in opts:
         col = generated_column(loc, col, opts)
+    if opts.get("default_sql") is not None:
+        col = expression_default(loc, col, opts)
     for what in ("default", "backfill"):
         value = opts.get(what)
         if value is None:
@@ -321,6 +323,24 @@ def generated_column(loc: str, col: Column, opts: Mapping[str, Any]) -> Column:
     if given:
         raise ModelError(f"{loc}: a generated column takes no {given[0]} (the database computes its value)")
     return replace(col, generated=text, stored=stored, default_now=False)
+
+
+def expression_default(loc: str, col: Column, opts: Mapping[str, Any]) -> Column:
+    """``column("date", default_sql="CURRENT_DATE")``: a default that is one SQL
+    expression (the chain's ``sql_dialect``), given instead of ``default`` or
+    ``default_now``, never on a generated or auto-increment column."""
+    from ..schema.sqltext import check_expression_problem
+
+    text = opts.get("default_sql")
+    if not isinstance(text, str) or not text.strip() or not text.isprintable():
+        raise ModelError(f"{loc}: default_sql must be a non-empty SQL expression (printable text)")
+    problem = check_expression_problem(text)
+    if problem is not None:
+        raise ModelError(f"{loc}: default_sql must be one SQL expression; {text!r} {problem}")
+    given = [k for k in ("default", "default_now", "generated", "autoincrement") if opts.get(k)]
+    if given:
+        raise ModelError(f"{loc}: give either default_sql or {given[0]}, not both")
+    return replace(col, default_sql=text, default_now=False)
 
 
 def model_kinds() -> list[Kind]:

@@ -71,6 +71,8 @@ def _describe_scalar(col: Column) -> str:
 
 
 def describe_default(col: Column) -> str:
+    if col.default_sql is not None:
+        return f"({col.default_sql})"
     if col.default_now:
         return "now"
     if col.default is None:
@@ -80,7 +82,7 @@ def describe_default(col: Column) -> str:
 
 def describe_column(col: Column) -> str:
     parts = [describe_type(col), "NULL" if col.nullable else "NOT NULL"]
-    if col.default_now or col.default is not None:
+    if col.default_now or col.default is not None or col.default_sql is not None:
         parts.append(f"DEFAULT {describe_default(col)}")
     if col.autoincrement:
         parts.append("auto-increment")
@@ -136,7 +138,11 @@ def _compare_columns(table: str, a: Table, b: Table, out: list[Difference]) -> N
         if want.nullable != have.nullable:
             null = {True: "NULL", False: "NOT NULL"}
             out.append(Difference("changed", "column", name, _was("null", null[have.nullable], null[want.nullable])))
-        if want.default_now != have.default_now or not _same_default(want, have):
+        if (
+            want.default_now != have.default_now
+            or want.default_sql != have.default_sql
+            or not _same_default(want, have)
+        ):
             out.append(
                 Difference("changed", "column", name, _was("default", describe_default(have), describe_default(want)))
             )

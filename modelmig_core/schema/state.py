@@ -73,6 +73,9 @@ class Column(Value):
     generated: str | None = None
     #: a generated column is stored (computed on write); False: virtual (computed on read)
     stored: bool = False
+    #: a default that is an SQL expression (``CURRENT_DATE``, ``gen_random_uuid()``;
+    #: model SQL, in the chain's ``sql_dialect``); None: ``default``/``default_now`` or none
+    default_sql: str | None = None
 
 
 @dataclass(frozen=True)

@@ -152,6 +152,9 @@ def model_sql(state: Any) -> Iterator[ModelSql]:
             generated = getattr(col, "generated", None)
             if isinstance(generated, str):
                 yield ModelSql(table.name, col.name, "generated expression", generated)
+            default_sql = getattr(col, "default_sql", None)
+            if isinstance(default_sql, str):
+                yield ModelSql(table.name, col.name, "default expression", default_sql)
         for ix in getattr(table, "indexes", ()):
             where = getattr(ix, "where", None)
             if isinstance(where, str):
@@ -178,9 +181,9 @@ def refusals(state: Any, source: str, target: str) -> Iterator[tuple[ModelSql, s
 
 
 def state_for(state: Any, source: str, target: str) -> Any:
-    """``state`` with its SQL text (generated columns, index predicates and expressions; checks when
-    ``source`` is declared) as ``target`` reads it: what drift compares with what
-    the database reflects. A text that has no faithful form is kept as written
+    """``state`` with its SQL text (generated columns, expression defaults, index
+    predicates and expressions; checks when ``source`` is declared) as ``target``
+    reads it: what drift compares with what the database reflects. A text that has no faithful form is kept as written
     (make refused it; the comparison then reports it)."""
     from dataclasses import replace
 
@@ -207,6 +210,15 @@ def state_for(state: Any, source: str, target: str) -> Any:
             for ix in table.indexes
         )
         checks = tuple(replace(c, expression=one(c.expression)) for c in table.checks) if source else table.checks
-        columns = tuple(c if c.generated is None else replace(c, generated=one(c.generated)) for c in table.columns)
+        columns = tuple(
+            replace(
+                c,
+                generated=None if c.generated is None else one(c.generated),
+                default_sql=None if c.default_sql is None else one(c.default_sql),
+            )
+            if c.generated is not None or c.default_sql is not None
+            else c
+            for c in table.columns
+        )
         out[name] = replace(table, columns=columns, indexes=indexes, checks=checks)
     return replace(state, tables=out)

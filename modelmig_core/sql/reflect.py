@@ -31,7 +31,7 @@ new state value for a kind changes one method.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -143,6 +143,8 @@ class Reflection:
         #: own character set or collation, ...): (table, one line) each; make:models lists them
         self.unsaid: list[tuple[str, str]] = []
         self.table_columns: dict[str, list[dict[str, Any]]] = {}
+        #: the columns of a text type of the table being read (``added_cast``); None: not known
+        self.text_columns: frozenset[str] | None = None
 
     # ------------------------------------------------------------ the walk
 
@@ -164,6 +166,7 @@ class Reflection:
         found = self.read(tables)
         out: dict[str, Table] = {}
         for name in found.tables:
+            self.text_columns = self.reflected_text_columns(found.columns.get(name, []))
             pk = self.primary_key(name, found.primary_keys.get(name) or {})
             table_fks = self.foreign_keys(name, found.foreign_keys.get(name, []))
             table_uniques = self.unique_constraints(name, found.uniques.get(name, []))
@@ -362,8 +365,12 @@ class Reflection:
         primary = name in pk
         autoincrement = self.autoincrement(table, info, pk, kw["type"])
         default = self.default(info.get("default"), kw["type"], autoincrement)
+        if isinstance(default, Now) and kw["type"] not in ("timestamp", "utcTimestamp"):
+            default = Expression(" ".join(str(info.get("default")).split()))  # CURRENT_DATE on a date column
         if isinstance(default, Now):
             kw["default_now"] = True
+        elif isinstance(default, Expression) and self.expression_default(default.sql):
+            kw["default_sql"] = self.check_text(default.sql)
         elif isinstance(default, Expression):
             kw["default"] = default.sql
             self.expression_defaults[(table, name)] = default.sql
@@ -379,6 +386,7 @@ class Reflection:
             kw["stored"] = bool(computed.get("persisted"))
             kw.pop("default", None)
             kw.pop("default_now", None)
+            kw.pop("default_sql", None)
         infos = self.table_columns.get(table)  # None: a driver's own ``columns`` walk
         in_column_order = [i["name"] for i in infos or () if i["name"] in pk]
         if primary and infos is not None and in_column_order != list(pk):  # PRIMARY KEY (b, a) over columns a, b
@@ -549,6 +557,26 @@ class Reflection:
             return None
         return parse_default(text, type_, self.sqlglot_dialect)
 
+    def expression_default(self, sql: str) -> bool:
+        """Whether a default that is an SQL expression is one the models hold
+        (``Column.default_sql``): not a ``nextval(...)`` of a sequence, which the
+        models do not hold (it stays named by make:models)."""
+        return function_called(sql, self.sqlglot_dialect) != "nextval"
+
+    def reflected_text_columns(self, infos: Sequence[dict[str, Any]]) -> frozenset[str] | None:
+        """The columns of a plain text type among the Inspector's ``infos``
+        (``plain_text``); None where a type is none of SQLAlchemy's (a driver that
+        reads its own catalogue): not known."""
+        if any(not isinstance(i.get("type"), sa.types.TypeEngine) for i in infos):
+            return None
+        return frozenset(str(i["name"]) for i in infos if self.plain_text(i["type"]))
+
+    def plain_text(self, t: Any) -> bool:
+        """Whether a column of SQLAlchemy type ``t`` holds text as it is, so that a
+        cast of it to text changes nothing (dialect hook: a driver excludes its own
+        text types that compare otherwise). Default: a string, not an enum."""
+        return isinstance(t, sa.String) and not isinstance(t, sa.Enum)
+
     def own_index(self, table: str, info: dict[str, Any], fks: list[ForeignKey]) -> bool:
         """An index the database made by itself (MySQL's for a foreign key)."""
         return False
@@ -565,7 +593,7 @@ class Reflection:
         return None if action == "NO ACTION" or action not in ACTIONS else action
 
     def check_text(self, sql: str) -> str:
-        return normalize_sql(sql, self.sqlglot_dialect, rewrite=self.rewrite)
+        return normalize_sql(sql, self.sqlglot_dialect, rewrite=self.rewrite, text_columns=self.text_columns)
 
     def rewrite(self, node: Any, compare: bool) -> Any:
         """The dialect's own spelling of one parsed node (sqlglot) back into the
@@ -589,6 +617,7 @@ class Reflection:
         return State(tables, comparable_views(state, dialect, normalize))
 
     def comparable_table(self, table: Table) -> Table:
+        texts = state_text_columns(table)
         return replace(
             table,
             columns=tuple(self.comparable_column(table, c) for c in table.columns),
@@ -596,26 +625,41 @@ class Reflection:
                 replace(fk, on_delete=self.action(fk.on_delete), on_update=self.action(fk.on_update))
                 for fk in table.foreign_keys
             ),
-            checks=tuple(replace(c, expression=self.comparable_check(c.expression)) for c in table.checks),
-            indexes=tuple(self.comparable_index(ix) for ix in table.indexes),
+            checks=tuple(replace(c, expression=self.comparable_check(c.expression, texts)) for c in table.checks),
+            indexes=tuple(self.comparable_index(ix, texts) for ix in table.indexes),
         )
 
-    def comparable_index(self, ix: Index) -> Index:
+    def comparable_index(self, ix: Index, text_columns: Collection[str] | None = None) -> Index:
         """An index's predicate and expressions in one spelling (as checks are)."""
         if ix.where is None and not ix.expressions:
             return ix
-        where = None if ix.where is None else self.comparable_check(ix.where)
-        expressions = tuple(None if e is None else self.comparable_check(e) for e in ix.expressions)
+        where = None if ix.where is None else self.comparable_check(ix.where, text_columns)
+        expressions = tuple(None if e is None else self.comparable_check(e, text_columns) for e in ix.expressions)
         return replace(ix, where=where, expressions=expressions)
 
     def comparable_column(self, table: Table, col: Column) -> Column:
+        texts = state_text_columns(table)
         if col.generated is not None:
-            col = replace(col, generated=self.comparable_check(col.generated))
+            col = replace(col, generated=self.comparable_check(col.generated, texts))
+        if col.default_sql is not None:
+            col = replace(col, default_sql=self.comparable_check(col.default_sql, texts))
         default = comparable_default(col)
         return col if default == col.default and type(default) is type(col.default) else replace(col, default=default)
 
-    def comparable_check(self, expression: str) -> str:
-        return normalize_sql(expression, self.sqlglot_dialect, compare=True, rewrite=self.rewrite)
+    def comparable_check(self, expression: str, text_columns: Collection[str] | None = None) -> str:
+        return normalize_sql(
+            expression, self.sqlglot_dialect, compare=True, rewrite=self.rewrite, text_columns=text_columns
+        )
+
+
+#: the state types whose values are text as they are (a cast to text changes nothing);
+#: an enum or set is not (PostgreSQL's enum types compare by their order)
+PLAIN_TEXT_TYPES = frozenset({"string", "char", "text", "tinyText", "mediumText", "longText"})
+
+
+def state_text_columns(table: Table) -> frozenset[str]:
+    """The table's columns of a plain text type (``added_cast``)."""
+    return frozenset(c.name for c in table.columns if c.type in PLAIN_TEXT_TYPES and not c.array)
 
 
 def named_by_content(state: State) -> State:
@@ -858,12 +902,16 @@ def _operator(node: Any) -> bool:
     return isinstance(node, (exp.Binary, exp.Unary, exp.Connector, exp.Not, exp.Predicate))
 
 
-def _strip(tree: Any, compare: bool, rewrite: Rewrite | None = None) -> Any:
-    """Remove what a database adds to an expression it stores: casts to text,
-    parentheses that change nothing, identifier quotes; then the dialect's own
-    ``rewrite`` of a node (its synonyms, its spellings). Bottom-up, with each
-    node's parent known."""
+def _strip(
+    tree: Any, compare: bool, rewrite: Rewrite | None = None, text_columns: Collection[str] | None = None
+) -> Any:
+    """Remove what a database adds to an expression it stores: casts to text of
+    what is text already (``added_cast``), parentheses that change nothing,
+    identifier quotes; then the dialect's own ``rewrite`` of a node (its synonyms,
+    its spellings). Bottom-up, with each node's parent known."""
     from sqlglot import exp
+
+    texts = None if text_columns is None else {c.lower() for c in text_columns}
 
     def redundant(inner: Any, parent: Any, key: str) -> bool:
         if parent is None or not _operator(parent):
@@ -874,14 +922,15 @@ def _strip(tree: Any, compare: bool, rewrite: Rewrite | None = None) -> Any:
     def visit(node: Any, parent: Any, key: str) -> Any:
         if isinstance(node, exp.Paren) and redundant(node.this, parent, key):
             return node.this
-        if isinstance(node, exp.Cast):
+        if isinstance(node, exp.Cast) and not _cast_operand(parent):  # ('now'::text)::date: not added
             to = node.args.get("to")
-            if to is not None and to.this.name in _TEXT_TYPES:
+            if to is not None and to.this.name in _TEXT_TYPES and added_cast(node.this, texts):
                 return node.this
             if (
                 to is not None
                 and to.is_type(exp.DataType.Type.ARRAY)
                 and all(e.this.name in _TEXT_TYPES for e in to.expressions)
+                and added_cast(node.this, texts)
             ):
                 return node.this
         if isinstance(node, exp.Identifier):
@@ -904,16 +953,51 @@ def _strip(tree: Any, compare: bool, rewrite: Rewrite | None = None) -> Any:
     return walk(tree.copy(), None, "")
 
 
-def normalize_sql(sql: str, dialect: str, compare: bool = False, rewrite: Rewrite | None = None) -> str:
+def _cast_operand(parent: Any) -> bool:
+    """Whether a node under ``parent`` is what a cast converts (through parentheses)."""
+    from sqlglot import exp
+
+    while isinstance(parent, exp.Paren):
+        parent = parent.parent
+    return isinstance(parent, exp.Cast)
+
+
+def added_cast(operand: Any, text_columns: Collection[str] | None) -> bool:
+    """Whether a cast to text of ``operand`` is one the database adds (it changes
+    nothing): of a string literal (PostgreSQL's ``'a'::text``), of an array of
+    them, of a column whose type is text already (``(name)::text`` on a varchar).
+    ``text_columns`` None: the column types are not known, every cast to text of a
+    column is taken for an added one (a view's text). A cast of anything else (an
+    integer column, an expression) changes what it compares, and is kept."""
+    from sqlglot import exp
+
+    if isinstance(operand, exp.Literal):
+        return bool(operand.is_string)
+    if isinstance(operand, exp.Array):
+        return all(added_cast(e, text_columns) for e in operand.expressions)
+    if isinstance(operand, exp.Column):
+        return text_columns is None or operand.name.lower() in text_columns
+    return text_columns is None
+
+
+def normalize_sql(
+    sql: str,
+    dialect: str,
+    compare: bool = False,
+    rewrite: Rewrite | None = None,
+    text_columns: Collection[str] | None = None,
+) -> str:
     """A check expression as modelmig writes it: parsed in ``dialect`` and written
     back without the casts, parentheses and quotes the database added, and with
     the dialect's ``rewrite`` of each node (a driver's ``Reflection.rewrite``).
-    With ``compare``, in one spelling for comparison (lower case)."""
+    With ``compare``, in one spelling for comparison (lower case). ``text_columns``:
+    the table's columns of a text type (a cast to text of another is kept)."""
     text = " ".join(str(sql).split())
     tree = _parse(text, dialect)
     if tree is None:
         return text.lower() if compare else text
-    out = _strip(tree, compare, rewrite).sql(dialect="" if compare else dialect, normalize_functions="lower")
+    stripped = _strip(tree, compare, rewrite, text_columns)
+    out = stripped.sql(dialect="" if compare else dialect, normalize_functions="lower")
     return out.lower() if compare else out
 
 
@@ -927,8 +1011,12 @@ def parse_default(text: str, type_: str, dialect: str) -> Any:
     tree = _parse(str(text).strip(), dialect)
     if tree is None:
         return Expression(" ".join(str(text).split()))
+    casts = 0
     while isinstance(tree, (exp.Paren, exp.Cast)):
+        casts += isinstance(tree, exp.Cast)
         tree = tree.this
+    if casts > 1:  # ('now'::text)::date: a conversion made on every insert, no literal
+        return Expression(" ".join(str(text).split()))
     if isinstance(tree, (exp.CurrentTimestamp, exp.CurrentDate, exp.CurrentTime)) or (
         isinstance(tree, exp.Anonymous) and tree.name.lower() in ("now", "localtimestamp", "current_timestamp")
     ):

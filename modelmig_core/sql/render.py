@@ -281,6 +281,7 @@ class Renderer:
             col.default_now,
             type(col.default),
             col.default,
+            col.default_sql,
             col.collation,
             col.charset,
         )
@@ -364,7 +365,18 @@ class Renderer:
     def now_default(self, col: Column) -> str:
         return "CURRENT_TIMESTAMP"
 
+    #: whether an expression default is written in parentheses, ``DEFAULT (uuid())``
+    #: (MySQL 8, MariaDB and SQLite take a function call only so)
+    parenthesized_defaults = False
+
+    def expression_default(self, col: Column) -> str:
+        """A column's ``default_sql`` written for this dialect (``model_sql``)."""
+        text = self.model_sql(str(col.default_sql))
+        return f"({text})" if self.parenthesized_defaults else text
+
     def server_default(self, col: Column) -> Any:
+        if col.default_sql is not None:
+            return sa.text(self.expression_default(col))
         if col.default_now:
             return sa.text(self.now_default(col))
         if col.default is None:

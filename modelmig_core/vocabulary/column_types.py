@@ -29,6 +29,7 @@ COLUMN_OPTIONS = frozenset(
     {
         "nullable",
         "default",
+        "default_sql",
         "generated",
         "stored",
         "unique",

@@ -80,6 +80,9 @@ class ColumnFacts(set[tuple[str, str]]):
         super().__init__(json_columns)
         self.collations: dict[tuple[str, str], dict[str, str]] = {}
         self.on_update: dict[tuple[str, str], str | None] = {}
+        #: the catalogue's default of each column whose default is an expression
+        #: (SQLAlchemy's reading of SHOW CREATE TABLE misses ``lcase('ABC')``)
+        self.defaults: dict[tuple[str, str], str] = {}
 
 
 OWN_TEXT_TYPES = (mysql.TINYTEXT, mysql.MEDIUMTEXT, mysql.LONGTEXT)
@@ -325,6 +328,7 @@ class MysqlReflection(Reflection):
         character set, collation and ON UPDATE from information_schema, in one query."""
         extra = ColumnFacts(getattr(self, "_json_columns", set()))
         wanted = set(tables)
+        mariadb = bool(getattr(connection.dialect, "is_mariadb", False))
         for table, column, charset, collation, table_collation, more, default in connection.exec_driver_sql(
             COLUMN_FACTS
         ).all():
@@ -335,6 +339,8 @@ class MysqlReflection(Reflection):
                 extra.collations[key] = {"charset": str(charset), "collation": str(collation)}
             if "on update" in str(more or "").lower():
                 extra.on_update[key] = None if default is None else str(default)
+            elif default is not None and (mariadb or "default_generated" in str(more or "").lower()):
+                extra.defaults[key] = str(default)  # MariaDB: SQL text; MySQL 8: an expression's text
         return extra
 
     def column(self, table: str, info: dict[str, Any], pk: tuple[str, ...], extra: Any) -> Column:
@@ -344,6 +350,10 @@ class MysqlReflection(Reflection):
         key = (table, info["name"])
         if isinstance(extra, ColumnFacts) and key in extra.on_update:
             info = {**info, "default": extra.on_update[key]}
+        elif isinstance(extra, ColumnFacts) and info.get("default") is None and key in extra.defaults:
+            found = extra.defaults[key]
+            if found.upper() != "NULL":  # MariaDB's word for a nullable column without a default
+                info = {**info, "default": found}
         col = super().column(table, info, pk, extra)
         length = getattr(self, "primary_prefixes", {}).get((table, col.name))
         return col if length is None or not col.primary else replace(col, primary_length=length)
@@ -430,6 +440,10 @@ class MysqlReflection(Reflection):
         if not_text(info.get("default")):
             return ["a default of bytes that are no UTF-8 text; the models cannot say it, left out"]
         return super().column_notes(table, info)
+
+    def plain_text(self, t: Any) -> bool:
+        """A SET is no plain text (its values are a set of members)."""
+        return super().plain_text(t) and not isinstance(t, mysql.SET)
 
     def default(self, text: str | None, type_: str, autoincrement: bool) -> Any:
         """A YEAR's default is a number (the server writes it as a string); a

@@ -127,6 +127,9 @@ class MysqlRenderer(Renderer):
     check's double-quoted names are written in backticks too (a string without
     ANSI_QUOTES, a name with it: a backtick is a name under both)."""
 
+    #: MySQL 8 and MariaDB take an expression default only in parentheses
+    parenthesized_defaults = True
+
     def index_kwargs(self, table: Any, ix: Any) -> dict[str, Any]:
         """FULLTEXT or SPATIAL."""
         return {} if ix.kind is None else {"mysql_prefix": ix.kind.upper()}
@@ -201,7 +204,7 @@ class MysqlRenderer(Renderer):
 
     def sa_column(self, col: Column) -> Any:
         if self.implicit_timestamps and col.type == "utcTimestamp" and not col.nullable:
-            if col.default is None and not col.default_now:
+            if col.default is None and not col.default_now and col.default_sql is None:
                 raise MigrationFailed(
                     f"column {col.name}: a TIMESTAMP NOT NULL column without a default would get an implicit "
                     "DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP (explicit_defaults_for_timestamp is OFF "

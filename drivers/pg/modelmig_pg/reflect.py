@@ -223,13 +223,19 @@ class PgReflection(Reflection):
 
     def rewrite(self, node: Any, compare: bool) -> Any:
         """``x = ANY (ARRAY['a', 'b'])``, PostgreSQL's spelling of ``x IN ('a', 'b')``;
-        ``(0)::numeric``, the cast it gives a number compared with a numeric column."""
+        ``(0)::numeric``, the cast it gives a number compared with a numeric column;
+        ``'1 day'::interval``, its spelling of ``INTERVAL '1 day'``."""
         from sqlglot import exp
 
         if isinstance(node, exp.Cast) and node.to.is_type(*exp.DataType.NUMERIC_TYPES):
             value = node.this.this if isinstance(node.this, exp.Neg) else node.this
             if isinstance(value, exp.Literal) and not value.is_string:
                 return node.this
+        if isinstance(node, exp.Cast) and node.to.is_type(exp.DataType.Type.INTERVAL):
+            if isinstance(node.this, exp.Literal) and node.this.is_string:  # '1 day'::interval, INTERVAL '1 day'
+                import sqlglot
+
+                return sqlglot.parse_one("INTERVAL " + node.this.sql(dialect="postgres"), read="postgres")
 
         if isinstance(node, exp.EQ) and isinstance(node.expression, exp.Any):
             values = node.expression.this
@@ -392,6 +398,12 @@ class PgReflection(Reflection):
             elif not identity and (table, info["name"]) in getattr(self, "_owned", {}):
                 out["identity"] = "serial"
         return out
+
+    def plain_text(self, t: Any) -> bool:
+        """citext compares without case: a cast of it to text changes a comparison."""
+        from sqlalchemy.dialects import postgresql
+
+        return super().plain_text(t) and not isinstance(t, postgresql.CITEXT)
 
     def default(self, text: str | None, type_: str, autoincrement: bool) -> Any:
         """A bytea default as the text the models gave it: PostgreSQL keeps

@@ -316,6 +316,8 @@ class PgRenderer(Renderer):
         return out
 
     def default_sql(self, col: Column) -> str | None:
+        if col.default_sql is not None:
+            return self.expression_default(col)
         if col.default_now:
             return self.now_default(col)
         if col.default is None:

@@ -157,6 +157,8 @@ class SqliteRenderer(Renderer):
     dialect_name = "sqlite"
     #: ALTER TABLE RENAME COLUMN rewrites the triggers that name the column
     renames_rewrite_bodies = True
+    #: a default other than a literal or CURRENT_* is written in parentheses
+    parenthesized_defaults = True
 
     def index_kwargs(self, table: sa.Table, ix: Any) -> dict[str, Any]:
         """A partial index's WHERE."""
@@ -266,7 +268,8 @@ class SqliteRenderer(Renderer):
             return self._rebuild_after(op, step, fills={col.name: self.literal(op.backfill)})
         if col.generated is not None:  # ADD COLUMN takes a virtual one, never a stored one
             return super().op_add_column(op, step) if not col.stored else self._rebuild_after(op, step)
-        if col.primary or col.default_now or col.type == "enum" or (not col.nullable and col.default is None):
+        expression = col.default_now or col.default_sql is not None
+        if col.primary or expression or col.type == "enum" or (not col.nullable and col.default is None):
             return self._rebuild_after(op, step)
         return super().op_add_column(op, step)
 

@@ -68,7 +68,13 @@ def needs_value(col: Column) -> bool:
     """Whether existing rows get nothing when this column is added: NOT NULL, no default."""
     if col.generated is not None:  # the database computes it for every row
         return False
-    return not col.nullable and col.default is None and not col.default_now and not col.autoincrement
+    return (
+        not col.nullable
+        and col.default is None
+        and not col.default_now
+        and col.default_sql is None
+        and not col.autoincrement
+    )
 
 
 @dataclass
