@@ -333,15 +333,17 @@ ADOPTED = [
 def test_a_partitioned_database_is_adopted_baselined_with_drift_zero(make_project: Any, pg_db: ServerDb) -> None:
     """Partitions the server made (bounds it writes as '2022-01-01 00:00:00+00') are
     written back by make:models, baseline accepts them and drift is zero; a key of an
-    expression and a partition's own index are named, not lost."""
+    expression is named, a partition's own index kept (not lost)."""
     for statement in ADOPTED:
         pg_db.execute(statement)
     p = make_project({"main": {"url": pg_db.url}})
     made = p.ok("make:models")
     source = (p.root / "models.py").read_text()
     flat = "".join(source.split())
-    assert "".join("\"payment_p2022_01\": \"FROM ('2022-01-01') TO ('2022-02-01')\",".split()) in flat, source
-    assert "partition logs_a" in source and "index idx_own" in source, source
+    own = "\"payment_p2022_01\": partition(\"FROM ('2022-01-01') TO ('2022-02-01')\", indexes=[index(\"amount\""
+    assert "".join(own.split()) in flat, source
+    assert "".join("\"payment_p2022_02\": \"FROM ('2022-02-01') TO ('2022-03-01')\",".split()) in flat, source
+    assert "partition logs_a" in source and "index idx_own" not in source, source
     assert "partitioned by LIST (lower(msg))" in made.output + source, made.output + source
     p.ok("make:migration")
     p.ok("migrate:baseline")
@@ -350,6 +352,7 @@ def test_a_partitioned_database_is_adopted_baselined_with_drift_zero(make_projec
     live = live_state(pg_db)
     assert "payment_p2022_01" not in live.tables and "logs_a" in live.tables  # kept, or named as before
     assert [x.name for x in live.tables["payment"].partitions] == ["payment_p2022_01", "payment_p2022_02"]
+    assert [i.name for i in live.tables["payment"].partitions[0].indexes] == ["idx_own"]
 
 
 def _quoted(value: str | int) -> str:

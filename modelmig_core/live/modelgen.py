@@ -49,9 +49,9 @@ from typing import Any
 from ..config import Config
 from ..errors import ConfigError, ModelError, ModelmigError
 from ..model.compile import check_references, compile_column, compile_sql_models, compile_table
-from ..model.dsl import KeyPart, Model, check, column, foreign_key, index, part, relation, unique
+from ..model.dsl import KeyPart, Model, check, column, foreign_key, index, part, partition, relation, unique
 from ..model.kinds import BUILTIN_KINDS
-from ..schema.state import Column, ForeignKey, Index, State, Table, Unique
+from ..schema.state import Column, ForeignKey, Index, Partition, State, Table, Unique
 from ..schema.views import Unmanaged, unmanaged_summary
 from ..targets import Target
 from ..vocabulary.column_types import DEFAULT_STRING_LENGTH, STATE_TYPES, is_registered, registered_types
@@ -59,13 +59,14 @@ from ..vocabulary.kinds import Kind, kind_named, plugin_kinds
 from ..vocabulary.naming import index_name
 
 Echo = Callable[[str], None]
-DSL_NAMES = ("Model", "View", "check", "column", "foreign_key", "index", "part", "relation", "unique")
+DSL_NAMES = ("Model", "View", "check", "column", "foreign_key", "index", "part", "partition", "relation", "unique")
 DSL: dict[str, Callable[..., Any]] = {
     "check": check,
     "column": column,
     "foreign_key": foreign_key,
     "index": index,
     "part": part,
+    "partition": partition,
     "relation": relation,
     "unique": unique,
 }
@@ -234,17 +235,23 @@ class ModelSource:
     schema: list[tuple[str, Call]] = field(default_factory=list)
     database: list[tuple[str, list[Any]]] = field(default_factory=list)  # calls; a primary key: names
     notes: list[str] = field(default_factory=list)  # what the models cannot say
+    #: each partition's entry: its bound, or a ``partition(...)`` call (its own keys)
+    partitions: list[tuple[str, Any]] = field(default_factory=list)
+
+    def partition_entries(self) -> list[tuple[str, Any]]:
+        return self.partitions or [(p.name, p.bound) for p in self.table.partitions]
 
     @property
     def uses(self) -> set[str]:
         calls = [c for _, c in self.schema] + [c for _, cs in self.database for c in cs if isinstance(c, Call)]
+        calls += [c for _, c in self.partition_entries() if isinstance(c, Call)]
         return {c.fn for c in calls}.union(*(c.nested() for c in calls))
 
     def shape(self) -> tuple[Any, ...]:
         database: list[tuple[str, Any]] = [(k, list(calls)) for k, calls in self.database]
         if self.table.primary_name is not None:
             database.append(("primary_key_name", self.table.primary_name))
-        parts = {p.name: p.bound for p in self.table.partitions}
+        parts = dict(self.partition_entries())
         table = self.table
         return (
             self.cls,
@@ -269,7 +276,7 @@ class ModelSource:
             out.append(f"    partition_by = ({literal(method)}, [{', '.join(literal(c) for c in columns)}])")
         if self.table.partitions:
             out.append("    partitions = {")
-            out += [f"        {literal(p.name)}: {literal(p.bound)}," for p in self.table.partitions]
+            out += [f"        {literal(name)}: {literal(entry)}," for name, entry in self.partition_entries()]
             out.append("    }")
         out.append("    schema = {")
         out += [f"        {literal(key)}: {call.source()}," for key, call in self.schema]
@@ -299,7 +306,7 @@ class ModelSource:
             body["options"] = dict(self.table.options)
         if self.table.partition_by is not None:
             body["partition_by"] = (self.table.partition_by[0], list(self.table.partition_by[1]))
-            body["partitions"] = {p.name: p.bound for p in self.table.partitions}
+            body["partitions"] = {name: built(entry) for name, entry in self.partition_entries()}
         if self.database or self.table.primary_name is not None:
             database: dict[str, Any] = {key: [built(c) for c in calls] for key, calls in self.database}
             if self.table.primary_name is not None:
@@ -522,7 +529,27 @@ def describe_model(m: ModelSource, classes: dict[str, str], expressions: dict[tu
         entries = member_calls(t, kind_name, kind, kept, m.notes)
         if entries:
             m.database.append((kind.syntax if kind is not None and kind.syntax else kind_name, entries))
+    m.partitions = [(p.name, partition_entry(t, p, classes, m.notes)) for p in t.partitions]
     return m
+
+
+def partition_entry(t: Table, p: Partition, classes: dict[str, str], notes: list[str]) -> Any:
+    """A partition as a model writes it: its bound, or ``partition(bound,
+    indexes=[...], foreign_keys=[...])`` when it has indexes or foreign keys of its
+    own (a foreign key to a table without a model left out, noted)."""
+    fks = []
+    for fk in p.foreign_keys:
+        if fk.ref_table in classes:
+            fks.append(fk)
+        else:
+            notes.append(f"{p.name}.{fk.name}: a foreign key to table {fk.ref_table}, which has no model; left out")
+    own = replace(t, name=p.name, partitions=())
+    kwargs = []
+    for kind_name, values in (("indexes", p.indexes), ("foreign_keys", tuple(fks))):
+        calls = member_calls(own, kind_name, BUILTIN_BY_NAME[kind_name], values, notes)
+        if calls:
+            kwargs.append((kind_name, calls))
+    return Call("partition", (p.bound,), tuple(kwargs)) if kwargs else p.bound
 
 
 #: the core's kinds by name (whether or not a registry has registered them in this process)
@@ -657,7 +684,7 @@ def _keep_references(models: list[ModelSource], scopes: Mapping[str, str] | None
                 if call.fn == "foreign_key":
                     fk = next(f for f in built.foreign_keys if f.name == name)
                     target = tables[fk.ref_table]
-                    alone = replace(built, foreign_keys=(fk,))
+                    alone = replace(built, foreign_keys=(fk,), partitions=())
                     pair = {
                         built.name: alone,
                         fk.ref_table: replace(compile_table(target.model(), registered_types()), foreign_keys=()),
@@ -788,6 +815,24 @@ def _call(node: ast.expr, plugin_fns: dict[str, str] | None = None) -> Call:
     )
 
 
+def _partition(node: ast.expr) -> Any:
+    """A partition's entry: a bound (a string), or ``partition("bound",
+    indexes=[index(...)], foreign_keys=[foreign_key(...)])`` of literal-only calls."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "partition"):
+        value = _value(node)
+        if not isinstance(value, str):
+            raise Unreadable(f"line {getattr(node, 'lineno', '?')}: a partition that is no bound string")
+        return value
+    if len(node.args) != 1 or any(k.arg not in ("indexes", "foreign_keys") for k in node.keywords):
+        raise Unreadable(f"line {node.lineno}: partition(bound, indexes=[...], foreign_keys=[...]) only")
+    kwargs = []
+    for k in node.keywords:
+        if not isinstance(k.value, ast.List):
+            raise Unreadable(f"line {node.lineno}: partition {k.arg} is not a list of calls")
+        kwargs.append((str(k.arg), [_call(e) for e in k.value.elts]))
+    return Call("partition", (_value(node.args[0]),), tuple(kwargs))
+
+
 def _dict(node: ast.expr) -> list[tuple[Any, ast.expr]]:
     if not isinstance(node, ast.Dict) or any(k is None for k in node.keys):
         raise Unreadable(f"line {getattr(node, 'lineno', '?')}: not a dict literal")
@@ -891,8 +936,8 @@ def _model(node: ast.ClassDef, plugin_fns: dict[str, str] | None = None) -> tupl
                 f"line {node.lineno}: class {node.name} has a partition_by that is not (method, [columns])"
             )
         key = (key[0], tuple(key[1]))
-    parts = _value(found["partitions"]) if "partitions" in found else {}
-    if not isinstance(parts, dict) or not all(isinstance(v, str) for v in parts.values()):
+    parts = {k: _partition(v) for k, v in _dict(found["partitions"])} if "partitions" in found else {}
+    if not all(isinstance(k, str) for k in parts):
         raise Unreadable(f"line {node.lineno}: class {node.name} has partitions that are not a dict of strings")
     return (node.name, _value(found["table"]), schema, database, comment, options, key, parts)
 
