@@ -625,3 +625,23 @@ def test_a_hostile_name_of_a_partitions_own_key_reaches_sql_quoted_and_reads_bac
     assert [i.name for i in live_state(pg_db).tables["sales"].partitions[0].indexes] == [hostile]
     code, out = drift(p)
     assert code == 0 and "drift: none" in out, out
+
+
+def test_a_partition_index_named_as_another_index_of_the_schema_is_refused_at_make_time(make_project: Any) -> None:
+    models = """
+    from modelmig_core import partition
+
+    class Tag(Model):
+        table = "tags"
+        schema = {"id": column("increments"), "label": column("string", 20)}
+        database = {"indexes": [index("label", name="ix_shared")]}
+
+    class Sale(Model):
+        table = "sales"
+        partition_by = ("range", ["id"])
+        partitions = {"sales_low": partition("FROM (0) TO (10)", indexes=[index("amount", name="ix_shared")])}
+        schema = {"id": column("integer", primary=True), "amount": column("integer")}
+    """
+    lines = refused(make_project, "postgresql://u@h/db", models)
+    errors = [line for line in lines if line.startswith("error")]
+    assert len(errors) == 1 and "'ix_shared' names an index or constraint of table" in errors[0], lines
