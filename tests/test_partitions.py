@@ -645,3 +645,31 @@ def test_a_partition_index_named_as_another_index_of_the_schema_is_refused_at_ma
     lines = refused(make_project, "postgresql://u@h/db", models)
     errors = [line for line in lines if line.startswith("error")]
     assert len(errors) == 1 and "'ix_shared' names an index or constraint of table" in errors[0], lines
+
+
+def test_make_models_leaves_out_a_partition_key_the_models_cannot_declare_and_says_so(
+    make_project: Any, pg_db: ServerDb
+) -> None:
+    """An integer -> bigint foreign key of a partition (PostgreSQL accepts it, the
+    models do not) is left out and noted; the partition's other keys are written."""
+    for statement in (
+        "CREATE TABLE owners (id bigint PRIMARY KEY)",
+        "CREATE TABLE shops (id integer PRIMARY KEY)",
+        "CREATE TABLE items (id integer NOT NULL, owner_id integer NOT NULL, shop_id integer NOT NULL, "
+        "PRIMARY KEY (id)) PARTITION BY RANGE (id)",
+        "CREATE TABLE items_low PARTITION OF items FOR VALUES FROM (0) TO (100)",
+        "ALTER TABLE items_low ADD CONSTRAINT fk_low_owner FOREIGN KEY (owner_id) REFERENCES owners (id)",
+        "ALTER TABLE items_low ADD CONSTRAINT fk_low_shop FOREIGN KEY (shop_id) REFERENCES shops (id)",
+        "CREATE INDEX ix_low_owner ON items_low (owner_id)",
+    ):
+        pg_db.execute(statement)
+    p = make_project({"main": {"url": pg_db.url}})
+    made = p.ok("make:models")
+    source = (p.root / "models.py").read_text()
+    said = made.output + source
+    assert "items_low.fk_low_owner" in said and "left out" in said, said
+    assert '"fk_low_shop"' in source and '"ix_low_owner"' in source, source
+    assert 'name="fk_low_owner"' not in source and '"fk_low_owner",' not in source.split("class Item")[-1], source
+    p.ok("make:migration")
+    part = replay(p.root / "migrations", "sql").head.tables["items"].partitions[0]
+    assert [f.name for f in part.foreign_keys] == ["fk_low_shop"] and [i.name for i in part.indexes] == ["ix_low_owner"]

@@ -714,6 +714,50 @@ def _keep_references(models: list[ModelSource], scopes: Mapping[str, str] | None
             for ix in members:
                 seen.add((namespace(kind, m.table.name), ix.name))
                 here.add(ix.name)
+        if built.partitions:
+            _keep_partition_references(m, built, tables, seen, namespace)
+
+
+def _keep_partition_references(
+    m: ModelSource,
+    built: Table,
+    tables: Mapping[str, ModelSource],
+    seen: set[tuple[str, str]],
+    namespace: Callable[[str, str], str],
+) -> None:
+    """A partition's own foreign keys the models cannot declare, and its own indexes
+    whose name another one has, left out (noted) as a table's are."""
+    gone: set[tuple[str, str]] = set()
+    for p in built.partitions:
+        for fk in p.foreign_keys:
+            target = replace(compile_table(tables[fk.ref_table].model(), registered_types()), foreign_keys=())
+            alone = replace(built, foreign_keys=(), partitions=(replace(p, indexes=(), foreign_keys=(fk,)),))
+            pair = {built.name: alone} if fk.ref_table == built.name else {built.name: alone, fk.ref_table: target}
+            try:
+                check_references(State(pair), {n: tables[n].model() for n in pair})
+            except ModelError as exc:
+                m.notes.append(f"{p.name}.{fk.name}: {_reason(exc)}; left out")
+                gone.add((p.name, fk.name))
+        for kind, members in (("indexes", p.indexes), ("foreign_keys", p.foreign_keys)):
+            for value in members:
+                key = (namespace(kind, p.name), value.name)
+                if (p.name, value.name) in gone:
+                    continue
+                if key in seen:
+                    m.notes.append(f"{p.name}.{value.name}: another index or constraint has this name; left out")
+                    gone.add((p.name, value.name))
+                seen.add(key)
+    if gone:
+        classes = {n: t.cls for n, t in tables.items()}
+        kept = [
+            replace(
+                p,
+                indexes=tuple(i for i in p.indexes if (p.name, i.name) not in gone),
+                foreign_keys=tuple(f for f in p.foreign_keys if (p.name, f.name) not in gone),
+            )
+            for p in m.table.partitions
+        ]
+        m.partitions = [(p.name, partition_entry(m.table, p, classes, [])) for p in kept]
 
 
 def generate(
