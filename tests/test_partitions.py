@@ -7,16 +7,23 @@ writes them back and its models make the same schema -> a partition added and on
 dropped by a model change (the rows of the others kept) -> a partition detached by
 hand is reported by drift -> rollback. Hostile names and bounds, a changed key,
 a primary key without the key columns and MySQL/SQLite are refused at make time.
+
+A partition's own indexes and foreign keys (``partition(bound, indexes=[...],
+foreign_keys=[...])``): made on the partition, reflected into its ``Partition``,
+compared by drift (one dropped by hand is reported), written by make:models,
+changed in place with the rows kept, rolled back, dropped with the partition.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from modelmig_core.history import statecache
 from modelmig_core.history.replay import replay
 from modelmig_core.registry import Registry
 from modelmig_core.schema.partitions import BoundError, _date_text, canonical_bound
@@ -481,6 +488,12 @@ def test_a_partitions_own_indexes_and_foreign_keys_are_made_reflected_compared_w
     text = p.migration_files()[0].read_text()
     assert "op.Partition(\"sales_2022_02\", \"FROM ('2022-02-01') TO ('2022-03-01')\")" in text, text
     assert "indexes=()" not in text and "foreign_keys=()" not in text, text
+
+    # the replay cache holds them: its head decodes equal to the replayed one
+    assert (p.root / "migrations" / statecache.FOLDER).is_dir()
+    names: list[str] = []
+    body = json.dumps(statecache.encode(head, {}, names, {}))
+    assert statecache.decode(body, names, State) == head
 
     # reflected into the Partition value, equal to what the migrations say; drift 0
     live = live_state(db)
