@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .model.dsl import Model, View, check, column, foreign_key, index, part, relation, unique
+    from .model.dsl import Model, View, check, column, foreign_key, index, part, partition, relation, unique
 
-__all__ = ["Model", "View", "check", "column", "foreign_key", "index", "part", "relation", "unique"]
+__all__ = ["Model", "View", "check", "column", "foreign_key", "index", "part", "partition", "relation", "unique"]
 
 
 def __getattr__(name: str) -> Any:

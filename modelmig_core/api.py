@@ -129,7 +129,7 @@ if TYPE_CHECKING:
     )
     from .schema.operations.base import has_named, replace_named
     from .schema.operations.members import AddMember, DropMember
-    from .schema.operations.partitions import AddPartition, DropPartition
+    from .schema.operations.partitions import AddPartition, ChangePartition, DropPartition
     from .schema.state import Check, Column, ForeignKey, Index, Partition, State, Table, Unique, Value
     from .schema.views import Unmanaged
     from .sql.driver import SqlDriver, SqlLedgerStore, SqlSession
@@ -211,6 +211,7 @@ _WHERE: dict[str, str] = {
     "SetTableOptions": ".schema.operations",
     "AddPartition": ".schema.operations",
     "DropPartition": ".schema.operations",
+    "ChangePartition": ".schema.operations",
     "Partition": ".schema.state",
     "CreateIndex": ".schema.operations",
     "CreateTable": ".schema.operations",
@@ -285,6 +286,7 @@ __all__ = [
     "AlterColumn",
     "Backup",
     "Catalogue",
+    "ChangePartition",
     "Check",
     "CheckSpec",
     "Column",

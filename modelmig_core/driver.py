@@ -589,17 +589,23 @@ def name_clashes(state: Any, scopes: Mapping[str, str]) -> list[Refusal]:
     database's schema-wide namespaces (``Driver.name_scopes``), one refusal each."""
     seen: dict[tuple[str, str], str] = {}
     out = []
+    owners = []
     for table in state.tables.values():
-        for kind, values in table.members:
+        owners.append((table.name, table.members))
+        # a partition's own indexes and foreign keys: a table of its own name holds them
+        for p in getattr(table, "partitions", ()):
+            owners.append((p.name, (("indexes", p.indexes), ("foreign_keys", p.foreign_keys))))
+    for owner, members in owners:
+        for kind, values in members:
             namespace = scopes.get(kind, "schema")
             if namespace == "table":
                 continue
             for member in values:
-                other = seen.setdefault((namespace, member.name), table.name)
-                if other != table.name:
+                other = seen.setdefault((namespace, member.name), owner)
+                if other != owner:
                     out.append(
                         Refusal(
-                            table.name,
+                            owner,
                             None,
                             f"{member.name!r} names an index or constraint of table {other!r} too; "
                             "the database keeps these names per schema: rename one",

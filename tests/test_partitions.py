@@ -7,16 +7,23 @@ writes them back and its models make the same schema -> a partition added and on
 dropped by a model change (the rows of the others kept) -> a partition detached by
 hand is reported by drift -> rollback. Hostile names and bounds, a changed key,
 a primary key without the key columns and MySQL/SQLite are refused at make time.
+
+A partition's own indexes and foreign keys (``partition(bound, indexes=[...],
+foreign_keys=[...])``): made on the partition, reflected into its ``Partition``,
+compared by drift (one dropped by hand is reported), written by make:models,
+changed in place with the rows kept, rolled back, dropped with the partition.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from modelmig_core.history import statecache
 from modelmig_core.history.replay import replay
 from modelmig_core.registry import Registry
 from modelmig_core.schema.partitions import BoundError, _date_text, canonical_bound
@@ -329,15 +336,17 @@ ADOPTED = [
 def test_a_partitioned_database_is_adopted_baselined_with_drift_zero(make_project: Any, pg_db: ServerDb) -> None:
     """Partitions the server made (bounds it writes as '2022-01-01 00:00:00+00') are
     written back by make:models, baseline accepts them and drift is zero; a key of an
-    expression and a partition's own index are named, not lost."""
+    expression is named, a partition's own index kept (not lost)."""
     for statement in ADOPTED:
         pg_db.execute(statement)
     p = make_project({"main": {"url": pg_db.url}})
     made = p.ok("make:models")
     source = (p.root / "models.py").read_text()
     flat = "".join(source.split())
-    assert "".join("\"payment_p2022_01\": \"FROM ('2022-01-01') TO ('2022-02-01')\",".split()) in flat, source
-    assert "partition logs_a" in source and "index idx_own" in source, source
+    own = '"payment_p2022_01": partition("FROM (\'2022-01-01\') TO (\'2022-02-01\')", indexes=[index("amount"'
+    assert "".join(own.split()) in flat, source
+    assert "".join("\"payment_p2022_02\": \"FROM ('2022-02-01') TO ('2022-03-01')\",".split()) in flat, source
+    assert "partition logs_a" in source and "index idx_own" not in source, source
     assert "partitioned by LIST (lower(msg))" in made.output + source, made.output + source
     p.ok("make:migration")
     p.ok("migrate:baseline")
@@ -346,6 +355,7 @@ def test_a_partitioned_database_is_adopted_baselined_with_drift_zero(make_projec
     live = live_state(pg_db)
     assert "payment_p2022_01" not in live.tables and "logs_a" in live.tables  # kept, or named as before
     assert [x.name for x in live.tables["payment"].partitions] == ["payment_p2022_01", "payment_p2022_02"]
+    assert [i.name for i in live.tables["payment"].partitions[0].indexes] == ["idx_own"]
 
 
 def _quoted(value: str | int) -> str:
@@ -407,3 +417,268 @@ def test_a_renamed_key_column_keeps_the_partitions_and_a_dropped_partition_count
     p.ok("migrate:rollback", "--force")
     p.ok("migrate:rollback", "--force")
     assert live_state(pg_db).tables["events"].partition_by == ("list", ("kind",))
+
+
+# ---------------------------------------------------------------- a partition's own indexes and foreign keys
+
+OWN = """
+from modelmig_core import partition
+
+class Customer(Model):
+    table = "customers"
+    schema = {"id": column("increments"), "name": column("string", 40)}
+
+class Sale(Model):
+    table = "sales"
+    partition_by = ("range", ["sold_at"])
+    partitions = {
+        "sales_2022_01": partition(
+            "FROM ('2022-01-01') TO ('2022-02-01')",
+            indexes=[index("customer_id", name="ix_sales_2022_01_customer"), index(["amount"], where="amount > 10")],
+            foreign_keys=[foreign_key("customer_id", "customers", "id", name="fk_sales_2022_01_customer", on_delete="cascade")],
+        ),
+        "sales_2022_02": "FROM ('2022-02-01') TO ('2022-03-01')",
+    }
+    schema = {
+        "id": column("integer", primary=True),
+        "sold_at": column("timestamp", use_tz=True, primary=True),
+        "customer_id": column("integer"),
+        "amount": column("integer"),
+    }
+"""
+
+
+def own_keys(db: ServerDb, partition: str) -> tuple[list[str], list[str]]:
+    """The indexes and foreign keys the server says ``partition`` has of its own
+    (not attached to an index or constraint of its table)."""
+    indexes = db.rows(
+        "SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+        f"WHERE x.indrelid = '{partition}'::regclass AND NOT i.relispartition AND NOT x.indisprimary ORDER BY 1"
+    )
+    fks = db.rows(
+        f"SELECT conname FROM pg_constraint WHERE conrelid = '{partition}'::regclass AND contype = 'f' "
+        "AND conparentid = 0 ORDER BY 1"
+    )
+    return [str(r[0]) for r in indexes], [str(r[0]) for r in fks]
+
+
+def test_a_partitions_own_indexes_and_foreign_keys_are_made_reflected_compared_written_changed_and_dropped(
+    make_project: Any, pg_db: ServerDb
+) -> None:
+    db = pg_db
+    p = make_project({"main": {"url": db.url}})
+    p.models(OWN)
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    head = replay(p.root / "migrations", "sql").head
+    (first, second) = head.tables["sales"].partitions
+    assert [i.name for i in first.indexes] == ["ix_sales_2022_01_amount", "ix_sales_2022_01_customer"]
+    assert [f.name for f in first.foreign_keys] == ["fk_sales_2022_01_customer"] and second.indexes == ()
+    # made on the partition itself, not on its table
+    assert own_keys(db, "sales_2022_01") == (
+        ["ix_sales_2022_01_amount", "ix_sales_2022_01_customer"],
+        ["fk_sales_2022_01_customer"],
+    )
+    assert own_keys(db, "sales_2022_02") == ([], [])
+    # a partition without keys of its own is written as before (new fields omitted)
+    text = p.migration_files()[0].read_text()
+    assert "op.Partition(\"sales_2022_02\", \"FROM ('2022-02-01') TO ('2022-03-01')\")" in text, text
+    assert "indexes=()" not in text and "foreign_keys=()" not in text, text
+
+    # the replay cache holds them: its head decodes equal to the replayed one
+    assert (p.root / "migrations" / statecache.FOLDER).is_dir()
+    names: list[str] = []
+    body = json.dumps(statecache.encode(head, {}, names, {}))
+    assert statecache.decode(body, names, State) == head
+
+    # reflected into the Partition value, equal to what the migrations say; drift 0
+    live = live_state(db)
+    assert comparable(db, live) == comparable(db, head)
+    part = live.tables["sales"].partitions[0]
+    assert part.indexes[0].where is not None and (part.foreign_keys[0].on_delete or "").lower() == "cascade"
+    code, out = drift(p)
+    assert code == 0 and "drift: none" in out and "unmanaged index" not in out, out
+
+    # the foreign key holds, and cascades, on the partition
+    db.execute("INSERT INTO customers (id, name) VALUES (1, 'a'), (2, 'b')")
+    db.execute(
+        "INSERT INTO sales (id, sold_at, customer_id, amount) VALUES (1, '2022-01-05', 1, 5), (2, '2022-01-06', 2, 50), "
+        "(3, '2022-02-07', 2, 7)"
+    )
+    with pytest.raises(Exception, match="fk_sales_2022_01_customer"):
+        db.execute("INSERT INTO sales (id, sold_at, customer_id, amount) VALUES (9, '2022-01-09', 99, 1)")
+
+    # make:models writes them back as literals, and its models make the same schema
+    adopt = make_project({"main": {"url": db.url}})
+    adopt.ok("make:models")
+    source = (adopt.root / "models.py").read_text()
+    flat = "".join(source.split())
+    assert "".join('"sales_2022_01": partition('.split()) in flat, source
+    assert "".join('"fk_sales_2022_01_customer"'.split()) in flat and "where=" in source, source
+    assert "".join("\"sales_2022_02\": \"FROM ('2022-02-01') TO ('2022-03-01')\",".split()) in flat, source
+    adopt.ok("make:migration")
+    assert comparable(db, replay(adopt.root / "migrations", "sql").head) == comparable(db, live)
+
+    # dropped by hand: each reported by drift
+    db.execute("DROP INDEX ix_sales_2022_01_customer")
+    db.execute("ALTER TABLE sales_2022_01 DROP CONSTRAINT fk_sales_2022_01_customer")
+    code, out = drift(p)
+    assert code == 1, out
+    assert "missing index sales_2022_01.ix_sales_2022_01_customer" in out, out
+    assert "missing foreign key sales_2022_01.fk_sales_2022_01_customer" in out, out
+    db.execute("CREATE INDEX ix_sales_2022_01_customer ON sales_2022_01 (customer_id)")
+    db.execute(
+        "ALTER TABLE sales_2022_01 ADD CONSTRAINT fk_sales_2022_01_customer FOREIGN KEY (customer_id) "
+        "REFERENCES customers (id) ON DELETE CASCADE"
+    )
+    assert drift(p)[0] == 0
+
+    # changed by the models: the partition's keys changed in place, its rows kept
+    before = db.rows("SELECT id, sold_at, customer_id, amount FROM sales ORDER BY id")
+    changed = OWN.replace(', index(["amount"], where="amount > 10")', ', index(["amount", "customer_id"])').replace(
+        'foreign_keys=[foreign_key("customer_id", "customers", "id", name="fk_sales_2022_01_customer", on_delete="cascade")],',
+        "",
+    )
+    changed = changed.replace(
+        "\"sales_2022_02\": \"FROM ('2022-02-01') TO ('2022-03-01')\",",
+        "\"sales_2022_02\": partition(\"FROM ('2022-02-01') TO ('2022-03-01')\", "
+        'foreign_keys=[foreign_key("customer_id", "customers", "id", name="fk_sales_2022_02_customer")]),',
+    )
+    assert changed.count("partition(") == 2 and "fk_sales_2022_01" not in changed, changed
+    p.models(changed)
+    p.ok("make:migration")
+    text = p.migration_files()[1].read_text()
+    assert text.count("op.ChangePartition(") == 4 and "DropPartition" not in text and "AddPartition" not in text, text
+    p.ok("migrate:run", "--force")
+    assert db.rows("SELECT id, sold_at, customer_id, amount FROM sales ORDER BY id") == before
+    assert own_keys(db, "sales_2022_01") == (
+        ["ix_sales_2022_01_amount_customer_id", "ix_sales_2022_01_customer"],
+        [],
+    )
+    assert own_keys(db, "sales_2022_02") == ([], ["fk_sales_2022_02_customer"])
+    code, out = drift(p)
+    assert code == 0 and "drift: none" in out, out
+
+    # rolled back: as they were
+    p.ok("migrate:rollback", "--force")
+    assert own_keys(db, "sales_2022_01") == (
+        ["ix_sales_2022_01_amount", "ix_sales_2022_01_customer"],
+        ["fk_sales_2022_01_customer"],
+    )
+    assert own_keys(db, "sales_2022_02") == ([], [])
+    assert db.rows("SELECT id, sold_at, customer_id, amount FROM sales ORDER BY id") == before
+
+    # a partition dropped takes its keys with it; the customers it referenced stay
+    dropped = (
+        OWN.replace('"sales_2022_01": partition(', '"sales_2022_03": partition(')
+        .replace("FROM ('2022-01-01') TO ('2022-02-01')", "FROM ('2022-03-01') TO ('2022-04-01')")
+        .replace("sales_2022_01", "sales_2022_03")
+    )
+    p.models(dropped)
+    p.ok("make:migration")
+    p.ok("migrate:run", "--force")
+    assert db.rows("SELECT count(*) FROM pg_class WHERE relname LIKE '%sales_2022_01%'") == [(0,)]
+    assert own_keys(db, "sales_2022_03")[1] == ["fk_sales_2022_03_customer"]
+    assert db.rows("SELECT count(*) FROM customers") == [(2,)]
+    assert drift(p)[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("entry", "words"),
+    [
+        ('indexes=[index("nope")]', "column 'nope' is not a column"),
+        ('indexes=[unique("amount")]', "indexes holds index(...) entries only"),
+        ('foreign_keys=[foreign_key("amount", "missing", "id")]', "references table 'missing', which no model defines"),
+        ('indexes=[index("amount", name="x\\nDROP TABLE sales")]', "holds a line break or control character"),
+        (
+            'indexes=[index("amount", name="dup")], foreign_keys=[foreign_key("amount", "sales", "id", name="dup")]',
+            "given twice",
+        ),
+    ],
+)
+def test_a_partitions_bad_keys_are_one_error_line_naming_model_and_partition(
+    make_project: Any, entry: str, words: str
+) -> None:
+    models = f"""
+    from modelmig_core import partition
+
+    class Sale(Model):
+        table = "sales"
+        partition_by = ("range", ["id"])
+        partitions = {{"sales_low": partition("FROM (0) TO (10)", {entry})}}
+        schema = {{"id": column("integer", primary=True), "amount": column("integer")}}
+    """
+    lines = refused(make_project, "postgresql://u@h/db", models)
+    errors = [line for line in lines if line.startswith("error")]
+    assert len(errors) == 1 and "Sale" in errors[0] and words in errors[0], lines
+
+
+def test_a_hostile_name_of_a_partitions_own_key_reaches_sql_quoted_and_reads_back(
+    make_project: Any, pg_db: ServerDb
+) -> None:
+    hostile = 'ix"; DROP TABLE sales; --'
+    models = f"""
+    from modelmig_core import partition
+
+    class Sale(Model):
+        table = "sales"
+        partition_by = ("range", ["id"])
+        partitions = {{"sales_low": partition("FROM (0) TO (10)", indexes=[index("amount", name={hostile!r})])}}
+        schema = {{"id": column("integer", primary=True), "amount": column("integer")}}
+    """
+    p = make_project({"main": {"url": pg_db.url}})
+    p.models(models)
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    assert own_keys(pg_db, "sales_low") == ([hostile], [])
+    assert [i.name for i in live_state(pg_db).tables["sales"].partitions[0].indexes] == [hostile]
+    code, out = drift(p)
+    assert code == 0 and "drift: none" in out, out
+
+
+def test_a_partition_index_named_as_another_index_of_the_schema_is_refused_at_make_time(make_project: Any) -> None:
+    models = """
+    from modelmig_core import partition
+
+    class Tag(Model):
+        table = "tags"
+        schema = {"id": column("increments"), "label": column("string", 20)}
+        database = {"indexes": [index("label", name="ix_shared")]}
+
+    class Sale(Model):
+        table = "sales"
+        partition_by = ("range", ["id"])
+        partitions = {"sales_low": partition("FROM (0) TO (10)", indexes=[index("amount", name="ix_shared")])}
+        schema = {"id": column("integer", primary=True), "amount": column("integer")}
+    """
+    lines = refused(make_project, "postgresql://u@h/db", models)
+    errors = [line for line in lines if line.startswith("error")]
+    assert len(errors) == 1 and "'ix_shared' names an index or constraint of table" in errors[0], lines
+
+
+def test_make_models_leaves_out_a_partition_key_the_models_cannot_declare_and_says_so(
+    make_project: Any, pg_db: ServerDb
+) -> None:
+    """An integer -> bigint foreign key of a partition (PostgreSQL accepts it, the
+    models do not) is left out and noted; the partition's other keys are written."""
+    for statement in (
+        "CREATE TABLE owners (id bigint PRIMARY KEY)",
+        "CREATE TABLE shops (id integer PRIMARY KEY)",
+        "CREATE TABLE items (id integer NOT NULL, owner_id integer NOT NULL, shop_id integer NOT NULL, "
+        "PRIMARY KEY (id)) PARTITION BY RANGE (id)",
+        "CREATE TABLE items_low PARTITION OF items FOR VALUES FROM (0) TO (100)",
+        "ALTER TABLE items_low ADD CONSTRAINT fk_low_owner FOREIGN KEY (owner_id) REFERENCES owners (id)",
+        "ALTER TABLE items_low ADD CONSTRAINT fk_low_shop FOREIGN KEY (shop_id) REFERENCES shops (id)",
+        "CREATE INDEX ix_low_owner ON items_low (owner_id)",
+    ):
+        pg_db.execute(statement)
+    p = make_project({"main": {"url": pg_db.url}})
+    made = p.ok("make:models")
+    source = (p.root / "models.py").read_text()
+    said = made.output + source
+    assert "items_low.fk_low_owner" in said and "left out" in said, said
+    assert '"fk_low_shop"' in source and '"ix_low_owner"' in source, source
+    assert 'name="fk_low_owner"' not in source and '"fk_low_owner",' not in source.split("class Item")[-1], source
+    p.ok("make:migration")
+    part = replay(p.root / "migrations", "sql").head.tables["items"].partitions[0]
+    assert [f.name for f in part.foreign_keys] == ["fk_low_shop"] and [i.name for i in part.indexes] == ["ix_low_owner"]

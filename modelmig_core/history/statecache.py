@@ -27,9 +27,9 @@ from .migrations import MigrationFile
 #: 2: equal values stored once (SHARE/REF); 3: files with local imports are refused when
 #: loaded; 4: a Table holds its members by kind (``Table.members``); 5: a State holds views;
 #: 6: columns, keys and tables hold their attributes (collation, identity, deferrable, options, ...);
-#: 7: a table holds its primary key constraint's own name; 8: a Table holds its partition key and partitions
-#: 9: a column holds an expression default (``default_sql``)
-FORMAT = 9
+#: 7: a table holds its primary key constraint's own name; 8: a Table holds its partition key and partitions;
+#: 9: a column holds an expression default (``default_sql``); 10: a Partition holds its own indexes and foreign keys
+FORMAT = 10
 FOLDER = ".modelmig-cache"
 
 

@@ -49,9 +49,9 @@ from typing import Any
 from ..config import Config
 from ..errors import ConfigError, ModelError, ModelmigError
 from ..model.compile import check_references, compile_column, compile_sql_models, compile_table
-from ..model.dsl import KeyPart, Model, check, column, foreign_key, index, part, relation, unique
+from ..model.dsl import KeyPart, Model, check, column, foreign_key, index, part, partition, relation, unique
 from ..model.kinds import BUILTIN_KINDS
-from ..schema.state import Column, ForeignKey, Index, State, Table, Unique
+from ..schema.state import Column, ForeignKey, Index, Partition, State, Table, Unique
 from ..schema.views import Unmanaged, unmanaged_summary
 from ..targets import Target
 from ..vocabulary.column_types import DEFAULT_STRING_LENGTH, STATE_TYPES, is_registered, registered_types
@@ -59,13 +59,14 @@ from ..vocabulary.kinds import Kind, kind_named, plugin_kinds
 from ..vocabulary.naming import index_name
 
 Echo = Callable[[str], None]
-DSL_NAMES = ("Model", "View", "check", "column", "foreign_key", "index", "part", "relation", "unique")
+DSL_NAMES = ("Model", "View", "check", "column", "foreign_key", "index", "part", "partition", "relation", "unique")
 DSL: dict[str, Callable[..., Any]] = {
     "check": check,
     "column": column,
     "foreign_key": foreign_key,
     "index": index,
     "part": part,
+    "partition": partition,
     "relation": relation,
     "unique": unique,
 }
@@ -234,17 +235,23 @@ class ModelSource:
     schema: list[tuple[str, Call]] = field(default_factory=list)
     database: list[tuple[str, list[Any]]] = field(default_factory=list)  # calls; a primary key: names
     notes: list[str] = field(default_factory=list)  # what the models cannot say
+    #: each partition's entry: its bound, or a ``partition(...)`` call (its own keys)
+    partitions: list[tuple[str, Any]] = field(default_factory=list)
+
+    def partition_entries(self) -> list[tuple[str, Any]]:
+        return self.partitions or [(p.name, p.bound) for p in self.table.partitions]
 
     @property
     def uses(self) -> set[str]:
         calls = [c for _, c in self.schema] + [c for _, cs in self.database for c in cs if isinstance(c, Call)]
+        calls += [c for _, c in self.partition_entries() if isinstance(c, Call)]
         return {c.fn for c in calls}.union(*(c.nested() for c in calls))
 
     def shape(self) -> tuple[Any, ...]:
         database: list[tuple[str, Any]] = [(k, list(calls)) for k, calls in self.database]
         if self.table.primary_name is not None:
             database.append(("primary_key_name", self.table.primary_name))
-        parts = {p.name: p.bound for p in self.table.partitions}
+        parts = dict(self.partition_entries())
         table = self.table
         return (
             self.cls,
@@ -269,7 +276,7 @@ class ModelSource:
             out.append(f"    partition_by = ({literal(method)}, [{', '.join(literal(c) for c in columns)}])")
         if self.table.partitions:
             out.append("    partitions = {")
-            out += [f"        {literal(p.name)}: {literal(p.bound)}," for p in self.table.partitions]
+            out += [f"        {literal(name)}: {literal(entry)}," for name, entry in self.partition_entries()]
             out.append("    }")
         out.append("    schema = {")
         out += [f"        {literal(key)}: {call.source()}," for key, call in self.schema]
@@ -299,7 +306,7 @@ class ModelSource:
             body["options"] = dict(self.table.options)
         if self.table.partition_by is not None:
             body["partition_by"] = (self.table.partition_by[0], list(self.table.partition_by[1]))
-            body["partitions"] = {p.name: p.bound for p in self.table.partitions}
+            body["partitions"] = {name: built(entry) for name, entry in self.partition_entries()}
         if self.database or self.table.primary_name is not None:
             database: dict[str, Any] = {key: [built(c) for c in calls] for key, calls in self.database}
             if self.table.primary_name is not None:
@@ -531,7 +538,27 @@ def describe_model(m: ModelSource, classes: dict[str, str], expressions: dict[tu
         entries = member_calls(t, kind_name, kind, kept, m.notes)
         if entries:
             m.database.append((kind.syntax if kind is not None and kind.syntax else kind_name, entries))
+    m.partitions = [(p.name, partition_entry(t, p, classes, m.notes)) for p in t.partitions]
     return m
+
+
+def partition_entry(t: Table, p: Partition, classes: dict[str, str], notes: list[str]) -> Any:
+    """A partition as a model writes it: its bound, or ``partition(bound,
+    indexes=[...], foreign_keys=[...])`` when it has indexes or foreign keys of its
+    own (a foreign key to a table without a model left out, noted)."""
+    fks = []
+    for fk in p.foreign_keys:
+        if fk.ref_table in classes:
+            fks.append(fk)
+        else:
+            notes.append(f"{p.name}.{fk.name}: a foreign key to table {fk.ref_table}, which has no model; left out")
+    own = replace(t, name=p.name, partitions=())
+    kwargs = []
+    for kind_name, values in (("indexes", p.indexes), ("foreign_keys", tuple(fks))):
+        calls = member_calls(own, kind_name, BUILTIN_BY_NAME[kind_name], values, notes)
+        if calls:
+            kwargs.append((kind_name, calls))
+    return Call("partition", (p.bound,), tuple(kwargs)) if kwargs else p.bound
 
 
 #: the core's kinds by name (whether or not a registry has registered them in this process)
@@ -666,7 +693,7 @@ def _keep_references(models: list[ModelSource], scopes: Mapping[str, str] | None
                 if call.fn == "foreign_key":
                     fk = next(f for f in built.foreign_keys if f.name == name)
                     target = tables[fk.ref_table]
-                    alone = replace(built, foreign_keys=(fk,))
+                    alone = replace(built, foreign_keys=(fk,), partitions=())
                     pair = {
                         built.name: alone,
                         fk.ref_table: replace(compile_table(target.model(), registered_types()), foreign_keys=()),
@@ -696,6 +723,50 @@ def _keep_references(models: list[ModelSource], scopes: Mapping[str, str] | None
             for ix in members:
                 seen.add((namespace(kind, m.table.name), ix.name))
                 here.add(ix.name)
+        if built.partitions:
+            _keep_partition_references(m, built, tables, seen, namespace)
+
+
+def _keep_partition_references(
+    m: ModelSource,
+    built: Table,
+    tables: Mapping[str, ModelSource],
+    seen: set[tuple[str, str]],
+    namespace: Callable[[str, str], str],
+) -> None:
+    """A partition's own foreign keys the models cannot declare, and its own indexes
+    whose name another one has, left out (noted) as a table's are."""
+    gone: set[tuple[str, str]] = set()
+    for p in built.partitions:
+        for fk in p.foreign_keys:
+            target = replace(compile_table(tables[fk.ref_table].model(), registered_types()), foreign_keys=())
+            alone = replace(built, foreign_keys=(), partitions=(replace(p, indexes=(), foreign_keys=(fk,)),))
+            pair = {built.name: alone} if fk.ref_table == built.name else {built.name: alone, fk.ref_table: target}
+            try:
+                check_references(State(pair), {n: tables[n].model() for n in pair})
+            except ModelError as exc:
+                m.notes.append(f"{p.name}.{fk.name}: {_reason(exc)}; left out")
+                gone.add((p.name, fk.name))
+        for kind, members in (("indexes", p.indexes), ("foreign_keys", p.foreign_keys)):
+            for value in members:
+                key = (namespace(kind, p.name), value.name)
+                if (p.name, value.name) in gone:
+                    continue
+                if key in seen:
+                    m.notes.append(f"{p.name}.{value.name}: another index or constraint has this name; left out")
+                    gone.add((p.name, value.name))
+                seen.add(key)
+    if gone:
+        classes = {n: t.cls for n, t in tables.items()}
+        kept = [
+            replace(
+                p,
+                indexes=tuple(i for i in p.indexes if (p.name, i.name) not in gone),
+                foreign_keys=tuple(f for f in p.foreign_keys if (p.name, f.name) not in gone),
+            )
+            for p in m.table.partitions
+        ]
+        m.partitions = [(p.name, partition_entry(m.table, p, classes, [])) for p in kept]
 
 
 def generate(
@@ -795,6 +866,24 @@ def _call(node: ast.expr, plugin_fns: dict[str, str] | None = None) -> Call:
         tuple((str(k.arg), _value(k.value)) for k in node.keywords),
         module=plugin_fns.get(node.func.id) if node.func.id not in DSL else None,
     )
+
+
+def _partition(node: ast.expr) -> Any:
+    """A partition's entry: a bound (a string), or ``partition("bound",
+    indexes=[index(...)], foreign_keys=[foreign_key(...)])`` of literal-only calls."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "partition"):
+        value = _value(node)
+        if not isinstance(value, str):
+            raise Unreadable(f"line {getattr(node, 'lineno', '?')}: a partition that is no bound string")
+        return value
+    if len(node.args) != 1 or any(k.arg not in ("indexes", "foreign_keys") for k in node.keywords):
+        raise Unreadable(f"line {node.lineno}: partition(bound, indexes=[...], foreign_keys=[...]) only")
+    kwargs = []
+    for k in node.keywords:
+        if not isinstance(k.value, ast.List):
+            raise Unreadable(f"line {node.lineno}: partition {k.arg} is not a list of calls")
+        kwargs.append((str(k.arg), [_call(e) for e in k.value.elts]))
+    return Call("partition", (_value(node.args[0]),), tuple(kwargs))
 
 
 def _dict(node: ast.expr) -> list[tuple[Any, ast.expr]]:
@@ -900,8 +989,8 @@ def _model(node: ast.ClassDef, plugin_fns: dict[str, str] | None = None) -> tupl
                 f"line {node.lineno}: class {node.name} has a partition_by that is not (method, [columns])"
             )
         key = (key[0], tuple(key[1]))
-    parts = _value(found["partitions"]) if "partitions" in found else {}
-    if not isinstance(parts, dict) or not all(isinstance(v, str) for v in parts.values()):
+    parts = {k: _partition(v) for k, v in _dict(found["partitions"])} if "partitions" in found else {}
+    if not all(isinstance(k, str) for k in parts):
         raise Unreadable(f"line {node.lineno}: class {node.name} has partitions that are not a dict of strings")
     return (node.name, _value(found["table"]), schema, database, comment, options, key, parts)
 

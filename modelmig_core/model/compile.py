@@ -15,7 +15,7 @@ from ..schema.state import Check, Column, ForeignKey, Index, Partition, State, T
 from ..vocabulary.column_types import BUILTIN_TYPES, COLUMN_OPTIONS, INTEGER_RANGES, ColumnType, register, type_of
 from ..vocabulary.kinds import Kind, ModelProblem, plugin_kinds
 from ..vocabulary.naming import foreign_key_name, index_name, snake
-from .dsl import ColumnSpec, KeyPart, Model, RelationSpec, is_view
+from .dsl import ColumnSpec, ForeignKeySpec, IndexSpec, KeyPart, Model, PartitionSpec, RelationSpec, is_view
 from .kinds import BUILTIN_KINDS
 
 RELATION_KINDS = frozenset({"belongsTo", "hasOne", "hasMany", "belongsToMany", "morphTo", "morphMany"})
@@ -545,7 +545,8 @@ def table_partitions(
     if not isinstance(given, dict):
         raise ModelError(f"{where(model, 'partitions')}: partitions is a dict of name -> bound")
     out = []
-    for pname, text in given.items():
+    for pname, value in given.items():
+        text = value.bound if isinstance(value, PartitionSpec) else value
         problem = None if isinstance(pname, str) else "is not a string"
         if problem is None:
             problem = name_problem(model, pname)
@@ -564,8 +565,43 @@ def table_partitions(
                 f"{where(model, 'partitions')}: partition {pname}: bound {bound} gives {widths[0]} and {widths[1]} "
                 f"value(s), the key has {len(names)} column(s)"
             )
-        out.append(Partition(pname, bound))
+        indexes, fks = partition_members(model, pname, value, known) if isinstance(value, PartitionSpec) else ((), ())
+        out.append(Partition(pname, bound, indexes, fks))
     return (str(method), tuple(names)), out
+
+
+def partition_members(
+    model: type[Model], partition: str, spec: PartitionSpec, columns: set[str]
+) -> tuple[tuple[Index, ...], tuple[ForeignKey, ...]]:
+    """The indexes and foreign keys of a partition of its own (``partition(bound,
+    indexes=[index(...)], foreign_keys=[foreign_key(...)])``), compiled as a table's
+    are, named after the partition; over the table's columns only."""
+    loc = where(model, "partitions")
+    kinds = {k.syntax: k for k in model_kinds() if k.syntax in ("indexes", "foreign_keys")}
+    found: dict[str, list[Any]] = {"indexes": [], "foreign_keys": []}
+    for key, entries, spec_type in (
+        ("indexes", spec.indexes, IndexSpec),
+        ("foreign_keys", spec.foreign_keys, ForeignKeySpec),
+    ):
+        for entry in entries:
+            if not isinstance(entry, spec_type) or (isinstance(entry, IndexSpec) and entry.unique):
+                what = "index(...)" if key == "indexes" else "foreign_key(...)"
+                raise ModelError(f"{loc}: partition {partition}: {key} holds {what} entries only, not {entry!r}")
+            value = _compile_entry(model, kinds[key], entry, partition)
+            expected = Index if key == "indexes" else ForeignKey
+            if not isinstance(value, expected):
+                raise ModelError(f"{loc}: partition {partition}: {key} entry {entry!r} is no plain {key[:-2]}")
+            for col in (*value.columns, *getattr(value, "include", ())):
+                if col not in columns:
+                    raise ModelError(f"{loc}: partition {partition}: {value.name}: column {col!r} is not a column")
+            problem = name_problem(model, value.name)
+            if problem:
+                raise ModelError(f"{loc}: partition {partition}: name {value.name!r} {problem}")
+            found[key].append(value)
+    names = [v.name for vs in found.values() for v in vs]
+    if len(set(names)) != len(names):
+        raise ModelError(f"{loc}: partition {partition}: a name is given twice among its indexes and foreign keys")
+    return tuple(found["indexes"]), tuple(found["foreign_keys"])
 
 
 def check_partition_keys(model: type[Model], table: Table) -> None:
@@ -724,7 +760,7 @@ def type_signature(col: Column) -> tuple[Any, ...]:
 
 def check_references(state: State, models: dict[str, Any]) -> None:
     for table in state.tables.values():
-        for fk in table.foreign_keys:
+        for fk in (*table.foreign_keys, *(f for p in table.partitions for f in p.foreign_keys)):
             target = state.tables.get(fk.ref_table)
             if target is None:
                 raise ModelError(

@@ -45,6 +45,13 @@ class IndexSpec:
 
 
 @dataclass(frozen=True)
+class PartitionSpec:
+    bound: str
+    indexes: tuple[Any, ...] = ()
+    foreign_keys: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
 class CheckSpec:
     expression: str
     name: str | None = None
@@ -138,6 +145,13 @@ def unique(columns: Any = None, *, name: str | None = None, **options: Any) -> I
     return IndexSpec(_key(columns), name, True, dict(options))
 
 
+def partition(bound: str, *, indexes: Any = (), foreign_keys: Any = ()) -> PartitionSpec:
+    """A declared partition (a value of ``Model.partitions``) with the indexes
+    (``index(...)``) and foreign keys (``foreign_key(...)``) it has of its own, beside
+    those of its table; a plain bound string is a partition with none."""
+    return PartitionSpec(bound, tuple(indexes), tuple(foreign_keys))
+
+
 def check(expression: str, *, name: str | None = None) -> CheckSpec:
     return CheckSpec(expression, name)
 
@@ -168,7 +182,9 @@ class Model:
     #: with its bound: ``{"payment_p2022_01": "FROM ('2022-01-01') TO ('2022-02-01')"}``,
     #: ``"IN ('a', 'b')"``, ``"WITH (MODULUS 4, REMAINDER 0)"``, ``"DEFAULT"``
     partition_by: ClassVar[tuple[str, list[str]] | None] = None
-    partitions: ClassVar[dict[str, str]] = {}
+    #: (a bound, or ``partition(bound, indexes=[...], foreign_keys=[...])`` for a
+    #: partition with indexes and foreign keys of its own)
+    partitions: ClassVar[dict[str, Any]] = {}
 
 
 class View(Model):

@@ -263,6 +263,12 @@ def _compare_partitions(table: str, a: Table, b: Table, out: list[Difference]) -
             out.append(Difference("extra", "partition", f"{table}.{name}", have[name]))
         elif have[name] != want[name]:
             out.append(Difference("changed", "partition", f"{table}.{name}", _was("bound", have[name], want[name])))
+    # a partition's own indexes and foreign keys, labelled by the partition's name
+    mine = {p.name: p for p in a.partitions}
+    live = {p.name: p for p in b.partitions}
+    for name in sorted(set(mine) & set(live)):
+        _compare_named(name, "index", mine[name].indexes, live[name].indexes, _describe_index, out)
+        _compare_named(name, "foreign key", mine[name].foreign_keys, live[name].foreign_keys, describe_fk, out)
 
 
 def compare_tables(table: str, a: Table, b: Table) -> list[Difference]:

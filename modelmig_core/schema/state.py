@@ -188,6 +188,17 @@ class Partition(Value):
 
     name: str
     bound: str
+    #: the indexes and foreign keys the partition has of its own (not its table's,
+    #: which every partition inherits), in name order
+    indexes: tuple[Index, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for attr in ("indexes", "foreign_keys"):
+            values = getattr(self, attr)
+            if values:
+                object.__setattr__(self, attr, tuple(sorted(values, key=lambda v: v.name)))
 
 
 #: the core's kinds, in the order a migration file writes them on a Table

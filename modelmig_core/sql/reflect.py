@@ -102,6 +102,8 @@ class Catalogue:
     #: each partitioned table's key, (method, columns), and its declared partitions
     partitioning: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     partitions: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    #: by partition, the names of the indexes and foreign keys it has of its own
+    partition_own: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -111,6 +113,9 @@ class Partitioning:
 
     keys: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
     partitions: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    #: by partition, the names of the indexes and foreign keys it has of its own (not
+    #: its table's): these are read into its ``Partition`` value
+    own: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def children(self) -> set[str]:
@@ -184,12 +189,26 @@ class Reflection:
                 comment=found.comments.get(name),
                 options=found.options.get(name, {}),
                 partition_by=found.partitioning.get(name),
-                partitions=found.partitions.get(name, ()),
+                partitions=self.partitions_with_members(found, found.partitions.get(name, ())),
                 uniques=tuple(table_uniques),
                 primary_name=self.primary_name(name, found.primary_keys.get(name) or {}) if pk else None,
                 **{kind: tuple(by_table.get(name, ())) for kind, by_table in found.members.items()},
             )
         return State(out, self.views() if tables is None else {})
+
+    def partitions_with_members(self, found: Catalogue, partitions: tuple[Any, ...]) -> tuple[Any, ...]:
+        """Each partition with the indexes and foreign keys it has of its own (those
+        ``Partitioning.own`` names), read as a table's are."""
+        out = []
+        for p in partitions:
+            own = found.partition_own.get(p.name, frozenset())
+            if not own:
+                out.append(p)
+                continue
+            fks = self.foreign_keys(p.name, [i for i in found.foreign_keys.get(p.name, []) if i.get("name") in own])
+            infos = [i for i in found.indexes.get(p.name, []) if i.get("name") in own]
+            out.append(replace(p, indexes=tuple(self.indexes(p.name, infos, fks, ())), foreign_keys=tuple(fks)))
+        return tuple(out)
 
     def views(self) -> dict[str, Any]:
         """The views of the session's schema whose definition reads as one SELECT
@@ -222,6 +241,9 @@ class Reflection:
             if not names:
                 return Catalogue([])
             kw: dict[str, Any] = {} if tables is None else {"filter_names": names}
+            kept = {p.name for n in names for p in parts.partitions.get(n, ())}
+            # a partition's own indexes and foreign keys are read as a table's are
+            kw_own: dict[str, Any] = {} if tables is None else {"filter_names": [*names, *sorted(kept)]}
 
             def by_table(found: dict[Any, Any]) -> dict[str, Any]:
                 return {key[1]: value for key, value in found.items()}  # (schema, table) -> table
@@ -231,14 +253,15 @@ class Reflection:
                 names,
                 columns=by_table(names_of(insp.get_multi_columns(**kw))),
                 primary_keys=by_table(names_of(insp.get_multi_pk_constraint(**kw))),
-                indexes=by_table(names_of(insp.get_multi_indexes(**kw))),
+                indexes=by_table(names_of(insp.get_multi_indexes(**kw_own))),
                 uniques=by_table(names_of(insp.get_multi_unique_constraints(**kw))),
-                foreign_keys=by_table(names_of(insp.get_multi_foreign_keys(**kw))),
+                foreign_keys=by_table(names_of(insp.get_multi_foreign_keys(**kw_own))),
                 checks=by_table(self.read_checks(insp, kw)),
                 comments=self.read_comments(insp, kw),
                 options=self.read_options(insp, kw),
                 partitioning={k: v for k, v in parts.keys.items() if k in names},
                 partitions={k: v for k, v in parts.partitions.items() if k in names},
+                partition_own={k: v for k, v in parts.own.items() if k in kept},
                 extra=self.read_extra(connection, names),
                 members=self.read_members(connection, names),
             )
@@ -627,6 +650,17 @@ class Reflection:
             ),
             checks=tuple(replace(c, expression=self.comparable_check(c.expression, texts)) for c in table.checks),
             indexes=tuple(self.comparable_index(ix, texts) for ix in table.indexes),
+            partitions=tuple(
+                replace(
+                    p,
+                    indexes=tuple(self.comparable_index(ix, texts) for ix in p.indexes),
+                    foreign_keys=tuple(
+                        replace(fk, on_delete=self.action(fk.on_delete), on_update=self.action(fk.on_update))
+                        for fk in p.foreign_keys
+                    ),
+                )
+                for p in table.partitions
+            ),
         )
 
     def comparable_index(self, ix: Index, text_columns: Collection[str] | None = None) -> Index:

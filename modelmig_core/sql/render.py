@@ -807,6 +807,21 @@ class Renderer:
     def op_drop_partition(self, op: Any, step: Step) -> list[str]:
         raise MigrationFailed(f"{self.dialect_name}: table {op.table} is partitioned, which it cannot hold")
 
+    @renders_operation(ops.ChangePartition)
+    def op_change_partition(self, op: Any, step: Step) -> list[str]:
+        raise MigrationFailed(f"{self.dialect_name}: table {op.table} is partitioned, which it cannot hold")
+
+    def partition_members_sql(self, partition: str, indexes: Any = (), foreign_keys: Any = ()) -> list[str]:
+        """CREATE INDEX on, and ALTER TABLE ADD CONSTRAINT (foreign key) of, a
+        partition (a table of its own name): for a dialect that has partitions."""
+        out = [self.compile(CreateIndex(self._bound_index(partition, ix))) for ix in indexes]
+        return out + [self.compile(AddConstraint(self._bound_fk(partition, fk))) for fk in foreign_keys]
+
+    def partition_members_dropped(self, partition: str, indexes: Any = (), foreign_keys: Any = ()) -> list[str]:
+        """The foreign keys of a partition dropped, then its indexes."""
+        out = [self.compile(DropConstraint(self._bound_fk(partition, fk))) for fk in foreign_keys]
+        return out + [self.compile(DropIndex(self._bound_index(partition, ix))) for ix in indexes]
+
     @renders_operation(ops.RunSQL)
     def op_run_sql(self, op: Any, step: Step) -> list[str]:
         return op.statements

@@ -283,14 +283,21 @@ class PgReflection(Reflection):
                 found.setdefault(str(parent), []).append(Partition(str(name), text))
         parts = Partitioning(keys, {k: tuple(v) for k, v in found.items()})
         kept = parts.children
-        held = "the models hold the partitioned table's keys and indexes, not a partition's own"
+        own: dict[str, set[str]] = {}
+        # a partition's own indexes and foreign keys are its Partition's; its own
+        # unique, primary, check and exclusion constraints the models cannot say
+        held = "the models hold a partition's own indexes and foreign keys, not its other constraints"
         for name, table in rows("partition_indexes"):
             if str(table) in kept:
-                outside.append(Unmanaged("index", str(name), (str(table),), f"on partition {table}; {held}"))
+                own.setdefault(str(table), set()).add(str(name))
         for name, table, contype in rows("partition_constraints"):
-            if str(table) in kept:
-                kind = "foreign key" if contype == "f" else "constraint"
-                outside.append(Unmanaged(kind, str(name), (str(table),), f"of partition {table}; {held}"))
+            if str(table) not in kept:
+                continue
+            if contype == "f":
+                own.setdefault(str(table), set()).add(str(name))
+            else:
+                outside.append(Unmanaged("constraint", str(name), (str(table),), f"of partition {table}; {held}"))
+        parts.own = {k: frozenset(v) for k, v in own.items()}
         return parts, outside
 
     def read_partitions(self, connection: sa.Connection) -> Partitioning:

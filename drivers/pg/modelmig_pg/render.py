@@ -227,9 +227,26 @@ class PgRenderer(Renderer):
         spec = "DEFAULT" if bound == "DEFAULT" else f"FOR VALUES {bound}"
         return f"CREATE TABLE {self.q(partition.name)} PARTITION OF {self.q(table)} {spec}"
 
+    def partition_created(self, table: str, partition: api.Partition) -> list[str]:
+        """The partition, then its own indexes and foreign keys."""
+        own = self.partition_members_sql(partition.name, partition.indexes, partition.foreign_keys)
+        return [self.partition_sql(table, partition), *own]
+
     @renders_operation(api.AddPartition)
     def op_add_partition(self, op: Any, step: Step) -> list[str]:
-        return [self.partition_sql(op.table, op.partition)]
+        return self.partition_created(op.table, op.partition)
+
+    @renders_operation(api.ChangePartition)
+    def op_change_partition(self, op: Any, step: Step) -> list[str]:
+        """The partition's own indexes and foreign keys that go (or change) dropped,
+        those that come (or changed) made."""
+        was, now = op.was, op.partition
+        gone_fks = [f for f in was.foreign_keys if f not in now.foreign_keys]
+        gone_ixs = [i for i in was.indexes if i not in now.indexes]
+        new_fks = [f for f in now.foreign_keys if f not in was.foreign_keys]
+        new_ixs = [i for i in now.indexes if i not in was.indexes]
+        dropped = self.partition_members_dropped(now.name, gone_ixs, gone_fks)
+        return dropped + self.partition_members_sql(now.name, new_ixs, new_fks)
 
     @renders_operation(api.DropPartition)
     def op_drop_partition(self, op: Any, step: Step) -> list[str]:
@@ -282,7 +299,7 @@ class PgRenderer(Renderer):
     def create_table(self, table: Table, name: str | None = None) -> list[str]:
         tname = name or table.name
         out = self.enums_created(tname, table.columns) + super().create_table(table, name)
-        return out + [self.partition_sql(tname, p) for p in table.partitions]
+        return out + [s for p in table.partitions for s in self.partition_created(tname, p)]
 
     @renders_operation(api.DropTable)
     def op_drop_table(self, op: Any, step: Step) -> list[str]:

@@ -25,7 +25,7 @@ from typing import Any
 
 from ...vocabulary.kinds import Kind, plugin_kinds
 from ..operations import Operation
-from ..state import Column, ForeignKey, State, Table
+from ..state import Column, ForeignKey, Partition, State, Table
 
 Key = tuple[Any, ...]
 
@@ -81,6 +81,18 @@ def table_objs(t: Table) -> list[Obj]:
     for kind_name, values in t.extra_members:
         kind = _plugin_kind(kind_name)
         out += [member_obj(t.name, kind, v) for v in values]
+    for p in t.partitions:
+        out += partition_objs(p)
+    return out
+
+
+def partition_objs(p: Partition) -> list[Obj]:
+    """A partition's own indexes (by name) and foreign keys: these need the tables
+    and keys they reference."""
+    out = [Obj(frozenset(), frozenset(), ("name", i.name)) for i in p.indexes]
+    for fk in p.foreign_keys:
+        needs = {("table", fk.ref_table), _key(fk.ref_table, fk.ref_columns), *_cols(fk.ref_table, fk.ref_columns)}
+        out.append(Obj(frozenset(), frozenset(needs), ("name", fk.name)))
     return out
 
 
@@ -181,6 +193,9 @@ def table_order(tables: list[Table]) -> tuple[list[Table], set[str]]:
                     deferred.add(fk.name)
                 else:
                     visit(by_name[fk.ref_table])
+        for fk in (f for p in t.partitions for f in p.foreign_keys):  # a partition's own: made with the table
+            if fk.ref_table in names and fk.ref_table not in placed and fk.ref_table not in visiting:
+                visit(by_name[fk.ref_table])
         visiting.discard(t.name)
         placed.add(t.name)
         done.append(t)

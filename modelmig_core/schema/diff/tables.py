@@ -9,6 +9,7 @@ from dataclasses import replace
 from ...errors import ModelError
 from ..operations import (
     AddPartition,
+    ChangePartition,
     CreateTable,
     DropPartition,
     DropTable,
@@ -19,7 +20,7 @@ from ..operations import (
 )
 from ..state import BUILTIN_MEMBERS, State, Table
 from .context import Comparator, DiffContext, DiffHints, Recorder, const
-from .ordering import Node, table_objs
+from .ordering import Node, partition_objs, table_objs
 
 
 def table_created(a: Table | None, b: Table | None, ctx: DiffContext) -> list[Node]:
@@ -101,10 +102,16 @@ def table_partitions_changed(a: Table | None, b: Table | None, ctx: DiffContext)
         return []
     old = {p.name: p for p in a.partitions}
     new = {p.name: p for p in b.partitions}
-    drops = [p for n, p in old.items() if new.get(n) != p]
-    adds = [p for n, p in new.items() if old.get(n) != p]
-    nodes = [Node(const(DropPartition(b.name, p))) for p in drops]
-    return nodes + [Node(const(AddPartition(b.name, p))) for p in adds]
+    # same bound, other own indexes or foreign keys: changed in place, rows kept
+    kept = [n for n, p in new.items() if n in old and old[n] != p and old[n].bound == p.bound]
+    drops = [p for n, p in old.items() if new.get(n) != p and n not in kept]
+    adds = [p for n, p in new.items() if old.get(n) != p and n not in kept]
+    nodes = [Node(const(DropPartition(b.name, p)), removes=partition_objs(p)) for p in drops]
+    nodes += [
+        Node(const(ChangePartition(b.name, old[n], new[n])), partition_objs(old[n]), partition_objs(new[n]))
+        for n in kept
+    ]
+    return nodes + [Node(const(AddPartition(b.name, p)), creates=partition_objs(p)) for p in adds]
 
 
 #: the comparators of whole tables

@@ -13,7 +13,7 @@ from .checks import AddCheck, DropCheck
 from .columns import AddColumn, AlterColumn, DropColumn, RenameColumn
 from .foreign_keys import AddForeignKey, DropForeignKey
 from .indexes import CreateIndex, DropIndex
-from .partitions import AddPartition, DropPartition
+from .partitions import AddPartition, ChangePartition, DropPartition
 from .raw import RunPython, RunSQL
 from .tables import CreateTable, DropTable, RenameTable, SetTableComment, SetTableOptions
 from .uniques import AddUnique, DropUnique
@@ -26,6 +26,7 @@ __all__ = [
     "AddPartition",
     "AddUnique",
     "AlterColumn",
+    "ChangePartition",
     "Check",
     "Column",
     "CreateIndex",

@@ -58,3 +58,32 @@ class DropPartition(Operation):
 
     def describe(self) -> str:
         return f"drop partition {self.partition.name} of {self.table}"
+
+
+@dataclass(frozen=True)
+class ChangePartition(Operation):
+    """Give partition ``was`` of ``table`` the indexes and foreign keys of
+    ``partition`` (same name and bound): those gone are dropped, the new ones made;
+    no rows are touched. Inverse: the change back."""
+
+    table: str
+    was: Partition
+    partition: Partition
+
+    def state_forwards(self, state: State) -> State:
+        t = state.table(self.table)
+        if (self.was.name, self.was.bound) != (self.partition.name, self.partition.bound):
+            raise MigrationFileError(f"ChangePartition: {self.was.name!r} and {self.partition.name!r} differ in bound")
+        if self.was not in t.partitions:
+            raise MigrationFileError(f"ChangePartition: {self.table!r} has no partition {self.was.name!r} as given")
+        kept = tuple(self.partition if p.name == self.partition.name else p for p in t.partitions)
+        return state.with_table(replace(t, partitions=kept))
+
+    def inverse(self) -> Operation:
+        return ChangePartition(self.table, self.partition, self.was)
+
+    def describe(self) -> str:
+        return f"change keys of partition {self.partition.name} of {self.table}"
+
+    def name_hint(self) -> str:
+        return f"change_partition_{self.partition.name}"
