@@ -276,6 +276,7 @@ def test_baseline_refuses_when_the_schema_differs(make_project: Any, any_db: Ser
     result = p.run("migrate:baseline")
     assert result.exit_code == 1, result.output
     assert "extra column books.isbn: string(20) NULL" in result.output
+    assert "why:" not in result.output  # the reflection has no note on it: nothing more to say
     assert (
         result.output.strip()
         .splitlines()[-1]
@@ -343,3 +344,32 @@ def test_make_models_says_what_the_models_cannot_say(make_project: Any, pg_db: S
     assert "things.purse: database type money[] has no modelmig type; written as text" in result.output
     assert '"code": column("char", 3)' in source  # char(n) is a type of the language
     assert '"ts": column("timestamp", default_now=False)' in source
+
+
+def test_baseline_says_why_and_what_to_do_for_what_the_models_cannot_hold(make_project: Any, pg_db: ServerDb) -> None:
+    """pagila's payment: a composite-key column whose default is nextval() of a
+    sequence no column owns. make:models leaves the default out (and says so); the
+    baseline then finds the difference and, refusing, names the column, the
+    reflection's note on it and what to do; nothing is marked."""
+    run_sql(
+        pg_db,
+        [
+            "CREATE SEQUENCE payment_payment_id_seq",
+            "CREATE TABLE payment (payment_id integer NOT NULL DEFAULT nextval('payment_payment_id_seq'), "
+            "paid_at timestamptz NOT NULL, amount numeric(5, 2) NOT NULL, PRIMARY KEY (payment_id, paid_at))",
+        ],
+    )
+    p = make_project({"main": {"url": pg_db.url}})
+    p.ok("make:models")
+    p.ok("make:migration")
+    before = table_names(pg_db)
+    result = p.run("migrate:baseline")
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("  changed column payment.payment_id: default"))
+    why, todo = lines[at + 1], lines[at + 2]
+    assert why.startswith("    why: default nextval('payment_payment_id_seq'") and "does not own" in why, result.output
+    assert todo.startswith("    what to do:") and "RunSQL in a migration" in todo and "default_sql=" in todo, todo
+    assert "nothing was marked" in lines[-1], result.output
+    assert table_names(pg_db) == before  # not even the ledger table
+    assert "pending" in p.ok("migrate:status").output

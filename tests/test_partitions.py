@@ -682,3 +682,126 @@ def test_make_models_leaves_out_a_partition_key_the_models_cannot_declare_and_sa
     p.ok("make:migration")
     part = replay(p.root / "migrations", "sql").head.tables["items"].partitions[0]
     assert [f.name for f in part.foreign_keys] == ["fk_low_shop"] and [i.name for i in part.indexes] == ["ix_low_owner"]
+
+
+# ---------------------------------------------------------------- a partition's own SQL text, in the declared dialect
+
+DECLARED = """
+from modelmig_core import partition
+
+class Sale(Model):
+    table = "sales"
+    partition_by = ("range", ["sold_at"])
+    partitions = {
+        "sales_2022_01": partition(
+            "FROM ('2022-01-01') TO ('2022-02-01')",
+            indexes=[
+                index("code", name="ix_sales_2022_01_tagged", where="CONCAT(code, '-x') <> 'a-x'"),
+                index([part(sql="CONCAT(code, '!')")], name="ix_sales_2022_01_bang"),
+            ],
+        ),
+    }
+    schema = {
+        "id": column("integer", primary=True),
+        "sold_at": column("timestamp", use_tz=True, primary=True),
+        "code": column("string", 20),
+    }
+"""
+
+
+def test_a_partitions_own_index_sql_is_written_in_the_declared_dialect_both_ways(
+    make_project: Any, pg_db: ServerDb
+) -> None:
+    """A partition's own index predicate and expression, written in MySQL's dialect,
+    go to PostgreSQL transpiled (CONCAT -> ||) as a table's do; drift 0; make:models
+    writes them back in MySQL's dialect; one PostgreSQL cannot read faithfully is
+    refused at make time naming the connection and the partition's index."""
+    p = make_project({"main": {"url": pg_db.url}}, 'sql_dialect = "mysql"')
+    p.models(DECLARED.replace("from modelmig_core import partition", "from modelmig_core import part, partition"))
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    own = live_state(pg_db).tables["sales"].partitions[0].indexes
+    assert [i.name for i in own] == ["ix_sales_2022_01_bang", "ix_sales_2022_01_tagged"]
+    assert "||" in str(own[1].where) and "||" in str(own[0].expressions[0]), own
+    assert own_keys(pg_db, "sales_2022_01")[0] == ["ix_sales_2022_01_bang", "ix_sales_2022_01_tagged"]
+    code, out = drift(p)
+    assert code == 0 and "drift: none" in out, out
+
+    p.ok("make:models", "--out", "adopted.py", "--force")
+    source = (p.root / "adopted.py").read_text()
+    assert source.count("CONCAT(") == 2 and "||" not in source, source
+    assert "ix_sales_2022_01_tagged" in source and "ix_sales_2022_01_bang" in source, source
+
+    pg_db.execute("DROP INDEX ix_sales_2022_01_tagged")
+    pg_db.execute("CREATE INDEX ix_sales_2022_01_tagged ON sales_2022_01 (code)")
+    code, out = drift(p)
+    assert code == 1 and "ix_sales_2022_01_tagged" in out, out
+
+    bad = make_project({"main": {"url": pg_db.url}}, 'sql_dialect = "mysql"')
+    bad.models(
+        DECLARED.replace("from modelmig_core import partition", "from modelmig_core import part, partition").replace(
+            "CONCAT(code, '-x') <> 'a-x'", "NOSUCHFN(code) > 1"
+        )
+    )
+    result = bad.run("make:migration")
+    assert result.exit_code != 0 and not bad.migration_files(), result.output
+    lines = [
+        line for line in result.output.splitlines() if "partition sales_2022_01 index ix_sales_2022_01_tagged" in line
+    ]
+    assert lines and "connection 'main'" in lines[0] and "nosuchfn()" in lines[0].lower(), result.output
+
+
+# ---------------------------------------------------------------- a partition's foreign key in a cycle
+
+CYCLE = """
+from modelmig_core import partition
+
+class Customer(Model):
+    table = "customers"
+    schema = {
+        "id": column("integer", primary=True),
+        "last_sale_id": column("integer", nullable=True),
+        "last_sale_at": column("timestamp", use_tz=True, nullable=True),
+    }
+    database = {"foreign_keys": [foreign_key(["last_sale_id", "last_sale_at"], "sales", ["id", "sold_at"])]}
+
+class Sale(Model):
+    table = "sales"
+    partition_by = ("range", ["sold_at"])
+    partitions = {
+        "sales_2022_01": partition(
+            "FROM ('2022-01-01') TO ('2022-02-01')",
+            foreign_keys=[foreign_key("customer_id", "customers", "id", name="fk_sales_2022_01_customer")],
+        ),
+    }
+    schema = {
+        "id": column("integer", primary=True),
+        "sold_at": column("timestamp", use_tz=True, primary=True),
+        "customer_id": column("integer"),
+    }
+"""
+
+
+def test_a_partitions_foreign_key_that_closes_a_cycle_is_added_after_the_tables(
+    make_project: Any, pg_db: ServerDb
+) -> None:
+    """customers -> sales (the table's key) and sales_2022_01 -> customers (the
+    partition's own): the partition's key is added once both tables exist, as a
+    table's foreign key that closes a cycle is; the run succeeds, drift 0, the key
+    holds, and the rollback drops everything."""
+    p = make_project({"main": {"url": pg_db.url}})
+    p.models(CYCLE)
+    p.ok("make:migration")
+    up = p.migration_files()[0].read_text().split("down = [")[0]
+    assert up.count("op.ChangePartition(") == 1 and up.count("op.CreateTable(") == 2, up
+    assert up.index("op.ChangePartition(") > up.rindex("op.CreateTable("), up
+    p.ok("migrate:run")
+    assert own_keys(pg_db, "sales_2022_01")[1] == ["fk_sales_2022_01_customer"]
+    head = replay(p.root / "migrations", "sql").head
+    assert [f.name for f in head.tables["sales"].partitions[0].foreign_keys] == ["fk_sales_2022_01_customer"]
+    code, out = drift(p)
+    assert code == 0 and "drift: none" in out, out
+    with pytest.raises(Exception, match="fk_sales_2022_01_customer"):
+        pg_db.execute("INSERT INTO sales (id, sold_at, customer_id) VALUES (1, '2022-01-05', 99)")
+    p.ok("migrate:rollback", "--force")
+    assert set(live_state(pg_db).tables) == set()

@@ -23,12 +23,43 @@ from .modelgen import shown
 
 if TYPE_CHECKING:
     from ..run.runner import Runner
+    from ..schema.differences import Difference
 
 
 class BaselineRefused(ModelmigError):
     """The live schema is not what the migrations add up to."""
 
     exit_code = 1
+
+
+def unsaid_notes(runner: Runner) -> list[str]:
+    """What the driver's reflection saw of the live schema that the models cannot
+    say (``Reflection.unsaid``: "table.column: note" lines); none for a driver
+    without one."""
+    reflection = getattr(runner.driver, "reflection", None)
+    if reflection is None:
+        return []
+    r = reflection(runner.connection)
+    r.state()
+    return [line for _table, line in getattr(r, "unsaid", ())]
+
+
+def notes_on(d: Difference, notes: list[str]) -> list[str]:
+    """The notes on the object ``d`` names (a note's line starts with its name)."""
+    return [line[len(d.name) + 1 :].strip() for line in notes if line.startswith(f"{d.name}:")]
+
+
+def what_to_do(d: Difference) -> str:
+    """What to do about a difference the models cannot hold."""
+    change = (
+        "change the column in the models to what they can say (e.g. its default with default_sql=...)"
+        if d.kind == "column"
+        else f"change the {d.kind} in the models to what they can say"
+    )
+    return (
+        "the models cannot hold what the database has here, so the migrations cannot match it: create that object "
+        f"with RunSQL in a migration (then make the change there too), or {change}, then make:migration again"
+    )
 
 
 def baseline(runner: Runner, to: str | None = None) -> int:
@@ -86,8 +117,12 @@ def baseline(runner: Runner, to: str | None = None) -> int:
                 runner.echo(shown(f"  unmanaged {o.line}"))
         if comparison.differences:
             runner.echo(f"{name}: the live schema differs from what the migrations through {chosen[-1].id} add up to:")
+            notes = unsaid_notes(runner)
             for d in comparison.differences:  # names from the database: one printable line each
                 runner.echo(shown(f"  {d.line}"))
+                for note in notes_on(d, notes):
+                    runner.echo(shown(f"    why: {note}"))
+                    runner.echo(shown(f"    what to do: {what_to_do(d)}"))
             raise BaselineRefused(
                 f"{name}: baseline refused: {len(comparison.differences)} difference(s) between the live schema "
                 f"and the migrations through {chosen[-1].id}; nothing was marked"

@@ -1188,16 +1188,26 @@ def in_declared_dialect(state: State, source: str, target: str, notes: list[str]
             else c
             for c in t.columns
         )
-        indexes = tuple(
-            replace(
-                ix,
-                where=None if ix.where is None else one(name, f"index {ix.name} predicate", ix.where),
-                expressions=tuple(None if e is None else one(name, f"index {ix.name}", e) for e in ix.expressions),
+
+        def written(table: str, owner: str, indexes: Any) -> tuple[Any, ...]:
+            return tuple(
+                replace(
+                    ix,
+                    where=None if ix.where is None else one(table, f"{owner}index {ix.name} predicate", ix.where),
+                    expressions=tuple(
+                        None if e is None else one(table, f"{owner}index {ix.name}", e) for e in ix.expressions
+                    ),
+                )
+                for ix in indexes
             )
-            for ix in t.indexes
+
+        indexes = written(name, "", t.indexes)
+        partitions = tuple(
+            replace(p, indexes=written(name, f"partition {p.name} ", p.indexes)) if p.indexes else p
+            for p in t.partitions
         )
         checks = tuple(replace(c, expression=one(name, f"check {c.name}", c.expression)) for c in t.checks)
-        out[name] = replace(t, columns=columns, indexes=indexes, checks=checks)
+        out[name] = replace(t, columns=columns, indexes=indexes, checks=checks, partitions=partitions)
     return replace(state, tables=out)
 
 

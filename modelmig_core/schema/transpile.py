@@ -155,15 +155,23 @@ def model_sql(state: Any) -> Iterator[ModelSql]:
             default_sql = getattr(col, "default_sql", None)
             if isinstance(default_sql, str):
                 yield ModelSql(table.name, col.name, "default expression", default_sql)
-        for ix in getattr(table, "indexes", ()):
-            where = getattr(ix, "where", None)
-            if isinstance(where, str):
-                yield ModelSql(table.name, None, f"index {ix.name} predicate", where)
-            for expression in getattr(ix, "expressions", None) or ():
-                if isinstance(expression, str):
-                    yield ModelSql(table.name, None, f"index {ix.name} expression", expression)
+        yield from _index_sql(table.name, "", getattr(table, "indexes", ()))
+        for partition in getattr(table, "partitions", None) or ():
+            yield from _index_sql(table.name, f"partition {partition.name} ", partition.indexes)
     for view in (getattr(state, "views", None) or {}).values():
         yield ModelSql(view.name, None, f"view {view.name}", view.select, query=True)
+
+
+def _index_sql(table: str, owner: str, indexes: Any) -> Iterator[ModelSql]:
+    """The predicates and expressions of ``indexes`` (a table's, or with ``owner``
+    ``"partition p "``, one of its partitions' own)."""
+    for ix in indexes:
+        where = getattr(ix, "where", None)
+        if isinstance(where, str):
+            yield ModelSql(table, None, f"{owner}index {ix.name} predicate", where)
+        for expression in getattr(ix, "expressions", None) or ():
+            if isinstance(expression, str):
+                yield ModelSql(table, None, f"{owner}index {ix.name} expression", expression)
 
 
 def refusals(state: Any, source: str, target: str) -> Iterator[tuple[ModelSql, str]]:
@@ -197,9 +205,8 @@ def state_for(state: Any, source: str, target: str) -> Any:
         except NotFaithful:
             return text
 
-    out = {}
-    for name, table in tables.items():
-        indexes = tuple(
+    def written(indexes: Any) -> tuple[Any, ...]:
+        return tuple(
             replace(
                 ix,
                 where=None if ix.where is None else one(ix.where),
@@ -207,7 +214,14 @@ def state_for(state: Any, source: str, target: str) -> Any:
             )
             if ix.where is not None or ix.expressions
             else ix
-            for ix in table.indexes
+            for ix in indexes
+        )
+
+    out = {}
+    for name, table in tables.items():
+        indexes = written(table.indexes)
+        partitions = tuple(
+            replace(p, indexes=written(p.indexes)) if p.indexes else p for p in getattr(table, "partitions", ())
         )
         checks = tuple(replace(c, expression=one(c.expression)) for c in table.checks) if source else table.checks
         columns = tuple(
@@ -220,5 +234,5 @@ def state_for(state: Any, source: str, target: str) -> Any:
             else c
             for c in table.columns
         )
-        out[name] = replace(table, columns=columns, indexes=indexes, checks=checks)
+        out[name] = replace(table, columns=columns, indexes=indexes, checks=checks, partitions=partitions)
     return replace(state, tables=out)

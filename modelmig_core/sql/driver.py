@@ -705,7 +705,8 @@ class SqlDriver(Driver):
                 problem = self.value_problem(value)
                 if problem:
                     out.append(Refusal(table.name, field, f"{what} {problem}"))
-            out += [Refusal(table.name, None, why) for ix in table.indexes for why in self.index_refusals(ix)]
+            own = [ix for p in getattr(table, "partitions", ()) for ix in p.indexes]  # a partition's, as a table's
+            out += [Refusal(table.name, None, why) for ix in (*table.indexes, *own) for why in self.index_refusals(ix)]
             for c in table.columns:
                 if c.primary_length is not None and "lengths" not in self.index_options:
                     out.append(

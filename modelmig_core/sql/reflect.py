@@ -958,12 +958,12 @@ def _strip(
             return node.this
         if isinstance(node, exp.Cast) and not _cast_operand(parent):  # ('now'::text)::date: not added
             to = node.args.get("to")
-            if to is not None and to.this.name in _TEXT_TYPES and added_cast(node.this, texts):
+            if to is not None and _type_name(to) in _TEXT_TYPES and added_cast(node.this, texts):
                 return node.this
             if (
                 to is not None
                 and to.is_type(exp.DataType.Type.ARRAY)
-                and all(e.this.name in _TEXT_TYPES for e in to.expressions)
+                and all(_type_name(e) in _TEXT_TYPES for e in to.expressions)
                 and added_cast(node.this, texts)
             ):
                 return node.this
@@ -985,6 +985,12 @@ def _strip(
         return out
 
     return walk(tree.copy(), None, "")
+
+
+def _type_name(data_type: Any) -> str:
+    """A cast's type name (sqlglot keeps a type it has no name for, PostgreSQL's
+    ``regclass``, as its text)."""
+    return str(getattr(data_type.this, "name", data_type.this))
 
 
 def _cast_operand(parent: Any) -> bool:

@@ -96,6 +96,13 @@ UNMANAGED_QUERIES = {
         "WHERE c.relkind = 'm' AND n.nspname = current_schema() ORDER BY 1"
     ),
 }
+#: the foreign keys PostgreSQL clones from one of a table (no partition) that
+#: references a partitioned table: (name, table)
+CLONED_FOREIGN_KEYS = (
+    "SELECT k.conname, c.relname FROM pg_constraint AS k JOIN pg_class AS c ON c.oid = k.conrelid "
+    "JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE k.contype = 'f' AND k.conparentid <> 0 "
+    "AND NOT c.relispartition AND n.nspname = current_schema()"
+)
 #: the sequences a column owns (``deptype 'a'``: serial columns, ``OWNED BY``; an
 #: identity's is ``'i'``), per table and column
 OWNED_SEQUENCES = (
@@ -301,7 +308,17 @@ class PgReflection(Reflection):
         return parts, outside
 
     def read_partitions(self, connection: sa.Connection) -> Partitioning:
+        self.cloned_fks = frozenset((str(t), str(n)) for n, t in connection.exec_driver_sql(CLONED_FOREIGN_KEYS).all())
         return self.partition_facts(connection, note=True)[0]
+
+    #: (table, name) of the foreign keys PostgreSQL made itself, one per partition of
+    #: a partitioned table a table's foreign key references (``read_partitions``)
+    cloned_fks: frozenset[tuple[str, str]] = frozenset()
+
+    def foreign_keys(self, table: str, infos: list[dict[str, Any]]) -> list[Any]:
+        """A table's foreign keys, without the clones PostgreSQL keeps of one that
+        references a partitioned table (one to each partition, not the models')."""
+        return super().foreign_keys(table, [i for i in infos if (table, str(i.get("name"))) not in self.cloned_fks])
 
     def state(self, tables: Any = None) -> Any:
         """The core's walk; what the models cannot say of a partitioned table's

@@ -194,8 +194,11 @@ def table_order(tables: list[Table]) -> tuple[list[Table], set[str]]:
                 else:
                     visit(by_name[fk.ref_table])
         for fk in (f for p in t.partitions for f in p.foreign_keys):  # a partition's own: made with the table
-            if fk.ref_table in names and fk.ref_table not in placed and fk.ref_table not in visiting:
-                visit(by_name[fk.ref_table])
+            if fk.ref_table in names and fk.ref_table != t.name and fk.ref_table not in placed:
+                if fk.ref_table in visiting:  # closes a cycle: added once every table exists
+                    deferred.add(fk.name)
+                else:
+                    visit(by_name[fk.ref_table])
         visiting.discard(t.name)
         placed.add(t.name)
         done.append(t)

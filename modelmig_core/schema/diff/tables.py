@@ -18,7 +18,7 @@ from ..operations import (
     SetTableComment,
     SetTableOptions,
 )
-from ..state import BUILTIN_MEMBERS, State, Table
+from ..state import BUILTIN_MEMBERS, Partition, State, Table
 from .context import Comparator, DiffContext, DiffHints, Recorder, const
 from .ordering import Node, partition_objs, table_objs
 
@@ -26,10 +26,40 @@ from .ordering import Node, partition_objs, table_objs
 def table_created(a: Table | None, b: Table | None, ctx: DiffContext) -> list[Node]:
     """A new table with its foreign keys inline, but those that close a cycle (added after)."""
     assert b is not None
-    table = replace(b, foreign_keys=tuple(fk for fk in b.foreign_keys if fk.name not in ctx.create_cycle_fks))
+    table = replace(
+        b,
+        foreign_keys=tuple(fk for fk in b.foreign_keys if fk.name not in ctx.create_cycle_fks),
+        partitions=tuple(_without_cycle_fks(p, ctx.create_cycle_fks) for p in b.partitions),
+    )
     if table.extra_members:  # a plugin's kinds are added by their own operations (members_added)
         table = replace(table, members=tuple((k, v) for k, v in table.members if k in BUILTIN_MEMBERS))
     return [Node(const(CreateTable(table)), creates=table_objs(table))]
+
+
+def _without_cycle_fks(p: Partition, cycle_fks: set[str]) -> Partition:
+    """A partition without its own foreign keys that close a cycle (added once every table exists)."""
+    if not any(fk.name in cycle_fks for fk in p.foreign_keys):
+        return p
+    return replace(p, foreign_keys=tuple(fk for fk in p.foreign_keys if fk.name not in cycle_fks))
+
+
+def partition_cycle_fks_added(a: Table | None, b: Table | None, ctx: DiffContext) -> list[Node]:
+    """A new table's partitions' own foreign keys that close a cycle, once all the tables exist
+    (as a table's are: ``foreign_keys_added``)."""
+    if a is not None or b is None:
+        return []
+    nodes = []
+    for p in b.partitions:
+        was = _without_cycle_fks(p, ctx.create_cycle_fks)
+        if was != p:
+            added = [fk for fk in p.foreign_keys if fk not in was.foreign_keys]
+            nodes.append(
+                Node(
+                    const(ChangePartition(b.name, was, p)),
+                    creates=partition_objs(replace(p, indexes=(), foreign_keys=tuple(added))),
+                )
+            )
+    return nodes
 
 
 def table_dropped(a: Table | None, b: Table | None, ctx: DiffContext) -> list[Node]:
@@ -122,4 +152,5 @@ COMPARATORS = (
     Comparator("tables", "columns", table_partitions_changed),
     Comparator("tables", "create_tables", table_created),
     Comparator("tables", "drop_tables", table_dropped),
+    Comparator("tables", "add_foreign_keys", partition_cycle_fks_added),
 )
