@@ -51,11 +51,7 @@ def notes_on(d: Difference, notes: list[str]) -> list[str]:
 
 def what_to_do(d: Difference) -> str:
     """What to do about a difference the models cannot hold."""
-    change = (
-        "change the column in the models to what they can say (e.g. its default with default_sql=...)"
-        if d.kind == "column"
-        else f"change the {d.kind} in the models to what they can say"
-    )
+    change = f"change the {d.kind} in the database to what the models can say (by hand, or with RunSQL)"
     return (
         "the models cannot hold what the database has here, so the migrations cannot match it: create that object "
         f"with RunSQL in a migration (then make the change there too), or {change}, then make:migration again"
