@@ -12,14 +12,16 @@ from modelmig_core.registry import Registry
 from tests.support.servers import ServerDb
 
 
-def models(project: Any, source: str) -> None:
-    (project.root / "models.py").write_text(fixtures.IMPORTS + source)
+def models(project: Any, source: str, db: ServerDb) -> None:
+    """``source`` as the project's models, adapted to ``db`` (no column comments on SQLite)."""
+    driver = Registry().driver(db.driver)
+    (project.root / "models.py").write_text(fixtures.adapted(source, driver.features, driver.column_comments))
 
 
 def test_pretend_prints_dialect_sql_and_changes_nothing(make_project: Any, any_db: ServerDb) -> None:
     db = any_db
     p = make_project({"main": {"url": db.url}})
-    models(p, fixtures.V1)
+    models(p, fixtures.V1, db)
     p.ok("make:migration", "--name", "create_blog")
     out = p.ok("migrate:run", "--pretend").output
     assert "CREATE TABLE" in out
@@ -38,7 +40,7 @@ def test_pretend_prints_dialect_sql_and_changes_nothing(make_project: Any, any_d
 
 def test_mysql_timestamps_get_no_implicit_on_update(make_project: Any, mysql_db: ServerDb) -> None:
     p = make_project({"main": {"url": mysql_db.url}})
-    models(p, fixtures.V1)
+    models(p, fixtures.V1, mysql_db)
     p.ok("make:migration", "--name", "create_blog")
     p.ok("migrate:run")
     create = mysql_db.rows("SHOW CREATE TABLE authors")[0][1].lower()

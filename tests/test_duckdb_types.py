@@ -161,3 +161,37 @@ def test_renderers_made_in_threads_share_no_duckdb_connection() -> None:
     for t in threads:
         t.join()
     assert errors == []
+
+
+COMMENTED = """
+class Note(Model):
+    table = "notes"
+    schema = {{"id": column("increments", comment={key!r}), "body": column("string", 20, comment={body!r})}}
+"""
+
+
+def test_column_comments_are_kept_compared_and_changed_on_duckdb(make_project: Any) -> None:
+    """DuckDB keeps COMMENT ON COLUMN (its driver declares column_comments): an
+    auto-increment key's comment too, read back, changed, rolled back, and a comment
+    changed by hand is drift."""
+    p = make_project({"main": {"url": "duckdb:///app.duckdb"}})
+    db = str(p.root / "app.duckdb")
+    comments = "SELECT column_name, comment FROM duckdb_columns() WHERE table_name = 'notes' ORDER BY column_index"
+    p.models(COMMENTED.format(key="the key", body="it's 'quoted'"))
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    assert duck(db, comments) == [("id", "the key"), ("body", "it's 'quoted'")]
+    status = p.run("migrate:status", "--drift")
+    assert status.exit_code == 0 and "drift: none" in status.output, status.output
+
+    p.models(COMMENTED.format(key="key two", body=None))
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    assert duck(db, comments) == [("id", "key two"), ("body", None)]
+    p.ok("migrate:rollback")
+    assert duck(db, comments) == [("id", "the key"), ("body", "it's 'quoted'")]
+
+    duck(db, "COMMENT ON COLUMN notes.body IS 'by hand'")
+    drift = p.run("migrate:status", "--drift")
+    assert drift.exit_code != 0, drift.output
+    assert "notes.body: comment 'by hand' in the database, \"it's 'quoted'\" in the migrations" in drift.output

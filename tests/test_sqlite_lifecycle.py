@@ -18,7 +18,7 @@ class User(Model):
     schema = {
         "id": column("increments"),
         "email": column("string", 191, unique=True),
-        "name": column("string", 100, comment="display name"),
+        "name": column("string", 100),
         "is_admin": column("boolean", default=False),
         "score": column("decimal", (10, 2), default=0),
         "created_at": column("timestamp", use_tz=True),
@@ -57,8 +57,8 @@ class Post(Model):
 
 # v2: one added column, one altered column (nullability + length)
 BLOG_V2 = BLOG_V1.replace(
-    '"name": column("string", 100, comment="display name"),',
-    '"name": column("string", 150, nullable=True, comment="display name"),\n        "bio": column("text", nullable=True),',
+    '"name": column("string", 100),',
+    '"name": column("string", 150, nullable=True),\n        "bio": column("text", nullable=True),',
 )
 
 

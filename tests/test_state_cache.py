@@ -32,8 +32,12 @@ def loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
+#: make:migration alone opens no server; PostgreSQL keeps V1's column comments (SQLite refuses them)
+NEVER_OPENED = {"main": {"url": "postgresql://postgres@127.0.0.1:1/never_opened"}}
+
+
 def chain(make_project: Any) -> Any:
-    p = make_project()
+    p = make_project(NEVER_OPENED)
     p.models(V1)
     p.ok("make:migration", "--name", "create_blog")
     p.models(V2)
@@ -96,7 +100,7 @@ def test_a_corrupt_or_foreign_cache_is_ignored(
     header_line, body = cache_file(p).read_text().split("\n", 1)
     header = json.loads(header_line)
     if content == "FOREIGN":
-        other = make_project()
+        other = make_project(NEVER_OPENED)
         other.models(V1.replace('"nickname"', '"nick"'))
         other.ok("make:migration", "--name", "create_blog")
         other.ok("make:migration")  # caches its head

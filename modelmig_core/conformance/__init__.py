@@ -186,7 +186,7 @@ def notes(url: str, driver: Driver) -> list[str]:
         out = [f"schema: not compared by the kit: {seen.unavailable}; the behaviour probes are the oracle"]
     else:
         out = [f"schema: compared through SQLAlchemy's Inspector ({url_of}), not the driver's reflection"]
-    left = fixtures.left_out(driver.features)
+    left = fixtures.left_out(driver.features, getattr(driver, "column_comments", True))
     if left:
         out.append("left out of the fixtures (declared lacking): " + ", ".join(left))
     return out

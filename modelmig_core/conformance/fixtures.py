@@ -344,16 +344,19 @@ LEFT_OUT = {
 }
 
 
-def left_out(features: Features) -> list[str]:
-    """What the fixtures leave out for a driver with ``features``, in words."""
-    return [f"{words} ({flag}=False)" for flag, words in LEFT_OUT.items() if not getattr(features, flag)]
+def left_out(features: Features, column_comments: bool = True) -> list[str]:
+    """What the fixtures leave out for a driver with ``features`` (and, with
+    ``column_comments`` false, a database without column comments), in words."""
+    out = [f"{words} ({flag}=False)" for flag, words in LEFT_OUT.items() if not getattr(features, flag)]
+    return out + ([] if column_comments else ["column comments (column_comments=False)"])
 
 
 class _Adapt(ast.NodeTransformer):
     """The fixture models without what a driver declares it lacks."""
 
-    def __init__(self, features: Features) -> None:
+    def __init__(self, features: Features, column_comments: bool) -> None:
         self.f = features
+        self.column_comments = column_comments
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
@@ -367,6 +370,8 @@ class _Adapt(ast.NodeTransformer):
                 node.keywords.append(ast.keyword("primary", ast.Constant(True)))
             if not self.f.unique_constraints:
                 drop.add("unique")
+            if not self.column_comments:
+                drop.add("comment")
         elif name == "foreign_key" and not self.f.fk_actions:
             drop |= {"on_delete", "on_update"}
         node.keywords = [k for k in node.keywords if k.arg not in drop]
@@ -389,9 +394,10 @@ class _Adapt(ast.NodeTransformer):
         return node
 
 
-def adapted(source: str, features: Features) -> str:
+def adapted(source: str, features: Features, column_comments: bool = True) -> str:
     """``source`` as a models module a driver can create: without the foreign keys,
-    unique keys, checks and foreign key actions it declares it lacks, and with plain
-    integer keys where it has no auto-increment keys (``left_out`` says which)."""
-    tree = _Adapt(features).visit(ast.parse(IMPORTS + source))
+    unique keys, checks, foreign key actions and column comments it declares it
+    lacks, and with plain integer keys where it has no auto-increment keys
+    (``left_out`` says which)."""
+    tree = _Adapt(features, column_comments).visit(ast.parse(IMPORTS + source))
     return ast.unparse(ast.fix_missing_locations(tree)) + "\n"

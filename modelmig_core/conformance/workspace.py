@@ -71,7 +71,8 @@ class Workspace:
         """Write the models (each time a module of a new name: no stale import) and the config."""
         self._version += 1
         self.module = f"conformance_models_{self._tag}_{self._version}"
-        source = fixtures.adapted("\n".join(sources), self.driver.features)
+        comments = getattr(self.driver, "column_comments", True)  # only SQL drivers declare the flag
+        source = fixtures.adapted("\n".join(sources), self.driver.features, comments)
         (self.root / f"{self.module}.py").write_text(source, encoding="utf-8")
         plugin = f"plugins = [{json.dumps(self.plugin)}]\n" if self.plugin else ""
         driver = f"driver = {json.dumps(self.driver.name)}\n" if self.plugin else ""

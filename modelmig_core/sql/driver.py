@@ -644,13 +644,14 @@ class SqlDriver(Driver):
     #: the column and table attributes the database holds (a model that uses one
     #: it lacks is refused at make time, naming the connection): a column's own
     #: character set, MySQL's ON UPDATE CURRENT_TIMESTAMP, deferrable foreign keys,
-    #: table comments, and the ways of numbering an auto-increment column beside
+    #: table and column comments, and the ways of numbering an auto-increment column beside
     #: the driver's own (``"always"``, ``"serial"``)
     column_charsets: ClassVar[bool] = False
     column_collations: ClassVar[bool] = False
     on_update_now: ClassVar[bool] = False
     deferrable_keys: ClassVar[bool] = False
     table_comments: ClassVar[bool] = False
+    column_comments: ClassVar[bool] = False
     #: a primary key constraint of its own name (``database["primary_key_name"]``)
     named_primary_keys: ClassVar[bool] = False
     identities: ClassVar[frozenset[str]] = frozenset()
@@ -678,6 +679,8 @@ class SqlDriver(Driver):
                 if key not in self.table_options:
                     out.append(Refusal(table.name, None, f"table option {key}={value!r}: {lacks} table {key}"))
             for c in table.columns:
+                if c.comment is not None and not self.column_comments:
+                    out.append(Refusal(table.name, c.name, f"comment: {lacks} column comments"))
                 if c.charset is not None and not self.column_charsets:
                     out.append(Refusal(table.name, c.name, f"charset {c.charset!r}: {lacks} column character sets"))
                 if c.collation is not None and not self.column_collations:
@@ -696,9 +699,11 @@ class SqlDriver(Driver):
         names of indexes and constraints its namespaces cannot (``name_scopes``)."""
         out = name_clashes(state, self.name_scopes) + self.attribute_refusals(state)
         for table in state.tables.values():
-            texts: list[tuple[str | None, str, Any]] = [(None, "comment", table.comment)]
+            # a comment the database has no place for is refused as such (attribute_refusals), once
+            texts: list[tuple[str | None, str, Any]] = [(None, "comment", table.comment)] if self.table_comments else []
             for c in table.columns:
-                texts += [(c.name, "default", c.default), (c.name, "comment", c.comment)]
+                texts += [(c.name, "default", c.default)]
+                texts += [(c.name, "comment", c.comment)] if self.column_comments else []
                 texts += [(c.name, "enum value", v) for v in c.values or ()]
             texts += [(None, f"check {ck.name}", ck.expression) for ck in table.checks]
             for field, what, value in texts:

@@ -528,6 +528,7 @@ class MysqlDriver(SqlDriver):
     column_collations = True
     on_update_now = True
     table_comments = True
+    column_comments = True
     table_options = frozenset({"engine", "charset", "collation"})
     #: index names (a unique key is an index) are per table; foreign key names are
     #: per database, and so are check names on MySQL 8 (MariaDB keeps them per table)

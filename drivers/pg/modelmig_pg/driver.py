@@ -390,6 +390,7 @@ class PgDriver(SqlDriver):
     column_collations = True
     deferrable_keys = True
     table_comments = True
+    column_comments = True
     named_primary_keys = True
     partitioning = True
     identities = frozenset({"always", "serial"})

@@ -129,6 +129,8 @@ class DuckdbDriver(SqlDriver):
         constraint_names=False,  # DuckDB names constraints itself
         enforces_length=False,  # VARCHAR(n) stores a longer value whole
     )
+    # COMMENT ON COLUMN is kept (through renames and type changes) and read back from duckdb_columns()
+    column_comments = True
     dialect = "duckdb"
     renderer_class = "modelmig_duckdb.render:DuckdbRenderer"
     reflection_class = "modelmig_duckdb.reflect:DuckdbReflection"  # imported only to reflect

@@ -117,7 +117,9 @@ class DuckdbRenderer(Renderer):
         if not col.autoincrement:
             return super().sa_column(col)
         default = sa.text(f"nextval({self.literal(sequence(self.table, col.name))})")
-        return sa.Column(col.name, self.column_type(col), primary_key=col.primary, server_default=default)
+        return sa.Column(
+            col.name, self.column_type(col), primary_key=col.primary, server_default=default, comment=col.comment
+        )
 
     def sa_table(self, table: Table, md: sa.MetaData | None = None, name: str | None = None) -> sa.Table:
         self.table = name or table.name
