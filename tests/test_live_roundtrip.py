@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import re
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from modelmig_core.registry import Registry
 from modelmig_core.schema.differences import compare_relational
 from modelmig_core.schema.state import State
 from tests.conftest import Project
+from tests.support.schema import by_hand
 from tests.support.servers import ServerDb, mysql_admin, pg_admin, scratch_name, with_database
 
 SCHEMAS = {
@@ -130,16 +130,7 @@ SCHEMAS = {
 
 def run_sql(db: ServerDb, statements: list[str]) -> None:
     """Plain SQL through the database's own DB-API module: not modelmig."""
-    if db.driver == "sqlite":
-        c = sqlite3.connect(db.name, isolation_level=None)
-        try:
-            for s in statements:
-                c.execute(s)
-        finally:
-            c.close()
-    else:
-        for s in statements:
-            db.execute(s)
+    by_hand(db, *statements)
 
 
 @pytest.fixture
