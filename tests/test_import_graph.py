@@ -87,6 +87,8 @@ LAYER: dict[str, str] = {
     "history.migrations": "history",
     "history.replay": "history",
     "history.statecache": "history",
+    "history.nochange": "history",
+    "history.imported": "history",
     "history.source": "history",
     "history.sqlcontrol": "history",
     "history.project": "history",
