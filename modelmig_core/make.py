@@ -535,8 +535,10 @@ def plan_refusals(
         refusals += online_refusals(config, plugins, chain, mine)
         refusals += unsupported(config, plugins, chain, [(p.id, p.before, p.up) for p in mine])
         out += mine
-    if memo_key is not None and not out and not refusals:
-        nochange.remember(config, memo_key)
+    if memo and not models and not out and not refusals:
+        memo_key = memo_key or nochange.make_key(config, plugins, found)
+        if memo_key is not None:
+            nochange.remember(config, memo_key)
     return out, refusals
 
 
@@ -757,13 +759,17 @@ def lint_written(config: Config, plugins: Registry, planned: Sequence[Planned]) 
     declared = chain_map(config, plugins).declared if config.chains else {}
     for p in planned:
         chain = declared.get(p.chain_name) or Chain.default(config.migrations, p.family)
-        for direction, steps in (("up", _steps([p])), ("down", _down_steps(p))):
+        connections = chain_drivers(config, plugins, chain)
+        directions = [("up", _steps([p]))]
+        if any(conn.online for conn, _ in connections):  # the down plan is linted on online connections only
+            directions.append(("down", _down_steps(p)))
+        for direction, steps in directions:
             # the tables the migration creates are its own in both directions: empty when made, dropped when undone
             before = p.before
             existing = set(getattr(before, "tables", None) or ())
             if all(touches_new_table(s, existing) for s in steps):  # new tables only: nothing to lock, nothing rendered
                 continue
-            for conn, driver in chain_drivers(config, plugins, chain):
+            for conn, driver in connections:
                 if direction == "down" and not conn.online:
                     continue  # a rollback's lint matters where rollback refuses what has no lock-safe form
                 try:

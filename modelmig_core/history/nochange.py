@@ -23,6 +23,7 @@ models do not use it, and ``MODELMIG_NO_CACHE=1`` disables it.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import sys
@@ -211,15 +212,23 @@ def _stat(path: str) -> str:
 
 
 def _package_files(module: str) -> list[str]:
-    """The .py files (size, mtime) of the package a loaded module is in."""
-    loaded = sys.modules.get(module)
-    origin = getattr(loaded, "__file__", None)
-    if not origin:
+    """The .py files (size, mtime) of the top-level package ``module`` is in, found
+    without importing it."""
+    top = module.partition(".")[0]
+    loaded = sys.modules.get(top)
+    origin = getattr(loaded, "__file__", None) if loaded is not None else None
+    if origin is None:
+        try:
+            spec = importlib.util.find_spec(top)
+        except (ImportError, ValueError):
+            spec = None
+        origin = spec.origin if spec is not None else None
+    if not origin or not os.path.isfile(origin):
         return [f"{module} -"]
-    top = sys.modules.get(module.partition(".")[0])
-    root = os.path.dirname(getattr(top, "__file__", None) or origin)
+    if os.path.basename(origin) != "__init__.py":
+        return [_stat(origin)]  # a module of its own
     out = []
-    for folder, dirs, files in os.walk(root):
+    for folder, dirs, files in os.walk(os.path.dirname(origin)):
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__pycache__")))
         out += [_stat(os.path.join(folder, f)) for f in sorted(files) if f.endswith(".py")]
     return out
@@ -280,12 +289,15 @@ def key(
 
 
 def make_key(config: Config, plugins: Registry, found: dict[type[Model], set[str]]) -> str | None:
-    """The key of this make (None: no memo): the modules of the plugins loaded and of
-    the configured connections' drivers besides the models, the config and the files."""
+    """The key of this make (None: no memo): the packages of the plugins and of the
+    installed drivers, and what each configured connection's driver declares,
+    besides the models, the config and the files."""
     if not enabled():
         return None
-    loaded = [p for _, p in plugins.pm.list_name_plugin()]
-    modules = {p.__name__ if isinstance(p, types.ModuleType) else type(p).__module__ for p in loaded}
+    # the plugins the registry loaded from entry points and the config, and every
+    # installed driver (a family a model's store names is loaded while compiling)
+    modules = {r.key.partition(":")[0] for r in plugins.plugins}
+    modules |= {ep.value.partition(":")[0].strip() for ep in plugins.entry_points().values()}
     drivers = []
     for conn in config.connections.values():
         try:
@@ -308,6 +320,8 @@ def known(config: Config, plugins: Registry) -> tuple[dict[type[Model], set[str]
     """The models imported, this make's key, and whether make last found no change
     under it (then nothing else need be imported, compiled or replayed)."""
     found = found_models(config)
+    if not _path(config).is_file():  # no memo to match: the key is made only if make then finds no change
+        return found, None, False
     memo_key = make_key(config, plugins, found)
     return found, memo_key, memo_key is not None and hit(config, memo_key)
 
