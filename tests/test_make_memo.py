@@ -184,7 +184,7 @@ def test_make_without_a_change_imports_no_sqlalchemy_and_no_compiler(make_projec
 
 def test_first_make_imports_no_sqlalchemy(make_project: Any) -> None:
     """make needs no database and no renderer: the drivers declare the types and
-    operations their renderers have (checked against the renderers in test_type_names)."""
+    operations their renderers have (checked against the renderers in test_declared_renderer_tables.py)."""
     p = make_project({**NEVER_OPENED, "local": {"url": "sqlite:///local.sqlite3"}})
     p.models(POSTS)
     probe = PROBE.replace('["make:migration"]', '["make:migration", "--name", "create_posts"]')
