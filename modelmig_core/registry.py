@@ -78,17 +78,20 @@ def _distribution(ep: EntryPoint) -> str:
 
 
 def _dist_name(ep: EntryPoint) -> str:
+    name = getattr(ep, "dist_name", None)  # an indexed entry point knows it without reading metadata
+    if name:
+        return str(name)
     dist = getattr(ep, "dist", None)
     return dist.name if dist is not None else ep.value
 
 
 def _installed_entry_points() -> Any:
-    """Every installed entry point, from one scan of the installed distributions
-    (``importlib.metadata``, imported here: only a command that needs a driver or
-    a plugin pays for it); ``.select(group=...)`` picks a group."""
-    from importlib.metadata import entry_points
+    """modelmig's installed entry points (``entry_index.py``: read through
+    ``importlib.metadata`` once per set of installed distributions; only a command
+    that needs a driver or a plugin asks); ``.select(group=...)`` picks a group."""
+    from .entry_index import installed
 
-    return entry_points()
+    return installed()
 
 
 class DriverLoadError(ConfigError):

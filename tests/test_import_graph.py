@@ -104,6 +104,7 @@ LAYER: dict[str, str] = {
     "sql.plancache": "sql",
     # registry: drivers and plugins found by name, and the driver contract they meet
     "registry": "registry",
+    "entry_index": "registry",
     "driver": "registry",
     "config": "config",
     "targets": "targets",
