@@ -11,7 +11,6 @@ needs it.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import threading
 from collections.abc import Callable, Iterator
@@ -151,6 +150,8 @@ class PluginReport:
         one with such a hook, or a hook named close to one (a misspelling)."""
         if self.hooks is None:
             return True
+        import difflib  # a misspelled hook's check only: off the every-deploy path
+
         return any(h in VETO_HOOKS or difflib.get_close_matches(h, VETO_HOOKS, n=1, cutoff=0.75) for h in self.hooks)
 
     @property
