@@ -296,7 +296,7 @@ def make_key(config: Config, plugins: Registry, found: dict[type[Model], set[str
         return None
     # the plugins the registry loaded from entry points and the config, and every
     # installed driver (a family a model's store names is loaded while compiling)
-    modules = {r.key.partition(":")[0] for r in plugins.plugins}
+    modules = {r.name.partition(":")[0] for r in plugins.plugins}
     modules |= {ep.value.partition(":")[0].strip() for ep in plugins.entry_points().values()}
     drivers = []
     for conn in config.connections.values():
