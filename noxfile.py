@@ -91,9 +91,10 @@ def heavy(session: nox.Session) -> None:
 def fuzz(session: nox.Session) -> None:
     """The property tests with many examples: 500 random schema changes per SQL
     driver (real servers) and 2000 pure ones, the attacker alphabets of the
-    hardening tests (make:models names, secrets, the raw-SQL oracle...) and the
-    diff's comparators against the old diff. ``MODELMIG_HYPOTHESIS_PROFILE=fuzz``;
-    derandomized tests in CI draw new examples here."""
+    hardening tests (make:models names, secrets, the raw-SQL oracle...), the
+    diff's comparators against the old diff, 40 index option combinations per
+    server and twenty fresh-process --jobs rounds (the CI run takes fewer of each).
+    ``MODELMIG_HYPOTHESIS_PROFILE=fuzz``; derandomized tests in CI draw new examples here."""
     install(session, *TEST_TOOLS)
     session.run(
         "python",
@@ -102,6 +103,8 @@ def fuzz(session: nox.Session) -> None:
         "-q",
         "tests/test_properties.py",
         "tests/test_diff_comparators.py",
+        "tests/test_keys_real_schemas.py",
+        "tests/test_jobs.py",
         *sorted(str(p) for p in Path("tests").glob("test_hardening_*.py")),
         *session.posargs,
         env={"MODELMIG_HYPOTHESIS_PROFILE": "fuzz", "MODELMIG_SECRET_EXAMPLES": "60"},

@@ -132,7 +132,7 @@ if TYPE_CHECKING:
     from .schema.operations.partitions import AddPartition, ChangePartition, DropPartition
     from .schema.state import Check, Column, ForeignKey, Index, Partition, State, Table, Unique, Value
     from .schema.views import Unmanaged
-    from .sql.driver import SqlDriver, SqlLedgerStore, SqlSession
+    from .sql.driver import RENDERER_OPERATIONS, RENDERER_TYPE_NAMES, SqlDriver, SqlLedgerStore, SqlSession
     from .sql.reflect import Catalogue, Reflection
     from .sql.render import Outside, Renderer, renders_operation
     from .vocabulary.column_types import ColumnType, type_of
@@ -239,6 +239,8 @@ _WHERE: dict[str, str] = {
     "RunSQL": ".schema.operations",
     "Session": ".driver",
     "SqlDriver": ".sql.driver",
+    "RENDERER_TYPE_NAMES": ".sql.driver",
+    "RENDERER_OPERATIONS": ".sql.driver",
     "SqlLedgerStore": ".sql.driver",
     "SqlSession": ".sql.driver",
     "State": ".schema.state",
@@ -277,6 +279,8 @@ __all__ = [
     "API_VERSION",
     "LEDGER",
     "LOCK_NOTICE_SECONDS",
+    "RENDERER_OPERATIONS",
+    "RENDERER_TYPE_NAMES",
     "AddCheck",
     "AddColumn",
     "AddForeignKey",

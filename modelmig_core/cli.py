@@ -364,8 +364,6 @@ def make_migration(
     """Diff the models against the migrations and write the next migration
     (only the named MODELs' changes, and the pivots between them, when given)."""
     from .app import open_app
-    from .make import Refused, chain_problems, lint_written, plan_empty, plan_refusals, write
-    from .sql.dataloss import destructive_ops, what
 
     out = Output()
     if empty and check:
@@ -373,12 +371,23 @@ def make_migration(
     if chain is not None and not empty:
         raise click.UsageError("--chain names the chain of an --empty migration (make writes each chain's own)")
     config, plugins = open_app(obj.get("config"))
+    known = None
+    if not empty and not models and not check:  # make's memo: "no changes" without the compiler and the diff
+        from .history import nochange
+
+        known = nochange.known(config, plugins)
+        if known[2]:
+            out.data("No changes: the models match the migrations.")
+            return
+    from .make import Refused, chain_problems, lint_written, plan_empty, plan_refusals, write
+    from .sql.dataloss import destructive_ops, what
+
     if empty:
         if not name:
             raise click.UsageError("--empty needs --name NAME (what the hand-written migration does)")
         planned, refusals = [plan_empty(config, plugins, name, family, chain)], []
     else:
-        planned, refusals = plan_refusals(config, plugins, name, models, pivot_separate)
+        planned, refusals = plan_refusals(config, plugins, name, models, pivot_separate, memo=not check, known=known)
     if refusals and not check:  # every refusal at once, and nothing written
         for line in refusals:
             out.error(line)

@@ -19,8 +19,9 @@ from typing import Any
 from .config import Chain, Config, ConnectionConfig
 from .driver import Driver, Features, PlanContext, Refusal, Step, refusals_of
 from .errors import ConfigError, ModelError
+from .history import nochange
 from .history.migrations import render
-from .history.project import Desired, desired_states
+from .history.project import Desired, desired_states, found_models
 from .history.replay import chain_head, replay_chain
 from .model.compile import check_view_columns, table_name, where
 from .model.dsl import Model, is_view
@@ -35,6 +36,8 @@ from .vocabulary.kinds import kind_of
 from .vocabulary.naming import slug
 
 STAMP = "%Y%m%d%H%M%S"
+#: the package of the core's own operations (a driver's ``operation_names`` name them)
+BUILTIN_OPERATIONS = "modelmig_core.schema.operations."
 
 
 @dataclass
@@ -176,17 +179,24 @@ def type_refusals(plugins: Registry, driver: Driver, state: Any) -> list[Refusal
     """Every column whose type ``driver`` cannot write."""
     if not isinstance(state, State):
         return []
-    return [
-        Refusal(
-            t.name,
-            c.name,
-            f"column type {c.type!r} has no rendering for {driver.name}: install or configure the plugin "
-            f"that renders it for {driver.name}, or use another type",
-        )
-        for t in state.tables.values()
-        for c in t.columns
-        if not renders_type(plugins, driver, c)
-    ]
+    rendered: set[str] = set()  # the types the driver's own table answers for (asked once each)
+    out = []
+    for t in state.tables.values():
+        for c in t.columns:
+            if c.type in rendered:
+                continue
+            if driver.renders(c.type):
+                rendered.add(c.type)
+            elif not renders_type(plugins, driver, c):
+                out.append(
+                    Refusal(
+                        t.name,
+                        c.name,
+                        f"column type {c.type!r} has no rendering for {driver.name}: install or configure the "
+                        f"plugin that renders it for {driver.name}, or use another type",
+                    )
+                )
+    return out
 
 
 #: what makes an AlterColumn a type change
@@ -415,6 +425,9 @@ def renders_operation(driver: Driver, op: Operation) -> bool:
     module, _, name = str(getattr(driver, "renderer_class", "")).partition(":")
     if not module or isinstance(op, RunPython):
         return True
+    declared = getattr(driver, "operation_names", None)  # said without importing the renderer
+    if declared and type(op).__module__.startswith(BUILTIN_OPERATIONS) and type(op).__qualname__ in declared:
+        return True
     return bool(getattr(importlib.import_module(module), name).implements(type(op)))
 
 
@@ -466,16 +479,28 @@ def plan_refusals(
     name: str | None = None,
     models: Sequence[str] = (),
     pivot_separate: bool = False,
+    memo: bool = True,
+    known: tuple[dict[type[Model], set[str]], str | None, bool] | None = None,
 ) -> tuple[list[Planned], list[str]]:
     """``plan``'s migrations, and every refusal of every configured connection of
     their families, one line each: names too long, types a driver cannot write,
     what the models use or the planned steps change that a driver's features
     lack, what the servers would refuse, and the planned operations a driver
-    cannot run (``Operation.requires``)."""
+    cannot run (``Operation.requires``). ``memo``: answer "no changes" from make's
+    memo when nothing it depends on changed (``history/nochange.py``); ``known``:
+    what ``nochange.known`` answered, when the caller asked it first."""
     out = []
     refusals: list[str] = []
     stamp = now()
-    everything = desired_states(config, plugins)
+    if known is None:
+        if memo and not models:
+            known = nochange.known(config, plugins)
+        else:
+            known = (found_models(config), None, False)
+    found, memo_key, unchanged = known
+    if unchanged:
+        return [], []  # the models and migrations are as they were when make last found no change
+    everything = desired_states(config, plugins, found)
     chosen = choose_models(everything, models) if models else None
     for desired in everything.values():
         family = desired.family
@@ -510,6 +535,10 @@ def plan_refusals(
         refusals += online_refusals(config, plugins, chain, mine)
         refusals += unsupported(config, plugins, chain, [(p.id, p.before, p.up) for p in mine])
         out += mine
+    if memo and not models and not out and not refusals:
+        memo_key = memo_key or nochange.make_key(config, plugins, found)
+        if memo_key is not None:
+            nochange.remember(config, memo_key)
     return out, refusals
 
 
@@ -730,13 +759,17 @@ def lint_written(config: Config, plugins: Registry, planned: Sequence[Planned]) 
     declared = chain_map(config, plugins).declared if config.chains else {}
     for p in planned:
         chain = declared.get(p.chain_name) or Chain.default(config.migrations, p.family)
-        for direction, steps in (("up", _steps([p])), ("down", _down_steps(p))):
+        connections = chain_drivers(config, plugins, chain)
+        directions = [("up", _steps([p]))]
+        if any(conn.online for conn, _ in connections):  # the down plan is linted on online connections only
+            directions.append(("down", _down_steps(p)))
+        for direction, steps in directions:
             # the tables the migration creates are its own in both directions: empty when made, dropped when undone
             before = p.before
             existing = set(getattr(before, "tables", None) or ())
             if all(touches_new_table(s, existing) for s in steps):  # new tables only: nothing to lock, nothing rendered
                 continue
-            for conn, driver in chain_drivers(config, plugins, chain):
+            for conn, driver in connections:
                 if direction == "down" and not conn.online:
                     continue  # a rollback's lint matters where rollback refuses what has no lock-safe form
                 try:

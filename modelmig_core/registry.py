@@ -11,7 +11,6 @@ needs it.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import threading
 from collections.abc import Callable, Iterator
@@ -78,17 +77,20 @@ def _distribution(ep: EntryPoint) -> str:
 
 
 def _dist_name(ep: EntryPoint) -> str:
+    name = getattr(ep, "dist_name", None)  # an indexed entry point knows it without reading metadata
+    if name:
+        return str(name)
     dist = getattr(ep, "dist", None)
     return dist.name if dist is not None else ep.value
 
 
 def _installed_entry_points() -> Any:
-    """Every installed entry point, from one scan of the installed distributions
-    (``importlib.metadata``, imported here: only a command that needs a driver or
-    a plugin pays for it); ``.select(group=...)`` picks a group."""
-    from importlib.metadata import entry_points
+    """modelmig's installed entry points (``entry_index.py``: read through
+    ``importlib.metadata`` once per set of installed distributions; only a command
+    that needs a driver or a plugin asks); ``.select(group=...)`` picks a group."""
+    from .entry_index import installed
 
-    return entry_points()
+    return installed()
 
 
 class DriverLoadError(ConfigError):
@@ -148,6 +150,8 @@ class PluginReport:
         one with such a hook, or a hook named close to one (a misspelling)."""
         if self.hooks is None:
             return True
+        import difflib  # a misspelled hook's check only: off the every-deploy path
+
         return any(h in VETO_HOOKS or difflib.get_close_matches(h, VETO_HOOKS, n=1, cutoff=0.75) for h in self.hooks)
 
     @property

@@ -112,10 +112,12 @@ def test_one_sqlglot_pin_across_every_distribution() -> None:
         project = pyproject(folder)["project"]
         declared = [r for r in project["dependencies"] if requirement_name(r) == "sqlglot"]
         assert declared in ([], core), f"{folder.relative_to(ROOT)}: {declared} is not the core's {core}"
+        if folder == ROOT:  # the core declares it (above); its imports need no reading
+            continue
         imports = {
             m for path in folder.glob("*/**/*.py") if ".egg-info" not in str(path) for m in imported_modules(path)
         }
-        if folder != ROOT and "sqlglot" in imports:
+        if "sqlglot" in imports:
             assert declared == core, f"{project['name']} imports sqlglot without declaring {core[0]}"
 
 

@@ -40,7 +40,7 @@ from tests.conftest import Project
 from tests.support.servers import ServerDb, mysql_admin, pg_admin, scratch_name, with_database
 
 PROFILE = os.environ.get("MODELMIG_HYPOTHESIS_PROFILE", "ci")
-SERVER_EXAMPLES = {"ci": 8, "fuzz": 60}.get(PROFILE, 8)
+SERVER_EXAMPLES = {"ci": 4, "fuzz": 60}.get(PROFILE, 4)
 PURE_EXAMPLES = {"ci": 150, "fuzz": 3000}.get(PROFILE, 150)
 MODEL_EXAMPLES = {"ci": 40, "fuzz": 1000}.get(PROFILE, 40)
 SLOW = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large]

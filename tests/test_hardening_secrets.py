@@ -38,7 +38,7 @@ from modelmig_core.redaction import redact, scrub, split_url
 from tests.support.servers import MYSQL_URL, PG_URL
 
 SETTINGS = settings(
-    max_examples=int(os.environ.get("MODELMIG_SECRET_EXAMPLES", "15")),
+    max_examples=int(os.environ.get("MODELMIG_SECRET_EXAMPLES", "6")),  # nox -s fuzz: 60
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     derandomize=os.environ.get("MODELMIG_HYPOTHESIS_PROFILE", "ci") == "ci",

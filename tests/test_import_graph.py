@@ -87,6 +87,8 @@ LAYER: dict[str, str] = {
     "history.migrations": "history",
     "history.replay": "history",
     "history.statecache": "history",
+    "history.nochange": "history",
+    "history.imported": "history",
     "history.source": "history",
     "history.sqlcontrol": "history",
     "history.project": "history",
@@ -102,6 +104,7 @@ LAYER: dict[str, str] = {
     "sql.plancache": "sql",
     # registry: drivers and plugins found by name, and the driver contract they meet
     "registry": "registry",
+    "entry_index": "registry",
     "driver": "registry",
     "config": "config",
     "targets": "targets",

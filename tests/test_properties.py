@@ -38,7 +38,7 @@ from tests.support.servers import ServerDb
 SLOW = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large]
 # ci: the same examples on every run (derandomized), so the suite never flakes; fuzz: new ones each run
 settings.register_profile(
-    "ci", max_examples=12, deadline=None, suppress_health_check=SLOW, print_blob=True, derandomize=True
+    "ci", max_examples=6, deadline=None, suppress_health_check=SLOW, print_blob=True, derandomize=True
 )
 settings.register_profile("fuzz", max_examples=500, deadline=None, suppress_health_check=SLOW, print_blob=True)
 PROFILE = os.environ.get("MODELMIG_HYPOTHESIS_PROFILE", "ci")

@@ -424,6 +424,51 @@ def nothing_pending_imports_no_sqlalchemy(ws: Workspace) -> None:
         equal(seen["loaded"], [], f"{command}: migration modules imported")
 
 
+def declared_tables_problems(driver: Any) -> list[str]:
+    """What a SQL driver declares of its renderer (``type_names``, ``operation_names``:
+    make reads them instead of importing the renderer) and the renderer lacks."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from ..schema import operations as package
+    from ..schema.operations import Operation
+
+    module, _, name = str(getattr(driver, "renderer_class", "")).partition(":")
+    if not module:
+        return []
+    renderer = getattr(importlib.import_module(module), name)
+    out = []
+    types = getattr(driver, "type_names", None)
+    if types is not None:
+        out += [f"type_names has {t!r}: {name}.types has none" for t in sorted(set(types) - set(renderer.types))]
+        out += [f"type_names lacks {t!r}, which {name}.types has" for t in sorted(set(renderer.types) - set(types))]
+    declared = getattr(driver, "operation_names", None)
+    if declared is not None:
+        core: dict[str, type] = {}
+        for info in pkgutil.iter_modules(package.__path__):
+            loaded = importlib.import_module(f"{package.__name__}.{info.name}")
+            for value in vars(loaded).values():
+                if inspect.isclass(value) and issubclass(value, Operation) and value.__module__ == loaded.__name__:
+                    core[value.__qualname__] = value
+        for op in sorted(declared):
+            if op not in core:
+                out.append(f"operation_names has {op!r}, which is not an operation of modelmig_core")
+            elif not renderer.implements(core[op]):
+                out.append(f"operation_names has {op!r}, which {name} does not implement")
+    if types is not None and getattr(driver, "dialect", None) != renderer.dialect_name:
+        out.append(f"the driver's dialect {driver.dialect!r} is not {name}.dialect_name {renderer.dialect_name!r}")
+    return out
+
+
+@scenario()
+def declared_tables_match_the_renderer(ws: Workspace) -> None:
+    """what the driver declares of its renderer (type_names, operation_names) is what the renderer has"""
+    problems = declared_tables_problems(ws.driver)
+    if problems:
+        raise AssertionError("; ".join(problems))
+
+
 # ---------------------------------------------------------------- behaviour, with rows
 #
 # What the schema comparison cannot see: the database does what the driver

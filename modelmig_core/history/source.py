@@ -83,13 +83,13 @@ def to_source(
         return encode_basestring(value)
     spec = None if cls is type else _fields_of(cls)
     if spec is not None:
-        own = getattr(value, "source_fields", None)  # a value that says how it is written (Table)
-        pairs = [(n, getattr(value, n), d) for n, d in spec] if own is None else own()
         key = (id(value), level)
-        if memo is not None:
+        if memo is not None:  # before anything is read of it: a shared column is written once
             hit = memo.get(key)
             if hit is not None and hit[0] is value:
                 return hit[1]
+        own = getattr(value, "source_fields", None)  # a value that says how it is written (Table)
+        pairs = [(n, getattr(value, n), d) for n, d in spec] if own is None else own()
         pad = INDENT * (level + 1)
         args: list[str] = []
         for name, v, default in pairs:

@@ -124,22 +124,22 @@ def value_problem(col: Column, value: Any) -> str | None:
     return type_of(col.type).value_problem(col, value)
 
 
-_COLUMNS: dict[str, Column] = {}
+#: {the extra types' names: {a declaration's repr: its Column}}
+_COLUMNS: dict[tuple[str, ...], dict[str, Column]] = {}
+_CURRENT: dict[int, tuple[tuple[Any, ...], dict[str, Column]]] = {}
 
 
-_TYPE_NAMES: dict[int, tuple[tuple[Any, ...], tuple[str, ...]]] = {}
-
-
-def _type_names(extra: tuple[Any, ...]) -> tuple[str, ...]:
-    """The names of the extra types, computed once per tuple (a schema of 1,000
-    tables asks for them for each of its 22,000 columns)."""
-    known = _TYPE_NAMES.get(id(extra))
+def _compiled_for(extra: tuple[Any, ...]) -> dict[str, Column]:
+    """The columns compiled with these extra types, looked up once per tuple (a
+    schema of 1,000 tables asks for them for each of its 22,000 columns)."""
+    known = _CURRENT.get(id(extra))
     if known is not None and known[0] is extra:
         return known[1]
     names = tuple(getattr(t, "name", t) for t in extra)
-    _TYPE_NAMES.clear()  # one tuple is in use at a time: keep only it (and never a stale id)
-    _TYPE_NAMES[id(extra)] = (extra, names)
-    return names
+    table = _COLUMNS.setdefault(names, {})
+    _CURRENT.clear()  # one tuple is in use at a time: keep only it (and never a stale id)
+    _CURRENT[id(extra)] = (extra, table)
+    return table
 
 
 def compile_column(
@@ -155,12 +155,13 @@ def compile_column(
     if problem:
         raise ModelError(f"{where(model, name)}: column name {problem}")
     extra = extra_types if type(extra_types) is tuple else tuple(extra_types)
-    key = repr((name, spec.type, spec.arg, spec.options, _type_names(extra)))
-    known = _COLUMNS.get(key)
+    compiled = _compiled_for(extra)
+    key = repr((name, spec.type, spec.arg, spec.options))
+    known = compiled.get(key)
     if known is not None:
         return known
     col = _compile_column(model, name, spec, extra)
-    _COLUMNS[key] = col
+    compiled[key] = col
     return col
 
 

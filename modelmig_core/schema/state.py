@@ -360,7 +360,9 @@ class State:
         return replace(self, tables={**self.tables, table.name: table})
 
     def without_table(self, name: str) -> State:
-        return replace(self, tables={k: v for k, v in self.tables.items() if k != name})
+        tables = dict(self.tables)  # a copy made in C: a migration dropping 1,000 tables drops them one by one
+        tables.pop(name, None)
+        return replace(self, tables=tables)
 
     def canonical(self) -> State:
         """The same schema with members sorted by name: equal canonical forms mean

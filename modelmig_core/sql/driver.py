@@ -164,6 +164,26 @@ def _renderer_type(spec: str) -> type[Renderer]:
     return renderer
 
 
+#: the state types the core's ``Renderer.types`` covers (a driver's ``type_names``
+#: starts from them; a test checks they are the table's keys)
+RENDERER_TYPE_NAMES: frozenset[str] = frozenset(
+    {
+        "integer", "bigInteger", "smallInteger", "string", "text", "char", "boolean", "decimal", "float",
+        "double", "date", "time", "timestamp", "json", "uuid", "binary", "enum",
+    }
+)  # fmt: skip
+#: the core's operations the core's ``Renderer`` implements (a test checks it); a
+#: renderer with ``AlterColumn`` adds it in its driver's ``operation_names``
+RENDERER_OPERATIONS: frozenset[str] = frozenset(
+    {
+        "AddCheck", "AddColumn", "AddForeignKey", "AddPartition", "AddUnique", "ChangePartition", "CreateIndex",
+        "CreateTable", "CreateView", "DropCheck", "DropColumn", "DropForeignKey", "DropIndex", "DropPartition",
+        "DropTable", "DropUnique", "DropView", "RenameColumn", "RenameTable", "ReplaceView", "RunSQL",
+        "SetTableComment", "SetTableOptions",
+    }
+)  # fmt: skip
+
+
 class TransactionControlRefused(RuntimeError):
     """RunPython code of a transactional migration tried to end its transaction."""
 
@@ -625,6 +645,16 @@ class SqlDriver(Driver):
         return sqlglot_name(self.dialect)
 
     renderer_class: ClassVar[str] = "modelmig_core.sql.render:Renderer"
+    #: the state types the renderer's own table (``Renderer.types``) covers, declared
+    #: here so that make, which asks for every column whether its driver renders the
+    #: type, needs neither the renderer nor SQLAlchemy (``RENDERER_TYPE_NAMES | {...}``).
+    #: None: the renderer is imported and asked. The conformance kit checks that a
+    #: declared set is the renderer's table.
+    type_names: ClassVar[frozenset[str] | None] = None
+    #: the core's operations (their class names) the renderer implements, declared for
+    #: the same reason (``RENDERER_OPERATIONS | {"AlterColumn"}``): make asks of every
+    #: planned operation. None, or an operation not named: the renderer is asked.
+    operation_names: ClassVar[frozenset[str] | None] = None
     #: the driver's ``Reflection`` subclass ("module:Class"), loaded for reflect and drift
     reflection_class: ClassVar[str] = "modelmig_core.sql.reflect:Reflection"
     session_class: ClassVar[type[SqlSession]] = SqlSession
@@ -769,7 +799,13 @@ class SqlDriver(Driver):
     def renders(self, type_name: str) -> bool:
         """Whether this driver has a DDL type for the state type ``type_name``: its
         renderer's type table, or the registered type's own ``ddl`` for its dialect."""
-        return _renderer_type(self.renderer_class).renders(type_name)
+        if self.type_names is None:
+            return _renderer_type(self.renderer_class).renders(type_name)
+        if type_name in self.type_names:
+            return True
+        from ..vocabulary.column_types import type_of  # off the nothing-pending path
+
+        return self.dialect in type_of(type_name).ddl
 
     def connect(self, url: str) -> SqlSession:
         return self.session_class(self, url, self._opened(self.open, url))

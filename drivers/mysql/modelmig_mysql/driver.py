@@ -25,6 +25,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from modelmig_core.api import (
     API_VERSION,
     LOCK_NOTICE_SECONDS,
+    RENDERER_OPERATIONS,
+    RENDERER_TYPE_NAMES,
     Backup,
     ConfigError,
     DriverInfo,
@@ -542,6 +544,12 @@ class MysqlDriver(SqlDriver):
     generated_not_null_why = " (MariaDB takes no NULL or NOT NULL on one)"
     dialect = "mysql"
     renderer_class = "modelmig_mysql.render:MysqlRenderer"
+    operation_names = RENDERER_OPERATIONS | {"AlterColumn"}
+    type_names = RENDERER_TYPE_NAMES | {  # MysqlRenderer.types
+        "utcTimestamp", "set", "year", "varbinary", "fixedBinary", "tinyInteger", "unsignedTinyInteger",
+        "unsignedSmallInteger", "unsignedInteger", "unsignedBigInteger", "mediumText", "longText", "mediumBinary",
+        "longBinary",
+    }  # fmt: skip
     reflection_class = "modelmig_mysql.reflect:MysqlReflection"
     session_class = MysqlSession
     text_holds_nul = True  # written \0 (backslash escapes) or as it is

@@ -24,6 +24,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from modelmig_core.api import (
     API_VERSION,
     LOCK_NOTICE_SECONDS,
+    RENDERER_OPERATIONS,
+    RENDERER_TYPE_NAMES,
     Backup,
     ConfigError,
     DriverInfo,
@@ -414,6 +416,15 @@ class PgDriver(SqlDriver):
     generated_columns = ("stored",)  # PostgreSQL 15 has no virtual generated column
     dialect = "postgresql"
     renderer_class = "modelmig_pg.render:PgRenderer"
+    operation_names = RENDERER_OPERATIONS | {"AlterColumn"}
+    type_names = RENDERER_TYPE_NAMES | {
+        "jsonText",
+        "inet",
+        "cidr",
+        "macaddr",
+        "tsvector",
+        "interval",
+    }  # PgRenderer.types
     reflection_class = "modelmig_pg.reflect:PgReflection"
     session_class = PgSession
 

@@ -21,6 +21,8 @@ from modelmig_core.api import (
     API_VERSION,
     LEDGER,
     LOCK_NOTICE_SECONDS,
+    RENDERER_OPERATIONS,
+    RENDERER_TYPE_NAMES,
     Backup,
     ConfigError,
     DriverInfo,
@@ -297,6 +299,8 @@ class SqliteDriver(SqlDriver):
     generated_columns = ("stored", "virtual")
     dialect = "sqlite"
     renderer_class = "modelmig_sqlite.render:SqliteRenderer"
+    operation_names = RENDERER_OPERATIONS | {"AlterColumn"}
+    type_names = RENDERER_TYPE_NAMES  # SqliteRenderer.types
     reflection_class = "modelmig_sqlite.reflect:SqliteReflection"
     session_class = SqliteSession
 

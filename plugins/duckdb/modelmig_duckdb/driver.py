@@ -24,6 +24,8 @@ from typing import Any
 from modelmig_core.api import (
     API_VERSION,
     LOCK_NOTICE_SECONDS,
+    RENDERER_OPERATIONS,
+    RENDERER_TYPE_NAMES,
     Backup,
     ConfigError,
     DriverInfo,
@@ -133,6 +135,8 @@ class DuckdbDriver(SqlDriver):
     column_comments = True
     dialect = "duckdb"
     renderer_class = "modelmig_duckdb.render:DuckdbRenderer"
+    operation_names = RENDERER_OPERATIONS | {"AlterColumn"}
+    type_names = RENDERER_TYPE_NAMES - {"char"}  # render.TYPES
     reflection_class = "modelmig_duckdb.reflect:DuckdbReflection"  # imported only to reflect
     session_class = DuckdbSession
 
