@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import Chain
@@ -44,6 +45,7 @@ from .report import (
 
 if TYPE_CHECKING:  # the rest is imported where a migration is replayed or applied, off the nothing-pending path
     from ..config import Config
+    from ..driver import Step
     from ..history.migrations import Migration
     from ..history.replay import History
     from ..hookspecs import HookContext
@@ -56,6 +58,8 @@ Echo = Callable[[str], None]
 #: the ledger statuses of work under way (or cut short): running, a wipe, an online migration
 IN_PROGRESS = ("running", "wiping", "online", "online-down")
 Emit = Callable[[Event], None]
+#: the core's own plugins, by their files (``Runner._plugins``)
+CORE_PLUGINS = {"modelmig.relational": "model/relational.py", "modelmig.builtin": "run/builtin.py"}
 
 
 @dataclass
@@ -141,7 +145,9 @@ class Runner:
     def hook(self) -> Any:
         from . import builtin  # the core's apply and backup hooks: the run layer's own
 
-        return self.registry.use_core(builtin, "modelmig.builtin")
+        # the relational family's hooks are registered where the chain is loaded or a
+        # plan rendered (``Registry.hook``): a planned run needs none of them
+        return self.registry.use_core(builtin, "modelmig.builtin", relational=False)
 
     @property
     def context(self) -> HookContext:
@@ -221,10 +227,118 @@ class Runner:
             family = self.registry.family(self.family)
 
             def load() -> History:
-                return replay_chain(self.chain, family.empty)
+                history = replay_chain(self.chain, family.empty)
+                self._remember(history)
+                return history
 
             self._history = load() if self.shared is None else self.shared.history(str(self.chain.folder), load)
         return self._history
+
+    def _plugins(self) -> list[str]:
+        """The plugins loaded, as part of a cache key: the core's own by their files
+        whether registered yet or not (``hook``), so the key is the same at any moment."""
+        from ..sql.plancache import file_label, plugin_label
+
+        core = Path(__file__).parent.parent
+        labels = [file_label(name, str(core / path)) for name, path in CORE_PLUGINS.items()]
+        for name, plugin in self.registry.pm.list_name_plugin():
+            if name not in CORE_PLUGINS:
+                labels.append(plugin_label(name, plugin))
+        return sorted(labels)
+
+    def _remember(self, history: History) -> None:
+        """Keep what the runner needs of each loaded migration besides its plan
+        (``planned.py``), where no valid entry is kept yet."""
+        from ..sql import plancache
+        from . import planned
+
+        if not plancache.enabled():
+            return
+        plugins = self._plugins()
+        folder = planned.folder_of(self.chain.folder)
+        files = {f.id: f for f in self.files()}
+        for m in history.migrations:
+            f = files.get(m.id)
+            if f is None or f.checksum != m.checksum:
+                continue
+            key = planned.key_of(f, plugins)
+            if planned.load(folder, key, f) is None:
+                planned.store(folder, key, planned.entry_of(m))
+
+    def _loaded(self, mid: str) -> Migration:
+        return self.history().migration(mid)
+
+    def _planned(self, ids: list[str], direction: str) -> list[Migration] | None:
+        """The migrations ``ids`` from their kept entries (``planned.py``) when the
+        chain's every file has a valid one, the chain is in order, and the plan of
+        each in ``direction`` is cached for this session without reading live facts
+        (and is no online plan: those are checked against the lint rules, which
+        read the operations): then no migration file is loaded or replayed. Else
+        None: the chain is loaded as before."""
+        from functools import partial
+
+        from ..history.replay import check_chain
+        from ..sql import plancache
+        from . import planned
+
+        if not ids or self._history is not None or not plancache.enabled():
+            return None
+        plan_key = getattr(self.connection, "plan_key", None)
+        if plan_key is None:
+            return None
+        plugins = self._plugins()
+        folder = planned.folder_of(self.chain.folder)
+        chain: list[Migration] = []
+        for f in self.files():
+            entry = planned.load(folder, planned.key_of(f, plugins), f)
+            if entry is None:
+                return None
+            chain.append(planned.PlannedMigration(f, entry, partial(self._loaded, f.id)))
+        try:
+            check_chain(chain)
+        except MigrationFileError:
+            return None  # the chain's load says what is wrong
+        by_id = {m.id: m for m in chain}
+        if any(i not in by_id for i in ids):
+            return None
+        wanted = [by_id[i] for i in ids]
+        session = self.connection
+        for m in wanted:
+            assert isinstance(m, planned.PlannedMigration)
+            if m.meta[direction]["steps"] == 0:
+                continue  # nothing to plan
+            context = self.plan_context(m)
+            if context.online:
+                return None
+            session.context = context
+            slot = self._plan_slot(m, direction)
+            key = plan_key(slot) if slot is not None else None
+            hit = plancache.load(slot.folder, key) if slot is not None and key is not None else None
+            if hit is None or hit[0] is not None:
+                return None
+        return wanted
+
+    def _migrations(self, ids: list[str], direction: str) -> list[Migration]:
+        """The migrations ``ids``: planned (``_planned``), or from the loaded chain
+        (every file loaded once, the chain checked)."""
+        found = self._planned(ids, direction)
+        if found is not None:
+            return found
+        history = self.history()
+        return [history.migration(i) for i in ids]
+
+    def _steps(self, migration: Migration, direction: str) -> Sequence[Step]:
+        """The steps of ``migration`` in ``direction``; of a planned migration,
+        loaded only when something reads them."""
+        from .planned import LazySteps, PlannedMigration
+
+        if isinstance(migration, PlannedMigration):
+            mid = migration.id
+            return LazySteps(
+                migration.meta[direction]["steps"],
+                lambda: self.history().steps(self._loaded(mid), direction),
+            )
+        return self.history().steps(migration, direction)
 
     def _another_runner_active(self) -> bool:
         """Whether another runner holds the lock right now (tried without waiting)."""
@@ -383,18 +497,18 @@ class Runner:
     def _report_data_loss(self, migration: Migration, direction: str) -> None:
         """Before a migration that drops data runs: which tables and columns lose
         data, with the rows they hold now (counted through the session)."""
-        from ..sql.dataloss import drops
+        from .planned import drops_of
 
-        found = drops(migration.up if direction == "up" else migration.down)
+        found = drops_of(migration, direction)
         if not found or self._after_wipe:
             return
         losses = []
         counts: dict[str, int | None] = {}
-        for d in found:  # counted under the name the table has now, before any rename of the migration
-            if d.counted is not None and d.counted not in counts:
-                counts[d.counted] = self.connection.count_rows(d.counted)
-            rows = counts.get(d.counted) if d.counted is not None else (0 if d.new else None)
-            losses.append(Loss(migration.id, direction, d.table, d.column, rows, d.op.describe()))
+        for table, column, counted, new, what in found:  # counted under the name the table has now
+            if counted is not None and counted not in counts:
+                counts[counted] = self.connection.count_rows(counted)
+            rows = counts.get(counted) if counted is not None else (0 if new else None)
+            losses.append(Loss(migration.id, direction, table, column, rows, what))
         self.report.data_loss.extend(losses)
         doing = "running" if direction == "up" else "rolling back"
         self.warn(f"{self.tag}: {doing} {migration.id} drops data: {', '.join(x.describe() for x in losses)}")
@@ -408,7 +522,7 @@ class Runner:
         session.plan_slot = self._plan_slot(migration, direction)  # its plan cached on disk (sql/plancache.py)
         online = self._use_context(migration)
         resumed = ""
-        steps = self.history().steps(migration, direction)
+        steps = self._steps(migration, direction)
         transactional = self.driver.features.transactional_ddl
         doing, done = ("applying", "applied") if direction == "up" else ("rolling back", "rolled back")
         self._report_data_loss(migration, direction)
@@ -455,7 +569,7 @@ class Runner:
     def _plan_slot(self, migration: Migration, direction: str) -> PlanSlot | None:
         """Where the plan of ``migration`` in ``direction`` is cached, keyed by the
         chain's files up to it and the plugins loaded (the session adds the rest)."""
-        from ..sql.plancache import PlanSlot, base_key, folder_of, plugin_label
+        from ..sql.plancache import PlanSlot, base_key, folder_of
 
         prefix: list[tuple[str, str]] = []
         for f in self.files():
@@ -464,8 +578,7 @@ class Runner:
                 break
         else:
             return None
-        plugins = sorted(plugin_label(name, plugin) for name, plugin in self.registry.pm.list_name_plugin())
-        base = base_key(self.family, prefix, direction, plugins)
+        base = base_key(self.family, prefix, direction, self._plugins())
         return PlanSlot(folder_of(self.chain.folder), base)
 
     def _online_notice(self, line: str) -> None:
@@ -574,8 +687,7 @@ class Runner:
         if not todo and not in_progress:
             self.echo(f"{self.tag}: nothing to migrate")
             return 0
-        history = self.history()  # every file loaded once, the chain checked
-        migrations = [history.migration(f.id) for f in todo]
+        migrations = self._migrations([f.id for f in todo], "up")
         if not self._after_wipe:  # after migrate:fresh's wipe every table is empty: nothing to keep busy
             self._refuse_unsafe_online(migrations, "up")
         if pretend:
@@ -659,8 +771,7 @@ class Runner:
             if r.id not in files:
                 raise MigrationFileError(f"{self.tag}: cannot roll back {r.id}: its file is missing")
         self._check_modified(chosen, force if allow_modified is None else allow_modified)
-        history = self.history()
-        migrations = [history.migration(r.id) for r in chosen]
+        migrations = self._migrations([r.id for r in chosen], "down")
         if command == "migrate:rollback":  # migrate:reset takes everything down: no client is served meanwhile
             self._refuse_unsafe_online(migrations, "down")
         if not self._prepare(migrations, "down", command, pretend=pretend, force=force, yes=yes):
@@ -743,8 +854,12 @@ class Runner:
     def plan(self, migration: Migration, direction: str) -> list[str]:
         """The statements of ``migration`` in ``direction`` as text: what ``--pretend``
         prints, taken by exactly the path that ``run`` performs."""
-        steps = self.history().steps(migration, direction)
+        from .planned import PlannedMigration
+
+        steps = self._steps(migration, direction)
         self.connection.hook = self.hook  # render_column for custom column types
+        planned = isinstance(migration, PlannedMigration)  # its plan is cached (``_planned``)
+        self.connection.plan_slot = self._plan_slot(migration, direction) if planned else None
         online = self._use_context(migration)
         plan = self.connection.plan(steps)
         if not online:
@@ -755,8 +870,15 @@ class Runner:
     def _pretend_all(self, migrations: list[Migration], direction: str) -> None:
         """Each migration's plan, in order, with the live facts read once before the
         first and carried through each planned migration (as ``run`` finds them)."""
+        from .planned import PlannedMigration
+
+        if migrations and all(isinstance(m, PlannedMigration) for m in migrations):
+            # planned without reading the live facts (``_planned``): nothing to carry
+            for m in migrations:
+                self._pretend(m, direction)
+            return
         history = self.history()
-        steps = [s for m in migrations for s in history.steps(m, direction)]
+        steps = [s for m in migrations for s in history.steps(self._loaded(m.id), direction)]
         self.connection.hook = self.hook
         with self.connection.carry_facts(steps):
             for m in migrations:
