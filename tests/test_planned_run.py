@@ -20,6 +20,7 @@ import pytest
 
 from modelmig_core.history import migrations
 from modelmig_core.sql.driver import SqlSession
+from tests.support.servers import ServerDb
 
 USERS = """
 class User(Model):
@@ -257,3 +258,35 @@ def test_the_parts_find_what_the_whole_tree_finds(tmp_path: Path, source: str) -
     parts = whole if nodes is None else migrations._findings(path, nodes)
     # the parts may see more (a string's lines), never less: what they find is told from the whole tree
     assert set(whole) <= set(parts)
+
+
+def test_a_planned_rollback_loads_no_migration_file(two: Any) -> None:
+    """(Raw SQL: a SQLite DROP TABLE plan reads the live facts, and is then rendered.)"""
+    two.ok("migrate:run", "--connection", "b")  # the users table in a batch of its own
+    [first] = two.migration_files()
+    (first.parent / "20260102000000_notes.py").write_text(
+        "from modelmig_core import operations as op\n\nid = '20260102000000_notes'\nfamily = 'sql'\n"
+        f"parent = {first.stem!r}\n\nup = [op.RunSQL('CREATE TABLE notes (id INTEGER)', 'DROP TABLE notes')]\n"
+        "down = [op.RunSQL('DROP TABLE notes', 'CREATE TABLE notes (id INTEGER)')]\n"
+    )
+    two.ok("migrate:run", "--connection", "a")
+    two.ok("migrate:rollback", "--connection", "a")  # its down plan kept
+    two.ok("migrate:run", "--connection", "b")
+    out = probe(two.root, "migrate:rollback", "--connection", "b")
+    assert "b: rolled back 20260102000000_notes" in out and "LOADED: []" in out, out
+    with sqlite3.connect(two.root / "b.sqlite3") as conn:
+        assert not conn.execute("SELECT name FROM sqlite_master WHERE name = 'notes'").fetchall()
+
+
+def test_a_planned_run_on_postgresql_loads_no_migration_file(make_project: Any, pg_db: ServerDb) -> None:
+    p = make_project({"main": {"url": pg_db.url}})
+    p.models(USERS)
+    p.ok("make:migration")
+    p.ok("migrate:run")
+    p.ok("migrate:rollback")
+    fresh = statements(p.ok("migrate:run", "--pretend", env={"MODELMIG_NO_CACHE": "1"}).output)
+    planned = probe(p.root, "migrate:run", "--pretend")
+    assert "LOADED: []" in planned and statements(planned.replace("LOADED: []\n", "")) == fresh
+    out = probe(p.root, "migrate:run")
+    assert "main: applied" in out and "LOADED: []" in out, out
+    assert pg_db.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'users'") == 1
