@@ -232,3 +232,75 @@ class LazySteps(Sequence["Step"]):
 
     def __iter__(self) -> Iterator[Step]:
         return iter(self._steps())
+
+
+# ------------------------------------------------------------ the runner's use of them
+
+
+def remember(runner: Any, history: Any) -> None:
+    """Keep an entry for each migration of ``runner``'s loaded chain (``history``)
+    that has no valid one yet."""
+    from ..sql import plancache
+
+    if not plancache.enabled():
+        return
+    plugins = runner._plugins()
+    folder = folder_of(runner.chain.folder)
+    files = {f.id: f for f in runner.files()}
+    for m in history.migrations:
+        f = files.get(m.id)
+        if f is None or f.checksum != m.checksum:
+            continue
+        key = key_of(f, plugins)
+        if load(folder, key, f) is None:
+            store(folder, key, entry_of(m))
+
+
+def planned_migrations(runner: Any, ids: list[str], direction: str) -> list[Migration] | None:
+    """The migrations ``ids`` of ``runner``'s chain from their entries when the
+    chain's every file has a valid one, the chain is in order, and the plan of each
+    in ``direction`` is cached for the runner's session without reading live facts
+    (and is no online plan: those are checked against the lint rules, which read
+    the operations): then no migration file is loaded or replayed. Else None: the
+    chain is loaded as before."""
+    from functools import partial
+
+    from ..errors import MigrationFileError
+    from ..history.replay import check_chain
+    from ..sql import plancache
+
+    if not ids or runner._history is not None or not plancache.enabled():
+        return None
+    plan_key = getattr(runner.connection, "plan_key", None)
+    if plan_key is None:
+        return None
+    plugins = runner._plugins()
+    folder = folder_of(runner.chain.folder)
+    chain: list[PlannedMigration] = []
+    for f in runner.files():
+        entry = load(folder, key_of(f, plugins), f)
+        if entry is None:
+            return None
+        chain.append(PlannedMigration(f, entry, partial(runner._loaded, f.id)))
+    try:
+        check_chain(chain)  # type: ignore[arg-type]
+    except MigrationFileError:
+        return None  # the chain's load says what is wrong
+    by_id = {m.id: m for m in chain}
+    if any(i not in by_id for i in ids):
+        return None
+    wanted = [by_id[i] for i in ids]
+    session = runner.connection
+    for m in wanted:
+        if m.meta[direction]["steps"] == 0:
+            continue  # nothing to plan
+        context = runner.plan_context(m)
+        if context.online:
+            return None
+        session.context = context
+        slot = runner._plan_slot(m, direction)
+        key = plan_key(slot) if slot is not None else None
+        hit = plancache.load(slot.folder, key) if slot is not None and key is not None else None
+        if hit is None or hit[0] is not None:
+            return None
+    return list(wanted)

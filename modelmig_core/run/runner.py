@@ -7,7 +7,10 @@ then ``record_state``. ``--pretend`` prints the same plan instead.
 
 ``migrate:run`` and ``migrate:status`` with nothing pending read only the ledger
 (one query through the driver's DB-API connection) and the migration files' names
-and checksums: no migration module is imported and no SQLAlchemy is loaded.
+and checksums: no migration module is imported and no SQLAlchemy is loaded. A
+run, rollback or ``--pretend`` of migrations whose plans are all cached takes what
+it needs of each from its kept entry (``planned.py``): no migration file is loaded
+or replayed then either.
 
 What it reports goes out as events (``report.py``) to ``emit`` (``commands.each``),
 or as their lines to ``echo``: when each migration starts and when it ends (with
@@ -249,79 +252,19 @@ class Runner:
     def _remember(self, history: History) -> None:
         """Keep what the runner needs of each loaded migration besides its plan
         (``planned.py``), where no valid entry is kept yet."""
-        from ..sql import plancache
-        from . import planned
+        from .planned import remember
 
-        if not plancache.enabled():
-            return
-        plugins = self._plugins()
-        folder = planned.folder_of(self.chain.folder)
-        files = {f.id: f for f in self.files()}
-        for m in history.migrations:
-            f = files.get(m.id)
-            if f is None or f.checksum != m.checksum:
-                continue
-            key = planned.key_of(f, plugins)
-            if planned.load(folder, key, f) is None:
-                planned.store(folder, key, planned.entry_of(m))
+        remember(self, history)
 
     def _loaded(self, mid: str) -> Migration:
         return self.history().migration(mid)
 
-    def _planned(self, ids: list[str], direction: str) -> list[Migration] | None:
-        """The migrations ``ids`` from their kept entries (``planned.py``) when the
-        chain's every file has a valid one, the chain is in order, and the plan of
-        each in ``direction`` is cached for this session without reading live facts
-        (and is no online plan: those are checked against the lint rules, which
-        read the operations): then no migration file is loaded or replayed. Else
-        None: the chain is loaded as before."""
-        from functools import partial
-
-        from ..history.replay import check_chain
-        from ..sql import plancache
-        from . import planned
-
-        if not ids or self._history is not None or not plancache.enabled():
-            return None
-        plan_key = getattr(self.connection, "plan_key", None)
-        if plan_key is None:
-            return None
-        plugins = self._plugins()
-        folder = planned.folder_of(self.chain.folder)
-        chain: list[Migration] = []
-        for f in self.files():
-            entry = planned.load(folder, planned.key_of(f, plugins), f)
-            if entry is None:
-                return None
-            chain.append(planned.PlannedMigration(f, entry, partial(self._loaded, f.id)))
-        try:
-            check_chain(chain)
-        except MigrationFileError:
-            return None  # the chain's load says what is wrong
-        by_id = {m.id: m for m in chain}
-        if any(i not in by_id for i in ids):
-            return None
-        wanted = [by_id[i] for i in ids]
-        session = self.connection
-        for m in wanted:
-            assert isinstance(m, planned.PlannedMigration)
-            if m.meta[direction]["steps"] == 0:
-                continue  # nothing to plan
-            context = self.plan_context(m)
-            if context.online:
-                return None
-            session.context = context
-            slot = self._plan_slot(m, direction)
-            key = plan_key(slot) if slot is not None else None
-            hit = plancache.load(slot.folder, key) if slot is not None and key is not None else None
-            if hit is None or hit[0] is not None:
-                return None
-        return wanted
-
     def _migrations(self, ids: list[str], direction: str) -> list[Migration]:
         """The migrations ``ids``: planned (``_planned``), or from the loaded chain
         (every file loaded once, the chain checked)."""
-        found = self._planned(ids, direction)
+        from .planned import planned_migrations
+
+        found = planned_migrations(self, ids, direction)
         if found is not None:
             return found
         history = self.history()
