@@ -290,3 +290,19 @@ def test_a_planned_run_on_postgresql_loads_no_migration_file(make_project: Any, 
     out = probe(p.root, "migrate:run")
     assert "main: applied" in out and "LOADED: []" in out, out
     assert pg_db.scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'users'") == 1
+
+
+def test_a_plan_altered_to_add_a_drop_is_ignored_and_the_guard_still_refuses(dropping: Any) -> None:
+    plans = sorted((dropping.root / "migrations" / ".modelmig-cache" / "plans" / "sql").glob("*.json"))
+    for plan in plans:  # every plan kept gains a DROP under its key
+        header, body = plan.read_text().split("\n", 1)
+        plan.write_text(header + "\n" + json.dumps([*json.loads(body), ["DROP TABLE keepme", "", False, [], False]]))
+    with sqlite3.connect(dropping.root / "b.sqlite3") as conn:
+        conn.execute("CREATE TABLE keepme (x INTEGER)")
+    refused = dropping.run("migrate:run", "--connection", "b", env=PROD)
+    assert refused.exit_code != 0 and "refused" in refused.output and kept(dropping)
+    out = probe(dropping.root, "migrate:run", "--connection", "b", "--force", "--yes")
+    assert "b: applied 20260102000000_drop_users" in out and "modelmig_core.schema.operations" in out  # loaded
+    with sqlite3.connect(dropping.root / "b.sqlite3") as conn:
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    assert "keepme" in names and "users" not in names
