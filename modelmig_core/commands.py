@@ -149,14 +149,19 @@ class Outcome(Generic[T]):
         return self.report.error is None
 
 
-def prepare_threads(registry: Registry, targets: list[Target], render: bool, reflect: bool = False) -> None:
+def prepare_threads(
+    registry: Registry, targets: list[Target], render: bool, reflect: bool = False, *, renderers: bool = True
+) -> None:
     """Import, in the calling thread, what the threads of ``each`` will need, so
     that no two threads import the same modules at once (SQLAlchemy's lazy imports
     raced: an ImportError on every connection). The core's hooks are registered;
-    with ``render`` (the work may apply or roll back migrations), each driver's
-    renderer is made once: SQLAlchemy and the dialect are imported only then; with
-    ``reflect`` (drift, baseline), each driver's reflection likewise. A read-only
-    command (status) imports neither: its threads read the ledger only."""
+    with ``render`` (the work may apply or roll back migrations) and ``renderers``,
+    each driver's renderer is made once: SQLAlchemy and the dialect are imported
+    only then (threads leave it to the first that renders: ``SqlDriver.renderer``
+    makes the first renderer under a lock, and a fleet whose plans are all cached
+    imports no SQLAlchemy; forked workers find it imported); with ``reflect``
+    (drift, baseline), each driver's reflection likewise. A read-only command
+    (status) imports neither: its threads read the ledger only."""
     from .run import ledger  # noqa: F401 - each thread records its migrations through it
 
     registry.hook  # noqa: B018 - the core's hooks registered once, before any thread uses them
@@ -171,7 +176,7 @@ def prepare_threads(registry: Registry, targets: list[Target], render: bool, ref
         if id(driver) in seen:
             continue
         seen.add(id(driver))
-        for wanted, method in ((render, "renderer"), (reflect, "reflection")):
+        for wanted, method in ((render and renderers, "renderer"), (reflect, "reflection")):
             make = getattr(driver, method, None)
             if wanted and callable(make):
                 make()
@@ -211,8 +216,12 @@ def each(
 
         shared = Shared()
     threaded = jobs > 1 and len(targets) > 1
+    processes = False
     if threaded:
-        prepare_threads(registry, targets, render, reflect)
+        from . import jobs as workers
+
+        processes = workers.wanted(jobs, len(targets), render)  # rendering on several cores: forked workers
+        prepare_threads(registry, targets, render, reflect, renderers=processes)
     runners = [Runner(config, registry, target, shared=shared, emit=emit) for target in targets]
     outcomes: list[Outcome[T]] = [Outcome(r.target, r.report) for r in runners]
     failed = threading.Event()
@@ -242,22 +251,19 @@ def each(
         runners[i].report.error = NOT_STARTED
         emit(ConnectionFinished(runners[i].target.name, "", NOT_STARTED, 0, started=False))
 
-    if threaded:
-        from . import jobs as workers
-
-        if workers.wanted(jobs, len(targets), render):  # rendering on several cores: forked workers
-            workers.run_in_processes(
-                runners,
-                outcomes,
-                work,
-                jobs=jobs,
-                fail_fast=fail_fast,
-                emit=emit,
-                skip=skip,
-                failed=failed,
-                one_line=one_line,
-            )
-            return outcomes
+    if processes:
+        workers.run_in_processes(
+            runners,
+            outcomes,
+            work,
+            jobs=jobs,
+            fail_fast=fail_fast,
+            emit=emit,
+            skip=skip,
+            failed=failed,
+            one_line=one_line,
+        )
+        return outcomes
 
     if not threaded:
         for i in range(len(runners)):

@@ -300,10 +300,12 @@ class Registry:
         if self._pm is not None:
             self._pm.hook.on_event(event=event)
 
-    def use_core(self, plugin: Any, name: str) -> Any:
+    def use_core(self, plugin: Any, name: str, *, relational: bool = True) -> Any:
         """The hooks, with ``plugin`` (one of the core's own, from a layer above this
-        one: the runner's ``builtin``) registered once under ``name``."""
-        hook = self.hook
+        one: the runner's ``builtin``) registered once under ``name``. Without
+        ``relational``, the relational family is left to be registered on first use of
+        ``hook``: applying a planned migration calls none of its hooks."""
+        hook = self.hook if relational else self.pm.hook
         if self.pm.get_plugin(name) is None:
             with self._loading:
                 if self.pm.get_plugin(name) is None:

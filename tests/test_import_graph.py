@@ -78,6 +78,7 @@ LAYER: dict[str, str] = {
     "run.resolve": "run",
     "run.shared": "run",
     "run.lint": "run",
+    "run.planned": "run",
     # live: the live database as an input
     "live.drift": "live",
     "live.modelgen": "live",

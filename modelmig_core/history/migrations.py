@@ -20,10 +20,12 @@ transaction (``COMMIT``...) is refused when loaded (``sqlcontrol.py``).
 from __future__ import annotations
 
 import ast
+import bisect
 import hashlib
 import re
 import sys
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -192,6 +194,10 @@ def local_dependencies(path: Path, tree: ast.Module) -> list[str]:
     cover, as ``line N: import helpers`` descriptions: imports of modules in the
     migrations folder (found there, or by a name the folder holds, or relative),
     dynamic imports and code, ``sys.path`` changes and ``__file__``."""
+    return _findings(path, ast.walk(tree))
+
+
+def _findings(path: Path, nodes: Iterable[ast.AST]) -> list[str]:
     chain = path.parent
     migrations = chain.parent
     local_names = _names_in(chain) | _names_in(migrations)
@@ -203,7 +209,7 @@ def local_dependencies(path: Path, tree: ast.Module) -> list[str]:
         return found is not None and _inside(found, migrations)
 
     found: list[str] = []
-    for node in ast.walk(tree):
+    for node in nodes:
         line = getattr(node, "lineno", 0)
         if isinstance(node, ast.ImportFrom):
             if node.level:
@@ -231,6 +237,53 @@ def local_dependencies(path: Path, tree: ast.Module) -> list[str]:
     return sorted(set(found), key=lambda d: (int(d.split(":")[0].split()[1]), d))
 
 
+#: every word a node ``_findings`` reports must spell in the file's text (an import
+#: statement says ``import``); a word between two equal quotes ("path") is a string
+_WORDS = re.compile(
+    rb"\b(?:import|path|__file__|__path__|__spec__|__loader__|"
+    + b"|".join(w.encode() for w in sorted(DYNAMIC | DYNAMIC_CODE))
+    + rb")\b"
+)
+#: where a top-level statement can start: a line that starts with neither blank,
+#: comment nor closing bracket (a finer cut than the statements: see ``_near``)
+_STARTS = re.compile(rb"^[^\s#)\]}]", re.MULTILINE)
+
+
+def _near(source: bytes) -> list[ast.AST] | None:
+    """The nodes of the parts of ``source`` whose text names something
+    ``_findings`` looks for, each part parsed alone (its line numbers those of the
+    file): a 200-table migration is mostly a list of operations, never walked.
+
+    A part runs from a line that may start a top-level statement to the next one.
+    Cut inside a statement (a bracket, a string or a clause that runs on at the
+    start of a line), a part does not parse: then, as for a file that is not plain
+    ASCII (identifiers are normalized), None, and the caller walks the whole tree
+    (as it does to report what the parts found: a part may be a string's lines)."""
+    if not source.isascii():
+        return None
+    starts: list[int] | None = None
+    parts: set[int] = set()
+    for m in _WORDS.finditer(source):
+        before, after = source[m.start() - 1 : m.start()], source[m.end() : m.end() + 1]
+        if before in (b'"', b"'") and after == before:
+            continue  # "path": a name is never written right after a string's closing quote
+        if starts is None:
+            starts = [m.start() for m in _STARTS.finditer(source)]
+        parts.add(bisect.bisect_right(starts, m.start()) - 1)
+    nodes: list[ast.AST] = []
+    for i in sorted(parts):
+        begin = starts[i] if i >= 0 and starts else 0  # type: ignore[index]
+        end = starts[i + 1] if starts is not None and i + 1 < len(starts) else len(source)
+        try:
+            with _AST:
+                tree = ast.parse(source[begin:end])
+        except (SyntaxError, ValueError):
+            return None
+        ast.increment_lineno(tree, source.count(b"\n", 0, begin))
+        nodes += ast.walk(tree)
+    return nodes
+
+
 # CPython 3.11 before 3.11.8 keeps the AST converters' recursion depth in shared
 # state (gh-106905): two threads (--jobs) parsing or compiling trees at once can
 # fail with "AST constructor recursion depth mismatch". One at a time.
@@ -242,15 +295,19 @@ def load(file: MigrationFile) -> Migration:
 
     path = file.path
     modname = f"_modelmig_migration_{path.parent.name}_{file.id}"  # the chain's folder: two chains may run at once
+    tree: ast.Module | None = None
     try:
         source = path.read_bytes()
-        with _AST:
-            tree = ast.parse(source, filename=str(path))
+        nodes = _near(source)
+        outside = _findings(path, nodes) if nodes is not None else None
+        if outside is None or outside:  # what the parts found is told as the whole tree says it
+            with _AST:
+                tree = ast.parse(source, filename=str(path))
+            outside = local_dependencies(path, tree)
     except SyntaxError as exc:
         raise MigrationFileError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
     except (OSError, ValueError) as exc:
         raise MigrationFileError(f"{path}: cannot be read: {exc}") from None
-    outside = local_dependencies(path, tree)
     if outside:
         more = f" (+{len(outside) - 1} more)" if len(outside) > 1 else ""
         raise MigrationFileError(
@@ -261,8 +318,8 @@ def load(file: MigrationFile) -> Migration:
         spec = importlib.util.spec_from_file_location(modname, path)
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
-        with _AST:
-            code = compile(tree, str(path), "exec")
+        with _AST:  # from the text when no tree was made: no AST objects for a 200-table list
+            code = compile(source if tree is None else tree, str(path), "exec")
         exec(code, module.__dict__)
     except SyntaxError as exc:
         raise MigrationFileError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None

@@ -7,7 +7,10 @@ then ``record_state``. ``--pretend`` prints the same plan instead.
 
 ``migrate:run`` and ``migrate:status`` with nothing pending read only the ledger
 (one query through the driver's DB-API connection) and the migration files' names
-and checksums: no migration module is imported and no SQLAlchemy is loaded.
+and checksums: no migration module is imported and no SQLAlchemy is loaded. A
+run, rollback or ``--pretend`` of migrations whose plans are all cached takes what
+it needs of each from its kept entry (``planned.py``): no migration file is loaded
+or replayed then either.
 
 What it reports goes out as events (``report.py``) to ``emit`` (``commands.each``),
 or as their lines to ``echo``: when each migration starts and when it ends (with
@@ -21,8 +24,9 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import Chain
@@ -44,6 +48,7 @@ from .report import (
 
 if TYPE_CHECKING:  # the rest is imported where a migration is replayed or applied, off the nothing-pending path
     from ..config import Config
+    from ..driver import Step
     from ..history.migrations import Migration
     from ..history.replay import History
     from ..hookspecs import HookContext
@@ -56,6 +61,8 @@ Echo = Callable[[str], None]
 #: the ledger statuses of work under way (or cut short): running, a wipe, an online migration
 IN_PROGRESS = ("running", "wiping", "online", "online-down")
 Emit = Callable[[Event], None]
+#: the core's own plugins, by their files (``Runner._plugins``)
+CORE_PLUGINS = {"modelmig.relational": "model/relational.py", "modelmig.builtin": "run/builtin.py"}
 
 
 @dataclass
@@ -141,7 +148,9 @@ class Runner:
     def hook(self) -> Any:
         from . import builtin  # the core's apply and backup hooks: the run layer's own
 
-        return self.registry.use_core(builtin, "modelmig.builtin")
+        # the relational family's hooks are registered where the chain is loaded or a
+        # plan rendered (``Registry.hook``): a planned run needs none of them
+        return self.registry.use_core(builtin, "modelmig.builtin", relational=False)
 
     @property
     def context(self) -> HookContext:
@@ -221,10 +230,58 @@ class Runner:
             family = self.registry.family(self.family)
 
             def load() -> History:
-                return replay_chain(self.chain, family.empty)
+                history = replay_chain(self.chain, family.empty)
+                self._remember(history)
+                return history
 
             self._history = load() if self.shared is None else self.shared.history(str(self.chain.folder), load)
         return self._history
+
+    def _plugins(self) -> list[str]:
+        """The plugins loaded, as part of a cache key: the core's own by their files
+        whether registered yet or not (``hook``), so the key is the same at any moment."""
+        from ..sql.plancache import file_label, plugin_label
+
+        core = Path(__file__).parent.parent
+        labels = [file_label(name, str(core / path)) for name, path in CORE_PLUGINS.items()]
+        for name, plugin in self.registry.pm.list_name_plugin():
+            if name not in CORE_PLUGINS:
+                labels.append(plugin_label(name, plugin))
+        return sorted(labels)
+
+    def _remember(self, history: History) -> None:
+        """Keep what the runner needs of each loaded migration besides its plan
+        (``planned.py``), where no valid entry is kept yet."""
+        from .planned import remember
+
+        remember(self, history)
+
+    def _loaded(self, mid: str) -> Migration:
+        return self.history().migration(mid)
+
+    def _migrations(self, ids: list[str], direction: str) -> list[Migration]:
+        """The migrations ``ids``: planned (``_planned``), or from the loaded chain
+        (every file loaded once, the chain checked)."""
+        from .planned import planned_migrations
+
+        found = planned_migrations(self, ids, direction)
+        if found is not None:
+            return found
+        history = self.history()
+        return [history.migration(i) for i in ids]
+
+    def _steps(self, migration: Migration, direction: str) -> Sequence[Step]:
+        """The steps of ``migration`` in ``direction``; of a planned migration,
+        loaded only when something reads them."""
+        from .planned import LazySteps, PlannedMigration
+
+        if isinstance(migration, PlannedMigration):
+            mid = migration.id
+            return LazySteps(
+                migration.meta[direction]["steps"],
+                lambda: self.history().steps(self._loaded(mid), direction),
+            )
+        return self.history().steps(migration, direction)
 
     def _another_runner_active(self) -> bool:
         """Whether another runner holds the lock right now (tried without waiting)."""
@@ -383,18 +440,18 @@ class Runner:
     def _report_data_loss(self, migration: Migration, direction: str) -> None:
         """Before a migration that drops data runs: which tables and columns lose
         data, with the rows they hold now (counted through the session)."""
-        from ..sql.dataloss import drops
+        from .planned import drops_of
 
-        found = drops(migration.up if direction == "up" else migration.down)
+        found = drops_of(migration, direction)
         if not found or self._after_wipe:
             return
         losses = []
         counts: dict[str, int | None] = {}
-        for d in found:  # counted under the name the table has now, before any rename of the migration
-            if d.counted is not None and d.counted not in counts:
-                counts[d.counted] = self.connection.count_rows(d.counted)
-            rows = counts.get(d.counted) if d.counted is not None else (0 if d.new else None)
-            losses.append(Loss(migration.id, direction, d.table, d.column, rows, d.op.describe()))
+        for table, column, counted, new, what in found:  # counted under the name the table has now
+            if counted is not None and counted not in counts:
+                counts[counted] = self.connection.count_rows(counted)
+            rows = counts.get(counted) if counted is not None else (0 if new else None)
+            losses.append(Loss(migration.id, direction, table, column, rows, what))
         self.report.data_loss.extend(losses)
         doing = "running" if direction == "up" else "rolling back"
         self.warn(f"{self.tag}: {doing} {migration.id} drops data: {', '.join(x.describe() for x in losses)}")
@@ -408,7 +465,7 @@ class Runner:
         session.plan_slot = self._plan_slot(migration, direction)  # its plan cached on disk (sql/plancache.py)
         online = self._use_context(migration)
         resumed = ""
-        steps = self.history().steps(migration, direction)
+        steps = self._steps(migration, direction)
         transactional = self.driver.features.transactional_ddl
         doing, done = ("applying", "applied") if direction == "up" else ("rolling back", "rolled back")
         self._report_data_loss(migration, direction)
@@ -455,7 +512,7 @@ class Runner:
     def _plan_slot(self, migration: Migration, direction: str) -> PlanSlot | None:
         """Where the plan of ``migration`` in ``direction`` is cached, keyed by the
         chain's files up to it and the plugins loaded (the session adds the rest)."""
-        from ..sql.plancache import PlanSlot, base_key, folder_of, plugin_label
+        from ..sql.plancache import PlanSlot, base_key, folder_of
 
         prefix: list[tuple[str, str]] = []
         for f in self.files():
@@ -464,8 +521,7 @@ class Runner:
                 break
         else:
             return None
-        plugins = sorted(plugin_label(name, plugin) for name, plugin in self.registry.pm.list_name_plugin())
-        base = base_key(self.family, prefix, direction, plugins)
+        base = base_key(self.family, prefix, direction, self._plugins())
         return PlanSlot(folder_of(self.chain.folder), base)
 
     def _online_notice(self, line: str) -> None:
@@ -574,8 +630,7 @@ class Runner:
         if not todo and not in_progress:
             self.echo(f"{self.tag}: nothing to migrate")
             return 0
-        history = self.history()  # every file loaded once, the chain checked
-        migrations = [history.migration(f.id) for f in todo]
+        migrations = self._migrations([f.id for f in todo], "up")
         if not self._after_wipe:  # after migrate:fresh's wipe every table is empty: nothing to keep busy
             self._refuse_unsafe_online(migrations, "up")
         if pretend:
@@ -659,8 +714,7 @@ class Runner:
             if r.id not in files:
                 raise MigrationFileError(f"{self.tag}: cannot roll back {r.id}: its file is missing")
         self._check_modified(chosen, force if allow_modified is None else allow_modified)
-        history = self.history()
-        migrations = [history.migration(r.id) for r in chosen]
+        migrations = self._migrations([r.id for r in chosen], "down")
         if command == "migrate:rollback":  # migrate:reset takes everything down: no client is served meanwhile
             self._refuse_unsafe_online(migrations, "down")
         if not self._prepare(migrations, "down", command, pretend=pretend, force=force, yes=yes):
@@ -743,8 +797,12 @@ class Runner:
     def plan(self, migration: Migration, direction: str) -> list[str]:
         """The statements of ``migration`` in ``direction`` as text: what ``--pretend``
         prints, taken by exactly the path that ``run`` performs."""
-        steps = self.history().steps(migration, direction)
+        from .planned import PlannedMigration
+
+        steps = self._steps(migration, direction)
         self.connection.hook = self.hook  # render_column for custom column types
+        planned = isinstance(migration, PlannedMigration)  # its plan is cached (``_planned``)
+        self.connection.plan_slot = self._plan_slot(migration, direction) if planned else None
         online = self._use_context(migration)
         plan = self.connection.plan(steps)
         if not online:
@@ -755,8 +813,15 @@ class Runner:
     def _pretend_all(self, migrations: list[Migration], direction: str) -> None:
         """Each migration's plan, in order, with the live facts read once before the
         first and carried through each planned migration (as ``run`` finds them)."""
+        from .planned import PlannedMigration
+
+        if migrations and all(isinstance(m, PlannedMigration) for m in migrations):
+            # planned without reading the live facts (``_planned``): nothing to carry
+            for m in migrations:
+                self._pretend(m, direction)
+            return
         history = self.history()
-        steps = [s for m in migrations for s in history.steps(m, direction)]
+        steps = [s for m in migrations for s in history.steps(self._loaded(m.id), direction)]
         self.connection.hook = self.hook
         with self.connection.carry_facts(steps):
             for m in migrations:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import threading
 from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -115,6 +116,10 @@ class SqlLedgerStore(LedgerStore):
             s.execute(f"DELETE FROM {LEDGER} WHERE id = {s.param}", [migration_id])
         else:
             s.execute(f"DELETE FROM {LEDGER} WHERE id = {s.param} AND status = {s.param}", [migration_id, status])
+
+
+_RENDERER_LOCK = threading.Lock()
+_RENDERERS_MADE: set[str] = set()  # the renderer modules made once already (``SqlDriver.renderer``)
 
 
 def follow_views(facts: Any, steps: Sequence[Step], dialect: str) -> None:
@@ -368,6 +373,12 @@ class SqlSession(Session):
     def online_forms(self) -> bool:
         return self.renderer().online_forms
 
+    def _facts(self, steps: Sequence[Step]) -> Any:
+        """``live_facts``, once the renderer's modules are imported (a driver's facts
+        are its renderer's: ``SqlDriver.renderer`` imports them under its lock)."""
+        self.driver.renderer(self.hook)
+        return self.live_facts(steps)
+
     def renderer(self) -> Renderer:
         renderer = self.driver.renderer(self.hook)
         renderer.context = self.context
@@ -385,7 +396,7 @@ class SqlSession(Session):
 
     @contextmanager
     def carry_facts(self, steps: Sequence[Step]) -> Iterator[None]:
-        self._carried = self.live_facts(steps) if steps else None
+        self._carried = self._facts(steps) if steps else None
         self._carrying = True
         try:
             yield
@@ -411,7 +422,7 @@ class SqlSession(Session):
         if slot is not None:
             yield from self._through_cache(slot, steps)
             return
-        yield from self._fresh(steps, self.live_facts(steps))
+        yield from self._fresh(steps, self._facts(steps))
 
     def _fresh(self, steps: Sequence[Step], facts: Any, outcome: dict[str, Any] | None = None) -> Iterator[Statement]:
         """The statements rendered now (or taken from a fleet's session that rendered
@@ -473,7 +484,7 @@ class SqlSession(Session):
 
         key = self.plan_key(slot) if plancache.enabled() else None
         if key is None:
-            yield from self._fresh(steps, self.live_facts(steps))
+            yield from self._fresh(steps, self._facts(steps))
             return
         hit = plancache.load(slot.folder, key)
         facts: Any = None
@@ -481,13 +492,13 @@ class SqlSession(Session):
         if hit is not None:
             needs, statements = hit
             if needs is not None:
-                facts, read = self.live_facts(steps), True
+                facts, read = self._facts(steps), True
             if needs is None or _digest(facts) == needs:
                 self.plans_cached = getattr(self, "plans_cached", 0) + 1
                 yield from statements
                 return
         if not read:
-            facts = self.live_facts(steps)
+            facts = self._facts(steps)
         digest = _digest(facts)  # before rendering: a renderer may update the facts as it goes
         outcome: dict[str, Any] = {}
         out: list[Statement] = []
@@ -831,7 +842,19 @@ class SqlDriver(Driver):
             raise ModelmigError(scrub(f"cannot connect to {redact(url)}: {detail}", url)) from None
 
     def renderer(self, hook: Any = None) -> Renderer:
+        """A renderer. The first of each renderer module is made under one lock of the
+        process: threads (``--jobs``) that render at once never import SQLAlchemy and
+        the dialect at the same time (its lazy imports race); a fleet whose plans
+        are all cached imports neither."""
         module, _, cls = self.renderer_class.partition(":")
+        if module in _RENDERERS_MADE:
+            return self._make_renderer(module, cls, hook)
+        with _RENDERER_LOCK:
+            renderer = self._make_renderer(module, cls, hook)
+            _RENDERERS_MADE.add(module)
+            return renderer
+
+    def _make_renderer(self, module: str, cls: str, hook: Any) -> Renderer:
         renderer = getattr(importlib.import_module(module), cls)(hook=hook)
         renderer.native_enum = self.features.native_enum  # enums without a type get a CHECK of their values
         return renderer

@@ -84,6 +84,11 @@ def plugin_label(name: str, plugin: Any) -> str:
     return f"{name} {_stat(getattr(module, '__file__', None))}"
 
 
+def file_label(name: str, path: str) -> str:
+    """A plugin known by its module's file (the core's own, registered or not)."""
+    return f"{name} {_stat(path)}"
+
+
 # ------------------------------------------------------------ what the code that renders is
 
 
