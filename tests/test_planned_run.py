@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -206,7 +207,7 @@ def test_an_edited_migration_file_is_loaded_again(two: Any) -> None:
     assert "LOADED: []" in probe(two.root, "migrate:run", "--connection", "b")  # planned again, as edited
 
 
-# ---------------------------------------------------------------- the dependency check on parts of the text
+# ---------------------------------------------------------------- the dependency check on the compiled file
 
 
 def test_an_import_written_inside_a_string_is_no_dependency(tmp_path: Path) -> None:
@@ -222,16 +223,18 @@ def test_an_import_written_inside_a_string_is_no_dependency(tmp_path: Path) -> N
     assert migration.up[0].sql == "\nimport helpers\n"
 
 
-def test_a_large_migration_is_checked_on_the_parts_that_name_an_import(tmp_path: Path) -> None:
-    ops = "".join(f"    op.AddColumn('t{i}', op.Column('path', 'string')),\n" for i in range(300))  # "path": a name
+def test_a_large_migration_is_checked_without_walking_its_tree(tmp_path: Path) -> None:
+    ops = "".join(f"    op.AddColumn('t{i}', op.Column('path', 'string')),\n" for i in range(300))  # "path": a string
     source = (
         "from modelmig_core import operations as op\n\nid = 'x'\nfamily = 'sql'\nparent = None\n\n"
         f"up = [\n{ops}]\n\ndown = []\n"
-    ).encode()
-    nodes = migrations._near(source)
-    assert nodes is not None
-    assert not any(isinstance(n, ast.Call) for n in nodes)  # the list of operations was never parsed
-    assert [type(n).__name__ for n in nodes if isinstance(n, ast.stmt)] == ["ImportFrom"]
+    )
+    assert migrations._may_depend(compile(source, "x.py", "exec"))  # its import of the operations
+    without_import = source.replace("from modelmig_core import operations as op\n", "op = None\n")
+    assert not migrations._may_depend(compile(without_import, "x.py", "exec"))
+
+
+STRING_ONLY = "s = '''\nimport helpers\n'''\n"
 
 
 @pytest.mark.parametrize(
@@ -245,19 +248,27 @@ def test_a_large_migration_is_checked_on_the_parts_that_name_an_import(tmp_path:
         "import sys\nsys.path.insert(0, '.')\n",
         "SQL = 'path'\nFILE = __file__\n",
         "x = f(\nimport_module)\n",
-        "s = '''\nimport helpers\n'''\n",
+        STRING_ONLY,
+        # an import between two strings whose lines, read alone, are one string
+        "x = '''\n'''; import helpers; y = '''\n'''\n",
+        "class A:\n    def m(self):\n        return [lambda: __import__('helpers') for _ in ()]\n",
+        "from . import helpers\n",
+        "def f(__file__=1):\n    return __file__\n",
     ],
 )
-def test_the_parts_find_what_the_whole_tree_finds(tmp_path: Path, source: str) -> None:
+def test_the_compiled_file_says_whenever_the_tree_finds_a_dependency(tmp_path: Path, source: str) -> None:
     folder = tmp_path / "migrations" / "sql"
     folder.mkdir(parents=True)
     (folder / "helpers.py").write_text("VALUE = 1\n")
     path = folder / "20260101000000_x.py"
     whole = migrations.local_dependencies(path, ast.parse(source))
-    nodes = migrations._near(source.encode())
-    parts = whole if nodes is None else migrations._findings(path, nodes)
-    # the parts may see more (a string's lines), never less: what they find is told from the whole tree
-    assert set(whole) <= set(parts)
+    may = migrations._may_depend(compile(source, str(path), "exec"))
+    assert may or not whole  # never less than the tree: then the tree tells what and where
+    assert not may if source == STRING_ONLY else may  # a string is no dependency; each other case may be one
+    if whole:  # and loading the file refuses it, naming the first
+        path.write_text(source)
+        with pytest.raises(migrations.MigrationFileError, match=re.escape(whole[0])):
+            migrations.load(migrations.MigrationFile(path.stem, path, "sql"))
 
 
 def test_a_planned_rollback_loads_no_migration_file(two: Any) -> None:

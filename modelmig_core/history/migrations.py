@@ -20,11 +20,12 @@ transaction (``COMMIT``...) is refused when loaded (``sqlcontrol.py``).
 from __future__ import annotations
 
 import ast
-import bisect
+import dis
 import hashlib
 import re
 import sys
 import threading
+import types
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -237,51 +238,29 @@ def _findings(path: Path, nodes: Iterable[ast.AST]) -> list[str]:
     return sorted(set(found), key=lambda d: (int(d.split(":")[0].split()[1]), d))
 
 
-#: every word a node ``_findings`` reports must spell in the file's text (an import
-#: statement says ``import``); a word between two equal quotes ("path") is a string
-_WORDS = re.compile(
-    rb"\b(?:import|path|__file__|__path__|__spec__|__loader__|"
-    + b"|".join(w.encode() for w in sorted(DYNAMIC | DYNAMIC_CODE))
-    + rb")\b"
-)
-#: where a top-level statement can start: a line that starts with neither blank,
-#: comment nor closing bracket (a finer cut than the statements: see ``_near``)
-_STARTS = re.compile(rb"^[^\s#)\]}]", re.MULTILINE)
+#: the names a node ``_findings`` reports is made of (an attribute, a called or read name)
+_WATCHED = frozenset({"path", "__file__", "__path__", "__spec__", "__loader__", *DYNAMIC, *DYNAMIC_CODE})
+_IMPORT_NAME = dis.opmap["IMPORT_NAME"]
 
 
-def _near(source: bytes) -> list[ast.AST] | None:
-    """The nodes of the parts of ``source`` whose text names something
-    ``_findings`` looks for, each part parsed alone (its line numbers those of the
-    file): a 200-table migration is mostly a list of operations, never walked.
-
-    A part runs from a line that may start a top-level statement to the next one.
-    Cut inside a statement (a bracket, a string or a clause that runs on at the
-    start of a line), a part does not parse: then, as for a file that is not plain
-    ASCII (identifiers are normalized), None, and the caller walks the whole tree
-    (as it does to report what the parts found: a part may be a string's lines)."""
-    if not source.isascii():
-        return None
-    starts: list[int] | None = None
-    parts: set[int] = set()
-    for m in _WORDS.finditer(source):
-        before, after = source[m.start() - 1 : m.start()], source[m.end() : m.end() + 1]
-        if before in (b'"', b"'") and after == before:
-            continue  # "path": a name is never written right after a string's closing quote
-        if starts is None:
-            starts = [m.start() for m in _STARTS.finditer(source)]
-        parts.add(bisect.bisect_right(starts, m.start()) - 1)
-    nodes: list[ast.AST] = []
-    for i in sorted(parts):
-        begin = starts[i] if i >= 0 and starts else 0  # type: ignore[index]
-        end = starts[i + 1] if starts is not None and i + 1 < len(starts) else len(source)
-        try:
-            with _AST:
-                tree = ast.parse(source[begin:end])
-        except (SyntaxError, ValueError):
-            return None
-        ast.increment_lineno(tree, source.count(b"\n", 0, begin))
-        nodes += ast.walk(tree)
-    return nodes
+def _may_depend(code: types.CodeType) -> bool:
+    """Whether the compiled file could hold anything ``_findings`` reports: an import
+    statement (an ``IMPORT_NAME`` instruction in any of its code objects) or one of
+    the names it looks for (every name and attribute a code object uses is in its
+    ``co_names``, ``co_varnames``, ``co_cellvars`` or ``co_freevars``). The compiler
+    keeps both for all the code it emits, so a file for which this is False has no
+    such node but in code the compiler dropped as unreachable (``if 0:``), which
+    never runs. A 200-table migration is a long list of calls: its names are the
+    operations' and the values', read here without building or walking its tree."""
+    stack = [code]
+    while stack:
+        c = stack.pop()
+        if _IMPORT_NAME in c.co_code[0::2]:  # the opcodes sit at even offsets (wordcode)
+            return True
+        if not _WATCHED.isdisjoint((*c.co_names, *c.co_varnames, *c.co_cellvars, *c.co_freevars)):
+            return True
+        stack += [k for k in c.co_consts if isinstance(k, types.CodeType)]
+    return False
 
 
 # CPython 3.11 before 3.11.8 keeps the AST converters' recursion depth in shared
@@ -295,12 +274,12 @@ def load(file: MigrationFile) -> Migration:
 
     path = file.path
     modname = f"_modelmig_migration_{path.parent.name}_{file.id}"  # the chain's folder: two chains may run at once
-    tree: ast.Module | None = None
+    outside: list[str] = []
     try:
         source = path.read_bytes()
-        nodes = _near(source)
-        outside = _findings(path, nodes) if nodes is not None else None
-        if outside is None or outside:  # what the parts found is told as the whole tree says it
+        with _AST:  # compiled from the text: no AST objects for a 200-table list
+            code = compile(source, str(path), "exec")
+        if _may_depend(code):  # then the tree tells what, and where
             with _AST:
                 tree = ast.parse(source, filename=str(path))
             outside = local_dependencies(path, tree)
@@ -318,8 +297,6 @@ def load(file: MigrationFile) -> Migration:
         spec = importlib.util.spec_from_file_location(modname, path)
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
-        with _AST:  # from the text when no tree was made: no AST objects for a 200-table list
-            code = compile(source if tree is None else tree, str(path), "exec")
         exec(code, module.__dict__)
     except SyntaxError as exc:
         raise MigrationFileError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
