@@ -229,9 +229,11 @@ def test_a_large_migration_is_checked_without_walking_its_tree(tmp_path: Path) -
         "from modelmig_core import operations as op\n\nid = 'x'\nfamily = 'sql'\nparent = None\n\n"
         f"up = [\n{ops}]\n\ndown = []\n"
     )
-    assert migrations._may_depend(compile(source, "x.py", "exec"))  # its import of the operations
-    without_import = source.replace("from modelmig_core import operations as op\n", "op = None\n")
-    assert not migrations._may_depend(compile(without_import, "x.py", "exec"))
+    path = tmp_path / "migrations" / "sql" / "x.py"
+    path.parent.mkdir(parents=True)
+    assert not migrations._may_depend(compile(source, str(path), "exec"), path)  # its import: the operations'
+    (path.parent / "modelmig_core.py").write_text("")  # a module of the folder's own by that name
+    assert migrations._may_depend(compile(source, str(path), "exec"), path)
 
 
 STRING_ONLY = "s = '''\nimport helpers\n'''\n"
@@ -254,6 +256,9 @@ STRING_ONLY = "s = '''\nimport helpers\n'''\n"
         "class A:\n    def m(self):\n        return [lambda: __import__('helpers') for _ in ()]\n",
         "from . import helpers\n",
         "def f(__file__=1):\n    return __file__\n",
+        "from .helpers import VALUE\n",
+        "from os import path\n",
+        "import helpers.sub as s\n",
     ],
 )
 def test_the_compiled_file_says_whenever_the_tree_finds_a_dependency(tmp_path: Path, source: str) -> None:
@@ -262,7 +267,7 @@ def test_the_compiled_file_says_whenever_the_tree_finds_a_dependency(tmp_path: P
     (folder / "helpers.py").write_text("VALUE = 1\n")
     path = folder / "20260101000000_x.py"
     whole = migrations.local_dependencies(path, ast.parse(source))
-    may = migrations._may_depend(compile(source, str(path), "exec"))
+    may = migrations._may_depend(compile(source, str(path), "exec"), path)
     assert may or not whole  # never less than the tree: then the tree tells what and where
     assert not may if source == STRING_ONLY else may  # a string is no dependency; each other case may be one
     if whole:  # and loading the file refuses it, naming the first

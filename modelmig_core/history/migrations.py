@@ -26,11 +26,11 @@ import re
 import sys
 import threading
 import types
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..config import Chain
 from ..errors import MigrationFileError
@@ -198,7 +198,9 @@ def local_dependencies(path: Path, tree: ast.Module) -> list[str]:
     return _findings(path, ast.walk(tree))
 
 
-def _findings(path: Path, nodes: Iterable[ast.AST]) -> list[str]:
+def _local_check(path: Path) -> Callable[[str], bool]:
+    """Whether a module name is one of the migrations folder's own (a name the
+    folder or the chain's folder holds, or a module found inside the folder)."""
     chain = path.parent
     migrations = chain.parent
     local_names = _names_in(chain) | _names_in(migrations)
@@ -209,6 +211,11 @@ def _findings(path: Path, nodes: Iterable[ast.AST]) -> list[str]:
         found = _module_path(name)
         return found is not None and _inside(found, migrations)
 
+    return local
+
+
+def _findings(path: Path, nodes: Iterable[ast.AST]) -> list[str]:
+    local = _local_check(path)
     found: list[str] = []
     for node in nodes:
         line = getattr(node, "lineno", 0)
@@ -240,25 +247,52 @@ def _findings(path: Path, nodes: Iterable[ast.AST]) -> list[str]:
 
 #: the names a node ``_findings`` reports is made of (an attribute, a called or read name)
 _WATCHED = frozenset({"path", "__file__", "__path__", "__spec__", "__loader__", *DYNAMIC, *DYNAMIC_CODE})
-_IMPORT_NAME = dis.opmap["IMPORT_NAME"]
+_IMPORT_NAME, _LOAD_CONST, _EXTENDED_ARG = (dis.opmap[n] for n in ("IMPORT_NAME", "LOAD_CONST", "EXTENDED_ARG"))
 
 
-def _may_depend(code: types.CodeType) -> bool:
-    """Whether the compiled file could hold anything ``_findings`` reports: an import
-    statement (an ``IMPORT_NAME`` instruction in any of its code objects) or one of
-    the names it looks for (every name and attribute a code object uses is in its
-    ``co_names``, ``co_varnames``, ``co_cellvars`` or ``co_freevars``). The compiler
-    keeps both for all the code it emits, so a file for which this is False has no
-    such node but in code the compiler dropped as unreachable (``if 0:``), which
-    never runs. A 200-table migration is a long list of calls: its names are the
-    operations' and the values', read here without building or walking its tree."""
+def _imports(c: types.CodeType) -> list[tuple[Any, str, Any]] | None:
+    """(level, module, names imported from it) of each import statement compiled in
+    ``c`` (not in the code objects it holds): an ``IMPORT_NAME`` instruction after the
+    two ``LOAD_CONST`` of its level and its names (wordcode: an opcode at each even
+    offset, its argument after it). None when an import is not in that shape (an
+    argument too big for one byte, a compiler that emits it otherwise)."""
+    code = c.co_code
+    out = []
+    at = code.find(_IMPORT_NAME)
+    while at != -1:
+        if at % 2 == 0:
+            if at < 4 or code[at - 4] != _LOAD_CONST or code[at - 2] != _LOAD_CONST:
+                return None
+            if (at >= 6 and code[at - 6] == _EXTENDED_ARG) or code[at - 2] == _EXTENDED_ARG:
+                return None
+            out.append((c.co_consts[code[at - 3]], c.co_names[code[at + 1]], c.co_consts[code[at - 1]]))
+        at = code.find(_IMPORT_NAME, at + 1)
+    return out
+
+
+def _may_depend(code: types.CodeType, path: Path) -> bool:
+    """Whether the compiled file at ``path`` could hold anything ``_findings``
+    reports: an import that is relative or of one of the folder's own modules, or
+    one of the names it looks for (every name and attribute a code object uses is in
+    its ``co_names``, ``co_varnames``, ``co_cellvars`` or ``co_freevars``). The
+    compiler keeps both for all the code it emits, so a file for which this is False
+    has no such node but in code the compiler dropped as unreachable (``if 0:``),
+    which never runs. A 200-table migration is a long list of calls: read here
+    without building and walking its tree (then the tree tells what, and where)."""
+    local = _local_check(path)
     stack = [code]
     while stack:
         c = stack.pop()
-        if _IMPORT_NAME in c.co_code[0::2]:  # the opcodes sit at even offsets (wordcode)
-            return True
         if not _WATCHED.isdisjoint((*c.co_names, *c.co_varnames, *c.co_cellvars, *c.co_freevars)):
             return True
+        imports = _imports(c)
+        if imports is None:
+            return True
+        for level, module, names in imports:
+            if level != 0 or not isinstance(names, (tuple, type(None))) or local(module):
+                return True
+            if any(local(f"{module}.{n}") for n in names or () if n != "*"):
+                return True
         stack += [k for k in c.co_consts if isinstance(k, types.CodeType)]
     return False
 
@@ -279,7 +313,7 @@ def load(file: MigrationFile) -> Migration:
         source = path.read_bytes()
         with _AST:  # compiled from the text: no AST objects for a 200-table list
             code = compile(source, str(path), "exec")
-        if _may_depend(code):  # then the tree tells what, and where
+        if _may_depend(code, path):  # then the tree tells what, and where
             with _AST:
                 tree = ast.parse(source, filename=str(path))
             outside = local_dependencies(path, tree)
