@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
@@ -96,19 +94,11 @@ def _sum(key: str, body: str) -> str:
 
 def store(folder: Path, key: str, entry: dict[str, Any]) -> bool:
     """Write an entry (atomically); failing to is never an error."""
+    from ..sql.plancache import write_entry
+
     body = json.dumps(entry, sort_keys=True, separators=(",", ":"))
     header = {"format": FORMAT, "key": key, "sum": _sum(key, body)}
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        ignore = folder.parent.parent / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# modelmig's cache of replayed migration states; safe to delete\n*\n")
-        tmp = folder / f".{key}.{os.getpid()}.{threading.get_ident()}.tmp"
-        tmp.write_text(json.dumps(header, separators=(",", ":")) + "\n" + body, encoding="utf-8")
-        tmp.replace(folder / f"{key}.json")
-    except OSError:
-        return False
-    return True
+    return write_entry(folder, key, json.dumps(header, separators=(",", ":")) + "\n" + body)
 
 
 def _optional_str(value: Any) -> bool:

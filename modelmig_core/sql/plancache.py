@@ -310,13 +310,20 @@ def store(folder: Path, key: str, facts: str | None, statements: Sequence[Statem
         [[s.text, s.label, s.outside, list(s.repair), s.setup] for s in statements], separators=(",", ":")
     )
     header = {"format": FORMAT, "key": key, "facts": facts, "sum": _sum(key, facts, body)}
+    return write_entry(folder, key, json.dumps(header, separators=(",", ":")) + "\n" + body)
+
+
+def write_entry(folder: Path, key: str, text: str) -> bool:
+    """``<folder>/<key>.json`` written atomically (a temporary file renamed), the
+    cache's ``.gitignore`` beside the folders of its kind; False when it cannot be
+    written: failing to cache is never an error."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         ignore = folder.parent.parent / ".gitignore"
         if not ignore.exists():
             ignore.write_text("# modelmig's cache of replayed migration states; safe to delete\n*\n")
         tmp = folder / f".{key}.{os.getpid()}.{threading.get_ident()}.tmp"
-        tmp.write_text(json.dumps(header, separators=(",", ":")) + "\n" + body, encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
         tmp.replace(_path(folder, key))
     except OSError:
         return False
