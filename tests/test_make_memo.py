@@ -45,6 +45,16 @@ class Post(Model):
     schema = {"id": column("increments"), "title": column("string", 200)}
 """
 
+#: a model with a method (a comprehension in it is a code object of its own)
+WITH_METHOD = """
+class Post(Model):
+    table = "posts"
+    schema = {"id": column("increments"), "title": column("string", 200)}
+
+    def titles(self, rows=()):
+        return [r["title"] for r in rows]
+"""
+
 INET = """
 class Host(Model):
     table = "hosts"
@@ -131,6 +141,16 @@ def test_an_edited_memo_is_a_miss_never_trusted(make_project: Any, compiled: lis
     compiled.clear()
     p.ok("make:migration")
     assert compiled
+
+
+def test_a_model_with_methods_is_memoized_by_their_code(make_project: Any, compiled: list[int]) -> None:
+    p = agreed(make_project, WITH_METHOD)
+    compiled.clear()
+    assert "No changes" in p.ok("make:migration").output
+    assert compiled == []  # the same code: the memo answers
+    p.models(WITH_METHOD.replace('r["title"]', 'r["name"]'))
+    assert "No changes" in p.ok("make:migration").output
+    assert compiled  # another method body: a miss (the models compile and agree)
 
 
 def test_a_model_it_cannot_key_is_never_memoized(make_project: Any, compiled: list[int]) -> None:

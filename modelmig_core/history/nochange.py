@@ -70,11 +70,18 @@ def enabled() -> bool:
 _SIMPLE = (str, int, float, bool, type(None))
 
 
-def _code(fn: types.FunctionType) -> str:
-    code = fn.__code__
+def _code_digest(code: types.CodeType) -> str:
+    """A digest of a code object: its bytecode, names and constants, a nested code
+    object (a comprehension, a lambda) by its own digest, never by its address."""
+    consts = tuple(_code_digest(c) if isinstance(c, types.CodeType) else c for c in code.co_consts)
     digest = hashlib.sha256(code.co_code)
-    digest.update(repr((code.co_consts, code.co_names, code.co_varnames)).encode())
-    return f"fn {fn.__module__}:{fn.__qualname__} {digest.hexdigest()}"
+    digest.update(repr((consts, code.co_names, code.co_varnames, code.co_freevars)).encode())
+    return digest.hexdigest()
+
+
+def _code(fn: types.FunctionType) -> str:
+    defaults = repr((fn.__defaults__, fn.__kwdefaults__))
+    return f"fn {fn.__module__}:{fn.__qualname__} {_code_digest(fn.__code__)} {defaults}"
 
 
 #: the DSL's specs and their fields, written field by field (``_text``)
