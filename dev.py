@@ -95,10 +95,14 @@ def _example(exe: str, work: Path) -> int:
 
 
 def test(args: list[str]) -> int:
-    """Create the test databases on the servers that answer, then run pytest."""
+    """Create the test databases on the servers that answer, then run pytest, in as
+    many worker processes as there are cores (up to 4; each test has its own scratch
+    databases, and most of its time is the servers'), unless the arguments say how."""
     python = str(bin_path("python"))
     subprocess.run([python, str(ROOT / "tests" / "support" / "databases.py"), "ensure"], cwd=ROOT)
-    return subprocess.run([python, "-m", "pytest", *args], cwd=ROOT).returncode
+    said = any(a == "-n" or a.startswith(("-n", "--numprocesses", "--dist")) or a == "no:xdist" for a in args)
+    workers = [] if said else ["-n", str(max(1, min(4, os.cpu_count() or 1)))]
+    return subprocess.run([python, "-m", "pytest", *workers, *args], cwd=ROOT).returncode
 
 
 def main() -> int:

@@ -3,15 +3,17 @@
 so that the every-deploy path (``migrate:run`` with nothing pending) neither imports
 ``importlib.metadata`` nor scans every installed distribution.
 
-The index is keyed by the interpreter and by ``sys.path`` with the names and times
-of the ``*.dist-info`` (and ``*.egg-info``) folders in each of its folders:
-installing, upgrading or removing a distribution writes or removes its folder (or
-adds a folder to the path), and so changes the key. It is JSON (names and ``module:attribute`` strings, never
-code), written beside the core's own bytecode (``modelmig_core/__pycache__``): whoever
-can change it can change the ``.pyc`` files Python runs from the same folder, so it
-asks no more trust than they do. A stale, corrupt or foreign index is read again from
-``importlib.metadata``; one that cannot be written is simply not kept.
-``MODELMIG_NO_CACHE=1`` always reads ``importlib.metadata``.
+Each index is keyed (and named) by the interpreter and by ``sys.path`` with the
+names and times of the ``*.dist-info`` (and ``*.egg-info``) folders in each of its
+folders: installing, upgrading or removing a distribution writes or removes its
+folder (or adds a folder to the path), and so changes the key. The last few
+indexes are kept (``KEEP``): interpreters and paths used in turn do not overwrite
+each other's. An index is JSON (names and ``module:attribute`` strings, never
+code), written beside the core's own bytecode (``modelmig_core/__pycache__``):
+whoever can change it can change the ``.pyc`` files Python runs from the same
+folder, so it asks no more trust than they do. A stale, corrupt or foreign index is
+read again from ``importlib.metadata``; one that cannot be written is simply not
+kept. ``MODELMIG_NO_CACHE=1`` always reads ``importlib.metadata``.
 """
 
 from __future__ import annotations
@@ -99,9 +101,12 @@ def _key() -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def _path() -> Path:
-    name = hashlib.sha256(sys.executable.encode()).hexdigest()[:16]
-    return Path(__file__).resolve().parent / "__pycache__" / f"modelmig-entry-points-{name}.json"
+#: the indexes kept (one per key: interpreters, and sets of sys.path folders, used in turn)
+KEEP = 8
+
+
+def _path(key: str) -> Path:
+    return Path(__file__).resolve().parent / "__pycache__" / f"modelmig-entry-points-{key[:24]}.json"
 
 
 def _read(path: Path, key: str) -> Index | None:
@@ -144,8 +149,18 @@ def _write(path: Path, key: str, entries: list[IndexedEntryPoint]) -> None:
         tmp = path.parent / f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp"
         tmp.write_text(json.dumps(body), encoding="utf-8")
         tmp.replace(path)
+        kept = sorted(path.parent.glob("modelmig-entry-points-*.json"), key=_age)
+        for old in kept[:-KEEP]:  # the least recently written beyond the last few
+            old.unlink(missing_ok=True)
     except OSError:
         pass  # a read-only installation: read importlib.metadata each time
+
+
+def _age(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
 
 
 def installed() -> Index:
@@ -153,7 +168,7 @@ def installed() -> Index:
     changed since it was written, else from ``importlib.metadata`` (then indexed)."""
     use_cache = os.environ.get("MODELMIG_NO_CACHE", "") in ("", "0")
     key = _key()
-    path = _path()
+    path = _path(key)
     if use_cache:
         found = _read(path, key)
         if found is not None:

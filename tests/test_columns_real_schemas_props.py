@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from modelmig_core.history.source import to_source
@@ -104,18 +104,39 @@ def test_the_diff_of_any_two_attribute_sets_replays_to_its_target_and_back(a: Ta
 
 @settings(max_examples=EXAMPLES, deadline=None)  # the first example builds three renderers
 @given(names)
+@example("any")  # a name sqlglot reads as its ANY keyword in SQLite's DDL; SQLite itself reads the collation
 def test_any_collation_name_is_one_quoted_identifier_on_each_renderer(name: str) -> None:
     """The name reaches the DDL only as the dialect's quoted identifier: read back
-    by sqlglot in that dialect, the column's collation is exactly the name."""
+    by sqlglot in PostgreSQL's and MySQL's dialects, the column's collation is
+    exactly the name; SQLite itself, given a collation of that name, orders the
+    column's rows with it."""
+    import sqlite3
+
     import sqlglot
     from modelmig_mysql.render import MysqlRenderer
     from modelmig_pg.render import PgRenderer
     from modelmig_sqlite.render import SqliteRenderer
 
     col = Column("code", "string", length=20, collation=name)
-    for renderer, dialect in ((PgRenderer(), "postgres"), (SqliteRenderer(), "sqlite"), (MysqlRenderer(), "mysql")):
+    for renderer, dialect in ((PgRenderer(), "postgres"), (MysqlRenderer(), "mysql")):
         (ddl,) = [s for s in renderer.create_table(Table("t", (col,))) if s.startswith("CREATE TABLE")]
         tree = sqlglot.parse_one(ddl, read=dialect)
         found = [c for c in tree.find_all(sqlglot.exp.CollateColumnConstraint)]
         assert len(found) == 1, ddl
         assert found[0].this.name == name, (dialect, ddl)
+    (ddl,) = [s for s in SqliteRenderer().create_table(Table("t", (col,))) if s.startswith("CREATE TABLE")]
+    calls: list[tuple[str, str]] = []
+
+    def collate(a: str, b: str) -> int:
+        calls.append((a, b))
+        return (a > b) - (a < b)
+
+    db = sqlite3.connect(":memory:")
+    try:
+        db.create_collation(name, collate)
+        db.execute(ddl)
+        db.executemany("INSERT INTO t VALUES (?)", [("b",), ("a",)])
+        assert db.execute("SELECT code FROM t ORDER BY code").fetchall() == [("a",), ("b",)]
+    finally:
+        db.close()
+    assert calls, ddl  # the column's collation is the one named

@@ -57,7 +57,7 @@ def test_a_distribution_on_a_new_path_or_in_a_known_folder_is_found(site: Path) 
 
 def test_a_corrupt_or_foreign_index_is_read_again(site: Path) -> None:
     expected = drivers()
-    path = entry_index._path()
+    path = entry_index._path(entry_index._key())
     for text in ("{not json", json.dumps({"format": 1, "key": "0" * 64, "entries": []}), json.dumps([1, 2])):
         path.write_text(text)
         assert drivers() == expected
